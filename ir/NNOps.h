@@ -1,0 +1,20 @@
+//===- NNOps.h - Operations of the nn dialect ----------------------*- C++ -*-===//
+#ifndef NNC_IR_NNOPS_H
+#define NNC_IR_NNOPS_H
+
+#include "ir/NNDialect.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "ir/NNEnums.h.inc"
+#include "ir/NNInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "ir/NNOps.h.inc"
+
+#endif // NNC_IR_NNOPS_H
