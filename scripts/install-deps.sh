@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages nnc needs, when any is missing. Idempotent:
+# a machine that has them all is left alone (no apt-get update, no network).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake ninja-build g++ pkg-config
+  # compiler: LLVM/MLIR 19 (libMLIR.so, tablegen, FileCheck, lit), ANTLR4
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+  antlr4 libantlr4-runtime-dev uuid-dev
+  # runtime and tools
+  libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libgtest-dev
+  # tests: PyTorch reference, real data sets
+  python3 python3-torch python3-numpy python3-sklearn dataset-fashion-mnist
+  libopenblas0-pthread
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,18 @@
+# lit configuration for nnc's compiler tests (Frontend/, IR/, Transforms/, ...).
+import os
+
+import lit.formats
+
+config.name = "nnc"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".nn", ".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.nnc_obj_root, "test")
+
+# nnc and nnc-opt from this build, FileCheck/not/count from LLVM 19.
+path = os.pathsep.join([config.nnc_tools_dir, config.llvm_tools_dir,
+                        config.environment.get("PATH", os.environ.get("PATH", ""))])
+config.environment["PATH"] = path
+config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
+config.substitutions.append(("%python", config.python_executable))

@@ -1,0 +1,153 @@
+//===- nnc.cpp - The nnc compiler driver -----------------------------------===//
+//
+//   nnc FILE.nn -o OUT [--train NAME] [-O0|-O1|-O2|-O3] [--target cpu|cuda] [-I DIR]
+//   nnc FILE.nn --check
+//   nnc FILE.nn --emit ast|graph|nn|linalg|llvm-mlir|llvm|asm|obj [-o FILE]
+//
+// Exit status: 0 ok, 1 errors in the input, 2 usage errors, 3 internal errors.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/Frontend.h"
+#include "frontend/Parser.h"
+#include "frontend/Sema.h"
+
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <new>
+
+using namespace nnc;
+
+namespace {
+
+enum ExitCode { Ok = 0, InputError = 1, UsageError = 2, InternalError = 3 };
+
+struct Options {
+  std::string input;
+  std::string output;
+  bool check = false;
+  std::string emit;
+  std::string train;
+  int optLevel = 2;
+  std::string target = "cpu";
+  std::vector<std::string> includeDirs;
+  unsigned errorLimit = 50;
+};
+
+/// Writes to `path`, or to stdout when it is empty or "-".
+int withOutput(const std::string &path,
+               const std::function<void(std::ostream &)> &write) {
+  if (path.empty() || path == "-") {
+    write(std::cout);
+    std::cout.flush();
+    return Ok;
+  }
+  std::ofstream out(path, std::ios::binary);
+  if (!out) {
+    std::cerr << "nnc: error: cannot write '" << path << "'\n";
+    return InputError;
+  }
+  write(out);
+  out.close();
+  if (!out) {
+    std::cerr << "nnc: error: failed writing '" << path << "'\n";
+    return InputError;
+  }
+  return Ok;
+}
+
+int run(const Options &opts) {
+  SourceManager sm;
+  DiagnosticEngine diags(sm, std::cerr);
+  diags.setErrorLimit(opts.errorLimit);
+
+  FrontendOptions feOpts;
+  feOpts.mainFile = opts.input;
+  feOpts.includeDirs = opts.includeDirs;
+
+  if (opts.emit == "ast") {
+    // The syntax tree needs no analysis; dump even a program with semantic
+    // errors, but not one that failed to parse.
+    auto modules = loadModules(feOpts, sm, diags);
+    if (diags.hasErrors() || modules.empty()) {
+      diags.printSummary();
+      return InputError;
+    }
+    return withOutput(opts.output, [&](std::ostream &os) {
+      for (const auto &m : modules)
+        dumpModule(*m, sm, os);
+    });
+  }
+
+  FrontendResult fe = runFrontend(feOpts, sm, diags);
+  if (diags.hasErrors() || !fe.program) {
+    diags.printSummary();
+    return InputError;
+  }
+  if (opts.check)
+    return Ok;
+  if (opts.emit == "graph")
+    return withOutput(opts.output, [&](std::ostream &os) {
+      dumpProgram(*fe.program, sm, os);
+    });
+
+  std::cerr << "nnc: error: code generation is not built yet"
+            << (opts.emit.empty() ? "" : " (--emit " + opts.emit + ")")
+            << "; use --check, --emit ast or --emit graph\n";
+  return UsageError;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options opts;
+  CLI::App app{"nnc - compiles a declarative .nn model into a native training "
+               "program",
+               "nnc"};
+  app.set_version_flag("--version",
+                       std::string("nnc ") + NNC_VERSION + " (LLVM/MLIR " +
+                           NNC_LLVM_VERSION + ")");
+  app.add_option("file", opts.input, "the .nn program")->required();
+  app.add_option("-o", opts.output, "output executable (or emitted file)");
+  app.add_flag("--check", opts.check, "parse and analyse only; exit 1 on errors");
+  app.add_option("--emit", opts.emit, "print an intermediate form instead of "
+                                      "building an executable")
+      ->check(CLI::IsMember(
+          {"ast", "graph", "nn", "linalg", "llvm-mlir", "llvm", "asm", "obj"}));
+  app.add_option("--train", opts.train, "which train/finetune declaration to build");
+  app.add_option("-O", opts.optLevel, "optimization level (-O0 .. -O3)")
+      ->check(CLI::Range(0, 3));
+  app.add_option("--target", opts.target, "code generation target")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("-I", opts.includeDirs, "add a directory to search for imports");
+  app.add_option("--error-limit", opts.errorLimit,
+                 "stop printing after N errors (0: no limit)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success &e) {
+    return app.exit(e); // --help, --version
+  } catch (const CLI::ParseError &e) {
+    std::cerr << "nnc: error: " << e.what() << "\n"
+              << "run 'nnc --help' for usage\n";
+    return UsageError;
+  }
+  if (opts.check && !opts.emit.empty()) {
+    std::cerr << "nnc: error: --check and --emit cannot be combined\n";
+    return UsageError;
+  }
+
+  try {
+    return run(opts);
+  } catch (const std::bad_alloc &) {
+    std::cerr << "nnc: internal error: out of memory\n";
+  } catch (const std::exception &e) {
+    std::cerr << "nnc: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "nnc: internal error: unknown exception\n";
+  }
+  return InternalError;
+}
