@@ -1,0 +1,343 @@
+//===- Program.h - The analysed, fully expanded .nn program -------*- C++ -*-===//
+//
+// What semantic analysis hands to MLIRGen and to the runtime: every model as a
+// flat DAG of layer nodes in topological order with per-sample shapes and
+// PyTorch-named parameters, every dataset with its sources and data steps, and
+// every training run with its loss, optimizer and schedule resolved (all
+// defaults filled in). Plain structs; no AST pointers, only SourceRanges so
+// that later stages can still point at the user's line.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_FRONTEND_PROGRAM_H
+#define NNC_FRONTEND_PROGRAM_H
+
+#include "frontend/Source.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nnc {
+namespace sema {
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+enum class ElemType { F32, I32, I64 };
+
+/// A per-sample tensor type (the batch dimension is implicit), NCHW for
+/// images. `known` is false when an earlier error left the shape unknown.
+struct TensorType {
+  ElemType elem = ElemType::F32;
+  std::vector<int64_t> dims;
+  bool known = true;
+
+  int64_t numElements() const; ///< 1 for a scalar; -1 when unknown.
+  bool operator==(const TensorType &o) const {
+    return elem == o.elem && dims == o.dims && known == o.known;
+  }
+  bool operator!=(const TensorType &o) const { return !(*this == o); }
+};
+
+/// `f32[1, 28, 28]`, `i64[]`, `?` when unknown.
+std::string toString(const TensorType &type);
+const char *toString(ElemType elem);
+
+//===----------------------------------------------------------------------===//
+// Models
+//===----------------------------------------------------------------------===//
+
+enum class LayerKind {
+  Input,
+  Dense,
+  Conv2d,
+  MaxPool,
+  AvgPool,
+  GlobalAvgPool,
+  Flatten,
+  Reshape,
+  Relu,
+  LeakyRelu,
+  Sigmoid,
+  Tanh,
+  Gelu,
+  Softmax,
+  Dropout,
+  BatchNorm,
+  LayerNorm,
+  Add,
+  Concat,
+};
+/// The .nn spelling: "dense", "conv2d", "global_avgpool", ...
+const char *toString(LayerKind kind);
+
+/// Weight initializers (`init = ...`); Default is PyTorch's: Kaiming-uniform
+/// with a = sqrt(5) for weights, uniform(+-1/sqrt(fan_in)) for biases.
+enum class InitKind {
+  Default,
+  KaimingUniform,
+  KaimingNormal,
+  XavierUniform,
+  XavierNormal,
+  Zeros,
+  Ones,
+  Normal,
+  Uniform,
+};
+const char *toString(InitKind kind);
+
+/// Resolved attributes of a layer; only the fields of the node's kind are
+/// meaningful (the others keep their defaults).
+struct LayerAttrs {
+  int64_t units = 0;               ///< dense: output features
+  int64_t filters = 0;             ///< conv2d: output channels
+  int64_t kernel[2] = {0, 0};      ///< conv2d / pools: kh, kw
+  int64_t stride[2] = {1, 1};      ///< conv2d / pools
+  int64_t padding[2] = {0, 0};     ///< conv2d / pools: symmetric pad h, w
+  bool samePadding = false;        ///< written as `padding = same`
+  bool bias = true;                ///< dense / conv2d
+  InitKind init = InitKind::Default;
+  double alpha = 0.01;             ///< leaky_relu slope
+  double p = 0.5;                  ///< dropout probability
+  double momentum = 0.1;           ///< batchnorm
+  double eps = 1e-5;               ///< batchnorm / layernorm
+  double l2 = 0;                   ///< L2 penalty on the layer's weights
+  std::vector<int64_t> shape;      ///< reshape target, -1 resolved
+  int64_t axis = 0;                ///< concat axis (0 = channels)
+};
+
+/// One parameter or buffer of a model, PyTorch layout.
+struct Parameter {
+  std::string name;   ///< full name, e.g. "stem.conv_bn_relu_0.conv2d.weight"
+  TensorType type;
+  bool trainable = true; ///< false for batchnorm running stats / counters
+  InitKind init = InitKind::Default;
+  unsigned node = 0;     ///< the node owning it
+  int64_t fanIn = 0;     ///< for PyTorch's default initialization
+  SourceRange range;
+};
+
+struct Node {
+  unsigned id = 0;
+  LayerKind kind = LayerKind::Input;
+  /// Scope path of the layer, e.g. "stem.conv_bn_relu_0.conv2d", "head".
+  std::string name;
+  LayerAttrs attrs;
+  std::vector<unsigned> inputs; ///< node ids, all smaller than `id`
+  TensorType type;              ///< per-sample output type
+  std::vector<unsigned> params; ///< indices into Model::params
+  /// Groups (as paths: "body", "body.sub") and labels (paths of labelled
+  /// layers or block instances) enclosing this node, outermost first.
+  std::vector<std::string> selectors;
+  int64_t flops = 0; ///< forward FLOPs per sample (2 per multiply-add)
+  SourceRange range;
+};
+
+struct Model {
+  std::string name;
+  std::string inputName; ///< the model's parameter name (`image`)
+  TensorType inputType;
+  TensorType outputType; ///< as declared
+  /// Topological order; nodes[0] is the Input node.
+  std::vector<Node> nodes;
+  unsigned output = 0; ///< the node producing the model's result
+  std::vector<Parameter> params;
+  /// Group / label path -> parameter indices; what freeze and lr_scale
+  /// resolve against. Holds groups and labels by full path.
+  std::map<std::string, std::vector<unsigned>> selectors;
+  int64_t numParams = 0;       ///< trainable elements
+  int64_t numBufferElems = 0;  ///< non-trainable elements
+  int64_t flops = 0;
+  SourceRange range;
+};
+
+//===----------------------------------------------------------------------===//
+// Datasets
+//===----------------------------------------------------------------------===//
+
+enum class SourceKind { None, Csv, Idx, Images, Split };
+const char *toString(SourceKind kind);
+
+struct DataSource {
+  SourceKind kind = SourceKind::None;
+  // csv
+  std::string path;
+  std::vector<std::string> features; ///< empty: all columns but the targets
+  std::vector<std::string> targets;  ///< default {"y"}
+  bool header = true;
+  std::string delimiter = ",";
+  // idx
+  std::string imagesPath, labelsPath;
+  // images
+  std::string dir;
+  std::vector<int64_t> size; ///< [C, H, W], empty if not given
+  // split: `fraction` of the `of` source ("train")
+  std::string of;
+  double fraction = 0;
+  int64_t seed = 0;
+  SourceRange range;
+};
+
+enum class DataOpKind {
+  // clean
+  DropMissing,
+  DropDuplicates,
+  Clip,
+  FillMissing,
+  // preprocess
+  Scale,
+  Normalize,
+  Standardize,
+  MinMax,
+  OneHot,
+  // augment
+  RandomCrop,
+  Flip,
+  Rotate,
+  Noise,
+};
+const char *toString(DataOpKind kind);
+
+enum class FillMode { Mean, Median, Value };
+
+struct DataOp {
+  DataOpKind kind = DataOpKind::DropMissing;
+  double lo = 0, hi = 0;                ///< clip
+  FillMode fill = FillMode::Mean;       ///< fill_missing
+  double value = 0;                     ///< fill_missing value; scale factor
+  std::vector<double> mean, std;        ///< normalize: 1 value or per channel
+  int64_t classes = 0;                  ///< one_hot (0: from the data)
+  int64_t size = 0, padding = 0;        ///< random_crop
+  bool horizontal = true;               ///< flip
+  double p = 0.5;                       ///< flip
+  double degrees = 0;                   ///< rotate
+  double stddev = 0;                    ///< noise
+  SourceRange range;
+};
+
+struct Dataset {
+  std::string name;
+  DataSource train, validation, test; ///< kind None when absent
+  std::vector<DataOp> clean, preprocess, augment;
+  int64_t batch = 32;
+  bool shuffle = false;
+  bool dropLast = false;
+  int64_t seed = 0;
+  SourceRange range;
+};
+
+//===----------------------------------------------------------------------===//
+// Training runs
+//===----------------------------------------------------------------------===//
+
+enum class LossKind { Mse, Mae, Huber, CrossEntropy, BinaryCrossEntropy };
+const char *toString(LossKind kind);
+
+struct Loss {
+  LossKind kind = LossKind::Mse;
+  double delta = 1.0;          ///< huber
+  double labelSmoothing = 0.0; ///< cross_entropy
+  SourceRange range;
+};
+
+enum class OptimizerKind { Sgd, Adam, AdamW, RmsProp };
+const char *toString(OptimizerKind kind);
+
+/// torch.optim semantics and defaults.
+struct Optimizer {
+  OptimizerKind kind = OptimizerKind::Sgd;
+  double lr = 0.001;
+  double momentum = 0, dampening = 0, weightDecay = 0;
+  bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double alpha = 0.99; ///< rmsprop
+  SourceRange range;
+};
+
+enum class ScheduleKind { Constant, Step, Exponential, Cosine, Linear };
+const char *toString(ScheduleKind kind);
+
+/// Periods and warmup in epochs; applied per optimizer step by the runtime.
+struct Schedule {
+  ScheduleKind kind = ScheduleKind::Constant;
+  double every = 0;  ///< step
+  double gamma = 0.1;
+  double warmup = 0; ///< cosine, linear
+  double minLr = 0;  ///< cosine
+  double endLr = 0;  ///< linear
+  SourceRange range;
+};
+
+enum class MetricKind { Accuracy, Precision, Recall, F1, Mse, Mae, R2, Confusion };
+const char *toString(MetricKind kind);
+
+struct EarlyStopping {
+  bool enabled = false;
+  std::string monitor = "val_loss";
+  int64_t patience = 0;
+  double minDelta = 0;
+  bool maximize = false; ///< mode = max
+  SourceRange range;
+};
+
+struct Rename {
+  std::string from, to;
+  bool prefix = false; ///< `"features.": "stem."` or `"features.*": "stem.*"`
+  SourceRange range;
+};
+
+struct FreezeSpec {
+  std::vector<std::string> names;      ///< groups / labels as written
+  std::vector<std::string> paramNames; ///< the parameters they cover
+  int64_t until = 0; ///< frozen for epochs 1..until; 0: for the whole run
+  SourceRange range;
+};
+
+struct LrScale {
+  std::string name;
+  double factor = 1;
+  std::vector<std::string> paramNames;
+  SourceRange range;
+};
+
+struct TrainRun {
+  std::string name;
+  bool finetune = false;
+  int model = -1;   ///< index into Program::models
+  int dataset = -1; ///< index into Program::datasets
+  Loss loss;
+  Optimizer optimizer;
+  Schedule schedule;
+  int64_t epochs = 1;
+  std::vector<MetricKind> metrics;
+  std::string checkpoint; ///< directory; empty: none
+  EarlyStopping earlyStopping;
+  double clipGradNorm = 0; ///< 0: off
+  int64_t seed = 0;
+  int64_t batch = 0;       ///< override of the dataset's batch; 0: none
+  int dropLast = -1;       ///< override: -1 none, 0 false, 1 true
+  // finetune
+  std::string from;
+  std::vector<Rename> renames;
+  FreezeSpec freeze;
+  std::map<std::string, int64_t> unfreeze; ///< group/label -> epoch
+  std::vector<LrScale> lrScales;
+  SourceRange range;
+};
+
+struct Program {
+  std::vector<Model> models;
+  std::vector<Dataset> datasets;
+  std::vector<TrainRun> runs;
+
+  const Model *findModel(const std::string &name) const;
+  const Dataset *findDataset(const std::string &name) const;
+  const TrainRun *findRun(const std::string &name) const;
+};
+
+} // namespace sema
+} // namespace nnc
+
+#endif // NNC_FRONTEND_PROGRAM_H

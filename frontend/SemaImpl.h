@@ -1,0 +1,240 @@
+//===- SemaImpl.h - Private interfaces of semantic analysis -------*- C++ -*-===//
+//
+// Shared by the Sema*.cpp files only: evaluated values, the signature tables
+// that every callable (layer, loss, optimizer, schedule, source, data step,
+// metric) is bound through, and the Sema class holding the analysis state.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_FRONTEND_SEMAIMPL_H
+#define NNC_FRONTEND_SEMAIMPL_H
+
+#include "frontend/AST.h"
+#include "frontend/Diagnostics.h"
+#include "frontend/Program.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace nnc {
+namespace sema {
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+/// An evaluated argument or setting value. Arithmetic is folded, block
+/// parameters substituted; calls and maps keep their expression.
+struct Value {
+  enum Kind { Invalid, Number, Bool, String, Ident, List, Call, Map };
+  Kind kind = Invalid;
+  double num = 0;
+  bool isInt = false;
+  std::string str; ///< string, identifier or callee
+  std::vector<Value> list;
+  SourceRange range;
+  const ast::Expr *expr = nullptr;
+
+  bool isNumber() const { return kind == Number; }
+  bool isIntegral() const;
+};
+
+/// Block arguments in scope: name -> value.
+using Env = std::map<std::string, Value>;
+
+/// `1.5`, `"a"`, `same`, `[1, 2]`, `true`.
+std::string formatValue(const Value &v);
+/// A double as the user would write it: 64, 0.001, 1e-08.
+std::string formatNumber(double x);
+/// "a number", "a string", "an identifier", ...
+const char *describe(Value::Kind kind);
+
+//===----------------------------------------------------------------------===//
+// Signatures
+//===----------------------------------------------------------------------===//
+
+enum class Category {
+  Layer,
+  Loss,
+  Optimizer,
+  Schedule,
+  Source,
+  Clean,
+  Preprocess,
+  Augment,
+  Metric,
+};
+/// "layer", "loss", "optimizer", ... for messages.
+const char *toString(Category cat);
+
+enum class ArgType {
+  Int,          ///< integer
+  Number,       ///< any number
+  Bool,         ///< true / false
+  String,       ///< "text"
+  Enum,         ///< one identifier of `enums`
+  IntOrEnum,    ///< `same`, `valid` or an integer
+  NumberOrEnum, ///< `mean`, `median` or a number
+  NumberOrList, ///< a number or a list of numbers (per channel)
+  IntOrPair,    ///< `3` or `[3, 5]`
+  IntList,      ///< `[3, 32, 32]`
+  StringOrList, ///< `"y"` or `["a", "b"]`
+  StringList,   ///< `["a", "b"]`
+};
+
+/// An allowed interval; the default allows everything.
+struct Interval {
+  bool active = false;
+  double lo = 0, hi = 0;
+  bool loOpen = false, hiOpen = false;
+  bool contains(double x) const;
+  std::string str() const; ///< "[0, 1)", "(0, inf)"
+};
+
+struct ParamSpec {
+  std::string name;
+  ArgType type = ArgType::Number;
+  /// "!" required, "" optional without a value, else the default as the
+  /// user would write it ("0.5", "true", "valid").
+  std::string defaultText;
+  std::vector<std::string> enums;
+  Interval range;
+  /// Subject of a range message ("dropout probability"); default
+  /// "argument 'p' of 'dropout'".
+  std::string what;
+};
+
+struct Signature {
+  std::string name;
+  Category category = Category::Layer;
+  std::vector<ParamSpec> params;
+  /// add / concat: any number of positional values (not bound here).
+  bool variadic = false;
+  const ParamSpec *find(const std::string &name) const;
+};
+
+/// The signature of `name` in `cat`, or null.
+const Signature *findSignature(Category cat, const std::string &name);
+/// Every name of a category, for did-you-mean.
+std::vector<std::string> signatureNames(Category cat);
+
+/// A call whose arguments were checked against its signature; absent
+/// optional arguments are missing from `args`, defaults are filled in.
+struct BoundCall {
+  const Signature *sig = nullptr;
+  SourceRange range, nameRange;
+  std::map<std::string, Value> args;
+  std::vector<Value> positional; ///< variadic calls: the positional values
+  bool ok = true;
+
+  bool has(const std::string &n) const { return args.count(n) != 0; }
+  const Value &get(const std::string &n) const;
+  double num(const std::string &n) const;
+  int64_t integer(const std::string &n) const;
+  bool flag(const std::string &n) const;
+  std::string str(const std::string &n) const;
+  SourceRange rangeOf(const std::string &n) const;
+};
+
+//===----------------------------------------------------------------------===//
+// Analysis state
+//===----------------------------------------------------------------------===//
+
+/// What cross checks need to know about a dataset beyond Program::Dataset.
+struct DatasetInfo {
+  bool hasValidation = false;
+  int64_t featureCount = -1; ///< csv with explicit features
+  int64_t targetWidth = -1;  ///< -1: unknown
+  bool oneHot = false;
+  std::vector<int64_t> imageSize;
+};
+
+/// What cross checks need to know about a model.
+struct ModelInfo {
+  /// Every group and label, with their paths (for did-you-mean).
+  std::vector<std::string> selectorNames;
+};
+
+class Sema {
+public:
+  Sema(const SourceManager &sm, DiagnosticEngine &diags)
+      : sm(sm), diags(diags) {}
+
+  std::unique_ptr<Program> run(const std::vector<const ast::Module *> &mods);
+
+  // Diagnostics. Identical errors (same place, same text) are reported
+  // once: a block expanded many times would otherwise repeat them.
+  void error(SourceRange r, const std::string &msg,
+             const std::string &hint = "");
+  void warning(SourceRange r, const std::string &msg,
+               const std::string &hint = "");
+  void note(SourceRange r, const std::string &msg);
+
+  // Values (SemaValues.cpp).
+  Value eval(const ast::Expr *e, const Env &env);
+  /// Binds the arguments of `call` (a Call or an Ident) to `sig`.
+  BoundCall bind(const Signature &sig, const ast::Expr &call, const Env &env);
+  /// Checks / converts `v` against `spec`; reports and returns false.
+  bool convertArg(const Signature &sig, const ParamSpec &spec, Value &v);
+  /// Binds a setting value that names a callable of `cat`
+  /// (`loss = mse`, `optimizer = adam(lr = 0.1)`); reports unknown names.
+  bool bindSetting(Category cat, const ast::Expr *e, BoundCall &out);
+  /// Integer conversion with "too large" checks.
+  bool toInt(const Value &v, const std::string &what, int64_t &out);
+
+  /// A block's parameters as a signature, with evaluated defaults; checked
+  /// once per block (SemaModels.cpp).
+  struct BlockSig {
+    Signature sig;
+    Env defaults;
+  };
+  const BlockSig &blockSignature(const ast::Decl &d);
+  std::map<std::string, BlockSig> blockSigs;
+
+  // Declarations (SemaDatasets.cpp, SemaModels.cpp, SemaTrain.cpp).
+  void analyzeDataset(const ast::Decl &d);
+  void analyzeModel(const ast::Decl &d);
+  void analyzeRun(const ast::Decl &d);
+
+  /// Collects `key = value` settings of a declaration body, reporting
+  /// unknown and repeated keys. Sections go to `sections` when allowed.
+  std::map<std::string, const ast::Stmt *>
+  collectSettings(const ast::Decl &d, const std::string &declDesc,
+                  const std::vector<std::string> &keys,
+                  const std::vector<std::string> &sectionNames,
+                  std::map<std::string, const ast::Stmt *> *sections);
+
+  const SourceManager &sm;
+  DiagnosticEngine &diags;
+  std::unique_ptr<Program> prog;
+
+  std::map<std::string, const ast::Decl *> blocks;
+  std::map<std::string, const ast::Decl *> modelDecls;
+  std::map<std::string, const ast::Decl *> datasetDecls;
+  std::map<std::string, int> modelIndex, datasetIndex;
+  std::map<std::string, DatasetInfo> datasetInfo;
+  std::map<std::string, ModelInfo> modelInfo;
+
+private:
+  std::set<std::tuple<unsigned, unsigned, unsigned, std::string>> reported;
+};
+
+/// Shape inference for one layer (SemaShapes.cpp): fills the node's
+/// attributes, output type and FLOPs from the bound call and input types,
+/// and appends its parameters (named by their suffix: "weight", "bias", ...).
+/// Reports and returns false when the layer cannot take its input.
+bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
+                const std::vector<TensorType> &inputs, Node &node,
+                std::vector<Parameter> &params);
+
+/// Names of an ast::Expr kind for messages ("a number", "a list", ...).
+const char *describe(const ast::Expr &e);
+
+} // namespace sema
+} // namespace nnc
+
+#endif // NNC_FRONTEND_SEMAIMPL_H

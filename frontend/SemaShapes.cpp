@@ -1,0 +1,380 @@
+//===- SemaShapes.cpp - Per-sample shape inference for every layer --------===//
+//
+// Shapes are per sample, NCHW (the batch dimension is implicit), f32.
+// Parameter layouts are PyTorch's: dense weight [out, in], conv2d weight
+// [out, in, kh, kw], batchnorm weight/bias/running_mean/running_var [C] and
+// num_batches_tracked (an i64 scalar). All size arithmetic is checked: an
+// absurd shape is reported as too large, never overflowed.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/SemaImpl.h"
+
+#include <cmath>
+
+namespace nnc {
+namespace sema {
+
+namespace {
+
+struct Ctx {
+  Sema &s;
+  LayerKind kind;
+  const BoundCall &bc;
+  Node &node;
+  std::vector<Parameter> &params;
+  const char *name() const { return toString(kind); }
+
+  bool fail(const std::string &msg, const std::string &hint = "") {
+    s.error(bc.range, msg, hint);
+    return false;
+  }
+  bool tooLarge() {
+    return fail(std::string("'") + name() + "' is too large: its sizes "
+                "overflow 64-bit integers");
+  }
+  bool mul(int64_t a, int64_t b, int64_t &out) {
+    return !__builtin_mul_overflow(a, b, &out);
+  }
+  void param(const std::string &suffix, std::vector<int64_t> dims,
+             bool trainable = true, int64_t fanIn = 0,
+             ElemType elem = ElemType::F32) {
+    Parameter p;
+    p.name = suffix;
+    p.type.elem = elem;
+    p.type.dims = std::move(dims);
+    p.trainable = trainable;
+    p.init = node.attrs.init;
+    p.fanIn = fanIn;
+    p.range = bc.range;
+    params.push_back(std::move(p));
+  }
+  /// `3` -> {3, 3}; `[3, 5]` -> {3, 5}.
+  void pair(const std::string &arg, int64_t out[2]) {
+    const Value &v = bc.get(arg);
+    if (v.kind == Value::List && v.list.size() == 2) {
+      out[0] = static_cast<int64_t>(v.list[0].num);
+      out[1] = static_cast<int64_t>(v.list[1].num);
+    } else if (v.kind == Value::Number) {
+      out[0] = out[1] = static_cast<int64_t>(v.num);
+    }
+  }
+  std::string hw(int64_t h, int64_t w) {
+    return std::to_string(h) + "x" + std::to_string(w);
+  }
+  bool needRank3(const TensorType &in) {
+    if (in.dims.size() == 3)
+      return true;
+    return fail(std::string(name()) + " expects a [C, H, W] input, got " +
+                    toString(in),
+                in.dims.size() == 1 ? "reshape the input to [C, H, W] first"
+                                    : "");
+  }
+
+  /// conv2d / pools: out = floor((H + 2p - k) / s) + 1 (PyTorch, no
+  /// dilation, floor mode). `same` requires stride 1 as torch.nn.Conv2d does
+  /// and pads (k - 1) / 2 (an even kernel pads one more at the end, as
+  /// PyTorch does; MLIRGen emits the asymmetric padding).
+  bool window(const TensorType &in, int64_t oh_ow[2]) {
+    LayerAttrs &a = node.attrs;
+    const Value &pad = bc.get("padding");
+    if (pad.kind == Value::Ident && pad.str == "same") {
+      a.samePadding = true;
+      if (a.stride[0] != 1 || a.stride[1] != 1)
+        return fail(std::string("padding 'same' requires stride 1 in '") +
+                        name() + "'",
+                    "use an explicit padding with strides");
+      a.padding[0] = (a.kernel[0] - 1) / 2;
+      a.padding[1] = (a.kernel[1] - 1) / 2;
+    } else if (pad.kind == Value::Number) {
+      a.padding[0] = a.padding[1] = static_cast<int64_t>(pad.num);
+    }
+    bool pool = kind == LayerKind::MaxPool || kind == LayerKind::AvgPool;
+    // torch.nn.MaxPool2d / AvgPool2d: "pad should be at most half of kernel".
+    if (pool && !a.samePadding &&
+        (a.padding[0] > a.kernel[0] / 2 || a.padding[1] > a.kernel[1] / 2))
+      return fail(std::string(name()) + " padding " +
+                  std::to_string(a.padding[0]) +
+                  " is more than half the pool size " +
+                  hw(a.kernel[0], a.kernel[1]));
+    for (int i = 0; i < 2; ++i) {
+      int64_t size = in.dims[1 + i], padded;
+      if (__builtin_mul_overflow(a.padding[i], 2, &padded) ||
+          __builtin_add_overflow(padded, size, &padded))
+        return tooLarge();
+      if (a.samePadding) {
+        oh_ow[i] = size;
+        continue;
+      }
+      if (padded < a.kernel[i]) {
+        if (pool)
+          return fail(std::string(name()) + " window " +
+                      hw(a.kernel[0], a.kernel[1]) +
+                      " is larger than its padded input " +
+                      hw(in.dims[1] + 2 * a.padding[0],
+                         in.dims[2] + 2 * a.padding[1]));
+        std::string k = a.kernel[0] == a.kernel[1]
+                            ? std::to_string(a.kernel[0])
+                            : hw(a.kernel[0], a.kernel[1]);
+        return fail(std::string(name()) + " output would be empty: input " +
+                        hw(in.dims[1], in.dims[2]) + ", kernel " + k +
+                        (a.padding[0] || a.padding[1]
+                             ? ", padding " + std::to_string(a.padding[0])
+                             : ""),
+                    "use padding = same or a smaller kernel");
+      }
+      oh_ow[i] = (padded - a.kernel[i]) / a.stride[i] + 1;
+    }
+    return true;
+  }
+};
+
+} // namespace
+
+bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
+                const std::vector<TensorType> &inputs, Node &node,
+                std::vector<Parameter> &params) {
+  Ctx c{s, kind, bc, node, params};
+  LayerAttrs &a = node.attrs;
+  TensorType &out = node.type;
+  out = TensorType();
+  if (inputs.empty())
+    return false;
+  const TensorType &in = inputs[0];
+  for (const TensorType &t : inputs)
+    if (!t.known)
+      return false;
+  for (const TensorType &t : inputs)
+    if (t.elem != ElemType::F32)
+      return c.fail(std::string("'") + c.name() + "' cannot take an " +
+                    toString(t.elem) + " input (" + toString(t) + ")");
+  if (bc.has("l2"))
+    a.l2 = bc.num("l2");
+  if (bc.has("init")) {
+    static const char *inits[] = {
+        "default",       "kaiming_uniform", "kaiming_normal",
+        "xavier_uniform", "xavier_normal",  "zeros",
+        "ones",          "normal",          "uniform"};
+    for (int i = 0; i < 9; ++i)
+      if (bc.str("init") == inits[i])
+        a.init = static_cast<InitKind>(i);
+  }
+  int64_t inElems = in.numElements();
+  if (inElems < 0)
+    return c.tooLarge();
+
+  switch (kind) {
+  case LayerKind::Input:
+    return false;
+
+  // y = x W^T + b (torch.nn.Linear).
+  case LayerKind::Dense: {
+    if (in.dims.size() != 1)
+      return c.fail("dense expects a rank-1 input, got " + toString(in),
+                    in.dims.size() > 1 ? "insert 'flatten' before 'dense'"
+                                       : "");
+    a.units = bc.integer("units");
+    a.bias = bc.flag("bias");
+    int64_t w, f;
+    if (!c.mul(a.units, in.dims[0], w) || !c.mul(w, 2, f))
+      return c.tooLarge();
+    out.dims = {a.units};
+    c.param("weight", {a.units, in.dims[0]}, true, in.dims[0]);
+    if (a.bias)
+      c.param("bias", {a.units}, true, in.dims[0]);
+    node.flops = f;
+    return true;
+  }
+
+  // torch.nn.Conv2d, no dilation or groups.
+  case LayerKind::Conv2d: {
+    if (!c.needRank3(in))
+      return false;
+    a.filters = bc.integer("filters");
+    a.bias = bc.flag("bias");
+    c.pair("kernel", a.kernel);
+    c.pair("stride", a.stride);
+    int64_t o[2];
+    if (!c.window(in, o))
+      return false;
+    out.dims = {a.filters, o[0], o[1]};
+    int64_t fanIn, flops;
+    if (!c.mul(in.dims[0], a.kernel[0], fanIn) ||
+        !c.mul(fanIn, a.kernel[1], fanIn) ||
+        !c.mul(fanIn, a.filters, flops) || !c.mul(flops, o[0], flops) ||
+        !c.mul(flops, o[1], flops) || !c.mul(flops, 2, flops) ||
+        out.numElements() < 0)
+      return c.tooLarge();
+    c.param("weight", {a.filters, in.dims[0], a.kernel[0], a.kernel[1]},
+            true, fanIn);
+    if (a.bias)
+      c.param("bias", {a.filters}, true, fanIn);
+    node.flops = flops;
+    return true;
+  }
+
+  // torch.nn.MaxPool2d / AvgPool2d: stride defaults to the window size.
+  case LayerKind::MaxPool:
+  case LayerKind::AvgPool: {
+    if (!c.needRank3(in))
+      return false;
+    c.pair("size", a.kernel);
+    if (bc.has("stride"))
+      c.pair("stride", a.stride);
+    else {
+      a.stride[0] = a.kernel[0];
+      a.stride[1] = a.kernel[1];
+    }
+    int64_t o[2];
+    if (!c.window(in, o))
+      return false;
+    out.dims = {in.dims[0], o[0], o[1]};
+    int64_t n = out.numElements(), flops;
+    if (n < 0 || !c.mul(n, a.kernel[0] * a.kernel[1], flops))
+      return c.tooLarge();
+    node.flops = flops;
+    return true;
+  }
+
+  case LayerKind::GlobalAvgPool:
+    if (!c.needRank3(in))
+      return false;
+    out.dims = {in.dims[0]};
+    node.flops = inElems;
+    return true;
+
+  case LayerKind::Flatten:
+    if (in.dims.empty())
+      return c.fail("flatten expects a tensor input, got " + toString(in));
+    out.dims = {inElems};
+    return true;
+
+  // One dimension may be -1 and is inferred (torch.reshape).
+  case LayerKind::Reshape: {
+    const Value &shape = bc.get("shape");
+    int64_t known = 1;
+    int inferred = -1;
+    for (size_t i = 0; i < shape.list.size(); ++i) {
+      int64_t d = static_cast<int64_t>(shape.list[i].num);
+      if (d == -1) {
+        if (inferred >= 0) {
+          s.error(shape.list[i].range,
+                  "reshape can infer only one dimension (-1)");
+          return false;
+        }
+        inferred = static_cast<int>(i);
+      } else if (d < 1) {
+        s.error(shape.list[i].range,
+                "reshape dimensions must be positive or -1, got " +
+                    std::to_string(d));
+        return false;
+      } else if (!c.mul(known, d, known)) {
+        return c.tooLarge();
+      }
+      out.dims.push_back(d);
+    }
+    std::string target = formatValue(shape);
+    if (inferred >= 0) {
+      if (inElems % known != 0)
+        return c.fail("cannot reshape " + toString(in) + " to " + target +
+                      ": " + std::to_string(inElems) +
+                      " elements are not divisible by " +
+                      std::to_string(known));
+      out.dims[inferred] = inElems / known;
+    } else if (known != inElems) {
+      return c.fail("cannot reshape " + toString(in) + " to " + target +
+                    ": " + std::to_string(inElems) + " elements vs " +
+                    std::to_string(known));
+    }
+    a.shape = out.dims;
+    return true;
+  }
+
+  case LayerKind::LeakyRelu:
+    a.alpha = bc.num("alpha");
+    out = in;
+    node.flops = inElems;
+    return true;
+  case LayerKind::Dropout:
+    a.p = bc.num("p");
+    out = in;
+    return true;
+  case LayerKind::Relu:
+  case LayerKind::Sigmoid:
+  case LayerKind::Tanh:
+  case LayerKind::Gelu:
+    out = in;
+    node.flops = inElems;
+    return true;
+  case LayerKind::Softmax:
+    if (in.dims.empty())
+      return c.fail("softmax expects a tensor input, got " + toString(in));
+    out = in;
+    node.flops = inElems;
+    return true;
+
+  // torch.nn.BatchNorm1d on features, BatchNorm2d on channels.
+  case LayerKind::BatchNorm: {
+    if (in.dims.size() != 1 && in.dims.size() != 3)
+      return c.fail("batchnorm expects a rank-1 or [C, H, W] input, got " +
+                    toString(in));
+    a.momentum = bc.num("momentum");
+    a.eps = bc.num("eps");
+    int64_t ch = in.dims[0];
+    out = in;
+    c.param("weight", {ch});
+    c.param("bias", {ch});
+    c.param("running_mean", {ch}, false);
+    c.param("running_var", {ch}, false);
+    c.param("num_batches_tracked", {}, false, 0, ElemType::I64);
+    node.flops = 2 * inElems;
+    return true;
+  }
+
+  // torch.nn.LayerNorm(normalized_shape = last dimension).
+  case LayerKind::LayerNorm: {
+    if (in.dims.empty())
+      return c.fail("layernorm expects a tensor input, got " + toString(in));
+    a.eps = bc.num("eps");
+    out = in;
+    c.param("weight", {in.dims.back()});
+    c.param("bias", {in.dims.back()});
+    node.flops = 5 * inElems;
+    return true;
+  }
+
+  case LayerKind::Add:
+    for (size_t i = 1; i < inputs.size(); ++i)
+      if (inputs[i] != in)
+        return c.fail("cannot add " + toString(in) + " and " +
+                          toString(inputs[i]),
+                      "the values of 'add' must have the same shape");
+    out = in;
+    node.flops = inElems * static_cast<int64_t>(inputs.size() - 1);
+    return true;
+
+  // torch.cat(dim = 1) with a batch dimension: along channels.
+  case LayerKind::Concat: {
+    out = in;
+    if (in.dims.empty())
+      return c.fail("cannot concatenate scalars");
+    for (size_t i = 1; i < inputs.size(); ++i) {
+      const TensorType &t = inputs[i];
+      bool ok = t.dims.size() == in.dims.size();
+      for (size_t d = 1; ok && d < in.dims.size(); ++d)
+        ok = t.dims[d] == in.dims[d];
+      if (!ok)
+        return c.fail("cannot concatenate " + toString(in) + " and " +
+                          toString(t) + " along channels",
+                      "all dimensions but the first must match");
+      if (__builtin_add_overflow(out.dims[0], t.dims[0], &out.dims[0]))
+        return c.tooLarge();
+    }
+    a.axis = 0;
+    return true;
+  }
+  }
+  return false;
+}
+
+} // namespace sema
+} // namespace nnc

@@ -1,0 +1,246 @@
+//===- SemaSignatures.cpp - The signature table of every callable ---------===//
+//
+// One data-driven table: name, parameters (type, default, allowed range).
+// Defaults follow PyTorch (torch.nn, torch.optim) and Keras where PyTorch has
+// none. "!" marks a required argument, "" an optional one without default.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/SemaImpl.h"
+
+#include <cstdlib>
+#include <limits>
+
+namespace nnc {
+namespace sema {
+
+namespace {
+
+/// "[0, 1)", "(0, inf)", "" (anything).
+Interval parseInterval(const std::string &s) {
+  Interval iv;
+  if (s.empty())
+    return iv;
+  iv.active = true;
+  iv.loOpen = s.front() == '(';
+  iv.hiOpen = s.back() == ')';
+  size_t comma = s.find(',');
+  std::string lo = s.substr(1, comma - 1);
+  std::string hi = s.substr(comma + 1, s.size() - comma - 2);
+  while (!hi.empty() && hi.front() == ' ')
+    hi.erase(hi.begin());
+  const double inf = std::numeric_limits<double>::infinity();
+  iv.lo = lo == "-inf" ? -inf : std::strtod(lo.c_str(), nullptr);
+  iv.hi = hi == "inf" ? inf : std::strtod(hi.c_str(), nullptr);
+  return iv;
+}
+
+ParamSpec P(std::string name, ArgType type, std::string def,
+            std::string range = "", std::vector<std::string> enums = {},
+            std::string what = "") {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.type = type;
+  p.defaultText = std::move(def);
+  p.range = parseInterval(range);
+  p.enums = std::move(enums);
+  p.what = std::move(what);
+  return p;
+}
+
+using A = ArgType;
+const std::vector<std::string> kPadding = {"valid", "same"};
+const std::vector<std::string> kInits = {
+    "default",        "kaiming_uniform", "kaiming_normal", "xavier_uniform",
+    "xavier_normal",  "zeros",           "ones",           "normal",
+    "uniform"};
+
+std::vector<Signature> buildTable() {
+  std::vector<Signature> t;
+  auto add = [&](Category cat, std::string name, std::vector<ParamSpec> ps,
+                 bool variadic = false) {
+    Signature s;
+    s.name = std::move(name);
+    s.category = cat;
+    s.params = std::move(ps);
+    s.variadic = variadic;
+    // Any layer may carry an L2 penalty on its weights (Keras'
+    // kernel_regularizer); dense and conv2d take an initializer.
+    if (cat == Category::Layer && !variadic) {
+      if (s.name == "dense" || s.name == "conv2d")
+        s.params.push_back(P("init", A::Enum, "default", "", kInits));
+      s.params.push_back(P("l2", A::Number, "0", "[0, inf)",
+                           {}, "l2 penalty"));
+    }
+    t.push_back(std::move(s));
+  };
+  const Category L = Category::Layer;
+  // Layers (torch.nn defaults).
+  add(L, "dense", {P("units", A::Int, "!", "[1, inf)", {}, "number of units"),
+                   P("bias", A::Bool, "true")});
+  add(L, "conv2d",
+      {P("filters", A::Int, "!", "[1, inf)", {}, "number of filters"),
+       P("kernel", A::IntOrPair, "!", "[1, inf)", {}, "kernel size"),
+       P("stride", A::IntOrPair, "1", "[1, inf)", {}, "stride"),
+       P("padding", A::IntOrEnum, "valid", "[0, inf)", kPadding, "padding"),
+       P("bias", A::Bool, "true")});
+  // The pools' stride defaults to their size (torch.nn.MaxPool2d).
+  for (const char *pool : {"maxpool", "avgpool"})
+    add(L, pool,
+        {P("size", A::IntOrPair, "!", "[1, inf)", {}, "pool size"),
+         P("stride", A::IntOrPair, "", "[1, inf)", {}, "stride"),
+         P("padding", A::IntOrEnum, "valid", "[0, inf)", kPadding,
+           "padding")});
+  for (const char *name : {"global_avgpool", "flatten", "relu", "sigmoid",
+                           "tanh", "gelu", "softmax"})
+    add(L, name, {});
+  add(L, "reshape", {P("shape", A::IntList, "!")});
+  add(L, "leaky_relu", {P("alpha", A::Number, "0.01", "[0, inf)")});
+  add(L, "dropout", {P("p", A::Number, "0.5", "[0, 1)", {},
+                       "dropout probability")});
+  add(L, "batchnorm", {P("momentum", A::Number, "0.1", "[0, 1]"),
+                       P("eps", A::Number, "1e-5", "(0, inf)")});
+  add(L, "layernorm", {P("eps", A::Number, "1e-5", "(0, inf)")});
+  add(L, "add", {}, /*variadic=*/true);
+  add(L, "concat", {}, /*variadic=*/true);
+
+  // Losses (torch.nn, reduction = mean).
+  const Category Lo = Category::Loss;
+  add(Lo, "mse", {});
+  add(Lo, "mae", {});
+  add(Lo, "huber", {P("delta", A::Number, "1.0", "(0, inf)")});
+  add(Lo, "cross_entropy",
+      {P("label_smoothing", A::Number, "0.0", "[0, 1]")});
+  add(Lo, "binary_cross_entropy", {});
+
+  // Optimizers (torch.optim defaults).
+  const Category O = Category::Optimizer;
+  add(O, "sgd", {P("lr", A::Number, "!", "(0, inf)", {}, "learning rate"),
+                 P("momentum", A::Number, "0", "[0, inf)"),
+                 P("nesterov", A::Bool, "false"),
+                 P("weight_decay", A::Number, "0", "[0, inf)"),
+                 P("dampening", A::Number, "0", "[0, inf)")});
+  for (const char *name : {"adam", "adamw"})
+    add(O, name,
+        {P("lr", A::Number, "0.001", "(0, inf)", {}, "learning rate"),
+         P("beta1", A::Number, "0.9", "[0, 1)"),
+         P("beta2", A::Number, "0.999", "[0, 1)"),
+         P("eps", A::Number, "1e-8", "(0, inf)"),
+         P("weight_decay", A::Number,
+           std::string(name) == "adamw" ? "0.01" : "0", "[0, inf)")});
+  add(O, "rmsprop",
+      {P("lr", A::Number, "0.01", "(0, inf)", {}, "learning rate"),
+       P("alpha", A::Number, "0.99", "[0, 1]"),
+       P("eps", A::Number, "1e-8", "(0, inf)"),
+       P("momentum", A::Number, "0", "[0, inf)"),
+       P("weight_decay", A::Number, "0", "[0, inf)")});
+
+  // Schedules: periods and warmup in epochs.
+  const Category S = Category::Schedule;
+  add(S, "constant", {});
+  add(S, "step", {P("every", A::Number, "!", "(0, inf)"),
+                  P("gamma", A::Number, "0.1", "(0, inf)")});
+  add(S, "exponential", {P("gamma", A::Number, "!", "(0, inf)")});
+  add(S, "cosine", {P("warmup", A::Number, "0", "[0, inf)"),
+                    P("min_lr", A::Number, "0", "[0, inf)")});
+  add(S, "linear", {P("warmup", A::Number, "0", "[0, inf)"),
+                    P("end_lr", A::Number, "0", "[0, inf)")});
+
+  // Sources.
+  const Category So = Category::Source;
+  add(So, "csv", {P("path", A::String, "!"),
+                  P("features", A::StringList, ""),
+                  P("target", A::StringOrList, "\"y\""),
+                  P("header", A::Bool, "true"),
+                  P("delimiter", A::String, "\",\"")});
+  add(So, "idx", {P("images_path", A::String, "!"),
+                  P("labels_path", A::String, "!")});
+  add(So, "images", {P("dir", A::String, "!"),
+                     P("size", A::IntList, "", "[1, inf)")});
+  add(So, "split", {P("from", A::Enum, "!", "", {"train"}),
+                    P("fraction", A::Number, "!", "(0, 1)", {},
+                      "split fraction"),
+                    P("seed", A::Int, "0")});
+
+  // Cleaning steps.
+  const Category C = Category::Clean;
+  add(C, "drop_missing", {});
+  add(C, "drop_duplicates", {});
+  add(C, "clip", {P("lo", A::Number, "!"), P("hi", A::Number, "!")});
+  add(C, "fill_missing",
+      {P("value", A::NumberOrEnum, "!", "", {"mean", "median"})});
+
+  // Preprocessing steps.
+  const Category Pr = Category::Preprocess;
+  add(Pr, "scale", {P("factor", A::Number, "!")});
+  add(Pr, "normalize", {P("mean", A::NumberOrList, "!"),
+                        P("std", A::NumberOrList, "!", "(0, inf)", {},
+                          "normalize std")});
+  add(Pr, "standardize", {});
+  add(Pr, "minmax", {});
+  add(Pr, "one_hot", {P("classes", A::Int, "", "[2, inf)")});
+
+  // Augmentations (training batches only).
+  const Category Au = Category::Augment;
+  add(Au, "random_crop", {P("size", A::Int, "!", "[1, inf)"),
+                          P("padding", A::Int, "0", "[0, inf)")});
+  add(Au, "flip", {P("axis", A::Enum, "horizontal", "",
+                     {"horizontal", "vertical"}),
+                   P("p", A::Number, "0.5", "[0, 1]")});
+  add(Au, "rotate", {P("degrees", A::Number, "!", "[0, 360]")});
+  add(Au, "noise", {P("std", A::Number, "!", "[0, inf)")});
+
+  // Metrics.
+  for (const char *m : {"accuracy", "precision", "recall", "f1", "mse", "mae",
+                        "r2", "confusion"})
+    add(Category::Metric, m, {});
+  return t;
+}
+
+const std::vector<Signature> &table() {
+  static const std::vector<Signature> t = buildTable();
+  return t;
+}
+
+} // namespace
+
+const char *toString(Category cat) {
+  switch (cat) {
+  case Category::Layer:
+    return "layer";
+  case Category::Loss:
+    return "loss";
+  case Category::Optimizer:
+    return "optimizer";
+  case Category::Schedule:
+    return "schedule";
+  case Category::Source:
+    return "data source";
+  case Category::Clean:
+    return "cleaning step";
+  case Category::Preprocess:
+    return "preprocessing step";
+  case Category::Augment:
+    return "augmentation";
+  case Category::Metric:
+    return "metric";
+  }
+  return "callable";
+}
+
+const Signature *findSignature(Category cat, const std::string &name) {
+  for (const auto &s : table())
+    if (s.category == cat && s.name == name)
+      return &s;
+  return nullptr;
+}
+
+std::vector<std::string> signatureNames(Category cat) {
+  std::vector<std::string> names;
+  for (const auto &s : table())
+    if (s.category == cat)
+      names.push_back(s.name);
+  return names;
+}
+
+} // namespace sema
+} // namespace nnc

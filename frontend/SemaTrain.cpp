@@ -1,0 +1,489 @@
+//===- SemaTrain.cpp - train / finetune settings and cross checks ---------===//
+//
+// Resolves a run's model, dataset, loss, optimizer (torch.optim defaults)
+// and schedule, then checks them against each other: the loss against the
+// model output, metrics against the loss, early stopping against the
+// dataset's splits, freeze / lr_scale names against the model's groups.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/SemaImpl.h"
+
+namespace nnc {
+namespace sema {
+
+namespace {
+
+const std::vector<std::string> kTrainKeys = {
+    "model",  "data",           "loss",           "optimizer", "schedule",
+    "epochs", "metrics",        "checkpoint",     "early_stopping",
+    "clip_grad_norm", "seed",   "batch",          "drop_last"};
+const std::vector<std::string> kFinetuneKeys = {"from", "rename", "freeze",
+                                                "unfreeze", "lr_scale"};
+
+bool isClassification(LossKind k) {
+  return k == LossKind::CrossEntropy || k == LossKind::BinaryCrossEntropy;
+}
+
+} // namespace
+
+void Sema::analyzeRun(const ast::Decl &d) {
+  bool ft = d.kind == ast::DeclKind::Finetune;
+  TrainRun run;
+  run.finetune = ft;
+  run.range = d.range;
+  std::string word = ft ? "finetune" : "train";
+  std::vector<std::string> keys = kTrainKeys;
+  if (ft)
+    keys.insert(keys.end(), kFinetuneKeys.begin(), kFinetuneKeys.end());
+  std::string desc =
+      d.name.empty() ? word + " block" : word + " '" + d.name + "'";
+  std::map<std::string, const ast::Stmt *> sections;
+  auto set = collectSettings(d, desc, keys, {}, &sections);
+  SourceRange declRange = d.nameRange.isValid() ? d.nameRange : d.range;
+  auto value = [&](const std::string &k) -> const ast::Expr * {
+    auto it = set.find(k);
+    return it == set.end() ? nullptr : it->second->value.get();
+  };
+  auto require = [&](const std::string &k) {
+    if (!set.count(k))
+      error(declRange, "missing setting '" + k + "' in " + desc);
+  };
+  for (const char *k : {"model", "data", "loss", "optimizer"})
+    require(k);
+  if (ft)
+    require("from");
+
+  // References.
+  const Model *model = nullptr;
+  std::string modelName;
+  auto ref = [&](const std::string &k, const char *what,
+                 const std::map<std::string, const ast::Decl *> &table,
+                 const std::map<std::string, int> &index, int &out,
+                 std::string &name) {
+    const ast::Expr *e = value(k);
+    if (!e)
+      return;
+    if (e->kind != ast::ExprKind::Ident) {
+      error(e->range, std::string("'") + k + "' must name a " + what +
+                          ", got " + describe(*e));
+      return;
+    }
+    name = e->text;
+    auto it = index.find(e->text);
+    if (it != index.end()) {
+      out = it->second;
+      return;
+    }
+    if (!table.count(e->text)) {
+      std::vector<std::string> names;
+      for (const auto &kv : table)
+        names.push_back(kv.first);
+      error(e->range, std::string("unknown ") + what + " '" + e->text + "'",
+            didYouMean(e->text, names));
+    }
+  };
+  std::string dataName;
+  ref("model", "model", modelDecls, modelIndex, run.model, modelName);
+  ref("data", "dataset", datasetDecls, datasetIndex, run.dataset, dataName);
+  if (run.model >= 0)
+    model = &prog->models[run.model];
+  const DatasetInfo *dinfo =
+      run.dataset >= 0 ? &datasetInfo[dataName] : nullptr;
+  run.name = !d.name.empty() ? d.name : !modelName.empty() ? modelName
+                                                           : "train";
+  for (const auto &r : prog->runs)
+    if (r.name == run.name) {
+      error(declRange, "redefinition of training run '" + run.name + "'",
+            d.name.empty() ? "name the run: train NAME { ... }" : "");
+      note(r.range, "previous definition is here");
+    }
+
+  // Loss, optimizer, schedule.
+  BoundCall bc;
+  bool haveLoss = false;
+  if (const ast::Expr *e = value("loss")) {
+    if ((haveLoss = bindSetting(Category::Loss, e, bc))) {
+      for (int i = 0; i <= static_cast<int>(LossKind::BinaryCrossEntropy); ++i)
+        if (bc.sig->name == toString(static_cast<LossKind>(i)))
+          run.loss.kind = static_cast<LossKind>(i);
+      run.loss.delta = bc.num("delta");
+      run.loss.labelSmoothing = bc.num("label_smoothing");
+      run.loss.range = e->range;
+    }
+  }
+  if (const ast::Expr *e = value("optimizer")) {
+    if (bindSetting(Category::Optimizer, e, bc)) {
+      Optimizer &o = run.optimizer;
+      for (int i = 0; i <= static_cast<int>(OptimizerKind::RmsProp); ++i)
+        if (bc.sig->name == toString(static_cast<OptimizerKind>(i)))
+          o.kind = static_cast<OptimizerKind>(i);
+      o.range = e->range;
+      o.lr = bc.num("lr");
+      o.momentum = bc.num("momentum");
+      o.dampening = bc.num("dampening");
+      o.weightDecay = bc.num("weight_decay");
+      o.nesterov = bc.flag("nesterov");
+      if (bc.has("beta1")) {
+        o.beta1 = bc.num("beta1");
+        o.beta2 = bc.num("beta2");
+      }
+      if (bc.has("eps"))
+        o.eps = bc.num("eps");
+      if (bc.has("alpha"))
+        o.alpha = bc.num("alpha");
+      // torch.optim.SGD: "Nesterov momentum requires a momentum and zero
+      // dampening".
+      if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+        error(bc.rangeOf("nesterov"),
+              "nesterov requires a momentum and zero dampening",
+              "add momentum = 0.9");
+    }
+  }
+  if (const ast::Expr *e = value("schedule")) {
+    if (bindSetting(Category::Schedule, e, bc)) {
+      Schedule &s = run.schedule;
+      for (int i = 0; i <= static_cast<int>(ScheduleKind::Linear); ++i)
+        if (bc.sig->name == toString(static_cast<ScheduleKind>(i)))
+          s.kind = static_cast<ScheduleKind>(i);
+      s.range = e->range;
+      s.every = bc.num("every");
+      if (bc.has("gamma"))
+        s.gamma = bc.num("gamma");
+      s.warmup = bc.num("warmup");
+      s.minLr = bc.num("min_lr");
+      s.endLr = bc.num("end_lr");
+    }
+  }
+
+  // Scalars.
+  auto intSetting = [&](const std::string &k, int64_t &out, int64_t min) {
+    const ast::Expr *e = value(k);
+    if (!e)
+      return;
+    Value v = eval(e, Env());
+    int64_t n;
+    if (v.kind == Value::Invalid || !toInt(v, "'" + k + "'", n))
+      return;
+    if (n < min) {
+      error(v.range, "'" + k + "' must be at least " + std::to_string(min) +
+                         ", got " + std::to_string(n));
+      return;
+    }
+    out = n;
+  };
+  intSetting("epochs", run.epochs, 1);
+  intSetting("seed", run.seed, 0);
+  intSetting("batch", run.batch, 1);
+  if (const ast::Expr *e = value("drop_last")) {
+    Value v = eval(e, Env());
+    if (v.kind == Value::Bool)
+      run.dropLast = v.num != 0;
+    else if (v.kind != Value::Invalid)
+      error(v.range, "'drop_last' must be 'true' or 'false', got " +
+                         formatValue(v));
+  }
+  if (const ast::Expr *e = value("clip_grad_norm")) {
+    Value v = eval(e, Env());
+    if (v.kind == Value::Number && v.num > 0)
+      run.clipGradNorm = v.num;
+    else if (v.kind != Value::Invalid)
+      error(v.range, "'clip_grad_norm' must be a number > 0, got " +
+                         formatValue(v));
+  }
+  for (const char *k : {"checkpoint", "from"}) {
+    const ast::Expr *e = value(k);
+    if (!e)
+      continue;
+    if (e->kind != ast::ExprKind::String || e->text.empty())
+      error(e->range, std::string("'") + k + "' must be a non-empty string "
+                                             "path, got " + describe(*e));
+    else
+      (std::string(k) == "from" ? run.from : run.checkpoint) = e->text;
+  }
+
+  // Metrics.
+  std::vector<std::string> logged = {"train_loss", "loss"};
+  if (dinfo && dinfo->hasValidation)
+    logged.push_back("val_loss");
+  if (const ast::Expr *e = value("metrics")) {
+    std::vector<const ast::Expr *> items;
+    if (e->kind == ast::ExprKind::List)
+      for (const auto &el : e->elements)
+        items.push_back(el.get());
+    else
+      items.push_back(e);
+    for (const ast::Expr *m : items) {
+      if (!m || !bindSetting(Category::Metric, m, bc))
+        continue;
+      MetricKind mk = MetricKind::Accuracy;
+      for (int i = 0; i <= static_cast<int>(MetricKind::Confusion); ++i)
+        if (bc.sig->name == toString(static_cast<MetricKind>(i)))
+          mk = static_cast<MetricKind>(i);
+      bool cls = mk == MetricKind::Accuracy || mk == MetricKind::Precision ||
+                 mk == MetricKind::Recall || mk == MetricKind::F1 ||
+                 mk == MetricKind::Confusion;
+      if (cls && haveLoss && !isClassification(run.loss.kind))
+        error(m->range, "metric '" + bc.sig->name +
+                            "' needs a classification loss, but the loss is '" +
+                            toString(run.loss.kind) + "'",
+              "use cross_entropy or binary_cross_entropy, or a regression "
+              "metric (mse, mae, r2)");
+      run.metrics.push_back(mk);
+      logged.push_back(bc.sig->name);
+      if (dinfo && dinfo->hasValidation)
+        logged.push_back("val_" + bc.sig->name);
+    }
+  }
+
+  // Early stopping (Keras EarlyStopping: monitor, patience, min_delta, mode).
+  if (const ast::Expr *e = value("early_stopping")) {
+    EarlyStopping &es = run.earlyStopping;
+    es.range = e->range;
+    if (e->kind != ast::ExprKind::Map) {
+      error(e->range, "'early_stopping' must be a map like { monitor: "
+                      "val_loss, patience: 3 }, got " + std::string(describe(*e)));
+    } else {
+      es.enabled = true;
+      std::set<std::string> seen;
+      for (const auto &en : e->entries) {
+        if (!seen.insert(en.key).second) {
+          error(en.keyRange, "'" + en.key + "' is given twice in "
+                                            "early_stopping");
+          continue;
+        }
+        Value v = eval(en.value.get(), Env());
+        if (v.kind == Value::Invalid)
+          continue;
+        if (en.key == "monitor") {
+          if (v.kind != Value::Ident && v.kind != Value::String) {
+            error(v.range, "'monitor' must name a logged quantity, got " +
+                               formatValue(v));
+            continue;
+          }
+          es.monitor = v.str;
+        } else if (en.key == "patience") {
+          int64_t n;
+          if (toInt(v, "'patience'", n)) {
+            if (n < 0)
+              error(v.range, "'patience' must be at least 0, got " +
+                                 std::to_string(n));
+            es.patience = n;
+          }
+        } else if (en.key == "min_delta") {
+          if (v.kind != Value::Number || v.num < 0)
+            error(v.range, "'min_delta' must be a number >= 0, got " +
+                               formatValue(v));
+          else
+            es.minDelta = v.num;
+        } else if (en.key == "mode") {
+          if (v.kind == Value::Ident && (v.str == "min" || v.str == "max"))
+            es.maximize = v.str == "max";
+          else
+            error(v.range, "'mode' must be 'min' or 'max', got " +
+                               formatValue(v));
+        } else {
+          error(en.keyRange, "unknown early_stopping key '" + en.key + "'",
+                didYouMean(en.key, {"monitor", "patience", "min_delta",
+                                    "mode"}));
+        }
+      }
+      if (!seen.count("mode") && es.monitor != "val_loss" &&
+          es.monitor != "train_loss" && es.monitor != "loss") {
+        std::string base = es.monitor.rfind("val_", 0) == 0
+                               ? es.monitor.substr(4)
+                               : es.monitor;
+        es.maximize = base != "mse" && base != "mae";
+      }
+      bool found = false;
+      for (const auto &l : logged)
+        found |= l == es.monitor;
+      if (!found && dinfo) {
+        bool wantsVal = es.monitor.rfind("val_", 0) == 0;
+        if (wantsVal && !dinfo->hasValidation)
+          error(e->range, "early_stopping monitors '" + es.monitor +
+                              "' but dataset '" + dataName +
+                              "' has no validation split",
+                "add 'validation = split(train, 0.1)' to the dataset");
+        else
+          error(e->range, "early_stopping monitors '" + es.monitor +
+                              "', which is not logged",
+                didYouMean(es.monitor, logged));
+      }
+    }
+  }
+  if (!run.checkpoint.empty() && dinfo && !dinfo->hasValidation)
+    note(value("checkpoint")->range,
+         "dataset '" + dataName + "' has no validation split: only "
+         "last.safetensors is written, no best.safetensors");
+
+  // The loss against the model's output and the dataset's targets.
+  if (haveLoss && model && model->outputType.known) {
+    const TensorType &out = model->outputType;
+    SourceRange lr = run.loss.range;
+    std::string ln = toString(run.loss.kind);
+    int64_t width = out.numElements();
+    switch (run.loss.kind) {
+    case LossKind::CrossEntropy:
+      if (out.dims.size() != 1 || out.dims[0] < 2)
+        error(lr, "cross_entropy needs a rank-1 output with at least 2 "
+                  "classes, but model '" + model->name + "' produces " +
+                      toString(out));
+      break;
+    case LossKind::BinaryCrossEntropy:
+      if (width != 1)
+        error(lr, "binary_cross_entropy needs a one-unit output (f32[1]), "
+                  "but model '" + model->name + "' produces " + toString(out),
+              "use cross_entropy for more than two classes");
+      break;
+    default:
+      if (dinfo && dinfo->targetWidth > 0 && width != dinfo->targetWidth)
+        error(lr, ln + " compares the output " + toString(out) + " of model '" +
+                      model->name + "' with targets of width " +
+                      std::to_string(dinfo->targetWidth) + " (f32[" +
+                      std::to_string(dinfo->targetWidth) + "])");
+    }
+  }
+  if (model && dinfo && model->inputType.known) {
+    const TensorType &in = model->inputType;
+    if (dinfo->featureCount > 0 && in.dims.size() == 1 &&
+        in.dims[0] != dinfo->featureCount)
+      error(value("data")->range,
+            "dataset '" + dataName + "' has " +
+                std::to_string(dinfo->featureCount) + " features but model '" +
+                model->name + "' takes " + toString(in));
+    if (dinfo->imageSize.size() == 3 && in.dims != dinfo->imageSize)
+      error(value("data")->range,
+            "dataset '" + dataName + "' yields images of shape f32[" +
+                std::to_string(dinfo->imageSize[0]) + ", " +
+                std::to_string(dinfo->imageSize[1]) + ", " +
+                std::to_string(dinfo->imageSize[2]) + "] but model '" +
+                model->name + "' takes " + toString(in));
+  }
+
+  // Fine-tuning: rename, freeze, unfreeze, lr_scale.
+  const ModelInfo *minfo = model ? &modelInfo[model->name] : nullptr;
+  auto resolve = [&](const ast::Expr *e, std::string &name,
+                     std::vector<std::string> *params) {
+    if (!e)
+      return false;
+    if (e->kind != ast::ExprKind::Ident && e->kind != ast::ExprKind::String) {
+      error(e->range, "expected a group or label name, got " +
+                          std::string(describe(*e)));
+      return false;
+    }
+    name = e->text;
+    if (!model)
+      return false;
+    auto it = model->selectors.find(name);
+    if (it == model->selectors.end()) {
+      error(e->range, "unknown group or label '" + name + "' in model '" +
+                          model->name + "'",
+            didYouMean(name, minfo->selectorNames));
+      return false;
+    }
+    if (params)
+      for (unsigned pi : it->second)
+        params->push_back(model->params[pi].name);
+    return true;
+  };
+  auto entriesOf = [&](const char *k) -> const ast::Expr * {
+    const ast::Expr *e = value(k);
+    if (e && e->kind != ast::ExprKind::Map) {
+      error(e->range, std::string("'") + k + "' must be a map, got " +
+                          describe(*e));
+      return nullptr;
+    }
+    return e;
+  };
+  if (const ast::Expr *e = entriesOf("rename")) {
+    for (const auto &en : e->entries) {
+      Rename r;
+      r.range = en.keyRange;
+      r.from = en.key;
+      if (!en.value || en.value->kind != ast::ExprKind::String) {
+        error(en.value ? en.value->range : en.keyRange,
+              "rename targets must be strings");
+        continue;
+      }
+      r.to = en.value->text;
+      char last = r.from.empty() ? 0 : r.from.back();
+      r.prefix = last == '.' || last == '*';
+      if (last == '*')
+        r.from.pop_back();
+      if (!r.to.empty() && r.to.back() == '*')
+        r.to.pop_back();
+      if (r.prefix != (!r.to.empty() && r.to.back() == '.') && r.prefix &&
+          !r.to.empty())
+        error(en.value->range, "a prefix rename maps to a prefix ending in "
+                               "'.', got \"" + en.value->text + "\"");
+      run.renames.push_back(r);
+    }
+  }
+  if (const ast::Expr *e = value("freeze")) {
+    run.freeze.range = e->range;
+    const ast::Expr *list = e;
+    if (e->kind == ast::ExprKind::Until && e->elements.size() == 2) {
+      list = e->elements[0].get();
+      Value v = eval(e->elements[1].get(), Env());
+      int64_t n;
+      if (v.kind != Value::Invalid && toInt(v, "the 'until' epoch", n)) {
+        if (n < 1)
+          error(v.range, "the 'until' epoch must be at least 1, got " +
+                             std::to_string(n));
+        else if (n >= run.epochs && set.count("epochs"))
+          warning(v.range, "freeze lasts until epoch " + std::to_string(n) +
+                               " but the run has only " +
+                               std::to_string(run.epochs) + " epochs");
+        run.freeze.until = n;
+      }
+    }
+    std::vector<const ast::Expr *> items;
+    if (list && list->kind == ast::ExprKind::List)
+      for (const auto &el : list->elements)
+        items.push_back(el.get());
+    else
+      items.push_back(list);
+    for (const ast::Expr *it : items) {
+      std::string name;
+      if (resolve(it, name, &run.freeze.paramNames))
+        run.freeze.names.push_back(name);
+    }
+  }
+  if (const ast::Expr *e = entriesOf("unfreeze")) {
+    for (const auto &en : e->entries) {
+      ast::Expr key(ast::ExprKind::Ident, en.keyRange);
+      key.text = en.key;
+      std::string name;
+      resolve(&key, name, nullptr);
+      Value v = eval(en.value.get(), Env());
+      int64_t n;
+      if (v.kind != Value::Invalid && toInt(v, "an unfreeze epoch", n)) {
+        if (n < 1)
+          error(v.range, "an unfreeze epoch must be at least 1, got " +
+                             std::to_string(n));
+        run.unfreeze[en.key] = n;
+      }
+    }
+  }
+  if (const ast::Expr *e = entriesOf("lr_scale")) {
+    for (const auto &en : e->entries) {
+      LrScale ls;
+      ls.range = en.keyRange;
+      ast::Expr key(ast::ExprKind::Ident, en.keyRange);
+      key.text = en.key;
+      resolve(&key, ls.name, &ls.paramNames);
+      ls.name = en.key;
+      Value v = eval(en.value.get(), Env());
+      if (v.kind == Value::Number && v.num > 0)
+        ls.factor = v.num;
+      else if (v.kind != Value::Invalid)
+        error(v.range, "lr_scale factors must be numbers > 0, got " +
+                           formatValue(v));
+      run.lrScales.push_back(ls);
+    }
+  }
+  prog->runs.push_back(std::move(run));
+}
+
+} // namespace sema
+} // namespace nnc
