@@ -1,0 +1,150 @@
+//===- Batch.cpp - epoch ordering, padded batches, and prefetching --------===//
+#include "runtime/Batch.h"
+
+#include "runtime/Error.h"
+
+#include <tbb/task_group.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace nnrt {
+
+BatchLoader::BatchLoader(Dataset data, const Preprocessor &preprocessor,
+                         LoaderOptions options, uint64_t seed)
+    : data(std::move(data)), preprocessor(preprocessor), opts(options),
+      random(seed) {
+  if (opts.batchSize == 0)
+    throw Error("batch size must be positive");
+  if (!preprocessor.ready())
+    throw Error("internal: batch loader built before preprocessing was "
+                "fitted");
+  order.resize(this->data.size());
+  std::iota(order.begin(), order.end(), 0u);
+}
+
+size_t BatchLoader::numBatches(size_t samples, size_t batchSize,
+                               bool dropLast) {
+  return dropLast ? samples / batchSize
+                  : (samples + batchSize - 1) / batchSize;
+}
+
+size_t BatchLoader::numBatches() const {
+  return numBatches(data.size(), opts.batchSize, opts.dropLast);
+}
+
+size_t BatchLoader::beginEpoch() {
+  std::iota(order.begin(), order.end(), 0u);
+  if (opts.shuffle)
+    random.shuffle(order);
+  return numBatches();
+}
+
+size_t BatchLoader::targetWidth() const {
+  switch (data.targetKind()) {
+  case TargetKind::None:
+    return 0;
+  case TargetKind::ClassIndex:
+    return preprocessor.oneHotTargets() ? size_t(data.numClasses()) : 1;
+  case TargetKind::Values:
+    return data.targetWidth();
+  }
+  return 0;
+}
+
+void BatchLoader::fillBatch(size_t index, Batch &batch) const {
+  size_t rows = opts.batchSize;
+  size_t features = data.featureSize();
+  size_t begin = index * rows;
+  size_t count = std::min(rows, data.size() - std::min(begin, data.size()));
+  bool oneHot = preprocessor.oneHotTargets() &&
+                data.targetKind() == TargetKind::ClassIndex;
+  size_t width = targetWidth();
+
+  batch.index = index;
+  batch.rows = rows;
+  batch.count = count;
+  batch.x.assign(rows * features, 0.0f);
+  batch.mask.assign(rows, 0.0f);
+  batch.samples.assign(order.begin() + begin, order.begin() + begin + count);
+  if (data.targetKind() == TargetKind::ClassIndex && !oneHot) {
+    batch.labels.assign(rows, 0);
+    batch.targets.clear();
+  } else {
+    batch.labels.clear();
+    batch.targets.assign(rows * width, 0.0f);
+  }
+
+  for (size_t r = 0; r < count; ++r) {
+    size_t sample = order[begin + r];
+    float *x = batch.x.data() + r * features;
+    data.copyFeatures(sample, x);
+    preprocessor.apply(x);
+    batch.mask[r] = 1.0f;
+    switch (data.targetKind()) {
+    case TargetKind::None:
+      break;
+    case TargetKind::ClassIndex:
+      if (oneHot)
+        batch.targets[r * width + size_t(data.label(sample))] = 1.0f;
+      else
+        batch.labels[r] = data.label(sample);
+      break;
+    case TargetKind::Values:
+      std::copy_n(data.target(sample), width,
+                  batch.targets.data() + r * width);
+      break;
+    }
+  }
+}
+
+struct Prefetcher::Slot {
+  tbb::task_group group;
+  Batch batch;
+  std::exception_ptr error;
+};
+
+Prefetcher::Prefetcher(const BatchLoader &loader, size_t depth)
+    : loader(loader), total(loader.numBatches()) {
+  depth = std::max<size_t>(1, depth);
+  for (size_t i = 0; i < depth; ++i)
+    slots.push_back(std::make_unique<Slot>());
+  for (size_t i = 0; i < depth && i < total; ++i)
+    schedule(*slots[i], i);
+}
+
+Prefetcher::~Prefetcher() {
+  for (auto &slot : slots)
+    slot->group.wait(); // tasks catch their own exceptions
+}
+
+void Prefetcher::schedule(Slot &slot, size_t index) {
+  slot.error = nullptr;
+  slot.group.run([this, &slot, index] {
+    try {
+      loader.fillBatch(index, slot.batch);
+    } catch (...) {
+      slot.error = std::current_exception();
+    }
+  });
+}
+
+bool Prefetcher::next(Batch &batch) {
+  if (consumed >= total)
+    return false;
+  Slot &slot = *slots[consumed % slots.size()];
+  slot.group.wait();
+  if (slot.error) {
+    std::exception_ptr error = slot.error;
+    consumed = total; // the epoch cannot continue
+    std::rethrow_exception(error);
+  }
+  std::swap(batch, slot.batch);
+  size_t upcoming = consumed + slots.size();
+  ++consumed;
+  if (upcoming < total)
+    schedule(slot, upcoming);
+  return true;
+}
+
+} // namespace nnrt

@@ -1,0 +1,86 @@
+//===- Dataset.cpp - samples, targets, and train/validation splits --------===//
+#include "runtime/Dataset.h"
+
+#include "runtime/Error.h"
+#include "runtime/Rng.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace nnrt {
+
+Dataset::Dataset(std::shared_ptr<const DatasetStorage> storage)
+    : storage(std::move(storage)) {
+  indices.resize(this->storage->numSamples);
+  std::iota(indices.begin(), indices.end(), 0u);
+}
+
+Dataset::Dataset(std::shared_ptr<const DatasetStorage> storage,
+                 std::vector<uint32_t> indices)
+    : storage(std::move(storage)), indices(std::move(indices)) {}
+
+void Dataset::copyFeatures(size_t i, float *out) const {
+  size_t n = storage->featureSize;
+  size_t offset = static_cast<size_t>(indices[i]) * n;
+  if (storage->featureType == FeatureType::U8) {
+    const uint8_t *src = storage->u8.data() + offset;
+    for (size_t k = 0; k < n; ++k)
+      out[k] = static_cast<float>(src[k]);
+  } else {
+    std::copy_n(storage->f32.data() + offset, n, out);
+  }
+}
+
+Dataset Dataset::subset(const std::vector<uint32_t> &positions) const {
+  std::vector<uint32_t> picked;
+  picked.reserve(positions.size());
+  for (uint32_t position : positions) {
+    if (position >= indices.size())
+      throw Error("subset position " + std::to_string(position) +
+                  " is out of range for " + std::to_string(indices.size()) +
+                  " samples");
+    picked.push_back(indices[position]);
+  }
+  return Dataset(storage, std::move(picked));
+}
+
+std::pair<Dataset, Dataset> Dataset::split(double fraction,
+                                           uint64_t seed) const {
+  std::string where = storage ? baseName(storage->source) : "dataset";
+  if (!(fraction > 0.0 && fraction < 1.0))
+    throw Error(where + ": split fraction must be between 0 and 1, got " +
+                std::to_string(fraction));
+  size_t n = size();
+  if (n < 2)
+    throw Error(where + ": cannot split " + std::to_string(n) +
+                " sample(s) into train and validation");
+  std::vector<uint32_t> permutation(n);
+  std::iota(permutation.begin(), permutation.end(), 0u);
+  Rng rng(seed);
+  rng.shuffle(permutation);
+  size_t nVal = static_cast<size_t>(std::llround(fraction * double(n)));
+  nVal = std::clamp<size_t>(nVal, 1, n - 1);
+  std::vector<uint32_t> train(permutation.begin(),
+                              permutation.end() - nVal);
+  std::vector<uint32_t> val(permutation.end() - nVal, permutation.end());
+  std::sort(train.begin(), train.end());
+  std::sort(val.begin(), val.end());
+  return {subset(train), subset(val)};
+}
+
+void Dataset::checkClasses(int32_t modelClasses) const {
+  if (storage->targetKind != TargetKind::ClassIndex)
+    return;
+  std::string where = baseName(storage->source);
+  for (size_t i = 0; i < size(); ++i) {
+    int32_t value = label(i);
+    if (value < 0 || value >= modelClasses)
+      throw Error(where + ": sample " + std::to_string(indices[i]) +
+                  ": label " + std::to_string(value) +
+                  " is out of range for a model with " +
+                  std::to_string(modelClasses) + " classes");
+  }
+}
+
+} // namespace nnrt

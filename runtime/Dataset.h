@@ -1,0 +1,103 @@
+//===- Dataset.h - samples, targets, and train/validation splits -*- C++ -*-===//
+//
+// A Dataset is a view (a list of sample indices) on shared, immutable,
+// compact storage: IDX images stay uint8 and are converted to float only when
+// a batch is built; CSV features are float. Splitting or subsetting copies
+// indices, never samples.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNRT_DATASET_H
+#define NNRT_DATASET_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnrt {
+
+enum class FeatureType { U8, F32 };
+
+enum class TargetKind {
+  None,       ///< no targets (predict inputs)
+  ClassIndex, ///< one int32 class label per sample, in [0, numClasses)
+  Values,     ///< a float vector of width targetWidth per sample
+};
+
+/// The immutable sample store shared by a dataset and its splits.
+struct DatasetStorage {
+  std::string source;                 ///< file name(s) for messages
+  std::vector<int64_t> featureShape;  ///< per sample, e.g. {1, 28, 28}
+  size_t featureSize = 0;             ///< product of featureShape
+  FeatureType featureType = FeatureType::F32;
+  std::vector<uint8_t> u8;            ///< N * featureSize when U8
+  std::vector<float> f32;             ///< N * featureSize when F32
+  std::vector<std::string> featureNames; ///< CSV column names (else empty)
+
+  TargetKind targetKind = TargetKind::None;
+  int32_t numClasses = 0;             ///< ClassIndex only
+  size_t targetWidth = 0;             ///< Values only
+  std::vector<int32_t> labels;        ///< N when ClassIndex
+  std::vector<float> targets;         ///< N * targetWidth when Values
+  std::vector<std::string> targetNames;
+
+  size_t numSamples = 0;
+};
+
+class Dataset {
+public:
+  Dataset() = default;
+  /// A dataset over all samples of `storage`.
+  explicit Dataset(std::shared_ptr<const DatasetStorage> storage);
+  Dataset(std::shared_ptr<const DatasetStorage> storage,
+          std::vector<uint32_t> indices);
+
+  size_t size() const { return indices.size(); }
+  bool empty() const { return indices.empty(); }
+  const DatasetStorage &store() const { return *storage; }
+  std::shared_ptr<const DatasetStorage> sharedStore() const { return storage; }
+  const std::vector<uint32_t> &sampleIndices() const { return indices; }
+
+  const std::vector<int64_t> &featureShape() const {
+    return storage->featureShape;
+  }
+  size_t featureSize() const { return storage->featureSize; }
+  TargetKind targetKind() const { return storage->targetKind; }
+  int32_t numClasses() const { return storage->numClasses; }
+  size_t targetWidth() const { return storage->targetWidth; }
+
+  /// Writes sample i's raw features (u8 converted to float, unscaled) into
+  /// out[0 .. featureSize).
+  void copyFeatures(size_t i, float *out) const;
+  int32_t label(size_t i) const { return storage->labels[indices[i]]; }
+  const float *target(size_t i) const {
+    return storage->targets.data() + indices[i] * storage->targetWidth;
+  }
+
+  /// A dataset over positions `positions` of this one.
+  Dataset subset(const std::vector<uint32_t> &positions) const;
+
+  /// Splits into (train, validation) like the language's
+  /// `split(train, fraction, seed = S)`:
+  ///   1. p = a permutation of 0..N-1: the identity shuffled by Rng(seed)
+  ///      (Rng::shuffle, Fisher-Yates);
+  ///   2. nVal = round(fraction * N), clamped to [1, N-1];
+  ///   3. validation = p[N-nVal .. N-1], train = p[0 .. N-nVal-1];
+  ///   4. each part is sorted by original position, so an unshuffled loader
+  ///      reads samples in file order.
+  /// fraction must be in (0, 1) and N >= 2, else nnrt::Error.
+  std::pair<Dataset, Dataset> split(double fraction, uint64_t seed) const;
+
+  /// Throws nnrt::Error unless every label is in [0, numClasses) and the
+  /// model's class count matches what the data can hold; used by the driver
+  /// with the model's output width.
+  void checkClasses(int32_t modelClasses) const;
+
+private:
+  std::shared_ptr<const DatasetStorage> storage;
+  std::vector<uint32_t> indices;
+};
+
+} // namespace nnrt
+
+#endif // NNRT_DATASET_H

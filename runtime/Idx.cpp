@@ -1,0 +1,191 @@
+//===- Idx.cpp - IDX (MNIST-format) image and label files -----------------===//
+#include "runtime/Idx.h"
+
+#include "runtime/Error.h"
+
+#include <fmt/format.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+
+namespace nnrt {
+
+namespace {
+struct FileCloser {
+  void operator()(std::FILE *file) const { std::fclose(file); }
+};
+struct GzCloser {
+  void operator()(gzFile_s *file) const { gzclose(file); }
+};
+} // namespace
+
+/// zlib's message without the "<path>: " it puts in front.
+static std::string gzipMessage(const std::string &path, const char *message) {
+  std::string text = message ? message : "unknown error";
+  if (text.compare(0, path.size() + 2, path + ": ") == 0)
+    text.erase(0, path.size() + 2);
+  return text;
+}
+
+std::vector<uint8_t> readMaybeGzip(const std::string &path, size_t limit) {
+  std::string name = baseName(path);
+  unsigned char magic[2] = {0, 0};
+  size_t magicBytes = 0;
+  {
+    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+    if (!file)
+      throw Error(name + ": cannot open file: " + systemError(errno) + " (" +
+                  path + ")");
+    magicBytes = std::fread(magic, 1, 2, file.get());
+  }
+  bool gzip = magicBytes == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+
+  std::vector<uint8_t> data;
+  std::vector<uint8_t> chunk(1 << 20);
+  if (!gzip) {
+    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+    if (!file)
+      throw Error(name + ": cannot open file: " + systemError(errno));
+    while (true) {
+      size_t got = std::fread(chunk.data(), 1, chunk.size(), file.get());
+      if (got == 0)
+        break;
+      if (data.size() + got > limit)
+        throw Error(name + ": file is larger than " + std::to_string(limit) +
+                    " bytes");
+      data.insert(data.end(), chunk.begin(), chunk.begin() + got);
+    }
+    if (std::ferror(file.get()))
+      throw Error(name + ": read error");
+    return data;
+  }
+
+  std::unique_ptr<gzFile_s, GzCloser> file(gzopen(path.c_str(), "rb"));
+  if (!file)
+    throw Error(name + ": cannot open file: " + systemError(errno));
+  gzbuffer(file.get(), 1 << 17);
+  while (true) {
+    int got = gzread(file.get(), chunk.data(), unsigned(chunk.size()));
+    if (got < 0) {
+      int code = 0;
+      const char *message = gzerror(file.get(), &code);
+      throw Error(name + ": corrupt gzip data: " + gzipMessage(path, message));
+    }
+    if (got == 0)
+      break;
+    if (data.size() + size_t(got) > limit)
+      throw Error(name + ": decompressed data is larger than " +
+                  std::to_string(limit) + " bytes");
+    data.insert(data.end(), chunk.begin(), chunk.begin() + got);
+  }
+  // A stream cut short ends without error from gzread but leaves
+  // Z_BUF_ERROR ("unexpected end of file") behind.
+  int code = Z_OK;
+  const char *message = gzerror(file.get(), &code);
+  if (code != Z_OK && code != Z_STREAM_END)
+    throw Error(name + ": truncated or corrupt gzip data: " +
+                gzipMessage(path, message));
+  return data;
+}
+
+static uint32_t readBigEndian32(const uint8_t *p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) |
+         (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+
+IdxArray readIdx(const std::string &path, unsigned expectedRank) {
+  std::string name = baseName(path);
+  const char *what = expectedRank == 3   ? "an IDX image file"
+                     : expectedRank == 1 ? "an IDX label file"
+                                         : "an IDX file";
+  uint32_t expectedMagic = 0x00000800u | expectedRank;
+  std::vector<uint8_t> bytes = readMaybeGzip(path);
+  if (bytes.empty())
+    throw Error(name + ": file is empty; expected " + what +
+                fmt::format(" (magic 0x{:08x})", expectedMagic));
+  if (bytes.size() < 4)
+    throw Error(name + ": file is too short (" + std::to_string(bytes.size()) +
+                " bytes) for " + what);
+  uint32_t magic = readBigEndian32(bytes.data());
+  if (magic != expectedMagic)
+    throw Error(name + fmt::format(": expected {} (magic 0x{:08x}), got 0x{:08x}",
+                                   what, expectedMagic, magic));
+  size_t headerBytes = 4 + 4 * size_t(expectedRank);
+  if (bytes.size() < headerBytes)
+    throw Error(name + ": header is truncated: " +
+                std::to_string(bytes.size()) + " bytes, expected at least " +
+                std::to_string(headerBytes));
+  IdxArray array;
+  uint64_t expected = 1;
+  for (unsigned d = 0; d < expectedRank; ++d) {
+    uint32_t dim = readBigEndian32(bytes.data() + 4 + 4 * d);
+    array.dims.push_back(dim);
+    // Bounded by the bytes actually present, so no overflow and no giant
+    // allocation from a lying header.
+    if (dim != 0 && expected > (uint64_t(1) << 40) / dim)
+      expected = uint64_t(1) << 41;
+    else
+      expected *= dim;
+  }
+  uint64_t actual = bytes.size() - headerBytes;
+  if (expected != actual) {
+    std::string dims;
+    for (uint32_t dim : array.dims)
+      dims += (dims.empty() ? "" : " x ") + std::to_string(dim);
+    throw Error(name + ": header declares " + dims + " = " +
+                (expected > (uint64_t(1) << 40) ? std::string("too many")
+                                                : std::to_string(expected)) +
+                " bytes of data, but the file holds " + std::to_string(actual) +
+                (expected > actual ? " (truncated?)" : " (trailing data)"));
+  }
+  array.data.assign(bytes.begin() + headerBytes, bytes.end());
+  return array;
+}
+
+Dataset loadIdxDataset(const std::string &imagesPath,
+                       const std::string &labelsPath,
+                       const IdxOptions &options) {
+  IdxArray images = readIdx(imagesPath, 3);
+  IdxArray labels = readIdx(labelsPath, 1);
+  std::string imagesName = baseName(imagesPath);
+  std::string labelsName = baseName(labelsPath);
+  if (images.dims[0] != labels.dims[0])
+    throw Error(labelsName + ": holds " + std::to_string(labels.dims[0]) +
+                " labels but " + imagesName + " holds " +
+                std::to_string(images.dims[0]) + " images");
+  if (images.dims[0] == 0)
+    throw Error(imagesName + ": holds no images");
+  if (images.dims[1] == 0 || images.dims[2] == 0)
+    throw Error(imagesName + ": images have an empty dimension (" +
+                std::to_string(images.dims[1]) + " x " +
+                std::to_string(images.dims[2]) + ")");
+  if (images.dims[0] > UINT32_MAX / 2)
+    throw Error(imagesName + ": too many images");
+
+  auto storage = std::make_shared<DatasetStorage>();
+  storage->source = imagesName + "+" + labelsName;
+  storage->featureShape = {1, images.dims[1], images.dims[2]};
+  storage->featureSize = size_t(images.dims[1]) * images.dims[2];
+  storage->featureType = FeatureType::U8;
+  storage->u8 = std::move(images.data);
+  storage->numSamples = images.dims[0];
+  storage->targetKind = TargetKind::ClassIndex;
+  storage->labels.resize(storage->numSamples);
+  int32_t maxLabel = 0;
+  for (size_t i = 0; i < storage->numSamples; ++i) {
+    int32_t label = labels.data[i];
+    if (options.numClasses > 0 && label >= options.numClasses)
+      throw Error(labelsName + ": label " + std::to_string(label) +
+                  " of sample " + std::to_string(i) + " is out of range [0, " +
+                  std::to_string(options.numClasses) + ")");
+    storage->labels[i] = label;
+    maxLabel = std::max(maxLabel, label);
+  }
+  storage->numClasses =
+      options.numClasses > 0 ? options.numClasses : maxLabel + 1;
+  return Dataset(std::move(storage));
+}
+
+} // namespace nnrt

@@ -1,0 +1,95 @@
+//===- Log.h - JSONL training logs and the console progress display -*- C++ -*-===//
+#ifndef NNRT_LOG_H
+#define NNRT_LOG_H
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnrt {
+
+/// One epoch's numbers, in the order the log writes them.
+struct EpochRecord {
+  int64_t epoch = 0;
+  int64_t step = 0; ///< optimizer steps so far
+  double lr = 0;    ///< at the epoch's last step
+  double trainLoss = 0;
+  std::optional<double> valLoss; ///< absent without a validation split
+  std::vector<std::pair<std::string, double>> metrics; ///< as configured
+  double samplesPerSecond = 0;
+  double seconds = 0;
+};
+
+/// Writes `--log FILE.jsonl`: one JSON object per line, flushed per line:
+///   {"event":"epoch","epoch":1,"step":938,"lr":0.1,"train_loss":0.52,
+///    "val_loss":0.41,"accuracy":0.85,...,"samples_per_s":91234.5,"seconds":0.66}
+///   {"event":"done",...}
+/// Non-finite numbers are written as null (JSON has no NaN).
+class JsonlLogger {
+public:
+  /// Truncates `path`; throws nnrt::Error if it cannot be opened.
+  explicit JsonlLogger(const std::string &path);
+  ~JsonlLogger();
+  JsonlLogger(const JsonlLogger &) = delete;
+  JsonlLogger &operator=(const JsonlLogger &) = delete;
+
+  void logEpoch(const EpochRecord &record);
+  /// {"event":"done", fields...} with the fields in the given order, e.g.
+  /// epochs, steps, best_val_loss, best_epoch, stopped, seconds.
+  void logDone(const nlohmann::ordered_json &fields);
+  /// Any other event: {"event":name, fields...}.
+  void logEvent(const std::string &name, const nlohmann::ordered_json &fields);
+
+  /// The JSON line for an epoch (without the newline).
+  static std::string epochLine(const EpochRecord &record);
+
+private:
+  void writeLine(const std::string &line);
+  std::string path;
+  std::FILE *file = nullptr;
+};
+
+/// The console display of `train`: on a terminal, a progress bar per epoch
+/// redrawn in place with '\r' at most every 100 ms (samples/s, running loss,
+/// ETA); otherwise nothing during the epoch and one summary line at its end.
+class ProgressReporter {
+public:
+  using Clock = std::function<double()>; ///< seconds, monotonic
+
+  /// `interactive` defaults to isatty(out).
+  explicit ProgressReporter(std::FILE *out = stdout,
+                            std::optional<bool> interactive = std::nullopt,
+                            Clock clock = {});
+
+  void beginEpoch(int64_t epoch, int64_t epochs, size_t samples);
+  /// `done` samples so far in this epoch, the running mean training loss.
+  void update(size_t done, double loss);
+  /// Ends the bar (if any) and prints the epoch's summary line.
+  void endEpoch(const EpochRecord &record);
+  /// A line that does not disturb the bar (warnings, checkpoint notes).
+  void message(const std::string &text);
+
+  bool isInteractive() const { return interactive; }
+  static std::string summaryLine(const EpochRecord &record, int64_t epochs);
+
+private:
+  void draw(size_t done, double loss, double now);
+
+  std::FILE *out;
+  bool interactive;
+  Clock clock;
+  int64_t epoch = 0, epochs = 0;
+  size_t samples = 0;
+  double start = 0, lastDraw = -1;
+  bool barShown = false;
+};
+
+} // namespace nnrt
+
+#endif // NNRT_LOG_H
