@@ -317,7 +317,7 @@ def NN_AdamUpdateOp : NN_Op<"adam_update",
     Adam: `g = grad + wd p`; AdamW: `p = p (1 - lr wd)`. Then
     `m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2`,
     `p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)` with
-    `t` the 1-based step.
+    `t = step + 1`: `step` counts the optimizer steps taken before this one.
 
     ```mlir
     %p2, %m2, %v2 = nn.adam_update %p, %g, %m, %v, %lr, %step {beta1 = 0.9 : f32, beta2 = 0.999 : f32, eps = 1.0e-08 : f32} : tensor<128xf32>

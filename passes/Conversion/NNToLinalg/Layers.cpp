@@ -1,0 +1,6 @@
+//===- Layers.cpp - nn -> linalg patterns -------------------------------------===//
+#include "passes/Conversion/NNToLinalg/Patterns.h"
+
+using namespace mlir;
+
+void nnc::populateNNLayerPatterns(RewritePatternSet &patterns) {}

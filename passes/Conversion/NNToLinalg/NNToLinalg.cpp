@@ -1,0 +1,41 @@
+//===- NNToLinalg.cpp - The convert-nn-to-linalg pass ----------------------===//
+//
+// Only the conversion target and the pattern families live here; patterns
+// are in Layers.cpp, Losses.cpp and Optimizers.cpp.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
+#include "ir/NNOps.h"
+#include "passes/Conversion/NNToLinalg/Patterns.h"
+#include "passes/Passes.h"
+
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_CONVERTNNTOLINALGPASS
+#include "passes/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+using namespace nnc;
+
+namespace {
+struct ConvertNNToLinalgPass
+    : nnc::impl::ConvertNNToLinalgPassBase<ConvertNNToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<nn::NNDialect>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
+                           arith::ArithDialect, math::MathDialect,
+                           func::FuncDialect>();
+    RewritePatternSet patterns(ctx);
+    populateNNLayerPatterns(patterns);
+    populateNNLossPatterns(patterns);
+    populateNNOptimizerPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

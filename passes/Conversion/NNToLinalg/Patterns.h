@@ -1,0 +1,19 @@
+//===- Patterns.h - nn -> linalg pattern families (private) ------*- C++ -*-===//
+#ifndef NNC_PASSES_CONVERSION_NNTOLINALG_PATTERNS_H
+#define NNC_PASSES_CONVERSION_NNTOLINALG_PATTERNS_H
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace nnc {
+
+/// dense, activations, reshape, add, matmul, reduce_sum and activation
+/// gradients (Layers.cpp).
+void populateNNLayerPatterns(mlir::RewritePatternSet &patterns);
+/// Losses and their gradients (Losses.cpp).
+void populateNNLossPatterns(mlir::RewritePatternSet &patterns);
+/// Optimizer updates and the learning-rate schedule (Optimizers.cpp).
+void populateNNOptimizerPatterns(mlir::RewritePatternSet &patterns);
+
+} // namespace nnc
+
+#endif // NNC_PASSES_CONVERSION_NNTOLINALG_PATTERNS_H

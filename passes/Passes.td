@@ -1,0 +1,57 @@
+//===- Passes.td - All passes of nnc -------------------------*- tablegen -*-===//
+//
+// The one place passes are declared. The whole pipeline is assembled in
+// Pipelines.cpp so that nnc and nnc-opt run the same thing.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_PASSES
+#define NNC_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def NNAutodiffPass : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
+  let summary = "builds the gradient function of every loss function";
+  let description = [{
+    Input: functions marked `nn.loss` whose first result is the scalar loss
+    and whose arguments marked `nn.param` are the trainable parameters.
+    Output: for each, a function `<name>_grad` with the same arguments that
+    returns the original results followed by d(loss)/d(param) for every
+    parameter, in argument order. The backward pass is a reverse walk over the
+    forward ops, each contributing its vector-Jacobian product through
+    GradientOpInterface; gradients of values used several times are summed
+    with `nn.add`. Ops whose results do not reach the loss through a
+    parameter are not differentiated.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
+def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
+  let summary = "builds the training step: gradients, learning rate, optimizer update";
+  let description = [{
+    Input: a `<name>_grad` function made by nn-autodiff and the module
+    attribute `nn.optimizer` (a dictionary: `kind` = sgd|adam|adamw|rmsprop,
+    its hyper-parameters, and `schedule` with the nn.lr_schedule attributes).
+    Output: `nnc_train_step(params..., optimizer state..., data..., step,
+    steps_per_epoch) -> (new params..., new state..., results..., lr)`, with
+    the learning rate computed by `nn.lr_schedule` and one update op per
+    parameter.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "lowers nn ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Input: nn ops on statically shaped tensors. Output: no nn ops; matrix
+    products as linalg named ops (matmul, matmul_transpose_a/b), elementwise
+    work and reductions as linalg.generic / linalg.reduce, all in destination
+    style on tensors, ready for tiling, vectorization and bufferization.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+  ];
+}
+
+#endif // NNC_PASSES

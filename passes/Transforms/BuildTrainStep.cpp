@@ -1,0 +1,216 @@
+//===- BuildTrainStep.cpp - Gradients + learning rate + optimizer update ---===//
+//
+// Builds `nnc_train_step` from the `<loss>_grad` function of nn-autodiff and
+// the module's `nn.optimizer` dictionary. The update rules are nn ops
+// (nn.sgd_update, nn.adam_update, nn.rmsprop_update), lowered like any other.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/NNOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/IRMapping.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_NNBUILDTRAINSTEPPASS
+#include "passes/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+using namespace nnc;
+
+namespace {
+
+/// Optimizer hyper-parameters read from the `nn.optimizer` dictionary, with
+/// torch.optim's defaults.
+struct OptimizerConfig {
+  std::string kind;
+  double momentum = 0, dampening = 0, weightDecay = 0;
+  bool nesterov = false;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, alpha = 0.99;
+
+  /// State tensors kept per parameter.
+  unsigned numStates() const {
+    if (kind == "sgd")
+      return momentum != 0 ? 1 : 0;
+    return 2; // adam/adamw: exp_avg, exp_avg_sq; rmsprop: square_avg, buffer
+  }
+};
+
+static double getF64(DictionaryAttr dict, StringRef key, double dflt) {
+  if (!dict)
+    return dflt;
+  if (auto f = dict.getAs<FloatAttr>(key))
+    return f.getValueAsDouble();
+  if (auto i = dict.getAs<IntegerAttr>(key))
+    return static_cast<double>(i.getInt());
+  return dflt;
+}
+
+struct NNBuildTrainStepPass
+    : nnc::impl::NNBuildTrainStepPassBase<NNBuildTrainStepPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto dict = module->getAttrOfType<DictionaryAttr>("nn.optimizer");
+    if (!dict) {
+      module.emitOpError("nn-build-train-step needs the module attribute "
+                         "'nn.optimizer'");
+      return signalPassFailure();
+    }
+    func::FuncOp gradFn;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn->hasAttr("nn.grad"))
+        gradFn = fn;
+    if (!gradFn) {
+      module.emitOpError("nn-build-train-step needs a gradient function; run "
+                         "nn-autodiff first");
+      return signalPassFailure();
+    }
+
+    OptimizerConfig cfg;
+    if (auto k = dict.getAs<StringAttr>("kind"))
+      cfg.kind = k.getValue().str();
+    if (cfg.kind != "sgd" && cfg.kind != "adam" && cfg.kind != "adamw" &&
+        cfg.kind != "rmsprop") {
+      module.emitOpError("unknown optimizer kind '") << cfg.kind << "'";
+      return signalPassFailure();
+    }
+    cfg.momentum = getF64(dict, "momentum", 0);
+    cfg.dampening = getF64(dict, "dampening", 0);
+    cfg.weightDecay =
+        getF64(dict, "weight_decay", cfg.kind == "adamw" ? 0.01 : 0.0);
+    if (auto flag = dict.getAs<BoolAttr>("nesterov"))
+      cfg.nesterov = flag.getValue();
+    cfg.beta1 = getF64(dict, "beta1", 0.9);
+    cfg.beta2 = getF64(dict, "beta2", 0.999);
+    cfg.eps = getF64(dict, "eps", 1e-8);
+    cfg.alpha = getF64(dict, "alpha", 0.99);
+    build(module, gradFn, cfg, dict);
+  }
+
+  void build(ModuleOp module, func::FuncOp gradFn, const OptimizerConfig &cfg,
+             DictionaryAttr dict) {
+    MLIRContext *ctx = module.getContext();
+    Location loc = gradFn.getLoc();
+    OpBuilder b(ctx);
+    auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
+
+    // Arguments: params, states, data, step, steps_per_epoch.
+    SmallVector<unsigned> paramIdx, dataIdx;
+    for (unsigned i = 0; i < gradFn.getNumArguments(); ++i)
+      (gradFn.getArgAttr(i, "nn.param") ? paramIdx : dataIdx).push_back(i);
+    SmallVector<Type> argTypes;
+    for (unsigned i : paramIdx)
+      argTypes.push_back(gradFn.getArgumentTypes()[i]);
+    for (unsigned s = 0; s < cfg.numStates(); ++s)
+      for (unsigned i : paramIdx)
+        argTypes.push_back(gradFn.getArgumentTypes()[i]);
+    for (unsigned i : dataIdx)
+      argTypes.push_back(gradFn.getArgumentTypes()[i]);
+    argTypes.push_back(i64Scalar);
+    argTypes.push_back(i64Scalar);
+
+    b.setInsertionPointToEnd(module.getBody());
+    auto stepFn = b.create<func::FuncOp>(loc, "nnc_train_step",
+                                         b.getFunctionType(argTypes, {}));
+    Block *entry = stepFn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    unsigned numParams = paramIdx.size();
+    auto stepArg = [&](unsigned i) { return entry->getArgument(i); };
+    Value step = stepArg(argTypes.size() - 2);
+    Value stepsPerEpoch = stepArg(argTypes.size() - 1);
+
+    // Inline the gradient function.
+    IRMapping map;
+    for (auto [k, i] : llvm::enumerate(paramIdx))
+      map.map(gradFn.getArgument(i), stepArg(k));
+    unsigned dataBase = numParams * (1 + cfg.numStates());
+    for (auto [k, i] : llvm::enumerate(dataIdx))
+      map.map(gradFn.getArgument(i), stepArg(dataBase + k));
+    func::ReturnOp gradRet;
+    for (Operation &op : gradFn.getBody().front()) {
+      if (auto r = dyn_cast<func::ReturnOp>(op)) {
+        gradRet = r;
+        break;
+      }
+      b.clone(op, map);
+    }
+    unsigned numResults = gradRet.getNumOperands() - numParams;
+    SmallVector<Value> results, grads;
+    for (unsigned i = 0; i < numResults; ++i)
+      results.push_back(map.lookup(gradRet.getOperand(i)));
+    for (unsigned i = 0; i < numParams; ++i)
+      grads.push_back(map.lookup(gradRet.getOperand(numResults + i)));
+
+    // The learning rate at this step.
+    auto sched = dict.getAs<DictionaryAttr>("schedule");
+    auto kind = static_cast<nn::ScheduleKind>(
+        static_cast<int>(getF64(sched, "kind", 0)));
+    Value lr = b.create<nn::LRScheduleOp>(
+        loc, step, stepsPerEpoch, nn::ScheduleKindAttr::get(ctx, kind),
+        b.getF64FloatAttr(getF64(dict, "lr", 0.001)),
+        b.getI64IntegerAttr(static_cast<int64_t>(getF64(sched, "epochs", 1))),
+        b.getF64FloatAttr(getF64(sched, "warmup", 0)),
+        b.getF64FloatAttr(getF64(sched, "every", 1)),
+        b.getF64FloatAttr(getF64(sched, "gamma", 0.1)),
+        b.getF64FloatAttr(getF64(sched, "min_lr", 0)),
+        b.getF64FloatAttr(getF64(sched, "end_lr", 0)));
+
+    // One update per parameter.
+    SmallVector<Value> newParams, newStates(numParams * cfg.numStates());
+    auto f32 = [](double v) { return llvm::APFloat(static_cast<float>(v)); };
+    for (unsigned i = 0; i < numParams; ++i) {
+      Value p = stepArg(i), g = grads[i];
+      Location ploc = stepFn.getLoc();
+      if (auto name = gradFn.getArgAttrOfType<StringAttr>(paramIdx[i], "nn.param"))
+        ploc = NameLoc::get(name, ploc);
+      auto state = [&](unsigned s) { return stepArg(numParams * (1 + s) + i); };
+      if (cfg.kind == "sgd") {
+        Value buf = cfg.numStates()
+                        ? Value(state(0))
+                        : Value(b.create<arith::ConstantOp>(
+                              ploc, DenseElementsAttr::get(
+                                        cast<RankedTensorType>(p.getType()),
+                                        b.getF32FloatAttr(0))));
+        auto op = b.create<nn::SGDUpdateOp>(
+            ploc, p.getType(), p.getType(), p, g, buf, lr, step,
+            f32(cfg.momentum), f32(cfg.dampening), f32(cfg.weightDecay),
+            cfg.nesterov);
+        newParams.push_back(op.getNewParam());
+        if (cfg.numStates())
+          newStates[i] = op.getNewMomentumBuffer();
+      } else if (cfg.kind == "rmsprop") {
+        auto op = b.create<nn::RMSpropUpdateOp>(
+            ploc, p.getType(), p.getType(), p.getType(), p, g, state(0),
+            state(1), lr, f32(cfg.alpha), f32(cfg.eps), f32(cfg.momentum),
+            f32(cfg.weightDecay));
+        newParams.push_back(op.getNewParam());
+        newStates[i] = op.getNewSquareAvg();
+        newStates[numParams + i] = op.getNewMomentumBuffer();
+      } else {
+        auto op = b.create<nn::AdamUpdateOp>(
+            ploc, p.getType(), p.getType(), p.getType(), p, g, state(0),
+            state(1), lr, step, f32(cfg.beta1), f32(cfg.beta2), f32(cfg.eps),
+            f32(cfg.weightDecay), cfg.kind == "adamw");
+        newParams.push_back(op.getNewParam());
+        newStates[i] = op.getNewExpAvg();
+        newStates[numParams + i] = op.getNewExpAvgSq();
+      }
+    }
+
+    SmallVector<Value> rets(newParams);
+    rets.append(newStates.begin(), newStates.end());
+    rets.append(results.begin(), results.end());
+    rets.push_back(lr);
+    b.create<func::ReturnOp>(loc, rets);
+    SmallVector<Type> retTypes;
+    for (Value v : rets)
+      retTypes.push_back(v.getType());
+    stepFn.setFunctionType(b.getFunctionType(argTypes, retTypes));
+    // Parameter names travel with the step's arguments for the ABI.
+    for (auto [k, i] : llvm::enumerate(paramIdx))
+      if (Attribute name = gradFn.getArgAttr(i, "nn.param"))
+        stepFn.setArgAttr(k, "nn.param", name);
+  }
+};
+
+} // namespace
