@@ -566,7 +566,9 @@ void ModelBuilder::build(const ast::Decl &d) {
   Frame root;
   root.input = 0;
   root.inputAlias = m.inputName;
-  unsigned out = input.type.known ? body(d.body, root, 0, 0) : kPoison;
+  // A broken input type still expands the body (unknown shapes propagate
+  // silently) so that name errors in it are reported.
+  unsigned out = body(d.body, root, 0, 0);
   checkUnused(root);
   finishNames();
   if (out == kPoison)
