@@ -106,6 +106,8 @@ struct ParamSpec {
   /// Subject of a range message ("dropout probability"); default
   /// "argument 'p' of 'dropout'".
   std::string what;
+  /// Only by keyword (`l2 = k`, `init = ...` added to every layer).
+  bool keywordOnly = false;
 };
 
 struct Signature {

@@ -297,7 +297,7 @@ unsigned ModelBuilder::callBlock(const ast::Decl &b, const ast::Expr &e,
     }
   const Sema::BlockSig &bs = s.blockSignature(b);
   BoundCall bc = s.bind(bs.sig, e, f.env);
-  if (!bc.ok || cur == kPoison)
+  if (!bc.ok)
     return kPoison;
   Frame child;
   child.input = cur;

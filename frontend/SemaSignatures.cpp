@@ -70,6 +70,8 @@ std::vector<Signature> buildTable() {
         s.params.push_back(P("init", A::Enum, "default", "", kInits));
       s.params.push_back(P("l2", A::Number, "0", "[0, inf)",
                            {}, "l2 penalty"));
+      for (auto &p : s.params)
+        p.keywordOnly |= p.name == "init" || p.name == "l2";
     }
     t.push_back(std::move(s));
   };

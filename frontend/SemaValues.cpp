@@ -484,10 +484,13 @@ BoundCall Sema::bind(const Signature &sig, const ast::Expr &call,
         bc.positional.push_back(eval(arg.get(), env));
         continue;
       }
-      if (nextPos >= sig.params.size()) {
+      size_t numPositional = 0;
+      for (const auto &p : sig.params)
+        numPositional += !p.keywordOnly;
+      if (nextPos >= numPositional) {
         error(arg ? arg->range : call.range,
               "too many arguments for '" + sig.name + "' (expected at most " +
-                  std::to_string(sig.params.size()) + ")");
+                  std::to_string(numPositional) + ")");
         bc.ok = false;
         break;
       }
