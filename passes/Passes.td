@@ -31,7 +31,7 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
     Input: a `<name>_grad` function made by nn-autodiff and the module
     attribute `nn.optimizer` (a dictionary: `kind` = sgd|adam|adamw|rmsprop,
     its hyper-parameters, and `schedule` with the nn.lr_schedule attributes).
-    Output: `nnc_train_step(params..., optimizer state..., data..., step,
+    Output: `train_step(params..., optimizer state..., data..., step,
     steps_per_epoch) -> (new params..., new state..., results..., lr)`, with
     the learning rate computed by `nn.lr_schedule` and one update op per
     parameter.
@@ -51,6 +51,31 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+  ];
+}
+
+def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
+  let summary = "wraps the tensor functions into the C ABI of the runtime";
+  let description = [{
+    Input: `train_step` (from nn-build-train-step), the `nn.loss` function
+    and the `nn.predict` function, all on tensors. Output: three functions on
+    memrefs that the runtime calls with bare pointers:
+
+      nnc_train(state, x, y, mask, step, steps_per_epoch, out)
+      nnc_eval(state, x, y, mask, out)
+      nnc_predict(state, x, out)
+
+    `state` is one f32 arena: every parameter (in argument order), then each
+    kind of optimizer state for every parameter. The offsets are recorded as
+    the module attribute `nn.abi` (name -> [offset, size]) for the driver.
+    `out` receives the loss (and, for training, the learning rate), then the
+    predictions. The tensor functions become private so that inlining and
+    symbol DCE leave only the entry points.
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"
   ];
 }
 

@@ -1,6 +1,6 @@
 //===- BuildTrainStep.cpp - Gradients + learning rate + optimizer update ---===//
 //
-// Builds `nnc_train_step` from the `<loss>_grad` function of nn-autodiff and
+// Builds `train_step` from the `<loss>_grad` function of nn-autodiff and
 // the module's `nn.optimizer` dictionary. The update rules are nn ops
 // (nn.sgd_update, nn.adam_update, nn.rmsprop_update), lowered like any other.
 //
@@ -33,6 +33,16 @@ struct OptimizerConfig {
     if (kind == "sgd")
       return momentum != 0 ? 1 : 0;
     return 2; // adam/adamw: exp_avg, exp_avg_sq; rmsprop: square_avg, buffer
+  }
+
+  /// torch.optim's names of those states, in argument order.
+  SmallVector<StringRef> stateNames() const {
+    if (kind == "sgd")
+      return numStates() ? SmallVector<StringRef>{"momentum_buffer"}
+                         : SmallVector<StringRef>{};
+    if (kind == "rmsprop")
+      return {"square_avg", "momentum_buffer"};
+    return {"exp_avg", "exp_avg_sq"};
   }
 };
 
@@ -110,7 +120,7 @@ struct NNBuildTrainStepPass
     argTypes.push_back(i64Scalar);
 
     b.setInsertionPointToEnd(module.getBody());
-    auto stepFn = b.create<func::FuncOp>(loc, "nnc_train_step",
+    auto stepFn = b.create<func::FuncOp>(loc, "train_step",
                                          b.getFunctionType(argTypes, {}));
     Block *entry = stepFn.addEntryBlock();
     b.setInsertionPointToStart(entry);
@@ -206,6 +216,12 @@ struct NNBuildTrainStepPass
     for (Value v : rets)
       retTypes.push_back(v.getType());
     stepFn.setFunctionType(b.getFunctionType(argTypes, retTypes));
+    // What nn-export-abi needs to lay out the state arena.
+    stepFn->setAttr("nn.train_step", b.getUnitAttr());
+    SmallVector<Attribute> stateNames;
+    for (StringRef n : cfg.stateNames())
+      stateNames.push_back(b.getStringAttr(n));
+    stepFn->setAttr("nn.states", b.getArrayAttr(stateNames));
     // Parameter names travel with the step's arguments for the ABI.
     for (auto [k, i] : llvm::enumerate(paramIdx))
       if (Attribute name = gradFn.getArgAttr(i, "nn.param"))

@@ -18,7 +18,9 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<nnc::nn::NNDialect, mlir::arith::ArithDialect,
                   mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
-                  mlir::math::MathDialect, mlir::tensor::TensorDialect>();
+                  mlir::math::MathDialect, mlir::memref::MemRefDialect,
+                  mlir::bufferization::BufferizationDialect,
+                  mlir::tensor::TensorDialect>();
   nnc::registerNNCPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

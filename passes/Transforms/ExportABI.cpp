@@ -1,0 +1,263 @@
+//===- ExportABI.cpp - The C entry points the runtime calls ----------------===//
+//
+// Wraps the tensor-level functions into functions on memrefs that lower, with
+// the bare-pointer calling convention, to:
+//
+//   void nnc_train(float *state, const float *x, const void *y,
+//                  const float *mask, int64_t step, int64_t steps_per_epoch,
+//                  float *out);             // out = [loss, lr, predictions]
+//   void nnc_eval(float *state, const float *x, const void *y,
+//                 const float *mask, float *out);   // out = [loss, predictions]
+//   void nnc_predict(float *state, const float *x, float *out);
+//
+// Every parameter and optimizer state lives at a static offset of the one
+// `state` arena; the offsets are recorded in the module attribute `nn.abi`.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/NNOps.h"
+#include "passes/Passes.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_NNEXPORTABIPASS
+#include "passes/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+using namespace nnc;
+
+namespace {
+
+/// One tensor of the state arena.
+struct Slot {
+  std::string name;
+  RankedTensorType type;
+  int64_t offset = 0;
+};
+
+static SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+static MemRefType memrefOf(RankedTensorType t) {
+  return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
+  ModuleOp module;
+  SmallVector<Slot> slots;
+  int64_t stateSize = 0;
+
+  void runOnOperation() override {
+    module = getOperation();
+    func::FuncOp lossFn, predictFn, stepFn;
+    for (auto fn : module.getOps<func::FuncOp>()) {
+      if (fn->hasAttr("nn.loss"))
+        lossFn = fn;
+      else if (fn->hasAttr("nn.predict"))
+        predictFn = fn;
+      else if (fn->hasAttr("nn.train_step"))
+        stepFn = fn;
+    }
+    if (!lossFn) {
+      module.emitOpError("nn-export-abi needs a function marked 'nn.loss'");
+      return signalPassFailure();
+    }
+    layOut(lossFn, stepFn);
+    OpBuilder b(module.getContext());
+    b.setInsertionPointToEnd(module.getBody());
+    if (stepFn)
+      exportTrain(b, stepFn);
+    exportEval(b, lossFn);
+    if (predictFn)
+      exportPredict(b, predictFn);
+    for (func::FuncOp fn : {lossFn, predictFn, stepFn})
+      if (fn)
+        fn.setPrivate();
+
+    // The layout, for the driver: name -> [offset, size].
+    SmallVector<NamedAttribute> entries;
+    for (const Slot &s : slots)
+      entries.push_back(b.getNamedAttr(
+          s.name, b.getDenseI64ArrayAttr({s.offset, s.type.getNumElements()})));
+    module->setAttr("nn.abi", b.getDictionaryAttr(entries));
+    module->setAttr("nn.abi.state_size", b.getI64IntegerAttr(stateSize));
+  }
+
+  /// Parameters in argument order, then every optimizer state kind.
+  void layOut(func::FuncOp lossFn, func::FuncOp stepFn) {
+    SmallVector<Slot> params;
+    for (unsigned i = 0; i < lossFn.getNumArguments(); ++i)
+      if (auto name = lossFn.getArgAttrOfType<StringAttr>(i, "nn.param"))
+        params.push_back({name.str(),
+                          cast<RankedTensorType>(lossFn.getArgumentTypes()[i])});
+    auto add = [&](Slot s) {
+      s.offset = stateSize;
+      stateSize += s.type.getNumElements();
+      slots.push_back(std::move(s));
+    };
+    for (const Slot &p : params)
+      add(p);
+    if (!stepFn)
+      return;
+    if (auto states = stepFn->getAttrOfType<ArrayAttr>("nn.states"))
+      for (auto state : states.getAsRange<StringAttr>())
+        for (const Slot &p : params)
+          add({"optimizer." + p.name + "." + state.str(), p.type});
+  }
+
+  unsigned numParams() const {
+    return llvm::count_if(slots, [](const Slot &s) {
+      return !StringRef(s.name).starts_with("optimizer.");
+    });
+  }
+
+  Value view(OpBuilder &b, Location loc, Value buffer, int64_t offset,
+             RankedTensorType t) {
+    auto strides = rowMajorStrides(t.getShape());
+    auto type = MemRefType::get(
+        t.getShape(), t.getElementType(),
+        StridedLayoutAttr::get(b.getContext(), offset, strides));
+    return b.create<memref::ReinterpretCastOp>(loc, type, buffer, offset,
+                                               t.getShape(), strides);
+  }
+
+  Value readTensor(OpBuilder &b, Location loc, Value memref,
+                   RankedTensorType t) {
+    return b.create<bufferization::ToTensorOp>(loc, t, memref,
+                                               /*restrict=*/true,
+                                               /*writable=*/false);
+  }
+
+  void write(OpBuilder &b, Location loc, Value tensor, Value dest) {
+    b.create<bufferization::MaterializeInDestinationOp>(
+        loc, TypeRange{}, tensor, dest, /*restrict=*/false, /*writable=*/true);
+  }
+
+  /// Stores a 0-d tensor's value at out[index].
+  void storeScalar(OpBuilder &b, Location loc, Value scalar, Value out,
+                   int64_t index) {
+    Value v = b.create<tensor::ExtractOp>(loc, scalar, ValueRange{});
+    Value idx = b.create<arith::ConstantIndexOp>(loc, index);
+    b.create<memref::StoreOp>(loc, v, out, ValueRange{idx});
+  }
+
+  /// The arena's slots as tensors: [0, count) of `slots`.
+  SmallVector<Value> readSlots(OpBuilder &b, Location loc, Value state,
+                               unsigned count, SmallVectorImpl<Value> &views) {
+    SmallVector<Value> tensors;
+    for (unsigned i = 0; i < count; ++i) {
+      Value v = view(b, loc, state, slots[i].offset, slots[i].type);
+      views.push_back(v);
+      tensors.push_back(readTensor(b, loc, v, slots[i].type));
+    }
+    return tensors;
+  }
+
+  func::FuncOp makeEntry(OpBuilder &b, Location loc, StringRef name,
+                         ArrayRef<Type> args) {
+    auto fn = b.create<func::FuncOp>(loc, name, b.getFunctionType(args, {}));
+    fn->setAttr("nn.entry", b.getUnitAttr());
+    fn.addEntryBlock();
+    return fn;
+  }
+
+  Type stateType() {
+    return MemRefType::get({stateSize}, Float32Type::get(module.getContext()));
+  }
+  Type outType(int64_t n) {
+    return MemRefType::get({n}, Float32Type::get(module.getContext()));
+  }
+
+  // nnc_train(state, x, y, mask, step, steps_per_epoch, out)
+  void exportTrain(OpBuilder &b, func::FuncOp stepFn) {
+    Location loc = stepFn.getLoc();
+    unsigned ns = slots.size();
+    FunctionType st = stepFn.getFunctionType();
+    // step args: params, states, data..., step, spe
+    unsigned numData = st.getNumInputs() - ns - 2;
+    // step results: params, states, results (loss, predictions), lr
+    auto preds = cast<RankedTensorType>(st.getResult(ns + 1));
+    SmallVector<Type> args{stateType()};
+    for (unsigned i = 0; i < numData; ++i)
+      args.push_back(memrefOf(cast<RankedTensorType>(st.getInput(ns + i))));
+    args.push_back(b.getI64Type());
+    args.push_back(b.getI64Type());
+    args.push_back(outType(2 + preds.getNumElements()));
+    func::FuncOp fn = makeEntry(b, loc, "nnc_train", args);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&fn.front());
+    Block &e = fn.front();
+
+    SmallVector<Value> views;
+    SmallVector<Value> callArgs = readSlots(b, loc, e.getArgument(0), ns, views);
+    for (unsigned i = 0; i < numData; ++i)
+      callArgs.push_back(readTensor(
+          b, loc, e.getArgument(1 + i),
+          cast<RankedTensorType>(st.getInput(ns + i))));
+    auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
+    for (unsigned k = 0; k < 2; ++k)
+      callArgs.push_back(b.create<tensor::FromElementsOp>(
+          loc, i64Scalar, ValueRange{e.getArgument(1 + numData + k)}));
+    auto call = b.create<func::CallOp>(loc, stepFn, callArgs);
+    for (unsigned i = 0; i < ns; ++i)
+      write(b, loc, call.getResult(i), views[i]);
+    Value out = e.getArgument(args.size() - 1);
+    storeScalar(b, loc, call.getResult(ns), out, 0);
+    storeScalar(b, loc, call.getResult(call.getNumResults() - 1), out, 1);
+    write(b, loc, call.getResult(ns + 1), view(b, loc, out, 2, preds));
+    b.create<func::ReturnOp>(loc);
+  }
+
+  // nnc_eval(state, x, y, mask, out)
+  void exportEval(OpBuilder &b, func::FuncOp lossFn) {
+    Location loc = lossFn.getLoc();
+    FunctionType lt = lossFn.getFunctionType();
+    unsigned np = numParams();
+    auto preds = cast<RankedTensorType>(lt.getResult(1));
+    SmallVector<Type> args{stateType()};
+    unsigned numData = lt.getNumInputs() - np;
+    for (unsigned i = 0; i < numData; ++i)
+      args.push_back(memrefOf(cast<RankedTensorType>(lt.getInput(np + i))));
+    args.push_back(outType(1 + preds.getNumElements()));
+    func::FuncOp fn = makeEntry(b, loc, "nnc_eval", args);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&fn.front());
+    Block &e = fn.front();
+    SmallVector<Value> views;
+    SmallVector<Value> callArgs = readSlots(b, loc, e.getArgument(0), np, views);
+    for (unsigned i = 0; i < numData; ++i)
+      callArgs.push_back(readTensor(b, loc, e.getArgument(1 + i),
+                                    cast<RankedTensorType>(lt.getInput(np + i))));
+    auto call = b.create<func::CallOp>(loc, lossFn, callArgs);
+    Value out = e.getArgument(args.size() - 1);
+    storeScalar(b, loc, call.getResult(0), out, 0);
+    write(b, loc, call.getResult(1), view(b, loc, out, 1, preds));
+    b.create<func::ReturnOp>(loc);
+  }
+
+  // nnc_predict(state, x, out)
+  void exportPredict(OpBuilder &b, func::FuncOp predictFn) {
+    Location loc = predictFn.getLoc();
+    FunctionType pt = predictFn.getFunctionType();
+    unsigned np = numParams();
+    auto x = cast<RankedTensorType>(pt.getInput(np));
+    auto preds = cast<RankedTensorType>(pt.getResult(0));
+    func::FuncOp fn = makeEntry(b, loc, "nnc_predict",
+                                {stateType(), memrefOf(x),
+                                 outType(preds.getNumElements())});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&fn.front());
+    Block &e = fn.front();
+    SmallVector<Value> views;
+    SmallVector<Value> callArgs = readSlots(b, loc, e.getArgument(0), np, views);
+    callArgs.push_back(readTensor(b, loc, e.getArgument(1), x));
+    auto call = b.create<func::CallOp>(loc, predictFn, callArgs);
+    write(b, loc, call.getResult(0), view(b, loc, e.getArgument(2), 0, preds));
+    b.create<func::ReturnOp>(loc);
+  }
+};
+
+} // namespace
