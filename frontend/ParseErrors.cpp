@@ -111,6 +111,15 @@ std::string describeExpected(const antlr4::misc::IntervalSet &set) {
   return out;
 }
 
+/// The model declaration `ctx` is (or whose body `ctx` is), when it has no
+/// `-> TYPE` (yet).
+bool modelWithoutResult(antlr4::ParserRuleContext *ctx) {
+  if (ctx && ctx->getRuleIndex() == NNParser::RuleBody)
+    ctx = dynamic_cast<antlr4::ParserRuleContext *>(ctx->parent);
+  auto *model = dynamic_cast<NNParser::ModelDeclContext *>(ctx);
+  return model && !model->typeRef();
+}
+
 antlr4::Token *tokenAt(antlr4::Parser *parser, ssize_t index) {
   antlr4::TokenStream *stream = parser->getTokenStream();
   if (index < 0 || static_cast<size_t>(index) >= stream->size())
@@ -157,7 +166,8 @@ void ErrorStrategy::sync(antlr4::Parser *parser) {
 
   // Between statements or declarations: report, skip, and let the loop go on.
   antlr4::Token *offending = parser->getCurrentToken();
-  report(parser, offending, ctx, parser->getExpectedTokens());
+  report(parser, offending, ctx, parser->getExpectedTokens(),
+         rule == NNParser::RuleBody);
   if (rule == NNParser::RuleBody)
     skipStatement(parser, levelOf(ctx->getStart()->getTokenIndex()) + 1);
   else
@@ -185,7 +195,8 @@ void ErrorStrategy::reportError(antlr4::Parser *parser,
 
 void ErrorStrategy::report(antlr4::Parser *parser, antlr4::Token *offending,
                            antlr4::ParserRuleContext *ctx,
-                           const antlr4::misc::IntervalSet &expected) {
+                           const antlr4::misc::IntervalSet &expected,
+                           bool betweenStatements) {
   reported = true;
   size_t index = offending->getTokenIndex();
   if (isQuiet(index))
@@ -211,11 +222,18 @@ void ErrorStrategy::report(antlr4::Parser *parser, antlr4::Token *offending,
               got;
     if (isNameType(type))
       hint = didYouMean(offending->getText(), kDeclKeywords);
-  } else if (rule == NNParser::RuleBody) {
+  } else if (betweenStatements) {
     if (prev && !isSep(prevType) && prevType != NNParser::LBRACE)
       message = "expected end of line or ';' after statement";
     else
       message = "unexpected " + got + "; expected a statement";
+  } else if (modelWithoutResult(ctx) &&
+             (rule == NNParser::RuleBody ||
+              expected.contains(static_cast<ssize_t>(NNParser::ARROW)))) {
+    message = atEnd ? "expected '->' and the output type after the parameters"
+                    : "unexpected " + got +
+                          "; expected '->' and the output type";
+    hint = "a model is written 'model NAME(input: TYPE) -> TYPE { ... }'";
   } else if (expected.contains(static_cast<ssize_t>(NNParser::NUMBER)) && !startsValue(type) &&
              !expected.contains(static_cast<ssize_t>(NNParser::NEWLINE))) {
     message = prev ? "expected a value after " + describeToken(prev)

@@ -25,7 +25,7 @@ public:
   /// `levels` and `quiet` are those of the TokenList being parsed.
   ErrorStrategy(const std::vector<unsigned> &levels,
                 const std::vector<std::pair<size_t, size_t>> &quiet,
-                const LocationMap &locs, DiagnosticEngine &diags)
+                const LocationMap &locs, ErrorList &diags)
       : levels(levels), quiet(quiet), locs(locs), diags(diags) {}
 
   void reset(antlr4::Parser *parser) override;
@@ -38,7 +38,8 @@ public:
 private:
   void report(antlr4::Parser *parser, antlr4::Token *offending,
               antlr4::ParserRuleContext *ctx,
-              const antlr4::misc::IntervalSet &expected);
+              const antlr4::misc::IntervalSet &expected,
+              bool betweenStatements = false);
   unsigned levelOf(size_t index) const;
   bool isQuiet(size_t index) const;
   /// Skips to the end of the statement whose tokens are at `level`.
@@ -49,7 +50,7 @@ private:
   const std::vector<unsigned> &levels;
   const std::vector<std::pair<size_t, size_t>> &quiet;
   const LocationMap &locs;
-  DiagnosticEngine &diags;
+  ErrorList &diags;
   /// An error was reported in the current statement or declaration.
   bool reported = false;
 };

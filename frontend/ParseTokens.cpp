@@ -14,6 +14,35 @@ namespace parse {
 static constexpr size_t kNoIndex = static_cast<size_t>(-1);
 
 //===----------------------------------------------------------------------===//
+// Errors
+//===----------------------------------------------------------------------===//
+
+void ErrorList::error(SourceRange range, std::string message,
+                      std::string hint) {
+  Diagnostic diag;
+  diag.severity = Severity::Error;
+  diag.range = range;
+  diag.message = std::move(message);
+  diag.hint = std::move(hint);
+  list.push_back(std::move(diag));
+}
+
+void ErrorList::flushTo(DiagnosticEngine &diags) {
+  auto key = [](const Diagnostic &d) {
+    // Errors without a location go last.
+    unsigned line = d.range.begin.isValid() ? d.range.begin.line : ~0u;
+    return std::make_pair(line, d.range.begin.col);
+  };
+  std::stable_sort(list.begin(), list.end(),
+                   [&](const Diagnostic &a, const Diagnostic &b) {
+                     return key(a) < key(b);
+                   });
+  for (Diagnostic &d : list)
+    diags.report(std::move(d));
+  list.clear();
+}
+
+//===----------------------------------------------------------------------===//
 // Locations
 //===----------------------------------------------------------------------===//
 
@@ -104,7 +133,7 @@ static size_t utf8Length(const std::string &s, size_t i) {
 }
 
 bool checkEncoding(const std::string &text, const LocationMap &locs,
-                   DiagnosticEngine &diags) {
+                   ErrorList &diags) {
   for (size_t i = 0; i < text.size();) {
     const char *message = nullptr;
     size_t n = 1;
@@ -279,6 +308,27 @@ bool isNameToken(size_t type) {
   return type == NNLexer::ID || isDeclKeyword(type);
 }
 
+/// Whether raw[i], a declaration keyword, starts a declaration's header.
+bool startsDeclaration(const std::vector<std::unique_ptr<antlr4::Token>> &raw,
+                       size_t i) {
+  auto typeAt = [&](size_t k) -> size_t {
+    return k < raw.size() ? raw[k]->getType() : antlr4::Token::EOF;
+  };
+  size_t next = typeAt(i + 1), after = typeAt(i + 2);
+  switch (raw[i]->getType()) {
+  case NNLexer::IMPORT:
+    return next == NNLexer::STRING;
+  case NNLexer::DATASET:
+    return isNameToken(next) && after == NNLexer::LBRACE;
+  case NNLexer::MODEL:
+  case NNLexer::BLOCK:
+    return isNameToken(next) && after == NNLexer::LPAREN;
+  default: // train, finetune
+    return next == NNLexer::LBRACE ||
+           (isNameToken(next) && after == NNLexer::LBRACE);
+  }
+}
+
 std::string describeChar(const std::string &text) {
   if (text.size() == 1) {
     unsigned char c = static_cast<unsigned char>(text[0]);
@@ -293,7 +343,7 @@ std::string describeChar(const std::string &text) {
 
 class TokenPass {
 public:
-  TokenPass(const LocationMap &locs, DiagnosticEngine &diags)
+  TokenPass(const LocationMap &locs, ErrorList &diags)
       : locs(locs), diags(diags) {}
 
   TokenList run(std::vector<std::unique_ptr<antlr4::Token>> raw);
@@ -313,9 +363,11 @@ private:
   SourceRange missingCloserRange(const Open &open) const;
 
   const LocationMap &locs;
-  DiagnosticEngine &diags;
+  ErrorList &diags;
   TokenList out;
   std::vector<Open> stack;
+  /// Lines with an unterminated string, which swallowed any closers.
+  std::vector<unsigned> swallowingLines;
 };
 
 SourceRange TokenPass::missingCloserRange(const Open &open) const {
@@ -346,7 +398,9 @@ void TokenPass::closeInnermost(const antlr4::Token *next) {
   Open open = stack.back();
   stack.pop_back();
   SourceLoc openLoc = locs.beginOf(out.tokens[open.index].get());
-  diags.error(missingCloserRange(open),
+  if (std::find(swallowingLines.begin(), swallowingLines.end(),
+                openLoc.line) == swallowingLines.end())
+    diags.error(missingCloserRange(open),
               std::string("expected '") + closeText(open.kind) +
                   "' to close '" + openText(open.kind) + "' at " +
                   std::to_string(openLoc.line) + ":" +
@@ -395,12 +449,26 @@ TokenList TokenPass::run(std::vector<std::unique_ptr<antlr4::Token>> raw) {
       continue;
     }
 
+    if (type == NNLexer::SINGLE_QUOTED_STRING) {
+      diags.error(locs.range(token.get()),
+                  "strings are written in double quotes",
+                  "write \"" + token->getText().substr(
+                                   1, token->getText().size() - 2) +
+                      "\"");
+      if (auto *common = dynamic_cast<antlr4::CommonToken *>(token.get())) {
+        common->setType(NNLexer::STRING);
+        common->setText("\"\"");
+      }
+      type = NNLexer::STRING;
+    }
+
     if (type == NNLexer::UNTERMINATED_STRING) {
       SourceRange r = locs.range(token.get());
       SourceLoc quoteEnd = r.begin;
       quoteEnd.col += 1;
       diags.error(SourceRange(r.begin, quoteEnd), "unterminated string",
                   "close the string with '\"' on the same line");
+      swallowingLines.push_back(r.begin.line);
       auto *common = dynamic_cast<antlr4::CommonToken *>(token.get());
       if (common) {
         common->setType(NNLexer::STRING);
@@ -418,26 +486,16 @@ TokenList TokenPass::run(std::vector<std::unique_ptr<antlr4::Token>> raw) {
       continue;
     }
 
-    // A declaration keyword starting a line, followed by what starts a
-    // declaration, while delimiters are open: they were never closed.
+    // A declaration header at the start of a line (`model m(`, `dataset d {`,
+    // `train {`) while delimiters are open: they were never closed.
     if (isDeclKeyword(type) && lineStart && !stack.empty() &&
-        i + 1 < raw.size()) {
-      size_t next = raw[i + 1]->getType();
-      bool startsDecl = type == NNLexer::IMPORT
-                            ? next == NNLexer::STRING
-                            : (isNameToken(next) ||
-                               ((type == NNLexer::TRAIN ||
-                                 type == NNLexer::FINETUNE) &&
-                                next == NNLexer::LBRACE));
-      if (startsDecl) {
-        while (!stack.empty())
-          closeInnermost(token.get());
-        auto nl = std::make_unique<antlr4::CommonToken>(NNLexer::NEWLINE,
-                                                        "\n");
-        nl->setStartIndex(token->getStartIndex());
-        nl->setStopIndex(token->getStartIndex() - 1);
-        emit(std::move(nl), 0);
-      }
+        startsDeclaration(raw, i)) {
+      while (!stack.empty())
+        closeInnermost(token.get());
+      auto nl = std::make_unique<antlr4::CommonToken>(NNLexer::NEWLINE, "\n");
+      nl->setStartIndex(token->getStartIndex());
+      nl->setStopIndex(token->getStartIndex() - 1);
+      emit(std::move(nl), 0);
     }
 
     if (type == NNLexer::LPAREN || type == NNLexer::LBRACK ||
@@ -546,7 +604,7 @@ TokenList TokenPass::run(std::vector<std::unique_ptr<antlr4::Token>> raw) {
 } // namespace
 
 TokenList lexAndBalance(const std::string &text, const LocationMap &locs,
-                        DiagnosticEngine &diags) {
+                        ErrorList &diags) {
   auto input = std::make_shared<antlr4::ANTLRInputStream>(text);
   auto lexer = std::make_shared<NNLexer>(input.get());
   lexer->removeErrorListeners(); // ERROR_CHAR matches anything: no errors

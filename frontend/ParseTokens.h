@@ -29,6 +29,19 @@
 namespace nnc {
 namespace parse {
 
+/// Syntax errors of one file, collected from the token pass, the parser and
+/// the AST builder, then reported in source order.
+class ErrorList {
+public:
+  void error(SourceRange range, std::string message, std::string hint = "");
+  /// Reports them all to `diags`, sorted by position.
+  void flushTo(DiagnosticEngine &diags);
+  bool empty() const { return list.empty(); }
+
+private:
+  std::vector<Diagnostic> list;
+};
+
 /// ( [ { nesting beyond this is refused.
 constexpr unsigned kMaxNesting = 200;
 
@@ -75,11 +88,11 @@ struct TokenList {
 
 /// Checks the encoding; reports the first problem and returns false.
 bool checkEncoding(const std::string &text, const LocationMap &locs,
-                   DiagnosticEngine &diags);
+                   ErrorList &diags);
 
 /// Lexes `text` and runs the token pass.
 TokenList lexAndBalance(const std::string &text, const LocationMap &locs,
-                        DiagnosticEngine &diags);
+                        ErrorList &diags);
 
 /// How a token is named in messages: 'x', 'end of line', 'end of file'.
 std::string describeToken(const antlr4::Token *token);

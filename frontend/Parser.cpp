@@ -36,7 +36,7 @@ constexpr unsigned kMaxExprDepth = 256;
 
 class ASTBuilder {
 public:
-  ASTBuilder(const parse::LocationMap &locs, DiagnosticEngine &diags,
+  ASTBuilder(const parse::LocationMap &locs, parse::ErrorList &diags,
              antlr4::TokenStream &tokens)
       : locs(locs), diags(diags), tokens(tokens) {}
 
@@ -54,6 +54,8 @@ private:
   bool buildParams(NNParser::ParamsContext *ctx, std::vector<Param> &out);
   bool buildType(NNParser::TypeRefContext *ctx, TypeRef &out);
 
+  /// A whole expression (a statement's value, a dimension, a default).
+  ExprPtr buildTop(NNParser::ExprContext *ctx);
   /// Each returns a null expr (after reporting) when it cannot build one.
   Built buildExpr(NNParser::ExprContext *ctx);
   Built buildPipeline(NNParser::PipelineContext *ctx);
@@ -77,10 +79,10 @@ private:
   }
 
   const parse::LocationMap &locs;
-  DiagnosticEngine &diags;
+  parse::ErrorList &diags;
   antlr4::TokenStream &tokens;
-  /// The depth error was reported for the current statement.
-  bool depthReported = false;
+  /// The expression being built is deeper than kMaxExprDepth.
+  bool tooDeep = false;
 };
 
 SourceRange ASTBuilder::rangeOf(antlr4::ParserRuleContext *ctx) const {
@@ -160,16 +162,23 @@ ASTBuilder::Built ASTBuilder::make(ExprPtr node, unsigned childDepth) {
   Built b;
   b.depth = childDepth + 1;
   if (b.depth > kMaxExprDepth) {
-    if (!depthReported)
-      diags.error(node->range,
-                  "expression is too long or too deeply nested (more than " +
-                      std::to_string(kMaxExprDepth) + " levels)",
-                  "split it into named values: a = ...; b = a -> ...");
-    depthReported = true;
+    tooDeep = true; // reported by buildTop, at the whole expression
     return Built();
   }
   b.expr = std::move(node);
   return b;
+}
+
+ExprPtr ASTBuilder::buildTop(NNParser::ExprContext *ctx) {
+  tooDeep = false;
+  ExprPtr expr = buildExpr(ctx).expr;
+  if (tooDeep)
+    diags.error(rangeOf(ctx),
+                "expression is too long or too deeply nested (more than " +
+                    std::to_string(kMaxExprDepth) + " levels)",
+                "split it into named values: a = ...; b = a -> ...");
+  tooDeep = false;
+  return expr;
 }
 
 ASTBuilder::Built ASTBuilder::buildExpr(NNParser::ExprContext *ctx) {
@@ -392,7 +401,7 @@ bool ASTBuilder::buildType(NNParser::TypeRefContext *ctx, TypeRef &out) {
     return false;
   out.hasDims = ctx->LBRACK() != nullptr;
   for (NNParser::ExprContext *dim : ctx->expr()) {
-    ExprPtr value = buildExpr(dim).expr;
+    ExprPtr value = buildTop(dim);
     if (!value)
       return false;
     out.dims.push_back(std::move(value));
@@ -413,7 +422,7 @@ bool ASTBuilder::buildParams(NNParser::ParamsContext *ctx,
         !buildType(p->typeRef(), param.type))
       return false;
     if (p->expr()) {
-      param.defaultValue = buildExpr(p->expr()).expr;
+      param.defaultValue = buildTop(p->expr());
       if (!param.defaultValue)
         return false;
     }
@@ -425,7 +434,6 @@ bool ASTBuilder::buildParams(NNParser::ParamsContext *ctx,
 StmtPtr ASTBuilder::buildStmt(NNParser::StmtContext *ctx) {
   if (failed(ctx))
     return nullptr;
-  depthReported = false;
   SourceRange range = rangeOf(ctx);
 
   if (auto *s = dynamic_cast<NNParser::GroupStmtContext *>(ctx)) {
@@ -437,7 +445,7 @@ StmtPtr ASTBuilder::buildStmt(NNParser::StmtContext *ctx) {
   }
   if (auto *s = dynamic_cast<NNParser::RepeatStmtContext *>(ctx)) {
     auto stmt = std::make_unique<Stmt>(StmtKind::Repeat, range);
-    stmt->value = buildExpr(s->expr()).expr;
+    stmt->value = buildTop(s->expr());
     if (!stmt->value)
       return nullptr;
     buildBody(s->body(), stmt->body);
@@ -454,19 +462,19 @@ StmtPtr ASTBuilder::buildStmt(NNParser::StmtContext *ctx) {
     auto stmt = std::make_unique<Stmt>(StmtKind::Assign, range);
     if (!buildName(s->name(), stmt->name, stmt->nameRange))
       return nullptr;
-    stmt->value = buildExpr(s->expr()).expr;
+    stmt->value = buildTop(s->expr());
     return stmt->value ? std::move(stmt) : nullptr;
   }
   if (auto *s = dynamic_cast<NNParser::LabelStmtContext *>(ctx)) {
     auto stmt = std::make_unique<Stmt>(StmtKind::Label, range);
     if (!buildName(s->name(), stmt->name, stmt->nameRange))
       return nullptr;
-    stmt->value = buildExpr(s->expr()).expr;
+    stmt->value = buildTop(s->expr());
     return stmt->value ? std::move(stmt) : nullptr;
   }
   if (auto *s = dynamic_cast<NNParser::ExprStmtContext *>(ctx)) {
     auto stmt = std::make_unique<Stmt>(StmtKind::Expr, range);
-    stmt->value = buildExpr(s->expr()).expr;
+    stmt->value = buildTop(s->expr());
     return stmt->value ? std::move(stmt) : nullptr;
   }
   return nullptr;
@@ -496,7 +504,7 @@ void ASTBuilder::buildBody(NNParser::BodyContext *ctx,
       previous = nullptr;
       continue;
     }
-    if (previous && !failed(previous)) {
+    if (previous && !failed(previous) && !failed(stmtCtx)) {
       // Two statements on one line.
       antlr4::Token *start = stmtCtx->getStart();
       size_t type = start->getType();
@@ -532,7 +540,6 @@ DeclPtr ASTBuilder::buildDecl(NNParser::DeclContext *ctx) {
   if (failed(ctx))
     return nullptr;
   SourceRange range = rangeOf(ctx);
-  depthReported = false;
 
   if (auto *d = dynamic_cast<NNParser::ImportDeclContext *>(ctx)) {
     auto decl = std::make_unique<Decl>(DeclKind::Import, range);
@@ -613,17 +620,22 @@ void ASTBuilder::buildModule(NNParser::ModuleContext *ctx, Module &module) {
 
 std::unique_ptr<ast::Module> parseModule(const SourceManager &sm,
                                          unsigned fileId,
-                                         DiagnosticEngine &diags) {
+                                         DiagnosticEngine &diagEngine) {
   auto module = std::make_unique<ast::Module>();
   module->fileId = fileId;
   const std::string &text = sm.text(fileId);
+  parse::ErrorList diags;
   try {
     parse::LocationMap locs(text, fileId);
-    if (!parse::checkEncoding(text, locs, diags))
+    if (!parse::checkEncoding(text, locs, diags)) {
+      diags.flushTo(diagEngine);
       return module;
+    }
     parse::TokenList list = parse::lexAndBalance(text, locs, diags);
-    if (!list.ok)
+    if (!list.ok) {
+      diags.flushTo(diagEngine);
       return module;
+    }
 
     antlr4::ListTokenSource source(std::move(list.tokens));
     antlr4::CommonTokenStream stream(&source);
@@ -643,6 +655,7 @@ std::unique_ptr<ast::Module> parseModule(const SourceManager &sm,
     diags.error(SourceRange(), "internal error in the parser");
     module->decls.clear();
   }
+  diags.flushTo(diagEngine);
   return module;
 }
 

@@ -23,8 +23,10 @@ UNTIL    : 'until';
 ID     : [a-zA-Z_] [a-zA-Z_0-9]*;
 NUMBER : DIGITS ('.' DIGITS?)? EXPONENT? | '.' DIGITS EXPONENT?;
 STRING : '"' (~["\\\r\n] | '\\' ~[\r\n])* '"';
-// A string that reaches the end of its line; reported by the token pass.
+// A string that reaches the end of its line, and one in single quotes:
+// reported by the token pass, then parsed as strings.
 UNTERMINATED_STRING : '"' (~["\\\r\n] | '\\' ~[\r\n])* '\\'?;
+SINGLE_QUOTED_STRING : '\'' ~['\r\n]* '\'';
 
 ARROW  : '->';
 LPAREN : '(';
