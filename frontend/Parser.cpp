@@ -640,6 +640,11 @@ std::unique_ptr<ast::Module> parseModule(const SourceManager &sm,
     antlr4::ListTokenSource source(std::move(list.tokens));
     antlr4::CommonTokenStream stream(&source);
     NNParser parser(&stream);
+    // The grammar is LL(2) but for the deliberate ambiguity of statements
+    // that follow each other without a separator, which SLL resolves the
+    // same way (longest statement); full LL only costs time there.
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
     parser.removeErrorListeners();
     parser.setErrorHandler(std::make_shared<parse::ErrorStrategy>(
         list.levels, list.quiet, locs, diags));
