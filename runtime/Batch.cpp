@@ -25,8 +25,7 @@ BatchLoader::BatchLoader(Dataset data, const Preprocessor &preprocessor,
 
 size_t BatchLoader::numBatches(size_t samples, size_t batchSize,
                                bool dropLast) {
-  return dropLast ? samples / batchSize
-                  : (samples + batchSize - 1) / batchSize;
+  return dropLast ? samples / batchSize : (samples + batchSize - 1) / batchSize;
 }
 
 size_t BatchLoader::numBatches() const {
@@ -91,8 +90,7 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
         batch.labels[r] = data.label(sample);
       break;
     case TargetKind::Values:
-      std::copy_n(data.target(sample), width,
-                  batch.targets.data() + r * width);
+      std::copy_n(data.target(sample), width, batch.targets.data() + r * width);
       break;
     }
   }

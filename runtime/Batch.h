@@ -1,4 +1,5 @@
-//===- Batch.h - epoch ordering, padded batches, and prefetching -*- C++ -*-===//
+//===- Batch.h - epoch ordering, padded batches, and prefetching -*- C++
+//-*-===//
 //
 // Every batch has exactly `batchSize` rows so the compiled step sees one
 // static shape. The last partial batch is padded with zeros and its mask row
@@ -25,13 +26,13 @@
 namespace nnrt {
 
 struct Batch {
-  size_t index = 0;         ///< position in the epoch
-  size_t rows = 0;          ///< the fixed batch size B
-  size_t count = 0;         ///< real rows (<= rows)
-  std::vector<float> x;     ///< B * featureSize, preprocessed
-  std::vector<int32_t> labels; ///< B class indices (ClassIndex, no one_hot)
-  std::vector<float> targets;  ///< B * width (Values, or one_hot classes)
-  std::vector<float> mask;  ///< B: 1 for real rows, 0 for padding
+  size_t index = 0;              ///< position in the epoch
+  size_t rows = 0;               ///< the fixed batch size B
+  size_t count = 0;              ///< real rows (<= rows)
+  std::vector<float> x;          ///< B * featureSize, preprocessed
+  std::vector<int32_t> labels;   ///< B class indices (ClassIndex, no one_hot)
+  std::vector<float> targets;    ///< B * width (Values, or one_hot classes)
+  std::vector<float> mask;       ///< B: 1 for real rows, 0 for padding
   std::vector<uint32_t> samples; ///< count dataset positions, for predict
 };
 
@@ -78,7 +79,9 @@ private:
 /// oneTBB tasks: `depth` slots, each filled by its own tbb::task_group, so
 /// batch i + depth is prepared while batch i computes. Waiting on a slot
 /// whose task has not started runs it on the caller (no thread blocks idle).
-/// Yields exactly the batches fillBatch yields, in order.
+/// Yields exactly the batches fillBatch yields, in order. Build one per
+/// epoch, after beginEpoch(); the loader must not begin another epoch while
+/// a Prefetcher on it is alive.
 class Prefetcher {
 public:
   Prefetcher(const BatchLoader &loader, size_t depth = 3);

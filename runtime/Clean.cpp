@@ -104,8 +104,7 @@ CleanReport fillMissing(Table &table, FillMethod method, float value) {
         // The median as numpy/pandas define it: the mean of the two middle
         // values when the count is even.
         size_t mid = present.size() / 2;
-        std::nth_element(present.begin(), present.begin() + mid,
-                         present.end());
+        std::nth_element(present.begin(), present.begin() + mid, present.end());
         double upper = present[mid];
         if (present.size() % 2 == 0) {
           double lower =

@@ -17,7 +17,7 @@ namespace nnrt {
 
 /// What one cleaning step did, for the driver to print.
 struct CleanReport {
-  std::string step;         ///< "drop_missing", "fill_missing(mean)", ...
+  std::string step; ///< "drop_missing", "fill_missing(mean)", ...
   size_t rowsBefore = 0;
   size_t rowsAfter = 0;
   size_t rowsRemoved = 0;   ///< drop_* steps

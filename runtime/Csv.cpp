@@ -80,7 +80,7 @@ std::string trim(const std::string &text) {
 }
 
 bool isMissingToken(const std::string &text) {
-  static const char *const tokens[] = {"", "nan", "NaN", "NAN", "NA",
+  static const char *const tokens[] = {"",    "nan",  "NaN",  "NAN", "NA",
                                        "N/A", "null", "NULL", "?"};
   return std::find(std::begin(tokens), std::end(tokens), text) !=
          std::end(tokens);
@@ -138,6 +138,8 @@ Table readCsv(const std::string &path, const CsvOptions &options) {
     pos = stop + 1;
   }
 
+  if (lines.empty())
+    throw Error(name + ": file is empty");
   std::vector<std::string> fields;
   std::vector<std::string> names;
   size_t firstData = 0;
@@ -167,8 +169,9 @@ Table readCsv(const std::string &path, const CsvOptions &options) {
     if (it == names.end())
       throw Error(name + ": unknown " + role + " column '" + column + "'" +
                   didYouMean(column, names) +
-                  (options.header ? "" : " (without a header, columns are "
-                                         "named 0, 1, ...)"));
+                  (options.header ? ""
+                                  : " (without a header, columns are "
+                                    "named 0, 1, ...)"));
     return size_t(it - names.begin());
   };
   std::vector<size_t> targetColumns, featureColumns;
@@ -212,8 +215,8 @@ Table readCsv(const std::string &path, const CsvOptions &options) {
     for (size_t c : selected) {
       float value = 0;
       ParseResult result = parseNumber(fields[c], value);
-      std::string field = "field " + std::to_string(c + 1) + " ('" +
-                          names[c] + "')";
+      std::string field =
+          "field " + std::to_string(c + 1) + " ('" + names[c] + "')";
       switch (result) {
       case ParseResult::Ok:
       case ParseResult::Missing:

@@ -1,4 +1,5 @@
-//===- Csv.h - numeric CSV tables and their conversion to datasets -*- C++ -*-===//
+//===- Csv.h - numeric CSV tables and their conversion to datasets -*- C++
+//-*-===//
 #ifndef NNRT_CSV_H
 #define NNRT_CSV_H
 
@@ -18,8 +19,8 @@ struct Table {
   std::vector<std::string> columns; ///< features then targets
   size_t numFeatures = 0;
   size_t numRows = 0;
-  std::vector<float> values;        ///< numRows * columns.size()
-  std::vector<size_t> lines;        ///< 1-based source line of each row
+  std::vector<float> values; ///< numRows * columns.size()
+  std::vector<size_t> lines; ///< 1-based source line of each row
 
   size_t numColumns() const { return columns.size(); }
   float *row(size_t r) { return values.data() + r * columns.size(); }

@@ -61,8 +61,7 @@ std::pair<Dataset, Dataset> Dataset::split(double fraction,
   rng.shuffle(permutation);
   size_t nVal = static_cast<size_t>(std::llround(fraction * double(n)));
   nVal = std::clamp<size_t>(nVal, 1, n - 1);
-  std::vector<uint32_t> train(permutation.begin(),
-                              permutation.end() - nVal);
+  std::vector<uint32_t> train(permutation.begin(), permutation.end() - nVal);
   std::vector<uint32_t> val(permutation.end() - nVal, permutation.end());
   std::sort(train.begin(), train.end());
   std::sort(val.begin(), val.end());

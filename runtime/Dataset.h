@@ -1,4 +1,5 @@
-//===- Dataset.h - samples, targets, and train/validation splits -*- C++ -*-===//
+//===- Dataset.h - samples, targets, and train/validation splits -*- C++
+//-*-===//
 //
 // A Dataset is a view (a list of sample indices) on shared, immutable,
 // compact storage: IDX images stay uint8 and are converted to float only when
@@ -26,19 +27,19 @@ enum class TargetKind {
 
 /// The immutable sample store shared by a dataset and its splits.
 struct DatasetStorage {
-  std::string source;                 ///< file name(s) for messages
-  std::vector<int64_t> featureShape;  ///< per sample, e.g. {1, 28, 28}
-  size_t featureSize = 0;             ///< product of featureShape
+  std::string source;                ///< file name(s) for messages
+  std::vector<int64_t> featureShape; ///< per sample, e.g. {1, 28, 28}
+  size_t featureSize = 0;            ///< product of featureShape
   FeatureType featureType = FeatureType::F32;
-  std::vector<uint8_t> u8;            ///< N * featureSize when U8
-  std::vector<float> f32;             ///< N * featureSize when F32
+  std::vector<uint8_t> u8;               ///< N * featureSize when U8
+  std::vector<float> f32;                ///< N * featureSize when F32
   std::vector<std::string> featureNames; ///< CSV column names (else empty)
 
   TargetKind targetKind = TargetKind::None;
-  int32_t numClasses = 0;             ///< ClassIndex only
-  size_t targetWidth = 0;             ///< Values only
-  std::vector<int32_t> labels;        ///< N when ClassIndex
-  std::vector<float> targets;         ///< N * targetWidth when Values
+  int32_t numClasses = 0;      ///< ClassIndex only
+  size_t targetWidth = 0;      ///< Values only
+  std::vector<int32_t> labels; ///< N when ClassIndex
+  std::vector<float> targets;  ///< N * targetWidth when Values
   std::vector<std::string> targetNames;
 
   size_t numSamples = 0;
@@ -88,9 +89,8 @@ public:
   /// fraction must be in (0, 1) and N >= 2, else nnrt::Error.
   std::pair<Dataset, Dataset> split(double fraction, uint64_t seed) const;
 
-  /// Throws nnrt::Error unless every label is in [0, numClasses) and the
-  /// model's class count matches what the data can hold; used by the driver
-  /// with the model's output width.
+  /// Throws nnrt::Error unless every class label is in [0, modelClasses);
+  /// the driver calls it with the model's output width.
   void checkClasses(int32_t modelClasses) const;
 
 private:

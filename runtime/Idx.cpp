@@ -110,13 +110,14 @@ IdxArray readIdx(const std::string &path, unsigned expectedRank) {
                 " bytes) for " + what);
   uint32_t magic = readBigEndian32(bytes.data());
   if (magic != expectedMagic)
-    throw Error(name + fmt::format(": expected {} (magic 0x{:08x}), got 0x{:08x}",
-                                   what, expectedMagic, magic));
+    throw Error(name +
+                fmt::format(": expected {} (magic 0x{:08x}), got 0x{:08x}",
+                            what, expectedMagic, magic));
   size_t headerBytes = 4 + 4 * size_t(expectedRank);
   if (bytes.size() < headerBytes)
-    throw Error(name + ": header is truncated: " +
-                std::to_string(bytes.size()) + " bytes, expected at least " +
-                std::to_string(headerBytes));
+    throw Error(name +
+                ": header is truncated: " + std::to_string(bytes.size()) +
+                " bytes, expected at least " + std::to_string(headerBytes));
   IdxArray array;
   uint64_t expected = 1;
   for (unsigned d = 0; d < expectedRank; ++d) {

@@ -20,8 +20,8 @@ static nlohmann::ordered_json number(double value) {
 JsonlLogger::JsonlLogger(const std::string &path) : path(path) {
   file = std::fopen(path.c_str(), "w");
   if (!file)
-    throw Error(baseName(path) + ": cannot open log file: " +
-                systemError(errno));
+    throw Error(baseName(path) +
+                ": cannot open log file: " + systemError(errno));
 }
 
 JsonlLogger::~JsonlLogger() {
@@ -103,16 +103,17 @@ static std::string formatDuration(double seconds) {
 void ProgressReporter::draw(size_t done, double loss, double now) {
   double elapsed = now - start;
   double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
-  double eta = rate > 0 ? double(samples - std::min(done, samples)) / rate
-                        : NAN;
+  double eta =
+      rate > 0 ? double(samples - std::min(done, samples)) / rate : NAN;
   constexpr int Width = 30;
   int filled = samples ? int(Width * double(done) / double(samples)) : Width;
   filled = std::min(filled, Width);
   std::string bar(size_t(filled), '=');
   if (filled < Width)
     bar += '>' + std::string(size_t(Width - filled - 1), ' ');
-  std::fprintf(out, "\repoch %lld/%lld [%s] %zu/%zu  loss %.4f  %.0f samples/s"
-                    "  ETA %s   ",
+  std::fprintf(out,
+               "\repoch %lld/%lld [%s] %zu/%zu  loss %.4f  %.0f samples/s"
+               "  ETA %s   ",
                (long long)epoch, (long long)epochs, bar.c_str(), done, samples,
                loss, rate, formatDuration(eta).c_str());
   std::fflush(out);
@@ -137,8 +138,8 @@ std::string ProgressReporter::summaryLine(const EpochRecord &record,
     line += fmt::format("  val_loss {:.4f}", *record.valLoss);
   for (const auto &[name, value] : record.metrics)
     line += fmt::format("  {} {:.4f}", name, value);
-  line += fmt::format("  lr {:.6g}  {:.0f} samples/s  {:.2f}s",
-                      record.lr, record.samplesPerSecond, record.seconds);
+  line += fmt::format("  lr {:.6g}  {:.0f} samples/s  {:.2f}s", record.lr,
+                      record.samplesPerSecond, record.seconds);
   return line;
 }
 

@@ -1,4 +1,5 @@
-//===- Log.h - JSONL training logs and the console progress display -*- C++ -*-===//
+//===- Log.h - JSONL training logs and the console progress display -*- C++
+//-*-===//
 #ifndef NNRT_LOG_H
 #define NNRT_LOG_H
 

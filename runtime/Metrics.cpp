@@ -23,8 +23,7 @@ void ClassificationMetrics::reset() {
 void ClassificationMetrics::add(int32_t label, int32_t predicted) {
   if (label < 0 || label >= classes)
     throw Error("metrics: label " + std::to_string(label) +
-                " is out of range for " + std::to_string(classes) +
-                " classes");
+                " is out of range for " + std::to_string(classes) + " classes");
   ++matrix[size_t(label)][size_t(predicted)];
   ++total;
 }
@@ -39,9 +38,9 @@ void ClassificationMetrics::addLogits(const float *logits, size_t width,
     if (mask && mask[r] == 0.0f)
       continue;
     const float *row = logits + r * width;
-    int32_t predicted =
-        width == 1 ? (row[0] > 0.0f ? 1 : 0)
-                   : int32_t(std::max_element(row, row + width) - row);
+    int32_t predicted = width == 1
+                            ? (row[0] > 0.0f ? 1 : 0)
+                            : int32_t(std::max_element(row, row + width) - row);
     add(labels[r], predicted);
   }
 }

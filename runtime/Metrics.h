@@ -1,4 +1,5 @@
-//===- Metrics.h - evaluation metrics accumulated over masked batches -*- C++ -*-===//
+//===- Metrics.h - evaluation metrics accumulated over masked batches -*- C++
+//-*-===//
 //
 // Metrics are computed from the compiled program's outputs (logits or
 // predictions); the runtime never evaluates the model itself. Rows whose mask
@@ -54,7 +55,8 @@ public:
 private:
   void add(int32_t label, int32_t predicted);
   /// Per-class precision and recall over the classes in use.
-  void perClass(std::vector<double> &precision, std::vector<double> &recall) const;
+  void perClass(std::vector<double> &precision,
+                std::vector<double> &recall) const;
 
   int32_t classes;
   size_t total = 0;

@@ -23,7 +23,8 @@ void Preprocessor::addScale(float k) {
   steps.push_back(makeStep(Kind::Scale, {k}));
 }
 
-void Preprocessor::addNormalize(std::vector<float> mean, std::vector<float> std) {
+void Preprocessor::addNormalize(std::vector<float> mean,
+                                std::vector<float> std) {
   if (mean.empty() || mean.size() != std.size())
     throw Error("normalize: mean and std need the same, non-zero number of "
                 "values");
@@ -267,8 +268,8 @@ void Preprocessor::restore(const SafeTensorsFile &file,
     case Kind::Scale:
       // The program's own constant wins; the saved one must agree.
     case Kind::Clip: {
-      std::vector<float> saved = file.floats(
-          base + (step.kind == Kind::Scale ? ".k" : ".bounds"));
+      std::vector<float> saved =
+          file.floats(base + (step.kind == Kind::Scale ? ".k" : ".bounds"));
       std::vector<float> mine = step.kind == Kind::Scale
                                     ? step.first
                                     : std::vector<float>{step.lo, step.hi};

@@ -54,10 +54,12 @@ public:
   /// The fitted statistics as tensors named "<prefix><i>.<step>.<stat>",
   /// e.g. "preprocess.0.standardize.mean", plus a metadata string
   /// (describe()) for checking on restore.
-  std::vector<TensorData> state(const std::string &prefix = "preprocess.") const;
+  std::vector<TensorData>
+  state(const std::string &prefix = "preprocess.") const;
   /// Restores statistics saved by state() for a preprocessor built with the
   /// same steps; binds to `featureShape`. Errors name the checkpoint.
-  void restore(const SafeTensorsFile &file, const std::vector<int64_t> &featureShape,
+  void restore(const SafeTensorsFile &file,
+               const std::vector<int64_t> &featureShape,
                const std::string &prefix = "preprocess.");
   /// "scale(0.00392157) normalize(1 value) standardize clip(-10, 10)".
   std::string describe() const;

@@ -1,4 +1,5 @@
-//===- Rng.cpp - xoshiro256** seeded by splitmix64 --------------------------===//
+//===- Rng.cpp - xoshiro256** seeded by splitmix64
+//--------------------------===//
 #include "runtime/Rng.h"
 
 #include "runtime/Error.h"

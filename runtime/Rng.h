@@ -1,4 +1,5 @@
-//===- Rng.h - the runtime's seeded, serializable random generator -*- C++ -*-===//
+//===- Rng.h - the runtime's seeded, serializable random generator -*- C++
+//-*-===//
 //
 // nnrt uses one documented generator everywhere (data splits, per-epoch
 // shuffles, later augmentation) so that runs are reproducible across

@@ -124,9 +124,10 @@ buildHeader(const std::vector<TensorView> &tensors,
                   std::to_string(tensor.byteSize) + " bytes but its dtype " +
                   dtypeName(tensor.dtype) + " and shape need " +
                   std::to_string(elements * dtypeSize(tensor.dtype)));
-    header[tensor.name] = {{"dtype", dtypeName(tensor.dtype)},
-                           {"shape", tensor.shape},
-                           {"data_offsets", {offset, offset + tensor.byteSize}}};
+    header[tensor.name] = {
+        {"dtype", dtypeName(tensor.dtype)},
+        {"shape", tensor.shape},
+        {"data_offsets", {offset, offset + tensor.byteSize}}};
     offset += tensor.byteSize;
   }
   std::string text = header.dump();
@@ -244,8 +245,8 @@ SafeTensorsFile SafeTensorsFile::parse(std::vector<uint8_t> bytes,
   SafeTensorsFile file;
   file.name = name;
   if (bytes.size() < 8)
-    throw Error(name + ": not a safetensors file: " +
-                std::to_string(bytes.size()) +
+    throw Error(name +
+                ": not a safetensors file: " + std::to_string(bytes.size()) +
                 " bytes, shorter than the 8-byte header length");
   uint64_t headerLength = 0;
   for (int b = 0; b < 8; ++b)
@@ -318,13 +319,11 @@ SafeTensorsFile SafeTensorsFile::parse(std::vector<uint8_t> bytes,
     if (begin > end || end > dataSize)
       throw Error(name + ": " + tensor + " has data_offsets [" +
                   std::to_string(begin) + ", " + std::to_string(end) +
-                  "] outside the " + std::to_string(dataSize) +
-                  " data bytes");
+                  "] outside the " + std::to_string(dataSize) + " data bytes");
     if (elements * dtypeSize(entry.dtype) != end - begin)
-      throw Error(name + ": " + tensor + " has " +
-                  std::to_string(end - begin) + " bytes but dtype " +
-                  dtypeName(entry.dtype) + " and shape " + shape->dump() +
-                  " need " +
+      throw Error(name + ": " + tensor + " has " + std::to_string(end - begin) +
+                  " bytes but dtype " + dtypeName(entry.dtype) + " and shape " +
+                  shape->dump() + " need " +
                   std::to_string(uint64_t(elements * dtypeSize(entry.dtype))));
     entry.begin = size_t(begin);
     entry.end = size_t(end);

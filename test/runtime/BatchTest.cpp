@@ -182,7 +182,9 @@ TEST(Prefetcher, StopsEarlyWithoutLeaks) {
 TEST(Batches, RejectsBadSetup) {
   Dataset data = makeDataset(5, {2}, 3);
   Preprocessor unfitted;
-  EXPECT_NNRT_ERROR(BatchLoader(data, unfitted, LoaderOptions{4}), "before preprocessing");
+  EXPECT_NNRT_ERROR(BatchLoader(data, unfitted, LoaderOptions{4}),
+                    "before preprocessing");
   Preprocessor pre = fitted(data);
-  EXPECT_NNRT_ERROR(BatchLoader(data, pre, LoaderOptions{0}), "batch size must be positive");
+  EXPECT_NNRT_ERROR(BatchLoader(data, pre, LoaderOptions{0}),
+                    "batch size must be positive");
 }

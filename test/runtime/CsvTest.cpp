@@ -1,6 +1,6 @@
 //===- CsvTest.cpp - CSV parsing, error paths, cleaning, tabular datasets -===//
-#include "runtime/Clean.h"
 #include "runtime/Csv.h"
+#include "runtime/Clean.h"
 #include "runtime/Preprocess.h"
 
 #include "TestUtil.h"
@@ -23,7 +23,8 @@ struct CsvFiles : ::testing::Test {
 } // namespace
 
 TEST_F(CsvFiles, ParsesSelectedColumns) {
-  std::string path = write("p.csv", "x, y ,note\r\n1,2,a\n\n-3.5e1,+4,\"b,c\"\n");
+  std::string path =
+      write("p.csv", "x, y ,note\r\n1,2,a\n\n-3.5e1,+4,\"b,c\"\n");
   CsvOptions options;
   options.features = {"x"};
   options.targets = {"y"};
@@ -72,8 +73,10 @@ TEST_F(CsvFiles, NotANumberNamesLineAndField) {
 TEST_F(CsvFiles, ErrorPaths) {
   CsvOptions options;
   options.targets = {"y"};
-  EXPECT_NNRT_ERROR(readCsv(write("e.csv", ""), options), "e.csv: file is empty");
-  EXPECT_NNRT_ERROR(readCsv(write("w.csv", " \n\n"), options), "w.csv: file is empty");
+  EXPECT_NNRT_ERROR(readCsv(write("e.csv", ""), options),
+                    "e.csv: file is empty");
+  EXPECT_NNRT_ERROR(readCsv(write("w.csv", " \n\n"), options),
+                    "w.csv: file is empty");
   EXPECT_NNRT_ERROR(readCsv(write("h.csv", "x,y\n"), options),
                     "h.csv: no data rows after the header");
   EXPECT_NNRT_ERROR(readCsv(write("r.csv", "x,y\n1,2\n3\n"), options),
@@ -89,8 +92,9 @@ TEST_F(CsvFiles, ErrorPaths) {
   EXPECT_NNRT_ERROR(readCsv(write("d.csv", "x,x\n1,2\n"), options),
                     "d.csv:1: column name 'x' appears twice");
   options.targets = {"lable"};
-  EXPECT_NNRT_ERROR(readCsv(write("u.csv", "x,label\n1,2\n"), options),
-                    "u.csv: unknown target column 'lable'; did you mean 'label'?");
+  EXPECT_NNRT_ERROR(
+      readCsv(write("u.csv", "x,label\n1,2\n"), options),
+      "u.csv: unknown target column 'lable'; did you mean 'label'?");
   options.targets = {"label"};
   options.features = {"zzz"};
   EXPECT_NNRT_ERROR(readCsv(write("u2.csv", "x,label\n1,2\n"), options),
@@ -116,8 +120,9 @@ TEST_F(CsvFiles, MissingValuesAndCleaning) {
   Table table = readCsv(path, options);
   EXPECT_TRUE(std::isnan(table.row(1)[0]));
   EXPECT_TRUE(std::isnan(table.row(2)[1]));
-  EXPECT_NNRT_ERROR(makeTabularDataset(table, {TargetKind::ClassIndex, 0}),
-                    "m.csv:3: column 'a' is missing; add drop_missing or fill_missing");
+  EXPECT_NNRT_ERROR(
+      makeTabularDataset(table, {TargetKind::ClassIndex, 0}),
+      "m.csv:3: column 'a' is missing; add drop_missing or fill_missing");
 
   Table dropped = table;
   CleanReport missing = dropMissing(dropped);

@@ -1,4 +1,5 @@
-//===- DatasetTest.cpp - RNG, splits, preprocessing and its checkpoint state -===//
+//===- DatasetTest.cpp - RNG, splits, preprocessing and its checkpoint state
+//-===//
 #include "runtime/Dataset.h"
 #include "runtime/Preprocess.h"
 #include "runtime/Rng.h"
@@ -84,7 +85,8 @@ TEST(Rng, BelowIsInRangeAndRoughlyUniform) {
 TEST(Split, FollowsTheDocumentedRule) {
   Dataset data = makeDataset(10, {2}, 3);
   auto [train, val] = data.split(0.3, 1);
-  EXPECT_EQ(train.sampleIndices(), (std::vector<uint32_t>{0, 1, 2, 3, 5, 6, 9}));
+  EXPECT_EQ(train.sampleIndices(),
+            (std::vector<uint32_t>{0, 1, 2, 3, 5, 6, 9}));
   EXPECT_EQ(val.sampleIndices(), (std::vector<uint32_t>{4, 7, 8}));
 }
 
@@ -99,11 +101,13 @@ TEST(Split, IsDeterministicDisjointAndComplete) {
   EXPECT_EQ(train1.sampleIndices(), train2.sampleIndices());
   EXPECT_NE(val1.sampleIndices(), val3.sampleIndices());
   std::vector<uint32_t> all = train1.sampleIndices();
-  all.insert(all.end(), val1.sampleIndices().begin(), val1.sampleIndices().end());
+  all.insert(all.end(), val1.sampleIndices().begin(),
+             val1.sampleIndices().end());
   std::sort(all.begin(), all.end());
   for (uint32_t i = 0; i < 1000; ++i)
     EXPECT_EQ(all[i], i);
-  EXPECT_TRUE(std::is_sorted(val1.sampleIndices().begin(), val1.sampleIndices().end()));
+  EXPECT_TRUE(
+      std::is_sorted(val1.sampleIndices().begin(), val1.sampleIndices().end()));
   // Splitting shares storage rather than copying samples.
   EXPECT_EQ(train1.sharedStore().get(), data.sharedStore().get());
   // A split of a split indexes the original storage.
@@ -138,7 +142,8 @@ TEST(Preprocess, ScaleAndPerChannelNormalize) {
 
   Preprocessor wrong;
   wrong.addNormalize({0, 0, 0}, {1, 1, 1});
-  EXPECT_NNRT_ERROR(wrong.fit(data), "3 per-channel values given, but samples have 2 channels");
+  EXPECT_NNRT_ERROR(wrong.fit(data),
+                    "3 per-channel values given, but samples have 2 channels");
   EXPECT_NNRT_ERROR(wrong.addNormalize({0}, {0}), "std must be positive");
   EXPECT_NNRT_ERROR(wrong.addClip(2, 1), "clip: lower bound");
 }
@@ -193,7 +198,8 @@ TEST(Preprocess, StateRoundTripsThroughSafetensors) {
   std::vector<TensorView> views;
   for (const TensorData &t : state)
     views.push_back(t.view());
-  SafeTensorsFile file = SafeTensorsFile::parse(encodeSafeTensors(views), "ckpt");
+  SafeTensorsFile file =
+      SafeTensorsFile::parse(encodeSafeTensors(views), "ckpt");
   EXPECT_TRUE(file.contains("preprocess.1.standardize.mean"));
   EXPECT_TRUE(file.contains("preprocess.2.minmax.max"));
 
@@ -215,14 +221,17 @@ TEST(Preprocess, StateRoundTripsThroughSafetensors) {
 
   Preprocessor otherScale;
   otherScale.addScale(0.5f);
-  EXPECT_NNRT_ERROR(otherScale.restore(file, {3}), "ckpt: preprocessing step 0 (scale) differs");
+  EXPECT_NNRT_ERROR(otherScale.restore(file, {3}),
+                    "ckpt: preprocessing step 0 (scale) differs");
   Preprocessor otherShape;
   otherShape.addScale(0.25f);
   otherShape.addStandardize();
   EXPECT_NNRT_ERROR(otherShape.restore(file, {4}),
-                    "ckpt: tensor 'preprocess.1.standardize.mean' has shape [3], expected [4]");
+                    "ckpt: tensor 'preprocess.1.standardize.mean' has shape "
+                    "[3], expected [4]");
   Preprocessor otherOrder;
   otherOrder.addScale(0.25f);
   otherOrder.addMinMax();
-  EXPECT_NNRT_ERROR(otherOrder.restore(file, {3}), "no tensor 'preprocess.1.minmax.min'");
+  EXPECT_NNRT_ERROR(otherOrder.restore(file, {3}),
+                    "no tensor 'preprocess.1.minmax.min'");
 }

@@ -80,7 +80,8 @@ TEST_F(IdxFiles, WrongMagicNamesBoth) {
   writeFile(images, idxBytes({5, 3, 2}, pixels(30), 0x00000d03)); // floats
   EXPECT_NNRT_ERROR(loadIdxDataset(images, labels), "got 0x00000d03");
   writeFile(images, std::string("PK\x03\x04junkjunkjunk"));
-  EXPECT_NNRT_ERROR(loadIdxDataset(images, labels), "expected an IDX image file");
+  EXPECT_NNRT_ERROR(loadIdxDataset(images, labels),
+                    "expected an IDX image file");
 }
 
 TEST_F(IdxFiles, TruncatedHeaderAndData) {
@@ -99,7 +100,8 @@ TEST_F(IdxFiles, TruncatedHeaderAndData) {
 
 TEST_F(IdxFiles, HugeDeclaredDimsDoNotAllocate) {
   writeGood();
-  writeFile(images, idxBytes({0xffffffffu, 0xffffffffu, 0xffffffffu}, pixels(10)));
+  writeFile(images,
+            idxBytes({0xffffffffu, 0xffffffffu, 0xffffffffu}, pixels(10)));
   EXPECT_NNRT_ERROR(loadIdxDataset(images, labels),
                     "= too many bytes of data, but the file holds 10");
 }
@@ -108,7 +110,8 @@ TEST_F(IdxFiles, TruncatedGzip) {
   writeGood(200);
   writeGzip(images + ".gz", readFile(images));
   std::vector<uint8_t> gz = readFile(images + ".gz");
-  writeFile(images + ".gz", std::vector<uint8_t>(gz.begin(), gz.begin() + gz.size() / 2));
+  writeFile(images + ".gz",
+            std::vector<uint8_t>(gz.begin(), gz.begin() + gz.size() / 2));
   EXPECT_NNRT_ERROR(loadIdxDataset(images + ".gz", labels),
                     "images-idx3-ubyte.gz: truncated or corrupt gzip data: "
                     "unexpected end of file");
@@ -121,7 +124,8 @@ TEST_F(IdxFiles, CorruptGzip) {
   for (size_t i = 20; i < gz.size() - 8; i += 3)
     gz[i] ^= 0x5a;
   writeFile(images + ".gz", gz);
-  EXPECT_NNRT_ERROR(loadIdxDataset(images + ".gz", labels), "images-idx3-ubyte.gz: ");
+  EXPECT_NNRT_ERROR(loadIdxDataset(images + ".gz", labels),
+                    "images-idx3-ubyte.gz: ");
 }
 
 TEST_F(IdxFiles, CountsDisagree) {
@@ -135,8 +139,9 @@ TEST_F(IdxFiles, CountsDisagree) {
 TEST_F(IdxFiles, LabelOutOfRange) {
   writeGood(5);
   writeFile(labels, idxBytes({5}, {0, 1, 2, 12, 0}));
-  EXPECT_NNRT_ERROR(loadIdxDataset(images, labels, IdxOptions{10}),
-                    "labels-idx1-ubyte: label 12 of sample 3 is out of range [0, 10)");
+  EXPECT_NNRT_ERROR(
+      loadIdxDataset(images, labels, IdxOptions{10}),
+      "labels-idx1-ubyte: label 12 of sample 3 is out of range [0, 10)");
   Dataset inferred = loadIdxDataset(images, labels);
   EXPECT_EQ(inferred.numClasses(), 13);
   EXPECT_NNRT_ERROR(inferred.checkClasses(10), "label 12 is out of range");
@@ -152,12 +157,12 @@ TEST(FashionMnist, RealFiles) {
   std::string dir = NNRT_FASHION_DIR;
   if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "Fashion-MNIST not installed at " << dir;
-  Dataset train = loadIdxDataset(dir + "/train-images-idx3-ubyte.gz",
-                                 dir + "/train-labels-idx1-ubyte.gz",
-                                 IdxOptions{10});
-  Dataset test = loadIdxDataset(dir + "/t10k-images-idx3-ubyte.gz",
-                                dir + "/t10k-labels-idx1-ubyte.gz",
-                                IdxOptions{10});
+  Dataset train =
+      loadIdxDataset(dir + "/train-images-idx3-ubyte.gz",
+                     dir + "/train-labels-idx1-ubyte.gz", IdxOptions{10});
+  Dataset test =
+      loadIdxDataset(dir + "/t10k-images-idx3-ubyte.gz",
+                     dir + "/t10k-labels-idx1-ubyte.gz", IdxOptions{10});
   EXPECT_EQ(train.size(), 60000u);
   EXPECT_EQ(test.size(), 10000u);
   EXPECT_EQ(train.featureShape(), (std::vector<int64_t>{1, 28, 28}));

@@ -14,8 +14,24 @@ using namespace nnrt::test;
 
 TEST(Metrics, ClassificationByHand) {
   // 3 classes, logits argmax -> predictions 0, 1, 1, 2, 0 ; true 0, 1, 2, 2, 1
-  std::vector<float> logits = {5, 1, 0, 0, 3, 1, 0, 2, 1, 0, 0, 9, 4, 4, 0,
-                               /*padding row*/ 0, 0, 9};
+  std::vector<float> logits = {5,
+                               1,
+                               0,
+                               0,
+                               3,
+                               1,
+                               0,
+                               2,
+                               1,
+                               0,
+                               0,
+                               9,
+                               4,
+                               4,
+                               0,
+                               /*padding row*/ 0,
+                               0,
+                               9};
   std::vector<int32_t> labels = {0, 1, 2, 2, 1, 2};
   std::vector<float> mask = {1, 1, 1, 1, 1, 0};
   ClassificationMetrics m(3);
@@ -96,7 +112,8 @@ TEST(Metrics, AgreeWithScikitLearn) {
           mask[r] = 1;
           const float *row = logits.data() + r * size_t(classes);
           allTrue.push_back(labels[r]);
-          allPred.push_back(int32_t(std::max_element(row, row + classes) - row));
+          allPred.push_back(
+              int32_t(std::max_element(row, row + classes) - row));
         }
       }
       metrics.addLogits(logits.data(), size_t(classes), labels.data(),
@@ -115,12 +132,15 @@ TEST(Metrics, AgreeWithScikitLearn) {
       for (size_t r = 0; r < rows; ++r) {
         for (size_t c = 0; c < width; ++c) {
           truth[r * width + c] = float(rng.uniform() * 10 * double(c + 1));
-          pred[r * width + c] = truth[r * width + c] + float(rng.uniform() - 0.5);
+          pred[r * width + c] =
+              truth[r * width + c] + float(rng.uniform() - 0.5);
         }
         if (r < real) {
           mask[r] = 1;
-          allTrue.emplace_back(truth.begin() + long(r * width), truth.begin() + long((r + 1) * width));
-          allPred.emplace_back(pred.begin() + long(r * width), pred.begin() + long((r + 1) * width));
+          allTrue.emplace_back(truth.begin() + long(r * width),
+                               truth.begin() + long((r + 1) * width));
+          allPred.emplace_back(pred.begin() + long(r * width),
+                               pred.begin() + long((r + 1) * width));
         }
       }
       metrics.add(pred.data(), truth.data(), mask.data(), rows);
@@ -133,11 +153,14 @@ TEST(Metrics, AgreeWithScikitLearn) {
                         "/metrics_reference.py " +
                         dir.file("in.json") + " " + dir.file("out.json");
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  nlohmann::json out = nlohmann::json::parse(std::ifstream(dir.file("out.json")));
+  nlohmann::json out =
+      nlohmann::json::parse(std::ifstream(dir.file("out.json")));
   for (size_t i = 0; i < classifiers.size(); ++i) {
     const nlohmann::json &ref = out["classification"][i];
-    EXPECT_NEAR(classifiers[i].accuracy(), ref["accuracy"].get<double>(), 1e-12);
-    EXPECT_NEAR(classifiers[i].precision(), ref["precision"].get<double>(), 1e-12);
+    EXPECT_NEAR(classifiers[i].accuracy(), ref["accuracy"].get<double>(),
+                1e-12);
+    EXPECT_NEAR(classifiers[i].precision(), ref["precision"].get<double>(),
+                1e-12);
     EXPECT_NEAR(classifiers[i].recall(), ref["recall"].get<double>(), 1e-12);
     EXPECT_NEAR(classifiers[i].f1(), ref["f1"].get<double>(), 1e-12);
     EXPECT_EQ(nlohmann::json(classifiers[i].confusion()), ref["confusion"]);

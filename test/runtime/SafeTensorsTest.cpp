@@ -45,9 +45,11 @@ void expectSample(const SafeTensorsFile &file) {
   std::vector<float> weight = file.floats("head.weight", &shape);
   EXPECT_EQ(weight[0], -0.5f);
   EXPECT_EQ(weight[11], 11.0f / 8 - 0.5f);
-  EXPECT_EQ(file.floats("head.bias"), (std::vector<float>{1.5f, -2.25f, 1e-7f}));
+  EXPECT_EQ(file.floats("head.bias"),
+            (std::vector<float>{1.5f, -2.25f, 1e-7f}));
   EXPECT_EQ(file.int64s("step"), (std::vector<int64_t>{938}));
-  EXPECT_EQ(file.int32s("labels"), (std::vector<int32_t>{0, 7, -3, 2147483647}));
+  EXPECT_EQ(file.int32s("labels"),
+            (std::vector<int32_t>{0, 7, -3, 2147483647}));
   EXPECT_EQ(file.uint8s("rng").size(), 32u);
   EXPECT_EQ(file.entry("empty").shape, (std::vector<int64_t>{0, 5}));
   EXPECT_TRUE(file.floats("empty").empty());
@@ -83,7 +85,8 @@ TEST(SafeTensors, RoundTripsAndLeavesNoTempFile) {
   EXPECT_EQ(bytes[8], '{');
   // Overwriting replaces the file atomically, still no leftovers.
   writeSafeTensors(path, {tensors[2].view()});
-  EXPECT_EQ(SafeTensorsFile::read(path).names(), (std::vector<std::string>{"step"}));
+  EXPECT_EQ(SafeTensorsFile::read(path).names(),
+            (std::vector<std::string>{"step"}));
   EXPECT_EQ(dir.list().size(), 1u);
 }
 
@@ -115,9 +118,11 @@ TEST(SafeTensors, FailedWriteKeepsTheOldFile) {
   // Invalid tensors are refused before anything is written.
   TensorData wrong = TensorData::f32("w", {2, 2}, {1, 2, 3});
   EXPECT_NNRT_ERROR(writeSafeTensors(path, {wrong.view()}),
-                    "best.safetensors: tensor 'w' has 12 bytes but its dtype F32 and shape need 16");
-  EXPECT_NNRT_ERROR(writeSafeTensors(path, {tensors[0].view(), tensors[0].view()}),
-                    "given twice");
+                    "best.safetensors: tensor 'w' has 12 bytes but its dtype "
+                    "F32 and shape need 16");
+  EXPECT_NNRT_ERROR(
+      writeSafeTensors(path, {tensors[0].view(), tensors[0].view()}),
+      "given twice");
   EXPECT_NNRT_ERROR(writeSafeTensors(dir.file("no/such/dir/x.safetensors"), {}),
                     "x.safetensors: cannot create a temporary file");
   EXPECT_EQ(readFile(path), before);
@@ -127,56 +132,73 @@ TEST(SafeTensors, ReaderValidatesEverything) {
   auto parse = [](const std::vector<uint8_t> &bytes) {
     SafeTensorsFile::parse(bytes, "bad.safetensors");
   };
-  EXPECT_NNRT_ERROR(parse({1, 2, 3}), "bad.safetensors: not a safetensors file: 3 bytes");
+  EXPECT_NNRT_ERROR(parse({1, 2, 3}),
+                    "bad.safetensors: not a safetensors file: 3 bytes");
   std::vector<uint8_t> longHeader = image("{}", 0);
   longHeader[0] = 200;
-  EXPECT_NNRT_ERROR(parse(longHeader), "header length 200 exceeds the file size 10");
+  EXPECT_NNRT_ERROR(parse(longHeader),
+                    "header length 200 exceeds the file size 10");
   EXPECT_NNRT_ERROR(parse(image("[1, 2]  ", 0)), "header is not a JSON object");
   EXPECT_NNRT_ERROR(parse(image("{\"a\": ", 0)), "header is not valid JSON");
   EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F99","shape":[1],"data_offsets":[0,4]}})", 4)),
+      parse(image(R"({"a":{"dtype":"F99","shape":[1],"data_offsets":[0,4]}})",
+                  4)),
       "tensor 'a' has unknown dtype 'F99'");
   EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4)),
+      parse(image(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})",
+                  4)),
       "tensor 'a' has a bad shape");
   EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})", 4)),
+      parse(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}})",
+                  4)),
       "tensor 'a' has 4 bytes but dtype F32 and shape [2] need 8");
   EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}})", 4)),
+      parse(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,8]}})",
+                  4)),
       "tensor 'a' has data_offsets [0, 8] outside the 4 data bytes");
   EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})", 4)),
+      parse(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}})",
+                  4)),
       "outside");
   EXPECT_NNRT_ERROR(
       parse(image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                  R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8)),
+                  R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                  8)),
       "tensor 'b' overlaps the previous tensor's data");
   EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8)),
+      parse(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                  8)),
       "gap in the data before tensor 'a'");
   EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 8)),
+      parse(image(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+                  8)),
       "4 bytes of data are not covered by any tensor");
-  EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F32","shape":[1]}})", 4)), "has no valid data_offsets");
+  EXPECT_NNRT_ERROR(parse(image(R"({"a":{"dtype":"F32","shape":[1]}})", 4)),
+                    "has no valid data_offsets");
   EXPECT_NNRT_ERROR(parse(image(R"({"__metadata__":{"k":1}})", 0)),
                     "__metadata__ value 'k' is not a string");
   EXPECT_NNRT_ERROR(
-      parse(image(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,4]}})", 4)),
+      parse(image(
+          R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,4]}})",
+          4)),
       "too large");
 
   SafeTensorsFile file = SafeTensorsFile::parse(
-      image(R"({"head.weight":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}})", 4),
+      image(
+          R"({"head.weight":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}})",
+          4),
       "ok.safetensors");
-  EXPECT_NNRT_ERROR(file.floats("head.weight"),
-                    "ok.safetensors: tensor 'head.weight' has dtype I32, expected F32");
-  EXPECT_NNRT_ERROR(file.entry("head.weights"),
-                    "ok.safetensors: no tensor 'head.weights'; did you mean 'head.weight'?");
+  EXPECT_NNRT_ERROR(
+      file.floats("head.weight"),
+      "ok.safetensors: tensor 'head.weight' has dtype I32, expected F32");
+  EXPECT_NNRT_ERROR(
+      file.entry("head.weights"),
+      "ok.safetensors: no tensor 'head.weights'; did you mean 'head.weight'?");
   TempDir dir;
   EXPECT_NNRT_ERROR(SafeTensorsFile::read(dir.file("missing.safetensors")),
                     "missing.safetensors: cannot open checkpoint");
-  std::vector<uint8_t> good = encodeSafeTensors(views(sampleTensors()), sampleMeta);
+  std::vector<uint8_t> good =
+      encodeSafeTensors(views(sampleTensors()), sampleMeta);
   for (size_t cut : {size_t(7), size_t(20), good.size() - 1}) {
     writeFile(dir.file("cut.safetensors"),
               std::vector<uint8_t>(good.begin(), good.begin() + long(cut)));
@@ -193,7 +215,8 @@ TEST(SafeTensors, PythonReadsWhatNnrtWrites) {
   std::vector<TensorData> tensors = sampleTensors();
   writeSafeTensors(path, views(tensors), sampleMeta);
   std::string command = "/usr/bin/python3 " NNRT_TEST_SOURCE_DIR
-                        "/safetensors_interop.py check " + path;
+                        "/safetensors_interop.py check " +
+                        path;
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
 }
 
@@ -203,7 +226,8 @@ TEST(SafeTensors, NnrtReadsWhatPythonWrites) {
   TempDir dir;
   std::string path = dir.file("torch.safetensors");
   std::string command = "/usr/bin/python3 " NNRT_TEST_SOURCE_DIR
-                        "/safetensors_interop.py write " + path;
+                        "/safetensors_interop.py write " +
+                        path;
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   SafeTensorsFile file = SafeTensorsFile::read(path);
   expectSample(file);

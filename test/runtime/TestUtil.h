@@ -1,4 +1,5 @@
-//===- TestUtil.h - temporary folders and file writers for nnrt tests -*- C++ -*-===//
+//===- TestUtil.h - temporary folders and file writers for nnrt tests -*- C++
+//-*-===//
 #ifndef NNRT_TEST_TESTUTIL_H
 #define NNRT_TEST_TESTUTIL_H
 
