@@ -124,6 +124,16 @@ LogicalResult AddOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+// y = a b  =>  da = dy b, db = dy a
+LogicalResult MulOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                   SmallVectorImpl<Value> &operandGrads) {
+  if (noGradient(resultGrads, *this, operandGrads))
+    return success();
+  operandGrads.push_back(b.create<MulOp>(getLoc(), resultGrads[0], getRhs()));
+  operandGrads.push_back(b.create<MulOp>(getLoc(), resultGrads[0], getLhs()));
+  return success();
+}
+
 // Losses: dL/dprediction from the loss's own gradient op; the target and the
 // mask are data and get no gradient.
 template <typename GradOp, typename LossOp, typename... Attrs>

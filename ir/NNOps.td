@@ -101,6 +101,22 @@ def NN_AddOp : NN_Op<"add",
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
 }
 
+def NN_MulOp : NN_Op<"mul",
+    [Pure, Commutative, SameOperandsAndResultType,
+     DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "elementwise product of two tensors of the same type";
+  let description = [{
+    Scales the learning rate by the runtime's factor, and serves gating.
+
+    ```mlir
+    %y = nn.mul %a, %b : tensor<f32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$lhs, NN_F32Tensor:$rhs);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
 //===----------------------------------------------------------------------===//
 // Ops emitted by gradient rules
 //===----------------------------------------------------------------------===//

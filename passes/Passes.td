@@ -32,8 +32,9 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
     attribute `nn.optimizer` (a dictionary: `kind` = sgd|adam|adamw|rmsprop,
     its hyper-parameters, and `schedule` with the nn.lr_schedule attributes).
     Output: `train_step(params..., optimizer state..., data..., step,
-    steps_per_epoch) -> (new params..., new state..., results..., lr)`, with
-    the learning rate computed by `nn.lr_schedule` and one update op per
+    steps_per_epoch, lr_factor) -> (new params..., new state..., results...,
+    lr)`, with the learning rate computed by `nn.lr_schedule` times
+    `lr_factor` (the runtime's `--lr` override) and one update op per
     parameter.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
@@ -61,7 +62,7 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
     and the `nn.predict` function, all on tensors. Output: three functions on
     memrefs that the runtime calls with bare pointers:
 
-      nnc_train(state, x, y, mask, step, steps_per_epoch, out)
+      nnc_train(state, x, y, mask, step, steps_per_epoch, lr_factor, out)
       nnc_eval(state, x, y, mask, out)
       nnc_predict(state, x, out)
 
@@ -76,6 +77,48 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"
+  ];
+}
+
+def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp"> {
+  let summary = "tiles linalg ops for the CPU and turns the tiles into vector ops";
+  let description = [{
+    Input: linalg ops on statically shaped tensors (named matmuls, generics,
+    reduce, fill, broadcast, ...). Output: scf.for loop nests on tensors whose
+    bodies are vector ops on register-sized tiles.
+    Matmul-family ops are tiled (m, n, k) by `matmul-tile-sizes` (default
+    8x32x16: an 8x32 f32 accumulator is 16 AVX-512 registers), vectorized,
+    turned into vector.contract and lowered to outer products, i.e. one
+    broadcast-FMA per row and k step. Every other linalg op is generalized,
+    its outer loops tiled by 1 and its innermost loop by a multiple of
+    `vector-width`, then vectorized. A tile size is always a divisor of its
+    loop's extent (or the whole extent), so no tile is partial; ops that
+    cannot be vectorized stay as tiled linalg ops and become scalar loops.
+  }];
+  let options = [
+    ListOption<"matmulTileSizes", "matmul-tile-sizes", "int64_t",
+               "tile sizes (m, n, k) of matmul-family ops (default 8,32,16)">,
+    Option<"vectorWidth", "vector-width", "int64_t", "16",
+           "f32 lanes of one hardware vector (16 for AVX-512)">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::affine::AffineDialect"
+  ];
+}
+
+def NNApproximateMathPass : Pass<"nn-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "replaces transcendental math ops by polynomial approximations";
+  let description = [{
+    Input: scalar or vector math ops (exp, log, log1p, erf, tanh, powf,
+    rsqrt, ...) on f32. Output: the same computation in arith ops and
+    math.fma (MLIR's polynomial approximations, vectorizable and accurate to
+    a few ulp), so that the generated code calls no libm function.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

@@ -118,6 +118,8 @@ struct NNBuildTrainStepPass
       argTypes.push_back(gradFn.getArgumentTypes()[i]);
     argTypes.push_back(i64Scalar);
     argTypes.push_back(i64Scalar);
+    auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
+    argTypes.push_back(f32Scalar);
 
     b.setInsertionPointToEnd(module.getBody());
     auto stepFn = b.create<func::FuncOp>(loc, "train_step",
@@ -126,8 +128,9 @@ struct NNBuildTrainStepPass
     b.setInsertionPointToStart(entry);
     unsigned numParams = paramIdx.size();
     auto stepArg = [&](unsigned i) { return entry->getArgument(i); };
-    Value step = stepArg(argTypes.size() - 2);
-    Value stepsPerEpoch = stepArg(argTypes.size() - 1);
+    Value step = stepArg(argTypes.size() - 3);
+    Value stepsPerEpoch = stepArg(argTypes.size() - 2);
+    Value lrFactor = stepArg(argTypes.size() - 1);
 
     // Inline the gradient function.
     IRMapping map;
@@ -155,7 +158,7 @@ struct NNBuildTrainStepPass
     auto sched = dict.getAs<DictionaryAttr>("schedule");
     auto kind = static_cast<nn::ScheduleKind>(
         static_cast<int>(getF64(sched, "kind", 0)));
-    Value lr = b.create<nn::LRScheduleOp>(
+    Value scheduled = b.create<nn::LRScheduleOp>(
         loc, step, stepsPerEpoch, nn::ScheduleKindAttr::get(ctx, kind),
         b.getF64FloatAttr(getF64(dict, "lr", 0.001)),
         b.getI64IntegerAttr(static_cast<int64_t>(getF64(sched, "epochs", 1))),
@@ -164,6 +167,8 @@ struct NNBuildTrainStepPass
         b.getF64FloatAttr(getF64(sched, "gamma", 0.1)),
         b.getF64FloatAttr(getF64(sched, "min_lr", 0)),
         b.getF64FloatAttr(getF64(sched, "end_lr", 0)));
+    // The runtime's `--lr X` scales the whole schedule by X / lr.
+    Value lr = b.create<nn::MulOp>(loc, scheduled, lrFactor);
 
     // One update per parameter.
     SmallVector<Value> newParams, newStates(numParams * cfg.numStates());

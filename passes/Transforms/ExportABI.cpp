@@ -5,7 +5,7 @@
 //
 //   void nnc_train(float *state, const float *x, const void *y,
 //                  const float *mask, int64_t step, int64_t steps_per_epoch,
-//                  float *out);             // out = [loss, lr, predictions]
+//                  float lr_factor, float *out);  // out = [loss, lr, preds]
 //   void nnc_eval(float *state, const float *x, const void *y,
 //                 const float *mask, float *out);   // out = [loss, predictions]
 //   void nnc_predict(float *state, const float *x, float *out);
@@ -177,7 +177,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     unsigned ns = slots.size();
     FunctionType st = stepFn.getFunctionType();
     // step args: params, states, data..., step, spe
-    unsigned numData = st.getNumInputs() - ns - 2;
+    unsigned numData = st.getNumInputs() - ns - 3;
     // step results: params, states, results (loss, predictions), lr
     auto preds = cast<RankedTensorType>(st.getResult(ns + 1));
     SmallVector<Type> args{stateType()};
@@ -185,6 +185,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       args.push_back(memrefOf(cast<RankedTensorType>(st.getInput(ns + i))));
     args.push_back(b.getI64Type());
     args.push_back(b.getI64Type());
+    args.push_back(b.getF32Type());
     args.push_back(outType(2 + preds.getNumElements()));
     func::FuncOp fn = makeEntry(b, loc, "nnc_train", args);
     OpBuilder::InsertionGuard guard(b);
@@ -201,6 +202,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     for (unsigned k = 0; k < 2; ++k)
       callArgs.push_back(b.create<tensor::FromElementsOp>(
           loc, i64Scalar, ValueRange{e.getArgument(1 + numData + k)}));
+    callArgs.push_back(b.create<tensor::FromElementsOp>(
+        loc, RankedTensorType::get({}, b.getF32Type()),
+        ValueRange{e.getArgument(1 + numData + 2)}));
     auto call = b.create<func::CallOp>(loc, stepFn, callArgs);
     for (unsigned i = 0; i < ns; ++i)
       write(b, loc, call.getResult(i), views[i]);

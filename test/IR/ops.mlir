@@ -22,9 +22,11 @@ func.func @layers(%x: tensor<4x1x2x3xf32>, %w: tensor<5x6xf32>, %b: tensor<5xf32
   %g = nn.gelu %t : tensor<4x5xf32>
   // CHECK: nn.softmax
   %sm = nn.softmax %g : tensor<4x5xf32>
-  // CHECK: nn.add %{{.+}}, %{{.+}} : tensor<4x5xf32>
+  // CHECK: %[[A:.+]] = nn.add %{{.+}}, %{{.+}} : tensor<4x5xf32>
   %a = nn.add %sm, %n : tensor<4x5xf32>
-  return %a : tensor<4x5xf32>
+  // CHECK: nn.mul %[[A]], %{{.+}} : tensor<4x5xf32>
+  %m = nn.mul %a, %sm : tensor<4x5xf32>
+  return %m : tensor<4x5xf32>
 }
 
 // -----

@@ -10,6 +10,7 @@
 #include "frontend/Frontend.h"
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
+#include "tools/nnc/Codegen.h"
 
 #include <CLI/CLI.hpp>
 
@@ -35,6 +36,7 @@ struct Options {
   std::string target = "cpu";
   std::vector<std::string> includeDirs;
   unsigned errorLimit = 50;
+  std::string argv0;
 };
 
 /// Writes to `path`, or to stdout when it is empty or "-".
@@ -94,16 +96,28 @@ int run(const Options &opts) {
       dumpProgram(*fe.program, sm, os);
     });
 
-  std::cerr << "nnc: error: code generation is not built yet"
-            << (opts.emit.empty() ? "" : " (--emit " + opts.emit + ")")
-            << "; use --check, --emit ast or --emit graph\n";
-  return UsageError;
+  if (opts.emit.empty() && opts.output.empty()) {
+    std::cerr << "nnc: error: no output: give -o FILE, --check or --emit KIND\n"
+              << "run 'nnc --help' for usage\n";
+    return UsageError;
+  }
+  CodegenRequest req;
+  req.emit = opts.emit;
+  req.output = opts.output;
+  req.trainName = opts.train;
+  req.target = opts.target;
+  req.optLevel = opts.optLevel;
+  req.sourcePath = opts.input;
+  req.version = NNC_VERSION;
+  req.argv0 = opts.argv0;
+  return runCodegen(*fe.program, sm, diags, req);
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   Options opts;
+  opts.argv0 = argv[0];
   CLI::App app{"nnc - compiles a declarative .nn model into a native training "
                "program",
                "nnc"};

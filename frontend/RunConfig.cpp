@@ -1,0 +1,202 @@
+//===- RunConfig.cpp - The run configuration embedded in programs ----------===//
+#include "frontend/RunConfig.h"
+
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::ordered_json;
+
+namespace nnc {
+
+static json dims(const sema::TensorType &t) { return json(t.dims); }
+
+static json sourceJson(const sema::DataSource &s) {
+  json j;
+  j["kind"] = sema::toString(s.kind);
+  switch (s.kind) {
+  case sema::SourceKind::None:
+    break;
+  case sema::SourceKind::Csv:
+    j["path"] = s.path;
+    j["features"] = s.features;
+    j["targets"] = s.targets;
+    j["header"] = s.header;
+    j["delimiter"] = s.delimiter;
+    break;
+  case sema::SourceKind::Idx:
+    j["images"] = s.imagesPath;
+    j["labels"] = s.labelsPath;
+    break;
+  case sema::SourceKind::Images:
+    j["dir"] = s.dir;
+    j["size"] = s.size;
+    break;
+  case sema::SourceKind::Split:
+    j["of"] = s.of;
+    j["fraction"] = s.fraction;
+    j["seed"] = s.seed;
+    break;
+  }
+  return j;
+}
+
+static json dataOpJson(const sema::DataOp &op) {
+  json j;
+  j["op"] = sema::toString(op.kind);
+  switch (op.kind) {
+  case sema::DataOpKind::Clip:
+    j["lo"] = op.lo;
+    j["hi"] = op.hi;
+    break;
+  case sema::DataOpKind::FillMissing:
+    j["mode"] = op.fill == sema::FillMode::Mean     ? "mean"
+                : op.fill == sema::FillMode::Median ? "median"
+                                                    : "value";
+    j["value"] = op.value;
+    break;
+  case sema::DataOpKind::Scale:
+    j["factor"] = op.value;
+    break;
+  case sema::DataOpKind::Normalize:
+    j["mean"] = op.mean;
+    j["std"] = op.std;
+    break;
+  case sema::DataOpKind::OneHot:
+    j["classes"] = op.classes;
+    break;
+  case sema::DataOpKind::RandomCrop:
+    j["size"] = op.size;
+    j["padding"] = op.padding;
+    break;
+  case sema::DataOpKind::Flip:
+    j["horizontal"] = op.horizontal;
+    j["p"] = op.p;
+    break;
+  case sema::DataOpKind::Rotate:
+    j["degrees"] = op.degrees;
+    break;
+  case sema::DataOpKind::Noise:
+    j["std"] = op.stddev;
+    break;
+  default:
+    break;
+  }
+  return j;
+}
+
+static json dataOps(const std::vector<sema::DataOp> &ops) {
+  json a = json::array();
+  for (const auto &op : ops)
+    a.push_back(dataOpJson(op));
+  return a;
+}
+
+std::string buildRunConfig(const RunConfigInputs &in) {
+  const sema::Program &program = *in.program;
+  const sema::TrainRun &run = *in.run;
+  const sema::Model &model = program.models[run.model];
+  json j;
+  j["format"] = 1;
+  j["compiler"] = in.compilerVersion;
+  j["run"] = run.name;
+  j["finetune"] = run.finetune;
+  j["source_dir"] = in.sourceDir;
+  j["batch"] = in.batch;
+
+  json m;
+  m["name"] = model.name;
+  m["input"] = dims(model.inputType);
+  m["output"] = dims(model.outputType);
+  m["trainable_params"] = model.numParams;
+  m["flops"] = model.flops;
+  json layers = json::array();
+  for (const sema::Node &n : model.nodes) {
+    json l;
+    l["name"] = n.name;
+    l["kind"] = sema::toString(n.kind);
+    l["shape"] = dims(n.type);
+    json params = json::array();
+    for (unsigned p : n.params)
+      params.push_back(model.params[p].name);
+    l["params"] = params;
+    l["flops"] = n.flops;
+    l["line"] = n.range.begin.line;
+    layers.push_back(l);
+  }
+  m["layers"] = layers;
+  j["model"] = m;
+
+  json params = json::array();
+  for (const sema::Parameter &p : model.params) {
+    json e;
+    e["name"] = p.name;
+    e["shape"] = dims(p.type);
+    e["trainable"] = p.trainable;
+    e["init"] = sema::toString(p.init);
+    e["fan_in"] = p.fanIn;
+    e["kind"] = p.name.size() >= 5 && p.name.rfind(".bias") == p.name.size() - 5
+                    ? "bias"
+                    : "weight";
+    params.push_back(e);
+  }
+  j["params"] = params;
+
+  json state;
+  state["size"] = in.stateSize;
+  json slots = json::array();
+  for (const StateSlot &s : in.state)
+    slots.push_back({{"name", s.name}, {"offset", s.offset}, {"size", s.size}});
+  state["slots"] = slots;
+  j["state"] = state;
+
+  json loss;
+  loss["kind"] = sema::toString(run.loss.kind);
+  loss["delta"] = run.loss.delta;
+  loss["label_smoothing"] = run.loss.labelSmoothing;
+  j["loss"] = loss;
+  j["target"] = run.loss.kind == sema::LossKind::CrossEntropy ? "class"
+                                                                : "values";
+
+  json opt;
+  opt["kind"] = sema::toString(run.optimizer.kind);
+  opt["lr"] = run.optimizer.lr;
+  j["optimizer"] = opt;
+  json sched;
+  sched["kind"] = sema::toString(run.schedule.kind);
+  sched["warmup"] = run.schedule.warmup;
+  j["schedule"] = sched;
+
+  j["epochs"] = run.epochs;
+  json metrics = json::array();
+  for (sema::MetricKind k : run.metrics)
+    metrics.push_back(sema::toString(k));
+  j["metrics"] = metrics;
+  j["checkpoint"] = run.checkpoint;
+  json es;
+  es["enabled"] = run.earlyStopping.enabled;
+  es["monitor"] = run.earlyStopping.monitor;
+  es["patience"] = run.earlyStopping.patience;
+  es["min_delta"] = run.earlyStopping.minDelta;
+  es["maximize"] = run.earlyStopping.maximize;
+  j["early_stopping"] = es;
+  j["clip_grad_norm"] = run.clipGradNorm;
+  j["seed"] = run.seed;
+
+  if (run.dataset >= 0) {
+    const sema::Dataset &d = program.datasets[run.dataset];
+    json data;
+    data["name"] = d.name;
+    data["train"] = sourceJson(d.train);
+    data["validation"] = sourceJson(d.validation);
+    data["test"] = sourceJson(d.test);
+    data["clean"] = dataOps(d.clean);
+    data["preprocess"] = dataOps(d.preprocess);
+    data["augment"] = dataOps(d.augment);
+    data["shuffle"] = d.shuffle;
+    data["drop_last"] = run.dropLast >= 0 ? run.dropLast == 1 : d.dropLast;
+    data["seed"] = d.seed;
+    j["data"] = data;
+  }
+  return j.dump(1);
+}
+
+} // namespace nnc

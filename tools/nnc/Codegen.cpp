@@ -1,0 +1,286 @@
+//===- Codegen.cpp - MLIRGen, passes, backend and link ---------------------===//
+#include "tools/nnc/Codegen.h"
+#include "RuntimeLink.h"
+
+#include "backend/Backend.h"
+#include "frontend/MLIRGen.h"
+#include "frontend/RunConfig.h"
+#include "ir/NNDialect.h"
+#include "passes/Passes.h"
+#include "passes/Pipelines.h"
+
+#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <cstdio>
+#include <iostream>
+
+using namespace mlir;
+
+namespace nnc {
+namespace {
+
+enum ExitCode { Ok = 0, InputError = 1, UsageError = 2, InternalError = 3 };
+
+/// Picks the run named by --train, or the only one.
+const sema::TrainRun *selectRun(const sema::Program &program,
+                                const CodegenRequest &req) {
+  if (!req.trainName.empty()) {
+    if (const sema::TrainRun *run = program.findRun(req.trainName))
+      return run;
+    std::cerr << "nnc: error: no train or finetune declaration named '"
+              << req.trainName << "'";
+    std::string names;
+    for (const auto &r : program.runs)
+      names += (names.empty() ? "" : ", ") + ("'" + r.name + "'");
+    if (!names.empty())
+      std::cerr << " (the file declares " << names << ")";
+    std::cerr << "\n";
+    return nullptr;
+  }
+  if (program.runs.size() == 1)
+    return &program.runs[0];
+  if (program.runs.empty()) {
+    std::cerr << "nnc: error: nothing to compile: the file declares no train "
+                 "or finetune block\n";
+    return nullptr;
+  }
+  std::cerr << "nnc: error: the file declares " << program.runs.size()
+            << " training runs; choose one with --train NAME:";
+  for (const auto &r : program.runs)
+    std::cerr << " " << r.name;
+  std::cerr << "\n";
+  return nullptr;
+}
+
+/// Prints MLIR (or LLVM) text to the requested output.
+int writeText(const std::string &path,
+              const std::function<void(llvm::raw_ostream &)> &write) {
+  std::string error;
+  auto out = openOutputFile(path.empty() ? "-" : path, &error);
+  if (!out) {
+    std::cerr << "nnc: error: " << error << "\n";
+    return InputError;
+  }
+  write(out->os());
+  out->keep();
+  return Ok;
+}
+
+/// The nn-level pipeline: gradients, the training step, the C entry points.
+void buildTrainingPipeline(PassManager &pm) {
+  pm.addPass(createNNAutodiffPass());
+  pm.addPass(createNNBuildTrainStepPass());
+  pm.addPass(createNNExportABIPass());
+}
+
+/// nn -> linalg, then the training step inlined into the entry points.
+void buildLinalgPipeline(PassManager &pm) {
+  pm.addPass(createConvertNNToLinalgPass());
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+/// Reads the state layout that nn-export-abi recorded.
+bool readStateLayout(ModuleOp module, RunConfigInputs &in) {
+  auto abi = module->getAttrOfType<DictionaryAttr>("nn.abi");
+  auto size = module->getAttrOfType<IntegerAttr>("nn.abi.state_size");
+  if (!abi || !size)
+    return false;
+  for (NamedAttribute entry : abi) {
+    auto arr = dyn_cast<DenseI64ArrayAttr>(entry.getValue());
+    if (!arr || arr.size() != 2)
+      return false;
+    in.state.push_back({entry.getName().str(), arr[0], arr[1]});
+  }
+  llvm::sort(in.state, [](const StateSlot &a, const StateSlot &b) {
+    return a.offset < b.offset;
+  });
+  in.stateSize = size.getInt();
+  return true;
+}
+
+/// Embeds the run configuration as the NUL-terminated global `nnc_config`.
+void embedConfig(ModuleOp module, const std::string &config) {
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  std::string text = config;
+  text.push_back('\0');
+  auto type = LLVM::LLVMArrayType::get(b.getI8Type(), text.size());
+  b.create<LLVM::GlobalOp>(module.getLoc(), type, /*isConstant=*/true,
+                           LLVM::Linkage::External, "nnc_config",
+                           b.getStringAttr(text));
+}
+
+/// The folder holding libnnrt.a: beside the compiler's build tree, else the
+/// configured one.
+std::string runtimeLibrary(const std::string &argv0) {
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      argv0.c_str(), reinterpret_cast<void *>(&runtimeLibrary));
+  llvm::SmallString<256> p(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(p, "..", "lib", "libnnrt.a");
+  if (llvm::sys::fs::exists(p))
+    return std::string(p);
+  return NNC_RUNTIME_LIB;
+}
+
+int link(const std::string &object, const std::string &output,
+         const std::string &argv0) {
+  auto cxx = llvm::sys::findProgramByName("c++");
+  if (!cxx) {
+    std::cerr << "nnc: error: cannot find the system linker driver 'c++'; "
+                 "install g++\n";
+    return UsageError;
+  }
+  std::vector<std::string> args = {*cxx, "-o", output, object,
+                                   runtimeLibrary(argv0)};
+  for (llvm::StringRef lib : llvm::split(NNC_RUNTIME_LINK_LIBS, ';'))
+    if (!lib.empty())
+      args.push_back(lib.str());
+  args.push_back("-lpthread");
+  args.push_back("-lm");
+  std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(*cxx, argRefs, std::nullopt, {}, 0, 0,
+                                     &error);
+  if (rc != 0) {
+    std::cerr << "nnc: error: linking '" << output << "' failed"
+              << (error.empty() ? "" : ": " + error) << "\n";
+    return InternalError;
+  }
+  return Ok;
+}
+
+} // namespace
+
+int runCodegen(const sema::Program &program, const SourceManager &sm,
+               DiagnosticEngine &diags, const CodegenRequest &req) {
+  if (req.target != "cpu") {
+    std::cerr << "nnc: error: --target " << req.target
+              << " is not available yet; use --target cpu\n";
+    return UsageError;
+  }
+  const sema::TrainRun *run = selectRun(program, req);
+  if (!run)
+    return program.runs.empty() ? InputError : UsageError;
+
+  DialectRegistry registry;
+  registry.insert<nn::NNDialect>();
+  registerCPUCodegenDialects(registry);
+  registerBackendTranslations(registry);
+  func::registerInlinerExtension(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  // Errors of later stages still point at the user's line.
+  bool failedPass = false;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error)
+      failedPass = true;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << d.getLocation() << ": " << d;
+    std::cerr << "nnc: " << (d.getSeverity() == DiagnosticSeverity::Error
+                                 ? "internal error: "
+                                 : "")
+              << os.str() << "\n";
+    return success();
+  });
+
+  OwningOpRef<ModuleOp> module = mlirGen(context, program, *run, sm, diags);
+  if (!module) {
+    diags.printSummary();
+    return InputError;
+  }
+
+  PassManager nnPM(&context);
+  buildTrainingPipeline(nnPM);
+  if (failed(nnPM.run(*module)))
+    return InternalError;
+  if (req.emit == "nn")
+    return writeText(req.output, [&](llvm::raw_ostream &os) {
+      module->print(os, OpPrintingFlags().enableDebugInfo(false));
+    });
+
+  RunConfigInputs config;
+  config.program = &program;
+  config.run = run;
+  config.batch = batchSizeOf(program, *run);
+  config.sourceDir = llvm::sys::path::parent_path(req.sourcePath).str();
+  if (config.sourceDir.empty())
+    config.sourceDir = ".";
+  config.compilerVersion = req.version;
+  if (!readStateLayout(*module, config)) {
+    std::cerr << "nnc: internal error: no state layout after nn-export-abi\n";
+    return InternalError;
+  }
+
+  PassManager linalgPM(&context);
+  buildLinalgPipeline(linalgPM);
+  if (failed(linalgPM.run(*module)))
+    return InternalError;
+  if (req.emit == "linalg")
+    return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
+
+  PassManager llvmPM(&context);
+  CPUCodegenOptions cgOpts;
+  buildCPUCodegenPipeline(llvmPM, cgOpts);
+  if (failed(llvmPM.run(*module)))
+    return InternalError;
+  embedConfig(*module, buildRunConfig(config));
+  if (req.emit == "llvm-mlir")
+    return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
+
+  BackendOptions beOpts;
+  beOpts.optLevel = static_cast<unsigned>(req.optLevel);
+  auto emitTo = [&](const std::string &path, auto emitFn) -> int {
+    std::string error;
+    auto out = openOutputFile(path.empty() ? "-" : path, &error);
+    if (!out) {
+      std::cerr << "nnc: error: " << error << "\n";
+      return InputError;
+    }
+    if (llvm::Error e = emitFn(*module, beOpts, out->os())) {
+      std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
+                << "\n";
+      return InternalError;
+    }
+    out->keep();
+    return Ok;
+  };
+  if (req.emit == "llvm")
+    return emitTo(req.output, emitLLVMIR);
+  if (req.emit == "asm")
+    return emitTo(req.output, emitAssembly);
+  if (req.emit == "obj") {
+    if (req.output.empty() || req.output == "-") {
+      std::cerr << "nnc: error: --emit obj needs -o FILE\n";
+      return UsageError;
+    }
+    return emitTo(req.output, emitObject);
+  }
+
+  // An executable: object in a temporary file, then the link with nnrt.
+  llvm::SmallString<128> objPath;
+  if (llvm::sys::fs::createTemporaryFile("nnc", "o", objPath)) {
+    std::cerr << "nnc: error: cannot create a temporary file\n";
+    return InternalError;
+  }
+  int rc = emitTo(std::string(objPath), emitObject);
+  if (rc == Ok)
+    rc = link(std::string(objPath), req.output, req.argv0);
+  llvm::sys::fs::remove(objPath);
+  return rc;
+}
+
+} // namespace nnc

@@ -1,0 +1,39 @@
+//===- Codegen.h - The driver's code generation half -------------*- C++ -*-===//
+//
+// From the analysed program to an executable: MLIRGen, the nn-level passes
+// (autodiff, train step, C entry points), lowering through linalg to the
+// LLVM dialect, the native object, and the link with nnrt. Kept apart from
+// nnc.cpp so that only this file pays for MLIR's headers.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_TOOLS_NNC_CODEGEN_H
+#define NNC_TOOLS_NNC_CODEGEN_H
+
+#include "frontend/Diagnostics.h"
+#include "frontend/Program.h"
+
+#include <string>
+
+namespace nnc {
+
+struct CodegenRequest {
+  /// "nn", "linalg", "llvm-mlir", "llvm", "asm", "obj", or "" for an executable.
+  std::string emit;
+  /// Output path ("" or "-": stdout for textual emits).
+  std::string output;
+  std::string trainName;
+  std::string target = "cpu";
+  int optLevel = 2;
+  std::string sourcePath;
+  std::string version;
+  /// Path of the running nnc, to find the runtime library beside it.
+  std::string argv0;
+};
+
+/// Returns the process exit status (0, 1 input errors, 2 usage, 3 internal).
+int runCodegen(const sema::Program &program, const SourceManager &sm,
+               DiagnosticEngine &diags, const CodegenRequest &request);
+
+} // namespace nnc
+
+#endif // NNC_TOOLS_NNC_CODEGEN_H
