@@ -1,0 +1,64 @@
+//===- Backend.h - LLVM dialect -> optimized native code ---------*- C++ -*-===//
+//
+// Translates a module in the LLVM dialect (the output of the nnc-cpu-codegen
+// pipeline) to LLVM IR, optimizes it for the host CPU with LLVM's new pass
+// manager and emits an object file, assembly or textual LLVM IR, in-process.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_BACKEND_BACKEND_H
+#define NNC_BACKEND_BACKEND_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace nnc {
+
+struct BackendOptions {
+  /// LLVM optimization level, 0..3.
+  unsigned optLevel = 3;
+  /// Target triple; empty means the host's.
+  std::string triple;
+  /// CPU name ("host" = llvm::sys::getHostCPUName()).
+  std::string cpu = "host";
+  /// Comma-separated +/- features; "host" = the host CPU's features.
+  std::string features = "host";
+};
+
+/// Registers the MLIR -> LLVM IR translations the backend needs (builtin and
+/// LLVM dialects) on a registry, before the context is created.
+void registerBackendTranslations(mlir::DialectRegistry &registry);
+
+/// Creates the TargetMachine for `opts` (PIC: Debian links executables PIE).
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const BackendOptions &opts);
+
+/// Translates `module` (LLVM dialect only) to LLVM IR and optimizes it at
+/// opts.optLevel for the target of opts.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+                     const BackendOptions &opts);
+
+/// Writes the optimized module as a relocatable ELF object.
+llvm::Error emitObject(mlir::ModuleOp module, const BackendOptions &opts,
+                       llvm::raw_pwrite_stream &os);
+/// Writes the optimized module as assembly.
+llvm::Error emitAssembly(mlir::ModuleOp module, const BackendOptions &opts,
+                         llvm::raw_pwrite_stream &os);
+/// Writes the optimized module as textual LLVM IR.
+llvm::Error emitLLVMIR(mlir::ModuleOp module, const BackendOptions &opts,
+                       llvm::raw_ostream &os);
+
+} // namespace nnc
+
+#endif // NNC_BACKEND_BACKEND_H

@@ -1,0 +1,217 @@
+//===- Pipelines.cpp - nnc's pass pipelines --------------------------------===//
+//
+// The CPU code generation pipeline: linalg on tensors -> tiles of vector ops
+// -> buffers -> LLVM dialect. Its order encodes pitfalls measured with MLIR
+// 19 (see docs of each step below and /work/shared/TOOLCHAIN.md).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Pipelines.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Affine/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Arith/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Arith/Transforms/BufferDeallocationOpInterfaceImpl.h"
+#include "mlir/Dialect/Arith/Transforms/BufferViewFlowOpInterfaceImpl.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/ControlFlow/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/SubsetInsertionOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/Transforms/BufferViewFlowOpInterfaceImpl.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/TensorInferTypeOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/TensorTilingInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/ValueBoundsOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/Transforms/SubsetOpInterfaceImpl.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace nnc {
+
+/// Copies made by bufferization as linalg.copy, not memref.copy: the latter
+/// lowers to a call of `memrefCopy` from MLIR's runner utilities for strided
+/// operands, a library the generated program does not link.
+static LogicalResult createLinalgCopy(OpBuilder &b, Location loc, Value from,
+                                      Value to) {
+  b.create<linalg::CopyOp>(loc, from, to);
+  return success();
+}
+
+void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
+  // 1. Tensors: fuse elementwise chains (bias + relu = one loop), then tile
+  //    and vectorize every linalg op.
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  {
+    NNTileAndVectorizePassOptions tv;
+    // The options hold an ArrayRef; the pass copies it when created.
+    SmallVector<int64_t> tiles(opts.matmulTileSizes.begin(),
+                               opts.matmulTileSizes.end());
+    tv.matmulTileSizes = tiles;
+    tv.vectorWidth = opts.vectorWidth;
+    pm.addNestedPass<func::FuncOp>(createNNTileAndVectorizePass(tv));
+  }
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // The matmul accumulator (transfer_read/_write of C in the k loop) moves
+  // out of the loop and stays in registers. The canonicalization after it is
+  // needed: without it strided copies remain (slower, and memrefCopy calls).
+  pm.addNestedPass<func::FuncOp>(createLoopInvariantSubsetHoistingPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // 2. Bufferization. Function boundaries get identity layouts so that the
+  //    bare-pointer calling convention applies.
+  {
+    bufferization::OneShotBufferizationOptions bo;
+    bo.bufferizeFunctionBoundaries = true;
+    bo.setFunctionBoundaryTypeConversion(
+        bufferization::LayoutMapOption::IdentityLayoutMap);
+    bo.allowReturnAllocsFromLoops = true;
+    bo.memCpyFn = createLinalgCopy;
+    pm.addPass(bufferization::createOneShotBufferizePass(bo));
+  }
+  // canonicalize must precede drop-equivalent-buffer-results, or a stray
+  // bufferization.clone survives.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  if (opts.resultsToOutParams) {
+    bufferization::BufferResultsToOutParamsOpts ro;
+    ro.hoistStaticAllocs = true; // write results straight into the caller's
+    ro.memCpyFn = createLinalgCopy;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(ro));
+  }
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // 3. Buffer placement: hoist allocations out of loops, put small ones on
+  //    the stack, free the rest (ownership-based deallocation).
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferHoistingPass());
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
+  unsigned limit = opts.stackAllocLimit;
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createPromoteBuffersToStackPass([limit](Value alloc) {
+        auto type = dyn_cast<MemRefType>(alloc.getType());
+        if (!type || !type.hasStaticShape() ||
+            !type.getElementType().isIntOrFloat())
+          return false;
+        uint64_t bytes = type.getNumElements() *
+                         ((type.getElementTypeBitWidth() + 7) / 8);
+        return bytes <= limit;
+      }));
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+
+  // 4. What is left of linalg (untiled ops, copies) becomes scalar loops;
+  //    transcendental functions become polynomials.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createNNApproximateMathPass());
+
+  // 5. Vectors to 1-D vectors (fully unrolled), then everything to LLVM.
+  {
+    VectorTransferToSCFOptions vs;
+    vs.enableFullUnroll(true);
+    vs.setTargetRank(1);
+    pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(vs));
+  }
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createCanonicalizerPass());
+  {
+    ConvertVectorToLLVMPassOptions vl;
+    vl.reassociateFPReductions = true;
+    pm.addPass(createConvertVectorToLLVMPass(vl));
+  }
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  {
+    ConvertFuncToLLVMPassOptions fl;
+    fl.useBarePtrCallConv = opts.barePtrCallConv;
+    pm.addPass(createConvertFuncToLLVMPass(fl));
+  }
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void registerCPUCodegenDialects(DialectRegistry &registry) {
+  registry.insert<affine::AffineDialect, arith::ArithDialect,
+                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
+                  func::FuncDialect, linalg::LinalgDialect,
+                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  tensor::TensorDialect, vector::VectorDialect>();
+  // Tiling.
+  linalg::registerTilingInterfaceExternalModels(registry);
+  tensor::registerTilingInterfaceExternalModels(registry);
+  tensor::registerInferTypeOpInterfaceExternalModels(registry);
+  affine::registerValueBoundsOpInterfaceExternalModels(registry);
+  arith::registerValueBoundsOpInterfaceExternalModels(registry);
+  linalg::registerValueBoundsOpInterfaceExternalModels(registry);
+  memref::registerValueBoundsOpInterfaceExternalModels(registry);
+  scf::registerValueBoundsOpInterfaceExternalModels(registry);
+  tensor::registerValueBoundsOpInterfaceExternalModels(registry);
+  // Loop-invariant subset hoisting.
+  linalg::registerSubsetOpInterfaceExternalModels(registry);
+  tensor::registerSubsetOpInterfaceExternalModels(registry);
+  vector::registerSubsetOpInterfaceExternalModels(registry);
+  // Bufferization and deallocation.
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+  cf::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  scf::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  vector::registerBufferizableOpInterfaceExternalModels(registry);
+  arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
+  scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
+  arith::registerBufferViewFlowOpInterfaceExternalModels(registry);
+  memref::registerBufferViewFlowOpInterfaceExternalModels(registry);
+  memref::registerAllocationOpInterfaceExternalModels(registry);
+}
+
+void registerNNCPipelines() {
+  PassPipelineRegistration<CPUCodegenOptions>(
+      "nnc-cpu-codegen",
+      "lowers linalg on tensors to the LLVM dialect for the host CPU "
+      "(tiling, vectorization, bufferization, LLVM lowering)",
+      buildCPUCodegenPipeline);
+}
+
+} // namespace nnc

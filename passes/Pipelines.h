@@ -1,0 +1,60 @@
+//===- Pipelines.h - nnc's pass pipelines ------------------------*- C++ -*-===//
+//
+// The one place the lowering pipelines are assembled, so that nnc and
+// nnc-opt run the same thing.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_PASSES_PIPELINES_H
+#define NNC_PASSES_PIPELINES_H
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include <cstdint>
+
+namespace nnc {
+
+/// Options of the CPU code generation pipeline (`nnc-cpu-codegen`).
+struct CPUCodegenOptions
+    : public mlir::PassPipelineOptions<CPUCodegenOptions> {
+  ListOption<int64_t> matmulTileSizes{
+      *this, "matmul-tile-sizes",
+      llvm::cl::desc("tile sizes (m, n, k) of matmul-family ops "
+                     "(default 8,32,16)")};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes of one hardware vector"), llvm::cl::init(16)};
+  Option<unsigned> stackAllocLimit{
+      *this, "stack-alloc-limit",
+      llvm::cl::desc("temporary buffers up to this many bytes live on the "
+                     "stack, larger ones on the heap"),
+      llvm::cl::init(64 * 1024)};
+  Option<bool> resultsToOutParams{
+      *this, "results-to-out-params",
+      llvm::cl::desc("return memref results through caller-provided "
+                     "out-parameters (void f(in..., out...))"),
+      llvm::cl::init(true)};
+  Option<bool> barePtrCallConv{
+      *this, "bare-ptr-call-conv",
+      llvm::cl::desc("pass memrefs as bare pointers (static shapes only)"),
+      llvm::cl::init(true)};
+};
+
+/// Lowers a module of func/linalg/tensor/arith/math on statically shaped
+/// tensors to the LLVM dialect: tiling and vectorization, one-shot
+/// bufferization, buffer placement and deallocation, then LLVM lowering.
+void buildCPUCodegenPipeline(mlir::OpPassManager &pm,
+                             const CPUCodegenOptions &opts);
+
+/// Registers the dialects the pipeline's input is made of and the external
+/// interface models (tiling, bufferization, subsets, ...) its passes need.
+/// Must be applied to the registry before the context is created.
+void registerCPUCodegenDialects(mlir::DialectRegistry &registry);
+
+/// Registers `nnc-cpu-codegen` as a textual pipeline.
+void registerNNCPipelines();
+
+} // namespace nnc
+
+#endif // NNC_PASSES_PIPELINES_H
