@@ -236,6 +236,13 @@ private:
     fn->setAttr("nn.predict", b.getUnitAttr());
     b.setInsertionPointToStart(&fn.front());
     Value pred = emitForward(params, extra[0]);
+    // Classifiers predict probabilities: the loss's fused activation, here
+    // applied on its own.
+    Location l = loc(run.loss.range);
+    if (run.loss.kind == sema::LossKind::CrossEntropy)
+      pred = b.create<nn::SoftmaxOp>(l, pred);
+    else if (run.loss.kind == sema::LossKind::BinaryCrossEntropy)
+      pred = b.create<nn::SigmoidOp>(l, pred);
     b.create<func::ReturnOp>(loc(model.range), ValueRange{pred});
   }
 

@@ -122,28 +122,16 @@ void embedConfig(ModuleOp module, const std::string &config) {
                            b.getStringAttr(text));
 }
 
-/// The folder holding libnnrt.a: beside the compiler's build tree, else the
-/// configured one.
-std::string runtimeLibrary(const std::string &argv0) {
-  std::string exe = llvm::sys::fs::getMainExecutable(
-      argv0.c_str(), reinterpret_cast<void *>(&runtimeLibrary));
-  llvm::SmallString<256> p(llvm::sys::path::parent_path(exe));
-  llvm::sys::path::append(p, "..", "lib", "libnnrt.a");
-  if (llvm::sys::fs::exists(p))
-    return std::string(p);
-  return NNC_RUNTIME_LIB;
-}
-
-int link(const std::string &object, const std::string &output,
-         const std::string &argv0) {
+/// Links the program's object with the runtime (nnrt_program, nnrt) and
+/// its libraries through the system's C++ driver.
+int link(const std::string &object, const std::string &output) {
   auto cxx = llvm::sys::findProgramByName("c++");
   if (!cxx) {
     std::cerr << "nnc: error: cannot find the system linker driver 'c++'; "
                  "install g++\n";
     return UsageError;
   }
-  std::vector<std::string> args = {*cxx, "-o", output, object,
-                                   runtimeLibrary(argv0)};
+  std::vector<std::string> args = {*cxx, "-o", output, object};
   for (llvm::StringRef lib : llvm::split(NNC_RUNTIME_LINK_LIBS, ';'))
     if (!lib.empty())
       args.push_back(lib.str());
@@ -278,7 +266,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   }
   int rc = emitTo(std::string(objPath), emitObject);
   if (rc == Ok)
-    rc = link(std::string(objPath), req.output, req.argv0);
+    rc = link(std::string(objPath), req.output);
   llvm::sys::fs::remove(objPath);
   return rc;
 }

@@ -26,8 +26,6 @@ struct CodegenRequest {
   int optLevel = 2;
   std::string sourcePath;
   std::string version;
-  /// Path of the running nnc, to find the runtime library beside it.
-  std::string argv0;
 };
 
 /// Returns the process exit status (0, 1 input errors, 2 usage, 3 internal).

@@ -36,7 +36,6 @@ struct Options {
   std::string target = "cpu";
   std::vector<std::string> includeDirs;
   unsigned errorLimit = 50;
-  std::string argv0;
 };
 
 /// Writes to `path`, or to stdout when it is empty or "-".
@@ -109,7 +108,6 @@ int run(const Options &opts) {
   req.optLevel = opts.optLevel;
   req.sourcePath = opts.input;
   req.version = NNC_VERSION;
-  req.argv0 = opts.argv0;
   return runCodegen(*fe.program, sm, diags, req);
 }
 
@@ -117,7 +115,6 @@ int run(const Options &opts) {
 
 int main(int argc, char **argv) {
   Options opts;
-  opts.argv0 = argv[0];
   CLI::App app{"nnc - compiles a declarative .nn model into a native training "
                "program",
                "nnc"};

@@ -1,0 +1,224 @@
+//===- Data.cpp - Loading and preparing a run's data -----------------------===//
+#include "runtime/program/Data.h"
+#include "runtime/Clean.h"
+#include "runtime/Csv.h"
+#include "runtime/Error.h"
+#include "runtime/Idx.h"
+
+#include <filesystem>
+#include <sstream>
+
+namespace nnrt {
+
+using json = nlohmann::json;
+
+std::string resolvePath(const RunConfig &config, const std::string &path) {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || config.sourceDir.empty())
+    return path;
+  return (std::filesystem::path(config.sourceDir) / p).string();
+}
+
+static std::string shapeString(const std::vector<int64_t> &dims) {
+  std::ostringstream os;
+  os << '[';
+  for (size_t i = 0; i < dims.size(); ++i)
+    os << (i ? ", " : "") << dims[i];
+  os << ']';
+  return os.str();
+}
+
+/// The samples must fit the model's input.
+static void checkShape(const RunConfig &config, const Dataset &data) {
+  const DatasetStorage &s = data.store();
+  if (static_cast<int64_t>(s.featureSize) != config.inputSize())
+    throw Error(s.source + ": samples have shape " +
+                shapeString(s.featureShape) + " but model '" +
+                config.modelName + "' takes " + shapeString(config.inputShape));
+}
+
+static CsvOptions csvOptions(const json &src, bool withTargets) {
+  CsvOptions o;
+  o.header = src.value("header", true);
+  std::string d = src.value("delimiter", std::string(","));
+  o.delimiter = d.empty() ? ',' : d[0];
+  o.features = src.value("features", std::vector<std::string>{});
+  if (withTargets)
+    o.targets = src.value("targets", std::vector<std::string>{});
+  return o;
+}
+
+static void clean(Table &table, const json &steps, RunData &out) {
+  for (const json &step : steps) {
+    std::string op = step.at("op").get<std::string>();
+    CleanReport report;
+    if (op == "drop_missing")
+      report = dropMissing(table);
+    else if (op == "drop_duplicates")
+      report = dropDuplicates(table);
+    else if (op == "fill_missing") {
+      std::string mode = step.value("mode", std::string("mean"));
+      report = fillMissing(table,
+                           mode == "median"  ? FillMethod::Median
+                           : mode == "value" ? FillMethod::Value
+                                             : FillMethod::Mean,
+                           step.value("value", 0.0f));
+    } else {
+      continue; // clip runs after preprocessing, in the preprocessor
+    }
+    out.cleanReports.push_back(op + ": " + report.summary());
+  }
+}
+
+/// Reads one non-split source.
+static Dataset loadSource(const RunConfig &config, const json &src,
+                          const std::string &split, const DataOptions &opts,
+                          const json &data, RunData &out) {
+  std::string kind = src.at("kind").get<std::string>();
+  auto override = opts.paths.find(split);
+  if (kind == "csv") {
+    std::string path = override != opts.paths.end()
+                           ? override->second
+                           : resolvePath(config, src.at("path").get<std::string>());
+    Table table = readCsv(path, csvOptions(src, true));
+    clean(table, data.value("clean", json::array()), out);
+    TargetSpec spec;
+    spec.kind = config.classTargets ? TargetKind::ClassIndex : TargetKind::Values;
+    spec.numClasses = config.classTargets ? config.numClasses() : 0;
+    out.featureNames.assign(table.columns.begin(),
+                            table.columns.begin() + table.numFeatures);
+    Dataset d = makeTabularDataset(table, spec);
+    checkShape(config, d);
+    return d;
+  }
+  if (kind == "idx") {
+    std::string images = resolvePath(config, src.at("images").get<std::string>());
+    std::string labels = resolvePath(config, src.at("labels").get<std::string>());
+    if (override != opts.paths.end()) {
+      auto comma = override->second.find(',');
+      if (comma == std::string::npos)
+        throw Error("--data " + split + "=" + override->second +
+                    ": an idx source needs IMAGES,LABELS");
+      images = override->second.substr(0, comma);
+      labels = override->second.substr(comma + 1);
+    }
+    if (!config.classTargets)
+      throw Error(images + ": idx labels are classes; this run's loss '" +
+                  config.loss + "' needs value targets");
+    IdxOptions io;
+    io.numClasses = config.numClasses();
+    Dataset d = loadIdxDataset(images, labels, io);
+    checkShape(config, d);
+    return d;
+  }
+  throw Error("data source '" + kind + "' is not supported by this runtime yet");
+}
+
+std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config) {
+  auto p = std::make_unique<Preprocessor>();
+  if (!config.raw.contains("data"))
+    return p;
+  const json &data = config.raw.at("data");
+  for (const json &step : data.value("preprocess", json::array())) {
+    std::string op = step.at("op").get<std::string>();
+    if (op == "scale")
+      p->addScale(step.at("factor").get<float>());
+    else if (op == "normalize")
+      p->addNormalize(step.at("mean").get<std::vector<float>>(),
+                      step.at("std").get<std::vector<float>>());
+    else if (op == "standardize")
+      p->addStandardize();
+    else if (op == "minmax")
+      p->addMinMax();
+    else if (op == "one_hot")
+      p->setOneHot(true);
+  }
+  for (const json &step : data.value("clean", json::array()))
+    if (step.at("op").get<std::string>() == "clip")
+      p->addClip(step.at("lo").get<float>(), step.at("hi").get<float>());
+  return p;
+}
+
+RunData loadRunData(const RunConfig &config, const DataOptions &opts) {
+  RunData out;
+  out.preprocessor = makePreprocessor(config);
+  if (!config.raw.contains("data"))
+    throw Error("this program was compiled without a dataset");
+  const json &data = config.raw.at("data");
+  const json &train = data.at("train");
+  const json &validation = data.at("validation");
+  const json &test = data.at("test");
+  auto isSplit = [](const json &s) { return s.at("kind") == "split"; };
+  auto present = [](const json &s) { return s.at("kind") != "none"; };
+
+  bool needFull = opts.needTrain || (opts.needValidation && isSplit(validation)) ||
+                  (opts.needTest && isSplit(test));
+  Dataset full;
+  if (needFull)
+    full = loadSource(config, train, "train", opts, data, out);
+  out.train = full;
+  out.hasTrain = needFull;
+  // Splits take their share of the train source: validation first, then test.
+  for (auto [src, name, target, has] :
+       {std::tuple{&validation, "validation", &out.validation, &out.hasValidation},
+        std::tuple{&test, "test", &out.test, &out.hasTest}}) {
+    if (!present(*src))
+      continue;
+    bool needed = std::string(name) == "validation" ? opts.needValidation
+                                                     : opts.needTest;
+    if (isSplit(*src)) {
+      if (!needFull)
+        continue;
+      auto [rest, part] = out.train.split(src->at("fraction").get<double>(),
+                                          src->at("seed").get<uint64_t>());
+      out.train = rest;
+      *target = part;
+      *has = true;
+    } else if (needed) {
+      *target = loadSource(config, *src, name, opts, data, out);
+      *has = true;
+    }
+  }
+  return out;
+}
+
+Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
+  std::string lower = path;
+  for (char &c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool csv = lower.size() >= 4 && lower.compare(lower.size() - 4, 4, ".csv") == 0;
+  if (csv) {
+    CsvOptions o;
+    const json &data = config.raw.at("data");
+    const json &train = data.at("train");
+    if (train.at("kind") == "csv") {
+      o = csvOptions(train, false);
+      // Without explicit features, every column that is not a target is one.
+      if (o.features.empty()) {
+        Table header = readCsv(path, o);
+        std::vector<std::string> targets =
+            train.value("targets", std::vector<std::string>{});
+        for (const std::string &c : header.columns)
+          if (std::find(targets.begin(), targets.end(), c) == targets.end())
+            o.features.push_back(c);
+      }
+    }
+    Table table = readCsv(path, o);
+    Dataset d = makeTabularDataset(table, TargetSpec{TargetKind::None, 0});
+    checkShape(config, d);
+    return d;
+  }
+  IdxArray images = readIdx(path, 3);
+  auto storage = std::make_shared<DatasetStorage>();
+  storage->source = path;
+  storage->featureShape = {1, images.dims[1], images.dims[2]};
+  storage->featureSize = static_cast<size_t>(images.dims[1]) * images.dims[2];
+  storage->featureType = FeatureType::U8;
+  storage->u8 = std::move(images.data);
+  storage->numSamples = images.dims[0];
+  Dataset d(storage);
+  checkShape(config, d);
+  return d;
+}
+
+} // namespace nnrt

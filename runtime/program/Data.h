@@ -1,0 +1,50 @@
+//===- Data.h - Datasets and preprocessing from the run configuration -*- C++ -*-===//
+#ifndef NNRT_PROGRAM_DATA_H
+#define NNRT_PROGRAM_DATA_H
+
+#include "runtime/Dataset.h"
+#include "runtime/Preprocess.h"
+#include "runtime/program/Config.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnrt {
+
+/// The data of one run: splits, and the preprocessing fitted on train.
+struct RunData {
+  Dataset train, validation, test;
+  bool hasTrain = false, hasValidation = false, hasTest = false;
+  std::unique_ptr<Preprocessor> preprocessor;
+  /// What cleaning did, one line per step ("drop_missing: removed 3 rows").
+  std::vector<std::string> cleanReports;
+  /// CSV feature column names (for predict), empty for images.
+  std::vector<std::string> featureNames;
+};
+
+struct DataOptions {
+  /// `--data SPLIT=PATH`: replaces a source's path (idx: "IMAGES,LABELS").
+  std::map<std::string, std::string> paths;
+  /// Which splits are needed; others are not read.
+  bool needTrain = true, needValidation = true, needTest = false;
+};
+
+/// Loads the sources, cleans, splits, and builds the preprocessor (not yet
+/// fitted: fit on train, or restore from a checkpoint).
+RunData loadRunData(const RunConfig &config, const DataOptions &options);
+
+/// A new preprocessor with the configured steps (unfitted).
+std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config);
+
+/// Features to predict from: a CSV (the training features by name, or all
+/// columns) or an IDX image file.
+Dataset loadPredictInput(const RunConfig &config, const std::string &path);
+
+/// Relative paths resolve against the .nn file's folder.
+std::string resolvePath(const RunConfig &config, const std::string &path);
+
+} // namespace nnrt
+
+#endif // NNRT_PROGRAM_DATA_H
