@@ -1,0 +1,165 @@
+//===- Utils.h - Builders shared by the nn -> linalg patterns ----*- C++ -*-===//
+//
+// Small helpers that keep the pattern files about the math: empty and filled
+// destination tensors, elementwise and reducing linalg.generic ops, and the
+// scalar code that reads and writes 0-d tensors.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_PASSES_CONVERSION_NNTOLINALG_UTILS_H
+#define NNC_PASSES_CONVERSION_NNTOLINALG_UTILS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace nnc {
+namespace lowering {
+
+using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                              mlir::ValueRange)>;
+
+inline mlir::RankedTensorType tensorType(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
+
+/// The number a user meant by an f32 attribute: the shortest decimal that
+/// round-trips the float, read as a double (0.999f gives 0.999). torch keeps
+/// hyper-parameters as Python floats, so constants derived from them
+/// (1 - beta2, bias corrections) are computed from this value.
+inline double decimal(const llvm::APFloat &v) {
+  char buf[64];
+  std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof(buf) - 1, v.convertToFloat());
+  *r.ptr = '\0';
+  return std::strtod(buf, nullptr);
+}
+
+inline mlir::Value f32(mlir::OpBuilder &b, mlir::Location loc, double v) {
+  return b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(v));
+}
+
+inline mlir::Value f64(mlir::OpBuilder &b, mlir::Location loc, double v) {
+  return b.create<mlir::arith::ConstantOp>(loc, b.getF64FloatAttr(v));
+}
+
+/// An uninitialised tensor of `type` (destination of an op that writes all of
+/// it).
+inline mlir::Value emptyLike(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::RankedTensorType type) {
+  return b.create<mlir::tensor::EmptyOp>(loc, type.getShape(),
+                                         type.getElementType());
+}
+
+/// A tensor of `type` filled with the f32 `value` (accumulator init).
+inline mlir::Value filled(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::RankedTensorType type, double value) {
+  mlir::Value empty = emptyLike(b, loc, type);
+  return b.create<mlir::linalg::FillOp>(loc, f32(b, loc, value), empty)
+      .getResult(0);
+}
+
+inline llvm::SmallVector<mlir::utils::IteratorType>
+parallel(unsigned n) {
+  return llvm::SmallVector<mlir::utils::IteratorType>(
+      n, mlir::utils::IteratorType::parallel);
+}
+
+/// The map from the `rank` loops of an op to the leading (batch) dimension:
+/// how a per-row value (mask, label, row statistic) is read.
+inline mlir::AffineMap rowMap(mlir::MLIRContext *ctx, unsigned rank) {
+  return mlir::AffineMap::get(rank, 0, mlir::getAffineDimExpr(0, ctx));
+}
+
+/// The map that drops the last loop: how a per-row statistic over the last
+/// dimension (softmax max and sum) is read or written.
+inline mlir::AffineMap dropLastMap(mlir::MLIRContext *ctx, unsigned rank) {
+  llvm::SmallVector<mlir::AffineExpr> exprs;
+  for (unsigned i = 0; i + 1 < rank; ++i)
+    exprs.push_back(mlir::getAffineDimExpr(i, ctx));
+  return mlir::AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// An elementwise linalg.generic over `type`'s shape: every input is read
+/// through its map in `inputMaps` (identity when empty), the body receives
+/// the input elements and returns the result element.
+inline mlir::Value
+elementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+            mlir::ValueRange inputs, BodyFn body,
+            llvm::ArrayRef<mlir::AffineMap> inputMaps = {}) {
+  unsigned rank = type.getRank();
+  llvm::SmallVector<mlir::AffineMap> maps;
+  if (inputMaps.empty())
+    maps.assign(inputs.size(), b.getMultiDimIdentityMap(rank));
+  else
+    maps.assign(inputMaps.begin(), inputMaps.end());
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  auto generic = b.create<mlir::linalg::GenericOp>(
+      loc, mlir::TypeRange{type}, inputs, mlir::ValueRange{emptyLike(b, loc, type)},
+      maps, parallel(rank),
+      [&](mlir::OpBuilder &nb, mlir::Location nl, mlir::ValueRange args) {
+        mlir::Value r = body(nb, nl, args.drop_back());
+        nb.create<mlir::linalg::YieldOp>(nl, r);
+      });
+  return generic.getResult(0);
+}
+
+/// Reads the element of a 0-d tensor.
+inline mlir::Value extractScalar(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value tensor) {
+  return b.create<mlir::tensor::ExtractOp>(loc, tensor, mlir::ValueRange{});
+}
+
+/// Wraps a scalar into a 0-d tensor.
+inline mlir::Value scalarTensor(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value scalar) {
+  auto type = mlir::RankedTensorType::get({}, scalar.getType());
+  return b.create<mlir::tensor::FromElementsOp>(loc, type, scalar);
+}
+
+/// The sum of a 1-d f32 tensor as a scalar, via linalg.reduce into a 0-d
+/// zero-filled init.
+inline mlir::Value sumAll1D(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value v) {
+  auto scalarType = mlir::RankedTensorType::get({}, b.getF32Type());
+  mlir::Value init = filled(b, loc, scalarType, 0.0);
+  auto reduce = b.create<mlir::linalg::ReduceOp>(
+      loc, mlir::ValueRange{v}, mlir::ValueRange{init},
+      llvm::ArrayRef<int64_t>{0},
+      [](mlir::OpBuilder &nb, mlir::Location nl, mlir::ValueRange args) {
+        mlir::Value s = nb.create<mlir::arith::AddFOp>(nl, args[0], args[1]);
+        nb.create<mlir::linalg::YieldOp>(nl, s);
+      });
+  return extractScalar(b, loc, reduce.getResult(0));
+}
+
+/// `count` with 0 replaced by 1: a batch without real rows divides by one
+/// (its masked sums are zero), never by zero.
+inline mlir::Value guardedCount(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value count) {
+  mlir::Value zero = f32(b, loc, 0.0), one = f32(b, loc, 1.0);
+  mlir::Value isZero = b.create<mlir::arith::CmpFOp>(
+      loc, mlir::arith::CmpFPredicate::OEQ, count, zero);
+  return b.create<mlir::arith::SelectOp>(loc, isZero, one, count);
+}
+
+/// `m * v`, but exactly 0 where the mask is 0, so that whatever a padding row
+/// holds (even inf or NaN) cannot leak into a sum.
+inline mlir::Value masked(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value m, mlir::Value v) {
+  mlir::Value zero = f32(b, loc, 0.0);
+  mlir::Value isPad = b.create<mlir::arith::CmpFOp>(
+      loc, mlir::arith::CmpFPredicate::OEQ, m, zero);
+  mlir::Value mv = b.create<mlir::arith::MulFOp>(loc, m, v);
+  return b.create<mlir::arith::SelectOp>(loc, isPad, zero, mv);
+}
+
+} // namespace lowering
+} // namespace nnc
+
+#endif // NNC_PASSES_CONVERSION_NNTOLINALG_UTILS_H

@@ -1,0 +1,616 @@
+#!/usr/bin/python3
+"""Numerical parity of convert-nn-to-linalg with PyTorch.
+
+Every case is a small function of nn ops. The script puts all cases of a group
+into one module whose @main calls each case on fixed-seed inputs (exact
+hex-encoded dense constants) and prints every result as the bit patterns of
+its f32 elements (printMemrefI32 over an arith.bitcast), so nothing is lost to
+decimal printing. The module is lowered with `nnc-opt -convert-nn-to-linalg`,
+then with a plain reference lowering by mlir-opt (one-shot bufferization,
+loops, libm, LLVM), run with mlir-cpu-runner, and every result is compared
+with PyTorch (torch.autograd for gradients, torch.optim for updates,
+torch.optim.lr_scheduler and the documented formulas for schedules).
+
+Usage: parity.py GROUP [--nnc-opt PATH] [--keep DIR]
+GROUP: layers | losses | optimizers | schedules | all
+Exits 1 with a diff on any mismatch.
+"""
+import argparse
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+LLVM_BIN = "/usr/lib/llvm-19/bin"
+LLVM_LIB = "/usr/lib/llvm-19/lib"
+REFERENCE_LOWERING = [
+    "--one-shot-bufferize=bufferize-function-boundaries",
+    "--convert-linalg-to-loops",
+    "--convert-scf-to-cf",
+    "--expand-strided-metadata",
+    "--lower-affine",
+    "--convert-math-to-libm",
+    "--finalize-memref-to-llvm",
+    "--convert-to-llvm",
+    "--reconcile-unrealized-casts",
+]
+
+RTOL, ATOL = 1e-5, 1e-6
+
+
+# --------------------------------------------------------------------------
+# Building the module
+# --------------------------------------------------------------------------
+
+def mlir_type(a):
+    a = np.asarray(a)
+    elt = {np.dtype("float32"): "f32", np.dtype("int32"): "i32",
+           np.dtype("int64"): "i64"}[a.dtype]
+    return "tensor<" + "".join(f"{d}x" for d in a.shape) + elt + ">"
+
+
+def mlir_constant(a):
+    a = np.array(a, order="C")  # (ascontiguousarray would make 0-d 1-d)
+    little = a.astype(a.dtype.newbyteorder("<"))
+    return f'arith.constant dense<"0x{little.tobytes().hex().upper()}"> : {mlir_type(a)}'
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+def i64(v):
+    return np.asarray(v, dtype=np.int64)
+
+
+class Case:
+    """`body` uses %a0.. for the inputs and {t0}.. / {r0}.. for the input and
+    result types; `results` names the values returned, `expected` holds the
+    reference arrays (float32) in the same order."""
+
+    def __init__(self, name, body, inputs, results, expected, rtol=RTOL,
+                 atol=ATOL):
+        self.name, self.body, self.inputs = name, body, inputs
+        self.results, self.expected = results, [f32(e) for e in expected]
+        self.rtol, self.atol = rtol, atol
+
+    def func(self):
+        types = {f"t{i}": mlir_type(a) for i, a in enumerate(self.inputs)}
+        types.update({f"r{i}": mlir_type(e) for i, e in enumerate(self.expected)})
+        args = ", ".join(f"%a{i}: {mlir_type(a)}" for i, a in enumerate(self.inputs))
+        rtypes = ", ".join(mlir_type(e) for e in self.expected)
+        body = self.body.format(**types)
+        rets = ", ".join(self.results)
+        return (f"func.func @{self.name}({args}) -> ({rtypes}) {{\n{body}\n"
+                f"  return {rets} : {rtypes}\n}}\n")
+
+
+def build_module(cases):
+    out = ["func.func private @printMemrefI32(tensor<*xi32>)\n"]
+    main = ["func.func @main() {"]
+    n = 0
+    for c in cases:
+        out.append(c.func())
+        names = []
+        for a in c.inputs:
+            main.append(f"  %v{n} = {mlir_constant(a)}")
+            names.append(f"%v{n}")
+            n += 1
+        ins = ", ".join(mlir_type(a) for a in c.inputs)
+        outs = ", ".join(mlir_type(e) for e in c.expected)
+        k = len(c.expected)
+        main.append(f"  %v{n}:{k} = func.call @{c.name}({', '.join(names)}) : ({ins}) -> ({outs})")
+        res = n
+        n += 1
+        for i, e in enumerate(c.expected):
+            rank = e.ndim
+            dims = ", ".join(f"d{j}" for j in range(rank))
+            amap = f"affine_map<({dims}) -> ({dims})>"
+            iters = ", ".join(['"parallel"'] * rank)
+            it = mlir_type(e).replace("f32>", "i32>")
+            main += [
+                f"  %v{n} = tensor.empty() : {it}",
+                f"  %v{n + 1} = linalg.generic {{indexing_maps = [{amap}, {amap}], iterator_types = [{iters}]}}"
+                f" ins(%v{res}#{i} : {mlir_type(e)}) outs(%v{n} : {it}) {{",
+                "  ^bb0(%x: f32, %y: i32):",
+                "    %z = arith.bitcast %x : f32 to i32",
+                "    linalg.yield %z : i32",
+                f"  }} -> {it}",
+                f"  %v{n + 2} = tensor.cast %v{n + 1} : {it} to tensor<*xi32>",
+                f"  func.call @printMemrefI32(%v{n + 2}) : (tensor<*xi32>) -> ()",
+            ]
+            n += 3
+    main.append("  return\n}\n")
+    out.append("\n".join(main))
+    return "\n".join(out)
+
+
+def tool(name, override=None):
+    if override:
+        return override
+    found = shutil.which(name)
+    return found or os.path.join(LLVM_BIN, name)
+
+
+def run_module(text, nnc_opt, keep):
+    work = keep or tempfile.mkdtemp(prefix="nnc-parity-")
+    os.makedirs(work, exist_ok=True)
+    src = os.path.join(work, "cases.mlir")
+    with open(src, "w") as f:
+        f.write(text)
+
+    def step(cmd, what):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.stderr.write(f"error: {what} failed ({' '.join(cmd[:2])} ...):\n{p.stderr}\n")
+            sys.exit(1)
+        return p.stdout
+
+    linalg = step([nnc_opt, src, "-convert-nn-to-linalg"], "convert-nn-to-linalg")
+    if re.search(r"\bnn\.", linalg):
+        sys.stderr.write("error: nn ops left after convert-nn-to-linalg\n")
+        sys.exit(1)
+    lin = os.path.join(work, "linalg.mlir")
+    with open(lin, "w") as f:
+        f.write(linalg)
+    llvm = step([os.path.join(LLVM_BIN, "mlir-opt"), lin] + REFERENCE_LOWERING,
+                "reference lowering")
+    ll = os.path.join(work, "llvm.mlir")
+    with open(ll, "w") as f:
+        f.write(llvm)
+    out = step([os.path.join(LLVM_BIN, "mlir-cpu-runner"), ll, "-e", "main",
+                "-entry-point-result=void",
+                f"-shared-libs={LLVM_LIB}/libmlir_runner_utils.so",
+                f"-shared-libs={LLVM_LIB}/libmlir_c_runner_utils.so"], "mlir-cpu-runner")
+    if not keep:
+        shutil.rmtree(work)
+    results = []
+    for chunk in out.split("Unranked Memref")[1:]:
+        meta, data = chunk.split("data =", 1)
+        sizes = [int(s) for s in re.search(r"sizes = \[([^\]]*)\]", meta).group(1).replace(",", " ").split()]
+        bits = np.array([int(v) for v in re.findall(r"-?\d+", data)], dtype=np.int64)
+        results.append(bits.astype(np.int32).view(np.float32).reshape(sizes))
+    return results
+
+
+def compare(cases, results):
+    expected_count = sum(len(c.expected) for c in cases)
+    if len(results) != expected_count:
+        print(f"FAIL: expected {expected_count} printed results, got {len(results)}")
+        return False
+    ok, i = True, 0
+    for c in cases:
+        for k, exp in enumerate(c.expected):
+            got = results[i]
+            i += 1
+            label = f"{c.name}[{c.results[k]}]"
+            if got.shape != exp.shape:
+                print(f"FAIL {label}: shape {got.shape} != {exp.shape}")
+                ok = False
+                continue
+            err = np.abs(got.astype(np.float64) - exp.astype(np.float64))
+            bad = ~(err <= c.atol + c.rtol * np.abs(exp.astype(np.float64)))
+            bad |= np.isnan(got) != np.isnan(exp)
+            maxerr = float(np.nanmax(err)) if err.size else 0.0
+            if bad.any():
+                ok = False
+                print(f"FAIL {label}: {int(bad.sum())}/{exp.size} elements off "
+                      f"(rtol {c.rtol}, atol {c.atol}), max abs err {maxerr:.3g}")
+                for idx in list(zip(*np.nonzero(bad)))[:8]:
+                    print(f"    at {tuple(int(j) for j in idx)}: nnc {got[idx]!r:>16}  torch {exp[idx]!r:>16}")
+            else:
+                print(f"ok   {label}: max abs err {maxerr:.3g}")
+    return ok
+
+
+# --------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------
+
+def rng(seed):
+    return np.random.RandomState(seed)
+
+
+def randn(r, *shape, scale=1.0):
+    return f32(r.standard_normal(shape) * scale)
+
+
+def t(a, grad=False):
+    return torch.tensor(np.asarray(a), requires_grad=grad)
+
+
+def layer_cases():
+    r = rng(1)
+    cases = []
+    x, w, b, dy = randn(r, 5, 7), randn(r, 4, 7), randn(r, 4), randn(r, 5, 4)
+    tx, tw, tb = t(x, True), t(w, True), t(b, True)
+    y = F.linear(tx, tw, tb)
+    dx, dw, db = torch.autograd.grad(y, (tx, tw, tb), t(dy))
+    cases.append(Case("dense_bias",
+        "  %y = nn.dense %a0, %a1, %a2 : ({t0}, {t1}, {t2}) -> {r0}",
+        [x, w, b], ["%y"], [y.detach()]))
+    cases.append(Case("dense_nobias",
+        "  %y = nn.dense %a0, %a1 : ({t0}, {t1}) -> {r0}",
+        [x, w], ["%y"], [F.linear(t(x), t(w))]))
+    # The ops the dense gradient rule emits, against torch.autograd.
+    cases.append(Case("dense_grad",
+        "  %dx = nn.matmul %a0, %a1 : ({t0}, {t1}) -> {r0}\n"
+        "  %dw = nn.matmul %a0, %a2 {{transpose_lhs}} : ({t0}, {t2}) -> {r1}\n"
+        "  %db = nn.reduce_sum %a0 {{dims = array<i64: 0>}} : {t0} -> {r2}",
+        [dy, w, x], ["%dx", "%dw", "%db"], [dx, dw, db]))
+    a, bt, at = randn(r, 5, 7), randn(r, 4, 7), randn(r, 7, 5)
+    cases.append(Case("matmul_transposes",
+        "  %c = nn.matmul %a0, %a1 {{transpose_rhs}} : ({t0}, {t1}) -> {r0}\n"
+        "  %d = nn.matmul %a2, %a1 {{transpose_lhs, transpose_rhs}} : ({t2}, {t1}) -> {r1}",
+        [a, bt, at], ["%c", "%d"], [t(a) @ t(bt).T, t(at).T @ t(bt).T]))
+    x3 = randn(r, 3, 4, 5)
+    cases.append(Case("reduce_sum",
+        "  %s = nn.reduce_sum %a0 {{dims = array<i64: 0, 2>}} : {t0} -> {r0}\n"
+        "  %u = nn.reduce_sum %a0 {{dims = array<i64: 1>}} : {t0} -> {r1}\n"
+        "  %v = nn.reduce_sum %a0 {{dims = array<i64: 2, 0, 1>}} : {t0} -> {r2}",
+        [x3], ["%s", "%u", "%v"], [t(x3).sum((0, 2)), t(x3).sum(1), t(x3).sum()]))
+
+    # Activations: forward, and the gradient op against torch.autograd.
+    xa, dya = randn(r, 6, 5, scale=2.0), randn(r, 6, 5)
+    acts = [
+        ("relu", "nn.relu", "nn.relu_grad", "", F.relu, "x", RTOL, ATOL),
+        ("leaky_relu", "nn.leaky_relu", "nn.leaky_relu_grad",
+         " {{alpha = 0.2 : f32}}", lambda v: F.leaky_relu(v, 0.2), "x", RTOL, ATOL),
+        ("sigmoid", "nn.sigmoid", "nn.sigmoid_grad", "", torch.sigmoid, "y", RTOL, ATOL),
+        ("tanh", "nn.tanh", "nn.tanh_grad", "", torch.tanh, "y", RTOL, ATOL),
+        ("gelu", "nn.gelu", "nn.gelu_grad", "", F.gelu, "x", 2e-5, 2e-6),
+        ("softmax", "nn.softmax", "nn.softmax_grad", "",
+         lambda v: F.softmax(v, -1), "y", RTOL, ATOL),
+    ]
+    for name, fwd, bwd, attrs, fn, saved, rt, at_ in acts:
+        tx = t(xa, True)
+        y = fn(tx)
+        (dxa,) = torch.autograd.grad(y, tx, t(dya))
+        cases.append(Case(name,
+            f"  %y = {fwd} %a0{attrs} : {{t0}}", [xa], ["%y"], [y.detach()], rt, at_))
+        s = xa if saved == "x" else y.detach().numpy()
+        cases.append(Case(name + "_grad",
+            f"  %dx = {bwd} %a0, %a1{attrs} : {{t0}}", [dya, s], ["%dx"], [dxa], rt, at_))
+    # softmax over the last dimension of a rank-3 tensor
+    x3, dy3 = randn(r, 2, 3, 5, scale=3.0), randn(r, 2, 3, 5)
+    tx = t(x3, True)
+    y3 = F.softmax(tx, -1)
+    (dx3,) = torch.autograd.grad(y3, tx, t(dy3))
+    cases.append(Case("softmax_rank3",
+        "  %y = nn.softmax %a0 : {t0}\n  %dx = nn.softmax_grad %a1, %y : {t0}",
+        [x3, dy3], ["%y", "%dx"], [y3.detach(), dx3]))
+    # large logits: the max subtraction keeps softmax finite
+    big = f32([[1000.0, 1001.0, 999.0], [-1000.0, -1002.0, -1001.0]])
+    cases.append(Case("softmax_stable", "  %y = nn.softmax %a0 : {t0}",
+        [big], ["%y"], [F.softmax(t(big), -1)]))
+
+    p, q = randn(r, 4, 6), randn(r, 4, 6)
+    cases.append(Case("add", "  %y = nn.add %a0, %a1 : {t0}", [p, q], ["%y"], [t(p) + t(q)]))
+
+    # reshape: pure collapse, pure expansion, and general row-major reshapes
+    x4 = randn(r, 4, 1, 2, 3)
+    x24 = randn(r, 4, 6)
+    x234 = randn(r, 2, 3, 4)
+    cases.append(Case("reshape",
+        "  %f = nn.reshape %a0 : {t0} to {r0}\n"
+        "  %e = nn.reshape %a1 : {t1} to {r1}\n"
+        "  %g = nn.reshape %a1 : {t1} to {r2}\n"
+        "  %h = nn.reshape %a2 : {t2} to {r3}\n"
+        "  %k = nn.reshape %a2 : {t2} to {r4}",
+        [x4, x24, x234], ["%f", "%e", "%g", "%h", "%k"],
+        [t(x4).reshape(4, 6), t(x24).reshape(4, 2, 3), t(x24).reshape(6, 4),
+         t(x234).reshape(3, 8), t(x234).reshape(4, 3, 2)]))
+    return cases
+
+
+# Losses: batch 7 whose last 2 rows are padding filled with garbage (huge,
+# inf, NaN, out-of-range labels) that must not change anything.
+def loss_cases():
+    r = rng(2)
+    cases = []
+    B, real = 7, 5
+    g = 1.3
+
+    def pad(a, garbage):
+        a = a.copy()
+        a[real:] = garbage
+        return a
+
+    mask = f32([1] * real + [0] * (B - real))
+    full = f32([1] * B)
+    none = f32([0] * B)
+
+    def regression(name, op, attrs, torch_loss, p, tt):
+        tp = t(p[:real], True)
+        loss = torch_loss(tp, t(tt[:real]))
+        (dp,) = torch.autograd.grad(loss, tp, torch.tensor(g))
+        dp_full = np.zeros_like(p)
+        dp_full[:real] = dp.numpy()
+        pp = pad(p, np.nan)
+        pp[real, 0] = 3e38
+        tp_ = pad(tt, np.inf)
+        body = (f"  %l = {op} %a0, %a1, %a2{attrs} : {{t0}}, {{t1}}, {{t2}} -> {{r0}}\n"
+                f"  %d = {op}_grad %a3, %a0, %a1, %a2{attrs} : {{t3}}, {{t0}}, {{t1}}, {{t2}} -> {{r1}}")
+        cases.append(Case(name, body, [pp, tp_, mask, f32(g)], ["%l", "%d"],
+                          [loss.detach(), dp_full]))
+        # a full batch, and a batch without real rows (count 0 -> loss 0)
+        tf = t(p, True)
+        lf = torch_loss(tf, t(tt))
+        (df,) = torch.autograd.grad(lf, tf, torch.tensor(g))
+        cases.append(Case(name + "_full", body, [p, tt, full, f32(g)], ["%l", "%d"],
+                          [lf.detach(), df]))
+        cases.append(Case(name + "_empty", body, [p, tt, none, f32(g)], ["%l", "%d"],
+                          [f32(0.0), np.zeros_like(p)]))
+
+    p, tt = randn(r, B, 3), randn(r, B, 3)
+    regression("mse", "nn.mse_loss", "", F.mse_loss, p, tt)
+    regression("mae", "nn.mae_loss", "", F.l1_loss, p, tt)
+    regression("huber", "nn.huber_loss", " {{delta = 0.7 : f32}}",
+               lambda a, b: F.huber_loss(a, b, delta=0.7), p, tt)
+    regression("huber_default", "nn.huber_loss", "",
+               lambda a, b: F.huber_loss(a, b, delta=1.0), randn(r, B, 2, 2, scale=1.5),
+               randn(r, B, 2, 2))
+    z, tb = randn(r, B, 4, scale=3.0), f32(r.uniform(0, 1, (B, 4)))
+    z[0, 0], z[1, 1] = 40.0, -40.0  # stability at large |z|
+    regression("bce", "nn.bce_loss", "", F.binary_cross_entropy_with_logits, z, tb)
+
+    C = 10
+    for name, e in [("cross_entropy", 0.0), ("cross_entropy_smooth", 0.1),
+                    ("cross_entropy_smooth_big", 0.35)]:
+        logits = randn(r, B, C, scale=2.5)
+        logits[2, 3] = 80.0  # logsumexp must not overflow
+        labels = r.randint(0, C, B).astype(np.int32)
+        attrs = f" {{{{label_smoothing = {e} : f32}}}}" if e else ""
+        tz = t(logits[:real], True)
+        loss = F.cross_entropy(tz, t(labels[:real]).long(), label_smoothing=e)
+        (dz,) = torch.autograd.grad(loss, tz, torch.tensor(g))
+        dz_full = np.zeros_like(logits)
+        dz_full[:real] = dz.numpy()
+        zp = pad(logits, np.nan)
+        zp[real + 1] = 1e30
+        lp = labels.copy()
+        lp[real:] = [C + 5, -1]
+        body = (f"  %l = nn.cross_entropy_loss %a0, %a1, %a2{attrs} : {{t0}}, {{t1}}, {{t2}} -> {{r0}}\n"
+                f"  %d = nn.cross_entropy_loss_grad %a3, %a0, %a1, %a2{attrs} : {{t3}}, {{t0}}, {{t1}}, {{t2}} -> {{r1}}")
+        cases.append(Case(name, body, [zp, lp, mask, f32(g)], ["%l", "%d"],
+                          [loss.detach(), dz_full]))
+        tz = t(logits, True)
+        lf = F.cross_entropy(tz, t(labels).long(), label_smoothing=e)
+        (df,) = torch.autograd.grad(lf, tz, torch.tensor(g))
+        cases.append(Case(name + "_full", body, [logits, labels, full, f32(g)],
+                          ["%l", "%d"], [lf.detach(), df]))
+    return cases
+
+
+# Optimizers: three consecutive steps (each with its own gradient and
+# learning rate) against torch.optim, comparing the parameter and the state
+# after every step.
+def optimizer_cases():
+    r = rng(3)
+    cases = []
+    shape = (3, 4)
+    lrs = [0.1, 0.05, 0.02]
+
+    def run_torch(make, p0, grads, lrs, state_names, init_state=None):
+        p = torch.tensor(p0.copy(), requires_grad=True)
+        opt = make([p])
+        if init_state is not None:
+            opt.state[p] = init_state
+        out = []
+        for gk, lr in zip(grads, lrs):
+            for group in opt.param_groups:
+                group["lr"] = lr
+            p.grad = torch.tensor(gk)
+            opt.step()
+            st = opt.state[p]
+            out.append(p.detach().clone())
+            for n in state_names:
+                out.append(st[n].clone() if st.get(n) is not None else None)
+        return out
+
+    def chain(name, op, attrs, nstate, with_step, p0, states0, grads, lrs,
+              steps, expected):
+        # inputs: p0, states..., g1..g3, lr1..lr3, step1..step3
+        inputs = [p0] + states0 + grads + [f32(v) for v in lrs]
+        if with_step:
+            inputs += [i64(s) for s in steps]
+        ng = len(grads)
+        lines, rets = [], []
+        cur = ["%a0"] + [f"%a{1 + i}" for i in range(nstate)]
+        for k in range(ng):
+            g = f"%a{1 + nstate + k}"
+            lr = f"%a{1 + nstate + ng + k}"
+            step = f", %a{1 + nstate + 2 * ng + k}" if with_step else ""
+            res = [f"%p{k}"] + [f"%s{k}_{i}" for i in range(nstate)]
+            lhs = f"%o{k}:{1 + nstate}"
+            lines.append(f"  {lhs} = {op} {cur[0]}, {g}, {', '.join(cur[1:])}, "
+                         f"{lr}{step}{attrs} : {{t0}}")
+            cur = [f"%o{k}#{i}" for i in range(1 + nstate)]
+            rets += cur
+        cases.append(Case(name, "\n".join(lines), inputs, rets, expected))
+
+    p0 = randn(r, *shape)
+    grads = [randn(r, *shape) for _ in range(3)]
+    zeros = np.zeros(shape, np.float32)
+
+    sgd_configs = [
+        ("sgd_plain", dict(), ""),
+        ("sgd_momentum", dict(momentum=0.9, dampening=0.1, weight_decay=0.01),
+         " {{momentum = 0.9 : f32, dampening = 0.1 : f32, weight_decay = 0.01 : f32}}"),
+        ("sgd_nesterov", dict(momentum=0.9, nesterov=True, weight_decay=0.001),
+         " {{momentum = 0.9 : f32, nesterov, weight_decay = 0.001 : f32}}"),
+        ("sgd_wd", dict(weight_decay=0.05), " {{weight_decay = 0.05 : f32}}"),
+    ]
+    for name, kw, attrs in sgd_configs:
+        ref = run_torch(lambda ps: torch.optim.SGD(ps, lr=0.1, **kw), p0, grads, lrs,
+                        ["momentum_buffer"])
+        # without momentum torch keeps no buffer and nnc returns it unchanged
+        ref = [zeros if v is None else v for v in ref]
+        chain(name, "nn.sgd_update", attrs, 1, True, p0, [zeros], grads, lrs,
+              [0, 1, 2], ref)
+
+    alrs = [1e-2, 5e-3, 2e-3]
+    adam_configs = [
+        ("adam", lambda ps: torch.optim.Adam(ps, lr=1e-2), ""),
+        ("adam_wd", lambda ps: torch.optim.Adam(ps, lr=1e-2, betas=(0.8, 0.99),
+                                                eps=1e-6, weight_decay=0.01),
+         " {{beta1 = 0.8 : f32, beta2 = 0.99 : f32, eps = 1.0e-6 : f32, weight_decay = 0.01 : f32}}"),
+        ("adamw", lambda ps: torch.optim.AdamW(ps, lr=1e-2),
+         " {{decoupled, weight_decay = 0.01 : f32}}"),
+        ("adamw_betas", lambda ps: torch.optim.AdamW(ps, lr=1e-2, betas=(0.85, 0.95),
+                                                     eps=1e-7, weight_decay=0.1),
+         " {{decoupled, beta1 = 0.85 : f32, beta2 = 0.95 : f32, eps = 1.0e-7 : f32, weight_decay = 0.1 : f32}}"),
+    ]
+    for name, make, attrs in adam_configs:
+        ref = run_torch(make, p0, grads, alrs, ["exp_avg", "exp_avg_sq"])
+        chain(name, "nn.adam_update", attrs, 2, True, p0, [zeros, zeros], grads,
+              alrs, [0, 1, 2], ref)
+    # resuming at step 10 with non-zero moments: t = step + 1 in the bias
+    # corrections
+    m0, v0 = randn(r, *shape, scale=0.1), f32(np.abs(randn(r, *shape, scale=0.1)))
+    ref = run_torch(lambda ps: torch.optim.Adam(ps, lr=1e-2), p0, grads, alrs,
+                    ["exp_avg", "exp_avg_sq"],
+                    {"step": torch.tensor(10.0), "exp_avg": torch.tensor(m0),
+                     "exp_avg_sq": torch.tensor(v0)})
+    chain("adam_resume", "nn.adam_update", "", 2, True, p0, [m0, v0], grads, alrs,
+          [10, 11, 12], ref)
+
+    rms_configs = [
+        ("rmsprop", lambda ps: torch.optim.RMSprop(ps, lr=1e-2), ""),
+        ("rmsprop_momentum", lambda ps: torch.optim.RMSprop(
+            ps, lr=1e-2, alpha=0.9, eps=1e-6, momentum=0.9, weight_decay=0.01),
+         " {{alpha = 0.9 : f32, eps = 1.0e-6 : f32, momentum = 0.9 : f32, weight_decay = 0.01 : f32}}"),
+    ]
+    for name, make, attrs in rms_configs:
+        ref = run_torch(make, p0, grads, alrs, ["square_avg", "momentum_buffer"])
+        ref = [zeros if v is None else v for v in ref]
+        chain(name, "nn.rmsprop_update", attrs, 2, False, p0, [zeros, zeros], grads,
+              alrs, None, ref)
+    return cases
+
+
+# Learning-rate schedules: the documented formulas (double precision), and
+# torch.optim.lr_scheduler where it has the same schedule.
+def schedule_reference(kind, step, spe, base_lr, epochs, warmup=0.0, every=1.0,
+                       gamma=0.1, min_lr=0.0, end_lr=0.0):
+    spe = max(spe, 1)
+    epoch = step // spe
+    if kind == "constant":
+        return base_lr
+    if kind == "step":
+        return base_lr * gamma ** math.floor(epoch / every)
+    if kind == "exponential":
+        return base_lr * gamma ** epoch
+    ws = math.floor(warmup * spe + 0.5)  # round half away from zero (>= 0)
+    if step < ws:
+        return base_lr * (step + 1) / ws
+    total = epochs * spe
+    progress = min((step - ws) / max(total - ws, 1), 1.0)
+    if kind == "cosine":
+        return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
+    return base_lr + (end_lr - base_lr) * progress
+
+
+def torch_schedule(make_sched, steps, base_lr, per_epoch_spe=None):
+    """lr of a torch scheduler at each step; with per_epoch_spe the scheduler
+    is stepped once per epoch."""
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=base_lr)
+    sched = make_sched(opt)
+    lrs, cur = {}, 0
+    for s in range(max(steps) + 1):
+        lrs[s] = opt.param_groups[0]["lr"]
+        opt.step()
+        if per_epoch_spe is None or (s + 1) % per_epoch_spe == 0:
+            sched.step()
+    return [lrs[s] for s in steps]
+
+
+def schedule_cases():
+    cases = []
+    spe = 7
+    steps = [0, 1, 5, 6, 7, 10, 11, 13, 14, 20, 27, 34, 40]
+    configs = [
+        ("constant", 0, dict(base_lr=0.01, epochs=5)),
+        ("step", 1, dict(base_lr=0.1, epochs=6, every=2.0, gamma=0.5)),
+        ("exponential", 2, dict(base_lr=0.1, epochs=6, gamma=0.9)),
+        ("cosine", 3, dict(base_lr=0.1, epochs=5, min_lr=1e-3)),
+        ("cosine_warmup", 3, dict(base_lr=1e-3, epochs=5, warmup=1.5, min_lr=1e-5)),
+        ("linear", 4, dict(base_lr=0.1, epochs=4, end_lr=1e-3)),
+        ("linear_warmup", 4, dict(base_lr=0.05, epochs=4, warmup=1.0, end_lr=0.0)),
+    ]
+    for name, kind_id, kw in configs:
+        kind = name.split("_")[0]
+        ref = [schedule_reference(kind, s, spe, **kw) for s in steps]
+        attrs = [f"kind = {kind_id} : i32", f"base_lr = {kw['base_lr']:.17e} : f64",
+                 f"epochs = {kw['epochs']} : i64"]
+        for key in ["warmup", "every", "gamma", "min_lr", "end_lr"]:
+            if key in kw:
+                attrs.append(f"{key} = {float(kw[key]):.17e} : f64")
+        attr = "{{" + ", ".join(attrs) + "}}"
+        inputs = [i64(s) for s in steps] + [i64(spe)]
+        spe_arg = f"%a{len(steps)}"
+        body = "\n".join(
+            f"  %l{i} = nn.lr_schedule %a{i}, {spe_arg} {attr} : {{r{i}}}"
+            for i in range(len(steps)))
+        cases.append(Case("schedule_" + name, body, inputs,
+                          [f"%l{i}" for i in range(len(steps))], [f32(v) for v in ref],
+                          rtol=1e-6, atol=1e-9))
+        # the same schedules through torch.optim.lr_scheduler
+        total = kw["epochs"] * spe
+        tref = None
+        if name == "step":
+            tref = torch_schedule(lambda o: torch.optim.lr_scheduler.StepLR(
+                o, step_size=2, gamma=0.5), steps, kw["base_lr"], spe)
+        elif name == "exponential":
+            tref = torch_schedule(lambda o: torch.optim.lr_scheduler.ExponentialLR(
+                o, gamma=0.9), steps, kw["base_lr"], spe)
+        elif name == "cosine":
+            tref = [schedule_reference("cosine", s, spe, **kw) if s >= total else v
+                    for s, v in zip(steps, torch_schedule(
+                        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(
+                            o, T_max=total, eta_min=1e-3), steps, kw["base_lr"]))]
+        elif name == "linear":
+            tref = torch_schedule(lambda o: torch.optim.lr_scheduler.LinearLR(
+                o, start_factor=1.0, end_factor=kw["end_lr"] / kw["base_lr"],
+                total_iters=total), steps, kw["base_lr"])
+        if tref is not None:
+            cases.append(Case("torch_schedule_" + name, body, inputs,
+                              [f"%l{i}" for i in range(len(steps))],
+                              [f32(v) for v in tref], rtol=1e-5, atol=1e-9))
+    return cases
+
+
+GROUPS = {"layers": layer_cases, "losses": loss_cases,
+          "optimizers": optimizer_cases, "schedules": schedule_cases}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("group", choices=list(GROUPS) + ["all"])
+    ap.add_argument("--nnc-opt", default=None)
+    ap.add_argument("--keep", default=None, help="keep the generated files in DIR")
+    args = ap.parse_args()
+    groups = list(GROUPS) if args.group == "all" else [args.group]
+    cases = [c for g in groups for c in GROUPS[g]()]
+    results = run_module(build_module(cases), tool("nnc-opt", args.nnc_opt), args.keep)
+    if not compare(cases, results):
+        print("FAILED: nnc and PyTorch disagree")
+        return 1
+    print(f"PASSED: {sum(len(c.expected) for c in cases)} results of {len(cases)} cases match PyTorch")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
