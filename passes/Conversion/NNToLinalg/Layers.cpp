@@ -462,9 +462,9 @@ struct GeluGradLowering : OpConversionPattern<nn::GeluGradOp> {
                           Value x2 = b.create<arith::MulFOp>(l, x, x);
                           Value h = b.create<arith::MulFOp>(l, x2,
                                                             f32(b, l, -0.5));
+                          Value e = b.create<math::ExpOp>(l, h);
                           Value pdf = b.create<arith::MulFOp>(
-                              l, b.create<math::ExpOp>(l, h),
-                              f32(b, l, 0.5 * M_2_SQRTPI * M_SQRT1_2));
+                              l, e, f32(b, l, 0.5 * M_2_SQRTPI * M_SQRT1_2));
                           Value d = b.create<arith::AddFOp>(
                               l, normalCdf(b, l, x),
                               b.create<arith::MulFOp>(l, x, pdf));
