@@ -74,9 +74,9 @@ nnc::createTargetMachine(const BackendOptions &opts) {
       llvm::CodeGenOpt::getLevel(std::min(opts.optLevel, 3u))
           .value_or(llvm::CodeGenOptLevel::Default);
   llvm::TargetOptions targetOptions;
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
-      level));
+  std::unique_ptr<llvm::TargetMachine> machine(
+      target->createTargetMachine(triple, cpu, features, targetOptions,
+                                  llvm::Reloc::PIC_, std::nullopt, level));
   if (!machine)
     return makeError("could not create a target machine for '" + triple +
                      "' (cpu " + cpu + ")");
@@ -105,9 +105,10 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   if (optLevel == 0) {
     mpm = builder.buildO0DefaultPipeline(llvm::OptimizationLevel::O0);
   } else {
-    llvm::OptimizationLevel level = optLevel == 1   ? llvm::OptimizationLevel::O1
-                                    : optLevel == 2 ? llvm::OptimizationLevel::O2
-                                                    : llvm::OptimizationLevel::O3;
+    llvm::OptimizationLevel level = optLevel == 1 ? llvm::OptimizationLevel::O1
+                                    : optLevel == 2
+                                        ? llvm::OptimizationLevel::O2
+                                        : llvm::OptimizationLevel::O3;
     mpm = builder.buildPerModuleDefaultPipeline(level);
   }
   mpm.run(module, mam);

@@ -1,4 +1,5 @@
-//===- Backend.h - LLVM dialect -> optimized native code ---------*- C++ -*-===//
+//===- Backend.h - LLVM dialect -> optimized native code ---------*- C++
+//-*-===//
 //
 // Translates a module in the LLVM dialect (the output of the nnc-cpu-codegen
 // pipeline) to LLVM IR, optimizes it for the host CPU with LLVM's new pass

@@ -1,4 +1,5 @@
-//===- Pipelines.cpp - nnc's pass pipelines --------------------------------===//
+//===- Pipelines.cpp - nnc's pass pipelines
+//--------------------------------===//
 //
 // The CPU code generation pipeline: linalg on tensors -> tiles of vector ops
 // -> buffers -> LLVM dialect. Its order encodes pitfalls measured with MLIR
@@ -125,8 +126,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
         if (!type || !type.hasStaticShape() ||
             !type.getElementType().isIntOrFloat())
           return false;
-        uint64_t bytes = type.getNumElements() *
-                         ((type.getElementTypeBitWidth() + 7) / 8);
+        uint64_t bytes =
+            type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
         return bytes <= limit;
       }));
   bufferization::BufferDeallocationPipelineOptions dealloc;
@@ -173,9 +174,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
 void registerCPUCodegenDialects(DialectRegistry &registry) {
   registry.insert<affine::AffineDialect, arith::ArithDialect,
                   bufferization::BufferizationDialect, cf::ControlFlowDialect,
-                  func::FuncDialect, linalg::LinalgDialect,
-                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, vector::VectorDialect>();
+                  func::FuncDialect, linalg::LinalgDialect, math::MathDialect,
+                  memref::MemRefDialect, scf::SCFDialect, tensor::TensorDialect,
+                  vector::VectorDialect>();
   // Tiling.
   linalg::registerTilingInterfaceExternalModels(registry);
   tensor::registerTilingInterfaceExternalModels(registry);

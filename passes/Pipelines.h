@@ -1,4 +1,5 @@
-//===- Pipelines.h - nnc's pass pipelines ------------------------*- C++ -*-===//
+//===- Pipelines.h - nnc's pass pipelines ------------------------*- C++
+//-*-===//
 //
 // The one place the lowering pipelines are assembled, so that nnc and
 // nnc-opt run the same thing.
@@ -16,15 +17,14 @@
 namespace nnc {
 
 /// Options of the CPU code generation pipeline (`nnc-cpu-codegen`).
-struct CPUCodegenOptions
-    : public mlir::PassPipelineOptions<CPUCodegenOptions> {
+struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
   ListOption<int64_t> matmulTileSizes{
       *this, "matmul-tile-sizes",
       llvm::cl::desc("tile sizes (m, n, k) of matmul-family ops "
                      "(default 8,32,16)")};
   Option<int64_t> vectorWidth{
-      *this, "vector-width",
-      llvm::cl::desc("f32 lanes of one hardware vector"), llvm::cl::init(16)};
+      *this, "vector-width", llvm::cl::desc("f32 lanes of one hardware vector"),
+      llvm::cl::init(16)};
   Option<unsigned> stackAllocLimit{
       *this, "stack-alloc-limit",
       llvm::cl::desc("temporary buffers up to this many bytes live on the "

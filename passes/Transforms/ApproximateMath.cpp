@@ -32,8 +32,8 @@ struct NNApproximateMathPass
     populateExpandRsqrtPattern(patterns);
     populateExpandExp2FPattern(patterns);
     populateMathPolynomialApproximationPatterns(patterns);
-    if (failed(applyPatternsAndFoldGreedily(getOperation(),
-                                            std::move(patterns))))
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
 };

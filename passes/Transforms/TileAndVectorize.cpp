@@ -1,4 +1,5 @@
-//===- TileAndVectorize.cpp - Register tiling and vectorization for CPUs ---===//
+//===- TileAndVectorize.cpp - Register tiling and vectorization for CPUs
+//---===//
 //
 // Turns every linalg op of a function into a loop nest over register-sized
 // tiles whose bodies are vector ops. Matmul-family ops become outer-product
@@ -134,13 +135,14 @@ struct NNTileAndVectorizePass
         // vectorWidth x vectorWidth tiles, transposed in registers by
         // shuffles, instead of one gathered element per lane.
         unsigned last = ranges.size() - 1;
-        bool transposed = llvm::any_of(op.getIndexingMapsArray(), [&](AffineMap m) {
-          return m.getNumResults() > 0 &&
-                 !m.getResults().back().isFunctionOfDim(last) &&
-                 llvm::any_of(m.getResults(), [&](AffineExpr e) {
-                   return e.isFunctionOfDim(last);
-                 });
-        });
+        bool transposed =
+            llvm::any_of(op.getIndexingMapsArray(), [&](AffineMap m) {
+              return m.getNumResults() > 0 &&
+                     !m.getResults().back().isFunctionOfDim(last) &&
+                     llvm::any_of(m.getResults(), [&](AffineExpr e) {
+                       return e.isFunctionOfDim(last);
+                     });
+            });
         if (transposed && ranges.size() >= 2) {
           preferred[last - 1] = vectorWidth;
           preferred[last] = vectorWidth;
@@ -150,7 +152,8 @@ struct NNTileAndVectorizePass
       bool vectorizable = true;
       // The vectorized (innermost parallel) loop: n of matmuls, the last
       // loop of everything else.
-      size_t lanesDim = isMatmulLike(op) ? ranges.size() - 2 : ranges.size() - 1;
+      size_t lanesDim =
+          isMatmulLike(op) ? ranges.size() - 2 : ranges.size() - 1;
       if (isMatmulLike(op)) {
         // Narrow n tiles get more rows, to keep ~16 accumulator registers.
         size_t m = ranges.size() - 3, n = ranges.size() - 2;
@@ -194,8 +197,7 @@ struct NNTileAndVectorizePass
           blockOptions.setTileSizes(getAsIndexOpFoldResult(ctx, outer));
           rewriter.setInsertionPoint(op);
           FailureOr<scf::SCFTilingResult> blocked = scf::tileUsingSCF(
-              rewriter, cast<TilingInterface>(op.getOperation()),
-              blockOptions);
+              rewriter, cast<TilingInterface>(op.getOperation()), blockOptions);
           if (succeeded(blocked)) {
             rewriter.replaceOp(op, blocked->replacements);
             target = blocked->tiledOps.back();
@@ -205,8 +207,8 @@ struct NNTileAndVectorizePass
       scf::SCFTilingOptions options;
       options.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
       rewriter.setInsertionPoint(target);
-      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(target), options);
+      FailureOr<scf::SCFTilingResult> tiled =
+          scf::tileUsingSCF(rewriter, cast<TilingInterface>(target), options);
       if (failed(tiled)) {
         target->emitWarning()
             << "could not be tiled; it will run as scalar loops";
@@ -245,10 +247,12 @@ struct NNTileAndVectorizePass
     {
       RewritePatternSet patterns(ctx);
       vector::VectorTransformsOptions vopts;
-      vopts.setVectorTransformsOptions(vector::VectorContractLowering::OuterProduct);
+      vopts.setVectorTransformsOptions(
+          vector::VectorContractLowering::OuterProduct);
       vopts.setVectorMultiReductionLowering(
           vector::VectorMultiReductionLowering::InnerReduction);
-      vopts.setVectorTransposeLowering(vector::VectorTransposeLowering::Shuffle16x16);
+      vopts.setVectorTransposeLowering(
+          vector::VectorTransposeLowering::Shuffle16x16);
       vector::populateVectorContractLoweringPatterns(patterns, vopts);
       vector::populateVectorOuterProductLoweringPatterns(patterns);
       vector::populateVectorMultiReductionLoweringPatterns(

@@ -26,13 +26,13 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input.mlir>"),
 static cl::opt<std::string> outputFile("o", cl::desc("output file"),
                                        cl::init("-"));
 enum class Emit { Object, Assembly, LLVMIR, MLIR };
-static cl::opt<Emit> emit(
-    "emit", cl::desc("what to write"), cl::init(Emit::Object),
-    cl::values(clEnumValN(Emit::Object, "obj", "ELF object file"),
-               clEnumValN(Emit::Assembly, "asm", "assembly"),
-               clEnumValN(Emit::LLVMIR, "llvm", "optimized LLVM IR"),
-               clEnumValN(Emit::MLIR, "mlir",
-                          "the LLVM-dialect module (after --codegen)")));
+static cl::opt<Emit>
+    emit("emit", cl::desc("what to write"), cl::init(Emit::Object),
+         cl::values(clEnumValN(Emit::Object, "obj", "ELF object file"),
+                    clEnumValN(Emit::Assembly, "asm", "assembly"),
+                    clEnumValN(Emit::LLVMIR, "llvm", "optimized LLVM IR"),
+                    clEnumValN(Emit::MLIR, "mlir",
+                               "the LLVM-dialect module (after --codegen)")));
 static cl::opt<bool> codegen("codegen",
                              cl::desc("run nnc-cpu-codegen on the input first"),
                              cl::init(false));
