@@ -257,8 +257,10 @@ def layer_cases():
     cases.append(Case("reduce_sum",
         "  %s = nn.reduce_sum %a0 {{dims = array<i64: 0, 2>}} : {t0} -> {r0}\n"
         "  %u = nn.reduce_sum %a0 {{dims = array<i64: 1>}} : {t0} -> {r1}\n"
-        "  %v = nn.reduce_sum %a0 {{dims = array<i64: 2, 0, 1>}} : {t0} -> {r2}",
-        [x3], ["%s", "%u", "%v"], [t(x3).sum((0, 2)), t(x3).sum(1), t(x3).sum()]))
+        "  %v = nn.reduce_sum %a0 {{dims = array<i64: 2, 0, 1>}} : {t0} -> {r2}\n"
+        "  %w = nn.reduce_sum %a0 {{dims = array<i64>}} : {t0} -> {r3}",
+        [x3], ["%s", "%u", "%v", "%w"],
+        [t(x3).sum((0, 2)), t(x3).sum(1), t(x3).sum(), t(x3)]))
 
     # Activations: forward, and the gradient op against torch.autograd.
     xa, dya = randn(r, 6, 5, scale=2.0), randn(r, 6, 5)
@@ -289,6 +291,13 @@ def layer_cases():
     cases.append(Case("softmax_rank3",
         "  %y = nn.softmax %a0 : {t0}\n  %dx = nn.softmax_grad %a1, %y : {t0}",
         [x3, dy3], ["%y", "%dx"], [y3.detach(), dx3]))
+    x1, dy1 = randn(r, 6), randn(r, 6)
+    tx = t(x1, True)
+    y1 = F.softmax(tx, -1)
+    (dx1,) = torch.autograd.grad(y1, tx, t(dy1))
+    cases.append(Case("softmax_rank1",
+        "  %y = nn.softmax %a0 : {t0}\n  %dx = nn.softmax_grad %a1, %y : {t0}",
+        [x1, dy1], ["%y", "%dx"], [y1.detach(), dx1]))
     # large logits: the max subtraction keeps softmax finite
     big = f32([[1000.0, 1001.0, 999.0], [-1000.0, -1002.0, -1001.0]])
     cases.append(Case("softmax_stable", "  %y = nn.softmax %a0 : {t0}",
@@ -337,7 +346,7 @@ def loss_cases():
         dp_full = np.zeros_like(p)
         dp_full[:real] = dp.numpy()
         pp = pad(p, np.nan)
-        pp[real, 0] = 3e38
+        pp[(real,) + (0,) * (pp.ndim - 1)] = 3e38
         tp_ = pad(tt, np.inf)
         body = (f"  %l = {op} %a0, %a1, %a2{attrs} : {{t0}}, {{t1}}, {{t2}} -> {{r0}}\n"
                 f"  %d = {op}_grad %a3, %a0, %a1, %a2{attrs} : {{t3}}, {{t0}}, {{t1}}, {{t2}} -> {{r1}}")
@@ -355,6 +364,7 @@ def loss_cases():
     p, tt = randn(r, B, 3), randn(r, B, 3)
     regression("mse", "nn.mse_loss", "", F.mse_loss, p, tt)
     regression("mae", "nn.mae_loss", "", F.l1_loss, p, tt)
+    regression("mse_rank1", "nn.mse_loss", "", F.mse_loss, randn(r, B), randn(r, B))
     regression("huber", "nn.huber_loss", " {{delta = 0.7 : f32}}",
                lambda a, b: F.huber_loss(a, b, delta=0.7), p, tt)
     regression("huber_default", "nn.huber_loss", "",

@@ -70,16 +70,19 @@ struct MatmulLowering : OpConversionPattern<nn::MatmulOp> {
     bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
     Value c;
     if (!ta && !tb)
-      c = rewriter.create<linalg::MatmulOp>(loc, TypeRange{type}, ins,
-                                            ValueRange{init})
+      c = rewriter
+              .create<linalg::MatmulOp>(loc, TypeRange{type}, ins,
+                                        ValueRange{init})
               .getResult(0);
     else if (ta && !tb)
-      c = rewriter.create<linalg::MatmulTransposeAOp>(loc, TypeRange{type},
-                                                      ins, ValueRange{init})
+      c = rewriter
+              .create<linalg::MatmulTransposeAOp>(loc, TypeRange{type}, ins,
+                                                  ValueRange{init})
               .getResult(0);
     else if (!ta && tb)
-      c = rewriter.create<linalg::MatmulTransposeBOp>(loc, TypeRange{type},
-                                                      ins, ValueRange{init})
+      c = rewriter
+              .create<linalg::MatmulTransposeBOp>(loc, TypeRange{type}, ins,
+                                                  ValueRange{init})
               .getResult(0);
     else {
       MLIRContext *ctx = rewriter.getContext();
@@ -88,9 +91,9 @@ struct MatmulLowering : OpConversionPattern<nn::MatmulOp> {
       SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {k, m}, ctx),
                                      AffineMap::get(3, 0, {n, k}, ctx),
                                      AffineMap::get(3, 0, {m, n}, ctx)};
-      SmallVector<utils::IteratorType> iters = {
-          utils::IteratorType::parallel, utils::IteratorType::parallel,
-          utils::IteratorType::reduction};
+      SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
       c = rewriter
               .create<linalg::GenericOp>(
                   loc, TypeRange{type}, ins, ValueRange{init}, maps, iters,
@@ -130,6 +133,10 @@ struct ReduceSumLowering : OpConversionPattern<nn::ReduceSumOp> {
     llvm::sort(dims);
     if (std::adjacent_find(dims.begin(), dims.end()) != dims.end())
       return rewriter.notifyMatchFailure(op, "repeated reduction dimension");
+    if (dims.empty()) {
+      rewriter.replaceOp(op, adaptor.getInput());
+      return success();
+    }
     rewriter.replaceOp(op, sumOver(rewriter, op.getLoc(), adaptor.getInput(),
                                    tensorType(op.getResult()), dims));
     return success();
@@ -226,16 +233,16 @@ struct LeakyReluLowering : OpConversionPattern<nn::LeakyReluOp> {
                   ConversionPatternRewriter &rewriter) const override {
     double alpha = decimal(op.getAlpha());
     rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getInput()},
-                        [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          Value pos = b.create<arith::CmpFOp>(
-                              l, arith::CmpFPredicate::OGT, v[0],
-                              f32(b, l, 0.0));
-                          Value neg = b.create<arith::MulFOp>(
-                              l, v[0], f32(b, l, alpha));
-                          return b.create<arith::SelectOp>(l, pos, v[0], neg);
-                        }));
+        op,
+        elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
+                    {adaptor.getInput()},
+                    [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      Value pos = b.create<arith::CmpFOp>(
+                          l, arith::CmpFPredicate::OGT, v[0], f32(b, l, 0.0));
+                      Value neg =
+                          b.create<arith::MulFOp>(l, v[0], f32(b, l, alpha));
+                      return b.create<arith::SelectOp>(l, pos, v[0], neg);
+                    }));
     return success();
   }
 };
@@ -297,8 +304,8 @@ struct GeluLowering : OpConversionPattern<nn::GeluOp> {
         op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
                         {adaptor.getInput()},
                         [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          return b.create<arith::MulFOp>(
-                              l, v[0], normalCdf(b, l, v[0]));
+                          return b.create<arith::MulFOp>(l, v[0],
+                                                         normalCdf(b, l, v[0]));
                         }));
     return success();
   }
@@ -306,12 +313,12 @@ struct GeluLowering : OpConversionPattern<nn::GeluOp> {
 
 /// Reduces the last dimension of `x` (rank r) into a tensor of rank r - 1
 /// initialised with `init`; `combine(acc, element)`.
-static Value reduceLast(OpBuilder &b, Location loc, Value x, double init,
-                        function_ref<Value(OpBuilder &, Location, Value, Value)>
-                            combine) {
+static Value
+reduceLast(OpBuilder &b, Location loc, Value x, double init,
+           function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   RankedTensorType type = tensorType(x);
-  auto outType = RankedTensorType::get(type.getShape().drop_back(),
-                                       type.getElementType());
+  auto outType =
+      RankedTensorType::get(type.getShape().drop_back(), type.getElementType());
   Value acc = filled(b, loc, outType, init);
   return b
       .create<linalg::ReduceOp>(
@@ -343,23 +350,21 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
                            [](OpBuilder &b, Location l, Value acc, Value v) {
                              return b.create<arith::MaximumFOp>(l, acc, v);
                            });
-    Value e = elementwise(
-        rewriter, loc, type, {x, max},
-        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-          return b.create<math::ExpOp>(l,
-                                       b.create<arith::SubFOp>(l, v[0], v[1]));
-        },
-        {id, row});
+    Value e = elementwise(rewriter, loc, type, {x, max},
+                          [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                            return b.create<math::ExpOp>(
+                                l, b.create<arith::SubFOp>(l, v[0], v[1]));
+                          },
+                          {id, row});
     Value sum = reduceLast(rewriter, loc, e, 0.0,
                            [](OpBuilder &b, Location l, Value acc, Value v) {
                              return b.create<arith::AddFOp>(l, acc, v);
                            });
-    Value y = elementwise(
-        rewriter, loc, type, {e, sum},
-        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-          return b.create<arith::DivFOp>(l, v[0], v[1]);
-        },
-        {id, row});
+    Value y = elementwise(rewriter, loc, type, {e, sum},
+                          [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                            return b.create<arith::DivFOp>(l, v[0], v[1]);
+                          },
+                          {id, row});
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -396,16 +401,16 @@ struct LeakyReluGradLowering : OpConversionPattern<nn::LeakyReluGradOp> {
                   ConversionPatternRewriter &rewriter) const override {
     double alpha = decimal(op.getAlpha());
     rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getGrad(), adaptor.getSaved()},
-                        [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          Value pos = b.create<arith::CmpFOp>(
-                              l, arith::CmpFPredicate::OGT, v[1],
-                              f32(b, l, 0.0));
-                          Value neg = b.create<arith::MulFOp>(
-                              l, v[0], f32(b, l, alpha));
-                          return b.create<arith::SelectOp>(l, pos, v[0], neg);
-                        }));
+        op,
+        elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
+                    {adaptor.getGrad(), adaptor.getSaved()},
+                    [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      Value pos = b.create<arith::CmpFOp>(
+                          l, arith::CmpFPredicate::OGT, v[1], f32(b, l, 0.0));
+                      Value neg =
+                          b.create<arith::MulFOp>(l, v[0], f32(b, l, alpha));
+                      return b.create<arith::SelectOp>(l, pos, v[0], neg);
+                    }));
     return success();
   }
 };
@@ -420,8 +425,8 @@ struct SigmoidGradLowering : OpConversionPattern<nn::SigmoidGradOp> {
         op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
                         {adaptor.getGrad(), adaptor.getSaved()},
                         [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          Value om = b.create<arith::SubFOp>(l, f32(b, l, 1.0),
-                                                             v[1]);
+                          Value om =
+                              b.create<arith::SubFOp>(l, f32(b, l, 1.0), v[1]);
                           Value d = b.create<arith::MulFOp>(l, v[1], om);
                           return b.create<arith::MulFOp>(l, v[0], d);
                         }));
@@ -440,8 +445,8 @@ struct TanhGradLowering : OpConversionPattern<nn::TanhGradOp> {
                         {adaptor.getGrad(), adaptor.getSaved()},
                         [](OpBuilder &b, Location l, ValueRange v) -> Value {
                           Value y2 = b.create<arith::MulFOp>(l, v[1], v[1]);
-                          Value d = b.create<arith::SubFOp>(l, f32(b, l, 1.0),
-                                                            y2);
+                          Value d =
+                              b.create<arith::SubFOp>(l, f32(b, l, 1.0), y2);
                           return b.create<arith::MulFOp>(l, v[0], d);
                         }));
     return success();
@@ -460,8 +465,8 @@ struct GeluGradLowering : OpConversionPattern<nn::GeluGradOp> {
                         [](OpBuilder &b, Location l, ValueRange v) -> Value {
                           Value x = v[1];
                           Value x2 = b.create<arith::MulFOp>(l, x, x);
-                          Value h = b.create<arith::MulFOp>(l, x2,
-                                                            f32(b, l, -0.5));
+                          Value h =
+                              b.create<arith::MulFOp>(l, x2, f32(b, l, -0.5));
                           Value e = b.create<math::ExpOp>(l, h);
                           Value pdf = b.create<arith::MulFOp>(
                               l, e, f32(b, l, 0.5 * M_2_SQRTPI * M_SQRT1_2));
@@ -494,25 +499,24 @@ struct SoftmaxGradLowering : OpConversionPattern<nn::SoftmaxGradOp> {
                                          type.getElementType());
     SmallVector<utils::IteratorType> iters = parallel(rank);
     iters.back() = utils::IteratorType::reduction;
-    Value dot =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, TypeRange{rowType}, ValueRange{dy, y},
-                ValueRange{filled(rewriter, loc, rowType, 0.0)},
-                ArrayRef<AffineMap>{id, id, row}, iters,
-                [](OpBuilder &b, Location l, ValueRange args) {
-                  Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
-                  Value s = b.create<arith::AddFOp>(l, args[2], p);
-                  b.create<linalg::YieldOp>(l, s);
-                })
-            .getResult(0);
-    Value dx = elementwise(
-        rewriter, loc, type, {dy, y, dot},
-        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-          Value d = b.create<arith::SubFOp>(l, v[0], v[2]);
-          return b.create<arith::MulFOp>(l, v[1], d);
-        },
-        {id, id, row});
+    Value dot = rewriter
+                    .create<linalg::GenericOp>(
+                        loc, TypeRange{rowType}, ValueRange{dy, y},
+                        ValueRange{filled(rewriter, loc, rowType, 0.0)},
+                        ArrayRef<AffineMap>{id, id, row}, iters,
+                        [](OpBuilder &b, Location l, ValueRange args) {
+                          Value p =
+                              b.create<arith::MulFOp>(l, args[0], args[1]);
+                          Value s = b.create<arith::AddFOp>(l, args[2], p);
+                          b.create<linalg::YieldOp>(l, s);
+                        })
+                    .getResult(0);
+    Value dx = elementwise(rewriter, loc, type, {dy, y, dot},
+                           [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                             Value d = b.create<arith::SubFOp>(l, v[0], v[2]);
+                             return b.create<arith::MulFOp>(l, v[1], d);
+                           },
+                           {id, id, row});
     rewriter.replaceOp(op, dx);
     return success();
   }

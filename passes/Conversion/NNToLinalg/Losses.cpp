@@ -44,14 +44,13 @@ static Value maskedSum(OpBuilder &b, Location loc, Value p, Value t, Value mask,
   AffineMap id = b.getMultiDimIdentityMap(rank);
   SmallVector<AffineMap> maps = {id, id, rowMap(ctx, rank),
                                  AffineMap::get(rank, 0, {}, ctx)};
-  SmallVector<utils::IteratorType> iters(rank,
-                                         utils::IteratorType::reduction);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::reduction);
   Value sum = b.create<linalg::GenericOp>(
                    loc, TypeRange{scalarType}, ValueRange{p, t, mask},
                    ValueRange{filled(b, loc, scalarType, 0.0)}, maps, iters,
                    [&](OpBuilder &nb, Location nl, ValueRange args) {
-                     Value v = masked(nb, nl, args[2], f(nb, nl, args[0],
-                                                         args[1]));
+                     Value v =
+                         masked(nb, nl, args[2], f(nb, nl, args[0], args[1]));
                      Value s = nb.create<arith::AddFOp>(nl, args[3], v);
                      nb.create<linalg::YieldOp>(nl, s);
                    })
@@ -70,8 +69,7 @@ static Value meanDivisor(OpBuilder &b, Location loc, Value p, Value mask) {
 static Value maskedMean(OpBuilder &b, Location loc, Value p, Value t,
                         Value mask, PointFn f) {
   Value sum = maskedSum(b, loc, p, t, mask, f);
-  Value loss =
-      b.create<arith::DivFOp>(loc, sum, meanDivisor(b, loc, p, mask));
+  Value loss = b.create<arith::DivFOp>(loc, sum, meanDivisor(b, loc, p, mask));
   return scalarTensor(b, loc, loss);
 }
 
@@ -84,13 +82,13 @@ static Value maskedMeanGrad(OpBuilder &b, Location loc, Value g, Value p,
   Value scale = b.create<arith::DivFOp>(loc, extractScalar(b, loc, g),
                                         meanDivisor(b, loc, p, mask));
   AffineMap id = b.getMultiDimIdentityMap(rank);
-  return elementwise(
-      b, loc, type, {p, t, mask},
-      [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
-        Value d = nb.create<arith::MulFOp>(nl, df(nb, nl, v[0], v[1]), scale);
-        return masked(nb, nl, v[2], d);
-      },
-      {id, id, rowMap(ctx, rank)});
+  return elementwise(b, loc, type, {p, t, mask},
+                     [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+                       Value d = nb.create<arith::MulFOp>(
+                           nl, df(nb, nl, v[0], v[1]), scale);
+                       return masked(nb, nl, v[2], d);
+                     },
+                     {id, id, rowMap(ctx, rank)});
 }
 
 static Value diff(OpBuilder &b, Location l, Value p, Value t) {
@@ -109,8 +107,8 @@ struct MSELossLowering : OpConversionPattern<nn::MSELossOp> {
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(
         op, maskedMean(rewriter, op.getLoc(), a.getPrediction(), a.getTarget(),
-                       a.getMask(), [](OpBuilder &b, Location l, Value p,
-                                       Value t) -> Value {
+                       a.getMask(),
+                       [](OpBuilder &b, Location l, Value p, Value t) -> Value {
                          Value d = diff(b, l, p, t);
                          return b.create<arith::MulFOp>(l, d, d);
                        }));
@@ -125,13 +123,13 @@ struct MSELossGradLowering : OpConversionPattern<nn::MSELossGradOp> {
   matchAndRewrite(nn::MSELossGradOp op, OpAdaptor a,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(
-        op, maskedMeanGrad(rewriter, op.getLoc(), a.getGrad(),
-                           a.getPrediction(), a.getTarget(), a.getMask(),
-                           [](OpBuilder &b, Location l, Value p,
-                              Value t) -> Value {
-                             return b.create<arith::MulFOp>(
-                                 l, f32(b, l, 2.0), diff(b, l, p, t));
-                           }));
+        op,
+        maskedMeanGrad(rewriter, op.getLoc(), a.getGrad(), a.getPrediction(),
+                       a.getTarget(), a.getMask(),
+                       [](OpBuilder &b, Location l, Value p, Value t) -> Value {
+                         return b.create<arith::MulFOp>(l, f32(b, l, 2.0),
+                                                        diff(b, l, p, t));
+                       }));
     return success();
   }
 };
@@ -144,8 +142,8 @@ struct MAELossLowering : OpConversionPattern<nn::MAELossOp> {
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(
         op, maskedMean(rewriter, op.getLoc(), a.getPrediction(), a.getTarget(),
-                       a.getMask(), [](OpBuilder &b, Location l, Value p,
-                                       Value t) -> Value {
+                       a.getMask(),
+                       [](OpBuilder &b, Location l, Value p, Value t) -> Value {
                          return b.create<math::AbsFOp>(l, diff(b, l, p, t));
                        }));
     return success();
@@ -186,22 +184,21 @@ struct HuberLossLowering : OpConversionPattern<nn::HuberLossOp> {
                   ConversionPatternRewriter &rewriter) const override {
     double delta = decimal(op.getDelta());
     rewriter.replaceOp(
-        op, maskedMean(rewriter, op.getLoc(), a.getPrediction(), a.getTarget(),
-                       a.getMask(), [&](OpBuilder &b, Location l, Value p,
-                                        Value t) -> Value {
-                         Value d = diff(b, l, p, t);
-                         Value ad = b.create<math::AbsFOp>(l, d);
-                         Value small = b.create<arith::CmpFOp>(
-                             l, arith::CmpFPredicate::OLT, ad,
-                             f32(b, l, delta));
-                         Value quad = b.create<arith::MulFOp>(
-                             l, f32(b, l, 0.5), b.create<arith::MulFOp>(l, d, d));
-                         Value lin = b.create<arith::MulFOp>(
-                             l, f32(b, l, delta),
-                             b.create<arith::SubFOp>(l, ad,
-                                                     f32(b, l, 0.5 * delta)));
-                         return b.create<arith::SelectOp>(l, small, quad, lin);
-                       }));
+        op, maskedMean(
+                rewriter, op.getLoc(), a.getPrediction(), a.getTarget(),
+                a.getMask(),
+                [&](OpBuilder &b, Location l, Value p, Value t) -> Value {
+                  Value d = diff(b, l, p, t);
+                  Value ad = b.create<math::AbsFOp>(l, d);
+                  Value small = b.create<arith::CmpFOp>(
+                      l, arith::CmpFPredicate::OLT, ad, f32(b, l, delta));
+                  Value quad = b.create<arith::MulFOp>(
+                      l, f32(b, l, 0.5), b.create<arith::MulFOp>(l, d, d));
+                  Value lin = b.create<arith::MulFOp>(
+                      l, f32(b, l, delta),
+                      b.create<arith::SubFOp>(l, ad, f32(b, l, 0.5 * delta)));
+                  return b.create<arith::SelectOp>(l, small, quad, lin);
+                }));
     return success();
   }
 };
@@ -214,16 +211,15 @@ struct HuberLossGradLowering : OpConversionPattern<nn::HuberLossGradOp> {
                   ConversionPatternRewriter &rewriter) const override {
     double delta = decimal(op.getDelta());
     rewriter.replaceOp(
-        op, maskedMeanGrad(rewriter, op.getLoc(), a.getGrad(),
-                           a.getPrediction(), a.getTarget(), a.getMask(),
-                           [&](OpBuilder &b, Location l, Value p,
-                               Value t) -> Value {
-                             Value d = diff(b, l, p, t);
-                             Value lo = b.create<arith::MaximumFOp>(
-                                 l, d, f32(b, l, -delta));
-                             return b.create<arith::MinimumFOp>(
-                                 l, lo, f32(b, l, delta));
-                           }));
+        op, maskedMeanGrad(
+                rewriter, op.getLoc(), a.getGrad(), a.getPrediction(),
+                a.getTarget(), a.getMask(),
+                [&](OpBuilder &b, Location l, Value p, Value t) -> Value {
+                  Value d = diff(b, l, p, t);
+                  Value lo =
+                      b.create<arith::MaximumFOp>(l, d, f32(b, l, -delta));
+                  return b.create<arith::MinimumFOp>(l, lo, f32(b, l, delta));
+                }));
     return success();
   }
 };
@@ -231,8 +227,8 @@ struct HuberLossGradLowering : OpConversionPattern<nn::HuberLossGradOp> {
 /// sigmoid(z) = 1 / (1 + exp(-z)).
 static Value sigmoid(OpBuilder &b, Location l, Value z) {
   Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, z));
-  return b.create<arith::DivFOp>(
-      l, f32(b, l, 1.0), b.create<arith::AddFOp>(l, f32(b, l, 1.0), e));
+  return b.create<arith::DivFOp>(l, f32(b, l, 1.0),
+                                 b.create<arith::AddFOp>(l, f32(b, l, 1.0), e));
 }
 
 /// bce_loss (torch.nn.BCEWithLogitsLoss), stable:
@@ -244,10 +240,10 @@ struct BCELossLowering : OpConversionPattern<nn::BCELossOp> {
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(
         op, maskedMean(rewriter, op.getLoc(), a.getPrediction(), a.getTarget(),
-                       a.getMask(), [](OpBuilder &b, Location l, Value z,
-                                       Value t) -> Value {
-                         Value relu = b.create<arith::MaximumFOp>(
-                             l, z, f32(b, l, 0.0));
+                       a.getMask(),
+                       [](OpBuilder &b, Location l, Value z, Value t) -> Value {
+                         Value relu =
+                             b.create<arith::MaximumFOp>(l, z, f32(b, l, 0.0));
                          Value zt = b.create<arith::MulFOp>(l, z, t);
                          Value negAbs = b.create<arith::NegFOp>(
                              l, b.create<math::AbsFOp>(l, z));
@@ -267,13 +263,12 @@ struct BCELossGradLowering : OpConversionPattern<nn::BCELossGradOp> {
   matchAndRewrite(nn::BCELossGradOp op, OpAdaptor a,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(
-        op, maskedMeanGrad(rewriter, op.getLoc(), a.getGrad(),
-                           a.getPrediction(), a.getTarget(), a.getMask(),
-                           [](OpBuilder &b, Location l, Value z,
-                              Value t) -> Value {
-                             return b.create<arith::SubFOp>(
-                                 l, sigmoid(b, l, z), t);
-                           }));
+        op,
+        maskedMeanGrad(rewriter, op.getLoc(), a.getGrad(), a.getPrediction(),
+                       a.getTarget(), a.getMask(),
+                       [](OpBuilder &b, Location l, Value z, Value t) -> Value {
+                         return b.create<arith::SubFOp>(l, sigmoid(b, l, z), t);
+                       }));
     return success();
   }
 };
@@ -293,18 +288,18 @@ static RowStats rowStats(OpBuilder &b, Location loc, Value z, Value labels,
                          bool withLabelSums) {
   MLIRContext *ctx = b.getContext();
   RankedTensorType type = tensorType(z);
-  auto rowType = RankedTensorType::get({type.getDimSize(0)},
-                                       type.getElementType());
+  auto rowType =
+      RankedTensorType::get({type.getDimSize(0)}, type.getElementType());
   RowStats s;
-  s.max = b.create<linalg::ReduceOp>(
-               loc, ValueRange{z},
-               ValueRange{filled(b, loc, rowType, -INFINITY)},
-               ArrayRef<int64_t>{1},
-               [](OpBuilder &nb, Location nl, ValueRange args) {
-                 Value m = nb.create<arith::MaximumFOp>(nl, args[1], args[0]);
-                 nb.create<linalg::YieldOp>(nl, m);
-               })
-              .getResult(0);
+  s.max =
+      b.create<linalg::ReduceOp>(
+           loc, ValueRange{z}, ValueRange{filled(b, loc, rowType, -INFINITY)},
+           ArrayRef<int64_t>{1},
+           [](OpBuilder &nb, Location nl, ValueRange args) {
+             Value m = nb.create<arith::MaximumFOp>(nl, args[1], args[0]);
+             nb.create<linalg::YieldOp>(nl, m);
+           })
+          .getResult(0);
   AffineMap id = b.getMultiDimIdentityMap(2), row = rowMap(ctx, 2);
   SmallVector<Value> ins = {z, s.max}, outs = {filled(b, loc, rowType, 0.0)};
   SmallVector<AffineMap> maps = {id, row, row};
@@ -323,16 +318,15 @@ static RowStats rowStats(OpBuilder &b, Location loc, Value z, Value labels,
       loc, resultTypes, ins, outs, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         Value zv = args[0], mx = args[1];
-        Value e = nb.create<math::ExpOp>(nl,
-                                         nb.create<arith::SubFOp>(nl, zv, mx));
+        Value e =
+            nb.create<math::ExpOp>(nl, nb.create<arith::SubFOp>(nl, zv, mx));
         unsigned o = ins.size();
-        SmallVector<Value> yields = {
-            nb.create<arith::AddFOp>(nl, args[o], e)};
+        SmallVector<Value> yields = {nb.create<arith::AddFOp>(nl, args[o], e)};
         if (withLabelSums) {
           yields.push_back(nb.create<arith::AddFOp>(nl, args[o + 1], zv));
           Value c = nb.create<linalg::IndexOp>(nl, 1);
-          Value y = nb.create<arith::IndexCastOp>(nl, nb.getIndexType(),
-                                                  args[2]);
+          Value y =
+              nb.create<arith::IndexCastOp>(nl, nb.getIndexType(), args[2]);
           Value isLabel =
               nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::eq, c, y);
           Value pick =
@@ -354,8 +348,7 @@ static RowStats rowStats(OpBuilder &b, Location loc, Value z, Value labels,
 ///   lse = max + log(sum exp(z - max)),  logp_c = z_c - lse,
 ///   row = -(1 - e) logp_y - (e / C) sum_c logp_c,
 ///   L = sum_b m_b row_b / count.
-struct CrossEntropyLossLowering
-    : OpConversionPattern<nn::CrossEntropyLossOp> {
+struct CrossEntropyLossLowering : OpConversionPattern<nn::CrossEntropyLossOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(nn::CrossEntropyLossOp op, OpAdaptor a,
@@ -383,8 +376,7 @@ struct CrossEntropyLossLowering
               l, args[0], b.create<math::LogOp>(l, args[1]));
           Value logpY = b.create<arith::SubFOp>(l, args[3], lse);
           Value sumLogp = b.create<arith::SubFOp>(
-              l, args[2],
-              b.create<arith::MulFOp>(l, f32(b, l, classes), lse));
+              l, args[2], b.create<arith::MulFOp>(l, f32(b, l, classes), lse));
           Value row = b.create<arith::MulFOp>(l, f32(b, l, -(1.0 - e)), logpY);
           if (e != 0.0)
             row = b.create<arith::SubFOp>(
@@ -396,9 +388,8 @@ struct CrossEntropyLossLowering
           b.create<linalg::YieldOp>(l, ValueRange{acc, count});
         });
     Value sum = extractScalar(rewriter, loc, generic.getResult(0));
-    Value count =
-        guardedCount(rewriter, loc, extractScalar(rewriter, loc,
-                                                  generic.getResult(1)));
+    Value count = guardedCount(
+        rewriter, loc, extractScalar(rewriter, loc, generic.getResult(1)));
     Value loss = rewriter.create<arith::DivFOp>(loc, sum, count);
     rewriter.replaceOp(op, scalarTensor(rewriter, loc, loss));
     return success();
@@ -421,8 +412,8 @@ struct CrossEntropyLossGradLowering
     double classes = static_cast<double>(type.getDimSize(1));
     RowStats s = rowStats(rewriter, loc, z, a.getTarget(),
                           /*withLabelSums=*/false);
-    Value count = guardedCount(rewriter, loc, sumAll1D(rewriter, loc,
-                                                       a.getMask()));
+    Value count =
+        guardedCount(rewriter, loc, sumAll1D(rewriter, loc, a.getMask()));
     Value scale = rewriter.create<arith::DivFOp>(
         loc, extractScalar(rewriter, loc, a.getGrad()), count);
     AffineMap id = rewriter.getMultiDimIdentityMap(2), row = rowMap(ctx, 2);
@@ -440,8 +431,8 @@ struct CrossEntropyLossGradLowering
           Value q = b.create<arith::SelectOp>(
               l, isLabel, f32(b, l, (1.0 - e) + e / classes),
               f32(b, l, e / classes));
-          Value d = b.create<arith::MulFOp>(
-              l, b.create<arith::SubFOp>(l, p, q), scale);
+          Value d = b.create<arith::MulFOp>(l, b.create<arith::SubFOp>(l, p, q),
+                                            scale);
           return masked(b, l, v[4], d);
         },
         {id, row, row, row, row});

@@ -28,17 +28,16 @@ using UpdateFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
 /// destinations: the body gets the gradient element and the current state
 /// elements and returns the new ones.
 static ValueRange updateInPlace(OpBuilder &b, Location loc, Value grad,
-                               ValueRange state, UpdateFn update) {
+                                ValueRange state, UpdateFn update) {
   RankedTensorType type = tensorType(grad);
   unsigned rank = type.getRank();
-  SmallVector<AffineMap> maps(state.size() + 1,
-                              b.getMultiDimIdentityMap(rank));
+  SmallVector<AffineMap> maps(state.size() + 1, b.getMultiDimIdentityMap(rank));
   SmallVector<Type> types(state.size(), type);
   auto generic = b.create<linalg::GenericOp>(
       loc, types, ValueRange{grad}, state, maps, parallel(rank),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        nb.create<linalg::YieldOp>(
-            nl, update(nb, nl, args[0], args.drop_front()));
+        nb.create<linalg::YieldOp>(nl,
+                                   update(nb, nl, args[0], args.drop_front()));
       });
   return generic.getResults();
 }
@@ -47,8 +46,8 @@ static ValueRange updateInPlace(OpBuilder &b, Location loc, Value grad,
 static Value decayed(OpBuilder &b, Location l, Value g, Value p, double wd) {
   if (wd == 0.0)
     return g;
-  return b.create<arith::AddFOp>(
-      l, g, b.create<arith::MulFOp>(l, p, f32(b, l, wd)));
+  return b.create<arith::AddFOp>(l, g,
+                                 b.create<arith::MulFOp>(l, p, f32(b, l, wd)));
 }
 
 /// sgd_update, torch.optim.SGD:
@@ -86,10 +85,10 @@ struct SGDUpdateLowering : OpConversionPattern<nn::SGDUpdateOp> {
       return success();
     }
     Value step = extractScalar(rewriter, loc, a.getStep());
-    Value zero = rewriter.create<arith::ConstantOp>(
-        loc, rewriter.getI64IntegerAttr(0));
-    Value first = rewriter.create<arith::CmpIOp>(
-        loc, arith::CmpIPredicate::eq, step, zero);
+    Value zero =
+        rewriter.create<arith::ConstantOp>(loc, rewriter.getI64IntegerAttr(0));
+    Value first = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                 step, zero);
     ValueRange r = updateInPlace(
         rewriter, loc, a.getGrad(),
         ValueRange{a.getParam(), a.getMomentumBuffer()},
@@ -99,12 +98,12 @@ struct SGDUpdateLowering : OpConversionPattern<nn::SGDUpdateOp> {
               l, b.create<arith::MulFOp>(l, s[1], f32(b, l, momentum)),
               b.create<arith::MulFOp>(l, g, f32(b, l, 1.0 - dampening)));
           Value buf = b.create<arith::SelectOp>(l, first, g, later);
-          Value d = nesterov
-                        ? Value(b.create<arith::AddFOp>(
-                              l, g,
-                              b.create<arith::MulFOp>(l, buf,
-                                                      f32(b, l, momentum))))
-                        : buf;
+          Value d =
+              nesterov
+                  ? Value(b.create<arith::AddFOp>(
+                        l, g,
+                        b.create<arith::MulFOp>(l, buf, f32(b, l, momentum))))
+                  : buf;
           Value p = b.create<arith::AddFOp>(
               l, s[0], b.create<arith::MulFOp>(l, d, negLr));
           return SmallVector<Value>{p, buf};
@@ -145,16 +144,15 @@ struct AdamUpdateLowering : OpConversionPattern<nn::AdamUpdateOp> {
     Value lr64 = b.create<arith::ExtFOp>(loc, f64Type, lr);
     Value stepSize = b.create<arith::TruncFOp>(
         loc, f32Type, b.create<arith::DivFOp>(loc, lr64, bc1));
-    Value bc2Sqrt = b.create<arith::TruncFOp>(
-        loc, f32Type, b.create<math::SqrtOp>(loc, bc2));
+    Value bc2Sqrt = b.create<arith::TruncFOp>(loc, f32Type,
+                                              b.create<math::SqrtOp>(loc, bc2));
     // AdamW's decay factor 1 - lr wd, in f64 like torch's Python float.
     Value keep;
     if (decoupled && wd != 0.0)
       keep = b.create<arith::TruncFOp>(
           loc, f32Type,
           b.create<arith::SubFOp>(
-              loc, one64,
-              b.create<arith::MulFOp>(loc, lr64, f64(b, loc, wd))));
+              loc, one64, b.create<arith::MulFOp>(loc, lr64, f64(b, loc, wd))));
 
     ValueRange r = updateInPlace(
         rewriter, loc, a.getGrad(),
@@ -217,14 +215,13 @@ struct RMSpropUpdateLowering : OpConversionPattern<nn::RMSpropUpdateOp> {
               l, b.create<arith::MulFOp>(l, s[1], f32(b, l, alpha)),
               b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, g, g),
                                       f32(b, l, 1.0 - alpha)));
-          Value avg = b.create<arith::AddFOp>(
-              l, b.create<math::SqrtOp>(l, sq), f32(b, l, eps));
+          Value avg = b.create<arith::AddFOp>(l, b.create<math::SqrtOp>(l, sq),
+                                              f32(b, l, eps));
           Value step = b.create<arith::DivFOp>(l, g, avg);
           SmallVector<Value> out;
           if (withMomentum) {
             Value buf = b.create<arith::AddFOp>(
-                l, b.create<arith::MulFOp>(l, s[2], f32(b, l, momentum)),
-                step);
+                l, b.create<arith::MulFOp>(l, s[2], f32(b, l, momentum)), step);
             out = {b.create<arith::AddFOp>(
                        l, s[0], b.create<arith::MulFOp>(l, buf, negLr)),
                    sq, buf};
@@ -314,8 +311,8 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
           loc, b.create<arith::SubFOp>(loc, total, ws), f64(b, loc, 1.0));
       Value progress = b.create<arith::MinimumFOp>(
           loc,
-          b.create<arith::DivFOp>(
-              loc, b.create<arith::SubFOp>(loc, stepF, ws), span),
+          b.create<arith::DivFOp>(loc, b.create<arith::SubFOp>(loc, stepF, ws),
+                                  span),
           f64(b, loc, 1.0));
       Value decay;
       if (op.getKind() == nn::ScheduleKind::Cosine) {
@@ -336,8 +333,8 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
       }
       // The warm-up branch divides by warmup_steps only where it is taken
       // (step < warmup_steps implies warmup_steps >= 1).
-      Value inWarmup = b.create<arith::CmpFOp>(
-          loc, arith::CmpFPredicate::OLT, stepF, ws);
+      Value inWarmup =
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, stepF, ws);
       Value safeWs = b.create<arith::MaximumFOp>(loc, ws, f64(b, loc, 1.0));
       Value warm = b.create<arith::DivFOp>(
           loc,

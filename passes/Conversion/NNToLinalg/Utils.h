@@ -1,4 +1,4 @@
-//===- Utils.h - Builders shared by the nn -> linalg patterns ----*- C++ -*-===//
+//===- Utils.h - Builders shared by the nn -> linalg patterns --*- C++ -*-===//
 //
 // Small helpers that keep the pattern files about the math: empty and filled
 // destination tensors, elementwise and reducing linalg.generic ops, and the
@@ -64,8 +64,7 @@ inline mlir::Value filled(mlir::OpBuilder &b, mlir::Location loc,
       .getResult(0);
 }
 
-inline llvm::SmallVector<mlir::utils::IteratorType>
-parallel(unsigned n) {
+inline llvm::SmallVector<mlir::utils::IteratorType> parallel(unsigned n) {
   return llvm::SmallVector<mlir::utils::IteratorType>(
       n, mlir::utils::IteratorType::parallel);
 }
@@ -88,10 +87,10 @@ inline mlir::AffineMap dropLastMap(mlir::MLIRContext *ctx, unsigned rank) {
 /// An elementwise linalg.generic over `type`'s shape: every input is read
 /// through its map in `inputMaps` (identity when empty), the body receives
 /// the input elements and returns the result element.
-inline mlir::Value
-elementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
-            mlir::ValueRange inputs, BodyFn body,
-            llvm::ArrayRef<mlir::AffineMap> inputMaps = {}) {
+inline mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::RankedTensorType type,
+                               mlir::ValueRange inputs, BodyFn body,
+                               llvm::ArrayRef<mlir::AffineMap> inputMaps = {}) {
   unsigned rank = type.getRank();
   llvm::SmallVector<mlir::AffineMap> maps;
   if (inputMaps.empty())
@@ -100,8 +99,8 @@ elementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
     maps.assign(inputMaps.begin(), inputMaps.end());
   maps.push_back(b.getMultiDimIdentityMap(rank));
   auto generic = b.create<mlir::linalg::GenericOp>(
-      loc, mlir::TypeRange{type}, inputs, mlir::ValueRange{emptyLike(b, loc, type)},
-      maps, parallel(rank),
+      loc, mlir::TypeRange{type}, inputs,
+      mlir::ValueRange{emptyLike(b, loc, type)}, maps, parallel(rank),
       [&](mlir::OpBuilder &nb, mlir::Location nl, mlir::ValueRange args) {
         mlir::Value r = body(nb, nl, args.drop_back());
         nb.create<mlir::linalg::YieldOp>(nl, r);
@@ -150,8 +149,8 @@ inline mlir::Value guardedCount(mlir::OpBuilder &b, mlir::Location loc,
 
 /// `m * v`, but exactly 0 where the mask is 0, so that whatever a padding row
 /// holds (even inf or NaN) cannot leak into a sum.
-inline mlir::Value masked(mlir::OpBuilder &b, mlir::Location loc,
-                          mlir::Value m, mlir::Value v) {
+inline mlir::Value masked(mlir::OpBuilder &b, mlir::Location loc, mlir::Value m,
+                          mlir::Value v) {
   mlir::Value zero = f32(b, loc, 0.0);
   mlir::Value isPad = b.create<mlir::arith::CmpFOp>(
       loc, mlir::arith::CmpFPredicate::OEQ, m, zero);
