@@ -73,8 +73,8 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     exportEval(b, lossFn);
     if (predictFn)
       exportPredict(b, predictFn);
-    for (func::FuncOp fn : {lossFn, predictFn, stepFn})
-      if (fn)
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (!fn->hasAttr("nn.entry"))
         fn.setPrivate();
 
     // The layout, for the driver: name -> [offset, size].

@@ -4,6 +4,7 @@
 // CHECK: module attributes {nn.abi = {b = array<i64: 6, 3>, optimizer.b.momentum_buffer = array<i64: 15, 3>, optimizer.w.momentum_buffer = array<i64: 9, 6>, w = array<i64: 0, 6>}, nn.abi.state_size = 18 : i64
 
 // CHECK: func.func private @loss(
+// CHECK: func.func private @loss_grad(
 // CHECK: func.func private @predict(
 // CHECK: func.func private @train_step(
 

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
@@ -65,7 +66,7 @@ const sema::TrainRun *selectRun(const sema::Program &program,
 int writeText(const std::string &path,
               const std::function<void(llvm::raw_ostream &)> &write) {
   std::string error;
-  auto out = openOutputFile(path.empty() ? "-" : path, &error);
+  auto out = mlir::openOutputFile(path.empty() ? "-" : path, &error);
   if (!out) {
     std::cerr << "nnc: error: " << error << "\n";
     return InputError;
@@ -172,7 +173,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
 
   // Errors of later stages still point at the user's line.
   bool failedPass = false;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+  ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
     if (d.getSeverity() == DiagnosticSeverity::Error)
       failedPass = true;
     std::string text;
@@ -233,7 +234,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);
   auto emitTo = [&](const std::string &path, auto emitFn) -> int {
     std::string error;
-    auto out = openOutputFile(path.empty() ? "-" : path, &error);
+    auto out = mlir::openOutputFile(path.empty() ? "-" : path, &error);
     if (!out) {
       std::cerr << "nnc: error: " << error << "\n";
       return InputError;

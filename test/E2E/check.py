@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Assertions for end-to-end tests on what compiled programs wrote.
+
+  check.py tensor FILE.safetensors NAME VALUE TOL   |tensor - VALUE| <= TOL (all elements)
+  check.py json-min FILE KEY MIN                    the last JSON object's KEY >= MIN
+  check.py json-max FILE KEY MAX                    the last JSON object's KEY <= MAX
+"""
+import json
+import struct
+import sys
+
+
+def tensor(path, name):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    if name not in header:
+        sys.exit(f"FAIL: {path} has no tensor {name!r}; it has {sorted(header)}")
+    a, b = header[name]["data_offsets"]
+    data = raw[8 + n + a:8 + n + b]
+    return list(struct.unpack("<%df" % (len(data) // 4), data))
+
+
+def last_json(path):
+    lines = [l for l in open(path).read().splitlines() if l.strip().startswith("{")]
+    if not lines:
+        sys.exit(f"FAIL: {path} holds no JSON object")
+    return json.loads(lines[-1])
+
+
+def main():
+    kind = sys.argv[1]
+    if kind == "tensor":
+        path, name, value, tol = sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+        values = tensor(path, name)
+        if any(abs(v - value) > tol for v in values):
+            sys.exit(f"FAIL: {name} = {values}, expected {value} +- {tol}")
+        print(f"ok {name} = {values}")
+    elif kind in ("json-min", "json-max"):
+        path, key, bound = sys.argv[2], sys.argv[3], float(sys.argv[4])
+        obj = last_json(path)
+        if key not in obj:
+            sys.exit(f"FAIL: {key!r} not in {obj}")
+        v = obj[key]
+        if (kind == "json-min" and v < bound) or (kind == "json-max" and v > bound):
+            sys.exit(f"FAIL: {key} = {v}, expected {'>=' if kind == 'json-min' else '<='} {bound}")
+        print(f"ok {key} = {v}")
+    else:
+        sys.exit(f"unknown check {kind!r}")
+
+
+if __name__ == "__main__":
+    main()
