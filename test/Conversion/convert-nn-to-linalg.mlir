@@ -97,6 +97,18 @@ func.func @add(%a: tensor<4x5xf32>, %b: tensor<4x5xf32>) -> tensor<4x5xf32> {
 
 // -----
 
+// CHECK-LABEL: func @mul
+// CHECK-SAME: (%[[A:.+]]: tensor<f32>, %[[B:.+]]: tensor<f32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}], iterator_types = []} ins(%[[A]], %[[B]] : tensor<f32>, tensor<f32>)
+// CHECK: arith.mulf
+// CHECK-NOT: nn.
+func.func @mul(%a: tensor<f32>, %b: tensor<f32>) -> tensor<f32> {
+  %0 = nn.mul %a, %b : tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
 // CHECK-LABEL: func @activations
 // relu
 // CHECK: linalg.generic

@@ -305,6 +305,10 @@ def layer_cases():
 
     p, q = randn(r, 4, 6), randn(r, 4, 6)
     cases.append(Case("add", "  %y = nn.add %a0, %a1 : {t0}", [p, q], ["%y"], [t(p) + t(q)]))
+    s0, s1 = f32(0.37), f32(2.5)
+    cases.append(Case("mul",
+        "  %y = nn.mul %a0, %a1 : {t0}\n  %s = nn.mul %a2, %a3 : {t2}",
+        [p, q, s0, s1], ["%y", "%s"], [t(p) * t(q), t(s0) * t(s1)]))
 
     # reshape: pure collapse, pure expansion, and general row-major reshapes
     x4 = randn(r, 4, 1, 2, 3)

@@ -1,7 +1,7 @@
 //===- Layers.cpp - nn -> linalg patterns for layers and their gradients --===//
 //
 // dense and the matrix products of its gradient become linalg named
-// contractions; activations, add and the activation gradients become
+// contractions; activations, add, mul and the activation gradients become
 // elementwise linalg.generic ops; softmax and reduce_sum become reductions;
 // reshape becomes tensor.collapse_shape / tensor.expand_shape. Everything is
 // on tensors in destination-passing style.
@@ -203,6 +203,22 @@ struct AddLowering : OpConversionPattern<nn::AddOp> {
                         {adaptor.getLhs(), adaptor.getRhs()},
                         [](OpBuilder &b, Location l, ValueRange v) -> Value {
                           return b.create<arith::AddFOp>(l, v[0], v[1]);
+                        }));
+    return success();
+  }
+};
+
+/// mul: a * b (also the gradient of mul, and the learning-rate factor).
+struct MulLowering : OpConversionPattern<nn::MulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::MulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
+                        {adaptor.getLhs(), adaptor.getRhs()},
+                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                          return b.create<arith::MulFOp>(l, v[0], v[1]);
                         }));
     return success();
   }
@@ -525,10 +541,11 @@ struct SoftmaxGradLowering : OpConversionPattern<nn::SoftmaxGradOp> {
 } // namespace
 
 void nnc::populateNNLayerPatterns(RewritePatternSet &patterns) {
-  patterns.add<DenseLowering, MatmulLowering, ReduceSumLowering,
-               ReshapeLowering, AddLowering, ReluLowering, LeakyReluLowering,
-               SigmoidLowering, TanhLowering, GeluLowering, SoftmaxLowering,
-               ReluGradLowering, LeakyReluGradLowering, SigmoidGradLowering,
-               TanhGradLowering, GeluGradLowering, SoftmaxGradLowering>(
-      patterns.getContext());
+  patterns
+      .add<DenseLowering, MatmulLowering, ReduceSumLowering, ReshapeLowering,
+           AddLowering, MulLowering, ReluLowering, LeakyReluLowering,
+           SigmoidLowering, TanhLowering, GeluLowering, SoftmaxLowering,
+           ReluGradLowering, LeakyReluGradLowering, SigmoidGradLowering,
+           TanhGradLowering, GeluGradLowering, SoftmaxGradLowering>(
+          patterns.getContext());
 }

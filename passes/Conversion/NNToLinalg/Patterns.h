@@ -6,7 +6,7 @@
 
 namespace nnc {
 
-/// dense, activations, reshape, add, matmul, reduce_sum and activation
+/// dense, activations, reshape, add, mul, matmul, reduce_sum and activation
 /// gradients (Layers.cpp).
 void populateNNLayerPatterns(mlir::RewritePatternSet &patterns);
 /// Losses and their gradients (Losses.cpp).
