@@ -101,19 +101,24 @@ void DiagnosticEngine::printSummary() {
        << " generated.\n";
 }
 
+// Damerau-Levenshtein (optimal string alignment): a swap of two adjacent
+// letters, the commonest typo ("bacth"), costs one edit.
 unsigned editDistance(const std::string &a, const std::string &b) {
-  std::vector<unsigned> prev(b.size() + 1), cur(b.size() + 1);
+  std::vector<std::vector<unsigned>> d(a.size() + 1,
+                                       std::vector<unsigned>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i)
+    d[i][0] = static_cast<unsigned>(i);
   for (size_t j = 0; j <= b.size(); ++j)
-    prev[j] = static_cast<unsigned>(j);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = static_cast<unsigned>(i);
+    d[0][j] = static_cast<unsigned>(j);
+  for (size_t i = 1; i <= a.size(); ++i)
     for (size_t j = 1; j <= b.size(); ++j) {
-      unsigned subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+      unsigned cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
+  return d[a.size()][b.size()];
 }
 
 std::string closestMatch(const std::string &word,

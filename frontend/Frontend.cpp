@@ -58,9 +58,9 @@ public:
       }
       std::string resolved = resolve(importPath, path);
       if (resolved.empty()) {
-        std::string searched = "'" + fs::path(path).parent_path().string() + "'";
-        for (const std::string &dir : options.includeDirs)
-          searched += ", '" + dir + "'";
+        std::string searched;
+        for (const std::string &dir : searchDirs(path))
+          searched += (searched.empty() ? "'" : ", '") + dir + "'";
         diags.error(range, "cannot find imported file '" + importPath + "'",
                     "searched " + searched + "; add a directory with -I DIR");
         continue;
@@ -79,6 +79,23 @@ private:
       diags.error(SourceRange(), message);
   }
 
+  /// The importing file's folder ('.' when it has none), then each -I
+  /// folder, without repeats.
+  std::vector<std::string> searchDirs(const std::string &importer) const {
+    std::vector<std::string> dirs;
+    std::string own = fs::path(importer).parent_path().string();
+    dirs.push_back(own.empty() ? "." : own);
+    for (const std::string &dir : options.includeDirs) {
+      std::error_code ec;
+      bool same = false;
+      for (const std::string &d : dirs)
+        same |= d == dir || fs::equivalent(d, dir, ec);
+      if (!same)
+        dirs.push_back(dir);
+    }
+    return dirs;
+  }
+
   /// Relative to the importing file's folder first, then each -I folder.
   std::string resolve(const std::string &importPath,
                       const std::string &importer) const {
@@ -86,10 +103,7 @@ private:
     fs::path p(importPath);
     if (p.is_absolute())
       return fs::is_regular_file(p, ec) ? p.string() : std::string();
-    std::vector<fs::path> dirs{fs::path(importer).parent_path()};
-    for (const std::string &dir : options.includeDirs)
-      dirs.emplace_back(dir);
-    for (const fs::path &dir : dirs) {
+    for (const std::string &dir : searchDirs(importer)) {
       fs::path candidate = dir / p;
       if (fs::is_regular_file(candidate, ec))
         return candidate.string();

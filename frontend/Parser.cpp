@@ -147,7 +147,7 @@ bool ASTBuilder::unescape(antlr4::Token *token, std::string &out) {
       if (ok)
         diags.error(SourceRange(at, end),
                     "unknown escape sequence '" + seq + "' in string",
-                    "the escapes are \\\" \\\\ \\n \\t; write '\\\\' for a "
+                    "the escapes are \\\" \\\\ \\n \\t \\r; write '\\\\' for a "
                     "backslash");
       ok = false;
       out += text.substr(i, n);

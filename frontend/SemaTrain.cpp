@@ -136,7 +136,8 @@ void Sema::analyzeRun(const ast::Decl &d) {
       if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
         error(bc.rangeOf("nesterov"),
               "nesterov requires a momentum and zero dampening",
-              "add momentum = 0.9");
+              o.momentum <= 0 ? "add momentum = 0.9"
+                              : "remove dampening (or set dampening = 0)");
     }
   }
   if (const ast::Expr *e = value("schedule")) {
