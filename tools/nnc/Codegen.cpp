@@ -198,7 +198,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return InternalError;
   if (req.emit == "nn")
     return writeText(req.output, [&](llvm::raw_ostream &os) {
-      module->print(os, OpPrintingFlags().enableDebugInfo(false));
+      module->print(os, OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/true));
     });
 
   RunConfigInputs config;
