@@ -2,8 +2,11 @@
 #include "frontend/MLIRGen.h"
 #include "ir/NNOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+
+#include <map>
 
 using namespace mlir;
 using namespace nnc;
@@ -33,9 +36,14 @@ public:
     if (!checkSupported())
       return nullptr;
     b.setInsertionPointToEnd(module->getBody());
-    emitLoss();
+    emitLoss(/*train=*/true);
+    // Evaluation differs from training only with batchnorm or dropout.
+    if (hasModeDependentLayers())
+      emitLoss(/*train=*/false);
     emitPredict();
     (*module)->setAttr("nn.optimizer", optimizerAttr());
+    if (hasDropout())
+      (*module)->setAttr("nn.seed", b.getI64IntegerAttr(run.seed));
     (*module)->setAttr("nn.model", b.getStringAttr(model.name));
     return module;
   }
@@ -81,12 +89,17 @@ private:
       case sema::LayerKind::Gelu:
       case sema::LayerKind::Softmax:
       case sema::LayerKind::Add:
+      case sema::LayerKind::BatchNorm:
+      case sema::LayerKind::LayerNorm:
+      case sema::LayerKind::Dropout:
+      case sema::LayerKind::Concat:
         break;
       default:
         diags.error(n.range, std::string("code generation does not support '") +
                                  sema::toString(n.kind) + "' yet",
                     "use --check to validate the model; layers with code "
-                    "generation: dense, flatten, reshape, the activations, add");
+                    "generation: dense, flatten, reshape, the activations, add, "
+                    "concat, batchnorm, layernorm, dropout");
         ok = false;
       }
     }
@@ -97,8 +110,28 @@ private:
     return ok;
   }
 
-  /// The forward pass; returns the model's output.
-  mlir::Value emitForward(ArrayRef<Value> params, Value x) {
+  bool hasLayer(sema::LayerKind kind) {
+    return llvm::any_of(model.nodes,
+                        [&](const sema::Node &n) { return n.kind == kind; });
+  }
+  bool hasDropout() { return hasLayer(sema::LayerKind::Dropout); }
+  bool hasModeDependentLayers() {
+    return hasDropout() || hasLayer(sema::LayerKind::BatchNorm);
+  }
+
+  /// What the forward pass needs besides parameters and input: the mode,
+  /// the batch mask (batchnorm statistics count real rows only), the dropout
+  /// seed; it collects the new values of the buffers (training mode).
+  struct ForwardState {
+    bool train = false;
+    Value mask, seed;
+    std::map<unsigned, Value> bufferUpdates; ///< param index -> new value
+  };
+
+  /// The forward pass; returns the model's output. `params` holds every
+  /// parameter and buffer by model index.
+  mlir::Value emitForward(ArrayRef<Value> params, Value x, ForwardState &fs) {
+    int64_t dropoutStream = 0;
     std::vector<Value> values(model.nodes.size());
     for (const sema::Node &n : model.nodes) {
       Location l = loc(n);
@@ -144,6 +177,59 @@ private:
         values[n.id] = sum;
         break;
       }
+      case sema::LayerKind::Concat: {
+        SmallVector<Value> ins;
+        for (unsigned i = 0; i < n.inputs.size(); ++i)
+          ins.push_back(in(i));
+        values[n.id] = ins.size() == 1
+                           ? ins[0]
+                           : Value(b.create<nn::ConcatOp>(l, type, ins));
+        break;
+      }
+      case sema::LayerKind::LayerNorm:
+        values[n.id] = b.create<nn::LayerNormOp>(
+            l, type, in(0), params[n.params[0]], params[n.params[1]],
+            b.getF32FloatAttr(static_cast<float>(n.attrs.eps)));
+        break;
+      case sema::LayerKind::BatchNorm: {
+        // params: weight, bias, running_mean, running_var, num_batches_tracked
+        auto eps = static_cast<float>(n.attrs.eps);
+        Value w = params[n.params[0]], bias = params[n.params[1]];
+        Value rm = params[n.params[2]], rv = params[n.params[3]];
+        Value nbt = params[n.params[4]];
+        if (!fs.train) {
+          values[n.id] = b.create<nn::BatchNormInferenceOp>(
+              l, type, in(0), w, bias, rm, rv, b.getF32FloatAttr(eps));
+          break;
+        }
+        auto bn = b.create<nn::BatchNormOp>(l, type, w.getType(), w.getType(),
+                                            in(0), w, bias, fs.mask,
+                                            b.getF32FloatAttr(eps));
+        values[n.id] = bn.getResult();
+        FloatAttr momentum =
+            b.getF32FloatAttr(static_cast<float>(n.attrs.momentum));
+        fs.bufferUpdates[n.params[2]] = b.create<nn::RunningAverageOp>(
+            l, rm.getType(), rm, bn.getMean(), momentum);
+        fs.bufferUpdates[n.params[3]] = b.create<nn::RunningAverageOp>(
+            l, rv.getType(), rv, bn.getVar(), momentum);
+        auto nbtType = cast<RankedTensorType>(nbt.getType());
+        Value one = b.create<arith::ConstantOp>(
+            l, DenseElementsAttr::get(nbtType, b.getF32FloatAttr(1.0f)));
+        fs.bufferUpdates[n.params[4]] = b.create<nn::AddOp>(l, nbt, one);
+        break;
+      }
+      case sema::LayerKind::Dropout: {
+        // Identity in evaluation; without a drop probability too.
+        int64_t stream = dropoutStream++;
+        if (!fs.train || n.attrs.p <= 0) {
+          values[n.id] = in(0);
+          break;
+        }
+        values[n.id] = b.create<nn::DropoutOp>(
+            l, type, in(0), fs.seed, b.getF32FloatAttr(static_cast<float>(n.attrs.p)),
+            b.getI64IntegerAttr(stream));
+        break;
+      }
       default:
         llvm_unreachable("rejected by checkSupported");
       }
@@ -159,12 +245,23 @@ private:
         idx.push_back(i);
     return idx;
   }
+  /// Buffers (batchnorm running statistics and counters), in model order.
+  SmallVector<unsigned> buffers() {
+    SmallVector<unsigned> idx;
+    for (unsigned i = 0; i < model.params.size(); ++i)
+      if (!model.params[i].trainable)
+        idx.push_back(i);
+    return idx;
+  }
 
   func::FuncOp makeFunction(StringRef name, ArrayRef<Type> extraArgs,
                             ArrayRef<Type> results, SmallVectorImpl<Value> &params,
                             SmallVectorImpl<Value> &extra) {
     SmallVector<Type> args;
-    SmallVector<unsigned> idx = trainable();
+    SmallVector<unsigned> idx = trainable(), bufs = buffers();
+    // Buffers follow the parameters; all are f32 (num_batches_tracked too:
+    // the state arena is f32, checkpoints store the counter as i64).
+    idx.append(bufs.begin(), bufs.end());
     for (unsigned i : idx)
       args.push_back(paramType(model.params[i]));
     args.append(extraArgs.begin(), extraArgs.end());
@@ -174,7 +271,8 @@ private:
     params.assign(model.params.size(), Value());
     for (auto [k, i] : llvm::enumerate(idx)) {
       params[i] = entry->getArgument(k);
-      fn.setArgAttr(k, "nn.param", b.getStringAttr(model.params[i].name));
+      fn.setArgAttr(k, model.params[i].trainable ? "nn.param" : "nn.buffer",
+                    b.getStringAttr(model.params[i].name));
     }
     for (unsigned k = idx.size(); k < args.size(); ++k)
       extra.push_back(entry->getArgument(k));
@@ -187,18 +285,44 @@ private:
     return batched(model.nodes[model.output].type);
   }
 
-  void emitLoss() {
+  /// `loss` (training mode: dropout active, batchnorm on batch statistics,
+  /// returning the updated buffers after the loss and the predictions, named
+  /// in `nn.buffer_results`) or `eval_loss` (evaluation mode).
+  void emitLoss(bool train) {
     RankedTensorType xType = batched(model.inputType);
     RankedTensorType predType = batched(model.nodes[model.output].type);
     RankedTensorType maskType = RankedTensorType::get({batch}, b.getF32Type());
     auto scalar = RankedTensorType::get({}, b.getF32Type());
+    auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
+    SmallVector<Type> extraTypes{xType, targetType(), maskType};
+    bool seeded = train && hasDropout();
+    if (seeded)
+      extraTypes.push_back(i64Scalar);
+    SmallVector<Type> resultTypes{scalar, predType};
+    SmallVector<unsigned> bufs = train ? buffers() : SmallVector<unsigned>{};
+    for (unsigned i : bufs)
+      resultTypes.push_back(paramType(model.params[i]));
     SmallVector<Value> params, extra;
     OpBuilder::InsertionGuard guard(b);
-    func::FuncOp fn = makeFunction("loss", {xType, targetType(), maskType},
-                                   {scalar, predType}, params, extra);
-    fn->setAttr("nn.loss", b.getUnitAttr());
+    func::FuncOp fn =
+        makeFunction(train ? "loss" : "eval_loss", extraTypes, resultTypes,
+                     params, extra);
+    fn->setAttr(train ? "nn.loss" : "nn.eval_loss", b.getUnitAttr());
+    if (seeded)
+      fn.setArgAttr(fn.getNumArguments() - 1, "nn.seed", b.getUnitAttr());
+    if (!bufs.empty()) {
+      SmallVector<Attribute> names;
+      for (unsigned i : bufs)
+        names.push_back(b.getStringAttr(model.params[i].name));
+      fn->setAttr("nn.buffer_results", b.getArrayAttr(names));
+    }
     b.setInsertionPointToStart(&fn.front());
-    Value pred = emitForward(params, extra[0]);
+    ForwardState fs;
+    fs.train = train;
+    fs.mask = extra[2];
+    if (seeded)
+      fs.seed = extra[3];
+    Value pred = emitForward(params, extra[0], fs);
     Location l = loc(run.loss.range);
     Value y = extra[1], mask = extra[2];
     Value lossValue;
@@ -223,7 +347,12 @@ private:
       lossValue = b.create<nn::BCELossOp>(l, scalar, pred, y, mask);
       break;
     }
-    b.create<func::ReturnOp>(l, ValueRange{lossValue, pred});
+    SmallVector<Value> results{lossValue, pred};
+    for (unsigned i : bufs) {
+      auto it = fs.bufferUpdates.find(i);
+      results.push_back(it != fs.bufferUpdates.end() ? it->second : params[i]);
+    }
+    b.create<func::ReturnOp>(l, results);
   }
 
   void emitPredict() {
@@ -235,7 +364,8 @@ private:
         makeFunction("predict", {xType}, {predType}, params, extra);
     fn->setAttr("nn.predict", b.getUnitAttr());
     b.setInsertionPointToStart(&fn.front());
-    Value pred = emitForward(params, extra[0]);
+    ForwardState fs;
+    Value pred = emitForward(params, extra[0], fs);
     // Classifiers predict probabilities: the loss's fused activation, here
     // applied on its own.
     Location l = loc(run.loss.range);
@@ -301,5 +431,6 @@ OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &context,
     return nullptr;
   context.getOrLoadDialect<nn::NNDialect>();
   context.getOrLoadDialect<func::FuncDialect>();
+  context.getOrLoadDialect<arith::ArithDialect>();
   return Generator(context, program, run, sm, diags).generate();
 }

@@ -415,4 +415,6 @@ def NN_LRScheduleOp : NN_Op<"lr_schedule", [Pure]> {
   let assemblyFormat = "$step `,` $steps_per_epoch attr-dict `:` type($lr)";
 }
 
+include "ir/NNNormOps.td"
+
 #endif // NN_OPS

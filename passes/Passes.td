@@ -20,7 +20,10 @@ def NNAutodiffPass : Pass<"nn-autodiff", "::mlir::ModuleOp"> {
     forward ops, each contributing its vector-Jacobian product through
     GradientOpInterface; gradients of values used several times are summed
     with `nn.add`. Ops whose results do not reach the loss through a
-    parameter are not differentiated.
+    parameter are not differentiated. Buffers (arguments marked `nn.buffer`,
+    such as batchnorm running statistics) and the dropout seed (`nn.seed`)
+    are never differentiated: the new buffer values a training loss returns
+    after its predictions (`nn.buffer_results`) are plain results.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
 }
@@ -35,7 +38,10 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
     steps_per_epoch, lr_factor) -> (new params..., new state..., results...,
     lr)`, with the learning rate computed by `nn.lr_schedule` times
     `lr_factor` (the runtime's `--lr` override) and one update op per
-    parameter.
+    parameter. Buffers (`nn.buffer` arguments) come right after the
+    parameters, in arguments and results; their new values are the loss's
+    `nn.buffer_results`. A `nn.seed` argument (dropout) is computed from the
+    module's `nn.seed` and the step, not passed.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];
@@ -58,16 +64,19 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
 def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
   let summary = "wraps the tensor functions into the C ABI of the runtime";
   let description = [{
-    Input: `train_step` (from nn-build-train-step), the `nn.loss` function
-    and the `nn.predict` function, all on tensors. Output: three functions on
+    Input: `train_step` (from nn-build-train-step), the `nn.loss` function,
+    the evaluation-mode `nn.eval_loss` function when the model has one
+    (batchnorm, dropout; nnc_eval calls it, else `nn.loss`) and the
+    `nn.predict` function, all on tensors. Output: three functions on
     memrefs that the runtime calls with bare pointers:
 
       nnc_train(state, x, y, mask, step, steps_per_epoch, lr_factor, out)
       nnc_eval(state, x, y, mask, out)
       nnc_predict(state, x, out)
 
-    `state` is one f32 arena: every parameter (in argument order), then each
-    kind of optimizer state for every parameter. The offsets are recorded as
+    `state` is one f32 arena: every parameter (in argument order), then every
+    buffer (`nn.buffer` arguments; nnc_train writes their new values back),
+    then each kind of optimizer state for every parameter. The offsets are recorded as
     the module attribute `nn.abi` (name -> [offset, size]) for the driver.
     `out` receives the loss (and, for training, the learning rate), then the
     predictions. The tensor functions become private so that inlining and

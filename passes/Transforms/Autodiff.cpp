@@ -2,7 +2,10 @@
 //
 // For every function marked `nn.loss`, builds `<name>_grad`: the same forward
 // computation followed by the backward pass. The pass knows no op: each op's
-// vector-Jacobian product comes from GradientOpInterface.
+// vector-Jacobian product comes from GradientOpInterface. Only `nn.param`
+// arguments are differentiated: buffers (`nn.buffer`) and the dropout seed
+// (`nn.seed`) are data, and the updated buffers a training loss returns get
+// no gradient.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"

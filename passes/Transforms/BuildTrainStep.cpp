@@ -3,6 +3,10 @@
 // Builds `train_step` from the `<loss>_grad` function of nn-autodiff and
 // the module's `nn.optimizer` dictionary. The update rules are nn ops
 // (nn.sgd_update, nn.adam_update, nn.rmsprop_update), lowered like any other.
+// Buffers (arguments marked `nn.buffer`) follow the parameters in and out:
+// their new values are the gradient function's results named by
+// `nn.buffer_results`. An argument marked `nn.seed` (dropout) is not a
+// train_step argument: it is derived from the module's `nn.seed` and the step.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -104,12 +108,24 @@ struct NNBuildTrainStepPass
     OpBuilder b(ctx);
     auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
 
-    // Arguments: params, states, data, step, steps_per_epoch.
-    SmallVector<unsigned> paramIdx, dataIdx;
-    for (unsigned i = 0; i < gradFn.getNumArguments(); ++i)
-      (gradFn.getArgAttr(i, "nn.param") ? paramIdx : dataIdx).push_back(i);
+    // Arguments: params, buffers, states, data, step, steps_per_epoch,
+    // lr_factor.
+    SmallVector<unsigned> paramIdx, bufferIdx, dataIdx;
+    int seedIdx = -1;
+    for (unsigned i = 0; i < gradFn.getNumArguments(); ++i) {
+      if (gradFn.getArgAttr(i, "nn.param"))
+        paramIdx.push_back(i);
+      else if (gradFn.getArgAttr(i, "nn.buffer"))
+        bufferIdx.push_back(i);
+      else if (gradFn.getArgAttr(i, "nn.seed"))
+        seedIdx = static_cast<int>(i);
+      else
+        dataIdx.push_back(i);
+    }
     SmallVector<Type> argTypes;
     for (unsigned i : paramIdx)
+      argTypes.push_back(gradFn.getArgumentTypes()[i]);
+    for (unsigned i : bufferIdx)
       argTypes.push_back(gradFn.getArgumentTypes()[i]);
     for (unsigned s = 0; s < cfg.numStates(); ++s)
       for (unsigned i : paramIdx)
@@ -126,7 +142,7 @@ struct NNBuildTrainStepPass
                                          b.getFunctionType(argTypes, {}));
     Block *entry = stepFn.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    unsigned numParams = paramIdx.size();
+    unsigned numParams = paramIdx.size(), numBuffers = bufferIdx.size();
     auto stepArg = [&](unsigned i) { return entry->getArgument(i); };
     Value step = stepArg(argTypes.size() - 3);
     Value stepsPerEpoch = stepArg(argTypes.size() - 2);
@@ -136,9 +152,14 @@ struct NNBuildTrainStepPass
     IRMapping map;
     for (auto [k, i] : llvm::enumerate(paramIdx))
       map.map(gradFn.getArgument(i), stepArg(k));
-    unsigned dataBase = numParams * (1 + cfg.numStates());
+    for (auto [k, i] : llvm::enumerate(bufferIdx))
+      map.map(gradFn.getArgument(i), stepArg(numParams + k));
+    unsigned stateBase = numParams + numBuffers;
+    unsigned dataBase = stateBase + numParams * cfg.numStates();
     for (auto [k, i] : llvm::enumerate(dataIdx))
       map.map(gradFn.getArgument(i), stepArg(dataBase + k));
+    if (seedIdx >= 0)
+      map.map(gradFn.getArgument(seedIdx), dropoutSeed(b, module, loc, step));
     func::ReturnOp gradRet;
     for (Operation &op : gradFn.getBody().front()) {
       if (auto r = dyn_cast<func::ReturnOp>(op)) {
@@ -151,6 +172,21 @@ struct NNBuildTrainStepPass
     SmallVector<Value> results, grads;
     for (unsigned i = 0; i < numResults; ++i)
       results.push_back(map.lookup(gradRet.getOperand(i)));
+    // New buffer values by name; a buffer the loss does not update keeps its
+    // value. They are taken out of `results`, which keeps loss, predictions.
+    SmallVector<Value> newBuffers;
+    auto bufferResults = gradFn->getAttrOfType<ArrayAttr>("nn.buffer_results");
+    for (auto [k, i] : llvm::enumerate(bufferIdx)) {
+      Value v = stepArg(numParams + k);
+      Attribute name = gradFn.getArgAttr(i, "nn.buffer");
+      if (bufferResults)
+        for (auto [r, n] : llvm::enumerate(bufferResults))
+          if (n == name && 2 + r < results.size())
+            v = results[2 + r];
+      newBuffers.push_back(v);
+    }
+    if (bufferResults && results.size() >= 2 + bufferResults.size())
+      results.resize(results.size() - bufferResults.size());
     for (unsigned i = 0; i < numParams; ++i)
       grads.push_back(map.lookup(gradRet.getOperand(numResults + i)));
 
@@ -178,7 +214,9 @@ struct NNBuildTrainStepPass
       Location ploc = stepFn.getLoc();
       if (auto name = gradFn.getArgAttrOfType<StringAttr>(paramIdx[i], "nn.param"))
         ploc = NameLoc::get(name, ploc);
-      auto state = [&](unsigned s) { return stepArg(numParams * (1 + s) + i); };
+      auto state = [&](unsigned s) {
+        return stepArg(stateBase + numParams * s + i);
+      };
       if (cfg.kind == "sgd") {
         Value buf = cfg.numStates()
                         ? Value(state(0))
@@ -213,6 +251,7 @@ struct NNBuildTrainStepPass
     }
 
     SmallVector<Value> rets(newParams);
+    rets.append(newBuffers.begin(), newBuffers.end());
     rets.append(newStates.begin(), newStates.end());
     rets.append(results.begin(), results.end());
     rets.push_back(lr);
@@ -231,6 +270,29 @@ struct NNBuildTrainStepPass
     for (auto [k, i] : llvm::enumerate(paramIdx))
       if (Attribute name = gradFn.getArgAttr(i, "nn.param"))
         stepFn.setArgAttr(k, "nn.param", name);
+    for (auto [k, i] : llvm::enumerate(bufferIdx))
+      if (Attribute name = gradFn.getArgAttr(i, "nn.buffer"))
+        stepFn.setArgAttr(numParams + k, "nn.buffer", name);
+  }
+
+  /// The dropout seed of a step: `nn.seed` (the run's seed) and the step
+  /// mixed by two odd 64-bit constants (wrapping), so that every step and
+  /// every run seed gives another mask; nn.dropout hashes it further.
+  static Value dropoutSeed(OpBuilder &b, ModuleOp module, Location loc,
+                           Value step) {
+    int64_t runSeed = 0;
+    if (auto attr = module->getAttrOfType<IntegerAttr>("nn.seed"))
+      runSeed = attr.getInt();
+    auto c = [&](uint64_t v) -> Value {
+      return b.create<arith::ConstantOp>(
+          loc, b.getI64IntegerAttr(static_cast<int64_t>(v)));
+    };
+    Value s = b.create<tensor::ExtractOp>(loc, step, ValueRange{});
+    s = b.create<arith::MulIOp>(loc, s, c(0xA0761D6478BD642Full));
+    s = b.create<arith::AddIOp>(
+        loc, s, c(static_cast<uint64_t>(runSeed) * 0xD6E8FEB86659FD93ull));
+    return b.create<tensor::FromElementsOp>(
+        loc, RankedTensorType::get({}, b.getI64Type()), ValueRange{s});
   }
 };
 

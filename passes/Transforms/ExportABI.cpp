@@ -10,8 +10,12 @@
 //                 const float *mask, float *out);   // out = [loss, predictions]
 //   void nnc_predict(float *state, const float *x, float *out);
 //
-// Every parameter and optimizer state lives at a static offset of the one
-// `state` arena; the offsets are recorded in the module attribute `nn.abi`.
+// Every parameter, buffer (`nn.buffer` arguments: batchnorm running
+// statistics) and optimizer state lives at a static offset of the one
+// `state` arena, in that order; the offsets are recorded in the module
+// attribute `nn.abi`. nnc_train writes the buffers' new values back;
+// nnc_eval calls the evaluation-mode `nn.eval_loss` function when there is
+// one (else `nn.loss`), nnc_predict the `nn.predict` function.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -52,10 +56,12 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
 
   void runOnOperation() override {
     module = getOperation();
-    func::FuncOp lossFn, predictFn, stepFn;
+    func::FuncOp lossFn, evalFn, predictFn, stepFn;
     for (auto fn : module.getOps<func::FuncOp>()) {
       if (fn->hasAttr("nn.loss"))
         lossFn = fn;
+      else if (fn->hasAttr("nn.eval_loss"))
+        evalFn = fn;
       else if (fn->hasAttr("nn.predict"))
         predictFn = fn;
       else if (fn->hasAttr("nn.train_step"))
@@ -70,7 +76,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     b.setInsertionPointToEnd(module.getBody());
     if (stepFn)
       exportTrain(b, stepFn);
-    exportEval(b, lossFn);
+    exportEval(b, evalFn ? evalFn : lossFn);
     if (predictFn)
       exportPredict(b, predictFn);
     for (auto fn : module.getOps<func::FuncOp>())
@@ -86,19 +92,25 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     module->setAttr("nn.abi.state_size", b.getI64IntegerAttr(stateSize));
   }
 
-  /// Parameters in argument order, then every optimizer state kind.
+  /// Parameters in argument order, then buffers, then every optimizer state
+  /// kind (of the parameters).
   void layOut(func::FuncOp lossFn, func::FuncOp stepFn) {
-    SmallVector<Slot> params;
-    for (unsigned i = 0; i < lossFn.getNumArguments(); ++i)
+    SmallVector<Slot> params, buffers;
+    for (unsigned i = 0; i < lossFn.getNumArguments(); ++i) {
+      auto type = cast<RankedTensorType>(lossFn.getArgumentTypes()[i]);
       if (auto name = lossFn.getArgAttrOfType<StringAttr>(i, "nn.param"))
-        params.push_back({name.str(),
-                          cast<RankedTensorType>(lossFn.getArgumentTypes()[i])});
+        params.push_back({name.str(), type});
+      else if (auto name = lossFn.getArgAttrOfType<StringAttr>(i, "nn.buffer"))
+        buffers.push_back({name.str(), type});
+    }
     auto add = [&](Slot s) {
       s.offset = stateSize;
       stateSize += s.type.getNumElements();
       slots.push_back(std::move(s));
     };
     for (const Slot &p : params)
+      add(p);
+    for (const Slot &p : buffers)
       add(p);
     if (!stepFn)
       return;
@@ -108,6 +120,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
           add({"optimizer." + p.name + "." + state.str(), p.type});
   }
 
+  /// Parameters and buffers: the slots the model functions take.
   unsigned numParams() const {
     return llvm::count_if(slots, [](const Slot &s) {
       return !StringRef(s.name).starts_with("optimizer.");

@@ -135,6 +135,14 @@ struct Progress {
   bool hasRng = false;
 };
 
+/// Buffers PyTorch keeps as int64 (batchnorm's num_batches_tracked): f32 in
+/// the state arena, I64 in checkpoints.
+bool isCounter(const std::string &name) {
+  static const std::string suffix = ".num_batches_tracked";
+  return name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 std::vector<int64_t> slotShape(const RunConfig &cfg, const StateSlot &slot) {
   for (const ParamInfo &p : cfg.params)
     if (p.name == slot.name ||
@@ -149,6 +157,15 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
   std::vector<TensorData> owned;
   std::vector<TensorView> views;
   for (const StateSlot &slot : cfg.slots) {
+    if (isCounter(slot.name)) {
+      std::vector<int64_t> counts;
+      for (int64_t i = 0; i < slot.size; ++i)
+        counts.push_back(
+            static_cast<int64_t>(std::llround(state[slot.offset + i])));
+      owned.push_back(
+          TensorData::i64(slot.name, slotShape(cfg, slot), std::move(counts)));
+      continue;
+    }
     TensorView v;
     v.name = slot.name;
     v.dtype = DType::F32;
@@ -194,6 +211,16 @@ Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
     if (optimizer && !full)
       continue;
     std::vector<int64_t> shape = slotShape(cfg, slot);
+    if (isCounter(slot.name)) {
+      std::vector<int64_t> counts = file.int64s(slot.name);
+      if (static_cast<int64_t>(counts.size()) != slot.size)
+        throw Error(file.fileName() + ": tensor '" + slot.name + "' has " +
+                    std::to_string(counts.size()) + " elements, expected " +
+                    std::to_string(slot.size));
+      for (int64_t i = 0; i < slot.size; ++i)
+        state[slot.offset + i] = static_cast<float>(counts[i]);
+      continue;
+    }
     std::vector<float> values = file.floats(slot.name, &shape);
     std::copy(values.begin(), values.end(), state.begin() + slot.offset);
   }

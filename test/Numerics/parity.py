@@ -12,7 +12,7 @@ with PyTorch (torch.autograd for gradients, torch.optim for updates,
 torch.optim.lr_scheduler and the documented formulas for schedules).
 
 Usage: parity.py GROUP [--nnc-opt PATH] [--keep DIR]
-GROUP: layers | losses | optimizers | schedules | all
+GROUP: layers | losses | optimizers | schedules | norm | all
 Exits 1 with a diff on any mismatch.
 """
 import argparse
@@ -605,8 +605,142 @@ def schedule_cases():
     return cases
 
 
+# Normalization, dropout and concat: batch 6 whose last 2 rows are padding
+# (finite garbage) that must not change batchnorm's statistics.
+def splitmix_keep(seed, stream, shape, p):
+    """nn.dropout's documented generator, in numpy's wrapping uint64."""
+    with np.errstate(over="ignore"):
+        n = int(np.prod(shape))
+        idx = np.arange(n, dtype=np.uint64)
+        base = np.uint64(seed & 0xFFFFFFFFFFFFFFFF) + \
+            np.uint64(((stream + 1) * 0xD1B54A32D192ED03) & 0xFFFFFFFFFFFFFFFF)
+        z = base + idx * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        u = (z >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+    return (u >= np.float32(p)).reshape(shape)
+
+
+def norm_cases():
+    r = rng(4)
+    cases = []
+    B, real, eps = 6, 4, 1e-5
+    mask = f32([1] * real + [0] * (B - real))
+
+    def batchnorm_case(name, shape):
+        C = shape[1]
+        x = randn(r, *shape, scale=2.0) + 0.5
+        x[real:] = 50.0 * randn(r, B - real, *shape[1:])  # padding
+        w, b, dy = randn(r, C), randn(r, C), randn(r, *shape)
+        dy_pad = dy.copy()
+        dy_pad[real:] = 0.0  # what a masked loss sends back for padding
+        tx, tw, tb = t(x[:real], True), t(w, True), t(b, True)
+        rm, rv = torch.zeros(C), torch.ones(C)
+        # momentum 1: the running statistics become the batch statistics
+        # (the variance unbiased, as torch tracks it).
+        y = F.batch_norm(tx, rm, rv, tw, tb, training=True, momentum=1.0, eps=eps)
+        dx, dw, db = torch.autograd.grad(y, (tx, tw, tb), t(dy[:real]))
+        mean = x[:real].astype(np.float64).mean(axis=tuple(i for i in range(len(shape)) if i != 1))
+        var = x[:real].astype(np.float64).var(axis=tuple(i for i in range(len(shape)) if i != 1))
+        bshape = [1, C] + [1] * (len(shape) - 2)
+        y_all = ((x - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + eps)
+                 * w.reshape(bshape) + b.reshape(bshape))
+        y_all[:real] = y.detach().numpy()
+        dx_all = np.zeros(shape, np.float32)
+        dx_all[:real] = dx.numpy()
+        cases.append(Case(name,
+            "  %y, %mean, %var = nn.batchnorm %a0, %a1, %a2, %a3 : {t0}, {t1}, {t3}\n"
+            "  %dx, %dw, %db = nn.batchnorm_grad %a4, %a0, %a1, %a3 : {t0}, {t1}, {t3}",
+            [x, w, b, mask, dy_pad], ["%y", "%mean", "%var", "%dx", "%dw", "%db"],
+            [y_all, rm, rv, dx_all, dw, db], rtol=2e-5, atol=2e-5))
+        # Running statistics (momentum 0.1) and evaluation mode, against torch.
+        rm0, rv0 = randn(r, C), f32(np.abs(randn(r, C)) + 0.5)
+        trm, trv = t(rm0).clone(), t(rv0).clone()
+        F.batch_norm(t(x[:real]), trm, trv, t(w), t(b), training=True, momentum=0.1, eps=eps)
+        ye = F.batch_norm(t(x), trm, trv, t(w), t(b), training=False, eps=eps)
+        cases.append(Case(name + "_running",
+            "  %y, %mean, %var = nn.batchnorm %a0, %a1, %a2, %a3 : {t0}, {t1}, {t3}\n"
+            "  %rm = nn.running_average %a4, %mean {{momentum = 1.000000e-01 : f32}} : {t1}\n"
+            "  %rv = nn.running_average %a5, %var {{momentum = 1.000000e-01 : f32}} : {t1}\n"
+            "  %ye = nn.batchnorm_inference %a0, %a1, %a2, %rm, %rv : {t0}, {t1}",
+            [x, w, b, mask, rm0, rv0], ["%rm", "%rv", "%ye"], [trm, trv, ye.detach()],
+            rtol=2e-5, atol=2e-5))
+
+    batchnorm_case("batchnorm_nc", (B, 5))
+    batchnorm_case("batchnorm_nchw", (B, 3, 4, 5))
+
+    for name, shape in [("layernorm", (5, 8)), ("layernorm_rank3", (2, 3, 7))]:
+        x, dy = randn(r, *shape, scale=3.0) + 1.0, randn(r, *shape)
+        w, b = randn(r, shape[-1]), randn(r, shape[-1])
+        tx, tw, tb = t(x, True), t(w, True), t(b, True)
+        y = F.layer_norm(tx, (shape[-1],), tw, tb, eps=eps)
+        dx, dw, db = torch.autograd.grad(y, (tx, tw, tb), t(dy))
+        cases.append(Case(name,
+            "  %y = nn.layernorm %a0, %a1, %a2 : {t0}, {t1}\n"
+            "  %dx, %dw, %db = nn.layernorm_grad %a3, %a0, %a1 : {t0}, {t1}",
+            [x, w, b, dy], ["%y", "%dx", "%dw", "%db"], [y.detach(), dx, dw, db],
+            rtol=2e-5, atol=2e-5))
+
+    # concat along channels, and the slices its gradient rule emits
+    a, bb, c = randn(r, 2, 3, 2, 2), randn(r, 2, 1, 2, 2), randn(r, 2, 4, 2, 2)
+    dy = randn(r, 2, 8, 2, 2)
+    ta, tb_, tc = t(a, True), t(bb, True), t(c, True)
+    y = torch.cat([ta, tb_, tc], 1)
+    da, db_, dc = torch.autograd.grad(y, (ta, tb_, tc), t(dy))
+    cases.append(Case("concat",
+        "  %y = nn.concat %a0, %a1, %a2 : ({t0}, {t1}, {t2}) -> {r0}\n"
+        "  %da = nn.slice %a3 {{offsets = array<i64: 0, 0, 0, 0>}} : {t3} to {r1}\n"
+        "  %db = nn.slice %a3 {{offsets = array<i64: 0, 3, 0, 0>}} : {t3} to {r2}\n"
+        "  %dc = nn.slice %a3 {{offsets = array<i64: 0, 4, 0, 0>}} : {t3} to {r3}",
+        [a, bb, c, dy], ["%y", "%da", "%db", "%dc"], [y.detach(), da, db_, dc]))
+    x2, y2 = randn(r, 3, 2), randn(r, 3, 5)
+    cases.append(Case("concat_rank2",
+        "  %y = nn.concat %a0, %a1 : ({t0}, {t1}) -> {r0}",
+        [x2, y2], ["%y"], [torch.cat([t(x2), t(y2)], 1)]))
+
+    # dropout: the generated mask equals the documented generator bit for
+    # bit, so the statistics checked below on the reference hold for nnc.
+    shape, p = (64, 256), 0.3
+    x, dy = randn(r, *shape), randn(r, *shape)
+    scale = np.float32(1.0 / (1.0 - np.float64(np.float32(p))))
+    seeds = [12345, 12345 + 0xA0761D6478BD642F]  # two consecutive steps
+    k0 = splitmix_keep(seeds[0], 0, shape, p)
+    k1 = splitmix_keep(seeds[1], 0, shape, p)
+    k0s1 = splitmix_keep(seeds[0], 1, shape, p)
+    for keep in (k0, k1, k0s1):
+        frac = keep.mean()
+        assert abs(frac - (1 - p)) < 0.01, f"dropout keeps {frac}, expected {1 - p}"
+    assert (k0 != k1).mean() > 0.3, "dropout masks of two steps are too alike"
+    assert (k0 != k0s1).mean() > 0.3, "dropout masks of two layers are too alike"
+    # the kept fraction of every row and column stays near 1 - p (no stripes)
+    assert np.abs(k0.mean(axis=1) - (1 - p)).max() < 0.15
+    assert np.abs(k0.mean(axis=0) - (1 - p)).max() < 0.25
+    mlir_seed = lambda v: i64(v - (1 << 64) if v >= (1 << 63) else v)
+    cases.append(Case("dropout",
+        "  %y = nn.dropout %a0, %a2 {{p = 3.000000e-01 : f32}} : {t0}\n"
+        "  %again = nn.dropout %a0, %a2 {{p = 3.000000e-01 : f32}} : {t0}\n"
+        "  %next = nn.dropout %a0, %a3 {{p = 3.000000e-01 : f32}} : {t0}\n"
+        "  %other = nn.dropout %a0, %a2 {{p = 3.000000e-01 : f32, stream = 1 : i64}} : {t0}\n"
+        "  %dx = nn.dropout %a1, %a2 {{p = 3.000000e-01 : f32}} : {t0}",
+        [x, dy, mlir_seed(seeds[0]), mlir_seed(seeds[1])],
+        ["%y", "%again", "%next", "%other", "%dx"],
+        [np.where(k0, x * scale, 0), np.where(k0, x * scale, 0),
+         np.where(k1, x * scale, 0), np.where(k0s1, x * scale, 0),
+         np.where(k0, dy * scale, 0)], rtol=0, atol=0))
+    # the gradient through dropout is what torch computes for the same mask
+    tx = t(x, True)
+    yt = tx * t(k0.astype(np.float32)) / (1 - p)
+    (dxt,) = torch.autograd.grad(yt, tx, t(dy))
+    cases.append(Case("dropout_grad_vs_torch",
+        "  %dx = nn.dropout %a0, %a1 {{p = 3.000000e-01 : f32}} : {t0}",
+        [dy, mlir_seed(seeds[0])], ["%dx"], [dxt]))
+    return cases
+
+
 GROUPS = {"layers": layer_cases, "losses": loss_cases,
-          "optimizers": optimizer_cases, "schedules": schedule_cases}
+          "optimizers": optimizer_cases, "schedules": schedule_cases,
+          "norm": norm_cases}
 
 
 def main():

@@ -55,3 +55,48 @@ func.func @unused(%w: tensor<1x1xf32> {nn.param = "w"}, %u: tensor<3xf32> {nn.pa
   %l = nn.mse_loss %p, %t, %m : tensor<4x1xf32>, tensor<4x1xf32>, tensor<4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Buffers are not differentiated: the gradient function returns the loss's
+// results (loss, predictions, new buffers) and then one gradient per
+// parameter only; the batch statistics feed the running averages without a
+// gradient, and dropout's gradient is the same mask (same seed) on dy.
+// CHECK-LABEL: func.func @bn_grad
+// CHECK-SAME: (%[[W:.+]]: tensor<3x2xf32> {nn.param = "w"}, %[[G:.+]]: tensor<3xf32> {nn.param = "bn.weight"}, %[[B:.+]]: tensor<3xf32> {nn.param = "bn.bias"}, %[[RM:.+]]: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %[[X:.+]]: tensor<4x2xf32>, %[[Y:.+]]: tensor<4xi32>, %[[M:.+]]: tensor<4xf32>, %[[SEED:.+]]: tensor<i64> {nn.seed})
+// CHECK-SAME: -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>)
+// CHECK-SAME: nn.buffer_results = ["bn.running_mean"], nn.grad
+// CHECK: %[[Z:.+]] = nn.dense %[[X]], %[[W]]
+// CHECK: %[[H:.+]], %[[MEAN:.+]], %{{.+}} = nn.batchnorm %[[Z]], %[[G]], %[[B]], %[[M]]
+// CHECK: %[[D:.+]] = nn.dropout %[[H]], %[[SEED]] {p = 2.500000e-01 : f32}
+// CHECK: %[[RM2:.+]] = nn.running_average %[[RM]], %[[MEAN]]
+// CHECK: %[[L:.+]] = nn.cross_entropy_loss %[[D]]
+// CHECK: %[[DZ:.+]] = nn.cross_entropy_loss_grad
+// CHECK: %[[DH:.+]] = nn.dropout %[[DZ]], %[[SEED]] {p = 2.500000e-01 : f32}
+// CHECK: %[[DX:.+]], %[[DG:.+]], %[[DB:.+]] = nn.batchnorm_grad %[[DH]], %[[Z]], %[[G]], %[[M]]
+// CHECK: %[[DW:.+]] = nn.matmul %[[DX]], %[[X]] {transpose_lhs}
+// CHECK: return %[[L]], %[[D]], %[[RM2]], %[[DW]], %[[DG]], %[[DB]]
+func.func @bn(%w: tensor<3x2xf32> {nn.param = "w"}, %g: tensor<3xf32> {nn.param = "bn.weight"}, %b: tensor<3xf32> {nn.param = "bn.bias"}, %rm: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>, %seed: tensor<i64> {nn.seed}) -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>) attributes {nn.loss, nn.buffer_results = ["bn.running_mean"]} {
+  %z = nn.dense %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
+  %h, %mean, %var = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>
+  %d = nn.dropout %h, %seed {p = 2.500000e-01 : f32} : tensor<4x3xf32>
+  %rm2 = nn.running_average %rm, %mean : tensor<3xf32>
+  %l = nn.cross_entropy_loss %d, %y, %m : tensor<4x3xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<f32>
+  return %l, %d, %rm2 : tensor<f32>, tensor<4x3xf32>, tensor<3xf32>
+}
+
+// -----
+
+// Layernorm and concat: the concat gradient is one slice per input.
+// CHECK-LABEL: func.func @ln_cat_grad
+// CHECK: %[[DY:.+]] = nn.mse_loss_grad
+// CHECK: %[[DX:.+]], %[[DW:.+]], %[[DB:.+]] = nn.layernorm_grad %[[DY]], %{{.+}}, %{{.+}} : tensor<4x5xf32>, tensor<5xf32>
+// CHECK: %[[DA:.+]] = nn.slice %[[DX]] {offsets = array<i64: 0, 0>} : tensor<4x5xf32> to tensor<4x2xf32>
+// CHECK: %[[DC:.+]] = nn.slice %[[DX]] {offsets = array<i64: 0, 2>} : tensor<4x5xf32> to tensor<4x3xf32>
+// CHECK: return %{{.+}}, %[[DA]], %[[DC]], %[[DW]], %[[DB]]
+func.func @ln_cat(%a: tensor<4x2xf32> {nn.param = "a"}, %c: tensor<4x3xf32> {nn.param = "c"}, %w: tensor<5xf32> {nn.param = "ln.weight"}, %b: tensor<5xf32> {nn.param = "ln.bias"}, %t: tensor<4x5xf32>, %m: tensor<4xf32>) -> tensor<f32> attributes {nn.loss} {
+  %x = nn.concat %a, %c : (tensor<4x2xf32>, tensor<4x3xf32>) -> tensor<4x5xf32>
+  %y = nn.layernorm %x, %w, %b : tensor<4x5xf32>, tensor<5xf32>
+  %l = nn.mse_loss %y, %t, %m : tensor<4x5xf32>, tensor<4x5xf32>, tensor<4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -36,3 +36,45 @@ module attributes {nn.optimizer = {kind = "sgd", lr = 0.01 : f64}} {
     return %l, %p : tensor<f32>, tensor<4x1xf32>
   }
 }
+
+// -----
+
+// Buffers (batchnorm running statistics) follow the parameters in and out:
+// train_step(params, buffers, states, data, step, spe, lr_factor) returns
+// new params, new buffers (the loss's `nn.buffer_results`), new states, loss,
+// predictions, lr. The dropout seed is no argument: it is derived from
+// nn.seed (7) and the step.
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: (%[[W:.+]]: tensor<3x2xf32> {nn.param = "w"}, %[[G:.+]]: tensor<3xf32> {nn.param = "bn.weight"}, %[[B:.+]]: tensor<3xf32> {nn.param = "bn.bias"}, %[[RM:.+]]: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %[[RV:.+]]: tensor<3xf32> {nn.buffer = "bn.running_var"}, %[[N:.+]]: tensor<f32> {nn.buffer = "bn.num_batches_tracked"}, %[[MW:.+]]: tensor<3x2xf32>, %[[MG:.+]]: tensor<3xf32>, %[[MB:.+]]: tensor<3xf32>, %[[X:.+]]: tensor<4x2xf32>, %[[Y:.+]]: tensor<4xi32>, %[[MASK:.+]]: tensor<4xf32>, %[[STEP:.+]]: tensor<i64>, %{{.+}}: tensor<i64>, %{{.+}}: tensor<f32>)
+// CHECK-SAME: -> (tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>, tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>, tensor<4x3xf32>, tensor<f32>)
+// CHECK-SAME: nn.states = ["momentum_buffer"], nn.train_step
+// CHECK: %[[S:.+]] = tensor.extract %[[STEP]][] : tensor<i64>
+// CHECK: %[[K:.+]] = arith.constant -6884282663029611473 : i64
+// CHECK: %[[SK:.+]] = arith.muli %[[S]], %[[K]] : i64
+// CHECK: %[[RS:.+]] = arith.constant -2279112735650877691 : i64
+// CHECK: %[[SEEDV:.+]] = arith.addi %[[SK]], %[[RS]] : i64
+// CHECK: %[[SEED:.+]] = tensor.from_elements %[[SEEDV]] : tensor<i64>
+// CHECK: %[[Y0:.+]], %[[MEAN:.+]], %[[VAR:.+]] = nn.batchnorm %{{.+}}, %[[G]], %[[B]], %[[MASK]]
+// CHECK: nn.dropout %[[Y0]], %[[SEED]]
+// CHECK: %[[RM2:.+]] = nn.running_average %[[RM]], %[[MEAN]]
+// CHECK: %[[RV2:.+]] = nn.running_average %[[RV]], %[[VAR]]
+// CHECK: %[[N2:.+]] = nn.add %[[N]]
+// CHECK: nn.dropout %{{.+}}, %[[SEED]]
+// CHECK: nn.batchnorm_grad
+// CHECK: %[[W2:.+]], %[[MW2:.+]] = nn.sgd_update %[[W]], %{{.+}}, %[[MW]]
+// CHECK: %[[G2:.+]], %[[MG2:.+]] = nn.sgd_update %[[G]], %{{.+}}, %[[MG]]
+// CHECK: %[[B2:.+]], %[[MB2:.+]] = nn.sgd_update %[[B]], %{{.+}}, %[[MB]]
+// CHECK: return %[[W2]], %[[G2]], %[[B2]], %[[RM2]], %[[RV2]], %[[N2]], %[[MW2]], %[[MG2]], %[[MB2]], %{{.+}}, %{{.+}}, %{{.+}} :
+module attributes {nn.optimizer = {kind = "sgd", lr = 0.1 : f64, momentum = 0.9 : f64}, nn.seed = 7 : i64} {
+  func.func @loss(%w: tensor<3x2xf32> {nn.param = "w"}, %g: tensor<3xf32> {nn.param = "bn.weight"}, %b: tensor<3xf32> {nn.param = "bn.bias"}, %rm: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %rv: tensor<3xf32> {nn.buffer = "bn.running_var"}, %n: tensor<f32> {nn.buffer = "bn.num_batches_tracked"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>, %seed: tensor<i64> {nn.seed}) -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>) attributes {nn.loss, nn.buffer_results = ["bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]} {
+    %z = nn.dense %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
+    %h, %mean, %var = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>
+    %d = nn.dropout %h, %seed {p = 2.500000e-01 : f32} : tensor<4x3xf32>
+    %rm2 = nn.running_average %rm, %mean : tensor<3xf32>
+    %rv2 = nn.running_average %rv, %var : tensor<3xf32>
+    %one = arith.constant dense<1.0> : tensor<f32>
+    %n2 = nn.add %n, %one : tensor<f32>
+    %l = nn.cross_entropy_loss %d, %y, %m : tensor<4x3xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<f32>
+    return %l, %d, %rm2, %rv2, %n2 : tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>
+  }
+}

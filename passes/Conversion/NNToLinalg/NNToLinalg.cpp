@@ -33,6 +33,7 @@ struct ConvertNNToLinalgPass
     populateNNLayerPatterns(patterns);
     populateNNLossPatterns(patterns);
     populateNNOptimizerPatterns(patterns);
+    populateNNNormalizationPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

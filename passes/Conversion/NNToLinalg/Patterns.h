@@ -14,6 +14,10 @@ void populateNNLossPatterns(mlir::RewritePatternSet &patterns);
 /// Optimizer updates and the learning-rate schedule (Optimizers.cpp).
 void populateNNOptimizerPatterns(mlir::RewritePatternSet &patterns);
 
+/// batchnorm, layernorm, dropout, concat, their gradients and the running
+/// statistics (Normalization.cpp).
+void populateNNNormalizationPatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace nnc
 
 #endif // NNC_PASSES_CONVERSION_NNTOLINALG_PATTERNS_H
