@@ -32,7 +32,10 @@ size_t BatchLoader::numBatches() const {
   return numBatches(data.size(), opts.batchSize, opts.dropLast);
 }
 
-size_t BatchLoader::beginEpoch() {
+size_t BatchLoader::beginEpoch() { return beginEpoch(epoch + 1); }
+
+size_t BatchLoader::beginEpoch(uint64_t number) {
+  epoch = number;
   std::iota(order.begin(), order.end(), 0u);
   if (opts.shuffle)
     random.shuffle(order);
@@ -78,7 +81,14 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
     size_t sample = order[begin + r];
     float *x = batch.x.data() + r * features;
     data.copyFeatures(sample, x);
-    preprocessor.apply(x);
+    if (augmenter && !augmenter->empty()) {
+      Rng stream = augmenter->stream(epoch, sample);
+      augmenter->applyGeometric(x, stream);
+      preprocessor.apply(x);
+      augmenter->applyNoise(x, stream);
+    } else {
+      preprocessor.apply(x);
+    }
     batch.mask[r] = 1.0f;
     switch (data.targetKind()) {
     case TargetKind::None:

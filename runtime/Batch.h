@@ -11,10 +11,17 @@
 // to the next epoch; without shuffle the order is the dataset's. The Rng
 // state after beginEpoch can be checkpointed and restored to replay the run.
 //
+// Augmentation (training loaders only, setAugmenter): each sample is
+// augmented in fillBatch, so on the Prefetcher's tasks, from its own stream
+// Rng(augmentStreamSeed(seed, epoch, sample)) (see Augment.h): geometric ops
+// before preprocessing, noise after. Epochs are numbered from 1;
+// beginEpoch(e) sets the number (resume), beginEpoch() counts on.
+//
 //===----------------------------------------------------------------------===//
 #ifndef NNRT_BATCH_H
 #define NNRT_BATCH_H
 
+#include "runtime/Augment.h"
 #include "runtime/Dataset.h"
 #include "runtime/Preprocess.h"
 #include "runtime/Rng.h"
@@ -51,6 +58,13 @@ public:
   /// Fixes this epoch's order (consuming the Rng when shuffling) and returns
   /// the number of batches.
   size_t beginEpoch();
+  /// The same, numbering this epoch `epoch` (the augmentation streams').
+  size_t beginEpoch(uint64_t epoch);
+  /// The current epoch's number (0 before the first beginEpoch).
+  uint64_t epochNumber() const { return epoch; }
+  /// Augments the samples of every batch built from now on; `augmenter`
+  /// must outlive the loader (nullptr: none).
+  void setAugmenter(const Augmenter *a) { augmenter = a; }
   size_t numBatches() const;
   /// Number of batches per epoch for N samples.
   static size_t numBatches(size_t samples, size_t batchSize, bool dropLast);
@@ -73,6 +87,8 @@ private:
   LoaderOptions opts;
   Rng random;
   std::vector<uint32_t> order;
+  uint64_t epoch = 0;
+  const Augmenter *augmenter = nullptr;
 };
 
 /// Builds the batches of the loader's current epoch ahead of their use on

@@ -70,6 +70,18 @@ static void clean(Table &table, const json &steps, RunData &out) {
   }
 }
 
+/// `one_hot` with a loss on values (mse, ...): class labels become one-hot
+/// rows as wide as the model's output. With cross_entropy the generated code
+/// takes class indices, which is the same thing, so one_hot changes nothing.
+static bool oneHotValues(const RunConfig &config) {
+  if (config.classTargets || !config.raw.contains("data"))
+    return false;
+  for (const json &step : config.raw.at("data").value("preprocess", json::array()))
+    if (step.at("op").get<std::string>() == "one_hot")
+      return true;
+  return false;
+}
+
 /// Reads one non-split source.
 static Dataset loadSource(const RunConfig &config, const json &src,
                           const std::string &split, const DataOptions &opts,
@@ -83,8 +95,12 @@ static Dataset loadSource(const RunConfig &config, const json &src,
     Table table = readCsv(path, csvOptions(src, true));
     clean(table, data.value("clean", json::array()), out);
     TargetSpec spec;
-    spec.kind = config.classTargets ? TargetKind::ClassIndex : TargetKind::Values;
-    spec.numClasses = config.classTargets ? config.numClasses() : 0;
+    bool oneHot = oneHotValues(config);
+    spec.kind = config.classTargets || oneHot ? TargetKind::ClassIndex
+                                              : TargetKind::Values;
+    spec.numClasses = config.classTargets ? config.numClasses()
+                      : oneHot            ? int32_t(config.outputSize())
+                                          : 0;
     out.featureNames.assign(table.columns.begin(),
                             table.columns.begin() + table.numFeatures);
     Dataset d = makeTabularDataset(table, spec);
@@ -102,11 +118,14 @@ static Dataset loadSource(const RunConfig &config, const json &src,
       images = override->second.substr(0, comma);
       labels = override->second.substr(comma + 1);
     }
-    if (!config.classTargets)
+    bool oneHot = oneHotValues(config);
+    if (!config.classTargets && !oneHot)
       throw Error(images + ": idx labels are classes; this run's loss '" +
-                  config.loss + "' needs value targets");
+                  config.loss + "' needs value targets (add one_hot to "
+                  "preprocess)");
     IdxOptions io;
-    io.numClasses = config.numClasses();
+    io.numClasses = config.classTargets ? config.numClasses()
+                                        : int32_t(config.outputSize());
     Dataset d = loadIdxDataset(images, labels, io);
     checkShape(config, d);
     return d;
@@ -131,12 +150,42 @@ std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config) {
     else if (op == "minmax")
       p->addMinMax();
     else if (op == "one_hot")
-      p->setOneHot(true);
+      p->setOneHot(!config.classTargets); // see oneHotValues
   }
   for (const json &step : data.value("clean", json::array()))
     if (step.at("op").get<std::string>() == "clip")
       p->addClip(step.at("lo").get<float>(), step.at("hi").get<float>());
   return p;
+}
+
+std::vector<AugmentOp> augmentOps(const RunConfig &config) {
+  std::vector<AugmentOp> ops;
+  if (!config.raw.contains("data"))
+    return ops;
+  for (const json &step : config.raw.at("data").value("augment", json::array())) {
+    std::string name = step.at("op").get<std::string>();
+    AugmentOp op;
+    if (name == "random_crop") {
+      op.kind = AugmentOp::Kind::RandomCrop;
+      op.size = step.at("size").get<int64_t>();
+      op.padding = step.value("padding", int64_t(0));
+    } else if (name == "flip") {
+      op.kind = AugmentOp::Kind::Flip;
+      op.horizontal = step.value("horizontal", true);
+      op.p = step.value("p", 0.5);
+    } else if (name == "rotate") {
+      op.kind = AugmentOp::Kind::Rotate;
+      op.degrees = step.at("degrees").get<double>();
+    } else if (name == "noise") {
+      op.kind = AugmentOp::Kind::Noise;
+      op.stddev = step.at("std").get<double>();
+    } else {
+      throw Error("augment step '" + name +
+                  "' is not supported by this runtime");
+    }
+    ops.push_back(op);
+  }
+  return ops;
 }
 
 RunData loadRunData(const RunConfig &config, const DataOptions &opts) {

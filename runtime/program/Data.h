@@ -2,6 +2,7 @@
 #ifndef NNRT_PROGRAM_DATA_H
 #define NNRT_PROGRAM_DATA_H
 
+#include "runtime/Augment.h"
 #include "runtime/Dataset.h"
 #include "runtime/Preprocess.h"
 #include "runtime/program/Config.h"
@@ -37,6 +38,9 @@ RunData loadRunData(const RunConfig &config, const DataOptions &options);
 
 /// A new preprocessor with the configured steps (unfitted).
 std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config);
+
+/// The configured `augment` steps (data.augment), in order; empty if none.
+std::vector<AugmentOp> augmentOps(const RunConfig &config);
 
 /// Features to predict from: a CSV (the training features by name, or all
 /// columns) or an IDX image file.

@@ -131,6 +131,8 @@ struct Progress {
   double bestValLoss = std::numeric_limits<double>::infinity();
   int64_t bestEpoch = 0;
   int64_t badEpochs = 0; ///< early stopping: epochs without improvement
+  /// Early stopping: the best monitored value so far (NaN: none yet).
+  double bestMonitored = std::numeric_limits<double>::quiet_NaN();
   std::array<uint8_t, Rng::StateBytes> rng{};
   bool hasRng = false;
 };
@@ -191,12 +193,19 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
       {"epoch", std::to_string(progress.epoch)},
       {"step", std::to_string(progress.step)},
       {"best_epoch", std::to_string(progress.bestEpoch)},
+      {"bad_epochs", std::to_string(progress.badEpochs)},
       {"preprocess", pre.describe()}};
   if (std::isfinite(progress.bestValLoss)) {
     std::ostringstream os;
     os.precision(17);
     os << progress.bestValLoss;
     meta["best_val_loss"] = os.str();
+  }
+  if (std::isfinite(progress.bestMonitored)) {
+    std::ostringstream os;
+    os.precision(17);
+    os << progress.bestMonitored;
+    meta["best_monitored"] = os.str();
   }
   writeSafeTensors(path, views, meta);
 }
@@ -241,6 +250,10 @@ Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
       progress.bestValLoss = std::stod(it->second);
     if (auto it = meta.find("best_epoch"); it != meta.end())
       progress.bestEpoch = std::stoll(it->second);
+    if (auto it = meta.find("bad_epochs"); it != meta.end())
+      progress.badEpochs = std::stoll(it->second);
+    if (auto it = meta.find("best_monitored"); it != meta.end())
+      progress.bestMonitored = std::stod(it->second);
   }
   return progress;
 }
@@ -438,6 +451,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   const Preprocessor &pre = *data.preprocessor;
 
   BatchLoader loader(data.train, pre, loaderOptions(cfg, batch, true), seed);
+  Augmenter augmenter(augmentOps(cfg), data.train.store().featureShape, seed);
+  loader.setAugmenter(&augmenter);
   if (progress.hasRng)
     loader.rng().restoreState(progress.rng.data(), progress.rng.size());
   int64_t stepsPerEpoch = static_cast<int64_t>(BatchLoader::numBatches(
@@ -465,6 +480,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   int64_t patience = es.value("patience", int64_t(0));
   double bestMonitored = maximize ? -std::numeric_limits<double>::infinity()
                                   : std::numeric_limits<double>::infinity();
+  if (std::isfinite(progress.bestMonitored)) // resumed
+    bestMonitored = progress.bestMonitored;
 
   Buffers buf(cfg);
   Batch b;
@@ -473,7 +490,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   int exitCode = Ok;
   for (int64_t epoch = progress.epoch + 1; epoch <= epochs; ++epoch) {
     double epochStart = now();
-    loader.beginEpoch();
+    loader.beginEpoch(static_cast<uint64_t>(epoch));
     Prefetcher prefetch(loader);
     Scores scores(cfg);
     reporter.beginEpoch(epoch, epochs, data.train.size());
@@ -499,12 +516,20 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     }
     if (diverged) {
       reporter.message("");
+      // progress.epoch is the last epoch whose checkpoint was written (by
+      // this run or the one it resumed); none if it diverged before that.
+      std::string kept =
+          progress.epoch > 0
+              ? "the last good checkpoint (epoch " +
+                    std::to_string(progress.epoch) + ") is kept in " +
+                    (fs::path(dir) / "last.safetensors").string()
+              : std::string("no checkpoint was written");
       std::fprintf(stderr,
                    "error: training diverged at epoch %lld, step %lld: the "
-                   "loss is %g; the last good checkpoint is kept in %s\n",
+                   "loss is %g; %s\n",
                    static_cast<long long>(epoch),
                    static_cast<long long>(progress.step),
-                   static_cast<double>(buf.result[0]), dir.c_str());
+                   static_cast<double>(buf.result[0]), kept.c_str());
       stopped = "diverged";
       exitCode = BadInput;
       break;
@@ -530,6 +555,29 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     if (log)
       log->logEpoch(record);
 
+    // Early stopping is decided before the checkpoint so that a resumed run
+    // continues with the same count of epochs without improvement.
+    bool stopEarly = false;
+    if (earlyStopping) {
+      double value = std::numeric_limits<double>::quiet_NaN();
+      if (monitor == "val_loss" && record.valLoss)
+        value = *record.valLoss;
+      else if (monitor == "train_loss" || monitor == "loss")
+        value = record.trainLoss;
+      for (const auto &[name, v] : record.metrics)
+        if (monitor == name || monitor == "val_" + name)
+          value = v;
+      bool improved = maximize ? value > bestMonitored + minDelta
+                               : value < bestMonitored - minDelta;
+      if (improved) {
+        bestMonitored = value;
+        progress.bestMonitored = value;
+        progress.badEpochs = 0;
+      } else if (++progress.badEpochs >= std::max<int64_t>(patience, 1)) {
+        stopEarly = true;
+      }
+    }
+
     progress.epoch = epoch;
     progress.rng = loader.rng().saveState();
     progress.hasRng = true;
@@ -547,27 +595,11 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       stopped = "steps";
       break;
     }
-
-    if (earlyStopping) {
-      double value = std::numeric_limits<double>::quiet_NaN();
-      if (monitor == "val_loss" && record.valLoss)
-        value = *record.valLoss;
-      else if (monitor == "train_loss" || monitor == "loss")
-        value = record.trainLoss;
-      for (const auto &[name, v] : record.metrics)
-        if (monitor == name || monitor == "val_" + name)
-          value = v;
-      bool improved = maximize ? value > bestMonitored + minDelta
-                               : value < bestMonitored - minDelta;
-      if (improved) {
-        bestMonitored = value;
-        progress.badEpochs = 0;
-      } else if (++progress.badEpochs > patience) {
-        reporter.message("early stopping: " + monitor + " did not improve for " +
-                         std::to_string(progress.badEpochs) + " epochs");
-        stopped = "early_stopping";
-        break;
-      }
+    if (stopEarly) {
+      reporter.message("early stopping: " + monitor + " did not improve for " +
+                       std::to_string(progress.badEpochs) + " epochs");
+      stopped = "early_stopping";
+      break;
     }
   }
   if (log) {
