@@ -95,11 +95,13 @@ private:
       case sema::LayerKind::Concat:
         break;
       default:
-        diags.error(n.range, std::string("code generation does not support '") +
-                                 sema::toString(n.kind) + "' yet",
-                    "use --check to validate the model; layers with code "
-                    "generation: dense, flatten, reshape, the activations, add, "
-                    "concat, batchnorm, layernorm, dropout");
+        diags.error(
+            n.range,
+            std::string("code generation does not support '") +
+                sema::toString(n.kind) + "' yet",
+            "use --check to validate the model; layers with code "
+            "generation: dense, flatten, reshape, the activations, add, "
+            "concat, batchnorm, layernorm, dropout");
         ok = false;
       }
     }
@@ -202,9 +204,9 @@ private:
               l, type, in(0), w, bias, rm, rv, b.getF32FloatAttr(eps));
           break;
         }
-        auto bn = b.create<nn::BatchNormOp>(l, type, w.getType(), w.getType(),
-                                            in(0), w, bias, fs.mask,
-                                            b.getF32FloatAttr(eps));
+        auto bn =
+            b.create<nn::BatchNormOp>(l, type, w.getType(), w.getType(), in(0),
+                                      w, bias, fs.mask, b.getF32FloatAttr(eps));
         values[n.id] = bn.getResult();
         FloatAttr momentum =
             b.getF32FloatAttr(static_cast<float>(n.attrs.momentum));
@@ -226,7 +228,8 @@ private:
           break;
         }
         values[n.id] = b.create<nn::DropoutOp>(
-            l, type, in(0), fs.seed, b.getF32FloatAttr(static_cast<float>(n.attrs.p)),
+            l, type, in(0), fs.seed,
+            b.getF32FloatAttr(static_cast<float>(n.attrs.p)),
             b.getI64IntegerAttr(stream));
         break;
       }
@@ -304,9 +307,8 @@ private:
       resultTypes.push_back(paramType(model.params[i]));
     SmallVector<Value> params, extra;
     OpBuilder::InsertionGuard guard(b);
-    func::FuncOp fn =
-        makeFunction(train ? "loss" : "eval_loss", extraTypes, resultTypes,
-                     params, extra);
+    func::FuncOp fn = makeFunction(train ? "loss" : "eval_loss", extraTypes,
+                                   resultTypes, params, extra);
     fn->setAttr(train ? "nn.loss" : "nn.eval_loss", b.getUnitAttr());
     if (seeded)
       fn.setArgAttr(fn.getNumArguments() - 1, "nn.seed", b.getUnitAttr());

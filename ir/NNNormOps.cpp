@@ -1,4 +1,4 @@
-//===- NNNormOps.cpp - Verifiers and gradient rules of NNNormOps.td --------===//
+//===- NNNormOps.cpp - Verifiers and gradient rules of NNNormOps.td ------===//
 //
 // Batchnorm, layernorm, dropout and concat: the checks across operands and
 // each op's vector-Jacobian product (the math above every rule).
@@ -24,8 +24,8 @@ LogicalResult BatchNormOp::verify() {
   auto channels = RankedTensorType::get({x.getDimSize(1)}, x.getElementType());
   for (Value v : {getWeight(), getBias(), getMean(), getVar()})
     if (v.getType() != channels)
-      return emitOpError() << "weight, bias and statistics must be "
-                           << channels << ", got " << v.getType();
+      return emitOpError() << "weight, bias and statistics must be " << channels
+                           << ", got " << v.getType();
   auto mask = RankedTensorType::get({x.getDimSize(0)}, x.getElementType());
   if (getMask().getType() != mask)
     return emitOpError() << "mask must be " << mask << ", got "
@@ -39,8 +39,7 @@ LogicalResult LayerNormOp::verify() {
   RankedTensorType x = tensorType(getInput());
   if (x.getRank() < 1)
     return emitOpError() << "expects a tensor input, got " << x;
-  auto last =
-      RankedTensorType::get({x.getShape().back()}, x.getElementType());
+  auto last = RankedTensorType::get({x.getShape().back()}, x.getElementType());
   if (getWeight().getType() != last || getBias().getType() != last)
     return emitOpError() << "weight and bias must be " << last;
   return success();
@@ -96,7 +95,8 @@ static bool noGradient(ArrayRef<Value> resultGrads, Operation *op,
 }
 
 // y = (x - mean) / sqrt(var + eps) w + b, statistics over the real rows
-//   =>  dx = m w / sqrt(var + eps) (dy - sum(m dy) / M - xhat sum(m dy xhat) / M),
+//   =>  dx = m w / sqrt(var + eps)
+//              (dy - sum(m dy) / M - xhat sum(m dy xhat) / M),
 //       dw = sum(m dy xhat), db = sum(m dy)
 // The mean and variance results feed only the running statistics, which are
 // buffers: their gradients are ignored.
@@ -109,8 +109,8 @@ LogicalResult BatchNormOp::buildGradient(OpBuilder &b,
   auto g = b.create<BatchNormGradOp>(getLoc(), xType, wType, wType,
                                      resultGrads[0], getInput(), getWeight(),
                                      getMask(), getEpsAttr());
-  operandGrads.append({g.getInputGrad(), g.getWeightGrad(), g.getBiasGrad(),
-                       Value()});
+  operandGrads.append(
+      {g.getInputGrad(), g.getWeightGrad(), g.getBiasGrad(), Value()});
   return success();
 }
 
@@ -123,9 +123,9 @@ LogicalResult LayerNormOp::buildGradient(OpBuilder &b,
   if (noGradient(resultGrads, *this, operandGrads))
     return success();
   Type xType = getInput().getType(), wType = getWeight().getType();
-  auto g = b.create<LayerNormGradOp>(getLoc(), xType, wType, wType,
-                                     resultGrads[0], getInput(), getWeight(),
-                                     getEpsAttr());
+  auto g =
+      b.create<LayerNormGradOp>(getLoc(), xType, wType, wType, resultGrads[0],
+                                getInput(), getWeight(), getEpsAttr());
   operandGrads.append({g.getInputGrad(), g.getWeightGrad(), g.getBiasGrad()});
   return success();
 }
@@ -145,8 +145,7 @@ LogicalResult DropoutOp::buildGradient(OpBuilder &b,
 }
 
 // y = cat(a_0, a_1, ..., dim 1)  =>  da_k = dy[:, o_k : o_k + c_k]
-LogicalResult ConcatOp::buildGradient(OpBuilder &b,
-                                      ArrayRef<Value> resultGrads,
+LogicalResult ConcatOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                       SmallVectorImpl<Value> &operandGrads) {
   if (noGradient(resultGrads, *this, operandGrads))
     return success();
@@ -155,8 +154,8 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &b,
     RankedTensorType t = tensorType(v);
     SmallVector<int64_t> offsets(t.getRank(), 0);
     offsets[1] = offset;
-    operandGrads.push_back(b.create<SliceOp>(
-        getLoc(), t, resultGrads[0], b.getDenseI64ArrayAttr(offsets)));
+    operandGrads.push_back(b.create<SliceOp>(getLoc(), t, resultGrads[0],
+                                             b.getDenseI64ArrayAttr(offsets)));
     offset += t.getDimSize(1);
   }
   return success();

@@ -1,4 +1,5 @@
-//===- Autodiff.cpp - Reverse-mode differentiation of loss functions -------===//
+//===- Autodiff.cpp - Reverse-mode differentiation of loss functions
+//-------===//
 //
 // For every function marked `nn.loss`, builds `<name>_grad`: the same forward
 // computation followed by the backward pass. The pass knows no op: each op's

@@ -1,4 +1,5 @@
-//===- BuildTrainStep.cpp - Gradients + learning rate + optimizer update ---===//
+//===- BuildTrainStep.cpp - Gradients + learning rate + optimizer update
+//---===//
 //
 // Builds `train_step` from the `<loss>_grad` function of nn-autodiff and
 // the module's `nn.optimizer` dictionary. The update rules are nn ops

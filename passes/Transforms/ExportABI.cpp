@@ -1,4 +1,5 @@
-//===- ExportABI.cpp - The C entry points the runtime calls ----------------===//
+//===- ExportABI.cpp - The C entry points the runtime calls
+//----------------===//
 //
 // Wraps the tensor-level functions into functions on memrefs that lower, with
 // the bare-pointer calling convention, to:
@@ -7,7 +8,8 @@
 //                  const float *mask, int64_t step, int64_t steps_per_epoch,
 //                  float lr_factor, float *out);  // out = [loss, lr, preds]
 //   void nnc_eval(float *state, const float *x, const void *y,
-//                 const float *mask, float *out);   // out = [loss, predictions]
+//                 const float *mask, float *out);   // out = [loss,
+//                 predictions]
 //   void nnc_predict(float *state, const float *x, float *out);
 //
 // Every parameter, buffer (`nn.buffer` arguments: batchnorm running

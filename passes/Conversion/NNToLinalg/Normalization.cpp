@@ -1,4 +1,4 @@
-//===- Normalization.cpp - batchnorm, layernorm, dropout, concat -> linalg ===//
+//===- Normalization.cpp - batchnorm, layernorm, dropout, concat -> linalg -===/
 //
 // Statistics are linalg.generic reductions into zero-filled accumulators;
 // the normalization itself is elementwise. Batchnorm counts only real rows
@@ -67,9 +67,9 @@ static Value invSqrt(OpBuilder &b, Location l, Value v, double eps) {
 
 /// Per-channel statistics of x ([N, C] or [N, C, H, W]) over the real rows.
 struct ChannelStats {
-  Value count;   ///< M = (number of real rows) * H * W, f32, >= 1
-  Value mean;    ///< [C]
-  Value sqdev;   ///< [C]: sum of m (x - mean)^2
+  Value count; ///< M = (number of real rows) * H * W, f32, >= 1
+  Value mean;  ///< [C]
+  Value sqdev; ///< [C]: sum of m (x - mean)^2
   AffineMap id, channel, row;
   SmallVector<utils::IteratorType> iters; ///< parallel over C only
 };
@@ -130,14 +130,14 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
     ChannelStats s = channelStats(rewriter, loc, x, adaptor.getMask());
     double eps = decimal(op.getEpsAttr().getValue());
     Value istd = invStd(rewriter, loc, s.sqdev, s.count, eps);
-    Value y = elementwise(
-        rewriter, loc, tensorType(x),
-        {x, s.mean, istd, adaptor.getWeight(), adaptor.getBias()},
-        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-          Value xhat = mulF(b, l, subF(b, l, v[0], v[1]), v[2]);
-          return addF(b, l, mulF(b, l, xhat, v[3]), v[4]);
-        },
-        {s.id, s.channel, s.channel, s.channel, s.channel});
+    Value y =
+        elementwise(rewriter, loc, tensorType(x),
+                    {x, s.mean, istd, adaptor.getWeight(), adaptor.getBias()},
+                    [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      Value xhat = mulF(b, l, subF(b, l, v[0], v[1]), v[2]);
+                      return addF(b, l, mulF(b, l, xhat, v[3]), v[4]);
+                    },
+                    {s.id, s.channel, s.channel, s.channel, s.channel});
     // Unbiased: sqdev / (M - 1), M - 1 guarded like a count.
     Value countM1 = guardedCount(
         rewriter, loc, subF(rewriter, loc, s.count, f32(rewriter, loc, 1.0)));
@@ -163,18 +163,18 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
     double eps = decimal(op.getEpsAttr().getValue());
     Value istd = invStd(rewriter, loc, s.sqdev, s.count, eps);
     RankedTensorType chType = tensorType(s.mean);
-    Value db = reduceSum(rewriter, loc, chType, {dy, mask}, {s.id, s.row},
-                         s.channel, s.iters,
-                         [](OpBuilder &b, Location l, ValueRange v) {
-                           return masked(b, l, v[1], v[0]);
+    Value db =
+        reduceSum(rewriter, loc, chType, {dy, mask}, {s.id, s.row}, s.channel,
+                  s.iters, [](OpBuilder &b, Location l, ValueRange v) {
+                    return masked(b, l, v[1], v[0]);
+                  });
+    Value dw = reduceSum(rewriter, loc, chType, {dy, x, mask, s.mean, istd},
+                         {s.id, s.id, s.row, s.channel, s.channel}, s.channel,
+                         s.iters, [](OpBuilder &b, Location l, ValueRange v) {
+                           Value xhat =
+                               mulF(b, l, subF(b, l, v[1], v[3]), v[4]);
+                           return masked(b, l, v[2], mulF(b, l, v[0], xhat));
                          });
-    Value dw = reduceSum(
-        rewriter, loc, chType, {dy, x, mask, s.mean, istd},
-        {s.id, s.id, s.row, s.channel, s.channel}, s.channel, s.iters,
-        [](OpBuilder &b, Location l, ValueRange v) {
-          Value xhat = mulF(b, l, subF(b, l, v[1], v[3]), v[4]);
-          return masked(b, l, v[2], mulF(b, l, v[0], xhat));
-        });
     Value count = s.count;
     Value dx = elementwise(
         rewriter, loc, tensorType(x),
@@ -210,16 +210,16 @@ struct BatchNormInferenceLowering
     AffineMap ch =
         AffineMap::get(rank, 0, getAffineDimExpr(1, rewriter.getContext()));
     double eps = decimal(op.getEpsAttr().getValue());
-    Value y = elementwise(
-        rewriter, loc, type,
-        {x, adaptor.getWeight(), adaptor.getBias(), adaptor.getRunningMean(),
-         adaptor.getRunningVar()},
-        [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-          Value istd = invSqrt(b, l, v[4], eps);
-          Value xhat = mulF(b, l, subF(b, l, v[0], v[3]), istd);
-          return addF(b, l, mulF(b, l, xhat, v[1]), v[2]);
-        },
-        {id, ch, ch, ch, ch});
+    Value y = elementwise(rewriter, loc, type,
+                          {x, adaptor.getWeight(), adaptor.getBias(),
+                           adaptor.getRunningMean(), adaptor.getRunningVar()},
+                          [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                            Value istd = invSqrt(b, l, v[4], eps);
+                            Value xhat =
+                                mulF(b, l, subF(b, l, v[0], v[3]), istd);
+                            return addF(b, l, mulF(b, l, xhat, v[1]), v[2]);
+                          },
+                          {id, ch, ch, ch, ch});
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -236,7 +236,8 @@ struct RunningAverageLowering : OpConversionPattern<nn::RunningAverageOp> {
         op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
                         {adaptor.getOld(), adaptor.getNewValue()},
                         [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          return addF(b, l, mulF(b, l, f32(b, l, 1.0 - m), v[0]),
+                          return addF(b, l,
+                                      mulF(b, l, f32(b, l, 1.0 - m), v[0]),
                                       mulF(b, l, f32(b, l, m), v[1]));
                         }));
     return success();
@@ -259,8 +260,9 @@ static std::pair<Value, Value> rowStats(OpBuilder &b, Location loc, Value x,
   SmallVector<utils::IteratorType> iters = parallel(rank);
   iters.back() = utils::IteratorType::reduction;
   Value n = f32(b, loc, static_cast<double>(type.getShape().back()));
-  Value sum = reduceSum(b, loc, rowType, {x}, {id}, row, iters,
-                        [](OpBuilder &, Location, ValueRange v) { return v[0]; });
+  Value sum =
+      reduceSum(b, loc, rowType, {x}, {id}, row, iters,
+                [](OpBuilder &, Location, ValueRange v) { return v[0]; });
   Value mean = elementwise(b, loc, rowType, {sum},
                            [&](OpBuilder &nb, Location l, ValueRange v) {
                              return divF(nb, l, v[0], n);
@@ -270,10 +272,11 @@ static std::pair<Value, Value> rowStats(OpBuilder &b, Location loc, Value x,
                          Value d = subF(nb, l, v[0], v[1]);
                          return mulF(nb, l, d, d);
                        });
-  Value istd = elementwise(b, loc, rowType, {sq},
-                           [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
-                             return invSqrt(nb, l, divF(nb, l, v[0], n), eps);
-                           });
+  Value istd =
+      elementwise(b, loc, rowType, {sq},
+                  [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+                    return invSqrt(nb, l, divF(nb, l, v[0], n), eps);
+                  });
   return {mean, istd};
 }
 
@@ -296,14 +299,14 @@ struct LayerNormLowering : OpConversionPattern<nn::LayerNormOp> {
         rowStats(rewriter, loc, x, decimal(op.getEpsAttr().getValue()));
     AffineMap id = rewriter.getMultiDimIdentityMap(rank),
               row = dropLastMap(ctx, rank), last = lastMap(ctx, rank);
-    Value y = elementwise(
-        rewriter, loc, type,
-        {x, mean, istd, adaptor.getWeight(), adaptor.getBias()},
-        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-          Value xhat = mulF(b, l, subF(b, l, v[0], v[1]), v[2]);
-          return addF(b, l, mulF(b, l, xhat, v[3]), v[4]);
-        },
-        {id, row, row, last, last});
+    Value y =
+        elementwise(rewriter, loc, type,
+                    {x, mean, istd, adaptor.getWeight(), adaptor.getBias()},
+                    [](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      Value xhat = mulF(b, l, subF(b, l, v[0], v[1]), v[2]);
+                      return addF(b, l, mulF(b, l, xhat, v[3]), v[4]);
+                    },
+                    {id, row, row, last, last});
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -325,8 +328,8 @@ struct LayerNormGradLowering : OpConversionPattern<nn::LayerNormGradOp> {
         rowStats(rewriter, loc, x, decimal(op.getEpsAttr().getValue()));
     AffineMap id = rewriter.getMultiDimIdentityMap(rank),
               row = dropLastMap(ctx, rank), last = lastMap(ctx, rank);
-    auto rowType =
-        RankedTensorType::get(type.getShape().drop_back(), rewriter.getF32Type());
+    auto rowType = RankedTensorType::get(type.getShape().drop_back(),
+                                         rewriter.getF32Type());
     SmallVector<utils::IteratorType> rowIters = parallel(rank);
     rowIters.back() = utils::IteratorType::reduction;
     // sg = sum_last(dy w), sgx = sum_last(dy w xhat)
@@ -334,37 +337,38 @@ struct LayerNormGradLowering : OpConversionPattern<nn::LayerNormGradOp> {
                          rowIters, [](OpBuilder &b, Location l, ValueRange v) {
                            return mulF(b, l, v[0], v[1]);
                          });
-    Value sgx = reduceSum(
-        rewriter, loc, rowType, {dy, w, x, mean, istd}, {id, last, id, row, row},
-        row, rowIters, [](OpBuilder &b, Location l, ValueRange v) {
-          Value xhat = mulF(b, l, subF(b, l, v[2], v[3]), v[4]);
-          return mulF(b, l, mulF(b, l, v[0], v[1]), xhat);
-        });
+    Value sgx = reduceSum(rewriter, loc, rowType, {dy, w, x, mean, istd},
+                          {id, last, id, row, row}, row, rowIters,
+                          [](OpBuilder &b, Location l, ValueRange v) {
+                            Value xhat =
+                                mulF(b, l, subF(b, l, v[2], v[3]), v[4]);
+                            return mulF(b, l, mulF(b, l, v[0], v[1]), xhat);
+                          });
     Value n = f32(rewriter, loc, static_cast<double>(type.getShape().back()));
-    Value dx = elementwise(
-        rewriter, loc, type, {dy, w, x, mean, istd, sg, sgx},
-        [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-          Value xhat = mulF(b, l, subF(b, l, v[2], v[3]), v[4]);
-          Value g = mulF(b, l, v[0], v[1]);
-          Value t = subF(b, l, g, divF(b, l, v[5], n));
-          t = subF(b, l, t, divF(b, l, mulF(b, l, xhat, v[6]), n));
-          return mulF(b, l, t, v[4]);
-        },
-        {id, last, id, row, row, row, row});
+    Value dx =
+        elementwise(rewriter, loc, type, {dy, w, x, mean, istd, sg, sgx},
+                    [&](OpBuilder &b, Location l, ValueRange v) -> Value {
+                      Value xhat = mulF(b, l, subF(b, l, v[2], v[3]), v[4]);
+                      Value g = mulF(b, l, v[0], v[1]);
+                      Value t = subF(b, l, g, divF(b, l, v[5], n));
+                      t = subF(b, l, t, divF(b, l, mulF(b, l, xhat, v[6]), n));
+                      return mulF(b, l, t, v[4]);
+                    },
+                    {id, last, id, row, row, row, row});
     // dw, db: sums over every dimension but the last.
     RankedTensorType wType = tensorType(w);
     SmallVector<utils::IteratorType> colIters(rank,
                                               utils::IteratorType::reduction);
     colIters.back() = utils::IteratorType::parallel;
-    Value dw = reduceSum(rewriter, loc, wType, {dy, x, mean, istd},
-                         {id, id, row, row}, last, colIters,
-                         [](OpBuilder &b, Location l, ValueRange v) {
-                           Value xhat =
-                               mulF(b, l, subF(b, l, v[1], v[2]), v[3]);
-                           return mulF(b, l, v[0], xhat);
-                         });
-    Value db = reduceSum(rewriter, loc, wType, {dy}, {id}, last, colIters,
-                         [](OpBuilder &, Location, ValueRange v) { return v[0]; });
+    Value dw =
+        reduceSum(rewriter, loc, wType, {dy, x, mean, istd}, {id, id, row, row},
+                  last, colIters, [](OpBuilder &b, Location l, ValueRange v) {
+                    Value xhat = mulF(b, l, subF(b, l, v[1], v[2]), v[3]);
+                    return mulF(b, l, v[0], xhat);
+                  });
+    Value db =
+        reduceSum(rewriter, loc, wType, {dy}, {id}, last, colIters,
+                  [](OpBuilder &, Location, ValueRange v) { return v[0]; });
     rewriter.replaceOp(op, {dx, dw, db});
     return success();
   }
@@ -390,8 +394,8 @@ struct DropoutLowering : OpConversionPattern<nn::DropoutOp> {
     double p = decimal(op.getPAttr().getValue());
     Value seed = extractScalar(rewriter, loc, adaptor.getSeed());
     // base = seed + (stream + 1) * 0xD1B54A32D192ED03 (wrapping)
-    uint64_t salt = (static_cast<uint64_t>(op.getStream()) + 1) *
-                    0xD1B54A32D192ED03ull;
+    uint64_t salt =
+        (static_cast<uint64_t>(op.getStream()) + 1) * 0xD1B54A32D192ED03ull;
     auto i64c = [&](OpBuilder &b, Location l, uint64_t v) -> Value {
       return b.create<arith::ConstantOp>(
           l, b.getI64IntegerAttr(static_cast<int64_t>(v)));
@@ -492,8 +496,9 @@ struct SliceLowering : OpConversionPattern<nn::SliceOp> {
 } // namespace
 
 void nnc::populateNNNormalizationPatterns(RewritePatternSet &patterns) {
-  patterns.add<BatchNormLowering, BatchNormGradLowering,
-               BatchNormInferenceLowering, RunningAverageLowering,
-               LayerNormLowering, LayerNormGradLowering, DropoutLowering,
-               ConcatLowering, SliceLowering>(patterns.getContext());
+  patterns
+      .add<BatchNormLowering, BatchNormGradLowering, BatchNormInferenceLowering,
+           RunningAverageLowering, LayerNormLowering, LayerNormGradLowering,
+           DropoutLowering, ConcatLowering, SliceLowering>(
+          patterns.getContext());
 }
