@@ -73,12 +73,22 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       module.emitOpError("nn-export-abi needs a function marked 'nn.loss'");
       return signalPassFailure();
     }
+    // nnc_eval has no seed to pass: a loss with dropout needs its
+    // evaluation-mode twin.
+    func::FuncOp evalTarget = evalFn ? evalFn : lossFn;
+    for (unsigned i = 0; i < evalTarget.getNumArguments(); ++i)
+      if (evalTarget.getArgAttr(i, "nn.seed")) {
+        evalTarget.emitOpError(
+            "takes a dropout seed; nnc_eval needs an evaluation-mode "
+            "function marked 'nn.eval_loss'");
+        return signalPassFailure();
+      }
     layOut(lossFn, stepFn);
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     if (stepFn)
       exportTrain(b, stepFn);
-    exportEval(b, evalFn ? evalFn : lossFn);
+    exportEval(b, evalTarget);
     if (predictFn)
       exportPredict(b, predictFn);
     for (auto fn : module.getOps<func::FuncOp>())
