@@ -93,6 +93,10 @@ private:
       case sema::LayerKind::LayerNorm:
       case sema::LayerKind::Dropout:
       case sema::LayerKind::Concat:
+      case sema::LayerKind::Conv2d:
+      case sema::LayerKind::MaxPool:
+      case sema::LayerKind::AvgPool:
+      case sema::LayerKind::GlobalAvgPool:
         break;
       default:
         diags.error(
@@ -101,7 +105,8 @@ private:
                 sema::toString(n.kind) + "' yet",
             "use --check to validate the model; layers with code "
             "generation: dense, flatten, reshape, the activations, add, "
-            "concat, batchnorm, layernorm, dropout");
+            "concat, batchnorm, layernorm, dropout, conv2d, maxpool, avgpool, "
+            "global_avgpool");
         ok = false;
       }
     }
@@ -233,11 +238,47 @@ private:
             b.getI64IntegerAttr(stream));
         break;
       }
+      case sema::LayerKind::Conv2d: {
+        Value w = params[n.params[0]];
+        Value bias = n.params.size() > 1 ? params[n.params[1]] : Value();
+        values[n.id] = b.create<nn::Conv2dOp>(l, type, in(0), w, bias,
+                                              b.getDenseI64ArrayAttr(
+                                                  {n.attrs.stride[0],
+                                                   n.attrs.stride[1]}),
+                                              windowPadding(n));
+        break;
+      }
+      case sema::LayerKind::MaxPool:
+      case sema::LayerKind::AvgPool: {
+        const sema::LayerAttrs &a = n.attrs;
+        auto kernel = b.getDenseI64ArrayAttr({a.kernel[0], a.kernel[1]});
+        auto stride = b.getDenseI64ArrayAttr({a.stride[0], a.stride[1]});
+        if (n.kind == sema::LayerKind::MaxPool)
+          values[n.id] = b.create<nn::MaxPool2dOp>(l, type, in(0), kernel,
+                                                   stride, windowPadding(n));
+        else
+          values[n.id] = b.create<nn::AvgPool2dOp>(l, type, in(0), kernel,
+                                                   stride, windowPadding(n));
+        break;
+      }
+      case sema::LayerKind::GlobalAvgPool:
+        values[n.id] = b.create<nn::GlobalAvgPoolOp>(l, type, in(0));
+        break;
       default:
         llvm_unreachable("rejected by checkSupported");
       }
     }
     return values[model.output];
+  }
+
+  /// [top, left, bottom, right] of a conv or pool: `same` pads k - 1 in
+  /// all, the odd one at the bottom/right (PyTorch); else symmetric.
+  DenseI64ArrayAttr windowPadding(const sema::Node &n) {
+    const sema::LayerAttrs &a = n.attrs;
+    int64_t top = a.padding[0], left = a.padding[1];
+    int64_t bottom = a.samePadding ? a.kernel[0] - 1 - top : top;
+    int64_t right = a.samePadding ? a.kernel[1] - 1 - left : left;
+    return b.getDenseI64ArrayAttr({top, left, bottom, right});
   }
 
   /// Trainable parameters, in model order, as function arguments.

@@ -14,6 +14,7 @@ include "ir/NNInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/EnumAttr.td"
+include "ir/NNConvOps.td"
 
 //===----------------------------------------------------------------------===//
 // Layers

@@ -92,7 +92,11 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   pm.addPass(createCanonicalizerPass());
 
   // 2. Bufferization. Function boundaries get identity layouts so that the
-  //    bare-pointer calling convention applies.
+  //    bare-pointer calling convention applies. Tiles computed into a
+  //    tensor.empty and inserted into a larger tensor (im2col, col2im: the
+  //    canonicalizer folds their extract_slice of an empty destination) are
+  //    first made to write into that tensor, or each would be a copy.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   {
     bufferization::OneShotBufferizationOptions bo;
     bo.bufferizeFunctionBoundaries = true;

@@ -34,6 +34,7 @@ struct ConvertNNToLinalgPass
     populateNNLossPatterns(patterns);
     populateNNOptimizerPatterns(patterns);
     populateNNNormalizationPatterns(patterns);
+    populateNNConvPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

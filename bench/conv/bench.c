@@ -1,0 +1,26 @@
+/* Times the kernels of kernels.mlir on one core; prints ms and GFLOP/s
+ * (pools: Gelem/s). Not a test: see run.sh. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+void conv1(const float*, const float*, const float*, float*);
+void conv2(const float*, const float*, const float*, float*);
+void conv2_dw(const float*, const float*, float*);
+void conv2_dx(const float*, const float*, float*);
+void conv1_dw(const float*, const float*, float*);
+void pool1(const float*, float*);
+void pool1_dx(const float*, const float*, float*);
+static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+1e-9*t.tv_nsec;}
+static float*arr(long n){float*p=aligned_alloc(64,sizeof(float)*((n+15)/16*16));for(long i=0;i<n;++i)p[i]=(float)((i*7919)%1000)/1000.0f-0.5f;return p;}
+#define B(name,fl,call) do{ call; double s=now(); int it=0; while(now()-s<0.3){call;++it;} double t=(now()-s)/it; printf("%-10s %8.3f ms  %7.1f GFLOP/s\n",name,t*1e3,(fl)/t/1e9);}while(0)
+int main(){
+ float*x1=arr(64*28*28),*w1=arr(32*9),*b1=arr(32),*y1=arr(64L*32*26*26);
+ float*x2=arr(64*32*13*13),*w2=arr(64*32*9),*b2=arr(64),*y2=arr(64*64*11*11),*o=arr(64L*32*26*26);
+ B("conv1",2.0*64*32*26*26*9,conv1(x1,w1,b1,y1));
+ B("conv2",2.0*64*64*11*11*288,conv2(x2,w2,b2,y2));
+ B("conv2_dw",2.0*64*64*11*11*288,conv2_dw(y2,x2,o));
+ B("conv2_dx",2.0*64*64*11*11*288,conv2_dx(y2,w2,o));
+ B("conv1_dw",2.0*64*32*26*26*9,conv1_dw(y1,x1,o));
+ B("pool1",1.0*64*32*26*26,pool1(y1,x2));
+ B("pool1_dx",1.0*64*32*26*26,pool1_dx(x2,y1,o));
+}

@@ -1,0 +1,586 @@
+//===- Convolutions.cpp - nn -> linalg patterns for conv2d and the pools --===//
+//
+// Convolutions become GEMMs, the form nnc-cpu-codegen tiles and vectorizes
+// best (outer-product FMA kernels):
+//   forward      y^T[F, N OH OW] = W[F, C kh kw] x col[C kh kw, N OH OW]
+//   grad_weight  dW[F, C kh kw]  = dy^T[F, N OH OW] x col^T
+//   grad_input   dcol            = W^T x dy^T, then col2im
+// where col (im2col) holds, for every kernel offset (i, j), the strided view
+// xpad[:, :, i :: sh, j :: sw] of the padded input. im2col, col2im and the
+// pools are all written as kh kw "shifted window" steps: one elementwise
+// linalg.generic per kernel offset between a [N, C, OH, OW] strided slice of
+// the padded tensor and an [N, C, OH, OW] (or [C, N, OH, OW]) tensor, whose
+// maps are projected permutations, so that each step vectorizes along OW.
+// Padding is a fill of the padded shape whose interior is overwritten by a
+// copy of the input (zeros for convolutions and avgpool, -inf for maxpool).
+//
+//===----------------------------------------------------------------------===//
+#include "ir/NNOps.h"
+#include "passes/Conversion/NNToLinalg/Patterns.h"
+#include "passes/Conversion/NNToLinalg/Utils.h"
+
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace nnc;
+using namespace nnc::lowering;
+
+namespace {
+
+/// A conv or pool window: kernel, stride and [top, left, bottom, right].
+struct Window {
+  int64_t kh, kw, sh, sw, top, left, bottom, right;
+  bool padded() const { return top || left || bottom || right; }
+};
+
+Window window(ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+              ArrayRef<int64_t> padding) {
+  return {kernel[0],  kernel[1],  stride[0],  stride[1],
+          padding[0], padding[1], padding[2], padding[3]};
+}
+
+SmallVector<OpFoldResult> indices(OpBuilder &b, ArrayRef<int64_t> v) {
+  return getAsIndexOpFoldResult(b.getContext(), v);
+}
+
+using StepFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
+                                               ValueRange)>;
+
+/// A linalg.generic of all-parallel loops over `outs`' (common) shape: the
+/// inputs are read through `inMaps`, the outputs through the identity, and
+/// the body gets the input elements then the output elements.
+SmallVector<Value> generic(OpBuilder &b, Location loc, ValueRange ins,
+                           ArrayRef<AffineMap> inMaps, ValueRange outs,
+                           StepFn body) {
+  unsigned rank = tensorType(outs[0]).getRank();
+  SmallVector<AffineMap> maps(inMaps.begin(), inMaps.end());
+  maps.append(outs.size(), b.getMultiDimIdentityMap(rank));
+  SmallVector<Type> types;
+  for (Value o : outs)
+    types.push_back(o.getType());
+  auto op = b.create<linalg::GenericOp>(
+      loc, types, ins, outs, maps, parallel(rank),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        nb.create<linalg::YieldOp>(nl, body(nb, nl, args));
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
+/// The [N, C, OH, OW] view of the padded `xp` seen by kernel offset (i, j):
+/// xp[:, :, i + oh sh, j + ow sw].
+struct WindowView {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  RankedTensorType type;
+};
+
+WindowView windowView(OpBuilder &b, RankedTensorType xp, RankedTensorType y,
+                      const Window &w, int64_t i, int64_t j) {
+  int64_t n = xp.getDimSize(0), c = xp.getDimSize(1);
+  int64_t oh = y.getDimSize(2), ow = y.getDimSize(3);
+  return {indices(b, {0, 0, i, j}), indices(b, {n, c, oh, ow}),
+          indices(b, {1, 1, w.sh, w.sw}),
+          RankedTensorType::get({n, c, oh, ow}, xp.getElementType())};
+}
+
+Value extract(OpBuilder &b, Location loc, Value from, const WindowView &v) {
+  return b.create<tensor::ExtractSliceOp>(loc, v.type, from, v.offsets,
+                                          v.sizes, v.strides);
+}
+
+Value insert(OpBuilder &b, Location loc, Value part, Value into,
+             const WindowView &v) {
+  return b.create<tensor::InsertSliceOp>(loc, part, into, v.offsets, v.sizes,
+                                         v.strides);
+}
+
+/// The interior [N, C, H, W] of a padded tensor.
+WindowView interior(OpBuilder &b, RankedTensorType x, const Window &w) {
+  int64_t n = x.getDimSize(0), c = x.getDimSize(1), h = x.getDimSize(2),
+          wd = x.getDimSize(3);
+  return {indices(b, {0, 0, w.top, w.left}), indices(b, {n, c, h, wd}),
+          indices(b, {1, 1, 1, 1}), x};
+}
+
+RankedTensorType paddedType(RankedTensorType x, const Window &w) {
+  return RankedTensorType::get({x.getDimSize(0), x.getDimSize(1),
+                                x.getDimSize(2) + w.top + w.bottom,
+                                x.getDimSize(3) + w.left + w.right},
+                               x.getElementType());
+}
+
+/// `x` padded with `value` (a fill whose interior is overwritten by a
+/// vectorizable copy of `x`).
+Value pad(OpBuilder &b, Location loc, Value x, const Window &w, double value) {
+  if (!w.padded())
+    return x;
+  RankedTensorType xt = tensorType(x);
+  Value full = filled(b, loc, paddedType(xt, w), value);
+  WindowView in = interior(b, xt, w);
+  Value copy = generic(b, loc, x, b.getMultiDimIdentityMap(4),
+                       extract(b, loc, full, in),
+                       [](OpBuilder &, Location, ValueRange a) {
+                         return SmallVector<Value>{a[0]};
+                       })[0];
+  return insert(b, loc, copy, full, in);
+}
+
+/// The interior of a padded gradient, i.e. the gradient of the unpadded
+/// tensor of type `x`.
+Value crop(OpBuilder &b, Location loc, Value xp, RankedTensorType x,
+           const Window &w) {
+  if (!w.padded())
+    return xp;
+  return extract(b, loc, xp, interior(b, x, w));
+}
+
+/// The kernel-offset slice [C, N, OH, OW] of col [C, kh, kw, N, OH, OW].
+WindowView colView(OpBuilder &b, RankedTensorType col, int64_t i, int64_t j) {
+  int64_t c = col.getDimSize(0), n = col.getDimSize(3), oh = col.getDimSize(4),
+          ow = col.getDimSize(5);
+  return {indices(b, {0, i, j, 0, 0, 0}), indices(b, {c, 1, 1, n, oh, ow}),
+          indices(b, {1, 1, 1, 1, 1, 1}),
+          RankedTensorType::get({c, n, oh, ow}, col.getElementType())};
+}
+
+/// (c, n, oh, ow) -> (n, c, oh, ow): NCHW read in the loops of a CNHW tensor.
+AffineMap swapNC(MLIRContext *ctx) {
+  return AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx);
+}
+
+/// im2col of the padded `xp` for an output of type `y`: col[(c, i, j),
+/// (n, oh, ow)] = xp[n, c, oh sh + i, ow sw + j], as a [C kh kw, N OH OW]
+/// matrix.
+Value im2col(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
+             const Window &w) {
+  RankedTensorType xt = tensorType(xp);
+  int64_t n = xt.getDimSize(0), c = xt.getDimSize(1), oh = y.getDimSize(2),
+          ow = y.getDimSize(3);
+  auto colType =
+      RankedTensorType::get({c, w.kh, w.kw, n, oh, ow}, b.getF32Type());
+  Value col = emptyLike(b, loc, colType);
+  for (int64_t i = 0; i < w.kh; ++i)
+    for (int64_t j = 0; j < w.kw; ++j) {
+      WindowView src = windowView(b, xt, y, w, i, j);
+      WindowView dst = colView(b, colType, i, j);
+      Value part = generic(b, loc, extract(b, loc, xp, src),
+                           swapNC(b.getContext()), extract(b, loc, col, dst),
+                           [](OpBuilder &, Location, ValueRange a) {
+                             return SmallVector<Value>{a[0]};
+                           })[0];
+      col = insert(b, loc, part, col, dst);
+    }
+  return b.create<tensor::CollapseShapeOp>(
+      loc, col, SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+}
+
+/// dy [N, F, OH, OW] as the matrix dy^T [F, N OH OW].
+Value transposedGrad(OpBuilder &b, Location loc, Value dy) {
+  RankedTensorType t = tensorType(dy);
+  auto tt = RankedTensorType::get(
+      {t.getDimSize(1), t.getDimSize(0), t.getDimSize(2), t.getDimSize(3)},
+      t.getElementType());
+  Value dyT = generic(b, loc, dy, swapNC(b.getContext()), emptyLike(b, loc, tt),
+                      [](OpBuilder &, Location, ValueRange a) {
+                        return SmallVector<Value>{a[0]};
+                      })[0];
+  return b.create<tensor::CollapseShapeOp>(
+      loc, dyT, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+}
+
+/// Filters [F, C, kh, kw] as the matrix [F, C kh kw].
+Value filterMatrix(OpBuilder &b, Location loc, Value w) {
+  return b.create<tensor::CollapseShapeOp>(
+      loc, w, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+}
+
+/// The GEMM result `z` [R, X] as the 4-d tensor of type `out`, whose first
+/// (or, with `swap`, second) dimension is R: row blocks of `z` are expanded
+/// and copied (transposed to NCHW with `swap`) into `out`. Taking two row
+/// blocks matters: linalg-fuse-elementwise-ops folds an expand_shape into a
+/// producer with a single use, which would turn the GEMM into a generic
+/// contraction that nn-tile-and-vectorize does not tile as a matmul.
+Value gemmResultTo(OpBuilder &b, Location loc, Value z, RankedTensorType out,
+                   bool swap) {
+  RankedTensorType zt = tensorType(z);
+  int64_t rows = zt.getDimSize(0), cols = zt.getDimSize(1);
+  int64_t half = rows > 1 ? rows / 2 : rows;
+  Value result = emptyLike(b, loc, out);
+  for (int64_t r0 = 0; r0 < rows; r0 += half) {
+    int64_t n = std::min(half, rows - r0);
+    if (r0 + n < rows && rows - (r0 + n) < half)
+      n = rows - r0; // odd remainder joins the last block
+    auto sliceType = RankedTensorType::get({n, cols}, zt.getElementType());
+    Value zs = b.create<tensor::ExtractSliceOp>(
+        loc, sliceType, z, indices(b, {r0, 0}), indices(b, {n, cols}),
+        indices(b, {1, 1}));
+    SmallVector<int64_t> zShape = {n}, dstShape(out.getShape()),
+                         offs(4, 0);
+    if (swap) {
+      zShape.append({out.getDimSize(0), out.getDimSize(2), out.getDimSize(3)});
+      dstShape[1] = n;
+      offs[1] = r0;
+    } else {
+      zShape.append({out.getDimSize(1), out.getDimSize(2), out.getDimSize(3)});
+      dstShape[0] = n;
+      offs[0] = r0;
+    }
+    Value z4 = b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get(zShape, zt.getElementType()), zs,
+        SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+    WindowView dst = {indices(b, offs), indices(b, dstShape),
+                      indices(b, {1, 1, 1, 1}),
+                      RankedTensorType::get(dstShape, out.getElementType())};
+    AffineMap map = swap ? swapNC(b.getContext()) : b.getMultiDimIdentityMap(4);
+    Value part = generic(b, loc, z4, map, extract(b, loc, result, dst),
+                         [](OpBuilder &, Location, ValueRange a) {
+                           return SmallVector<Value>{a[0]};
+                         })[0];
+    result = insert(b, loc, part, result, dst);
+  }
+  return result;
+}
+
+Window convWindow(Value weight, ArrayRef<int64_t> stride,
+                  ArrayRef<int64_t> padding) {
+  RankedTensorType w = tensorType(weight);
+  return window({w.getDimSize(2), w.getDimSize(3)}, stride, padding);
+}
+
+/// conv2d: y^T = W x im2col(xpad) (+ b broadcast along the columns) as one
+/// linalg.matmul, then y^T [F, N, OH, OW] transposed to NCHW.
+struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::Conv2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType y = tensorType(op.getResult());
+    Window w = convWindow(op.getWeight(), op.getStride(), op.getPadding());
+    Value xp = pad(rewriter, loc, adaptor.getInput(), w, 0.0);
+    Value col = im2col(rewriter, loc, xp, y, w);
+    Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
+    int64_t n = y.getDimSize(0), f = y.getDimSize(1), oh = y.getDimSize(2),
+            ow = y.getDimSize(3);
+    auto zType = RankedTensorType::get({f, n * oh * ow}, y.getElementType());
+    Value init;
+    if (Value bias = adaptor.getBias())
+      init = rewriter
+                 .create<linalg::BroadcastOp>(loc, bias,
+                                              emptyLike(rewriter, loc, zType),
+                                              ArrayRef<int64_t>{1})
+                 ->getResult(0);
+    else
+      init = filled(rewriter, loc, zType, 0.0);
+    Value z = rewriter
+                  .create<linalg::MatmulOp>(loc, TypeRange{zType},
+                                            ValueRange{wm, col},
+                                            ValueRange{init})
+                  .getResult(0);
+    Value out = gemmResultTo(rewriter, loc, z, y, /*swap=*/true);
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// conv2d_grad_weight: dW = dy^T x im2col(xpad)^T as
+/// linalg.matmul_transpose_b.
+struct Conv2dGradWeightLowering : OpConversionPattern<nn::Conv2dGradWeightOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::Conv2dGradWeightOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType dwType = tensorType(op.getResult());
+    Window w = convWindow(op.getResult(), op.getStride(), op.getPadding());
+    Value xp = pad(rewriter, loc, adaptor.getInput(), w, 0.0);
+    Value col = im2col(rewriter, loc, xp, tensorType(op.getGrad()), w);
+    Value dyT = transposedGrad(rewriter, loc, adaptor.getGrad());
+    auto mType = RankedTensorType::get(
+        {dwType.getDimSize(0), dwType.getNumElements() / dwType.getDimSize(0)},
+        dwType.getElementType());
+    Value dwm = rewriter
+                    .create<linalg::MatmulTransposeBOp>(
+                        loc, TypeRange{mType}, ValueRange{dyT, col},
+                        ValueRange{filled(rewriter, loc, mType, 0.0)})
+                    .getResult(0);
+    rewriter.replaceOp(op, gemmResultTo(rewriter, loc, dwm, dwType,
+                                        /*swap=*/false));
+    return success();
+  }
+};
+
+/// conv2d_grad_input: dcol = W^T x dy^T as linalg.matmul_transpose_a, then
+/// col2im: every kernel offset adds its [C, N, OH, OW] slice of dcol into its
+/// strided window of the padded gradient, which is finally cropped.
+struct Conv2dGradInputLowering : OpConversionPattern<nn::Conv2dGradInputOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::Conv2dGradInputOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType x = tensorType(op.getResult()),
+                     dy = tensorType(op.getGrad()),
+                     wt = tensorType(op.getWeight());
+    Window w = convWindow(op.getWeight(), op.getStride(), op.getPadding());
+    int64_t n = dy.getDimSize(0), oh = dy.getDimSize(2), ow = dy.getDimSize(3);
+    int64_t c = wt.getDimSize(1), k = c * w.kh * w.kw;
+    Value dyT = transposedGrad(rewriter, loc, adaptor.getGrad());
+    Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
+    auto mType = RankedTensorType::get({k, n * oh * ow}, x.getElementType());
+    Value dcol = rewriter
+                     .create<linalg::MatmulTransposeAOp>(
+                         loc, TypeRange{mType}, ValueRange{wm, dyT},
+                         ValueRange{filled(rewriter, loc, mType, 0.0)})
+                     .getResult(0);
+    // The rows (c, i, j) of dcol for one kernel offset: a strided row slice
+    // of the 2-d GEMM result, expanded to [C, N, OH, OW] (an expand_shape of
+    // the GEMM itself would be folded into it, see gemmResultTo).
+    auto rowsType = RankedTensorType::get({c, n * oh * ow}, x.getElementType());
+    auto partType = RankedTensorType::get({c, n, oh, ow}, x.getElementType());
+    RankedTensorType xpType = paddedType(x, w);
+    Value dxp = filled(rewriter, loc, xpType, 0.0);
+    for (int64_t i = 0; i < w.kh; ++i)
+      for (int64_t j = 0; j < w.kw; ++j) {
+        WindowView dst = windowView(rewriter, xpType, dy, w, i, j);
+        Value rows = rewriter.create<tensor::ExtractSliceOp>(
+            loc, rowsType, dcol, indices(rewriter, {i * w.kw + j, 0}),
+            indices(rewriter, {c, n * oh * ow}),
+            indices(rewriter, {w.kh * w.kw, 1}));
+        Value part = rewriter.create<tensor::ExpandShapeOp>(
+            loc, partType, rows,
+            SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+        Value sum =
+            generic(rewriter, loc, part, swapNC(rewriter.getContext()),
+                    extract(rewriter, loc, dxp, dst),
+                    [](OpBuilder &b, Location l, ValueRange a) {
+                      return SmallVector<Value>{
+                          b.create<arith::AddFOp>(l, a[1], a[0])};
+                    })[0];
+        dxp = insert(rewriter, loc, sum, dxp, dst);
+      }
+    rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
+    return success();
+  }
+};
+
+/// The max over each window of the padded `xp`: a -inf fill maxed with every
+/// kernel offset's strided view (NaN propagates, as in PyTorch).
+Value windowMax(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
+                const Window &w) {
+  RankedTensorType xt = tensorType(xp);
+  Value acc = filled(b, loc, y, -std::numeric_limits<double>::infinity());
+  for (int64_t i = 0; i < w.kh; ++i)
+    for (int64_t j = 0; j < w.kw; ++j)
+      acc = generic(b, loc, extract(b, loc, xp, windowView(b, xt, y, w, i, j)),
+                    b.getMultiDimIdentityMap(4), acc,
+                    [](OpBuilder &nb, Location l, ValueRange a) {
+                      return SmallVector<Value>{
+                          nb.create<arith::MaximumFOp>(l, a[1], a[0])};
+                    })[0];
+  return acc;
+}
+
+Window poolWindow(Operation *op) {
+  auto get = [&](StringRef name) {
+    return cast<DenseI64ArrayAttr>(op->getAttr(name)).asArrayRef();
+  };
+  return window(get("kernel"), get("stride"), get("padding"));
+}
+
+/// maxpool2d: the input padded with -inf, then the window maximum.
+struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::MaxPool2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window w = poolWindow(op);
+    Value xp = pad(rewriter, loc, adaptor.getInput(), w,
+                   -std::numeric_limits<double>::infinity());
+    rewriter.replaceOp(
+        op, windowMax(rewriter, loc, xp, tensorType(op.getResult()), w));
+    return success();
+  }
+};
+
+/// maxpool2d_grad: the window maxima are recomputed; then the kernel offsets
+/// are visited in PyTorch's scan order (row-major), and each window's dy goes
+/// to the first offset whose element equals the maximum (`taken` marks the
+/// windows already served).
+struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::MaxPool2dGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window w = poolWindow(op);
+    RankedTensorType x = tensorType(op.getInput()), y = tensorType(op.getGrad());
+    Value xp = pad(rewriter, loc, adaptor.getInput(), w,
+                   -std::numeric_limits<double>::infinity());
+    Value ymax = windowMax(rewriter, loc, xp, y, w);
+    RankedTensorType xpType = tensorType(xp);
+    Value dxp = filled(rewriter, loc, xpType, 0.0);
+    Value taken = filled(rewriter, loc, y, 0.0);
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    for (int64_t i = 0; i < w.kh; ++i)
+      for (int64_t j = 0; j < w.kw; ++j) {
+        WindowView v = windowView(rewriter, xpType, y, w, i, j);
+        SmallVector<Value> r = generic(
+            rewriter, loc,
+            ValueRange{extract(rewriter, loc, xp, v), ymax, adaptor.getGrad()},
+            {id, id, id}, ValueRange{extract(rewriter, loc, dxp, v), taken},
+            [](OpBuilder &b, Location l, ValueRange a) {
+              // a = x, max, dy, dx, taken
+              Value zero = f32(b, l, 0.0), one = f32(b, l, 1.0);
+              Value isMax = b.create<arith::CmpFOp>(
+                  l, arith::CmpFPredicate::OEQ, a[0], a[1]);
+              Value free = b.create<arith::CmpFOp>(
+                  l, arith::CmpFPredicate::OEQ, a[4], zero);
+              Value hit = b.create<arith::AndIOp>(l, isMax, free);
+              Value add = b.create<arith::SelectOp>(l, hit, a[2], zero);
+              Value dx = b.create<arith::AddFOp>(l, a[3], add);
+              Value t = b.create<arith::SelectOp>(l, hit, one, a[4]);
+              return SmallVector<Value>{dx, t};
+            });
+        dxp = insert(rewriter, loc, r[0], dxp, v);
+        taken = r[1];
+      }
+    rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
+    return success();
+  }
+};
+
+/// avgpool2d: the zero-padded input summed over each window's offsets, then
+/// divided by kh kw (count_include_pad).
+struct AvgPool2dLowering : OpConversionPattern<nn::AvgPool2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::AvgPool2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window w = poolWindow(op);
+    RankedTensorType y = tensorType(op.getResult());
+    Value xp = pad(rewriter, loc, adaptor.getInput(), w, 0.0);
+    RankedTensorType xt = tensorType(xp);
+    Value acc = filled(rewriter, loc, y, 0.0);
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    for (int64_t i = 0; i < w.kh; ++i)
+      for (int64_t j = 0; j < w.kw; ++j)
+        acc = generic(rewriter, loc,
+                      extract(rewriter, loc, xp,
+                              windowView(rewriter, xt, y, w, i, j)),
+                      id, acc, [](OpBuilder &b, Location l, ValueRange a) {
+                        return SmallVector<Value>{
+                            b.create<arith::AddFOp>(l, a[1], a[0])};
+                      })[0];
+    double count = static_cast<double>(w.kh * w.kw);
+    Value out = elementwise(rewriter, loc, y, acc,
+                            [&](OpBuilder &b, Location l, ValueRange a) {
+                              return b.create<arith::DivFOp>(
+                                  l, a[0], f32(b, l, count));
+                            });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// avgpool2d_grad: dy / (kh kw) added into every offset's window of a zero
+/// padded gradient, which is then cropped.
+struct AvgPool2dGradLowering : OpConversionPattern<nn::AvgPool2dGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::AvgPool2dGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window w = poolWindow(op);
+    RankedTensorType x = tensorType(op.getResult()), y = tensorType(op.getGrad());
+    double count = static_cast<double>(w.kh * w.kw);
+    Value g = elementwise(rewriter, loc, y, adaptor.getGrad(),
+                          [&](OpBuilder &b, Location l, ValueRange a) {
+                            return b.create<arith::DivFOp>(l, a[0],
+                                                           f32(b, l, count));
+                          });
+    RankedTensorType xpType = paddedType(x, w);
+    Value dxp = filled(rewriter, loc, xpType, 0.0);
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    for (int64_t i = 0; i < w.kh; ++i)
+      for (int64_t j = 0; j < w.kw; ++j) {
+        WindowView v = windowView(rewriter, xpType, y, w, i, j);
+        Value sum = generic(rewriter, loc, g, id, extract(rewriter, loc, dxp, v),
+                            [](OpBuilder &b, Location l, ValueRange a) {
+                              return SmallVector<Value>{
+                                  b.create<arith::AddFOp>(l, a[1], a[0])};
+                            })[0];
+        dxp = insert(rewriter, loc, sum, dxp, v);
+      }
+    rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
+    return success();
+  }
+};
+
+/// global_avgpool: linalg.reduce over H and W, then / (H W).
+struct GlobalAvgPoolLowering : OpConversionPattern<nn::GlobalAvgPoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::GlobalAvgPoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType x = tensorType(op.getInput()), y = tensorType(op.getResult());
+    Value sum = rewriter
+                    .create<linalg::ReduceOp>(
+                        loc, ValueRange{adaptor.getInput()},
+                        ValueRange{filled(rewriter, loc, y, 0.0)},
+                        ArrayRef<int64_t>{2, 3},
+                        [](OpBuilder &b, Location l, ValueRange a) {
+                          Value s = b.create<arith::AddFOp>(l, a[0], a[1]);
+                          b.create<linalg::YieldOp>(l, s);
+                        })
+                    .getResult(0);
+    double count = static_cast<double>(x.getDimSize(2) * x.getDimSize(3));
+    rewriter.replaceOp(op, elementwise(rewriter, loc, y, sum,
+                                       [&](OpBuilder &b, Location l,
+                                           ValueRange a) {
+                                         return b.create<arith::DivFOp>(
+                                             l, a[0], f32(b, l, count));
+                                       }));
+    return success();
+  }
+};
+
+/// global_avgpool_grad: dx[n, c, h, w] = dy[n, c] / (H W).
+struct GlobalAvgPoolGradLowering
+    : OpConversionPattern<nn::GlobalAvgPoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::GlobalAvgPoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType x = tensorType(op.getResult());
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap nc = AffineMap::get(
+        4, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    double count = static_cast<double>(x.getDimSize(2) * x.getDimSize(3));
+    rewriter.replaceOp(op, elementwise(rewriter, op.getLoc(), x,
+                                       adaptor.getGrad(),
+                                       [&](OpBuilder &b, Location l,
+                                           ValueRange a) {
+                                         return b.create<arith::DivFOp>(
+                                             l, a[0], f32(b, l, count));
+                                       },
+                                       {nc}));
+    (void)loc;
+    return success();
+  }
+};
+
+} // namespace
+
+void nnc::populateNNConvPatterns(RewritePatternSet &patterns) {
+  patterns.add<Conv2dLowering, Conv2dGradInputLowering,
+               Conv2dGradWeightLowering, MaxPool2dLowering,
+               MaxPool2dGradLowering, AvgPool2dLowering, AvgPool2dGradLowering,
+               GlobalAvgPoolLowering, GlobalAvgPoolGradLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Numerical parity of conv2d, the pools and their gradients with PyTorch.
+
+Uses the machinery of parity.py (one module of fixed-seed cases, results
+printed as f32 bit patterns, compared with torch.autograd). The module is
+lowered by `nnc-opt -convert-nn-to-linalg`, then either by parity.py's plain
+reference lowering (`--lowering reference`: checks the linalg the patterns
+emit) or by nnc's own `-nnc-cpu-codegen` (`--lowering codegen`: checks the
+tiled and vectorized code that the compiled programs run).
+
+Usage: conv_parity.py GROUP [--lowering reference|codegen] [--nnc-opt PATH]
+GROUP: conv | pool | all
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import shutil
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import parity  # noqa: E402
+from parity import Case, f32, randn, rng, t  # noqa: E402
+
+CONV_TOL = dict(rtol=1e-4, atol=1e-5)
+
+
+def arr(v):
+    return "array<i64: " + ", ".join(str(int(e)) for e in v) + ">"
+
+
+def torch_pad(x, pads, value=0.0):
+    top, left, bottom, right = pads
+    return F.pad(x, (left, right, top, bottom), value=value)
+
+
+def same_pads(kh, kw):
+    """PyTorch's padding='same' (stride 1): the extra row/column of an even
+    kernel goes to the bottom/right."""
+    return [(kh - 1) // 2, (kw - 1) // 2, kh - 1 - (kh - 1) // 2,
+            kw - 1 - (kw - 1) // 2]
+
+
+def conv_case(name, r, n, c, h, w, f, kh, kw, stride, pads, bias):
+    x, wt, b = randn(r, n, c, h, w), randn(r, f, c, kh, kw), randn(r, f)
+    tx, tw, tb = t(x, True), t(wt, True), t(b, True)
+    y = F.conv2d(torch_pad(tx, pads), tw, tb if bias else None, stride=stride)
+    dy = randn(r, *y.shape)
+    grads = torch.autograd.grad(y, (tx, tw, tb) if bias else (tx, tw), t(dy))
+    attrs = f"{{{{stride = {arr(stride)}, padding = {arr(pads)}}}}}"
+    if bias:
+        body = (f"  %y = nn.conv2d %a0, %a1, %a2 {attrs} : ({{t0}}, {{t1}}, {{t2}}) -> {{r0}}\n"
+                f"  %dx = nn.conv2d_grad_input %a3, %a1 {attrs} : ({{t3}}, {{t1}}) -> {{r1}}\n"
+                f"  %dw = nn.conv2d_grad_weight %a3, %a0 {attrs} : ({{t3}}, {{t0}}) -> {{r2}}\n"
+                "  %db = nn.reduce_sum %a3 {{dims = array<i64: 0, 2, 3>}} : {t3} -> {r3}")
+        return Case(name, body, [x, wt, b, dy], ["%y", "%dx", "%dw", "%db"],
+                    [y.detach()] + list(grads), **CONV_TOL)
+    body = (f"  %y = nn.conv2d %a0, %a1 {attrs} : ({{t0}}, {{t1}}) -> {{r0}}\n"
+            f"  %dx = nn.conv2d_grad_input %a2, %a1 {attrs} : ({{t2}}, {{t1}}) -> {{r1}}\n"
+            f"  %dw = nn.conv2d_grad_weight %a2, %a0 {attrs} : ({{t2}}, {{t0}}) -> {{r2}}")
+    return Case(name, body, [x, wt, dy], ["%y", "%dx", "%dw"],
+                [y.detach()] + list(grads), **CONV_TOL)
+
+
+def conv_cases():
+    r = rng(11)
+    return [
+        conv_case("conv_c1_k3_valid_bias", r, 2, 1, 6, 7, 4, 3, 3, [1, 1], [0, 0, 0, 0], True),
+        conv_case("conv_c3_k3_pad1_nobias", r, 2, 3, 7, 6, 5, 3, 3, [1, 1], [1, 1, 1, 1], False),
+        conv_case("conv_c2_k3_stride2_pad1", r, 2, 2, 8, 9, 3, 3, 3, [2, 2], [1, 1, 1, 1], True),
+        conv_case("conv_c3_k3_same", r, 2, 3, 5, 6, 4, 3, 3, [1, 1], same_pads(3, 3), True),
+        conv_case("conv_c3_k2_same_even", r, 2, 3, 6, 6, 4, 2, 2, [1, 1], same_pads(2, 2), True),
+        conv_case("conv_c2_k4_same_even", r, 1, 2, 7, 7, 3, 4, 4, [1, 1], same_pads(4, 4), False),
+        conv_case("conv_c3_k3x2_stride2_rest", r, 2, 3, 9, 8, 2, 3, 2, [2, 2], [0, 0, 0, 0], False),
+        conv_case("conv_c4_k5_pad2_stride12", r, 3, 4, 9, 10, 6, 5, 5, [1, 2], [2, 2, 2, 2], True),
+        conv_case("conv_c5_k1", r, 2, 5, 4, 3, 3, 1, 1, [1, 1], [0, 0, 0, 0], True),
+        conv_case("conv_c1_k3_same_mnist_like", r, 4, 1, 12, 12, 4, 3, 3, [1, 1], same_pads(3, 3), True),
+    ]
+
+
+def pool_case(kind, name, x, kernel, stride, pads, dy_seed):
+    tx = t(x, True)
+    if kind == "max":
+        y = F.max_pool2d(torch_pad(tx, pads, -float("inf")), kernel, stride)
+    else:
+        y = F.avg_pool2d(torch_pad(tx, pads, 0.0), kernel, stride)
+    dy = randn(rng(dy_seed), *y.shape)
+    (dx,) = torch.autograd.grad(y, (tx,), t(dy))
+    attrs = (f"{{{{kernel = {arr(kernel)}, stride = {arr(stride)}, "
+             f"padding = {arr(pads)}}}}}")
+    if kind == "max":
+        body = (f"  %y = nn.maxpool2d %a0 {attrs} : {{t0}} -> {{r0}}\n"
+                f"  %dx = nn.maxpool2d_grad %a1, %a0 {attrs} : {{t1}}, {{t0}}")
+    else:
+        body = (f"  %y = nn.avgpool2d %a0 {attrs} : {{t0}} -> {{r0}}\n"
+                f"  %dx = nn.avgpool2d_grad %a1 {attrs} : {{t1}} -> {{r1}}")
+    return Case(name, body, [x, dy], ["%y", "%dx"], [y.detach(), dx])
+
+
+def pool_cases():
+    r = rng(12)
+    # Few distinct values: many ties, so the routing of the gradient to the
+    # first maximum of each window is checked.
+    ties = f32(r.randint(0, 3, size=(2, 3, 7, 7)))
+    cases = [
+        pool_case("max", "maxpool_k2_s2", randn(r, 2, 3, 6, 6), [2, 2], [2, 2], [0, 0, 0, 0], 1),
+        pool_case("max", "maxpool_k2_s2_odd", randn(r, 2, 2, 7, 5), [2, 2], [2, 2], [0, 0, 0, 0], 2),
+        pool_case("max", "maxpool_k3_s1_same", randn(r, 2, 3, 5, 6), [3, 3], [1, 1], [1, 1, 1, 1], 3),
+        pool_case("max", "maxpool_k3_s2_pad1", randn(r, 2, 2, 7, 8), [3, 3], [2, 2], [1, 1, 1, 1], 4),
+        pool_case("max", "maxpool_k2_s1_same_even", randn(r, 1, 2, 5, 5), [2, 2], [1, 1], [0, 0, 1, 1], 5),
+        pool_case("max", "maxpool_ties_k3_s1_same", ties, [3, 3], [1, 1], [1, 1, 1, 1], 6),
+        pool_case("max", "maxpool_ties_k2_s2", ties[:, :, :6, :6].copy(), [2, 2], [2, 2], [0, 0, 0, 0], 7),
+        pool_case("max", "maxpool_negative_pad", -np.abs(randn(r, 1, 2, 4, 4)) - 1, [3, 3], [1, 1], [1, 1, 1, 1], 8),
+        pool_case("avg", "avgpool_k2_s2", randn(r, 2, 3, 6, 6), [2, 2], [2, 2], [0, 0, 0, 0], 9),
+        pool_case("avg", "avgpool_k3_s1_pad1", randn(r, 2, 2, 5, 6), [3, 3], [1, 1], [1, 1, 1, 1], 10),
+        pool_case("avg", "avgpool_k3_s2_pad1", randn(r, 1, 3, 7, 7), [3, 3], [2, 2], [1, 1, 1, 1], 11),
+    ]
+    x = randn(r, 2, 3, 4, 5)
+    tx = t(x, True)
+    y = tx.mean(dim=(2, 3))
+    dy = randn(r, 2, 3)
+    (dx,) = torch.autograd.grad(y, (tx,), t(dy))
+    cases.append(Case("global_avgpool",
+        "  %y = nn.global_avgpool %a0 : {t0} -> {r0}\n"
+        "  %dx = nn.global_avgpool_grad %a1 : {t1} -> {r1}",
+        [x, dy], ["%y", "%dx"], [y.detach(), dx]))
+    return cases
+
+
+GROUPS = {"conv": conv_cases, "pool": pool_cases}
+
+CODEGEN = ("-nnc-cpu-codegen=results-to-out-params=false "
+           "bare-ptr-call-conv=false")
+
+
+def run_codegen(text, nnc_opt, keep):
+    """parity.run_module with nnc-cpu-codegen in place of the reference
+    lowering."""
+    work = keep or tempfile.mkdtemp(prefix="nnc-conv-parity-")
+    os.makedirs(work, exist_ok=True)
+    src = os.path.join(work, "cases.mlir")
+    with open(src, "w") as f:
+        f.write(text)
+
+    def step(cmd, what):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.stderr.write(f"error: {what} failed:\n{p.stderr}\n")
+            sys.exit(1)
+        return p.stdout
+
+    linalg = step([nnc_opt, src, "-convert-nn-to-linalg"], "convert-nn-to-linalg")
+    lin = os.path.join(work, "linalg.mlir")
+    with open(lin, "w") as f:
+        f.write(linalg)
+    llvm = step([nnc_opt, lin, CODEGEN], "nnc-cpu-codegen")
+    ll = os.path.join(work, "llvm.mlir")
+    with open(ll, "w") as f:
+        f.write(llvm)
+    out = step([os.path.join(parity.LLVM_BIN, "mlir-cpu-runner"), ll, "-e", "main",
+                "-entry-point-result=void",
+                f"-shared-libs={parity.LLVM_LIB}/libmlir_runner_utils.so",
+                f"-shared-libs={parity.LLVM_LIB}/libmlir_c_runner_utils.so"],
+               "mlir-cpu-runner")
+    if not keep:
+        shutil.rmtree(work)
+    results = []
+    for chunk in out.split("Unranked Memref")[1:]:
+        meta, data = chunk.split("data =", 1)
+        sizes = [int(s) for s in re.search(r"sizes = \[([^\]]*)\]", meta).group(1).replace(",", " ").split()]
+        bits = np.array([int(v) for v in re.findall(r"-?\d+", data)], dtype=np.int64)
+        results.append(bits.astype(np.int32).view(np.float32).reshape(sizes))
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("group", choices=list(GROUPS) + ["all"])
+    ap.add_argument("--lowering", choices=["reference", "codegen"], default="reference")
+    ap.add_argument("--nnc-opt", default=None)
+    ap.add_argument("--keep", default=None, help="keep the generated files in DIR")
+    args = ap.parse_args()
+    groups = list(GROUPS) if args.group == "all" else [args.group]
+    cases = [c for g in groups for c in GROUPS[g]()]
+    text = parity.build_module(cases)
+    nnc_opt = parity.tool("nnc-opt", args.nnc_opt)
+    if args.lowering == "codegen":
+        results = run_codegen(text, nnc_opt, args.keep)
+    else:
+        results = parity.run_module(text, nnc_opt, args.keep)
+    if not parity.compare(cases, results):
+        print("FAILED: nnc and PyTorch disagree")
+        return 1
+    print(f"PASSED: {sum(len(c.expected) for c in cases)} results of "
+          f"{len(cases)} cases match PyTorch ({args.lowering} lowering)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
