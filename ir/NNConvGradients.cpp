@@ -1,4 +1,5 @@
-//===- NNConvGradients.cpp - Vector-Jacobian products of conv and pools ----===//
+//===- NNConvGradients.cpp - Vector-Jacobian products of conv and pools
+//----===//
 //
 // The rules of conv2d, maxpool2d, avgpool2d and global_avgpool. The heavy
 // lifting is in the gradient ops they emit (lowered in
@@ -21,10 +22,9 @@ static bool noGradient(ArrayRef<Value> resultGrads, Operation *op,
 }
 
 // y = conv(x, w) + b  =>  dx = conv_transpose(dy, w),
-//   dw[f, c, i, j] = sum_{n,oh,ow} dy[n, f, oh, ow] xpad[n, c, oh sh + i, ow sw + j],
-//   db = sum_{n,oh,ow} dy
-LogicalResult Conv2dOp::buildGradient(OpBuilder &b,
-                                      ArrayRef<Value> resultGrads,
+//   dw[f, c, i, j] = sum_{n,oh,ow} dy[n, f, oh, ow] xpad[n, c, oh sh + i, ow sw
+//   + j], db = sum_{n,oh,ow} dy
+LogicalResult Conv2dOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                       SmallVectorImpl<Value> &operandGrads) {
   if (noGradient(resultGrads, *this, operandGrads))
     return success();
@@ -42,9 +42,9 @@ LogicalResult Conv2dOp::buildGradient(OpBuilder &b,
 }
 
 // y = max over each window of x  =>  dx[first argmax of the window] += dy
-LogicalResult
-MaxPool2dOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
-                           SmallVectorImpl<Value> &operandGrads) {
+LogicalResult MaxPool2dOp::buildGradient(OpBuilder &b,
+                                         ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
   if (noGradient(resultGrads, *this, operandGrads))
     return success();
   operandGrads.push_back(b.create<MaxPool2dGradOp>(
@@ -55,9 +55,9 @@ MaxPool2dOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
 
 // y = sum over each window of xpad / (kh kw)  =>  dx += dy / (kh kw) over
 // each window (the padding's share is dropped)
-LogicalResult
-AvgPool2dOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
-                           SmallVectorImpl<Value> &operandGrads) {
+LogicalResult AvgPool2dOp::buildGradient(OpBuilder &b,
+                                         ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
   if (noGradient(resultGrads, *this, operandGrads))
     return success();
   operandGrads.push_back(b.create<AvgPool2dGradOp>(
@@ -66,7 +66,8 @@ AvgPool2dOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
-// y[n, c] = sum_{h,w} x[n, c, h, w] / (H W)  =>  dx[n, c, h, w] = dy[n, c] / (H W)
+// y[n, c] = sum_{h,w} x[n, c, h, w] / (H W)  =>  dx[n, c, h, w] = dy[n, c] / (H
+// W)
 LogicalResult
 GlobalAvgPoolOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                SmallVectorImpl<Value> &operandGrads) {

@@ -1,4 +1,5 @@
-//===- NNConvOps.cpp - Verifiers of the convolution and pooling ops --------===//
+//===- NNConvOps.cpp - Verifiers of the convolution and pooling ops
+//--------===//
 //
 // Every window op checks its attributes (two positive strides and kernel
 // sizes, four non-negative paddings) and that its shapes agree with
@@ -39,9 +40,8 @@ static LogicalResult verifyWindow(Operation *op, ArrayRef<int64_t> kernel,
     return op->emitOpError() << "kernel must be two positive sizes [kh, kw]";
   if (stride.size() != 2 || stride[0] < 1 || stride[1] < 1)
     return op->emitOpError() << "stride must be two positive values [sh, sw]";
-  if (padding.size() != 4 || llvm::any_of(padding, [](int64_t p) {
-        return p < 0;
-      }))
+  if (padding.size() != 4 ||
+      llvm::any_of(padding, [](int64_t p) { return p < 0; }))
     return op->emitOpError()
            << "padding must be four non-negative values [top, left, bottom, "
               "right]";
@@ -54,16 +54,16 @@ static LogicalResult verifyWindow(Operation *op, ArrayRef<int64_t> kernel,
 /// input's C when -1 is not given), and OH, OW from the window.
 static LogicalResult verifyWindowShapes(Operation *op, RankedTensorType in,
                                         RankedTensorType out, const Window &w,
-                                        int64_t outChannels,
-                                        StringRef inName, StringRef outName) {
+                                        int64_t outChannels, StringRef inName,
+                                        StringRef outName) {
   if (in.getRank() != 4 || out.getRank() != 4)
     return op->emitOpError() << "expects NCHW (rank-4) " << inName << " and "
                              << outName << ", got " << in << " and " << out;
   int64_t oh = w.out(0, in.getDimSize(2)), ow = w.out(1, in.getDimSize(3));
   if (oh < 1 || ow < 1)
-    return op->emitOpError() << "window " << w.kh << "x" << w.kw
-                             << " is larger than the padded " << inName << " "
-                             << in;
+    return op->emitOpError()
+           << "window " << w.kh << "x" << w.kw << " is larger than the padded "
+           << inName << " " << in;
   SmallVector<int64_t> expected = {in.getDimSize(0), outChannels, oh, ow};
   if (out.getShape() != ArrayRef<int64_t>(expected))
     return op->emitOpError()
@@ -87,9 +87,9 @@ static LogicalResult verifyConv(Operation *op, RankedTensorType x,
                           {w.getDimSize(2), w.getDimSize(3)})))
     return failure();
   if (x.getRank() == 4 && x.getDimSize(1) != w.getDimSize(1))
-    return op->emitOpError() << xName << " channels (" << x.getDimSize(1)
-                             << ") do not match the filters' [F, C, kh, kw] = "
-                             << w;
+    return op->emitOpError()
+           << xName << " channels (" << x.getDimSize(1)
+           << ") do not match the filters' [F, C, kh, kw] = " << w;
   return verifyWindowShapes(op, x, y, win, w.getDimSize(0), xName, yName);
 }
 
@@ -130,10 +130,9 @@ static LogicalResult verifyPool(Operation *op, RankedTensorType x,
   Window w;
   if (failed(verifyWindow(op, kernel, stride, padding, w)))
     return failure();
-  if (w.top >= w.kh || w.bottom >= w.kh || w.left >= w.kw ||
-      w.right >= w.kw)
-    return op->emitOpError() << "padding must be smaller than the kernel "
-                             << w.kh << "x" << w.kw;
+  if (w.top >= w.kh || w.bottom >= w.kh || w.left >= w.kw || w.right >= w.kw)
+    return op->emitOpError()
+           << "padding must be smaller than the kernel " << w.kh << "x" << w.kw;
   int64_t channels = x.getRank() == 4 ? x.getDimSize(1) : -1;
   return verifyWindowShapes(op, x, y, w, channels, xName, yName);
 }
@@ -165,8 +164,8 @@ static LogicalResult verifyGlobal(Operation *op, RankedTensorType x,
                                   RankedTensorType y) {
   if (x.getRank() != 4 || y.getRank() != 2 ||
       x.getDimSize(0) != y.getDimSize(0) || x.getDimSize(1) != y.getDimSize(1))
-    return op->emitOpError() << "expects [N, C, H, W] and [N, C], got " << x
-                             << " and " << y;
+    return op->emitOpError()
+           << "expects [N, C, H, W] and [N, C], got " << x << " and " << y;
   return success();
 }
 

@@ -45,8 +45,8 @@ SmallVector<OpFoldResult> indices(OpBuilder &b, ArrayRef<int64_t> v) {
   return getAsIndexOpFoldResult(b.getContext(), v);
 }
 
-using StepFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
-                                               ValueRange)>;
+using StepFn =
+    function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>;
 
 /// A linalg.generic of all-parallel loops over `outs`' (common) shape: the
 /// inputs are read through `inMaps`, the outputs through the identity, and
@@ -85,8 +85,8 @@ WindowView windowView(OpBuilder &b, RankedTensorType xp, RankedTensorType y,
 }
 
 Value extract(OpBuilder &b, Location loc, Value from, const WindowView &v) {
-  return b.create<tensor::ExtractSliceOp>(loc, v.type, from, v.offsets,
-                                          v.sizes, v.strides);
+  return b.create<tensor::ExtractSliceOp>(loc, v.type, from, v.offsets, v.sizes,
+                                          v.strides);
 }
 
 Value insert(OpBuilder &b, Location loc, Value part, Value into,
@@ -118,11 +118,11 @@ Value pad(OpBuilder &b, Location loc, Value x, const Window &w, double value) {
   RankedTensorType xt = tensorType(x);
   Value full = filled(b, loc, paddedType(xt, w), value);
   WindowView in = interior(b, xt, w);
-  Value copy = generic(b, loc, x, b.getMultiDimIdentityMap(4),
-                       extract(b, loc, full, in),
-                       [](OpBuilder &, Location, ValueRange a) {
-                         return SmallVector<Value>{a[0]};
-                       })[0];
+  Value copy =
+      generic(b, loc, x, b.getMultiDimIdentityMap(4), extract(b, loc, full, in),
+              [](OpBuilder &, Location, ValueRange a) {
+                return SmallVector<Value>{a[0]};
+              })[0];
   return insert(b, loc, copy, full, in);
 }
 
@@ -215,8 +215,7 @@ Value gemmResultTo(OpBuilder &b, Location loc, Value z, RankedTensorType out,
     Value zs = b.create<tensor::ExtractSliceOp>(
         loc, sliceType, z, indices(b, {r0, 0}), indices(b, {n, cols}),
         indices(b, {1, 1}));
-    SmallVector<int64_t> zShape = {n}, dstShape(out.getShape()),
-                         offs(4, 0);
+    SmallVector<int64_t> zShape = {n}, dstShape(out.getShape()), offs(4, 0);
     if (swap) {
       zShape.append({out.getDimSize(0), out.getDimSize(2), out.getDimSize(3)});
       dstShape[1] = n;
@@ -273,11 +272,11 @@ struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
                  ->getResult(0);
     else
       init = filled(rewriter, loc, zType, 0.0);
-    Value z = rewriter
-                  .create<linalg::MatmulOp>(loc, TypeRange{zType},
-                                            ValueRange{wm, col},
-                                            ValueRange{init})
-                  .getResult(0);
+    Value z =
+        rewriter
+            .create<linalg::MatmulOp>(loc, TypeRange{zType},
+                                      ValueRange{wm, col}, ValueRange{init})
+            .getResult(0);
     Value out = gemmResultTo(rewriter, loc, z, y, /*swap=*/true);
     rewriter.replaceOp(op, out);
     return success();
@@ -351,13 +350,12 @@ struct Conv2dGradInputLowering : OpConversionPattern<nn::Conv2dGradInputOp> {
         Value part = rewriter.create<tensor::ExpandShapeOp>(
             loc, partType, rows,
             SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
-        Value sum =
-            generic(rewriter, loc, part, swapNC(rewriter.getContext()),
-                    extract(rewriter, loc, dxp, dst),
-                    [](OpBuilder &b, Location l, ValueRange a) {
-                      return SmallVector<Value>{
-                          b.create<arith::AddFOp>(l, a[1], a[0])};
-                    })[0];
+        Value sum = generic(rewriter, loc, part, swapNC(rewriter.getContext()),
+                            extract(rewriter, loc, dxp, dst),
+                            [](OpBuilder &b, Location l, ValueRange a) {
+                              return SmallVector<Value>{
+                                  b.create<arith::AddFOp>(l, a[1], a[0])};
+                            })[0];
         dxp = insert(rewriter, loc, sum, dxp, dst);
       }
     rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
@@ -416,7 +414,8 @@ struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Window w = poolWindow(op);
-    RankedTensorType x = tensorType(op.getInput()), y = tensorType(op.getGrad());
+    RankedTensorType x = tensorType(op.getInput()),
+                     y = tensorType(op.getGrad());
     Value xp = pad(rewriter, loc, adaptor.getInput(), w,
                    -std::numeric_limits<double>::infinity());
     Value ymax = windowMax(rewriter, loc, xp, y, w);
@@ -436,8 +435,8 @@ struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
               Value zero = f32(b, l, 0.0), one = f32(b, l, 1.0);
               Value isMax = b.create<arith::CmpFOp>(
                   l, arith::CmpFPredicate::OEQ, a[0], a[1]);
-              Value free = b.create<arith::CmpFOp>(
-                  l, arith::CmpFPredicate::OEQ, a[4], zero);
+              Value free = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                   a[4], zero);
               Value hit = b.create<arith::AndIOp>(l, isMax, free);
               Value add = b.create<arith::SelectOp>(l, hit, a[2], zero);
               Value dx = b.create<arith::AddFOp>(l, a[3], add);
@@ -468,19 +467,17 @@ struct AvgPool2dLowering : OpConversionPattern<nn::AvgPool2dOp> {
     AffineMap id = rewriter.getMultiDimIdentityMap(4);
     for (int64_t i = 0; i < w.kh; ++i)
       for (int64_t j = 0; j < w.kw; ++j)
-        acc = generic(rewriter, loc,
-                      extract(rewriter, loc, xp,
-                              windowView(rewriter, xt, y, w, i, j)),
-                      id, acc, [](OpBuilder &b, Location l, ValueRange a) {
-                        return SmallVector<Value>{
-                            b.create<arith::AddFOp>(l, a[1], a[0])};
-                      })[0];
+        acc = generic(
+            rewriter, loc,
+            extract(rewriter, loc, xp, windowView(rewriter, xt, y, w, i, j)),
+            id, acc, [](OpBuilder &b, Location l, ValueRange a) {
+              return SmallVector<Value>{b.create<arith::AddFOp>(l, a[1], a[0])};
+            })[0];
     double count = static_cast<double>(w.kh * w.kw);
-    Value out = elementwise(rewriter, loc, y, acc,
-                            [&](OpBuilder &b, Location l, ValueRange a) {
-                              return b.create<arith::DivFOp>(
-                                  l, a[0], f32(b, l, count));
-                            });
+    Value out = elementwise(
+        rewriter, loc, y, acc, [&](OpBuilder &b, Location l, ValueRange a) {
+          return b.create<arith::DivFOp>(l, a[0], f32(b, l, count));
+        });
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -495,24 +492,25 @@ struct AvgPool2dGradLowering : OpConversionPattern<nn::AvgPool2dGradOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Window w = poolWindow(op);
-    RankedTensorType x = tensorType(op.getResult()), y = tensorType(op.getGrad());
+    RankedTensorType x = tensorType(op.getResult()),
+                     y = tensorType(op.getGrad());
     double count = static_cast<double>(w.kh * w.kw);
-    Value g = elementwise(rewriter, loc, y, adaptor.getGrad(),
-                          [&](OpBuilder &b, Location l, ValueRange a) {
-                            return b.create<arith::DivFOp>(l, a[0],
-                                                           f32(b, l, count));
-                          });
+    Value g =
+        elementwise(rewriter, loc, y, adaptor.getGrad(),
+                    [&](OpBuilder &b, Location l, ValueRange a) {
+                      return b.create<arith::DivFOp>(l, a[0], f32(b, l, count));
+                    });
     RankedTensorType xpType = paddedType(x, w);
     Value dxp = filled(rewriter, loc, xpType, 0.0);
     AffineMap id = rewriter.getMultiDimIdentityMap(4);
     for (int64_t i = 0; i < w.kh; ++i)
       for (int64_t j = 0; j < w.kw; ++j) {
         WindowView v = windowView(rewriter, xpType, y, w, i, j);
-        Value sum = generic(rewriter, loc, g, id, extract(rewriter, loc, dxp, v),
-                            [](OpBuilder &b, Location l, ValueRange a) {
-                              return SmallVector<Value>{
-                                  b.create<arith::AddFOp>(l, a[1], a[0])};
-                            })[0];
+        Value sum = generic(
+            rewriter, loc, g, id, extract(rewriter, loc, dxp, v),
+            [](OpBuilder &b, Location l, ValueRange a) {
+              return SmallVector<Value>{b.create<arith::AddFOp>(l, a[1], a[0])};
+            })[0];
         dxp = insert(rewriter, loc, sum, dxp, v);
       }
     rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
@@ -527,7 +525,8 @@ struct GlobalAvgPoolLowering : OpConversionPattern<nn::GlobalAvgPoolOp> {
   matchAndRewrite(nn::GlobalAvgPoolOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    RankedTensorType x = tensorType(op.getInput()), y = tensorType(op.getResult());
+    RankedTensorType x = tensorType(op.getInput()),
+                     y = tensorType(op.getResult());
     Value sum = rewriter
                     .create<linalg::ReduceOp>(
                         loc, ValueRange{adaptor.getInput()},
@@ -539,12 +538,12 @@ struct GlobalAvgPoolLowering : OpConversionPattern<nn::GlobalAvgPoolOp> {
                         })
                     .getResult(0);
     double count = static_cast<double>(x.getDimSize(2) * x.getDimSize(3));
-    rewriter.replaceOp(op, elementwise(rewriter, loc, y, sum,
-                                       [&](OpBuilder &b, Location l,
-                                           ValueRange a) {
-                                         return b.create<arith::DivFOp>(
-                                             l, a[0], f32(b, l, count));
-                                       }));
+    rewriter.replaceOp(op,
+                       elementwise(rewriter, loc, y, sum,
+                                   [&](OpBuilder &b, Location l, ValueRange a) {
+                                     return b.create<arith::DivFOp>(
+                                         l, a[0], f32(b, l, count));
+                                   }));
     return success();
   }
 };
@@ -556,21 +555,18 @@ struct GlobalAvgPoolGradLowering
   LogicalResult
   matchAndRewrite(nn::GlobalAvgPoolGradOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     RankedTensorType x = tensorType(op.getResult());
     MLIRContext *ctx = rewriter.getContext();
     AffineMap nc = AffineMap::get(
         4, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
     double count = static_cast<double>(x.getDimSize(2) * x.getDimSize(3));
-    rewriter.replaceOp(op, elementwise(rewriter, op.getLoc(), x,
-                                       adaptor.getGrad(),
-                                       [&](OpBuilder &b, Location l,
-                                           ValueRange a) {
-                                         return b.create<arith::DivFOp>(
-                                             l, a[0], f32(b, l, count));
-                                       },
-                                       {nc}));
-    (void)loc;
+    rewriter.replaceOp(op,
+                       elementwise(rewriter, op.getLoc(), x, adaptor.getGrad(),
+                                   [&](OpBuilder &b, Location l, ValueRange a) {
+                                     return b.create<arith::DivFOp>(
+                                         l, a[0], f32(b, l, count));
+                                   },
+                                   {nc}));
     return success();
   }
 };
