@@ -35,6 +35,7 @@ public:
     OwningOpRef<ModuleOp> module = ModuleOp::create(loc(model.range));
     if (!checkSupported())
       return nullptr;
+    warnNotApplied();
     b.setInsertionPointToEnd(module->getBody());
     emitLoss(/*train=*/true);
     // Evaluation differs from training only with batchnorm or dropout.
@@ -72,6 +73,21 @@ private:
   }
   RankedTensorType paramType(const sema::Parameter &p) {
     return RankedTensorType::get(p.type.dims, b.getF32Type());
+  }
+
+  /// Settings that analyse clean but that code generation does not apply
+  /// yet: say so rather than train silently without them.
+  void warnNotApplied() {
+    if (run.clipGradNorm > 0)
+      diags.warning(run.range,
+                    "clip_grad_norm is not applied by code generation yet; "
+                    "this run trains without gradient clipping");
+    for (const sema::Node &n : model.nodes)
+      if (n.attrs.l2 > 0)
+        diags.warning(n.range,
+                      "l2 is not applied by code generation yet; this layer "
+                      "trains without the penalty",
+                      "use the optimizer's weight_decay instead");
   }
 
   bool checkSupported() {
