@@ -76,12 +76,8 @@ private:
   }
 
   /// Settings that analyse clean but that code generation does not apply
-  /// yet: say so rather than train silently without them.
+  /// yet (a layer's l2): say so rather than train silently without them.
   void warnNotApplied() {
-    if (run.clipGradNorm > 0)
-      diags.warning(run.range,
-                    "clip_grad_norm is not applied by code generation yet; "
-                    "this run trains without gradient clipping");
     for (const sema::Node &n : model.nodes)
       if (n.attrs.l2 > 0)
         diags.warning(n.range,
@@ -465,6 +461,8 @@ private:
     opt.append("beta2", f64(o.beta2));
     opt.append("eps", f64(o.eps));
     opt.append("alpha", f64(o.alpha));
+    if (run.clipGradNorm > 0)
+      opt.append("clip_grad_norm", f64(run.clipGradNorm));
     opt.append("schedule", sched.getDictionary(&ctx));
     return opt.getDictionary(&ctx);
   }

@@ -102,6 +102,40 @@ struct NNBuildTrainStepPass
     build(module, gradFn, cfg, dict);
   }
 
+  /// torch.nn.utils.clip_grad_norm_: the global L2 norm over all gradients,
+  /// coef = min(1, max_norm / (norm + 1e-6)), every gradient times coef.
+  static void clipGradNorm(OpBuilder &b, Location loc,
+                           SmallVectorImpl<Value> &grads, double maxNorm) {
+    auto scalarType = RankedTensorType::get({}, b.getF32Type());
+    Value sum = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
+    for (Value g : grads) {
+      auto type = cast<RankedTensorType>(g.getType());
+      SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
+      Value squares = b.create<nn::MulOp>(loc, g, g);
+      Value partial = b.create<nn::ReduceSumOp>(loc, scalarType, squares,
+                                                b.getDenseI64ArrayAttr(all));
+      sum = b.create<arith::AddFOp>(
+          loc, sum, b.create<tensor::ExtractOp>(loc, partial, ValueRange{}));
+    }
+    Value norm = b.create<math::SqrtOp>(loc, sum);
+    Value denom = b.create<arith::AddFOp>(
+        loc, norm, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(1e-6f)));
+    Value coef = b.create<arith::DivFOp>(
+        loc,
+        b.create<arith::ConstantOp>(
+            loc, b.getF32FloatAttr(static_cast<float>(maxNorm))),
+        denom);
+    coef = b.create<arith::MinimumFOp>(
+        loc, coef, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(1.0f)));
+    for (Value &g : grads) {
+      auto type = cast<RankedTensorType>(g.getType());
+      Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
+                                              type.getElementType());
+      Value splat = b.create<linalg::FillOp>(loc, coef, empty).getResult(0);
+      g = b.create<nn::MulOp>(loc, g, splat);
+    }
+  }
+
   void build(ModuleOp module, func::FuncOp gradFn, const OptimizerConfig &cfg,
              DictionaryAttr dict) {
     MLIRContext *ctx = module.getContext();
@@ -190,6 +224,8 @@ struct NNBuildTrainStepPass
       results.resize(results.size() - bufferResults.size());
     for (unsigned i = 0; i < numParams; ++i)
       grads.push_back(map.lookup(gradRet.getOperand(numResults + i)));
+    if (double maxNorm = getF64(dict, "clip_grad_norm", 0); maxNorm > 0)
+      clipGradNorm(b, loc, grads, maxNorm);
 
     // The learning rate at this step.
     auto sched = dict.getAs<DictionaryAttr>("schedule");

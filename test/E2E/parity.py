@@ -44,6 +44,9 @@ CASES = {
                    lambda p: torch.optim.Adam(p, lr=0.005, weight_decay=0.01), 2),
     "adam_bce": ("binary_cross_entropy", 1, "adam(lr = 0.01)",
                  lambda p: torch.optim.Adam(p, lr=0.01), 2),
+    # clip_grad_norm: torch.nn.utils.clip_grad_norm_ before every step.
+    "sgd_ce_clipped": ("cross_entropy", 3, "sgd(lr = 0.5, momentum = 0.9)",
+                       lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9), 2, 0.05),
 }
 
 
@@ -87,7 +90,8 @@ def run(cmd, **kw):
 
 
 def check_case(workdir, name):
-    loss_src, width, opt_src, make_opt, epochs = CASES[name]
+    loss_src, width, opt_src, make_opt, epochs = CASES[name][:5]
+    clip = CASES[name][5] if len(CASES[name]) > 5 else 0
     loss_kind = loss_src.split("(")[0]
     d = os.path.join(workdir, name)
     os.makedirs(d, exist_ok=True)
@@ -135,6 +139,7 @@ train {{
   loss = {loss_src}
   optimizer = {opt_src}
   epochs = {epochs}
+{"  clip_grad_norm = %g" % clip if clip else ""}
 }}
 """)
     torch.manual_seed(0)
@@ -180,6 +185,8 @@ train {{
             opt.zero_grad()
             loss = crit(net(xt[s:s + BATCH]), yt[s:s + BATCH])
             loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
             opt.step()
             total += loss.item() * len(xt[s:s + BATCH])
         losses.append(total / N)
