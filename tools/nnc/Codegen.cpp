@@ -205,9 +205,12 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   config.program = &program;
   config.run = run;
   config.batch = batchSizeOf(program, *run);
-  config.sourceDir = llvm::sys::path::parent_path(req.sourcePath).str();
-  if (config.sourceDir.empty())
-    config.sourceDir = ".";
+  // Relative data paths resolve against the .nn file's folder wherever the
+  // program later runs: record it absolute.
+  llvm::SmallString<256> sourceDir(llvm::sys::path::parent_path(req.sourcePath));
+  llvm::sys::fs::make_absolute(sourceDir);
+  llvm::sys::path::remove_dots(sourceDir, /*remove_dot_dot=*/true);
+  config.sourceDir = std::string(sourceDir);
   config.compilerVersion = req.version;
   if (!readStateLayout(*module, config)) {
     std::cerr << "nnc: internal error: no state layout after nn-export-abi\n";
