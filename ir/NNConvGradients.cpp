@@ -6,20 +6,11 @@
 // passes/Conversion/NNToLinalg/Convolutions.cpp).
 //
 //===----------------------------------------------------------------------===//
+#include "ir/GradientRules.h"
 #include "ir/NNOps.h"
 
 using namespace mlir;
 using namespace nnc::nn;
-
-/// A rule whose result gradient is missing contributes nothing.
-static bool noGradient(ArrayRef<Value> resultGrads, Operation *op,
-                       SmallVectorImpl<Value> &operandGrads) {
-  if (resultGrads.empty() || !resultGrads[0]) {
-    operandGrads.append(op->getNumOperands(), Value());
-    return true;
-  }
-  return false;
-}
 
 // y = conv(x, w) + b  =>  dx = conv_transpose(dy, w),
 //   dw[f, c, i, j] = sum_{n,oh,ow} dy[n, f, oh, ow] xpad[n, c, oh sh + i, ow sw

@@ -5,20 +5,11 @@
 // rule; the Autodiff pass only walks the graph backwards and sums.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/GradientRules.h"
 #include "ir/NNOps.h"
 
 using namespace mlir;
 using namespace nnc::nn;
-
-/// A rule whose result gradient is missing contributes nothing.
-static bool noGradient(ArrayRef<Value> resultGrads, Operation *op,
-                       SmallVectorImpl<Value> &operandGrads) {
-  if (resultGrads.empty() || !resultGrads[0]) {
-    operandGrads.append(op->getNumOperands(), Value());
-    return true;
-  }
-  return false;
-}
 
 // y = x W^T + b  =>  dx = dy W,  dW = dy^T x,  db = sum_batch dy
 LogicalResult DenseOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,

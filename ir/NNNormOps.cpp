@@ -4,6 +4,7 @@
 // each op's vector-Jacobian product (the math above every rule).
 //
 //===----------------------------------------------------------------------===//
+#include "ir/GradientRules.h"
 #include "ir/NNOps.h"
 
 using namespace mlir;
@@ -84,15 +85,6 @@ LogicalResult SliceOp::verify() {
 //===----------------------------------------------------------------------===//
 // Gradient rules
 //===----------------------------------------------------------------------===//
-
-static bool noGradient(ArrayRef<Value> resultGrads, Operation *op,
-                       SmallVectorImpl<Value> &operandGrads) {
-  if (resultGrads.empty() || !resultGrads[0]) {
-    operandGrads.append(op->getNumOperands(), Value());
-    return true;
-  }
-  return false;
-}
 
 // y = (x - mean) / sqrt(var + eps) w + b, statistics over the real rows
 //   =>  dx = m w / sqrt(var + eps)

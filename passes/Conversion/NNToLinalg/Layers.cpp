@@ -192,37 +192,25 @@ struct ReshapeLowering : OpConversionPattern<nn::ReshapeOp> {
 // Elementwise layers
 //===----------------------------------------------------------------------===//
 
-/// add: a + b.
-struct AddLowering : OpConversionPattern<nn::AddOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// add (a + b) and mul (a * b; also the gradient of mul and the
+/// learning-rate factor): one elementwise generic with the arith op.
+template <typename NNOp, typename ArithOp>
+struct BinaryEltwiseLowering : OpConversionPattern<NNOp> {
+  using OpConversionPattern<NNOp>::OpConversionPattern;
   LogicalResult
-  matchAndRewrite(nn::AddOp op, OpAdaptor adaptor,
+  matchAndRewrite(NNOp op, typename NNOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(
         op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
                         {adaptor.getLhs(), adaptor.getRhs()},
                         [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          return b.create<arith::AddFOp>(l, v[0], v[1]);
+                          return b.create<ArithOp>(l, v[0], v[1]);
                         }));
     return success();
   }
 };
-
-/// mul: a * b (also the gradient of mul, and the learning-rate factor).
-struct MulLowering : OpConversionPattern<nn::MulOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(nn::MulOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getLhs(), adaptor.getRhs()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          return b.create<arith::MulFOp>(l, v[0], v[1]);
-                        }));
-    return success();
-  }
-};
+using AddLowering = BinaryEltwiseLowering<nn::AddOp, arith::AddFOp>;
+using MulLowering = BinaryEltwiseLowering<nn::MulOp, arith::MulFOp>;
 
 /// relu: max(x, 0) (NaN propagates, as in torch).
 struct ReluLowering : OpConversionPattern<nn::ReluOp> {
