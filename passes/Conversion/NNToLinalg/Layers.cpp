@@ -192,42 +192,38 @@ struct ReshapeLowering : OpConversionPattern<nn::ReshapeOp> {
 // Elementwise layers
 //===----------------------------------------------------------------------===//
 
-/// add (a + b) and mul (a * b; also the gradient of mul and the
-/// learning-rate factor): one elementwise generic with the arith op.
-template <typename NNOp, typename ArithOp>
-struct BinaryEltwiseLowering : OpConversionPattern<NNOp> {
+/// An elementwise op lowered to one linalg.generic over its operands, in
+/// operand order; `Body` computes one result element from their elements.
+template <typename NNOp, Value (*Body)(OpBuilder &, Location, ValueRange)>
+struct EltwiseLowering : OpConversionPattern<NNOp> {
   using OpConversionPattern<NNOp>::OpConversionPattern;
   LogicalResult
   matchAndRewrite(NNOp op, typename NNOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getLhs(), adaptor.getRhs()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          return b.create<ArithOp>(l, v[0], v[1]);
-                        }));
+    rewriter.replaceOp(op, elementwise(rewriter, op.getLoc(),
+                                       tensorType(op.getResult()),
+                                       adaptor.getOperands(), Body));
     return success();
   }
 };
-using AddLowering = BinaryEltwiseLowering<nn::AddOp, arith::AddFOp>;
-using MulLowering = BinaryEltwiseLowering<nn::MulOp, arith::MulFOp>;
+
+/// add: a + b.
+static Value addBody(OpBuilder &b, Location l, ValueRange v) {
+  return b.create<arith::AddFOp>(l, v[0], v[1]);
+}
+using AddLowering = EltwiseLowering<nn::AddOp, addBody>;
+
+/// mul: a * b (also the gradient of mul and the learning-rate factor).
+static Value mulBody(OpBuilder &b, Location l, ValueRange v) {
+  return b.create<arith::MulFOp>(l, v[0], v[1]);
+}
+using MulLowering = EltwiseLowering<nn::MulOp, mulBody>;
 
 /// relu: max(x, 0) (NaN propagates, as in torch).
-struct ReluLowering : OpConversionPattern<nn::ReluOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(nn::ReluOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getInput()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          return b.create<arith::MaximumFOp>(l, v[0],
-                                                             f32(b, l, 0.0));
-                        }));
-    return success();
-  }
-};
+static Value reluBody(OpBuilder &b, Location l, ValueRange v) {
+  return b.create<arith::MaximumFOp>(l, v[0], f32(b, l, 0.0));
+}
+using ReluLowering = EltwiseLowering<nn::ReluOp, reluBody>;
 
 /// leaky_relu: x if x > 0 else alpha x.
 struct LeakyReluLowering : OpConversionPattern<nn::LeakyReluOp> {
@@ -275,20 +271,10 @@ struct SigmoidLowering : OpConversionPattern<nn::SigmoidOp> {
 };
 
 /// tanh: math.tanh.
-struct TanhLowering : OpConversionPattern<nn::TanhOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(nn::TanhOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getInput()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          return b.create<math::TanhOp>(l, v[0]);
-                        }));
-    return success();
-  }
-};
+static Value tanhBody(OpBuilder &b, Location l, ValueRange v) {
+  return b.create<math::TanhOp>(l, v[0]);
+}
+using TanhLowering = EltwiseLowering<nn::TanhOp, tanhBody>;
 
 /// Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF.
 static Value normalCdf(OpBuilder &b, Location l, Value x) {
@@ -299,21 +285,10 @@ static Value normalCdf(OpBuilder &b, Location l, Value x) {
 }
 
 /// gelu (exact, torch's default): x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)).
-struct GeluLowering : OpConversionPattern<nn::GeluOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(nn::GeluOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getInput()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          return b.create<arith::MulFOp>(l, v[0],
-                                                         normalCdf(b, l, v[0]));
-                        }));
-    return success();
-  }
-};
+static Value geluBody(OpBuilder &b, Location l, ValueRange v) {
+  return b.create<arith::MulFOp>(l, v[0], normalCdf(b, l, v[0]));
+}
+using GeluLowering = EltwiseLowering<nn::GeluOp, geluBody>;
 
 /// Reduces the last dimension of `x` (rank r) into a tensor of rank r - 1
 /// initialised with `init`; `combine(acc, element)`.
@@ -379,23 +354,12 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
 //===----------------------------------------------------------------------===//
 
 /// relu_grad: dy if x > 0 else 0.
-struct ReluGradLowering : OpConversionPattern<nn::ReluGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(nn::ReluGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getGrad(), adaptor.getSaved()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          Value zero = f32(b, l, 0.0);
-                          Value pos = b.create<arith::CmpFOp>(
-                              l, arith::CmpFPredicate::OGT, v[1], zero);
-                          return b.create<arith::SelectOp>(l, pos, v[0], zero);
-                        }));
-    return success();
-  }
-};
+static Value reluGradBody(OpBuilder &b, Location l, ValueRange v) {
+  Value zero = f32(b, l, 0.0);
+  Value pos = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v[1], zero);
+  return b.create<arith::SelectOp>(l, pos, v[0], zero);
+}
+using ReluGradLowering = EltwiseLowering<nn::ReluGradOp, reluGradBody>;
 
 /// leaky_relu_grad: dy if x > 0 else alpha dy.
 struct LeakyReluGradLowering : OpConversionPattern<nn::LeakyReluGradOp> {
@@ -420,68 +384,34 @@ struct LeakyReluGradLowering : OpConversionPattern<nn::LeakyReluGradOp> {
 };
 
 /// sigmoid_grad: dy y (1 - y), saved = y.
-struct SigmoidGradLowering : OpConversionPattern<nn::SigmoidGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(nn::SigmoidGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getGrad(), adaptor.getSaved()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          Value om =
-                              b.create<arith::SubFOp>(l, f32(b, l, 1.0), v[1]);
-                          Value d = b.create<arith::MulFOp>(l, v[1], om);
-                          return b.create<arith::MulFOp>(l, v[0], d);
-                        }));
-    return success();
-  }
-};
+static Value sigmoidGradBody(OpBuilder &b, Location l, ValueRange v) {
+  Value om = b.create<arith::SubFOp>(l, f32(b, l, 1.0), v[1]);
+  Value d = b.create<arith::MulFOp>(l, v[1], om);
+  return b.create<arith::MulFOp>(l, v[0], d);
+}
+using SigmoidGradLowering = EltwiseLowering<nn::SigmoidGradOp, sigmoidGradBody>;
 
 /// tanh_grad: dy (1 - y^2), saved = y.
-struct TanhGradLowering : OpConversionPattern<nn::TanhGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(nn::TanhGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getGrad(), adaptor.getSaved()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          Value y2 = b.create<arith::MulFOp>(l, v[1], v[1]);
-                          Value d =
-                              b.create<arith::SubFOp>(l, f32(b, l, 1.0), y2);
-                          return b.create<arith::MulFOp>(l, v[0], d);
-                        }));
-    return success();
-  }
-};
+static Value tanhGradBody(OpBuilder &b, Location l, ValueRange v) {
+  Value y2 = b.create<arith::MulFOp>(l, v[1], v[1]);
+  Value d = b.create<arith::SubFOp>(l, f32(b, l, 1.0), y2);
+  return b.create<arith::MulFOp>(l, v[0], d);
+}
+using TanhGradLowering = EltwiseLowering<nn::TanhGradOp, tanhGradBody>;
 
 /// gelu_grad: dy (Phi(x) + x exp(-x^2 / 2) / sqrt(2 pi)), saved = x.
-struct GeluGradLowering : OpConversionPattern<nn::GeluGradOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(nn::GeluGradOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
-                        {adaptor.getGrad(), adaptor.getSaved()},
-                        [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                          Value x = v[1];
-                          Value x2 = b.create<arith::MulFOp>(l, x, x);
-                          Value h =
-                              b.create<arith::MulFOp>(l, x2, f32(b, l, -0.5));
-                          Value e = b.create<math::ExpOp>(l, h);
-                          Value pdf = b.create<arith::MulFOp>(
-                              l, e, f32(b, l, 0.5 * M_2_SQRTPI * M_SQRT1_2));
-                          Value d = b.create<arith::AddFOp>(
-                              l, normalCdf(b, l, x),
-                              b.create<arith::MulFOp>(l, x, pdf));
-                          return b.create<arith::MulFOp>(l, v[0], d);
-                        }));
-    return success();
-  }
-};
+static Value geluGradBody(OpBuilder &b, Location l, ValueRange v) {
+  Value x = v[1];
+  Value x2 = b.create<arith::MulFOp>(l, x, x);
+  Value h = b.create<arith::MulFOp>(l, x2, f32(b, l, -0.5));
+  Value e = b.create<math::ExpOp>(l, h);
+  Value pdf =
+      b.create<arith::MulFOp>(l, e, f32(b, l, 0.5 * M_2_SQRTPI * M_SQRT1_2));
+  Value d = b.create<arith::AddFOp>(l, normalCdf(b, l, x),
+                                    b.create<arith::MulFOp>(l, x, pdf));
+  return b.create<arith::MulFOp>(l, v[0], d);
+}
+using GeluGradLowering = EltwiseLowering<nn::GeluGradOp, geluGradBody>;
 
 /// softmax_grad: y (dy - sum(dy y)) over the last dimension, saved = y.
 struct SoftmaxGradLowering : OpConversionPattern<nn::SoftmaxGradOp> {
