@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from parity import read_safetensors, run, write_safetensors  # noqa: E402
+from e2e_util import read_safetensors, run, write_safetensors  # noqa: E402
 
 torch.set_num_threads(1)
 

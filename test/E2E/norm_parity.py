@@ -19,62 +19,16 @@ usage: norm_parity.py WORKDIR [CASE ...]
 """
 import json
 import os
-import struct
-import subprocess
 import sys
 
 import numpy as np
 import torch
 
+from e2e_util import read_safetensors_typed as read_safetensors, run, write_safetensors
+
 torch.set_num_threads(1)
 
 N, FEATURES, BATCH, CLASSES = 70, 6, 16, 3  # 4 full batches + one of 6
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        a = t.detach().numpy()
-        if a.dtype == np.int64:
-            data, dtype = a.astype("<i8").tobytes(), "I64"
-        else:
-            data, dtype = a.astype("<f4").tobytes(), "F32"
-        header[name] = {"dtype": dtype, "shape": list(a.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        dt = {"F32": "<f4", "I64": "<i8"}.get(e["dtype"])
-        if dt:
-            out[name] = (e["dtype"], np.frombuffer(raw[base + a:base + b], dtype=dt)
-                         .reshape(e["shape"]))
-    return out
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"FAIL: {' '.join(cmd)} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
-    return r
 
 
 def write_data(d, seed, features=FEATURES):

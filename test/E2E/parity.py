@@ -13,13 +13,13 @@ usage: parity.py WORKDIR [CASE ...]
 """
 import json
 import os
-import struct
-import subprocess
 import sys
 import zlib
 
 import numpy as np
 import torch
+
+from e2e_util import read_safetensors, run, write_safetensors
 
 torch.set_num_threads(1)
 
@@ -48,45 +48,6 @@ CASES = {
     "sgd_ce_clipped": ("cross_entropy", 3, "sgd(lr = 0.5, momentum = 0.9)",
                        lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9), 2, 0.05),
 }
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__" or e["dtype"] != "F32":
-            continue
-        a, b = e["data_offsets"]
-        out[name] = np.frombuffer(raw[base + a:base + b], dtype="<f4").reshape(e["shape"])
-    return out
-
-
-def run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit(f"FAIL: {' '.join(cmd)} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
-    return r
 
 
 def check_case(workdir, name):

@@ -1,0 +1,63 @@
+"""Shared helpers of the end-to-end test scripts: safetensors files written
+and read by hand (the python safetensors package is not in Debian), and
+running a command that must succeed."""
+import json
+import struct
+import subprocess
+import sys
+
+import numpy as np
+
+
+def write_safetensors(path, tensors):
+    """Writes {name: torch tensor}; int64 tensors as I64, the rest as F32."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        a = t.detach().numpy()
+        if a.dtype == np.int64:
+            data, dtype = a.astype("<i8").tobytes(), "I64"
+        else:
+            data, dtype = a.astype("<f4").tobytes(), "F32"
+        header[name] = {"dtype": dtype, "shape": list(a.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors_typed(path):
+    """{name: (dtype, array)} for the F32 and I64 tensors of a file."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    base = 8 + n
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        dt = {"F32": "<f4", "I64": "<i8"}.get(e["dtype"])
+        if dt:
+            out[name] = (e["dtype"], np.frombuffer(raw[base + a:base + b], dtype=dt)
+                         .reshape(e["shape"]))
+    return out
+
+
+def read_safetensors(path):
+    """{name: array} for the F32 tensors of a file."""
+    return {name: a for name, (dtype, a) in read_safetensors_typed(path).items()
+            if dtype == "F32"}
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
+    return r
