@@ -119,6 +119,23 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
   ];
 }
 
+def NNPlanBuffersPass : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
+  let summary = "places every static temporary buffer in one workspace per function";
+  let description = [{
+    Input: bufferized functions whose temporary buffers are `memref.alloc`s
+    of static shape in the entry block (after buffer hoisting), before
+    deallocation is inserted. Output: each such allocation becomes a
+    `memref.view` at a fixed offset of a private `memref.global`
+    `<function>_workspace` (64-byte aligned, uninitialized), buffers whose
+    lifetimes do not overlap sharing bytes; the function gets the attribute
+    `nn.workspace_bytes`. Lifetimes span the entry-block ops that use a
+    buffer or anything derived from it; buffers that are returned, have
+    dynamic shapes or non-identity layouts stay allocations. A function using
+    a workspace must not run twice at the same time.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 def NNApproximateMathPass : Pass<"nn-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "replaces transcendental math ops by polynomial approximations";
   let description = [{

@@ -120,7 +120,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   pm.addPass(createCSEPass());
 
   // 3. Buffer placement: hoist allocations out of loops, put small ones on
-  //    the stack, free the rest (ownership-based deallocation).
+  //    the stack, plan the rest statically.
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferHoistingPass());
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   unsigned limit = opts.stackAllocLimit;
@@ -134,6 +134,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
             type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
         return bytes <= limit;
       }));
+  // The rest get fixed places in a static workspace (no allocation per
+  // step); what cannot be planned is freed by ownership-based deallocation.
+  pm.addPass(createNNPlanBuffersPass());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
 

@@ -280,18 +280,20 @@ struct Buffers {
   }
 
   void load(const Batch &b, bool classTargets) {
-    std::fill(x.begin(), x.end(), 0.0f);
-    std::fill(mask.begin(), mask.end(), 0.0f);
+    // Rows past the batch's count are padding: zero, mask 0.
     size_t n = std::min<size_t>(b.count, rows);
-    std::copy(b.x.begin(), b.x.begin() + n * in, x.begin());
-    std::copy(b.mask.begin(), b.mask.begin() + n, mask.begin());
+    std::fill(std::copy(b.x.begin(), b.x.begin() + n * in, x.begin()), x.end(),
+              0.0f);
+    std::fill(std::copy(b.mask.begin(), b.mask.begin() + n, mask.begin()),
+              mask.end(), 0.0f);
     if (classTargets) {
-      std::fill(labels.begin(), labels.end(), 0);
-      std::copy(b.labels.begin(), b.labels.begin() + n, labels.begin());
+      std::fill(std::copy(b.labels.begin(), b.labels.begin() + n,
+                          labels.begin()),
+                labels.end(), 0);
     } else if (!b.targets.empty()) {
-      std::fill(targets.begin(), targets.end(), 0.0f);
-      std::copy(b.targets.begin(), b.targets.begin() + n * width,
-                targets.begin());
+      std::fill(std::copy(b.targets.begin(), b.targets.begin() + n * width,
+                          targets.begin()),
+                targets.end(), 0.0f);
     }
   }
   const void *y(bool classTargets) const {

@@ -3,7 +3,7 @@
 // Convolutions become GEMMs, the form nnc-cpu-codegen tiles and vectorizes
 // best (outer-product FMA kernels):
 //   forward      y^T[F, N OH OW] = W[F, C kh kw] x col[C kh kw, N OH OW]
-//   grad_weight  dW[F, C kh kw]  = dy^T[F, N OH OW] x col^T
+//   grad_weight  dW^T[C kh kw, F] = col x dy[N OH OW, F] (dy channels-last)
 //   grad_input   dcol            = W^T x dy^T, then col2im
 // where col (im2col) holds, for every kernel offset (i, j), the strided view
 // xpad[:, :, i :: sh, j :: sw] of the padded input. im2col, col2im and the
@@ -283,8 +283,10 @@ struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
   }
 };
 
-/// conv2d_grad_weight: dW = dy^T x im2col(xpad)^T as
-/// linalg.matmul_transpose_b.
+/// conv2d_grad_weight: dW^T [C kh kw, F] = im2col(xpad) x dy_nhwc, with
+/// dy_nhwc [N OH OW, F] the gradient transposed to channels-last, then dW
+/// transposed back. This orientation reads the large col matrix in place,
+/// row by row; dy^T x col^T would transpose all of col first.
 struct Conv2dGradWeightLowering : OpConversionPattern<nn::Conv2dGradWeightOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -292,20 +294,43 @@ struct Conv2dGradWeightLowering : OpConversionPattern<nn::Conv2dGradWeightOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType dwType = tensorType(op.getResult());
+    RankedTensorType dy = tensorType(op.getGrad());
     Window w = convWindow(op.getResult(), op.getStride(), op.getPadding());
     Value xp = pad(rewriter, loc, adaptor.getInput(), w, 0.0);
-    Value col = im2col(rewriter, loc, xp, tensorType(op.getGrad()), w);
-    Value dyT = transposedGrad(rewriter, loc, adaptor.getGrad());
-    auto mType = RankedTensorType::get(
-        {dwType.getDimSize(0), dwType.getNumElements() / dwType.getDimSize(0)},
-        dwType.getElementType());
-    Value dwm = rewriter
-                    .create<linalg::MatmulTransposeBOp>(
-                        loc, TypeRange{mType}, ValueRange{dyT, col},
-                        ValueRange{filled(rewriter, loc, mType, 0.0)})
+    Value col = im2col(rewriter, loc, xp, dy, w);
+    int64_t n = dy.getDimSize(0), f = dy.getDimSize(1), oh = dy.getDimSize(2),
+            ow = dy.getDimSize(3), k = dwType.getNumElements() / f;
+    Type elt = dy.getElementType();
+    // dy [N, F, OH, OW] -> [N, OH, OW, F] -> [N OH OW, F].
+    auto nhwc = RankedTensorType::get({n, oh, ow, f}, elt);
+    Value dyN =
+        rewriter
+            .create<linalg::TransposeOp>(loc, adaptor.getGrad(),
+                                         emptyLike(rewriter, loc, nhwc),
+                                         ArrayRef<int64_t>{0, 2, 3, 1})
+            ->getResult(0);
+    dyN = rewriter.create<tensor::CollapseShapeOp>(
+        loc, dyN, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+    auto tType = RankedTensorType::get({k, f}, elt);
+    Value dwT = rewriter
+                    .create<linalg::MatmulOp>(
+                        loc, TypeRange{tType}, ValueRange{col, dyN},
+                        ValueRange{filled(rewriter, loc, tType, 0.0)})
                     .getResult(0);
-    rewriter.replaceOp(op, gemmResultTo(rewriter, loc, dwm, dwType,
-                                        /*swap=*/false));
+    // dW[f, c, i, j] = dW^T[(c kh + i) kw + j, f]: read through an affine
+    // map, not a transpose + expand_shape, which linalg-fuse-elementwise-ops
+    // would propagate into the matmul (a contraction it no longer tiles).
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr d0, d1, d2, d3;
+    bindDims(ctx, d0, d1, d2, d3);
+    AffineMap read = AffineMap::get(
+        4, 0, {(d1 * w.kh + d2) * w.kw + d3, d0}, ctx);
+    Value dw = generic(rewriter, loc, dwT, read,
+                       emptyLike(rewriter, loc, dwType),
+                       [](OpBuilder &, Location, ValueRange a) {
+                         return SmallVector<Value>{a[0]};
+                       })[0];
+    rewriter.replaceOp(op, dw);
     return success();
   }
 };
