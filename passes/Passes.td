@@ -91,6 +91,18 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
   ];
 }
 
+def NNFuseElementwisePass : Pass<"nn-fuse-elementwise"> {
+  let summary = "fuses elementwise linalg ops; reshapes never enter contractions";
+  let description = [{
+    linalg-fuse-elementwise-ops (a producer fused into its only consumer,
+    reshapes propagated by expansion) except that a reshape is never folded
+    into a linalg op with reduction loops: a matmul stays a matmul, which
+    nn-tile-and-vectorize turns into register-tiled FMA kernels.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp"> {
   let summary = "tiles linalg ops for the CPU and turns the tiles into vector ops";
   let description = [{

@@ -73,7 +73,7 @@ static LogicalResult createLinalgCopy(OpBuilder &b, Location loc, Value from,
 void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   // 1. Tensors: fuse elementwise chains (bias + relu = one loop), then tile
   //    and vectorize every linalg op.
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createNNFuseElementwisePass());
   {
     NNTileAndVectorizePassOptions tv;
     // The options hold an ArrayRef; the pass copies it when created.
