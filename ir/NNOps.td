@@ -139,11 +139,33 @@ def NN_MatmulOp : NN_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def NN_ReduceSumOp : NN_Op<"reduce_sum", [Pure]> {
+def NN_ReduceSumOp : NN_Op<"reduce_sum",
+    [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "sum over the given dimensions, which are dropped";
   let description = [{
+    The bias gradient of `nn.dense` sums over the batch; a layer's `l2`
+    penalty sums the squared weight over all dimensions to a scalar.
+
     ```mlir
     %db = nn.reduce_sum %dy {dims = array<i64: 0>} : tensor<64x128xf32> -> tensor<128xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_BroadcastOp : NN_Op<"broadcast",
+    [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "copies a tensor along new dimensions of the result";
+  let description = [{
+    The inverse of `nn.reduce_sum`: `dims` (strictly increasing) are the
+    dimensions of the result that the input lacks; the result's other
+    dimensions are the input's, in order. The gradient of `nn.reduce_sum`.
+
+    ```mlir
+    %g = nn.broadcast %dy {dims = array<i64: 0, 1>} : tensor<f32> -> tensor<128x784xf32>
     ```
   }];
   let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims);

@@ -64,6 +64,18 @@ func.func @reduce_sum(%x: tensor<3x4x5xf32>) -> tensor<4xf32> {
 
 // -----
 
+// CHECK-LABEL: func @broadcast
+// CHECK-SAME: (%[[X:.+]]: tensor<4xf32>)
+// CHECK: %[[E:.+]] = tensor.empty() : tensor<3x4x5xf32>
+// CHECK: linalg.broadcast ins(%[[X]] : tensor<4xf32>) outs(%[[E]] : tensor<3x4x5xf32>) dimensions = [0, 2]
+// CHECK-NOT: nn.
+func.func @broadcast(%x: tensor<4xf32>) -> tensor<3x4x5xf32> {
+  %0 = nn.broadcast %x {dims = array<i64: 0, 2>} : tensor<4xf32> -> tensor<3x4x5xf32>
+  return %0 : tensor<3x4x5xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @reshape
 // CHECK-SAME: (%[[X:.+]]: tensor<4x1x2x3xf32>, %[[Y:.+]]: tensor<4x6xf32>)
 // CHECK: tensor.collapse_shape %[[X]] {{\[}}[0], [1, 2, 3]] : tensor<4x1x2x3xf32> into tensor<4x6xf32>

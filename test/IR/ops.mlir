@@ -39,6 +39,8 @@ func.func @gradients(%dy: tensor<4x5xf32>, %x: tensor<4x6xf32>, %w: tensor<5x6xf
   %dw = nn.matmul %dy, %x {transpose_lhs} : (tensor<4x5xf32>, tensor<4x6xf32>) -> tensor<5x6xf32>
   // CHECK: nn.reduce_sum %{{.+}} {dims = array<i64: 0>} : tensor<4x5xf32> -> tensor<5xf32>
   %db = nn.reduce_sum %dy {dims = array<i64: 0>} : tensor<4x5xf32> -> tensor<5xf32>
+  // CHECK: nn.broadcast %{{.+}} {dims = array<i64: 0>} : tensor<5xf32> -> tensor<4x5xf32>
+  %bc = nn.broadcast %db {dims = array<i64: 0>} : tensor<5xf32> -> tensor<4x5xf32>
   // CHECK: nn.relu_grad
   %0 = nn.relu_grad %dy, %y : tensor<4x5xf32>
   // CHECK: nn.leaky_relu_grad %{{.+}}, %{{.+}} {alpha = 1.000000e-01 : f32}

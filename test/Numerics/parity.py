@@ -261,6 +261,14 @@ def layer_cases():
         "  %w = nn.reduce_sum %a0 {{dims = array<i64>}} : {t0} -> {r3}",
         [x3], ["%s", "%u", "%v", "%w"],
         [t(x3).sum((0, 2)), t(x3).sum(1), t(x3).sum(), t(x3)]))
+    # broadcast, reduce_sum's gradient (a layer's l2 penalty uses both).
+    rb = rng(11)
+    v4, s0 = randn(rb, 4), f32(1.5)
+    cases.append(Case("broadcast",
+        "  %b = nn.broadcast %a0 {{dims = array<i64: 0, 2>}} : {t0} -> {r0}\n"
+        "  %c = nn.broadcast %a1 {{dims = array<i64: 0, 1>}} : {t1} -> {r1}",
+        [v4, s0], ["%b", "%c"],
+        [t(v4)[None, :, None].expand(3, 4, 5), torch.full((3, 2), 1.5)]))
 
     # Activations: forward, and the gradient op against torch.autograd.
     xa, dya = randn(r, 6, 5, scale=2.0), randn(r, 6, 5)
