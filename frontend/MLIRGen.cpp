@@ -44,8 +44,6 @@ public:
       emitLoss(/*train=*/false);
     emitPredict();
     (*module)->setAttr("nn.optimizer", optimizerAttr());
-    if (hasDropout())
-      (*module)->setAttr("nn.seed", b.getI64IntegerAttr(run.seed));
     (*module)->setAttr("nn.model", b.getStringAttr(model.name));
     return module;
   }
@@ -489,7 +487,6 @@ private:
     }
     NamedAttrList sched;
     sched.append("kind", b.getI64IntegerAttr(static_cast<int64_t>(s.kind)));
-    sched.append("epochs", b.getI64IntegerAttr(run.epochs));
     sched.append("warmup", f64(s.warmup));
     sched.append("every", f64(s.every));
     sched.append("gamma", f64(s.gamma));

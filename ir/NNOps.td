@@ -421,21 +421,24 @@ def NN_LRScheduleOp : NN_Op<"lr_schedule", [Pure]> {
     by step. `warmup` epochs rise linearly from `base_lr / warmup_steps`
     to `base_lr`; then `cosine` decays to `min_lr` over the remaining steps
     of `epochs`, `linear` to `end_lr`; `step` multiplies by `gamma` every
-    `every` epochs, `exponential` by `gamma` every epoch.
+    `every` epochs, `exponential` by `gamma` every epoch. `steps_per_epoch`
+    and `epochs` are run-time values (the data set's size, `--epochs`).
 
     ```mlir
-    %lr = nn.lr_schedule %step, %spe {kind = 3 : i32, base_lr = 1.0e-3 : f64, epochs = 10 : i64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
+    %lr = nn.lr_schedule %step, %spe, %epochs {kind = 3 : i32, base_lr = 1.0e-3 : f64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
     ```
   }];
   let arguments = (ins NN_I64Scalar:$step, NN_I64Scalar:$steps_per_epoch,
-                       NN_ScheduleKind:$kind, F64Attr:$base_lr, I64Attr:$epochs,
+                       NN_I64Scalar:$epochs,
+                       NN_ScheduleKind:$kind, F64Attr:$base_lr,
                        DefaultValuedAttr<F64Attr, "0.0">:$warmup,
                        DefaultValuedAttr<F64Attr, "1.0">:$every,
                        DefaultValuedAttr<F64Attr, "0.1">:$gamma,
                        DefaultValuedAttr<F64Attr, "0.0">:$min_lr,
                        DefaultValuedAttr<F64Attr, "0.0">:$end_lr);
   let results = (outs NN_F32Scalar:$lr);
-  let assemblyFormat = "$step `,` $steps_per_epoch attr-dict `:` type($lr)";
+  let assemblyFormat =
+      "$step `,` $steps_per_epoch `,` $epochs attr-dict `:` type($lr)";
 }
 
 include "ir/NNNormOps.td"

@@ -574,16 +574,15 @@ def schedule_cases():
     for name, kind_id, kw in configs:
         kind = name.split("_")[0]
         ref = [schedule_reference(kind, s, spe, **kw) for s in steps]
-        attrs = [f"kind = {kind_id} : i32", f"base_lr = {kw['base_lr']:.17e} : f64",
-                 f"epochs = {kw['epochs']} : i64"]
+        attrs = [f"kind = {kind_id} : i32", f"base_lr = {kw['base_lr']:.17e} : f64"]
         for key in ["warmup", "every", "gamma", "min_lr", "end_lr"]:
             if key in kw:
                 attrs.append(f"{key} = {float(kw[key]):.17e} : f64")
         attr = "{{" + ", ".join(attrs) + "}}"
-        inputs = [i64(s) for s in steps] + [i64(spe)]
-        spe_arg = f"%a{len(steps)}"
+        inputs = [i64(s) for s in steps] + [i64(spe), i64(kw["epochs"])]
+        spe_arg, epochs_arg = f"%a{len(steps)}", f"%a{len(steps) + 1}"
         body = "\n".join(
-            f"  %l{i} = nn.lr_schedule %a{i}, {spe_arg} {attr} : {{r{i}}}"
+            f"  %l{i} = nn.lr_schedule %a{i}, {spe_arg}, {epochs_arg} {attr} : {{r{i}}}"
             for i in range(len(steps)))
         cases.append(Case("schedule_" + name, body, inputs,
                           [f"%l{i}" for i in range(len(steps))], [f32(v) for v in ref],
