@@ -38,13 +38,12 @@ public:
     warnNotApplied();
     b.setInsertionPointToEnd(module->getBody());
     emitLoss(/*train=*/true);
-    // Evaluation differs from training only with batchnorm or dropout.
-    if (hasModeDependentLayers())
+    // Evaluation differs from training only with batchnorm, dropout or an l2
+    // penalty (part of the training loss only).
+    if (hasModeDependentLayers() || hasL2())
       emitLoss(/*train=*/false);
     emitPredict();
     (*module)->setAttr("nn.optimizer", optimizerAttr());
-    if (hasDropout())
-      (*module)->setAttr("nn.seed", b.getI64IntegerAttr(run.seed));
     (*module)->setAttr("nn.model", b.getStringAttr(model.name));
     return module;
   }
@@ -75,15 +74,32 @@ private:
     return RankedTensorType::get(p.type.dims, b.getF32Type());
   }
 
-  /// Settings that analyse clean but that code generation does not apply
-  /// yet (a layer's l2): say so rather than train silently without them.
+  /// The parameter a layer's `l2` penalizes: its `weight` (Keras'
+  /// kernel_regularizer; for batchnorm and layernorm the scale), never the
+  /// bias. -1 for a layer without one.
+  int l2Weight(const sema::Node &n) {
+    for (unsigned i : n.params) {
+      const sema::Parameter &p = model.params[i];
+      if (p.trainable && StringRef(p.name).ends_with(".weight"))
+        return static_cast<int>(i);
+    }
+    return -1;
+  }
+  bool hasL2() {
+    return llvm::any_of(model.nodes, [&](const sema::Node &n) {
+      return n.attrs.l2 > 0 && l2Weight(n) >= 0;
+    });
+  }
+
+  /// `l2 = k` on a layer without weights (relu, pools) has nothing to
+  /// penalize: say so rather than ignore it silently.
   void warnNotApplied() {
     for (const sema::Node &n : model.nodes)
-      if (n.attrs.l2 > 0)
+      if (n.attrs.l2 > 0 && l2Weight(n) < 0)
         diags.warning(n.range,
-                      "l2 is not applied by code generation yet; this layer "
-                      "trains without the penalty",
-                      "use the optimizer's weight_decay instead");
+                      std::string("l2 has no effect on '") +
+                          sema::toString(n.kind) + "', which has no weight",
+                      "put l2 on the dense or conv2d layer to penalize");
   }
 
   bool checkSupported() {
@@ -402,12 +418,39 @@ private:
       lossValue = b.create<nn::BCELossOp>(l, scalar, pred, y, mask);
       break;
     }
+    if (train)
+      lossValue = addL2Penalties(lossValue, params);
     SmallVector<Value> results{lossValue, pred};
     for (unsigned i : bufs) {
       auto it = fs.bufferUpdates.find(i);
       results.push_back(it != fs.bufferUpdates.end() ? it->second : params[i]);
     }
     b.create<func::ReturnOp>(l, results);
+  }
+
+  /// Keras' kernel_regularizer: the training loss plus k * sum(W^2) for
+  /// every layer with `l2 = k`, so that nn-autodiff adds 2 k W to the
+  /// weight's gradient. The reported training loss includes it, as Keras'.
+  Value addL2Penalties(Value loss, ArrayRef<Value> params) {
+    auto scalar = RankedTensorType::get({}, b.getF32Type());
+    for (const sema::Node &n : model.nodes) {
+      int w = l2Weight(n);
+      if (n.attrs.l2 <= 0 || w < 0)
+        continue;
+      Location l = loc(n);
+      Value weight = params[w];
+      auto type = cast<RankedTensorType>(weight.getType());
+      Value squares = b.create<nn::MulOp>(l, weight, weight);
+      Value sum = b.create<nn::ReduceSumOp>(
+          l, scalar, squares,
+          b.getDenseI64ArrayAttr(
+              llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))));
+      Value k = b.create<arith::ConstantOp>(
+          l, DenseElementsAttr::get(
+                 scalar, b.getF32FloatAttr(static_cast<float>(n.attrs.l2))));
+      loss = b.create<nn::AddOp>(l, loss, b.create<nn::MulOp>(l, sum, k));
+    }
+    return loss;
   }
 
   void emitPredict() {
@@ -444,7 +487,6 @@ private:
     }
     NamedAttrList sched;
     sched.append("kind", b.getI64IntegerAttr(static_cast<int64_t>(s.kind)));
-    sched.append("epochs", b.getI64IntegerAttr(run.epochs));
     sched.append("warmup", f64(s.warmup));
     sched.append("every", f64(s.every));
     sched.append("gamma", f64(s.gamma));

@@ -125,6 +125,32 @@ LogicalResult MulOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
+// y = sum_dims x  =>  dx = dy broadcast back along dims
+LogicalResult ReduceSumOp::buildGradient(OpBuilder &b,
+                                         ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  if (noGradient(resultGrads, *this, operandGrads))
+    return success();
+  SmallVector<int64_t> dims(getDims());
+  llvm::sort(dims);
+  dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
+  operandGrads.push_back(b.create<BroadcastOp>(getLoc(), getInput().getType(),
+                                               resultGrads[0],
+                                               b.getDenseI64ArrayAttr(dims)));
+  return success();
+}
+
+// y = x broadcast along dims  =>  dx = sum_dims dy
+LogicalResult BroadcastOp::buildGradient(OpBuilder &b,
+                                         ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  if (noGradient(resultGrads, *this, operandGrads))
+    return success();
+  operandGrads.push_back(b.create<ReduceSumOp>(getLoc(), getInput().getType(),
+                                               resultGrads[0], getDimsAttr()));
+  return success();
+}
+
 // Losses: dL/dprediction from the loss's own gradient op; the target and the
 // mask are data and get no gradient.
 template <typename GradOp, typename LossOp, typename... Attrs>

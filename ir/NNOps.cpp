@@ -86,6 +86,26 @@ LogicalResult ReduceSumOp::verify() {
   return success();
 }
 
+LogicalResult BroadcastOp::verify() {
+  RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
+  ArrayRef<int64_t> dims = getDims();
+  for (auto [i, d] : llvm::enumerate(dims)) {
+    if (d < 0 || d >= out.getRank())
+      return emitOpError() << "dimension " << d << " is out of range for "
+                           << out;
+    if (i > 0 && d <= dims[i - 1])
+      return emitOpError() << "dimensions must be strictly increasing";
+  }
+  SmallVector<int64_t> kept;
+  for (int64_t i = 0; i < out.getRank(); ++i)
+    if (!llvm::is_contained(dims, i))
+      kept.push_back(out.getDimSize(i));
+  if (in.getShape() != ArrayRef<int64_t>(kept))
+    return emitOpError() << "result " << out << " without the broadcast "
+                         << "dimensions must be the input " << in;
+  return success();
+}
+
 /// Shared by every loss: the mask is [batch], the prediction's leading
 /// dimension is the batch, and the target matches the prediction (float
 /// targets) or is [batch] (class labels).

@@ -139,11 +139,33 @@ def NN_MatmulOp : NN_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def NN_ReduceSumOp : NN_Op<"reduce_sum", [Pure]> {
+def NN_ReduceSumOp : NN_Op<"reduce_sum",
+    [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "sum over the given dimensions, which are dropped";
   let description = [{
+    The bias gradient of `nn.dense` sums over the batch; a layer's `l2`
+    penalty sums the squared weight over all dimensions to a scalar.
+
     ```mlir
     %db = nn.reduce_sum %dy {dims = array<i64: 0>} : tensor<64x128xf32> -> tensor<128xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_BroadcastOp : NN_Op<"broadcast",
+    [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "copies a tensor along new dimensions of the result";
+  let description = [{
+    The inverse of `nn.reduce_sum`: `dims` (strictly increasing) are the
+    dimensions of the result that the input lacks; the result's other
+    dimensions are the input's, in order. The gradient of `nn.reduce_sum`.
+
+    ```mlir
+    %g = nn.broadcast %dy {dims = array<i64: 0, 1>} : tensor<f32> -> tensor<128x784xf32>
     ```
   }];
   let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$dims);
@@ -399,21 +421,24 @@ def NN_LRScheduleOp : NN_Op<"lr_schedule", [Pure]> {
     by step. `warmup` epochs rise linearly from `base_lr / warmup_steps`
     to `base_lr`; then `cosine` decays to `min_lr` over the remaining steps
     of `epochs`, `linear` to `end_lr`; `step` multiplies by `gamma` every
-    `every` epochs, `exponential` by `gamma` every epoch.
+    `every` epochs, `exponential` by `gamma` every epoch. `steps_per_epoch`
+    and `epochs` are run-time values (the data set's size, `--epochs`).
 
     ```mlir
-    %lr = nn.lr_schedule %step, %spe {kind = 3 : i32, base_lr = 1.0e-3 : f64, epochs = 10 : i64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
+    %lr = nn.lr_schedule %step, %spe, %epochs {kind = 3 : i32, base_lr = 1.0e-3 : f64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
     ```
   }];
   let arguments = (ins NN_I64Scalar:$step, NN_I64Scalar:$steps_per_epoch,
-                       NN_ScheduleKind:$kind, F64Attr:$base_lr, I64Attr:$epochs,
+                       NN_I64Scalar:$epochs,
+                       NN_ScheduleKind:$kind, F64Attr:$base_lr,
                        DefaultValuedAttr<F64Attr, "0.0">:$warmup,
                        DefaultValuedAttr<F64Attr, "1.0">:$every,
                        DefaultValuedAttr<F64Attr, "0.1">:$gamma,
                        DefaultValuedAttr<F64Attr, "0.0">:$min_lr,
                        DefaultValuedAttr<F64Attr, "0.0">:$end_lr);
   let results = (outs NN_F32Scalar:$lr);
-  let assemblyFormat = "$step `,` $steps_per_epoch attr-dict `:` type($lr)";
+  let assemblyFormat =
+      "$step `,` $steps_per_epoch `,` $epochs attr-dict `:` type($lr)";
 }
 
 include "ir/NNNormOps.td"

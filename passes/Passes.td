@@ -35,13 +35,14 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
     attribute `nn.optimizer` (a dictionary: `kind` = sgd|adam|adamw|rmsprop,
     its hyper-parameters, and `schedule` with the nn.lr_schedule attributes).
     Output: `train_step(params..., optimizer state..., data..., step,
-    steps_per_epoch, lr_factor) -> (new params..., new state..., results...,
-    lr)`, with the learning rate computed by `nn.lr_schedule` times
-    `lr_factor` (the runtime's `--lr` override) and one update op per
-    parameter. Buffers (`nn.buffer` arguments) come right after the
-    parameters, in arguments and results; their new values are the loss's
-    `nn.buffer_results`. A `nn.seed` argument (dropout) is computed from the
-    module's `nn.seed` and the step, not passed.
+    steps_per_epoch, epochs, seed, lr_factor) -> (new params..., new
+    state..., results..., lr)`, with the learning rate computed by
+    `nn.lr_schedule` (over the run's `epochs`) times `lr_factor` (the
+    runtime's `--lr` override) and one update op per parameter. Buffers
+    (`nn.buffer` arguments) come right after the parameters, in arguments and
+    results; their new values are the loss's `nn.buffer_results`. A `nn.seed`
+    argument (dropout) is computed from the run's `seed` and the step, not
+    passed.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect",
@@ -72,7 +73,8 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
     `nn.predict` function, all on tensors. Output: three functions on
     memrefs that the runtime calls with bare pointers:
 
-      nnc_train(state, x, y, mask, step, steps_per_epoch, lr_factor, out)
+      nnc_train(state, x, y, mask, step, steps_per_epoch, epochs, seed,
+                lr_factor, out)
       nnc_eval(state, x, y, mask, out)
       nnc_predict(state, x, out)
 

@@ -7,7 +7,7 @@
 // Buffers (arguments marked `nn.buffer`) follow the parameters in and out:
 // their new values are the gradient function's results named by
 // `nn.buffer_results`. An argument marked `nn.seed` (dropout) is not a
-// train_step argument: it is derived from the module's `nn.seed` and the step.
+// train_step argument: it is derived from the run's seed and the step.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -144,7 +144,7 @@ struct NNBuildTrainStepPass
     auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
 
     // Arguments: params, buffers, states, data, step, steps_per_epoch,
-    // lr_factor.
+    // epochs, seed, lr_factor.
     SmallVector<unsigned> paramIdx, bufferIdx, dataIdx;
     int seedIdx = -1;
     for (unsigned i = 0; i < gradFn.getNumArguments(); ++i) {
@@ -167,8 +167,8 @@ struct NNBuildTrainStepPass
         argTypes.push_back(gradFn.getArgumentTypes()[i]);
     for (unsigned i : dataIdx)
       argTypes.push_back(gradFn.getArgumentTypes()[i]);
-    argTypes.push_back(i64Scalar);
-    argTypes.push_back(i64Scalar);
+    for (unsigned k = 0; k < 4; ++k)
+      argTypes.push_back(i64Scalar);
     auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
     argTypes.push_back(f32Scalar);
 
@@ -179,8 +179,10 @@ struct NNBuildTrainStepPass
     b.setInsertionPointToStart(entry);
     unsigned numParams = paramIdx.size(), numBuffers = bufferIdx.size();
     auto stepArg = [&](unsigned i) { return entry->getArgument(i); };
-    Value step = stepArg(argTypes.size() - 3);
-    Value stepsPerEpoch = stepArg(argTypes.size() - 2);
+    Value step = stepArg(argTypes.size() - 5);
+    Value stepsPerEpoch = stepArg(argTypes.size() - 4);
+    Value epochs = stepArg(argTypes.size() - 3);
+    Value runSeed = stepArg(argTypes.size() - 2);
     Value lrFactor = stepArg(argTypes.size() - 1);
 
     // Inline the gradient function.
@@ -194,7 +196,7 @@ struct NNBuildTrainStepPass
     for (auto [k, i] : llvm::enumerate(dataIdx))
       map.map(gradFn.getArgument(i), stepArg(dataBase + k));
     if (seedIdx >= 0)
-      map.map(gradFn.getArgument(seedIdx), dropoutSeed(b, module, loc, step));
+      map.map(gradFn.getArgument(seedIdx), dropoutSeed(b, loc, step, runSeed));
     func::ReturnOp gradRet;
     for (Operation &op : gradFn.getBody().front()) {
       if (auto r = dyn_cast<func::ReturnOp>(op)) {
@@ -232,9 +234,8 @@ struct NNBuildTrainStepPass
     auto kind = static_cast<nn::ScheduleKind>(
         static_cast<int>(getF64(sched, "kind", 0)));
     Value scheduled = b.create<nn::LRScheduleOp>(
-        loc, step, stepsPerEpoch, nn::ScheduleKindAttr::get(ctx, kind),
+        loc, step, stepsPerEpoch, epochs, nn::ScheduleKindAttr::get(ctx, kind),
         b.getF64FloatAttr(getF64(dict, "lr", 0.001)),
-        b.getI64IntegerAttr(static_cast<int64_t>(getF64(sched, "epochs", 1))),
         b.getF64FloatAttr(getF64(sched, "warmup", 0)),
         b.getF64FloatAttr(getF64(sched, "every", 1)),
         b.getF64FloatAttr(getF64(sched, "gamma", 0.1)),
@@ -312,22 +313,21 @@ struct NNBuildTrainStepPass
         stepFn.setArgAttr(numParams + k, "nn.buffer", name);
   }
 
-  /// The dropout seed of a step: `nn.seed` (the run's seed) and the step
-  /// mixed by two odd 64-bit constants (wrapping), so that every step and
-  /// every run seed gives another mask; nn.dropout hashes it further.
-  static Value dropoutSeed(OpBuilder &b, ModuleOp module, Location loc,
-                           Value step) {
-    int64_t runSeed = 0;
-    if (auto attr = module->getAttrOfType<IntegerAttr>("nn.seed"))
-      runSeed = attr.getInt();
+  /// The dropout seed of a step: the run's seed (a train_step argument, so
+  /// that `--seed` changes the masks) and the step mixed by two odd 64-bit
+  /// constants (wrapping), so that every step and every run seed gives
+  /// another mask; nn.dropout hashes it further.
+  static Value dropoutSeed(OpBuilder &b, Location loc, Value step,
+                           Value runSeed) {
     auto c = [&](uint64_t v) -> Value {
       return b.create<arith::ConstantOp>(
           loc, b.getI64IntegerAttr(static_cast<int64_t>(v)));
     };
     Value s = b.create<tensor::ExtractOp>(loc, step, ValueRange{});
     s = b.create<arith::MulIOp>(loc, s, c(0xA0761D6478BD642Full));
+    Value r = b.create<tensor::ExtractOp>(loc, runSeed, ValueRange{});
     s = b.create<arith::AddIOp>(
-        loc, s, c(static_cast<uint64_t>(runSeed) * 0xD6E8FEB86659FD93ull));
+        loc, s, b.create<arith::MulIOp>(loc, r, c(0xD6E8FEB86659FD93ull)));
     return b.create<tensor::FromElementsOp>(
         loc, RankedTensorType::get({}, b.getI64Type()), ValueRange{s});
   }

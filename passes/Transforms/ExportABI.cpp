@@ -6,7 +6,8 @@
 //
 //   void nnc_train(float *state, const float *x, const void *y,
 //                  const float *mask, int64_t step, int64_t steps_per_epoch,
-//                  float lr_factor, float *out);  // out = [loss, lr, preds]
+//                  int64_t epochs, int64_t seed, float lr_factor,
+//                  float *out);  // out = [loss, lr, preds]
 //   void nnc_eval(float *state, const float *x, const void *y,
 //                 const float *mask, float *out);   // out = [loss,
 //                 predictions]
@@ -196,20 +197,21 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     return MemRefType::get({n}, Float32Type::get(module.getContext()));
   }
 
-  // nnc_train(state, x, y, mask, step, steps_per_epoch, out)
+  // nnc_train(state, x, y, mask, step, steps_per_epoch, epochs, seed,
+  //           lr_factor, out)
   void exportTrain(OpBuilder &b, func::FuncOp stepFn) {
     Location loc = stepFn.getLoc();
     unsigned ns = slots.size();
     FunctionType st = stepFn.getFunctionType();
-    // step args: params, states, data..., step, spe
-    unsigned numData = st.getNumInputs() - ns - 3;
+    // step args: params, states, data..., step, spe, epochs, seed, lr_factor
+    unsigned numData = st.getNumInputs() - ns - 5;
     // step results: params, states, results (loss, predictions), lr
     auto preds = cast<RankedTensorType>(st.getResult(ns + 1));
     SmallVector<Type> args{stateType()};
     for (unsigned i = 0; i < numData; ++i)
       args.push_back(memrefOf(cast<RankedTensorType>(st.getInput(ns + i))));
-    args.push_back(b.getI64Type());
-    args.push_back(b.getI64Type());
+    for (unsigned k = 0; k < 4; ++k)
+      args.push_back(b.getI64Type());
     args.push_back(b.getF32Type());
     args.push_back(outType(2 + preds.getNumElements()));
     func::FuncOp fn = makeEntry(b, loc, "nnc_train", args);
@@ -224,12 +226,12 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
           b, loc, e.getArgument(1 + i),
           cast<RankedTensorType>(st.getInput(ns + i))));
     auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
-    for (unsigned k = 0; k < 2; ++k)
+    for (unsigned k = 0; k < 4; ++k)
       callArgs.push_back(b.create<tensor::FromElementsOp>(
           loc, i64Scalar, ValueRange{e.getArgument(1 + numData + k)}));
     callArgs.push_back(b.create<tensor::FromElementsOp>(
         loc, RankedTensorType::get({}, b.getF32Type()),
-        ValueRange{e.getArgument(1 + numData + 2)}));
+        ValueRange{e.getArgument(1 + numData + 4)}));
     auto call = b.create<func::CallOp>(loc, stepFn, callArgs);
     for (unsigned i = 0; i < ns; ++i)
       write(b, loc, call.getResult(i), views[i]);

@@ -15,9 +15,13 @@ extern "C" {
 extern const char nnc_config[];
 
 /// One optimizer step on a batch: out = [loss, lr, predictions...].
+/// `step` counts optimizer steps from 0; `stepsPerEpoch` and `epochs` (the
+/// run's: `--epochs` or the file's) place it in the learning-rate schedule;
+/// `seed` (the run's: `--seed` or the file's) selects the dropout masks;
+/// `lrFactor` scales the schedule (`--lr`).
 void nnc_train(float *state, const float *x, const void *y, const float *mask,
-               int64_t step, int64_t stepsPerEpoch, float lrFactor,
-               float *out);
+               int64_t step, int64_t stepsPerEpoch, int64_t epochs,
+               int64_t seed, float lrFactor, float *out);
 /// Loss and predictions without updating: out = [loss, predictions...].
 void nnc_eval(float *state, const float *x, const void *y, const float *mask,
               float *out);

@@ -135,6 +135,11 @@ struct Progress {
   double bestMonitored = std::numeric_limits<double>::quiet_NaN();
   std::array<uint8_t, Rng::StateBytes> rng{};
   bool hasRng = false;
+  /// The run's seed (dropout masks, shuffling, augmentation) and epochs
+  /// (the schedule's length), so that --resume continues with them; -1 and
+  /// 0 where a checkpoint does not record them.
+  int64_t runSeed = -1;
+  int64_t runEpochs = 0;
 };
 
 /// Buffers PyTorch keeps as int64 (batchnorm's num_batches_tracked): f32 in
@@ -195,6 +200,10 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
       {"best_epoch", std::to_string(progress.bestEpoch)},
       {"bad_epochs", std::to_string(progress.badEpochs)},
       {"preprocess", pre.describe()}};
+  if (progress.runSeed >= 0)
+    meta["run_seed"] = std::to_string(progress.runSeed);
+  if (progress.runEpochs > 0)
+    meta["run_epochs"] = std::to_string(progress.runEpochs);
   if (std::isfinite(progress.bestValLoss)) {
     std::ostringstream os;
     os.precision(17);
@@ -254,6 +263,10 @@ Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
       progress.badEpochs = std::stoll(it->second);
     if (auto it = meta.find("best_monitored"); it != meta.end())
       progress.bestMonitored = std::stod(it->second);
+    if (auto it = meta.find("run_seed"); it != meta.end())
+      progress.runSeed = std::stoll(it->second);
+    if (auto it = meta.find("run_epochs"); it != meta.end())
+      progress.runEpochs = std::stoll(it->second);
   }
   return progress;
 }
@@ -439,6 +452,12 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     SafeTensorsFile file = SafeTensorsFile::read(path);
     progress = readCheckpoint(cfg, file, state, /*full=*/true);
     data.preprocessor->restore(file, data.train.store().featureShape);
+    // A resumed run keeps its seed (dropout masks, augmentation) and its
+    // length (the schedule) unless the command line sets them again.
+    if (opts.seed < 0 && progress.runSeed >= 0)
+      seed = static_cast<uint64_t>(progress.runSeed);
+    if (opts.epochs <= 0 && progress.runEpochs > 0)
+      epochs = progress.runEpochs;
     std::printf("resuming from %s at epoch %lld, step %lld\n", path.c_str(),
                 static_cast<long long>(progress.epoch),
                 static_cast<long long>(progress.step));
@@ -451,6 +470,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     data.preprocessor->fit(data.train);
   }
   const Preprocessor &pre = *data.preprocessor;
+  progress.runSeed = static_cast<int64_t>(seed);
+  progress.runEpochs = epochs;
 
   BatchLoader loader(data.train, pre, loaderOptions(cfg, batch, true), seed);
   Augmenter augmenter(augmentOps(cfg), data.train.store().featureShape, seed);
@@ -501,8 +522,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     while (prefetch.next(b)) {
       buf.load(b, cfg.classTargets);
       nnc_train(state.data(), buf.x.data(), buf.y(cfg.classTargets),
-                buf.mask.data(), progress.step, stepsPerEpoch, lrFactor,
-                buf.result.data());
+                buf.mask.data(), progress.step, stepsPerEpoch, epochs,
+                static_cast<int64_t>(seed), lrFactor, buf.result.data());
       ++progress.step;
       lr = buf.result[1];
       if (!std::isfinite(buf.result[0])) {

@@ -64,6 +64,18 @@ func.func @reduce_sum(%x: tensor<3x4x5xf32>) -> tensor<4xf32> {
 
 // -----
 
+// CHECK-LABEL: func @broadcast
+// CHECK-SAME: (%[[X:.+]]: tensor<4xf32>)
+// CHECK: %[[E:.+]] = tensor.empty() : tensor<3x4x5xf32>
+// CHECK: linalg.broadcast ins(%[[X]] : tensor<4xf32>) outs(%[[E]] : tensor<3x4x5xf32>) dimensions = [0, 2]
+// CHECK-NOT: nn.
+func.func @broadcast(%x: tensor<4xf32>) -> tensor<3x4x5xf32> {
+  %0 = nn.broadcast %x {dims = array<i64: 0, 2>} : tensor<4xf32> -> tensor<3x4x5xf32>
+  return %0 : tensor<3x4x5xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func @reshape
 // CHECK-SAME: (%[[X:.+]]: tensor<4x1x2x3xf32>, %[[Y:.+]]: tensor<4x6xf32>)
 // CHECK: tensor.collapse_shape %[[X]] {{\[}}[0], [1, 2, 3]] : tensor<4x1x2x3xf32> into tensor<4x6xf32>
@@ -403,7 +415,7 @@ func.func @rmsprop(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %s: tensor<5x6xf32>
 // -----
 
 // CHECK-LABEL: func @schedules
-// CHECK-SAME: (%[[STEP:.+]]: tensor<i64>, %[[SPE:.+]]: tensor<i64>)
+// CHECK-SAME: (%[[STEP:.+]]: tensor<i64>, %[[SPE:.+]]: tensor<i64>, %[[EPOCHS:.+]]: tensor<i64>)
 // constant
 // CHECK: %[[C:.+]] = arith.constant 1.000000e-02 : f64
 // CHECK: %[[C32:.+]] = arith.truncf %[[C]] : f64 to f32
@@ -423,6 +435,10 @@ func.func @rmsprop(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %s: tensor<5x6xf32>
 // CHECK: math.powf %{{.+}}, %[[EPF2]] : f64
 // cosine with warmup
 // CHECK: math.round
+// The total steps: the run's epochs (an operand) times steps per epoch.
+// CHECK: %[[E:.+]] = tensor.extract %[[EPOCHS]][] : tensor<i64>
+// CHECK: %[[EF:.+]] = arith.sitofp %[[E]] : i64 to f64
+// CHECK: arith.mulf %[[EF]], %{{.+}} : f64
 // CHECK: arith.minimumf
 // CHECK: math.cos
 // CHECK: arith.cmpf olt
@@ -434,11 +450,11 @@ func.func @rmsprop(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %s: tensor<5x6xf32>
 // CHECK: arith.select
 // CHECK: return
 // CHECK-NOT: nn.
-func.func @schedules(%step: tensor<i64>, %spe: tensor<i64>) -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>) {
-  %0 = nn.lr_schedule %step, %spe {kind = 0 : i32, base_lr = 1.0e-2 : f64, epochs = 10 : i64} : tensor<f32>
-  %1 = nn.lr_schedule %step, %spe {kind = 1 : i32, base_lr = 1.0e-1 : f64, epochs = 10 : i64, every = 3.0 : f64, gamma = 0.5 : f64} : tensor<f32>
-  %2 = nn.lr_schedule %step, %spe {kind = 2 : i32, base_lr = 1.0e-1 : f64, epochs = 10 : i64, gamma = 0.9 : f64} : tensor<f32>
-  %3 = nn.lr_schedule %step, %spe {kind = 3 : i32, base_lr = 1.0e-3 : f64, epochs = 10 : i64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
-  %4 = nn.lr_schedule %step, %spe {kind = 4 : i32, base_lr = 1.0e-3 : f64, epochs = 10 : i64, warmup = 1.0 : f64, end_lr = 0.0 : f64} : tensor<f32>
+func.func @schedules(%step: tensor<i64>, %spe: tensor<i64>, %epochs: tensor<i64>) -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>) {
+  %0 = nn.lr_schedule %step, %spe, %epochs {kind = 0 : i32, base_lr = 1.0e-2 : f64} : tensor<f32>
+  %1 = nn.lr_schedule %step, %spe, %epochs {kind = 1 : i32, base_lr = 1.0e-1 : f64, every = 3.0 : f64, gamma = 0.5 : f64} : tensor<f32>
+  %2 = nn.lr_schedule %step, %spe, %epochs {kind = 2 : i32, base_lr = 1.0e-1 : f64, gamma = 0.9 : f64} : tensor<f32>
+  %3 = nn.lr_schedule %step, %spe, %epochs {kind = 3 : i32, base_lr = 1.0e-3 : f64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
+  %4 = nn.lr_schedule %step, %spe, %epochs {kind = 4 : i32, base_lr = 1.0e-3 : f64, warmup = 1.0 : f64, end_lr = 0.0 : f64} : tensor<f32>
   return %0, %1, %2, %3, %4 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
 }

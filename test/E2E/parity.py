@@ -47,12 +47,22 @@ CASES = {
     # clip_grad_norm: torch.nn.utils.clip_grad_norm_ before every step.
     "sgd_ce_clipped": ("cross_entropy", 3, "sgd(lr = 0.5, momentum = 0.9)",
                        lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9), 2, 0.05),
+    # A layer's l2 = k (Keras' kernel_regularizer): k * (W**2).sum() added to
+    # the loss for that layer's weight (not its bias); the logged train loss
+    # includes it. Large k so that the penalty moves the weights visibly.
+    "sgd_mse_l2": ("mse", 2, "sgd(lr = 0.05, momentum = 0.9)",
+                   lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), 3, 0,
+                   {"dense_0": 0.05, "head": 0.2}),
+    "adam_ce_l2": ("cross_entropy", 3, "adam(lr = 0.01)",
+                   lambda p: torch.optim.Adam(p, lr=0.01), 2, 0,
+                   {"dense_1": 0.1}),
 }
 
 
 def check_case(workdir, name):
     loss_src, width, opt_src, make_opt, epochs = CASES[name][:5]
     clip = CASES[name][5] if len(CASES[name]) > 5 else 0
+    l2 = CASES[name][6] if len(CASES[name]) > 6 else {}
     loss_kind = loss_src.split("(")[0]
     d = os.path.join(workdir, name)
     os.makedirs(d, exist_ok=True)
@@ -79,6 +89,9 @@ def check_case(workdir, name):
             f.write(",".join(row) + "\n")
     target_spec = ('"label"' if target_cols == ["label"]
                    else "[" + ", ".join('"%s"' % c for c in target_cols) + "]")
+    def l2_arg(layer):
+        return f", l2 = {l2[layer]}" if layer in l2 else ""
+
     with open(os.path.join(d, "model.nn"), "w") as f:
         f.write(f"""
 dataset data {{
@@ -87,11 +100,11 @@ dataset data {{
 }}
 
 model net(x: f32[{FEATURES}]) -> f32[{width}] {{
-  dense(8)
+  dense(8{l2_arg("dense_0")})
   tanh
-  dense(5)
+  dense(5{l2_arg("dense_1")})
   relu
-  head: dense({width})
+  head: dense({width}{l2_arg("head")})
 }}
 
 train {{
@@ -145,6 +158,9 @@ train {{
         for s in range(0, N, BATCH):
             opt.zero_grad()
             loss = crit(net(xt[s:s + BATCH]), yt[s:s + BATCH])
+            for n, l in zip(names, layers):
+                if n in l2:
+                    loss = loss + l2[n] * (l.weight ** 2).sum()
             loss.backward()
             if clip:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), clip)

@@ -4,7 +4,7 @@
   train_checks.py blobs OUT.csv N FEATURES CLASSES SEED   a separable CSV (f0..fK, label)
   train_checks.py images OUT_PREFIX N SIZE SEED           IDX images (N x SIZE x SIZE, 2 classes)
   train_checks.py dirty IN.csv OUT.csv MISSING DUPS SEED  blank a field in MISSING rows, append DUPS duplicates
-  train_checks.py same A.safetensors B.safetensors        every tensor bit-identical
+  train_checks.py same A.safetensors B.safetensors [NAME ...]  every tensor (or those named) bit-identical
   train_checks.py differ A.safetensors B.safetensors NAME tensor NAME differs
   train_checks.py epochs-equal A.jsonl B.jsonl FROM       epoch events >= FROM equal (no timings)
   train_checks.py done LOG KEY VALUE                      the done event's KEY is VALUE
@@ -88,6 +88,12 @@ def main():
             f.write("\n".join([header] + rows) + "\n")
     elif kind == "same":
         (a, _), (b, _) = tensors(args[0]), tensors(args[1])
+        if args[2:]:
+            missing = [k for k in args[2:] if k not in a or k not in b]
+            if missing:
+                fail(f"tensors missing: {missing}")
+            a = {k: a[k] for k in args[2:]}
+            b = {k: b[k] for k in args[2:]}
         if sorted(a) != sorted(b):
             fail(f"tensor names differ: {sorted(a)} vs {sorted(b)}")
         bad = [k for k in a if a[k] != b[k]]

@@ -73,6 +73,30 @@ func.func @reduce_shape(%a: tensor<4x5xf32>) {
 
 // -----
 
+func.func @broadcast_dim(%a: tensor<5xf32>) {
+  // expected-error @+1 {{'nn.broadcast' op dimension 2 is out of range for 'tensor<4x5xf32>'}}
+  %0 = nn.broadcast %a {dims = array<i64: 2>} : tensor<5xf32> -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_order(%a: tensor<f32>) {
+  // expected-error @+1 {{'nn.broadcast' op dimensions must be strictly increasing}}
+  %0 = nn.broadcast %a {dims = array<i64: 1, 0>} : tensor<f32> -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_shape(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.broadcast' op result 'tensor<4x5xf32>' without the broadcast dimensions must be the input 'tensor<4xf32>'}}
+  %0 = nn.broadcast %a {dims = array<i64: 0>} : tensor<4xf32> -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
 func.func @loss_mask(%p: tensor<4x1xf32>, %t: tensor<4x1xf32>, %m: tensor<3xf32>) {
   // expected-error @+1 {{'nn.mse_loss' op mask must be [4], got 'tensor<3xf32>'}}
   %0 = nn.mse_loss %p, %t, %m : tensor<4x1xf32>, tensor<4x1xf32>, tensor<3xf32> -> tensor<f32>

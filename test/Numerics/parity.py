@@ -261,6 +261,14 @@ def layer_cases():
         "  %w = nn.reduce_sum %a0 {{dims = array<i64>}} : {t0} -> {r3}",
         [x3], ["%s", "%u", "%v", "%w"],
         [t(x3).sum((0, 2)), t(x3).sum(1), t(x3).sum(), t(x3)]))
+    # broadcast, reduce_sum's gradient (a layer's l2 penalty uses both).
+    rb = rng(11)
+    v4, s0 = randn(rb, 4), f32(1.5)
+    cases.append(Case("broadcast",
+        "  %b = nn.broadcast %a0 {{dims = array<i64: 0, 2>}} : {t0} -> {r0}\n"
+        "  %c = nn.broadcast %a1 {{dims = array<i64: 0, 1>}} : {t1} -> {r1}",
+        [v4, s0], ["%b", "%c"],
+        [t(v4)[None, :, None].expand(3, 4, 5), torch.full((3, 2), 1.5)]))
 
     # Activations: forward, and the gradient op against torch.autograd.
     xa, dya = randn(r, 6, 5, scale=2.0), randn(r, 6, 5)
@@ -566,16 +574,15 @@ def schedule_cases():
     for name, kind_id, kw in configs:
         kind = name.split("_")[0]
         ref = [schedule_reference(kind, s, spe, **kw) for s in steps]
-        attrs = [f"kind = {kind_id} : i32", f"base_lr = {kw['base_lr']:.17e} : f64",
-                 f"epochs = {kw['epochs']} : i64"]
+        attrs = [f"kind = {kind_id} : i32", f"base_lr = {kw['base_lr']:.17e} : f64"]
         for key in ["warmup", "every", "gamma", "min_lr", "end_lr"]:
             if key in kw:
                 attrs.append(f"{key} = {float(kw[key]):.17e} : f64")
         attr = "{{" + ", ".join(attrs) + "}}"
-        inputs = [i64(s) for s in steps] + [i64(spe)]
-        spe_arg = f"%a{len(steps)}"
+        inputs = [i64(s) for s in steps] + [i64(spe), i64(kw["epochs"])]
+        spe_arg, epochs_arg = f"%a{len(steps)}", f"%a{len(steps) + 1}"
         body = "\n".join(
-            f"  %l{i} = nn.lr_schedule %a{i}, {spe_arg} {attr} : {{r{i}}}"
+            f"  %l{i} = nn.lr_schedule %a{i}, {spe_arg}, {epochs_arg} {attr} : {{r{i}}}"
             for i in range(len(steps)))
         cases.append(Case("schedule_" + name, body, inputs,
                           [f"%l{i}" for i in range(len(steps))], [f32(v) for v in ref],

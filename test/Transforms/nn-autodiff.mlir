@@ -100,3 +100,32 @@ func.func @ln_cat(%a: tensor<4x2xf32> {nn.param = "a"}, %c: tensor<4x3xf32> {nn.
   %l = nn.mse_loss %y, %t, %m : tensor<4x5xf32>, tensor<4x5xf32>, tensor<4xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// An l2 penalty k * sum(w^2) (MLIRGen's for `l2 = k`): reduce_sum's gradient
+// broadcasts back to w's shape; w gets 2 k w (the two operands of w * w) on
+// top of the data loss's gradient.
+// CHECK-LABEL: func.func @l2_grad
+// CHECK: %[[SQ:.+]] = nn.mul %arg0, %arg0 : tensor<3x2xf32>
+// CHECK: %[[S:.+]] = nn.reduce_sum %[[SQ]] {dims = array<i64: 0, 1>} : tensor<3x2xf32> -> tensor<f32>
+// CHECK: %[[K:.+]] = arith.constant dense<0.00999999977> : tensor<f32>
+// CHECK: %[[ONE:.+]] = arith.constant dense<1.000000e+00> : tensor<f32>
+// CHECK: %[[DS:.+]] = nn.mul %[[ONE]], %[[K]] : tensor<f32>
+// CHECK: %[[DSQ:.+]] = nn.broadcast %[[DS]] {dims = array<i64: 0, 1>} : tensor<f32> -> tensor<3x2xf32>
+// CHECK: %[[A:.+]] = nn.mul %[[DSQ]], %arg0 : tensor<3x2xf32>
+// CHECK: %[[B:.+]] = nn.mul %[[DSQ]], %arg0 : tensor<3x2xf32>
+// CHECK: %[[TWO:.+]] = nn.add %[[A]], %[[B]] : tensor<3x2xf32>
+// CHECK: %[[DW:.+]] = nn.matmul %{{.+}}, %arg1 {transpose_lhs}
+// CHECK: %[[G:.+]] = nn.add %[[TWO]], %[[DW]] : tensor<3x2xf32>
+// CHECK: return %{{.+}}, %[[G]]
+func.func @l2(%w: tensor<3x2xf32> {nn.param = "w"}, %x: tensor<4x2xf32>, %t: tensor<4x3xf32>, %m: tensor<4xf32>) -> tensor<f32> attributes {nn.loss} {
+  %p = nn.dense %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
+  %l = nn.mse_loss %p, %t, %m : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4xf32> -> tensor<f32>
+  %sq = nn.mul %w, %w : tensor<3x2xf32>
+  %s = nn.reduce_sum %sq {dims = array<i64: 0, 1>} : tensor<3x2xf32> -> tensor<f32>
+  %k = arith.constant dense<0.01> : tensor<f32>
+  %pen = nn.mul %s, %k : tensor<f32>
+  %total = nn.add %l, %pen : tensor<f32>
+  return %total : tensor<f32>
+}

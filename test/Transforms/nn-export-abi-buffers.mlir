@@ -22,7 +22,7 @@
 // CHECK-SAME: %{{.+}}: memref<19xf32>, %{{.+}}: memref<4x2xf32>, %{{.+}}: memref<4xi32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<13xf32>)
 // CHECK: call @eval_loss(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) : (tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>, tensor<4x2xf32>, tensor<4xi32>, tensor<4xf32>)
 // CHECK-NOT: call @loss(
-module attributes {nn.optimizer = {kind = "sgd", lr = 0.1 : f64}, nn.seed = 7 : i64} {
+module attributes {nn.optimizer = {kind = "sgd", lr = 0.1 : f64}} {
   func.func @loss(%w: tensor<3x2xf32> {nn.param = "w"}, %g: tensor<3xf32> {nn.param = "bn.weight"}, %b: tensor<3xf32> {nn.param = "bn.bias"}, %rm: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %rv: tensor<3xf32> {nn.buffer = "bn.running_var"}, %n: tensor<f32> {nn.buffer = "bn.num_batches_tracked"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>, %seed: tensor<i64> {nn.seed}) -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>) attributes {nn.loss, nn.buffer_results = ["bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]} {
     %z = nn.dense %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
     %h, %mean, %var = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>

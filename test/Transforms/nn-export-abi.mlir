@@ -9,7 +9,7 @@
 // CHECK: func.func private @train_step(
 
 // CHECK-LABEL: func.func @nnc_train(
-// CHECK-SAME: %[[S:[^:]+]]: memref<18xf32>, %{{[^:]+}}: memref<4x2xf32>, %{{[^:]+}}: memref<4xi32>, %{{[^:]+}}: memref<4xf32>, %{{[^:]+}}: i64, %{{[^:]+}}: i64, %{{[^:]+}}: f32, %[[OUT:[^:]+]]: memref<14xf32>)
+// CHECK-SAME: %[[S:[^:]+]]: memref<18xf32>, %{{[^:]+}}: memref<4x2xf32>, %{{[^:]+}}: memref<4xi32>, %{{[^:]+}}: memref<4xf32>, %{{[^:]+}}: i64, %{{[^:]+}}: i64, %{{[^:]+}}: i64, %{{[^:]+}}: i64, %{{[^:]+}}: f32, %[[OUT:[^:]+]]: memref<14xf32>)
 // CHECK: %[[WV:.+]] = memref.reinterpret_cast %[[S]] to offset: [0], sizes: [3, 2], strides: [2, 1]
 // CHECK: %[[W:.+]] = bufferization.to_tensor %[[WV]] restrict
 // CHECK: %[[BV:.+]] = memref.reinterpret_cast %[[S]] to offset: [6], sizes: [3], strides: [1]

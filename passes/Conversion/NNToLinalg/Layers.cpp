@@ -2,7 +2,8 @@
 //
 // dense and the matrix products of its gradient become linalg named
 // contractions; activations, add, mul and the activation gradients become
-// elementwise linalg.generic ops; softmax and reduce_sum become reductions;
+// elementwise linalg.generic ops; softmax and reduce_sum become reductions,
+// broadcast a linalg.broadcast;
 // reshape becomes tensor.collapse_shape / tensor.expand_shape. Everything is
 // on tensors in destination-passing style.
 //
@@ -139,6 +140,26 @@ struct ReduceSumLowering : OpConversionPattern<nn::ReduceSumOp> {
     }
     rewriter.replaceOp(op, sumOver(rewriter, op.getLoc(), adaptor.getInput(),
                                    tensorType(op.getResult()), dims));
+    return success();
+  }
+};
+
+/// broadcast: linalg.broadcast of the input into an empty tensor.
+struct BroadcastLowering : OpConversionPattern<nn::BroadcastOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::BroadcastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op.getDims().empty()) {
+      rewriter.replaceOp(op, adaptor.getInput());
+      return success();
+    }
+    Location loc = op.getLoc();
+    Value init = emptyLike(rewriter, loc, tensorType(op.getResult()));
+    rewriter.replaceOp(op, rewriter
+                               .create<linalg::BroadcastOp>(
+                                   loc, adaptor.getInput(), init, op.getDims())
+                               ->getResult(0));
     return success();
   }
 };
@@ -459,11 +480,10 @@ struct SoftmaxGradLowering : OpConversionPattern<nn::SoftmaxGradOp> {
 } // namespace
 
 void nnc::populateNNLayerPatterns(RewritePatternSet &patterns) {
-  patterns
-      .add<DenseLowering, MatmulLowering, ReduceSumLowering, ReshapeLowering,
-           AddLowering, MulLowering, ReluLowering, LeakyReluLowering,
-           SigmoidLowering, TanhLowering, GeluLowering, SoftmaxLowering,
-           ReluGradLowering, LeakyReluGradLowering, SigmoidGradLowering,
-           TanhGradLowering, GeluGradLowering, SoftmaxGradLowering>(
-          patterns.getContext());
+  patterns.add<DenseLowering, MatmulLowering, ReduceSumLowering,
+               BroadcastLowering, ReshapeLowering, AddLowering, MulLowering,
+               ReluLowering, LeakyReluLowering, SigmoidLowering, TanhLowering,
+               GeluLowering, SoftmaxLowering, ReluGradLowering,
+               LeakyReluGradLowering, SigmoidGradLowering, TanhGradLowering,
+               GeluGradLowering, SoftmaxGradLowering>(patterns.getContext());
 }

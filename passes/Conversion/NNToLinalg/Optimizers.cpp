@@ -242,7 +242,8 @@ struct RMSpropUpdateLowering : OpConversionPattern<nn::RMSpropUpdateOp> {
 
 /// lr_schedule: the learning rate at optimizer step `step` (counted from 0),
 /// computed in f64 and returned as f32. With lr = base_lr, spe =
-/// max(steps_per_epoch, 1) and epoch = floor(step / spe) (integer division):
+/// max(steps_per_epoch, 1), epochs the run's (operand: `--epochs` or the
+/// file's) and epoch = floor(step / spe) (integer division):
 ///
 ///   constant:     lr
 ///   step:         lr * gamma ^ floor(epoch / every)
@@ -306,7 +307,7 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
       Value ws = b.create<math::RoundOp>(
           loc, b.create<arith::MulFOp>(loc, f64(b, loc, warmup), speF));
       Value total = b.create<arith::MulFOp>(
-          loc, f64(b, loc, static_cast<double>(op.getEpochs())), speF);
+          loc, toF64(extractScalar(b, loc, a.getEpochs())), speF);
       Value span = b.create<arith::MaximumFOp>(
           loc, b.create<arith::SubFOp>(loc, total, ws), f64(b, loc, 1.0));
       Value progress = b.create<arith::MinimumFOp>(
