@@ -13,11 +13,13 @@
 
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/PassTimingInfo.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/OptimizationLevel.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
@@ -50,6 +52,14 @@ static std::string hostFeatures() {
     features += feature.first().str();
   }
   return features;
+}
+
+/// A timer for one backend phase, nested under `opts.timing` (or a no-op).
+static mlir::TimingScope phase(const BackendOptions &opts, const char *name) {
+  if (!opts.timing)
+    return mlir::TimingScope();
+  return opts.timing->nest(static_cast<const void *>(name),
+                           [name] { return std::string(name); });
 }
 
 static llvm::Error makeError(const llvm::Twine &message) {
@@ -86,7 +96,7 @@ nnc::createTargetMachine(const BackendOptions &opts) {
 /// Runs LLVM's standard -O<n> module pipeline, tuned by `machine`'s cost
 /// model (vector widths, FMA, ...).
 static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
-                     unsigned optLevel) {
+                     unsigned optLevel, bool timePasses) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -94,7 +104,14 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   llvm::PipelineTuningOptions tuning;
   tuning.LoopVectorization = optLevel >= 2;
   tuning.SLPVectorization = optLevel >= 2;
-  llvm::PassBuilder builder(&machine, tuning);
+  // --time-passes: LLVM's per-pass timers (printed by the caller).
+  llvm::PassInstrumentationCallbacks instrumentation;
+  llvm::StandardInstrumentations standard(module.getContext(),
+                                          /*DebugLogging=*/false);
+  if (timePasses)
+    standard.registerCallbacks(instrumentation, &mam);
+  llvm::PassBuilder builder(&machine, tuning, std::nullopt,
+                            timePasses ? &instrumentation : nullptr);
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
   builder.registerFunctionAnalyses(fam);
@@ -117,7 +134,8 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
 /// Translation + optimization with a given machine.
 static llvm::Expected<std::unique_ptr<llvm::Module>>
 translate(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
-          llvm::TargetMachine &machine, unsigned optLevel) {
+          llvm::TargetMachine &machine, const BackendOptions &opts) {
+  mlir::TimingScope translation = phase(opts, "translate to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(module, llvmContext, "nnc");
   if (!llvmModule)
@@ -140,7 +158,9 @@ translate(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   llvm::raw_string_ostream verifierStream(verifierMessage);
   if (llvm::verifyModule(*llvmModule, &verifierStream))
     return makeError("invalid LLVM IR after translation: " + verifierMessage);
-  optimize(*llvmModule, machine, optLevel);
+  translation.stop();
+  mlir::TimingScope optimization = phase(opts, "LLVM -O pipeline");
+  optimize(*llvmModule, machine, opts.optLevel, opts.timing != nullptr);
   return llvmModule;
 }
 
@@ -150,7 +170,7 @@ nnc::translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   auto machine = createTargetMachine(opts);
   if (!machine)
     return machine.takeError();
-  return translate(module, llvmContext, **machine, opts.optLevel);
+  return translate(module, llvmContext, **machine, opts);
 }
 
 static llvm::Error emitFile(mlir::ModuleOp module, const BackendOptions &opts,
@@ -160,13 +180,16 @@ static llvm::Error emitFile(mlir::ModuleOp module, const BackendOptions &opts,
   if (!machine)
     return machine.takeError();
   llvm::LLVMContext llvmContext;
-  auto llvmModule = translate(module, llvmContext, **machine, opts.optLevel);
+  if (opts.timing)
+    llvm::TimePassesIsEnabled = true; // the legacy (codegen) pass manager
+  auto llvmModule = translate(module, llvmContext, **machine, opts);
   if (!llvmModule)
     return llvmModule.takeError();
   // Code generation still runs on the legacy pass manager in LLVM 19.
   llvm::legacy::PassManager codegen;
   if ((*machine)->addPassesToEmitFile(codegen, os, nullptr, fileType))
     return makeError("the target cannot emit this file type");
+  mlir::TimingScope codegenTimer = phase(opts, "LLVM code generation");
   codegen.run(**llvmModule);
   return llvm::Error::success();
 }

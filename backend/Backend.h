@@ -11,6 +11,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -34,6 +35,9 @@ struct BackendOptions {
   std::string cpu = "host";
   /// Comma-separated +/- features; "host" = the host CPU's features.
   std::string features = "host";
+  /// When set, the phases (translation, LLVM -O pipeline, code generation)
+  /// are timed under this scope and LLVM's own per-pass timers are enabled.
+  mlir::TimingScope *timing = nullptr;
 };
 
 /// Registers the MLIR -> LLVM IR translations the backend needs (builtin and

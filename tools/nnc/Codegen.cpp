@@ -14,8 +14,10 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/IR/PassTimingInfo.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -30,6 +32,12 @@ namespace nnc {
 namespace {
 
 enum ExitCode { Ok = 0, InputError = 1, UsageError = 2, InternalError = 3 };
+
+/// A timer for one compiler phase under `parent` (a no-op when disabled).
+TimingScope phase(TimingScope &parent, const char *name) {
+  return parent.nest(static_cast<const void *>(name),
+                     [name] { return std::string(name); });
+}
 
 /// Picks the run named by --train, or the only one.
 const sema::TrainRun *selectRun(const sema::Program &program,
@@ -186,13 +194,23 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return success();
   });
 
+  // --time-passes: one tree for the whole compile, printed to stderr when
+  // `timing` goes out of scope.
+  DefaultTimingManager timing;
+  timing.setEnabled(req.timePasses);
+  TimingScope root = timing.getRootScope();
+
+  TimingScope mlirGenTimer = phase(root, "MLIRGen");
   OwningOpRef<ModuleOp> module = mlirGen(context, program, *run, sm, diags);
+  mlirGenTimer.stop();
   if (!module) {
     diags.printSummary();
     return InputError;
   }
 
   PassManager nnPM(&context);
+  TimingScope nnTimer = phase(root, "nn passes");
+  nnPM.enableTiming(nnTimer);
   buildTrainingPipeline(nnPM);
   if (failed(nnPM.run(*module)))
     return InternalError;
@@ -217,24 +235,34 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return InternalError;
   }
 
+  nnTimer.stop();
   PassManager linalgPM(&context);
+  TimingScope linalgTimer = phase(root, "nn -> linalg passes");
+  linalgPM.enableTiming(linalgTimer);
   buildLinalgPipeline(linalgPM);
   if (failed(linalgPM.run(*module)))
     return InternalError;
+  linalgTimer.stop();
   if (req.emit == "linalg")
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
 
   PassManager llvmPM(&context);
+  TimingScope codegenTimer = phase(root, "nnc-cpu-codegen passes");
+  llvmPM.enableTiming(codegenTimer);
   CPUCodegenOptions cgOpts;
   buildCPUCodegenPipeline(llvmPM, cgOpts);
   if (failed(llvmPM.run(*module)))
     return InternalError;
+  codegenTimer.stop();
   embedConfig(*module, buildRunConfig(config));
   if (req.emit == "llvm-mlir")
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
 
   BackendOptions beOpts;
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);
+  TimingScope backendTimer = phase(root, "backend");
+  if (req.timePasses)
+    beOpts.timing = &backendTimer;
   auto emitTo = [&](const std::string &path, auto emitFn) -> int {
     std::string error;
     auto out = mlir::openOutputFile(path.empty() ? "-" : path, &error);
@@ -269,8 +297,13 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return InternalError;
   }
   int rc = emitTo(std::string(objPath), emitObject);
-  if (rc == Ok)
+  backendTimer.stop();
+  if (req.timePasses)
+    llvm::reportAndResetTimings(&llvm::errs());
+  if (rc == Ok) {
+    TimingScope linkTimer = phase(root, "link");
     rc = link(std::string(objPath), req.output);
+  }
   llvm::sys::fs::remove(objPath);
   return rc;
 }
