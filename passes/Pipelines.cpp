@@ -142,6 +142,10 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createNNApproximateMathPass());
 
+  // 4b. One function per loop nest, shared by identical nests: what LLVM's
+  //     loop passes then see grows linearly with the model (see the pass).
+  pm.addPass(createNNOutlineKernelsPass());
+
   // 5. Vectors to 1-D vectors (fully unrolled), then everything to LLVM.
   {
     VectorTransferToSCFOptions vs;
