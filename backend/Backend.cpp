@@ -11,6 +11,8 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/PassTimingInfo.h"
@@ -24,8 +26,10 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <mutex>
+#include <thread>
 
 using namespace nnc;
 
@@ -137,10 +141,10 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   mpm.run(module, mam);
 }
 
-/// Translation + optimization with a given machine.
+/// Translation to LLVM IR for `machine` (no optimization).
 static llvm::Expected<std::unique_ptr<llvm::Module>>
-translate(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
-          llvm::TargetMachine &machine, const BackendOptions &opts) {
+translateOnly(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+              llvm::TargetMachine &machine, const BackendOptions &opts) {
   mlir::TimingScope translation = phase(opts, "translate to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(module, llvmContext, "nnc");
@@ -164,9 +168,18 @@ translate(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   llvm::raw_string_ostream verifierStream(verifierMessage);
   if (llvm::verifyModule(*llvmModule, &verifierStream))
     return makeError("invalid LLVM IR after translation: " + verifierMessage);
-  translation.stop();
+  return llvmModule;
+}
+
+/// Translation + optimization with a given machine.
+static llvm::Expected<std::unique_ptr<llvm::Module>>
+translate(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+          llvm::TargetMachine &machine, const BackendOptions &opts) {
+  auto llvmModule = translateOnly(module, llvmContext, machine, opts);
+  if (!llvmModule)
+    return llvmModule.takeError();
   mlir::TimingScope optimization = phase(opts, "LLVM -O pipeline");
-  optimize(*llvmModule, machine, opts.optLevel, opts.timing != nullptr);
+  optimize(**llvmModule, machine, opts.optLevel, opts.timing != nullptr);
   return llvmModule;
 }
 
@@ -218,4 +231,73 @@ llvm::Error nnc::emitLLVMIR(mlir::ModuleOp module, const BackendOptions &opts,
     return llvmModule.takeError();
   (*llvmModule)->print(os, nullptr);
   return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<std::string>>
+nnc::emitObjects(mlir::ModuleOp module, const BackendOptions &opts,
+                 unsigned parts) {
+  auto machine = createTargetMachine(opts);
+  if (!machine)
+    return machine.takeError();
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = translateOnly(module, llvmContext, **machine, opts);
+  if (!llvmModule)
+    return llvmModule.takeError();
+
+  // Partitions travel to their threads as bitcode: an LLVMContext is not
+  // shared between threads. Local symbols (the kernels) are made external so
+  // that a kernel and its callers may land in different partitions.
+  mlir::TimingScope splitTimer = phase(opts, "split into partitions");
+  std::vector<llvm::SmallString<0>> bitcode;
+  llvm::SplitModule(**llvmModule, std::max(parts, 1u),
+                    [&](std::unique_ptr<llvm::Module> part) {
+                      llvm::SmallString<0> buffer;
+                      llvm::raw_svector_ostream os(buffer);
+                      llvm::WriteBitcodeToFile(*part, os);
+                      bitcode.push_back(std::move(buffer));
+                    });
+  llvmModule->reset();
+  splitTimer.stop();
+
+  mlir::TimingScope compileTimer =
+      phase(opts, "LLVM -O pipeline + code generation (parallel)");
+  std::vector<std::string> objects(bitcode.size()), errors(bitcode.size());
+  auto compilePart = [&](size_t i) {
+    llvm::LLVMContext context;
+    auto part = llvm::parseBitcodeFile(
+        llvm::MemoryBufferRef(bitcode[i].str(), "nnc-part"), context);
+    if (!part) {
+      errors[i] = llvm::toString(part.takeError());
+      return;
+    }
+    auto partMachine = createTargetMachine(opts);
+    if (!partMachine) {
+      errors[i] = llvm::toString(partMachine.takeError());
+      return;
+    }
+    // LLVM's pass timers are not thread-safe: phases only.
+    optimize(**part, **partMachine, opts.optLevel, /*timePasses=*/false);
+    llvm::SmallString<0> object;
+    llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager codegen;
+    if ((*partMachine)
+            ->addPassesToEmitFile(codegen, os, nullptr,
+                                  llvm::CodeGenFileType::ObjectFile)) {
+      errors[i] = "the target cannot emit object files";
+      return;
+    }
+    codegen.run(**part);
+    objects[i] = std::string(object.str());
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < bitcode.size(); ++i)
+    threads.emplace_back(compilePart, i);
+  if (!bitcode.empty())
+    compilePart(0);
+  for (std::thread &thread : threads)
+    thread.join();
+  for (const std::string &error : errors)
+    if (!error.empty())
+      return makeError(error);
+  return objects;
 }

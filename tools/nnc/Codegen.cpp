@@ -17,13 +17,15 @@
 #include "mlir/Support/Timing.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/IR/PassTimingInfo.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 #include <iostream>
 
 using namespace mlir;
@@ -133,14 +135,15 @@ void embedConfig(ModuleOp module, const std::string &config) {
 
 /// Links the program's object with the runtime (nnrt_program, nnrt) and
 /// its libraries through the system's C++ driver.
-int link(const std::string &object, const std::string &output) {
+int link(const std::vector<std::string> &objects, const std::string &output) {
   auto cxx = llvm::sys::findProgramByName("c++");
   if (!cxx) {
     std::cerr << "nnc: error: cannot find the system linker driver 'c++'; "
                  "install g++\n";
     return UsageError;
   }
-  std::vector<std::string> args = {*cxx, "-o", output, object};
+  std::vector<std::string> args = {*cxx, "-o", output};
+  args.insert(args.end(), objects.begin(), objects.end());
   for (llvm::StringRef lib : llvm::split(NNC_RUNTIME_LINK_LIBS, ';'))
     if (!lib.empty())
       args.push_back(lib.str());
@@ -290,21 +293,40 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return emitTo(req.output, emitObject);
   }
 
-  // An executable: object in a temporary file, then the link with nnrt.
-  llvm::SmallString<128> objPath;
-  if (llvm::sys::fs::createTemporaryFile("nnc", "o", objPath)) {
-    std::cerr << "nnc: error: cannot create a temporary file\n";
+  // An executable: objects (one per backend thread) in temporary files,
+  // then the link with nnrt.
+  unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  auto objects = emitObjects(*module, beOpts, parts);
+  backendTimer.stop();
+  if (!objects) {
+    std::cerr << "nnc: internal error: "
+              << llvm::toString(objects.takeError()) << "\n";
     return InternalError;
   }
-  int rc = emitTo(std::string(objPath), emitObject);
-  backendTimer.stop();
-  if (req.timePasses)
-    llvm::reportAndResetTimings(&llvm::errs());
-  if (rc == Ok) {
-    TimingScope linkTimer = phase(root, "link");
-    rc = link(std::string(objPath), req.output);
+  std::vector<std::string> objPaths;
+  auto removeObjects = llvm::make_scope_exit([&] {
+    for (const std::string &path : objPaths)
+      llvm::sys::fs::remove(path);
+  });
+  for (const std::string &object : *objects) {
+    llvm::SmallString<128> objPath;
+    int fd;
+    if (llvm::sys::fs::createTemporaryFile("nnc", "o", fd, objPath)) {
+      std::cerr << "nnc: error: cannot create a temporary file\n";
+      return InternalError;
+    }
+    objPaths.push_back(std::string(objPath));
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << object;
+    os.close();
+    if (os.has_error()) {
+      std::cerr << "nnc: error: cannot write '" << objPath.str().str()
+                << "'\n";
+      return InternalError;
+    }
   }
-  llvm::sys::fs::remove(objPath);
+  TimingScope linkTimer = phase(root, "link");
+  int rc = link(objPaths, req.output);
   return rc;
 }
 
