@@ -61,6 +61,9 @@ struct NNOutlineKernelsPass
           if (loop->getNumResults() == 0)
             nests.push_back(loop);
 
+      // New kernels follow their first caller, in order (the IR reads
+      // top-down: the entry point, then what it calls).
+      Operation *lastKernel = function;
       for (scf::ForOp nest : nests) {
         SetVector<Value> captured = capturedValues(nest);
         SmallVector<Value> arguments;
@@ -70,7 +73,7 @@ struct NNOutlineKernelsPass
 
         // The kernel: constants, a clone of the nest, return.
         OpBuilder b(ctx);
-        b.setInsertionPoint(function);
+        b.setInsertionPointAfter(lastKernel);
         auto type = b.getFunctionType(ValueRange(arguments).getTypes(), {});
         auto kernel =
             b.create<func::FuncOp>(nest.getLoc(), "__nnc_kernel", type);
@@ -97,6 +100,7 @@ struct NNOutlineKernelsPass
         if (inserted) {
           kernel.setSymName(("__nnc_kernel_" + Twine(counter++)).str());
           symbols.insert(kernel);
+          lastKernel = kernel;
         } else {
           kernel.erase();
         }

@@ -5,6 +5,13 @@
 // different buffers of the same type) share one kernel, also across
 // functions; the nest over a buffer of another type gets its own.
 
+// CHECK-LABEL: func.func @f(
+// CHECK-SAME:    %[[X:.+]]: memref<16xf32>, %[[Y:.+]]: memref<16xf32>, %[[Z:.+]]: memref<16xf32>, %[[W:.+]]: memref<8xf32>)
+// CHECK-NOT:     scf.for
+// CHECK:         call @__nnc_kernel_0(%[[X]], %[[Y]])
+// CHECK-NEXT:    call @__nnc_kernel_0(%[[Y]], %[[Z]])
+// CHECK-NEXT:    call @__nnc_kernel_1(%[[W]])
+// CHECK-NEXT:    return
 // CHECK-LABEL: func.func private @__nnc_kernel_0(
 // CHECK-SAME:    %[[A:.+]]: memref<16xf32>, %[[B:.+]]: memref<16xf32>)
 // CHECK-SAME:    attributes {no_inline}
@@ -16,16 +23,10 @@
 // CHECK:         return
 // CHECK-LABEL: func.func private @__nnc_kernel_1(
 // CHECK-SAME:    memref<8xf32>
-// CHECK-LABEL: func.func @f(
-// CHECK-SAME:    %[[X:.+]]: memref<16xf32>, %[[Y:.+]]: memref<16xf32>, %[[Z:.+]]: memref<16xf32>, %[[W:.+]]: memref<8xf32>)
-// CHECK-NOT:     scf.for
-// CHECK:         call @__nnc_kernel_0(%[[X]], %[[Y]])
-// CHECK-NEXT:    call @__nnc_kernel_0(%[[Y]], %[[Z]])
-// CHECK-NEXT:    call @__nnc_kernel_1(%[[W]])
-// CHECK-NEXT:    return
 // CHECK-LABEL: func.func @g(
+// CHECK-NOT:     scf.for
 // CHECK:         call @__nnc_kernel_0(
-// CHECK-NOT:   scf.for
+// CHECK-NOT:     func.func private
 func.func @f(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xf32>, %w: memref<8xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -61,12 +62,12 @@ func.func @g(%x: memref<16xf32>, %y: memref<16xf32>) {
 // A loop nest with results stays where it is; values computed outside the
 // nest (not constants) are passed.
 
-// CHECK-LABEL: func.func private @__nnc_kernel_0(
-// CHECK-SAME:    %{{.+}}: index, %{{.+}}: f32, %{{.+}}: memref<4xf32>)
 // CHECK-LABEL: func.func @results(
 // CHECK:         %[[N:.+]] = arith.addi
 // CHECK:         %[[S:.+]] = scf.for
 // CHECK:         call @__nnc_kernel_0(%[[N]], %[[S]], %{{.+}})
+// CHECK-LABEL: func.func private @__nnc_kernel_0(
+// CHECK-SAME:    %{{.+}}: index, %{{.+}}: f32, %{{.+}}: memref<4xf32>)
 func.func @results(%m: memref<4xf32>, %n0: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
