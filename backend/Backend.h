@@ -11,11 +11,13 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class LLVMContext;
@@ -34,6 +36,9 @@ struct BackendOptions {
   std::string cpu = "host";
   /// Comma-separated +/- features; "host" = the host CPU's features.
   std::string features = "host";
+  /// When set, the phases (translation, LLVM -O pipeline, code generation)
+  /// are timed under this scope and LLVM's own per-pass timers are enabled.
+  mlir::TimingScope *timing = nullptr;
 };
 
 /// Registers the MLIR -> LLVM IR translations the backend needs (builtin and
@@ -53,6 +58,11 @@ translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
 /// Writes the optimized module as a relocatable ELF object.
 llvm::Error emitObject(mlir::ModuleOp module, const BackendOptions &opts,
                        llvm::raw_pwrite_stream &os);
+/// The optimized module as `parts` relocatable ELF objects (to be linked
+/// together), optimized and compiled on `parts` threads: the module is split
+/// between functions, which nn-outline-kernels made many and small.
+llvm::Expected<std::vector<std::string>>
+emitObjects(mlir::ModuleOp module, const BackendOptions &opts, unsigned parts);
 /// Writes the optimized module as assembly.
 llvm::Error emitAssembly(mlir::ModuleOp module, const BackendOptions &opts,
                          llvm::raw_pwrite_stream &os);

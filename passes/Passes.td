@@ -164,4 +164,26 @@ def NNApproximateMathPass : Pass<"nn-approximate-math", "::mlir::func::FuncOp"> 
   ];
 }
 
+def NNOutlineKernelsPass : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "moves every top-level loop nest into a function of its own, "
+                "one function per distinct loop nest";
+  let description = [{
+    Input: bufferized functions (memrefs, scf loops, vector ops), as left by
+    buffer deallocation. Output: each loop nest (`scf.for`) at the top level
+    of a function body becomes a call of a private `no_inline` function that
+    takes the values the nest uses as arguments (constants are cloned into
+    it). Structurally identical nests (same ops, attributes and types, as
+    the repeated blocks of a model produce) share one function.
+
+    Why: the training step is one function made of hundreds of loop nests.
+    LLVM's loop passes (IndVarSimplify, LoopRotate, unrolling, ...) cost
+    time that grows with the size of the function they run in, so one huge
+    function compiles in time quadratic in the model's size; small functions
+    compile in linear time, each at most once, and MLIR's function passes
+    run on them in parallel. The calls cost nothing measurable next to the
+    loop nests.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // NNC_PASSES

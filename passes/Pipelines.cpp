@@ -33,6 +33,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/ControlFlow/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/ValueBoundsOpInterfaceImpl.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
@@ -145,27 +146,35 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createNNApproximateMathPass());
 
+  // 4b. One function per loop nest, shared by identical nests: what LLVM's
+  //     loop passes then see grows linearly with the model (see the pass).
+  pm.addPass(createNNOutlineKernelsPass());
+
   // 5. Vectors to 1-D vectors (fully unrolled), then everything to LLVM.
+  //    Function by function (the kernels, in parallel) except for the
+  //    conversions that need the module.
+  OpPassManager &kernels = pm.nest<func::FuncOp>();
   {
     VectorTransferToSCFOptions vs;
     vs.enableFullUnroll(true);
     vs.setTargetRank(1);
-    pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(vs));
+    kernels.addPass(createConvertVectorToSCFPass(vs));
   }
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createCanonicalizerPass());
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createConvertSCFToCFPass());
+  kernels.addPass(memref::createExpandStridedMetadataPass());
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createCanonicalizerPass());
   {
     ConvertVectorToLLVMPassOptions vl;
     vl.reassociateFPReductions = true;
-    pm.addPass(createConvertVectorToLLVMPass(vl));
+    kernels.addPass(createConvertVectorToLLVMPass(vl));
   }
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
+  OpPassManager &scalars = pm.nest<func::FuncOp>();
+  scalars.addPass(createConvertMathToLLVMPass());
+  scalars.addPass(createArithToLLVMConversionPass());
+  scalars.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   {
     ConvertFuncToLLVMPassOptions fl;
@@ -174,8 +183,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   }
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  OpPassManager &llvmFunctions = pm.nest<LLVM::LLVMFuncOp>();
+  llvmFunctions.addPass(createCanonicalizerPass());
+  llvmFunctions.addPass(createCSEPass());
 }
 
 void registerCPUCodegenDialects(DialectRegistry &registry) {

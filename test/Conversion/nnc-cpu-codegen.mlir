@@ -55,6 +55,8 @@ func.func @gelu_like(%x: tensor<256xf32>) -> tensor<256xf32> {
 }
 
 // CHECK-LABEL: llvm.func @gelu_like
+// CHECK: llvm.call @__nnc_kernel_0
+// CHECK-LABEL: llvm.func @__nnc_kernel_0
 // CHECK: vector<64xf32>
 // CHECK-NOT: math.
 // CHECK-NOT: llvm.call

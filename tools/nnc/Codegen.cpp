@@ -14,14 +14,18 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 #include <iostream>
 
 using namespace mlir;
@@ -30,6 +34,12 @@ namespace nnc {
 namespace {
 
 enum ExitCode { Ok = 0, InputError = 1, UsageError = 2, InternalError = 3 };
+
+/// A timer for one compiler phase under `parent` (a no-op when disabled).
+TimingScope phase(TimingScope &parent, const char *name) {
+  return parent.nest(static_cast<const void *>(name),
+                     [name] { return std::string(name); });
+}
 
 /// Picks the run named by --train, or the only one.
 const sema::TrainRun *selectRun(const sema::Program &program,
@@ -125,14 +135,15 @@ void embedConfig(ModuleOp module, const std::string &config) {
 
 /// Links the program's object with the runtime (nnrt_program, nnrt) and
 /// its libraries through the system's C++ driver.
-int link(const std::string &object, const std::string &output) {
+int link(const std::vector<std::string> &objects, const std::string &output) {
   auto cxx = llvm::sys::findProgramByName("c++");
   if (!cxx) {
     std::cerr << "nnc: error: cannot find the system linker driver 'c++'; "
                  "install g++\n";
     return UsageError;
   }
-  std::vector<std::string> args = {*cxx, "-o", output, object};
+  std::vector<std::string> args = {*cxx, "-o", output};
+  args.insert(args.end(), objects.begin(), objects.end());
   for (llvm::StringRef lib : llvm::split(NNC_RUNTIME_LINK_LIBS, ';'))
     if (!lib.empty())
       args.push_back(lib.str());
@@ -186,13 +197,23 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return success();
   });
 
+  // --time-passes: one tree for the whole compile, printed to stderr when
+  // `timing` goes out of scope.
+  DefaultTimingManager timing;
+  timing.setEnabled(req.timePasses);
+  TimingScope root = timing.getRootScope();
+
+  TimingScope mlirGenTimer = phase(root, "MLIRGen");
   OwningOpRef<ModuleOp> module = mlirGen(context, program, *run, sm, diags);
+  mlirGenTimer.stop();
   if (!module) {
     diags.printSummary();
     return InputError;
   }
 
   PassManager nnPM(&context);
+  TimingScope nnTimer = phase(root, "nn passes");
+  nnPM.enableTiming(nnTimer);
   buildTrainingPipeline(nnPM);
   if (failed(nnPM.run(*module)))
     return InternalError;
@@ -217,24 +238,34 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return InternalError;
   }
 
+  nnTimer.stop();
   PassManager linalgPM(&context);
+  TimingScope linalgTimer = phase(root, "nn -> linalg passes");
+  linalgPM.enableTiming(linalgTimer);
   buildLinalgPipeline(linalgPM);
   if (failed(linalgPM.run(*module)))
     return InternalError;
+  linalgTimer.stop();
   if (req.emit == "linalg")
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
 
   PassManager llvmPM(&context);
+  TimingScope codegenTimer = phase(root, "nnc-cpu-codegen passes");
+  llvmPM.enableTiming(codegenTimer);
   CPUCodegenOptions cgOpts;
   buildCPUCodegenPipeline(llvmPM, cgOpts);
   if (failed(llvmPM.run(*module)))
     return InternalError;
+  codegenTimer.stop();
   embedConfig(*module, buildRunConfig(config));
   if (req.emit == "llvm-mlir")
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
 
   BackendOptions beOpts;
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);
+  TimingScope backendTimer = phase(root, "backend");
+  if (req.timePasses)
+    beOpts.timing = &backendTimer;
   auto emitTo = [&](const std::string &path, auto emitFn) -> int {
     std::string error;
     auto out = mlir::openOutputFile(path.empty() ? "-" : path, &error);
@@ -262,16 +293,40 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return emitTo(req.output, emitObject);
   }
 
-  // An executable: object in a temporary file, then the link with nnrt.
-  llvm::SmallString<128> objPath;
-  if (llvm::sys::fs::createTemporaryFile("nnc", "o", objPath)) {
-    std::cerr << "nnc: error: cannot create a temporary file\n";
+  // An executable: objects (one per backend thread) in temporary files,
+  // then the link with nnrt.
+  unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  auto objects = emitObjects(*module, beOpts, parts);
+  backendTimer.stop();
+  if (!objects) {
+    std::cerr << "nnc: internal error: "
+              << llvm::toString(objects.takeError()) << "\n";
     return InternalError;
   }
-  int rc = emitTo(std::string(objPath), emitObject);
-  if (rc == Ok)
-    rc = link(std::string(objPath), req.output);
-  llvm::sys::fs::remove(objPath);
+  std::vector<std::string> objPaths;
+  auto removeObjects = llvm::make_scope_exit([&] {
+    for (const std::string &path : objPaths)
+      llvm::sys::fs::remove(path);
+  });
+  for (const std::string &object : *objects) {
+    llvm::SmallString<128> objPath;
+    int fd;
+    if (llvm::sys::fs::createTemporaryFile("nnc", "o", fd, objPath)) {
+      std::cerr << "nnc: error: cannot create a temporary file\n";
+      return InternalError;
+    }
+    objPaths.push_back(std::string(objPath));
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << object;
+    os.close();
+    if (os.has_error()) {
+      std::cerr << "nnc: error: cannot write '" << objPath.str().str()
+                << "'\n";
+      return InternalError;
+    }
+  }
+  TimingScope linkTimer = phase(root, "link");
+  int rc = link(objPaths, req.output);
   return rc;
 }
 

@@ -26,6 +26,9 @@ struct CodegenRequest {
   int optLevel = 2;
   std::string sourcePath;
   std::string version;
+  /// --time-passes: time every MLIR pass, the LLVM backend's passes and
+  /// phases, and the link, and print the report to stderr.
+  bool timePasses = false;
 };
 
 /// Returns the process exit status (0, 1 input errors, 2 usage, 3 internal).

@@ -2,6 +2,7 @@
 //
 //   nnc FILE.nn -o OUT [--train NAME] [-O0|-O1|-O2|-O3] [--target cpu|cuda] [-I DIR]
 //   nnc FILE.nn --check
+//   any of the above with --time-passes: a timing report on stderr
 //   nnc FILE.nn --emit ast|graph|nn|linalg|llvm-mlir|llvm|asm|obj [-o FILE]
 //
 // Exit status: 0 ok, 1 errors in the input, 2 usage errors, 3 internal errors.
@@ -36,6 +37,7 @@ struct Options {
   std::string target = "cpu";
   std::vector<std::string> includeDirs;
   unsigned errorLimit = 50;
+  bool timePasses = false;
 };
 
 /// Writes to `path`, or to stdout when it is empty or "-".
@@ -108,6 +110,7 @@ int run(const Options &opts) {
   req.optLevel = opts.optLevel;
   req.sourcePath = opts.input;
   req.version = NNC_VERSION;
+  req.timePasses = opts.timePasses;
   return runCodegen(*fe.program, sm, diags, req);
 }
 
@@ -134,6 +137,8 @@ int main(int argc, char **argv) {
   app.add_option("--target", opts.target, "code generation target")
       ->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("-I", opts.includeDirs, "add a directory to search for imports");
+  app.add_flag("--time-passes", opts.timePasses,
+               "report the time of every compiler pass and phase on stderr");
   app.add_option("--error-limit", opts.errorLimit,
                  "stop printing after N errors (0: no limit)");
 
