@@ -215,7 +215,12 @@ RunData loadRunData(const RunConfig &config, const DataOptions &opts) {
       continue;
     bool needed = std::string(name) == "validation" ? opts.needValidation
                                                      : opts.needTest;
-    if (isSplit(*src)) {
+    if (isSplit(*src) && needed && opts.paths.count(name)) {
+      // --data replaces a split-off part by a file in the train source's
+      // format; the train split then keeps all its rows.
+      *target = loadSource(config, train, name, opts, data, out);
+      *has = true;
+    } else if (isSplit(*src)) {
       if (!needFull)
         continue;
       auto [rest, part] = out.train.split(src->at("fraction").get<double>(),
