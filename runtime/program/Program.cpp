@@ -852,7 +852,11 @@ int runProgram(int argc, char **argv) {
       ->check(CLI::PositiveNumber);
   trainCmd->add_option("--lr", topts.lr, "peak learning rate (scales the schedule)")
       ->check(CLI::PositiveNumber);
-  trainCmd->add_option("--seed", topts.seed, "random seed")->check(CLI::NonNegativeNumber);
+  trainCmd
+      ->add_option("--seed", topts.seed,
+                   "random seed: initialization, shuffling, augmentation and "
+                   "dropout (default: the file's seed)")
+      ->check(CLI::NonNegativeNumber);
   trainCmd->add_option("--steps", topts.steps, "stop after N optimizer steps")
       ->check(CLI::PositiveNumber);
   trainCmd->add_option("--checkpoint-dir", topts.checkpointDir, "checkpoint folder");
