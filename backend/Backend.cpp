@@ -60,10 +60,7 @@ static std::string hostFeatures() {
 
 /// A timer for one backend phase, nested under `opts.timing` (or a no-op).
 static mlir::TimingScope phase(const BackendOptions &opts, const char *name) {
-  if (!opts.timing)
-    return mlir::TimingScope();
-  return opts.timing->nest(static_cast<const void *>(name),
-                           [name] { return std::string(name); });
+  return opts.timing ? nestedPhase(*opts.timing, name) : mlir::TimingScope();
 }
 
 static llvm::Error makeError(const llvm::Twine &message) {
@@ -192,6 +189,19 @@ nnc::translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   return translate(module, llvmContext, **machine, opts);
 }
 
+/// Code generation of an optimized module into `os` (on the legacy pass
+/// manager, as in LLVM 19).
+static llvm::Error generateCode(llvm::Module &module,
+                                llvm::TargetMachine &machine,
+                                llvm::raw_pwrite_stream &os,
+                                llvm::CodeGenFileType fileType) {
+  llvm::legacy::PassManager codegen;
+  if (machine.addPassesToEmitFile(codegen, os, nullptr, fileType))
+    return makeError("the target cannot emit this file type");
+  codegen.run(module);
+  return llvm::Error::success();
+}
+
 static llvm::Error emitFile(mlir::ModuleOp module, const BackendOptions &opts,
                             llvm::raw_pwrite_stream &os,
                             llvm::CodeGenFileType fileType) {
@@ -204,13 +214,8 @@ static llvm::Error emitFile(mlir::ModuleOp module, const BackendOptions &opts,
   auto llvmModule = translate(module, llvmContext, **machine, opts);
   if (!llvmModule)
     return llvmModule.takeError();
-  // Code generation still runs on the legacy pass manager in LLVM 19.
-  llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, os, nullptr, fileType))
-    return makeError("the target cannot emit this file type");
   mlir::TimingScope codegenTimer = phase(opts, "LLVM code generation");
-  codegen.run(**llvmModule);
-  return llvm::Error::success();
+  return generateCode(**llvmModule, **machine, os, fileType);
 }
 
 llvm::Error nnc::emitObject(mlir::ModuleOp module, const BackendOptions &opts,
@@ -279,14 +284,11 @@ nnc::emitObjects(mlir::ModuleOp module, const BackendOptions &opts,
     optimize(**part, **partMachine, opts.optLevel, /*timePasses=*/false);
     llvm::SmallString<0> object;
     llvm::raw_svector_ostream os(object);
-    llvm::legacy::PassManager codegen;
-    if ((*partMachine)
-            ->addPassesToEmitFile(codegen, os, nullptr,
-                                  llvm::CodeGenFileType::ObjectFile)) {
-      errors[i] = "the target cannot emit object files";
+    if (llvm::Error error = generateCode(**part, **partMachine, os,
+                                         llvm::CodeGenFileType::ObjectFile)) {
+      errors[i] = llvm::toString(std::move(error));
       return;
     }
-    codegen.run(**part);
     objects[i] = std::string(object.str());
   };
   std::vector<std::thread> threads;

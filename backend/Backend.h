@@ -41,6 +41,14 @@ struct BackendOptions {
   mlir::TimingScope *timing = nullptr;
 };
 
+/// A timer for one compiler phase nested under `parent` (a no-op when
+/// timing is disabled).
+inline mlir::TimingScope nestedPhase(mlir::TimingScope &parent,
+                                     const char *name) {
+  return parent.nest(static_cast<const void *>(name),
+                     [name] { return std::string(name); });
+}
+
 /// Registers the MLIR -> LLVM IR translations the backend needs (builtin and
 /// LLVM dialects) on a registry, before the context is created.
 void registerBackendTranslations(mlir::DialectRegistry &registry);

@@ -35,12 +35,6 @@ namespace {
 
 enum ExitCode { Ok = 0, InputError = 1, UsageError = 2, InternalError = 3 };
 
-/// A timer for one compiler phase under `parent` (a no-op when disabled).
-TimingScope phase(TimingScope &parent, const char *name) {
-  return parent.nest(static_cast<const void *>(name),
-                     [name] { return std::string(name); });
-}
-
 /// Picks the run named by --train, or the only one.
 const sema::TrainRun *selectRun(const sema::Program &program,
                                 const CodegenRequest &req) {
@@ -203,7 +197,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   timing.setEnabled(req.timePasses);
   TimingScope root = timing.getRootScope();
 
-  TimingScope mlirGenTimer = phase(root, "MLIRGen");
+  TimingScope mlirGenTimer = nestedPhase(root, "MLIRGen");
   OwningOpRef<ModuleOp> module = mlirGen(context, program, *run, sm, diags);
   mlirGenTimer.stop();
   if (!module) {
@@ -212,7 +206,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   }
 
   PassManager nnPM(&context);
-  TimingScope nnTimer = phase(root, "nn passes");
+  TimingScope nnTimer = nestedPhase(root, "nn passes");
   nnPM.enableTiming(nnTimer);
   buildTrainingPipeline(nnPM);
   if (failed(nnPM.run(*module)))
@@ -240,7 +234,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
 
   nnTimer.stop();
   PassManager linalgPM(&context);
-  TimingScope linalgTimer = phase(root, "nn -> linalg passes");
+  TimingScope linalgTimer = nestedPhase(root, "nn -> linalg passes");
   linalgPM.enableTiming(linalgTimer);
   buildLinalgPipeline(linalgPM);
   if (failed(linalgPM.run(*module)))
@@ -250,7 +244,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
 
   PassManager llvmPM(&context);
-  TimingScope codegenTimer = phase(root, "nnc-cpu-codegen passes");
+  TimingScope codegenTimer = nestedPhase(root, "nnc-cpu-codegen passes");
   llvmPM.enableTiming(codegenTimer);
   CPUCodegenOptions cgOpts;
   buildCPUCodegenPipeline(llvmPM, cgOpts);
@@ -263,7 +257,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
 
   BackendOptions beOpts;
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);
-  TimingScope backendTimer = phase(root, "backend");
+  TimingScope backendTimer = nestedPhase(root, "backend");
   if (req.timePasses)
     beOpts.timing = &backendTimer;
   auto emitTo = [&](const std::string &path, auto emitFn) -> int {
@@ -325,7 +319,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
       return InternalError;
     }
   }
-  TimingScope linkTimer = phase(root, "link");
+  TimingScope linkTimer = nestedPhase(root, "link");
   int rc = link(objPaths, req.output);
   return rc;
 }

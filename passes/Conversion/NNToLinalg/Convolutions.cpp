@@ -68,6 +68,11 @@ SmallVector<Value> generic(OpBuilder &b, Location loc, ValueRange ins,
   return SmallVector<Value>(op.getResults());
 }
 
+/// The body of a copy: the (only) input element.
+SmallVector<Value> copyElement(OpBuilder &, Location, ValueRange a) {
+  return {a[0]};
+}
+
 /// The [N, C, OH, OW] view of the padded `xp` seen by kernel offset (i, j):
 /// xp[:, :, i + oh sh, j + ow sw].
 struct WindowView {
@@ -120,9 +125,7 @@ Value pad(OpBuilder &b, Location loc, Value x, const Window &w, double value) {
   WindowView in = interior(b, xt, w);
   Value copy =
       generic(b, loc, x, b.getMultiDimIdentityMap(4), extract(b, loc, full, in),
-              [](OpBuilder &, Location, ValueRange a) {
-                return SmallVector<Value>{a[0]};
-              })[0];
+              copyElement)[0];
   return insert(b, loc, copy, full, in);
 }
 
@@ -166,9 +169,7 @@ Value im2col(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
       WindowView dst = colView(b, colType, i, j);
       Value part = generic(b, loc, extract(b, loc, xp, src),
                            swapNC(b.getContext()), extract(b, loc, col, dst),
-                           [](OpBuilder &, Location, ValueRange a) {
-                             return SmallVector<Value>{a[0]};
-                           })[0];
+                           copyElement)[0];
       col = insert(b, loc, part, col, dst);
     }
   return b.create<tensor::CollapseShapeOp>(
@@ -182,9 +183,7 @@ Value transposedGrad(OpBuilder &b, Location loc, Value dy) {
       {t.getDimSize(1), t.getDimSize(0), t.getDimSize(2), t.getDimSize(3)},
       t.getElementType());
   Value dyT = generic(b, loc, dy, swapNC(b.getContext()), emptyLike(b, loc, tt),
-                      [](OpBuilder &, Location, ValueRange a) {
-                        return SmallVector<Value>{a[0]};
-                      })[0];
+                      copyElement)[0];
   return b.create<tensor::CollapseShapeOp>(
       loc, dyT, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
 }
@@ -233,9 +232,7 @@ Value gemmResultTo(OpBuilder &b, Location loc, Value z, RankedTensorType out,
                       RankedTensorType::get(dstShape, out.getElementType())};
     AffineMap map = swap ? swapNC(b.getContext()) : b.getMultiDimIdentityMap(4);
     Value part = generic(b, loc, z4, map, extract(b, loc, result, dst),
-                         [](OpBuilder &, Location, ValueRange a) {
-                           return SmallVector<Value>{a[0]};
-                         })[0];
+                         copyElement)[0];
     result = insert(b, loc, part, result, dst);
   }
   return result;
@@ -327,9 +324,7 @@ struct Conv2dGradWeightLowering : OpConversionPattern<nn::Conv2dGradWeightOp> {
         4, 0, {(d1 * w.kh + d2) * w.kw + d3, d0}, ctx);
     Value dw = generic(rewriter, loc, dwT, read,
                        emptyLike(rewriter, loc, dwType),
-                       [](OpBuilder &, Location, ValueRange a) {
-                         return SmallVector<Value>{a[0]};
-                       })[0];
+                       copyElement)[0];
     rewriter.replaceOp(op, dw);
     return success();
   }
