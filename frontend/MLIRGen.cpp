@@ -1,5 +1,6 @@
 //===- MLIRGen.cpp - Emitting the nn dialect from the analysed program -----===//
 #include "frontend/MLIRGen.h"
+#include "frontend/FinetunePlan.h"
 #include "ir/NNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,7 +30,7 @@ public:
             nnc::DiagnosticEngine &diags)
       : ctx(ctx), b(&ctx), program(program), run(run),
         model(program.models[run.model]), sm(sm), diags(diags),
-        batch(batchSizeOf(program, run)) {}
+        batch(batchSizeOf(program, run)), plan(sema::planFinetune(model, run)) {}
 
   OwningOpRef<ModuleOp> generate() {
     OwningOpRef<ModuleOp> module = ModuleOp::create(loc(model.range));
@@ -37,11 +38,14 @@ public:
       return nullptr;
     warnNotApplied();
     b.setInsertionPointToEnd(module->getBody());
-    emitLoss(/*train=*/true);
+    // Fine-tuning: one training loss per phase of frozen parameters, the
+    // final phase's being `loss`.
+    for (size_t k = 0; k <= plan.bounds.size(); ++k)
+      emitLoss(/*train=*/true, k);
     // Evaluation differs from training only with batchnorm, dropout or an l2
     // penalty (part of the training loss only).
     if (hasModeDependentLayers() || hasL2())
-      emitLoss(/*train=*/false);
+      emitLoss(/*train=*/false, 0);
     emitPredict();
     (*module)->setAttr("nn.optimizer", optimizerAttr());
     (*module)->setAttr("nn.model", b.getStringAttr(model.name));
@@ -159,6 +163,7 @@ private:
   /// seed; it collects the new values of the buffers (training mode).
   struct ForwardState {
     bool train = false;
+    int64_t epoch = 1; ///< training: an epoch of the phase emitted
     Value mask, seed;
     std::map<unsigned, Value> bufferUpdates; ///< param index -> new value
   };
@@ -232,7 +237,11 @@ private:
         Value w = params[n.params[0]], bias = params[n.params[1]];
         Value rm = params[n.params[2]], rv = params[n.params[3]];
         Value nbt = params[n.params[4]];
-        if (!fs.train) {
+        // A frozen batchnorm normalizes with, and keeps, its running
+        // statistics (Keras' trainable = False).
+        bool frozen = fs.train && plan.frozen(n.params[0], fs.epoch) &&
+                      plan.frozen(n.params[1], fs.epoch);
+        if (!fs.train || frozen) {
           values[n.id] = b.create<nn::BatchNormInferenceOp>(
               l, type, in(0), w, bias, rm, rv, b.getF32FloatAttr(eps));
           break;
@@ -326,9 +335,15 @@ private:
     return idx;
   }
 
+  /// A function of every parameter and buffer, then `extraArgs`. A training
+  /// function (`trainEpoch` > 0, an epoch of the phase it is for) marks the
+  /// parameters frozen in that epoch `nn.frozen`, records when a parameter
+  /// starts training (`nn.trained_after`, the last frozen epoch; -1: never)
+  /// and its learning-rate factor (`nn.lr_scale`).
   func::FuncOp makeFunction(StringRef name, ArrayRef<Type> extraArgs,
                             ArrayRef<Type> results, SmallVectorImpl<Value> &params,
-                            SmallVectorImpl<Value> &extra) {
+                            SmallVectorImpl<Value> &extra,
+                            int64_t trainEpoch = 0) {
     SmallVector<Type> args;
     SmallVector<unsigned> idx = trainable(), bufs = buffers();
     // Buffers follow the parameters; all are f32 (num_batches_tracked too:
@@ -345,6 +360,16 @@ private:
       params[i] = entry->getArgument(k);
       fn.setArgAttr(k, model.params[i].trainable ? "nn.param" : "nn.buffer",
                     b.getStringAttr(model.params[i].name));
+      if (trainEpoch == 0 || !model.params[i].trainable)
+        continue;
+      if (plan.frozen(i, trainEpoch))
+        fn.setArgAttr(k, "nn.frozen", b.getUnitAttr());
+      if (int64_t until = plan.frozenUntil[i]; until > 0)
+        fn.setArgAttr(k, "nn.trained_after",
+                      b.getI64IntegerAttr(
+                          until == sema::FinetunePlan::kAlways ? -1 : until));
+      if (plan.lrScale[i] != 1.0)
+        fn.setArgAttr(k, "nn.lr_scale", b.getF64FloatAttr(plan.lrScale[i]));
     }
     for (unsigned k = idx.size(); k < args.size(); ++k)
       extra.push_back(entry->getArgument(k));
@@ -359,8 +384,10 @@ private:
 
   /// `loss` (training mode: dropout active, batchnorm on batch statistics,
   /// returning the updated buffers after the loss and the predictions, named
-  /// in `nn.buffer_results`) or `eval_loss` (evaluation mode).
-  void emitLoss(bool train) {
+  /// in `nn.buffer_results`) or `eval_loss` (evaluation mode). Training
+  /// losses are per fine-tuning phase: `phase` < plan.bounds.size() emits
+  /// `loss_phase<phase>` with `nn.phase_last_epoch`.
+  void emitLoss(bool train, size_t phase) {
     RankedTensorType xType = batched(model.inputType);
     RankedTensorType predType = batched(model.nodes[model.output].type);
     RankedTensorType maskType = RankedTensorType::get({batch}, b.getF32Type());
@@ -376,9 +403,17 @@ private:
       resultTypes.push_back(paramType(model.params[i]));
     SmallVector<Value> params, extra;
     OpBuilder::InsertionGuard guard(b);
-    func::FuncOp fn = makeFunction(train ? "loss" : "eval_loss", extraTypes,
-                                   resultTypes, params, extra);
+    bool final = phase == plan.bounds.size();
+    std::string name = !train ? "eval_loss"
+                       : final ? "loss"
+                               : "loss_phase" + std::to_string(phase);
+    int64_t epoch = train ? plan.firstEpoch(phase) : 0;
+    func::FuncOp fn =
+        makeFunction(name, extraTypes, resultTypes, params, extra, epoch);
     fn->setAttr(train ? "nn.loss" : "nn.eval_loss", b.getUnitAttr());
+    if (train && !final)
+      fn->setAttr("nn.phase_last_epoch",
+                  b.getI64IntegerAttr(plan.bounds[phase]));
     if (seeded)
       fn.setArgAttr(fn.getNumArguments() - 1, "nn.seed", b.getUnitAttr());
     if (!bufs.empty()) {
@@ -390,6 +425,7 @@ private:
     b.setInsertionPointToStart(&fn.front());
     ForwardState fs;
     fs.train = train;
+    fs.epoch = std::max<int64_t>(epoch, 1);
     fs.mask = extra[2];
     if (seeded)
       fs.seed = extra[3];
@@ -517,6 +553,7 @@ private:
   const SourceManager &sm;
   nnc::DiagnosticEngine &diags;
   int64_t batch;
+  sema::FinetunePlan plan;
 };
 
 } // namespace

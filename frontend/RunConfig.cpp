@@ -1,5 +1,6 @@
 //===- RunConfig.cpp - The run configuration embedded in programs ----------===//
 #include "frontend/RunConfig.h"
+#include "frontend/FinetunePlan.h"
 
 #include <nlohmann/json.hpp>
 
@@ -125,14 +126,21 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   m["layers"] = layers;
   j["model"] = m;
 
+  sema::FinetunePlan plan = sema::planFinetune(model, run);
   json params = json::array();
-  for (const sema::Parameter &p : model.params) {
+  for (size_t pi = 0; pi < model.params.size(); ++pi) {
+    const sema::Parameter &p = model.params[pi];
     json e;
     e["name"] = p.name;
     e["shape"] = dims(p.type);
     e["trainable"] = p.trainable;
     e["init"] = sema::toString(p.init);
     e["fan_in"] = p.fanIn;
+    // Fine-tuning: the last epoch frozen (0: none, -1: the whole run) and
+    // the learning-rate factor.
+    int64_t until = plan.frozenUntil[pi];
+    e["frozen_until"] = until == sema::FinetunePlan::kAlways ? -1 : until;
+    e["lr_scale"] = plan.lrScale[pi];
     e["kind"] = p.name.size() >= 5 && p.name.rfind(".bias") == p.name.size() - 5
                     ? "bias"
                     : "weight";
@@ -180,6 +188,22 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   j["early_stopping"] = es;
   j["clip_grad_norm"] = run.clipGradNorm;
   j["seed"] = run.seed;
+  if (run.finetune) {
+    json ft;
+    ft["from"] = run.from;
+    json renames = json::array();
+    for (const sema::Rename &r : run.renames)
+      renames.push_back({{"from", r.from}, {"to", r.to}, {"prefix", r.prefix}});
+    ft["rename"] = renames;
+    ft["freeze"] = run.freeze.names;
+    ft["freeze_until"] = run.freeze.until;
+    ft["unfreeze"] = run.unfreeze;
+    json scales = json::object();
+    for (const sema::LrScale &ls : run.lrScales)
+      scales[ls.name] = ls.factor;
+    ft["lr_scale"] = scales;
+    j["finetune_plan"] = ft;
+  }
 
   if (run.dataset >= 0) {
     const sema::Dataset &d = program.datasets[run.dataset];

@@ -85,11 +85,18 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
     `out` receives the loss (and, for training, the learning rate), then the
     predictions. The tensor functions become private so that inlining and
     symbol DCE leave only the entry points.
+
+    Fine-tuning: optimizer state exists only for the parameters named by the
+    step's `nn.state_params`. With several step functions (phases of frozen
+    parameters, `nn.phase_last_epoch`), nnc_train calls the one of the
+    current epoch (step / steps_per_epoch). Values a step passes through
+    (frozen parameters and their state) are not written back.
   }];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
     "::mlir::bufferization::BufferizationDialect",
-    "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"
+    "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect"
   ];
 }
 

@@ -392,7 +392,7 @@ static std::vector<T> copyOut(const uint8_t *data,
   return values;
 }
 
-static std::string shapeText(const std::vector<int64_t> &shape) {
+std::string shapeText(const std::vector<int64_t> &shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i)
     text += (i ? ", " : "") + std::to_string(shape[i]);

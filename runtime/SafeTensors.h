@@ -21,6 +21,8 @@ enum class DType { BOOL, U8, I8, I16, I32, I64, F16, BF16, F32, F64 };
 
 size_t dtypeSize(DType dtype);
 const char *dtypeName(DType dtype);
+/// "[2, 3]", as messages show shapes.
+std::string shapeText(const std::vector<int64_t> &shape);
 /// Parses "F32" etc.; returns false for unknown names.
 bool parseDType(const std::string &name, DType &dtype);
 

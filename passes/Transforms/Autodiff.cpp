@@ -4,9 +4,11 @@
 // For every function marked `nn.loss`, builds `<name>_grad`: the same forward
 // computation followed by the backward pass. The pass knows no op: each op's
 // vector-Jacobian product comes from GradientOpInterface. Only `nn.param`
-// arguments are differentiated: buffers (`nn.buffer`) and the dropout seed
-// (`nn.seed`) are data, and the updated buffers a training loss returns get
-// no gradient.
+// arguments are differentiated: buffers (`nn.buffer`), the dropout seed
+// (`nn.seed`) and frozen parameters (`nn.frozen`: fine-tuning) are data, and
+// the updated buffers a training loss returns get no gradient. Only what the
+// wanted gradients need is built: the backward pass stops where no
+// differentiated parameter lies upstream.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -27,11 +29,16 @@ using namespace nnc;
 
 namespace {
 
-/// Values that depend on a parameter (forward reachability).
+/// Whether argument `i` of `fn` is differentiated.
+static bool isDifferentiated(func::FuncOp fn, unsigned i) {
+  return fn.getArgAttr(i, "nn.param") && !fn.getArgAttr(i, "nn.frozen");
+}
+
+/// Values that depend on a differentiated parameter (forward reachability).
 static llvm::DenseSet<Value> dependsOnParams(func::FuncOp fn) {
   llvm::DenseSet<Value> active;
   for (BlockArgument arg : fn.getArguments())
-    if (fn.getArgAttr(arg.getArgNumber(), "nn.param"))
+    if (isDifferentiated(fn, arg.getArgNumber()))
       active.insert(arg);
   for (Operation &op : fn.getBody().front()) {
     if (llvm::any_of(op.getOperands(),
@@ -128,10 +135,11 @@ struct NNAutodiffPass : nnc::impl::NNAutodiffPassBase<NNAutodiffPass> {
           accumulate(operand, g, op->getLoc());
     }
 
-    // Return the original results, then one gradient per parameter.
+    // Return the original results, then one gradient per differentiated
+    // parameter.
     SmallVector<Value> results(gradRet.getOperands());
     for (BlockArgument arg : gradFn.getArguments()) {
-      if (!gradFn.getArgAttr(arg.getArgNumber(), "nn.param"))
+      if (!isDifferentiated(gradFn, arg.getArgNumber()))
         continue;
       Value g = grads.lookup(arg);
       results.push_back(g ? g : zerosLike(b, loc, arg.getType()));

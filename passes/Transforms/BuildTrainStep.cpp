@@ -9,6 +9,14 @@
 // `nn.buffer_results`. An argument marked `nn.seed` (dropout) is not a
 // train_step argument: it is derived from the run's seed and the step.
 //
+// Fine-tuning: each gradient function (one per phase of frozen parameters)
+// gives a step function (`train_step`, `train_step_phase<k>`), all with the
+// same arguments. A frozen parameter (`nn.frozen`) and its optimizer state
+// pass through unchanged; one never trained (`nn.trained_after` = -1) has no
+// optimizer state at all; one trained after epoch F counts its own steps
+// from there (Adam's bias correction, as torch.optim's lazily created state
+// does); `nn.lr_scale` multiplies a parameter's learning rate.
+//
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
 #include "passes/Passes.h"
@@ -71,11 +79,11 @@ struct NNBuildTrainStepPass
                          "'nn.optimizer'");
       return signalPassFailure();
     }
-    func::FuncOp gradFn;
+    SmallVector<func::FuncOp> gradFns;
     for (auto fn : module.getOps<func::FuncOp>())
       if (fn->hasAttr("nn.grad"))
-        gradFn = fn;
-    if (!gradFn) {
+        gradFns.push_back(fn);
+    if (gradFns.empty()) {
       module.emitOpError("nn-build-train-step needs a gradient function; run "
                          "nn-autodiff first");
       return signalPassFailure();
@@ -99,7 +107,8 @@ struct NNBuildTrainStepPass
     cfg.beta2 = getF64(dict, "beta2", 0.999);
     cfg.eps = getF64(dict, "eps", 1e-8);
     cfg.alpha = getF64(dict, "alpha", 0.99);
-    build(module, gradFn, cfg, dict);
+    for (func::FuncOp gradFn : gradFns)
+      build(module, gradFn, cfg, dict);
   }
 
   /// torch.nn.utils.clip_grad_norm_: the global L2 norm over all gradients,
@@ -136,6 +145,15 @@ struct NNBuildTrainStepPass
     }
   }
 
+  /// `train_step` for `loss_grad`, `train_step_phase0` for
+  /// `loss_phase0_grad`.
+  static std::string stepName(func::FuncOp gradFn) {
+    StringRef name = gradFn.getSymName();
+    name.consume_back("_grad");
+    name.consume_front("loss");
+    return ("train_step" + name).str();
+  }
+
   void build(ModuleOp module, func::FuncOp gradFn, const OptimizerConfig &cfg,
              DictionaryAttr dict) {
     MLIRContext *ctx = module.getContext();
@@ -143,13 +161,22 @@ struct NNBuildTrainStepPass
     OpBuilder b(ctx);
     auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
 
-    // Arguments: params, buffers, states, data, step, steps_per_epoch,
-    // epochs, seed, lr_factor.
+    // Arguments: params, buffers, states (of the parameters ever trained),
+    // data, step, steps_per_epoch, epochs, seed, lr_factor.
     SmallVector<unsigned> paramIdx, bufferIdx, dataIdx;
+    SmallVector<bool> frozen;
+    SmallVector<int64_t> trainedAfter;
+    SmallVector<unsigned> stateful; ///< positions in paramIdx with states
     int seedIdx = -1;
     for (unsigned i = 0; i < gradFn.getNumArguments(); ++i) {
-      if (gradFn.getArgAttr(i, "nn.param"))
+      if (gradFn.getArgAttr(i, "nn.param")) {
+        auto after = gradFn.getArgAttrOfType<IntegerAttr>(i, "nn.trained_after");
+        trainedAfter.push_back(after ? after.getInt() : 0);
+        frozen.push_back(static_cast<bool>(gradFn.getArgAttr(i, "nn.frozen")));
+        if (trainedAfter.back() >= 0)
+          stateful.push_back(paramIdx.size());
         paramIdx.push_back(i);
+      }
       else if (gradFn.getArgAttr(i, "nn.buffer"))
         bufferIdx.push_back(i);
       else if (gradFn.getArgAttr(i, "nn.seed"))
@@ -163,8 +190,8 @@ struct NNBuildTrainStepPass
     for (unsigned i : bufferIdx)
       argTypes.push_back(gradFn.getArgumentTypes()[i]);
     for (unsigned s = 0; s < cfg.numStates(); ++s)
-      for (unsigned i : paramIdx)
-        argTypes.push_back(gradFn.getArgumentTypes()[i]);
+      for (unsigned k : stateful)
+        argTypes.push_back(gradFn.getArgumentTypes()[paramIdx[k]]);
     for (unsigned i : dataIdx)
       argTypes.push_back(gradFn.getArgumentTypes()[i]);
     for (unsigned k = 0; k < 4; ++k)
@@ -173,7 +200,7 @@ struct NNBuildTrainStepPass
     argTypes.push_back(f32Scalar);
 
     b.setInsertionPointToEnd(module.getBody());
-    auto stepFn = b.create<func::FuncOp>(loc, "train_step",
+    auto stepFn = b.create<func::FuncOp>(loc, stepName(gradFn),
                                          b.getFunctionType(argTypes, {}));
     Block *entry = stepFn.addEntryBlock();
     b.setInsertionPointToStart(entry);
@@ -191,8 +218,9 @@ struct NNBuildTrainStepPass
       map.map(gradFn.getArgument(i), stepArg(k));
     for (auto [k, i] : llvm::enumerate(bufferIdx))
       map.map(gradFn.getArgument(i), stepArg(numParams + k));
+    unsigned numStateful = stateful.size();
     unsigned stateBase = numParams + numBuffers;
-    unsigned dataBase = stateBase + numParams * cfg.numStates();
+    unsigned dataBase = stateBase + numStateful * cfg.numStates();
     for (auto [k, i] : llvm::enumerate(dataIdx))
       map.map(gradFn.getArgument(i), stepArg(dataBase + k));
     if (seedIdx >= 0)
@@ -205,7 +233,8 @@ struct NNBuildTrainStepPass
       }
       b.clone(op, map);
     }
-    unsigned numResults = gradRet.getNumOperands() - numParams;
+    unsigned numTrained = llvm::count(frozen, false);
+    unsigned numResults = gradRet.getNumOperands() - numTrained;
     SmallVector<Value> results, grads;
     for (unsigned i = 0; i < numResults; ++i)
       results.push_back(map.lookup(gradRet.getOperand(i)));
@@ -224,7 +253,7 @@ struct NNBuildTrainStepPass
     }
     if (bufferResults && results.size() >= 2 + bufferResults.size())
       results.resize(results.size() - bufferResults.size());
-    for (unsigned i = 0; i < numParams; ++i)
+    for (unsigned i = 0; i < numTrained; ++i)
       grads.push_back(map.lookup(gradRet.getOperand(numResults + i)));
     if (double maxNorm = getF64(dict, "clip_grad_norm", 0); maxNorm > 0)
       clipGradNorm(b, loc, grads, maxNorm);
@@ -242,19 +271,32 @@ struct NNBuildTrainStepPass
         b.getF64FloatAttr(getF64(sched, "min_lr", 0)),
         b.getF64FloatAttr(getF64(sched, "end_lr", 0)));
     // The runtime's `--lr X` scales the whole schedule by X / lr.
-    Value lr = b.create<nn::MulOp>(loc, scheduled, lrFactor);
+    Value baseLr = b.create<nn::MulOp>(loc, scheduled, lrFactor);
 
-    // One update per parameter.
-    SmallVector<Value> newParams, newStates(numParams * cfg.numStates());
+    // One update per trained parameter; frozen ones and their states pass
+    // through.
+    SmallVector<Value> newParams, newStates(numStateful * cfg.numStates());
     auto f32 = [](double v) { return llvm::APFloat(static_cast<float>(v)); };
+    unsigned nextGrad = 0;
     for (unsigned i = 0; i < numParams; ++i) {
-      Value p = stepArg(i), g = grads[i];
+      Value p = stepArg(i);
+      unsigned slot = llvm::find(stateful, i) - stateful.begin();
+      auto stateIndex = [&](unsigned s) { return numStateful * s + slot; };
+      auto state = [&](unsigned s) { return stepArg(stateBase + stateIndex(s)); };
+      if (frozen[i]) {
+        newParams.push_back(p);
+        if (slot < numStateful)
+          for (unsigned s = 0; s < cfg.numStates(); ++s)
+            newStates[stateIndex(s)] = state(s);
+        continue;
+      }
+      Value g = grads[nextGrad++];
       Location ploc = stepFn.getLoc();
       if (auto name = gradFn.getArgAttrOfType<StringAttr>(paramIdx[i], "nn.param"))
         ploc = NameLoc::get(name, ploc);
-      auto state = [&](unsigned s) {
-        return stepArg(stateBase + numParams * s + i);
-      };
+      Value lr = scaledLr(b, ploc, baseLr, gradFn, paramIdx[i]);
+      Value paramStep =
+          ownStep(b, ploc, step, stepsPerEpoch, trainedAfter[i]);
       if (cfg.kind == "sgd") {
         Value buf = cfg.numStates()
                         ? Value(state(0))
@@ -263,28 +305,28 @@ struct NNBuildTrainStepPass
                                         cast<RankedTensorType>(p.getType()),
                                         b.getF32FloatAttr(0))));
         auto op = b.create<nn::SGDUpdateOp>(
-            ploc, p.getType(), p.getType(), p, g, buf, lr, step,
+            ploc, p.getType(), p.getType(), p, g, buf, lr, paramStep,
             f32(cfg.momentum), f32(cfg.dampening), f32(cfg.weightDecay),
             cfg.nesterov);
         newParams.push_back(op.getNewParam());
         if (cfg.numStates())
-          newStates[i] = op.getNewMomentumBuffer();
+          newStates[stateIndex(0)] = op.getNewMomentumBuffer();
       } else if (cfg.kind == "rmsprop") {
         auto op = b.create<nn::RMSpropUpdateOp>(
             ploc, p.getType(), p.getType(), p.getType(), p, g, state(0),
             state(1), lr, f32(cfg.alpha), f32(cfg.eps), f32(cfg.momentum),
             f32(cfg.weightDecay));
         newParams.push_back(op.getNewParam());
-        newStates[i] = op.getNewSquareAvg();
-        newStates[numParams + i] = op.getNewMomentumBuffer();
+        newStates[stateIndex(0)] = op.getNewSquareAvg();
+        newStates[stateIndex(1)] = op.getNewMomentumBuffer();
       } else {
         auto op = b.create<nn::AdamUpdateOp>(
             ploc, p.getType(), p.getType(), p.getType(), p, g, state(0),
-            state(1), lr, step, f32(cfg.beta1), f32(cfg.beta2), f32(cfg.eps),
+            state(1), lr, paramStep, f32(cfg.beta1), f32(cfg.beta2), f32(cfg.eps),
             f32(cfg.weightDecay), cfg.kind == "adamw");
         newParams.push_back(op.getNewParam());
-        newStates[i] = op.getNewExpAvg();
-        newStates[numParams + i] = op.getNewExpAvgSq();
+        newStates[stateIndex(0)] = op.getNewExpAvg();
+        newStates[stateIndex(1)] = op.getNewExpAvgSq();
       }
     }
 
@@ -292,7 +334,7 @@ struct NNBuildTrainStepPass
     rets.append(newBuffers.begin(), newBuffers.end());
     rets.append(newStates.begin(), newStates.end());
     rets.append(results.begin(), results.end());
-    rets.push_back(lr);
+    rets.push_back(baseLr);
     b.create<func::ReturnOp>(loc, rets);
     SmallVector<Type> retTypes;
     for (Value v : rets)
@@ -304,6 +346,12 @@ struct NNBuildTrainStepPass
     for (StringRef n : cfg.stateNames())
       stateNames.push_back(b.getStringAttr(n));
     stepFn->setAttr("nn.states", b.getArrayAttr(stateNames));
+    SmallVector<Attribute> statefulNames;
+    for (unsigned k : stateful)
+      statefulNames.push_back(gradFn.getArgAttr(paramIdx[k], "nn.param"));
+    stepFn->setAttr("nn.state_params", b.getArrayAttr(statefulNames));
+    if (Attribute last = gradFn->getAttr("nn.phase_last_epoch"))
+      stepFn->setAttr("nn.phase_last_epoch", last);
     // Parameter names travel with the step's arguments for the ABI.
     for (auto [k, i] : llvm::enumerate(paramIdx))
       if (Attribute name = gradFn.getArgAttr(i, "nn.param"))
@@ -311,6 +359,37 @@ struct NNBuildTrainStepPass
     for (auto [k, i] : llvm::enumerate(bufferIdx))
       if (Attribute name = gradFn.getArgAttr(i, "nn.buffer"))
         stepFn.setArgAttr(numParams + k, "nn.buffer", name);
+  }
+
+  /// The learning rate of parameter argument `arg`: `lr` times its
+  /// `nn.lr_scale`.
+  static Value scaledLr(OpBuilder &b, Location loc, Value lr,
+                        func::FuncOp gradFn, unsigned arg) {
+    auto scale = gradFn.getArgAttrOfType<FloatAttr>(arg, "nn.lr_scale");
+    if (!scale || scale.getValueAsDouble() == 1.0)
+      return lr;
+    auto type = cast<RankedTensorType>(lr.getType());
+    Value factor = b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(
+                 type, b.getF32FloatAttr(
+                           static_cast<float>(scale.getValueAsDouble()))));
+    return b.create<nn::MulOp>(loc, lr, factor);
+  }
+
+  /// The optimizer step count of a parameter trained after epoch
+  /// `trainedAfter`: the steps since (torch.optim creates a parameter's state
+  /// at its first update).
+  static Value ownStep(OpBuilder &b, Location loc, Value step,
+                       Value stepsPerEpoch, int64_t trainedAfter) {
+    if (trainedAfter <= 0)
+      return step;
+    Value s = b.create<tensor::ExtractOp>(loc, step, ValueRange{});
+    Value spe = b.create<tensor::ExtractOp>(loc, stepsPerEpoch, ValueRange{});
+    Value skipped = b.create<arith::MulIOp>(
+        loc, spe,
+        b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(trainedAfter)));
+    s = b.create<arith::SubIOp>(loc, s, skipped);
+    return b.create<tensor::FromElementsOp>(loc, step.getType(), ValueRange{s});
   }
 
   /// The dropout seed of a step: the run's seed (a train_step argument, so

@@ -24,6 +24,8 @@
 #include "ir/NNOps.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
 namespace nnc {
 #define GEN_PASS_DEF_NNEXPORTABIPASS
 #include "passes/Passes.h.inc"
@@ -60,13 +62,17 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
   void runOnOperation() override {
     module = getOperation();
     func::FuncOp lossFn, evalFn, predictFn, stepFn;
+    SmallVector<func::FuncOp> phaseSteps; ///< fine-tuning's earlier phases
     for (auto fn : module.getOps<func::FuncOp>()) {
-      if (fn->hasAttr("nn.loss"))
+      bool phase = fn->hasAttr("nn.phase_last_epoch");
+      if (fn->hasAttr("nn.loss") && !phase)
         lossFn = fn;
       else if (fn->hasAttr("nn.eval_loss"))
         evalFn = fn;
       else if (fn->hasAttr("nn.predict"))
         predictFn = fn;
+      else if (fn->hasAttr("nn.train_step") && phase)
+        phaseSteps.push_back(fn);
       else if (fn->hasAttr("nn.train_step"))
         stepFn = fn;
     }
@@ -87,8 +93,10 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     layOut(lossFn, stepFn);
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
-    if (stepFn)
-      exportTrain(b, stepFn);
+    if (stepFn && phaseSteps.empty())
+      exportTrain(b, stepFn, "nnc_train");
+    else if (stepFn)
+      exportPhasedTrain(b, stepFn, phaseSteps);
     exportEval(b, evalTarget);
     if (predictFn)
       exportPredict(b, predictFn);
@@ -127,10 +135,16 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       add(p);
     if (!stepFn)
       return;
+    auto stateful = stepFn->getAttrOfType<ArrayAttr>("nn.state_params");
+    auto hasState = [&](const Slot &p) {
+      return !stateful || llvm::is_contained(stateful.getAsValueRange<StringAttr>(),
+                                             p.name);
+    };
     if (auto states = stepFn->getAttrOfType<ArrayAttr>("nn.states"))
       for (auto state : states.getAsRange<StringAttr>())
         for (const Slot &p : params)
-          add({"optimizer." + p.name + "." + state.str(), p.type});
+          if (hasState(p))
+            add({"optimizer." + p.name + "." + state.str(), p.type});
   }
 
   /// Parameters and buffers: the slots the model functions take.
@@ -197,15 +211,11 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     return MemRefType::get({n}, Float32Type::get(module.getContext()));
   }
 
-  // nnc_train(state, x, y, mask, step, steps_per_epoch, epochs, seed,
-  //           lr_factor, out)
-  void exportTrain(OpBuilder &b, func::FuncOp stepFn) {
-    Location loc = stepFn.getLoc();
+  /// nnc_train's argument types for `stepFn`.
+  SmallVector<Type> trainArgTypes(OpBuilder &b, func::FuncOp stepFn) {
     unsigned ns = slots.size();
     FunctionType st = stepFn.getFunctionType();
-    // step args: params, states, data..., step, spe, epochs, seed, lr_factor
     unsigned numData = st.getNumInputs() - ns - 5;
-    // step results: params, states, results (loss, predictions), lr
     auto preds = cast<RankedTensorType>(st.getResult(ns + 1));
     SmallVector<Type> args{stateType()};
     for (unsigned i = 0; i < numData; ++i)
@@ -214,7 +224,75 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       args.push_back(b.getI64Type());
     args.push_back(b.getF32Type());
     args.push_back(outType(2 + preds.getNumElements()));
+    return args;
+  }
+
+  /// nnc_train over phases: each phase's step becomes a private function of
+  /// nnc_train's arguments; nnc_train calls the one of the current epoch.
+  void exportPhasedTrain(OpBuilder &b, func::FuncOp finalStep,
+                         SmallVector<func::FuncOp> phases) {
+    auto lastEpoch = [](func::FuncOp fn) {
+      return fn->getAttrOfType<IntegerAttr>("nn.phase_last_epoch").getInt();
+    };
+    llvm::sort(phases, [&](func::FuncOp a, func::FuncOp c) {
+      return lastEpoch(a) < lastEpoch(c);
+    });
+    SmallVector<std::pair<int64_t, func::FuncOp>> targets;
+    for (func::FuncOp step : phases)
+      targets.push_back(
+          {lastEpoch(step),
+           exportTrain(b, step, ("nnc_" + step.getSymName()).str())});
+    func::FuncOp final =
+        exportTrain(b, finalStep, ("nnc_" + finalStep.getSymName()).str());
+    for (auto &t : targets)
+      t.second->removeAttr("nn.entry");
+    final->removeAttr("nn.entry");
+
+    Location loc = finalStep.getLoc();
+    SmallVector<Type> args = trainArgTypes(b, finalStep);
     func::FuncOp fn = makeEntry(b, loc, "nnc_train", args);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&fn.front());
+    ValueRange callArgs = fn.getArguments();
+    // Epochs completed before this step: step / steps_per_epoch (0-based).
+    unsigned stepPos = args.size() - 6;
+    Value epoch0 = b.create<arith::DivSIOp>(loc, fn.getArgument(stepPos),
+                                            fn.getArgument(stepPos + 1));
+    // if (epoch0 < last_0) phase0 else if (epoch0 < last_1) phase1 ... else
+    // final.
+    for (auto [last, target] : targets) {
+      Value bound = b.create<arith::ConstantOp>(loc, b.getI64IntegerAttr(last));
+      Value inPhase = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
+                                              epoch0, bound);
+      auto ifOp = b.create<scf::IfOp>(loc, inPhase, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      b.create<func::CallOp>(loc, target, callArgs);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+    }
+    b.create<func::CallOp>(loc, final, callArgs);
+    b.setInsertionPointToEnd(&fn.front());
+    b.create<func::ReturnOp>(loc);
+  }
+
+  /// Whether `stepFn` returns its argument `i` unchanged (a frozen
+  /// parameter, its optimizer state, a frozen batchnorm's statistics).
+  static bool passesThrough(func::FuncOp stepFn, unsigned i) {
+    auto ret = cast<func::ReturnOp>(stepFn.getBody().front().getTerminator());
+    return ret.getOperand(i) == stepFn.getArgument(i);
+  }
+
+  // nnc_train(state, x, y, mask, step, steps_per_epoch, epochs, seed,
+  //           lr_factor, out)
+  func::FuncOp exportTrain(OpBuilder &b, func::FuncOp stepFn, StringRef name) {
+    Location loc = stepFn.getLoc();
+    unsigned ns = slots.size();
+    FunctionType st = stepFn.getFunctionType();
+    // step args: params, states, data..., step, spe, epochs, seed, lr_factor
+    unsigned numData = st.getNumInputs() - ns - 5;
+    // step results: params, states, results (loss, predictions), lr
+    auto preds = cast<RankedTensorType>(st.getResult(ns + 1));
+    SmallVector<Type> args = trainArgTypes(b, stepFn);
+    func::FuncOp fn = makeEntry(b, loc, name, args);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&fn.front());
     Block &e = fn.front();
@@ -234,12 +312,14 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
         ValueRange{e.getArgument(1 + numData + 4)}));
     auto call = b.create<func::CallOp>(loc, stepFn, callArgs);
     for (unsigned i = 0; i < ns; ++i)
-      write(b, loc, call.getResult(i), views[i]);
+      if (!passesThrough(stepFn, i))
+        write(b, loc, call.getResult(i), views[i]);
     Value out = e.getArgument(args.size() - 1);
     storeScalar(b, loc, call.getResult(ns), out, 0);
     storeScalar(b, loc, call.getResult(call.getNumResults() - 1), out, 1);
     write(b, loc, call.getResult(ns + 1), view(b, loc, out, 2, preds));
     b.create<func::ReturnOp>(loc);
+    return fn;
   }
 
   // nnc_eval(state, x, y, mask, out)

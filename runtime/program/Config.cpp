@@ -54,6 +54,8 @@ RunConfig parseRunConfig(const char *text) {
       info.init = p.at("init").get<std::string>();
       info.kind = p.at("kind").get<std::string>();
       info.fanIn = p.at("fan_in").get<int64_t>();
+      info.frozenUntil = p.value("frozen_until", int64_t(0));
+      info.lrScale = p.value("lr_scale", 1.0);
       info.size = product(info.shape);
       info.offset = -1;
       for (const StateSlot &s : c.slots)
@@ -68,6 +70,18 @@ RunConfig parseRunConfig(const char *text) {
     c.metrics = j.at("metrics").get<std::vector<std::string>>();
     c.checkpoint = j.at("checkpoint").get<std::string>();
     c.seed = j.at("seed").get<int64_t>();
+    if (auto ft = j.find("finetune_plan"); ft != j.end()) {
+      c.finetune.enabled = true;
+      c.finetune.from = ft->at("from").get<std::string>();
+      for (const auto &r : ft->at("rename"))
+        c.finetune.renames.push_back({r.at("from").get<std::string>(),
+                                      r.at("to").get<std::string>(),
+                                      r.at("prefix").get<bool>()});
+      c.finetune.freeze = ft->at("freeze").get<std::vector<std::string>>();
+      c.finetune.freezeUntil = ft->at("freeze_until").get<int64_t>();
+      c.finetune.lrScale =
+          ft->at("lr_scale").get<std::map<std::string, double>>();
+    }
   } catch (const nlohmann::json::exception &e) {
     throw Error(std::string("nnc_config: malformed run configuration: ") +
                 e.what());

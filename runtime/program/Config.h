@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,26 @@ struct ParamInfo {
   int64_t fanIn = 0;
   int64_t offset = 0; ///< in the state arena
   int64_t size = 0;
+  /// Fine-tuning: the last epoch the parameter is frozen (0: never frozen,
+  /// -1: frozen for the whole run) and its learning-rate factor.
+  int64_t frozenUntil = 0;
+  double lrScale = 1;
+};
+
+/// A `rename` entry of a finetune declaration: checkpoint key -> model name.
+struct Rename {
+  std::string from, to;
+  bool prefix = false; ///< maps every key starting with `from`
+};
+
+/// What a finetune declaration starts from.
+struct FinetuneConfig {
+  bool enabled = false;
+  std::string from; ///< safetensors file, as written in the .nn file
+  std::vector<Rename> renames;
+  std::vector<std::string> freeze; ///< groups / labels as written
+  int64_t freezeUntil = 0;         ///< 0: the whole run
+  std::map<std::string, double> lrScale; ///< group / label -> factor
 };
 
 struct StateSlot {
@@ -57,6 +78,7 @@ struct RunConfig {
   int64_t seed = 0;
   int64_t flops = 0;
   int64_t trainableParams = 0;
+  FinetuneConfig finetune;
 
   int64_t inputSize() const;
   int64_t outputSize() const;

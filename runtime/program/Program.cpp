@@ -16,6 +16,7 @@
 #include "runtime/program/ABI.h"
 #include "runtime/program/Config.h"
 #include "runtime/program/Data.h"
+#include "runtime/program/Finetune.h"
 
 #include <CLI/CLI.hpp>
 #include <oneapi/tbb/global_control.h>
@@ -418,6 +419,7 @@ struct TrainOptions {
   double lr = 0;
   int64_t seed = -1;
   std::string checkpointDir, log, weights;
+  std::string from; ///< finetune: overrides the declaration's `from`
   bool resume = false;
   std::string resumeFrom;
   bool quiet = false;
@@ -466,6 +468,11 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       SafeTensorsFile file = SafeTensorsFile::read(opts.weights);
       readCheckpoint(cfg, file, state, /*full=*/false);
       std::printf("starting from the parameters in %s\n", opts.weights.c_str());
+    } else if (cfg.finetune.enabled) {
+      std::string from = resolveFrom(
+          cfg, opts.from.empty() ? cfg.finetune.from : opts.from);
+      PretrainedReport report = loadPretrained(cfg, from, state);
+      printFinetune(cfg, &report, stdout);
     }
     data.preprocessor->fit(data.train);
   }
@@ -862,6 +869,9 @@ int runProgram(int argc, char **argv) {
   trainCmd->add_option("--checkpoint-dir", topts.checkpointDir, "checkpoint folder");
   trainCmd->add_option("--weights", topts.weights,
                        "start from these parameters (fresh optimizer state)");
+  trainCmd->add_option("--from", topts.from,
+                       "finetune: the pretrained safetensors file (default: "
+                       "the declaration's `from`)");
   auto *resume = trainCmd->add_option("--resume", topts.resumeFrom,
                                       "continue a run exactly (default: last.safetensors)")
                      ->expected(0, 1);
