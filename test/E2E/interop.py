@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checkpoints move between nnc and PyTorch, on Fashion-MNIST.
 
-nnc_to_torch  A CNN trained by nnc (test/E2E/Inputs/transfer.nn, model `ten`)
+nnc_to_torch  A CNN trained by nnc (examples/transfer.nn, model `ten`)
               loads into the same PyTorch module by name
               (load_state_dict(strict=True)) and scores exactly the accuracy
               `./model eval` reports on the same test images.
@@ -135,7 +135,7 @@ finetune from_torch {{
   model = ten
   from = "torch.safetensors"
 {RENAME}
-  data = small
+  data = few_labels
   freeze = [features]
   loss = cross_entropy
   optimizer = adam(lr = 0.001)

@@ -3,7 +3,9 @@
 whose label is one of the given classes, as gzip IDX files.
 
   idx_filter.py IMAGES LABELS OUT_IMAGES OUT_LABELS N [--classes 0,1,2]
-                [--offset K]
+                [--offset K] [--end E]
+
+Records are read from index K (default 0) up to E (default: all).
 """
 import argparse
 import gzip
@@ -33,6 +35,7 @@ def main():
     ap.add_argument("n", type=int)
     ap.add_argument("--classes", default="")
     ap.add_argument("--offset", type=int, default=0)
+    ap.add_argument("--end", type=int, default=-1)
     a = ap.parse_args()
     classes = {int(c) for c in a.classes.split(",") if c != ""}
     im_magic, im_dims, im_body = read_idx(a.images)
@@ -41,7 +44,8 @@ def main():
     for d in im_dims[1:]:
         record *= d
     images, labels = [], []
-    for i in range(a.offset, lb_dims[0]):
+    end = lb_dims[0] if a.end < 0 else min(a.end, lb_dims[0])
+    for i in range(a.offset, end):
         if len(labels) == a.n:
             break
         if classes and lb_body[i] not in classes:
