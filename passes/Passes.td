@@ -171,6 +171,28 @@ def NNApproximateMathPass : Pass<"nn-approximate-math", "::mlir::func::FuncOp"> 
   ];
 }
 
+def NNContiguousStridedTransfersPass
+    : Pass<"nn-contiguous-strided-transfers", "::mlir::func::FuncOp"> {
+  let summary = "reads and writes strided rows as contiguous spans plus "
+                "lane shuffles";
+  let description = [{
+    A 1-D vector read along a memref dimension of static stride s > 1 (the
+    kernel-offset views of pooling windows: every second element of a row)
+    would lower to one scalar load per lane. It becomes one contiguous read
+    of the (n - 1) s + 1 elements the lanes span, through a stride-1 view of
+    the same memory, and a vector.shuffle picking every s-th lane. A strided
+    write becomes a read of the span, a shuffle merging the new lanes in and
+    a contiguous write of the span (the elements between the lanes are
+    written back unchanged; they belong to the same row, so no other loop
+    iteration writes them concurrently). Only in-bounds transfers of
+    statically laid-out memrefs whose vector is 1-D after leading unit
+    dimensions are rewritten.
+  }];
+  let dependentDialects = [
+    "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
 def NNOutlineKernelsPass : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "moves every top-level loop nest into a function of its own, "
                 "one function per distinct loop nest";

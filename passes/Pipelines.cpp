@@ -154,6 +154,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   //    Function by function (the kernels, in parallel) except for the
   //    conversions that need the module.
   OpPassManager &kernels = pm.nest<func::FuncOp>();
+  // Strided rows (pooling windows) as contiguous spans + shuffles.
+  kernels.addPass(createNNContiguousStridedTransfersPass());
   {
     VectorTransferToSCFOptions vs;
     vs.enableFullUnroll(true);

@@ -383,21 +383,46 @@ struct Conv2dGradInputLowering : OpConversionPattern<nn::Conv2dGradInputOp> {
   }
 };
 
-/// The max over each window of the padded `xp`: a -inf fill maxed with every
-/// kernel offset's strided view (NaN propagates, as in PyTorch).
-Value windowMax(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
-                const Window &w) {
+/// The max over each window of the padded `xp` and, with `withIndex`, the
+/// first kernel offset (i kw + j, PyTorch's row-major scan order) holding
+/// it, as f32: one pass reading the kh kw strided views together, the
+/// running maximum and its offset kept in registers. As PyTorch's, an
+/// element replaces the maximum when it is greater or NaN (NaN propagates;
+/// among equal values, -0 and +0 included, the first wins).
+SmallVector<Value> windowMax(OpBuilder &b, Location loc, Value xp,
+                             RankedTensorType y, const Window &w,
+                             bool withIndex) {
   RankedTensorType xt = tensorType(xp);
-  Value acc = filled(b, loc, y, -std::numeric_limits<double>::infinity());
+  SmallVector<Value> views;
   for (int64_t i = 0; i < w.kh; ++i)
     for (int64_t j = 0; j < w.kw; ++j)
-      acc = generic(b, loc, extract(b, loc, xp, windowView(b, xt, y, w, i, j)),
-                    b.getMultiDimIdentityMap(4), acc,
-                    [](OpBuilder &nb, Location l, ValueRange a) {
-                      return SmallVector<Value>{
-                          nb.create<arith::MaximumFOp>(l, a[1], a[0])};
-                    })[0];
-  return acc;
+      views.push_back(extract(b, loc, xp, windowView(b, xt, y, w, i, j)));
+  SmallVector<AffineMap> maps(views.size(), b.getMultiDimIdentityMap(4));
+  SmallVector<Value> outs{emptyLike(b, loc, y)};
+  if (withIndex)
+    outs.push_back(emptyLike(b, loc, y));
+  size_t k = views.size();
+  return generic(b, loc, views, maps, outs,
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   Value m = a[0], index = f32(nb, l, 0.0);
+                   for (size_t t = 1; t < k; ++t) {
+                     Value greater = nb.create<arith::OrIOp>(
+                         l,
+                         nb.create<arith::CmpFOp>(
+                             l, arith::CmpFPredicate::OGT, a[t], m),
+                         nb.create<arith::CmpFOp>(
+                             l, arith::CmpFPredicate::UNO, a[t], a[t]));
+                     m = nb.create<arith::SelectOp>(l, greater, a[t], m);
+                     if (withIndex)
+                       index = nb.create<arith::SelectOp>(
+                           l, greater, f32(nb, l, static_cast<double>(t)),
+                           index);
+                   }
+                   SmallVector<Value> r{m};
+                   if (withIndex)
+                     r.push_back(index);
+                   return r;
+                 });
 }
 
 Window poolWindow(Operation *op) {
@@ -417,16 +442,16 @@ struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
     Window w = poolWindow(op);
     Value xp = pad(rewriter, loc, adaptor.getInput(), w,
                    -std::numeric_limits<double>::infinity());
-    rewriter.replaceOp(
-        op, windowMax(rewriter, loc, xp, tensorType(op.getResult()), w));
+    rewriter.replaceOp(op, windowMax(rewriter, loc, xp,
+                                     tensorType(op.getResult()), w,
+                                     /*withIndex=*/false)[0]);
     return success();
   }
 };
 
-/// maxpool2d_grad: the window maxima are recomputed; then the kernel offsets
-/// are visited in PyTorch's scan order (row-major), and each window's dy goes
-/// to the first offset whose element equals the maximum (`taken` marks the
-/// windows already served).
+/// maxpool2d_grad: the offset of each window's maximum is recomputed (one
+/// pass, see windowMax); then every kernel offset adds dy to its strided
+/// view of the gradient where it holds the window's maximum.
 struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -438,33 +463,27 @@ struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
                      y = tensorType(op.getGrad());
     Value xp = pad(rewriter, loc, adaptor.getInput(), w,
                    -std::numeric_limits<double>::infinity());
-    Value ymax = windowMax(rewriter, loc, xp, y, w);
+    Value argmax = windowMax(rewriter, loc, xp, y, w, /*withIndex=*/true)[1];
     RankedTensorType xpType = tensorType(xp);
     Value dxp = filled(rewriter, loc, xpType, 0.0);
-    Value taken = filled(rewriter, loc, y, 0.0);
     AffineMap id = rewriter.getMultiDimIdentityMap(4);
     for (int64_t i = 0; i < w.kh; ++i)
       for (int64_t j = 0; j < w.kw; ++j) {
         WindowView v = windowView(rewriter, xpType, y, w, i, j);
-        SmallVector<Value> r = generic(
-            rewriter, loc,
-            ValueRange{extract(rewriter, loc, xp, v), ymax, adaptor.getGrad()},
-            {id, id, id}, ValueRange{extract(rewriter, loc, dxp, v), taken},
-            [](OpBuilder &b, Location l, ValueRange a) {
-              // a = x, max, dy, dx, taken
-              Value zero = f32(b, l, 0.0), one = f32(b, l, 1.0);
-              Value isMax = b.create<arith::CmpFOp>(
-                  l, arith::CmpFPredicate::OEQ, a[0], a[1]);
-              Value free = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
-                                                   a[4], zero);
-              Value hit = b.create<arith::AndIOp>(l, isMax, free);
-              Value add = b.create<arith::SelectOp>(l, hit, a[2], zero);
-              Value dx = b.create<arith::AddFOp>(l, a[3], add);
-              Value t = b.create<arith::SelectOp>(l, hit, one, a[4]);
-              return SmallVector<Value>{dx, t};
-            });
-        dxp = insert(rewriter, loc, r[0], dxp, v);
-        taken = r[1];
+        double offset = static_cast<double>(i * w.kw + j);
+        Value dx = generic(
+            rewriter, loc, ValueRange{argmax, adaptor.getGrad()}, {id, id},
+            ValueRange{extract(rewriter, loc, dxp, v)},
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              // a = argmax, dy, dx
+              Value hit = b.create<arith::CmpFOp>(
+                  l, arith::CmpFPredicate::OEQ, a[0], f32(b, l, offset));
+              Value add = b.create<arith::SelectOp>(l, hit, a[1],
+                                                    f32(b, l, 0.0));
+              return SmallVector<Value>{
+                  b.create<arith::AddFOp>(l, a[2], add)};
+            })[0];
+        dxp = insert(rewriter, loc, dx, dxp, v);
       }
     rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
     return success();
