@@ -84,6 +84,18 @@ static bool oneHotValues(const RunConfig &config) {
   return false;
 }
 
+/// Sources labelled by class (idx, image folders): the number of classes the
+/// labels may take. A loss on values can use them only through one_hot.
+static int32_t labelClasses(const RunConfig &config, const std::string &path,
+                            const std::string &what) {
+  if (!config.classTargets && !oneHotValues(config))
+    throw Error(path + ": " + what + " are classes; this run's loss '" +
+                config.loss + "' needs value targets (add one_hot to "
+                "preprocess)");
+  return config.classTargets ? config.numClasses()
+                             : int32_t(config.outputSize());
+}
+
 ImageSize imageSize(const RunConfig &config) {
   if (config.raw.contains("data")) {
     const json &train = config.raw.at("data").at("train");
@@ -132,14 +144,8 @@ static Dataset loadSource(const RunConfig &config, const json &src,
       images = override->second.substr(0, comma);
       labels = override->second.substr(comma + 1);
     }
-    bool oneHot = oneHotValues(config);
-    if (!config.classTargets && !oneHot)
-      throw Error(images + ": idx labels are classes; this run's loss '" +
-                  config.loss + "' needs value targets (add one_hot to "
-                  "preprocess)");
     IdxOptions io;
-    io.numClasses = config.classTargets ? config.numClasses()
-                                        : int32_t(config.outputSize());
+    io.numClasses = labelClasses(config, images, "idx labels");
     Dataset d = loadIdxDataset(images, labels, io);
     checkShape(config, d);
     return d;
@@ -148,15 +154,9 @@ static Dataset loadSource(const RunConfig &config, const json &src,
     std::string dir = override != opts.paths.end()
                           ? override->second
                           : resolvePath(config, src.at("dir").get<std::string>());
-    bool oneHot = oneHotValues(config);
-    if (!config.classTargets && !oneHot)
-      throw Error(dir + ": image folders give classes; this run's loss '" +
-                  config.loss + "' needs value targets (add one_hot to "
-                  "preprocess)");
     ImageFolderOptions io;
     io.size = imageSize(config);
-    io.numClasses = config.classTargets ? config.numClasses()
-                                        : int32_t(config.outputSize());
+    io.numClasses = labelClasses(config, dir, "image folder labels");
     // A validation or test folder takes the training folder's class order.
     const json &train = data.at("train");
     if (split != "train" && train.at("kind") == "images") {

@@ -889,7 +889,8 @@ int runProgram(int argc, char **argv) {
   CommonOptions common;
   auto addCommon = [&](CLI::App *cmd) {
     cmd->add_option("--data", common.data,
-                    "replace a split's data: SPLIT=PATH (idx: IMAGES,LABELS)");
+                    "replace a split's data: SPLIT=PATH (idx: IMAGES,LABELS; "
+                    "images: DIR)");
     cmd->add_option("--threads", common.threads, "oneTBB threads")
         ->check(CLI::PositiveNumber);
   };
