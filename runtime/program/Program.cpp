@@ -278,7 +278,7 @@ Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
 /// The class names a checkpoint records (metadata `class_names`, a JSON
 /// list), or none.
 std::vector<std::string> checkpointClassNames(const SafeTensorsFile &file) {
-  auto meta = file.metadata();
+  const auto &meta = file.metadata();
   auto it = meta.find("class_names");
   if (it == meta.end())
     return {};
