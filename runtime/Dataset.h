@@ -2,7 +2,7 @@
 //-*-===//
 //
 // A Dataset is a view (a list of sample indices) on shared, immutable,
-// compact storage: IDX images stay uint8 and are converted to float only when
+// compact storage: IDX and PNG/JPEG images stay uint8 and are converted to float only when
 // a batch is built; CSV features are float. Splitting or subsetting copies
 // indices, never samples.
 //
@@ -41,6 +41,9 @@ struct DatasetStorage {
   std::vector<int32_t> labels; ///< N when ClassIndex
   std::vector<float> targets;  ///< N * targetWidth when Values
   std::vector<std::string> targetNames;
+  /// Image folders: the class names (index = label) and each sample's file.
+  std::vector<std::string> classNames;
+  std::vector<std::string> paths;
 
   size_t numSamples = 0;
 };

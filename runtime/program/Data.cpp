@@ -4,7 +4,9 @@
 #include "runtime/Csv.h"
 #include "runtime/Error.h"
 #include "runtime/Idx.h"
+#include "runtime/Images.h"
 
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -82,6 +84,30 @@ static bool oneHotValues(const RunConfig &config) {
   return false;
 }
 
+/// Sources labelled by class (idx, image folders): the number of classes the
+/// labels may take. A loss on values can use them only through one_hot.
+static int32_t labelClasses(const RunConfig &config, const std::string &path,
+                            const std::string &what) {
+  if (!config.classTargets && !oneHotValues(config))
+    throw Error(path + ": " + what + " are classes; this run's loss '" +
+                config.loss + "' needs value targets (add one_hot to "
+                "preprocess)");
+  return config.classTargets ? config.numClasses()
+                             : int32_t(config.outputSize());
+}
+
+ImageSize imageSize(const RunConfig &config) {
+  if (config.raw.contains("data")) {
+    const json &train = config.raw.at("data").at("train");
+    if (train.at("kind") == "images" &&
+        !train.value("size", std::vector<int64_t>{}).empty())
+      return ImageSize::fromShape(train.at("size").get<std::vector<int64_t>>(),
+                                  "images() size");
+  }
+  return ImageSize::fromShape(config.inputShape,
+                              "model '" + config.modelName + "' input");
+}
+
 /// Reads one non-split source.
 static Dataset loadSource(const RunConfig &config, const json &src,
                           const std::string &split, const DataOptions &opts,
@@ -118,15 +144,29 @@ static Dataset loadSource(const RunConfig &config, const json &src,
       images = override->second.substr(0, comma);
       labels = override->second.substr(comma + 1);
     }
-    bool oneHot = oneHotValues(config);
-    if (!config.classTargets && !oneHot)
-      throw Error(images + ": idx labels are classes; this run's loss '" +
-                  config.loss + "' needs value targets (add one_hot to "
-                  "preprocess)");
     IdxOptions io;
-    io.numClasses = config.classTargets ? config.numClasses()
-                                        : int32_t(config.outputSize());
+    io.numClasses = labelClasses(config, images, "idx labels");
     Dataset d = loadIdxDataset(images, labels, io);
+    checkShape(config, d);
+    return d;
+  }
+  if (kind == "images") {
+    std::string dir = override != opts.paths.end()
+                          ? override->second
+                          : resolvePath(config, src.at("dir").get<std::string>());
+    ImageFolderOptions io;
+    io.size = imageSize(config);
+    io.numClasses = labelClasses(config, dir, "image folder labels");
+    // A validation or test folder takes the training folder's class order.
+    const json &train = data.at("train");
+    if (split != "train" && train.at("kind") == "images") {
+      auto trainOverride = opts.paths.find("train");
+      io.classes = imageClasses(
+          trainOverride != opts.paths.end()
+              ? trainOverride->second
+              : resolvePath(config, train.at("dir").get<std::string>()));
+    }
+    Dataset d = loadImageFolder(dir, io);
     checkShape(config, d);
     return d;
   }
@@ -240,7 +280,22 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
   std::string lower = path;
   for (char &c : lower)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  bool csv = lower.size() >= 4 && lower.compare(lower.size() - 4, 4, ".csv") == 0;
+  auto endsWith = [&](const char *ext) {
+    size_t n = std::strlen(ext);
+    return lower.size() >= n && lower.compare(lower.size() - n, n, ext) == 0;
+  };
+  std::error_code ec;
+  bool folder = std::filesystem::is_directory(path, ec);
+  bool list = endsWith(".txt") || endsWith(".lst");
+  if (folder || list || isImageFile(path)) {
+    std::vector<std::string> paths = folder ? listImages(path)
+                                     : list ? readImageList(path)
+                                            : std::vector<std::string>{path};
+    Dataset d = loadImageFiles(paths, imageSize(config), path);
+    checkShape(config, d);
+    return d;
+  }
+  bool csv = endsWith(".csv");
   if (csv) {
     CsvOptions o;
     const json &data = config.raw.at("data");

@@ -4,6 +4,7 @@
 
 #include "runtime/Augment.h"
 #include "runtime/Dataset.h"
+#include "runtime/Images.h"
 #include "runtime/Preprocess.h"
 #include "runtime/program/Config.h"
 
@@ -42,9 +43,15 @@ std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config);
 /// The configured `augment` steps (data.augment), in order; empty if none.
 std::vector<AugmentOp> augmentOps(const RunConfig &config);
 
-/// Features to predict from: a CSV (the training features by name, or all
-/// columns) or an IDX image file.
+/// Features to predict from: PNG/JPEG images (one file, a folder searched
+/// recursively, or a .txt/.lst list of paths; the dataset records each
+/// sample's path), a CSV (the training features by name, or all columns) or
+/// an IDX image file.
 Dataset loadPredictInput(const RunConfig &config, const std::string &path);
+
+/// The [C, H, W] images are converted to: the train source's `size`, else the
+/// model's input shape.
+ImageSize imageSize(const RunConfig &config);
 
 /// Relative paths resolve against the .nn file's folder.
 std::string resolvePath(const RunConfig &config, const std::string &path);

@@ -141,6 +141,8 @@ struct Progress {
   /// 0 where a checkpoint does not record them.
   int64_t runSeed = -1;
   int64_t runEpochs = 0;
+  /// The training data's class names (image folders), else empty.
+  std::vector<std::string> classNames;
 };
 
 /// Buffers PyTorch keeps as int64 (batchnorm's num_batches_tracked): f32 in
@@ -205,6 +207,8 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
     meta["run_seed"] = std::to_string(progress.runSeed);
   if (progress.runEpochs > 0)
     meta["run_epochs"] = std::to_string(progress.runEpochs);
+  if (!progress.classNames.empty())
+    meta["class_names"] = nlohmann::json(progress.classNames).dump();
   if (std::isfinite(progress.bestValLoss)) {
     std::ostringstream os;
     os.precision(17);
@@ -270,6 +274,22 @@ Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
       progress.runEpochs = std::stoll(it->second);
   }
   return progress;
+}
+
+/// The class names a checkpoint records (metadata `class_names`, a JSON
+/// list), or none.
+std::vector<std::string> checkpointClassNames(const SafeTensorsFile &file) {
+  const auto &meta = file.metadata();
+  auto it = meta.find("class_names");
+  if (it == meta.end())
+    return {};
+  nlohmann::json names = nlohmann::json::parse(it->second, nullptr, false);
+  if (!names.is_array() ||
+      !std::all_of(names.begin(), names.end(),
+                   [](const nlohmann::json &n) { return n.is_string(); }))
+    throw Error(file.fileName() +
+                ": metadata 'class_names' is not a JSON list of strings");
+  return names.get<std::vector<std::string>>();
 }
 
 //===----------------------------------------------------------------------===//
@@ -479,6 +499,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   const Preprocessor &pre = *data.preprocessor;
   progress.runSeed = static_cast<int64_t>(seed);
   progress.runEpochs = epochs;
+  progress.classNames = data.train.store().classNames;
 
   BatchLoader loader(data.train, pre, loaderOptions(cfg, batch, true), seed);
   Augmenter augmenter(augmentOps(cfg), data.train.store().featureShape, seed);
@@ -716,6 +737,16 @@ int eval(const RunConfig &cfg, const CommonOptions &common,
   return Ok;
 }
 
+/// A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline.
+std::string csvField(const std::string &text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos)
+    return text;
+  std::string quoted = "\"";
+  for (char c : text)
+    quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 int predict(const RunConfig &cfg, const std::string &weights,
             const std::string &input, const std::string &output) {
   Dataset inputs = loadPredictInput(cfg, input);
@@ -724,6 +755,14 @@ int predict(const RunConfig &cfg, const std::string &weights,
   readCheckpoint(cfg, file, state, /*full=*/false);
   std::unique_ptr<Preprocessor> pre = makePreprocessor(cfg);
   pre->restore(file, inputs.store().featureShape);
+  // Images are named by their path, classes by name when the checkpoint
+  // records them (image folders); otherwise by index.
+  const std::vector<std::string> &paths = inputs.store().paths;
+  std::vector<std::string> names = checkpointClassNames(file);
+  auto className = [&](int64_t c) {
+    return c < static_cast<int64_t>(names.size()) ? names[c]
+                                                   : std::to_string(c);
+  };
 
   std::ofstream fileOut;
   if (!output.empty() && output != "-") {
@@ -734,14 +773,14 @@ int predict(const RunConfig &cfg, const std::string &weights,
   std::ostream &os = fileOut.is_open() ? fileOut : std::cout;
   int64_t width = cfg.outputSize();
   bool classifier = cfg.isClassifier();
-  os << "index";
+  os << (paths.empty() ? "index" : "path");
   if (classifier) {
     os << ",class";
     if (cfg.loss == "binary_cross_entropy")
       os << ",probability";
     else
       for (int64_t c = 0; c < width; ++c)
-        os << ",prob_" << c;
+        os << "," << csvField("prob_" + className(c));
   } else {
     for (int64_t c = 0; c < width; ++c)
       os << ",y" << (width > 1 ? std::to_string(c) : "");
@@ -760,15 +799,19 @@ int predict(const RunConfig &cfg, const std::string &weights,
     nnc_predict(state.data(), buf.x.data(), out.data());
     for (size_t r = 0; r < b.count; ++r, ++index) {
       const float *row = out.data() + r * width;
-      os << index;
+      if (paths.empty())
+        os << index;
+      else
+        os << csvField(paths[index]);
       if (classifier && cfg.loss == "binary_cross_entropy") {
-        os << "," << (row[0] > 0.5f ? 1 : 0) << "," << row[0];
+        os << "," << csvField(className(row[0] > 0.5f ? 1 : 0)) << ","
+           << row[0];
       } else if (classifier) {
         int64_t best = 0;
         for (int64_t c = 1; c < width; ++c)
           if (row[c] > row[best])
             best = c;
-        os << "," << best;
+        os << "," << csvField(className(best));
         for (int64_t c = 0; c < width; ++c)
           os << "," << row[c];
       } else {
@@ -810,6 +853,13 @@ int info(const RunConfig &cfg, const std::string &weights) {
     state.assign(cfg.stateSize, 0.0f);
     SafeTensorsFile file = SafeTensorsFile::read(weights);
     readCheckpoint(cfg, file, state, /*full=*/false);
+    std::vector<std::string> names = checkpointClassNames(file);
+    if (!names.empty()) {
+      std::printf("\nclasses (from the training folders):");
+      for (size_t c = 0; c < names.size(); ++c)
+        std::printf(" %zu=%s", c, names[c].c_str());
+      std::printf("\n");
+    }
   }
   std::printf("\n%-44s %-18s %10s\n", "parameter", "shape", "count");
   for (const ParamInfo &p : cfg.params) {
@@ -846,7 +896,8 @@ int runProgram(int argc, char **argv) {
   CommonOptions common;
   auto addCommon = [&](CLI::App *cmd) {
     cmd->add_option("--data", common.data,
-                    "replace a split's data: SPLIT=PATH (idx: IMAGES,LABELS)");
+                    "replace a split's data: SPLIT=PATH (idx: IMAGES,LABELS; "
+                    "images: DIR)");
     cmd->add_option("--threads", common.threads, "oneTBB threads")
         ->check(CLI::PositiveNumber);
   };
@@ -888,9 +939,13 @@ int runProgram(int argc, char **argv) {
   evalCmd->add_flag("--json", jsonOut, "one JSON object");
   addCommon(evalCmd);
 
-  CLI::App *predictCmd = app.add_subcommand("predict", "predict from a CSV or IDX file");
+  CLI::App *predictCmd =
+      app.add_subcommand("predict", "predict from images, a CSV or an IDX file");
   predictCmd->add_option("--weights", weights, "checkpoint")->required();
-  predictCmd->add_option("--input", input, "CSV (feature columns) or IDX images")
+  predictCmd
+      ->add_option("--input", input,
+                   "an image (.png/.jpg/.jpeg), a folder of images, a .txt/.lst "
+                   "list of image paths, a CSV (feature columns) or IDX images")
       ->required();
   predictCmd->add_option("--output", output, "CSV to write (default: stdout)");
   addCommon(predictCmd);
