@@ -115,8 +115,12 @@ struct ContiguousStridedRead : OpRewritePattern<vector::TransferReadOp> {
       mask.push_back(l * span->row.stride);
     Value lanes = rewriter.create<vector::ShuffleOp>(op.getLoc(), span->values,
                                                      span->values, mask);
-    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, op.getVectorType(),
-                                                     lanes);
+    // Leading unit dimensions by a broadcast: a shape_cast would lower to
+    // one extract + insert per lane.
+    if (op.getVectorType().getRank() > 1)
+      lanes = rewriter.create<vector::BroadcastOp>(op.getLoc(),
+                                                   op.getVectorType(), lanes);
+    rewriter.replaceOp(op, lanes);
     return success();
   }
 };
@@ -130,9 +134,12 @@ struct ContiguousStridedWrite : OpRewritePattern<vector::TransferWriteOp> {
       return failure();
     Location loc = op.getLoc();
     const StridedRow &row = span->row;
-    Value lanes = rewriter.create<vector::ShapeCastOp>(
-        loc, VectorType::get({row.lanes}, row.type.getElementType()),
-        op.getVector());
+    // The 1-D vector inside the leading unit dimensions.
+    Value lanes = op.getVector();
+    if (op.getVectorType().getRank() > 1)
+      lanes = rewriter.create<vector::ExtractOp>(
+          loc, lanes,
+          SmallVector<int64_t>(op.getVectorType().getRank() - 1, 0));
     // Lane l of the span: the new value where it is a transfer lane, else
     // what the memory holds.
     int64_t size = cast<VectorType>(span->values.getType()).getDimSize(0);

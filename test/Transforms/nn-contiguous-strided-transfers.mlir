@@ -9,7 +9,7 @@
 // CHECK: %[[J2:.*]] = arith.muli %[[J]], %c2
 // CHECK: %[[S:.*]] = vector.transfer_read %[[V]][%[[I]], %[[J2]]], %{{.*}} {in_bounds = [true]} : memref<4x25xf32, strided<[52, 1], offset: 27>>, vector<25xf32>
 // CHECK: %[[L:.*]] = vector.shuffle %[[S]], %[[S]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24] : vector<25xf32>, vector<25xf32>
-// CHECK: vector.shape_cast %[[L]] : vector<13xf32> to vector<1x13xf32>
+// CHECK: vector.broadcast %[[L]] : vector<13xf32> to vector<1x13xf32>
 func.func @read_stride2(%x: memref<4x13xf32, strided<[52, 2], offset: 27>>, %i: index, %j: index) -> vector<1x13xf32> {
   %pad = arith.constant 0.0 : f32
   %v = vector.transfer_read %x[%i, %j], %pad {in_bounds = [true, true]} : memref<4x13xf32, strided<[52, 2], offset: 27>>, vector<1x13xf32>
