@@ -870,7 +870,16 @@ int info(const RunConfig &cfg, const std::string &weights) {
       for (int64_t i = 0; i < p.size; ++i)
         std::printf(" %.6g", static_cast<double>(state[p.offset + i]));
     }
-    std::printf("%s\n", p.trainable ? "" : "  (buffer)");
+    std::printf("%s", p.trainable ? "" : "  (buffer)");
+    // Fine-tuning: when the parameter trains, and at which learning rate.
+    if (p.trainable && p.frozenUntil < 0)
+      std::printf("  (frozen)");
+    else if (p.trainable && p.frozenUntil > 0)
+      std::printf("  (frozen for epochs 1-%lld)",
+                  static_cast<long long>(p.frozenUntil));
+    if (p.trainable && p.lrScale != 1.0)
+      std::printf("  (lr x %g)", p.lrScale);
+    std::printf("\n");
   }
   std::printf("\ntrainable parameters: %lld\nFLOPs per sample (forward): %lld\n",
               static_cast<long long>(cfg.trainableParams),
