@@ -840,7 +840,9 @@ int runProgram(int argc, char **argv) {
   auto addCommon = [&](CLI::App *cmd) {
     cmd->add_option("--data", common.data,
                     "replace a split's data: SPLIT=PATH (idx: IMAGES,LABELS)");
-    cmd->add_option("--threads", common.threads, "oneTBB threads")
+    cmd->add_option("--threads", common.threads,
+                    "oneTBB threads for the model's parallel kernels and the "
+                    "data pipeline (default: all cores)")
         ->check(CLI::PositiveNumber);
   };
 

@@ -1,0 +1,85 @@
+// RUN: nnc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(nn-tile-and-vectorize{parallel-chunks=8}))' | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize | FileCheck %s --check-prefix=SERIAL
+
+// With parallel-chunks, ops of at least parallel-min-work (65536) loop
+// iterations become an scf.forall over chunks of one parallel loop; each
+// chunk is then tiled and vectorized as a whole op would be. Without the
+// option nothing is parallel.
+// SERIAL-NOT: scf.forall
+
+// Big matmul: an scf.forall over 8 chunks of 8 rows, each register-tiled.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME:    %[[A:[^:]+]]: tensor<64x784xf32>, %[[B:[^:]+]]: tensor<784x128xf32>, %[[C:[^:]+]]: tensor<64x128xf32>)
+// CHECK:         %[[R:.+]] = scf.forall (%[[I:.+]]) = (0) to (64) step (8) shared_outs(%[[O:.+]] = %[[C]])
+// CHECK:           tensor.extract_slice %[[O]][%[[I]], 0] [8, 128] [1, 1]
+// CHECK:           scf.for
+// CHECK:             vector.transfer_read %[[A]][%[[I]], %{{.+}}]{{.*}} vector<8x16xf32>
+// CHECK:             vector.fma {{.*}} vector<32xf32>
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[I]], 0] [8, 128] [1, 1]
+// CHECK:         return %[[R]]
+func.func @matmul(%a: tensor<64x784xf32>, %b: tensor<784x128xf32>,
+                  %c: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x784xf32>, tensor<784x128xf32>)
+                     outs(%c : tensor<64x128xf32>) -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// -----
+
+// Small: stays serial.
+// CHECK-LABEL: func.func @small(
+// CHECK-NOT:     scf.forall
+// CHECK:         return
+#map = affine_map<(d0, d1) -> (d0, d1)>
+func.func @small(%x: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x128xf32>
+  %r = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<64x128xf32>) outs(%e : tensor<64x128xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = arith.maximumf %v, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// -----
+
+// A column sum: the reduction (d0) is never split; the chunks are columns.
+// CHECK-LABEL: func.func @colsum(
+// CHECK:         scf.forall (%[[J:.+]]) = (0) to (256) step (32) shared_outs(%[[O:.+]] = %{{.+}})
+// CHECK:           tensor.extract_slice %[[O]][%[[J]]] [32] [1]
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %c512
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[J]]] [32] [1]
+#in = affine_map<(d0, d1) -> (d0, d1)>
+#out = affine_map<(d0, d1) -> (d1)>
+func.func @colsum(%x: tensor<512x256xf32>, %acc: tensor<256xf32>) -> tensor<256xf32> {
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<512x256xf32>) outs(%acc : tensor<256xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.addf %v, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<256xf32>
+  return %r : tensor<256xf32>
+}
+
+// -----
+
+// Elementwise over an odd extent: 26 rows -> 13 chunks of 2.
+// CHECK-LABEL: func.func @rows(
+// CHECK:         scf.forall (%[[I:.+]]) = (0) to (26) step (2)
+// CHECK:           vector.transfer_read {{.*}} vector<1x64xf32>
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[I]], 0] [2, 4096] [1, 1]
+#map = affine_map<(d0, d1) -> (d0, d1)>
+func.func @rows(%x: tensor<26x4096xf32>) -> tensor<26x4096xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<26x4096xf32>
+  %r = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<26x4096xf32>) outs(%e : tensor<26x4096xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = arith.maximumf %v, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<26x4096xf32>
+  return %r : tensor<26x4096xf32>
+}
