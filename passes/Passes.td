@@ -122,11 +122,14 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
 
     With `parallel-chunks` N > 1, an op with at least `parallel-min-work`
     iterations in its loop nest is first split into an `scf.forall` over
-    chunks of its first parallel loop that has a divisor in [N, 4N] (else
-    the largest divisor below N) whose chunk still admits the register
-    tiles; each chunk is then blocked, tiled and vectorized as above.
-    Reduction loops are never split: chunks write disjoint parts of the
-    result, so results do not depend on how chunks are scheduled.
+    chunks of one parallel loop: the first, outermost first (for a matmul
+    whose right operand is the larger one, n before m, since every chunk
+    reads all of the operand that is not split), that has a divisor in
+    [N, 4N] (else the largest divisor below N) whose chunk keeps the
+    register tile of the whole loop; each chunk is then blocked, tiled and
+    vectorized as above, into the same code as the whole op. Reduction
+    loops are never split: chunks write disjoint parts of the result, so
+    results do not depend on the number of threads.
   }];
   let options = [
     ListOption<"matmulTileSizes", "matmul-tile-sizes", "int64_t",

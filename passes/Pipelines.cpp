@@ -75,8 +75,7 @@ linalgCopyFn(int64_t parallelChunks, int64_t minElements) {
     int64_t chunks = 1;
     if (parallelChunks > 1 && type && type.hasStaticShape() &&
         type.getRank() > 0 && type.getNumElements() >= minElements &&
-        !b.getInsertionBlock()->getParentOp()->getParentOfType<scf::ForallOp>() &&
-        !isa<scf::ForallOp>(b.getInsertionBlock()->getParentOp()))
+        !b.getInsertionBlock()->getParent()->getParentOfType<scf::ForallOp>())
       chunks = parallelChunkCount(type.getDimSize(0), parallelChunks,
                                   [](int64_t) { return true; });
     if (chunks < 2) {
@@ -93,11 +92,12 @@ linalgCopyFn(int64_t parallelChunks, int64_t minElements) {
     b.setInsertionPointToStart(forall.getBody());
     SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
     offsets[0] = forall.getInductionVars()[0];
-    SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(
-        b.getContext(), type.getShape());
+    SmallVector<OpFoldResult> sizes =
+        getAsIndexOpFoldResult(b.getContext(), type.getShape());
     sizes[0] = b.getIndexAttr(chunk);
     SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
-    Value part = b.create<memref::SubViewOp>(loc, from, offsets, sizes, strides);
+    Value part =
+        b.create<memref::SubViewOp>(loc, from, offsets, sizes, strides);
     Value dest = b.create<memref::SubViewOp>(loc, to, offsets, sizes, strides);
     b.create<linalg::CopyOp>(loc, part, dest);
     return success();
@@ -159,6 +159,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   //    the stack, plan the rest statically.
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferHoistingPass());
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
+  //    Buffers inside a parallel loop's body (one per chunk, which
+  //    nn-plan-buffers does not plan) go on the stack up to 1 MiB, so that
+  //    chunks do not call malloc (oneTBB's threads have 4 MiB stacks).
   unsigned limit = opts.stackAllocLimit;
   pm.addNestedPass<func::FuncOp>(
       bufferization::createPromoteBuffersToStackPass([limit](Value alloc) {
@@ -168,7 +171,10 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
           return false;
         uint64_t bytes =
             type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-        return bytes <= limit;
+        bool perChunk =
+            alloc.getParentRegion()->getParentOfType<scf::ForallOp>() !=
+            nullptr;
+        return bytes <= (perChunk ? std::max(limit, 1u << 20) : limit);
       }));
   // The rest get fixed places in a static workspace (no allocation per
   // step); what cannot be planned is freed by ownership-based deallocation.

@@ -123,12 +123,16 @@ struct NNTileAndVectorizePass
 
   /// Splits a big op (at least `parallel-min-work` iterations of its loop
   /// nest) into an scf.forall over `parallel-chunks` or so chunks of one
-  /// parallel loop, the first one whose extent has such a divisor and whose
-  /// chunks still admit the op's register tiles (no partial tile: every
-  /// chunk has the same static shape). Reductions are never split, so that
-  /// chunks write disjoint parts of the result and the sums come out the
-  /// same on any number of threads. Returns the op of one chunk, or `op`
-  /// itself when it stays whole.
+  /// parallel loop whose extent has such a divisor and whose chunks get the
+  /// same register tiles as the whole loop (no partial tile: every chunk
+  /// has the same static shape; the code of a chunk is the whole op's).
+  /// Loops are tried outermost first, except that a matmul whose right
+  /// operand (k x n) is larger than its left one (m x k) is split along n:
+  /// each chunk reads all of the operand that is not split, so that one
+  /// should be the small one. Reductions are never split, so that chunks
+  /// write disjoint parts of the result and the sums come out the same on
+  /// any number of threads. Returns the op of one chunk, or `op` itself
+  /// when it stays whole.
   linalg::LinalgOp distributeOverChunks(RewriterBase &rewriter,
                                         linalg::LinalgOp op,
                                         ArrayRef<int64_t> mmTiles) {
@@ -141,23 +145,35 @@ struct NNTileAndVectorizePass
     if (work < parallelMinWork)
       return op;
     auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);
-    auto chunkFits = [&, &preferred = preferred,
-                      &lanesDim = lanesDim](size_t dim, int64_t chunk) {
-      return preferred[dim] == 1 ||
-             pickTileSize(chunk, preferred[dim],
-                          dim == lanesDim ? int64_t(vectorWidth) : 1)
-                 .has_value();
+    // The register tile of `extent` iterations of loop `dim` (the whole
+    // loop when it is not tiled).
+    auto registerTile = [&, &preferred = preferred, &lanesDim = lanesDim](
+                            size_t dim, int64_t extent) -> int64_t {
+      if (preferred[dim] == 1)
+        return 1;
+      std::optional<int64_t> t = pickTileSize(
+          extent, preferred[dim], dim == lanesDim ? int64_t(vectorWidth) : 1);
+      return !t ? -1 : *t == 0 ? extent : *t;
     };
+    SmallVector<size_t> order =
+        llvm::to_vector(llvm::seq<size_t>(0, ranges.size()));
+    if (isMatmulLike(op)) {
+      size_t m = ranges.size() - 3, n = ranges.size() - 2;
+      size_t k = ranges.size() - 1;
+      if (ranges[k] * ranges[n] > ranges[m] * ranges[k])
+        std::swap(order[m], order[n]);
+    }
     int64_t target = parallelChunks;
     int64_t bestCount = 1;
     size_t bestDim = 0;
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-    for (auto [dim, extent] : llvm::enumerate(ranges)) {
+    for (size_t dim : order) {
       if (iterators[dim] != utils::IteratorType::parallel)
         continue;
+      int64_t whole = registerTile(dim, ranges[dim]);
       int64_t count =
-          nnc::parallelChunkCount(extent, target, [&, dim = dim](int64_t c) {
-            return chunkFits(dim, c);
+          nnc::parallelChunkCount(ranges[dim], target, [&](int64_t chunk) {
+            return registerTile(dim, chunk) == whole;
           });
       if (count > bestCount) {
         bestCount = count;

@@ -46,12 +46,13 @@ func.func @small(%x: tensor<64x128xf32>) -> tensor<64x128xf32> {
 
 // -----
 
-// A column sum: the reduction (d0) is never split; the chunks are columns.
+// A column sum: the reduction (d0) is never split; the chunks are columns,
+// as wide as the register tile of the whole loop (64).
 // CHECK-LABEL: func.func @colsum(
-// CHECK:         scf.forall (%[[J:.+]]) = (0) to (256) step (32) shared_outs(%[[O:.+]] = %{{.+}})
-// CHECK:           tensor.extract_slice %[[O]][%[[J]]] [32] [1]
+// CHECK:         scf.forall (%[[J:.+]]) = (0) to (256) step (64) shared_outs(%[[O:.+]] = %{{.+}})
+// CHECK:           tensor.extract_slice %[[O]][%[[J]]] [64] [1]
 // CHECK:           scf.for %{{.+}} = %{{.+}} to %c512
-// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[J]]] [32] [1]
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[J]]] [64] [1]
 #in = affine_map<(d0, d1) -> (d0, d1)>
 #out = affine_map<(d0, d1) -> (d1)>
 func.func @colsum(%x: tensor<512x256xf32>, %acc: tensor<256xf32>) -> tensor<256xf32> {
@@ -82,4 +83,21 @@ func.func @rows(%x: tensor<26x4096xf32>) -> tensor<26x4096xf32> {
     linalg.yield %m : f32
   } -> tensor<26x4096xf32>
   return %r : tensor<26x4096xf32>
+}
+
+// -----
+
+// The right operand (the im2col matrix of a convolution, 288 x 7744) is much
+// larger than the left one: the chunks split n, each reading all of A and
+// its own columns of B. 7744 = 11 x 704, and 704 columns keep the 32-wide
+// register tile.
+// CHECK-LABEL: func.func @wide(
+// CHECK:         scf.forall (%[[J:.+]]) = (0) to (7744) step (704)
+// CHECK:           tensor.extract_slice %{{.+}}[0, %[[J]]] [64, 704] [1, 1]
+// CHECK:           vector.fma {{.*}} vector<32xf32>
+func.func @wide(%a: tensor<64x288xf32>, %b: tensor<288x7744xf32>,
+                %c: tensor<64x7744xf32>) -> tensor<64x7744xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x288xf32>, tensor<288x7744xf32>)
+                     outs(%c : tensor<64x7744xf32>) -> tensor<64x7744xf32>
+  return %r : tensor<64x7744xf32>
 }
