@@ -125,8 +125,8 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     chunks of one parallel loop: the first, outermost first (for a matmul
     whose right operand is the larger one, n before m, since every chunk
     reads all of the operand that is not split), that has a divisor in
-    [N, 4N] (else the largest divisor below N) whose chunk keeps the
-    register tile of the whole loop; each chunk is then blocked, tiled and
+    [N/2, 4N] (else the one with the largest divisor below N/2) whose chunk
+    keeps the register tile of the whole loop; each chunk is then blocked, tiled and
     vectorized as above, into the same code as the whole op. Reduction
     loops are never split: chunks write disjoint parts of the result, so
     results do not depend on the number of threads.

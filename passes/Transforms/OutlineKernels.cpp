@@ -2,7 +2,9 @@
 //
 // Splits the (inlined) entry points into a sequence of calls of kernel
 // functions, one per top-level loop nest, shared between identical nests.
-// Keeps LLVM's per-function costs linear in the size of the model.
+// Keeps LLVM's per-function costs linear in the size of the model. The
+// bodies of parallel loops (scf.forall) become kernels too, called per chunk
+// through a launcher that nn-generate-launchers defines.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"

@@ -122,8 +122,9 @@ struct NNTileAndVectorizePass
   }
 
   /// Splits a big op (at least `parallel-min-work` iterations of its loop
-  /// nest) into an scf.forall over `parallel-chunks` or so chunks of one
-  /// parallel loop whose extent has such a divisor and whose chunks get the
+  /// nest) into an scf.forall over `parallel-chunks` or so (at least half
+  /// as many) chunks of one parallel loop whose extent has such a divisor
+  /// (else the loop allowing the most chunks) and whose chunks get the
   /// same register tiles as the whole loop (no partial tile: every chunk
   /// has the same static shape; the code of a chunk is the whole op's).
   /// Loops are tried outermost first, except that a matmul whose right
@@ -179,7 +180,8 @@ struct NNTileAndVectorizePass
         bestCount = count;
         bestDim = dim;
       }
-      if (count >= target)
+      // Half the chunks wanted still balance well: keep the loop preferred.
+      if (2 * count >= target)
         break;
     }
     if (bestCount < 2)

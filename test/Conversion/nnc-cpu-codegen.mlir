@@ -26,7 +26,7 @@ func.func @dense_relu(%x: tensor<64x784xf32>, %w: tensor<784x128xf32>,
   return %y : tensor<64x128xf32>
 }
 
-// With parallel-chunks, the matmul (64x784x128) runs as 8 chunks of 8 rows
+// With parallel-chunks, the matmul (64x784x128) runs as 4 chunks of 32 columns
 // through the runtime; the small epilogue stays serial.
 // PAR-LABEL: llvm.func @dense_relu
 // PAR:         llvm.call @__nnc_parallel_0(
@@ -34,7 +34,7 @@ func.func @dense_relu(%x: tensor<64x784xf32>, %w: tensor<784x128xf32>,
 // PAR-LABEL: llvm.func @__nnc_kernel_0(%{{.+}}: i64,
 // PAR:         llvm.intr.fmuladd{{.*}}vector<32xf32>
 // PAR-LABEL: llvm.func internal @__nnc_parallel_0(
-// PAR:         %[[N:.+]] = llvm.mlir.constant(8 : i64) : i64
+// PAR:         %[[N:.+]] = llvm.mlir.constant(4 : i64) : i64
 // PAR:         llvm.call @nnrt_parallel_for(%[[N]],
 // PAR-LABEL: llvm.func internal @__nnc_parallel_0_task(
 // PAR:         llvm.call @__nnc_kernel_0(

@@ -7,16 +7,19 @@
 // option nothing is parallel.
 // SERIAL-NOT: scf.forall
 
-// Big matmul: an scf.forall over 8 chunks of 8 rows, each register-tiled.
+// Big matmul: the right operand (784 x 128) is larger than the left one
+// (64 x 784), so the chunks are columns: 4 of 32 (the register tile of n;
+// 8 chunks of 16 columns would change it), each register-tiled.
 // CHECK-LABEL: func.func @matmul(
 // CHECK-SAME:    %[[A:[^:]+]]: tensor<64x784xf32>, %[[B:[^:]+]]: tensor<784x128xf32>, %[[C:[^:]+]]: tensor<64x128xf32>)
-// CHECK:         %[[R:.+]] = scf.forall (%[[I:.+]]) = (0) to (64) step (8) shared_outs(%[[O:.+]] = %[[C]])
-// CHECK:           tensor.extract_slice %[[O]][%[[I]], 0] [8, 128] [1, 1]
+// CHECK:         %[[R:.+]] = scf.forall (%[[J:.+]]) = (0) to (128) step (32) shared_outs(%[[O:.+]] = %[[C]])
+// CHECK:           tensor.extract_slice %[[O]][0, %[[J]]] [64, 32] [1, 1]
 // CHECK:           scf.for
-// CHECK:             vector.transfer_read %[[A]][%[[I]], %{{.+}}]{{.*}} vector<8x16xf32>
+// CHECK:             vector.transfer_read %[[A]]{{.*}} vector<8x16xf32>
+// CHECK:             vector.transfer_read %[[B]][%{{.+}}, %{{.+}}]{{.*}} vector<16x32xf32>
 // CHECK:             vector.fma {{.*}} vector<32xf32>
 // CHECK:           scf.forall.in_parallel
-// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[I]], 0] [8, 128] [1, 1]
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][0, %[[J]]] [64, 32] [1, 1]
 // CHECK:         return %[[R]]
 func.func @matmul(%a: tensor<64x784xf32>, %b: tensor<784x128xf32>,
                   %c: tensor<64x128xf32>) -> tensor<64x128xf32> {
