@@ -42,8 +42,9 @@ struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
       llvm::cl::init(0)};
   Option<int64_t> parallelMinWork{
       *this, "parallel-min-work",
-      llvm::cl::desc("iterations of its loop nest an op needs to be split "
-                     "into parallel chunks"),
+      llvm::cl::desc("iterations of its loop nest an op (elements a copy "
+                     "made by bufferization) needs to be split into "
+                     "parallel chunks"),
       llvm::cl::init(65536)};
   Option<bool> barePtrCallConv{
       *this, "bare-ptr-call-conv",
