@@ -48,7 +48,7 @@ bool isClonedConstant(Value v) {
 /// identical to an earlier one calls the earlier kernel.
 class KernelTable {
 public:
-  KernelTable(ModuleOp module) : symbols(module) {}
+  explicit KernelTable(ModuleOp module) : symbols(module) {}
 
   /// Makes a private `no_inline` function of `leading` arguments followed
   /// by the values `op` captures (constants are cloned into it rather than
