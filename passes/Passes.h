@@ -20,6 +20,13 @@ namespace nnc {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// How many chunks a parallel loop of `extent` iterations is split into
+/// for about `target` chunks: the smallest divisor of the extent in
+/// [target, 4 target], else the largest one below target, whose chunk
+/// (extent / count iterations) `fits`; 1 when there is none.
+int64_t parallelChunkCount(int64_t extent, int64_t target,
+                           llvm::function_ref<bool(int64_t chunk)> fits);
+
 } // namespace nnc
 
 #endif // NNC_PASSES_PASSES_H

@@ -126,12 +126,28 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     `vector-width`, then vectorized. A tile size is always a divisor of its
     loop's extent (or the whole extent), so no tile is partial; ops that
     cannot be vectorized stay as tiled linalg ops and become scalar loops.
+
+    With `parallel-chunks` N > 1, an op with at least `parallel-min-work`
+    iterations in its loop nest is first split into an `scf.forall` over
+    chunks of one parallel loop: the first, outermost first (for a matmul
+    whose right operand is the larger one, n before m, since every chunk
+    reads all of the operand that is not split), that has a divisor in
+    [N/2, 4N] (else the one with the largest divisor below N/2) whose chunk
+    keeps the register tile of the whole loop; each chunk is then blocked, tiled and
+    vectorized as above, into the same code as the whole op. Reduction
+    loops are never split: chunks write disjoint parts of the result, so
+    results do not depend on the number of threads.
   }];
   let options = [
     ListOption<"matmulTileSizes", "matmul-tile-sizes", "int64_t",
                "tile sizes (m, n, k) of matmul-family ops (default 8,32,16)">,
     Option<"vectorWidth", "vector-width", "int64_t", "16",
            "f32 lanes of one hardware vector (16 for AVX-512)">,
+    Option<"parallelChunks", "parallel-chunks", "int64_t", "0",
+           "split big ops into about this many scf.forall chunks "
+           "(0 or 1: no scf.forall)">,
+    Option<"parallelMinWork", "parallel-min-work", "int64_t", "65536",
+           "iterations of its loop nest an op needs to be split">,
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::scf::SCFDialect",
@@ -211,8 +227,37 @@ def NNOutlineKernelsPass : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
     compile in linear time, each at most once, and MLIR's function passes
     run on them in parallel. The calls cost nothing measurable next to the
     loop nests.
+
+    Parallel loops (`scf.forall`, one-dimensional, constant bounds, no
+    results: as nn-tile-and-vectorize made them and bufferization left them,
+    anywhere in a function) are outlined first: the body becomes a kernel
+    `(i: index, captured...)` computing the induction variable as
+    `lb + i * step`, deduplicated like the nests, and the loop a call of a
+    launcher declaration `__nnc_parallel_<n>(captured...)` with attributes
+    `nn.parallel_body` (the kernel) and `nn.parallel_chunks` (the trip
+    count), which nn-generate-launchers defines in the LLVM dialect. Loop
+    nests around a parallel loop then only call its launcher. Allocations
+    inside a parallel body (stack or heap) stay in the kernel, i.e. per
+    chunk and thread: the buffer passes before this one never hoist them
+    out of an scf.forall, and nn-plan-buffers only plans entry-block ones.
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect"];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
+def NNGenerateLaunchersPass : Pass<"nn-generate-launchers", "::mlir::ModuleOp"> {
+  let summary = "defines the launchers of parallel loops over the runtime's nnrt_parallel_for";
+  let description = [{
+    Input: the LLVM dialect, with launcher declarations made by
+    nn-outline-kernels (`llvm.func @__nnc_parallel_<n>(args...)` with
+    attributes `nn.parallel_body = @kernel`, `nn.parallel_chunks = N`), the
+    kernel taking `(i64 chunk, args...)`. Output: each launcher defined
+    (internal linkage): it stores its arguments into a stack struct and
+    calls `nnrt_parallel_for(N, @<launcher>_task, &struct)`; the trampoline
+    `<launcher>_task(ptr ctx, i64 i)` loads the arguments back and calls
+    the kernel for chunk i. `nnrt_parallel_for` (runtime/Parallel.h) is
+    declared when used; nnrt provides it on oneTBB.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // NNC_PASSES

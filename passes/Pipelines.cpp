@@ -64,11 +64,44 @@ namespace nnc {
 
 /// Copies made by bufferization as linalg.copy, not memref.copy: the latter
 /// lowers to a call of `memrefCopy` from MLIR's runner utilities for strided
-/// operands, a library the generated program does not link.
-static LogicalResult createLinalgCopy(OpBuilder &b, Location loc, Value from,
-                                      Value to) {
-  b.create<linalg::CopyOp>(loc, from, to);
-  return success();
+/// operands, a library the generated program does not link. With
+/// `parallelChunks`, a copy of at least `minElements` elements (outside any
+/// parallel loop) becomes an scf.forall of copies of chunks of its first
+/// dimension, as nn-tile-and-vectorize splits big ops.
+static bufferization::BufferizationOptions::MemCpyFn
+linalgCopyFn(int64_t parallelChunks, int64_t minElements) {
+  return [=](OpBuilder &b, Location loc, Value from, Value to) {
+    auto type = dyn_cast<MemRefType>(to.getType());
+    int64_t chunks = 1;
+    if (parallelChunks > 1 && type && type.hasStaticShape() &&
+        type.getRank() > 0 && type.getNumElements() >= minElements &&
+        !b.getInsertionBlock()->getParent()->getParentOfType<scf::ForallOp>())
+      chunks = parallelChunkCount(type.getDimSize(0), parallelChunks,
+                                  [](int64_t) { return true; });
+    if (chunks < 2) {
+      b.create<linalg::CopyOp>(loc, from, to);
+      return success();
+    }
+    int64_t chunk = type.getDimSize(0) / chunks;
+    auto forall = b.create<scf::ForallOp>(
+        loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(type.getDimSize(0))},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(chunk)}, ValueRange(),
+        std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    offsets[0] = forall.getInductionVars()[0];
+    SmallVector<OpFoldResult> sizes =
+        getAsIndexOpFoldResult(b.getContext(), type.getShape());
+    sizes[0] = b.getIndexAttr(chunk);
+    SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+    Value part =
+        b.create<memref::SubViewOp>(loc, from, offsets, sizes, strides);
+    Value dest = b.create<memref::SubViewOp>(loc, to, offsets, sizes, strides);
+    b.create<linalg::CopyOp>(loc, part, dest);
+    return success();
+  };
 }
 
 void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
@@ -82,6 +115,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
                                opts.matmulTileSizes.end());
     tv.matmulTileSizes = tiles;
     tv.vectorWidth = opts.vectorWidth;
+    tv.parallelChunks = opts.parallelChunks;
+    tv.parallelMinWork = opts.parallelMinWork;
     pm.addNestedPass<func::FuncOp>(createNNTileAndVectorizePass(tv));
   }
   pm.addPass(createCanonicalizerPass());
@@ -104,7 +139,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
     bo.setFunctionBoundaryTypeConversion(
         bufferization::LayoutMapOption::IdentityLayoutMap);
     bo.allowReturnAllocsFromLoops = true;
-    bo.memCpyFn = createLinalgCopy;
+    bo.memCpyFn = linalgCopyFn(opts.parallelChunks, opts.parallelMinWork);
     pm.addPass(bufferization::createOneShotBufferizePass(bo));
   }
   // canonicalize must precede drop-equivalent-buffer-results, or a stray
@@ -114,7 +149,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   if (opts.resultsToOutParams) {
     bufferization::BufferResultsToOutParamsOpts ro;
     ro.hoistStaticAllocs = true; // write results straight into the caller's
-    ro.memCpyFn = createLinalgCopy;
+    ro.memCpyFn = linalgCopyFn(opts.parallelChunks, opts.parallelMinWork);
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(ro));
   }
   pm.addPass(createCanonicalizerPass());
@@ -124,6 +159,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   //    the stack, plan the rest statically.
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferHoistingPass());
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
+  //    Buffers inside a parallel loop's body (one per chunk, which
+  //    nn-plan-buffers does not plan) go on the stack up to 1 MiB, so that
+  //    chunks do not call malloc (oneTBB's threads have 4 MiB stacks).
   unsigned limit = opts.stackAllocLimit;
   pm.addNestedPass<func::FuncOp>(
       bufferization::createPromoteBuffersToStackPass([limit](Value alloc) {
@@ -133,7 +171,10 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
           return false;
         uint64_t bytes =
             type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-        return bytes <= limit;
+        bool perChunk =
+            alloc.getParentRegion()->getParentOfType<scf::ForallOp>() !=
+            nullptr;
+        return bytes <= (perChunk ? std::max(limit, 1u << 20) : limit);
       }));
   // The rest get fixed places in a static workspace (no allocation per
   // step); what cannot be planned is freed by ownership-based deallocation.
@@ -148,6 +189,10 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
 
   // 4b. One function per loop nest, shared by identical nests: what LLVM's
   //     loop passes then see grows linearly with the model (see the pass).
+  //     Parallel loops (scf.forall) are outlined here too, so late: the
+  //     buffer passes above keep allocations inside their bodies (each
+  //     chunk gets its own), and their launchers are generated below once
+  //     every argument is a bare pointer or a scalar.
   pm.addPass(createNNOutlineKernelsPass());
 
   // 5. Vectors to 1-D vectors (fully unrolled), then everything to LLVM.
@@ -185,6 +230,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   }
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createNNGenerateLaunchersPass());
   OpPassManager &llvmFunctions = pm.nest<LLVM::LLVMFuncOp>();
   llvmFunctions.addPass(createCanonicalizerPass());
   llvmFunctions.addPass(createCSEPass());

@@ -35,6 +35,17 @@ struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
       llvm::cl::desc("return memref results through caller-provided "
                      "out-parameters (void f(in..., out...))"),
       llvm::cl::init(true)};
+  Option<int64_t> parallelChunks{
+      *this, "parallel-chunks",
+      llvm::cl::desc("split big ops into about this many chunks that run in "
+                     "parallel on the runtime's threads (0: serial code)"),
+      llvm::cl::init(0)};
+  Option<int64_t> parallelMinWork{
+      *this, "parallel-min-work",
+      llvm::cl::desc("iterations of its loop nest an op (elements a copy "
+                     "made by bufferization) needs to be split into "
+                     "parallel chunks"),
+      llvm::cl::init(65536)};
   Option<bool> barePtrCallConv{
       *this, "bare-ptr-call-conv",
       llvm::cl::desc("pass memrefs as bare pointers (static shapes only)"),

@@ -2,13 +2,17 @@
 //
 // Splits the (inlined) entry points into a sequence of calls of kernel
 // functions, one per top-level loop nest, shared between identical nests.
-// Keeps LLVM's per-function costs linear in the size of the model.
+// Keeps LLVM's per-function costs linear in the size of the model. The
+// bodies of parallel loops (scf.forall) become kernels too, called per chunk
+// through a launcher that nn-generate-launchers defines.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -40,75 +44,169 @@ bool isClonedConstant(Value v) {
          matchPattern(v, m_Constant());
 }
 
+/// Kernels by their text (printed with a placeholder name): a region
+/// identical to an earlier one calls the earlier kernel.
+class KernelTable {
+public:
+  explicit KernelTable(ModuleOp module) : symbols(module) {}
+
+  /// Makes a private `no_inline` function of `leading` arguments followed
+  /// by the values `op` captures (constants are cloned into it rather than
+  /// passed), whose body `fill` writes with `mapping` holding the
+  /// arguments and constants. Returns the function (an earlier identical
+  /// one if any) and the captured values to pass after the leading ones.
+  std::pair<func::FuncOp, SmallVector<Value>>
+  getOrCreate(Operation *op, TypeRange leading, Operation *&lastKernel,
+              function_ref<void(OpBuilder &, Block *, IRMapping &)> fill) {
+    SetVector<Value> captured = capturedValues(op);
+    SmallVector<Value> arguments;
+    for (Value v : captured)
+      if (!isClonedConstant(v))
+        arguments.push_back(v);
+
+    OpBuilder b(op->getContext());
+    b.setInsertionPointAfter(lastKernel);
+    SmallVector<Type> types(leading.begin(), leading.end());
+    llvm::append_range(types, ValueRange(arguments).getTypes());
+    auto kernel = b.create<func::FuncOp>(op->getLoc(), "__nnc_kernel",
+                                         b.getFunctionType(types, {}));
+    kernel.setPrivate();
+    kernel->setAttr("no_inline", b.getUnitAttr());
+    Block *body = kernel.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    IRMapping mapping;
+    for (auto [value, arg] :
+         llvm::zip(arguments, body->getArguments().drop_front(leading.size())))
+      mapping.map(value, arg);
+    for (Value v : captured)
+      if (isClonedConstant(v))
+        b.clone(*v.getDefiningOp(), mapping);
+    fill(b, body, mapping);
+    b.create<func::ReturnOp>(op->getLoc());
+
+    std::string key;
+    {
+      llvm::raw_string_ostream os(key);
+      kernel->print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
+    }
+    auto [it, inserted] = kernels.try_emplace(key, kernel);
+    if (inserted) {
+      kernel.setSymName(("__nnc_kernel_" + Twine(counter++)).str());
+      symbols.insert(kernel);
+      lastKernel = kernel;
+    } else {
+      kernel.erase();
+    }
+    return {it->second, arguments};
+  }
+
+  /// The launcher of `chunks` chunks of `body`: a declaration that
+  /// nn-generate-launchers defines once the module is in the LLVM dialect.
+  func::FuncOp getOrCreateLauncher(func::FuncOp body, int64_t chunks,
+                                   Operation *&lastKernel) {
+    std::string key = (body.getSymName() + "/" + Twine(chunks)).str();
+    func::FuncOp &launcher = launchers[key];
+    if (launcher)
+      return launcher;
+    OpBuilder b(body.getContext());
+    b.setInsertionPointAfter(lastKernel);
+    launcher = b.create<func::FuncOp>(
+        body.getLoc(), ("__nnc_parallel_" + Twine(launchers.size() - 1)).str(),
+        b.getFunctionType(body.getArgumentTypes().drop_front(), {}));
+    launcher.setPrivate();
+    launcher->setAttr("nn.parallel_body", FlatSymbolRefAttr::get(body));
+    launcher->setAttr("nn.parallel_chunks", b.getI64IntegerAttr(chunks));
+    symbols.insert(launcher);
+    lastKernel = launcher;
+    return launcher;
+  }
+
+private:
+  SymbolTable symbols;
+  std::map<std::string, func::FuncOp> kernels;
+  std::map<std::string, func::FuncOp> launchers;
+  unsigned counter = 0;
+};
+
 struct NNOutlineKernelsPass
     : nnc::impl::NNOutlineKernelsPassBase<NNOutlineKernelsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    MLIRContext *ctx = &getContext();
-    SymbolTable symbols(module);
-    // Kernels by their text (with a placeholder name): a nest identical to
-    // an earlier one calls the earlier kernel.
-    std::map<std::string, func::FuncOp> kernels;
-    unsigned counter = 0;
+    KernelTable table(module);
 
     SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
     for (func::FuncOp function : functions) {
       if (function.isExternal() || !function.getBody().hasOneBlock())
         continue;
+      // New kernels follow their first caller, in order (the IR reads
+      // top-down: the entry point, then what it calls).
+      Operation *lastKernel = function;
+
+      // Parallel loops first: their bodies become kernels of their own,
+      // called once per chunk from the runtime's threads, so that a loop
+      // nest around a parallel loop (outlined below) only calls its
+      // launcher.
+      SmallVector<scf::ForallOp> foralls;
+      function.walk([&](scf::ForallOp forall) { foralls.push_back(forall); });
+      for (scf::ForallOp forall : foralls)
+        if (failed(outlineForall(forall, table, lastKernel)))
+          return signalPassFailure();
+
       SmallVector<scf::ForOp> nests;
       for (Operation &op : function.getBody().front())
         if (auto loop = dyn_cast<scf::ForOp>(op))
           if (loop->getNumResults() == 0)
             nests.push_back(loop);
-
-      // New kernels follow their first caller, in order (the IR reads
-      // top-down: the entry point, then what it calls).
-      Operation *lastKernel = function;
       for (scf::ForOp nest : nests) {
-        SetVector<Value> captured = capturedValues(nest);
-        SmallVector<Value> arguments;
-        for (Value v : captured)
-          if (!isClonedConstant(v))
-            arguments.push_back(v);
-
-        // The kernel: constants, a clone of the nest, return.
-        OpBuilder b(ctx);
-        b.setInsertionPointAfter(lastKernel);
-        auto type = b.getFunctionType(ValueRange(arguments).getTypes(), {});
-        auto kernel =
-            b.create<func::FuncOp>(nest.getLoc(), "__nnc_kernel", type);
-        kernel.setPrivate();
-        kernel->setAttr("no_inline", b.getUnitAttr());
-        Block *body = kernel.addEntryBlock();
-        b.setInsertionPointToStart(body);
-        IRMapping mapping;
-        for (auto [value, arg] : llvm::zip(arguments, body->getArguments()))
-          mapping.map(value, arg);
-        for (Value v : captured)
-          if (isClonedConstant(v))
-            b.clone(*v.getDefiningOp(), mapping);
-        b.clone(*nest, mapping);
-        b.create<func::ReturnOp>(nest.getLoc());
-
-        std::string key;
-        {
-          llvm::raw_string_ostream os(key);
-          kernel->print(os,
-                        OpPrintingFlags().printGenericOpForm().useLocalScope());
-        }
-        auto [it, inserted] = kernels.try_emplace(key, kernel);
-        if (inserted) {
-          kernel.setSymName(("__nnc_kernel_" + Twine(counter++)).str());
-          symbols.insert(kernel);
-          lastKernel = kernel;
-        } else {
-          kernel.erase();
-        }
-        b.setInsertionPoint(nest);
-        b.create<func::CallOp>(nest.getLoc(), it->second, arguments);
+        auto [kernel, arguments] =
+            table.getOrCreate(nest, {}, lastKernel,
+                              [&](OpBuilder &b, Block *, IRMapping &mapping) {
+                                b.clone(*nest, mapping);
+                              });
+        OpBuilder b(nest);
+        b.create<func::CallOp>(nest.getLoc(), kernel, arguments);
         nest.erase();
       }
     }
+  }
+
+  /// scf.forall (%iv) = (lb) to (ub) step (s) {body} with constant bounds
+  /// becomes a call of a launcher of n = ceil((ub - lb) / s) chunks of
+  /// kernel(i, captured...), whose body is the forall's at %iv = lb + i s.
+  LogicalResult outlineForall(scf::ForallOp forall, KernelTable &table,
+                              Operation *&lastKernel) {
+    if (forall.getRank() != 1 || forall->getNumResults() != 0)
+      return forall.emitOpError()
+             << "nn-outline-kernels needs bufferized one-dimensional loops";
+    std::optional<int64_t> lb =
+        getConstantIntValue(forall.getMixedLowerBound()[0]);
+    std::optional<int64_t> ub =
+        getConstantIntValue(forall.getMixedUpperBound()[0]);
+    std::optional<int64_t> step = getConstantIntValue(forall.getMixedStep()[0]);
+    if (!lb || !ub || !step || *step <= 0)
+      return forall.emitOpError()
+             << "nn-outline-kernels needs constant loop bounds and steps";
+    int64_t chunks = *ub > *lb ? (*ub - *lb + *step - 1) / *step : 0;
+    Location loc = forall.getLoc();
+    Type indexType = IndexType::get(forall.getContext());
+    auto [kernel, arguments] = table.getOrCreate(
+        forall, {indexType}, lastKernel,
+        [&](OpBuilder &b, Block *body, IRMapping &mapping) {
+          Value i = body->getArgument(0);
+          Value iv = b.create<arith::AddIOp>(
+              loc, b.create<arith::ConstantIndexOp>(loc, *lb),
+              b.create<arith::MulIOp>(
+                  loc, i, b.create<arith::ConstantIndexOp>(loc, *step)));
+          mapping.map(forall.getInductionVars()[0], iv);
+          for (Operation &op : forall.getBody()->without_terminator())
+            b.clone(op, mapping);
+        });
+    func::FuncOp launcher =
+        table.getOrCreateLauncher(kernel, chunks, lastKernel);
+    OpBuilder b(forall);
+    b.create<func::CallOp>(loc, launcher, arguments);
+    forall.erase();
+    return success();
   }
 };
 

@@ -26,6 +26,17 @@ namespace nnc {
 
 using namespace mlir;
 
+int64_t nnc::parallelChunkCount(int64_t extent, int64_t target,
+                                llvm::function_ref<bool(int64_t)> fits) {
+  for (int64_t d = target; d <= 4 * target && d <= extent; ++d)
+    if (extent % d == 0 && fits(extent / d))
+      return d;
+  for (int64_t d = std::min(target - 1, extent); d >= 2; --d)
+    if (extent % d == 0 && fits(extent / d))
+      return d;
+  return 1;
+}
+
 namespace {
 
 /// The tile size for a loop of `extent` iterations when `preferred` is wanted:
@@ -69,6 +80,125 @@ static bool isMatmulLike(Operation *op) {
 struct NNTileAndVectorizePass
     : nnc::impl::NNTileAndVectorizePassBase<NNTileAndVectorizePass> {
   using Base::Base;
+
+  /// The register tile wanted for each loop of `op` (1: tile by one; the
+  /// matmul tiles; four vectors along the innermost loop), and the loop
+  /// that is vectorized (n of matmuls, the last loop of everything else).
+  std::pair<SmallVector<int64_t>, size_t>
+  preferredTileSizes(linalg::LinalgOp op, ArrayRef<int64_t> mmTiles) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> preferred(ranges.size(), 1);
+    size_t lanesDim = isMatmulLike(op) ? ranges.size() - 2 : ranges.size() - 1;
+    if (isMatmulLike(op)) {
+      // (batch,) m, n, k: the batch loop, if any, is tiled by 1.
+      std::copy(mmTiles.begin(), mmTiles.end(),
+                preferred.end() - mmTiles.size());
+      // Narrow n tiles get more rows, to keep ~16 accumulator registers.
+      size_t m = ranges.size() - 3, n = ranges.size() - 2;
+      std::optional<int64_t> nTile =
+          pickTileSize(ranges[n], preferred[n], vectorWidth);
+      if (nTile && *nTile != 0 && *nTile < preferred[n])
+        preferred[m] = preferred[m] * preferred[n] / *nTile;
+      return {preferred, lanesDim};
+    }
+    // Outer loops by 1; the innermost loop by up to four vectors.
+    preferred.back() = 4 * vectorWidth;
+    // An operand read across the innermost loop (a transpose): square
+    // vectorWidth x vectorWidth tiles, transposed in registers by
+    // shuffles, instead of one gathered element per lane.
+    unsigned last = ranges.size() - 1;
+    bool transposed = llvm::any_of(op.getIndexingMapsArray(), [&](AffineMap m) {
+      return m.getNumResults() > 0 &&
+             !m.getResults().back().isFunctionOfDim(last) &&
+             llvm::any_of(m.getResults(), [&](AffineExpr e) {
+               return e.isFunctionOfDim(last);
+             });
+    });
+    if (transposed && ranges.size() >= 2) {
+      preferred[last - 1] = vectorWidth;
+      preferred[last] = vectorWidth;
+    }
+    return {preferred, lanesDim};
+  }
+
+  /// Splits a big op (at least `parallel-min-work` iterations of its loop
+  /// nest) into an scf.forall over `parallel-chunks` or so (at least half
+  /// as many) chunks of one parallel loop whose extent has such a divisor
+  /// (else the loop allowing the most chunks) and whose chunks get the
+  /// same register tiles as the whole loop (no partial tile: every chunk
+  /// has the same static shape; the code of a chunk is the whole op's).
+  /// Loops are tried outermost first, except that a matmul whose right
+  /// operand (k x n) is larger than its left one (m x k) is split along n:
+  /// each chunk reads all of the operand that is not split, so that one
+  /// should be the small one. Reductions are never split, so that chunks
+  /// write disjoint parts of the result and the sums come out the same on
+  /// any number of threads. Returns the op of one chunk, or `op` itself
+  /// when it stays whole.
+  linalg::LinalgOp distributeOverChunks(RewriterBase &rewriter,
+                                        linalg::LinalgOp op,
+                                        ArrayRef<int64_t> mmTiles) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
+      return op;
+    int64_t work = 1;
+    for (int64_t r : ranges)
+      work = r > 0 && work > INT64_MAX / r ? INT64_MAX : work * r;
+    if (work < parallelMinWork)
+      return op;
+    auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);
+    // The register tile of `extent` iterations of loop `dim` (the whole
+    // loop when it is not tiled).
+    auto registerTile = [&, &preferred = preferred, &lanesDim = lanesDim](
+                            size_t dim, int64_t extent) -> int64_t {
+      if (preferred[dim] == 1)
+        return 1;
+      std::optional<int64_t> t = pickTileSize(
+          extent, preferred[dim], dim == lanesDim ? int64_t(vectorWidth) : 1);
+      return !t ? -1 : *t == 0 ? extent : *t;
+    };
+    SmallVector<size_t> order =
+        llvm::to_vector(llvm::seq<size_t>(0, ranges.size()));
+    if (isMatmulLike(op)) {
+      size_t m = ranges.size() - 3, n = ranges.size() - 2;
+      size_t k = ranges.size() - 1;
+      if (ranges[k] * ranges[n] > ranges[m] * ranges[k])
+        std::swap(order[m], order[n]);
+    }
+    int64_t target = parallelChunks;
+    int64_t bestCount = 1;
+    size_t bestDim = 0;
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    for (size_t dim : order) {
+      if (iterators[dim] != utils::IteratorType::parallel)
+        continue;
+      int64_t whole = registerTile(dim, ranges[dim]);
+      int64_t count =
+          nnc::parallelChunkCount(ranges[dim], target, [&](int64_t chunk) {
+            return registerTile(dim, chunk) == whole;
+          });
+      if (count > bestCount) {
+        bestCount = count;
+        bestDim = dim;
+      }
+      // Half the chunks wanted still balance well: keep the loop preferred.
+      if (2 * count >= target)
+        break;
+    }
+    if (bestCount < 2)
+      return op;
+    SmallVector<int64_t> sizes(ranges.size(), 0);
+    sizes[bestDim] = ranges[bestDim] / bestCount;
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(op.getContext(), sizes));
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> chunked = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(chunked))
+      return op;
+    rewriter.replaceOp(op, chunked->replacements);
+    return cast<linalg::LinalgOp>(chunked->tiledOps.back());
+  }
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
@@ -130,50 +260,19 @@ struct NNTileAndVectorizePass
     });
     SmallVector<Operation *> toVectorize;
     for (linalg::LinalgOp op : toTile) {
+      // Big ops first become an scf.forall over chunks of one parallel loop
+      // (one chunk per task on the runtime's threads); the chunk is then
+      // cache-blocked and register-tiled like a whole op.
+      if (parallelChunks > 1)
+        op = distributeOverChunks(rewriter, op, mmTiles);
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       if (ranges.empty()) {
         toVectorize.push_back(op);
         continue;
       }
-      SmallVector<int64_t> preferred(ranges.size(), 1);
-      if (isMatmulLike(op)) {
-        // (batch,) m, n, k: the batch loop, if any, is tiled by 1.
-        std::copy(mmTiles.begin(), mmTiles.end(),
-                  preferred.end() - mmTiles.size());
-      } else {
-        // Outer loops by 1; the innermost loop by up to four vectors.
-        preferred.back() = 4 * vectorWidth;
-        // An operand read across the innermost loop (a transpose): square
-        // vectorWidth x vectorWidth tiles, transposed in registers by
-        // shuffles, instead of one gathered element per lane.
-        unsigned last = ranges.size() - 1;
-        bool transposed =
-            llvm::any_of(op.getIndexingMapsArray(), [&](AffineMap m) {
-              return m.getNumResults() > 0 &&
-                     !m.getResults().back().isFunctionOfDim(last) &&
-                     llvm::any_of(m.getResults(), [&](AffineExpr e) {
-                       return e.isFunctionOfDim(last);
-                     });
-            });
-        if (transposed && ranges.size() >= 2) {
-          preferred[last - 1] = vectorWidth;
-          preferred[last] = vectorWidth;
-        }
-      }
+      auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);
       SmallVector<int64_t> sizes;
       bool vectorizable = true;
-      // The vectorized (innermost parallel) loop: n of matmuls, the last
-      // loop of everything else.
-      size_t lanesDim =
-          isMatmulLike(op) ? ranges.size() - 2 : ranges.size() - 1;
-      if (isMatmulLike(op)) {
-        // Narrow n tiles get more rows, to keep ~16 accumulator registers.
-        size_t m = ranges.size() - 3, n = ranges.size() - 2;
-        std::optional<int64_t> nTile =
-            pickTileSize(ranges[n], preferred[n], vectorWidth);
-        if (nTile && *nTile != 0 && *nTile < preferred[n])
-          preferred[m] = preferred[m] * preferred[n] / *nTile;
-      }
       for (auto [i, extent, pref] : llvm::enumerate(ranges, preferred)) {
         std::optional<int64_t> t =
             pref == 1 ? std::optional<int64_t>(1)

@@ -907,7 +907,9 @@ int runProgram(int argc, char **argv) {
     cmd->add_option("--data", common.data,
                     "replace a split's data: SPLIT=PATH (idx: IMAGES,LABELS; "
                     "images: DIR)");
-    cmd->add_option("--threads", common.threads, "oneTBB threads")
+    cmd->add_option("--threads", common.threads,
+                    "oneTBB threads for the model's parallel kernels and the "
+                    "data pipeline (default: all cores)")
         ->check(CLI::PositiveNumber);
   };
 

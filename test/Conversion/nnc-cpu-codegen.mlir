@@ -1,4 +1,5 @@
 // RUN: nnc-opt %s -split-input-file -nnc-cpu-codegen | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -nnc-cpu-codegen='parallel-chunks=8' | FileCheck %s --check-prefix=PAR
 
 // Matmul + bias + relu: the matmul becomes a broadcast-FMA kernel on 16-lane
 // vectors, the epilogue a vector loop; nothing of linalg, tensor or vector is
@@ -24,6 +25,20 @@ func.func @dense_relu(%x: tensor<64x784xf32>, %w: tensor<784x128xf32>,
   } -> tensor<64x128xf32>
   return %y : tensor<64x128xf32>
 }
+
+// With parallel-chunks, the matmul (64x784x128) runs as 4 chunks of 32 columns
+// through the runtime; the small epilogue stays serial.
+// PAR-LABEL: llvm.func @dense_relu
+// PAR:         llvm.call @__nnc_parallel_0(
+// PAR:         llvm.call @__nnc_kernel_
+// PAR-LABEL: llvm.func @__nnc_kernel_0(%{{.+}}: i64,
+// PAR:         llvm.intr.fmuladd{{.*}}vector<32xf32>
+// PAR-LABEL: llvm.func internal @__nnc_parallel_0(
+// PAR:         %[[N:.+]] = llvm.mlir.constant(4 : i64) : i64
+// PAR:         llvm.call @nnrt_parallel_for(%[[N]],
+// PAR-LABEL: llvm.func internal @__nnc_parallel_0_task(
+// PAR:         llvm.call @__nnc_kernel_0(
+// PAR:       llvm.func @nnrt_parallel_for(i64, !llvm.ptr, !llvm.ptr)
 
 // CHECK-LABEL: llvm.func @dense_relu
 // CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)

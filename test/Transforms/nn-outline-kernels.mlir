@@ -84,3 +84,70 @@ func.func @results(%m: memref<4xf32>, %n0: index) {
   }
   return
 }
+
+// -----
+
+// A parallel loop's body becomes a kernel of (chunk, captured...) that
+// computes its induction variable (lb + chunk * step) and keeps the body's
+// stack buffer (one per chunk); the loop becomes a call of a launcher
+// declaration for nn-generate-launchers (chunks: ceil((ub - lb) / step)).
+// Identical bodies share a kernel and a launcher; a nest around a parallel
+// loop becomes a kernel that calls the launcher.
+
+// CHECK-LABEL: func.func @p(
+// CHECK-SAME:    %[[X:[^:]+]]: memref<64x16xf32>, %[[Y:[^:]+]]: memref<64x16xf32>, %[[Z:[^:]+]]: memref<64x16xf32>, %[[S:[^:]+]]: f32)
+// CHECK-NOT:     scf.forall
+// CHECK:         call @__nnc_parallel_0(%[[X]], %[[Y]])
+// CHECK-NEXT:    call @__nnc_parallel_0(%[[Y]], %[[Z]])
+// CHECK-NOT:     scf.for
+// CHECK:         call @__nnc_kernel_2(%[[S]], %[[Z]])
+// CHECK-NEXT:    return
+// CHECK-LABEL: func.func private @__nnc_kernel_0(
+// CHECK-SAME:    %[[C:[^:]+]]: index, %[[A:[^:]+]]: memref<64x16xf32>, %[[B:[^:]+]]: memref<64x16xf32>)
+// CHECK-SAME:    attributes {no_inline}
+// CHECK-DAG:     %[[C8:.+]] = arith.constant 8 : index
+// CHECK-DAG:     %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG:     %[[OFF:.+]] = arith.muli %[[C]], %[[C8]]
+// CHECK:         %[[IV:.+]] = arith.addi %[[C0]], %[[OFF]]
+// CHECK:         memref.alloca() : memref<8x16xf32>
+// CHECK:         memref.subview %[[A]][%[[IV]], 0] [8, 16] [1, 1]
+// CHECK:         memref.subview %[[B]][%[[IV]], 0] [8, 16] [1, 1]
+// CHECK:         return
+// CHECK:       func.func private @__nnc_parallel_0(memref<64x16xf32>, memref<64x16xf32>)
+// CHECK-SAME:    attributes {nn.parallel_body = @__nnc_kernel_0, nn.parallel_chunks = 8 : i64}
+// CHECK-LABEL: func.func private @__nnc_kernel_1(
+// CHECK-SAME:    %{{.+}}: index, %{{.+}}: f32, %{{.+}}: memref<64x16xf32>, %{{.+}}: index)
+// CHECK-DAG:     arith.constant 31 : index
+// CHECK-DAG:     arith.constant 2 : index
+// CHECK:         memref.store
+// CHECK:       func.func private @__nnc_parallel_1(f32, memref<64x16xf32>, index)
+// CHECK-SAME:    attributes {nn.parallel_body = @__nnc_kernel_1, nn.parallel_chunks = 2 : i64}
+// CHECK-LABEL: func.func private @__nnc_kernel_2(
+// CHECK-SAME:    %[[S2:[^:]+]]: f32, %[[Z2:[^:]+]]: memref<64x16xf32>)
+// CHECK:         scf.for %[[K:.+]] = 
+// CHECK-NEXT:      call @__nnc_parallel_1(%[[S2]], %[[Z2]], %[[K]])
+func.func @p(%x: memref<64x16xf32>, %y: memref<64x16xf32>, %z: memref<64x16xf32>, %s: f32) {
+  scf.forall (%i) = (0) to (64) step (8) {
+    %t = memref.alloca() : memref<8x16xf32>
+    %sx = memref.subview %x[%i, 0] [8, 16] [1, 1] : memref<64x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+    %sy = memref.subview %y[%i, 0] [8, 16] [1, 1] : memref<64x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+    memref.copy %sx, %t : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<8x16xf32>
+    memref.copy %t, %sy : memref<8x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+  }
+  scf.forall (%i) = (0) to (64) step (8) {
+    %t = memref.alloca() : memref<8x16xf32>
+    %sx = memref.subview %y[%i, 0] [8, 16] [1, 1] : memref<64x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+    %sy = memref.subview %z[%i, 0] [8, 16] [1, 1] : memref<64x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+    memref.copy %sx, %t : memref<8x16xf32, strided<[16, 1], offset: ?>> to memref<8x16xf32>
+    memref.copy %t, %sy : memref<8x16xf32> to memref<8x16xf32, strided<[16, 1], offset: ?>>
+  }
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.for %k = %c0 to %c4 step %c1 {
+    scf.forall (%i) = (2) to (64) step (31) {
+      memref.store %s, %z[%i, %k] : memref<64x16xf32>
+    }
+  }
+  return
+}

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
@@ -22,6 +23,8 @@ int main(int argc, char **argv) {
                   mlir::math::MathDialect, mlir::memref::MemRefDialect,
                   mlir::bufferization::BufferizationDialect,
                   mlir::tensor::TensorDialect>();
+  // The input of the passes that run after the LLVM lowering.
+  registry.insert<mlir::LLVM::LLVMDialect>();
   nnc::registerCPUCodegenDialects(registry);
   nnc::registerNNCPasses();
   nnc::registerNNCPipelines();

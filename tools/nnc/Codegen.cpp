@@ -247,6 +247,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   TimingScope codegenTimer = nestedPhase(root, "nnc-cpu-codegen passes");
   llvmPM.enableTiming(codegenTimer);
   CPUCodegenOptions cgOpts;
+  cgOpts.parallelChunks = req.parallelChunks;
   buildCPUCodegenPipeline(llvmPM, cgOpts);
   if (failed(llvmPM.run(*module)))
     return InternalError;

@@ -29,6 +29,9 @@ struct CodegenRequest {
   /// --time-passes: time every MLIR pass, the LLVM backend's passes and
   /// phases, and the link, and print the report to stderr.
   bool timePasses = false;
+  /// --parallel-chunks: big kernels run as about this many parallel chunks
+  /// (CPUCodegenOptions::parallelChunks; 0: serial code).
+  int parallelChunks = 8;
 };
 
 /// Returns the process exit status (0, 1 input errors, 2 usage, 3 internal).

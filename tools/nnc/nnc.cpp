@@ -38,6 +38,7 @@ struct Options {
   std::vector<std::string> includeDirs;
   unsigned errorLimit = 50;
   bool timePasses = false;
+  int parallelChunks = 8;
 };
 
 /// Writes to `path`, or to stdout when it is empty or "-".
@@ -111,6 +112,7 @@ int run(const Options &opts) {
   req.sourcePath = opts.input;
   req.version = NNC_VERSION;
   req.timePasses = opts.timePasses;
+  req.parallelChunks = opts.parallelChunks;
   return runCodegen(*fe.program, sm, diags, req);
 }
 
@@ -139,6 +141,10 @@ int main(int argc, char **argv) {
   app.add_option("-I", opts.includeDirs, "add a directory to search for imports");
   app.add_flag("--time-passes", opts.timePasses,
                "report the time of every compiler pass and phase on stderr");
+  app.add_option("--parallel-chunks", opts.parallelChunks,
+                 "split big kernels into about N chunks that the program runs "
+                 "on its threads (see its --threads); 0: single-threaded code")
+      ->check(CLI::Range(0, 1024));
   app.add_option("--error-limit", opts.errorLimit,
                  "stop printing after N errors (0: no limit)");
 

@@ -1,0 +1,25 @@
+//===- Parallel.h - Parallel loops for generated code ----------*- C++ -*-===//
+//
+// The C entry the code nnc generates calls to run the chunks of a parallel
+// loop (an `scf.forall` outlined by nn-outline-kernels, launched by the
+// code of nn-generate-launchers) on oneTBB's threads. The thread limit is
+// oneTBB's: the compiled program's `--threads N` sets a
+// tbb::global_control for max_allowed_parallelism.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNRT_PARALLEL_H
+#define NNRT_PARALLEL_H
+
+#include <cstdint>
+
+extern "C" {
+/// Calls fn(ctx, i) once for every i in [0, n), in any order and on any
+/// threads, and returns when all calls have returned. Each i is a task of
+/// its own (chunks are sized by the compiler). Runs the calls inline, in
+/// order, on the calling thread when n <= 1, when only one thread is
+/// allowed, or when called from inside another nnrt_parallel_for (no nested
+/// parallelism).
+void nnrt_parallel_for(int64_t n, void (*fn)(void *ctx, int64_t i), void *ctx);
+}
+
+#endif // NNRT_PARALLEL_H

@@ -1,0 +1,106 @@
+// RUN: nnc-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(nn-tile-and-vectorize{parallel-chunks=8}))' | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize | FileCheck %s --check-prefix=SERIAL
+
+// With parallel-chunks, ops of at least parallel-min-work (65536) loop
+// iterations become an scf.forall over chunks of one parallel loop; each
+// chunk is then tiled and vectorized as a whole op would be. Without the
+// option nothing is parallel.
+// SERIAL-NOT: scf.forall
+
+// Big matmul: the right operand (784 x 128) is larger than the left one
+// (64 x 784), so the chunks are columns: 4 of 32 (the register tile of n;
+// 8 chunks of 16 columns would change it), each register-tiled.
+// CHECK-LABEL: func.func @matmul(
+// CHECK-SAME:    %[[A:[^:]+]]: tensor<64x784xf32>, %[[B:[^:]+]]: tensor<784x128xf32>, %[[C:[^:]+]]: tensor<64x128xf32>)
+// CHECK:         %[[R:.+]] = scf.forall (%[[J:.+]]) = (0) to (128) step (32) shared_outs(%[[O:.+]] = %[[C]])
+// CHECK:           tensor.extract_slice %[[O]][0, %[[J]]] [64, 32] [1, 1]
+// CHECK:           scf.for
+// CHECK:             vector.transfer_read %[[A]]{{.*}} vector<8x16xf32>
+// CHECK:             vector.transfer_read %[[B]][%{{.+}}, %{{.+}}]{{.*}} vector<16x32xf32>
+// CHECK:             vector.fma {{.*}} vector<32xf32>
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][0, %[[J]]] [64, 32] [1, 1]
+// CHECK:         return %[[R]]
+func.func @matmul(%a: tensor<64x784xf32>, %b: tensor<784x128xf32>,
+                  %c: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x784xf32>, tensor<784x128xf32>)
+                     outs(%c : tensor<64x128xf32>) -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// -----
+
+// Small: stays serial.
+// CHECK-LABEL: func.func @small(
+// CHECK-NOT:     scf.forall
+// CHECK:         return
+#map = affine_map<(d0, d1) -> (d0, d1)>
+func.func @small(%x: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x128xf32>
+  %r = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<64x128xf32>) outs(%e : tensor<64x128xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = arith.maximumf %v, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// -----
+
+// A column sum: the reduction (d0) is never split; the chunks are columns,
+// as wide as the register tile of the whole loop (64).
+// CHECK-LABEL: func.func @colsum(
+// CHECK:         scf.forall (%[[J:.+]]) = (0) to (256) step (64) shared_outs(%[[O:.+]] = %{{.+}})
+// CHECK:           tensor.extract_slice %[[O]][%[[J]]] [64] [1]
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %c512
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[J]]] [64] [1]
+#in = affine_map<(d0, d1) -> (d0, d1)>
+#out = affine_map<(d0, d1) -> (d1)>
+func.func @colsum(%x: tensor<512x256xf32>, %acc: tensor<256xf32>) -> tensor<256xf32> {
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<512x256xf32>) outs(%acc : tensor<256xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.addf %v, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<256xf32>
+  return %r : tensor<256xf32>
+}
+
+// -----
+
+// Elementwise over an odd extent: 26 rows -> 13 chunks of 2.
+// CHECK-LABEL: func.func @rows(
+// CHECK:         scf.forall (%[[I:.+]]) = (0) to (26) step (2)
+// CHECK:           vector.transfer_read {{.*}} vector<1x64xf32>
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[I]], 0] [2, 4096] [1, 1]
+#map = affine_map<(d0, d1) -> (d0, d1)>
+func.func @rows(%x: tensor<26x4096xf32>) -> tensor<26x4096xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<26x4096xf32>
+  %r = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<26x4096xf32>) outs(%e : tensor<26x4096xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %m = arith.maximumf %v, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<26x4096xf32>
+  return %r : tensor<26x4096xf32>
+}
+
+// -----
+
+// The right operand (the im2col matrix of a convolution, 288 x 7744) is much
+// larger than the left one: the chunks split n, each reading all of A and
+// its own columns of B. 7744 = 11 x 704, and 704 columns keep the 32-wide
+// register tile.
+// CHECK-LABEL: func.func @wide(
+// CHECK:         scf.forall (%[[J:.+]]) = (0) to (7744) step (704)
+// CHECK:           tensor.extract_slice %{{.+}}[0, %[[J]]] [64, 704] [1, 1]
+// CHECK:           vector.fma {{.*}} vector<32xf32>
+func.func @wide(%a: tensor<64x288xf32>, %b: tensor<288x7744xf32>,
+                %c: tensor<64x7744xf32>) -> tensor<64x7744xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x288xf32>, tensor<288x7744xf32>)
+                     outs(%c : tensor<64x7744xf32>) -> tensor<64x7744xf32>
+  return %r : tensor<64x7744xf32>
+}
