@@ -91,8 +91,10 @@ def variant(model, width=128, channels=32, batch=64):
     text = substitute(text, r"batch = 64\b", f"batch = {batch}", "'batch = 64'")
     if model == "mlp":
         return substitute(text, r"dense\(128\)", f"dense({width})", "dense(128)")
-    text = substitute(text, r"conv2d\(32, 3\)", f"conv2d({channels}, 3)", "conv2d(32, 3)")
-    return substitute(text, r"conv2d\(64, 3\)", f"conv2d({2 * channels}, 3)", "conv2d(64, 3)")
+    # Both found before either is changed: conv2d(64, 3) may be a new first one.
+    text = substitute(text, r"conv2d\(32, 3\)", "conv2d(@C1@, 3)", "conv2d(32, 3)")
+    text = substitute(text, r"conv2d\(64, 3\)", "conv2d(@C2@, 3)", "conv2d(64, 3)")
+    return text.replace("@C1@", str(channels)).replace("@C2@", str(2 * channels))
 
 
 # --- processes -----------------------------------------------------------
@@ -302,7 +304,8 @@ def sweep(args, nnc, workdir):
                               "train_samples_per_s": j["train_samples_per_s"],
                               "train_gflops": j["train_samples_per_s"] * 3 * fwd / 1e9}
             row["ratio"] = {"train": ratio(n["samples_per_s"], j["train_samples_per_s"])}
-        log(f"sweep {model} width={width} channels={channels} batch={batch}: "
+        size = f"width={width}" if model == "mlp" else f"channels={channels}/{2 * channels}"
+        log(f"sweep {model} {size} batch={batch}: "
             f"nnc {row['nnc']['ms_per_step']:.2f} ms/step")
         rows.append(row)
     return rows
@@ -343,7 +346,8 @@ def markdown(result):
             f"| {fmt(n['compile_s'], 2)} | {fmt(n['peak_rss_mib'])} "
             f"| {fmt(p.get('peak_rss_mib'))} |")
     cfg = result["config"]
-    lines += ["", f"Medians of {cfg['runs']} runs; steps per training run: "
+    runs = f"{cfg['runs']} run" + ("s" if cfg["runs"] != 1 else "")
+    lines += ["", f"Medians of {runs}; steps per training run: "
               + ", ".join(f"{r['model']} {r['steps']}" for r in rows[::len(cfg['threads'])])
               + f"; batch 64; load average before/after: "
               f"{result['machine']['load_before'][0]:.2f}/{result['machine']['load_after'][0]:.2f}. "
