@@ -39,13 +39,11 @@ the example with that one number changed; time per step against FLOPs per
 step for nnc and PyTorch (train only, one run, a FLOP budget per point).
 """
 import argparse
-import gzip
 import json
 import os
 import platform
 import re
 import statistics
-import struct
 import subprocess
 import sys
 import shutil
@@ -58,7 +56,6 @@ ROOT = HERE.parent
 EXAMPLES = {"mlp": ROOT / "examples" / "fashion_mlp.nn",
             "cnn": ROOT / "examples" / "fashion_cnn_plain.nn"}
 DEFAULT_STEPS = {"mlp": 800, "cnn": 200}
-FASHION = Path("/usr/share/datasets/fashion-mnist")
 PYTHON = "/usr/bin/python3"
 # TOOLCHAIN.md, "Threads and the machine's limits" (GFLOP/s, fp32).
 GEMM_CEILING = {1: 105.0, 2: 200.0}
@@ -116,26 +113,6 @@ def run_child(cmd, workdir, env=None):
     return out_path.read_text(), seconds, usage.ru_maxrss / 1024.0
 
 
-def small_validation(workdir):
-    """64 test images as the validation split of the sweeps, so that the
-    validation pass after the (partial) epoch stays short."""
-    paths = []
-    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-        with gzip.open(FASHION / name, "rb") as f:
-            raw = f.read()
-        ndim = raw[3]
-        dims = list(struct.unpack(">%dI" % ndim, raw[4:4 + 4 * ndim]))
-        record = 1
-        for d in dims[1:]:
-            record *= d
-        header = raw[:4] + struct.pack(">%dI" % ndim, 64, *dims[1:])
-        path = Path(workdir) / f"val-{name}"
-        with gzip.open(path, "wb") as f:
-            f.write(header + raw[4 + 4 * ndim:4 + 4 * ndim + 64 * record])
-        paths.append(str(path))
-    return ",".join(paths)
-
-
 class Nnc:
     def __init__(self, nnc, workdir):
         self.nnc = nnc
@@ -155,12 +132,12 @@ class Nnc:
             raise SystemExit("bench: `model info` printed no forward FLOPs")
         return int(m.group(1))
 
-    def train(self, binary, steps, threads, extra=()):
+    def train(self, binary, steps, threads):
         log = self.workdir / "train.jsonl"
         log.unlink(missing_ok=True)
         _, _, rss = run_child([binary, "train", "--epochs", 1, "--steps", steps,
                                "--threads", threads, "--quiet", "--log", log,
-                               "--checkpoint-dir", self.workdir / "ck", *extra],
+                               "--checkpoint-dir", self.workdir / "ck"],
                               self.workdir)
         events = [json.loads(line) for line in log.read_text().splitlines()]
         epoch = next(e for e in events if e.get("event") == "epoch")
@@ -278,7 +255,6 @@ def sweep_points(args):
 
 
 def sweep(args, nnc, workdir):
-    validation = small_validation(workdir)
     rows = []
     for model, p in sweep_points(args):
         width, channels, batch = p.get("width", 128), p.get("channels", 32), p.get("batch", 64)
@@ -289,7 +265,7 @@ def sweep(args, nnc, workdir):
         steps = args.sweep_steps or int(min(epoch_steps, max(
             20, args.sweep_gflop * 1e9 / step_flops)))
         t = args.threads[0]
-        n = nnc.train(binary, steps, t, ["--data", f"validation={validation}"])
+        n = nnc.train(binary, steps, t)
         row = {"model": model, "width": width if model == "mlp" else None,
                "channels": [channels, 2 * channels] if model == "cnn" else None,
                "batch": batch, "threads": t, "steps": n["steps"],
