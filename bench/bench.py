@@ -3,7 +3,7 @@
 thread count (issue 5). Run through scripts/bench.sh.
 
   bench.py --nnc BUILD/bin/nnc [--runs 3] [--threads 2,1] [--models mlp,cnn]
-           [--steps N] [--no-pytorch] [--out DIR] [--sweep ...]
+           [--steps N] [--no-pytorch] [--wait-idle S] [--out DIR] [--sweep ...]
 
 For each model (examples/fashion_mlp.nn, the MLP of SPEC 2.2, and
 examples/fashion_cnn_plain.nn, TOOLCHAIN.md's two-convolution CNN; both Adam
@@ -25,7 +25,9 @@ examples/fashion_cnn_plain.nn, TOOLCHAIN.md's two-convolution CNN; both Adam
            then the test split in batches of 64 under no_grad. Peak RSS is
            the subprocess's ru_maxrss (train and eval).
 
-Reported: medians over the runs. GFLOP/s counts 3x the forward FLOPs per
+The machine is shared: --wait-idle S waits (up to S seconds) before each
+timed process for the CPUs to be almost idle, and the report quotes how busy
+they were. Reported: medians over the runs. GFLOP/s counts 3x the forward FLOPs per
 sample (`./model info`: 2 per multiply-add, plus the element-wise ops) for a
 training sample (forward + input gradient + weight gradient) and 1x for an
 evaluated sample. "% ceiling" divides by the practical GEMM ceiling of
@@ -113,10 +115,43 @@ def run_child(cmd, workdir, env=None):
     return out_path.read_text(), seconds, usage.ru_maxrss / 1024.0
 
 
+def cpu_busy(seconds=1.0):
+    """Fraction of all CPUs' time spent busy (by any process) over `seconds`."""
+    def snapshot():
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+        return sum(ticks), ticks[3] + ticks[4]  # total, idle + iowait
+    total0, idle0 = snapshot()
+    time.sleep(seconds)
+    total1, idle1 = snapshot()
+    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+class Quiet:
+    """Before each timed process: waits up to max_wait seconds for the other
+    processes on this shared machine to leave the CPUs (< 10% busy), and
+    keeps the busy fraction it saw last, for the report."""
+
+    def __init__(self, max_wait):
+        self.max_wait = max_wait
+        self.seen = []
+
+    def wait(self):
+        if self.max_wait <= 0:
+            return None
+        deadline = time.monotonic() + self.max_wait
+        busy = cpu_busy()
+        while busy >= 0.1 and time.monotonic() < deadline:
+            busy = cpu_busy()
+        self.seen.append(busy)
+        return busy
+
+
 class Nnc:
-    def __init__(self, nnc, workdir):
+    def __init__(self, nnc, workdir, quiet):
         self.nnc = nnc
         self.workdir = Path(workdir)
+        self.quiet = quiet
 
     def compile(self, name, text):
         src = self.workdir / f"{name}.nn"
@@ -135,6 +170,7 @@ class Nnc:
     def train(self, binary, steps, threads):
         log = self.workdir / "train.jsonl"
         log.unlink(missing_ok=True)
+        busy = self.quiet.wait()
         _, _, rss = run_child([binary, "train", "--epochs", 1, "--steps", steps,
                                "--threads", threads, "--quiet", "--log", log,
                                "--checkpoint-dir", self.workdir / "ck"],
@@ -142,18 +178,21 @@ class Nnc:
         events = [json.loads(line) for line in log.read_text().splitlines()]
         epoch = next(e for e in events if e.get("event") == "epoch")
         return {"steps": epoch["step"], "seconds": epoch["seconds"],
-                "samples_per_s": epoch["samples_per_s"], "peak_rss_mib": rss}
+                "samples_per_s": epoch["samples_per_s"], "peak_rss_mib": rss,
+                "cpu_busy_before": busy}
 
     def eval(self, binary, threads):
+        busy = self.quiet.wait()
         out, _, rss = run_child([binary, "eval", "--json", "--threads", threads,
                                  "--weights", self.workdir / "ck" / "last.safetensors"],
                                 self.workdir)
         j = json.loads(out.strip().splitlines()[-1])
         return {"samples": j["samples"], "samples_per_s": j["samples_per_s"],
-                "accuracy": j.get("accuracy"), "peak_rss_mib": rss}
+                "accuracy": j.get("accuracy"), "peak_rss_mib": rss,
+                "cpu_busy_before": busy}
 
 
-def pytorch(model, steps, threads, workdir, batch=64, width=128, channels=32,
+def pytorch(model, steps, threads, workdir, quiet, batch=64, width=128, channels=32,
             evaluate=True, warmup=5):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     cmd = [PYTHON, HERE / "pytorch_reference.py", model, "--bench-steps", steps,
@@ -161,9 +200,11 @@ def pytorch(model, steps, threads, workdir, batch=64, width=128, channels=32,
            "--width", width, "--channels", channels]
     if evaluate:
         cmd.append("--eval")
+    busy = quiet.wait()
     out, _, rss = run_child(cmd, workdir, env)
     j = json.loads(out.strip().splitlines()[-1])
     j["peak_rss_mib"] = rss
+    j["cpu_busy_before"] = busy
     return j
 
 
@@ -214,9 +255,11 @@ def main_rows(args, nnc, workdir):
                     "train_seconds": n["seconds"], "steps": n["steps"],
                     "eval_samples_per_s": e["samples_per_s"],
                     "eval_accuracy": e["accuracy"], "peak_rss_mib": n["peak_rss_mib"],
-                    "eval_peak_rss_mib": e["peak_rss_mib"]})
+                    "eval_peak_rss_mib": e["peak_rss_mib"],
+                    "cpu_busy_before_train": n["cpu_busy_before"],
+                    "cpu_busy_before_eval": e["cpu_busy_before"]})
                 if args.pytorch:
-                    runs[t]["pytorch"].append(pytorch(model, steps, t, workdir))
+                    runs[t]["pytorch"].append(pytorch(model, steps, t, workdir, nnc.quiet))
                 log(f"{model} threads={t} run {r + 1}/{args.runs}: nnc "
                     f"{n['samples_per_s']:.0f} samples/s"
                     + (f", PyTorch {runs[t]['pytorch'][-1]['train_samples_per_s']:.0f}"
@@ -275,7 +318,8 @@ def sweep(args, nnc, workdir):
                        "train_samples_per_s": n["samples_per_s"],
                        "train_gflops": n["samples_per_s"] * 3 * fwd / 1e9}}
         if args.pytorch:
-            j = pytorch(model, steps, t, workdir, batch, width, channels, evaluate=False)
+            j = pytorch(model, steps, t, workdir, nnc.quiet, batch, width, channels,
+                        evaluate=False)
             row["pytorch"] = {"ms_per_step": 1e3 * batch / j["train_samples_per_s"],
                               "train_samples_per_s": j["train_samples_per_s"],
                               "train_gflops": j["train_samples_per_s"] * 3 * fwd / 1e9}
@@ -326,7 +370,8 @@ def markdown(result):
     lines += ["", f"Medians of {runs}; steps per training run: "
               + ", ".join(f"{r['model']} {r['steps']}" for r in rows[::len(cfg['threads'])])
               + f"; batch 64; load average before/after: "
-              f"{result['machine']['load_before'][0]:.2f}/{result['machine']['load_after'][0]:.2f}. "
+              f"{result['machine']['load_before'][0]:.2f}/{result['machine']['load_after'][0]:.2f}"
+              + busy_note(result["machine"]["cpu_busy_before_runs"]) + ". "
               "GFLOP/s = samples/s x 3 x forward FLOPs per sample (`./model info`); "
               "% ceiling: of the GEMM ceiling (105 GFLOP/s on 1 thread, 200 on 2)."]
     if result.get("sweep"):
@@ -343,6 +388,13 @@ def markdown(result):
                 f"| {fmt(p.get('ms_per_step'), 2)} | {fmt(p.get('train_gflops'), 1)} "
                 f"| {fmt(r.get('ratio', {}).get('train'), 2)} |")
     return "\n".join(lines) + "\n"
+
+
+def busy_note(seen):
+    if not seen:
+        return ""
+    return (f"; CPUs busy (other processes) in the second before each timed run: "
+            f"median {pct(statistics.median(seen))}, max {pct(max(seen))}")
 
 
 def log(msg):
@@ -365,6 +417,9 @@ def main():
     ap.add_argument("--no-pytorch", dest="pytorch", action="store_false")
     ap.add_argument("--out", default=str(HERE / "results"),
                     help="folder for latest.json and latest.md")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                    help="before each timed process, wait up to SECONDS for the CPUs "
+                         "to be < 10%% busy (a shared machine); 0: do not wait")
     ap.add_argument("--sweep", action="store_true", help="also sweep width and batch")
     ap.add_argument("--sweep-widths", type=int_list, default=[128, 256, 512, 1024, 2048])
     ap.add_argument("--sweep-channels", type=int_list, default=[32, 64, 128])
@@ -380,14 +435,16 @@ def main():
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="nnc-bench-") as workdir:
-        nnc = Nnc(shutil.which(args.nnc) or os.path.abspath(args.nnc), workdir)
+        quiet = Quiet(args.wait_idle)
+        nnc = Nnc(shutil.which(args.nnc) or os.path.abspath(args.nnc), workdir, quiet)
         rows = main_rows(args, nnc, workdir)
         sweep_rows = sweep(args, nnc, workdir) if args.sweep else []
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.processor())
     result = {
         "machine": {"cpu": cpu, "cpus": os.cpu_count(), "load_before": load_before,
-                    "load_after": os.getloadavg()},
+                    "load_after": os.getloadavg(),
+                    "cpu_busy_before_runs": quiet.seen},
         "config": {"runs": args.runs, "threads": args.threads, "models": args.models,
                    "steps": args.steps or {m: DEFAULT_STEPS[m] for m in args.models},
                    "batch": 64, "pytorch": args.pytorch, "pytorch_warmup_steps": 5},
