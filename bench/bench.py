@@ -38,7 +38,8 @@ on two); the JSON also holds the fraction of the register-only FMA peak
 --sweep adds how cost grows: the MLP's hidden width, the CNN's channels
 (first convolution C, second 2C) and the batch size, each point compiled from
 the example with that one number changed; time per step against FLOPs per
-step for nnc and PyTorch (train only, one run, a FLOP budget per point).
+step for nnc and PyTorch (train only, one run, a FLOP budget per point, one
+thread unless --sweep-threads says otherwise).
 """
 import argparse
 import json
@@ -307,7 +308,7 @@ def sweep(args, nnc, workdir):
         epoch_steps = -(-54000 // batch)
         steps = args.sweep_steps or int(min(epoch_steps, max(
             20, args.sweep_gflop * 1e9 / step_flops)))
-        t = args.threads[0]
+        t = args.sweep_threads
         n = nnc.train(binary, steps, t)
         row = {"model": model, "width": width if model == "mlp" else None,
                "channels": [channels, 2 * channels] if model == "cnn" else None,
@@ -424,6 +425,9 @@ def main():
     ap.add_argument("--sweep-widths", type=int_list, default=[128, 256, 512, 1024, 2048])
     ap.add_argument("--sweep-channels", type=int_list, default=[32, 64, 128])
     ap.add_argument("--sweep-batches", type=int_list, default=[32, 64, 128, 256])
+    ap.add_argument("--sweep-threads", type=int, default=1,
+                    help="threads of the sweeps (default 1: PyTorch's two OpenMP threads "
+                         "slow down many times over whenever another process runs)")
     ap.add_argument("--sweep-gflop", type=float, default=150,
                     help="training GFLOP per sweep point (at least 20 steps, at most an epoch)")
     ap.add_argument("--sweep-steps", type=int, default=0, help="fixed steps per sweep point")
