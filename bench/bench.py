@@ -27,9 +27,9 @@ examples/fashion_cnn_plain.nn, TOOLCHAIN.md's two-convolution CNN; both Adam
 
 The machine is shared: --wait-idle S waits (up to S seconds) before each
 timed process for the CPUs to be almost idle, and the report quotes how busy
-they were. Reported: medians over the runs. GFLOP/s counts 3x the forward FLOPs per
-sample (`./model info`: 2 per multiply-add, plus the element-wise ops) for a
-training sample (forward + input gradient + weight gradient) and 1x for an
+they were. Reported: medians over the runs. GFLOP/s counts 3x the forward
+FLOPs per sample (`./model info`: 2 per multiply-add, plus the element-wise
+ops) for a training sample (forward + input gradient + weight gradient) and 1x for an
 evaluated sample. "% ceiling" divides by the practical GEMM ceiling of
 TOOLCHAIN.md (tuned GEMM: about 105 GFLOP/s on one thread, the issue's ~200
 on two); the JSON also holds the fraction of the register-only FMA peak
@@ -47,9 +47,9 @@ import os
 import platform
 import re
 import statistics
+import shutil
 import subprocess
 import sys
-import shutil
 import tempfile
 import time
 from pathlib import Path
