@@ -1,24 +1,37 @@
 #!/usr/bin/env python3
-"""PyTorch's training throughput on the models of bench/, in its best
-configuration on these machines (see ../shared/TOOLCHAIN.md): OpenBLAS,
-2 torch threads, OPENBLAS_NUM_THREADS=1 (set by bench/run.sh).
+"""PyTorch on the models of bench/, in its best configuration on these
+machines (see ../shared/TOOLCHAIN.md): OpenBLAS, N torch threads (2 = all
+cores here) and one BLAS thread (OPENBLAS_NUM_THREADS=1, set below before
+torch is imported unless the caller set it).
 
   pytorch_reference.py mlp|cnn [--epochs N] [--threads N]
+      Trains on Fashion-MNIST with the SPEC's settings (90% of train, batch
+      64, shuffled, Adam 1e-3) and prints one JSON object per epoch with
+      samples/s, then the test accuracy.
 
-Trains on Fashion-MNIST with the SPEC's settings (90% of train, batch 64,
-shuffled, Adam 1e-3) and prints one JSON object per epoch with samples/s,
-then the test accuracy.
+  pytorch_reference.py mlp|cnn --bench-steps N [--warmup W] [--batch B]
+                       [--width W] [--channels C] [--eval] [--threads N]
+      What bench/bench.py measures: W untimed steps, then N timed optimizer
+      steps (batch gathering and normalization included, as in nnc's train
+      loop), then with --eval the test split in batches of B under no_grad.
+      Prints one JSON object. --width is the MLP's hidden width (128),
+      --channels the CNN's first convolution's channels (32; the second has
+      twice as many).
 """
 import argparse
 import gzip
 import json
+import os
 import struct
 import time
 
-import numpy as np
-import torch
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 FASHION = "/usr/share/datasets/fashion-mnist"
+MEAN, STD = 0.2860, 0.3530
 
 
 def idx(path):
@@ -30,42 +43,95 @@ def idx(path):
     return np.frombuffer(data, np.uint8, offset=8)
 
 
-def model(kind):
+def model(kind, width=128, channels=32):
     if kind == "mlp":
-        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 128),
-                                   torch.nn.ReLU(), torch.nn.Linear(128, 10))
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, width),
+                                   torch.nn.ReLU(), torch.nn.Linear(width, 10))
+    c1, c2 = channels, 2 * channels
     return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(64 * 5 * 5, 128), torch.nn.ReLU(),
+        torch.nn.Conv2d(1, c1, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(c1, c2, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(c2 * 5 * 5, 128), torch.nn.ReLU(),
         torch.nn.Linear(128, 10))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("model", choices=["mlp", "cnn"])
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=2)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+def normalized(images):
+    """uint8 images -> the SPEC's preprocessing (scale 1/255, normalize)."""
+    return (images.float() * (1 / 255) - MEAN) / STD
+
+
+def blas():
+    """The BLAS library torch's process has loaded (OpenBLAS is expected)."""
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "blas" in line.lower()}
+    return sorted(os.path.basename(p) for p in libs if p.startswith("/"))
+
+
+def bench(args):
     torch.manual_seed(0)
-    x = torch.tensor((idx(f"{FASHION}/train-images-idx3-ubyte.gz") / 255.0 - 0.2860) / 0.3530,
-                     dtype=torch.float32)
+    x = torch.from_numpy(idx(f"{FASHION}/train-images-idx3-ubyte.gz").copy())
+    y = torch.from_numpy(idx(f"{FASHION}/train-labels-idx1-ubyte.gz").astype(np.int64))
+    net = model(args.model, args.width, args.channels)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    order = torch.randperm(len(x))
+    batch = args.batch
+
+    def step(i):
+        b = order[(i * batch) % (len(order) - batch):][:batch]
+        opt.zero_grad()
+        loss = loss_fn(net(normalized(x[b])), y[b])
+        loss.backward()
+        opt.step()
+        return loss
+
+    net.train()
+    for i in range(args.warmup):
+        step(i)
+    start = time.perf_counter()
+    for i in range(args.warmup, args.warmup + args.bench_steps):
+        loss = step(i)
+    seconds = time.perf_counter() - start
+    out = {"model": args.model, "threads": torch.get_num_threads(),
+           "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+           "blas": blas(), "batch": batch, "warmup_steps": args.warmup,
+           "steps": args.bench_steps, "train_seconds": seconds,
+           "train_samples_per_s": args.bench_steps * batch / seconds,
+           "final_loss": float(loss)}
+    if args.eval:
+        xt = torch.from_numpy(idx(f"{FASHION}/t10k-images-idx3-ubyte.gz").copy())
+        yt = torch.from_numpy(idx(f"{FASHION}/t10k-labels-idx1-ubyte.gz").astype(np.int64))
+        net.eval()
+        with torch.no_grad():
+            start = time.perf_counter()
+            correct, total = 0, 0.0
+            for i in range(0, len(xt), batch):
+                logits = net(normalized(xt[i:i + batch]))
+                total += float(loss_fn(logits, yt[i:i + batch])) * len(logits)
+                correct += int((logits.argmax(1) == yt[i:i + batch]).sum())
+            seconds = time.perf_counter() - start
+        out.update({"eval_samples": len(xt), "eval_seconds": seconds,
+                    "eval_samples_per_s": len(xt) / seconds})
+    print(json.dumps(out), flush=True)
+
+
+def train(args):
+    torch.manual_seed(0)
+    x = normalized(torch.from_numpy(idx(f"{FASHION}/train-images-idx3-ubyte.gz").copy()))
     y = torch.tensor(idx(f"{FASHION}/train-labels-idx1-ubyte.gz").astype(np.int64))
-    xt = torch.tensor((idx(f"{FASHION}/t10k-images-idx3-ubyte.gz") / 255.0 - 0.2860) / 0.3530,
-                      dtype=torch.float32)
+    xt = normalized(torch.from_numpy(idx(f"{FASHION}/t10k-images-idx3-ubyte.gz").copy()))
     yt = torch.tensor(idx(f"{FASHION}/t10k-labels-idx1-ubyte.gz").astype(np.int64))
     perm = torch.randperm(len(x))
     train = perm[: int(len(x) * 0.9)]
-    net = model(args.model)
+    net = model(args.model, args.width, args.channels)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     for epoch in range(1, args.epochs + 1):
         order = train[torch.randperm(len(train))]
         start = time.perf_counter()
         net.train()
-        for i in range(0, len(order), 64):
-            b = order[i:i + 64]
+        for i in range(0, len(order), args.batch):
+            b = order[i:i + args.batch]
             opt.zero_grad()
             loss = loss_fn(net(x[b]), y[b])
             loss.backward()
@@ -81,6 +147,25 @@ def main():
         seconds = time.perf_counter() - start
     print(json.dumps({"event": "done", "test_accuracy": correct / len(xt),
                       "eval_samples_per_s": len(xt) / seconds}))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model", choices=["mlp", "cnn"])
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--width", type=int, default=128)
+    ap.add_argument("--channels", type=int, default=32)
+    ap.add_argument("--bench-steps", type=int, default=0)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--eval", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if args.bench_steps > 0:
+        bench(args)
+    else:
+        train(args)
 
 
 if __name__ == "__main__":
