@@ -83,6 +83,7 @@ struct Span {
   StridedRow row;
   Value view;             ///< the stride-1 view
   SmallVector<Value> at;  ///< the first lane's indices in it
+  AffineMap map;          ///< the 1-D access along the view's last dimension
   Value values;           ///< vector<(lanes - 1) stride + 1>
 };
 
@@ -100,7 +101,7 @@ static std::optional<Span> readSpan(VectorTransferOpInterface op,
                                                  rewriter.getContext());
   Value values = rewriter.create<vector::TransferReadOp>(
       loc, type, view, at, map, ArrayRef<bool>{true});
-  return Span{*row, view, at, values};
+  return Span{*row, view, at, map, values};
 }
 
 struct ContiguousStridedRead : OpRewritePattern<vector::TransferReadOp> {
@@ -148,10 +149,8 @@ struct ContiguousStridedWrite : OpRewritePattern<vector::TransferWriteOp> {
       mask.push_back(l % row.stride == 0 ? size + l / row.stride : l);
     Value merged =
         rewriter.create<vector::ShuffleOp>(loc, span->values, lanes, mask);
-    AffineMap map = AffineMap::getMinorIdentityMap(row.type.getRank(), 1,
-                                                   rewriter.getContext());
     rewriter.create<vector::TransferWriteOp>(loc, merged, span->view, span->at,
-                                             map, ArrayRef<bool>{true});
+                                             span->map, ArrayRef<bool>{true});
     rewriter.eraseOp(op);
     return success();
   }

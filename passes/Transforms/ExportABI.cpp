@@ -287,11 +287,11 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     Location loc = stepFn.getLoc();
     unsigned ns = slots.size();
     FunctionType st = stepFn.getFunctionType();
-    // step args: params, states, data..., step, spe, epochs, seed, lr_factor
-    unsigned numData = st.getNumInputs() - ns - 5;
+    // args: state, data..., step, spe, epochs, seed, lr_factor, out
+    SmallVector<Type> args = trainArgTypes(b, stepFn);
+    unsigned numData = args.size() - 7;
     // step results: params, states, results (loss, predictions), lr
     auto preds = cast<RankedTensorType>(st.getResult(ns + 1));
-    SmallVector<Type> args = trainArgTypes(b, stepFn);
     func::FuncOp fn = makeEntry(b, loc, name, args);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&fn.front());

@@ -19,6 +19,12 @@ int32_t RunConfig::numClasses() const {
   return static_cast<int32_t>(outputSize());
 }
 
+bool isCounter(const std::string &name) {
+  static const std::string suffix = ".num_batches_tracked";
+  return name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 RunConfig parseRunConfig(const char *text) {
   RunConfig c;
   try {

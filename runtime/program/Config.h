@@ -27,7 +27,8 @@ struct ParamInfo {
   int64_t offset = 0; ///< in the state arena
   int64_t size = 0;
   /// Fine-tuning: the last epoch the parameter is frozen (0: never frozen,
-  /// -1: frozen for the whole run) and its learning-rate factor.
+  /// -1: frozen for the whole run; a buffer has its layer's) and its
+  /// learning-rate factor.
   int64_t frozenUntil = 0;
   double lrScale = 1;
 };
@@ -88,6 +89,10 @@ struct RunConfig {
     return loss == "cross_entropy" || loss == "binary_cross_entropy";
   }
 };
+
+/// Buffers PyTorch keeps as int64 (batchnorm's num_batches_tracked): f32 in
+/// the state arena, I64 in checkpoints.
+bool isCounter(const std::string &name);
 
 /// Parses the embedded configuration; throws nnrt::Error on a malformed one.
 RunConfig parseRunConfig(const char *json);

@@ -34,27 +34,6 @@ std::string resolveFrom(const RunConfig &cfg, const std::string &from) {
 
 namespace {
 
-bool endsWith(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-/// Whether the parameter, or for a buffer its layer, is frozen at some
-/// epoch of the run.
-bool everFrozen(const RunConfig &cfg, const ParamInfo &p) {
-  if (p.trainable)
-    return p.frozenUntil != 0;
-  for (const LayerInfo &l : cfg.layers) {
-    if (std::find(l.params.begin(), l.params.end(), p.name) == l.params.end())
-      continue;
-    for (const ParamInfo &q : cfg.params)
-      if (q.trainable && q.frozenUntil != 0 &&
-          std::find(l.params.begin(), l.params.end(), q.name) != l.params.end())
-        return true;
-  }
-  return false;
-}
-
 std::string joined(const std::vector<std::string> &items) {
   std::string text;
   for (size_t i = 0; i < items.size(); ++i)
@@ -82,8 +61,10 @@ PretrainedReport loadPretrained(const RunConfig &cfg, const std::string &path,
   for (const ParamInfo &p : cfg.params) {
     if (p.offset < 0)
       continue;
-    bool counter = endsWith(p.name, ".num_batches_tracked");
-    bool frozen = everFrozen(cfg, p);
+    bool counter = isCounter(p.name);
+    // Buffers carry their layer's freeze plan too (a group covers whole
+    // layers).
+    bool frozen = p.frozenUntil != 0;
     auto it = keyOf.find(p.name);
     if (it == keyOf.end()) {
       if (frozen && !counter)

@@ -145,14 +145,6 @@ struct Progress {
   std::vector<std::string> classNames;
 };
 
-/// Buffers PyTorch keeps as int64 (batchnorm's num_batches_tracked): f32 in
-/// the state arena, I64 in checkpoints.
-bool isCounter(const std::string &name) {
-  static const std::string suffix = ".num_batches_tracked";
-  return name.size() >= suffix.size() &&
-         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::vector<int64_t> slotShape(const RunConfig &cfg, const StateSlot &slot) {
   for (const ParamInfo &p : cfg.params)
     if (p.name == slot.name ||

@@ -12,18 +12,6 @@ import struct
 import sys
 
 
-def tensor(path, name):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
-    if name not in header:
-        sys.exit(f"FAIL: {path} has no tensor {name!r}; it has {sorted(header)}")
-    a, b = header[name]["data_offsets"]
-    data = raw[8 + n + a:8 + n + b]
-    return list(struct.unpack("<%df" % (len(data) // 4), data))
-
-
 def raw_tensors(path):
     """{name: bytes} of every tensor of a safetensors file."""
     with open(path, "rb") as f:
@@ -32,6 +20,14 @@ def raw_tensors(path):
     header = json.loads(raw[8:8 + n])
     return {k: raw[8 + n + e["data_offsets"][0]:8 + n + e["data_offsets"][1]]
             for k, e in header.items() if k != "__metadata__"}
+
+
+def tensor(path, name):
+    tensors = raw_tensors(path)
+    if name not in tensors:
+        sys.exit(f"FAIL: {path} has no tensor {name!r}; it has {sorted(tensors)}")
+    data = tensors[name]
+    return list(struct.unpack("<%df" % (len(data) // 4), data))
 
 
 def compare(kind, a_path, b_path, prefix):
