@@ -173,6 +173,25 @@ def NNPlanBuffersPass : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
+def NNUnshareEmptyTensorsPass : Pass<"nn-unshare-empty-tensors", "::mlir::func::FuncOp"> {
+  let summary = "gives every use of a tensor.empty its own tensor.empty";
+  let description = [{
+    CSE merges equal tensor.empty ops, so one empty tensor ends up as the
+    destination of several unrelated ops (the halves of a transposed GEMM
+    result, the tiles of an im2col, a relu, a pooling gradient). Empty-tensor
+    elimination then finds no insertion point that dominates all uses and
+    keeps the tile in a temporary that bufferization copies into place, and
+    the ops share one buffer whose in-place writes conflict. This pass
+    gives each further use of a tensor.empty a clone placed right after it,
+    so every destination is its own (empty-tensor elimination makes
+    tiles write straight into their final place; nn-plan-buffers shares
+    memory between buffers whose lifetimes do not overlap). Each
+    tensor.empty gets a distinct `nn.empty_id` attribute, so that later
+    CSE runs keep them apart.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def NNApproximateMathPass : Pass<"nn-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "replaces transcendental math ops by polynomial approximations";
   let description = [{

@@ -120,6 +120,13 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
     pm.addNestedPass<func::FuncOp>(createNNTileAndVectorizePass(tv));
   }
   pm.addPass(createCanonicalizerPass());
+  // Tiles computed into a tensor.empty and inserted into a larger tensor
+  // (im2col, col2im: the canonicalizer folds their extract_slice of an empty
+  // destination) are made to write into that tensor, or each would be a
+  // copy. Before CSE: it merges the equal tensor.empty of all such tiles
+  // into one, which no single insertion point can replace.
+  pm.addNestedPass<func::FuncOp>(createNNUnshareEmptyTensorsPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(createCSEPass());
   // The matmul accumulator (transfer_read/_write of C in the k loop) moves
   // out of the loop and stays in registers. The canonicalization after it is
@@ -128,11 +135,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   pm.addPass(createCanonicalizerPass());
 
   // 2. Bufferization. Function boundaries get identity layouts so that the
-  //    bare-pointer calling convention applies. Tiles computed into a
-  //    tensor.empty and inserted into a larger tensor (im2col, col2im: the
-  //    canonicalizer folds their extract_slice of an empty destination) are
-  //    first made to write into that tensor, or each would be a copy.
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  //    bare-pointer calling convention applies.
   {
     bufferization::OneShotBufferizationOptions bo;
     bo.bufferizeFunctionBoundaries = true;

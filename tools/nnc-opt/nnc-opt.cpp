@@ -10,6 +10,7 @@
 #include "passes/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -30,6 +31,8 @@ int main(int argc, char **argv) {
   nnc::registerNNCPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  // The pipeline's step that nn-unshare-empty-tensors prepares.
+  mlir::bufferization::registerEmptyTensorElimination();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "nnc optimizer driver\n", registry));
 }

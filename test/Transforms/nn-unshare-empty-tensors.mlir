@@ -1,0 +1,58 @@
+// RUN: nnc-opt %s -split-input-file -nn-unshare-empty-tensors | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -nn-unshare-empty-tensors -eliminate-empty-tensors -cse | FileCheck %s --check-prefix=ETE
+// RUN: nnc-opt %s -split-input-file -eliminate-empty-tensors -cse | FileCheck %s --check-prefix=SHARED
+
+// Two halves of a result, each computed into a tensor.empty (the
+// canonicalized extract_slice of an empty destination) and inserted into the
+// result, as gemmResultTo and im2col build them; CSE has merged the halves'
+// tensor.empty. Unshared, every use has its own tensor.empty, all where the
+// original stood and tagged so that CSE keeps them apart; empty-tensor
+// elimination then makes each half write straight into its place in the
+// result. Left shared, both halves end up written into the slice of the
+// first (a temporary and a copy once bufferized).
+
+// CHECK-LABEL: func.func @halves(
+// CHECK:         %[[R:.+]] = tensor.empty() {nn.empty_id = 0 : i64} : tensor<4x8xf32>
+// CHECK-NEXT:    %[[P1:.+]] = tensor.empty() {nn.empty_id = 1 : i64} : tensor<2x8xf32>
+// CHECK-NEXT:    %[[P0:.+]] = tensor.empty() {nn.empty_id = 2 : i64} : tensor<2x8xf32>
+// CHECK-NEXT:    %[[H0:.+]] = linalg.generic {{.*}} outs(%[[P0]] :
+// CHECK:         %[[R1:.+]] = tensor.insert_slice %[[H0]] into %[[R]][0, 0]
+// CHECK-NEXT:    %[[H1:.+]] = linalg.generic {{.*}} outs(%[[P1]] :
+// CHECK:         tensor.insert_slice %[[H1]] into %[[R1]][2, 0]
+
+// ETE-LABEL: func.func @halves(
+// ETE:         %[[R:.+]] = tensor.empty() {nn.empty_id
+// ETE-NOT:     tensor.empty
+// ETE:         %[[S0:.+]] = tensor.extract_slice %[[R]][0, 0] [2, 8]
+// ETE-NEXT:    %[[H0:.+]] = linalg.generic {{.*}} outs(%[[S0]] :
+// ETE:         %[[R1:.+]] = tensor.insert_slice %[[H0]] into %[[R]][0, 0] [2, 8]
+// ETE-NEXT:    %[[S1:.+]] = tensor.extract_slice %[[R1]][2, 0] [2, 8]
+// ETE-NEXT:    %[[H1:.+]] = linalg.generic {{.*}} outs(%[[S1]] :
+// ETE:         tensor.insert_slice %[[H1]] into %[[R1]][2, 0] [2, 8]
+
+// SHARED-LABEL: func.func @halves(
+// SHARED:        %[[S0:.+]] = tensor.extract_slice %{{.+}}[0, 0] [2, 8]
+// SHARED:        linalg.generic {{.*}} outs(%[[S0]] :
+// SHARED:        linalg.generic {{.*}} outs(%[[S0]] :
+// SHARED:        tensor.insert_slice %{{.+}} into %{{.+}}[2, 0] [2, 8]
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @halves(%a: tensor<2x8xf32>, %b: tensor<2x8xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %p = tensor.empty() : tensor<2x8xf32>
+  %h0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<2x8xf32>) outs(%p : tensor<2x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  } -> tensor<2x8xf32>
+  %r0 = tensor.insert_slice %h0 into %e[0, 0] [2, 8] [1, 1] : tensor<2x8xf32> into tensor<4x8xf32>
+  %h1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%b : tensor<2x8xf32>) outs(%p : tensor<2x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  } -> tensor<2x8xf32>
+  %r1 = tensor.insert_slice %h1 into %r0[2, 0] [2, 8] [1, 1] : tensor<2x8xf32> into tensor<4x8xf32>
+  return %r1 : tensor<4x8xf32>
+}
