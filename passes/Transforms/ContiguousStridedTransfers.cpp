@@ -21,23 +21,25 @@ using namespace mlir;
 namespace {
 
 /// What a rewritable transfer accesses: `lanes` elements `stride` apart
-/// along the last dimension of `memref`.
+/// along dimension `dim` of `memref`; the dimensions after it (of unit
+/// vector size) are folded into that one in the contiguous view.
 struct StridedRow {
   MemRefType type;
   int64_t stride = 0, lanes = 0, offset = 0;
+  unsigned dim = 0;
   SmallVector<int64_t> strides;
 };
 
-/// A 1-D (after leading unit dimensions) in-bounds, unmasked transfer along
-/// the innermost dimension of a statically laid-out memref whose innermost
+/// A transfer of a vector with one non-unit dimension (leading and trailing
+/// unit dimensions allowed), in bounds, unmasked, along a dimension of a
+/// memref of static shape and strides (the offset may be dynamic) whose
 /// stride is greater than 1.
 static std::optional<StridedRow> stridedRow(VectorTransferOpInterface op) {
   auto type = dyn_cast<MemRefType>(op.getSource().getType());
   VectorType vec = op.getVectorType();
   if (!type || op.getMask() || vec.getRank() == 0 || vec.isScalable() ||
       !op.getPermutationMap().isMinorIdentity() ||
-      llvm::any_of(vec.getShape().drop_back(),
-                   [](int64_t d) { return d != 1; }))
+      llvm::count_if(vec.getShape(), [](int64_t d) { return d != 1; }) != 1)
     return std::nullopt;
   for (unsigned i = 0; i < vec.getRank(); ++i)
     if (!op.isDimInBounds(i))
@@ -45,36 +47,60 @@ static std::optional<StridedRow> stridedRow(VectorTransferOpInterface op) {
   StridedRow row;
   row.type = type;
   if (failed(getStridesAndOffset(type, row.strides, row.offset)) ||
-      ShapedType::isDynamic(row.offset) ||
       llvm::any_of(row.strides, ShapedType::isDynamic) ||
       !type.hasStaticShape())
     return std::nullopt;
-  row.stride = row.strides.back();
-  row.lanes = vec.getShape().back();
-  if (row.stride <= 1 || row.lanes <= 1)
+  unsigned lanesDim =
+      llvm::find_if(vec.getShape(), [](int64_t d) { return d != 1; }) -
+      vec.getShape().begin();
+  row.dim = type.getRank() - vec.getRank() + lanesDim;
+  row.stride = row.strides[row.dim];
+  row.lanes = vec.getShape()[lanesDim];
+  if (row.stride <= 1)
     return std::nullopt;
   return row;
 }
 
-/// The memory of `source` seen with an innermost stride of 1 (the last
-/// dimension spans the strided one's elements and those between them), and
-/// the indices of the transfer's first lane in it.
+/// The memory of `source` seen with a stride of 1 along the row's dimension
+/// (which spans the strided elements, those between them, and the
+/// dimensions after it), and the indices of the transfer's first lane in it.
 static std::pair<Value, SmallVector<Value>>
 contiguousView(PatternRewriter &rewriter, Location loc, Value source,
                ValueRange indices, const StridedRow &row) {
-  SmallVector<int64_t> sizes(row.type.getShape());
-  sizes.back() = (sizes.back() - 1) * row.stride + 1;
-  SmallVector<int64_t> strides(row.strides);
+  ArrayRef<int64_t> shape = row.type.getShape();
+  SmallVector<int64_t> sizes(shape.take_front(row.dim + 1));
+  SmallVector<int64_t> strides(ArrayRef<int64_t>(row.strides)
+                                   .take_front(row.dim + 1));
+  int64_t extent = 1;
+  for (unsigned d = row.dim; d < shape.size(); ++d)
+    extent += (shape[d] - 1) * row.strides[d];
+  sizes.back() = extent;
   strides.back() = 1;
   auto layout =
       StridedLayoutAttr::get(rewriter.getContext(), row.offset, strides);
   auto viewType = MemRefType::get(sizes, row.type.getElementType(), layout,
                                   row.type.getMemorySpace());
+  // A dynamic offset (a parallel chunk's part of a buffer) is read from the
+  // source's descriptor.
+  OpFoldResult offset = rewriter.getIndexAttr(row.offset);
+  if (ShapedType::isDynamic(row.offset))
+    offset = rewriter.create<memref::ExtractStridedMetadataOp>(loc, source)
+                 .getOffset();
+  SmallVector<OpFoldResult> sizeFolds =
+      getAsIndexOpFoldResult(rewriter.getContext(), sizes);
+  SmallVector<OpFoldResult> strideFolds =
+      getAsIndexOpFoldResult(rewriter.getContext(), strides);
   Value view = rewriter.create<memref::ReinterpretCastOp>(
-      loc, viewType, source, row.offset, sizes, strides);
-  SmallVector<Value> at(indices);
-  at.back() = rewriter.create<arith::MulIOp>(
-      loc, at.back(), rewriter.create<arith::ConstantIndexOp>(loc, row.stride));
+      loc, viewType, source, offset, sizeFolds, strideFolds);
+  SmallVector<Value> at(indices.take_front(row.dim + 1));
+  at.back() = nullptr;
+  for (unsigned d = row.dim; d < shape.size(); ++d) {
+    Value term = rewriter.create<arith::MulIOp>(
+        loc, indices[d],
+        rewriter.create<arith::ConstantIndexOp>(loc, row.strides[d]));
+    at.back() = at.back() ? rewriter.create<arith::AddIOp>(loc, at.back(), term)
+                          : term;
+  }
   return {view, at};
 }
 
@@ -97,7 +123,7 @@ static std::optional<Span> readSpan(VectorTransferOpInterface op,
       contiguousView(rewriter, loc, op.getSource(), op.getIndices(), *row);
   int64_t size = (row->lanes - 1) * row->stride + 1;
   auto type = VectorType::get({size}, row->type.getElementType());
-  AffineMap map = AffineMap::getMinorIdentityMap(row->type.getRank(), 1,
+  AffineMap map = AffineMap::getMinorIdentityMap(row->dim + 1, 1,
                                                  rewriter.getContext());
   Value values = rewriter.create<vector::TransferReadOp>(
       loc, type, view, at, map, ArrayRef<bool>{true});
@@ -117,14 +143,53 @@ struct ContiguousStridedRead : OpRewritePattern<vector::TransferReadOp> {
     Value lanes = rewriter.create<vector::ShuffleOp>(op.getLoc(), span->values,
                                                      span->values, mask);
     // Leading unit dimensions by a broadcast: a shape_cast would lower to
-    // one extract + insert per lane.
-    if (op.getVectorType().getRank() > 1)
-      lanes = rewriter.create<vector::BroadcastOp>(op.getLoc(),
-                                                   op.getVectorType(), lanes);
+    // one extract + insert per lane (needed for trailing ones only). A
+    // shape_cast that moves the trailing ones to the front (the read of a
+    // dimension that is not the loop nest's last, see
+    // nn-tile-and-vectorize) becomes that broadcast.
+    VectorType type = op.getVectorType();
+    if (type.getShape().back() != span->row.lanes && op->hasOneUse())
+      if (auto cast = dyn_cast<vector::ShapeCastOp>(*op->user_begin());
+          cast &&
+          cast.getResultVectorType().getShape().back() == span->row.lanes) {
+        rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
+            cast, cast.getResultVectorType(), lanes);
+        rewriter.eraseOp(op);
+        return success();
+      }
+    if (type.getRank() > 1)
+      lanes = type.getShape().back() == span->row.lanes
+                  ? rewriter.create<vector::BroadcastOp>(op.getLoc(), type,
+                                                         lanes)
+                  : rewriter.create<vector::ShapeCastOp>(op.getLoc(), type,
+                                                         lanes)
+                        .getResult();
     rewriter.replaceOp(op, lanes);
     return success();
   }
 };
+
+/// The 1-D vector of the `lanes` elements of `v`, whose other dimensions
+/// are units: extracted from inside leading unit dimensions. Trailing ones
+/// come from a vector.shape_cast (a write along a dimension that is not the
+/// loop nest's last, see nn-tile-and-vectorize): its source is read
+/// instead, else a shape_cast to 1-D is needed (lowered lane by lane).
+static Value oneDimensional(PatternRewriter &rewriter, Location loc, Value v,
+                            int64_t lanes) {
+  auto type = cast<VectorType>(v.getType());
+  if (type.getShape().back() != lanes) {
+    auto cast = v.getDefiningOp<vector::ShapeCastOp>();
+    if (!cast || cast.getSourceVectorType().getShape().back() != lanes)
+      return rewriter.create<vector::ShapeCastOp>(
+          loc, VectorType::get({lanes}, type.getElementType()), v);
+    v = cast.getSource();
+    type = cast.getSourceVectorType();
+  }
+  if (type.getRank() == 1)
+    return v;
+  return rewriter.create<vector::ExtractOp>(
+      loc, v, SmallVector<int64_t>(type.getRank() - 1, 0));
+}
 
 struct ContiguousStridedWrite : OpRewritePattern<vector::TransferWriteOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -135,12 +200,7 @@ struct ContiguousStridedWrite : OpRewritePattern<vector::TransferWriteOp> {
       return failure();
     Location loc = op.getLoc();
     const StridedRow &row = span->row;
-    // The 1-D vector inside the leading unit dimensions.
-    Value lanes = op.getVector();
-    if (op.getVectorType().getRank() > 1)
-      lanes = rewriter.create<vector::ExtractOp>(
-          loc, lanes,
-          SmallVector<int64_t>(op.getVectorType().getRank() - 1, 0));
+    Value lanes = oneDimensional(rewriter, loc, op.getVector(), row.lanes);
     // Lane l of the span: the new value where it is a transfer lane, else
     // what the memory holds.
     int64_t size = cast<VectorType>(span->values.getType()).getDimSize(0);

@@ -122,6 +122,57 @@ struct ShapeCastByRows : OpRewritePattern<vector::ShapeCastOp> {
   }
 };
 
+/// A transfer whose vector has a single non-unit dimension, through a
+/// permutation map (a pooling gradient's write along its windows' columns
+/// after the short loop was moved outward): the same transfer in the
+/// memref's dimension order and a vector.shape_cast, which moves no data.
+/// The generic lowering would transpose instead, and elementwise ops get
+/// reordered around transposes until they work on vectors whose innermost
+/// dimension is a unit.
+template <typename TransferOp>
+struct UnitPermutedTransfer : OpRewritePattern<TransferOp> {
+  using OpRewritePattern<TransferOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransferOp op,
+                                PatternRewriter &rewriter) const override {
+    AffineMap map = op.getPermutationMap();
+    VectorType vec = op.getVectorType();
+    if (op.getMask() || !map.isPermutation() || map.isIdentity() ||
+        vec.isScalable() ||
+        llvm::count_if(vec.getShape(), [](int64_t d) { return d != 1; }) != 1)
+      return failure();
+    // Vector dimension r reads memref dimension map(r); in memref order.
+    SmallVector<int64_t> shape(vec.getRank());
+    SmallVector<bool> inBounds(vec.getRank());
+    for (unsigned r = 0; r < vec.getRank(); ++r) {
+      unsigned d = map.getDimPosition(r);
+      shape[d] = vec.getDimSize(r);
+      inBounds[d] = op.isDimInBounds(r);
+    }
+    auto ordered = VectorType::get(shape, vec.getElementType());
+    AffineMap identity =
+        AffineMap::getMultiDimIdentityMap(map.getNumDims(), op.getContext());
+    Location loc = op.getLoc();
+    if constexpr (std::is_same_v<TransferOp, vector::TransferReadOp>) {
+      Value read = rewriter.create<vector::TransferReadOp>(
+          loc, Type(ordered), op.getSource(), op.getIndices(),
+          AffineMapAttr::get(identity), op.getPadding(), Value(),
+          rewriter.getBoolArrayAttr(inBounds));
+      rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, vec, read);
+    } else {
+      Value cast =
+          rewriter.create<vector::ShapeCastOp>(loc, ordered, op.getVector());
+      auto write = rewriter.create<vector::TransferWriteOp>(
+          loc, cast, op.getSource(), op.getIndices(), identity,
+          ArrayRef<bool>(inBounds));
+      if (op->getNumResults())
+        rewriter.replaceOp(op, write->getResults());
+      else
+        rewriter.eraseOp(op);
+    }
+    return success();
+  }
+};
+
 struct NNTileAndVectorizePass
     : nnc::impl::NNTileAndVectorizePassBase<NNTileAndVectorizePass> {
   using Base::Base;
@@ -146,18 +197,24 @@ struct NNTileAndVectorizePass
         preferred[m] = preferred[m] * preferred[n] / *nTile;
       return {preferred, lanesDim};
     }
+    unsigned last = ranges.size() - 1;
     // Outer loops by 1; the innermost loop by up to four vectors.
     preferred.back() = 4 * vectorWidth;
     // An operand read across the innermost loop (a transpose): square
     // vectorWidth x vectorWidth tiles, transposed in registers by
-    // shuffles, instead of one gathered element per lane.
-    unsigned last = ranges.size() - 1;
+    // shuffles, instead of one gathered element per lane. Not when the
+    // operand's last dimension is a short loop (the kernel columns of a
+    // pooling gradient's windows): the innermost loop accesses it with a
+    // small stride, which nn-contiguous-strided-transfers makes contiguous.
     bool transposed = llvm::any_of(op.getIndexingMapsArray(), [&](AffineMap m) {
-      return m.getNumResults() > 0 &&
-             !m.getResults().back().isFunctionOfDim(last) &&
-             llvm::any_of(m.getResults(), [&](AffineExpr e) {
-               return e.isFunctionOfDim(last);
-             });
+      if (m.getNumResults() == 0 || m.getResults().back().isFunctionOfDim(last))
+        return false;
+      auto inner = dyn_cast<AffineDimExpr>(m.getResults().back());
+      if (inner && ranges[inner.getPosition()] <= 4)
+        return false;
+      return llvm::any_of(m.getResults(), [&](AffineExpr e) {
+        return e.isFunctionOfDim(last);
+      });
     });
     if (transposed && ranges.size() >= 2) {
       preferred[last - 1] = vectorWidth;
@@ -297,6 +354,30 @@ struct NNTileAndVectorizePass
       (void)linalg::generalizeNamedOp(rewriter, op);
     }
 
+    // A short innermost loop (the kernel columns of the windows of a
+    // pooling gradient, which elementwise fusion may have put last) under a
+    // long parallel one: the two are interchanged, so that vectors run
+    // along the long loop (with strided accesses that
+    // nn-contiguous-strided-transfers makes contiguous) and the short one
+    // runs as scalar iterations, instead of vectors of a few lanes.
+    SmallVector<linalg::GenericOp> shortInnermost;
+    func.walk([&](linalg::GenericOp op) {
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      size_t n = ranges.size();
+      if (n >= 3 && op.hasPureTensorSemantics() &&
+          llvm::none_of(ranges, ShapedType::isDynamic) && ranges[n - 1] >= 2 &&
+          ranges[n - 1] <= 4 && ranges[n - 2] >= vectorWidth / 2 &&
+          op.getNumLoops() == op.getNumParallelLoops())
+        shortInnermost.push_back(op);
+    });
+    for (linalg::GenericOp op : shortInnermost) {
+      SmallVector<unsigned> order =
+          llvm::to_vector(llvm::seq<unsigned>(0, op.getNumLoops()));
+      std::swap(order[order.size() - 1], order[order.size() - 2]);
+      rewriter.setInsertionPoint(op);
+      (void)linalg::interchangeGenericOp(rewriter, op, order);
+    }
+
     // Tile. Ops whose loops admit no static tiling are left alone.
     SmallVector<linalg::LinalgOp> toTile;
     func.walk([&](linalg::LinalgOp op) {
@@ -380,6 +461,14 @@ struct NNTileAndVectorizePass
         continue;
       rewriter.setInsertionPoint(op);
       (void)linalg::vectorize(rewriter, op);
+    }
+
+    {
+      RewritePatternSet patterns(ctx);
+      patterns.add<UnitPermutedTransfer<vector::TransferReadOp>,
+                   UnitPermutedTransfer<vector::TransferWriteOp>>(ctx);
+      if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
+        return signalPassFailure();
     }
 
     // The cleanups of the transform dialect's vectorize_children_and_apply_

@@ -110,6 +110,12 @@ def pool_cases():
     cases = [
         pool_case("max", "maxpool_k2_s2", randn(r, 2, 3, 6, 6), [2, 2], [2, 2], [0, 0, 0, 0], 1),
         pool_case("max", "maxpool_k2_s2_odd", randn(r, 2, 2, 7, 5), [2, 2], [2, 2], [0, 0, 0, 0], 2),
+        # Disjoint windows with padding (the gradient is cropped), and rows of
+        # at least 8 windows with a remainder column (vectors along the
+        # windows, strided writes, the remainder zero-filled).
+        pool_case("max", "maxpool_k2_s2_pad1", randn(r, 2, 2, 5, 7), [2, 2], [2, 2], [1, 1, 1, 1], 12),
+        pool_case("max", "maxpool_k2_s2_wide_odd", randn(r, 2, 3, 9, 21), [2, 2], [2, 2], [0, 0, 0, 0], 13),
+        pool_case("max", "maxpool_k3_s3_wide", randn(r, 1, 2, 6, 30), [3, 3], [3, 3], [0, 0, 0, 0], 14),
         pool_case("max", "maxpool_k3_s1_same", randn(r, 2, 3, 5, 6), [3, 3], [1, 1], [1, 1, 1, 1], 3),
         pool_case("max", "maxpool_k3_s2_pad1", randn(r, 2, 2, 7, 8), [3, 3], [2, 2], [1, 1, 1, 1], 4),
         pool_case("max", "maxpool_k2_s1_same_even", randn(r, 1, 2, 5, 5), [2, 2], [1, 1], [0, 0, 1, 1], 5),

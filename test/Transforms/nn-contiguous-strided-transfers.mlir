@@ -35,6 +35,50 @@ func.func @write_stride3(%x: memref<3xf32, strided<[3]>>, %v: vector<3xf32>) {
 
 // -----
 
+// A pooling gradient's write along a row of windows: the lanes run along
+// the second-last dimension (stride 2) and the vector's trailing unit
+// dimension is the window's column. The span folds the column into the row
+// (element 2 ow + j; the row starts at ow = 0 here), the lanes come from the source of
+// the shape_cast that moved the unit dimension, and a chunk's dynamic offset
+// is read from the descriptor.
+// CHECK-LABEL: func.func @write_trailing_unit(
+// CHECK-SAME: %[[X:.*]]: memref<2x13x2xf32, strided<[26, 2, 1], offset: ?>>, %[[V:.*]]: vector<1x1x13xf32>, %[[I:.*]]: index, %[[J:.*]]: index
+// CHECK: %{{[a-z_]+}}, %[[OFF:[a-z_0-9]+]], %{{.*}} = memref.extract_strided_metadata %[[X]]
+// CHECK: %[[W:.*]] = memref.reinterpret_cast %[[X]] to offset: [%[[OFF]]], sizes: [2, 26], strides: [26, 1]
+// CHECK: %[[S:.*]] = vector.transfer_read %[[W]][%[[I]], %[[J]]]
+// CHECK-SAME: vector<25xf32>
+// CHECK: %[[L:.*]] = vector.extract %[[V]][0, 0] : vector<13xf32> from vector<1x1x13xf32>
+// CHECK: %[[M:.*]] = vector.shuffle %[[S]], %[[L]] [25, 1, 26, 3, 27, 5, 28, 7, 29, 9, 30, 11, 31, 13, 32, 15, 33, 17, 34, 19, 35, 21, 36, 23, 37]
+// CHECK: vector.transfer_write %[[M]], %[[W]][%[[I]], %[[J]]]
+// CHECK-NOT: vector.shape_cast
+func.func @write_trailing_unit(%x: memref<2x13x2xf32, strided<[26, 2, 1], offset: ?>>, %v: vector<1x1x13xf32>, %i: index, %j: index) {
+  %c0 = arith.constant 0 : index
+  %t = vector.shape_cast %v : vector<1x1x13xf32> to vector<1x13x1xf32>
+  vector.transfer_write %t, %x[%i, %c0, %j] {in_bounds = [true, true, true]} : vector<1x13x1xf32>, memref<2x13x2xf32, strided<[26, 2, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// The matching read (an operand of the same loop nest): the shape_cast that
+// moves the unit dimension to the front becomes a broadcast of the lanes.
+// CHECK-LABEL: func.func @read_trailing_unit(
+// CHECK: %[[W:.*]] = memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [2, 26], strides: [26, 1]
+// CHECK: %[[S:.*]] = vector.transfer_read %[[W]]
+// CHECK: %[[L:.*]] = vector.shuffle %[[S]], %[[S]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]
+// CHECK: %[[B:.*]] = vector.broadcast %[[L]] : vector<13xf32> to vector<1x1x13xf32>
+// CHECK: return %[[B]]
+// CHECK-NOT: vector.shape_cast
+func.func @read_trailing_unit(%x: memref<2x13x2xf32>, %i: index, %j: index) -> vector<1x1x13xf32> {
+  %c0 = arith.constant 0 : index
+  %pad = arith.constant 0.0 : f32
+  %r = vector.transfer_read %x[%i, %c0, %j], %pad {in_bounds = [true, true, true]} : memref<2x13x2xf32>, vector<1x13x1xf32>
+  %t = vector.shape_cast %r : vector<1x13x1xf32> to vector<1x1x13xf32>
+  return %t : vector<1x1x13xf32>
+}
+
+// -----
+
 // Left alone: contiguous rows, possibly out-of-bounds transfers, dynamic
 // strides.
 // CHECK-LABEL: func.func @unchanged(

@@ -432,7 +432,21 @@ Window poolWindow(Operation *op) {
   return window(get("kernel"), get("stride"), get("padding"));
 }
 
-/// maxpool2d: the input padded with -inf, then the window maximum.
+/// Whether the same window's gradient is taken of `x` (a training step).
+bool hasPoolGradient(nn::MaxPool2dOp op) {
+  return llvm::any_of(op.getInput().getUsers(), [&](Operation *user) {
+    auto grad = dyn_cast<nn::MaxPool2dGradOp>(user);
+    return grad && grad.getInput() == op.getInput() &&
+           grad->getAttr("kernel") == op->getAttr("kernel") &&
+           grad->getAttr("stride") == op->getAttr("stride") &&
+           grad->getAttr("padding") == op->getAttr("padding");
+  });
+}
+
+/// maxpool2d: the input padded with -inf, then the window maximum. When the
+/// gradient of the same pooling is taken, the maximum's offset is computed
+/// along: the gradient's lowering builds the identical op, which CSE then
+/// merges (the backward pass reuses the forward's offsets).
 struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -444,13 +458,72 @@ struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
                    -std::numeric_limits<double>::infinity());
     rewriter.replaceOp(op, windowMax(rewriter, loc, xp,
                                      tensorType(op.getResult()), w,
-                                     /*withIndex=*/false)[0]);
+                                     /*withIndex=*/hasPoolGradient(op))[0]);
     return success();
   }
 };
 
-/// maxpool2d_grad: the offset of each window's maximum is recomputed (one
-/// pass, see windowMax); then every kernel offset adds dy to its strided
+/// The gradient of a pooling whose windows tile the padded input without
+/// overlap (stride = kernel): every element of dxp belongs to at most one
+/// window, so dxp is written once, in one op over the [N, C, OH, kh, OW, kw]
+/// view of its windows' region: dy where the offset (i, j) holds the
+/// window's maximum, else 0. Rows and columns past the last window are 0.
+/// The loops run (n, c, oh, i, j, ow): vectors along ow (a row of windows,
+/// written with stride kw), not along the kernel's few columns.
+Value disjointWindowsGrad(OpBuilder &b, Location loc, Value argmax, Value dy,
+                          RankedTensorType xpType, const Window &w) {
+  RankedTensorType y = tensorType(dy);
+  int64_t n = y.getDimSize(0), c = y.getDimSize(1), oh = y.getDimSize(2),
+          ow = y.getDimSize(3);
+  Type f32Type = b.getF32Type();
+  auto windows = RankedTensorType::get({n, c, oh, w.kh, ow, w.kw}, f32Type);
+  MLIRContext *ctx = b.getContext();
+  auto dims = [&](ArrayRef<unsigned> d) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned i : d)
+      exprs.push_back(getAffineDimExpr(i, ctx));
+    return AffineMap::get(6, 0, exprs, ctx);
+  };
+  AffineMap outer = dims({0, 1, 2, 5});
+  auto op = b.create<linalg::GenericOp>(
+      loc, TypeRange{windows}, ValueRange{argmax, dy},
+      ValueRange{emptyLike(b, loc, windows)},
+      ArrayRef<AffineMap>{outer, outer, dims({0, 1, 2, 3, 5, 4})}, parallel(6),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        // a = argmax (as f32), dy, dx; the offset i kw + j of this element.
+        Value i = nb.create<linalg::IndexOp>(l, 3);
+        Value j = nb.create<linalg::IndexOp>(l, 4);
+        Value offset = nb.create<arith::AddIOp>(
+            l, nb.create<arith::MulIOp>(
+                   l, i, nb.create<arith::ConstantIndexOp>(l, w.kw)),
+            j);
+        Value asF32 = nb.create<arith::SIToFPOp>(
+            l, f32Type,
+            nb.create<arith::IndexCastOp>(l, nb.getI32Type(), offset));
+        Value hit = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                             a[0], asF32);
+        nb.create<linalg::YieldOp>(
+            l, ValueRange{
+                   nb.create<arith::SelectOp>(l, hit, a[1], f32(nb, l, 0.0))});
+      });
+  Value grad = op.getResult(0);
+  auto regionType = RankedTensorType::get(
+      {n, c, oh * w.kh, ow * w.kw}, f32Type);
+  Value region = b.create<tensor::CollapseShapeOp>(
+      loc, regionType, grad,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
+  if (regionType == xpType)
+    return region;
+  WindowView covered = {indices(b, {0, 0, 0, 0}),
+                        indices(b, regionType.getShape()),
+                        indices(b, {1, 1, 1, 1}), regionType};
+  return insert(b, loc, region, filled(b, loc, xpType, 0.0), covered);
+}
+
+/// maxpool2d_grad: the offset of each window's maximum (one pass, see
+/// windowMax; the forward pass's when it is in the same function); then,
+/// for windows that do not overlap, one write of every element (see
+/// disjointWindowsGrad), else every kernel offset adds dy to its strided
 /// view of the gradient where it holds the window's maximum.
 struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -465,6 +538,14 @@ struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
                    -std::numeric_limits<double>::infinity());
     Value argmax = windowMax(rewriter, loc, xp, y, w, /*withIndex=*/true)[1];
     RankedTensorType xpType = tensorType(xp);
+    if (w.sh == w.kh && w.sw == w.kw) {
+      rewriter.replaceOp(
+          op, crop(rewriter, loc,
+                   disjointWindowsGrad(rewriter, loc, argmax,
+                                       adaptor.getGrad(), xpType, w),
+                   x, w));
+      return success();
+    }
     Value dxp = filled(rewriter, loc, xpType, 0.0);
     AffineMap id = rewriter.getMultiDimIdentityMap(4);
     for (int64_t i = 0; i < w.kh; ++i)
