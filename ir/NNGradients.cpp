@@ -31,13 +31,16 @@ LogicalResult DenseOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   return success();
 }
 
-// y = max(x, 0)  =>  dx = dy * (x > 0)
+// y = max(x, 0)  =>  dx = dy * (y > 0), the same as dy * (x > 0). Saving
+// y (as PyTorch does) leaves x a single use when the relu follows a
+// convolution, whose result halves then fuse the relu (see
+// nn-fuse-elementwise).
 LogicalResult ReluOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                     SmallVectorImpl<Value> &operandGrads) {
   if (noGradient(resultGrads, *this, operandGrads))
     return success();
   operandGrads.push_back(
-      b.create<ReluGradOp>(getLoc(), resultGrads[0], getInput()));
+      b.create<ReluGradOp>(getLoc(), resultGrads[0], getResult()));
   return success();
 }
 

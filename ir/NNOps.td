@@ -191,7 +191,7 @@ class NN_EltwiseGradOp<string mnemonic, string opSummary>
 }
 
 def NN_ReluGradOp : NN_EltwiseGradOp<"relu_grad",
-    "relu gradient: dy * (x > 0), saved = x">;
+    "relu gradient: dy * (y > 0), saved = y (as PyTorch's threshold_backward)">;
 def NN_SigmoidGradOp : NN_EltwiseGradOp<"sigmoid_grad",
     "sigmoid gradient: dy * y * (1 - y), saved = y">;
 def NN_TanhGradOp : NN_EltwiseGradOp<"tanh_grad",

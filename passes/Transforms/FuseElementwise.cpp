@@ -31,6 +31,62 @@ static bool isContraction(Operation *op) {
          linalgOp.getNumReductionLoops() != 0;
 }
 
+/// An elementwise op (one input, identity maps) applied to a tensor that a
+/// chain of insert_slices assembles from parts into a tensor.empty (the
+/// halves of a convolution's GEMM result transposed to NCHW, see
+/// gemmResultTo) is applied to each part instead, before its insertion:
+/// the parts' producers then fuse with it (bias + relu in the transposing
+/// copy), instead of one more pass over the whole tensor. Positions no part
+/// covers were undefined before and stay so.
+struct ElementwiseIntoInsertedParts : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+        op.getNumLoops() != op.getNumParallelLoops() ||
+        !op.hasPureTensorSemantics() ||
+        !llvm::all_of(op.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isIdentity(); }) ||
+        op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)) ||
+        llvm::any_of(op.getBody()->getOps<linalg::IndexOp>(),
+                     [](auto) { return true; }))
+      return failure();
+    // The chain, last insertion first; every link used only by the next
+    // (the tensor.empty at its start may have other uses: CSE merges them).
+    SmallVector<tensor::InsertSliceOp> chain;
+    Value v = op.getDpsInputOperand(0)->get();
+    while (auto insert = v.getDefiningOp<tensor::InsertSliceOp>()) {
+      if (!v.hasOneUse())
+        return failure();
+      chain.push_back(insert);
+      v = insert.getDest();
+    }
+    if (chain.size() < 2 || !v.getDefiningOp<tensor::EmptyOp>())
+      return failure();
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+    Value result = rewriter.create<tensor::EmptyOp>(
+        loc, resultType.getShape(), resultType.getElementType());
+    for (tensor::InsertSliceOp insert : llvm::reverse(chain)) {
+      auto partType = cast<RankedTensorType>(insert.getSource().getType());
+      Value init = rewriter.create<tensor::EmptyOp>(
+          loc, partType.getShape(), resultType.getElementType());
+      AffineMap id = rewriter.getMultiDimIdentityMap(partType.getRank());
+      auto part = rewriter.create<linalg::GenericOp>(
+          loc, TypeRange{init.getType()}, ValueRange{insert.getSource()},
+          ValueRange{init}, ArrayRef<AffineMap>{id, id},
+          op.getIteratorTypesArray());
+      rewriter.cloneRegionBefore(op.getRegion(), part.getRegion(),
+                                 part.getRegion().end());
+      result = rewriter.create<tensor::InsertSliceOp>(
+          loc, part.getResult(0), result, insert.getMixedOffsets(),
+          insert.getMixedSizes(), insert.getMixedStrides());
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct NNFuseElementwisePass
     : nnc::impl::NNFuseElementwisePassBase<NNFuseElementwisePass> {
   void runOnOperation() override {
@@ -49,6 +105,7 @@ struct NNFuseElementwisePass
       return !isContraction(producer) && !isContraction(fused->getOwner());
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, singleUse);
+    patterns.add<ElementwiseIntoInsertedParts>(ctx);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshapes);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);

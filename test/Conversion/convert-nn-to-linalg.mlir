@@ -179,7 +179,7 @@ func.func @softmax(%x: tensor<2x3x5xf32>) -> tensor<2x3x5xf32> {
 
 // CHECK-LABEL: func @activation_grads
 // CHECK-SAME: (%[[DY:.+]]: tensor<4x5xf32>, %[[S:.+]]: tensor<4x5xf32>)
-// relu_grad: dy where x > 0
+// relu_grad: dy where y > 0
 // CHECK: linalg.generic {{.+}} ins(%[[DY]], %[[S]] : tensor<4x5xf32>, tensor<4x5xf32>)
 // CHECK: ^bb0(%[[G:.+]]: f32, %[[V:.+]]: f32, %{{.+}}: f32):
 // CHECK: %[[Z:.+]] = arith.constant 0.000000e+00 : f32

@@ -273,7 +273,7 @@ def layer_cases():
     # Activations: forward, and the gradient op against torch.autograd.
     xa, dya = randn(r, 6, 5, scale=2.0), randn(r, 6, 5)
     acts = [
-        ("relu", "nn.relu", "nn.relu_grad", "", F.relu, "x", RTOL, ATOL),
+        ("relu", "nn.relu", "nn.relu_grad", "", F.relu, "y", RTOL, ATOL),
         ("leaky_relu", "nn.leaky_relu", "nn.leaky_relu_grad",
          " {{alpha = 0.2 : f32}}", lambda v: F.leaky_relu(v, 0.2), "x", RTOL, ATOL),
         ("sigmoid", "nn.sigmoid", "nn.sigmoid_grad", "", torch.sigmoid, "y", RTOL, ATOL),

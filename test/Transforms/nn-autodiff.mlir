@@ -13,7 +13,7 @@
 // CHECK: %[[DR:.+]] = nn.matmul %[[DZ]], %arg2 :
 // CHECK: %[[DW2:.+]] = nn.matmul %[[DZ]], %[[R]] {transpose_lhs}
 // CHECK: %[[DB2:.+]] = nn.reduce_sum %[[DZ]] {dims = array<i64: 0>}
-// CHECK: %[[DH:.+]] = nn.relu_grad %[[DR]], %[[H]]
+// CHECK: %[[DH:.+]] = nn.relu_grad %[[DR]], %[[R]]
 // The input's gradient is never needed: x is data, not a parameter.
 // CHECK-NOT: nn.matmul %[[DH]], %arg0 :
 // CHECK: %[[DW1:.+]] = nn.matmul %[[DH]], %arg4 {transpose_lhs}

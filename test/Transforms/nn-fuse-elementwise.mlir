@@ -1,0 +1,81 @@
+// RUN: nnc-opt %s -split-input-file -nn-fuse-elementwise | FileCheck %s
+
+// A convolution's GEMM result [F, N*P] copied to NCHW in two halves of
+// channels (gemmResultTo), then a relu over the assembled tensor: the relu
+// moves into each half's copy (one pass over the activations, not two).
+// CHECK-LABEL: func.func @relu_of_halves(
+// CHECK-SAME:    %[[Z0:.+]]: tensor<2x3x4xf32>, %[[Z1:.+]]: tensor<2x3x4xf32>
+// CHECK:         %[[H0:.+]] = linalg.generic {{.*}} ins(%[[Z0]] : tensor<2x3x4xf32>)
+// CHECK:           arith.maximumf
+// CHECK:         %[[R0:.+]] = tensor.insert_slice %[[H0]] into %{{.+}}[0, 0, 0] [3, 2, 4]
+// CHECK:         %[[H1:.+]] = linalg.generic {{.*}} ins(%[[Z1]] : tensor<2x3x4xf32>)
+// CHECK:           arith.maximumf
+// CHECK:         %[[R1:.+]] = tensor.insert_slice %[[H1]] into %[[R0]][0, 2, 0] [3, 2, 4]
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[R1]]
+#swap = affine_map<(d0, d1, d2) -> (d1, d0, d2)>
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @relu_of_halves(%z0: tensor<2x3x4xf32>, %z1: tensor<2x3x4xf32>) -> tensor<3x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x4x4xf32>
+  %p = tensor.empty() : tensor<3x2x4xf32>
+  %h0 = linalg.generic {indexing_maps = [#swap, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%z0 : tensor<2x3x4xf32>) outs(%p : tensor<3x2x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<3x2x4xf32>
+  %r0 = tensor.insert_slice %h0 into %e[0, 0, 0] [3, 2, 4] [1, 1, 1] : tensor<3x2x4xf32> into tensor<3x4x4xf32>
+  %h1 = linalg.generic {indexing_maps = [#swap, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%z1 : tensor<2x3x4xf32>) outs(%p : tensor<3x2x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<3x2x4xf32>
+  %r1 = tensor.insert_slice %h1 into %r0[0, 2, 0] [3, 2, 4] [1, 1, 1] : tensor<3x2x4xf32> into tensor<3x4x4xf32>
+  %relu = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%r1 : tensor<3x4x4xf32>) outs(%e : tensor<3x4x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.maximumf %x, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<3x4x4xf32>
+  return %relu : tensor<3x4x4xf32>
+}
+
+// -----
+
+// Left alone: the assembled tensor is also used elsewhere (the relu would
+// then be computed twice over), and a single insertion (nothing to split).
+// CHECK-LABEL: func.func @shared(
+// CHECK:         tensor.insert_slice
+// CHECK:         tensor.insert_slice
+// CHECK:         linalg.generic
+// CHECK:         arith.maximumf
+// CHECK-LABEL: func.func @single(
+// CHECK:         tensor.insert_slice
+// CHECK:         linalg.generic
+// CHECK:         arith.maximumf
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @shared(%a: tensor<2x4xf32>, %b: tensor<2x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x4xf32>
+  %r0 = tensor.insert_slice %a into %e[0, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<4x4xf32>
+  %r1 = tensor.insert_slice %b into %r0[2, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<4x4xf32>
+  %relu = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%r1 : tensor<4x4xf32>) outs(%e : tensor<4x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.maximumf %x, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<4x4xf32>
+  return %relu, %r1 : tensor<4x4xf32>, tensor<4x4xf32>
+}
+func.func @single(%a: tensor<2x4xf32>) -> tensor<4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x4xf32>
+  %r0 = tensor.insert_slice %a into %e[0, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<4x4xf32>
+  %relu = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%r0 : tensor<4x4xf32>) outs(%e : tensor<4x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.maximumf %x, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<4x4xf32>
+  return %relu : tensor<4x4xf32>
+}
