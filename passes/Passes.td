@@ -91,6 +91,12 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
     parameters, `nn.phase_last_epoch`), nnc_train calls the one of the
     current epoch (step / steps_per_epoch). Values a step passes through
     (frozen parameters and their state) are not written back.
+
+    nnc_train reads the slots as `restrict` tensors and writes the new
+    values back with `restrict` materialize_in_destination: empty-tensor
+    elimination then makes each optimizer update (elementwise, the last
+    reader of its slots' old values, after the whole backward pass) write
+    straight into the arena, with no copy in or out.
   }];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
@@ -219,9 +225,11 @@ def NNContiguousStridedTransfersPass
     write becomes a read of the span, a shuffle merging the new lanes in and
     a contiguous write of the span (the elements between the lanes are
     written back unchanged; they belong to the same row, so no other loop
-    iteration writes them concurrently). Only in-bounds transfers of
-    statically laid-out memrefs whose vector is 1-D after leading unit
-    dimensions are rewritten.
+    iteration writes them concurrently). Only in-bounds transfers of memrefs
+    with static shapes and strides (a chunk's dynamic offset is allowed)
+    whose vector has a single non-unit dimension are rewritten; unit
+    dimensions after it (a pooling gradient's window column, written along
+    its row of windows) are folded into the span's index.
   }];
   let dependentDialects = [
     "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect"

@@ -71,6 +71,11 @@ namespace nnc {
 static bufferization::BufferizationOptions::MemCpyFn
 linalgCopyFn(int64_t parallelChunks, int64_t minElements) {
   return [=](OpBuilder &b, Location loc, Value from, Value to) {
+    // An op that empty-tensor elimination made write straight into its
+    // destination (an optimizer update into the state arena) leaves a copy
+    // of the destination onto itself.
+    if (from == to)
+      return success();
     auto type = dyn_cast<MemRefType>(to.getType());
     int64_t chunks = 1;
     if (parallelChunks > 1 && type && type.hasStaticShape() &&

@@ -171,9 +171,14 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
                                                /*writable=*/false);
   }
 
-  void write(OpBuilder &b, Location loc, Value tensor, Value dest) {
+  /// `restrict` (a slot of the arena): empty-tensor elimination may then
+  /// make the op computing `tensor` write straight into `dest` (an
+  /// optimizer update, elementwise, last reader of the slot's old value:
+  /// the update happens in place instead of in a temporary copied back).
+  void write(OpBuilder &b, Location loc, Value tensor, Value dest,
+             bool restrict = false) {
     b.create<bufferization::MaterializeInDestinationOp>(
-        loc, TypeRange{}, tensor, dest, /*restrict=*/false, /*writable=*/true);
+        loc, TypeRange{}, tensor, dest, restrict, /*writable=*/true);
   }
 
   /// Stores a 0-d tensor's value at out[index].
@@ -313,7 +318,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     auto call = b.create<func::CallOp>(loc, stepFn, callArgs);
     for (unsigned i = 0; i < ns; ++i)
       if (!passesThrough(stepFn, i))
-        write(b, loc, call.getResult(i), views[i]);
+        write(b, loc, call.getResult(i), views[i], /*restrict=*/true);
     Value out = e.getArgument(args.size() - 1);
     storeScalar(b, loc, call.getResult(ns), out, 0);
     storeScalar(b, loc, call.getResult(call.getNumResults() - 1), out, 1);

@@ -343,8 +343,8 @@ func.func @cross_entropy(%z: tensor<4x10xf32>, %y: tensor<4xi32>, %m: tensor<4xf
 // CHECK: %[[NEG:.+]] = arith.negf %[[LRV]]
 // CHECK: %[[S:.+]] = tensor.extract %[[STEP]][] : tensor<i64>
 // CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[S]], %{{.+}} : i64
-// CHECK: %[[U:.+]]:2 = linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]} ins(%[[G]] : tensor<5x6xf32>) outs(%[[P]], %[[B]] : tensor<5x6xf32>, tensor<5x6xf32>)
-// CHECK: ^bb0(%[[GI:.+]]: f32, %[[PI:.+]]: f32, %[[BI:.+]]: f32):
+// CHECK: %[[U:.+]]:2 = linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]} ins(%[[G]], %[[P]], %[[B]] : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>) outs(%{{[^,: ]+}}, %{{[^,: ]+}} : tensor<5x6xf32>, tensor<5x6xf32>)
+// CHECK: ^bb0(%[[GI:[^:]+]]: f32, %[[PI:[^:]+]]: f32, %[[BI:[^:]+]]: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // CHECK: %[[GD:.+]] = arith.addf %[[GI]], %{{.+}} : f32
 // CHECK: %[[LATER:.+]] = arith.addf
 // CHECK: %[[BUF:.+]] = arith.select %[[FIRST]], %[[GD]], %[[LATER]] : f32
@@ -353,7 +353,7 @@ func.func @cross_entropy(%z: tensor<4x10xf32>, %y: tensor<4xi32>, %m: tensor<4xf
 // CHECK: %[[NP:.+]] = arith.addf %[[PI]], %[[D]] : f32
 // CHECK: linalg.yield %[[NP]], %[[BUF]] : f32, f32
 // Without momentum: one output, the buffer is passed through.
-// CHECK: %[[V:.+]] = linalg.generic {{.+}} ins(%[[G]] : tensor<5x6xf32>) outs(%[[P]] : tensor<5x6xf32>)
+// CHECK: %[[V:.+]] = linalg.generic {{.+}} ins(%[[G]], %[[P]] : tensor<5x6xf32>, tensor<5x6xf32>) outs(%{{[^,: ]+}} : tensor<5x6xf32>)
 // CHECK: return %[[U]]#0, %[[U]]#1, %[[V]], %[[B]]
 // CHECK-NOT: nn.
 func.func @sgd(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %b: tensor<5x6xf32>, %lr: tensor<f32>, %step: tensor<i64>) -> (tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>) {
@@ -377,7 +377,7 @@ func.func @sgd(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %b: tensor<5x6xf32>, %l
 // CHECK: %[[STEPSIZE:.+]] = arith.truncf %[[SS]] : f64 to f32
 // CHECK: %[[SQ:.+]] = math.sqrt %[[BC2]] : f64
 // CHECK: %[[BC2SQRT:.+]] = arith.truncf %[[SQ]] : f64 to f32
-// CHECK: %{{.+}}:3 = linalg.generic {{.+}} ins(%[[G]] : tensor<5x6xf32>) outs(%[[P]], %[[M]], %[[V]] : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>)
+// CHECK: %{{.+}}:3 = linalg.generic {{.+}} ins(%[[G]], %[[P]], %[[M]], %[[V]] : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>) outs(%{{[^,: ]+}}, %{{[^,: ]+}}, %{{[^,: ]+}} : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>)
 // CHECK: math.sqrt
 // CHECK: arith.divf %{{.+}}, %[[BC2SQRT]] : f32
 // CHECK: arith.mulf %[[STEPSIZE]], %{{.+}} : f32
@@ -386,8 +386,8 @@ func.func @sgd(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %b: tensor<5x6xf32>, %l
 // CHECK: %[[LRWD:.+]] = arith.mulf %{{.+}}, %{{.+}} : f64
 // CHECK: %[[ONEMINUS:.+]] = arith.subf %{{.+}}, %[[LRWD]] : f64
 // CHECK: %[[KEEP:.+]] = arith.truncf %[[ONEMINUS]] : f64 to f32
-// CHECK: linalg.generic {{.+}} ins(%[[G]] : tensor<5x6xf32>) outs(%[[P]], %[[M]], %[[V]] : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>)
-// CHECK: ^bb0(%{{.+}}: f32, %[[PI:.+]]: f32, %{{.+}}: f32, %{{.+}}: f32):
+// CHECK: linalg.generic {{.+}} ins(%[[G]], %[[P]], %[[M]], %[[V]] : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>) outs(%{{[^,: ]+}}, %{{[^,: ]+}}, %{{[^,: ]+}} : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>)
+// CHECK: ^bb0(%{{[^:]+}}: f32, %[[PI:[^:]+]]: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // CHECK: arith.mulf %[[PI]], %[[KEEP]] : f32
 // CHECK-NOT: nn.
 func.func @adam(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %m: tensor<5x6xf32>, %v: tensor<5x6xf32>, %lr: tensor<f32>, %step: tensor<i64>) -> (tensor<5x6xf32>, tensor<5x6xf32>) {
@@ -400,11 +400,11 @@ func.func @adam(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %m: tensor<5x6xf32>, %
 
 // CHECK-LABEL: func @rmsprop
 // CHECK-SAME: (%[[P:.+]]: tensor<5x6xf32>, %[[G:.+]]: tensor<5x6xf32>, %[[S:.+]]: tensor<5x6xf32>, %[[B:.+]]: tensor<5x6xf32>, %[[LR:.+]]: tensor<f32>)
-// CHECK: %{{.+}}:3 = linalg.generic {{.+}} ins(%[[G]] : tensor<5x6xf32>) outs(%[[P]], %[[S]], %[[B]] : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>)
+// CHECK: %{{.+}}:3 = linalg.generic {{.+}} ins(%[[G]], %[[P]], %[[S]], %[[B]] : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>) outs(%{{[^,: ]+}}, %{{[^,: ]+}}, %{{[^,: ]+}} : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>)
 // CHECK: math.sqrt
 // CHECK: arith.divf
 // CHECK: linalg.yield %{{.+}}, %{{.+}}, %{{.+}} : f32, f32, f32
-// CHECK: %{{.+}}:2 = linalg.generic {{.+}} ins(%[[G]] : tensor<5x6xf32>) outs(%[[P]], %[[S]] : tensor<5x6xf32>, tensor<5x6xf32>)
+// CHECK: %{{.+}}:2 = linalg.generic {{.+}} ins(%[[G]], %[[P]], %[[S]] : tensor<5x6xf32>, tensor<5x6xf32>, tensor<5x6xf32>) outs(%{{[^,: ]+}}, %{{[^,: ]+}} : tensor<5x6xf32>, tensor<5x6xf32>)
 // CHECK-NOT: nn.
 func.func @rmsprop(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %s: tensor<5x6xf32>, %b: tensor<5x6xf32>, %lr: tensor<f32>) -> (tensor<5x6xf32>, tensor<5x6xf32>) {
   %0:3 = nn.rmsprop_update %p, %g, %s, %b, %lr {momentum = 0.9 : f32} : tensor<5x6xf32>

@@ -12,9 +12,9 @@
 // CHECK: %[[RVV:.+]] = memref.reinterpret_cast %[[S]] to offset: [15], sizes: [3], strides: [1]
 // CHECK: %[[NV:.+]] = memref.reinterpret_cast %[[S]] to offset: [18], sizes: [], strides: []
 // CHECK: %[[R:.+]]:9 = call @train_step(
-// CHECK: bufferization.materialize_in_destination %[[R]]#3 in writable %[[RMV]]
-// CHECK: bufferization.materialize_in_destination %[[R]]#4 in writable %[[RVV]]
-// CHECK: bufferization.materialize_in_destination %[[R]]#5 in writable %[[NV]]
+// CHECK: bufferization.materialize_in_destination %[[R]]#3 in restrict writable %[[RMV]]
+// CHECK: bufferization.materialize_in_destination %[[R]]#4 in restrict writable %[[RVV]]
+// CHECK: bufferization.materialize_in_destination %[[R]]#5 in restrict writable %[[NV]]
 
 // nnc_eval runs the evaluation-mode function (running statistics), with
 // params and buffers read from the arena.

@@ -1,8 +1,10 @@
 //===- Optimizers.cpp - nn -> linalg patterns for updates and schedules ---===//
 //
-// Each optimizer update becomes one elementwise linalg.generic whose outputs
-// are the parameter and its state, updated in place (the old tensors are the
-// destinations). Scalars (the learning rate, the step, bias corrections) are
+// Each optimizer update becomes one elementwise linalg.generic from the
+// gradient, the parameter and its state to their new values (into empty
+// destinations: the training entry point writes them back into the state
+// arena, and empty-tensor elimination turns that into an update in place,
+// with no copy of the arena in or out). Scalars (the learning rate, the step, bias corrections) are
 // computed before the generic, in f64 where torch computes them in Python
 // floats. The learning-rate schedule is scalar arith/math code.
 //
@@ -24,20 +26,26 @@ namespace {
 using UpdateFn = function_ref<SmallVector<Value>(OpBuilder &, Location,
                                                  Value grad, ValueRange state)>;
 
-/// One elementwise generic over `grad`'s shape with `state` as its
-/// destinations: the body gets the gradient element and the current state
-/// elements and returns the new ones.
+/// One elementwise generic over `grad`'s shape reading the gradient and
+/// `state`, writing new state into empty destinations: the body gets the
+/// gradient element and the current state elements and returns the new ones.
 static ValueRange updateInPlace(OpBuilder &b, Location loc, Value grad,
                                 ValueRange state, UpdateFn update) {
   RankedTensorType type = tensorType(grad);
   unsigned rank = type.getRank();
-  SmallVector<AffineMap> maps(state.size() + 1, b.getMultiDimIdentityMap(rank));
+  SmallVector<AffineMap> maps(2 * state.size() + 1,
+                              b.getMultiDimIdentityMap(rank));
   SmallVector<Type> types(state.size(), type);
+  SmallVector<Value> ins{grad}, outs;
+  for (Value s : state) {
+    ins.push_back(s);
+    outs.push_back(emptyLike(b, loc, type));
+  }
   auto generic = b.create<linalg::GenericOp>(
-      loc, types, ValueRange{grad}, state, maps, parallel(rank),
+      loc, types, ins, outs, maps, parallel(rank),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        nb.create<linalg::YieldOp>(nl,
-                                   update(nb, nl, args[0], args.drop_front()));
+        nb.create<linalg::YieldOp>(
+            nl, update(nb, nl, args[0], args.slice(1, state.size())));
       });
   return generic.getResults();
 }
