@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace nnc {
@@ -75,6 +76,64 @@ static int64_t blockSize(int64_t extent, int64_t tile, int64_t limit) {
 static bool isMatmulLike(Operation *op) {
   return isa<linalg::MatmulOp, linalg::MatmulTransposeAOp,
              linalg::MatmulTransposeBOp, linalg::BatchMatmulOp>(op);
+}
+
+/// On a matmul whose accumulator was a constant fill (removed): the value
+/// its register tiles start from (see initAccumulator).
+static constexpr StringLiteral kAccumulatorInit = "nn.accumulator_init";
+
+/// The register tile `tile` of a matmul whose accumulator was a constant
+/// fill gets that fill on its own C tile, right before the loop over k that
+/// accumulates into it (or right before the tile when k is not tiled). Once
+/// vectorized and the C tile's read and write hoisted out of the k loop,
+/// the read folds into the constant: the accumulators start in registers,
+/// with no pass filling the whole C in memory and no read of it back. Valid
+/// because every C tile is visited once (k is not cache-blocked). Returns
+/// the fill, to be vectorized (null if the tile structure was not the
+/// expected one and the whole C got filled before `outermostLoop`).
+static Operation *initAccumulator(RewriterBase &rewriter,
+                                  linalg::LinalgOp tile, FloatAttr value,
+                                  bool kLoopAround,
+                                  Operation *outermostLoop = nullptr) {
+  OpOperand &init = tile.getDpsInitsMutable()[0];
+  Location loc = tile.getLoc();
+  auto slice = init.get().getDefiningOp<tensor::ExtractSliceOp>();
+  auto kLoop = dyn_cast<scf::ForOp>(tile->getParentOp());
+  auto arg = slice ? dyn_cast<BlockArgument>(slice.getSource()) : nullptr;
+  if (kLoopAround && kLoop && arg && arg.getOwner() == kLoop.getBody() &&
+      llvm::all_of(slice->getOperands().drop_front(), [&](Value v) {
+        return kLoop.isDefinedOutsideOfLoop(v);
+      })) {
+    OpOperand *outer = kLoop.getTiedLoopInit(arg);
+    rewriter.setInsertionPoint(kLoop);
+    Value part = rewriter.create<tensor::ExtractSliceOp>(
+        loc, slice.getType(), outer->get(), slice.getMixedOffsets(),
+        slice.getMixedSizes(), slice.getMixedStrides());
+    Value c = rewriter.create<arith::ConstantOp>(loc, value);
+    auto fill = rewriter.create<linalg::FillOp>(loc, c, part);
+    Value filled = rewriter.create<tensor::InsertSliceOp>(
+        loc, fill.getResult(0), outer->get(), slice.getMixedOffsets(),
+        slice.getMixedSizes(), slice.getMixedStrides());
+    rewriter.modifyOpInPlace(kLoop, [&] { outer->set(filled); });
+    return fill;
+  }
+  if (kLoopAround) {
+    // Unexpected tile structure: the whole C is filled before the loops
+    // (correct; lowered as plain loops).
+    auto outermost = cast<scf::ForOp>(outermostLoop);
+    OpOperand &whole = outermost.getInitArgsMutable()[0];
+    rewriter.setInsertionPoint(outermost);
+    Value c = rewriter.create<arith::ConstantOp>(loc, value);
+    auto fill = rewriter.create<linalg::FillOp>(loc, c, whole.get());
+    rewriter.modifyOpInPlace(outermost, [&] { whole.set(fill.getResult(0)); });
+    return nullptr;
+  }
+  // No k loop: the fill right before the tile.
+  rewriter.setInsertionPoint(tile);
+  Value c = rewriter.create<arith::ConstantOp>(loc, value);
+  auto fill = rewriter.create<linalg::FillOp>(loc, c, init.get());
+  rewriter.modifyOpInPlace(tile, [&] { init.set(fill.getResult(0)); });
+  return fill;
 }
 
 /// vector.shape_cast between an n-D vector and a 1-D one, row by row: the
@@ -342,6 +401,41 @@ struct NNTileAndVectorizePass
           op.getDpsInits());
     }
 
+    // A matmul accumulating into a constant fill, with k short enough not
+    // to be cache-blocked (every C tile is then visited once): the fill
+    // goes, its value is remembered and put back per register tile, right
+    // before its k loop (see initAccumulator).
+    SmallVector<linalg::LinalgOp> filledMatmuls;
+    func.walk([&](linalg::LinalgOp op) {
+      if (isMatmulLike(op) && op.hasPureTensorSemantics())
+        filledMatmuls.push_back(op);
+    });
+    for (linalg::LinalgOp op : filledMatmuls) {
+      Value init = op.getDpsInits()[0];
+      auto fill = init.getDefiningOp<linalg::FillOp>();
+      FloatAttr value;
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      if (!fill || !init.hasOneUse() || ranges.empty() ||
+          llvm::any_of(ranges, ShapedType::isDynamic) || ranges.back() > 512 ||
+          !matchPattern(fill.getInputs()[0], m_Constant(&value)))
+        continue;
+      // Only whole register tiles (vectorized, no partial tile whose sizes
+      // are computed inside the k loop).
+      auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);
+      bool whole = true;
+      for (auto [i, extent, pref] : llvm::enumerate(ranges, preferred))
+        if (pref != 1 &&
+            !pickTileSize(extent, pref, i == lanesDim ? vectorWidth : 1))
+          whole = false;
+      if (!whole)
+        continue;
+      rewriter.modifyOpInPlace(op, [&] {
+        op.getDpsInitsMutable()[0].set(fill.getOutputs()[0]);
+        op->setAttr(kAccumulatorInit, value);
+      });
+      rewriter.eraseOp(fill);
+    }
+
     // Named ops other than matmuls become generics: one code path tiles and
     // vectorizes them all (fill, broadcast, reduce, transpose, elementwise).
     SmallVector<linalg::LinalgOp> named;
@@ -412,6 +506,11 @@ struct NNTileAndVectorizePass
         sizes.push_back(*t);
       }
       if (llvm::all_of(sizes, [](int64_t s) { return s == 0; })) {
+        if (auto value = op->getAttrOfType<FloatAttr>(kAccumulatorInit)) {
+          op->removeAttr(kAccumulatorInit);
+          toVectorize.push_back(
+              initAccumulator(rewriter, op, value, /*kLoopAround=*/false));
+        }
         toVectorize.push_back(op);
         continue;
       }
@@ -445,14 +544,28 @@ struct NNTileAndVectorizePass
       rewriter.setInsertionPoint(target);
       FailureOr<scf::SCFTilingResult> tiled =
           scf::tileUsingSCF(rewriter, cast<TilingInterface>(target), options);
+      auto accumulatorInit = target->getAttrOfType<FloatAttr>(kAccumulatorInit);
       if (failed(tiled)) {
         target->emitWarning()
             << "could not be tiled; it will run as scalar loops";
+        if (accumulatorInit)
+          initAccumulator(rewriter, cast<linalg::LinalgOp>(target),
+                          accumulatorInit, /*kLoopAround=*/false);
         continue;
       }
       rewriter.replaceOp(target, tiled->replacements);
       if (vectorizable)
         llvm::append_range(toVectorize, tiled->tiledOps);
+      if (accumulatorInit) {
+        auto tile = cast<linalg::LinalgOp>(tiled->tiledOps.back());
+        tile->removeAttr(kAccumulatorInit);
+        Operation *fill =
+            initAccumulator(rewriter, tile, accumulatorInit,
+                            /*kLoopAround=*/sizes.back() != 0,
+                            tiled->loops.front().getOperation());
+        if (vectorizable && fill)
+          toVectorize.push_back(fill);
+      }
     }
 
     // Vectorize the tiles (static shapes only; failures stay scalar).

@@ -31,6 +31,7 @@ int main(int argc, char **argv) {
   nnc::registerNNCPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
+  mlir::registerLoopInvariantSubsetHoisting();
   // The pipeline's step that nn-unshare-empty-tensors prepares.
   mlir::bufferization::registerEmptyTensorElimination();
   return mlir::asMainReturnCode(

@@ -1,0 +1,46 @@
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize -canonicalize -loop-invariant-subset-hoisting -canonicalize | FileCheck %s
+
+// A matmul accumulating into a zero fill (k = 64, not cache-blocked): no
+// pass fills C in memory; each 8x32 register tile starts from the constant
+// in registers (the k loop's initial value) and C is only written, once per
+// tile, after its k loop. It is never read.
+// CHECK-LABEL: func.func @zero_init(
+// CHECK-SAME:    %[[A:[^:]+]]: tensor<16x64xf32>, %[[B:[^:]+]]: tensor<64x64xf32>
+// CHECK:         %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<8x32xf32>
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for %[[M:.+]] = {{.*}} iter_args(%[[C:.+]] = %{{.+}}) -> (tensor<16x64xf32>)
+// CHECK:           scf.for %[[N:.+]] = {{.*}} iter_args(%[[C2:.+]] = %[[C]]) -> (tensor<16x64xf32>)
+// CHECK:             %[[ACC:.+]] = scf.for {{.*}} iter_args(%{{.+}} = %[[ZERO]]) -> (vector<8x32xf32>)
+// CHECK-NOT:           vector.transfer_read %[[C2]]
+// CHECK:             vector.transfer_write %[[ACC]], %[[C2]][%[[M]], %[[N]]]
+func.func @zero_init(%a: tensor<16x64xf32>, %b: tensor<64x64xf32>) -> tensor<16x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x64xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %y = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %y : tensor<16x64xf32>
+}
+
+// -----
+
+// Not for a k cache-blocked in steps of 256 (k = 1024: every C tile is
+// visited four times; the fill stays and C is read back), nor for a
+// non-constant init (a bias broadcast).
+// CHECK-LABEL: func.func @blocked_k(
+// CHECK:         vector.transfer_write %{{.+}} : vector<{{.+}}>, tensor<16x64xf32>
+// CHECK:         vector.transfer_read %{{.+}} : tensor<16x64xf32>, vector<8x32xf32>
+// CHECK-LABEL: func.func @bias_init(
+// CHECK:         vector.transfer_read %{{.+}} : tensor<16x64xf32>, vector<8x32xf32>
+func.func @blocked_k(%a: tensor<16x1024xf32>, %b: tensor<1024x64xf32>) -> tensor<16x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x64xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %y = linalg.matmul ins(%a, %b : tensor<16x1024xf32>, tensor<1024x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %y : tensor<16x64xf32>
+}
+func.func @bias_init(%a: tensor<16x64xf32>, %b: tensor<64x64xf32>, %bias: tensor<64xf32>) -> tensor<16x64xf32> {
+  %e = tensor.empty() : tensor<16x64xf32>
+  %acc = linalg.broadcast ins(%bias : tensor<64xf32>) outs(%e : tensor<16x64xf32>) dimensions = [0]
+  %y = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %y : tensor<16x64xf32>
+}
