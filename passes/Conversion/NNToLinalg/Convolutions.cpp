@@ -196,12 +196,15 @@ Value filterMatrix(OpBuilder &b, Location loc, Value w) {
 
 /// The GEMM result `z` [R, X] as the 4-d tensor of type `out`, whose first
 /// (or, with `swap`, second) dimension is R: row blocks of `z` are expanded
-/// and copied (transposed to NCHW with `swap`) into `out`. Taking two row
+/// and copied (transposed to NCHW with `swap`) into `out`, plus `bias[r]`
+/// when given (added in the copy: the GEMM then accumulates from zero in
+/// registers, see nn-tile-and-vectorize, instead of from a broadcast of the
+/// bias written to memory first). Taking two row
 /// blocks matters: linalg-fuse-elementwise-ops folds an expand_shape into a
 /// producer with a single use, which would turn the GEMM into a generic
 /// contraction that nn-tile-and-vectorize does not tile as a matmul.
 Value gemmResultTo(OpBuilder &b, Location loc, Value z, RankedTensorType out,
-                   bool swap) {
+                   bool swap, Value bias = nullptr) {
   RankedTensorType zt = tensorType(z);
   int64_t rows = zt.getDimSize(0), cols = zt.getDimSize(1);
   int64_t half = rows > 1 ? rows / 2 : rows;
@@ -231,8 +234,22 @@ Value gemmResultTo(OpBuilder &b, Location loc, Value z, RankedTensorType out,
                       indices(b, {1, 1, 1, 1}),
                       RankedTensorType::get(dstShape, out.getElementType())};
     AffineMap map = swap ? swapNC(b.getContext()) : b.getMultiDimIdentityMap(4);
-    Value part = generic(b, loc, z4, map, extract(b, loc, result, dst),
-                         copyElement)[0];
+    SmallVector<Value> ins{z4};
+    SmallVector<AffineMap> maps{map};
+    if (bias) {
+      ins.push_back(b.create<tensor::ExtractSliceOp>(
+          loc, RankedTensorType::get({n}, zt.getElementType()), bias,
+          indices(b, {r0}), indices(b, {n}), indices(b, {1})));
+      maps.push_back(AffineMap::get(
+          4, 0, getAffineDimExpr(swap ? 1 : 0, b.getContext())));
+    }
+    Value part = generic(b, loc, ins, maps, extract(b, loc, result, dst),
+                         [&](OpBuilder &nb, Location l, ValueRange a) {
+                           if (!bias)
+                             return SmallVector<Value>{a[0]};
+                           return SmallVector<Value>{
+                               nb.create<arith::AddFOp>(l, a[0], a[1])};
+                         })[0];
     result = insert(b, loc, part, result, dst);
   }
   return result;
@@ -244,8 +261,8 @@ Window convWindow(Value weight, ArrayRef<int64_t> stride,
   return window({w.getDimSize(2), w.getDimSize(3)}, stride, padding);
 }
 
-/// conv2d: y^T = W x im2col(xpad) (+ b broadcast along the columns) as one
-/// linalg.matmul, then y^T [F, N, OH, OW] transposed to NCHW.
+/// conv2d: y^T = W x im2col(xpad) as one linalg.matmul, then y^T
+/// [F, N, OH, OW] transposed to NCHW with the bias added.
 struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -260,21 +277,13 @@ struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
     int64_t n = y.getDimSize(0), f = y.getDimSize(1), oh = y.getDimSize(2),
             ow = y.getDimSize(3);
     auto zType = RankedTensorType::get({f, n * oh * ow}, y.getElementType());
-    Value init;
-    if (Value bias = adaptor.getBias())
-      init = rewriter
-                 .create<linalg::BroadcastOp>(loc, bias,
-                                              emptyLike(rewriter, loc, zType),
-                                              ArrayRef<int64_t>{1})
-                 ->getResult(0);
-    else
-      init = filled(rewriter, loc, zType, 0.0);
-    Value z =
-        rewriter
-            .create<linalg::MatmulOp>(loc, TypeRange{zType},
-                                      ValueRange{wm, col}, ValueRange{init})
-            .getResult(0);
-    Value out = gemmResultTo(rewriter, loc, z, y, /*swap=*/true);
+    Value z = rewriter
+                  .create<linalg::MatmulOp>(
+                      loc, TypeRange{zType}, ValueRange{wm, col},
+                      ValueRange{filled(rewriter, loc, zType, 0.0)})
+                  .getResult(0);
+    Value out = gemmResultTo(rewriter, loc, z, y, /*swap=*/true,
+                             adaptor.getBias());
     rewriter.replaceOp(op, out);
     return success();
   }
