@@ -476,9 +476,11 @@ struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
 /// overlap (stride = kernel): every element of dxp belongs to at most one
 /// window, so dxp is written once, in one op over the [N, C, OH, kh, OW, kw]
 /// view of its windows' region: dy where the offset (i, j) holds the
-/// window's maximum, else 0. Rows and columns past the last window are 0.
-/// The loops run (n, c, oh, i, j, ow): vectors along ow (a row of windows,
-/// written with stride kw), not along the kernel's few columns.
+/// window's maximum, else 0. Rows and columns past the last window are 0
+/// (two strips filled; the windows' op writes the rest in place through an
+/// expand_shape of its slice). The loops run (n, c, oh, i, j, ow): vectors
+/// along ow (a row of windows, written with stride kw), not along the
+/// kernel's few columns.
 Value disjointWindowsGrad(OpBuilder &b, Location loc, Value argmax, Value dy,
                           RankedTensorType xpType, const Window &w) {
   RankedTensorType y = tensorType(dy);
@@ -486,6 +488,27 @@ Value disjointWindowsGrad(OpBuilder &b, Location loc, Value argmax, Value dy,
           ow = y.getDimSize(3);
   Type f32Type = b.getF32Type();
   auto windows = RankedTensorType::get({n, c, oh, w.kh, ow, w.kw}, f32Type);
+  int64_t rows = oh * w.kh, cols = ow * w.kw;
+  int64_t hp = xpType.getDimSize(2), wp = xpType.getDimSize(3);
+  auto regionType = RankedTensorType::get({n, c, rows, cols}, f32Type);
+  SmallVector<ReassociationIndices> windowDims{{0}, {1}, {2, 3}, {4, 5}};
+  // dxp: the zero strips past the windows, then the windows' region.
+  Value dxp = emptyLike(b, loc, xpType);
+  auto strip = [&](int64_t row, int64_t col, int64_t h, int64_t wd) {
+    auto type = RankedTensorType::get({n, c, h, wd}, f32Type);
+    WindowView v = {indices(b, {0, 0, row, col}), indices(b, {n, c, h, wd}),
+                    indices(b, {1, 1, 1, 1}), type};
+    dxp = insert(b, loc, filled(b, loc, type, 0.0), dxp, v);
+  };
+  if (rows < hp)
+    strip(rows, 0, hp - rows, wp);
+  if (cols < wp)
+    strip(0, cols, rows, wp - cols);
+  WindowView covered = {indices(b, {0, 0, 0, 0}),
+                        indices(b, regionType.getShape()),
+                        indices(b, {1, 1, 1, 1}), regionType};
+  Value init = b.create<tensor::ExpandShapeOp>(
+      loc, windows, extract(b, loc, dxp, covered), windowDims);
   MLIRContext *ctx = b.getContext();
   auto dims = [&](ArrayRef<unsigned> d) {
     SmallVector<AffineExpr> exprs;
@@ -496,7 +519,7 @@ Value disjointWindowsGrad(OpBuilder &b, Location loc, Value argmax, Value dy,
   AffineMap outer = dims({0, 1, 2, 5});
   auto op = b.create<linalg::GenericOp>(
       loc, TypeRange{windows}, ValueRange{argmax, dy},
-      ValueRange{emptyLike(b, loc, windows)},
+      ValueRange{init},
       ArrayRef<AffineMap>{outer, outer, dims({0, 1, 2, 3, 5, 4})}, parallel(6),
       [&](OpBuilder &nb, Location l, ValueRange a) {
         // a = argmax (as f32), dy, dx; the offset i kw + j of this element.
@@ -515,18 +538,11 @@ Value disjointWindowsGrad(OpBuilder &b, Location loc, Value argmax, Value dy,
             l, ValueRange{
                    nb.create<arith::SelectOp>(l, hit, a[1], f32(nb, l, 0.0))});
       });
-  Value grad = op.getResult(0);
-  auto regionType = RankedTensorType::get(
-      {n, c, oh * w.kh, ow * w.kw}, f32Type);
-  Value region = b.create<tensor::CollapseShapeOp>(
-      loc, regionType, grad,
-      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
+  Value region = b.create<tensor::CollapseShapeOp>(loc, regionType,
+                                                  op.getResult(0), windowDims);
   if (regionType == xpType)
     return region;
-  WindowView covered = {indices(b, {0, 0, 0, 0}),
-                        indices(b, regionType.getShape()),
-                        indices(b, {1, 1, 1, 1}), regionType};
-  return insert(b, loc, region, filled(b, loc, xpType, 0.0), covered);
+  return insert(b, loc, region, dxp, covered);
 }
 
 /// maxpool2d_grad: the offset of each window's maximum (one pass, see
