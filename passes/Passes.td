@@ -194,6 +194,13 @@ def NNUnshareEmptyTensorsPass : Pass<"nn-unshare-empty-tensors", "::mlir::func::
     memory between buffers whose lifetimes do not overlap). Each
     tensor.empty gets a distinct `nn.empty_id` attribute, so that later
     CSE runs keep them apart.
+
+    Also, where empty-tensor elimination does not look: a value computed
+    into a tensor.empty (through destination-style ops and scf.forall shared
+    outputs), collapse_shape'd and inserted into a larger tensor (a pooling
+    gradient's windows view into the padded gradient) gets the expand_shape
+    of the destination's slice instead of the tensor.empty, so that it is
+    computed in place.
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }

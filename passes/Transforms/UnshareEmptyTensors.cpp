@@ -6,6 +6,9 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Dominance.h"
+
 namespace nnc {
 #define GEN_PASS_DEF_NNUNSHAREEMPTYTENSORSPASS
 #include "passes/Passes.h.inc"
@@ -14,6 +17,62 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
+
+/// The tensor.empty a value is computed into: followed back through the
+/// destinations of destination-style ops and the shared outputs of
+/// scf.forall (what a tiled, parallel op is), or null.
+static tensor::EmptyOp emptyDestination(Value v) {
+  while (auto result = dyn_cast<OpResult>(v)) {
+    Operation *op = result.getOwner();
+    if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+      return empty;
+    if (auto forall = dyn_cast<scf::ForallOp>(op))
+      v = forall.getOutputs()[result.getResultNumber()];
+    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
+      v = dps.getDpsInitOperand(result.getResultNumber())->get();
+    else
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// A value computed into a tensor.empty, collapsed and inserted into a
+/// larger tensor (a pooling gradient's windows view into the padded
+/// gradient): the tensor.empty becomes the expand_shape of the slice it is
+/// inserted at, so that it is computed in place. (Empty-tensor elimination
+/// does not look through reshapes.)
+static void computeInsertedReshapesInPlace(func::FuncOp func) {
+  SmallVector<tensor::InsertSliceOp> inserts;
+  func.walk([&](tensor::InsertSliceOp op) {
+    if (op.getSource().getDefiningOp<tensor::CollapseShapeOp>())
+      inserts.push_back(op);
+  });
+  DominanceInfo dominance(func);
+  OpBuilder b(func.getContext());
+  for (tensor::InsertSliceOp insert : inserts) {
+    auto collapse = insert.getSource().getDefiningOp<tensor::CollapseShapeOp>();
+    if (!collapse->hasOneUse() || !collapse.getSrc().hasOneUse())
+      continue;
+    tensor::EmptyOp empty = emptyDestination(collapse.getSrc());
+    if (!empty || !empty->hasOneUse() || empty.getType() != collapse.getSrcType())
+      continue;
+    Operation *user = *empty->user_begin();
+    if (!llvm::all_of(insert->getOperands().drop_front(), [&](Value v) {
+          return dominance.properlyDominates(v, user);
+        }))
+      continue;
+    b.setInsertionPoint(user);
+    Value slice = b.create<tensor::ExtractSliceOp>(
+        insert.getLoc(), collapse.getResultType(), insert.getDest(),
+        insert.getMixedOffsets(), insert.getMixedSizes(),
+        insert.getMixedStrides());
+    Value expanded = b.create<tensor::ExpandShapeOp>(
+        insert.getLoc(), empty.getType(), slice,
+        collapse.getReassociationIndices());
+    empty.replaceAllUsesWith(expanded);
+    empty.erase();
+  }
+}
 
 struct NNUnshareEmptyTensorsPass
     : nnc::impl::NNUnshareEmptyTensorsPassBase<NNUnshareEmptyTensorsPass> {
@@ -45,6 +104,7 @@ struct NNUnshareEmptyTensorsPass
         use->set(clone->getResult(0));
       }
     }
+    computeInsertedReshapesInPlace(getOperation());
   }
 };
 

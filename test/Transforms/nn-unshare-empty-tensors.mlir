@@ -56,3 +56,34 @@ func.func @halves(%a: tensor<2x8xf32>, %b: tensor<2x8xf32>) -> tensor<4x8xf32> {
   %r1 = tensor.insert_slice %h1 into %r0[2, 0] [2, 8] [1, 1] : tensor<2x8xf32> into tensor<4x8xf32>
   return %r1 : tensor<4x8xf32>
 }
+
+// -----
+
+// A value computed into a tensor.empty, collapsed and inserted into a
+// larger tensor (a max-pooling gradient's [N, C, OH, 2, OW, 2] windows into
+// the padded [N, C, H, W] gradient, whose last row and column are filled
+// separately): the tensor.empty becomes the expand_shape of the slice it is
+// inserted at, so the op writes in place (empty-tensor elimination does not
+// look through reshapes).
+// CHECK-LABEL: func.func @windows_into_padded(
+// CHECK:         %[[D:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 4, 0] [1, 2, 1, 5]
+// CHECK:         %[[S:.+]] = tensor.extract_slice %[[D]][0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1]
+// CHECK:         %[[E:.+]] = tensor.expand_shape %[[S]] {{\[}}[0], [1], [2, 3], [4, 5]] output_shape [1, 2, 2, 2, 2, 2]
+// CHECK:         %[[W:.+]] = linalg.generic {{.*}} outs(%[[E]] : tensor<1x2x2x2x2x2xf32>)
+// CHECK:         %[[C:.+]] = tensor.collapse_shape %[[W]]
+// CHECK:         tensor.insert_slice %[[C]] into %[[D]][0, 0, 0, 0] [1, 2, 4, 4]
+#in6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d4)>
+#out6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+func.func @windows_into_padded(%dy: tensor<1x2x2x2xf32>, %strip: tensor<1x2x1x5xf32>) -> tensor<1x2x5x5xf32> {
+  %full = tensor.empty() : tensor<1x2x5x5xf32>
+  %d = tensor.insert_slice %strip into %full[0, 0, 4, 0] [1, 2, 1, 5] [1, 1, 1, 1] : tensor<1x2x1x5xf32> into tensor<1x2x5x5xf32>
+  %e = tensor.empty() : tensor<1x2x2x2x2x2xf32>
+  %w = linalg.generic {indexing_maps = [#in6, #out6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%dy : tensor<1x2x2x2xf32>) outs(%e : tensor<1x2x2x2x2x2xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    linalg.yield %x : f32
+  } -> tensor<1x2x2x2x2x2xf32>
+  %c = tensor.collapse_shape %w [[0], [1], [2, 3], [4, 5]] : tensor<1x2x2x2x2x2xf32> into tensor<1x2x4x4xf32>
+  %r = tensor.insert_slice %c into %d[0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<1x2x4x4xf32> into tensor<1x2x5x5xf32>
+  return %r : tensor<1x2x5x5xf32>
+}
