@@ -97,6 +97,10 @@ static Operation *initAccumulator(RewriterBase &rewriter,
                                   Operation *outermostLoop = nullptr) {
   OpOperand &init = tile.getDpsInitsMutable()[0];
   Location loc = tile.getLoc();
+  auto fillOf = [&](Value dest) {
+    Value c = rewriter.create<arith::ConstantOp>(loc, value);
+    return rewriter.create<linalg::FillOp>(loc, c, dest);
+  };
   auto slice = init.get().getDefiningOp<tensor::ExtractSliceOp>();
   auto kLoop = dyn_cast<scf::ForOp>(tile->getParentOp());
   auto arg = slice ? dyn_cast<BlockArgument>(slice.getSource()) : nullptr;
@@ -109,8 +113,7 @@ static Operation *initAccumulator(RewriterBase &rewriter,
     Value part = rewriter.create<tensor::ExtractSliceOp>(
         loc, slice.getType(), outer->get(), slice.getMixedOffsets(),
         slice.getMixedSizes(), slice.getMixedStrides());
-    Value c = rewriter.create<arith::ConstantOp>(loc, value);
-    auto fill = rewriter.create<linalg::FillOp>(loc, c, part);
+    linalg::FillOp fill = fillOf(part);
     Value filled = rewriter.create<tensor::InsertSliceOp>(
         loc, fill.getResult(0), outer->get(), slice.getMixedOffsets(),
         slice.getMixedSizes(), slice.getMixedStrides());
@@ -123,15 +126,13 @@ static Operation *initAccumulator(RewriterBase &rewriter,
     auto outermost = cast<scf::ForOp>(outermostLoop);
     OpOperand &whole = outermost.getInitArgsMutable()[0];
     rewriter.setInsertionPoint(outermost);
-    Value c = rewriter.create<arith::ConstantOp>(loc, value);
-    auto fill = rewriter.create<linalg::FillOp>(loc, c, whole.get());
+    linalg::FillOp fill = fillOf(whole.get());
     rewriter.modifyOpInPlace(outermost, [&] { whole.set(fill.getResult(0)); });
     return nullptr;
   }
   // No k loop: the fill right before the tile.
   rewriter.setInsertionPoint(tile);
-  Value c = rewriter.create<arith::ConstantOp>(loc, value);
-  auto fill = rewriter.create<linalg::FillOp>(loc, c, init.get());
+  linalg::FillOp fill = fillOf(init.get());
   rewriter.modifyOpInPlace(tile, [&] { init.set(fill.getResult(0)); });
   return fill;
 }
