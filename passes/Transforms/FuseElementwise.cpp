@@ -34,7 +34,7 @@ static bool isContraction(Operation *op) {
 /// An elementwise op (one input, identity maps) applied to a tensor that a
 /// chain of insert_slices assembles from parts into a tensor.empty (the
 /// halves of a convolution's GEMM result transposed to NCHW, see
-/// gemmResultTo) is applied to each part instead, before its insertion:
+/// gemmResultToNCHW) is applied to each part instead, before its insertion:
 /// the parts' producers then fuse with it (bias + relu in the transposing
 /// copy), instead of one more pass over the whole tensor. Positions no part
 /// covers were undefined before and stay so.
@@ -48,8 +48,7 @@ struct ElementwiseIntoInsertedParts : OpRewritePattern<linalg::GenericOp> {
         !llvm::all_of(op.getIndexingMapsArray(),
                       [](AffineMap m) { return m.isIdentity(); }) ||
         op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)) ||
-        llvm::any_of(op.getBody()->getOps<linalg::IndexOp>(),
-                     [](auto) { return true; }))
+        op.hasIndexSemantics())
       return failure();
     // The chain, last insertion first; every link used only by the next
     // (the tensor.empty at its start may have other uses: CSE merges them).

@@ -78,6 +78,9 @@ static bool isMatmulLike(Operation *op) {
              linalg::MatmulTransposeBOp, linalg::BatchMatmulOp>(op);
 }
 
+/// Matmuls with a longer k are cache-blocked along k (by up to 256).
+static constexpr int64_t kBlockedK = 512;
+
 /// On a matmul whose accumulator was a constant fill (removed): the value
 /// its register tiles start from (see initAccumulator).
 static constexpr StringLiteral kAccumulatorInit = "nn.accumulator_init";
@@ -283,6 +286,36 @@ struct NNTileAndVectorizePass
     return {preferred, lanesDim};
   }
 
+  /// The register tile of a loop of `extent` iterations whose preferred
+  /// tile is `preferred` (vectorized when `lanes`): 1 for loops tiled by
+  /// one, 0 for a loop kept whole, std::nullopt when no tile divides it.
+  std::optional<int64_t> registerTile(int64_t extent, int64_t preferred,
+                                      bool lanes) {
+    if (preferred == 1)
+      return 1;
+    return pickTileSize(extent, preferred, lanes ? int64_t(vectorWidth) : 1);
+  }
+
+  /// The register tile of each loop of `op` (see registerTile) and whether
+  /// every loop has one (else such loops get their preferred size, partial
+  /// tiles and scalar code).
+  std::pair<SmallVector<int64_t>, bool>
+  registerTiles(linalg::LinalgOp op, ArrayRef<int64_t> mmTiles) {
+    auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);
+    SmallVector<int64_t> sizes;
+    bool whole = true;
+    for (auto [i, extent, pref] :
+         llvm::enumerate(op.getStaticLoopRanges(), preferred)) {
+      std::optional<int64_t> t = registerTile(extent, pref, i == lanesDim);
+      if (!t) {
+        whole = false;
+        t = pref;
+      }
+      sizes.push_back(*t);
+    }
+    return {sizes, whole};
+  }
+
   /// Splits a big op (at least `parallel-min-work` iterations of its loop
   /// nest) into an scf.forall over `parallel-chunks` or so (at least half
   /// as many) chunks of one parallel loop whose extent has such a divisor
@@ -309,13 +342,11 @@ struct NNTileAndVectorizePass
       return op;
     auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);
     // The register tile of `extent` iterations of loop `dim` (the whole
-    // loop when it is not tiled).
-    auto registerTile = [&, &preferred = preferred, &lanesDim = lanesDim](
-                            size_t dim, int64_t extent) -> int64_t {
-      if (preferred[dim] == 1)
-        return 1;
-      std::optional<int64_t> t = pickTileSize(
-          extent, preferred[dim], dim == lanesDim ? int64_t(vectorWidth) : 1);
+    // loop when it is not tiled, -1 when none fits).
+    auto tileOf = [&, &preferred = preferred, &lanesDim = lanesDim](
+                      size_t dim, int64_t extent) -> int64_t {
+      std::optional<int64_t> t =
+          registerTile(extent, preferred[dim], dim == lanesDim);
       return !t ? -1 : *t == 0 ? extent : *t;
     };
     SmallVector<size_t> order =
@@ -333,10 +364,10 @@ struct NNTileAndVectorizePass
     for (size_t dim : order) {
       if (iterators[dim] != utils::IteratorType::parallel)
         continue;
-      int64_t whole = registerTile(dim, ranges[dim]);
+      int64_t whole = tileOf(dim, ranges[dim]);
       int64_t count =
           nnc::parallelChunkCount(ranges[dim], target, [&](int64_t chunk) {
-            return registerTile(dim, chunk) == whole;
+            return tileOf(dim, chunk) == whole;
           });
       if (count > bestCount) {
         bestCount = count;
@@ -417,18 +448,13 @@ struct NNTileAndVectorizePass
       FloatAttr value;
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       if (!fill || !init.hasOneUse() || ranges.empty() ||
-          llvm::any_of(ranges, ShapedType::isDynamic) || ranges.back() > 512 ||
+          llvm::any_of(ranges, ShapedType::isDynamic) ||
+          ranges.back() > kBlockedK ||
           !matchPattern(fill.getInputs()[0], m_Constant(&value)))
         continue;
       // Only whole register tiles (vectorized, no partial tile whose sizes
       // are computed inside the k loop).
-      auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);
-      bool whole = true;
-      for (auto [i, extent, pref] : llvm::enumerate(ranges, preferred))
-        if (pref != 1 &&
-            !pickTileSize(extent, pref, i == lanesDim ? vectorWidth : 1))
-          whole = false;
-      if (!whole)
+      if (!registerTiles(op, mmTiles).second)
         continue;
       rewriter.modifyOpInPlace(op, [&] {
         op.getDpsInitsMutable()[0].set(fill.getOutputs()[0]);
@@ -491,21 +517,8 @@ struct NNTileAndVectorizePass
         toVectorize.push_back(op);
         continue;
       }
-      auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);
-      SmallVector<int64_t> sizes;
-      bool vectorizable = true;
-      for (auto [i, extent, pref] : llvm::enumerate(ranges, preferred)) {
-        std::optional<int64_t> t =
-            pref == 1 ? std::optional<int64_t>(1)
-                      : pickTileSize(extent, pref,
-                                     i == lanesDim ? int64_t(vectorWidth) : 1);
-        if (!t) {
-          // A partial tile would need masks; keep scalar loops there.
-          vectorizable = false;
-          t = pref;
-        }
-        sizes.push_back(*t);
-      }
+      // A partial tile would need masks: scalar loops then.
+      auto [sizes, vectorizable] = registerTiles(op, mmTiles);
       if (llvm::all_of(sizes, [](int64_t s) { return s == 0; })) {
         if (auto value = op->getAttrOfType<FloatAttr>(kAccumulatorInit)) {
           op->removeAttr(kAccumulatorInit);
@@ -526,7 +539,7 @@ struct NNTileAndVectorizePass
         SmallVector<int64_t> outer(ranges.size(), 0);
         if (ranges[n] > 128)
           outer[n] = blockSize(ranges[n], sizes[n], 128);
-        if (ranges[k] > 512)
+        if (ranges[k] > kBlockedK)
           outer[k] = blockSize(ranges[k], sizes[k], 256);
         if (llvm::any_of(outer, [](int64_t s) { return s != 0; })) {
           scf::SCFTilingOptions blockOptions;

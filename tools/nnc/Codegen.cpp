@@ -90,10 +90,6 @@ void buildTrainingPipeline(PassManager &pm) {
 /// nn -> linalg, then the training step inlined into the entry points.
 void buildLinalgPipeline(PassManager &pm) {
   pm.addPass(createConvertNNToLinalgPass());
-  // Before the inliner's canonicalization: ops that a gradient's lowering
-  // builds again exactly as the forward's (a pooling's window maxima and
-  // their offsets) are computed once.
-  pm.addPass(createCSEPass());
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
   pm.addPass(createCanonicalizerPass());

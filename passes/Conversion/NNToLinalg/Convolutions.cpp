@@ -194,17 +194,16 @@ Value filterMatrix(OpBuilder &b, Location loc, Value w) {
       loc, w, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
 }
 
-/// The GEMM result `z` [R, X] as the 4-d tensor of type `out`, whose first
-/// (or, with `swap`, second) dimension is R: row blocks of `z` are expanded
-/// and copied (transposed to NCHW with `swap`) into `out`, plus `bias[r]`
-/// when given (added in the copy: the GEMM then accumulates from zero in
-/// registers, see nn-tile-and-vectorize, instead of from a broadcast of the
-/// bias written to memory first). Taking two row
-/// blocks matters: linalg-fuse-elementwise-ops folds an expand_shape into a
+/// A convolution's GEMM result `z` [F, N OH OW] as the NCHW tensor of type
+/// `out`: row blocks of `z` are expanded and copied, transposed, into `out`,
+/// plus `bias[f]` when given (added in the copy: the GEMM then accumulates
+/// from zero in registers, see nn-tile-and-vectorize, instead of from a
+/// broadcast of the bias written to memory first). Taking two row blocks
+/// matters: linalg-fuse-elementwise-ops folds an expand_shape into a
 /// producer with a single use, which would turn the GEMM into a generic
 /// contraction that nn-tile-and-vectorize does not tile as a matmul.
-Value gemmResultTo(OpBuilder &b, Location loc, Value z, RankedTensorType out,
-                   bool swap, Value bias = nullptr) {
+Value gemmResultToNCHW(OpBuilder &b, Location loc, Value z,
+                       RankedTensorType out, Value bias) {
   RankedTensorType zt = tensorType(z);
   int64_t rows = zt.getDimSize(0), cols = zt.getDimSize(1);
   int64_t half = rows > 1 ? rows / 2 : rows;
@@ -217,31 +216,24 @@ Value gemmResultTo(OpBuilder &b, Location loc, Value z, RankedTensorType out,
     Value zs = b.create<tensor::ExtractSliceOp>(
         loc, sliceType, z, indices(b, {r0, 0}), indices(b, {n, cols}),
         indices(b, {1, 1}));
-    SmallVector<int64_t> zShape = {n}, dstShape(out.getShape()), offs(4, 0);
-    if (swap) {
-      zShape.append({out.getDimSize(0), out.getDimSize(2), out.getDimSize(3)});
-      dstShape[1] = n;
-      offs[1] = r0;
-    } else {
-      zShape.append({out.getDimSize(1), out.getDimSize(2), out.getDimSize(3)});
-      dstShape[0] = n;
-      offs[0] = r0;
-    }
+    SmallVector<int64_t> zShape = {n, out.getDimSize(0), out.getDimSize(2),
+                                   out.getDimSize(3)};
+    SmallVector<int64_t> dstShape(out.getShape()), offs(4, 0);
+    dstShape[1] = n;
+    offs[1] = r0;
     Value z4 = b.create<tensor::ExpandShapeOp>(
         loc, RankedTensorType::get(zShape, zt.getElementType()), zs,
         SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
     WindowView dst = {indices(b, offs), indices(b, dstShape),
                       indices(b, {1, 1, 1, 1}),
                       RankedTensorType::get(dstShape, out.getElementType())};
-    AffineMap map = swap ? swapNC(b.getContext()) : b.getMultiDimIdentityMap(4);
     SmallVector<Value> ins{z4};
-    SmallVector<AffineMap> maps{map};
+    SmallVector<AffineMap> maps{swapNC(b.getContext())};
     if (bias) {
       ins.push_back(b.create<tensor::ExtractSliceOp>(
           loc, RankedTensorType::get({n}, zt.getElementType()), bias,
           indices(b, {r0}), indices(b, {n}), indices(b, {1})));
-      maps.push_back(AffineMap::get(
-          4, 0, getAffineDimExpr(swap ? 1 : 0, b.getContext())));
+      maps.push_back(AffineMap::get(4, 0, getAffineDimExpr(1, b.getContext())));
     }
     Value part = generic(b, loc, ins, maps, extract(b, loc, result, dst),
                          [&](OpBuilder &nb, Location l, ValueRange a) {
@@ -282,8 +274,7 @@ struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
                       loc, TypeRange{zType}, ValueRange{wm, col},
                       ValueRange{filled(rewriter, loc, zType, 0.0)})
                   .getResult(0);
-    Value out = gemmResultTo(rewriter, loc, z, y, /*swap=*/true,
-                             adaptor.getBias());
+    Value out = gemmResultToNCHW(rewriter, loc, z, y, adaptor.getBias());
     rewriter.replaceOp(op, out);
     return success();
   }
@@ -364,7 +355,7 @@ struct Conv2dGradInputLowering : OpConversionPattern<nn::Conv2dGradInputOp> {
                      .getResult(0);
     // The rows (c, i, j) of dcol for one kernel offset: a strided row slice
     // of the 2-d GEMM result, expanded to [C, N, OH, OW] (an expand_shape of
-    // the GEMM itself would be folded into it, see gemmResultTo).
+    // the GEMM itself would be folded into it, see gemmResultToNCHW).
     auto rowsType = RankedTensorType::get({c, n * oh * ow}, x.getElementType());
     auto partType = RankedTensorType::get({c, n, oh, ow}, x.getElementType());
     RankedTensorType xpType = paddedType(x, w);
