@@ -50,43 +50,48 @@ const char *toString(ElemType elem);
 //===----------------------------------------------------------------------===//
 
 enum class LayerKind {
-  Input,
-  Dense,
-  Conv2d,
-  MaxPool,
-  AvgPool,
-  GlobalAvgPool,
-  Flatten,
-  Reshape,
-  Relu,
-  LeakyRelu,
-  Sigmoid,
-  Tanh,
-  Gelu,
-  Softmax,
-  Dropout,
-  BatchNorm,
-  LayerNorm,
-  Add,
-  Concat,
+  Input, ///< the model's input: node 0, not a layer
+#define LAYER(Kind, spelling, traits, params) Kind,
+#include "frontend/Layers.def"
 };
 /// The .nn spelling: "dense", "conv2d", "global_avgpool", ...
 const char *toString(LayerKind kind);
 
-/// Weight initializers (`init = ...`); Default is PyTorch's: Kaiming-uniform
-/// with a = sqrt(5) for weights, uniform(+-1/sqrt(fan_in)) for biases.
+/// Traits of a layer kind (the third column of Layers.def), as bits.
+namespace layer_trait {
+enum : unsigned {
+  None = 0,
+  Variadic = 1u << 0, ///< takes named values (add, concat)
+  Weighted = 1u << 1, ///< has a weight: takes `init = ...`
+  IntInput = 1u << 2, ///< accepts i32 inputs
+};
+} // namespace layer_trait
+unsigned layerTraits(LayerKind kind);
+inline bool hasTrait(LayerKind kind, unsigned trait) {
+  return (layerTraits(kind) & trait) != 0;
+}
+
+/// Weight initializers (`init = ...`), as torch.nn.init names them; Default
+/// is PyTorch's: Kaiming-uniform with a = sqrt(5) for weights,
+/// uniform(+-1/sqrt(fan_in)) for biases.
+#define NNC_INIT_KINDS(X)                                                      \
+  X(Default, "default")                                                        \
+  X(KaimingUniform, "kaiming_uniform")                                         \
+  X(KaimingNormal, "kaiming_normal")                                           \
+  X(XavierUniform, "xavier_uniform")                                           \
+  X(XavierNormal, "xavier_normal")                                             \
+  X(Zeros, "zeros")                                                            \
+  X(Ones, "ones")                                                              \
+  X(Normal, "normal")                                                          \
+  X(Uniform, "uniform")
 enum class InitKind {
-  Default,
-  KaimingUniform,
-  KaimingNormal,
-  XavierUniform,
-  XavierNormal,
-  Zeros,
-  Ones,
-  Normal,
-  Uniform,
+#define NNC_INIT_ENUM(Kind, spelling) Kind,
+  NNC_INIT_KINDS(NNC_INIT_ENUM)
+#undef NNC_INIT_ENUM
 };
 const char *toString(InitKind kind);
+/// Every spelling, in enum order.
+const std::vector<std::string> &initKindNames();
 
 /// Resolved attributes of a layer; only the fields of the node's kind are
 /// meaningful (the others keep their defaults).

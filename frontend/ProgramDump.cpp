@@ -89,10 +89,18 @@ std::string attrs(const Node &n) {
   case LayerKind::Concat:
     kv = {"axis = " + std::to_string(a.axis)};
     break;
-  default:
+  case LayerKind::Input:
+  case LayerKind::GlobalAvgPool:
+  case LayerKind::Flatten:
+  case LayerKind::Relu:
+  case LayerKind::Sigmoid:
+  case LayerKind::Tanh:
+  case LayerKind::Gelu:
+  case LayerKind::Softmax:
+  case LayerKind::Add:
     break;
   }
-  if (n.kind == LayerKind::Dense || n.kind == LayerKind::Conv2d)
+  if (hasTrait(n.kind, layer_trait::Weighted))
     kv.push_back(std::string("init = ") + toString(a.init));
   if (a.l2 != 0)
     kv.push_back("l2 = " + num(a.l2));

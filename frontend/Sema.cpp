@@ -47,20 +47,48 @@ std::string toString(const TensorType &type) {
 }
 
 const char *toString(LayerKind kind) {
-  static const char *names[] = {
-      "input",   "dense",      "conv2d",  "maxpool",  "avgpool",
-      "global_avgpool", "flatten", "reshape", "relu", "leaky_relu",
-      "sigmoid", "tanh",       "gelu",    "softmax",  "dropout",
-      "batchnorm", "layernorm", "add",    "concat"};
-  return names[static_cast<int>(kind)];
+  switch (kind) {
+  case LayerKind::Input:
+    return "input";
+#define LAYER(Kind, spelling, traits, params)                                  \
+  case LayerKind::Kind:                                                        \
+    return spelling;
+#include "frontend/Layers.def"
+  }
+  return "?";
+}
+
+unsigned layerTraits(LayerKind kind) {
+  using namespace layer_trait;
+  switch (kind) {
+  case LayerKind::Input:
+    return None;
+#define LAYER(Kind, spelling, traits, params)                                  \
+  case LayerKind::Kind:                                                        \
+    return traits;
+#include "frontend/Layers.def"
+  }
+  return layer_trait::None;
 }
 
 const char *toString(InitKind kind) {
-  static const char *names[] = {
-      "default",       "kaiming_uniform", "kaiming_normal",
-      "xavier_uniform", "xavier_normal",  "zeros",
-      "ones",          "normal",          "uniform"};
-  return names[static_cast<int>(kind)];
+  switch (kind) {
+#define NNC_INIT_CASE(Kind, spelling)                                          \
+  case InitKind::Kind:                                                         \
+    return spelling;
+    NNC_INIT_KINDS(NNC_INIT_CASE)
+#undef NNC_INIT_CASE
+  }
+  return "?";
+}
+
+const std::vector<std::string> &initKindNames() {
+  static const std::vector<std::string> names = {
+#define NNC_INIT_NAME(Kind, spelling) spelling,
+      NNC_INIT_KINDS(NNC_INIT_NAME)
+#undef NNC_INIT_NAME
+  };
+  return names;
 }
 
 const char *toString(SourceKind kind) {

@@ -57,6 +57,13 @@ const char *describe(Value::Kind kind);
 // Signatures
 //===----------------------------------------------------------------------===//
 
+/// Buffers are indexed with 64-bit offsets, but a tensor of more than 2^31
+/// f32 elements (8 GiB) is beyond any model this machine trains; past it a
+/// typo (`dense(2147483647)`) would only fail at link or run time.
+constexpr int64_t kMaxTensorElements = int64_t(1) << 31;
+constexpr const char kTensorLimit[] =
+    "the limit is 2147483648 (2^31) elements per tensor";
+
 enum class Category {
   Layer,
   Loss,
@@ -116,6 +123,8 @@ struct Signature {
   std::vector<ParamSpec> params;
   /// add / concat: any number of positional values (not bound here).
   bool variadic = false;
+  /// Category::Layer: the layer kind it declares (Input for blocks).
+  LayerKind layer = LayerKind::Input;
   const ParamSpec *find(const std::string &name) const;
 };
 
@@ -201,6 +210,10 @@ public:
   void analyzeDataset(const ast::Decl &d);
   void analyzeModel(const ast::Decl &d);
   void analyzeRun(const ast::Decl &d);
+  /// Located errors for the values of `m` at `batch` rows past the size
+  /// limit (kMaxTensorElements).
+  void checkSizes(const Model &m, int64_t batch, SourceRange batchRange,
+                  const std::string &batchNote);
 
   /// Collects `key = value` settings of a declaration body, reporting
   /// unknown and repeated keys. Sections go to `sections` when allowed.

@@ -234,18 +234,13 @@ unsigned ModelBuilder::stage(const ast::Expr &e, Frame &f, int scope,
   }
   SourceRange nr = e.nameRange.isValid() ? e.nameRange : e.range;
   const std::string &name = e.text;
-  if (name == "add" || name == "concat")
-    return variadic(name == "add" ? LayerKind::Add : LayerKind::Concat, e, f,
-                    scope, cur, label);
   if (const Signature *sig = findSignature(Category::Layer, name)) {
+    if (sig->variadic)
+      return variadic(sig->layer, e, f, scope, cur, label);
     BoundCall bc = s.bind(*sig, e, f.env);
     if (!bc.ok)
       return kPoison;
-    LayerKind kind = LayerKind::Input;
-    for (int k = 1; k <= static_cast<int>(LayerKind::Concat); ++k)
-      if (name == toString(static_cast<LayerKind>(k)))
-        kind = static_cast<LayerKind>(k);
-    return addNode(kind, bc, {cur}, scope, label);
+    return addNode(sig->layer, bc, {cur}, scope, label);
   }
   auto b = s.blocks.find(name);
   if (b != s.blocks.end())
@@ -474,6 +469,13 @@ void ModelBuilder::finishNames() {
       owners[p.name] = n.id;
       for (const auto &sel : n.selectors)
         m.selectors[sel].push_back(pi);
+      int64_t elems = p.type.numElements();
+      if (elems < 0 || elems > kMaxTensorElements)
+        s.error(n.range, "parameter '" + p.name + "' " + toString(p.type) +
+                             " is too large: " +
+                             (elems < 0 ? std::string("its size overflows")
+                                        : std::to_string(elems) + " elements") +
+                             "; " + kTensorLimit);
       if (p.trainable) {
         int64_t e = p.type.numElements();
         if (e < 0 || __builtin_add_overflow(m.numParams, e, &m.numParams))
@@ -528,6 +530,11 @@ bool parseTensorType(Sema &s, const ast::TypeRef &t, bool isInput,
   }
   if (ok && out.numElements() < 0) {
     s.error(t.range, "tensor type " + t.name + "[...] is too large");
+    ok = false;
+  } else if (ok && out.numElements() > kMaxTensorElements) {
+    s.error(t.range, "tensor type " + toString(out) + " is too large: " +
+                         std::to_string(out.numElements()) + " elements; " +
+                         kTensorLimit);
     ok = false;
   }
   out.known = ok;

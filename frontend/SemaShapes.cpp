@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaImpl.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace nnc {
@@ -143,20 +144,18 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
   for (const TensorType &t : inputs)
     if (!t.known)
       return false;
+  bool intInput = hasTrait(kind, layer_trait::IntInput);
   for (const TensorType &t : inputs)
-    if (t.elem != ElemType::F32)
+    if (t.elem != ElemType::F32 && !(intInput && t.elem == ElemType::I32))
       return c.fail(std::string("'") + c.name() + "' cannot take an " +
                     toString(t.elem) + " input (" + toString(t) + ")");
   if (bc.has("l2"))
     a.l2 = bc.num("l2");
   if (bc.has("init")) {
-    static const char *inits[] = {
-        "default",       "kaiming_uniform", "kaiming_normal",
-        "xavier_uniform", "xavier_normal",  "zeros",
-        "ones",          "normal",          "uniform"};
-    for (int i = 0; i < 9; ++i)
-      if (bc.str("init") == inits[i])
-        a.init = static_cast<InitKind>(i);
+    const std::vector<std::string> &inits = initKindNames();
+    auto it = std::find(inits.begin(), inits.end(), bc.str("init"));
+    if (it != inits.end())
+      a.init = static_cast<InitKind>(it - inits.begin());
   }
   int64_t inElems = in.numElements();
   if (inElems < 0)

@@ -49,61 +49,43 @@ ParamSpec P(std::string name, ArgType type, std::string def,
 
 using A = ArgType;
 const std::vector<std::string> kPadding = {"valid", "same"};
-const std::vector<std::string> kInits = {
-    "default",        "kaiming_uniform", "kaiming_normal", "xavier_uniform",
-    "xavier_normal",  "zeros",           "ones",           "normal",
-    "uniform"};
 
 std::vector<Signature> buildTable() {
   std::vector<Signature> t;
-  auto add = [&](Category cat, std::string name, std::vector<ParamSpec> ps,
-                 bool variadic = false) {
+  auto add = [&](Category cat, std::string name, std::vector<ParamSpec> ps) {
     Signature s;
     s.name = std::move(name);
     s.category = cat;
     s.params = std::move(ps);
-    s.variadic = variadic;
-    // Any layer may carry an L2 penalty on its weights (Keras'
-    // kernel_regularizer); dense and conv2d take an initializer.
-    if (cat == Category::Layer && !variadic) {
-      if (s.name == "dense" || s.name == "conv2d")
-        s.params.push_back(P("init", A::Enum, "default", "", kInits));
-      s.params.push_back(P("l2", A::Number, "0", "[0, inf)",
-                           {}, "l2 penalty"));
-      for (auto &p : s.params)
-        p.keywordOnly |= p.name == "init" || p.name == "l2";
+    t.push_back(std::move(s));
+  };
+  // Layers, from Layers.def. Any layer may carry an L2 penalty on its weights
+  // (Keras' kernel_regularizer); weighted layers take an initializer. Both
+  // only by keyword.
+  auto addLayer = [&](LayerKind kind, const char *name,
+                      std::vector<ParamSpec> ps) {
+    Signature s;
+    s.name = name;
+    s.category = Category::Layer;
+    s.layer = kind;
+    s.params = std::move(ps);
+    s.variadic = hasTrait(kind, layer_trait::Variadic);
+    if (hasTrait(kind, layer_trait::Weighted)) {
+      s.params.push_back(
+          P("init", A::Enum, "default", "", initKindNames()));
+      s.params.back().keywordOnly = true;
+    }
+    if (!s.variadic) {
+      s.params.push_back(P("l2", A::Number, "0", "[0, inf)", {}, "l2 penalty"));
+      s.params.back().keywordOnly = true;
     }
     t.push_back(std::move(s));
   };
-  const Category L = Category::Layer;
-  // Layers (torch.nn defaults).
-  add(L, "dense", {P("units", A::Int, "!", "[1, inf)", {}, "number of units"),
-                   P("bias", A::Bool, "true")});
-  add(L, "conv2d",
-      {P("filters", A::Int, "!", "[1, inf)", {}, "number of filters"),
-       P("kernel", A::IntOrPair, "!", "[1, inf)", {}, "kernel size"),
-       P("stride", A::IntOrPair, "1", "[1, inf)", {}, "stride"),
-       P("padding", A::IntOrEnum, "valid", "[0, inf)", kPadding, "padding"),
-       P("bias", A::Bool, "true")});
-  // The pools' stride defaults to their size (torch.nn.MaxPool2d).
-  for (const char *pool : {"maxpool", "avgpool"})
-    add(L, pool,
-        {P("size", A::IntOrPair, "!", "[1, inf)", {}, "pool size"),
-         P("stride", A::IntOrPair, "", "[1, inf)", {}, "stride"),
-         P("padding", A::IntOrEnum, "valid", "[0, inf)", kPadding,
-           "padding")});
-  for (const char *name : {"global_avgpool", "flatten", "relu", "sigmoid",
-                           "tanh", "gelu", "softmax"})
-    add(L, name, {});
-  add(L, "reshape", {P("shape", A::IntList, "!")});
-  add(L, "leaky_relu", {P("alpha", A::Number, "0.01", "[0, inf)")});
-  add(L, "dropout", {P("p", A::Number, "0.5", "[0, 1)", {},
-                       "dropout probability")});
-  add(L, "batchnorm", {P("momentum", A::Number, "0.1", "[0, 1]"),
-                       P("eps", A::Number, "1e-5", "(0, inf)")});
-  add(L, "layernorm", {P("eps", A::Number, "1e-5", "(0, inf)")});
-  add(L, "add", {}, /*variadic=*/true);
-  add(L, "concat", {}, /*variadic=*/true);
+#define NNC_UNPAREN(...) __VA_ARGS__
+#define LAYER(Kind, spelling, traits, params)                                  \
+  addLayer(LayerKind::Kind, spelling, {NNC_UNPAREN params});
+#include "frontend/Layers.def"
+#undef NNC_UNPAREN
 
   // Losses (torch.nn, reduction = mean).
   const Category Lo = Category::Loss;

@@ -11,6 +11,33 @@
 namespace nnc {
 namespace sema {
 
+void Sema::checkSizes(const Model &m, int64_t batch, SourceRange batchRange,
+                      const std::string &batchNote) {
+  if (batch <= 0)
+    return;
+  for (const Node &n : m.nodes) {
+    int64_t elems = n.type.numElements(), total;
+    if (!n.type.known)
+      continue;
+    if (elems >= 0 && !__builtin_mul_overflow(elems, batch, &total) &&
+        total <= kMaxTensorElements)
+      continue;
+    bool input = n.kind == LayerKind::Input;
+    std::string what = input ? "the input " + toString(n.type)
+                             : std::string("the output ") + toString(n.type) +
+                                   " of '" + toString(n.kind) + "'";
+    error(n.range,
+          what + " is too large for batch " + std::to_string(batch) + ": " +
+              (elems < 0 || __builtin_mul_overflow(elems, batch, &total)
+                   ? std::string("its size overflows")
+                   : std::to_string(total) + " elements") +
+              "; " + kTensorLimit,
+          "use a smaller batch or a smaller layer");
+    note(batchRange, batchNote);
+    return;
+  }
+}
+
 namespace {
 
 const std::vector<std::string> kTrainKeys = {
@@ -229,6 +256,16 @@ void Sema::analyzeRun(const ast::Decl &d) {
                             toString(run.loss.kind) + "'",
               "use cross_entropy or binary_cross_entropy, or a regression "
               "metric (mse, mae, r2)");
+      // Regression metrics compare outputs with target values; a classifier
+      // has class labels and logits (probabilities after a softmax) instead.
+      bool regression = mk == MetricKind::Mse || mk == MetricKind::Mae ||
+                        mk == MetricKind::R2;
+      if (regression && haveLoss && isClassification(run.loss.kind))
+        error(m->range, "metric '" + bc.sig->name +
+                            "' needs a regression loss, but the loss is '" +
+                            toString(run.loss.kind) + "'",
+              "a classifier is measured by accuracy, precision, recall, f1 "
+              "or confusion");
       run.metrics.push_back(mk);
       logged.push_back(bc.sig->name);
       if (dinfo && dinfo->hasValidation)
@@ -346,8 +383,8 @@ void Sema::analyzeRun(const ast::Decl &d) {
   }
   if (model && dinfo && model->inputType.known) {
     const TensorType &in = model->inputType;
-    if (dinfo->featureCount > 0 && in.dims.size() == 1 &&
-        in.dims[0] != dinfo->featureCount)
+    // CSV rows fill the input in row-major order, whatever its rank.
+    if (dinfo->featureCount > 0 && in.numElements() != dinfo->featureCount)
       error(value("data")->range,
             "dataset '" + dataName + "' has " +
                 std::to_string(dinfo->featureCount) + " features but model '" +
@@ -359,6 +396,22 @@ void Sema::analyzeRun(const ast::Decl &d) {
                 std::to_string(dinfo->imageSize[1]) + ", " +
                 std::to_string(dinfo->imageSize[2]) + "] but model '" +
                 model->name + "' takes " + toString(in));
+  }
+
+  // Sizes: every tensor of a training step is a buffer of the generated
+  // code, batch rows of the per-sample shape (parameters once).
+  if (model) {
+    int64_t batch = run.batch ? run.batch
+                    : run.dataset >= 0 ? prog->datasets[run.dataset].batch
+                                       : 0;
+    if (run.batch)
+      checkSizes(*model, batch, value("batch")->range, "the batch is set here");
+    else if (run.dataset >= 0)
+      checkSizes(*model, batch, prog->datasets[run.dataset].range,
+                 "dataset '" + dataName + "' sets batch = " +
+                     std::to_string(batch));
+    else
+      checkSizes(*model, 0, declRange, "");
   }
 
   // Fine-tuning: rename, freeze, unfreeze, lr_scale.

@@ -494,6 +494,21 @@ BoundCall Sema::bind(const Signature &sig, const ast::Expr &call,
         bc.ok = false;
         break;
       }
+      // Keras spells settings as calls (`dense(128, l2(0.001))`); here they
+      // are keyword arguments.
+      if (arg && arg->kind == ast::ExprKind::Call && sig.find(arg->text) &&
+          arg->elements.size() == 1 && arg->entries.empty()) {
+        Value inner = eval(arg->elements[0].get(), env);
+        error(arg->range,
+              "'" + arg->text + "' is an argument of '" + sig.name +
+                  "', not a call",
+              "write " + arg->text + " = " +
+                  (inner.kind == Value::Invalid ? std::string("...")
+                                                : formatValue(inner)));
+        bc.ok = false;
+        ++nextPos;
+        continue;
+      }
       const ParamSpec &spec = sig.params[nextPos++];
       Value v = eval(arg.get(), env);
       if (!v.range.isValid())

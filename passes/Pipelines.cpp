@@ -280,7 +280,31 @@ void registerCPUCodegenDialects(DialectRegistry &registry) {
   memref::registerAllocationOpInterfaceExternalModels(registry);
 }
 
+void buildNNTrainingPipeline(OpPassManager &pm) {
+  pm.addPass(createNNAutodiffPass());
+  pm.addPass(createNNBuildTrainStepPass());
+  pm.addPass(createNNExportABIPass());
+}
+
+void buildNNToLinalgPipeline(OpPassManager &pm) {
+  pm.addPass(createConvertNNToLinalgPass());
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void registerNNCPipelines() {
+  PassPipelineRegistration<>(
+      "nn-training",
+      "builds the training step on the nn dialect: gradients, optimizer "
+      "update, C entry points (the stage `nnc --emit nn` prints)",
+      buildNNTrainingPipeline);
+  PassPipelineRegistration<>(
+      "nn-to-linalg",
+      "lowers the nn dialect to linalg on tensors and inlines the training "
+      "step into the entry points (the stage `nnc --emit linalg` prints)",
+      buildNNToLinalgPipeline);
   PassPipelineRegistration<CPUCodegenOptions>(
       "nnc-cpu-codegen",
       "lowers linalg on tensors to the LLVM dialect for the host CPU "

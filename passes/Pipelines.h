@@ -52,6 +52,16 @@ struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
       llvm::cl::init(true)};
 };
 
+/// The nn-level pipeline (`nn-training`): gradients (nn-autodiff), the
+/// training step with its optimizer update (nn-build-train-step), the C entry
+/// points (nn-export-abi). `nnc --emit nn` prints its result.
+void buildNNTrainingPipeline(mlir::OpPassManager &pm);
+
+/// nn -> linalg (`nn-to-linalg`): the conversion, then the training step
+/// inlined into the entry points and cleaned up. `nnc --emit linalg` prints
+/// its result.
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
+
 /// Lowers a module of func/linalg/tensor/arith/math on statically shaped
 /// tensors to the LLVM dialect: tiling and vectorization, one-shot
 /// bufferization, buffer placement and deallocation, then LLVM lowering.
@@ -63,7 +73,8 @@ void buildCPUCodegenPipeline(mlir::OpPassManager &pm,
 /// Must be applied to the registry before the context is created.
 void registerCPUCodegenDialects(mlir::DialectRegistry &registry);
 
-/// Registers `nnc-cpu-codegen` as a textual pipeline.
+/// Registers `nn-training`, `nn-to-linalg` and `nnc-cpu-codegen` as textual
+/// pipelines, so that nnc-opt reproduces every stage of `nnc --emit`.
 void registerNNCPipelines();
 
 } // namespace nnc

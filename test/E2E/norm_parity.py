@@ -31,22 +31,23 @@ torch.set_num_threads(1)
 N, FEATURES, BATCH, CLASSES = 70, 6, 16, 3  # 4 full batches + one of 6
 
 
-def write_data(d, seed, features=FEATURES):
+def write_data(d, seed, features=FEATURES, n=N):
     rng = np.random.default_rng(seed)
-    x = (rng.normal(size=(N, features)) * 2 + 1).astype(np.float32)
-    y = rng.integers(0, CLASSES, size=N)
+    x = (rng.normal(size=(n, features)) * 2 + 1).astype(np.float32)
+    y = rng.integers(0, CLASSES, size=n)
     with open(os.path.join(d, "data.csv"), "w") as f:
         f.write(",".join(["f%d" % i for i in range(features)] + ["label"]) + "\n")
-        for i in range(N):
+        for i in range(n):
             f.write(",".join(["%.9g" % v for v in x[i]] + [str(int(y[i]))]) + "\n")
     return torch.tensor(x), torch.tensor(y, dtype=torch.long)
 
 
-def program(layers, epochs, extra="", features=FEATURES):
+def program(layers, epochs, extra="", features=FEATURES, batch=BATCH,
+            optimizer="adam(lr = 0.01)"):
     return f"""
 dataset data {{
   train = csv("data.csv", target = "label")
-  batch = {BATCH}
+  batch = {batch}
 }}
 
 model net(x: f32[{features}]) -> f32[{CLASSES}] {{
@@ -57,24 +58,25 @@ train {{
   model = net
   data = data
   loss = cross_entropy
-  optimizer = adam(lr = 0.01)
+  optimizer = {optimizer}
   epochs = {epochs}
 {extra}}}
 """
 
 
-def torch_epochs(net, opt, xt, yt, epochs):
+def torch_epochs(net, opt, xt, yt, epochs, batch=BATCH):
     crit = torch.nn.CrossEntropyLoss()
     losses = []
+    n = len(xt)
     for _ in range(epochs):
         total = 0.0
-        for s in range(0, N, BATCH):
+        for s in range(0, n, batch):
             opt.zero_grad()
-            loss = crit(net(xt[s:s + BATCH]), yt[s:s + BATCH])
+            loss = crit(net(xt[s:s + batch]), yt[s:s + batch])
             loss.backward()
             opt.step()
-            total += loss.item() * len(xt[s:s + BATCH])
-        losses.append(total / N)
+            total += loss.item() * len(xt[s:s + batch])
+        losses.append(total / n)
     return losses
 
 
@@ -120,11 +122,46 @@ def bn2d_concat(d):
                  12, net, {"batchnorm": net.bn, "head": net.head}, [net.bn], net.bn)
 
 
-def train_parity(d, case, layers, features, net, names, affine, bn):
-    xt, yt = write_data(d, 11, features)
+class BNCnn(torch.nn.Module):
+    """conv -> batchnorm -> relu -> maxpool -> conv -> dense on 16x16 images."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv0 = torch.nn.Conv2d(1, 8, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(8)
+        self.conv1 = torch.nn.Conv2d(8, 16, 3)
+        self.head = torch.nn.Linear(16 * 6 * 6, CLASSES)
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv0(x.reshape(-1, 1, 16, 16))))
+        x = torch.nn.functional.max_pool2d(x, 2)
+        return self.head(self.conv1(x).flatten(1))
+
+
+def bn_cnn_partial(d):
+    # 500 samples in batches of 64: seven full batches and one of 52 rows per
+    # epoch, SGD with momentum: the padding rows of the last batch must not
+    # enter the batch statistics nor their gradient.
+    torch.manual_seed(2)
+    net = BNCnn()
+    train_parity(d, "bn_cnn_partial",
+                 "  reshape([1, 16, 16])\n  conv2d_0: conv2d(8, 3, padding = same)\n"
+                 "  batchnorm\n  relu\n  maxpool(2)\n  conv2d_1: conv2d(16, 3)\n"
+                 "  flatten\n  head: dense(3)",
+                 256, net, {"conv2d_0": net.conv0, "batchnorm": net.bn,
+                            "conv2d_1": net.conv1, "head": net.head}, [net.bn], net.bn,
+                 n=500, batch=64,
+                 optimizer=("sgd(lr = 0.05, momentum = 0.9)",
+                            lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)))
+
+
+def train_parity(d, case, layers, features, net, names, affine, bn, n=N, batch=BATCH,
+                 optimizer=("adam(lr = 0.01)", lambda p: torch.optim.Adam(p, lr=0.01))):
+    xt, yt = write_data(d, 11, features, n)
     epochs = 2
     with open(os.path.join(d, "model.nn"), "w") as f:
-        f.write(program(layers, epochs, features=features))
+        f.write(program(layers, epochs, features=features, batch=batch,
+                        optimizer=optimizer[0]))
     with torch.no_grad():  # non-trivial affine parameters and running stats
         for m in affine:
             m.weight.uniform_(0.5, 1.5)
@@ -146,7 +183,7 @@ def train_parity(d, case, layers, features, net, names, affine, bn):
          "--checkpoint-dir", os.path.join(d, "ck"), "--quiet",
          "--log", os.path.join(d, "log.jsonl")])
     net.train()
-    losses = torch_epochs(net, torch.optim.Adam(net.parameters(), lr=0.01), xt, yt, epochs)
+    losses = torch_epochs(net, optimizer[1](net.parameters()), xt, yt, epochs, batch)
 
     got = read_safetensors(os.path.join(d, "ck", "last.safetensors"))
     for n, t in state().items():
@@ -233,6 +270,7 @@ def dropout_mlp(d):
 
 
 CASES = {"bn_ln_mlp": bn_ln_mlp, "bn2d_concat": bn2d_concat,
+         "bn_cnn_partial": bn_cnn_partial,
          "dropout_mlp": dropout_mlp}
 
 

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -27,6 +28,8 @@ int main(int argc, char **argv) {
   // The input of the passes that run after the LLVM lowering.
   registry.insert<mlir::LLVM::LLVMDialect>();
   nnc::registerCPUCodegenDialects(registry);
+  // nn-to-linalg inlines the training step into the entry points.
+  mlir::func::registerInlinerExtension(registry);
   nnc::registerNNCPasses();
   nnc::registerNNCPipelines();
   mlir::registerCanonicalizerPass();

@@ -80,22 +80,6 @@ int writeText(const std::string &path,
   return Ok;
 }
 
-/// The nn-level pipeline: gradients, the training step, the C entry points.
-void buildTrainingPipeline(PassManager &pm) {
-  pm.addPass(createNNAutodiffPass());
-  pm.addPass(createNNBuildTrainStepPass());
-  pm.addPass(createNNExportABIPass());
-}
-
-/// nn -> linalg, then the training step inlined into the entry points.
-void buildLinalgPipeline(PassManager &pm) {
-  pm.addPass(createConvertNNToLinalgPass());
-  pm.addPass(createInlinerPass());
-  pm.addPass(createSymbolDCEPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-}
-
 /// Reads the state layout that nn-export-abi recorded.
 bool readStateLayout(ModuleOp module, RunConfigInputs &in) {
   auto abi = module->getAttrOfType<DictionaryAttr>("nn.abi");
@@ -208,12 +192,17 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   PassManager nnPM(&context);
   TimingScope nnTimer = nestedPhase(root, "nn passes");
   nnPM.enableTiming(nnTimer);
-  buildTrainingPipeline(nnPM);
+  buildNNTrainingPipeline(nnPM);
   if (failed(nnPM.run(*module)))
     return InternalError;
+  if (req.failPassForTest) {
+    emitError(module->getLoc(), "forced by --internal-error-test");
+    return InternalError;
+  }
   if (req.emit == "nn")
     return writeText(req.output, [&](llvm::raw_ostream &os) {
-      module->print(os, OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/true));
+      // With locations in their parseable form: nnc-opt takes it as input.
+      module->print(os, OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
     });
 
   RunConfigInputs config;
@@ -236,7 +225,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   PassManager linalgPM(&context);
   TimingScope linalgTimer = nestedPhase(root, "nn -> linalg passes");
   linalgPM.enableTiming(linalgTimer);
-  buildLinalgPipeline(linalgPM);
+  buildNNToLinalgPipeline(linalgPM);
   if (failed(linalgPM.run(*module)))
     return InternalError;
   linalgTimer.stop();

@@ -32,6 +32,8 @@ struct CodegenRequest {
   /// --parallel-chunks: big kernels run as about this many parallel chunks
   /// (CPUCodegenOptions::parallelChunks; 0: serial code).
   int parallelChunks = 8;
+  /// nnc --internal-error-test=pass: fail as a compiler pass would.
+  bool failPassForTest = false;
 };
 
 /// Returns the process exit status (0, 1 input errors, 2 usage, 3 internal).

@@ -15,11 +15,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <new>
+
+#include <unistd.h>
 
 using namespace nnc;
 
@@ -39,7 +43,36 @@ struct Options {
   unsigned errorLimit = 50;
   bool timePasses = false;
   int parallelChunks = 8;
+  /// Hidden, for tests of the internal-error path: "exception" throws,
+  /// "crash" raises SIGSEGV, "pass" fails a compiler pass.
+  std::string internalErrorTest;
 };
+
+/// What every internal error ends with: it is nnc's fault, not the user's.
+constexpr const char kBugReport[] =
+    "nnc: this is a bug in nnc " NNC_VERSION
+    "; please report it with the .nn file and the command line\n";
+
+/// A crash (a failed assertion in LLVM/MLIR, a bad access) prints one line
+/// and the bug-report request, and exits 3: never a stack dump.
+extern "C" void onFatalSignal(int sig) {
+  static const char head[] = "nnc: internal error: crashed (signal ";
+  char num[8];
+  int n = 0;
+  for (int v = sig; v > 0 && n < 7; v /= 10)
+    num[n++] = static_cast<char>('0' + v % 10);
+  [[maybe_unused]] ssize_t r = write(2, head, sizeof(head) - 1);
+  while (n > 0)
+    r = write(2, &num[--n], 1);
+  r = write(2, ")\n", 2);
+  r = write(2, kBugReport, sizeof(kBugReport) - 1);
+  _exit(3);
+}
+
+void installCrashHandlers() {
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
+    std::signal(sig, onFatalSignal);
+}
 
 /// Writes to `path`, or to stdout when it is empty or "-".
 int withOutput(const std::string &path,
@@ -86,6 +119,10 @@ int run(const Options &opts) {
     });
   }
 
+  if (opts.internalErrorTest == "exception")
+    throw std::logic_error("forced by --internal-error-test");
+  if (opts.internalErrorTest == "crash")
+    std::raise(SIGSEGV);
   FrontendResult fe = runFrontend(feOpts, sm, diags);
   if (diags.hasErrors() || !fe.program) {
     diags.printSummary();
@@ -113,6 +150,7 @@ int run(const Options &opts) {
   req.version = NNC_VERSION;
   req.timePasses = opts.timePasses;
   req.parallelChunks = opts.parallelChunks;
+  req.failPassForTest = opts.internalErrorTest == "pass";
   return runCodegen(*fe.program, sm, diags, req);
 }
 
@@ -147,6 +185,9 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 1024));
   app.add_option("--error-limit", opts.errorLimit,
                  "stop printing after N errors (0: no limit)");
+  app.add_option("--internal-error-test", opts.internalErrorTest)
+      ->check(CLI::IsMember({"exception", "crash", "pass"}))
+      ->group(""); // hidden: tests of exit status 3
 
   try {
     app.parse(argc, argv);
@@ -162,8 +203,12 @@ int main(int argc, char **argv) {
     return UsageError;
   }
 
+  installCrashHandlers();
   try {
-    return run(opts);
+    int status = run(opts);
+    if (status == InternalError)
+      std::cerr << kBugReport;
+    return status;
   } catch (const std::bad_alloc &) {
     std::cerr << "nnc: internal error: out of memory\n";
   } catch (const std::exception &e) {
@@ -171,5 +216,6 @@ int main(int argc, char **argv) {
   } catch (...) {
     std::cerr << "nnc: internal error: unknown exception\n";
   }
+  std::cerr << kBugReport;
   return InternalError;
 }
