@@ -84,6 +84,8 @@ int eval(const RunConfig &cfg, const CommonOptions &common,
     j["loss"] = scores.loss();
     for (const auto &[name, v] : metrics)
       j[name] = v;
+    if (const auto *matrix = scores.confusion(cfg.metrics))
+      j["confusion"] = *matrix;
     j["samples_per_s"] = seconds > 0 ? scores.samples / seconds : 0;
     std::printf("%s\n", j.dump().c_str());
     return Ok;
@@ -93,10 +95,9 @@ int eval(const RunConfig &cfg, const CommonOptions &common,
   std::printf("  loss       %.6f\n", scores.loss());
   for (const auto &[name, v] : metrics)
     std::printf("  %-10s %.6f\n", name.c_str(), v);
-  for (const std::string &m : cfg.metrics)
-    if (m == "confusion" && scores.classes)
-      std::printf("confusion matrix (rows: true class, columns: predicted)\n%s",
-                  formatConfusion(*scores.classes).c_str());
+  if (scores.confusion(cfg.metrics))
+    std::printf("confusion matrix (rows: true class, columns: predicted)\n%s",
+                formatConfusion(*scores.classes).c_str());
   std::printf("  %.0f samples/s\n", seconds > 0 ? scores.samples / seconds : 0);
   return Ok;
 }

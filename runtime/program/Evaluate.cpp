@@ -71,6 +71,14 @@ Scores::metrics(const std::vector<std::string> &names) const {
   return out;
 }
 
+const std::vector<std::vector<int64_t>> *
+Scores::confusion(const std::vector<std::string> &names) const {
+  if (!classes ||
+      std::find(names.begin(), names.end(), "confusion") == names.end())
+    return nullptr;
+  return &classes->confusion();
+}
+
 LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch,
                             bool training) {
   LoaderOptions o;

@@ -54,6 +54,10 @@ struct Scores {
   /// The configured metrics that are single numbers, in order.
   std::vector<std::pair<std::string, double>>
   metrics(const std::vector<std::string> &names) const;
+  /// The confusion matrix ([true][predicted]) when `confusion` is among
+  /// `names` and the run is a classifier, else null.
+  const std::vector<std::vector<int64_t>> *
+  confusion(const std::vector<std::string> &names) const;
 };
 
 LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch, bool training);

@@ -165,6 +165,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   Batch b;
   double runStart = now();
   std::string stopped = "completed";
+  std::vector<std::vector<int64_t>> confusion;
   int exitCode = Ok;
   for (int64_t epoch = progress.epoch + 1; epoch <= epochs; ++epoch) {
     double epochStart = now();
@@ -222,12 +223,17 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     record.samplesPerSecond =
         record.seconds > 0 ? scores.samples / record.seconds : 0;
     // Metrics: on the validation split when there is one, else on train.
+    // The last epoch's confusion matrix goes into the log's done event.
     if (data.hasValidation) {
       Scores val = evaluate(cfg, state, data.validation, pre);
       record.valLoss = val.loss();
       record.metrics = val.metrics(cfg.metrics);
+      if (const auto *matrix = val.confusion(cfg.metrics))
+        confusion = *matrix;
     } else {
       record.metrics = scores.metrics(cfg.metrics);
+      if (const auto *matrix = scores.confusion(cfg.metrics))
+        confusion = *matrix;
     }
     reporter.endEpoch(record);
     if (log)
@@ -270,6 +276,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       done["best_val_loss"] = progress.bestValLoss;
       done["best_epoch"] = progress.bestEpoch;
     }
+    if (!confusion.empty())
+      done["confusion"] = confusion;
     done["stopped"] = stopped;
     done["seconds"] = now() - runStart;
     log->logDone(done);
