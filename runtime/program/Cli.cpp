@@ -14,13 +14,70 @@
 #include <CLI/CLI.hpp>
 #include <oneapi/tbb/global_control.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 namespace fs = std::filesystem;
 
 namespace nnrt {
+namespace {
+
+/// Accepts a whole number in [lo, hi]. CLI11's own checks say "Value abc not
+/// in range 0.000000 to 1797693..."; this says "--epochs: 'abc' is not a
+/// whole number" (CLI11 puts the option's name in front).
+CLI::Validator wholeNumber(int64_t lo,
+                           int64_t hi = std::numeric_limits<int64_t>::max()) {
+  return CLI::Validator(
+      [lo, hi](std::string &text) -> std::string {
+        errno = 0;
+        char *end = nullptr;
+        long long value = std::strtoll(text.c_str(), &end, 10);
+        if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ||
+            *end != '\0')
+          return "'" + text + "' is not a whole number";
+        if (errno == ERANGE || value < lo || value > hi)
+          return "'" + text + "' is out of range: expected a whole number " +
+                 (hi == std::numeric_limits<int64_t>::max()
+                      ? ">= " + std::to_string(lo)
+                      : "from " + std::to_string(lo) + " to " +
+                            std::to_string(hi));
+        return "";
+      },
+      "INT");
+}
+
+/// Accepts a finite number > 0: "--lr: 'abc' is not a number"; nan, inf and
+/// values <= 0 are out of range rather than silently ignored.
+CLI::Validator positiveNumber() {
+  return CLI::Validator(
+      [](std::string &text) -> std::string {
+        char *end = nullptr;
+        double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ||
+            *end != '\0')
+          return "'" + text + "' is not a number";
+        if (!std::isfinite(value) || value <= 0)
+          return "'" + text + "' is out of range: expected a finite number > 0";
+        return "";
+      },
+      "X");
+}
+
+/// Prints a usage error the way nnc does: one line, then where help is.
+int usageError(const std::string &message, const std::string &prog) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "error: %s\nrun '%s --help' for usage\n",
+               message.c_str(), prog.c_str());
+  return Usage;
+}
+
+} // namespace
 
 int runProgram(int argc, char **argv) {
   RunConfig cfg;
@@ -43,27 +100,27 @@ int runProgram(int argc, char **argv) {
     cmd->add_option("--threads", common.threads,
                     "oneTBB threads for the model's parallel kernels and the "
                     "data pipeline (default: all cores)")
-        ->check(CLI::PositiveNumber);
+        ->check(wholeNumber(1, std::numeric_limits<int>::max()));
   };
 
   TrainOptions topts;
   CLI::App *trainCmd = app.add_subcommand("train", "train the model");
   trainCmd->add_option("--epochs", topts.epochs, "epochs")
-      ->check(CLI::PositiveNumber);
+      ->check(wholeNumber(1));
   trainCmd
       ->add_option("--batch", topts.batch,
                    "batch size (at most the compiled one)")
-      ->check(CLI::PositiveNumber);
+      ->check(wholeNumber(1));
   trainCmd
       ->add_option("--lr", topts.lr, "peak learning rate (scales the schedule)")
-      ->check(CLI::PositiveNumber);
+      ->check(positiveNumber());
   trainCmd
       ->add_option("--seed", topts.seed,
                    "random seed: initialization, shuffling, augmentation and "
                    "dropout (default: the file's seed)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(wholeNumber(0));
   trainCmd->add_option("--steps", topts.steps, "stop after N optimizer steps")
-      ->check(CLI::PositiveNumber);
+      ->check(wholeNumber(1));
   trainCmd->add_option("--checkpoint-dir", topts.checkpointDir,
                        "checkpoint folder");
   trainCmd->add_option("--weights", topts.weights,
@@ -112,15 +169,11 @@ int runProgram(int argc, char **argv) {
   } catch (const CLI::Success &e) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
-    std::fprintf(stderr, "error: %s\nrun '%s --help' for usage\n", e.what(),
-                 prog.c_str());
-    return Usage;
+    return usageError(e.what(), prog);
   }
   topts.resume = resume->count() > 0;
-  if (topts.resume && !topts.weights.empty()) {
-    std::fprintf(stderr, "error: --resume and --weights cannot be combined\n");
-    return Usage;
-  }
+  if (topts.resume && !topts.weights.empty())
+    return usageError("--resume and --weights cannot be combined", prog);
 
   std::unique_ptr<tbb::global_control> threads;
   if (common.threads > 0)
@@ -134,6 +187,8 @@ int runProgram(int argc, char **argv) {
     if (predictCmd->parsed())
       return predict(cfg, weights, input, output);
     return info(cfg, weights);
+  } catch (const UsageError &e) {
+    return usageError(e.what(), prog);
   } catch (const Error &e) {
     std::fflush(stdout);
     std::fprintf(stderr, "error: %s\n", e.what());

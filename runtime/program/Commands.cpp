@@ -24,12 +24,12 @@ DataOptions dataOptions(const CommonOptions &common) {
   for (const std::string &d : common.data) {
     auto eq = d.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw Error("--data " + d +
-                  ": expected SPLIT=PATH (train, validation or test)");
+      throw UsageError("--data " + d +
+                       ": expected SPLIT=PATH (train, validation or test)");
     std::string split = d.substr(0, eq);
     if (split != "train" && split != "validation" && split != "test")
-      throw Error("--data " + d + ": unknown split '" + split +
-                  "'; expected train, validation or test");
+      throw UsageError("--data " + d + ": unknown split '" + split +
+                       "'; expected train, validation or test");
     o.paths[split] = d.substr(eq + 1);
   }
   return o;
@@ -51,8 +51,8 @@ static std::string defaultWeights(const RunConfig &cfg,
 
 int eval(const RunConfig &cfg, const CommonOptions &common,
          const std::string &weightsArg, std::string split, bool jsonOut) {
+  DataOptions dopts = dataOptions(common); // usage errors first
   std::string weights = defaultWeights(cfg, weightsArg, "");
-  DataOptions dopts = dataOptions(common);
   if (split.empty())
     split = cfg.data.test.present() ? "test" : "validation";
   dopts.needTrain = split == "train";

@@ -86,10 +86,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   int64_t epochs = opts.epochs > 0 ? opts.epochs : cfg.epochs;
   int64_t batch = opts.batch > 0 ? opts.batch : cfg.batch;
   if (batch > cfg.batch)
-    throw Error("--batch " + std::to_string(batch) +
-                ": this program was compiled for batches of " +
-                std::to_string(cfg.batch) +
-                "; set 'batch' in the .nn file and recompile");
+    throw UsageError("--batch " + std::to_string(batch) +
+                     ": this program was compiled for batches of " +
+                     std::to_string(cfg.batch) +
+                     "; set 'batch' in the .nn file and recompile");
   uint64_t seed = static_cast<uint64_t>(opts.seed >= 0 ? opts.seed : cfg.seed);
   float lrFactor = opts.lr > 0 ? static_cast<float>(opts.lr / cfg.lr) : 1.0f;
 
