@@ -4,6 +4,7 @@
 #include "runtime/Error.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -44,6 +45,10 @@ public:
     if (!plain)
       throw Error(name + ": cannot open file: " + systemError(errno) + " (" +
                   path + ")");
+    // fopen succeeds on a folder (`--data train=DIR`); reading it fails.
+    struct stat info;
+    if (::fstat(::fileno(plain.get()), &info) == 0 && S_ISDIR(info.st_mode))
+      throw Error(path + ": is a folder; expected a file");
     magicBytes = std::fread(magic, 1, 2, plain.get());
     if (magicBytes == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
       plain.reset();
@@ -88,7 +93,8 @@ private:
   void checkEnd() {
     if (plain) {
       if (std::ferror(plain.get()))
-        throw Error(name + ": read error");
+        throw Error(name + ": read error: " + systemError(errno) + " (" +
+                    path + ")");
       return;
     }
     // A stream cut short ends without error from gzread but leaves

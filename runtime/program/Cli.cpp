@@ -174,6 +174,10 @@ int runProgram(int argc, char **argv) {
   topts.resume = resume->count() > 0;
   if (topts.resume && !topts.weights.empty())
     return usageError("--resume and --weights cannot be combined", prog);
+  if (!topts.from.empty() && !cfg.finetune.enabled)
+    return usageError("--from applies to finetune runs; '" + cfg.run +
+                          "' is a train run (it starts from --weights CKPT)",
+                      prog);
 
   std::unique_ptr<tbb::global_control> threads;
   if (common.threads > 0)
