@@ -5,8 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -86,6 +90,109 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
   writeSafeTensors(path, views, meta);
 }
 
+namespace {
+
+/// More optimizer steps than any run takes; bounds a checkpoint's counters
+/// so that nonsense (2^62, negative) is an error rather than a run that
+/// never ends or a schedule evaluated far outside its range.
+constexpr int64_t kMaxSteps = int64_t(1) << 40;
+
+/// Reads the progress fields of a checkpoint's metadata, each checked:
+/// "ckpt.safetensors: metadata 'best_epoch' is not a whole number: 'x'".
+class MetadataReader {
+public:
+  explicit MetadataReader(const SafeTensorsFile &file) : file(file) {}
+
+  bool has(const std::string &key) const {
+    return file.metadata().count(key) > 0;
+  }
+
+  int64_t whole(const std::string &key, int64_t lo, int64_t hi) const {
+    const std::string &text = file.metadata().at(key);
+    errno = 0;
+    char *end = nullptr;
+    long long value = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ||
+        *end != '\0' || errno == ERANGE)
+      fail(key, "is not a whole number: '" + text + "'");
+    if (value < lo || value > hi)
+      fail(key, "is out of range: " + text + " (expected " +
+                    std::to_string(lo) + " to " + std::to_string(hi) + ")");
+    return value;
+  }
+
+  double finite(const std::string &key) const {
+    const std::string &text = file.metadata().at(key);
+    char *end = nullptr;
+    double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ||
+        *end != '\0' || !std::isfinite(value))
+      fail(key, "is not a finite number: '" + text + "'");
+    return value;
+  }
+
+  /// A one-element I64 progress tensor in [lo, hi].
+  int64_t counter(const std::string &name, int64_t lo, int64_t hi) const {
+    std::vector<int64_t> values = file.int64s(name);
+    if (values.size() != 1)
+      throw Error(file.fileName() + ": tensor '" + name + "' has " +
+                  std::to_string(values.size()) + " elements, expected 1");
+    if (values[0] < lo || values[0] > hi)
+      throw Error(file.fileName() + ": tensor '" + name +
+                  "' is out of range: " + std::to_string(values[0]) +
+                  " (expected " + std::to_string(lo) + " to " +
+                  std::to_string(hi) + ")");
+    return values[0];
+  }
+
+  [[noreturn]] void fail(const std::string &key,
+                         const std::string &what) const {
+    throw Error(file.fileName() + ": metadata '" + key + "' " + what);
+  }
+
+private:
+  const SafeTensorsFile &file;
+};
+
+/// The progress of a checkpoint for --resume. Every epoch takes at least one
+/// step, so epoch <= step; best_epoch and bad_epochs count epochs done.
+void readProgress(const SafeTensorsFile &file, Progress &progress) {
+  MetadataReader meta(file);
+  progress.step = meta.counter("nnrt.step", 0, kMaxSteps);
+  progress.epoch = meta.counter("nnrt.epoch", 0, progress.step);
+  // The metadata copies of the tensors (for people reading the header).
+  for (auto [key, value] :
+       {std::pair<const char *, int64_t>{"epoch", progress.epoch},
+        {"step", progress.step}})
+    if (meta.has(key) && meta.whole(key, 0, kMaxSteps) != value)
+      meta.fail(key, "is " + file.metadata().at(key) + " but tensor 'nnrt." +
+                         key + "' is " + std::to_string(value));
+  if (file.contains("nnrt.rng")) {
+    std::vector<uint8_t> bytes = file.uint8s("nnrt.rng");
+    if (bytes.size() != progress.rng.size())
+      throw Error(file.fileName() + ": tensor 'nnrt.rng' has " +
+                  std::to_string(bytes.size()) + " bytes, expected " +
+                  std::to_string(progress.rng.size()));
+    std::copy(bytes.begin(), bytes.end(), progress.rng.begin());
+    progress.hasRng = true;
+  }
+  if (meta.has("best_val_loss"))
+    progress.bestValLoss = meta.finite("best_val_loss");
+  if (meta.has("best_epoch"))
+    progress.bestEpoch = meta.whole("best_epoch", 0, progress.epoch);
+  if (meta.has("bad_epochs"))
+    progress.badEpochs = meta.whole("bad_epochs", 0, progress.epoch);
+  if (meta.has("best_monitored"))
+    progress.bestMonitored = meta.finite("best_monitored");
+  if (meta.has("run_seed"))
+    progress.runSeed =
+        meta.whole("run_seed", 0, std::numeric_limits<int64_t>::max());
+  if (meta.has("run_epochs"))
+    progress.runEpochs = meta.whole("run_epochs", 1, kMaxSteps);
+}
+
+} // namespace
+
 Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
                         std::vector<float> &state, bool full) {
   Progress progress;
@@ -107,32 +214,8 @@ Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
     std::vector<float> values = file.floats(slot.name, &shape);
     std::copy(values.begin(), values.end(), state.begin() + slot.offset);
   }
-  if (full) {
-    progress.step = file.int64s("nnrt.step").at(0);
-    progress.epoch = file.int64s("nnrt.epoch").at(0);
-    if (file.contains("nnrt.rng")) {
-      std::vector<uint8_t> bytes = file.uint8s("nnrt.rng");
-      if (bytes.size() != progress.rng.size())
-        throw Error(file.fileName() + ": tensor 'nnrt.rng' has " +
-                    std::to_string(bytes.size()) + " bytes, expected " +
-                    std::to_string(progress.rng.size()));
-      std::copy(bytes.begin(), bytes.end(), progress.rng.begin());
-      progress.hasRng = true;
-    }
-    auto meta = file.metadata();
-    if (auto it = meta.find("best_val_loss"); it != meta.end())
-      progress.bestValLoss = std::stod(it->second);
-    if (auto it = meta.find("best_epoch"); it != meta.end())
-      progress.bestEpoch = std::stoll(it->second);
-    if (auto it = meta.find("bad_epochs"); it != meta.end())
-      progress.badEpochs = std::stoll(it->second);
-    if (auto it = meta.find("best_monitored"); it != meta.end())
-      progress.bestMonitored = std::stod(it->second);
-    if (auto it = meta.find("run_seed"); it != meta.end())
-      progress.runSeed = std::stoll(it->second);
-    if (auto it = meta.find("run_epochs"); it != meta.end())
-      progress.runEpochs = std::stoll(it->second);
-  }
+  if (full)
+    readProgress(file, progress);
   return progress;
 }
 
