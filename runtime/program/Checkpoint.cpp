@@ -14,6 +14,9 @@
 #include <map>
 #include <sstream>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 
 namespace nnrt {
@@ -239,6 +242,43 @@ std::string checkpointDir(const RunConfig &cfg, const std::string &override) {
   if (!cfg.checkpoint.empty())
     return cfg.checkpoint;
   return (fs::path("checkpoints") / cfg.run).string();
+}
+
+void prepareCheckpointDir(const std::string &dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw Error(dir + ": cannot create the checkpoint folder: " + ec.message());
+  std::string probe = (fs::path(dir) / ".nnrt-write-test.XXXXXX").string();
+  int fd = ::mkstemp(probe.data());
+  if (fd < 0)
+    throw Error(dir +
+                ": checkpoint folder is not writable: " + systemError(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+size_t removeStaleTemps(const std::string &dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (const fs::directory_entry &entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    // writeSafeTensors' temporary: the final name, ".tmp.", mkstemp's XXXXXX.
+    std::string prefix = name.substr(0, name.size() - 6);
+    if (name.size() < 6 ||
+        (prefix != "last.safetensors.tmp." &&
+         prefix != "best.safetensors.tmp.") ||
+        !entry.is_regular_file(ec))
+      continue;
+    std::string suffix = name.substr(prefix.size());
+    if (!std::all_of(suffix.begin(), suffix.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c));
+        }))
+      continue;
+    if (fs::remove(entry.path(), ec))
+      ++removed;
+  }
+  return removed;
 }
 
 } // namespace nnrt

@@ -58,6 +58,17 @@ std::vector<std::string> checkpointClassNames(const SafeTensorsFile &file);
 /// train declaration's `checkpoint`, else checkpoints/<run>.
 std::string checkpointDir(const RunConfig &cfg, const std::string &override);
 
+/// Makes the checkpoint folder and checks that a checkpoint can be written
+/// there (by creating and removing a temporary file), so that an unwritable
+/// folder is reported before training rather than after the first epoch.
+void prepareCheckpointDir(const std::string &dir);
+
+/// Removes the temporary files a killed checkpoint write leaves in `dir`:
+/// only `last.safetensors.tmp.XXXXXX` and `best.safetensors.tmp.XXXXXX`
+/// (the writer's pattern: mkstemp's six letters or digits). Returns how many
+/// were removed.
+size_t removeStaleTemps(const std::string &dir);
+
 } // namespace nnrt
 
 #endif // NNRT_PROGRAM_CHECKPOINT_H

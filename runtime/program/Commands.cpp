@@ -186,11 +186,28 @@ int predict(const RunConfig &cfg, const std::string &weights,
       os << "\n";
     }
   }
+  // A full disk shows up at a flush or at close: check both, and remove
+  // the partial file so that no truncated CSV passes for predictions.
+  bool toFile = fileOut.is_open();
   os.flush();
-  if (!os)
-    throw Error((output.empty() ? std::string("stdout") : output) +
-                ": write failed");
-  if (fileOut.is_open())
+  int writeErrno = errno;
+  bool ok = static_cast<bool>(os);
+  if (toFile) {
+    fileOut.close();
+    if (ok && fileOut.fail()) {
+      ok = false;
+      writeErrno = errno;
+    }
+  }
+  if (!ok) {
+    std::error_code ec;
+    if (toFile && fs::is_regular_file(output, ec))
+      fs::remove(output, ec);
+    throw Error((toFile ? output : std::string("stdout")) +
+                ": cannot write the predictions: " +
+                systemError(writeErrno ? writeErrno : EIO));
+  }
+  if (toFile)
     std::fprintf(stderr, "wrote %zu predictions to %s\n", index,
                  output.c_str());
   return Ok;

@@ -150,7 +150,11 @@ int train(const RunConfig &cfg, const CommonOptions &common,
                 std::to_string(data.train.size()) + " samples, batch " +
                 std::to_string(batch) + ", drop_last)");
 
-  fs::create_directories(dir);
+  prepareCheckpointDir(dir);
+  // A run killed while writing a checkpoint leaves its temporary file.
+  if (size_t stale = removeStaleTemps(dir))
+    std::printf("removed %zu unfinished checkpoint file%s from %s\n", stale,
+                stale == 1 ? "" : "s", dir.c_str());
   std::unique_ptr<JsonlLogger> log;
   if (!opts.log.empty())
     log = std::make_unique<JsonlLogger>(opts.log);
