@@ -113,6 +113,16 @@ struct LayerAttrs {
   int64_t axis = 0;                ///< concat axis (0 = channels)
 };
 
+/// The distribution a parameter's initial values are drawn from, resolved by
+/// semantic analysis (torch.nn.init's formulas) so that the runtime only
+/// draws: constant(value), uniform(lo, hi) or normal(mean, std).
+struct InitDist {
+  enum Kind { Constant, Uniform, Normal } kind = Constant;
+  double value = 0;         ///< Constant
+  double lo = 0, hi = 0;    ///< Uniform
+  double mean = 0, std = 0; ///< Normal
+};
+
 /// One parameter or buffer of a model, PyTorch layout.
 struct Parameter {
   std::string name;   ///< full name, e.g. "stem.conv_bn_relu_0.conv2d.weight"
@@ -121,6 +131,7 @@ struct Parameter {
   InitKind init = InitKind::Default;
   unsigned node = 0;     ///< the node owning it
   int64_t fanIn = 0;     ///< for PyTorch's default initialization
+  InitDist dist;         ///< resolved from `init` and the layer
   SourceRange range;
 };
 

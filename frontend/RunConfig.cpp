@@ -84,6 +84,19 @@ static json dataOpJson(const sema::DataOp &op) {
   return j;
 }
 
+/// The distribution the runtime draws a parameter's initial values from.
+static json initJson(const sema::InitDist &d) {
+  switch (d.kind) {
+  case sema::InitDist::Constant:
+    return {{"dist", "constant"}, {"value", d.value}};
+  case sema::InitDist::Uniform:
+    return {{"dist", "uniform"}, {"lo", d.lo}, {"hi", d.hi}};
+  case sema::InitDist::Normal:
+    return {{"dist", "normal"}, {"mean", d.mean}, {"std", d.std}};
+  }
+  return {};
+}
+
 static json dataOps(const std::vector<sema::DataOp> &ops) {
   json a = json::array();
   for (const auto &op : ops)
@@ -134,16 +147,12 @@ std::string buildRunConfig(const RunConfigInputs &in) {
     e["name"] = p.name;
     e["shape"] = dims(p.type);
     e["trainable"] = p.trainable;
-    e["init"] = sema::toString(p.init);
-    e["fan_in"] = p.fanIn;
+    e["init"] = initJson(p.dist);
     // Fine-tuning: the last epoch frozen (0: none, -1: the whole run) and
     // the learning-rate factor.
     int64_t until = plan.frozenUntil[pi];
     e["frozen_until"] = until == sema::FinetunePlan::kAlways ? -1 : until;
     e["lr_scale"] = plan.lrScale[pi];
-    e["kind"] = p.name.size() >= 5 && p.name.rfind(".bias") == p.name.size() - 5
-                    ? "bias"
-                    : "weight";
     params.push_back(e);
   }
   j["params"] = params;

@@ -17,6 +17,50 @@ namespace sema {
 
 namespace {
 
+/// torch.nn.init's formulas for a dense or conv2d parameter. A bias follows
+/// `init` only for zeros and ones; otherwise it keeps PyTorch's default,
+/// U(+-1/sqrt(fan_in)), as torch.nn.Linear / Conv2d's reset_parameters().
+InitDist initDist(InitKind init, bool bias, const std::vector<int64_t> &dims,
+                  int64_t fanInElems) {
+  double fanIn = static_cast<double>(std::max<int64_t>(fanInElems, 1));
+  // fan_out = out * receptive field, as torch.nn.init computes it.
+  double fanOut = dims.empty() ? 1 : static_cast<double>(dims[0]);
+  for (size_t d = 2; d < dims.size(); ++d)
+    fanOut *= static_cast<double>(dims[d]);
+  auto uniform = [](double lo, double hi) {
+    return InitDist{InitDist::Uniform, 0, lo, hi, 0, 0};
+  };
+  auto normal = [](double mean, double std) {
+    return InitDist{InitDist::Normal, 0, 0, 0, mean, std};
+  };
+  // Kaiming-uniform with a = sqrt(5): gain sqrt(1/3), bound
+  // sqrt(3) * gain / sqrt(fan_in) = 1/sqrt(fan_in), the same as the bias's.
+  double kaimingBound = 1.0 / std::sqrt(fanIn);
+  if (bias && init != InitKind::Zeros && init != InitKind::Ones)
+    return uniform(-kaimingBound, kaimingBound);
+  switch (init) {
+  case InitKind::Zeros:
+    return InitDist{InitDist::Constant, 0.0};
+  case InitKind::Ones:
+    return InitDist{InitDist::Constant, 1.0};
+  case InitKind::Default:
+  case InitKind::KaimingUniform:
+    return uniform(-kaimingBound, kaimingBound);
+  case InitKind::KaimingNormal: // a = 0: gain sqrt(2)
+    return normal(0, std::sqrt(2.0 / fanIn));
+  case InitKind::XavierUniform:
+    return uniform(-std::sqrt(6.0 / (fanIn + fanOut)),
+                   std::sqrt(6.0 / (fanIn + fanOut)));
+  case InitKind::XavierNormal:
+    return normal(0, std::sqrt(2.0 / (fanIn + fanOut)));
+  case InitKind::Normal: // torch.nn.init.normal_'s defaults
+    return normal(0, 1);
+  case InitKind::Uniform: // torch.nn.init.uniform_'s defaults
+    return uniform(0, 1);
+  }
+  return uniform(-kaimingBound, kaimingBound); // not reached: -Wswitch
+}
+
 struct Ctx {
   Sema &s;
   LayerKind kind;
@@ -46,8 +90,17 @@ struct Ctx {
     p.trainable = trainable;
     p.init = node.attrs.init;
     p.fanIn = fanIn;
+    p.dist = initDist(p.init, suffix == "bias", p.type.dims, fanIn);
     p.range = bc.range;
     params.push_back(std::move(p));
+  }
+  /// A parameter or buffer that starts at `value` whatever `init` says:
+  /// normalization layers (weight 1, bias 0, running_var 1, ...).
+  void constParam(const std::string &suffix, std::vector<int64_t> dims,
+                  double value, bool trainable = true,
+                  ElemType elem = ElemType::F32) {
+    param(suffix, std::move(dims), trainable, 0, elem);
+    params.back().dist = InitDist{InitDist::Constant, value};
   }
   /// `3` -> {3, 3}; `[3, 5]` -> {3, 5}.
   void pair(const std::string &arg, int64_t out[2]) {
@@ -320,11 +373,11 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     a.eps = bc.num("eps");
     int64_t ch = in.dims[0];
     out = in;
-    c.param("weight", {ch});
-    c.param("bias", {ch});
-    c.param("running_mean", {ch}, false);
-    c.param("running_var", {ch}, false);
-    c.param("num_batches_tracked", {}, false, 0, ElemType::I64);
+    c.constParam("weight", {ch}, 1);
+    c.constParam("bias", {ch}, 0);
+    c.constParam("running_mean", {ch}, 0, false);
+    c.constParam("running_var", {ch}, 1, false);
+    c.constParam("num_batches_tracked", {}, 0, false, ElemType::I64);
     node.flops = 2 * inElems;
     return true;
   }
@@ -335,8 +388,8 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
       return c.fail("layernorm expects a tensor input, got " + toString(in));
     a.eps = bc.num("eps");
     out = in;
-    c.param("weight", {in.dims.back()});
-    c.param("bias", {in.dims.back()});
+    c.constParam("weight", {in.dims.back()}, 1);
+    c.constParam("bias", {in.dims.back()}, 0);
     node.flops = 5 * inElems;
     return true;
   }

@@ -4,8 +4,10 @@
 #include "runtime/Error.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -29,64 +31,115 @@ static std::string gzipMessage(const std::string &path, const char *message) {
   return text;
 }
 
-std::vector<uint8_t> readMaybeGzip(const std::string &path, size_t limit) {
-  std::string name = baseName(path);
-  unsigned char magic[2] = {0, 0};
-  size_t magicBytes = 0;
-  {
-    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-    if (!file)
+namespace {
+/// A plain or gzip-compressed file read front to back in pieces, so that a
+/// reader can stop as soon as it has what it needs: a small gzip file may
+/// inflate to gigabytes.
+class ByteStream {
+public:
+  explicit ByteStream(const std::string &path)
+      : path(path), name(baseName(path)) {
+    unsigned char magic[2] = {0, 0};
+    size_t magicBytes = 0;
+    plain.reset(std::fopen(path.c_str(), "rb"));
+    if (!plain)
       throw Error(name + ": cannot open file: " + systemError(errno) + " (" +
                   path + ")");
-    magicBytes = std::fread(magic, 1, 2, file.get());
+    // fopen succeeds on a folder (`--data train=DIR`); reading it fails.
+    struct stat info;
+    if (::fstat(::fileno(plain.get()), &info) == 0 && S_ISDIR(info.st_mode))
+      throw Error(path + ": is a folder; expected a file");
+    magicBytes = std::fread(magic, 1, 2, plain.get());
+    if (magicBytes == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+      plain.reset();
+      gz.reset(gzopen(path.c_str(), "rb"));
+      if (!gz)
+        throw Error(name + ": cannot open file: " + systemError(errno));
+      gzbuffer(gz.get(), 1 << 17);
+    } else {
+      std::rewind(plain.get());
+    }
   }
-  bool gzip = magicBytes == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 
-  std::vector<uint8_t> data;
-  std::vector<uint8_t> chunk(1 << 20);
-  if (!gzip) {
-    std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-    if (!file)
-      throw Error(name + ": cannot open file: " + systemError(errno));
-    while (true) {
-      size_t got = std::fread(chunk.data(), 1, chunk.size(), file.get());
+  bool compressed() const { return gz != nullptr; }
+
+  /// Up to `n` bytes into `out`; fewer only at the end of the data.
+  size_t read(uint8_t *out, size_t n) {
+    size_t done = 0;
+    while (done < n) {
+      size_t want = std::min<size_t>(n - done, 1 << 30);
+      size_t got = gz ? readGzip(out + done, want)
+                      : std::fread(out + done, 1, want, plain.get());
       if (got == 0)
         break;
-      if (data.size() + got > limit)
-        throw Error(name + ": file is larger than " + std::to_string(limit) +
-                    " bytes");
-      data.insert(data.end(), chunk.begin(), chunk.begin() + got);
+      done += got;
     }
-    if (std::ferror(file.get()))
-      throw Error(name + ": read error");
-    return data;
+    if (done < n)
+      checkEnd();
+    return done;
   }
 
-  std::unique_ptr<gzFile_s, GzCloser> file(gzopen(path.c_str(), "rb"));
-  if (!file)
-    throw Error(name + ": cannot open file: " + systemError(errno));
-  gzbuffer(file.get(), 1 << 17);
-  while (true) {
-    int got = gzread(file.get(), chunk.data(), unsigned(chunk.size()));
+private:
+  size_t readGzip(uint8_t *out, size_t n) {
+    int got = gzread(gz.get(), out, unsigned(n));
     if (got < 0) {
       int code = 0;
-      const char *message = gzerror(file.get(), &code);
+      const char *message = gzerror(gz.get(), &code);
       throw Error(name + ": corrupt gzip data: " + gzipMessage(path, message));
     }
-    if (got == 0)
-      break;
-    if (data.size() + size_t(got) > limit)
-      throw Error(name + ": decompressed data is larger than " +
-                  std::to_string(limit) + " bytes");
-    data.insert(data.end(), chunk.begin(), chunk.begin() + got);
+    return size_t(got);
   }
-  // A stream cut short ends without error from gzread but leaves
-  // Z_BUF_ERROR ("unexpected end of file") behind.
-  int code = Z_OK;
-  const char *message = gzerror(file.get(), &code);
-  if (code != Z_OK && code != Z_STREAM_END)
-    throw Error(name + ": truncated or corrupt gzip data: " +
-                gzipMessage(path, message));
+
+  void checkEnd() {
+    if (plain) {
+      if (std::ferror(plain.get()))
+        throw Error(name + ": read error: " + systemError(errno) + " (" +
+                    path + ")");
+      return;
+    }
+    // A stream cut short ends without error from gzread but leaves
+    // Z_BUF_ERROR ("unexpected end of file") behind.
+    int code = Z_OK;
+    const char *message = gzerror(gz.get(), &code);
+    if (code != Z_OK && code != Z_STREAM_END)
+      throw Error(name + ": truncated or corrupt gzip data: " +
+                  gzipMessage(path, message));
+  }
+
+  std::string path, name;
+  std::unique_ptr<std::FILE, FileCloser> plain;
+  std::unique_ptr<gzFile_s, GzCloser> gz;
+};
+
+/// Appends up to `n` bytes of `in` to `data` in 1 MiB pieces (memory grows
+/// with what the file holds, not with what a header claims); returns the
+/// count appended.
+size_t appendFrom(ByteStream &in, std::vector<uint8_t> &data, uint64_t n) {
+  size_t start = data.size();
+  while (data.size() - start < n) {
+    size_t piece =
+        size_t(std::min<uint64_t>(n - (data.size() - start), 1 << 20));
+    size_t old = data.size();
+    data.resize(old + piece);
+    size_t got = in.read(data.data() + old, piece);
+    data.resize(old + got);
+    if (got < piece)
+      break;
+  }
+  return data.size() - start;
+}
+} // namespace
+
+std::vector<uint8_t> readMaybeGzip(const std::string &path, size_t limit) {
+  ByteStream in(path);
+  std::vector<uint8_t> data;
+  // One byte past the limit tells a file at the limit from a larger one.
+  appendFrom(in, data, uint64_t(limit) + 1);
+  if (data.size() > limit)
+    throw Error(baseName(path) +
+                (in.compressed() ? ": decompressed data is larger than "
+                                 : ": file is larger than ") +
+                std::to_string(limit) + " bytes");
   return data;
 }
 
@@ -101,7 +154,10 @@ IdxArray readIdx(const std::string &path, unsigned expectedRank) {
                      : expectedRank == 1 ? "an IDX label file"
                                          : "an IDX file";
   uint32_t expectedMagic = 0x00000800u | expectedRank;
-  std::vector<uint8_t> bytes = readMaybeGzip(path);
+  ByteStream in(path);
+  std::vector<uint8_t> bytes;
+  size_t headerBytes = 4 + 4 * size_t(expectedRank);
+  appendFrom(in, bytes, headerBytes);
   if (bytes.empty())
     throw Error(name + ": file is empty; expected " + what +
                 fmt::format(" (magic 0x{:08x})", expectedMagic));
@@ -113,7 +169,6 @@ IdxArray readIdx(const std::string &path, unsigned expectedRank) {
     throw Error(name +
                 fmt::format(": expected {} (magic 0x{:08x}), got 0x{:08x}",
                             what, expectedMagic, magic));
-  size_t headerBytes = 4 + 4 * size_t(expectedRank);
   if (bytes.size() < headerBytes)
     throw Error(name +
                 ": header is truncated: " + std::to_string(bytes.size()) +
@@ -130,7 +185,9 @@ IdxArray readIdx(const std::string &path, unsigned expectedRank) {
     else
       expected *= dim;
   }
-  uint64_t actual = bytes.size() - headerBytes;
+  // Read no more than the declared size plus one byte: enough to tell
+  // trailing data, and a gzip bomb behind a small header is never inflated.
+  uint64_t actual = appendFrom(in, bytes, expected + 1);
   if (expected != actual) {
     std::string dims;
     for (uint32_t dim : array.dims)
@@ -138,8 +195,9 @@ IdxArray readIdx(const std::string &path, unsigned expectedRank) {
     throw Error(name + ": header declares " + dims + " = " +
                 (expected > (uint64_t(1) << 40) ? std::string("too many")
                                                 : std::to_string(expected)) +
-                " bytes of data, but the file holds " + std::to_string(actual) +
-                (expected > actual ? " (truncated?)" : " (trailing data)"));
+                " bytes of data, but the file holds " +
+                (expected > actual ? std::to_string(actual) + " (truncated?)"
+                                   : std::string("more (trailing data)")));
   }
   array.data.assign(bytes.begin() + headerBytes, bytes.end());
   return array;

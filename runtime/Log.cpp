@@ -20,8 +20,7 @@ static nlohmann::ordered_json number(double value) {
 JsonlLogger::JsonlLogger(const std::string &path) : path(path) {
   file = std::fopen(path.c_str(), "w");
   if (!file)
-    throw Error(baseName(path) +
-                ": cannot open log file: " + systemError(errno));
+    throw Error(path + ": cannot open log file: " + systemError(errno));
 }
 
 JsonlLogger::~JsonlLogger() {
@@ -32,7 +31,7 @@ JsonlLogger::~JsonlLogger() {
 void JsonlLogger::writeLine(const std::string &line) {
   if (std::fputs(line.c_str(), file) < 0 || std::fputc('\n', file) == EOF ||
       std::fflush(file) != 0)
-    throw Error(baseName(path) + ": cannot write log: " + systemError(errno));
+    throw Error(path + ": cannot write log: " + systemError(errno));
 }
 
 std::string JsonlLogger::epochLine(const EpochRecord &record) {

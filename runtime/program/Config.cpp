@@ -2,6 +2,10 @@
 #include "runtime/program/Config.h"
 #include "runtime/Error.h"
 
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
 namespace nnrt {
 
 static int64_t product(const std::vector<int64_t> &dims) {
@@ -25,11 +29,98 @@ bool isCounter(const std::string &name) {
          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+using json = nlohmann::json;
+
+static InitDist parseInit(const std::string &param, const json &j) {
+  InitDist d;
+  std::string dist = j.at("dist").get<std::string>();
+  if (dist == "constant") {
+    d.value = j.at("value").get<double>();
+  } else if (dist == "uniform") {
+    d.kind = InitDist::Kind::Uniform;
+    d.lo = j.at("lo").get<double>();
+    d.hi = j.at("hi").get<double>();
+    if (!(d.lo <= d.hi) || !std::isfinite(d.hi - d.lo))
+      throw Error("nnc_config: parameter '" + param +
+                  "': bad uniform initialization bounds");
+  } else if (dist == "normal") {
+    d.kind = InitDist::Kind::Normal;
+    d.mean = j.at("mean").get<double>();
+    d.std = j.at("std").get<double>();
+    if (!(d.std >= 0) || !std::isfinite(d.std) || !std::isfinite(d.mean))
+      throw Error("nnc_config: parameter '" + param +
+                  "': bad normal initialization");
+  } else {
+    throw Error("nnc_config: parameter '" + param +
+                "': unknown initialization '" + dist + "'");
+  }
+  return d;
+}
+
+static SourceConfig parseSource(const json &j) {
+  SourceConfig s;
+  s.kind = j.at("kind").get<std::string>();
+  s.path = j.value("path", std::string());
+  s.features = j.value("features", std::vector<std::string>{});
+  s.targets = j.value("targets", std::vector<std::string>{});
+  s.header = j.value("header", true);
+  std::string d = j.value("delimiter", std::string(","));
+  s.delimiter = d.empty() ? ',' : d[0];
+  s.images = j.value("images", std::string());
+  s.labels = j.value("labels", std::string());
+  s.dir = j.value("dir", std::string());
+  s.size = j.value("size", std::vector<int64_t>{});
+  s.fraction = j.value("fraction", 0.0);
+  s.seed = j.value("seed", uint64_t(0));
+  return s;
+}
+
+static std::vector<DataStep> parseSteps(const json &data, const char *key) {
+  std::vector<DataStep> steps;
+  for (const json &j : data.value(key, json::array())) {
+    DataStep s;
+    s.op = j.at("op").get<std::string>();
+    s.lo = j.value("lo", 0.0f);
+    s.hi = j.value("hi", 0.0f);
+    s.mode = j.value("mode", std::string("mean"));
+    s.value = j.value("value", 0.0f);
+    s.factor = j.value("factor", 1.0f);
+    s.size = j.value("size", int64_t(0));
+    s.padding = j.value("padding", int64_t(0));
+    s.horizontal = j.value("horizontal", true);
+    s.p = j.value("p", 0.5);
+    s.degrees = j.value("degrees", 0.0);
+    // noise(std) is a scalar where normalize's std is a list.
+    if (s.op == "normalize") {
+      s.mean = j.at("mean").get<std::vector<float>>();
+      s.std = j.at("std").get<std::vector<float>>();
+    } else if (s.op == "noise") {
+      s.stddev = j.at("std").get<double>();
+    }
+    steps.push_back(std::move(s));
+  }
+  return steps;
+}
+
+static DataConfig parseData(const json &j) {
+  DataConfig d;
+  d.present = true;
+  d.name = j.value("name", std::string());
+  d.train = parseSource(j.at("train"));
+  d.validation = parseSource(j.at("validation"));
+  d.test = parseSource(j.at("test"));
+  d.clean = parseSteps(j, "clean");
+  d.preprocess = parseSteps(j, "preprocess");
+  d.augment = parseSteps(j, "augment");
+  d.shuffle = j.value("shuffle", false);
+  d.dropLast = j.value("drop_last", false);
+  return d;
+}
+
 RunConfig parseRunConfig(const char *text) {
   RunConfig c;
   try {
-    c.raw = nlohmann::json::parse(text);
-    const auto &j = c.raw;
+    const json j = json::parse(text);
     if (j.at("format").get<int>() != 1)
       throw Error("nnc_config: unsupported format version");
     c.run = j.at("run").get<std::string>();
@@ -57,9 +148,7 @@ RunConfig parseRunConfig(const char *text) {
       info.name = p.at("name").get<std::string>();
       info.shape = p.at("shape").get<std::vector<int64_t>>();
       info.trainable = p.at("trainable").get<bool>();
-      info.init = p.at("init").get<std::string>();
-      info.kind = p.at("kind").get<std::string>();
-      info.fanIn = p.at("fan_in").get<int64_t>();
+      info.init = parseInit(info.name, p.at("init"));
       info.frozenUntil = p.value("frozen_until", int64_t(0));
       info.lrScale = p.value("lr_scale", 1.0);
       info.size = product(info.shape);
@@ -76,6 +165,14 @@ RunConfig parseRunConfig(const char *text) {
     c.metrics = j.at("metrics").get<std::vector<std::string>>();
     c.checkpoint = j.at("checkpoint").get<std::string>();
     c.seed = j.at("seed").get<int64_t>();
+    if (auto data = j.find("data"); data != j.end())
+      c.data = parseData(*data);
+    const json &es = j.at("early_stopping");
+    c.earlyStopping.enabled = es.value("enabled", false);
+    c.earlyStopping.monitor = es.value("monitor", std::string("val_loss"));
+    c.earlyStopping.maximize = es.value("maximize", false);
+    c.earlyStopping.minDelta = es.value("min_delta", 0.0);
+    c.earlyStopping.patience = es.value("patience", int64_t(0));
     if (auto ft = j.find("finetune_plan"); ft != j.end()) {
       c.finetune.enabled = true;
       c.finetune.from = ft->at("from").get<std::string>();

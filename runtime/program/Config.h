@@ -8,8 +8,6 @@
 #ifndef NNRT_PROGRAM_CONFIG_H
 #define NNRT_PROGRAM_CONFIG_H
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
 #include <string>
@@ -17,13 +15,22 @@
 
 namespace nnrt {
 
+/// The distribution a parameter starts from, resolved by the compiler
+/// (torch.nn.init's formulas for the layer and its `init`); the runtime only
+/// draws from it.
+struct InitDist {
+  enum class Kind { Constant, Uniform, Normal };
+  Kind kind = Kind::Constant;
+  double value = 0;         ///< Constant
+  double lo = 0, hi = 0;    ///< Uniform: U(lo, hi)
+  double mean = 0, std = 0; ///< Normal: N(mean, std^2)
+};
+
 struct ParamInfo {
   std::string name;
   std::vector<int64_t> shape;
   bool trainable = true;
-  std::string init;  ///< "default", "zeros", "xavier_uniform", ...
-  std::string kind;  ///< "weight" or "bias"
-  int64_t fanIn = 0;
+  InitDist init;
   int64_t offset = 0; ///< in the state arena
   int64_t size = 0;
   /// Fine-tuning: the last epoch the parameter is frozen (0: never frozen,
@@ -61,8 +68,61 @@ struct LayerInfo {
   int64_t flops = 0;
 };
 
+/// One data source (`data.train`, ...): the fields of its kind are set.
+struct SourceConfig {
+  std::string kind = "none"; ///< none, csv, idx, images, split
+  // csv
+  std::string path;
+  std::vector<std::string> features, targets;
+  bool header = true;
+  char delimiter = ',';
+  // idx
+  std::string images, labels;
+  // images: the folder and the [C, H, W] to convert to (empty: the model's)
+  std::string dir;
+  std::vector<int64_t> size;
+  // split(train, fraction) with its own seed
+  double fraction = 0;
+  uint64_t seed = 0;
+
+  bool present() const { return kind != "none"; }
+  bool isSplit() const { return kind == "split"; }
+};
+
+/// One clean, preprocess or augment step; the fields of its op are set.
+struct DataStep {
+  std::string op;
+  float lo = 0, hi = 0;          ///< clip
+  std::string mode = "mean";     ///< fill_missing: mean, median or value
+  float value = 0;               ///< fill_missing with a value
+  float factor = 1;              ///< scale
+  std::vector<float> mean, std;  ///< normalize
+  int64_t size = 0, padding = 0; ///< random_crop
+  bool horizontal = true;        ///< flip
+  double p = 0.5;                ///< flip
+  double degrees = 0;            ///< rotate
+  double stddev = 0;             ///< noise
+};
+
+/// The run's dataset (absent when the program was compiled without one).
+struct DataConfig {
+  bool present = false;
+  std::string name;
+  SourceConfig train, validation, test;
+  std::vector<DataStep> clean, preprocess, augment;
+  bool shuffle = false, dropLast = false;
+};
+
+/// `early_stopping` of the train declaration.
+struct EarlyStoppingConfig {
+  bool enabled = false;
+  std::string monitor = "val_loss";
+  bool maximize = false;
+  double minDelta = 0;
+  int64_t patience = 0;
+};
+
 struct RunConfig {
-  nlohmann::json raw;
   std::string run, modelName, sourceDir;
   int64_t batch = 0;
   std::vector<int64_t> inputShape, outputShape;
@@ -80,6 +140,8 @@ struct RunConfig {
   int64_t flops = 0;
   int64_t trainableParams = 0;
   FinetuneConfig finetune;
+  DataConfig data;
+  EarlyStoppingConfig earlyStopping;
 
   int64_t inputSize() const;
   int64_t outputSize() const;

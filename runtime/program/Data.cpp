@@ -6,13 +6,12 @@
 #include "runtime/Idx.h"
 #include "runtime/Images.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
 
 namespace nnrt {
-
-using json = nlohmann::json;
 
 std::string resolvePath(const RunConfig &config, const std::string &path) {
   std::filesystem::path p(path);
@@ -21,7 +20,7 @@ std::string resolvePath(const RunConfig &config, const std::string &path) {
   return (std::filesystem::path(config.sourceDir) / p).string();
 }
 
-static std::string shapeString(const std::vector<int64_t> &dims) {
+std::string shapeString(const std::vector<int64_t> &dims) {
   std::ostringstream os;
   os << '[';
   for (size_t i = 0; i < dims.size(); ++i)
@@ -39,32 +38,31 @@ static void checkShape(const RunConfig &config, const Dataset &data) {
                 config.modelName + "' takes " + shapeString(config.inputShape));
 }
 
-static CsvOptions csvOptions(const json &src, bool withTargets) {
+static CsvOptions csvOptions(const SourceConfig &src, bool withTargets) {
   CsvOptions o;
-  o.header = src.value("header", true);
-  std::string d = src.value("delimiter", std::string(","));
-  o.delimiter = d.empty() ? ',' : d[0];
-  o.features = src.value("features", std::vector<std::string>{});
+  o.header = src.header;
+  o.delimiter = src.delimiter;
+  o.features = src.features;
   if (withTargets)
-    o.targets = src.value("targets", std::vector<std::string>{});
+    o.targets = src.targets;
   return o;
 }
 
-static void clean(Table &table, const json &steps, RunData &out) {
-  for (const json &step : steps) {
-    std::string op = step.at("op").get<std::string>();
+static void clean(Table &table, const std::vector<DataStep> &steps,
+                  RunData &out) {
+  for (const DataStep &step : steps) {
+    const std::string &op = step.op;
     CleanReport report;
     if (op == "drop_missing")
       report = dropMissing(table);
     else if (op == "drop_duplicates")
       report = dropDuplicates(table);
     else if (op == "fill_missing") {
-      std::string mode = step.value("mode", std::string("mean"));
       report = fillMissing(table,
-                           mode == "median"  ? FillMethod::Median
-                           : mode == "value" ? FillMethod::Value
-                                             : FillMethod::Mean,
-                           step.value("value", 0.0f));
+                           step.mode == "median"  ? FillMethod::Median
+                           : step.mode == "value" ? FillMethod::Value
+                                                  : FillMethod::Mean,
+                           step.value);
     } else {
       continue; // clip runs after preprocessing, in the preprocessor
     }
@@ -76,10 +74,10 @@ static void clean(Table &table, const json &steps, RunData &out) {
 /// rows as wide as the model's output. With cross_entropy the generated code
 /// takes class indices, which is the same thing, so one_hot changes nothing.
 static bool oneHotValues(const RunConfig &config) {
-  if (config.classTargets || !config.raw.contains("data"))
+  if (config.classTargets)
     return false;
-  for (const json &step : config.raw.at("data").value("preprocess", json::array()))
-    if (step.at("op").get<std::string>() == "one_hot")
+  for (const DataStep &step : config.data.preprocess)
+    if (step.op == "one_hot")
       return true;
   return false;
 }
@@ -97,29 +95,25 @@ static int32_t labelClasses(const RunConfig &config, const std::string &path,
 }
 
 ImageSize imageSize(const RunConfig &config) {
-  if (config.raw.contains("data")) {
-    const json &train = config.raw.at("data").at("train");
-    if (train.at("kind") == "images" &&
-        !train.value("size", std::vector<int64_t>{}).empty())
-      return ImageSize::fromShape(train.at("size").get<std::vector<int64_t>>(),
-                                  "images() size");
-  }
+  const SourceConfig &train = config.data.train;
+  if (config.data.present && train.kind == "images" && !train.size.empty())
+    return ImageSize::fromShape(train.size, "images() size");
   return ImageSize::fromShape(config.inputShape,
                               "model '" + config.modelName + "' input");
 }
 
 /// Reads one non-split source.
-static Dataset loadSource(const RunConfig &config, const json &src,
+static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
                           const std::string &split, const DataOptions &opts,
-                          const json &data, RunData &out) {
-  std::string kind = src.at("kind").get<std::string>();
+                          RunData &out) {
+  const std::string &kind = src.kind;
   auto override = opts.paths.find(split);
   if (kind == "csv") {
     std::string path = override != opts.paths.end()
                            ? override->second
-                           : resolvePath(config, src.at("path").get<std::string>());
+                           : resolvePath(config, src.path);
     Table table = readCsv(path, csvOptions(src, true));
-    clean(table, data.value("clean", json::array()), out);
+    clean(table, config.data.clean, out);
     TargetSpec spec;
     bool oneHot = oneHotValues(config);
     spec.kind = config.classTargets || oneHot ? TargetKind::ClassIndex
@@ -134,8 +128,8 @@ static Dataset loadSource(const RunConfig &config, const json &src,
     return d;
   }
   if (kind == "idx") {
-    std::string images = resolvePath(config, src.at("images").get<std::string>());
-    std::string labels = resolvePath(config, src.at("labels").get<std::string>());
+    std::string images = resolvePath(config, src.images);
+    std::string labels = resolvePath(config, src.labels);
     if (override != opts.paths.end()) {
       auto comma = override->second.find(',');
       if (comma == std::string::npos)
@@ -153,18 +147,17 @@ static Dataset loadSource(const RunConfig &config, const json &src,
   if (kind == "images") {
     std::string dir = override != opts.paths.end()
                           ? override->second
-                          : resolvePath(config, src.at("dir").get<std::string>());
+                          : resolvePath(config, src.dir);
     ImageFolderOptions io;
     io.size = imageSize(config);
     io.numClasses = labelClasses(config, dir, "image folder labels");
     // A validation or test folder takes the training folder's class order.
-    const json &train = data.at("train");
-    if (split != "train" && train.at("kind") == "images") {
+    const SourceConfig &train = config.data.train;
+    if (split != "train" && train.kind == "images") {
       auto trainOverride = opts.paths.find("train");
-      io.classes = imageClasses(
-          trainOverride != opts.paths.end()
-              ? trainOverride->second
-              : resolvePath(config, train.at("dir").get<std::string>()));
+      io.classes = imageClasses(trainOverride != opts.paths.end()
+                                    ? trainOverride->second
+                                    : resolvePath(config, train.dir));
     }
     Dataset d = loadImageFolder(dir, io);
     checkShape(config, d);
@@ -175,16 +168,12 @@ static Dataset loadSource(const RunConfig &config, const json &src,
 
 std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config) {
   auto p = std::make_unique<Preprocessor>();
-  if (!config.raw.contains("data"))
-    return p;
-  const json &data = config.raw.at("data");
-  for (const json &step : data.value("preprocess", json::array())) {
-    std::string op = step.at("op").get<std::string>();
+  for (const DataStep &step : config.data.preprocess) {
+    const std::string &op = step.op;
     if (op == "scale")
-      p->addScale(step.at("factor").get<float>());
+      p->addScale(step.factor);
     else if (op == "normalize")
-      p->addNormalize(step.at("mean").get<std::vector<float>>(),
-                      step.at("std").get<std::vector<float>>());
+      p->addNormalize(step.mean, step.std);
     else if (op == "standardize")
       p->addStandardize();
     else if (op == "minmax")
@@ -192,33 +181,31 @@ std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config) {
     else if (op == "one_hot")
       p->setOneHot(!config.classTargets); // see oneHotValues
   }
-  for (const json &step : data.value("clean", json::array()))
-    if (step.at("op").get<std::string>() == "clip")
-      p->addClip(step.at("lo").get<float>(), step.at("hi").get<float>());
+  for (const DataStep &step : config.data.clean)
+    if (step.op == "clip")
+      p->addClip(step.lo, step.hi);
   return p;
 }
 
 std::vector<AugmentOp> augmentOps(const RunConfig &config) {
   std::vector<AugmentOp> ops;
-  if (!config.raw.contains("data"))
-    return ops;
-  for (const json &step : config.raw.at("data").value("augment", json::array())) {
-    std::string name = step.at("op").get<std::string>();
+  for (const DataStep &step : config.data.augment) {
+    const std::string &name = step.op;
     AugmentOp op;
     if (name == "random_crop") {
       op.kind = AugmentOp::Kind::RandomCrop;
-      op.size = step.at("size").get<int64_t>();
-      op.padding = step.value("padding", int64_t(0));
+      op.size = step.size;
+      op.padding = step.padding;
     } else if (name == "flip") {
       op.kind = AugmentOp::Kind::Flip;
-      op.horizontal = step.value("horizontal", true);
-      op.p = step.value("p", 0.5);
+      op.horizontal = step.horizontal;
+      op.p = step.p;
     } else if (name == "rotate") {
       op.kind = AugmentOp::Kind::Rotate;
-      op.degrees = step.at("degrees").get<double>();
+      op.degrees = step.degrees;
     } else if (name == "noise") {
       op.kind = AugmentOp::Kind::Noise;
-      op.stddev = step.at("std").get<double>();
+      op.stddev = step.stddev;
     } else {
       throw Error("augment step '" + name +
                   "' is not supported by this runtime");
@@ -231,45 +218,42 @@ std::vector<AugmentOp> augmentOps(const RunConfig &config) {
 RunData loadRunData(const RunConfig &config, const DataOptions &opts) {
   RunData out;
   out.preprocessor = makePreprocessor(config);
-  if (!config.raw.contains("data"))
+  if (!config.data.present)
     throw Error("this program was compiled without a dataset");
-  const json &data = config.raw.at("data");
-  const json &train = data.at("train");
-  const json &validation = data.at("validation");
-  const json &test = data.at("test");
-  auto isSplit = [](const json &s) { return s.at("kind") == "split"; };
-  auto present = [](const json &s) { return s.at("kind") != "none"; };
+  const SourceConfig &train = config.data.train;
+  const SourceConfig &validation = config.data.validation;
+  const SourceConfig &test = config.data.test;
 
-  bool needFull = opts.needTrain || (opts.needValidation && isSplit(validation)) ||
-                  (opts.needTest && isSplit(test));
+  bool needFull = opts.needTrain ||
+                  (opts.needValidation && validation.isSplit()) ||
+                  (opts.needTest && test.isSplit());
   Dataset full;
   if (needFull)
-    full = loadSource(config, train, "train", opts, data, out);
+    full = loadSource(config, train, "train", opts, out);
   out.train = full;
   out.hasTrain = needFull;
   // Splits take their share of the train source: validation first, then test.
   for (auto [src, name, target, has] :
        {std::tuple{&validation, "validation", &out.validation, &out.hasValidation},
         std::tuple{&test, "test", &out.test, &out.hasTest}}) {
-    if (!present(*src))
+    if (!src->present())
       continue;
     bool needed = std::string(name) == "validation" ? opts.needValidation
                                                      : opts.needTest;
-    if (isSplit(*src) && needed && opts.paths.count(name)) {
+    if (src->isSplit() && needed && opts.paths.count(name)) {
       // --data replaces a split-off part by a file in the train source's
       // format; the train split then keeps all its rows.
-      *target = loadSource(config, train, name, opts, data, out);
+      *target = loadSource(config, train, name, opts, out);
       *has = true;
-    } else if (isSplit(*src)) {
+    } else if (src->isSplit()) {
       if (!needFull)
         continue;
-      auto [rest, part] = out.train.split(src->at("fraction").get<double>(),
-                                          src->at("seed").get<uint64_t>());
+      auto [rest, part] = out.train.split(src->fraction, src->seed);
       out.train = rest;
       *target = part;
       *has = true;
     } else if (needed) {
-      *target = loadSource(config, *src, name, opts, data, out);
+      *target = loadSource(config, *src, name, opts, out);
       *has = true;
     }
   }
@@ -298,15 +282,13 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
   bool csv = endsWith(".csv");
   if (csv) {
     CsvOptions o;
-    const json &data = config.raw.at("data");
-    const json &train = data.at("train");
-    if (train.at("kind") == "csv") {
+    const SourceConfig &train = config.data.train;
+    if (train.kind == "csv") {
       o = csvOptions(train, false);
       // Without explicit features, every column that is not a target is one.
       if (o.features.empty()) {
         Table header = readCsv(path, o);
-        std::vector<std::string> targets =
-            train.value("targets", std::vector<std::string>{});
+        const std::vector<std::string> &targets = train.targets;
         for (const std::string &c : header.columns)
           if (std::find(targets.begin(), targets.end(), c) == targets.end())
             o.features.push_back(c);

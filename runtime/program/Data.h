@@ -53,6 +53,9 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path);
 /// model's input shape.
 ImageSize imageSize(const RunConfig &config);
 
+/// "[1, 28, 28]".
+std::string shapeString(const std::vector<int64_t> &dims);
+
 /// Relative paths resolve against the .nn file's folder.
 std::string resolvePath(const RunConfig &config, const std::string &path);
 

@@ -4,6 +4,11 @@
 
 #include "TestUtil.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <numeric>
 
@@ -186,4 +191,43 @@ TEST(FashionMnist, RealFiles) {
       sum += v;
   }
   EXPECT_NEAR(sum / (60000.0 * 784.0), 0.2860, 5e-4);
+}
+
+// A small gzip file whose header declares a few bytes but whose stream
+// inflates to 512 MiB: the reader stops one byte past the declared size
+// instead of inflating everything first (the address space is capped at
+// 128 MiB above what the process holds, so inflating it whole fails).
+TEST_F(IdxFiles, GzipBombStopsAtTheDeclaredSize) {
+  writeGood();
+  // Concatenated gzip members read as one stream: the IDX header and data,
+  // then 512 members of 1 MiB of zeros (about 1 KiB each compressed).
+  writeGzip(images + ".head.gz", idxBytes({5, 3, 2}, pixels(30)));
+  writeGzip(images + ".zeros.gz", std::vector<uint8_t>(1 << 20, 0));
+  std::vector<uint8_t> bomb = readFile(images + ".head.gz");
+  std::vector<uint8_t> zeros = readFile(images + ".zeros.gz");
+  for (int i = 0; i < 512; ++i)
+    bomb.insert(bomb.end(), zeros.begin(), zeros.end());
+  ASSERT_LT(bomb.size(), 2u << 20);
+  writeFile(images + ".gz", bomb);
+  EXPECT_EXIT(
+      {
+        long pages = 0;
+        if (std::FILE *f = std::fopen("/proc/self/statm", "r")) {
+          if (std::fscanf(f, "%ld", &pages) != 1)
+            pages = 0;
+          std::fclose(f);
+        }
+        struct rlimit limit;
+        limit.rlim_cur = limit.rlim_max =
+            rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE)) + (rlim_t(128) << 20);
+        setrlimit(RLIMIT_AS, &limit);
+        std::string message = errorOf([&] { readIdx(images + ".gz", 3); });
+        std::fprintf(stderr, "%s\n", message.c_str());
+        std::exit(message.find("images-idx3-ubyte.gz: header declares 5 x 3 "
+                               "x 2 = 30 bytes of data, but the file holds "
+                               "more (trailing data)") != std::string::npos
+                      ? 0
+                      : 1);
+      },
+      ::testing::ExitedWithCode(0), "trailing data");
 }

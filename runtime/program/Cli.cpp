@@ -1,0 +1,212 @@
+//===- Cli.cpp - The command line of compiled programs (CLI11) ------------===//
+//
+// Parses `./model train | eval | predict | info` and their options, runs the
+// command and maps what went wrong to the exit status: 1 bad input, 2 usage,
+// 3 internal error.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Error.h"
+#include "runtime/program/ABI.h"
+#include "runtime/program/Commands.h"
+#include "runtime/program/Config.h"
+#include "runtime/program/Program.h"
+
+#include <CLI/CLI.hpp>
+#include <oneapi/tbb/global_control.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <memory>
+
+namespace fs = std::filesystem;
+
+namespace nnrt {
+namespace {
+
+/// Accepts a whole number in [lo, hi]. CLI11's own checks say "Value abc not
+/// in range 0.000000 to 1797693..."; this says "--epochs: 'abc' is not a
+/// whole number" (CLI11 puts the option's name in front).
+CLI::Validator wholeNumber(int64_t lo,
+                           int64_t hi = std::numeric_limits<int64_t>::max()) {
+  return CLI::Validator(
+      [lo, hi](std::string &text) -> std::string {
+        errno = 0;
+        char *end = nullptr;
+        long long value = std::strtoll(text.c_str(), &end, 10);
+        if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ||
+            *end != '\0')
+          return "'" + text + "' is not a whole number";
+        if (errno == ERANGE || value < lo || value > hi)
+          return "'" + text + "' is out of range: expected a whole number " +
+                 (hi == std::numeric_limits<int64_t>::max()
+                      ? ">= " + std::to_string(lo)
+                      : "from " + std::to_string(lo) + " to " +
+                            std::to_string(hi));
+        return "";
+      },
+      "INT");
+}
+
+/// Accepts a finite number > 0: "--lr: 'abc' is not a number"; nan, inf and
+/// values <= 0 are out of range rather than silently ignored.
+CLI::Validator positiveNumber() {
+  return CLI::Validator(
+      [](std::string &text) -> std::string {
+        char *end = nullptr;
+        double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ||
+            *end != '\0')
+          return "'" + text + "' is not a number";
+        if (!std::isfinite(value) || value <= 0)
+          return "'" + text + "' is out of range: expected a finite number > 0";
+        return "";
+      },
+      "X");
+}
+
+/// Prints a usage error the way nnc does: one line, then where help is.
+int usageError(const std::string &message, const std::string &prog) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "error: %s\nrun '%s --help' for usage\n",
+               message.c_str(), prog.c_str());
+  return Usage;
+}
+
+} // namespace
+
+int runProgram(int argc, char **argv) {
+  RunConfig cfg;
+  try {
+    cfg = parseRunConfig(nnc_config);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "internal error: %s\n", e.what());
+    return Internal;
+  }
+  std::string prog = fs::path(argv[0]).filename().string();
+  CLI::App app{"'" + cfg.run + "': trains, evaluates and runs model '" +
+                   cfg.modelName + "' (compiled by nnc)",
+               prog};
+  app.require_subcommand(1);
+  CommonOptions common;
+  auto addCommon = [&](CLI::App *cmd) {
+    cmd->add_option("--data", common.data,
+                    "replace a split's data: SPLIT=PATH (idx: IMAGES,LABELS; "
+                    "images: DIR)");
+    cmd->add_option("--threads", common.threads,
+                    "oneTBB threads for the model's parallel kernels and the "
+                    "data pipeline (default: all cores)")
+        ->check(wholeNumber(1, std::numeric_limits<int>::max()));
+  };
+
+  TrainOptions topts;
+  CLI::App *trainCmd = app.add_subcommand("train", "train the model");
+  trainCmd->add_option("--epochs", topts.epochs, "epochs")
+      ->check(wholeNumber(1));
+  trainCmd
+      ->add_option("--batch", topts.batch,
+                   "batch size (at most the compiled one)")
+      ->check(wholeNumber(1));
+  trainCmd
+      ->add_option("--lr", topts.lr, "peak learning rate (scales the schedule)")
+      ->check(positiveNumber());
+  trainCmd
+      ->add_option("--seed", topts.seed,
+                   "random seed: initialization, shuffling, augmentation and "
+                   "dropout (default: the file's seed)")
+      ->check(wholeNumber(0));
+  trainCmd->add_option("--steps", topts.steps, "stop after N optimizer steps")
+      ->check(wholeNumber(1));
+  trainCmd->add_option("--checkpoint-dir", topts.checkpointDir,
+                       "checkpoint folder");
+  trainCmd->add_option("--weights", topts.weights,
+                       "start from these parameters (fresh optimizer state)");
+  trainCmd->add_option("--from", topts.from,
+                       "finetune: the pretrained safetensors file (default: "
+                       "the declaration's `from`)");
+  auto *resume =
+      trainCmd
+          ->add_option("--resume", topts.resumeFrom,
+                       "continue a run exactly (default: last.safetensors)")
+          ->expected(0, 1);
+  trainCmd->add_option("--log", topts.log, "write one JSON object per epoch");
+  trainCmd->add_flag("--quiet", topts.quiet, "no progress output");
+  addCommon(trainCmd);
+
+  std::string weights, split, input, output;
+  bool jsonOut = false;
+  CLI::App *evalCmd = app.add_subcommand("eval", "evaluate on a split");
+  evalCmd->add_option("--weights", weights,
+                      "checkpoint (default: best, else last)");
+  evalCmd->add_option("--split", split, "test, validation or train")
+      ->check(CLI::IsMember({"test", "validation", "train"}));
+  evalCmd->add_flag("--json", jsonOut, "one JSON object");
+  addCommon(evalCmd);
+
+  CLI::App *predictCmd = app.add_subcommand(
+      "predict", "predict from images, a CSV or an IDX file");
+  predictCmd->add_option("--weights", weights, "checkpoint")->required();
+  predictCmd
+      ->add_option(
+          "--input", input,
+          "an image (.png/.jpg/.jpeg), a folder of images, a .txt/.lst "
+          "list of image paths, a CSV (feature columns) or IDX images")
+      ->required();
+  predictCmd->add_option("--output", output, "CSV to write (default: stdout)");
+  addCommon(predictCmd);
+
+  CLI::App *infoCmd =
+      app.add_subcommand("info", "layers, shapes, parameters, FLOPs");
+  infoCmd->add_option("--weights", weights,
+                      "also print small parameters' values");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    return usageError(e.what(), prog);
+  }
+  topts.resume = resume->count() > 0;
+  if (topts.resume && !topts.weights.empty())
+    return usageError("--resume and --weights cannot be combined", prog);
+  if (!topts.from.empty() && !cfg.finetune.enabled)
+    return usageError("--from applies to finetune runs; '" + cfg.run +
+                          "' is a train run (it starts from --weights CKPT)",
+                      prog);
+
+  std::unique_ptr<tbb::global_control> threads;
+  if (common.threads > 0)
+    threads = std::make_unique<tbb::global_control>(
+        tbb::global_control::max_allowed_parallelism, common.threads);
+  try {
+    if (trainCmd->parsed())
+      return train(cfg, common, topts);
+    if (evalCmd->parsed())
+      return eval(cfg, common, weights, split, jsonOut);
+    if (predictCmd->parsed())
+      return predict(cfg, weights, input, output);
+    return info(cfg, weights);
+  } catch (const UsageError &e) {
+    return usageError(e.what(), prog);
+  } catch (const Error &e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return BadInput;
+  } catch (const fs::filesystem_error &e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return BadInput;
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "internal error: out of memory\n");
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "internal error: %s\n", e.what());
+  }
+  return Internal;
+}
+
+} // namespace nnrt

@@ -1,0 +1,274 @@
+//===- Commands.cpp - eval, predict and info ------------------------------===//
+#include "runtime/program/Commands.h"
+#include "runtime/Batch.h"
+#include "runtime/Error.h"
+#include "runtime/SafeTensors.h"
+#include "runtime/program/ABI.h"
+#include "runtime/program/Checkpoint.h"
+#include "runtime/program/Evaluate.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace fs = std::filesystem;
+
+namespace nnrt {
+
+DataOptions dataOptions(const CommonOptions &common) {
+  DataOptions o;
+  for (const std::string &d : common.data) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--data " + d +
+                       ": expected SPLIT=PATH (train, validation or test)");
+    std::string split = d.substr(0, eq);
+    if (split != "train" && split != "validation" && split != "test")
+      throw UsageError("--data " + d + ": unknown split '" + split +
+                       "'; expected train, validation or test");
+    o.paths[split] = d.substr(eq + 1);
+  }
+  return o;
+}
+
+/// The weights to evaluate: --weights, else the run's best, else its last.
+static std::string defaultWeights(const RunConfig &cfg,
+                                  const std::string &weights,
+                                  const std::string &dirOverride) {
+  if (!weights.empty())
+    return weights;
+  fs::path dir = checkpointDir(cfg, dirOverride);
+  for (const char *name : {"best.safetensors", "last.safetensors"})
+    if (fs::exists(dir / name))
+      return (dir / name).string();
+  throw Error("no weights to use: pass --weights CKPT (nothing in " +
+              dir.string() + ")");
+}
+
+int eval(const RunConfig &cfg, const CommonOptions &common,
+         const std::string &weightsArg, std::string split, bool jsonOut) {
+  DataOptions dopts = dataOptions(common); // usage errors first
+  std::string weights = defaultWeights(cfg, weightsArg, "");
+  if (split.empty())
+    split = cfg.data.test.present() ? "test" : "validation";
+  dopts.needTrain = split == "train";
+  dopts.needValidation = split == "validation";
+  dopts.needTest = split == "test";
+  RunData rd = loadRunData(cfg, dopts);
+  const Dataset *set = split == "train"        ? &rd.train
+                       : split == "validation" ? &rd.validation
+                                               : &rd.test;
+  bool has = split == "train"        ? rd.hasTrain
+             : split == "validation" ? rd.hasValidation
+                                     : rd.hasTest;
+  if (!has)
+    throw Error("dataset '" + cfg.data.name + "' has no " + split + " split");
+
+  std::vector<float> state(cfg.stateSize, 0.0f);
+  SafeTensorsFile file = SafeTensorsFile::read(weights);
+  readCheckpoint(cfg, file, state, /*full=*/false);
+  rd.preprocessor->restore(file, set->store().featureShape);
+
+  double start = now();
+  Scores scores = evaluate(cfg, state, *set, *rd.preprocessor);
+  double seconds = now() - start;
+  auto metrics = scores.metrics(cfg.metrics);
+  if (jsonOut) {
+    nlohmann::ordered_json j;
+    j["split"] = split;
+    j["samples"] = scores.samples;
+    j["loss"] = scores.loss();
+    for (const auto &[name, v] : metrics)
+      j[name] = v;
+    if (const auto *matrix = scores.confusion(cfg.metrics))
+      j["confusion"] = *matrix;
+    j["samples_per_s"] = seconds > 0 ? scores.samples / seconds : 0;
+    std::printf("%s\n", j.dump().c_str());
+    return Ok;
+  }
+  std::printf("%s on %s (%zu samples, weights %s)\n", cfg.run.c_str(),
+              split.c_str(), scores.samples, weights.c_str());
+  std::printf("  loss       %.6f\n", scores.loss());
+  for (const auto &[name, v] : metrics)
+    std::printf("  %-10s %.6f\n", name.c_str(), v);
+  if (scores.confusion(cfg.metrics))
+    std::printf("confusion matrix (rows: true class, columns: predicted)\n%s",
+                formatConfusion(*scores.classes).c_str());
+  std::printf("  %.0f samples/s\n", seconds > 0 ? scores.samples / seconds : 0);
+  return Ok;
+}
+
+/// A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline.
+static std::string csvField(const std::string &text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos)
+    return text;
+  std::string quoted = "\"";
+  for (char c : text)
+    quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+int predict(const RunConfig &cfg, const std::string &weights,
+            const std::string &input, const std::string &output) {
+  Dataset inputs = loadPredictInput(cfg, input);
+  std::vector<float> state(cfg.stateSize, 0.0f);
+  SafeTensorsFile file = SafeTensorsFile::read(weights);
+  readCheckpoint(cfg, file, state, /*full=*/false);
+  std::unique_ptr<Preprocessor> pre = makePreprocessor(cfg);
+  pre->restore(file, inputs.store().featureShape);
+  // Images are named by their path, classes by name when the checkpoint
+  // records them (image folders); otherwise by index.
+  const std::vector<std::string> &paths = inputs.store().paths;
+  std::vector<std::string> names = checkpointClassNames(file);
+  auto className = [&](int64_t c) {
+    return c < static_cast<int64_t>(names.size()) ? names[c]
+                                                  : std::to_string(c);
+  };
+
+  std::ofstream fileOut;
+  if (!output.empty() && output != "-") {
+    fileOut.open(output);
+    if (!fileOut)
+      throw Error(output + ": cannot write: " + systemError(errno));
+  }
+  std::ostream &os = fileOut.is_open() ? fileOut : std::cout;
+  int64_t width = cfg.outputSize();
+  bool classifier = cfg.isClassifier();
+  os << (paths.empty() ? "index" : "path");
+  if (classifier) {
+    os << ",class";
+    if (cfg.loss == "binary_cross_entropy")
+      os << ",probability";
+    else
+      for (int64_t c = 0; c < width; ++c)
+        os << "," << csvField("prob_" + className(c));
+  } else {
+    for (int64_t c = 0; c < width; ++c)
+      os << ",y" << (width > 1 ? std::to_string(c) : "");
+  }
+  os << "\n";
+
+  BatchLoader loader(inputs, *pre, loaderOptions(cfg, cfg.batch, false));
+  loader.beginEpoch();
+  Buffers buf(cfg);
+  Batch b;
+  size_t index = 0;
+  std::vector<float> out(static_cast<size_t>(cfg.batch * width));
+  for (size_t i = 0; i < loader.numBatches(); ++i) {
+    loader.fillBatch(i, b);
+    buf.load(b, false);
+    nnc_predict(state.data(), buf.x.data(), out.data());
+    for (size_t r = 0; r < b.count; ++r, ++index) {
+      const float *row = out.data() + r * width;
+      if (paths.empty())
+        os << index;
+      else
+        os << csvField(paths[index]);
+      if (classifier && cfg.loss == "binary_cross_entropy") {
+        os << "," << csvField(className(row[0] > 0.5f ? 1 : 0)) << ","
+           << row[0];
+      } else if (classifier) {
+        int64_t best = 0;
+        for (int64_t c = 1; c < width; ++c)
+          if (row[c] > row[best])
+            best = c;
+        os << "," << csvField(className(best));
+        for (int64_t c = 0; c < width; ++c)
+          os << "," << row[c];
+      } else {
+        for (int64_t c = 0; c < width; ++c)
+          os << "," << row[c];
+      }
+      os << "\n";
+    }
+  }
+  // A full disk shows up at a flush or at close: check both, and remove
+  // the partial file so that no truncated CSV passes for predictions.
+  bool toFile = fileOut.is_open();
+  os.flush();
+  int writeErrno = errno;
+  bool ok = static_cast<bool>(os);
+  if (toFile) {
+    fileOut.close();
+    if (ok && fileOut.fail()) {
+      ok = false;
+      writeErrno = errno;
+    }
+  }
+  if (!ok) {
+    std::error_code ec;
+    if (toFile && fs::is_regular_file(output, ec))
+      fs::remove(output, ec);
+    throw Error((toFile ? output : std::string("stdout")) +
+                ": cannot write the predictions: " +
+                systemError(writeErrno ? writeErrno : EIO));
+  }
+  if (toFile)
+    std::fprintf(stderr, "wrote %zu predictions to %s\n", index,
+                 output.c_str());
+  return Ok;
+}
+
+int info(const RunConfig &cfg, const std::string &weights) {
+  std::printf("model %s: input f32%s -> output f32%s, compiled for batches "
+              "of %lld (run '%s')\n",
+              cfg.modelName.c_str(), shapeString(cfg.inputShape).c_str(),
+              shapeString(cfg.outputShape).c_str(),
+              static_cast<long long>(cfg.batch), cfg.run.c_str());
+  std::printf("\n%-36s %-15s %-18s %12s %14s\n", "layer", "kind", "output",
+              "parameters", "FLOPs/sample");
+  for (const LayerInfo &l : cfg.layers) {
+    int64_t count = 0;
+    for (const std::string &pn : l.params)
+      for (const ParamInfo &p : cfg.params)
+        if (p.name == pn)
+          count += p.size;
+    std::printf("%-36s %-15s %-18s %12lld %14lld\n", l.name.c_str(),
+                l.kind.c_str(), shapeString(l.shape).c_str(),
+                static_cast<long long>(count), static_cast<long long>(l.flops));
+  }
+  std::vector<float> state;
+  if (!weights.empty()) {
+    state.assign(cfg.stateSize, 0.0f);
+    SafeTensorsFile file = SafeTensorsFile::read(weights);
+    readCheckpoint(cfg, file, state, /*full=*/false);
+    std::vector<std::string> names = checkpointClassNames(file);
+    if (!names.empty()) {
+      std::printf("\nclasses (from the training folders):");
+      for (size_t c = 0; c < names.size(); ++c)
+        std::printf(" %zu=%s", c, names[c].c_str());
+      std::printf("\n");
+    }
+  }
+  std::printf("\n%-44s %-18s %10s\n", "parameter", "shape", "count");
+  for (const ParamInfo &p : cfg.params) {
+    std::printf("%-44s %-18s %10lld", p.name.c_str(),
+                shapeString(p.shape).c_str(), static_cast<long long>(p.size));
+    if (!state.empty() && p.offset >= 0 && p.size <= 8) {
+      std::printf("  =");
+      for (int64_t i = 0; i < p.size; ++i)
+        std::printf(" %.6g", static_cast<double>(state[p.offset + i]));
+    }
+    std::printf("%s", p.trainable ? "" : "  (buffer)");
+    // Fine-tuning: when the parameter trains, and at which learning rate.
+    if (p.trainable && p.frozenUntil < 0)
+      std::printf("  (frozen)");
+    else if (p.trainable && p.frozenUntil > 0)
+      std::printf("  (frozen for epochs 1-%lld)",
+                  static_cast<long long>(p.frozenUntil));
+    if (p.trainable && p.lrScale != 1.0)
+      std::printf("  (lr x %g)", p.lrScale);
+    std::printf("\n");
+  }
+  std::printf(
+      "\ntrainable parameters: %lld\nFLOPs per sample (forward): %lld\n",
+      static_cast<long long>(cfg.trainableParams),
+      static_cast<long long>(cfg.flops));
+  return Ok;
+}
+
+} // namespace nnrt

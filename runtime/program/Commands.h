@@ -1,0 +1,62 @@
+//===- Commands.h - The compiled program's commands -------------*- C++ -*-===//
+//
+// train (Train.cpp), eval, predict and info (Commands.cpp), called by the
+// command line (Cli.cpp) with typed options. Bad input is an nnrt::Error
+// (exit 1); a bad combination of options is a UsageError (exit 2).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNRT_PROGRAM_COMMANDS_H
+#define NNRT_PROGRAM_COMMANDS_H
+
+#include "runtime/program/Config.h"
+#include "runtime/program/Data.h"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace nnrt {
+
+/// The program's exit statuses.
+enum ExitStatus { Ok = 0, BadInput = 1, Usage = 2, Internal = 3 };
+
+/// A command line that parses but asks for something the run cannot do
+/// (an option that does not apply to it); exit status 2.
+class UsageError : public std::runtime_error {
+public:
+  explicit UsageError(const std::string &message)
+      : std::runtime_error(message) {}
+};
+
+/// Options of every command that reads data.
+struct CommonOptions {
+  std::vector<std::string> data; ///< SPLIT=PATH
+  int threads = 0;
+};
+
+struct TrainOptions {
+  int64_t epochs = 0, batch = 0, steps = 0;
+  double lr = 0;
+  int64_t seed = -1;
+  std::string checkpointDir, log, weights;
+  std::string from; ///< finetune: overrides the declaration's `from`
+  bool resume = false;
+  std::string resumeFrom;
+  bool quiet = false;
+};
+
+/// `--data SPLIT=PATH ...` as the data loader's options.
+DataOptions dataOptions(const CommonOptions &common);
+
+int train(const RunConfig &cfg, const CommonOptions &common,
+          const TrainOptions &opts);
+int eval(const RunConfig &cfg, const CommonOptions &common,
+         const std::string &weights, std::string split, bool jsonOut);
+int predict(const RunConfig &cfg, const std::string &weights,
+            const std::string &input, const std::string &output);
+int info(const RunConfig &cfg, const std::string &weights);
+
+} // namespace nnrt
+
+#endif // NNRT_PROGRAM_COMMANDS_H

@@ -1,0 +1,108 @@
+//===- Evaluate.cpp - Batch buffers, scores and evaluation ----------------===//
+#include "runtime/program/Evaluate.h"
+#include "runtime/program/ABI.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace nnrt {
+
+double now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+Buffers::Buffers(const RunConfig &cfg)
+    : rows(cfg.batch), in(cfg.inputSize()), out(cfg.outputSize()),
+      width(cfg.classTargets ? 1 : cfg.outputSize()) {
+  x.assign(rows * in, 0.0f);
+  mask.assign(rows, 0.0f);
+  labels.assign(rows, 0);
+  targets.assign(rows * width, 0.0f);
+  result.assign(2 + rows * out, 0.0f);
+}
+
+void Buffers::load(const Batch &b, bool classTargets) {
+  // Rows past the batch's count are padding: zero, mask 0.
+  size_t n = std::min<size_t>(b.count, rows);
+  std::fill(std::copy(b.x.begin(), b.x.begin() + n * in, x.begin()), x.end(),
+            0.0f);
+  std::fill(std::copy(b.mask.begin(), b.mask.begin() + n, mask.begin()),
+            mask.end(), 0.0f);
+  if (classTargets) {
+    std::fill(std::copy(b.labels.begin(), b.labels.begin() + n, labels.begin()),
+              labels.end(), 0);
+  } else if (!b.targets.empty()) {
+    std::fill(std::copy(b.targets.begin(), b.targets.begin() + n * width,
+                        targets.begin()),
+              targets.end(), 0.0f);
+  }
+}
+
+Scores::Scores(const RunConfig &cfg) {
+  if (cfg.isClassifier())
+    classes = std::make_unique<ClassificationMetrics>(cfg.numClasses());
+  else
+    values = std::make_unique<RegressionMetrics>(cfg.outputSize());
+}
+
+void Scores::add(const RunConfig &cfg, const Buffers &buf, const float *preds,
+                 double loss, size_t count) {
+  lossSum += loss * count;
+  samples += count;
+  size_t rows = static_cast<size_t>(buf.rows);
+  if (classes && cfg.loss == "binary_cross_entropy")
+    classes->addBinaryLogits(preds, buf.targets.data(), buf.mask.data(), rows);
+  else if (classes)
+    classes->addLogits(preds, cfg.outputSize(), buf.labels.data(),
+                       buf.mask.data(), rows);
+  else
+    values->add(preds, buf.targets.data(), buf.mask.data(), rows);
+}
+
+std::vector<std::pair<std::string, double>>
+Scores::metrics(const std::vector<std::string> &names) const {
+  std::vector<std::pair<std::string, double>> out;
+  for (const std::string &n : names) {
+    double v = 0;
+    if (n != "confusion" && metricValue(n, classes.get(), values.get(), v))
+      out.emplace_back(n, v);
+  }
+  return out;
+}
+
+const std::vector<std::vector<int64_t>> *
+Scores::confusion(const std::vector<std::string> &names) const {
+  if (!classes ||
+      std::find(names.begin(), names.end(), "confusion") == names.end())
+    return nullptr;
+  return &classes->confusion();
+}
+
+LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch,
+                            bool training) {
+  LoaderOptions o;
+  o.batchSize = static_cast<size_t>(batch);
+  o.shuffle = training && cfg.data.shuffle;
+  o.dropLast = training && cfg.data.dropLast;
+  return o;
+}
+
+Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
+                const Dataset &data, const Preprocessor &pre) {
+  Scores scores(cfg);
+  BatchLoader loader(data, pre, loaderOptions(cfg, cfg.batch, false));
+  loader.beginEpoch();
+  Prefetcher prefetch(loader);
+  Buffers buf(cfg);
+  Batch batch;
+  while (prefetch.next(batch)) {
+    buf.load(batch, cfg.classTargets);
+    nnc_eval(state.data(), buf.x.data(), buf.y(cfg.classTargets),
+             buf.mask.data(), buf.result.data());
+    scores.add(cfg, buf, buf.result.data() + 1, buf.result[0], batch.count);
+  }
+  return scores;
+}
+
+} // namespace nnrt

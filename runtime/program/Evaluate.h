@@ -1,0 +1,71 @@
+//===- Evaluate.h - Batch buffers, scores and evaluation --------*- C++ -*-===//
+//
+// The fixed-size buffers the generated entry points take, the loss and
+// metrics accumulated from their predictions, and a pass of nnc_eval over a
+// dataset.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNRT_PROGRAM_EVALUATE_H
+#define NNRT_PROGRAM_EVALUATE_H
+
+#include "runtime/Batch.h"
+#include "runtime/Dataset.h"
+#include "runtime/Metrics.h"
+#include "runtime/Preprocess.h"
+#include "runtime/program/Config.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnrt {
+
+/// Seconds on a monotonic clock.
+double now();
+
+/// Fixed-size buffers of the compiled batch size B; a loader batch of N <= B
+/// rows is copied in and padded (mask 0).
+struct Buffers {
+  int64_t rows, in, out, width;
+  std::vector<float> x, mask, targets, result;
+  std::vector<int32_t> labels;
+
+  explicit Buffers(const RunConfig &cfg);
+  void load(const Batch &b, bool classTargets);
+  const void *y(bool classTargets) const {
+    return classTargets ? static_cast<const void *>(labels.data())
+                        : static_cast<const void *>(targets.data());
+  }
+};
+
+/// Metrics over one pass, from predictions.
+struct Scores {
+  double lossSum = 0;
+  size_t samples = 0;
+  std::unique_ptr<ClassificationMetrics> classes;
+  std::unique_ptr<RegressionMetrics> values;
+
+  explicit Scores(const RunConfig &cfg);
+  void add(const RunConfig &cfg, const Buffers &buf, const float *preds,
+           double loss, size_t count);
+  double loss() const { return samples ? lossSum / samples : 0; }
+  /// The configured metrics that are single numbers, in order.
+  std::vector<std::pair<std::string, double>>
+  metrics(const std::vector<std::string> &names) const;
+  /// The confusion matrix ([true][predicted]) when `confusion` is among
+  /// `names` and the run is a classifier, else null.
+  const std::vector<std::vector<int64_t>> *
+  confusion(const std::vector<std::string> &names) const;
+};
+
+LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch, bool training);
+
+/// Loss and metrics of `data` with nnc_eval.
+Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
+                const Dataset &data, const Preprocessor &pre);
+
+} // namespace nnrt
+
+#endif // NNRT_PROGRAM_EVALUATE_H

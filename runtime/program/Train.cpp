@@ -1,0 +1,294 @@
+//===- Train.cpp - The training loop --------------------------------------===//
+//
+// Epochs of nnc_train over prefetched batches, then validation, the epoch's
+// log line, early stopping and the checkpoints; a diverging loss stops the
+// run and keeps the last good checkpoint.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Augment.h"
+#include "runtime/Batch.h"
+#include "runtime/Error.h"
+#include "runtime/Log.h"
+#include "runtime/SafeTensors.h"
+#include "runtime/program/ABI.h"
+#include "runtime/program/Checkpoint.h"
+#include "runtime/program/Commands.h"
+#include "runtime/program/Evaluate.h"
+#include "runtime/program/Finetune.h"
+#include "runtime/program/Init.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <memory>
+
+namespace fs = std::filesystem;
+
+namespace nnrt {
+namespace {
+
+/// `early_stopping`: stops after `patience` epochs in which the monitored
+/// value (val_loss, train_loss or a configured metric, `val_` prefix
+/// allowed) did not improve by more than `min_delta`. Its count lives in
+/// the checkpoint's progress so that a resumed run continues it.
+class EarlyStopping {
+public:
+  EarlyStopping(const EarlyStoppingConfig &config, const Progress &progress)
+      : config(config),
+        best(config.maximize ? -std::numeric_limits<double>::infinity()
+                             : std::numeric_limits<double>::infinity()) {
+    if (std::isfinite(progress.bestMonitored)) // resumed
+      best = progress.bestMonitored;
+  }
+
+  /// Records an epoch; true when the run should stop after it.
+  bool update(const EpochRecord &record, Progress &progress) {
+    if (!config.enabled)
+      return false;
+    double value = monitored(record);
+    bool improved = config.maximize ? value > best + config.minDelta
+                                    : value < best - config.minDelta;
+    if (improved) {
+      best = value;
+      progress.bestMonitored = value;
+      progress.badEpochs = 0;
+      return false;
+    }
+    return ++progress.badEpochs >= std::max<int64_t>(config.patience, 1);
+  }
+
+private:
+  double monitored(const EpochRecord &record) const {
+    const std::string &monitor = config.monitor;
+    double value = std::numeric_limits<double>::quiet_NaN();
+    if (monitor == "val_loss" && record.valLoss)
+      value = *record.valLoss;
+    else if (monitor == "train_loss" || monitor == "loss")
+      value = record.trainLoss;
+    for (const auto &[name, v] : record.metrics)
+      if (monitor == name || monitor == "val_" + name)
+        value = v;
+    return value;
+  }
+
+  const EarlyStoppingConfig &config;
+  double best;
+};
+
+} // namespace
+
+int train(const RunConfig &cfg, const CommonOptions &common,
+          const TrainOptions &opts) {
+  int64_t epochs = opts.epochs > 0 ? opts.epochs : cfg.epochs;
+  int64_t batch = opts.batch > 0 ? opts.batch : cfg.batch;
+  if (batch > cfg.batch)
+    throw UsageError("--batch " + std::to_string(batch) +
+                     ": this program was compiled for batches of " +
+                     std::to_string(cfg.batch) +
+                     "; set 'batch' in the .nn file and recompile");
+  uint64_t seed = static_cast<uint64_t>(opts.seed >= 0 ? opts.seed : cfg.seed);
+  float lrFactor = opts.lr > 0 ? static_cast<float>(opts.lr / cfg.lr) : 1.0f;
+
+  DataOptions dopts = dataOptions(common);
+  dopts.needTest = false;
+  RunData data = loadRunData(cfg, dopts);
+  for (const std::string &r : data.cleanReports)
+    std::printf("clean %s\n", r.c_str());
+
+  std::vector<float> state(cfg.stateSize, 0.0f);
+  initialize(cfg, state, seed);
+  Progress progress;
+  std::string dir = checkpointDir(cfg, opts.checkpointDir);
+  if (opts.resume) {
+    std::string path = opts.resumeFrom.empty()
+                           ? (fs::path(dir) / "last.safetensors").string()
+                           : opts.resumeFrom;
+    SafeTensorsFile file = SafeTensorsFile::read(path);
+    progress = readCheckpoint(cfg, file, state, /*full=*/true);
+    data.preprocessor->restore(file, data.train.store().featureShape);
+    // A resumed run keeps its seed (dropout masks, augmentation) and its
+    // length (the schedule) unless the command line sets them again.
+    if (opts.seed < 0 && progress.runSeed >= 0)
+      seed = static_cast<uint64_t>(progress.runSeed);
+    if (opts.epochs <= 0 && progress.runEpochs > 0)
+      epochs = progress.runEpochs;
+    std::printf("resuming from %s at epoch %lld, step %lld\n", path.c_str(),
+                static_cast<long long>(progress.epoch),
+                static_cast<long long>(progress.step));
+  } else {
+    if (!opts.weights.empty()) {
+      SafeTensorsFile file = SafeTensorsFile::read(opts.weights);
+      readCheckpoint(cfg, file, state, /*full=*/false);
+      std::printf("starting from the parameters in %s\n", opts.weights.c_str());
+    } else if (cfg.finetune.enabled) {
+      std::string from =
+          resolveFrom(cfg, opts.from.empty() ? cfg.finetune.from : opts.from);
+      PretrainedReport report = loadPretrained(cfg, from, state);
+      printFinetune(cfg, &report, stdout);
+    }
+    data.preprocessor->fit(data.train);
+  }
+  const Preprocessor &pre = *data.preprocessor;
+  progress.runSeed = static_cast<int64_t>(seed);
+  progress.runEpochs = epochs;
+  progress.classNames = data.train.store().classNames;
+
+  BatchLoader loader(data.train, pre, loaderOptions(cfg, batch, true), seed);
+  Augmenter augmenter(augmentOps(cfg), data.train.store().featureShape, seed);
+  loader.setAugmenter(&augmenter);
+  if (progress.hasRng)
+    loader.rng().restoreState(progress.rng.data(), progress.rng.size());
+  int64_t stepsPerEpoch = static_cast<int64_t>(
+      BatchLoader::numBatches(data.train.size(), static_cast<size_t>(batch),
+                              loader.options().dropLast));
+  if (stepsPerEpoch == 0)
+    throw Error("the training split has no complete batch (" +
+                std::to_string(data.train.size()) + " samples, batch " +
+                std::to_string(batch) + ", drop_last)");
+
+  prepareCheckpointDir(dir);
+  // A run killed while writing a checkpoint leaves its temporary file.
+  if (size_t stale = removeStaleTemps(dir))
+    std::printf("removed %zu unfinished checkpoint file%s from %s\n", stale,
+                stale == 1 ? "" : "s", dir.c_str());
+  std::unique_ptr<JsonlLogger> log;
+  if (!opts.log.empty())
+    log = std::make_unique<JsonlLogger>(opts.log);
+  // --quiet: the reporter writes to /dev/null-like nothing.
+  std::unique_ptr<std::FILE, int (*)(std::FILE *)> devNull(
+      opts.quiet ? std::fopen("/dev/null", "w") : nullptr, &std::fclose);
+  ProgressReporter reporter(devNull ? devNull.get() : stdout);
+
+  EarlyStopping earlyStopping(cfg.earlyStopping, progress);
+
+  Buffers buf(cfg);
+  Batch b;
+  double runStart = now();
+  std::string stopped = "completed";
+  std::vector<std::vector<int64_t>> confusion;
+  int exitCode = Ok;
+  for (int64_t epoch = progress.epoch + 1; epoch <= epochs; ++epoch) {
+    double epochStart = now();
+    loader.beginEpoch(static_cast<uint64_t>(epoch));
+    Prefetcher prefetch(loader);
+    Scores scores(cfg);
+    reporter.beginEpoch(epoch, epochs, data.train.size());
+    float lr = 0;
+    bool diverged = false, stepLimit = false;
+    while (prefetch.next(b)) {
+      buf.load(b, cfg.classTargets);
+      nnc_train(state.data(), buf.x.data(), buf.y(cfg.classTargets),
+                buf.mask.data(), progress.step, stepsPerEpoch, epochs,
+                static_cast<int64_t>(seed), lrFactor, buf.result.data());
+      ++progress.step;
+      lr = buf.result[1];
+      if (!std::isfinite(buf.result[0])) {
+        diverged = true;
+        break;
+      }
+      scores.add(cfg, buf, buf.result.data() + 2, buf.result[0], b.count);
+      reporter.update(scores.samples, scores.loss());
+      if (opts.steps > 0 && progress.step >= opts.steps) {
+        stepLimit = true;
+        break;
+      }
+    }
+    if (diverged) {
+      reporter.message("");
+      // progress.epoch is the last epoch whose checkpoint was written (by
+      // this run or the one it resumed); none if it diverged before that.
+      std::string kept = progress.epoch > 0
+                             ? "the last good checkpoint (epoch " +
+                                   std::to_string(progress.epoch) +
+                                   ") is kept in " +
+                                   (fs::path(dir) / "last.safetensors").string()
+                             : std::string("no checkpoint was written");
+      std::fprintf(stderr,
+                   "error: training diverged at epoch %lld, step %lld: the "
+                   "loss is %g; %s\n",
+                   static_cast<long long>(epoch),
+                   static_cast<long long>(progress.step),
+                   static_cast<double>(buf.result[0]), kept.c_str());
+      stopped = "diverged";
+      exitCode = BadInput;
+      break;
+    }
+
+    EpochRecord record;
+    record.epoch = epoch;
+    record.step = progress.step;
+    record.lr = lr;
+    record.trainLoss = scores.loss();
+    record.seconds = now() - epochStart;
+    record.samplesPerSecond =
+        record.seconds > 0 ? scores.samples / record.seconds : 0;
+    // Metrics: on the validation split when there is one, else on train.
+    // The last epoch's confusion matrix goes into the log's done event.
+    if (data.hasValidation) {
+      Scores val = evaluate(cfg, state, data.validation, pre);
+      record.valLoss = val.loss();
+      record.metrics = val.metrics(cfg.metrics);
+      if (const auto *matrix = val.confusion(cfg.metrics))
+        confusion = *matrix;
+    } else {
+      record.metrics = scores.metrics(cfg.metrics);
+      if (const auto *matrix = scores.confusion(cfg.metrics))
+        confusion = *matrix;
+    }
+    reporter.endEpoch(record);
+    if (log)
+      log->logEpoch(record);
+
+    // Early stopping is decided before the checkpoint so that a resumed run
+    // continues with the same count of epochs without improvement.
+    bool stopEarly = earlyStopping.update(record, progress);
+
+    progress.epoch = epoch;
+    progress.rng = loader.rng().saveState();
+    progress.hasRng = true;
+    bool best = record.valLoss && *record.valLoss < progress.bestValLoss;
+    if (best) {
+      progress.bestValLoss = *record.valLoss;
+      progress.bestEpoch = epoch;
+    }
+    writeCheckpoint(cfg, (fs::path(dir) / "last.safetensors").string(), state,
+                    progress, pre);
+    if (best)
+      writeCheckpoint(cfg, (fs::path(dir) / "best.safetensors").string(), state,
+                      progress, pre);
+    if (stepLimit) {
+      stopped = "steps";
+      break;
+    }
+    if (stopEarly) {
+      reporter.message("early stopping: " + cfg.earlyStopping.monitor +
+                       " did not improve for " +
+                       std::to_string(progress.badEpochs) + " epochs");
+      stopped = "early_stopping";
+      break;
+    }
+  }
+  if (log) {
+    nlohmann::ordered_json done;
+    done["epochs"] = progress.epoch;
+    done["steps"] = progress.step;
+    if (std::isfinite(progress.bestValLoss)) {
+      done["best_val_loss"] = progress.bestValLoss;
+      done["best_epoch"] = progress.bestEpoch;
+    }
+    if (!confusion.empty())
+      done["confusion"] = confusion;
+    done["stopped"] = stopped;
+    done["seconds"] = now() - runStart;
+    log->logDone(done);
+  }
+  if (!opts.quiet && exitCode == Ok)
+    std::printf("checkpoints: %s\n", dir.c_str());
+  return exitCode;
+}
+
+} // namespace nnrt
