@@ -21,6 +21,8 @@ namespace nnc {
 struct FrontendOptions {
   std::string mainFile;
   std::vector<std::string> includeDirs;
+  /// `nnc --batch N`: compile every run for batches of N (0: the file's).
+  int64_t batch = 0;
 };
 
 struct FrontendResult {

@@ -240,7 +240,9 @@ struct Dataset {
   int64_t batch = 32;
   bool shuffle = false;
   bool dropLast = false;
-  int64_t seed = 0;
+  /// Shuffling and augmentation of this dataset's batches; -1 (not set): the
+  /// run's seed. `--seed` overrides both.
+  int64_t seed = -1;
   SourceRange range;
 };
 

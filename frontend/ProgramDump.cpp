@@ -215,7 +215,9 @@ void dumpDataset(const Dataset &d, std::ostream &os) {
   steps("preprocess", d.preprocess);
   steps("augment", d.augment);
   os << "  batch = " << d.batch << ", shuffle = " << boolStr(d.shuffle)
-     << ", drop_last = " << boolStr(d.dropLast) << ", seed = " << d.seed
+     << ", drop_last = " << boolStr(d.dropLast)
+     << (d.seed >= 0 ? ", seed = " + std::to_string(d.seed)
+                     : std::string(", seed = the run's"))
      << "\n\n";
 }
 

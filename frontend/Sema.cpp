@@ -310,8 +310,10 @@ Sema::run(const std::vector<const ast::Module *> &mods) {
 
 std::unique_ptr<sema::Program>
 analyzeProgram(const std::vector<const ast::Module *> &modules,
-               const SourceManager &sm, DiagnosticEngine &diags) {
+               const SourceManager &sm, DiagnosticEngine &diags,
+               int64_t batch) {
   sema::Sema s(sm, diags);
+  s.batchOverride = batch;
   return s.run(modules);
 }
 

@@ -22,9 +22,11 @@ namespace nnc {
 /// Analyses all modules together (declarations of imported files are visible
 /// everywhere). Reports every error it finds; returns the program even when
 /// there were errors (callers check diags.hasErrors()).
+/// `batch` > 0 overrides the batch of every training run (`nnc --batch N`).
 std::unique_ptr<sema::Program>
 analyzeProgram(const std::vector<const ast::Module *> &modules,
-               const SourceManager &sm, DiagnosticEngine &diags);
+               const SourceManager &sm, DiagnosticEngine &diags,
+               int64_t batch = 0);
 
 /// `nnc --emit graph`: every model's expanded layer graph with per-sample
 /// shapes, parameter names, shapes and counts, then datasets and runs.

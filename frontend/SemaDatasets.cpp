@@ -209,6 +209,19 @@ void Sema::analyzeDataset(const ast::Decl &d) {
       } else if (k == "random_crop") {
         op.size = bc.integer("size");
         op.padding = bc.integer("padding");
+        info.cropSize = op.size;
+        info.cropRange = bc.range;
+        // torchvision RandomCrop: the window must fit the padded image.
+        if (info.imageSize.size() == 3 &&
+            (op.size > info.imageSize[1] + 2 * op.padding ||
+             op.size > info.imageSize[2] + 2 * op.padding))
+          error(bc.range, "random_crop(" + std::to_string(op.size) +
+                              ") does not fit the " +
+                              std::to_string(info.imageSize[1]) + " x " +
+                              std::to_string(info.imageSize[2]) +
+                              " images padded by " +
+                              std::to_string(op.padding),
+                "crop at most the image size plus twice the padding");
       } else if (k == "flip") {
         op.horizontal = bc.str("axis") != "vertical";
         op.p = bc.num("p");

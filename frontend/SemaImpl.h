@@ -162,6 +162,10 @@ struct DatasetInfo {
   int64_t targetWidth = -1;  ///< -1: unknown
   bool oneHot = false;
   std::vector<int64_t> imageSize;
+  /// The last random_crop's size and where it is written: the model's
+  /// input is then size x size (0: no crop).
+  int64_t cropSize = 0;
+  SourceRange cropRange;
 };
 
 /// What cross checks need to know about a model.
@@ -176,6 +180,8 @@ public:
       : sm(sm), diags(diags) {}
 
   std::unique_ptr<Program> run(const std::vector<const ast::Module *> &mods);
+  /// `nnc --batch N`: the batch of every run (0: as the file says).
+  int64_t batchOverride = 0;
 
   // Diagnostics. Identical errors (same place, same text) are reported
   // once: a block expanded many times would otherwise repeat them.

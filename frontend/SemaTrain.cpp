@@ -202,6 +202,8 @@ void Sema::analyzeRun(const ast::Decl &d) {
   intSetting("epochs", run.epochs, 1);
   intSetting("seed", run.seed, 0);
   intSetting("batch", run.batch, 1);
+  if (batchOverride)
+    run.batch = batchOverride;
   if (const ast::Expr *e = value("drop_last")) {
     Value v = eval(e, Env());
     if (v.kind == Value::Bool)
@@ -389,7 +391,22 @@ void Sema::analyzeRun(const ast::Decl &d) {
             "dataset '" + dataName + "' has " +
                 std::to_string(dinfo->featureCount) + " features but model '" +
                 model->name + "' takes " + toString(in));
-    if (dinfo->imageSize.size() == 3 && in.dims != dinfo->imageSize)
+    // random_crop(size) cuts size x size windows: the model's input size
+    // (evaluation cuts the centre window).
+    if (dinfo->cropSize > 0 && in.dims.size() >= 2 &&
+        (in.dims[in.dims.size() - 2] != dinfo->cropSize ||
+         in.dims.back() != dinfo->cropSize)) {
+      error(value("data")->range,
+            "dataset '" + dataName + "' crops images to " +
+                std::to_string(dinfo->cropSize) + " x " +
+                std::to_string(dinfo->cropSize) + " but model '" +
+                model->name + "' takes " + toString(in),
+            "the model's input is the crop size: write f32[C, " +
+                std::to_string(dinfo->cropSize) + ", " +
+                std::to_string(dinfo->cropSize) + "]");
+      note(dinfo->cropRange, "the crop is here");
+    } else if (dinfo->imageSize.size() == 3 && dinfo->cropSize == 0 &&
+               in.dims != dinfo->imageSize)
       error(value("data")->range,
             "dataset '" + dataName + "' yields images of shape f32[" +
                 std::to_string(dinfo->imageSize[0]) + ", " +
@@ -404,7 +421,11 @@ void Sema::analyzeRun(const ast::Decl &d) {
     int64_t batch = run.batch ? run.batch
                     : run.dataset >= 0 ? prog->datasets[run.dataset].batch
                                        : 0;
-    if (run.batch)
+    if (batchOverride)
+      checkSizes(*model, batch, declRange,
+                 "nnc --batch " + std::to_string(batch) +
+                     " sets the batch of this run");
+    else if (run.batch)
       checkSizes(*model, batch, value("batch")->range, "the batch is set here");
     else if (run.dataset >= 0)
       checkSizes(*model, batch, prog->datasets[run.dataset].range,

@@ -124,6 +124,8 @@ Augmenter::Augmenter(std::vector<AugmentOp> operations,
     height = static_cast<size_t>(featureShape[0]);
     width = static_cast<size_t>(featureShape[1]);
   }
+  // (h, w): the image size before each op; crops change it.
+  size_t h = height, w = width;
   for (const AugmentOp &op : ops) {
     if (op.kind == AugmentOp::Kind::Noise) {
       if (!(op.stddev >= 0))
@@ -138,17 +140,28 @@ Augmenter::Augmenter(std::vector<AugmentOp> operations,
     if (op.kind == AugmentOp::Kind::RandomCrop) {
       if (op.padding < 0)
         throw Error("augment " + op.describe() + ": padding must be >= 0");
-      if (static_cast<size_t>(op.size) != height ||
-          static_cast<size_t>(op.size) != width)
-        throw Error("augment " + op.describe() + ": the crop must be the "
-                    "image size " + std::to_string(height) + " x " +
-                    std::to_string(width) +
-                    " (the model's input shape is fixed; use padding to "
-                    "shift the window)");
+      // torchvision RandomCrop: the window must fit the padded image.
+      if (op.size < 1 ||
+          static_cast<size_t>(op.size) > h + 2 * static_cast<size_t>(op.padding) ||
+          static_cast<size_t>(op.size) > w + 2 * static_cast<size_t>(op.padding))
+        throw Error("augment " + op.describe() + ": a " +
+                    std::to_string(op.size) + " x " + std::to_string(op.size) +
+                    " window does not fit the " + std::to_string(h) + " x " +
+                    std::to_string(w) + " images padded by " +
+                    std::to_string(op.padding));
+      h = w = static_cast<size_t>(op.size);
     }
     if (op.kind == AugmentOp::Kind::Flip && !(op.p >= 0 && op.p <= 1))
       throw Error("augment " + op.describe() + ": p must be in [0, 1]");
   }
+  outShape = featureShape;
+  if (height) {
+    outShape[outShape.size() - 2] = static_cast<int64_t>(h);
+    outShape[outShape.size() - 1] = static_cast<int64_t>(w);
+  }
+  outTotal = channels * h * w;
+  if (!height)
+    outTotal = total;
 }
 
 bool Augmenter::hasGeometric() const {
@@ -165,30 +178,33 @@ bool Augmenter::hasNoise() const {
   return false;
 }
 
-void Augmenter::applyGeometric(float *sample, Rng &rng) const {
+void Augmenter::applyGeometric(std::vector<float> &sample, Rng &rng) const {
   std::vector<float> scratch;
+  size_t h = height, w = width;
   for (const AugmentOp &op : ops) {
     switch (op.kind) {
     case AugmentOp::Kind::RandomCrop: {
       int64_t p = op.padding;
       uint64_t top = rng.below(static_cast<uint64_t>(
-          static_cast<int64_t>(height) + 2 * p - op.size + 1));
+          static_cast<int64_t>(h) + 2 * p - op.size + 1));
       uint64_t left = rng.below(static_cast<uint64_t>(
-          static_cast<int64_t>(width) + 2 * p - op.size + 1));
-      scratch.assign(sample, sample + total);
-      cropImage(scratch.data(), sample, channels, height, width,
-                static_cast<size_t>(op.size), p, static_cast<int64_t>(top),
-                static_cast<int64_t>(left));
+          static_cast<int64_t>(w) + 2 * p - op.size + 1));
+      size_t size = static_cast<size_t>(op.size);
+      scratch.resize(channels * size * size);
+      cropImage(sample.data(), scratch.data(), channels, h, w, size, p,
+                static_cast<int64_t>(top), static_cast<int64_t>(left));
+      sample.swap(scratch);
+      h = w = size;
       break;
     }
     case AugmentOp::Kind::Flip:
       if (rng.uniform() < op.p)
-        flipImage(sample, channels, height, width, op.horizontal);
+        flipImage(sample.data(), channels, h, w, op.horizontal);
       break;
     case AugmentOp::Kind::Rotate: {
       double angle = (2 * rng.uniform() - 1) * op.degrees;
-      scratch.assign(sample, sample + total);
-      rotateImage(scratch.data(), sample, channels, height, width, angle);
+      scratch.assign(sample.begin(), sample.end());
+      rotateImage(scratch.data(), sample.data(), channels, h, w, angle);
       break;
     }
     case AugmentOp::Kind::Noise:
@@ -197,11 +213,35 @@ void Augmenter::applyGeometric(float *sample, Rng &rng) const {
   }
 }
 
+void Augmenter::centerCrop(std::vector<float> &sample) const {
+  std::vector<float> scratch;
+  size_t h = height, w = width;
+  for (const AugmentOp &op : ops) {
+    if (op.kind != AugmentOp::Kind::RandomCrop)
+      continue;
+    size_t size = static_cast<size_t>(op.size);
+    if (size == h && size == w)
+      continue;
+    // torchvision CenterCrop: top = int(round((h - size) / 2.0)), Python's
+    // round being half to even (nearbyint's default mode); a window larger
+    // than the image is zero-padded around it.
+    auto offset = [](size_t from, size_t to) {
+      return static_cast<int64_t>(std::nearbyint(
+          (static_cast<double>(from) - static_cast<double>(to)) / 2.0));
+    };
+    scratch.resize(channels * size * size);
+    cropImage(sample.data(), scratch.data(), channels, h, w, size, 0,
+              offset(h, size), offset(w, size));
+    sample.swap(scratch);
+    h = w = size;
+  }
+}
+
 void Augmenter::applyNoise(float *sample, Rng &rng) const {
   for (const AugmentOp &op : ops) {
     if (op.kind != AugmentOp::Kind::Noise)
       continue;
-    for (size_t i = 0; i < total; ++i) {
+    for (size_t i = 0; i < outTotal; ++i) {
       double u1 = rng.uniform(), u2 = rng.uniform();
       if (u1 < 1e-300)
         u1 = 1e-300;
@@ -211,11 +251,11 @@ void Augmenter::applyNoise(float *sample, Rng &rng) const {
   }
 }
 
-void Augmenter::apply(float *sample, uint64_t epoch,
+void Augmenter::apply(std::vector<float> &sample, uint64_t epoch,
                       uint64_t sampleIndex) const {
   Rng rng = stream(epoch, sampleIndex);
   applyGeometric(sample, rng);
-  applyNoise(sample, rng);
+  applyNoise(sample.data(), rng);
 }
 
 } // namespace nnrt

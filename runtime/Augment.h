@@ -17,7 +17,11 @@
 //   random_crop(size, padding)   zero-pad every side by `padding`, then cut a
 //       size x size window at top = below(H + 2p - size + 1), then
 //       left = below(W + 2p - size + 1) (torchvision RandomCrop(padding=p)).
-//       The window must be the image size (the model's input shape is fixed).
+//       The window may differ from the image (size <= H + 2p and W + 2p):
+//       the model's input is then size x size, and evaluation and
+//       prediction cut the centre window of that size instead
+//       (torchvision CenterCrop: top = round((H - size) / 2), zero-padded
+//       when the window is larger than the image).
 //   flip(horizontal|vertical, p) flips when uniform() < p.
 //   rotate(degrees)              angle = (2 uniform() - 1) * degrees,
 //       counter-clockwise (torchvision's sign), about the centre
@@ -78,9 +82,17 @@ public:
   bool empty() const { return ops.empty(); }
   bool hasGeometric() const;
   bool hasNoise() const;
+  /// The shape of an augmented sample: the input shape unless a
+  /// random_crop cuts another size.
+  const std::vector<int64_t> &outputShape() const { return outShape; }
+  size_t outputSize() const { return outTotal; }
   /// Geometric ops on raw values (before preprocessing); `rng` is the
-  /// sample's stream, consumed in op order.
-  void applyGeometric(float *sample, Rng &rng) const;
+  /// sample's stream, consumed in op order. `sample` holds one input sample
+  /// and afterwards one output sample (outputSize() values).
+  void applyGeometric(std::vector<float> &sample, Rng &rng) const;
+  /// For evaluation: the centre windows of the crops that change the
+  /// sample's size, nothing else (no randomness). `sample` as above.
+  void centerCrop(std::vector<float> &sample) const;
   /// Noise ops (after preprocessing), continuing the same stream.
   void applyNoise(float *sample, Rng &rng) const;
   /// The sample's stream for `epoch`.
@@ -88,13 +100,16 @@ public:
     return Rng(augmentStreamSeed(seed, epoch, sample));
   }
   /// Both phases, for tests and callers without preprocessing.
-  void apply(float *sample, uint64_t epoch, uint64_t sampleIndex) const;
+  void apply(std::vector<float> &sample, uint64_t epoch,
+             uint64_t sampleIndex) const;
 
   const std::vector<AugmentOp> &operations() const { return ops; }
 
 private:
   std::vector<AugmentOp> ops;
   size_t channels = 1, height = 0, width = 0, total = 0;
+  std::vector<int64_t> outShape;
+  size_t outTotal = 0;
   uint64_t seed;
 };
 

@@ -56,7 +56,7 @@ size_t BatchLoader::targetWidth() const {
 
 void BatchLoader::fillBatch(size_t index, Batch &batch) const {
   size_t rows = opts.batchSize;
-  size_t features = data.featureSize();
+  size_t features = featureSize();
   size_t begin = index * rows;
   size_t count = std::min(rows, data.size() - std::min(begin, data.size()));
   bool oneHot = preprocessor.oneHotTargets() &&
@@ -77,16 +77,27 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
     batch.targets.assign(rows * width, 0.0f);
   }
 
+  // Crops may change a sample's size: such samples go through `raw`.
+  std::vector<float> raw;
   for (size_t r = 0; r < count; ++r) {
     size_t sample = order[begin + r];
     float *x = batch.x.data() + r * features;
-    data.copyFeatures(sample, x);
     if (augmenter && !augmenter->empty()) {
+      raw.resize(data.featureSize());
+      data.copyFeatures(sample, raw.data());
       Rng stream = augmenter->stream(epoch, sample);
-      augmenter->applyGeometric(x, stream);
+      augmenter->applyGeometric(raw, stream);
+      std::copy(raw.begin(), raw.end(), x);
       preprocessor.apply(x);
       augmenter->applyNoise(x, stream);
+    } else if (evalCrop) {
+      raw.resize(data.featureSize());
+      data.copyFeatures(sample, raw.data());
+      evalCrop->centerCrop(raw);
+      std::copy(raw.begin(), raw.end(), x);
+      preprocessor.apply(x);
     } else {
+      data.copyFeatures(sample, x);
       preprocessor.apply(x);
     }
     batch.mask[r] = 1.0f;

@@ -65,6 +65,10 @@ public:
   /// Augments the samples of every batch built from now on; `augmenter`
   /// must outlive the loader (nullptr: none).
   void setAugmenter(const Augmenter *a) { augmenter = a; }
+  /// Evaluation and prediction: cut the centre windows of `a`'s
+  /// size-changing crops (Augmenter::centerCrop) so that samples have the
+  /// shape the model was trained on; `a` must outlive the loader.
+  void setEvalCrop(const Augmenter *a) { evalCrop = a; }
   size_t numBatches() const;
   /// Number of batches per epoch for N samples.
   static size_t numBatches(size_t samples, size_t batchSize, bool dropLast);
@@ -75,7 +79,11 @@ public:
 
   const Dataset &dataset() const { return data; }
   const LoaderOptions &options() const { return opts; }
-  size_t featureSize() const { return data.featureSize(); }
+  /// Values per sample in a batch: the dataset's, or the crops' output.
+  size_t featureSize() const {
+    const Augmenter *shaper = augmenter ? augmenter : evalCrop;
+    return shaper ? shaper->outputSize() : data.featureSize();
+  }
   /// Target width in a batch: 1 for class indices, else floats per row.
   size_t targetWidth() const;
   Rng &rng() { return random; }
@@ -89,6 +97,7 @@ private:
   std::vector<uint32_t> order;
   uint64_t epoch = 0;
   const Augmenter *augmenter = nullptr;
+  const Augmenter *evalCrop = nullptr;
 };
 
 /// Builds the batches of the loader's current epoch ahead of their use on

@@ -81,6 +81,23 @@ void Preprocessor::bind(const std::vector<int64_t> &featureShape) {
     }
 }
 
+void Preprocessor::reshape(const std::vector<int64_t> &sampleShape) {
+  size_t n = 1;
+  for (int64_t dim : sampleShape)
+    n *= size_t(dim);
+  if (n == featureSize)
+    return;
+  for (const Step &step : steps)
+    if (step.kind == Kind::Standardize || step.kind == Kind::MinMax)
+      throw Error(std::string("preprocess: ") + kindName(step.kind) +
+                  " has statistics per value of the stored samples and "
+                  "cannot follow a random_crop that changes their size; use "
+                  "scale or normalize");
+  bind(sampleShape);
+  for (Step &step : steps)
+    derive(step);
+}
+
 void Preprocessor::derive(Step &step) const {
   size_t groups = 1;
   switch (step.kind) {

@@ -77,6 +77,13 @@ private:
   static const char *kindName(Kind kind);
   static Step makeStep(Kind kind, std::vector<float> first = {},
                        std::vector<float> second = {});
+public:
+  /// Rebinds a fitted or restored preprocessor to samples of another shape
+  /// (a random_crop that cuts another size): per-channel steps carry over,
+  /// per-value statistics (standardize, minmax) cannot and throw.
+  void reshape(const std::vector<int64_t> &sampleShape);
+
+private:
   void bind(const std::vector<int64_t> &featureShape);
   void derive(Step &step) const;
   void applyStep(const Step &step, float *sample) const;

@@ -72,6 +72,7 @@ int eval(const RunConfig &cfg, const CommonOptions &common,
   SafeTensorsFile file = SafeTensorsFile::read(weights);
   readCheckpoint(cfg, file, state, /*full=*/false);
   rd.preprocessor->restore(file, set->store().featureShape);
+  rd.preprocessor->reshape(cfg.inputShape);
 
   double start = now();
   Scores scores = evaluate(cfg, state, *set, *rd.preprocessor);
@@ -120,6 +121,7 @@ int predict(const RunConfig &cfg, const std::string &weights,
   readCheckpoint(cfg, file, state, /*full=*/false);
   std::unique_ptr<Preprocessor> pre = makePreprocessor(cfg);
   pre->restore(file, inputs.store().featureShape);
+  pre->reshape(cfg.inputShape);
   // Images are named by their path, classes by name when the checkpoint
   // records them (image folders); otherwise by index.
   const std::vector<std::string> &paths = inputs.store().paths;
@@ -153,6 +155,8 @@ int predict(const RunConfig &cfg, const std::string &weights,
   os << "\n";
 
   BatchLoader loader(inputs, *pre, loaderOptions(cfg, cfg.batch, false));
+  std::unique_ptr<Augmenter> crop = evalCropFor(cfg, inputs);
+  loader.setEvalCrop(crop.get());
   loader.beginEpoch();
   Buffers buf(cfg);
   Batch b;

@@ -114,6 +114,7 @@ static DataConfig parseData(const json &j) {
   d.augment = parseSteps(j, "augment");
   d.shuffle = j.value("shuffle", false);
   d.dropLast = j.value("drop_last", false);
+  d.seed = j.value("seed", int64_t(-1));
   return d;
 }
 

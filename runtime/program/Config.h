@@ -111,6 +111,8 @@ struct DataConfig {
   SourceConfig train, validation, test;
   std::vector<DataStep> clean, preprocess, augment;
   bool shuffle = false, dropLast = false;
+  /// Shuffling and augmentation; -1: the run's seed.
+  int64_t seed = -1;
 };
 
 /// `early_stopping` of the train declaration.

@@ -1,5 +1,7 @@
 //===- Data.cpp - Loading and preparing a run's data -----------------------===//
 #include "runtime/program/Data.h"
+
+#include <algorithm>
 #include "runtime/Clean.h"
 #include "runtime/Csv.h"
 #include "runtime/Error.h"
@@ -29,13 +31,45 @@ std::string shapeString(const std::vector<int64_t> &dims) {
   return os.str();
 }
 
-/// The samples must fit the model's input.
+static bool hasCrop(const std::vector<AugmentOp> &ops) {
+  return std::any_of(ops.begin(), ops.end(), [](const AugmentOp &op) {
+    return op.kind == AugmentOp::Kind::RandomCrop;
+  });
+}
+
+/// The samples must fit the model's input, after the crops of the training
+/// augmentation (evaluation cuts the same size from the centre).
 static void checkShape(const RunConfig &config, const Dataset &data) {
   const DatasetStorage &s = data.store();
-  if (static_cast<int64_t>(s.featureSize) != config.inputSize())
-    throw Error(s.source + ": samples have shape " +
-                shapeString(s.featureShape) + " but model '" +
-                config.modelName + "' takes " + shapeString(config.inputShape));
+  std::vector<int64_t> shape = s.featureShape;
+  size_t size = s.featureSize;
+  std::vector<AugmentOp> ops = augmentOps(config);
+  if (hasCrop(ops)) {
+    try {
+      Augmenter crops(ops, s.featureShape, 0);
+      shape = crops.outputShape();
+      size = crops.outputSize();
+    } catch (const Error &e) {
+      throw Error(s.source + ": " + e.what());
+    }
+  }
+  if (static_cast<int64_t>(size) != config.inputSize())
+    throw Error(s.source + ": samples have shape " + shapeString(shape) +
+                (shape != s.featureShape ? " after random_crop" : "") +
+                " but model '" + config.modelName + "' takes " +
+                shapeString(config.inputShape));
+}
+
+std::unique_ptr<Augmenter> evalCropFor(const RunConfig &config,
+                                       const Dataset &data) {
+  std::vector<AugmentOp> ops = augmentOps(config);
+  if (!hasCrop(ops))
+    return nullptr;
+  auto crops =
+      std::make_unique<Augmenter>(std::move(ops), data.store().featureShape, 0);
+  if (crops->outputSize() == data.featureSize())
+    return nullptr;
+  return crops;
 }
 
 static CsvOptions csvOptions(const SourceConfig &src, bool withTargets) {

@@ -42,6 +42,11 @@ std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config);
 
 /// The configured `augment` steps (data.augment), in order; empty if none.
 std::vector<AugmentOp> augmentOps(const RunConfig &config);
+/// Evaluation and prediction when the training augmentation crops samples to
+/// another size: an Augmenter whose centerCrop gives the model's input shape
+/// (BatchLoader::setEvalCrop); null when no crop changes the size.
+std::unique_ptr<Augmenter> evalCropFor(const RunConfig &config,
+                                       const Dataset &data);
 
 /// Features to predict from: PNG/JPEG images (one file, a folder searched
 /// recursively, or a .txt/.lst list of paths; the dataset records each

@@ -1,6 +1,7 @@
 //===- Evaluate.cpp - Batch buffers, scores and evaluation ----------------===//
 #include "runtime/program/Evaluate.h"
 #include "runtime/program/ABI.h"
+#include "runtime/program/Data.h"
 
 #include <algorithm>
 #include <chrono>
@@ -92,6 +93,8 @@ Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
                 const Dataset &data, const Preprocessor &pre) {
   Scores scores(cfg);
   BatchLoader loader(data, pre, loaderOptions(cfg, cfg.batch, false));
+  std::unique_ptr<Augmenter> crop = evalCropFor(cfg, data);
+  loader.setEvalCrop(crop.get());
   loader.beginEpoch();
   Prefetcher prefetch(loader);
   Buffers buf(cfg);

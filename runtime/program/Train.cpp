@@ -89,7 +89,9 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     throw UsageError("--batch " + std::to_string(batch) +
                      ": this program was compiled for batches of " +
                      std::to_string(cfg.batch) +
-                     "; set 'batch' in the .nn file and recompile");
+                     "; recompile with 'nnc FILE.nn -o PROGRAM --batch " +
+                     std::to_string(batch) + "' (or set 'batch' in the .nn "
+                     "file)");
   uint64_t seed = static_cast<uint64_t>(opts.seed >= 0 ? opts.seed : cfg.seed);
   float lrFactor = opts.lr > 0 ? static_cast<float>(opts.lr / cfg.lr) : 1.0f;
 
@@ -132,13 +134,21 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     }
     data.preprocessor->fit(data.train);
   }
+  data.preprocessor->reshape(cfg.inputShape);
   const Preprocessor &pre = *data.preprocessor;
   progress.runSeed = static_cast<int64_t>(seed);
   progress.runEpochs = epochs;
   progress.classNames = data.train.store().classNames;
 
-  BatchLoader loader(data.train, pre, loaderOptions(cfg, batch, true), seed);
-  Augmenter augmenter(augmentOps(cfg), data.train.store().featureShape, seed);
+  // The dataset's own seed orders and augments its batches, unless --seed
+  // overrides every seed of the run.
+  uint64_t dataSeed = opts.seed < 0 && cfg.data.seed >= 0
+                          ? static_cast<uint64_t>(cfg.data.seed)
+                          : seed;
+  BatchLoader loader(data.train, pre, loaderOptions(cfg, batch, true),
+                     dataSeed);
+  Augmenter augmenter(augmentOps(cfg), data.train.store().featureShape,
+                      dataSeed);
   loader.setAugmenter(&augmenter);
   if (progress.hasRng)
     loader.rng().restoreState(progress.rng.data(), progress.rng.size());

@@ -80,7 +80,7 @@ TEST(Augment, RandomCropOffsetsAreUniformAndCoverTheRange) {
   for (uint64_t s = 0; s < 9000; ++s) {
     std::vector<float> img(9, 0.0f);
     img[4] = 1.0f; // centre pixel
-    aug.apply(img.data(), 1, s);
+    aug.apply(img, 1, s);
     float sum = std::accumulate(img.begin(), img.end(), 0.0f);
     ASSERT_EQ(sum, 1.0f); // the centre never leaves a 3x3 window at padding 1
     size_t at = std::find(img.begin(), img.end(), 1.0f) - img.begin();
@@ -91,7 +91,7 @@ TEST(Augment, RandomCropOffsetsAreUniformAndCoverTheRange) {
   // The draw order is documented: top = below(3), then left = below(3).
   std::vector<float> img = iota(9);
   std::vector<float> got = img;
-  aug.apply(got.data(), 2, 7);
+  aug.apply(got, 2, 7);
   Rng rng = aug.stream(2, 7);
   int64_t top = int64_t(rng.below(3)), left = int64_t(rng.below(3));
   std::vector<float> expected(9);
@@ -121,9 +121,9 @@ TEST(Augment, FlipProbability) {
   int flipped = 0;
   for (uint64_t s = 0; s < 4000; ++s) {
     std::vector<float> a = iota(6), b = iota(6), c = iota(6);
-    always.apply(a.data(), 1, s);
-    never.apply(b.data(), 1, s);
-    half.apply(c.data(), 1, s);
+    always.apply(a, 1, s);
+    never.apply(b, 1, s);
+    half.apply(c, 1, s);
     ASSERT_EQ(a, (std::vector<float>{3, 2, 1, 6, 5, 4}));
     ASSERT_EQ(b, iota(6));
     flipped += c[0] == 3.0f;
@@ -176,7 +176,7 @@ TEST(Augment, RotationIsBilinearWithZeroFill) {
   double angle = (2 * rng.uniform() - 1) * 30;
   std::vector<float> a = iota(9), expected(9);
   rotateImage(a.data(), expected.data(), 1, 3, 3, angle);
-  aug.apply(a.data(), 1, 0);
+  aug.apply(a, 1, 0);
   EXPECT_EQ(a, expected);
 }
 
@@ -186,7 +186,7 @@ TEST(Augment, NoiseStatistics) {
   size_t n = 0;
   for (uint64_t s = 0; s < 50; ++s) {
     std::vector<float> v(1000, 2.0f);
-    aug.apply(v.data(), 1, s);
+    aug.apply(v, 1, s);
     for (float x : v) {
       sum += x - 2.0;
       sq += (x - 2.0) * (x - 2.0);
@@ -199,7 +199,7 @@ TEST(Augment, NoiseStatistics) {
   // Noise works on any sample shape, zero noise is the identity.
   Augmenter none({noise(0.0)}, {3}, 3);
   std::vector<float> v = {1, 2, 3};
-  none.apply(v.data(), 1, 0);
+  none.apply(v, 1, 0);
   EXPECT_EQ(v, (std::vector<float>{1, 2, 3}));
 }
 
@@ -207,7 +207,7 @@ TEST(Augment, StreamsDependOnSeedEpochAndSample) {
   Augmenter a({noise(1.0)}, {4}, 1), b({noise(1.0)}, {4}, 2);
   auto run = [](const Augmenter &aug, uint64_t epoch, uint64_t sample) {
     std::vector<float> v(4, 0.0f);
-    aug.apply(v.data(), epoch, sample);
+    aug.apply(v, epoch, sample);
     return v;
   };
   EXPECT_EQ(run(a, 1, 0), run(a, 1, 0));
@@ -217,11 +217,48 @@ TEST(Augment, StreamsDependOnSeedEpochAndSample) {
   EXPECT_NE(augmentStreamSeed(0, 1, 0), augmentStreamSeed(0, 0, 1));
 }
 
+// torchvision RandomCrop(24) on 28 x 28 images: the window lies inside the
+// image at a random offset and the sample shrinks to 24 x 24; evaluation cuts
+// the centre window (CenterCrop), later ops see the cropped size.
+TEST(Augment, CropToASmallerSizeShrinksTheSample) {
+  Augmenter aug({crop(3, 0), flip(true, 1.0)}, {2, 5, 4}, 7);
+  EXPECT_EQ(aug.outputShape(), (std::vector<int64_t>{2, 3, 3}));
+  EXPECT_EQ(aug.outputSize(), 18u);
+  std::vector<float> img = iota(40);
+  aug.apply(img, 1, 0);
+  ASSERT_EQ(img.size(), 18u);
+  // A 3 x 3 window of plane 0 (values 1..20, 4 per row), flipped
+  // horizontally; plane 1 is the same window + 20.
+  float topRight = img[0]; // after the flip: the window's top-right value
+  int64_t row = (static_cast<int64_t>(topRight) - 1) / 4;
+  int64_t col = (static_cast<int64_t>(topRight) - 1) % 4 - 2;
+  ASSERT_GE(row, 0);
+  ASSERT_LE(row, 2);
+  ASSERT_GE(col, 0);
+  ASSERT_LE(col, 1);
+  for (int64_t y = 0; y < 3; ++y)
+    for (int64_t x = 0; x < 3; ++x) {
+      float want = static_cast<float>((row + y) * 4 + (col + 2 - x) + 1);
+      EXPECT_EQ(img[y * 3 + x], want) << y << "," << x;
+      EXPECT_EQ(img[9 + y * 3 + x], want + 20) << y << "," << x;
+    }
+
+  // Evaluation: rows from round((5 - 3) / 2) = 1, columns from
+  // round((4 - 3) / 2) = 0 (torchvision's int(round(0.5)) is 0: Python
+  // rounds half to even).
+  std::vector<float> centre = iota(40);
+  aug.centerCrop(centre);
+  ASSERT_EQ(centre.size(), 18u);
+  EXPECT_EQ(centre[0], 1 * 4 + 0 + 1);
+  EXPECT_EQ(centre[8], 3 * 4 + 2 + 1);
+}
+
 TEST(Augment, BadConfigurations) {
   EXPECT_NNRT_ERROR(Augmenter({flip(true, 0.5)}, {30}, 0),
                     "needs image samples");
-  EXPECT_NNRT_ERROR(Augmenter({crop(24, 2)}, {1, 28, 28}, 0),
-                    "the crop must be the image size 28 x 28");
+  EXPECT_NNRT_ERROR(Augmenter({crop(33, 2)}, {1, 28, 28}, 0),
+                    "a 33 x 33 window does not fit the 28 x 28 images padded "
+                    "by 2");
   EXPECT_NNRT_ERROR(Augmenter({flip(true, 1.5)}, {1, 2, 2}, 0),
                     "p must be in [0, 1]");
 }
@@ -293,6 +330,6 @@ TEST(Augment, NoiseAfterPreprocessingGeometryBefore) {
   c.fillBatch(0, bc);
   EXPECT_EQ(ba.x, std::vector<float>(16, 0.0f));
   std::vector<float> expected(4, 0.0f);
-  noisy.apply(expected.data(), 1, 2); // sample 2 of epoch 1
+  noisy.apply(expected, 1, 2); // sample 2 of epoch 1
   EXPECT_EQ(std::vector<float>(bc.x.begin() + 8, bc.x.begin() + 12), expected);
 }

@@ -41,6 +41,7 @@ struct Options {
   std::string target = "cpu";
   std::vector<std::string> includeDirs;
   unsigned errorLimit = 50;
+  int64_t batch = 0;
   bool timePasses = false;
   int parallelChunks = 8;
   /// Hidden, for tests of the internal-error path: "exception" throws,
@@ -104,6 +105,7 @@ int run(const Options &opts) {
   FrontendOptions feOpts;
   feOpts.mainFile = opts.input;
   feOpts.includeDirs = opts.includeDirs;
+  feOpts.batch = opts.batch;
 
   if (opts.emit == "ast") {
     // The syntax tree needs no analysis; dump even a program with semantic
@@ -176,6 +178,10 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 3));
   app.add_option("--target", opts.target, "code generation target")
       ->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--batch", opts.batch,
+                 "compile the training step for batches of N (default: the "
+                 "file's batch); the program trains with any batch up to N")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 31));
   app.add_option("-I", opts.includeDirs, "add a directory to search for imports");
   app.add_flag("--time-passes", opts.timePasses,
                "report the time of every compiler pass and phase on stderr");
