@@ -26,6 +26,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <mutex>
@@ -85,12 +86,22 @@ nnc::createTargetMachine(const BackendOptions &opts) {
       llvm::CodeGenOpt::getLevel(std::min(opts.optLevel, 3u))
           .value_or(llvm::CodeGenOptLevel::Default);
   llvm::TargetOptions targetOptions;
+  // x86-64: the medium code model puts data larger than 64 KiB (a big
+  // model's workspace) in .lbss, addressed with 64-bit offsets, so that a
+  // program past 2 GiB of static buffers still links; small data and code
+  // keep the small model's 32-bit addressing.
+  bool x86_64 = llvm::Triple(triple).getArch() == llvm::Triple::x86_64;
+  std::optional<llvm::CodeModel::Model> codeModel;
+  if (x86_64)
+    codeModel = llvm::CodeModel::Medium;
   std::unique_ptr<llvm::TargetMachine> machine(
       target->createTargetMachine(triple, cpu, features, targetOptions,
-                                  llvm::Reloc::PIC_, std::nullopt, level));
+                                  llvm::Reloc::PIC_, codeModel, level));
   if (!machine)
     return makeError("could not create a target machine for '" + triple +
                      "' (cpu " + cpu + ")");
+  if (x86_64)
+    machine->setLargeDataThreshold(64 * 1024);
   return machine;
 }
 
