@@ -17,16 +17,50 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <stdexcept>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
 namespace nnrt {
 namespace {
+
+/// What every internal error ends with: the fault is nnc's, not the data's.
+constexpr const char kBugReport[] =
+    "this is a bug in nnc or nnrt; please report it with the .nn file, the "
+    "command line and the nnc version (nnc --version)\n";
+
+/// A crash (a bad access in generated or runtime code) prints one line and
+/// the bug-report request and exits 3: never a bare "Segmentation fault".
+extern "C" void onFatalSignal(int sig) {
+  const char *what = sig == SIGSEGV   ? "internal error: crashed (SIGSEGV)\n"
+                     : sig == SIGBUS  ? "internal error: crashed (SIGBUS)\n"
+                     : sig == SIGFPE  ? "internal error: crashed (SIGFPE)\n"
+                     : sig == SIGILL  ? "internal error: crashed (SIGILL)\n"
+                                      : "internal error: crashed (SIGABRT)\n";
+  [[maybe_unused]] ssize_t r = write(2, what, std::strlen(what));
+  r = write(2, kBugReport, sizeof(kBugReport) - 1);
+  _exit(3);
+}
+
+/// NNRT_INTERNAL_ERROR_TEST=exception|crash: tests of exit status 3.
+void internalErrorTest() {
+  const char *test = std::getenv("NNRT_INTERNAL_ERROR_TEST");
+  if (!test)
+    return;
+  if (std::string(test) == "exception")
+    throw std::logic_error("forced by NNRT_INTERNAL_ERROR_TEST");
+  if (std::string(test) == "crash")
+    std::raise(SIGSEGV);
+}
 
 /// Accepts a whole number in [lo, hi]. CLI11's own checks say "Value abc not
 /// in range 0.000000 to 1797693..."; this says "--epochs: 'abc' is not a
@@ -80,11 +114,13 @@ int usageError(const std::string &message, const std::string &prog) {
 } // namespace
 
 int runProgram(int argc, char **argv) {
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
+    std::signal(sig, onFatalSignal);
   RunConfig cfg;
   try {
     cfg = parseRunConfig(nnc_config);
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "internal error: %s\n", e.what());
+    std::fprintf(stderr, "internal error: %s\n%s", e.what(), kBugReport);
     return Internal;
   }
   std::string prog = fs::path(argv[0]).filename().string();
@@ -184,6 +220,7 @@ int runProgram(int argc, char **argv) {
     threads = std::make_unique<tbb::global_control>(
         tbb::global_control::max_allowed_parallelism, common.threads);
   try {
+    internalErrorTest();
     if (trainCmd->parsed())
       return train(cfg, common, topts);
     if (evalCmd->parsed())
@@ -202,9 +239,14 @@ int runProgram(int argc, char **argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return BadInput;
   } catch (const std::bad_alloc &) {
-    std::fprintf(stderr, "internal error: out of memory\n");
+    // Not a bug: the model and batch need more memory than there is.
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: out of memory (the model, its batch and the "
+                         "data need more than this machine has)\n");
+    return BadInput;
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "internal error: %s\n", e.what());
+    std::fflush(stdout);
+    std::fprintf(stderr, "internal error: %s\n%s", e.what(), kBugReport);
   }
   return Internal;
 }
