@@ -64,22 +64,16 @@ std::vector<Signature> buildTable() {
   // only by keyword.
   auto addLayer = [&](LayerKind kind, const char *name,
                       std::vector<ParamSpec> ps) {
-    Signature s;
-    s.name = name;
-    s.category = Category::Layer;
+    add(Category::Layer, name, std::move(ps));
+    Signature &s = t.back();
     s.layer = kind;
-    s.params = std::move(ps);
     s.variadic = hasTrait(kind, layer_trait::Variadic);
-    if (hasTrait(kind, layer_trait::Weighted)) {
-      s.params.push_back(
-          P("init", A::Enum, "default", "", initKindNames()));
-      s.params.back().keywordOnly = true;
-    }
-    if (!s.variadic) {
+    if (hasTrait(kind, layer_trait::Weighted))
+      s.params.push_back(P("init", A::Enum, "default", "", initKindNames()));
+    if (!s.variadic)
       s.params.push_back(P("l2", A::Number, "0", "[0, inf)", {}, "l2 penalty"));
-      s.params.back().keywordOnly = true;
-    }
-    t.push_back(std::move(s));
+    for (ParamSpec &p : s.params)
+      p.keywordOnly |= p.name == "init" || p.name == "l2";
   };
 #define NNC_UNPAREN(...) __VA_ARGS__
 #define LAYER(Kind, spelling, traits, params)                                  \
