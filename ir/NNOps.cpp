@@ -11,7 +11,6 @@
 using namespace mlir;
 using namespace nnc::nn;
 
-#include "ir/NNEnums.cpp.inc"
 #include "ir/NNInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES

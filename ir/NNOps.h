@@ -11,7 +11,6 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include "ir/NNEnums.h.inc"
 #include "ir/NNInterfaces.h.inc"
 
 #define GET_OP_CLASSES
