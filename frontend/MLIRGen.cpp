@@ -226,7 +226,7 @@ private:
             l, rm.getType(), rm, bn.getMean(), momentum);
         fs.bufferUpdates[n.params[3]] = b.create<nn::RunningAverageOp>(
             l, rv.getType(), rv, bn.getVar(), momentum);
-        auto nbtType = cast<RankedTensorType>(nbt.getType());
+        RankedTensorType nbtType = nn::tensorType(nbt);
         Value one = b.create<arith::ConstantOp>(
             l, DenseElementsAttr::get(nbtType, b.getF32FloatAttr(1.0f)));
         fs.bufferUpdates[n.params[4]] = b.create<nn::AddOp>(l, nbt, one);
@@ -453,7 +453,7 @@ private:
         continue;
       Location l = loc(n);
       Value weight = params[w];
-      auto type = cast<RankedTensorType>(weight.getType());
+      RankedTensorType type = nn::tensorType(weight);
       Value squares = b.create<nn::MulOp>(l, weight, weight);
       Value sum = b.create<nn::ReduceSumOp>(
           l, scalar, squares,

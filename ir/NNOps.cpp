@@ -16,10 +16,6 @@ using namespace nnc::nn;
 #define GET_OP_CLASSES
 #include "ir/NNOps.cpp.inc"
 
-static RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
 LogicalResult DenseOp::verify() {
   RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight()),
                    y = tensorType(getResult());

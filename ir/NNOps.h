@@ -16,4 +16,11 @@
 #define GET_OP_CLASSES
 #include "ir/NNOps.h.inc"
 
+namespace nnc::nn {
+/// The type of `v`, a ranked tensor as every nn operand and result is.
+inline mlir::RankedTensorType tensorType(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
+} // namespace nnc::nn
+
 #endif // NNC_IR_NNOPS_H

@@ -85,7 +85,7 @@ struct NNBuildTrainStepPass
     auto scalarType = RankedTensorType::get({}, b.getF32Type());
     Value sum = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
     for (Value g : grads) {
-      auto type = cast<RankedTensorType>(g.getType());
+      RankedTensorType type = nn::tensorType(g);
       SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
       Value squares = b.create<nn::MulOp>(loc, g, g);
       Value partial = b.create<nn::ReduceSumOp>(loc, scalarType, squares,
@@ -104,7 +104,7 @@ struct NNBuildTrainStepPass
     coef = b.create<arith::MinimumFOp>(
         loc, coef, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(1.0f)));
     for (Value &g : grads) {
-      auto type = cast<RankedTensorType>(g.getType());
+      RankedTensorType type = nn::tensorType(g);
       Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
                                               type.getElementType());
       Value splat = b.create<linalg::FillOp>(loc, coef, empty).getResult(0);
@@ -267,7 +267,7 @@ struct NNBuildTrainStepPass
             numStates
                 ? Value(state(0))
                 : Value(b.create<arith::ConstantOp>(
-                      ploc, DenseElementsAttr::get(cast<RankedTensorType>(p.getType()),
+                      ploc, DenseElementsAttr::get(nn::tensorType(p),
                                                    b.getF32FloatAttr(0))));
         auto op = b.create<nn::SGDUpdateOp>(
             ploc, p.getType(), p.getType(), p, g, buf, lr, paramStep,
@@ -345,7 +345,7 @@ struct NNBuildTrainStepPass
         arg, NNDialect::LrScaleAttrHelper::getNameStr());
     if (!scale || scale.getValueAsDouble() == 1.0)
       return lr;
-    auto type = cast<RankedTensorType>(lr.getType());
+    RankedTensorType type = nn::tensorType(lr);
     Value factor = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(
                  type, b.getF32FloatAttr(
