@@ -11,6 +11,7 @@
 
 using namespace mlir;
 using namespace nnc;
+using nn::NNDialect;
 
 int64_t nnc::batchSizeOf(const sema::Program &program,
                          const sema::TrainRun &run) {
@@ -47,8 +48,9 @@ public:
     if (hasModeDependentLayers() || hasL2())
       emitLoss(/*train=*/false, 0);
     emitPredict();
-    (*module)->setAttr("nn.optimizer", optimizerAttr());
-    (*module)->setAttr("nn.model", b.getStringAttr(model.name));
+    NNDialect::OptimizerAttrHelper(&ctx).setAttr(*module, optimizerAttr());
+    NNDialect::ModelAttrHelper(&ctx).setAttr(*module,
+                                             b.getStringAttr(model.name));
     return module;
   }
 
@@ -224,7 +226,7 @@ private:
             l, rm.getType(), rm, bn.getMean(), momentum);
         fs.bufferUpdates[n.params[3]] = b.create<nn::RunningAverageOp>(
             l, rv.getType(), rv, bn.getVar(), momentum);
-        auto nbtType = cast<RankedTensorType>(nbt.getType());
+        RankedTensorType nbtType = nn::tensorType(nbt);
         Value one = b.create<arith::ConstantOp>(
             l, DenseElementsAttr::get(nbtType, b.getF32FloatAttr(1.0f)));
         fs.bufferUpdates[n.params[4]] = b.create<nn::AddOp>(l, nbt, one);
@@ -324,18 +326,23 @@ private:
     params.assign(model.params.size(), Value());
     for (auto [k, i] : llvm::enumerate(idx)) {
       params[i] = entry->getArgument(k);
-      fn.setArgAttr(k, model.params[i].trainable ? "nn.param" : "nn.buffer",
+      fn.setArgAttr(k,
+                    model.params[i].trainable
+                        ? NNDialect::ParamAttrHelper::getNameStr()
+                        : NNDialect::BufferAttrHelper::getNameStr(),
                     b.getStringAttr(model.params[i].name));
       if (trainEpoch == 0 || !model.params[i].trainable)
         continue;
       if (plan.frozen(i, trainEpoch))
-        fn.setArgAttr(k, "nn.frozen", b.getUnitAttr());
+        fn.setArgAttr(k, NNDialect::FrozenAttrHelper::getNameStr(),
+                      b.getUnitAttr());
       if (int64_t until = plan.frozenUntil[i]; until > 0)
-        fn.setArgAttr(k, "nn.trained_after",
+        fn.setArgAttr(k, NNDialect::TrainedAfterAttrHelper::getNameStr(),
                       b.getI64IntegerAttr(
                           until == sema::FinetunePlan::kAlways ? -1 : until));
       if (plan.lrScale[i] != 1.0)
-        fn.setArgAttr(k, "nn.lr_scale", b.getF64FloatAttr(plan.lrScale[i]));
+        fn.setArgAttr(k, NNDialect::LrScaleAttrHelper::getNameStr(),
+                      b.getF64FloatAttr(plan.lrScale[i]));
     }
     for (unsigned k = idx.size(); k < args.size(); ++k)
       extra.push_back(entry->getArgument(k));
@@ -376,17 +383,22 @@ private:
     int64_t epoch = train ? plan.firstEpoch(phase) : 0;
     func::FuncOp fn =
         makeFunction(name, extraTypes, resultTypes, params, extra, epoch);
-    fn->setAttr(train ? "nn.loss" : "nn.eval_loss", b.getUnitAttr());
+    if (train)
+      NNDialect::LossAttrHelper(&ctx).setAttr(fn, b.getUnitAttr());
+    else
+      NNDialect::EvalLossAttrHelper(&ctx).setAttr(fn, b.getUnitAttr());
     if (train && !final)
-      fn->setAttr("nn.phase_last_epoch",
-                  b.getI64IntegerAttr(plan.bounds[phase]));
+      NNDialect::PhaseLastEpochAttrHelper(&ctx).setAttr(
+          fn, b.getI64IntegerAttr(plan.bounds[phase]));
     if (seeded)
-      fn.setArgAttr(fn.getNumArguments() - 1, "nn.seed", b.getUnitAttr());
+      fn.setArgAttr(fn.getNumArguments() - 1,
+                    NNDialect::SeedAttrHelper::getNameStr(), b.getUnitAttr());
     if (!bufs.empty()) {
       SmallVector<Attribute> names;
       for (unsigned i : bufs)
         names.push_back(b.getStringAttr(model.params[i].name));
-      fn->setAttr("nn.buffer_results", b.getArrayAttr(names));
+      NNDialect::BufferResultsAttrHelper(&ctx).setAttr(fn,
+                                                       b.getArrayAttr(names));
     }
     b.setInsertionPointToStart(&fn.front());
     ForwardState fs;
@@ -441,7 +453,7 @@ private:
         continue;
       Location l = loc(n);
       Value weight = params[w];
-      auto type = cast<RankedTensorType>(weight.getType());
+      RankedTensorType type = nn::tensorType(weight);
       Value squares = b.create<nn::MulOp>(l, weight, weight);
       Value sum = b.create<nn::ReduceSumOp>(
           l, scalar, squares,
@@ -462,7 +474,7 @@ private:
     OpBuilder::InsertionGuard guard(b);
     func::FuncOp fn =
         makeFunction("predict", {xType}, {predType}, params, extra);
-    fn->setAttr("nn.predict", b.getUnitAttr());
+    NNDialect::PredictAttrHelper(&ctx).setAttr(fn, b.getUnitAttr());
     b.setInsertionPointToStart(&fn.front());
     ForwardState fs;
     Value pred = emitForward(params, extra[0], fs);
@@ -476,39 +488,46 @@ private:
     b.create<func::ReturnOp>(loc(model.range), ValueRange{pred});
   }
 
-  DictionaryAttr optimizerAttr() {
+  static nn::OptimizerKind toNN(sema::OptimizerKind kind) {
+    switch (kind) {
+    case sema::OptimizerKind::Sgd:
+      return nn::OptimizerKind::SGD;
+    case sema::OptimizerKind::Adam:
+      return nn::OptimizerKind::Adam;
+    case sema::OptimizerKind::AdamW:
+      return nn::OptimizerKind::AdamW;
+    case sema::OptimizerKind::RmsProp:
+      return nn::OptimizerKind::RMSprop;
+    }
+    llvm_unreachable("unknown optimizer kind");
+  }
+  static nn::ScheduleKind toNN(sema::ScheduleKind kind) {
+    switch (kind) {
+    case sema::ScheduleKind::Constant:
+      return nn::ScheduleKind::Constant;
+    case sema::ScheduleKind::Step:
+      return nn::ScheduleKind::Step;
+    case sema::ScheduleKind::Exponential:
+      return nn::ScheduleKind::Exponential;
+    case sema::ScheduleKind::Cosine:
+      return nn::ScheduleKind::Cosine;
+    case sema::ScheduleKind::Linear:
+      return nn::ScheduleKind::Linear;
+    }
+    llvm_unreachable("unknown schedule kind");
+  }
+
+  nn::OptimizerAttr optimizerAttr() {
     const sema::Optimizer &o = run.optimizer;
     const sema::Schedule &s = run.schedule;
-    auto f64 = [&](double v) { return b.getF64FloatAttr(v); };
-    const char *kind = "sgd";
-    switch (o.kind) {
-    case sema::OptimizerKind::Sgd: kind = "sgd"; break;
-    case sema::OptimizerKind::Adam: kind = "adam"; break;
-    case sema::OptimizerKind::AdamW: kind = "adamw"; break;
-    case sema::OptimizerKind::RmsProp: kind = "rmsprop"; break;
-    }
-    NamedAttrList sched;
-    sched.append("kind", b.getI64IntegerAttr(static_cast<int64_t>(s.kind)));
-    sched.append("warmup", f64(s.warmup));
-    sched.append("every", f64(s.every));
-    sched.append("gamma", f64(s.gamma));
-    sched.append("min_lr", f64(s.minLr));
-    sched.append("end_lr", f64(s.endLr));
-    NamedAttrList opt;
-    opt.append("kind", b.getStringAttr(kind));
-    opt.append("lr", f64(o.lr));
-    opt.append("momentum", f64(o.momentum));
-    opt.append("dampening", f64(o.dampening));
-    opt.append("weight_decay", f64(o.weightDecay));
-    opt.append("nesterov", b.getBoolAttr(o.nesterov));
-    opt.append("beta1", f64(o.beta1));
-    opt.append("beta2", f64(o.beta2));
-    opt.append("eps", f64(o.eps));
-    opt.append("alpha", f64(o.alpha));
-    if (run.clipGradNorm > 0)
-      opt.append("clip_grad_norm", f64(run.clipGradNorm));
-    opt.append("schedule", sched.getDictionary(&ctx));
-    return opt.getDictionary(&ctx);
+    auto f64 = [](double v) { return APFloat(v); };
+    auto schedule =
+        nn::ScheduleAttr::get(&ctx, toNN(s.kind), f64(s.warmup), f64(s.every),
+                              f64(s.gamma), f64(s.minLr), f64(s.endLr));
+    return nn::OptimizerAttr::get(
+        &ctx, toNN(o.kind), f64(o.lr), f64(o.momentum), f64(o.dampening),
+        f64(o.weightDecay), o.nesterov, f64(o.beta1), f64(o.beta2), f64(o.eps),
+        f64(o.alpha), f64(run.clipGradNorm), schedule);
   }
 
   MLIRContext &ctx;

@@ -16,6 +16,53 @@ def NN_Dialect : Dialect {
     leading dimension is the batch. Layouts follow PyTorch: dense weights are
     `[out, in]`, activations NCHW.
   }];
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+  }];
+  // Every `nn.*` attribute the passes put on operations of other dialects,
+  // declared once: the dialect generates a typed helper for each
+  // (`NNDialect::LossAttrHelper`, whose `getNameStr()` is "nn.loss").
+  let discardableAttrs = (ins
+    // Module: the run's model and optimizer (MLIRGen); the state arena's
+    // layout, name -> [offset, size], and size (nn-export-abi).
+    "::mlir::StringAttr":$model,
+    "::nnc::nn::OptimizerAttr":$optimizer,
+    "::mlir::DictionaryAttr":$abi,
+    "::mlir::IntegerAttr":$abi_state_size,
+    // Function arguments: a parameter's or a buffer's name; a parameter
+    // frozen in the function's phase, the last epoch it is frozen in (-1:
+    // always), its learning-rate factor; the dropout seed.
+    "::mlir::StringAttr":$param,
+    "::mlir::StringAttr":$buffer,
+    "::mlir::UnitAttr":$frozen,
+    "::mlir::IntegerAttr":$trained_after,
+    "::mlir::FloatAttr":$lr_scale,
+    "::mlir::UnitAttr":$seed,
+    // Functions: what each is (MLIRGen, nn-autodiff, nn-build-train-step,
+    // nn-export-abi), the last epoch of a fine-tuning phase, the names of
+    // the buffers a training loss returns, a step's optimizer states and the
+    // parameters that have them.
+    "::mlir::UnitAttr":$loss,
+    "::mlir::UnitAttr":$eval_loss,
+    "::mlir::UnitAttr":$predict,
+    "::mlir::UnitAttr":$grad,
+    "::mlir::UnitAttr":$train_step,
+    "::mlir::UnitAttr":$entry,
+    "::mlir::IntegerAttr":$phase_last_epoch,
+    "::mlir::ArrayAttr":$buffer_results,
+    "::mlir::ArrayAttr":$states,
+    "::mlir::ArrayAttr":$state_params,
+    // Code generation: a function's workspace (nn-plan-buffers), a parallel
+    // launcher's body and chunk count (nn-outline-kernels), a tensor.empty's
+    // identity (nn-unshare-empty-tensors), a reduction's initial value
+    // (nn-tile-and-vectorize).
+    "::mlir::IntegerAttr":$workspace_bytes,
+    "::mlir::FlatSymbolRefAttr":$parallel_body,
+    "::mlir::IntegerAttr":$parallel_chunks,
+    "::mlir::IntegerAttr":$empty_id,
+    "::mlir::FloatAttr":$accumulator_init
+  );
 }
 
 class NN_Op<string mnemonic, list<Trait> traits = []>

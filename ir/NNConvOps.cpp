@@ -25,10 +25,6 @@ struct Window {
 };
 } // namespace
 
-static RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
-
 /// Checks the attributes and fills `w`; `kernel` is empty for convolutions
 /// (their kernel is the weight's [kh, kw], passed in `kernelHW`).
 static LogicalResult verifyWindow(Operation *op, ArrayRef<int64_t> kernel,

@@ -8,6 +8,7 @@ using namespace nnc::nn;
 #include "ir/NNDialect.cpp.inc"
 
 void NNDialect::initialize() {
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "ir/NNOps.cpp.inc"

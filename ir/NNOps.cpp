@@ -11,15 +11,10 @@
 using namespace mlir;
 using namespace nnc::nn;
 
-#include "ir/NNEnums.cpp.inc"
 #include "ir/NNInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "ir/NNOps.cpp.inc"
-
-static RankedTensorType tensorType(Value v) {
-  return cast<RankedTensorType>(v.getType());
-}
 
 LogicalResult DenseOp::verify() {
   RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight()),

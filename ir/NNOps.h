@@ -11,10 +11,16 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include "ir/NNEnums.h.inc"
 #include "ir/NNInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "ir/NNOps.h.inc"
+
+namespace nnc::nn {
+/// The type of `v`, a ranked tensor as every nn operand and result is.
+inline mlir::RankedTensorType tensorType(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
+} // namespace nnc::nn
 
 #endif // NNC_IR_NNOPS_H

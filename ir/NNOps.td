@@ -9,11 +9,11 @@
 #ifndef NN_OPS
 #define NN_OPS
 
+include "ir/NNAttrs.td"
 include "ir/NNBase.td"
 include "ir/NNInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
-include "mlir/IR/EnumAttr.td"
 include "ir/NNConvOps.td"
 
 //===----------------------------------------------------------------------===//
@@ -404,38 +404,25 @@ def NN_RMSpropUpdateOp : NN_Op<"rmsprop_update",
   }];
 }
 
-def NN_ScheduleKind : I32EnumAttr<"ScheduleKind", "learning-rate schedule", [
-    I32EnumAttrCase<"Constant", 0, "constant">,
-    I32EnumAttrCase<"Step", 1, "step">,
-    I32EnumAttrCase<"Exponential", 2, "exponential">,
-    I32EnumAttrCase<"Cosine", 3, "cosine">,
-    I32EnumAttrCase<"Linear", 4, "linear">]> {
-  let cppNamespace = "::nnc::nn";
-}
-
 def NN_LRScheduleOp : NN_Op<"lr_schedule", [Pure]> {
   let summary = "the learning rate at an optimizer step";
   let description = [{
     `step` counts optimizer steps from 0. Periods are in epochs and
     `steps_per_epoch` converts them, so warmup rises and cosine decays step
-    by step. `warmup` epochs rise linearly from `base_lr / warmup_steps`
-    to `base_lr`; then `cosine` decays to `min_lr` over the remaining steps
-    of `epochs`, `linear` to `end_lr`; `step` multiplies by `gamma` every
-    `every` epochs, `exponential` by `gamma` every epoch. `steps_per_epoch`
-    and `epochs` are run-time values (the data set's size, `--epochs`).
+    by step. Of the `schedule`: `warmup` epochs rise linearly from
+    `base_lr / warmup_steps` to `base_lr`; then `cosine` decays to `min_lr`
+    over the remaining steps of `epochs`, `linear` to `end_lr`; `step`
+    multiplies by `gamma` every `every` epochs, `exponential` by `gamma`
+    every epoch. `steps_per_epoch` and `epochs` are run-time values (the
+    data set's size, `--epochs`).
 
     ```mlir
-    %lr = nn.lr_schedule %step, %spe, %epochs {kind = 3 : i32, base_lr = 1.0e-3 : f64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
+    %lr = nn.lr_schedule %step, %spe, %epochs {base_lr = 1.0e-3 : f64, schedule = #nn.schedule<kind = cosine, warmup = 1.0, min_lr = 1.0e-5>} : tensor<f32>
     ```
   }];
   let arguments = (ins NN_I64Scalar:$step, NN_I64Scalar:$steps_per_epoch,
-                       NN_I64Scalar:$epochs,
-                       NN_ScheduleKind:$kind, F64Attr:$base_lr,
-                       DefaultValuedAttr<F64Attr, "0.0">:$warmup,
-                       DefaultValuedAttr<F64Attr, "1.0">:$every,
-                       DefaultValuedAttr<F64Attr, "0.1">:$gamma,
-                       DefaultValuedAttr<F64Attr, "0.0">:$min_lr,
-                       DefaultValuedAttr<F64Attr, "0.0">:$end_lr);
+                       NN_I64Scalar:$epochs, NN_ScheduleAttr:$schedule,
+                       F64Attr:$base_lr);
   let results = (outs NN_F32Scalar:$lr);
   let assemblyFormat =
       "$step `,` $steps_per_epoch `,` $epochs attr-dict `:` type($lr)";

@@ -32,17 +32,16 @@ def NNBuildTrainStepPass : Pass<"nn-build-train-step", "::mlir::ModuleOp"> {
   let summary = "builds the training step: gradients, learning rate, optimizer update";
   let description = [{
     Input: a `<name>_grad` function made by nn-autodiff and the module
-    attribute `nn.optimizer` (a dictionary: `kind` = sgd|adam|adamw|rmsprop,
-    its hyper-parameters, and `schedule` with the nn.lr_schedule attributes).
-    Output: `train_step(params..., optimizer state..., data..., step,
-    steps_per_epoch, epochs, seed, lr_factor) -> (new params..., new
-    state..., results..., lr)`, with the learning rate computed by
-    `nn.lr_schedule` (over the run's `epochs`) times `lr_factor` (the
-    runtime's `--lr` override) and one update op per parameter. Buffers
-    (`nn.buffer` arguments) come right after the parameters, in arguments and
-    results; their new values are the loss's `nn.buffer_results`. A `nn.seed`
-    argument (dropout) is computed from the run's `seed` and the step, not
-    passed.
+    attribute `nn.optimizer` (`#nn.optimizer<kind = sgd|adam|adamw|rmsprop,
+    its hyper-parameters, schedule = #nn.schedule<...>>`).
+    Output: `train_step(params..., buffers..., optimizer state..., data...,
+    step, steps_per_epoch, epochs, seed, lr_factor) -> (new params..., new
+    buffers..., new state..., loss, predictions, lr)`, with the learning rate
+    computed by `nn.lr_schedule` (over the run's `epochs`) times `lr_factor`
+    (the runtime's `--lr` override) and one update op per parameter. Buffers
+    (`nn.buffer` arguments) are the loss's: their new values are its
+    `nn.buffer_results`. A `nn.seed` argument (dropout) is computed from the
+    run's `seed` and the step, not passed.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect",
@@ -80,8 +79,9 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
 
     `state` is one f32 arena: every parameter (in argument order), then every
     buffer (`nn.buffer` arguments; nnc_train writes their new values back),
-    then each kind of optimizer state for every parameter. The offsets are recorded as
-    the module attribute `nn.abi` (name -> [offset, size]) for the driver.
+    then each kind of optimizer state for every parameter. The offsets are
+    recorded as the module attribute `nn.abi` (name -> [offset, size]), the
+    arena's size as `nn.abi_state_size`, for the driver.
     `out` receives the loss (and, for training, the learning rate), then the
     predictions. The tensor functions become private so that inlining and
     symbol DCE leave only the entry points.

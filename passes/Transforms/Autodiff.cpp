@@ -1,5 +1,4 @@
-//===- Autodiff.cpp - Reverse-mode differentiation of loss functions
-//-------===//
+//===- Autodiff.cpp - Reverse-mode differentiation of loss functions -----===//
 //
 // For every function marked `nn.loss`, builds `<name>_grad`: the same forward
 // computation followed by the backward pass. The pass knows no op: each op's
@@ -26,12 +25,14 @@ namespace nnc {
 
 using namespace mlir;
 using namespace nnc;
+using nn::NNDialect;
 
 namespace {
 
 /// Whether argument `i` of `fn` is differentiated.
 static bool isDifferentiated(func::FuncOp fn, unsigned i) {
-  return fn.getArgAttr(i, "nn.param") && !fn.getArgAttr(i, "nn.frozen");
+  return fn.getArgAttr(i, NNDialect::ParamAttrHelper::getNameStr()) &&
+         !fn.getArgAttr(i, NNDialect::FrozenAttrHelper::getNameStr());
 }
 
 /// Values that depend on a differentiated parameter (forward reachability).
@@ -60,9 +61,10 @@ static Value zerosLike(OpBuilder &b, Location loc, Type type) {
 struct NNAutodiffPass : nnc::impl::NNAutodiffPassBase<NNAutodiffPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    NNDialect::LossAttrHelper loss(module.getContext());
     SmallVector<func::FuncOp> lossFns;
     for (auto fn : module.getOps<func::FuncOp>())
-      if (fn->hasAttr("nn.loss"))
+      if (loss.isAttrPresent(fn))
         lossFns.push_back(fn);
     for (func::FuncOp fn : lossFns)
       if (failed(differentiate(module, fn)))
@@ -87,8 +89,9 @@ struct NNAutodiffPass : nnc::impl::NNAutodiffPassBase<NNAutodiffPass> {
     mb.setInsertionPointAfter(fn);
     auto gradFn = cast<func::FuncOp>(mb.clone(*fn));
     gradFn.setSymName((fn.getSymName() + "_grad").str());
-    gradFn->removeAttr("nn.loss");
-    gradFn->setAttr("nn.grad", mb.getUnitAttr());
+    NNDialect::LossAttrHelper(mb.getContext()).removeAttr(gradFn);
+    NNDialect::GradAttrHelper(mb.getContext())
+        .setAttr(gradFn, mb.getUnitAttr());
 
     Block &body = gradFn.getBody().front();
     auto gradRet = cast<func::ReturnOp>(body.getTerminator());

@@ -1,11 +1,10 @@
-//===- BuildTrainStep.cpp - Gradients + learning rate + optimizer update
-//---===//
+//===- BuildTrainStep.cpp - Gradients, learning rate, optimizer update ----===//
 //
 // Builds `train_step` from the `<loss>_grad` function of nn-autodiff and
-// the module's `nn.optimizer` dictionary. The update rules are nn ops
-// (nn.sgd_update, nn.adam_update, nn.rmsprop_update), lowered like any other.
-// Buffers (arguments marked `nn.buffer`) follow the parameters in and out:
-// their new values are the gradient function's results named by
+// the module's `nn.optimizer` attribute (#nn.optimizer<...>). The update rules
+// are nn ops (nn.sgd_update, nn.adam_update, nn.rmsprop_update), lowered like
+// any other. Buffers (arguments marked `nn.buffer`) follow the parameters in
+// and out: their new values are the gradient function's results named by
 // `nn.buffer_results`. An argument marked `nn.seed` (dropout) is not a
 // train_step argument: it is derived from the run's seed and the step.
 //
@@ -33,82 +32,50 @@ using namespace nnc;
 
 namespace {
 
-/// Optimizer hyper-parameters read from the `nn.optimizer` dictionary, with
-/// torch.optim's defaults.
-struct OptimizerConfig {
-  std::string kind;
-  double momentum = 0, dampening = 0, weightDecay = 0;
-  bool nesterov = false;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, alpha = 0.99;
+using nn::NNDialect;
+using ParamName = NNDialect::ParamAttrHelper;
+using BufferName = NNDialect::BufferAttrHelper;
 
-  /// State tensors kept per parameter.
-  unsigned numStates() const {
-    if (kind == "sgd")
-      return momentum != 0 ? 1 : 0;
-    return 2; // adam/adamw: exp_avg, exp_avg_sq; rmsprop: square_avg, buffer
-  }
-
-  /// torch.optim's names of those states, in argument order.
-  SmallVector<StringRef> stateNames() const {
-    if (kind == "sgd")
-      return numStates() ? SmallVector<StringRef>{"momentum_buffer"}
-                         : SmallVector<StringRef>{};
-    if (kind == "rmsprop")
-      return {"square_avg", "momentum_buffer"};
+/// torch.optim's names of the state tensors `opt` keeps per parameter, in
+/// argument order.
+static SmallVector<StringRef> stateNames(nn::OptimizerAttr opt) {
+  switch (opt.getKind()) {
+  case nn::OptimizerKind::SGD:
+    if (!opt.getMomentum().isZero())
+      return {"momentum_buffer"};
+    return {};
+  case nn::OptimizerKind::Adam:
+  case nn::OptimizerKind::AdamW:
     return {"exp_avg", "exp_avg_sq"};
+  case nn::OptimizerKind::RMSprop:
+    return {"square_avg", "momentum_buffer"};
   }
-};
-
-static double getF64(DictionaryAttr dict, StringRef key, double dflt) {
-  if (!dict)
-    return dflt;
-  if (auto f = dict.getAs<FloatAttr>(key))
-    return f.getValueAsDouble();
-  if (auto i = dict.getAs<IntegerAttr>(key))
-    return static_cast<double>(i.getInt());
-  return dflt;
+  llvm_unreachable("unknown optimizer kind");
 }
 
 struct NNBuildTrainStepPass
     : nnc::impl::NNBuildTrainStepPassBase<NNBuildTrainStepPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto dict = module->getAttrOfType<DictionaryAttr>("nn.optimizer");
-    if (!dict) {
-      module.emitOpError("nn-build-train-step needs the module attribute "
-                         "'nn.optimizer'");
+    MLIRContext *ctx = module.getContext();
+    nn::OptimizerAttr opt = NNDialect::OptimizerAttrHelper(ctx).getAttr(module);
+    if (!opt) {
+      module.emitOpError("nn-build-train-step needs the module attribute '")
+          << NNDialect::OptimizerAttrHelper::getNameStr() << "'";
       return signalPassFailure();
     }
+    NNDialect::GradAttrHelper grad(ctx);
     SmallVector<func::FuncOp> gradFns;
     for (auto fn : module.getOps<func::FuncOp>())
-      if (fn->hasAttr("nn.grad"))
+      if (grad.isAttrPresent(fn))
         gradFns.push_back(fn);
     if (gradFns.empty()) {
       module.emitOpError("nn-build-train-step needs a gradient function; run "
                          "nn-autodiff first");
       return signalPassFailure();
     }
-
-    OptimizerConfig cfg;
-    if (auto k = dict.getAs<StringAttr>("kind"))
-      cfg.kind = k.getValue().str();
-    if (cfg.kind != "sgd" && cfg.kind != "adam" && cfg.kind != "adamw" &&
-        cfg.kind != "rmsprop") {
-      module.emitOpError("unknown optimizer kind '") << cfg.kind << "'";
-      return signalPassFailure();
-    }
-    cfg.momentum = getF64(dict, "momentum", 0);
-    cfg.dampening = getF64(dict, "dampening", 0);
-    cfg.weightDecay =
-        getF64(dict, "weight_decay", cfg.kind == "adamw" ? 0.01 : 0.0);
-    if (auto flag = dict.getAs<BoolAttr>("nesterov"))
-      cfg.nesterov = flag.getValue();
-    cfg.beta1 = getF64(dict, "beta1", 0.9);
-    cfg.beta2 = getF64(dict, "beta2", 0.999);
-    cfg.eps = getF64(dict, "eps", 1e-8);
-    cfg.alpha = getF64(dict, "alpha", 0.99);
     for (func::FuncOp gradFn : gradFns)
-      build(module, gradFn, cfg, dict);
+      build(module, gradFn, opt);
   }
 
   /// torch.nn.utils.clip_grad_norm_: the global L2 norm over all gradients,
@@ -118,7 +85,7 @@ struct NNBuildTrainStepPass
     auto scalarType = RankedTensorType::get({}, b.getF32Type());
     Value sum = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(0));
     for (Value g : grads) {
-      auto type = cast<RankedTensorType>(g.getType());
+      RankedTensorType type = nn::tensorType(g);
       SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()));
       Value squares = b.create<nn::MulOp>(loc, g, g);
       Value partial = b.create<nn::ReduceSumOp>(loc, scalarType, squares,
@@ -137,7 +104,7 @@ struct NNBuildTrainStepPass
     coef = b.create<arith::MinimumFOp>(
         loc, coef, b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(1.0f)));
     for (Value &g : grads) {
-      auto type = cast<RankedTensorType>(g.getType());
+      RankedTensorType type = nn::tensorType(g);
       Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
                                               type.getElementType());
       Value splat = b.create<linalg::FillOp>(loc, coef, empty).getResult(0);
@@ -154,11 +121,11 @@ struct NNBuildTrainStepPass
     return ("train_step" + name).str();
   }
 
-  void build(ModuleOp module, func::FuncOp gradFn, const OptimizerConfig &cfg,
-             DictionaryAttr dict) {
+  void build(ModuleOp module, func::FuncOp gradFn, nn::OptimizerAttr opt) {
     MLIRContext *ctx = module.getContext();
     Location loc = gradFn.getLoc();
     OpBuilder b(ctx);
+    unsigned numStates = stateNames(opt).size();
     auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
 
     // Arguments: params, buffers, states (of the parameters ever trained),
@@ -169,17 +136,18 @@ struct NNBuildTrainStepPass
     SmallVector<unsigned> stateful; ///< positions in paramIdx with states
     int seedIdx = -1;
     for (unsigned i = 0; i < gradFn.getNumArguments(); ++i) {
-      if (gradFn.getArgAttr(i, "nn.param")) {
-        auto after = gradFn.getArgAttrOfType<IntegerAttr>(i, "nn.trained_after");
+      if (gradFn.getArgAttr(i, ParamName::getNameStr())) {
+        auto after = gradFn.getArgAttrOfType<IntegerAttr>(
+            i, NNDialect::TrainedAfterAttrHelper::getNameStr());
         trainedAfter.push_back(after ? after.getInt() : 0);
-        frozen.push_back(static_cast<bool>(gradFn.getArgAttr(i, "nn.frozen")));
+        frozen.push_back(static_cast<bool>(
+            gradFn.getArgAttr(i, NNDialect::FrozenAttrHelper::getNameStr())));
         if (trainedAfter.back() >= 0)
           stateful.push_back(paramIdx.size());
         paramIdx.push_back(i);
-      }
-      else if (gradFn.getArgAttr(i, "nn.buffer"))
+      } else if (gradFn.getArgAttr(i, BufferName::getNameStr()))
         bufferIdx.push_back(i);
-      else if (gradFn.getArgAttr(i, "nn.seed"))
+      else if (gradFn.getArgAttr(i, NNDialect::SeedAttrHelper::getNameStr()))
         seedIdx = static_cast<int>(i);
       else
         dataIdx.push_back(i);
@@ -189,7 +157,7 @@ struct NNBuildTrainStepPass
       argTypes.push_back(gradFn.getArgumentTypes()[i]);
     for (unsigned i : bufferIdx)
       argTypes.push_back(gradFn.getArgumentTypes()[i]);
-    for (unsigned s = 0; s < cfg.numStates(); ++s)
+    for (unsigned s = 0; s < numStates; ++s)
       for (unsigned k : stateful)
         argTypes.push_back(gradFn.getArgumentTypes()[paramIdx[k]]);
     for (unsigned i : dataIdx)
@@ -220,7 +188,7 @@ struct NNBuildTrainStepPass
       map.map(gradFn.getArgument(i), stepArg(numParams + k));
     unsigned numStateful = stateful.size();
     unsigned stateBase = numParams + numBuffers;
-    unsigned dataBase = stateBase + numStateful * cfg.numStates();
+    unsigned dataBase = stateBase + numStateful * numStates;
     for (auto [k, i] : llvm::enumerate(dataIdx))
       map.map(gradFn.getArgument(i), stepArg(dataBase + k));
     if (seedIdx >= 0)
@@ -241,10 +209,11 @@ struct NNBuildTrainStepPass
     // New buffer values by name; a buffer the loss does not update keeps its
     // value. They are taken out of `results`, which keeps loss, predictions.
     SmallVector<Value> newBuffers;
-    auto bufferResults = gradFn->getAttrOfType<ArrayAttr>("nn.buffer_results");
+    ArrayAttr bufferResults =
+        NNDialect::BufferResultsAttrHelper(ctx).getAttr(gradFn);
     for (auto [k, i] : llvm::enumerate(bufferIdx)) {
       Value v = stepArg(numParams + k);
-      Attribute name = gradFn.getArgAttr(i, "nn.buffer");
+      Attribute name = gradFn.getArgAttr(i, BufferName::getNameStr());
       if (bufferResults)
         for (auto [r, n] : llvm::enumerate(bufferResults))
           if (n == name && 2 + r < results.size())
@@ -255,28 +224,22 @@ struct NNBuildTrainStepPass
       results.resize(results.size() - bufferResults.size());
     for (unsigned i = 0; i < numTrained; ++i)
       grads.push_back(map.lookup(gradRet.getOperand(numResults + i)));
-    if (double maxNorm = getF64(dict, "clip_grad_norm", 0); maxNorm > 0)
+    if (double maxNorm = opt.getClipGradNorm().convertToDouble(); maxNorm > 0)
       clipGradNorm(b, loc, grads, maxNorm);
 
     // The learning rate at this step.
-    auto sched = dict.getAs<DictionaryAttr>("schedule");
-    auto kind = static_cast<nn::ScheduleKind>(
-        static_cast<int>(getF64(sched, "kind", 0)));
     Value scheduled = b.create<nn::LRScheduleOp>(
-        loc, step, stepsPerEpoch, epochs, nn::ScheduleKindAttr::get(ctx, kind),
-        b.getF64FloatAttr(getF64(dict, "lr", 0.001)),
-        b.getF64FloatAttr(getF64(sched, "warmup", 0)),
-        b.getF64FloatAttr(getF64(sched, "every", 1)),
-        b.getF64FloatAttr(getF64(sched, "gamma", 0.1)),
-        b.getF64FloatAttr(getF64(sched, "min_lr", 0)),
-        b.getF64FloatAttr(getF64(sched, "end_lr", 0)));
+        loc, step, stepsPerEpoch, epochs, opt.getSchedule(),
+        b.getF64FloatAttr(opt.getLr().convertToDouble()));
     // The runtime's `--lr X` scales the whole schedule by X / lr.
     Value baseLr = b.create<nn::MulOp>(loc, scheduled, lrFactor);
 
     // One update per trained parameter; frozen ones and their states pass
     // through.
-    SmallVector<Value> newParams, newStates(numStateful * cfg.numStates());
-    auto f32 = [](double v) { return llvm::APFloat(static_cast<float>(v)); };
+    SmallVector<Value> newParams, newStates(numStateful * numStates);
+    auto f32 = [](const APFloat &v) {
+      return APFloat(static_cast<float>(v.convertToDouble()));
+    };
     unsigned nextGrad = 0;
     for (unsigned i = 0; i < numParams; ++i) {
       Value p = stepArg(i);
@@ -286,47 +249,57 @@ struct NNBuildTrainStepPass
       if (frozen[i]) {
         newParams.push_back(p);
         if (slot < numStateful)
-          for (unsigned s = 0; s < cfg.numStates(); ++s)
+          for (unsigned s = 0; s < numStates; ++s)
             newStates[stateIndex(s)] = state(s);
         continue;
       }
       Value g = grads[nextGrad++];
       Location ploc = stepFn.getLoc();
-      if (auto name = gradFn.getArgAttrOfType<StringAttr>(paramIdx[i], "nn.param"))
+      if (auto name = gradFn.getArgAttrOfType<StringAttr>(
+              paramIdx[i], ParamName::getNameStr()))
         ploc = NameLoc::get(name, ploc);
       Value lr = scaledLr(b, ploc, baseLr, gradFn, paramIdx[i]);
       Value paramStep =
           ownStep(b, ploc, step, stepsPerEpoch, trainedAfter[i]);
-      if (cfg.kind == "sgd") {
-        Value buf = cfg.numStates()
-                        ? Value(state(0))
-                        : Value(b.create<arith::ConstantOp>(
-                              ploc, DenseElementsAttr::get(
-                                        cast<RankedTensorType>(p.getType()),
-                                        b.getF32FloatAttr(0))));
+      switch (opt.getKind()) {
+      case nn::OptimizerKind::SGD: {
+        Value buf =
+            numStates
+                ? Value(state(0))
+                : Value(b.create<arith::ConstantOp>(
+                      ploc, DenseElementsAttr::get(nn::tensorType(p),
+                                                   b.getF32FloatAttr(0))));
         auto op = b.create<nn::SGDUpdateOp>(
             ploc, p.getType(), p.getType(), p, g, buf, lr, paramStep,
-            f32(cfg.momentum), f32(cfg.dampening), f32(cfg.weightDecay),
-            cfg.nesterov);
+            f32(opt.getMomentum()), f32(opt.getDampening()),
+            f32(opt.getWeightDecay()), opt.getNesterov());
         newParams.push_back(op.getNewParam());
-        if (cfg.numStates())
+        if (numStates)
           newStates[stateIndex(0)] = op.getNewMomentumBuffer();
-      } else if (cfg.kind == "rmsprop") {
+        break;
+      }
+      case nn::OptimizerKind::RMSprop: {
         auto op = b.create<nn::RMSpropUpdateOp>(
             ploc, p.getType(), p.getType(), p.getType(), p, g, state(0),
-            state(1), lr, f32(cfg.alpha), f32(cfg.eps), f32(cfg.momentum),
-            f32(cfg.weightDecay));
+            state(1), lr, f32(opt.getAlpha()), f32(opt.getEps()),
+            f32(opt.getMomentum()), f32(opt.getWeightDecay()));
         newParams.push_back(op.getNewParam());
         newStates[stateIndex(0)] = op.getNewSquareAvg();
         newStates[stateIndex(1)] = op.getNewMomentumBuffer();
-      } else {
+        break;
+      }
+      case nn::OptimizerKind::Adam:
+      case nn::OptimizerKind::AdamW: {
         auto op = b.create<nn::AdamUpdateOp>(
             ploc, p.getType(), p.getType(), p.getType(), p, g, state(0),
-            state(1), lr, paramStep, f32(cfg.beta1), f32(cfg.beta2), f32(cfg.eps),
-            f32(cfg.weightDecay), cfg.kind == "adamw");
+            state(1), lr, paramStep, f32(opt.getBeta1()), f32(opt.getBeta2()),
+            f32(opt.getEps()), f32(opt.getWeightDecay()),
+            opt.getKind() == nn::OptimizerKind::AdamW);
         newParams.push_back(op.getNewParam());
         newStates[stateIndex(0)] = op.getNewExpAvg();
         newStates[stateIndex(1)] = op.getNewExpAvgSq();
+        break;
+      }
       }
     }
 
@@ -341,34 +314,38 @@ struct NNBuildTrainStepPass
       retTypes.push_back(v.getType());
     stepFn.setFunctionType(b.getFunctionType(argTypes, retTypes));
     // What nn-export-abi needs to lay out the state arena.
-    stepFn->setAttr("nn.train_step", b.getUnitAttr());
-    SmallVector<Attribute> stateNames;
-    for (StringRef n : cfg.stateNames())
-      stateNames.push_back(b.getStringAttr(n));
-    stepFn->setAttr("nn.states", b.getArrayAttr(stateNames));
+    NNDialect::TrainStepAttrHelper(ctx).setAttr(stepFn, b.getUnitAttr());
+    SmallVector<Attribute> states;
+    for (StringRef n : stateNames(opt))
+      states.push_back(b.getStringAttr(n));
+    NNDialect::StatesAttrHelper(ctx).setAttr(stepFn, b.getArrayAttr(states));
     SmallVector<Attribute> statefulNames;
     for (unsigned k : stateful)
-      statefulNames.push_back(gradFn.getArgAttr(paramIdx[k], "nn.param"));
-    stepFn->setAttr("nn.state_params", b.getArrayAttr(statefulNames));
-    if (Attribute last = gradFn->getAttr("nn.phase_last_epoch"))
-      stepFn->setAttr("nn.phase_last_epoch", last);
+      statefulNames.push_back(
+          gradFn.getArgAttr(paramIdx[k], ParamName::getNameStr()));
+    NNDialect::StateParamsAttrHelper(ctx).setAttr(
+        stepFn, b.getArrayAttr(statefulNames));
+    NNDialect::PhaseLastEpochAttrHelper lastEpoch(ctx);
+    if (IntegerAttr last = lastEpoch.getAttr(gradFn))
+      lastEpoch.setAttr(stepFn, last);
     // Parameter names travel with the step's arguments for the ABI.
     for (auto [k, i] : llvm::enumerate(paramIdx))
-      if (Attribute name = gradFn.getArgAttr(i, "nn.param"))
-        stepFn.setArgAttr(k, "nn.param", name);
+      if (Attribute name = gradFn.getArgAttr(i, ParamName::getNameStr()))
+        stepFn.setArgAttr(k, ParamName::getNameStr(), name);
     for (auto [k, i] : llvm::enumerate(bufferIdx))
-      if (Attribute name = gradFn.getArgAttr(i, "nn.buffer"))
-        stepFn.setArgAttr(numParams + k, "nn.buffer", name);
+      if (Attribute name = gradFn.getArgAttr(i, BufferName::getNameStr()))
+        stepFn.setArgAttr(numParams + k, BufferName::getNameStr(), name);
   }
 
   /// The learning rate of parameter argument `arg`: `lr` times its
   /// `nn.lr_scale`.
   static Value scaledLr(OpBuilder &b, Location loc, Value lr,
                         func::FuncOp gradFn, unsigned arg) {
-    auto scale = gradFn.getArgAttrOfType<FloatAttr>(arg, "nn.lr_scale");
+    auto scale = gradFn.getArgAttrOfType<FloatAttr>(
+        arg, NNDialect::LrScaleAttrHelper::getNameStr());
     if (!scale || scale.getValueAsDouble() == 1.0)
       return lr;
-    auto type = cast<RankedTensorType>(lr.getType());
+    RankedTensorType type = nn::tensorType(lr);
     Value factor = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(
                  type, b.getF32FloatAttr(

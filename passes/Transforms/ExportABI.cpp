@@ -1,5 +1,4 @@
-//===- ExportABI.cpp - The C entry points the runtime calls
-//----------------===//
+//===- ExportABI.cpp - The C entry points the runtime calls --------------===//
 //
 // Wraps the tensor-level functions into functions on memrefs that lower, with
 // the bare-pointer calling convention, to:
@@ -9,16 +8,15 @@
 //                  int64_t epochs, int64_t seed, float lr_factor,
 //                  float *out);  // out = [loss, lr, preds]
 //   void nnc_eval(float *state, const float *x, const void *y,
-//                 const float *mask, float *out);   // out = [loss,
-//                 predictions]
+//                 const float *mask, float *out);  // out = [loss, preds]
 //   void nnc_predict(float *state, const float *x, float *out);
 //
 // Every parameter, buffer (`nn.buffer` arguments: batchnorm running
 // statistics) and optimizer state lives at a static offset of the one
 // `state` arena, in that order; the offsets are recorded in the module
-// attribute `nn.abi`. nnc_train writes the buffers' new values back;
-// nnc_eval calls the evaluation-mode `nn.eval_loss` function when there is
-// one (else `nn.loss`), nnc_predict the `nn.predict` function.
+// attributes `nn.abi` and `nn.abi_state_size`. nnc_train writes the buffers'
+// new values back; nnc_eval calls the evaluation-mode `nn.eval_loss` function
+// when there is one (else `nn.loss`), nnc_predict the `nn.predict` function.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -33,6 +31,7 @@ namespace nnc {
 
 using namespace mlir;
 using namespace nnc;
+using nn::NNDialect;
 
 namespace {
 
@@ -61,33 +60,39 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
 
   void runOnOperation() override {
     module = getOperation();
+    MLIRContext *ctx = module.getContext();
+    NNDialect::LossAttrHelper loss(ctx);
+    NNDialect::EvalLossAttrHelper evalLoss(ctx);
+    NNDialect::PredictAttrHelper predict(ctx);
+    NNDialect::TrainStepAttrHelper trainStep(ctx);
     func::FuncOp lossFn, evalFn, predictFn, stepFn;
     SmallVector<func::FuncOp> phaseSteps; ///< fine-tuning's earlier phases
     for (auto fn : module.getOps<func::FuncOp>()) {
-      bool phase = fn->hasAttr("nn.phase_last_epoch");
-      if (fn->hasAttr("nn.loss") && !phase)
+      bool phase = NNDialect::PhaseLastEpochAttrHelper(ctx).isAttrPresent(fn);
+      if (loss.isAttrPresent(fn) && !phase)
         lossFn = fn;
-      else if (fn->hasAttr("nn.eval_loss"))
+      else if (evalLoss.isAttrPresent(fn))
         evalFn = fn;
-      else if (fn->hasAttr("nn.predict"))
+      else if (predict.isAttrPresent(fn))
         predictFn = fn;
-      else if (fn->hasAttr("nn.train_step") && phase)
+      else if (trainStep.isAttrPresent(fn) && phase)
         phaseSteps.push_back(fn);
-      else if (fn->hasAttr("nn.train_step"))
+      else if (trainStep.isAttrPresent(fn))
         stepFn = fn;
     }
     if (!lossFn) {
-      module.emitOpError("nn-export-abi needs a function marked 'nn.loss'");
+      module.emitOpError("nn-export-abi needs a function marked '")
+          << loss.getNameStr() << "'";
       return signalPassFailure();
     }
     // nnc_eval has no seed to pass: a loss with dropout needs its
     // evaluation-mode twin.
     func::FuncOp evalTarget = evalFn ? evalFn : lossFn;
     for (unsigned i = 0; i < evalTarget.getNumArguments(); ++i)
-      if (evalTarget.getArgAttr(i, "nn.seed")) {
-        evalTarget.emitOpError(
-            "takes a dropout seed; nnc_eval needs an evaluation-mode "
-            "function marked 'nn.eval_loss'");
+      if (evalTarget.getArgAttr(i, NNDialect::SeedAttrHelper::getNameStr())) {
+        evalTarget.emitOpError("takes a dropout seed; nnc_eval needs an "
+                               "evaluation-mode function marked '")
+            << evalLoss.getNameStr() << "'";
         return signalPassFailure();
       }
     layOut(lossFn, stepFn);
@@ -101,7 +106,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     if (predictFn)
       exportPredict(b, predictFn);
     for (auto fn : module.getOps<func::FuncOp>())
-      if (!fn->hasAttr("nn.entry"))
+      if (!NNDialect::EntryAttrHelper(ctx).isAttrPresent(fn))
         fn.setPrivate();
 
     // The layout, for the driver: name -> [offset, size].
@@ -109,8 +114,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     for (const Slot &s : slots)
       entries.push_back(b.getNamedAttr(
           s.name, b.getDenseI64ArrayAttr({s.offset, s.type.getNumElements()})));
-    module->setAttr("nn.abi", b.getDictionaryAttr(entries));
-    module->setAttr("nn.abi.state_size", b.getI64IntegerAttr(stateSize));
+    NNDialect::AbiAttrHelper(ctx).setAttr(module, b.getDictionaryAttr(entries));
+    NNDialect::AbiStateSizeAttrHelper(ctx).setAttr(
+        module, b.getI64IntegerAttr(stateSize));
   }
 
   /// Parameters in argument order, then buffers, then every optimizer state
@@ -119,9 +125,11 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     SmallVector<Slot> params, buffers;
     for (unsigned i = 0; i < lossFn.getNumArguments(); ++i) {
       auto type = cast<RankedTensorType>(lossFn.getArgumentTypes()[i]);
-      if (auto name = lossFn.getArgAttrOfType<StringAttr>(i, "nn.param"))
+      if (auto name = lossFn.getArgAttrOfType<StringAttr>(
+              i, NNDialect::ParamAttrHelper::getNameStr()))
         params.push_back({name.str(), type});
-      else if (auto name = lossFn.getArgAttrOfType<StringAttr>(i, "nn.buffer"))
+      else if (auto name = lossFn.getArgAttrOfType<StringAttr>(
+                   i, NNDialect::BufferAttrHelper::getNameStr()))
         buffers.push_back({name.str(), type});
     }
     auto add = [&](Slot s) {
@@ -135,12 +143,13 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       add(p);
     if (!stepFn)
       return;
-    auto stateful = stepFn->getAttrOfType<ArrayAttr>("nn.state_params");
+    MLIRContext *ctx = module.getContext();
+    ArrayAttr stateful = NNDialect::StateParamsAttrHelper(ctx).getAttr(stepFn);
     auto hasState = [&](const Slot &p) {
       return !stateful || llvm::is_contained(stateful.getAsValueRange<StringAttr>(),
                                              p.name);
     };
-    if (auto states = stepFn->getAttrOfType<ArrayAttr>("nn.states"))
+    if (ArrayAttr states = NNDialect::StatesAttrHelper(ctx).getAttr(stepFn))
       for (auto state : states.getAsRange<StringAttr>())
         for (const Slot &p : params)
           if (hasState(p))
@@ -204,7 +213,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
   func::FuncOp makeEntry(OpBuilder &b, Location loc, StringRef name,
                          ArrayRef<Type> args) {
     auto fn = b.create<func::FuncOp>(loc, name, b.getFunctionType(args, {}));
-    fn->setAttr("nn.entry", b.getUnitAttr());
+    NNDialect::EntryAttrHelper(b.getContext()).setAttr(fn, b.getUnitAttr());
     fn.addEntryBlock();
     return fn;
   }
@@ -236,8 +245,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
   /// nnc_train's arguments; nnc_train calls the one of the current epoch.
   void exportPhasedTrain(OpBuilder &b, func::FuncOp finalStep,
                          SmallVector<func::FuncOp> phases) {
-    auto lastEpoch = [](func::FuncOp fn) {
-      return fn->getAttrOfType<IntegerAttr>("nn.phase_last_epoch").getInt();
+    NNDialect::PhaseLastEpochAttrHelper phaseLastEpoch(b.getContext());
+    auto lastEpoch = [&](func::FuncOp fn) {
+      return phaseLastEpoch.getAttr(fn).getInt();
     };
     llvm::sort(phases, [&](func::FuncOp a, func::FuncOp c) {
       return lastEpoch(a) < lastEpoch(c);
@@ -249,9 +259,10 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
            exportTrain(b, step, ("nnc_" + step.getSymName()).str())});
     func::FuncOp final =
         exportTrain(b, finalStep, ("nnc_" + finalStep.getSymName()).str());
+    NNDialect::EntryAttrHelper entry(b.getContext());
     for (auto &t : targets)
-      t.second->removeAttr("nn.entry");
-    final->removeAttr("nn.entry");
+      entry.removeAttr(t.second);
+    entry.removeAttr(final);
 
     Location loc = finalStep.getLoc();
     SmallVector<Type> args = trainArgTypes(b, finalStep);

@@ -10,6 +10,7 @@
 //     nnrt_parallel_for(N, @task, ctx)
 //
 //===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -31,15 +32,17 @@ struct NNGenerateLaunchersPass
     : nnc::impl::NNGenerateLaunchersPassBase<NNGenerateLaunchersPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    nnc::nn::NNDialect::ParallelBodyAttrHelper parallelBody(ctx);
+    nnc::nn::NNDialect::ParallelChunksAttrHelper parallelChunks(ctx);
     SymbolTable symbols(module);
     SmallVector<LLVM::LLVMFuncOp> launchers;
     for (auto func : module.getOps<LLVM::LLVMFuncOp>())
-      if (func->hasAttr("nn.parallel_body"))
+      if (func->hasAttr(parallelBody.getName()))
         launchers.push_back(func);
     if (launchers.empty())
       return;
 
-    MLIRContext *ctx = &getContext();
     OpBuilder b(ctx);
     Location loc = module.getLoc();
     Type ptr = LLVM::LLVMPointerType::get(ctx);
@@ -57,9 +60,8 @@ struct NNGenerateLaunchersPass
     }
 
     for (LLVM::LLVMFuncOp launcher : launchers) {
-      auto bodyName =
-          launcher->getAttrOfType<FlatSymbolRefAttr>("nn.parallel_body");
-      auto chunks = launcher->getAttrOfType<IntegerAttr>("nn.parallel_chunks");
+      FlatSymbolRefAttr bodyName = parallelBody.getAttr(launcher);
+      IntegerAttr chunks = parallelChunks.getAttr(launcher);
       auto kernel = bodyName
                         ? symbols.lookup<LLVM::LLVMFuncOp>(bodyName.getValue())
                         : LLVM::LLVMFuncOp();
@@ -114,8 +116,8 @@ struct NNGenerateLaunchersPass
         b.create<LLVM::ReturnOp>(launcherLoc, ValueRange());
       }
       launcher.setLinkage(LLVM::Linkage::Internal);
-      launcher->removeAttr("nn.parallel_body");
-      launcher->removeAttr("nn.parallel_chunks");
+      parallelBody.removeAttr(launcher);
+      parallelChunks.removeAttr(launcher);
       launcher->removeAttr("sym_visibility");
     }
   }

@@ -7,6 +7,7 @@
 // through a launcher that nn-generate-launchers defines.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -114,8 +115,10 @@ public:
         body.getLoc(), ("__nnc_parallel_" + Twine(launchers.size() - 1)).str(),
         b.getFunctionType(body.getArgumentTypes().drop_front(), {}));
     launcher.setPrivate();
-    launcher->setAttr("nn.parallel_body", FlatSymbolRefAttr::get(body));
-    launcher->setAttr("nn.parallel_chunks", b.getI64IntegerAttr(chunks));
+    nnc::nn::NNDialect::ParallelBodyAttrHelper(b.getContext())
+        .setAttr(launcher, FlatSymbolRefAttr::get(body));
+    nnc::nn::NNDialect::ParallelChunksAttrHelper(b.getContext())
+        .setAttr(launcher, b.getI64IntegerAttr(chunks));
     symbols.insert(launcher);
     lastKernel = launcher;
     return launcher;

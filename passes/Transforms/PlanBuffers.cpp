@@ -14,6 +14,7 @@
 // does not collide with an already placed buffer of overlapping lifetime.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -176,7 +177,8 @@ struct NNPlanBuffersPass
         b.getStringAttr("private"), wsType, b.getUnitAttr(),
         /*constant=*/false, b.getI64IntegerAttr(kAlignment));
     symbols.insert(global); // uniquifies the name if needed
-    func->setAttr("nn.workspace_bytes", b.getI64IntegerAttr(total));
+    nnc::nn::NNDialect::WorkspaceBytesAttrHelper(b.getContext())
+        .setAttr(func, b.getI64IntegerAttr(total));
 
     b.setInsertionPointToStart(&block);
     Value workspace = b.create<memref::GetGlobalOp>(func.getLoc(), wsType,

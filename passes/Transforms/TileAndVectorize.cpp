@@ -1,5 +1,4 @@
-//===- TileAndVectorize.cpp - Register tiling and vectorization for CPUs
-//---===//
+//===- TileAndVectorize.cpp - Register tiling and vectorization for CPUs ===//
 //
 // Turns every linalg op of a function into a loop nest over register-sized
 // tiles whose bodies are vector ops. Matmul-family ops become outer-product
@@ -7,6 +6,7 @@
 // everything else is vectorized along its innermost loop.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -83,7 +83,8 @@ static constexpr int64_t kBlockedK = 512;
 
 /// On a matmul whose accumulator was a constant fill (removed): the value
 /// its register tiles start from (see initAccumulator).
-static constexpr StringLiteral kAccumulatorInit = "nn.accumulator_init";
+static constexpr StringLiteral kAccumulatorInit =
+    nnc::nn::NNDialect::AccumulatorInitAttrHelper::getNameStr();
 
 /// The register tile `tile` of a matmul whose accumulator was a constant
 /// fill gets that fill on its own C tile, right before the loop over k that

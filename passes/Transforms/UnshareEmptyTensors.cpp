@@ -4,6 +4,7 @@
 // tensor.empty per use, all where the original stands. See Passes.td.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -85,9 +86,10 @@ struct NNUnshareEmptyTensorsPass
     OpBuilder b(&getContext());
     // Every tensor.empty gets a distinct `nn.empty_id`, so that a later CSE
     // does not merge them again (it compares attributes).
+    nnc::nn::NNDialect::EmptyIdAttrHelper emptyId(&getContext());
     int64_t id = 0;
     auto tag = [&](Operation *op) {
-      op->setAttr("nn.empty_id", b.getI64IntegerAttr(id++));
+      emptyId.setAttr(op, b.getI64IntegerAttr(id++));
     };
     getOperation().walk([&](tensor::EmptyOp op) { tag(op); });
     for (tensor::EmptyOp op : shared) {

@@ -451,10 +451,10 @@ func.func @rmsprop(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %s: tensor<5x6xf32>
 // CHECK: return
 // CHECK-NOT: nn.
 func.func @schedules(%step: tensor<i64>, %spe: tensor<i64>, %epochs: tensor<i64>) -> (tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>) {
-  %0 = nn.lr_schedule %step, %spe, %epochs {kind = 0 : i32, base_lr = 1.0e-2 : f64} : tensor<f32>
-  %1 = nn.lr_schedule %step, %spe, %epochs {kind = 1 : i32, base_lr = 1.0e-1 : f64, every = 3.0 : f64, gamma = 0.5 : f64} : tensor<f32>
-  %2 = nn.lr_schedule %step, %spe, %epochs {kind = 2 : i32, base_lr = 1.0e-1 : f64, gamma = 0.9 : f64} : tensor<f32>
-  %3 = nn.lr_schedule %step, %spe, %epochs {kind = 3 : i32, base_lr = 1.0e-3 : f64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
-  %4 = nn.lr_schedule %step, %spe, %epochs {kind = 4 : i32, base_lr = 1.0e-3 : f64, warmup = 1.0 : f64, end_lr = 0.0 : f64} : tensor<f32>
+  %0 = nn.lr_schedule %step, %spe, %epochs {schedule = #nn.schedule<kind = constant>, base_lr = 1.0e-2 : f64} : tensor<f32>
+  %1 = nn.lr_schedule %step, %spe, %epochs {schedule = #nn.schedule<kind = step, every = 3.0, gamma = 0.5>, base_lr = 1.0e-1 : f64} : tensor<f32>
+  %2 = nn.lr_schedule %step, %spe, %epochs {schedule = #nn.schedule<kind = exponential, gamma = 0.9>, base_lr = 1.0e-1 : f64} : tensor<f32>
+  %3 = nn.lr_schedule %step, %spe, %epochs {schedule = #nn.schedule<kind = cosine, warmup = 1.0, min_lr = 1.0e-5>, base_lr = 1.0e-3 : f64} : tensor<f32>
+  %4 = nn.lr_schedule %step, %spe, %epochs {schedule = #nn.schedule<kind = linear, warmup = 1.0, end_lr = 0.0>, base_lr = 1.0e-3 : f64} : tensor<f32>
   return %0, %1, %2, %3, %4 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
 }

@@ -87,8 +87,8 @@ func.func @losses(%p: tensor<4x1xf32>, %t: tensor<4x1xf32>, %z: tensor<4x10xf32>
 
 // CHECK-LABEL: func @optimizers
 func.func @optimizers(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %s1: tensor<5x6xf32>, %s2: tensor<5x6xf32>, %step: tensor<i64>, %spe: tensor<i64>, %epochs: tensor<i64>) {
-  // CHECK: %[[LR:.+]] = nn.lr_schedule %{{.+}}, %{{.+}}, %{{.+}} {base_lr = 1.000000e-03 : f64, kind = 3 : i32, min_lr = 1.000000e-05 : f64, warmup = 1.000000e+00 : f64} : tensor<f32>
-  %lr = nn.lr_schedule %step, %spe, %epochs {kind = 3 : i32, base_lr = 1.0e-3 : f64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64} : tensor<f32>
+  // CHECK: %[[LR:.+]] = nn.lr_schedule %{{.+}}, %{{.+}}, %{{.+}} {base_lr = 1.000000e-03 : f64, schedule = #nn.schedule<kind = cosine, warmup = 1.0, min_lr = 1.0e-05>} : tensor<f32>
+  %lr = nn.lr_schedule %step, %spe, %epochs {schedule = #nn.schedule<kind = cosine, min_lr = 1.0e-5, warmup = 1.0>, base_lr = 1.0e-3 : f64} : tensor<f32>
   // CHECK: nn.sgd_update %{{.+}}, %{{.+}}, %{{.+}}, %[[LR]], %{{.+}} {momentum = 0.899999976 : f32, nesterov} : tensor<5x6xf32>
   %0:2 = nn.sgd_update %p, %g, %s1, %lr, %step {momentum = 0.9 : f32, nesterov} : tensor<5x6xf32>
   // CHECK: nn.adam_update %{{.+}} {decoupled, weight_decay = 0.00999999977 : f32} : tensor<5x6xf32>

@@ -563,22 +563,23 @@ def schedule_cases():
     spe = 7
     steps = [0, 1, 5, 6, 7, 10, 11, 13, 14, 20, 27, 34, 40]
     configs = [
-        ("constant", 0, dict(base_lr=0.01, epochs=5)),
-        ("step", 1, dict(base_lr=0.1, epochs=6, every=2.0, gamma=0.5)),
-        ("exponential", 2, dict(base_lr=0.1, epochs=6, gamma=0.9)),
-        ("cosine", 3, dict(base_lr=0.1, epochs=5, min_lr=1e-3)),
-        ("cosine_warmup", 3, dict(base_lr=1e-3, epochs=5, warmup=1.5, min_lr=1e-5)),
-        ("linear", 4, dict(base_lr=0.1, epochs=4, end_lr=1e-3)),
-        ("linear_warmup", 4, dict(base_lr=0.05, epochs=4, warmup=1.0, end_lr=0.0)),
+        ("constant", dict(base_lr=0.01, epochs=5)),
+        ("step", dict(base_lr=0.1, epochs=6, every=2.0, gamma=0.5)),
+        ("exponential", dict(base_lr=0.1, epochs=6, gamma=0.9)),
+        ("cosine", dict(base_lr=0.1, epochs=5, min_lr=1e-3)),
+        ("cosine_warmup", dict(base_lr=1e-3, epochs=5, warmup=1.5, min_lr=1e-5)),
+        ("linear", dict(base_lr=0.1, epochs=4, end_lr=1e-3)),
+        ("linear_warmup", dict(base_lr=0.05, epochs=4, warmup=1.0, end_lr=0.0)),
     ]
-    for name, kind_id, kw in configs:
+    for name, kw in configs:
         kind = name.split("_")[0]
         ref = [schedule_reference(kind, s, spe, **kw) for s in steps]
-        attrs = [f"kind = {kind_id} : i32", f"base_lr = {kw['base_lr']:.17e} : f64"]
+        schedule = [f"kind = {kind}"]
         for key in ["warmup", "every", "gamma", "min_lr", "end_lr"]:
             if key in kw:
-                attrs.append(f"{key} = {float(kw[key]):.17e} : f64")
-        attr = "{{" + ", ".join(attrs) + "}}"
+                schedule.append(f"{key} = {float(kw[key]):.17e}")
+        attr = ("{{schedule = #nn.schedule<" + ", ".join(schedule) +
+                f">, base_lr = {kw['base_lr']:.17e} : f64}}}}")
         inputs = [i64(s) for s in steps] + [i64(spe), i64(kw["epochs"])]
         spe_arg, epochs_arg = f"%a{len(steps)}", f"%a{len(steps) + 1}"
         body = "\n".join(

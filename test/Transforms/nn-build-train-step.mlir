@@ -7,12 +7,12 @@
 // CHECK-SAME: -> (tensor<3x2xf32>, tensor<3xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<f32>, tensor<4x3xf32>, tensor<f32>)
 // CHECK-SAME: nn.states = ["exp_avg", "exp_avg_sq"], nn.train_step
 // The schedule's length is the run's epochs, an argument (--epochs).
-// CHECK: %[[SCHED:.+]] = nn.lr_schedule %[[STEP]], %[[SPE]], %[[EPOCHS]] {base_lr = 2.000000e-03 : f64, kind = 3 : i32, min_lr = 1.000000e-05 : f64, warmup = 1.000000e+00 : f64}
+// CHECK: %[[SCHED:.+]] = nn.lr_schedule %[[STEP]], %[[SPE]], %[[EPOCHS]] {base_lr = 2.000000e-03 : f64, schedule = #nn.schedule<kind = cosine, warmup = 1.0, min_lr = 1.0e-05>}
 // The runtime's --lr override scales the schedule.
 // CHECK: %[[LR:.+]] = nn.mul %[[SCHED]], %[[FACTOR]] : tensor<f32>
 // CHECK: nn.adam_update %[[W]], %{{.+}}, %[[M1]], %[[V1]], %[[LR]], %[[STEP]] {decoupled, weight_decay = 0.00999999977 : f32} : tensor<3x2xf32>
 // CHECK: nn.adam_update %[[B]], %{{.+}}, %[[M2]], %[[V2]], %[[LR]], %[[STEP]]
-module attributes {nn.optimizer = {kind = "adamw", lr = 2.0e-3 : f64, schedule = {kind = 3 : i64, warmup = 1.0 : f64, min_lr = 1.0e-5 : f64}}} {
+module attributes {nn.optimizer = #nn.optimizer<kind = adamw, lr = 2.0e-3, weight_decay = 0.01, schedule = <kind = cosine, warmup = 1.0, min_lr = 1.0e-5>>} {
   func.func @loss(%w: tensor<3x2xf32> {nn.param = "w"}, %b: tensor<3xf32> {nn.param = "b"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>) -> (tensor<f32>, tensor<4x3xf32>) attributes {nn.loss} {
     %z = nn.dense %x, %w, %b : (tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32>) -> tensor<4x3xf32>
     %l = nn.cross_entropy_loss %z, %y, %m : tensor<4x3xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<f32>
@@ -26,11 +26,11 @@ module attributes {nn.optimizer = {kind = "adamw", lr = 2.0e-3 : f64, schedule =
 // CHECK-LABEL: func.func @train_step
 // CHECK-SAME: (%[[W:.+]]: tensor<1x1xf32> {nn.param = "w"}, %[[X:.+]]: tensor<4x1xf32>, %{{.+}}: tensor<4x1xf32>, %{{.+}}: tensor<4xf32>, %[[STEP:.+]]: tensor<i64>, %{{.+}}: tensor<i64>, %{{.+}}: tensor<i64>, %{{.+}}: tensor<i64>, %[[FACTOR:.+]]: tensor<f32>)
 // CHECK-SAME: -> (tensor<1x1xf32>, tensor<f32>, tensor<4x1xf32>, tensor<f32>)
-// CHECK: %[[SCHED:.+]] = nn.lr_schedule {{.+}} {base_lr = 1.000000e-02 : f64, kind = 0 : i32}
+// CHECK: %[[SCHED:.+]] = nn.lr_schedule {{.+}} {base_lr = 1.000000e-02 : f64, schedule = #nn.schedule<kind = constant>}
 // CHECK: %[[LR:.+]] = nn.mul %[[SCHED]], %[[FACTOR]]
 // CHECK: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : tensor<1x1xf32>
 // CHECK: nn.sgd_update %[[W]], %{{.+}}, %[[ZERO]], %[[LR]], %[[STEP]] : tensor<1x1xf32>
-module attributes {nn.optimizer = {kind = "sgd", lr = 0.01 : f64}} {
+module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.01, schedule = <kind = constant>>} {
   func.func @loss(%w: tensor<1x1xf32> {nn.param = "w"}, %x: tensor<4x1xf32>, %t: tensor<4x1xf32>, %m: tensor<4xf32>) -> (tensor<f32>, tensor<4x1xf32>) attributes {nn.loss} {
     %p = nn.dense %x, %w : (tensor<4x1xf32>, tensor<1x1xf32>) -> tensor<4x1xf32>
     %l = nn.mse_loss %p, %t, %m : tensor<4x1xf32>, tensor<4x1xf32>, tensor<4xf32> -> tensor<f32>
@@ -68,7 +68,7 @@ module attributes {nn.optimizer = {kind = "sgd", lr = 0.01 : f64}} {
 // CHECK: %[[G2:.+]], %[[MG2:.+]] = nn.sgd_update %[[G]], %{{.+}}, %[[MG]]
 // CHECK: %[[B2:.+]], %[[MB2:.+]] = nn.sgd_update %[[B]], %{{.+}}, %[[MB]]
 // CHECK: return %[[W2]], %[[G2]], %[[B2]], %[[RM2]], %[[RV2]], %[[N2]], %[[MW2]], %[[MG2]], %[[MB2]], %{{.+}}, %{{.+}}, %{{.+}} :
-module attributes {nn.optimizer = {kind = "sgd", lr = 0.1 : f64, momentum = 0.9 : f64}} {
+module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.1, momentum = 0.9, schedule = <kind = constant>>} {
   func.func @loss(%w: tensor<3x2xf32> {nn.param = "w"}, %g: tensor<3xf32> {nn.param = "bn.weight"}, %b: tensor<3xf32> {nn.param = "bn.bias"}, %rm: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %rv: tensor<3xf32> {nn.buffer = "bn.running_var"}, %n: tensor<f32> {nn.buffer = "bn.num_batches_tracked"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>, %seed: tensor<i64> {nn.seed}) -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>) attributes {nn.loss, nn.buffer_results = ["bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]} {
     %z = nn.dense %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
     %h, %mean, %var = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>

@@ -2,7 +2,7 @@
 
 // Buffers (batchnorm running statistics, nn.buffer) sit in the state arena
 // after the parameters and before the optimizer states.
-// CHECK: module attributes {nn.abi = {bn.bias = array<i64: 9, 3>, bn.num_batches_tracked = array<i64: 18, 1>, bn.running_mean = array<i64: 12, 3>, bn.running_var = array<i64: 15, 3>, bn.weight = array<i64: 6, 3>, w = array<i64: 0, 6>}, nn.abi.state_size = 19 : i64
+// CHECK: module attributes {nn.abi = {bn.bias = array<i64: 9, 3>, bn.num_batches_tracked = array<i64: 18, 1>, bn.running_mean = array<i64: 12, 3>, bn.running_var = array<i64: 15, 3>, bn.weight = array<i64: 6, 3>, w = array<i64: 0, 6>}, nn.abi_state_size = 19 : i64
 
 // nnc_train passes params and buffers to train_step and writes the new
 // buffers back into their slots.
@@ -22,7 +22,7 @@
 // CHECK-SAME: %{{.+}}: memref<19xf32>, %{{.+}}: memref<4x2xf32>, %{{.+}}: memref<4xi32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<13xf32>)
 // CHECK: call @eval_loss(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) : (tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>, tensor<4x2xf32>, tensor<4xi32>, tensor<4xf32>)
 // CHECK-NOT: call @loss(
-module attributes {nn.optimizer = {kind = "sgd", lr = 0.1 : f64}} {
+module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.1, schedule = <kind = constant>>} {
   func.func @loss(%w: tensor<3x2xf32> {nn.param = "w"}, %g: tensor<3xf32> {nn.param = "bn.weight"}, %b: tensor<3xf32> {nn.param = "bn.bias"}, %rm: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %rv: tensor<3xf32> {nn.buffer = "bn.running_var"}, %n: tensor<f32> {nn.buffer = "bn.num_batches_tracked"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>, %seed: tensor<i64> {nn.seed}) -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>) attributes {nn.loss, nn.buffer_results = ["bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]} {
     %z = nn.dense %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
     %h, %mean, %var = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>

@@ -1,7 +1,7 @@
 // RUN: nnc-opt %s -nn-autodiff -nn-build-train-step -nn-export-abi | FileCheck %s
 
 // The state arena: parameters first, then each optimizer state kind.
-// CHECK: module attributes {nn.abi = {b = array<i64: 6, 3>, optimizer.b.momentum_buffer = array<i64: 15, 3>, optimizer.w.momentum_buffer = array<i64: 9, 6>, w = array<i64: 0, 6>}, nn.abi.state_size = 18 : i64
+// CHECK: module attributes {nn.abi = {b = array<i64: 6, 3>, optimizer.b.momentum_buffer = array<i64: 15, 3>, optimizer.w.momentum_buffer = array<i64: 9, 6>, w = array<i64: 0, 6>}, nn.abi_state_size = 18 : i64
 
 // CHECK: func.func private @loss(
 // CHECK: func.func private @loss_grad(
@@ -31,7 +31,7 @@
 // CHECK-LABEL: func.func @nnc_predict(
 // CHECK-SAME: %{{.+}}: memref<18xf32>, %{{.+}}: memref<4x2xf32>, %{{.+}}: memref<12xf32>)
 // CHECK: call @predict(
-module attributes {nn.optimizer = {kind = "sgd", lr = 0.1 : f64, momentum = 0.9 : f64}} {
+module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.1, momentum = 0.9, schedule = <kind = constant>>} {
   func.func @loss(%w: tensor<3x2xf32> {nn.param = "w"}, %b: tensor<3xf32> {nn.param = "b"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>) -> (tensor<f32>, tensor<4x3xf32>) attributes {nn.loss} {
     %z = nn.dense %x, %w, %b : (tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32>) -> tensor<4x3xf32>
     %l = nn.cross_entropy_loss %z, %y, %m : tensor<4x3xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<f32>

@@ -82,8 +82,11 @@ int writeText(const std::string &path,
 
 /// Reads the state layout that nn-export-abi recorded.
 bool readStateLayout(ModuleOp module, RunConfigInputs &in) {
-  auto abi = module->getAttrOfType<DictionaryAttr>("nn.abi");
-  auto size = module->getAttrOfType<IntegerAttr>("nn.abi.state_size");
+  DictionaryAttr abi =
+      nnc::nn::NNDialect::AbiAttrHelper(module.getContext()).getAttr(module);
+  IntegerAttr size =
+      nnc::nn::NNDialect::AbiStateSizeAttrHelper(module.getContext())
+          .getAttr(module);
   if (!abi || !size)
     return false;
   for (NamedAttribute entry : abi) {

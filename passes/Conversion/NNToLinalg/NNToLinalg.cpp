@@ -1,7 +1,8 @@
-//===- NNToLinalg.cpp - The convert-nn-to-linalg pass ----------------------===//
+//===- NNToLinalg.cpp - The convert-nn-to-linalg pass ---------------------===//
 //
 // Only the conversion target and the pattern families live here; patterns
-// are in Layers.cpp, Losses.cpp and Optimizers.cpp.
+// are in Layers.cpp, Losses.cpp, Optimizers.cpp, Normalization.cpp,
+// Convolutions.cpp and Pooling.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
@@ -35,6 +36,7 @@ struct ConvertNNToLinalgPass
     populateNNOptimizerPatterns(patterns);
     populateNNNormalizationPatterns(patterns);
     populateNNConvPatterns(patterns);
+    populateNNPoolingPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -4,9 +4,10 @@
 // gradient, the parameter and its state to their new values (into empty
 // destinations: the training entry point writes them back into the state
 // arena, and empty-tensor elimination turns that into an update in place,
-// with no copy of the arena in or out). Scalars (the learning rate, the step, bias corrections) are
-// computed before the generic, in f64 where torch computes them in Python
-// floats. The learning-rate schedule is scalar arith/math code.
+// with no copy of the arena in or out). Scalars (the learning rate, the
+// step, bias corrections) are computed before the generic, in f64 where
+// torch computes them in Python floats. The learning-rate schedule is scalar
+// arith/math code.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -274,10 +275,11 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
     Location loc = op.getLoc();
     OpBuilder &b = rewriter;
     Type f64Type = b.getF64Type();
+    nn::ScheduleAttr schedule = op.getSchedule();
     double lr = op.getBaseLr().convertToDouble();
-    double gamma = op.getGamma().convertToDouble();
-    double every = op.getEvery().convertToDouble();
-    if (op.getKind() == nn::ScheduleKind::Step && every <= 0.0)
+    double gamma = schedule.getGamma().convertToDouble();
+    double every = schedule.getEvery().convertToDouble();
+    if (schedule.getKind() == nn::ScheduleKind::Step && every <= 0.0)
       return rewriter.notifyMatchFailure(op, "step schedule needs every > 0");
 
     Value step = extractScalar(b, loc, a.getStep());
@@ -294,7 +296,7 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
     Value lrC = f64(b, loc, lr);
 
     Value result;
-    switch (op.getKind()) {
+    switch (schedule.getKind()) {
     case nn::ScheduleKind::Constant:
       result = lrC;
       break;
@@ -311,7 +313,7 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
       break;
     case nn::ScheduleKind::Cosine:
     case nn::ScheduleKind::Linear: {
-      double warmup = op.getWarmup().convertToDouble();
+      double warmup = schedule.getWarmup().convertToDouble();
       Value ws = b.create<math::RoundOp>(
           loc, b.create<arith::MulFOp>(loc, f64(b, loc, warmup), speF));
       Value total = b.create<arith::MulFOp>(
@@ -324,8 +326,8 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
                                   span),
           f64(b, loc, 1.0));
       Value decay;
-      if (op.getKind() == nn::ScheduleKind::Cosine) {
-        double minLr = op.getMinLr().convertToDouble();
+      if (schedule.getKind() == nn::ScheduleKind::Cosine) {
+        double minLr = schedule.getMinLr().convertToDouble();
         Value cos = b.create<math::CosOp>(
             loc, b.create<arith::MulFOp>(loc, f64(b, loc, M_PI), progress));
         Value half = b.create<arith::MulFOp>(
@@ -335,7 +337,7 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
             loc, f64(b, loc, minLr),
             b.create<arith::MulFOp>(loc, f64(b, loc, lr - minLr), half));
       } else {
-        double endLr = op.getEndLr().convertToDouble();
+        double endLr = schedule.getEndLr().convertToDouble();
         decay = b.create<arith::AddFOp>(
             loc, lrC,
             b.create<arith::MulFOp>(loc, f64(b, loc, endLr - lr), progress));

@@ -13,8 +13,10 @@ void populateNNLayerPatterns(mlir::RewritePatternSet &patterns);
 void populateNNLossPatterns(mlir::RewritePatternSet &patterns);
 /// Optimizer updates and the learning-rate schedule (Optimizers.cpp).
 void populateNNOptimizerPatterns(mlir::RewritePatternSet &patterns);
-/// conv2d, the pools and their gradients (Convolutions.cpp).
+/// conv2d and its gradients (Convolutions.cpp).
 void populateNNConvPatterns(mlir::RewritePatternSet &patterns);
+/// maxpool2d, avgpool2d, global_avgpool and their gradients (Pooling.cpp).
+void populateNNPoolingPatterns(mlir::RewritePatternSet &patterns);
 
 /// batchnorm, layernorm, dropout, concat, their gradients and the running
 /// statistics (Normalization.cpp).

@@ -8,6 +8,8 @@
 #ifndef NNC_PASSES_CONVERSION_NNTOLINALG_UTILS_H
 #define NNC_PASSES_CONVERSION_NNTOLINALG_UTILS_H
 
+#include "ir/NNOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -24,9 +26,7 @@ namespace lowering {
 using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                               mlir::ValueRange)>;
 
-inline mlir::RankedTensorType tensorType(mlir::Value v) {
-  return mlir::cast<mlir::RankedTensorType>(v.getType());
-}
+using nn::tensorType;
 
 /// The number a user meant by an f32 attribute: the shortest decimal that
 /// round-trips the float, read as a double (0.999f gives 0.999). torch keeps

@@ -1,0 +1,348 @@
+//===- Pooling.cpp - nn -> linalg patterns for the pools ------------------===//
+//
+// maxpool2d, avgpool2d and their gradients are kh kw "shifted window" steps
+// (Windows.h) over the padded input: -inf padding for maxpool, whose window
+// maximum reads the kh kw strided views in one elementwise op; zeros for
+// avgpool, whose window sum adds one view per step. global_avgpool is a
+// reduction over H and W.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/NNOps.h"
+#include "passes/Conversion/NNToLinalg/Patterns.h"
+#include "passes/Conversion/NNToLinalg/Utils.h"
+#include "passes/Conversion/NNToLinalg/Windows.h"
+
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace nnc;
+using namespace nnc::lowering;
+
+namespace {
+
+/// The max over each window of the padded `xp` and, with `withIndex`, the
+/// first kernel offset (i kw + j, PyTorch's row-major scan order) holding
+/// it, as f32: one pass reading the kh kw strided views together, the
+/// running maximum and its offset kept in registers. As PyTorch's, an
+/// element replaces the maximum when it is greater or NaN (NaN propagates;
+/// among equal values, -0 and +0 included, the first wins).
+SmallVector<Value> windowMax(OpBuilder &b, Location loc, Value xp,
+                             RankedTensorType y, const Window &w,
+                             bool withIndex) {
+  RankedTensorType xt = tensorType(xp);
+  SmallVector<Value> views;
+  for (int64_t i = 0; i < w.kh; ++i)
+    for (int64_t j = 0; j < w.kw; ++j)
+      views.push_back(extract(b, loc, xp, windowView(b, xt, y, w, i, j)));
+  SmallVector<AffineMap> maps(views.size(), b.getMultiDimIdentityMap(4));
+  SmallVector<Value> outs{emptyLike(b, loc, y)};
+  if (withIndex)
+    outs.push_back(emptyLike(b, loc, y));
+  size_t k = views.size();
+  return generic(
+      b, loc, views, maps, outs, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value m = a[0], index = f32(nb, l, 0.0);
+        for (size_t t = 1; t < k; ++t) {
+          Value greater = nb.create<arith::OrIOp>(
+              l,
+              nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[t], m),
+              nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, a[t],
+                                       a[t]));
+          m = nb.create<arith::SelectOp>(l, greater, a[t], m);
+          if (withIndex)
+            index = nb.create<arith::SelectOp>(
+                l, greater, f32(nb, l, static_cast<double>(t)), index);
+        }
+        SmallVector<Value> r{m};
+        if (withIndex)
+          r.push_back(index);
+        return r;
+      });
+}
+
+template <typename PoolOp> Window poolWindow(PoolOp op) {
+  return window(op.getKernel(), op.getStride(), op.getPadding());
+}
+
+/// Whether the same window's gradient is taken of `x` (a training step).
+bool hasPoolGradient(nn::MaxPool2dOp op) {
+  return llvm::any_of(op.getInput().getUsers(), [&](Operation *user) {
+    auto grad = dyn_cast<nn::MaxPool2dGradOp>(user);
+    return grad && grad.getInput() == op.getInput() &&
+           grad.getKernel() == op.getKernel() &&
+           grad.getStride() == op.getStride() &&
+           grad.getPadding() == op.getPadding();
+  });
+}
+
+/// maxpool2d: the input padded with -inf, then the window maximum. When the
+/// gradient of the same pooling is taken, the maximum's offset is computed
+/// along: the gradient's lowering builds the identical op, which CSE then
+/// merges (the backward pass reuses the forward's offsets).
+struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::MaxPool2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window w = poolWindow(op);
+    Value xp = pad(rewriter, loc, adaptor.getInput(), w,
+                   -std::numeric_limits<double>::infinity());
+    rewriter.replaceOp(op, windowMax(rewriter, loc, xp,
+                                     tensorType(op.getResult()), w,
+                                     /*withIndex=*/hasPoolGradient(op))[0]);
+    return success();
+  }
+};
+
+/// The gradient of a pooling whose windows tile the padded input without
+/// overlap (stride = kernel): every element of dxp belongs to at most one
+/// window, so dxp is written once, in one op over the [N, C, OH, kh, OW, kw]
+/// view of its windows' region: dy where the offset (i, j) holds the
+/// window's maximum, else 0. Rows and columns past the last window are 0
+/// (two strips filled; the windows' op writes the rest in place through an
+/// expand_shape of its slice). The loops run (n, c, oh, i, j, ow): vectors
+/// along ow (a row of windows, written with stride kw), not along the
+/// kernel's few columns.
+Value disjointWindowsGrad(OpBuilder &b, Location loc, Value argmax, Value dy,
+                          RankedTensorType xpType, const Window &w) {
+  RankedTensorType y = tensorType(dy);
+  int64_t n = y.getDimSize(0), c = y.getDimSize(1), oh = y.getDimSize(2),
+          ow = y.getDimSize(3);
+  Type f32Type = b.getF32Type();
+  auto windows = RankedTensorType::get({n, c, oh, w.kh, ow, w.kw}, f32Type);
+  int64_t rows = oh * w.kh, cols = ow * w.kw;
+  int64_t hp = xpType.getDimSize(2), wp = xpType.getDimSize(3);
+  auto regionType = RankedTensorType::get({n, c, rows, cols}, f32Type);
+  SmallVector<ReassociationIndices> windowDims{{0}, {1}, {2, 3}, {4, 5}};
+  // dxp: the zero strips past the windows, then the windows' region.
+  Value dxp = emptyLike(b, loc, xpType);
+  auto strip = [&](int64_t row, int64_t col, int64_t h, int64_t wd) {
+    auto type = RankedTensorType::get({n, c, h, wd}, f32Type);
+    WindowView v = {indices(b, {0, 0, row, col}), indices(b, {n, c, h, wd}),
+                    indices(b, {1, 1, 1, 1}), type};
+    dxp = insert(b, loc, filled(b, loc, type, 0.0), dxp, v);
+  };
+  if (rows < hp)
+    strip(rows, 0, hp - rows, wp);
+  if (cols < wp)
+    strip(0, cols, rows, wp - cols);
+  WindowView covered = {indices(b, {0, 0, 0, 0}),
+                        indices(b, regionType.getShape()),
+                        indices(b, {1, 1, 1, 1}), regionType};
+  Value init = b.create<tensor::ExpandShapeOp>(
+      loc, windows, extract(b, loc, dxp, covered), windowDims);
+  MLIRContext *ctx = b.getContext();
+  auto dims = [&](ArrayRef<unsigned> d) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned i : d)
+      exprs.push_back(getAffineDimExpr(i, ctx));
+    return AffineMap::get(6, 0, exprs, ctx);
+  };
+  AffineMap outer = dims({0, 1, 2, 5});
+  auto op = b.create<linalg::GenericOp>(
+      loc, TypeRange{windows}, ValueRange{argmax, dy}, ValueRange{init},
+      ArrayRef<AffineMap>{outer, outer, dims({0, 1, 2, 3, 5, 4})}, parallel(6),
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        // a = argmax (as f32), dy, dx; the offset i kw + j of this element.
+        Value i = nb.create<linalg::IndexOp>(l, 3);
+        Value j = nb.create<linalg::IndexOp>(l, 4);
+        Value offset = nb.create<arith::AddIOp>(
+            l,
+            nb.create<arith::MulIOp>(
+                l, i, nb.create<arith::ConstantIndexOp>(l, w.kw)),
+            j);
+        Value asF32 = nb.create<arith::SIToFPOp>(
+            l, f32Type,
+            nb.create<arith::IndexCastOp>(l, nb.getI32Type(), offset));
+        Value hit =
+            nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, a[0], asF32);
+        nb.create<linalg::YieldOp>(l, ValueRange{nb.create<arith::SelectOp>(
+                                          l, hit, a[1], f32(nb, l, 0.0))});
+      });
+  Value region = b.create<tensor::CollapseShapeOp>(loc, regionType,
+                                                   op.getResult(0), windowDims);
+  if (regionType == xpType)
+    return region;
+  return insert(b, loc, region, dxp, covered);
+}
+
+/// maxpool2d_grad: the offset of each window's maximum (one pass, see
+/// windowMax; the forward pass's when it is in the same function); then,
+/// for windows that do not overlap, one write of every element (see
+/// disjointWindowsGrad), else every kernel offset adds dy to its strided
+/// view of the gradient where it holds the window's maximum.
+struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::MaxPool2dGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window w = poolWindow(op);
+    RankedTensorType x = tensorType(op.getInput()),
+                     y = tensorType(op.getGrad());
+    Value xp = pad(rewriter, loc, adaptor.getInput(), w,
+                   -std::numeric_limits<double>::infinity());
+    Value argmax = windowMax(rewriter, loc, xp, y, w, /*withIndex=*/true)[1];
+    RankedTensorType xpType = tensorType(xp);
+    if (w.sh == w.kh && w.sw == w.kw) {
+      rewriter.replaceOp(op,
+                         crop(rewriter, loc,
+                              disjointWindowsGrad(rewriter, loc, argmax,
+                                                  adaptor.getGrad(), xpType, w),
+                              x, w));
+      return success();
+    }
+    Value dxp = filled(rewriter, loc, xpType, 0.0);
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    for (int64_t i = 0; i < w.kh; ++i)
+      for (int64_t j = 0; j < w.kw; ++j) {
+        WindowView v = windowView(rewriter, xpType, y, w, i, j);
+        double offset = static_cast<double>(i * w.kw + j);
+        Value dx = generic(
+            rewriter, loc, ValueRange{argmax, adaptor.getGrad()}, {id, id},
+            ValueRange{extract(rewriter, loc, dxp, v)},
+            [&](OpBuilder &b, Location l, ValueRange a) {
+              // a = argmax, dy, dx
+              Value hit = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                  a[0], f32(b, l, offset));
+              Value add =
+                  b.create<arith::SelectOp>(l, hit, a[1], f32(b, l, 0.0));
+              return SmallVector<Value>{b.create<arith::AddFOp>(l, a[2], add)};
+            })[0];
+        dxp = insert(rewriter, loc, dx, dxp, v);
+      }
+    rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
+    return success();
+  }
+};
+
+/// avgpool2d: the zero-padded input summed over each window's offsets, then
+/// divided by kh kw (count_include_pad).
+struct AvgPool2dLowering : OpConversionPattern<nn::AvgPool2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::AvgPool2dOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window w = poolWindow(op);
+    RankedTensorType y = tensorType(op.getResult());
+    Value xp = pad(rewriter, loc, adaptor.getInput(), w, 0.0);
+    RankedTensorType xt = tensorType(xp);
+    Value acc = filled(rewriter, loc, y, 0.0);
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    for (int64_t i = 0; i < w.kh; ++i)
+      for (int64_t j = 0; j < w.kw; ++j)
+        acc = generic(
+            rewriter, loc,
+            extract(rewriter, loc, xp, windowView(rewriter, xt, y, w, i, j)),
+            id, acc, [](OpBuilder &b, Location l, ValueRange a) {
+              return SmallVector<Value>{b.create<arith::AddFOp>(l, a[1], a[0])};
+            })[0];
+    double count = static_cast<double>(w.kh * w.kw);
+    Value out = elementwise(
+        rewriter, loc, y, acc, [&](OpBuilder &b, Location l, ValueRange a) {
+          return b.create<arith::DivFOp>(l, a[0], f32(b, l, count));
+        });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// avgpool2d_grad: dy / (kh kw) added into every offset's window of a zero
+/// padded gradient, which is then cropped.
+struct AvgPool2dGradLowering : OpConversionPattern<nn::AvgPool2dGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::AvgPool2dGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Window w = poolWindow(op);
+    RankedTensorType x = tensorType(op.getResult()),
+                     y = tensorType(op.getGrad());
+    double count = static_cast<double>(w.kh * w.kw);
+    Value g =
+        elementwise(rewriter, loc, y, adaptor.getGrad(),
+                    [&](OpBuilder &b, Location l, ValueRange a) {
+                      return b.create<arith::DivFOp>(l, a[0], f32(b, l, count));
+                    });
+    RankedTensorType xpType = paddedType(x, w);
+    Value dxp = filled(rewriter, loc, xpType, 0.0);
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    for (int64_t i = 0; i < w.kh; ++i)
+      for (int64_t j = 0; j < w.kw; ++j) {
+        WindowView v = windowView(rewriter, xpType, y, w, i, j);
+        Value sum = generic(
+            rewriter, loc, g, id, extract(rewriter, loc, dxp, v),
+            [](OpBuilder &b, Location l, ValueRange a) {
+              return SmallVector<Value>{b.create<arith::AddFOp>(l, a[1], a[0])};
+            })[0];
+        dxp = insert(rewriter, loc, sum, dxp, v);
+      }
+    rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
+    return success();
+  }
+};
+
+/// global_avgpool: linalg.reduce over H and W, then / (H W).
+struct GlobalAvgPoolLowering : OpConversionPattern<nn::GlobalAvgPoolOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::GlobalAvgPoolOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType x = tensorType(op.getInput()),
+                     y = tensorType(op.getResult());
+    Value sum = rewriter
+                    .create<linalg::ReduceOp>(
+                        loc, ValueRange{adaptor.getInput()},
+                        ValueRange{filled(rewriter, loc, y, 0.0)},
+                        ArrayRef<int64_t>{2, 3},
+                        [](OpBuilder &b, Location l, ValueRange a) {
+                          Value s = b.create<arith::AddFOp>(l, a[0], a[1]);
+                          b.create<linalg::YieldOp>(l, s);
+                        })
+                    .getResult(0);
+    double count = static_cast<double>(x.getDimSize(2) * x.getDimSize(3));
+    rewriter.replaceOp(op,
+                       elementwise(rewriter, loc, y, sum,
+                                   [&](OpBuilder &b, Location l, ValueRange a) {
+                                     return b.create<arith::DivFOp>(
+                                         l, a[0], f32(b, l, count));
+                                   }));
+    return success();
+  }
+};
+
+/// global_avgpool_grad: dx[n, c, h, w] = dy[n, c] / (H W).
+struct GlobalAvgPoolGradLowering
+    : OpConversionPattern<nn::GlobalAvgPoolGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::GlobalAvgPoolGradOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType x = tensorType(op.getResult());
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap nc = AffineMap::get(
+        4, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    double count = static_cast<double>(x.getDimSize(2) * x.getDimSize(3));
+    rewriter.replaceOp(op,
+                       elementwise(rewriter, op.getLoc(), x, adaptor.getGrad(),
+                                   [&](OpBuilder &b, Location l, ValueRange a) {
+                                     return b.create<arith::DivFOp>(
+                                         l, a[0], f32(b, l, count));
+                                   },
+                                   {nc}));
+    return success();
+  }
+};
+
+} // namespace
+
+void nnc::populateNNPoolingPatterns(RewritePatternSet &patterns) {
+  patterns.add<MaxPool2dLowering, MaxPool2dGradLowering, AvgPool2dLowering,
+               AvgPool2dGradLowering, GlobalAvgPoolLowering,
+               GlobalAvgPoolGradLowering>(patterns.getContext());
+}

@@ -1,0 +1,96 @@
+//===- Windows.cpp - Sliding windows shared by conv and pool lowerings ----===//
+#include "passes/Conversion/NNToLinalg/Windows.h"
+#include "passes/Conversion/NNToLinalg/Utils.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+using namespace mlir;
+using namespace nnc;
+using namespace nnc::lowering;
+
+Window lowering::window(ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                        ArrayRef<int64_t> padding) {
+  return {kernel[0],  kernel[1],  stride[0],  stride[1],
+          padding[0], padding[1], padding[2], padding[3]};
+}
+
+SmallVector<OpFoldResult> lowering::indices(OpBuilder &b, ArrayRef<int64_t> v) {
+  return getAsIndexOpFoldResult(b.getContext(), v);
+}
+
+SmallVector<Value> lowering::generic(OpBuilder &b, Location loc, ValueRange ins,
+                                     ArrayRef<AffineMap> inMaps,
+                                     ValueRange outs, StepFn body) {
+  unsigned rank = tensorType(outs[0]).getRank();
+  SmallVector<AffineMap> maps(inMaps.begin(), inMaps.end());
+  maps.append(outs.size(), b.getMultiDimIdentityMap(rank));
+  SmallVector<Type> types;
+  for (Value o : outs)
+    types.push_back(o.getType());
+  auto op = b.create<linalg::GenericOp>(
+      loc, types, ins, outs, maps, parallel(rank),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        nb.create<linalg::YieldOp>(nl, body(nb, nl, args));
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
+SmallVector<Value> lowering::copyElement(OpBuilder &, Location, ValueRange a) {
+  return {a[0]};
+}
+
+WindowView lowering::windowView(OpBuilder &b, RankedTensorType xp,
+                                RankedTensorType y, const Window &w, int64_t i,
+                                int64_t j) {
+  int64_t n = xp.getDimSize(0), c = xp.getDimSize(1);
+  int64_t oh = y.getDimSize(2), ow = y.getDimSize(3);
+  return {indices(b, {0, 0, i, j}), indices(b, {n, c, oh, ow}),
+          indices(b, {1, 1, w.sh, w.sw}),
+          RankedTensorType::get({n, c, oh, ow}, xp.getElementType())};
+}
+
+Value lowering::extract(OpBuilder &b, Location loc, Value from,
+                        const WindowView &v) {
+  return b.create<tensor::ExtractSliceOp>(loc, v.type, from, v.offsets, v.sizes,
+                                          v.strides);
+}
+
+Value lowering::insert(OpBuilder &b, Location loc, Value part, Value into,
+                       const WindowView &v) {
+  return b.create<tensor::InsertSliceOp>(loc, part, into, v.offsets, v.sizes,
+                                         v.strides);
+}
+
+WindowView lowering::interior(OpBuilder &b, RankedTensorType x,
+                              const Window &w) {
+  int64_t n = x.getDimSize(0), c = x.getDimSize(1), h = x.getDimSize(2),
+          wd = x.getDimSize(3);
+  return {indices(b, {0, 0, w.top, w.left}), indices(b, {n, c, h, wd}),
+          indices(b, {1, 1, 1, 1}), x};
+}
+
+RankedTensorType lowering::paddedType(RankedTensorType x, const Window &w) {
+  return RankedTensorType::get({x.getDimSize(0), x.getDimSize(1),
+                                x.getDimSize(2) + w.top + w.bottom,
+                                x.getDimSize(3) + w.left + w.right},
+                               x.getElementType());
+}
+
+Value lowering::pad(OpBuilder &b, Location loc, Value x, const Window &w,
+                    double value) {
+  if (!w.padded())
+    return x;
+  RankedTensorType xt = tensorType(x);
+  Value full = filled(b, loc, paddedType(xt, w), value);
+  WindowView in = interior(b, xt, w);
+  Value copy = generic(b, loc, x, b.getMultiDimIdentityMap(4),
+                       extract(b, loc, full, in), copyElement)[0];
+  return insert(b, loc, copy, full, in);
+}
+
+Value lowering::crop(OpBuilder &b, Location loc, Value xp, RankedTensorType x,
+                     const Window &w) {
+  if (!w.padded())
+    return xp;
+  return extract(b, loc, xp, interior(b, x, w));
+}

@@ -1,0 +1,81 @@
+//===- Windows.h - Windows shared by conv and pool lowerings ----*- C++ -*-===//
+//
+// A convolution's or pooling's kernel steps over the padded input; both
+// lower as kh kw "shifted window" steps, each an elementwise op between a
+// strided [N, C, OH, OW] view of the padded tensor and an output-shaped
+// tensor (see Convolutions.cpp and Pooling.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_PASSES_CONVERSION_NNTOLINALG_WINDOWS_H
+#define NNC_PASSES_CONVERSION_NNTOLINALG_WINDOWS_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace nnc {
+namespace lowering {
+
+/// A conv or pool window: kernel, stride and [top, left, bottom, right].
+struct Window {
+  int64_t kh, kw, sh, sw, top, left, bottom, right;
+  bool padded() const { return top || left || bottom || right; }
+};
+
+Window window(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
+              llvm::ArrayRef<int64_t> padding);
+
+llvm::SmallVector<mlir::OpFoldResult> indices(mlir::OpBuilder &b,
+                                              llvm::ArrayRef<int64_t> v);
+
+using StepFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// A linalg.generic of all-parallel loops over `outs`' (common) shape: the
+/// inputs are read through `inMaps`, the outputs through the identity, and
+/// the body gets the input elements then the output elements.
+llvm::SmallVector<mlir::Value> generic(mlir::OpBuilder &b, mlir::Location loc,
+                                       mlir::ValueRange ins,
+                                       llvm::ArrayRef<mlir::AffineMap> inMaps,
+                                       mlir::ValueRange outs, StepFn body);
+
+/// The body of a copy: the (only) input element.
+llvm::SmallVector<mlir::Value> copyElement(mlir::OpBuilder &, mlir::Location,
+                                           mlir::ValueRange a);
+
+/// A strided slice: its offsets, sizes and strides, and its type.
+struct WindowView {
+  llvm::SmallVector<mlir::OpFoldResult> offsets, sizes, strides;
+  mlir::RankedTensorType type;
+};
+
+/// The [N, C, OH, OW] view of the padded `xp` seen by kernel offset (i, j)
+/// for an output of type `y`: xp[:, :, i + oh sh, j + ow sw].
+WindowView windowView(mlir::OpBuilder &b, mlir::RankedTensorType xp,
+                      mlir::RankedTensorType y, const Window &w, int64_t i,
+                      int64_t j);
+
+mlir::Value extract(mlir::OpBuilder &b, mlir::Location loc, mlir::Value from,
+                    const WindowView &v);
+mlir::Value insert(mlir::OpBuilder &b, mlir::Location loc, mlir::Value part,
+                   mlir::Value into, const WindowView &v);
+
+/// The interior [N, C, H, W] of a padded tensor.
+WindowView interior(mlir::OpBuilder &b, mlir::RankedTensorType x,
+                    const Window &w);
+
+mlir::RankedTensorType paddedType(mlir::RankedTensorType x, const Window &w);
+
+/// `x` padded with `value` (a fill whose interior is overwritten by a
+/// vectorizable copy of `x`).
+mlir::Value pad(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                const Window &w, double value);
+
+/// The interior of a padded gradient, i.e. the gradient of the unpadded
+/// tensor of type `x`.
+mlir::Value crop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value xp,
+                 mlir::RankedTensorType x, const Window &w);
+
+} // namespace lowering
+} // namespace nnc
+
+#endif // NNC_PASSES_CONVERSION_NNTOLINALG_WINDOWS_H
