@@ -352,13 +352,19 @@ struct NNBuildTrainStepPass
     stepFn->setAttr("nn.state_params", b.getArrayAttr(statefulNames));
     if (Attribute last = gradFn->getAttr("nn.phase_last_epoch"))
       stepFn->setAttr("nn.phase_last_epoch", last);
-    // Parameter names travel with the step's arguments for the ABI.
+    // Parameter names travel with the step's arguments for the ABI, set at
+    // once (one setArgAttr per argument is quadratic, see MLIRGen).
+    SmallVector<NamedAttrList> argAttrs(stepFn.getNumArguments());
     for (auto [k, i] : llvm::enumerate(paramIdx))
       if (Attribute name = gradFn.getArgAttr(i, "nn.param"))
-        stepFn.setArgAttr(k, "nn.param", name);
+        argAttrs[k].append("nn.param", name);
     for (auto [k, i] : llvm::enumerate(bufferIdx))
       if (Attribute name = gradFn.getArgAttr(i, "nn.buffer"))
-        stepFn.setArgAttr(numParams + k, "nn.buffer", name);
+        argAttrs[numParams + k].append("nn.buffer", name);
+    SmallVector<DictionaryAttr> dicts;
+    for (NamedAttrList &attrs : argAttrs)
+      dicts.push_back(attrs.getDictionary(b.getContext()));
+    stepFn.setAllArgAttrs(dicts);
   }
 
   /// The learning rate of parameter argument `arg`: `lr` times its
