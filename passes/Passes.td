@@ -274,7 +274,26 @@ def NNOutlineKernelsPass : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
     inside a parallel body (stack or heap) stay in the kernel, i.e. per
     chunk and thread: the buffer passes before this one never hoist them
     out of an scf.forall, and nn-plan-buffers only plans entry-block ones.
+
+    What stays in a function after that (calls, loops with results, the
+    straight-line code of small fully unrolled ops) still grows with the
+    model. A function of more than `segment-ops` operations (nested ones
+    included) is then split: its allocations and views (memref results,
+    operands that are arguments, constants or other such ops) move to its
+    start and stay there, and the rest becomes a sequence of calls of
+    private `no_inline` functions `__nnc_segment_<n>` of about
+    `segment-ops` operations each, which take the values they use and
+    return the (non-memref) values later segments use. MLIR's SCF lowering
+    (each loop splits its block, moving everything after it) and LLVM cost
+    time quadratic in the size of one function; segments bound it.
+    Functions that define a memref value other than such allocations and
+    views are not split.
   }];
+  let options = [
+    Option<"segmentOps", "segment-ops", "int64_t", "4096",
+           "split functions of more than this many operations into "
+           "segments of about this size (0: never)">,
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
 }
 

@@ -328,13 +328,19 @@ struct NNBuildTrainStepPass
     NNDialect::PhaseLastEpochAttrHelper lastEpoch(ctx);
     if (IntegerAttr last = lastEpoch.getAttr(gradFn))
       lastEpoch.setAttr(stepFn, last);
-    // Parameter names travel with the step's arguments for the ABI.
+    // Parameter names travel with the step's arguments for the ABI, set at
+    // once (one setArgAttr per argument is quadratic, see MLIRGen).
+    SmallVector<NamedAttrList> argAttrs(stepFn.getNumArguments());
     for (auto [k, i] : llvm::enumerate(paramIdx))
       if (Attribute name = gradFn.getArgAttr(i, ParamName::getNameStr()))
-        stepFn.setArgAttr(k, ParamName::getNameStr(), name);
+        argAttrs[k].append(ParamName::getNameStr(), name);
     for (auto [k, i] : llvm::enumerate(bufferIdx))
       if (Attribute name = gradFn.getArgAttr(i, BufferName::getNameStr()))
-        stepFn.setArgAttr(numParams + k, BufferName::getNameStr(), name);
+        argAttrs[numParams + k].append(BufferName::getNameStr(), name);
+    SmallVector<DictionaryAttr> dicts;
+    for (NamedAttrList &attrs : argAttrs)
+      dicts.push_back(attrs.getDictionary(b.getContext()));
+    stepFn.setAllArgAttrs(dicts);
   }
 
   /// The learning rate of parameter argument `arg`: `lr` times its

@@ -12,11 +12,13 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 #include <map>
@@ -39,10 +41,13 @@ SetVector<Value> capturedValues(Operation *op) {
 
 /// A constant (no operands, no side effects) is cloned into the kernel
 /// rather than passed: the kernel body keeps seeing its value.
+bool isClonedConstantOp(Operation *op) {
+  return op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
+         op->getNumResults() == 1 && matchPattern(op, m_Constant());
+}
 bool isClonedConstant(Value v) {
   Operation *def = v.getDefiningOp();
-  return def && def->getNumOperands() == 0 && def->getNumRegions() == 0 &&
-         matchPattern(v, m_Constant());
+  return def && isClonedConstantOp(def);
 }
 
 /// Kernels by their text (printed with a placeholder name): a region
@@ -124,6 +129,9 @@ public:
     return launcher;
   }
 
+  /// Adds `function` to the module's symbols (renamed if its name is taken).
+  void insert(func::FuncOp function) { symbols.insert(function); }
+
 private:
   SymbolTable symbols;
   std::map<std::string, func::FuncOp> kernels;
@@ -133,6 +141,8 @@ private:
 
 struct NNOutlineKernelsPass
     : nnc::impl::NNOutlineKernelsPassBase<NNOutlineKernelsPass> {
+  using NNOutlineKernelsPassBase::NNOutlineKernelsPassBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     KernelTable table(module);
@@ -170,8 +180,150 @@ struct NNOutlineKernelsPass
         b.create<func::CallOp>(nest.getLoc(), kernel, arguments);
         nest.erase();
       }
+      if (segmentOps > 0)
+        splitIntoSegments(function, table);
     }
   }
+
+  /// Splits a function of more than `segmentOps` operations into a
+  /// prologue of allocations and views and calls of segment functions (see
+  /// the pass description). Leaves a function that defines other memref
+  /// values unchanged.
+  void splitIntoSegments(func::FuncOp function, KernelTable &table) {
+    Block &block = function.getBody().front();
+    SmallVector<std::pair<Operation *, int64_t>> body; // op, nested size
+    int64_t total = 0;
+    for (Operation &op : block.without_terminator()) {
+      int64_t size = 0;
+      op.walk([&](Operation *) { ++size; });
+      body.push_back({&op, size});
+      total += size;
+    }
+    if (total <= segmentOps)
+      return;
+
+    // The prologue: constants, and allocations and views of arguments,
+    // constants and prologue ops. Every other op must define no memref, as
+    // a segment returns its values through the bare-pointer convention.
+    DenseSet<Operation *> prologue;
+    auto available = [&](Value v) {
+      Operation *def = v.getDefiningOp();
+      return !def || prologue.contains(def);
+    };
+    for (auto [op, size] : body) {
+      bool definesMemRef = llvm::any_of(
+          op->getResultTypes(), [](Type t) { return isa<BaseMemRefType>(t); });
+      bool isAllocOrView =
+          definesMemRef && op->getNumRegions() == 0 &&
+          llvm::all_of(op->getResultTypes(),
+                       [](Type t) { return isa<BaseMemRefType>(t); }) &&
+          (isa<memref::AllocOp, memref::AllocaOp>(op) ||
+           isMemoryEffectFree(op)) &&
+          llvm::all_of(op->getOperands(), available);
+      if (isAllocOrView || isClonedConstantOp(op))
+        prologue.insert(op);
+      else if (definesMemRef)
+        return;
+    }
+    Operation *firstOther = nullptr;
+    for (auto [op, size] : body) {
+      if (!prologue.contains(op)) {
+        if (!firstOther)
+          firstOther = op;
+      } else if (firstOther) {
+        op->moveBefore(firstOther);
+      }
+    }
+
+    // Consecutive segments of about segmentOps operations.
+    SmallVector<SmallVector<Operation *>> segments(1);
+    int64_t size = 0;
+    for (auto [op, opSize] : body) {
+      if (prologue.contains(op))
+        continue;
+      if (size > 0 && size + opSize > segmentOps) {
+        segments.emplace_back();
+        size = 0;
+      }
+      segments.back().push_back(op);
+      size += opSize;
+    }
+    Operation *insertAfter = function;
+    for (ArrayRef<Operation *> segment : segments)
+      insertAfter = outlineSegment(function, segment, insertAfter, table);
+  }
+
+  /// Moves the consecutive entry-block ops `ops` of `function` into a new
+  /// function (placed after `insertAfter`, which it returns) and calls it.
+  Operation *outlineSegment(func::FuncOp function, ArrayRef<Operation *> ops,
+                            Operation *insertAfter, KernelTable &table) {
+    Block &block = function.getBody().front();
+    DenseSet<Operation *> inSegment(ops.begin(), ops.end());
+    auto definedOutside = [&](Value v) {
+      if (v.getParentBlock() != &block)
+        return false; // nested in a segment op
+      Operation *def = v.getDefiningOp();
+      return !def || !inSegment.contains(def);
+    };
+    // Captured values in first-use order, the constants among them cloned.
+    SetVector<Value> captured;
+    for (Operation *op : ops)
+      op->walk([&](Operation *nested) {
+        for (Value v : nested->getOperands())
+          if (definedOutside(v))
+            captured.insert(v);
+      });
+    SmallVector<Value> arguments, results;
+    for (Value v : captured)
+      if (!isClonedConstant(v))
+        arguments.push_back(v);
+    for (Operation *op : ops)
+      for (Value v : op->getResults())
+        if (llvm::any_of(v.getUsers(), [&](Operation *user) {
+              return !inSegment.contains(block.findAncestorOpInBlock(*user));
+            }))
+          results.push_back(v);
+
+    Location loc = ops.front()->getLoc();
+    OpBuilder b(function.getContext());
+    b.setInsertionPointAfter(insertAfter);
+    auto segment = b.create<func::FuncOp>(
+        loc, ("__nnc_segment_" + Twine(segmentCounter++)).str(),
+        b.getFunctionType(ValueRange(arguments).getTypes(),
+                          ValueRange(results).getTypes()));
+    segment.setPrivate();
+    segment->setAttr("no_inline", b.getUnitAttr());
+    table.insert(segment);
+    Block *entry = segment.addEntryBlock();
+    DenseMap<Value, Value> mapping;
+    for (auto [value, arg] : llvm::zip(arguments, entry->getArguments()))
+      mapping[value] = arg;
+    b.setInsertionPointToStart(entry);
+    for (Value v : captured)
+      if (isClonedConstant(v))
+        mapping[v] = b.clone(*v.getDefiningOp())->getResult(0);
+
+    b.setInsertionPoint(ops.front());
+    auto call = b.create<func::CallOp>(loc, segment, arguments);
+    for (auto [value, result] : llvm::zip(results, call.getResults()))
+      value.replaceUsesWithIf(result, [&](OpOperand &use) {
+        return !inSegment.contains(
+            block.findAncestorOpInBlock(*use.getOwner()));
+      });
+    for (Operation *op : ops) {
+      op->moveBefore(entry, entry->end());
+      op->walk([&](Operation *nested) {
+        for (OpOperand &operand : nested->getOpOperands())
+          if (Value mapped = mapping.lookup(operand.get()))
+            operand.set(mapped);
+      });
+    }
+    b.setInsertionPointToEnd(entry);
+    b.create<func::ReturnOp>(loc, results);
+    return segment;
+  }
+
+  unsigned segmentCounter = 0;
 
   /// scf.forall (%iv) = (lb) to (ub) step (s) {body} with constant bounds
   /// becomes a call of a launcher of n = ceil((ub - lb) / s) chunks of
