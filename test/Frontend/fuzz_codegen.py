@@ -255,7 +255,7 @@ class ModelGen:
             if r.random() < 0.5:
                 target = (1, d, f // d)
             else:
-                target = (d, f // d)  # [T, F]: dense works on the last dim
+                target = (d, f // d)
             self.emit("reshape(%s)" % fmt_shape(target), indent)
             return target
         # group with a repeat of a shape-preserving body
@@ -271,15 +271,11 @@ class ModelGen:
         self.emit("}", indent)
         return shape
 
-    # One step on a rank-2 value [T, F]: dense works on the last dimension.
+    # One step on a rank-2 value [T, F] (dense takes rank 1 only).
     def step2(self, shape, indent):
         r = self.rng
         t, f = shape
-        kind = r.choice(["dense", "act", "ln", "drop", "flatten"])
-        if kind == "dense":
-            u = r.randint(1, 8)
-            self.emit("dense(%d)" % u, indent)
-            return (t, u)
+        kind = r.choice(["act", "ln", "drop", "flatten", "flatten"])
         if kind == "act":
             self.emit(r.choice(ACTIVATIONS), indent)
             return shape
@@ -437,7 +433,7 @@ def gen_case(rng, idx):
     text += "\n".join(ds) + "\n\n"
     text += "model m(x: f32%s) -> f32[%d] {\n" % (fmt_shape(in_shape), out)
     text += "\n".join(gen.lines) + "\n}\n\n" + "\n".join(tr) + "\n"
-    return kind, text, files
+    return kind, text, files, run_options(rng, batch)
 
 
 def fault(rng, files, classes):
@@ -475,6 +471,23 @@ def fault(rng, files, classes):
             return name + ": wrong magic"
         files[name] = data[:4] + struct.pack(">I", 1 << 30) + data[8:]
         return name + ": 2^30 samples announced"
+
+
+def run_options(rng, batch):
+    """Command-line options of the case: nnc's --batch, and the program's
+    train options (a smaller batch, another rate, seed or length) plus
+    whether to resume from the checkpoint for two more steps."""
+    opts = {"nnc": [], "train": [], "resume": rng.random() < 0.2}
+    if rng.random() < 0.15:
+        batch = rng.choice([1, 3, 16])
+        opts["nnc"] = ["--batch", str(batch)]
+    if rng.random() < 0.3:
+        opts["train"] += ["--batch", str(rng.randint(1, batch))]
+    for flag, values in (("--lr", ["0.5", "1e-5"]), ("--seed", ["0", "77"]),
+                         ("--epochs", ["1", "2"])):
+        if rng.random() < 0.15:
+            opts["train"] += [flag, rng.choice(values)]
+    return opts
 
 
 def optimizer(rng):
@@ -640,7 +653,8 @@ def spec_cases(rng, spec_dir, count, nnc, work, limits):
             if r[0] == 0:
                 chosen, kinds = data, "mutant %d" % attempt
                 break
-        cases.append(("%s, %s" % (name, kinds), chosen, spec_data(chosen, rng)))
+        cases.append(("%s, %s" % (name, kinds), chosen, spec_data(chosen, rng),
+                      {"nnc": [], "train": [], "resume": False}))
     return cases
 
 
@@ -683,7 +697,7 @@ def verdict(what, rc, out, err, diag):
 PROGRAM_ERROR = re.compile(r"^error: \S", re.M)
 
 
-def check_case(nnc, path, limits):
+def check_case(nnc, path, opts, limits):
     """(why the case fails or None, how far it got: 'rejected', 'compiled'
     or 'trained', the last error line of the step that stopped it)."""
     work = os.path.dirname(path)
@@ -693,19 +707,31 @@ def check_case(nnc, path, limits):
         lines = [l for l in err.splitlines() if "error:" in l]
         return lines[-1] if lines else ""
 
-    rc, out, err = run([nnc, path, "-o", prog], work, limits)
+    rc, out, err = run([nnc, path, "-o", prog] + opts["nnc"], work, limits)
     why = verdict("nnc -o", rc, out, err, DIAG)
     if why or rc != 0:
         return why, "rejected", last_line(err)
     ckpt = os.path.join(work, "ckpt", "last.safetensors")
     data = [f for f in sorted(os.listdir(work))
-            if f.endswith(".csv") or f.endswith("images.idx")]
+            if f in ("train.csv", "test.csv") or f.endswith("images.idx")]
     steps = [["info"],
              ["train", "--steps", "2", "--quiet", "--threads", "1",
-              "--checkpoint-dir", "ckpt"],
+              "--checkpoint-dir", "ckpt"] + opts["train"],
              ["eval", "--weights", ckpt, "--split", "train"]]
+    if opts["resume"]:
+        steps.insert(2, ["train", "--steps", "4", "--quiet", "--threads", "1",
+                         "--checkpoint-dir", "ckpt", "--resume", ckpt])
     if data:
-        steps.append(["predict", "--weights", ckpt, "--input", data[0],
+        source = data[0]
+        if source.endswith(".csv"):
+            # predict applies no clean block: rows with an empty field out
+            with open(os.path.join(work, source)) as f:
+                rows = [r for r in f.read().split("\n")
+                        if r and "" not in r.split(",")]
+            source = "predict-input.csv"
+            with open(os.path.join(work, source), "w") as f:
+                f.write("\n".join(rows) + "\n")
+        steps.append(["predict", "--weights", ckpt, "--input", source,
                       "--output", "pred.csv"])
     stage = "compiled"
     for args in steps:
@@ -745,7 +771,7 @@ def main():
                         args.work_dir, limits)
 
     paths = []
-    for i, (kind, text, files) in enumerate(cases):
+    for i, (kind, text, files, _) in enumerate(cases):
         d = os.path.join(args.work_dir, "case%02d" % i)
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, "model.nn")
@@ -759,7 +785,9 @@ def main():
         paths.append(path)
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda p: check_case(nnc, p, limits), paths))
+        results = list(pool.map(
+            lambda pc: check_case(nnc, pc[0], pc[1][3], limits),
+            zip(paths, cases)))
 
     reached = [stage for _, stage, _ in results]
     failures = [(p, c[0], why) for p, c, (why, _, _) in
