@@ -6,15 +6,17 @@ Generates small valid models within the grammar -- random layer sequences
 from the catalogue (dense, conv2d, pools, flatten, reshape, activations,
 dropout, batchnorm, layernorm, add and concat through named values and
 blocks, groups, repeat, labels, init, l2), random small shapes, losses,
-optimizers, schedules, dataset settings -- plus SPEC examples shrunk and
-mutated (numbers, names, deleted and duplicated layer lines) that still pass
-`nnc --check`. Each is compiled with `nnc FILE -o PROG` under a wall-clock
-and an address-space limit: nnc must exit 0, or 1 with a proper diagnostic
--- never 2, 3, a signal or a hang. Each program that compiles runs `info`,
-`train --steps 2` on a tiny generated CSV or IDX data set, and (when the
-training wrote a checkpoint) `eval` and `predict`; each must exit 0 or 1
-with a one-line `error:` -- never 2, 3, a signal or a hang. Output that
-looks like a crash or a sanitizer report fails the case in any event.
+optimizers, schedules, dataset settings, now and then a broken data file --
+a quarter of them, and SPEC examples shrunk, mutated (numbers, names,
+deleted and duplicated layer lines) so that they still pass `nnc --check`.
+Each is compiled with `nnc FILE -o PROG` (some with --batch) under a
+wall-clock and an address-space limit: nnc must exit 0, or 1 with a proper
+diagnostic -- never 2, 3, a signal or a hang. Each program that compiles
+runs `info`, `train --steps 2` on a tiny generated CSV or IDX data set (some
+with --batch, --lr, --seed, --epochs, then --resume), and when the training
+wrote a checkpoint `eval` and `predict`; each must exit 0 or 1 with a
+one-line `error:` -- never 2, 3, a signal or a hang. Output that looks like
+a crash or a sanitizer report fails the case in any event.
 
 usage: fuzz_codegen.py NNC SPEC_DIR WORK_DIR [--count N] [--seed S]
          [--timeout T] [--mem-mb M] [--jobs J] [--spec-count K]
@@ -638,24 +640,29 @@ def spec_cases(rng, spec_dir, count, nnc, work, limits):
                 data = re.sub(pat, repl, data)
             seeds.append((name, data))
     cases = []
-    probe = os.path.join(work, "probe.nn")
     for i in range(count):
         name, src = seeds[i % len(seeds)]
-        # Mutants that still pass --check; the shrunk example otherwise.
-        chosen, kinds = src, "shrunk"
-        for attempt in range(8):
-            data = src
-            for _ in range(rng.randint(1, 3)):
-                data = spec_mutate(rng, data)
-            with open(probe, "wb") as f:
-                f.write(data)
-            r = run([nnc, probe, "--check"], work, limits)
-            if r[0] == 0:
-                chosen, kinds = data, "mutant %d" % attempt
-                break
-        cases.append(("%s, %s" % (name, kinds), chosen, spec_data(chosen, rng),
+        data, attempt = checked_mutant(rng, src, nnc, work, limits, 8)
+        kinds = "shrunk" if data is None else "mutant %d" % attempt
+        data = src if data is None else data
+        cases.append(("%s, %s" % (name, kinds), data, spec_data(data, rng),
                       {"nnc": [], "train": [], "resume": False}))
     return cases
+
+
+def checked_mutant(rng, src, nnc, work, limits, attempts):
+    """(a mutant of src that passes --check, the attempt that made it), or
+    (None, None) when no attempt did."""
+    probe = os.path.join(work, "probe.nn")
+    for attempt in range(attempts):
+        data = src
+        for _ in range(rng.randint(1, 3)):
+            data = spec_mutate(rng, data)
+        with open(probe, "wb") as f:
+            f.write(data)
+        if run([nnc, probe, "--check"], work, limits)[0] == 0:
+            return data, attempt
+    return None, None
 
 
 # --- running ------------------------------------------------------------------
@@ -767,6 +774,15 @@ def main():
     rng = random.Random(args.seed)
     os.makedirs(args.work_dir, exist_ok=True)
     cases = [gen_case(rng, i) for i in range(args.count)]
+    # A quarter of the generated models mutated as the SPEC examples are
+    # (deleted, duplicated lines; other numbers and names): unused values,
+    # odd shapes that still pass --check.
+    for i, (kind, text, files, opts) in enumerate(cases):
+        if rng.random() < 0.25:
+            data, attempt = checked_mutant(rng, text.encode(), nnc,
+                                           args.work_dir, limits, 4)
+            if data is not None:
+                cases[i] = (kind + ", mutant %d" % attempt, data, files, opts)
     cases += spec_cases(rng, args.spec_dir, args.spec_count, nnc,
                         args.work_dir, limits)
 
