@@ -22,7 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 DIAG = re.compile(rb"^(.+?:\d+:\d+: error: |nnc: error: |[^:\n]+: error: )",
                   re.M)
 CRASH = [b"Assertion", b"Stack dump", b"terminate called", b"Segmentation",
-         b"internal error", b"AddressSanitizer", b"UndefinedBehavior"]
+         b"internal error", b"this is a bug in nnc", b"AddressSanitizer",
+         b"LeakSanitizer", b"UndefinedBehavior", b"runtime error:"]
 TOKEN = re.compile(rb'"[^"\n]*"|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|\S')
 SNIPPETS = [b"(", b")", b"[", b"]", b"{", b"}", b"->", b"=", b":", b",", b";",
             b"\n", b"\"", b"'", b"#", b"//", b"-", b"1e999", b"0", b"-1",
