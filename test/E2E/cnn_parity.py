@@ -12,7 +12,6 @@ epoch is partial (70 = 4 x 16 + 6).
 usage: cnn_parity.py WORKDIR [CASE ...]
 """
 import gzip
-import json
 import os
 import struct
 import sys
@@ -23,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import read_safetensors, run, write_safetensors  # noqa: E402
+from e2e_util import check_logged_losses, read_safetensors, run, run_cases, write_safetensors  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -177,21 +176,13 @@ train {{
             sys.exit(f"FAIL {name}: parameter {n} differs from PyTorch after "
                      f"{epochs} epochs (max abs diff "
                      f"{np.max(np.abs(got[n] - want)):.3g})\nnnc:\n{got[n]}\ntorch:\n{want}")
-    logged = [json.loads(line) for line in open(os.path.join(d, "log.jsonl"))]
-    logged_losses = [e["train_loss"] for e in logged if e["event"] == "epoch"]
-    if not np.allclose(logged_losses, losses, rtol=1e-4, atol=1e-6):
-        sys.exit(f"FAIL {name}: logged train losses {logged_losses} != PyTorch {losses}")
+    check_logged_losses(d, name, losses)
     print(f"ok {name}: {len(got)} tensors match PyTorch (max rel err {worst:.2e}), "
           f"losses {['%.5f' % v for v in losses]}")
 
 
 def main():
-    workdir = sys.argv[1]
-    cases = sys.argv[2:] or list(CASES)
-    os.makedirs(workdir, exist_ok=True)
-    for name in cases:
-        check_case(workdir, name)
-    print(f"{len(cases)} passed, 0 failed")
+    run_cases(CASES, check_case)
 
 
 if __name__ == "__main__":

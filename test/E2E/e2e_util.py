@@ -2,6 +2,7 @@
 and read by hand (the python safetensors package is not in Debian), and
 running a command that must succeed."""
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -61,3 +62,22 @@ def run(cmd, **kw):
     if r.returncode != 0:
         sys.exit(f"FAIL: {' '.join(cmd)} exited {r.returncode}\n{r.stdout}\n{r.stderr}")
     return r
+
+
+def check_logged_losses(d, case, losses):
+    """The epoch train losses in d/log.jsonl must equal PyTorch's `losses`."""
+    logged = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]
+    logged_losses = [e["train_loss"] for e in logged if e["event"] == "epoch"]
+    if not np.allclose(logged_losses, losses, rtol=1e-4, atol=1e-6):
+        sys.exit(f"FAIL {case}: logged train losses {logged_losses} != PyTorch {losses}")
+
+
+def run_cases(cases, check_case):
+    """usage: SCRIPT WORKDIR [CASE ...]: check_case(workdir, name) for each
+    named case (all of `cases` by default), then the closing count."""
+    workdir = sys.argv[1]
+    names = sys.argv[2:] or list(cases)
+    os.makedirs(workdir, exist_ok=True)
+    for name in names:
+        check_case(workdir, name)
+    print(f"{len(names)} passed, 0 failed")

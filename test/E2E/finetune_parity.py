@@ -20,14 +20,13 @@ training, and so must the logged losses.
 
 usage: finetune_parity.py WORKDIR [CASE ...]
 """
-import json
 import os
 import sys
 
 import numpy as np
 import torch
 
-from e2e_util import read_safetensors_typed as read_safetensors, run, write_safetensors
+from e2e_util import check_logged_losses, read_safetensors_typed as read_safetensors, run, write_safetensors
 from norm_parity import BATCH, CLASSES, FEATURES, N, torch_epochs, write_data
 
 torch.set_num_threads(1)
@@ -147,10 +146,7 @@ def parity(d, case, settings, epochs, optimizer, make_opt, scales, frozen_until)
         if not np.allclose(have, want, rtol=2e-4, atol=2e-5):
             sys.exit(f"FAIL {case}: {name} differs from PyTorch (max abs diff "
                      f"{np.max(np.abs(have - want)):.3g})\nnnc:\n{have}\ntorch:\n{want}")
-    logged = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]
-    logged_losses = [e["train_loss"] for e in logged if e["event"] == "epoch"]
-    if not np.allclose(logged_losses, losses, rtol=1e-4, atol=1e-6):
-        sys.exit(f"FAIL {case}: logged train losses {logged_losses} != PyTorch {losses}")
+    check_logged_losses(d, case, losses)
     return got, initial, out
 
 

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 import torch
 
-from e2e_util import read_safetensors_typed as read_safetensors, run, write_safetensors
+from e2e_util import check_logged_losses, read_safetensors_typed as read_safetensors, run, write_safetensors
 
 torch.set_num_threads(1)
 
@@ -197,10 +197,7 @@ def train_parity(d, case, layers, features, net, names, affine, bn, n=N, batch=B
             sys.exit(f"FAIL {case}: {n} differs from PyTorch after {epochs} epochs "
                      f"(max abs diff {np.max(np.abs(have - want)):.3g})\n"
                      f"nnc:\n{have}\ntorch:\n{want}")
-    logged = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]
-    logged_losses = [e["train_loss"] for e in logged if e["event"] == "epoch"]
-    if not np.allclose(logged_losses, losses, rtol=1e-4, atol=1e-6):
-        sys.exit(f"FAIL {case}: logged train losses {logged_losses} != PyTorch {losses}")
+    check_logged_losses(d, case, losses)
     # Evaluation uses the running statistics: PyTorch's eval mode.
     net.eval()
     with torch.no_grad():

@@ -11,7 +11,6 @@ padded rows is checked too.
 
 usage: parity.py WORKDIR [CASE ...]
 """
-import json
 import os
 import sys
 import zlib
@@ -19,7 +18,7 @@ import zlib
 import numpy as np
 import torch
 
-from e2e_util import read_safetensors, run, write_safetensors
+from e2e_util import check_logged_losses, read_safetensors, run, run_cases, write_safetensors
 
 torch.set_num_threads(1)
 
@@ -178,21 +177,13 @@ train {{
             sys.exit(f"FAIL {name}: parameter {n} differs from PyTorch after "
                      f"{epochs} epochs (max abs diff "
                      f"{np.max(np.abs(got[n] - want)):.3g})\nnnc:\n{got[n]}\ntorch:\n{want}")
-    logged = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]
-    logged_losses = [e["train_loss"] for e in logged if e["event"] == "epoch"]
-    if not np.allclose(logged_losses, losses, rtol=1e-4, atol=1e-6):
-        sys.exit(f"FAIL {name}: logged train losses {logged_losses} != PyTorch {losses}")
+    check_logged_losses(d, name, losses)
     print(f"ok {name}: {len(got)} tensors match PyTorch (max rel err {worst:.2e}), "
           f"losses {['%.5f' % l for l in losses]}")
 
 
 def main():
-    workdir = sys.argv[1]
-    cases = sys.argv[2:] or list(CASES)
-    os.makedirs(workdir, exist_ok=True)
-    for name in cases:
-        check_case(workdir, name)
-    print(f"{len(cases)} passed, 0 failed")
+    run_cases(CASES, check_case)
 
 
 if __name__ == "__main__":
