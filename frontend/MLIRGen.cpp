@@ -74,7 +74,8 @@ private:
     return RankedTensorType::get(shape, elem);
   }
   RankedTensorType batched(const sema::TensorType &t) {
-    return batched(t, b.getF32Type());
+    return batched(t, t.elem == sema::ElemType::I32 ? Type(b.getI32Type())
+                                                    : Type(b.getF32Type()));
   }
   RankedTensorType paramType(const sema::Parameter &p) {
     return RankedTensorType::get(p.type.dims, b.getF32Type());
@@ -109,14 +110,15 @@ private:
   }
 
   /// Every layer kind has code generation (emitForward switches over all of
-  /// them); what is left is the program's ABI, which takes f32 inputs only.
+  /// them); what is left is the program's ABI, which takes f32 inputs and
+  /// i32 token ids.
   bool checkSupported() {
-    bool ok = true;
-    if (model.inputType.elem != sema::ElemType::F32) {
-      diags.error(model.range, "code generation supports f32 model inputs only");
-      ok = false;
+    if (model.inputType.elem == sema::ElemType::I64) {
+      diags.error(model.range,
+                  "code generation supports f32 and i32 model inputs only");
+      return false;
     }
-    return ok;
+    return true;
   }
 
   bool hasLayer(sema::LayerKind kind) {
@@ -143,13 +145,25 @@ private:
   mlir::Value emitForward(ArrayRef<Value> params, Value x, ForwardState &fs) {
     int64_t dropoutStream = 0;
     std::vector<Value> values(model.nodes.size());
+    // The padding mask [N, T] of each sequence value that has one: made
+    // from token ids (id 0 is padding), carried along the values that keep
+    // the time axis, read by the layers that reduce over time.
+    std::vector<Value> masks(model.nodes.size());
     for (const sema::Node &n : model.nodes) {
       Location l = loc(n);
       auto in = [&](unsigned i) { return values[n.inputs[i]]; };
       RankedTensorType type = batched(n.type);
+      masks[n.id] = sequenceMask(n, masks);
       switch (n.kind) {
       case sema::LayerKind::Input:
         values[n.id] = x;
+        if (n.type.elem == sema::ElemType::I32 && n.type.dims.size() == 1)
+          masks[n.id] = b.create<nn::TokenMaskOp>(
+              l, batched(n.type, b.getF32Type()), x);
+        break;
+      case sema::LayerKind::Embedding:
+        values[n.id] =
+            b.create<nn::EmbeddingOp>(l, type, in(0), params[n.params[0]]);
         break;
       case sema::LayerKind::Flatten:
       case sema::LayerKind::Reshape:
@@ -158,7 +172,21 @@ private:
       case sema::LayerKind::Dense: {
         Value w = params[n.params[0]];
         Value bias = n.params.size() > 1 ? params[n.params[1]] : Value();
-        values[n.id] = b.create<nn::DenseOp>(l, type, in(0), w, bias);
+        if (n.type.dims.size() == 1) {
+          values[n.id] = b.create<nn::DenseOp>(l, type, in(0), w, bias);
+          break;
+        }
+        // [N, T, F]: the rows of [N T, F], as torch.nn.Linear.
+        RankedTensorType inType = nn::tensorType(in(0));
+        int64_t rows = inType.getDimSize(0) * inType.getDimSize(1);
+        Value flat = b.create<nn::ReshapeOp>(
+            l, RankedTensorType::get({rows, inType.getDimSize(2)},
+                                     b.getF32Type()),
+            in(0));
+        Value y = b.create<nn::DenseOp>(
+            l, RankedTensorType::get({rows, n.attrs.units}, b.getF32Type()),
+            flat, w, bias);
+        values[n.id] = b.create<nn::ReshapeOp>(l, type, y);
         break;
       }
       case sema::LayerKind::Relu:
@@ -269,11 +297,51 @@ private:
         break;
       }
       case sema::LayerKind::GlobalAvgPool:
-        values[n.id] = b.create<nn::GlobalAvgPoolOp>(l, type, in(0));
+        if (n.type.dims.size() == 1 && nn::tensorType(in(0)).getRank() == 4) {
+          values[n.id] = b.create<nn::GlobalAvgPoolOp>(l, type, in(0));
+          break;
+        }
+        values[n.id] = b.create<nn::MaskedAvgPoolOp>(
+            l, type, in(0), timeMask(l, in(0), masks[n.inputs[0]]));
         break;
+      case sema::LayerKind::GlobalMaxPool: {
+        auto indices = RankedTensorType::get(type.getShape(), b.getI32Type());
+        values[n.id] = b.create<nn::MaskedMaxPoolOp>(
+                            l, type, indices, in(0),
+                            timeMask(l, in(0), masks[n.inputs[0]]))
+                           .getResult();
+        break;
+      }
       }
     }
     return values[model.output];
+  }
+
+  /// The padding mask a node's value inherits: that of its first input
+  /// with one, when the value is a sequence [T, F] of the same steps
+  /// (embedding, dense, activations, dropout, layernorm, add); none for the
+  /// layers that reshape or reduce over time.
+  Value sequenceMask(const sema::Node &n, ArrayRef<Value> masks) {
+    if (n.kind == sema::LayerKind::Input ||
+        n.kind == sema::LayerKind::Reshape ||
+        n.kind == sema::LayerKind::Flatten || n.type.dims.size() != 2)
+      return Value();
+    for (unsigned i : n.inputs)
+      if (Value m = masks[i])
+        if (nn::tensorType(m).getDimSize(1) == n.type.dims[0])
+          return m;
+    return Value();
+  }
+
+  /// The mask a pool over time reads: the value's, or all steps real.
+  Value timeMask(Location l, Value seq, Value mask) {
+    if (mask)
+      return mask;
+    RankedTensorType t = nn::tensorType(seq);
+    auto type = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1)},
+                                      b.getF32Type());
+    return b.create<arith::ConstantOp>(
+        l, DenseElementsAttr::get(type, b.getF32FloatAttr(1.0f)));
   }
 
   /// [top, left, bottom, right] of a conv or pool: `same` pads k - 1 in

@@ -60,6 +60,10 @@ std::string attrs(const Node &n) {
   case LayerKind::Dense:
     kv = {"units = " + std::to_string(a.units), "bias = " + boolStr(a.bias)};
     break;
+  case LayerKind::Embedding:
+    kv = {"count = " + std::to_string(a.count),
+          "dim = " + std::to_string(a.units)};
+    break;
   case LayerKind::Conv2d:
     kv = {"filters = " + std::to_string(a.filters),
           "kernel = " + pairStr(a.kernel)};
@@ -91,6 +95,7 @@ std::string attrs(const Node &n) {
     break;
   case LayerKind::Input:
   case LayerKind::GlobalAvgPool:
+  case LayerKind::GlobalMaxPool:
   case LayerKind::Flatten:
   case LayerKind::Relu:
   case LayerKind::Sigmoid:

@@ -201,7 +201,10 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
   for (const TensorType &t : inputs)
     if (t.elem != ElemType::F32 && !(intInput && t.elem == ElemType::I32))
       return c.fail(std::string("'") + c.name() + "' cannot take an " +
-                    toString(t.elem) + " input (" + toString(t) + ")");
+                        toString(t.elem) + " input (" + toString(t) + ")",
+                    t.elem == ElemType::I32
+                        ? "token ids go through 'embedding(count, dim)' first"
+                        : "");
   if (bc.has("l2"))
     a.l2 = bc.num("l2");
   if (bc.has("init")) {
@@ -219,21 +222,51 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     return false;
 
   // y = x W^T + b (torch.nn.Linear).
+  // On a sequence [T, F], applied to every step: [T, units].
   case LayerKind::Dense: {
-    if (in.dims.size() != 1)
-      return c.fail("dense expects a rank-1 input, got " + toString(in),
-                    in.dims.size() > 1 ? "insert 'flatten' before 'dense'"
+    if (in.dims.empty() || in.dims.size() > 2)
+      return c.fail("dense expects a [features] or [time, features] input, "
+                    "got " + toString(in),
+                    in.dims.size() > 2 ? "insert 'flatten' before 'dense'"
                                        : "");
     a.units = bc.integer("units");
     a.bias = bc.flag("bias");
+    int64_t features = in.dims.back();
+    int64_t steps = in.dims.size() == 2 ? in.dims[0] : 1;
     int64_t w, f;
-    if (!c.mul(a.units, in.dims[0], w) || !c.mul(w, 2, f))
+    if (!c.mul(a.units, features, w) || !c.mul(w, 2, f) ||
+        !c.mul(f, steps, f))
       return c.tooLarge();
-    out.dims = {a.units};
-    c.param("weight", {a.units, in.dims[0]}, true, in.dims[0]);
+    out.dims = in.dims;
+    out.dims.back() = a.units;
+    c.param("weight", {a.units, features}, true, features);
     if (a.bias)
-      c.param("bias", {a.units}, true, in.dims[0]);
+      c.param("bias", {a.units}, true, features);
     node.flops = f;
+    return true;
+  }
+
+  // torch.nn.Embedding: i32 ids [T] -> [T, dim], weight [count, dim] drawn
+  // from N(0, 1) by default.
+  case LayerKind::Embedding: {
+    if (in.elem != ElemType::I32)
+      return c.fail("embedding expects token ids (an i32 input), got " +
+                        toString(in),
+                    "declare the model input as i32[T], e.g. "
+                    "`model m(tokens: i32[200])`");
+    if (in.dims.size() != 1)
+      return c.fail("embedding expects a sequence of ids [T], got " +
+                    toString(in));
+    a.count = bc.integer("count");
+    a.units = bc.integer("dim");
+    int64_t w;
+    if (!c.mul(a.count, a.units, w) || !c.mul(in.dims[0], a.units, w))
+      return c.tooLarge();
+    out.dims = {in.dims[0], a.units};
+    c.param("weight", {a.count, a.units}, true, a.units);
+    if (a.init == InitKind::Default)
+      params.back().dist = InitDist{InitDist::Normal, 0, 0, 0, 0, 1};
+    node.flops = 0;
     return true;
   }
 
@@ -287,9 +320,20 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     return true;
   }
 
+  // Over H, W of [C, H, W], or over the (real) steps of [T, F].
   case LayerKind::GlobalAvgPool:
-    if (!c.needRank3(in))
-      return false;
+  case LayerKind::GlobalMaxPool:
+    if (in.dims.size() == 2) {
+      out.dims = {in.dims[1]};
+      node.flops = inElems;
+      return true;
+    }
+    if (kind == LayerKind::GlobalMaxPool)
+      return c.fail("global_maxpool expects a sequence [time, features], "
+                    "got " + toString(in));
+    if (in.dims.size() != 3)
+      return c.fail("global_avgpool expects a [C, H, W] image or a "
+                    "[time, features] sequence, got " + toString(in));
     out.dims = {in.dims[0]};
     node.flops = inElems;
     return true;

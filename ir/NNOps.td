@@ -15,6 +15,7 @@ include "ir/NNInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "ir/NNConvOps.td"
+include "ir/NNSequenceOps.td"
 
 //===----------------------------------------------------------------------===//
 // Layers
