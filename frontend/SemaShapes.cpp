@@ -74,7 +74,8 @@ struct Ctx {
     return false;
   }
   bool tooLarge() {
-    return fail(std::string("'") + name() + "' is too large: its sizes "
+    return fail(std::string("'") + name() +
+                "' is too large: its sizes "
                 "overflow 64-bit integers");
   }
   bool mul(int64_t a, int64_t b, int64_t &out) {
@@ -118,10 +119,9 @@ struct Ctx {
   bool needRank3(const TensorType &in) {
     if (in.dims.size() == 3)
       return true;
-    return fail(std::string(name()) + " expects a [C, H, W] input, got " +
-                    toString(in),
-                in.dims.size() == 1 ? "reshape the input to [C, H, W] first"
-                                    : "");
+    return fail(
+        std::string(name()) + " expects a [C, H, W] input, got " + toString(in),
+        in.dims.size() == 1 ? "reshape the input to [C, H, W] first" : "");
   }
 
   /// conv2d / pools: out = floor((H + 2p - k) / s) + 1 (PyTorch, no
@@ -146,10 +146,9 @@ struct Ctx {
     // torch.nn.MaxPool2d / AvgPool2d: "pad should be at most half of kernel".
     if (pool && !a.samePadding &&
         (a.padding[0] > a.kernel[0] / 2 || a.padding[1] > a.kernel[1] / 2))
-      return fail(std::string(name()) + " padding " +
-                  std::to_string(a.padding[0]) +
-                  " is more than half the pool size " +
-                  hw(a.kernel[0], a.kernel[1]));
+      return fail(
+          std::string(name()) + " padding " + std::to_string(a.padding[0]) +
+          " is more than half the pool size " + hw(a.kernel[0], a.kernel[1]));
     for (int i = 0; i < 2; ++i) {
       int64_t size = in.dims[1 + i], padded;
       if (__builtin_mul_overflow(a.padding[i], 2, &padded) ||
@@ -161,11 +160,10 @@ struct Ctx {
       }
       if (padded < a.kernel[i]) {
         if (pool)
-          return fail(std::string(name()) + " window " +
-                      hw(a.kernel[0], a.kernel[1]) +
-                      " is larger than its padded input " +
-                      hw(in.dims[1] + 2 * a.padding[0],
-                         in.dims[2] + 2 * a.padding[1]));
+          return fail(
+              std::string(name()) + " window " + hw(a.kernel[0], a.kernel[1]) +
+              " is larger than its padded input " +
+              hw(in.dims[1] + 2 * a.padding[0], in.dims[2] + 2 * a.padding[1]));
         std::string k = a.kernel[0] == a.kernel[1]
                             ? std::to_string(a.kernel[0])
                             : hw(a.kernel[0], a.kernel[1]);
@@ -226,7 +224,8 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
   case LayerKind::Dense: {
     if (in.dims.empty() || in.dims.size() > 2)
       return c.fail("dense expects a [features] or [time, features] input, "
-                    "got " + toString(in),
+                    "got " +
+                        toString(in),
                     in.dims.size() > 2 ? "insert 'flatten' before 'dense'"
                                        : "");
     a.units = bc.integer("units");
@@ -234,8 +233,7 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     int64_t features = in.dims.back();
     int64_t steps = in.dims.size() == 2 ? in.dims[0] : 1;
     int64_t w, f;
-    if (!c.mul(a.units, features, w) || !c.mul(w, 2, f) ||
-        !c.mul(f, steps, f))
+    if (!c.mul(a.units, features, w) || !c.mul(w, 2, f) || !c.mul(f, steps, f))
       return c.tooLarge();
     out.dims = in.dims;
     out.dims.back() = a.units;
@@ -284,13 +282,66 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     out.dims = {a.filters, o[0], o[1]};
     int64_t fanIn, flops;
     if (!c.mul(in.dims[0], a.kernel[0], fanIn) ||
-        !c.mul(fanIn, a.kernel[1], fanIn) ||
-        !c.mul(fanIn, a.filters, flops) || !c.mul(flops, o[0], flops) ||
-        !c.mul(flops, o[1], flops) || !c.mul(flops, 2, flops) ||
+        !c.mul(fanIn, a.kernel[1], fanIn) || !c.mul(fanIn, a.filters, flops) ||
+        !c.mul(flops, o[0], flops) || !c.mul(flops, o[1], flops) ||
+        !c.mul(flops, 2, flops) || out.numElements() < 0)
+      return c.tooLarge();
+    c.param("weight", {a.filters, in.dims[0], a.kernel[0], a.kernel[1]}, true,
+            fanIn);
+    if (a.bias)
+      c.param("bias", {a.filters}, true, fanIn);
+    node.flops = flops;
+    return true;
+  }
+
+  // torch.nn.Conv1d over the time axis of [T, F] (channels = F), no
+  // dilation or groups: [T', filters], weight [filters, F, k]. Kept in
+  // the [1, k] slots of the 2-d attributes (MLIRGen emits a conv2d).
+  case LayerKind::Conv1d: {
+    if (in.dims.size() != 2)
+      return c.fail("conv1d expects a sequence [time, features], got " +
+                        toString(in),
+                    in.dims.size() == 1 ? "start with 'embedding' for token "
+                                          "ids, or reshape to [time, 1]"
+                                        : "");
+    a.filters = bc.integer("filters");
+    a.bias = bc.flag("bias");
+    int64_t k = bc.integer("kernel"), stride = bc.integer("stride");
+    a.kernel[0] = a.stride[0] = 1;
+    a.kernel[1] = k;
+    a.stride[1] = stride;
+    const Value &pad = bc.get("padding");
+    int64_t steps = in.dims[0], o;
+    if (pad.kind == Value::Ident && pad.str == "same") {
+      if (stride != 1)
+        return c.fail("padding 'same' requires stride 1 in 'conv1d'",
+                      "use an explicit padding with strides");
+      a.samePadding = true;
+      a.padding[1] = (k - 1) / 2;
+      o = steps;
+    } else {
+      a.padding[1] =
+          pad.kind == Value::Number ? static_cast<int64_t>(pad.num) : 0;
+      int64_t padded;
+      if (!c.mul(a.padding[1], 2, padded) ||
+          __builtin_add_overflow(padded, steps, &padded))
+        return c.tooLarge();
+      if (padded < k)
+        return c.fail("conv1d output would be empty: " + std::to_string(steps) +
+                          " steps, kernel " + std::to_string(k) +
+                          (a.padding[1]
+                               ? ", padding " + std::to_string(a.padding[1])
+                               : ""),
+                      "use padding = same or a smaller kernel");
+      o = (padded - k) / stride + 1;
+    }
+    out.dims = {o, a.filters};
+    int64_t fanIn, flops;
+    if (!c.mul(in.dims[1], k, fanIn) || !c.mul(fanIn, a.filters, flops) ||
+        !c.mul(flops, o, flops) || !c.mul(flops, 2, flops) ||
         out.numElements() < 0)
       return c.tooLarge();
-    c.param("weight", {a.filters, in.dims[0], a.kernel[0], a.kernel[1]},
-            true, fanIn);
+    c.param("weight", {a.filters, in.dims[1], k}, true, fanIn);
     if (a.bias)
       c.param("bias", {a.filters}, true, fanIn);
     node.flops = flops;
@@ -330,10 +381,12 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     }
     if (kind == LayerKind::GlobalMaxPool)
       return c.fail("global_maxpool expects a sequence [time, features], "
-                    "got " + toString(in));
+                    "got " +
+                    toString(in));
     if (in.dims.size() != 3)
       return c.fail("global_avgpool expects a [C, H, W] image or a "
-                    "[time, features] sequence, got " + toString(in));
+                    "[time, features] sequence, got " +
+                    toString(in));
     out.dims = {in.dims[0]};
     node.flops = inElems;
     return true;
@@ -377,8 +430,8 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
                       std::to_string(known));
       out.dims[inferred] = inElems / known;
     } else if (known != inElems) {
-      return c.fail("cannot reshape " + toString(in) + " to " + target +
-                    ": " + std::to_string(inElems) + " elements vs " +
+      return c.fail("cannot reshape " + toString(in) + " to " + target + ": " +
+                    std::to_string(inElems) + " elements vs " +
                     std::to_string(known));
     }
     a.shape = out.dims;

@@ -67,13 +67,12 @@ static LogicalResult verifyTimePool(Operation *op, RankedTensorType seq,
       mask.getDimSize(0) != seq.getDimSize(0) ||
       pooled.getDimSize(0) != seq.getDimSize(0) ||
       pooled.getDimSize(1) != seq.getDimSize(2))
-    return op->emitOpError()
-           << "expects a sequence [N, T, F], " << maskName
-           << " and a pooled value [N, F], got " << seq << ", " << mask
-           << " and " << pooled;
+    return op->emitOpError() << "expects a sequence [N, T, F], " << maskName
+                             << " and a pooled value [N, F], got " << seq
+                             << ", " << mask << " and " << pooled;
   if (!indices && mask.getDimSize(1) != seq.getDimSize(1))
-    return op->emitOpError() << "expects a mask [N, T] for the sequence "
-                             << seq << ", got " << mask;
+    return op->emitOpError() << "expects a mask [N, T] for the sequence " << seq
+                             << ", got " << mask;
   return success();
 }
 
@@ -88,9 +87,9 @@ LogicalResult MaskedAvgPoolGradOp::verify() {
 }
 
 LogicalResult MaskedMaxPoolOp::verify() {
-  if (getResult().getType() != RankedTensorType::get(
-                                   getIndices().getType().getShape(),
-                                   getResult().getType().getElementType()))
+  if (getResult().getType() !=
+      RankedTensorType::get(getIndices().getType().getShape(),
+                            getResult().getType().getElementType()))
     return emitOpError() << "expects indices of the result's shape, got "
                          << getIndices().getType();
   return verifyTimePool(*this, tensorType(getInput()), tensorType(getMask()),

@@ -22,6 +22,11 @@ over the real steps (0 without any), torch.max's first index among ties.
 - emb_flatten_ce: embedding -> flatten -> dense: no mask, the padding
   embedding row is trained as every other (torch.nn.Embedding without
   padding_idx), SGD.
+- emb_conv1d_max_ce: embedding -> conv1d(padding = same) -> relu ->
+  global_maxpool: padded steps zeroed before the convolution, the output
+  mask the input's.
+- emb_conv1d_strided_mse: conv1d(kernel 2, stride 2): fewer steps; a step is
+  real when the input step at its window's centre is.
 
 usage: sequence_parity.py WORKDIR [CASE ...]
 """
@@ -44,6 +49,29 @@ def real_mask(ids):
     return (ids != 0).float()
 
 
+def conv1d_steps(conv, x, m):
+    """torch.nn.Conv1d on [N, T, F] with padded steps zeroed first; an
+    output step is real when the input step at its window's centre is."""
+    x = x * m[..., None]
+    y = conv(x.transpose(1, 2)).transpose(1, 2)
+    k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding
+    left = (k - 1) // 2 if p == "same" else p[0]
+    centres = [t * s - left + (k - 1) // 2 for t in range(y.shape[1])]
+    cols = [m[:, c] if 0 <= c < m.shape[1] else torch.zeros(m.shape[0]) for c in centres]
+    return y, torch.stack(cols, 1)
+
+
+def masked_max(h, m):
+    h = h.masked_fill(m[..., None] == 0, float("-inf"))
+    v = h.max(1).values
+    return torch.where(m.sum(1, keepdim=True) > 0, v, torch.zeros_like(v))
+
+
+def masked_mean(h, m):
+    return (h * m[..., None]).sum(1) / m.sum(1).clamp(min=1)[:, None]
+
+
+
 class EmbAvg(torch.nn.Module):
     def __init__(self, vocab):
         super().__init__()
@@ -51,10 +79,7 @@ class EmbAvg(torch.nn.Module):
         self.proj, self.head = torch.nn.Linear(6, 8), torch.nn.Linear(8, 3)
 
     def forward(self, ids):
-        m = real_mask(ids)
-        h = F.relu(self.proj(self.emb(ids)))
-        s = (h * m[..., None]).sum(1) / m.sum(1).clamp(min=1)[:, None]
-        return self.head(s)
+        return self.head(masked_mean(F.relu(self.proj(self.emb(ids))), real_mask(ids)))
 
 
 class EmbMax(torch.nn.Module):
@@ -64,11 +89,7 @@ class EmbMax(torch.nn.Module):
         self.head = torch.nn.Linear(4, 2)
 
     def forward(self, ids):
-        m = real_mask(ids)
-        h = torch.tanh(self.emb(ids)).masked_fill(m[..., None] == 0, float("-inf"))
-        v = h.max(1).values
-        v = torch.where(m.sum(1, keepdim=True) > 0, v, torch.zeros_like(v))
-        return self.head(v)
+        return self.head(masked_max(torch.tanh(self.emb(ids)), real_mask(ids)))
 
 
 class EmbFlatten(torch.nn.Module):
@@ -79,6 +100,30 @@ class EmbFlatten(torch.nn.Module):
 
     def forward(self, ids):
         return self.head(self.emb(ids).flatten(1))
+
+
+class EmbConvMax(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 5)
+        self.conv = torch.nn.Conv1d(5, 6, 3, padding="same")
+        self.head = torch.nn.Linear(6, 3)
+
+    def forward(self, ids):
+        y, m = conv1d_steps(self.conv, self.emb(ids), real_mask(ids))
+        return self.head(masked_max(F.relu(y), m))
+
+
+class EmbConvStrided(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 4)
+        self.conv = torch.nn.Conv1d(4, 5, 2, stride=2)
+        self.head = torch.nn.Linear(5, 2)
+
+    def forward(self, ids):
+        y, m = conv1d_steps(self.conv, self.emb(ids), real_mask(ids))
+        return self.head(masked_mean(torch.tanh(y), m))
 
 
 # name: (layers, module, vocabulary, ids drawn below, output width, loss,
@@ -98,6 +143,17 @@ CASES = {
         "  emb: embedding(9, 3)\n  flatten\n  head: dense(4)",
         EmbFlatten, 9, 9, 4, "cross_entropy",
         ("sgd(lr = 0.2)", lambda p: torch.optim.SGD(p, lr=0.2)), 2, 2),
+    "emb_conv1d_max_ce": (
+        "  emb: embedding(15, 5)\n  conv: conv1d(6, 3, padding = same)\n  relu\n"
+        "  global_maxpool\n  head: dense(3)",
+        EmbConvMax, 15, 15, 3, "cross_entropy",
+        ("adam(lr = 0.01)", lambda p: torch.optim.Adam(p, lr=0.01)), 2, 3),
+    "emb_conv1d_strided_mse": (
+        "  emb: embedding(10, 4)\n  conv: conv1d(5, 2, stride = 2)\n  tanh\n"
+        "  global_avgpool\n  head: dense(2)",
+        EmbConvStrided, 10, 10, 2, "mse",
+        ("sgd(lr = 0.1, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)), 2, 4),
 }
 
 

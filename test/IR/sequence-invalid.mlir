@@ -78,3 +78,19 @@ func.func @maxpool_grad_rank(%g: tensor<2x3xf32>, %i: tensor<2x3xi32>) {
   %dx = nn.masked_maxpool_grad %g, %i : (tensor<2x3xf32>, tensor<2x3xi32>) -> tensor<2x5xf32>
   return
 }
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x5x3xf32>) {
+  // expected-error @+1 {{'nn.transpose' op permutation must order the 3 dimensions of the input}}
+  %y = nn.transpose %x {permutation = array<i64: 0, 1, 1>} : tensor<2x5x3xf32> -> tensor<2x5x5xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_result(%x: tensor<2x5x3xf32>) {
+  // expected-error @+1 {{'nn.transpose' op result must be the permuted input 'tensor<2x3x5xf32>', got 'tensor<2x5x3xf32>'}}
+  %y = nn.transpose %x {permutation = array<i64: 0, 2, 1>} : tensor<2x5x3xf32> -> tensor<2x5x3xf32>
+  return
+}

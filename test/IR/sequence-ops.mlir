@@ -22,3 +22,12 @@ func.func @sequences(%ids: tensor<2x5xi32>, %w: tensor<10x3xf32>, %dy: tensor<2x
   %dx = nn.masked_maxpool_grad %g, %i : (tensor<2x3xf32>, tensor<2x3xi32>) -> tensor<2x5x3xf32>
   return %m, %y, %dw, %a, %da, %x, %dx : tensor<2x5xf32>, tensor<2x5x3xf32>, tensor<10x3xf32>, tensor<2x3xf32>, tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @transpose
+func.func @transpose(%x: tensor<2x5x3xf32>) -> tensor<2x3x5xf32> {
+  // CHECK: nn.transpose %{{.+}} {permutation = array<i64: 0, 2, 1>} : tensor<2x5x3xf32> -> tensor<2x3x5xf32>
+  %y = nn.transpose %x {permutation = array<i64: 0, 2, 1>} : tensor<2x5x3xf32> -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}

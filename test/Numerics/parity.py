@@ -789,6 +789,16 @@ def sequence_cases():
         "  %y, %i = nn.masked_maxpool %a0, %a1 : ({t0}, {t1}) -> ({r0}, tensor<4x3xi32>)\n"
         "  %dx = nn.masked_maxpool_grad %a2, %i : ({t2}, tensor<4x3xi32>) -> {r1}",
         [x, f32(m), dp], ["%y", "%dx"], [mx.detach(), dmx]))
+    # transpose (conv1d's [N, T, F] <-> [N, F, T]) and its gradient, the
+    # inverse permutation.
+    x3, g3 = randn(r, 2, 3, 4), randn(r, 4, 2, 3)
+    tx = t(x3, True)
+    yt = tx.permute(2, 0, 1)
+    (dx3,) = torch.autograd.grad(yt, tx, t(g3))
+    cases.append(Case("transpose",
+        "  %y = nn.transpose %a0 {{permutation = array<i64: 2, 0, 1>}} : {t0} -> {r0}\n"
+        "  %dx = nn.transpose %a1 {{permutation = array<i64: 1, 2, 0>}} : {t1} -> {r1}",
+        [x3, g3], ["%y", "%dx"], [yt.detach(), dx3]))
     return cases
 
 

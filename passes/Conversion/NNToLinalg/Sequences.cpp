@@ -26,8 +26,8 @@ namespace {
 Value rowIndex(OpBuilder &b, Location loc, Value id, int64_t count) {
   Value lo = b.create<arith::ConstantIntOp>(loc, 0, 32);
   Value hi = b.create<arith::ConstantIntOp>(loc, count - 1, 32);
-  Value clamped = b.create<arith::MinSIOp>(
-      loc, b.create<arith::MaxSIOp>(loc, id, lo), hi);
+  Value clamped =
+      b.create<arith::MinSIOp>(loc, b.create<arith::MaxSIOp>(loc, id, lo), hi);
   return b.create<arith::IndexCastOp>(loc, b.getIndexType(), clamped);
 }
 
@@ -49,14 +49,15 @@ struct TimeMaps {
 Value stepCounts(OpBuilder &b, Location loc, Value mask) {
   RankedTensorType m = tensorType(mask);
   auto counts = RankedTensorType::get({m.getDimSize(0)}, b.getF32Type());
-  Value sum = b.create<linalg::ReduceOp>(
-                   loc, ValueRange{mask}, ValueRange{filled(b, loc, counts, 0.0)},
-                   ArrayRef<int64_t>{1},
-                   [](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value s = nb.create<arith::AddFOp>(nl, a[0], a[1]);
-                     nb.create<linalg::YieldOp>(nl, s);
-                   })
-                  .getResult(0);
+  Value sum =
+      b.create<linalg::ReduceOp>(
+           loc, ValueRange{mask}, ValueRange{filled(b, loc, counts, 0.0)},
+           ArrayRef<int64_t>{1},
+           [](OpBuilder &nb, Location nl, ValueRange a) {
+             Value s = nb.create<arith::AddFOp>(nl, a[0], a[1]);
+             nb.create<linalg::YieldOp>(nl, s);
+           })
+          .getResult(0);
   return elementwise(b, loc, counts, sum,
                      [](OpBuilder &nb, Location nl, ValueRange a) {
                        Value one = f32(nb, nl, 1.0);
@@ -123,8 +124,8 @@ struct EmbeddingGradLowering : OpConversionPattern<nn::EmbeddingGradOp> {
     auto rowType = RankedTensorType::get({dim}, rewriter.getF32Type());
     Value c0 = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     Value c1 = rewriter.create<arith::ConstantIndexOp>(loc, 1);
-    Value total = rewriter.create<arith::ConstantIndexOp>(
-        loc, dy.getDimSize(0) * steps);
+    Value total =
+        rewriter.create<arith::ConstantIndexOp>(loc, dy.getDimSize(0) * steps);
     Value stepsV = rewriter.create<arith::ConstantIndexOp>(loc, steps);
     auto loop = rewriter.create<scf::ForOp>(
         loc, c0, total, c1, ValueRange{filled(rewriter, loc, dw, 0.0)},
@@ -135,12 +136,12 @@ struct EmbeddingGradLowering : OpConversionPattern<nn::EmbeddingGradOp> {
           Value row = rowIndex(b, l, id, count);
           SmallVector<OpFoldResult> one = {b.getIndexAttr(1)};
           Value dst = b.create<tensor::ExtractSliceOp>(
-              l, rowType, acc[0], ArrayRef<OpFoldResult>{row, b.getIndexAttr(0)},
+              l, rowType, acc[0],
+              ArrayRef<OpFoldResult>{row, b.getIndexAttr(0)},
               ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(dim)},
               ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
           Value src = b.create<tensor::ExtractSliceOp>(
-              l, rowType, grad,
-              ArrayRef<OpFoldResult>{n, t, b.getIndexAttr(0)},
+              l, rowType, grad, ArrayRef<OpFoldResult>{n, t, b.getIndexAttr(0)},
               ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                      b.getIndexAttr(dim)},
               ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
@@ -214,14 +215,14 @@ struct MaskedAvgPoolGradLowering
     TimeMaps maps(rewriter.getContext());
     Value mask = adaptor.getMask();
     Value counts = stepCounts(rewriter, loc, mask);
-    rewriter.replaceOp(
-        op, elementwise(rewriter, loc, tensorType(op.getResult()),
-                        ValueRange{adaptor.getGrad(), mask, counts},
-                        [](OpBuilder &b, Location l, ValueRange a) {
-                          Value g = masked(b, l, a[1], a[0]);
-                          return b.create<arith::DivFOp>(l, g, a[2]);
-                        },
-                        {maps.pooled, maps.mask, maps.row}));
+    rewriter.replaceOp(op,
+                       elementwise(rewriter, loc, tensorType(op.getResult()),
+                                   ValueRange{adaptor.getGrad(), mask, counts},
+                                   [](OpBuilder &b, Location l, ValueRange a) {
+                                     Value g = masked(b, l, a[1], a[0]);
+                                     return b.create<arith::DivFOp>(l, g, a[2]);
+                                   },
+                                   {maps.pooled, maps.mask, maps.row}));
     return success();
   }
 };
@@ -248,14 +249,15 @@ struct MaskedMaxPoolLowering : OpConversionPattern<nn::MaskedMaxPoolOp> {
                                               utils::IteratorType::reduction,
                                               utils::IteratorType::parallel};
     auto reduce = rewriter.create<linalg::GenericOp>(
-        loc, TypeRange{y, iy}, ValueRange{adaptor.getInput(), adaptor.getMask()},
+        loc, TypeRange{y, iy},
+        ValueRange{adaptor.getInput(), adaptor.getMask()},
         ValueRange{filled(rewriter, loc, y, 0.0), indexInit},
         ArrayRef<AffineMap>{maps.seq, maps.mask, maps.pooled, maps.pooled},
         iters, [](OpBuilder &b, Location l, ValueRange a) {
           Value x = a[0], m = a[1], best = a[2], index = a[3];
           Value none = b.create<arith::ConstantIntOp>(l, -1, 32);
-          Value first = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
-                                                index, none);
+          Value first =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, index, none);
           Value greater =
               b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, best);
           Value real = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::ONE, m,
@@ -282,18 +284,18 @@ struct MaskedMaxPoolGradLowering
                   ConversionPatternRewriter &rewriter) const override {
     TimeMaps maps(rewriter.getContext());
     rewriter.replaceOp(
-        op, elementwise(
-                rewriter, op.getLoc(), tensorType(op.getResult()),
-                ValueRange{adaptor.getGrad(), adaptor.getIndices()},
-                [](OpBuilder &b, Location l, ValueRange a) {
-                  Value t = b.create<arith::IndexCastOp>(
-                      l, b.getI32Type(), b.create<linalg::IndexOp>(l, 1));
-                  Value hit = b.create<arith::CmpIOp>(
-                      l, arith::CmpIPredicate::eq, a[1], t);
-                  return b.create<arith::SelectOp>(l, hit, a[0],
-                                                   f32(b, l, 0.0));
-                },
-                {maps.pooled, maps.pooled}));
+        op, elementwise(rewriter, op.getLoc(), tensorType(op.getResult()),
+                        ValueRange{adaptor.getGrad(), adaptor.getIndices()},
+                        [](OpBuilder &b, Location l, ValueRange a) {
+                          Value t = b.create<arith::IndexCastOp>(
+                              l, b.getI32Type(),
+                              b.create<linalg::IndexOp>(l, 1));
+                          Value hit = b.create<arith::CmpIOp>(
+                              l, arith::CmpIPredicate::eq, a[1], t);
+                          return b.create<arith::SelectOp>(l, hit, a[0],
+                                                           f32(b, l, 0.0));
+                        },
+                        {maps.pooled, maps.pooled}));
     return success();
   }
 };
