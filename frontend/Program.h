@@ -174,7 +174,7 @@ struct Model {
 // Datasets
 //===----------------------------------------------------------------------===//
 
-enum class SourceKind { None, Csv, Idx, Images, Split };
+enum class SourceKind { None, Csv, Idx, Images, Text, Split };
 const char *toString(SourceKind kind);
 
 struct DataSource {
@@ -190,6 +190,9 @@ struct DataSource {
   // images
   std::string dir;
   std::vector<int64_t> size; ///< [C, H, W], empty if not given
+  // text: `path` is a folder of class folders, or a .csv file whose
+  // `textColumn` holds the samples and targets[0] the class names
+  std::string textColumn;
   // split: `fraction` of the `of` source ("train")
   std::string of;
   double fraction = 0;
@@ -234,10 +237,26 @@ struct DataOp {
   SourceRange range;
 };
 
+/// The tokenizer of a `tokenize { }` section (SPEC 2.7).
+enum class TokenizerKind { None, Bytes, Words };
+const char *toString(TokenizerKind kind);
+
+/// `tokenize { words(vocab = N, lowercase = true); pad(T) }`: text samples
+/// become T token ids, the model's i32[T] input. Ids: 0 padding; bytes:
+/// byte + 1; words: 1 unknown, 2.. by frequency in the training split.
+struct Tokenize {
+  TokenizerKind kind = TokenizerKind::None;
+  int64_t vocab = 0;     ///< ids are < vocab (bytes: 257)
+  bool lowercase = true; ///< words
+  int64_t length = 0;    ///< pad(T)
+  SourceRange range, padRange;
+};
+
 struct Dataset {
   std::string name;
   DataSource train, validation, test; ///< kind None when absent
   std::vector<DataOp> clean, preprocess, augment;
+  Tokenize tokenize;
   int64_t batch = 32;
   bool shuffle = false;
   bool dropLast = false;

@@ -168,6 +168,12 @@ std::string source(const DataSource &s) {
   case SourceKind::Images:
     return "images(\"" + s.dir + "\"" +
            (s.size.empty() ? "" : ", size = " + numList(s.size)) + ")";
+  case SourceKind::Text:
+    return "text(\"" + s.path + "\"" +
+           (s.textColumn.empty() ? std::string()
+                                 : ", text = \"" + s.textColumn +
+                                       "\", target = " + strList(s.targets)) +
+           ")";
   case SourceKind::Split:
     return "split(" + s.of + ", " + num(s.fraction) +
            ", seed = " + std::to_string(s.seed) + ")";
@@ -225,6 +231,14 @@ void dumpDataset(const Dataset &d, std::ostream &os) {
   steps("clean", d.clean);
   steps("preprocess", d.preprocess);
   steps("augment", d.augment);
+  const Tokenize &tk = d.tokenize;
+  if (tk.kind != TokenizerKind::None)
+    os << "  tokenize: "
+       << (tk.kind == TokenizerKind::Bytes
+               ? std::string("bytes")
+               : "words(vocab = " + std::to_string(tk.vocab) +
+                     ", lowercase = " + boolStr(tk.lowercase) + ")")
+       << " pad(" << tk.length << ")\n";
   os << "  batch = " << d.batch << ", shuffle = " << boolStr(d.shuffle)
      << ", drop_last = " << boolStr(d.dropLast)
      << (d.seed >= 0 ? ", seed = " + std::to_string(d.seed)

@@ -31,6 +31,12 @@ static json sourceJson(const sema::DataSource &s) {
     j["dir"] = s.dir;
     j["size"] = s.size;
     break;
+  case sema::SourceKind::Text:
+    // A folder of class folders or a .csv file: the runtime looks.
+    j["path"] = s.path;
+    j["text"] = s.textColumn;
+    j["targets"] = s.targets;
+    break;
   case sema::SourceKind::Split:
     j["of"] = s.of;
     j["fraction"] = s.fraction;
@@ -119,6 +125,8 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   json m;
   m["name"] = model.name;
   m["input"] = dims(model.inputType);
+  // The entry points' x holds floats or int32 token ids (runtime ABI.h).
+  m["input_type"] = sema::toString(model.inputType.elem);
   m["output"] = dims(model.outputType);
   m["trainable_params"] = model.numParams;
   m["flops"] = model.flops;
@@ -224,6 +232,14 @@ std::string buildRunConfig(const RunConfigInputs &in) {
     data["clean"] = dataOps(d.clean);
     data["preprocess"] = dataOps(d.preprocess);
     data["augment"] = dataOps(d.augment);
+    if (d.tokenize.kind != sema::TokenizerKind::None) {
+      json t;
+      t["kind"] = sema::toString(d.tokenize.kind);
+      t["vocab"] = d.tokenize.vocab;
+      t["lowercase"] = d.tokenize.lowercase;
+      t["length"] = d.tokenize.length;
+      data["tokenize"] = t;
+    }
     data["shuffle"] = d.shuffle;
     data["drop_last"] = run.dropLast >= 0 ? run.dropLast == 1 : d.dropLast;
     data["seed"] = d.seed;

@@ -92,7 +92,13 @@ const std::vector<std::string> &initKindNames() {
 }
 
 const char *toString(SourceKind kind) {
-  static const char *names[] = {"none", "csv", "idx", "images", "split"};
+  static const char *names[] = {"none",   "csv",  "idx",
+                                "images", "text", "split"};
+  return names[static_cast<int>(kind)];
+}
+
+const char *toString(TokenizerKind kind) {
+  static const char *names[] = {"none", "bytes", "words"};
   return names[static_cast<int>(kind)];
 }
 

@@ -3,7 +3,8 @@
 // A dataset has a train source (required), optional validation / test
 // sources (a file source or `split(train, fraction)`), batch settings
 // (PyTorch DataLoader defaults: shuffle false, drop_last false) and the
-// sections clean { }, preprocess { }, augment { } of bare step calls.
+// sections clean { }, preprocess { }, augment { } of bare step calls, and
+// tokenize { } for text sources (SemaTokens.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaImpl.h"
@@ -45,7 +46,7 @@ void Sema::analyzeDataset(const ast::Decl &d) {
   auto settings = collectSettings(
       d, desc,
       {"train", "validation", "test", "batch", "shuffle", "drop_last", "seed"},
-      {"clean", "preprocess", "augment"}, &sections);
+      {"clean", "preprocess", "augment", "tokenize"}, &sections);
 
   // Sources.
   auto source = [&](const std::string &key, DataSource &src) {
@@ -92,6 +93,26 @@ void Sema::analyzeDataset(const ast::Decl &d) {
       src.kind = SourceKind::Idx;
       src.imagesPath = bc.str("images_path");
       src.labelsPath = bc.str("labels_path");
+    } else if (kind == "text") {
+      src.kind = SourceKind::Text;
+      src.path = bc.str("path");
+      // A .csv file names its columns; a folder has one folder per class.
+      bool csv = src.path.size() >= 4 &&
+                 src.path.compare(src.path.size() - 4, 4, ".csv") == 0;
+      for (const char *column : {"text", "target"})
+        if (!csv && bc.has(column))
+          error(bc.rangeOf(column),
+                std::string("'") + column + "' names a column of a .csv "
+                "file, but \"" + src.path + "\" is read as a folder of "
+                "class folders",
+                "text(\"DIR\") takes the class from each file's folder");
+      if (csv) {
+        src.textColumn = bc.has("text") ? bc.str("text") : "text";
+        src.targets = {bc.has("target") ? bc.str("target") : "label"};
+        if (src.textColumn == src.targets[0])
+          error(bc.rangeOf("target"), "column '" + src.textColumn +
+                                          "' is both the text and the target");
+      }
     } else if (kind == "images") {
       src.kind = SourceKind::Images;
       src.dir = bc.str("dir");
@@ -236,6 +257,8 @@ void Sema::analyzeDataset(const ast::Decl &d) {
   section("clean", Category::Clean, ds.clean);
   section("preprocess", Category::Preprocess, ds.preprocess);
   section("augment", Category::Augment, ds.augment);
+  auto tokenize = sections.find("tokenize");
+  analyzeTokenize(tokenize == sections.end() ? nullptr : tokenize->second, ds);
 }
 
 } // namespace sema

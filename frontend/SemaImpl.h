@@ -73,6 +73,7 @@ enum class Category {
   Clean,
   Preprocess,
   Augment,
+  Tokenize,
   Metric,
 };
 /// "layer", "loss", "optimizer", ... for messages.
@@ -214,6 +215,14 @@ public:
 
   // Declarations (SemaDatasets.cpp, SemaModels.cpp, SemaTrain.cpp).
   void analyzeDataset(const ast::Decl &d);
+  /// The `tokenize { }` section of dataset `ds` (SemaTokens.cpp); null when
+  /// absent. Checks that text sources and tokenizers come together.
+  void analyzeTokenize(const ast::Stmt *section, Dataset &ds);
+  /// A run feeding dataset `ds` to model `m` (SemaTokens.cpp): token ids
+  /// must meet an i32 input of their length, and no step may compute on
+  /// token ids. `dataRange` is the run's `data = ...`.
+  void checkTokenInput(const Model &m, const Dataset &ds,
+                       SourceRange dataRange);
   void analyzeModel(const ast::Decl &d);
   void analyzeRun(const ast::Decl &d);
   /// Located errors for the values of `m` at `batch` rows past the size

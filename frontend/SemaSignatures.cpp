@@ -134,6 +134,10 @@ std::vector<Signature> buildTable() {
                   P("labels_path", A::String, "!")});
   add(So, "images", {P("dir", A::String, "!"),
                      P("size", A::IntList, "", "[1, inf)")});
+  // text("dir") or text("f.csv", text = "column", target = "column"); the
+  // columns default to "text" and "label" (Hugging Face's names).
+  add(So, "text", {P("path", A::String, "!"), P("text", A::String, ""),
+                   P("target", A::String, "")});
   add(So, "split", {P("from", A::Enum, "!", "", {"train"}),
                     P("fraction", A::Number, "!", "(0, 1)", {},
                       "split fraction"),
@@ -167,6 +171,17 @@ std::vector<Signature> buildTable() {
   add(Au, "rotate", {P("degrees", A::Number, "!", "[0, 360]")});
   add(Au, "noise", {P("std", A::Number, "!", "[0, inf)")});
 
+  // Tokenizers and padding (`tokenize { }`, text sources only). Ids are
+  // int32: a vocabulary up to 2^31 ids.
+  const Category T = Category::Tokenize;
+  add(T, "bytes", {});
+  add(T, "words", {P("vocab", A::Int, "!", "[3, 2147483647]", {},
+                     "vocabulary size"),
+                   P("lowercase", A::Bool, "true")});
+  add(T, "bpe", {P("vocab", A::Int, "!", "[3, 2147483647]", {},
+                   "vocabulary size")});
+  add(T, "pad", {P("length", A::Int, "!", "[1, inf)", {}, "token count")});
+
   // Metrics.
   for (const char *m : {"accuracy", "precision", "recall", "f1", "mse", "mae",
                         "r2", "confusion"})
@@ -199,6 +214,8 @@ const char *toString(Category cat) {
     return "preprocessing step";
   case Category::Augment:
     return "augmentation";
+  case Category::Tokenize:
+    return "tokenize step";
   case Category::Metric:
     return "metric";
   }

@@ -63,10 +63,19 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
                 data.targetKind() == TargetKind::ClassIndex;
   size_t width = targetWidth();
 
+  bool tokens = data.isTokens();
+  if (tokens && augmenter && !augmenter->empty())
+    throw Error("augmentation does not apply to token ids");
   batch.index = index;
   batch.rows = rows;
   batch.count = count;
-  batch.x.assign(rows * features, 0.0f);
+  if (tokens) {
+    batch.tokens.assign(rows * features, 0);
+    batch.x.clear();
+  } else {
+    batch.x.assign(rows * features, 0.0f);
+    batch.tokens.clear();
+  }
   batch.mask.assign(rows, 0.0f);
   batch.samples.assign(order.begin() + begin, order.begin() + begin + count);
   if (data.targetKind() == TargetKind::ClassIndex && !oneHot) {
@@ -81,8 +90,10 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
   std::vector<float> raw;
   for (size_t r = 0; r < count; ++r) {
     size_t sample = order[begin + r];
-    float *x = batch.x.data() + r * features;
-    if (augmenter && !augmenter->empty()) {
+    float *x = tokens ? nullptr : batch.x.data() + r * features;
+    if (tokens) {
+      data.copyTokens(sample, batch.tokens.data() + r * features);
+    } else if (augmenter && !augmenter->empty()) {
       raw.resize(data.featureSize());
       data.copyFeatures(sample, raw.data());
       Rng stream = augmenter->stream(epoch, sample);

@@ -4,7 +4,9 @@
 // Every batch has exactly `batchSize` rows so the compiled step sees one
 // static shape. The last partial batch is padded with zeros and its mask row
 // is 0, so the generated loss can average over real rows only (PyTorch's
-// drop_last = False); with dropLast it is skipped instead.
+// drop_last = False); with dropLast it is skipped instead. Token ids (an i32
+// model input) travel in `tokens` instead of `x`, unchanged (no
+// preprocessing or augmentation); padding rows are all 0, the padding id.
 //
 // Epoch order: with shuffle, beginEpoch() takes the identity 0..N-1 and
 // shuffles it with the loader's Rng (Rng::shuffle), which then carries over
@@ -37,6 +39,7 @@ struct Batch {
   size_t rows = 0;               ///< the fixed batch size B
   size_t count = 0;              ///< real rows (<= rows)
   std::vector<float> x;          ///< B * featureSize, preprocessed
+  std::vector<int32_t> tokens;   ///< B * featureSize token ids, instead of x
   std::vector<int32_t> labels;   ///< B class indices (ClassIndex, no one_hot)
   std::vector<float> targets;    ///< B * width (Values, or one_hot classes)
   std::vector<float> mask;       ///< B: 1 for real rows, 0 for padding

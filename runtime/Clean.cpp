@@ -66,8 +66,15 @@ CleanReport dropDuplicates(Table &table) {
   std::unordered_map<std::string, size_t> seen;
   seen.reserve(table.numRows);
   std::vector<bool> keep(table.numRows, true);
-  for (size_t r = 0; r < table.numRows; ++r)
-    keep[r] = seen.emplace(rowKey(table.row(r), table.numColumns()), r).second;
+  for (size_t r = 0; r < table.numRows; ++r) {
+    std::string key = rowKey(table.row(r), table.numColumns());
+    // Token ids past 2^24 differ where their float copies do not.
+    if (!table.ids.empty())
+      key.append(reinterpret_cast<const char *>(table.ids.data() +
+                                                r * table.numFeatures),
+                 table.numFeatures * sizeof(int32_t));
+    keep[r] = seen.emplace(std::move(key), r).second;
+  }
   table.keepRows(keep);
   report.rowsAfter = table.numRows;
   report.rowsRemoved = report.rowsBefore - report.rowsAfter;

@@ -20,12 +20,17 @@ void Table::keepRows(const std::vector<bool> &keep) {
     if (out != r) {
       std::copy_n(values.begin() + r * width, width,
                   values.begin() + out * width);
+      if (!ids.empty())
+        std::copy_n(ids.begin() + r * numFeatures, numFeatures,
+                    ids.begin() + out * numFeatures);
       lines[out] = lines[r];
     }
     ++out;
   }
   numRows = out;
   values.resize(out * width);
+  if (!ids.empty())
+    ids.resize(out * numFeatures);
   lines.resize(out);
 }
 
@@ -110,6 +115,29 @@ ParseResult parseNumber(const std::string &raw, float &value) {
     return ParseResult::OutOfRange;
   value = static_cast<float>(parsed);
   return ParseResult::Ok;
+}
+
+/// A token id: a whole number in [0, 2^31) ("7", "+7", "7.0").
+bool parseTokenId(const std::string &raw, int32_t &id) {
+  std::string text = trim(raw);
+  const char *begin = text.data();
+  const char *end = text.data() + text.size();
+  if (begin != end && *begin == '+')
+    ++begin;
+  int64_t whole = -1;
+  auto [ptr, ec] = std::from_chars(begin, end, whole);
+  if (ec != std::errc() || ptr != end || begin == end) {
+    double parsed = 0;
+    auto [dptr, dec] = std::from_chars(begin, end, parsed);
+    if (dec != std::errc() || dptr != end || begin == end ||
+        parsed != std::floor(parsed) || !(parsed >= 0 && parsed < 2147483648.0))
+      return false;
+    whole = static_cast<int64_t>(parsed);
+  }
+  if (whole < 0 || whole > std::numeric_limits<int32_t>::max())
+    return false;
+  id = static_cast<int32_t>(whole);
+  return true;
 }
 
 } // namespace
@@ -212,11 +240,23 @@ Table readCsv(const std::string &path, const CsvOptions &options) {
     if (fields.size() != width)
       throw Error(where + "expected " + std::to_string(width) +
                   " fields, got " + std::to_string(fields.size()));
-    for (size_t c : selected) {
+    for (size_t k = 0; k < selected.size(); ++k) {
+      size_t c = selected[k];
       float value = 0;
-      ParseResult result = parseNumber(fields[c], value);
       std::string field =
           "field " + std::to_string(c + 1) + " ('" + names[c] + "')";
+      if (options.tokenIds && k < featureColumns.size()) {
+        int32_t id = 0;
+        if (!parseTokenId(fields[c], id))
+          throw Error(where + field +
+                      " is not a token id (a whole number from 0 to "
+                      "2147483647): '" +
+                      trim(fields[c]) + "'");
+        table.ids.push_back(id);
+        table.values.push_back(static_cast<float>(id));
+        continue;
+      }
+      ParseResult result = parseNumber(fields[c], value);
       switch (result) {
       case ParseResult::Ok:
       case ParseResult::Missing:
@@ -259,14 +299,19 @@ Dataset makeTabularDataset(const Table &table, const TargetSpec &spec) {
   storage->source = name;
   storage->featureShape = {int64_t(table.numFeatures)};
   storage->featureSize = table.numFeatures;
-  storage->featureType = FeatureType::F32;
+  bool tokens = !table.ids.empty();
+  storage->featureType = tokens ? FeatureType::I32 : FeatureType::F32;
+  storage->lines = table.lines;
   storage->featureNames.assign(table.columns.begin(),
                                table.columns.begin() + table.numFeatures);
   storage->targetNames.assign(table.columns.begin() + table.numFeatures,
                               table.columns.end());
   storage->numSamples = table.numRows;
   storage->targetKind = spec.kind;
-  storage->f32.reserve(table.numRows * table.numFeatures);
+  if (tokens)
+    storage->i32 = table.ids;
+  else
+    storage->f32.reserve(table.numRows * table.numFeatures);
   if (spec.kind == TargetKind::Values) {
     storage->targetWidth = numTargets;
     storage->targets.reserve(table.numRows * numTargets);
@@ -280,7 +325,8 @@ Dataset makeTabularDataset(const Table &table, const TargetSpec &spec) {
         throw Error(where + "column '" + table.columns[c] +
                     "' is missing; add drop_missing or fill_missing to the "
                     "dataset's clean block");
-    storage->f32.insert(storage->f32.end(), row, row + table.numFeatures);
+    if (!tokens)
+      storage->f32.insert(storage->f32.end(), row, row + table.numFeatures);
     if (spec.kind == TargetKind::Values) {
       storage->targets.insert(storage->targets.end(), row + table.numFeatures,
                               row + width);

@@ -21,6 +21,9 @@ struct Table {
   size_t numRows = 0;
   std::vector<float> values; ///< numRows * columns.size()
   std::vector<size_t> lines; ///< 1-based source line of each row
+  /// CsvOptions::tokenIds: the features exactly, numRows * numFeatures
+  /// (`values` holds them too, rounded to float, for the cleaning steps).
+  std::vector<int32_t> ids;
 
   size_t numColumns() const { return columns.size(); }
   float *row(size_t r) { return values.data() + r * columns.size(); }
@@ -39,6 +42,10 @@ struct CsvOptions {
   std::vector<std::string> features;
   /// Target columns; empty means none (predict inputs).
   std::vector<std::string> targets;
+  /// The features are token ids for an i32 model input (pre-tokenized
+  /// text: one id per column): whole numbers in [0, 2^31), kept exactly in
+  /// Table::ids. Anything else, a missing field included, is an error.
+  bool tokenIds = false;
 };
 
 /// Parses `path`. Errors name the file and line: ragged rows, non-numeric or
@@ -56,8 +63,9 @@ struct TargetSpec {
   int32_t numClasses = 0;
 };
 
-/// Turns a cleaned table into a dataset with per-sample shape [numFeatures].
-/// Any remaining missing value is an error pointing at its line and column and
+/// Turns a cleaned table into a dataset with per-sample shape [numFeatures]:
+/// float features, or int32 ones when the table holds token ids. Any
+/// remaining missing value is an error pointing at its line and column and
 /// suggesting drop_missing / fill_missing.
 Dataset makeTabularDataset(const Table &table, const TargetSpec &spec);
 

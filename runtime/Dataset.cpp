@@ -23,13 +23,41 @@ Dataset::Dataset(std::shared_ptr<const DatasetStorage> storage,
 void Dataset::copyFeatures(size_t i, float *out) const {
   size_t n = storage->featureSize;
   size_t offset = static_cast<size_t>(indices[i]) * n;
-  if (storage->featureType == FeatureType::U8) {
+  switch (storage->featureType) {
+  case FeatureType::U8: {
     const uint8_t *src = storage->u8.data() + offset;
     for (size_t k = 0; k < n; ++k)
       out[k] = static_cast<float>(src[k]);
-  } else {
-    std::copy_n(storage->f32.data() + offset, n, out);
+    return;
   }
+  case FeatureType::F32:
+    std::copy_n(storage->f32.data() + offset, n, out);
+    return;
+  case FeatureType::I32:
+  case FeatureType::Text:
+    break;
+  }
+  throw Error("internal: " + baseName(storage->source) +
+              ": token ids and text have no float features");
+}
+
+void Dataset::copyTokens(size_t i, int32_t *out) const {
+  if (storage->featureType != FeatureType::I32)
+    throw Error("internal: " + baseName(storage->source) +
+                ": samples are not token ids");
+  size_t n = storage->featureSize;
+  std::copy_n(storage->i32.data() + static_cast<size_t>(indices[i]) * n, n,
+              out);
+}
+
+std::string Dataset::origin(size_t i) const {
+  size_t sample = indices[i];
+  if (sample < storage->paths.size())
+    return storage->paths[sample];
+  if (sample < storage->lines.size())
+    return baseName(storage->source) + ":" +
+           std::to_string(storage->lines[sample]);
+  return baseName(storage->source) + ": sample " + std::to_string(sample);
 }
 
 Dataset Dataset::subset(const std::vector<uint32_t> &positions) const {

@@ -3,8 +3,9 @@
 //
 // A Dataset is a view (a list of sample indices) on shared, immutable,
 // compact storage: IDX and PNG/JPEG images stay uint8 and are converted to float only when
-// a batch is built; CSV features are float. Splitting or subsetting copies
-// indices, never samples.
+// a batch is built; CSV features are float; token ids (an i32 model input:
+// tokenized text, or a CSV of integer ids) are int32 and reach the compiled
+// code unchanged. Splitting or subsetting copies indices, never samples.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNRT_DATASET_H
@@ -17,7 +18,9 @@
 
 namespace nnrt {
 
-enum class FeatureType { U8, F32 };
+/// How a storage holds its features. Text holds raw UTF-8 samples that a
+/// Tokenizer (Tokenizer.h) turns into an I32 storage before batching.
+enum class FeatureType { U8, F32, I32, Text };
 
 enum class TargetKind {
   None,       ///< no targets (predict inputs)
@@ -33,6 +36,8 @@ struct DatasetStorage {
   FeatureType featureType = FeatureType::F32;
   std::vector<uint8_t> u8;               ///< N * featureSize when U8
   std::vector<float> f32;                ///< N * featureSize when F32
+  std::vector<int32_t> i32;              ///< N * featureSize when I32
+  std::vector<std::string> texts;        ///< N UTF-8 samples when Text
   std::vector<std::string> featureNames; ///< CSV column names (else empty)
 
   TargetKind targetKind = TargetKind::None;
@@ -44,6 +49,8 @@ struct DatasetStorage {
   /// Image folders: the class names (index = label) and each sample's file.
   std::vector<std::string> classNames;
   std::vector<std::string> paths;
+  /// CSV sources: each sample's 1-based line in `source` (else empty).
+  std::vector<size_t> lines;
 
   size_t numSamples = 0;
 };
@@ -71,8 +78,16 @@ public:
   size_t targetWidth() const { return storage->targetWidth; }
 
   /// Writes sample i's raw features (u8 converted to float, unscaled) into
-  /// out[0 .. featureSize).
+  /// out[0 .. featureSize). Token ids (I32) and raw text have no float form:
+  /// nnrt::Error.
   void copyFeatures(size_t i, float *out) const;
+  /// Writes sample i's token ids (I32 storage) into out[0 .. featureSize).
+  void copyTokens(size_t i, int32_t *out) const;
+  /// True when the samples are token ids (I32 storage).
+  bool isTokens() const { return storage->featureType == FeatureType::I32; }
+  /// Where sample i comes from, for messages: its file, "file.csv:LINE", or
+  /// "source: sample N".
+  std::string origin(size_t i) const;
   int32_t label(size_t i) const { return storage->labels[indices[i]]; }
   const float *target(size_t i) const {
     return storage->targets.data() + indices[i] * storage->targetWidth;

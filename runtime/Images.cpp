@@ -1,6 +1,7 @@
 //===- Images.cpp - PNG/JPEG image folders (the `images(dir)` source) ----===//
 #include "runtime/Images.h"
 
+#include "runtime/ClassFolders.h"
 #include "runtime/Error.h"
 
 #include <oneapi/tbb/parallel_for.h>
@@ -86,34 +87,16 @@ void decodeImage(const std::string &path, const ImageSize &size, uint8_t *out) {
       out[c * plane + p] = hwc[p * size.channels + c];
 }
 
+static const SampleFiles kImageFiles = {
+    "images()", ".png/.jpg/.jpeg files", "no .png/.jpg/.jpeg images",
+    isImageFile};
+
 std::vector<std::string> imageClasses(const std::string &dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw Error(dir + ": " +
-                (fs::exists(dir, ec) ? "is not a folder" : "no such folder") +
-                "; images() expects a folder with one subfolder per class");
-  std::vector<std::string> classes;
-  for (const fs::directory_entry &e : fs::directory_iterator(dir)) {
-    std::string name = e.path().filename().string();
-    if (name.empty() || name[0] == '.' || !e.is_directory())
-      continue;
-    classes.push_back(name);
-  }
-  if (classes.empty())
-    throw Error(dir + ": has no class subfolders; images() expects one "
-                      "subfolder per class holding .png/.jpg/.jpeg files");
-  std::sort(classes.begin(), classes.end());
-  return classes;
+  return classSubfolders(dir, kImageFiles);
 }
 
 std::vector<std::string> listImages(const std::string &dir) {
-  std::vector<std::string> files;
-  for (const fs::directory_entry &e : fs::recursive_directory_iterator(
-           dir, fs::directory_options::follow_directory_symlink))
-    if (isImageFile(e.path().string()) && e.is_regular_file())
-      files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
+  return listSampleFiles(dir, kImageFiles);
 }
 
 /// Decodes every file into its slot of `storage`, in parallel. All files
@@ -142,45 +125,18 @@ static void decodeAll(const std::vector<std::string> &paths,
 
 Dataset loadImageFolder(const std::string &dir,
                         const ImageFolderOptions &options) {
-  std::vector<std::string> folders = imageClasses(dir);
-  std::vector<std::string> classes =
-      options.classes.empty() ? folders : options.classes;
+  ClassFolderScan scan = scanClassFolders(dir, options.classes,
+                                          options.numClasses, kImageFiles);
   auto storage = std::make_shared<DatasetStorage>();
   storage->source = dir;
-  std::vector<std::string> paths;
-  for (const std::string &folder : folders) {
-    auto known = std::find(classes.begin(), classes.end(), folder);
-    if (known == classes.end())
-      throw Error((fs::path(dir) / folder).string() + ": class '" + folder +
-                  "' is not one of the training data's classes" +
-                  didYouMean(folder, classes));
-    std::vector<std::string> files =
-        listImages((fs::path(dir) / folder).string());
-    if (files.empty())
-      throw Error((fs::path(dir) / folder).string() +
-                  ": class folder holds no .png/.jpg/.jpeg images");
-    int32_t label = int32_t(known - classes.begin());
-    for (std::string &f : files) {
-      paths.push_back(std::move(f));
-      storage->labels.push_back(label);
-    }
-  }
-  if (paths.size() > UINT32_MAX / 2)
-    throw Error(dir + ": too many images");
-  if (options.numClasses > 0 && int32_t(classes.size()) > options.numClasses) {
-    std::string list;
-    for (const std::string &c : classes)
-      list += (list.empty() ? "" : ", ") + c;
-    throw Error(dir + ": " + std::to_string(classes.size()) + " classes (" +
-                list + ") but the model has " +
-                std::to_string(options.numClasses) + " outputs");
-  }
-  decodeAll(paths, options.size, *storage);
+  decodeAll(scan.paths, options.size, *storage);
   storage->targetKind = TargetKind::ClassIndex;
-  storage->numClasses =
-      options.numClasses > 0 ? options.numClasses : int32_t(classes.size());
-  storage->classNames = std::move(classes);
-  storage->paths = std::move(paths);
+  storage->labels = std::move(scan.labels);
+  storage->numClasses = options.numClasses > 0
+                            ? options.numClasses
+                            : int32_t(scan.classes.size());
+  storage->classNames = std::move(scan.classes);
+  storage->paths = std::move(scan.paths);
   return Dataset(std::move(storage));
 }
 

@@ -165,7 +165,7 @@ int predict(const RunConfig &cfg, const std::string &weights,
   for (size_t i = 0; i < loader.numBatches(); ++i) {
     loader.fillBatch(i, b);
     buf.load(b, false);
-    nnc_predict(state.data(), buf.x.data(), out.data());
+    nnc_predict(state.data(), buf.input(), out.data());
     for (size_t r = 0; r < b.count; ++r, ++index) {
       const float *row = out.data() + r * width;
       if (paths.empty())
@@ -218,9 +218,10 @@ int predict(const RunConfig &cfg, const std::string &weights,
 }
 
 int info(const RunConfig &cfg, const std::string &weights) {
-  std::printf("model %s: input f32%s -> output f32%s, compiled for batches "
+  std::printf("model %s: input %s%s -> output f32%s, compiled for batches "
               "of %lld (run '%s')\n",
-              cfg.modelName.c_str(), shapeString(cfg.inputShape).c_str(),
+              cfg.modelName.c_str(), cfg.inputType.c_str(),
+              shapeString(cfg.inputShape).c_str(),
               shapeString(cfg.outputShape).c_str(),
               static_cast<long long>(cfg.batch), cfg.run.c_str());
   std::printf("\n%-36s %-15s %-18s %12s %14s\n", "layer", "kind", "output",

@@ -130,6 +130,10 @@ RunConfig parseRunConfig(const char *text) {
     const auto &m = j.at("model");
     c.modelName = m.at("name").get<std::string>();
     c.inputShape = m.at("input").get<std::vector<int64_t>>();
+    c.inputType = m.value("input_type", std::string("f32"));
+    if (c.inputType != "f32" && c.inputType != "i32")
+      throw Error("nnc_config: unsupported model input type '" + c.inputType +
+                  "'");
     c.outputShape = m.at("output").get<std::vector<int64_t>>();
     c.flops = m.at("flops").get<int64_t>();
     c.trainableParams = m.at("trainable_params").get<int64_t>();

@@ -128,6 +128,9 @@ struct RunConfig {
   std::string run, modelName, sourceDir;
   int64_t batch = 0;
   std::vector<int64_t> inputShape, outputShape;
+  /// The model input's element type: "f32", or "i32" for token ids (the
+  /// entry points then take int32 x; see ABI.h).
+  std::string inputType = "f32";
   std::vector<LayerInfo> layers;
   std::vector<ParamInfo> params;
   std::vector<StateSlot> slots;
@@ -145,6 +148,7 @@ struct RunConfig {
   DataConfig data;
   EarlyStoppingConfig earlyStopping;
 
+  bool tokenInput() const { return inputType == "i32"; }
   int64_t inputSize() const;
   int64_t outputSize() const;
   /// Classes of a classifier (outputs of cross_entropy; 2 for binary).

@@ -1,7 +1,6 @@
 //===- Data.cpp - Loading and preparing a run's data -----------------------===//
 #include "runtime/program/Data.h"
 
-#include <algorithm>
 #include "runtime/Clean.h"
 #include "runtime/Csv.h"
 #include "runtime/Error.h"
@@ -41,6 +40,12 @@ static bool hasCrop(const std::vector<AugmentOp> &ops) {
 /// augmentation (evaluation cuts the same size from the centre).
 static void checkShape(const RunConfig &config, const Dataset &data) {
   const DatasetStorage &s = data.store();
+  if (data.isTokens() != config.tokenInput())
+    throw Error(s.source + ": samples are " +
+                (data.isTokens() ? "token ids" : "features") + " of shape " +
+                shapeString(s.featureShape) + " but model '" +
+                config.modelName + "' takes " + config.inputType +
+                shapeString(config.inputShape));
   std::vector<int64_t> shape = s.featureShape;
   size_t size = s.featureSize;
   std::vector<AugmentOp> ops = augmentOps(config);
@@ -72,8 +77,10 @@ std::unique_ptr<Augmenter> evalCropFor(const RunConfig &config,
   return crops;
 }
 
-static CsvOptions csvOptions(const SourceConfig &src, bool withTargets) {
+static CsvOptions csvOptions(const RunConfig &config, const SourceConfig &src,
+                             bool withTargets) {
   CsvOptions o;
+  o.tokenIds = config.tokenInput();
   o.header = src.header;
   o.delimiter = src.delimiter;
   o.features = src.features;
@@ -146,7 +153,7 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
     std::string path = override != opts.paths.end()
                            ? override->second
                            : resolvePath(config, src.path);
-    Table table = readCsv(path, csvOptions(src, true));
+    Table table = readCsv(path, csvOptions(config, src, true));
     clean(table, config.data.clean, out);
     TargetSpec spec;
     bool oneHot = oneHotValues(config);
@@ -200,7 +207,23 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
   throw Error("data source '" + kind + "' is not supported by this runtime yet");
 }
 
+/// Token ids reach the model unchanged: nnc --check rejects the steps that
+/// would compute on them; this guards a configuration written otherwise.
+static void checkTokenSteps(const RunConfig &config) {
+  if (!config.tokenInput())
+    return;
+  for (const auto *steps :
+       {&config.data.clean, &config.data.preprocess, &config.data.augment})
+    for (const DataStep &step : *steps)
+      if (step.op == "clip" || step.op == "scale" || step.op == "normalize" ||
+          step.op == "standardize" || step.op == "minmax" ||
+          steps == &config.data.augment)
+        throw Error("data step '" + step.op + "' does not apply to the token "
+                    "ids of model '" + config.modelName + "'");
+}
+
 std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config) {
+  checkTokenSteps(config);
   auto p = std::make_unique<Preprocessor>();
   for (const DataStep &step : config.data.preprocess) {
     const std::string &op = step.op;
@@ -318,7 +341,7 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
     CsvOptions o;
     const SourceConfig &train = config.data.train;
     if (train.kind == "csv") {
-      o = csvOptions(train, false);
+      o = csvOptions(config, train, false);
       // Without explicit features, every column that is not a target is one.
       if (o.features.empty()) {
         Table header = readCsv(path, o);
@@ -328,6 +351,7 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
             o.features.push_back(c);
       }
     }
+    o.tokenIds = config.tokenInput();
     Table table = readCsv(path, o);
     Dataset d = makeTabularDataset(table, TargetSpec{TargetKind::None, 0});
     checkShape(config, d);

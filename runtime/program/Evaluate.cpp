@@ -2,6 +2,7 @@
 #include "runtime/program/Evaluate.h"
 #include "runtime/program/ABI.h"
 #include "runtime/program/Data.h"
+#include "runtime/Error.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,8 +16,12 @@ double now() {
 
 Buffers::Buffers(const RunConfig &cfg)
     : rows(cfg.batch), in(cfg.inputSize()), out(cfg.outputSize()),
-      width(cfg.classTargets ? 1 : cfg.outputSize()) {
-  x.assign(rows * in, 0.0f);
+      width(cfg.classTargets ? 1 : cfg.outputSize()),
+      tokenInput(cfg.tokenInput()) {
+  if (tokenInput)
+    tokens.assign(rows * in, 0);
+  else
+    x.assign(rows * in, 0.0f);
   mask.assign(rows, 0.0f);
   labels.assign(rows, 0);
   targets.assign(rows * width, 0.0f);
@@ -26,8 +31,17 @@ Buffers::Buffers(const RunConfig &cfg)
 void Buffers::load(const Batch &b, bool classTargets) {
   // Rows past the batch's count are padding: zero, mask 0.
   size_t n = std::min<size_t>(b.count, rows);
-  std::fill(std::copy(b.x.begin(), b.x.begin() + n * in, x.begin()), x.end(),
-            0.0f);
+  if (tokenInput != !b.tokens.empty() && b.count > 0)
+    throw Error(std::string("internal: a batch of ") +
+                (tokenInput ? "features" : "token ids") + " for a model of " +
+                (tokenInput ? "token ids" : "features"));
+  if (tokenInput)
+    std::fill(std::copy(b.tokens.begin(), b.tokens.begin() + n * in,
+                        tokens.begin()),
+              tokens.end(), 0);
+  else
+    std::fill(std::copy(b.x.begin(), b.x.begin() + n * in, x.begin()),
+              x.end(), 0.0f);
   std::fill(std::copy(b.mask.begin(), b.mask.begin() + n, mask.begin()),
             mask.end(), 0.0f);
   if (classTargets) {
@@ -101,7 +115,7 @@ Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
   Batch batch;
   while (prefetch.next(batch)) {
     buf.load(batch, cfg.classTargets);
-    nnc_eval(state.data(), buf.x.data(), buf.y(cfg.classTargets),
+    nnc_eval(state.data(), buf.input(), buf.y(cfg.classTargets),
              buf.mask.data(), buf.result.data());
     scores.add(cfg, buf, buf.result.data() + 1, buf.result[0], batch.count);
   }

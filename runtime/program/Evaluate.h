@@ -26,14 +26,20 @@ namespace nnrt {
 double now();
 
 /// Fixed-size buffers of the compiled batch size B; a loader batch of N <= B
-/// rows is copied in and padded (mask 0).
+/// rows is copied in and padded (mask 0; token rows all 0, the padding id).
 struct Buffers {
   int64_t rows, in, out, width;
+  bool tokenInput;
   std::vector<float> x, mask, targets, result;
-  std::vector<int32_t> labels;
+  std::vector<int32_t> tokens, labels;
 
   explicit Buffers(const RunConfig &cfg);
   void load(const Batch &b, bool classTargets);
+  /// The entry points' x: float features or int32 token ids.
+  const void *input() const {
+    return tokenInput ? static_cast<const void *>(tokens.data())
+                      : static_cast<const void *>(x.data());
+  }
   const void *y(bool classTargets) const {
     return classTargets ? static_cast<const void *>(labels.data())
                         : static_cast<const void *>(targets.data());

@@ -191,7 +191,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     bool diverged = false, stepLimit = false;
     while (prefetch.next(b)) {
       buf.load(b, cfg.classTargets);
-      nnc_train(state.data(), buf.x.data(), buf.y(cfg.classTargets),
+      nnc_train(state.data(), buf.input(), buf.y(cfg.classTargets),
                 buf.mask.data(), progress.step, stepsPerEpoch, epochs,
                 static_cast<int64_t>(seed), lrFactor, buf.result.data());
       ++progress.step;

@@ -1,0 +1,155 @@
+//===- SemaTokens.cpp - Text sources, tokenize { }, i32 model inputs ------===//
+//
+// A model input `tokens: i32[T]` takes token ids: from a text(...) source
+// through `tokenize { bytes | words(vocab = N); pad(T) }`, or from a CSV of
+// integer ids (one column per token). Ids reach the model unchanged, so no
+// step that computes on feature values may touch them.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/SemaImpl.h"
+
+namespace nnc {
+namespace sema {
+
+void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
+  bool text = ds.train.kind == SourceKind::Text;
+  for (auto [src, name] : {std::pair<const DataSource *, const char *>{
+                               &ds.validation, "validation"},
+                           {&ds.test, "test"}}) {
+    if (src->kind == SourceKind::None || src->kind == SourceKind::Split ||
+        text == (src->kind == SourceKind::Text))
+      continue;
+    if (text)
+      error(src->range, std::string("the ") + name +
+                            " source of dataset '" + ds.name +
+                            "' must be text(...) like its train source");
+    else
+      error(src->range, std::string("a text(...) ") + name +
+                            " source needs a text(...) train source");
+  }
+  if (!section) {
+    if (text)
+      error(ds.train.range,
+            "dataset '" + ds.name + "' reads text but has no 'tokenize { }'",
+            "add 'tokenize { words(vocab = 20000); pad(200) }' or 'tokenize "
+            "{ bytes; pad(256) }'");
+    return;
+  }
+  SourceRange where =
+      section->nameRange.isValid() ? section->nameRange : section->range;
+  if (!text) {
+    if (ds.train.kind != SourceKind::None)
+      error(where,
+            std::string("'tokenize' applies to text(...) sources, but "
+                        "dataset '") +
+                ds.name + "' reads " + toString(ds.train.kind) + "(...)");
+    return;
+  }
+  Tokenize &tk = ds.tokenize;
+  tk.range = section->range;
+  bool attempted = false; // a tokenizer was written, usable or not
+  for (const auto &sp : section->body) {
+    if (!sp)
+      continue;
+    const ast::Stmt &st = *sp;
+    if (st.kind != ast::StmtKind::Expr || !st.value) {
+      error(st.range, "expected a tokenize step call in 'tokenize'",
+            "write 'bytes', 'words(vocab = N)' or 'pad(T)'");
+      continue;
+    }
+    // A tokenizer call that fails to bind was still meant as the tokenizer.
+    attempted |= st.value->text != "pad";
+    BoundCall bc;
+    if (!bindSetting(Category::Tokenize, st.value.get(), bc))
+      continue;
+    const std::string &name = bc.sig->name;
+    if (name == "pad") {
+      if (tk.length > 0) {
+        error(bc.range, "'pad' is given twice in 'tokenize'");
+        note(tk.padRange, "the first 'pad' is here");
+        continue;
+      }
+      tk.length = bc.integer("length");
+      tk.padRange = bc.range;
+      continue;
+    }
+    if (name == "bpe") {
+      error(bc.range, "the bpe tokenizer (SentencePiece) is not supported yet",
+            "use words(vocab = N) or bytes");
+      continue;
+    }
+    if (tk.kind != TokenizerKind::None) {
+      error(bc.range, "a second tokenizer '" + name +
+                          "': a dataset has one tokenizer, here '" +
+                          toString(tk.kind) + "'");
+      continue;
+    }
+    if (name == "bytes") {
+      tk.kind = TokenizerKind::Bytes;
+      tk.vocab = 257; // byte + 1; 0 pads
+    } else {
+      tk.kind = TokenizerKind::Words;
+      tk.vocab = bc.integer("vocab");
+      tk.lowercase = bc.flag("lowercase");
+    }
+  }
+  if (tk.kind == TokenizerKind::None && !attempted)
+    error(where, "'tokenize' names no tokenizer",
+          "add 'bytes' or 'words(vocab = N)'");
+  if (tk.length == 0)
+    error(where,
+          "'tokenize' needs pad(T): the model takes a fixed number of tokens",
+          "add 'pad(200)' to pad or cut every sample to 200 tokens");
+}
+
+void Sema::checkTokenInput(const Model &m, const Dataset &ds,
+                           SourceRange dataRange) {
+  const TensorType &in = m.inputType;
+  const Tokenize &tk = ds.tokenize;
+  bool ids = in.elem == ElemType::I32;
+  if (tk.kind != TokenizerKind::None && tk.length > 0) {
+    TensorType tokens{ElemType::I32, {tk.length}};
+    if (in != tokens) {
+      error(dataRange,
+            "dataset '" + ds.name + "' yields token ids " + toString(tokens) +
+                " but model '" + m.name + "' takes " + toString(in),
+            "declare the model's input as '" + m.inputName + ": " +
+                toString(tokens) + "'");
+      note(tk.padRange, "pad(" + std::to_string(tk.length) +
+                            ") sets the number of tokens here");
+    }
+  } else if (ids && (ds.train.kind == SourceKind::Idx ||
+                     ds.train.kind == SourceKind::Images)) {
+    error(dataRange,
+          "model '" + m.name + "' takes token ids " + toString(in) +
+              " but dataset '" + ds.name + "' yields images",
+          "token ids come from text(...) with tokenize { }, or from a CSV of "
+          "integer ids");
+  }
+  if (!ids)
+    return;
+  // clip acts after preprocessing, like the preprocess steps; one_hot acts
+  // on the targets only.
+  std::vector<const DataOp *> rejected;
+  for (const DataOp &op : ds.clean)
+    if (op.kind == DataOpKind::Clip)
+      rejected.push_back(&op);
+  for (const DataOp &op : ds.preprocess)
+    if (op.kind != DataOpKind::OneHot)
+      rejected.push_back(&op);
+  for (const DataOp &op : ds.augment)
+    rejected.push_back(&op);
+  for (const DataOp *op : rejected) {
+    error(op->range,
+          std::string("'") + toString(op->kind) +
+              "' does not apply to token ids: dataset '" + ds.name +
+              "' feeds the input " + toString(in) + " of model '" + m.name +
+              "'",
+          "token ids reach the model unchanged; remove this step");
+    if (op == rejected.front())
+      note(dataRange, "the run uses dataset '" + ds.name + "' here");
+  }
+}
+
+} // namespace sema
+} // namespace nnc

@@ -1,0 +1,82 @@
+//===- ClassFolders.cpp - Folders with one subfolder per class ------------===//
+#include "runtime/ClassFolders.h"
+
+#include "runtime/Error.h"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace nnrt {
+
+std::vector<std::string> classSubfolders(const std::string &dir,
+                                         const SampleFiles &files) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw Error(dir + ": " +
+                (fs::exists(dir, ec) ? "is not a folder" : "no such folder") +
+                "; " + files.source +
+                " expects a folder with one subfolder per class");
+  std::vector<std::string> classes;
+  for (const fs::directory_entry &e : fs::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.empty() || name[0] == '.' || !e.is_directory())
+      continue;
+    classes.push_back(name);
+  }
+  if (classes.empty())
+    throw Error(dir + ": has no class subfolders; " + files.source +
+                " expects one subfolder per class holding " +
+                files.description);
+  std::sort(classes.begin(), classes.end());
+  return classes;
+}
+
+std::vector<std::string> listSampleFiles(const std::string &dir,
+                                         const SampleFiles &files) {
+  std::vector<std::string> found;
+  for (const fs::directory_entry &e : fs::recursive_directory_iterator(
+           dir, fs::directory_options::follow_directory_symlink))
+    if (files.isSample(e.path().string()) && e.is_regular_file())
+      found.push_back(e.path().string());
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+ClassFolderScan scanClassFolders(const std::string &dir,
+                                 const std::vector<std::string> &classes,
+                                 int32_t numClasses, const SampleFiles &files) {
+  std::vector<std::string> folders = classSubfolders(dir, files);
+  ClassFolderScan scan;
+  scan.classes = classes.empty() ? folders : classes;
+  for (const std::string &folder : folders) {
+    std::string path = (fs::path(dir) / folder).string();
+    auto known = std::find(scan.classes.begin(), scan.classes.end(), folder);
+    if (known == scan.classes.end())
+      throw Error(path + ": class '" + folder +
+                  "' is not one of the training data's classes" +
+                  didYouMean(folder, scan.classes));
+    std::vector<std::string> found = listSampleFiles(path, files);
+    if (found.empty())
+      throw Error(path + ": class folder holds " + files.noneFound);
+    int32_t label = int32_t(known - scan.classes.begin());
+    for (std::string &f : found) {
+      scan.paths.push_back(std::move(f));
+      scan.labels.push_back(label);
+    }
+  }
+  if (scan.paths.size() > UINT32_MAX / 2)
+    throw Error(dir + ": too many samples");
+  if (numClasses > 0 && int32_t(scan.classes.size()) > numClasses) {
+    std::string list;
+    for (const std::string &c : scan.classes)
+      list += (list.empty() ? "" : ", ") + c;
+    throw Error(dir + ": " + std::to_string(scan.classes.size()) +
+                " classes (" + list + ") but the model has " +
+                std::to_string(numClasses) + " outputs");
+  }
+  return scan;
+}
+
+} // namespace nnrt

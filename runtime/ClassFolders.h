@@ -1,0 +1,53 @@
+//===- ClassFolders.h - Folders with one subfolder per class -*- C++ -*----===//
+//
+// The layout of torchvision's ImageFolder, shared by images(dir) and
+// text(dir): the class index is the position of the subfolder's name in the
+// sorted (byte order) list of names; subfolders whose name starts with '.'
+// are skipped; each class folder is searched recursively for its samples.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNRT_CLASSFOLDERS_H
+#define NNRT_CLASSFOLDERS_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nnrt {
+
+/// What a source calls its samples, for messages and for picking files.
+struct SampleFiles {
+  const char *source;      ///< "images()"
+  const char *description; ///< ".png/.jpg/.jpeg files"
+  const char *noneFound;   ///< "no .png/.jpg/.jpeg images"
+  bool (*isSample)(const std::string &path);
+};
+
+/// A class-folder dataset before its files are read.
+struct ClassFolderScan {
+  std::vector<std::string> classes; ///< index = label
+  std::vector<std::string> paths;   ///< class by class, sorted within
+  std::vector<int32_t> labels;      ///< one per path
+};
+
+/// The class subfolders of `dir`, sorted by name. Throws nnrt::Error when
+/// `dir` is not a folder or has no subfolder.
+std::vector<std::string> classSubfolders(const std::string &dir,
+                                         const SampleFiles &files);
+
+/// The sample files under `dir` and its subfolders, sorted by path.
+std::vector<std::string> listSampleFiles(const std::string &dir,
+                                         const SampleFiles &files);
+
+/// Scans `dir`. `classes` gives the class list the labels index (empty: the
+/// folder's own); a validation or test folder gets the training folder's so
+/// that indices agree: a subfolder not in it is an error, a class without a
+/// subfolder is fine. `numClasses` > 0 is the model's number of classes;
+/// more is an error. A class folder without samples is an error.
+ClassFolderScan scanClassFolders(const std::string &dir,
+                                 const std::vector<std::string> &classes,
+                                 int32_t numClasses, const SampleFiles &files);
+
+} // namespace nnrt
+
+#endif // NNRT_CLASSFOLDERS_H
