@@ -127,7 +127,16 @@ private:
     return llvm::any_of(model.nodes,
                         [&](const sema::Node &n) { return n.kind == kind; });
   }
-  bool hasDropout() { return hasLayer(sema::LayerKind::Dropout); }
+  /// Dropout layers, and recurrent layers with dropout between layers.
+  bool hasDropout() {
+    return llvm::any_of(model.nodes, [](const sema::Node &n) {
+      bool recurrent = n.kind == sema::LayerKind::Rnn ||
+                       n.kind == sema::LayerKind::Lstm ||
+                       n.kind == sema::LayerKind::Gru;
+      return n.kind == sema::LayerKind::Dropout ||
+             (recurrent && n.attrs.layers > 1 && n.attrs.p > 0);
+    });
+  }
   bool hasModeDependentLayers() {
     return hasDropout() || hasLayer(sema::LayerKind::BatchNorm);
   }
@@ -284,6 +293,14 @@ private:
             windowPadding(n));
         break;
       }
+      case sema::LayerKind::Rnn:
+      case sema::LayerKind::Lstm:
+      case sema::LayerKind::Gru:
+        values[n.id] = emitRecurrent(n, in(0), masks[n.inputs[0]], params, fs,
+                                     dropoutStream);
+        if (!n.attrs.sequences)
+          masks[n.id] = Value();
+        break;
       case sema::LayerKind::Conv1d:
         values[n.id] =
             emitConv1d(n, in(0), masks[n.inputs[0]], params, masks[n.id]);
@@ -374,6 +391,68 @@ private:
           l, RankedTensorType::get({batchRows, outSteps}, f32), m);
     }
     return b.create<nn::TransposeOp>(l, batched(n.type), flat, perm);
+  }
+
+  /// rnn / lstm / gru: per layer and direction one nn.recurrent (the
+  /// backward direction with `reverse`); bidirectional outputs are joined
+  /// along the features, forward first; the step outputs are zero at
+  /// padded steps (pad_packed_sequence) and, between layers, pass through
+  /// dropout in training. Returns the last layer's final states, or its
+  /// step outputs with `sequences`.
+  Value emitRecurrent(const sema::Node &n, Value x, Value mask,
+                      ArrayRef<Value> params, const ForwardState &fs,
+                      int64_t &dropoutStream) {
+    Location l = loc(n);
+    const sema::LayerAttrs &a = n.attrs;
+    StringRef cell = n.kind == sema::LayerKind::Lstm  ? "lstm"
+                     : n.kind == sema::LayerKind::Gru ? "gru"
+                     : a.reluActivation               ? "rnn_relu"
+                                                      : "rnn_tanh";
+    Type f32 = b.getF32Type();
+    RankedTensorType xt = nn::tensorType(x);
+    int64_t rows = xt.getDimSize(0), steps = xt.getDimSize(1);
+    int64_t dirs = a.bidirectional ? 2 : 1;
+    int64_t savedWidth = nn::RecurrentOp::savedOf(cell) * a.units;
+    auto stateSeq = RankedTensorType::get({rows, steps, a.units}, f32);
+    auto finalType = RankedTensorType::get({rows, a.units}, f32);
+    auto savedType = RankedTensorType::get({rows, steps, savedWidth}, f32);
+    Value stepMask = timeMask(l, x, mask);
+    Value outMask = b.create<nn::BroadcastOp>(l, stateSeq, stepMask,
+                                              b.getDenseI64ArrayAttr({2}));
+    Value seq = x, final;
+    unsigned p = 0;
+    int64_t dropout = dropoutStream;
+    dropoutStream += a.layers - 1;
+    for (int64_t layer = 0; layer < a.layers; ++layer) {
+      SmallVector<Value> seqs, finals;
+      for (int64_t d = 0; d < dirs; ++d) {
+        Value w[4];
+        for (Value &v : w)
+          v = params[n.params[p++]];
+        auto rec = b.create<nn::RecurrentOp>(
+            l, stateSeq, finalType, savedType, seq, stepMask, w[0], w[1], w[2],
+            w[3], b.getStringAttr(cell), b.getBoolAttr(d == 1));
+        seqs.push_back(
+            mask ? Value(b.create<nn::MulOp>(l, rec.getStates(), outMask))
+                 : rec.getStates());
+        finals.push_back(rec.getFinal());
+      }
+      auto seqType = RankedTensorType::get({rows, steps, a.units * dirs}, f32);
+      seq = dirs == 1 ? seqs[0]
+                      : b.create<nn::ConcatOp>(l, seqType, seqs,
+                                               b.getI64IntegerAttr(2));
+      final = dirs == 1
+                  ? finals[0]
+                  : b.create<nn::ConcatOp>(
+                        l, RankedTensorType::get({rows, a.units * 2}, f32),
+                        finals, IntegerAttr());
+      if (layer + 1 < a.layers && fs.train && a.p > 0)
+        seq =
+            b.create<nn::DropoutOp>(l, seqType, seq, fs.seed,
+                                    b.getF32FloatAttr(static_cast<float>(a.p)),
+                                    b.getI64IntegerAttr(dropout + layer));
+    }
+    return a.sequences ? seq : final;
   }
 
   /// The padding mask a node's value inherits: that of its first input

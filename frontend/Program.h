@@ -112,6 +112,12 @@ struct LayerAttrs {
   double l2 = 0;                   ///< L2 penalty on the layer's weights
   std::vector<int64_t> shape;      ///< reshape target, -1 resolved
   int64_t axis = 0;                ///< concat axis (0 = channels)
+  // rnn / lstm / gru (`units` is the state size, `p` the dropout between
+  // layers)
+  bool reluActivation = false;     ///< rnn(activation = relu)
+  bool bidirectional = false;
+  int64_t layers = 1;
+  bool sequences = false;          ///< every step's state, not the last
 };
 
 /// The distribution a parameter's initial values are drawn from, resolved by

@@ -78,6 +78,18 @@ std::string attrs(const Node &n) {
                               : std::to_string(a.padding[1])),
           "bias = " + boolStr(a.bias)};
     break;
+  case LayerKind::Rnn:
+  case LayerKind::Lstm:
+  case LayerKind::Gru:
+    kv = {"units = " + std::to_string(a.units)};
+    if (n.kind == LayerKind::Rnn)
+      kv.push_back(std::string("activation = ") +
+                   (a.reluActivation ? "relu" : "tanh"));
+    kv.push_back("bidirectional = " + boolStr(a.bidirectional));
+    kv.push_back("layers = " + std::to_string(a.layers));
+    kv.push_back("dropout = " + num(a.p));
+    kv.push_back("sequences = " + boolStr(a.sequences));
+    break;
   case LayerKind::MaxPool:
   case LayerKind::AvgPool:
     kv = {"size = " + pairStr(a.kernel)};

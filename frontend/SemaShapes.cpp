@@ -61,6 +61,11 @@ InitDist initDist(InitKind init, bool bias, const std::vector<int64_t> &dims,
   return uniform(-kaimingBound, kaimingBound); // not reached: -Wswitch
 }
 
+/// For a layer over time given one vector per sample.
+const char *const kSequenceHint =
+    "a sequence is [time, features]: 'embedding' makes one from token ids, "
+    "and a recurrent layer before this one gives one with 'sequences = true'";
+
 struct Ctx {
   Sema &s;
   LayerKind kind;
@@ -301,9 +306,7 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     if (in.dims.size() != 2)
       return c.fail("conv1d expects a sequence [time, features], got " +
                         toString(in),
-                    in.dims.size() == 1 ? "start with 'embedding' for token "
-                                          "ids, or reshape to [time, 1]"
-                                        : "");
+                    in.dims.size() == 1 ? kSequenceHint : "");
     a.filters = bc.integer("filters");
     a.bias = bc.flag("bias");
     int64_t k = bc.integer("kernel"), stride = bc.integer("stride");
@@ -344,6 +347,62 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     c.param("weight", {a.filters, in.dims[1], k}, true, fanIn);
     if (a.bias)
       c.param("bias", {a.filters}, true, fanIn);
+    node.flops = flops;
+    return true;
+  }
+
+  // torch.nn.RNN / LSTM / GRU (batch_first) over [T, F]: the state after
+  // each sample's last real step [units x directions], or with `sequences`
+  // every step's [T, units x directions]. Parameters in PyTorch's names and
+  // order, all drawn from U(+-1/sqrt(units)) by default.
+  case LayerKind::Rnn:
+  case LayerKind::Lstm:
+  case LayerKind::Gru: {
+    if (in.dims.size() != 2)
+      return c.fail(std::string(c.name()) +
+                        " expects a sequence [time, features], got " +
+                        toString(in),
+                    in.dims.size() == 1 ? kSequenceHint : "");
+    a.units = bc.integer("units");
+    a.bidirectional = bc.flag("bidirectional");
+    a.layers = bc.integer("layers");
+    a.p = bc.num("dropout");
+    a.sequences = bc.flag("sequences");
+    if (kind == LayerKind::Rnn)
+      a.reluActivation = bc.str("activation") == "relu";
+    if (a.p > 0 && a.layers == 1)
+      s.warning(bc.range,
+                std::string("dropout has no effect on a one-layer '") +
+                    c.name() + "': it applies between layers",
+                "add 'layers = 2' or a 'dropout' layer after it");
+    int64_t gates = kind == LayerKind::Lstm  ? 4
+                    : kind == LayerKind::Gru ? 3
+                                             : 1;
+    int64_t dirs = a.bidirectional ? 2 : 1, width, gh, flops = 0;
+    if (!c.mul(a.units, dirs, width) || !c.mul(a.units, gates, gh))
+      return c.tooLarge();
+    double bound = 1.0 / std::sqrt(static_cast<double>(a.units));
+    int64_t features = in.dims[1];
+    for (int64_t l = 0; l < a.layers; ++l) {
+      int64_t inputs = l == 0 ? features : width, f;
+      for (int64_t d = 0; d < dirs; ++d) {
+        std::string suffix =
+            "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
+        c.param("weight_ih" + suffix, {gh, inputs}, true, inputs);
+        c.param("weight_hh" + suffix, {gh, a.units}, true, a.units);
+        c.param("bias_ih" + suffix, {gh}, true, a.units);
+        c.param("bias_hh" + suffix, {gh}, true, a.units);
+        if (a.init == InitKind::Default)
+          for (size_t i = params.size() - 4; i < params.size(); ++i)
+            params[i].dist =
+                InitDist{InitDist::Uniform, 0, -bound, bound, 0, 0};
+        if (!c.mul(gh, inputs + a.units, f) || !c.mul(f, 2 * in.dims[0], f) ||
+            __builtin_add_overflow(flops, f, &flops))
+          return c.tooLarge();
+      }
+    }
+    out.dims = a.sequences ? std::vector<int64_t>{in.dims[0], width}
+                           : std::vector<int64_t>{width};
     node.flops = flops;
     return true;
   }

@@ -46,22 +46,29 @@ LogicalResult ConcatOp::verify() {
   if (getInputs().empty())
     return emitOpError() << "expects at least one input";
   RankedTensorType y = tensorType(getResult());
-  if (y.getRank() < 2)
-    return emitOpError() << "expects inputs of rank >= 2 (batch, channels)";
+  int64_t axis = getDim();
+  if (y.getRank() < 2 || axis < 1 || axis >= y.getRank())
+    return emitOpError() << "expects inputs of rank >= 2 (batch, channels) "
+                            "and an axis in [1, rank), got axis "
+                         << axis << " for " << y;
   int64_t channels = 0;
   for (Value v : getInputs()) {
     RankedTensorType t = tensorType(v);
     bool ok = t.getRank() == y.getRank();
     for (int64_t d = 0; ok && d < t.getRank(); ++d)
-      ok = d == 1 || t.getDimSize(d) == y.getDimSize(d);
+      ok = d == axis || t.getDimSize(d) == y.getDimSize(d);
     if (!ok)
       return emitOpError() << "input " << t << " does not fit result " << y
-                           << " along dimension 1";
-    channels += t.getDimSize(1);
+                           << " along dimension " << axis;
+    channels += t.getDimSize(axis);
   }
-  if (channels != y.getDimSize(1))
-    return emitOpError() << "result has " << y.getDimSize(1)
-                         << " channels, the inputs " << channels;
+  if (channels != y.getDimSize(axis))
+    return emitOpError() << "result has " << y.getDimSize(axis)
+                         << (axis == 1 ? " channels"
+                                       : " elements along "
+                                         "dimension " +
+                                             std::to_string(axis))
+                         << ", the inputs " << channels;
   return success();
 }
 
@@ -141,10 +148,10 @@ LogicalResult ConcatOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   for (Value v : getInputs()) {
     RankedTensorType t = tensorType(v);
     SmallVector<int64_t> offsets(t.getRank(), 0);
-    offsets[1] = offset;
+    offsets[getDim()] = offset;
     operandGrads.push_back(b.create<SliceOp>(getLoc(), t, resultGrads[0],
                                              b.getDenseI64ArrayAttr(offsets)));
-    offset += t.getDimSize(1);
+    offset += t.getDimSize(getDim());
   }
   return success();
 }

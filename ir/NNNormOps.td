@@ -188,14 +188,21 @@ def NN_DropoutOp : NN_Op<"dropout",
 
 def NN_ConcatOp : NN_Op<"concat",
     [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
-  let summary = "concatenation along dimension 1 (channels)";
+  let summary = "concatenation along a dimension (default 1: channels)";
   let description = [{
-    torch.cat(dim = 1): every input has the same shape but for dimension 1.
+    torch.cat(dim = axis): every input has the same shape but for dimension
+    `axis` (1 when absent; 2 joins the features of sequences [N, T, F]).
     ```mlir
     %y = nn.concat %a, %b : (tensor<8x3x4x4xf32>, tensor<8x5x4x4xf32>) -> tensor<8x8x4x4xf32>
+    %s = nn.concat %f, %r {axis = 2 : i64} : (tensor<8x16x4xf32>, tensor<8x16x4xf32>) -> tensor<8x16x8xf32>
     ```
   }];
-  let arguments = (ins Variadic<NN_F32Tensor>:$inputs);
+  let arguments = (ins Variadic<NN_F32Tensor>:$inputs,
+                       OptionalAttr<I64Attr>:$axis);
+  let extraClassDeclaration = [{
+    /// The dimension joined: `axis`, else 1.
+    int64_t getDim() { return getAxis().value_or(1); }
+  }];
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
   let hasVerifier = 1;

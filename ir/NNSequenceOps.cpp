@@ -8,6 +8,9 @@
 #include "ir/GradientRules.h"
 #include "ir/NNOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/StringSwitch.h"
+
 using namespace mlir;
 using namespace nnc::nn;
 
@@ -127,5 +130,145 @@ MaskedMaxPoolOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
   operandGrads.push_back(b.create<MaskedMaxPoolGradOp>(
       getLoc(), getInput().getType(), resultGrads[0], getIndices()));
   operandGrads.push_back(Value());
+  return success();
+}
+
+int64_t RecurrentOp::gatesOf(StringRef cell) {
+  return llvm::StringSwitch<int64_t>(cell)
+      .Cases("rnn_tanh", "rnn_relu", 1)
+      .Case("lstm", 4)
+      .Case("gru", 3)
+      .Default(0);
+}
+
+int64_t RecurrentOp::savedOf(StringRef cell) {
+  return llvm::StringSwitch<int64_t>(cell)
+      .Cases("rnn_tanh", "rnn_relu", 1)
+      .Case("lstm", 5)
+      .Case("gru", 4)
+      .Default(0);
+}
+
+namespace {
+/// The shapes every recurrent op agrees on, from the state sequence
+/// [N, T, H]; `check` names the first operand or result that disagrees.
+struct RecurrentShapes {
+  int64_t n, t, h, g, a;
+  RecurrentShapes(RankedTensorType states, StringRef cell)
+      : n(states.getDimSize(0)), t(states.getDimSize(1)),
+        h(states.getDimSize(2)), g(RecurrentOp::gatesOf(cell)),
+        a(RecurrentOp::savedOf(cell)) {}
+  LogicalResult check(Operation *op, StringRef what, Value v,
+                      ArrayRef<int64_t> want) const {
+    RankedTensorType type = tensorType(v);
+    if (type.getShape() == want)
+      return success();
+    return op->emitOpError()
+           << what << " must be "
+           << RankedTensorType::get(want, type.getElementType()) << ", got "
+           << type;
+  }
+};
+
+LogicalResult verifyCell(Operation *op, StringRef cell, Value states) {
+  if (RecurrentOp::gatesOf(cell) == 0)
+    return op->emitOpError()
+           << "unknown cell '" << cell << "' (rnn_tanh, rnn_relu, lstm or gru)";
+  if (tensorType(states).getRank() != 3)
+    return op->emitOpError()
+           << "expects states [N, T, H], got " << states.getType();
+  return success();
+}
+} // namespace
+
+LogicalResult RecurrentOp::verify() {
+  if (failed(verifyCell(*this, getCell(), getStates())))
+    return failure();
+  RecurrentShapes s(tensorType(getStates()), getCell());
+  RankedTensorType x = tensorType(getInput());
+  if (x.getRank() != 3 || x.getDimSize(0) != s.n || x.getDimSize(1) != s.t)
+    return emitOpError() << "expects an input [N, T, F] of the states' N and "
+                            "T, got "
+                         << x << " for states " << getStates().getType();
+  int64_t f = x.getDimSize(2);
+  if (failed(s.check(*this, "mask", getMask(), {s.n, s.t})) ||
+      failed(s.check(*this, "w_ih", getWIh(), {s.g * s.h, f})) ||
+      failed(s.check(*this, "w_hh", getWHh(), {s.g * s.h, s.h})) ||
+      failed(s.check(*this, "b_ih", getBIh(), {s.g * s.h})) ||
+      failed(s.check(*this, "b_hh", getBHh(), {s.g * s.h})) ||
+      failed(s.check(*this, "final", getFinal(), {s.n, s.h})) ||
+      failed(s.check(*this, "saved", getSaved(), {s.n, s.t, s.a * s.h})))
+    return failure();
+  return success();
+}
+
+LogicalResult RecurrentGradOp::verify() {
+  if (failed(verifyCell(*this, getCell(), getStates())))
+    return failure();
+  RecurrentShapes s(tensorType(getStates()), getCell());
+  if (failed(s.check(*this, "dstates", getDstates(), {s.n, s.t, s.h})) ||
+      failed(s.check(*this, "dfinal", getDfinal(), {s.n, s.h})) ||
+      failed(s.check(*this, "mask", getMask(), {s.n, s.t})) ||
+      failed(s.check(*this, "w_hh", getWHh(), {s.g * s.h, s.h})) ||
+      failed(s.check(*this, "saved", getSaved(), {s.n, s.t, s.a * s.h})) ||
+      failed(s.check(*this, "dx_gates", getDxGates(), {s.n, s.t, s.g * s.h})) ||
+      failed(s.check(*this, "dh_gates", getDhGates(), {s.n, s.t, s.g * s.h})) ||
+      failed(s.check(*this, "dw_hh", getDwHh(), {s.g * s.h, s.h})))
+    return failure();
+  return success();
+}
+
+// Pre-activations a_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh (gru's n
+// gate: r * (h W_hn^T + b_hn)). recurrent_grad gives dA_x and dA_h per step;
+// then dx = dA_x W_ih, dW_ih = sum_{n,t} dA_x^T x, db_ih = sum dA_x,
+// db_hh = sum dA_h, and dW_hh = sum_t dA_h^T h_{t-1} (from the loop).
+LogicalResult RecurrentOp::buildGradient(OpBuilder &b,
+                                         ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  Value dstates = resultGrads.size() > 0 ? resultGrads[0] : Value();
+  Value dfinal = resultGrads.size() > 1 ? resultGrads[1] : Value();
+  if (!dstates && !dfinal) {
+    operandGrads.append(getNumOperands(), Value());
+    return success();
+  }
+  Location loc = getLoc();
+  auto zeros = [&](Type type) -> Value {
+    auto t = cast<RankedTensorType>(type);
+    return b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
+  };
+  if (!dstates)
+    dstates = zeros(getStates().getType());
+  if (!dfinal)
+    dfinal = zeros(getFinal().getType());
+  RankedTensorType x = tensorType(getInput());
+  RankedTensorType wih = tensorType(getWIh());
+  int64_t n = x.getDimSize(0), t = x.getDimSize(1), f = x.getDimSize(2);
+  int64_t gh = wih.getDimSize(0);
+  Type f32 = b.getF32Type();
+  auto gatesType = RankedTensorType::get({n, t, gh}, f32);
+  auto grad = b.create<RecurrentGradOp>(
+      loc, gatesType, gatesType, getWHh().getType(), dstates, dfinal, getMask(),
+      getWHh(), getStates(), getSaved(), getCellAttr(), getReverseAttr());
+  auto flatGates = RankedTensorType::get({n * t, gh}, f32);
+  auto flatX = RankedTensorType::get({n * t, f}, f32);
+  Value dxg = b.create<ReshapeOp>(loc, flatGates, grad.getDxGates());
+  Value xs = b.create<ReshapeOp>(loc, flatX, getInput());
+  Value dx = b.create<ReshapeOp>(loc, x,
+                                 b.create<MatmulOp>(loc, flatX, dxg, getWIh(),
+                                                    /*transpose_lhs=*/false,
+                                                    /*transpose_rhs=*/false));
+  Value dwih = b.create<MatmulOp>(loc, wih, dxg, xs, /*transpose_lhs=*/true,
+                                  /*transpose_rhs=*/false);
+  auto sumSteps = [&](Value gates) -> Value {
+    return b.create<ReduceSumOp>(loc, getBIh().getType(), gates,
+                                 b.getDenseI64ArrayAttr({0, 1}));
+  };
+  operandGrads.push_back(dx);
+  operandGrads.push_back(Value()); // the mask is data
+  operandGrads.push_back(dwih);
+  operandGrads.push_back(grad.getDwHh());
+  operandGrads.push_back(sumSteps(grad.getDxGates()));
+  operandGrads.push_back(sumSteps(grad.getDhGates()));
   return success();
 }

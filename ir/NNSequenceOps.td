@@ -131,4 +131,70 @@ def NN_MaskedMaxPoolGradOp : NN_Op<"masked_maxpool_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NN_RecurrentOp : NN_Op<"recurrent",
+    [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "one direction of one layer of rnn, lstm or gru over time";
+  let description = [{
+    `cell` is `rnn_tanh`, `rnn_relu`, `lstm` or `gru`, with G = 1, 4 or 3
+    gates in PyTorch's order and layouts: `w_ih` [G H, F], `w_hh` [G H, H],
+    `b_ih` and `b_hh` [G H]. `x` is [N, T, F]; the state starts at zero and
+    steps t = 0 .. T-1 (T-1 .. 0 with `reverse`), skipping the steps whose
+    `mask` [N, T] is 0: there the state is carried unchanged
+    (`pack_padded_sequence` semantics for padding at the end).
+
+    Results: `states` [N, T, H], the state after each step (carried through
+    skipped steps), `final` [N, H], the state after the last step, and
+    `saved` [N, T, A], what the gradient needs: the gate activations (and,
+    for lstm, the cell state): A = H (rnn: the state), 5 H (lstm: i, f, g,
+    o, c) or 4 H (gru: r, z, n and W_hn h + b_hn).
+
+    ```mlir
+    %s, %h, %a = nn.recurrent %x, %m, %wi, %wh, %bi, %bh {cell = "gru", reverse = false} : (tensor<8x16x4xf32>, tensor<8x16xf32>, tensor<24x4xf32>, tensor<24x8xf32>, tensor<24xf32>, tensor<24xf32>) -> (tensor<8x16x8xf32>, tensor<8x8xf32>, tensor<8x16x32xf32>)
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$mask,
+                       NN_F32Tensor:$w_ih, NN_F32Tensor:$w_hh,
+                       NN_F32Tensor:$b_ih, NN_F32Tensor:$b_hh,
+                       StrAttr:$cell, BoolAttr:$reverse);
+  let results = (outs NN_F32Tensor:$states, NN_F32Tensor:$final,
+                      NN_F32Tensor:$saved);
+  let assemblyFormat = [{
+    $input `,` $mask `,` $w_ih `,` $w_hh `,` $b_ih `,` $b_hh attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Gates of the cell: 1 (rnn), 4 (lstm) or 3 (gru); 0 for an unknown cell.
+    static int64_t gatesOf(llvm::StringRef cell);
+    /// Columns of `saved` per unit of the state: 1, 5 or 4.
+    static int64_t savedOf(llvm::StringRef cell);
+  }];
+}
+
+def NN_RecurrentGradOp : NN_Op<"recurrent_grad", [Pure]> {
+  let summary = "backpropagation through time of nn.recurrent";
+  let description = [{
+    From the gradients of the results (`dstates` [N, T, H], `dfinal` [N, H])
+    and the forward's `states` and `saved`, walks the steps backwards and
+    gives the gradients of the gate pre-activations, the input part
+    `dx_gates` (of x W_ih^T + b_ih) and the state part `dh_gates` (of
+    h W_hh^T + b_hh), both [N, T, G H] (they differ for gru's n gate), and
+    `dw_hh` [G H, H]. The gradients of x, `w_ih` and the biases are GEMMs
+    and sums of these over all steps, outside the loop.
+
+    ```mlir
+    %dxg, %dhg, %dwh = nn.recurrent_grad %ds, %dh, %m, %wh, %s, %a {cell = "gru", reverse = false} : (tensor<8x16x8xf32>, tensor<8x8xf32>, tensor<8x16xf32>, tensor<24x8xf32>, tensor<8x16x8xf32>, tensor<8x16x32xf32>) -> (tensor<8x16x24xf32>, tensor<8x16x24xf32>, tensor<24x8xf32>)
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$dstates, NN_F32Tensor:$dfinal,
+                       NN_F32Tensor:$mask, NN_F32Tensor:$w_hh,
+                       NN_F32Tensor:$states, NN_F32Tensor:$saved,
+                       StrAttr:$cell, BoolAttr:$reverse);
+  let results = (outs NN_F32Tensor:$dx_gates, NN_F32Tensor:$dh_gates,
+                      NN_F32Tensor:$dw_hh);
+  let assemblyFormat = [{
+    $dstates `,` $dfinal `,` $mask `,` $w_hh `,` $states `,` $saved attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // NN_SEQUENCE_OPS

@@ -27,6 +27,12 @@ over the real steps (0 without any), torch.max's first index among ties.
   mask the input's.
 - emb_conv1d_strided_mse: conv1d(kernel 2, stride 2): fewer steps; a step is
   real when the input step at its window's centre is.
+- gru_ce, lstm_bi_seq_mse, rnn_relu_layers_ce, gru_bi_layers_max_ce,
+  lstm_tanh_rnn_stack_mse: rnn / lstm / gru against torch.nn.RNN / LSTM /
+  GRU on packed sequences (pack_padded_sequence; every row has a real step,
+  as PyTorch cannot pack an empty one): final states (both directions,
+  forward first), stacked layers, step outputs pooled over the real steps,
+  and an lstm's padded outputs feeding a second recurrent layer.
 
 usage: sequence_parity.py WORKDIR [CASE ...]
 """
@@ -126,6 +132,62 @@ class EmbConvStrided(torch.nn.Module):
         return self.head(masked_mean(torch.tanh(y), m))
 
 
+class EmbRec(torch.nn.Module):
+    """embedding -> a torch.nn.RNN / LSTM / GRU on packed sequences -> the
+    last layer's final states (both directions, forward first) or the padded
+    step outputs pooled over the real steps -> dense."""
+
+    def __init__(self, vocab, dim, make_rec, width, out, pool=None):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, dim)
+        self.rec = make_rec(dim)
+        self.head = torch.nn.Linear(width, out)
+        self.pool = pool
+
+    def forward(self, ids):
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+        m = real_mask(ids)
+        lengths = m.sum(1).long()
+        packed = pack_padded_sequence(self.emb(ids), lengths, batch_first=True,
+                                      enforce_sorted=False)
+        out, hn = self.rec(packed)
+        if self.pool is None:
+            if isinstance(hn, tuple):
+                hn = hn[0]
+            dirs = 2 if self.rec.bidirectional else 1
+            v = torch.cat([hn[-dirs + d] for d in range(dirs)], 1)
+        else:
+            y, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+            v = self.pool(y, m)
+        return self.head(v)
+
+
+def rec_case(make_rec, dim, width, out, pool=None):
+    return lambda vocab: EmbRec(vocab, dim, make_rec, width, out, pool)
+
+
+class LstmRnnStack(torch.nn.Module):
+    """Two recurrent layers as two nnc layers: the LSTM's padded step
+    outputs (zero at padding) feed a tanh RNN, packed again."""
+
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 4)
+        self.rec = torch.nn.LSTM(4, 4, batch_first=True)
+        self.top = torch.nn.RNN(4, 3, batch_first=True)
+        self.head = torch.nn.Linear(3, 2)
+
+    def forward(self, ids):
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+        lengths = real_mask(ids).sum(1).long()
+        out, _ = self.rec(pack_padded_sequence(self.emb(ids), lengths, batch_first=True,
+                                               enforce_sorted=False))
+        y, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+        _, hn = self.top(pack_padded_sequence(y, lengths, batch_first=True,
+                                              enforce_sorted=False))
+        return self.head(hn[-1])
+
+
 # name: (layers, module, vocabulary, ids drawn below, output width, loss,
 #        (nnc optimizer, torch optimizer), epochs, seed)
 CASES = {
@@ -154,15 +216,54 @@ CASES = {
         EmbConvStrided, 10, 10, 2, "mse",
         ("sgd(lr = 0.1, momentum = 0.9)",
          lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)), 2, 4),
+    # Recurrent layers: every row has a real step (PyTorch cannot pack an
+    # empty sequence).
+    "gru_ce": (
+        "  emb: embedding(12, 5)\n  rec: gru(6)\n  head: dense(3)",
+        rec_case(lambda d: torch.nn.GRU(d, 6, batch_first=True), 5, 6, 3),
+        12, 12, 3, "cross_entropy",
+        ("adam(lr = 0.01)", lambda p: torch.optim.Adam(p, lr=0.01)), 2, 5),
+    "lstm_bi_seq_mse": (
+        "  emb: embedding(10, 4)\n  rec: lstm(5, bidirectional = true, sequences = true)\n"
+        "  global_avgpool\n  head: dense(2)",
+        rec_case(lambda d: torch.nn.LSTM(d, 5, batch_first=True, bidirectional=True),
+                 4, 10, 2, masked_mean),
+        10, 10, 2, "mse",
+        ("sgd(lr = 0.1, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)), 2, 6),
+    "rnn_relu_layers_ce": (
+        "  emb: embedding(9, 3)\n  rec: rnn(4, activation = relu, layers = 2)\n"
+        "  head: dense(3)",
+        rec_case(lambda d: torch.nn.RNN(d, 4, num_layers=2, nonlinearity="relu",
+                                        batch_first=True), 3, 4, 3),
+        9, 9, 3, "cross_entropy",
+        ("sgd(lr = 0.1)", lambda p: torch.optim.SGD(p, lr=0.1)), 2, 7),
+    "gru_bi_layers_max_ce": (
+        "  emb: embedding(11, 4)\n"
+        "  rec: gru(3, bidirectional = true, layers = 2, sequences = true)\n"
+        "  global_maxpool\n  head: dense(2)",
+        rec_case(lambda d: torch.nn.GRU(d, 3, num_layers=2, batch_first=True,
+                                        bidirectional=True), 4, 6, 2, masked_max),
+        11, 11, 2, "cross_entropy",
+        ("adam(lr = 0.02)", lambda p: torch.optim.Adam(p, lr=0.02)), 2, 8),
+    "lstm_tanh_rnn_stack_mse": (
+        "  emb: embedding(8, 4)\n  rec: lstm(4, sequences = true)\n"
+        "  top: rnn(3)\n  head: dense(2)",
+        LstmRnnStack, 8, 8, 2, "mse",
+        ("adamw(lr = 0.01)", lambda p: torch.optim.AdamW(p, lr=0.01)), 2, 9),
 }
 
 
-def make_ids(rng, draw):
-    """Rows of T ids in [1, draw), each cut to a random length (0..T) and
-    padded with 0."""
+RECURRENT = {"gru_ce", "lstm_bi_seq_mse", "rnn_relu_layers_ce", "gru_bi_layers_max_ce",
+             "lstm_tanh_rnn_stack_mse"}
+
+
+def make_ids(rng, draw, shortest=0):
+    """Rows of T ids in [1, draw), each cut to a random length (shortest..T)
+    and padded with 0."""
     ids = rng.integers(1, draw, size=(N, T))
-    lengths = rng.integers(0, T + 1, size=N)
-    lengths[:3] = [T, 0, 1]
+    lengths = rng.integers(shortest, T + 1, size=N)
+    lengths[:3] = [T, shortest, 1]
     for i, n in enumerate(lengths):
         ids[i, n:] = 0
     return ids
@@ -174,7 +275,7 @@ def check_case(workdir, name):
     d = os.path.join(workdir, name)
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    ids = make_ids(rng, draw)
+    ids = make_ids(rng, draw, 1 if name in RECURRENT else 0)
     if loss_kind == "cross_entropy":
         y = rng.integers(0, width, size=N)
         target_cols = ["label"]

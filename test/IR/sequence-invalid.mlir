@@ -94,3 +94,59 @@ func.func @transpose_result(%x: tensor<2x5x3xf32>) {
   %y = nn.transpose %x {permutation = array<i64: 0, 2, 1>} : tensor<2x5x3xf32> -> tensor<2x5x3xf32>
   return
 }
+
+// -----
+
+func.func @concat_axis(%a: tensor<2x5x3xf32>) {
+  // expected-error @+1 {{'nn.concat' op expects inputs of rank >= 2 (batch, channels) and an axis in [1, rank), got axis 0 for 'tensor<4x5x3xf32>'}}
+  %y = nn.concat %a, %a {axis = 0 : i64} : (tensor<2x5x3xf32>, tensor<2x5x3xf32>) -> tensor<4x5x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_features(%a: tensor<2x5x3xf32>) {
+  // expected-error @+1 {{'nn.concat' op result has 7 elements along dimension 2, the inputs 6}}
+  %y = nn.concat %a, %a {axis = 2 : i64} : (tensor<2x5x3xf32>, tensor<2x5x3xf32>) -> tensor<2x5x7xf32>
+  return
+}
+
+// -----
+
+func.func @recurrent_cell(%x: tensor<2x5x4xf32>, %m: tensor<2x5xf32>, %wi: tensor<9x4xf32>, %wh: tensor<9x3xf32>, %b: tensor<9xf32>) {
+  // expected-error @+1 {{'nn.recurrent' op unknown cell 'elman' (rnn_tanh, rnn_relu, lstm or gru)}}
+  %s, %h, %a = nn.recurrent %x, %m, %wi, %wh, %b, %b {cell = "elman", reverse = false} : (tensor<2x5x4xf32>, tensor<2x5xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<9xf32>, tensor<9xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x12xf32>)
+  return
+}
+
+// -----
+
+func.func @recurrent_gates(%x: tensor<2x5x4xf32>, %m: tensor<2x5xf32>, %wi: tensor<9x4xf32>, %wh: tensor<9x3xf32>, %b: tensor<9xf32>) {
+  // expected-error @+1 {{'nn.recurrent' op w_ih must be 'tensor<12x4xf32>', got 'tensor<9x4xf32>'}}
+  %s, %h, %a = nn.recurrent %x, %m, %wi, %wh, %b, %b {cell = "lstm", reverse = false} : (tensor<2x5x4xf32>, tensor<2x5xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<9xf32>, tensor<9xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x15xf32>)
+  return
+}
+
+// -----
+
+func.func @recurrent_saved(%x: tensor<2x5x4xf32>, %m: tensor<2x5xf32>, %wi: tensor<9x4xf32>, %wh: tensor<9x3xf32>, %b: tensor<9xf32>) {
+  // expected-error @+1 {{'nn.recurrent' op saved must be 'tensor<2x5x12xf32>', got 'tensor<2x5x9xf32>'}}
+  %s, %h, %a = nn.recurrent %x, %m, %wi, %wh, %b, %b {cell = "gru", reverse = false} : (tensor<2x5x4xf32>, tensor<2x5xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<9xf32>, tensor<9xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x9xf32>)
+  return
+}
+
+// -----
+
+func.func @recurrent_input(%x: tensor<2x6x4xf32>, %m: tensor<2x5xf32>, %wi: tensor<9x4xf32>, %wh: tensor<9x3xf32>, %b: tensor<9xf32>) {
+  // expected-error @+1 {{'nn.recurrent' op expects an input [N, T, F] of the states' N and T, got 'tensor<2x6x4xf32>' for states 'tensor<2x5x3xf32>'}}
+  %s, %h, %a = nn.recurrent %x, %m, %wi, %wh, %b, %b {cell = "gru", reverse = false} : (tensor<2x6x4xf32>, tensor<2x5xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<9xf32>, tensor<9xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x12xf32>)
+  return
+}
+
+// -----
+
+func.func @recurrent_grad_dfinal(%ds: tensor<2x5x3xf32>, %dh: tensor<2x4xf32>, %m: tensor<2x5xf32>, %wh: tensor<3x3xf32>, %s: tensor<2x5x3xf32>) {
+  // expected-error @+1 {{'nn.recurrent_grad' op dfinal must be 'tensor<2x3xf32>', got 'tensor<2x4xf32>'}}
+  %a, %b, %c = nn.recurrent_grad %ds, %dh, %m, %wh, %s, %s {cell = "rnn_tanh", reverse = false} : (tensor<2x5x3xf32>, tensor<2x4xf32>, tensor<2x5xf32>, tensor<3x3xf32>, tensor<2x5x3xf32>, tensor<2x5x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x5x3xf32>, tensor<3x3xf32>)
+  return
+}

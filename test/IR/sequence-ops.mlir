@@ -31,3 +31,17 @@ func.func @transpose(%x: tensor<2x5x3xf32>) -> tensor<2x3x5xf32> {
   %y = nn.transpose %x {permutation = array<i64: 0, 2, 1>} : tensor<2x5x3xf32> -> tensor<2x3x5xf32>
   return %y : tensor<2x3x5xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @recurrent
+func.func @recurrent(%x: tensor<2x5x4xf32>, %m: tensor<2x5xf32>, %wi: tensor<9x4xf32>, %wh: tensor<9x3xf32>, %b: tensor<9xf32>, %ds: tensor<2x5x3xf32>, %dh: tensor<2x3xf32>)
+    -> (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x9xf32>, tensor<2x5x6xf32>) {
+  // CHECK: nn.recurrent %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {cell = "gru", reverse = true} : (tensor<2x5x4xf32>, tensor<2x5xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<9xf32>, tensor<9xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x12xf32>)
+  %s, %h, %a = nn.recurrent %x, %m, %wi, %wh, %b, %b {cell = "gru", reverse = true} : (tensor<2x5x4xf32>, tensor<2x5xf32>, tensor<9x4xf32>, tensor<9x3xf32>, tensor<9xf32>, tensor<9xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x12xf32>)
+  // CHECK: nn.recurrent_grad %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {cell = "gru", reverse = true} : (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5xf32>, tensor<9x3xf32>, tensor<2x5x3xf32>, tensor<2x5x12xf32>) -> (tensor<2x5x9xf32>, tensor<2x5x9xf32>, tensor<9x3xf32>)
+  %dx, %dhg, %dw = nn.recurrent_grad %ds, %dh, %m, %wh, %s, %a {cell = "gru", reverse = true} : (tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5xf32>, tensor<9x3xf32>, tensor<2x5x3xf32>, tensor<2x5x12xf32>) -> (tensor<2x5x9xf32>, tensor<2x5x9xf32>, tensor<9x3xf32>)
+  // CHECK: nn.concat %{{.+}}, %{{.+}} {axis = 2 : i64} : (tensor<2x5x3xf32>, tensor<2x5x3xf32>) -> tensor<2x5x6xf32>
+  %c = nn.concat %s, %s {axis = 2 : i64} : (tensor<2x5x3xf32>, tensor<2x5x3xf32>) -> tensor<2x5x6xf32>
+  return %s, %h, %dhg, %c : tensor<2x5x3xf32>, tensor<2x3xf32>, tensor<2x5x9xf32>, tensor<2x5x6xf32>
+}

@@ -34,7 +34,7 @@ torch.manual_seed(0)
 LLVM_BIN = "/usr/lib/llvm-19/bin"
 LLVM_LIB = "/usr/lib/llvm-19/lib"
 REFERENCE_LOWERING = [
-    "--one-shot-bufferize=bufferize-function-boundaries",
+    "--one-shot-bufferize=bufferize-function-boundaries allow-return-allocs-from-loops",
     "--convert-linalg-to-loops",
     "--convert-scf-to-cf",
     "--expand-strided-metadata",
@@ -799,6 +799,87 @@ def sequence_cases():
         "  %y = nn.transpose %a0 {{permutation = array<i64: 2, 0, 1>}} : {t0} -> {r0}\n"
         "  %dx = nn.transpose %a1 {{permutation = array<i64: 1, 2, 0>}} : {t1} -> {r1}",
         [x3, g3], ["%y", "%dx"], [yt.detach(), dx3]))
+    cases += recurrent_cases()
+    return cases
+
+
+def recurrent_cases():
+    """nn.recurrent in both directions for every cell, against a
+    bidirectional torch.nn.RNN / LSTM / GRU on packed sequences of ragged
+    lengths (padding at the end): the states at the real steps and the final
+    states; then the gradient through nn.recurrent_grad and the GEMMs and
+    sums of the gradient rule, against torch.autograd for a loss
+    sum(out * dy) + sum(h_n * dfinal)."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    cases = []
+    n, steps, feat, hid = 3, 5, 4, 3
+    lengths = [5, 2, 1]
+    mask = np.zeros((n, steps), dtype=np.float32)
+    for i, length in enumerate(lengths):
+        mask[i, :length] = 1
+    cells = [("rnn_tanh", 1, 1, lambda: torch.nn.RNN(feat, hid, batch_first=True, bidirectional=True)),
+             ("rnn_relu", 1, 1, lambda: torch.nn.RNN(feat, hid, nonlinearity="relu", batch_first=True,
+                                                     bidirectional=True)),
+             ("lstm", 4, 5, lambda: torch.nn.LSTM(feat, hid, batch_first=True, bidirectional=True)),
+             ("gru", 3, 4, lambda: torch.nn.GRU(feat, hid, batch_first=True, bidirectional=True))]
+    for k, (cell, g, a, make) in enumerate(cells):
+        r = rng(31 + k)
+        torch.manual_seed(31 + k)
+        net = make()
+        x = randn(r, n, steps, feat)
+        dy = randn(r, n, steps, 2 * hid)
+        dfin = randn(r, 2, n, hid)
+        tx = t(x, True)
+        packed = pack_padded_sequence(tx, lengths, batch_first=True, enforce_sorted=False)
+        out, hn = net(packed)
+        if cell == "lstm":
+            hn = hn[0]
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=steps)
+        loss = (out * t(dy)).sum() + (hn * t(dfin)).sum()
+        params = dict(net.named_parameters())
+        names = ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+        grads = torch.autograd.grad(loss, [tx] + [params[nm + sfx] for sfx in ("", "_reverse")
+                                                   for nm in names])
+        dx, gw = grads[0], grads[1:]
+        ws = [f32(params[nm + sfx].detach()) for sfx in ("", "_reverse") for nm in names]
+        st = f"tensor<{n}x{steps}x{hid}xf32>"
+        fin = f"tensor<{n}x{hid}xf32>"
+        sv = f"tensor<{n}x{steps}x{a * hid}xf32>"
+        gt = f"tensor<{n}x{steps}x{g * hid}xf32>"
+        gf = f"tensor<{n * steps}x{g * hid}xf32>"
+        xf = f"tensor<{n * steps}x{feat}xf32>"
+        body, results, expected = [], [], []
+        for d, rev in enumerate(("false", "true")):
+            wi, wh, bi, bh = (f"%a{2 + 4 * d + j}" for j in range(4))
+            wit, wht, bit, bht = (f"{{t{2 + 4 * d + j}}}" for j in range(4))
+            dys = f"%a{10}" if d == 0 else f"%a{11}"
+            body += [
+                f"  %s{d}, %h{d}, %v{d} = nn.recurrent %a0, %a1, {wi}, {wh}, {bi}, {bh} "
+                f"{{{{cell = \"{cell}\", reverse = {rev}}}}} : ({{t0}}, {{t1}}, {wit}, {wht}, {bit}, {bht})"
+                f" -> ({st}, {fin}, {sv})",
+                f"  %mb{d} = nn.broadcast %a1 {{{{dims = array<i64: 2>}}}} : {{t1}} -> {st}",
+                f"  %y{d} = nn.mul %s{d}, %mb{d} : {st}",
+                f"  %ds{d} = nn.mul {dys}, %mb{d} : {st}",
+                f"  %dxg{d}, %dhg{d}, %dwh{d} = nn.recurrent_grad %ds{d}, %a{12 + d}, %a1, {wh}, %s{d}, %v{d} "
+                f"{{{{cell = \"{cell}\", reverse = {rev}}}}} : ({st}, {fin}, {{t1}}, {wht}, {st}, {sv})"
+                f" -> ({gt}, {gt}, {wht})",
+                f"  %fx{d} = nn.reshape %dxg{d} : {gt} to {gf}",
+                f"  %dwi{d} = nn.matmul %fx{d}, %xf {{{{transpose_lhs}}}} : ({gf}, {xf}) -> {wit}",
+                f"  %dbi{d} = nn.reduce_sum %dxg{d} {{{{dims = array<i64: 0, 1>}}}} : {gt} -> {bit}",
+                f"  %dbh{d} = nn.reduce_sum %dhg{d} {{{{dims = array<i64: 0, 1>}}}} : {gt} -> {bht}",
+                f"  %dxf{d} = nn.matmul %fx{d}, {wi} : ({gf}, {wit}) -> {xf}",
+                f"  %dx{d} = nn.reshape %dxf{d} : {xf} to {{t0}}",
+            ]
+            results += [f"%y{d}", f"%h{d}", f"%dwi{d}", f"%dwh{d}", f"%dbi{d}", f"%dbh{d}"]
+            expected += [out[..., d * hid:(d + 1) * hid].detach(), hn[d].detach(),
+                         gw[4 * d], gw[4 * d + 1], gw[4 * d + 2], gw[4 * d + 3]]
+        body.insert(0, f"  %xf = nn.reshape %a0 : {{t0}} to {xf}")
+        body.append("  %dx = nn.add %dx0, %dx1 : {t0}")
+        results.append("%dx")
+        expected.append(dx)
+        inputs = [x, mask] + ws + [f32(dy[..., :hid]), f32(dy[..., hid:]), f32(dfin[0]), f32(dfin[1])]
+        cases.append(Case("recurrent_" + cell, "\n".join(body), inputs, results, expected,
+                          2e-5, 2e-6))
     return cases
 
 

@@ -286,13 +286,6 @@ struct LeakyReluLowering : OpConversionPattern<nn::LeakyReluOp> {
 };
 
 /// sigmoid: 1 / (1 + exp(-x)).
-static Value sigmoid(OpBuilder &b, Location l, Value x) {
-  Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, x));
-  Value d = b.create<arith::AddFOp>(l, f32(b, l, 1.0), e);
-  return b.create<arith::DivFOp>(l, f32(b, l, 1.0), d);
-}
-
-/// sigmoid: 1 / (1 + exp(-x)).
 struct SigmoidLowering : OpConversionPattern<nn::SigmoidOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult

@@ -39,6 +39,7 @@ struct ConvertNNToLinalgPass
     populateNNConvPatterns(patterns);
     populateNNPoolingPatterns(patterns);
     populateNNSequencePatterns(patterns);
+    populateNNRecurrentPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -462,12 +462,13 @@ struct ConcatLowering : OpConversionPattern<nn::ConcatOp> {
       RankedTensorType t = tensorType(in);
       SmallVector<OpFoldResult> offsets(t.getRank(), rewriter.getIndexAttr(0)),
           sizes, strides(t.getRank(), rewriter.getIndexAttr(1));
-      offsets[1] = rewriter.getIndexAttr(offset);
+      int64_t axis = op.getDim();
+      offsets[axis] = rewriter.getIndexAttr(offset);
       for (int64_t d : t.getShape())
         sizes.push_back(rewriter.getIndexAttr(d));
       acc = rewriter.create<tensor::InsertSliceOp>(loc, in, acc, offsets, sizes,
                                                    strides);
-      offset += t.getDimSize(1);
+      offset += t.getDimSize(axis);
     }
     rewriter.replaceOp(op, acc);
     return success();

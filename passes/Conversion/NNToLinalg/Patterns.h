@@ -20,6 +20,8 @@ void populateNNPoolingPatterns(mlir::RewritePatternSet &patterns);
 /// token_mask, embedding, the masked pools over time and their gradients
 /// (Sequences.cpp).
 void populateNNSequencePatterns(mlir::RewritePatternSet &patterns);
+/// rnn, lstm, gru and their backpropagation through time (Recurrent.cpp).
+void populateNNRecurrentPatterns(mlir::RewritePatternSet &patterns);
 
 /// batchnorm, layernorm, dropout, concat, their gradients and the running
 /// statistics (Normalization.cpp).

@@ -108,6 +108,15 @@ inline mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc,
   return generic.getResult(0);
 }
 
+/// sigmoid: 1 / (1 + exp(-x)).
+inline mlir::Value sigmoid(mlir::OpBuilder &b, mlir::Location l,
+                           mlir::Value x) {
+  mlir::Value e =
+      b.create<mlir::math::ExpOp>(l, b.create<mlir::arith::NegFOp>(l, x));
+  mlir::Value d = b.create<mlir::arith::AddFOp>(l, f32(b, l, 1.0), e);
+  return b.create<mlir::arith::DivFOp>(l, f32(b, l, 1.0), d);
+}
+
 /// Reads the element of a 0-d tensor.
 inline mlir::Value extractScalar(mlir::OpBuilder &b, mlir::Location loc,
                                  mlir::Value tensor) {
