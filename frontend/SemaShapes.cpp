@@ -392,10 +392,14 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
         c.param("weight_hh" + suffix, {gh, a.units}, true, a.units);
         c.param("bias_ih" + suffix, {gh}, true, a.units);
         c.param("bias_hh" + suffix, {gh}, true, a.units);
-        if (a.init == InitKind::Default)
-          for (size_t i = params.size() - 4; i < params.size(); ++i)
+        // Biases follow `init` only for zeros and ones, as dense's.
+        bool keepBiases = a.init != InitKind::Zeros && a.init != InitKind::Ones;
+        for (size_t i = params.size() - 4; i < params.size(); ++i) {
+          bool bias = i + 2 >= params.size();
+          if (a.init == InitKind::Default || (bias && keepBiases))
             params[i].dist =
                 InitDist{InitDist::Uniform, 0, -bound, bound, 0, 0};
+        }
         if (!c.mul(gh, inputs + a.units, f) || !c.mul(f, 2 * in.dims[0], f) ||
             __builtin_add_overflow(flops, f, &flops))
           return c.tooLarge();

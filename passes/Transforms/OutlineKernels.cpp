@@ -50,6 +50,18 @@ bool isClonedConstant(Value v) {
   return def && isClonedConstantOp(def);
 }
 
+/// A memref whose layout has a dynamic offset or stride (a view at a loop's
+/// step): the bare-pointer calling convention cannot pass it, so a kernel
+/// takes its base buffer and the dynamic values instead and rebuilds it.
+bool needsMetadata(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type)
+    return false;
+  auto layout = dyn_cast<StridedLayoutAttr>(type.getLayout());
+  return layout && (ShapedType::isDynamic(layout.getOffset()) ||
+                    llvm::any_of(layout.getStrides(), ShapedType::isDynamic));
+}
+
 /// Kernels by their text (printed with a placeholder name): a region
 /// identical to an earlier one calls the earlier kernel.
 class KernelTable {
@@ -65,10 +77,30 @@ public:
   getOrCreate(Operation *op, TypeRange leading, Operation *&lastKernel,
               function_ref<void(OpBuilder &, Block *, IRMapping &)> fill) {
     SetVector<Value> captured = capturedValues(op);
+    // What the call passes: the captured values, but for a view with a
+    // dynamic layout its base buffer, then its dynamic offset and strides.
     SmallVector<Value> arguments;
-    for (Value v : captured)
-      if (!isClonedConstant(v))
+    OpBuilder caller(op);
+    DenseMap<Value, memref::ExtractStridedMetadataOp> metadata;
+    for (Value v : captured) {
+      if (isClonedConstant(v))
+        continue;
+      if (!needsMetadata(v)) {
         arguments.push_back(v);
+        continue;
+      }
+      auto md =
+          caller.create<memref::ExtractStridedMetadataOp>(op->getLoc(), v);
+      metadata[v] = md;
+      arguments.push_back(md.getBaseBuffer());
+      auto layout =
+          cast<StridedLayoutAttr>(cast<MemRefType>(v.getType()).getLayout());
+      if (ShapedType::isDynamic(layout.getOffset()))
+        arguments.push_back(md.getOffset());
+      for (auto [k, stride] : llvm::enumerate(layout.getStrides()))
+        if (ShapedType::isDynamic(stride))
+          arguments.push_back(md.getStrides()[k]);
+    }
 
     OpBuilder b(op->getContext());
     b.setInsertionPointAfter(lastKernel);
@@ -81,9 +113,32 @@ public:
     Block *body = kernel.addEntryBlock();
     b.setInsertionPointToStart(body);
     IRMapping mapping;
-    for (auto [value, arg] :
-         llvm::zip(arguments, body->getArguments().drop_front(leading.size())))
-      mapping.map(value, arg);
+    unsigned next = leading.size();
+    for (Value v : captured) {
+      if (isClonedConstant(v))
+        continue;
+      if (!metadata.count(v)) {
+        mapping.map(v, body->getArgument(next++));
+        continue;
+      }
+      // The view again, from its base and its dynamic values.
+      auto type = cast<MemRefType>(v.getType());
+      auto layout = cast<StridedLayoutAttr>(type.getLayout());
+      Value base = body->getArgument(next++);
+      OpFoldResult offset = b.getIndexAttr(layout.getOffset());
+      if (ShapedType::isDynamic(layout.getOffset()))
+        offset = body->getArgument(next++);
+      SmallVector<OpFoldResult> sizes, strides;
+      for (int64_t d : type.getShape())
+        sizes.push_back(b.getIndexAttr(d));
+      for (int64_t stride : layout.getStrides())
+        strides.push_back(ShapedType::isDynamic(stride)
+                              ? OpFoldResult(body->getArgument(next++))
+                              : OpFoldResult(b.getIndexAttr(stride)));
+      mapping.map(v, b.create<memref::ReinterpretCastOp>(
+                          op->getLoc(), type, base, offset, sizes, strides)
+                         .getResult());
+    }
     for (Value v : captured)
       if (isClonedConstant(v))
         b.clone(*v.getDefiningOp(), mapping);

@@ -69,7 +69,7 @@ def kinds_model():
 
 def initial_parameters(d, name, model):
     with open(os.path.join(d, name + ".nn"), "w") as f:
-        f.write(DATASET + model + TRAIN)
+        f.write((model if model.startswith("dataset") else DATASET + model) + TRAIN)
     exe = os.path.join(d, name)
     run(["nnc", os.path.join(d, name + ".nn"), "-o", exe])
     ck = os.path.join(d, name + "_ck")
@@ -146,6 +146,65 @@ def check_kinds(d):
               f"(torch {float(ref.mean()):.4f} {float(ref.std()):.4f})")
 
 
+SEQUENCES = """dataset d {
+  train = csv("ids.csv", target = "y")
+  batch = 16
+}
+model net(tokens: i32[16]) -> f32[1] {
+  emb: embedding(300, 64)
+  conv: conv1d(32, 3)
+  rec: gru(50, sequences = true)
+  last: lstm(40, bidirectional = true)
+  dense(1, init = zeros)
+}
+"""
+
+
+def check_uniform(name, values, bound, near=0.97):
+    top = float(np.abs(values).max())
+    if top > bound * (1 + 1e-6):
+        fail(f"{name}: max |w| {top} exceeds PyTorch's bound {bound}")
+    if top < near * bound:
+        fail(f"{name}: max |w| {top} far below PyTorch's bound {bound}")
+    std = float(values.std())
+    if abs(std - bound / math.sqrt(3)) > 0.15 * bound / math.sqrt(3):
+        fail(f"{name}: std {std}, U(+-{bound}) has {bound / math.sqrt(3)}")
+
+
+def check_sequences(d):
+    """embedding: N(0, 1) (torch.nn.Embedding); conv1d: Conv1d's bounds
+    (fan_in = channels x kernel); gru / lstm: every weight and bias
+    U(+-1/sqrt(units)) (torch.nn.RNNBase.reset_parameters), both directions."""
+    rng = np.random.default_rng(1)
+    with open(os.path.join(d, "ids.csv"), "w") as f:
+        f.write(",".join([f"t{i}" for i in range(16)] + ["y"]) + "\n")
+        for _ in range(32):
+            f.write(",".join(str(v) for v in rng.integers(1, 300, size=16)) + ",0.5\n")
+    p = initial_parameters(d, "sequences", SEQUENCES)
+    w = p["emb.weight"]
+    if w.shape != (300, 64) or abs(float(w.mean())) > 0.02 or abs(float(w.std()) - 1) > 0.02:
+        fail(f"emb.weight: shape {w.shape}, mean {float(w.mean())}, std {float(w.std())}: "
+             "not N(0, 1)")
+    print(f"ok embedding: mean {float(w.mean()):.4f} std {float(w.std()):.4f} (N(0, 1))")
+    wbound, bbound = torch_bounds((32, 64, 3))
+    check_uniform("conv.weight", p["conv.weight"], wbound)
+    check_uniform("conv.bias", p["conv.bias"], bbound, 0.5)
+    print(f"ok conv1d: max |weight| {float(np.abs(p['conv.weight']).max()):.5f} "
+          f"<= bound {wbound:.5f}")
+    for layer, units, module in [("rec", 50, torch.nn.GRU(32, 50)),
+                                 ("last", 40, torch.nn.LSTM(50, 40, bidirectional=True))]:
+        names = [n for n, _ in module.named_parameters()]
+        ours = sorted(k[len(layer) + 1:] for k in p if k.startswith(layer + "."))
+        if ours != sorted(names):
+            fail(f"{layer}: parameters {ours}, torch's {sorted(names)}")
+        for n, t in module.named_parameters():
+            if p[f"{layer}.{n}"].shape != tuple(t.shape):
+                fail(f"{layer}.{n}: shape {p[f'{layer}.{n}'].shape}, torch's {tuple(t.shape)}")
+            check_uniform(f"{layer}.{n}", p[f"{layer}.{n}"], 1 / math.sqrt(units), 0.9)
+        print(f"ok {layer}: {len(names)} parameters in U(+-1/sqrt({units})), PyTorch's names "
+              "and shapes")
+
+
 def main():
     d = sys.argv[1]
     rng = np.random.default_rng(0)
@@ -155,6 +214,7 @@ def main():
             f.write(",".join("%.4f" % v for v in rng.normal(size=65)) + "\n")
     check_bounds(d)
     check_kinds(d)
+    check_sequences(d)
 
 
 if __name__ == "__main__":

@@ -151,3 +151,41 @@ func.func @p(%x: memref<64x16xf32>, %y: memref<64x16xf32>, %z: memref<64x16xf32>
   }
   return
 }
+
+// -----
+
+// A view at a loop's step (dynamic offset, as a recurrent layer's step
+// slices) cannot cross the bare-pointer convention: the call passes its base
+// buffer and offset, and the kernel rebuilds the view. The loop carrying a
+// value stays; the parallel loop inside it becomes a launcher of a kernel.
+// CHECK-LABEL: func.func @steps(
+// CHECK-SAME:    %[[SEQ:.+]]: memref<4x6x8xf32>, %[[OUT:.+]]: memref<4x8xf32>)
+// CHECK:         scf.for %[[T:[a-z0-9_]+]] = 
+// CHECK:           %[[V:.+]] = memref.subview %[[SEQ]][0, %[[T]], 0] [4, 1, 8] [1, 1, 1]
+// CHECK:           %[[BASE:.+]], %[[OFF:.+]], %{{.+}}:2, %{{.+}}:2 = memref.extract_strided_metadata %[[V]]
+// CHECK:           call @__nnc_parallel_0(%[[BASE]], %[[OFF]], %[[OUT]]) : (memref<f32>, index, memref<4x8xf32>) -> ()
+// CHECK-LABEL: func.func private @__nnc_kernel_0(
+// CHECK-SAME:    %[[I:.+]]: index, %[[B:.+]]: memref<f32>, %[[O:.+]]: index, %[[D:.+]]: memref<4x8xf32>)
+// CHECK:         memref.reinterpret_cast %[[B]] to offset: [%[[O]]], sizes: [4, 8], strides: [48, 1] : memref<f32> to memref<4x8xf32, strided<[48, 1], offset: ?>>
+// CHECK-LABEL: func.func private @__nnc_parallel_0(
+// CHECK-SAME:    memref<f32>, index, memref<4x8xf32>)
+// CHECK-SAME:    nn.parallel_body = @__nnc_kernel_0, nn.parallel_chunks = 2 : i64
+func.func @steps(%seq: memref<4x6x8xf32>, %out: memref<4x8xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %zero = arith.constant 0.0 : f32
+  %r = scf.for %t = %c0 to %c6 step %c1 iter_args(%acc = %zero) -> (f32) {
+    %v = memref.subview %seq[0, %t, 0] [4, 1, 8] [1, 1, 1] : memref<4x6x8xf32> to memref<4x8xf32, strided<[48, 1], offset: ?>>
+    scf.forall (%i) = (0) to (4) step (2) {
+      %row = memref.load %v[%i, %c0] : memref<4x8xf32, strided<[48, 1], offset: ?>>
+      memref.store %row, %out[%i, %c0] : memref<4x8xf32>
+    }
+    %x = memref.load %out[%c0, %c0] : memref<4x8xf32>
+    %s = arith.addf %acc, %x : f32
+    scf.yield %s : f32
+  }
+  return %r : f32
+}
