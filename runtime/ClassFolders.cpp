@@ -68,15 +68,21 @@ ClassFolderScan scanClassFolders(const std::string &dir,
   }
   if (scan.paths.size() > UINT32_MAX / 2)
     throw Error(dir + ": too many samples");
-  if (numClasses > 0 && int32_t(scan.classes.size()) > numClasses) {
-    std::string list;
-    for (const std::string &c : scan.classes)
-      list += (list.empty() ? "" : ", ") + c;
-    throw Error(dir + ": " + std::to_string(scan.classes.size()) +
-                " classes (" + list + ") but the model has " +
-                std::to_string(numClasses) + " outputs");
-  }
+  checkClassCount(dir, scan.classes, numClasses);
   return scan;
+}
+
+void checkClassCount(const std::string &path,
+                     const std::vector<std::string> &classes,
+                     int32_t numClasses) {
+  if (numClasses <= 0 || int32_t(classes.size()) <= numClasses)
+    return;
+  std::string list;
+  for (const std::string &c : classes)
+    list += (list.empty() ? "" : ", ") + c;
+  throw Error(path + ": " + std::to_string(classes.size()) + " classes (" +
+              list + ") but the model has " + std::to_string(numClasses) +
+              " outputs");
 }
 
 } // namespace nnrt

@@ -48,6 +48,12 @@ ClassFolderScan scanClassFolders(const std::string &dir,
                                  const std::vector<std::string> &classes,
                                  int32_t numClasses, const SampleFiles &files);
 
+/// Throws nnrt::Error when a source at `path` has more classes than the
+/// model's `numClasses` outputs (0: no check), listing them.
+void checkClassCount(const std::string &path,
+                     const std::vector<std::string> &classes,
+                     int32_t numClasses);
+
 } // namespace nnrt
 
 #endif // NNRT_CLASSFOLDERS_H

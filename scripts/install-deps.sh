@@ -11,7 +11,7 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev uuid-dev
   # runtime and tools
   libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libgtest-dev
-  libstb-dev
+  libstb-dev libutf8proc-dev
   # tests: PyTorch reference, real data sets
   python3 python3-torch python3-numpy python3-sklearn dataset-fashion-mnist
   libopenblas0-pthread
