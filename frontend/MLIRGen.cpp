@@ -1,4 +1,5 @@
-//===- MLIRGen.cpp - Emitting the nn dialect from the analysed program -----===//
+//===- MLIRGen.cpp - Emitting the nn dialect from the analysed program
+//-----===//
 #include "frontend/MLIRGen.h"
 #include "frontend/FinetunePlan.h"
 #include "ir/NNOps.h"
@@ -31,7 +32,8 @@ public:
             nnc::DiagnosticEngine &diags)
       : ctx(ctx), b(&ctx), program(program), run(run),
         model(program.models[run.model]), sm(sm), diags(diags),
-        batch(batchSizeOf(program, run)), plan(sema::planFinetune(model, run)) {}
+        batch(batchSizeOf(program, run)), plan(sema::planFinetune(model, run)) {
+  }
 
   OwningOpRef<ModuleOp> generate() {
     OwningOpRef<ModuleOp> module = ModuleOp::create(loc(model.range));
@@ -62,9 +64,9 @@ private:
                                r.begin.col);
   }
   Location loc(const sema::Node &n) {
-    return NameLoc::get(b.getStringAttr(n.name.empty() ? sema::toString(n.kind)
-                                                       : n.name),
-                        loc(n.range));
+    return NameLoc::get(
+        b.getStringAttr(n.name.empty() ? sema::toString(n.kind) : n.name),
+        loc(n.range));
   }
 
   /// A per-sample type with the batch dimension in front.
@@ -74,7 +76,8 @@ private:
     return RankedTensorType::get(shape, elem);
   }
   RankedTensorType batched(const sema::TensorType &t) {
-    return batched(t, b.getF32Type());
+    return batched(t, t.elem == sema::ElemType::I32 ? Type(b.getI32Type())
+                                                    : Type(b.getF32Type()));
   }
   RankedTensorType paramType(const sema::Parameter &p) {
     return RankedTensorType::get(p.type.dims, b.getF32Type());
@@ -109,14 +112,15 @@ private:
   }
 
   /// Every layer kind has code generation (emitForward switches over all of
-  /// them); what is left is the program's ABI, which takes f32 inputs only.
+  /// them); what is left is the program's ABI, which takes f32 inputs and
+  /// i32 token ids.
   bool checkSupported() {
-    bool ok = true;
-    if (model.inputType.elem != sema::ElemType::F32) {
-      diags.error(model.range, "code generation supports f32 model inputs only");
-      ok = false;
+    if (model.inputType.elem == sema::ElemType::I64) {
+      diags.error(model.range,
+                  "code generation supports f32 and i32 model inputs only");
+      return false;
     }
-    return ok;
+    return true;
   }
 
   bool hasLayer(sema::LayerKind kind) {
@@ -143,13 +147,25 @@ private:
   mlir::Value emitForward(ArrayRef<Value> params, Value x, ForwardState &fs) {
     int64_t dropoutStream = 0;
     std::vector<Value> values(model.nodes.size());
+    // The padding mask [N, T] of each sequence value that has one: made
+    // from token ids (id 0 is padding), carried along the values that keep
+    // the time axis, read by the layers that reduce over time.
+    std::vector<Value> masks(model.nodes.size());
     for (const sema::Node &n : model.nodes) {
       Location l = loc(n);
       auto in = [&](unsigned i) { return values[n.inputs[i]]; };
       RankedTensorType type = batched(n.type);
+      masks[n.id] = sequenceMask(n, masks);
       switch (n.kind) {
       case sema::LayerKind::Input:
         values[n.id] = x;
+        if (n.type.elem == sema::ElemType::I32 && n.type.dims.size() == 1)
+          masks[n.id] =
+              b.create<nn::TokenMaskOp>(l, batched(n.type, b.getF32Type()), x);
+        break;
+      case sema::LayerKind::Embedding:
+        values[n.id] =
+            b.create<nn::EmbeddingOp>(l, type, in(0), params[n.params[0]]);
         break;
       case sema::LayerKind::Flatten:
       case sema::LayerKind::Reshape:
@@ -158,7 +174,21 @@ private:
       case sema::LayerKind::Dense: {
         Value w = params[n.params[0]];
         Value bias = n.params.size() > 1 ? params[n.params[1]] : Value();
-        values[n.id] = b.create<nn::DenseOp>(l, type, in(0), w, bias);
+        if (n.type.dims.size() == 1) {
+          values[n.id] = b.create<nn::DenseOp>(l, type, in(0), w, bias);
+          break;
+        }
+        // [N, T, F]: the rows of [N T, F], as torch.nn.Linear.
+        RankedTensorType inType = nn::tensorType(in(0));
+        int64_t rows = inType.getDimSize(0) * inType.getDimSize(1);
+        Value flat = b.create<nn::ReshapeOp>(
+            l,
+            RankedTensorType::get({rows, inType.getDimSize(2)}, b.getF32Type()),
+            in(0));
+        Value y = b.create<nn::DenseOp>(
+            l, RankedTensorType::get({rows, n.attrs.units}, b.getF32Type()),
+            flat, w, bias);
+        values[n.id] = b.create<nn::ReshapeOp>(l, type, y);
         break;
       }
       case sema::LayerKind::Relu:
@@ -248,13 +278,16 @@ private:
       case sema::LayerKind::Conv2d: {
         Value w = params[n.params[0]];
         Value bias = n.params.size() > 1 ? params[n.params[1]] : Value();
-        values[n.id] = b.create<nn::Conv2dOp>(l, type, in(0), w, bias,
-                                              b.getDenseI64ArrayAttr(
-                                                  {n.attrs.stride[0],
-                                                   n.attrs.stride[1]}),
-                                              windowPadding(n));
+        values[n.id] = b.create<nn::Conv2dOp>(
+            l, type, in(0), w, bias,
+            b.getDenseI64ArrayAttr({n.attrs.stride[0], n.attrs.stride[1]}),
+            windowPadding(n));
         break;
       }
+      case sema::LayerKind::Conv1d:
+        values[n.id] =
+            emitConv1d(n, in(0), masks[n.inputs[0]], params, masks[n.id]);
+        break;
       case sema::LayerKind::MaxPool:
       case sema::LayerKind::AvgPool: {
         const sema::LayerAttrs &a = n.attrs;
@@ -269,11 +302,105 @@ private:
         break;
       }
       case sema::LayerKind::GlobalAvgPool:
-        values[n.id] = b.create<nn::GlobalAvgPoolOp>(l, type, in(0));
+        if (n.type.dims.size() == 1 && nn::tensorType(in(0)).getRank() == 4) {
+          values[n.id] = b.create<nn::GlobalAvgPoolOp>(l, type, in(0));
+          break;
+        }
+        values[n.id] = b.create<nn::MaskedAvgPoolOp>(
+            l, type, in(0), timeMask(l, in(0), masks[n.inputs[0]]));
         break;
+      case sema::LayerKind::GlobalMaxPool: {
+        auto indices = RankedTensorType::get(type.getShape(), b.getI32Type());
+        values[n.id] = b.create<nn::MaskedMaxPoolOp>(
+                            l, type, indices, in(0),
+                            timeMask(l, in(0), masks[n.inputs[0]]))
+                           .getResult();
+        break;
+      }
       }
     }
     return values[model.output];
+  }
+
+  /// conv1d on [N, T, F] as a conv2d of [N, F, 1, T] with the weight
+  /// [filters, F, k] viewed as [filters, F, 1, k]. Padded steps are zeroed
+  /// first (they read as the zero padding of a shorter sequence), and an
+  /// output step is real when the input step at its window's centre is: a
+  /// one-hot [1, 1, 1, k] convolution of the input mask makes `outMask`.
+  Value emitConv1d(const sema::Node &n, Value x, Value mask,
+                   ArrayRef<Value> params, Value &outMask) {
+    Location l = loc(n);
+    const sema::LayerAttrs &a = n.attrs;
+    Type f32 = b.getF32Type();
+    RankedTensorType xt = nn::tensorType(x);
+    int64_t batchRows = xt.getDimSize(0), steps = xt.getDimSize(1),
+            features = xt.getDimSize(2);
+    int64_t outSteps = n.type.dims[0], k = a.kernel[1];
+    if (mask)
+      x = b.create<nn::MulOp>(
+          l, x,
+          b.create<nn::BroadcastOp>(l, xt, mask, b.getDenseI64ArrayAttr({2})));
+    auto perm = b.getDenseI64ArrayAttr({0, 2, 1});
+    Value channels = b.create<nn::TransposeOp>(
+        l, RankedTensorType::get({batchRows, features, steps}, f32), x, perm);
+    Value image = b.create<nn::ReshapeOp>(
+        l, RankedTensorType::get({batchRows, features, 1, steps}, f32),
+        channels);
+    Value w = params[n.params[0]];
+    Value w4 = b.create<nn::ReshapeOp>(
+        l, RankedTensorType::get({a.filters, features, 1, k}, f32), w);
+    Value bias = n.params.size() > 1 ? params[n.params[1]] : Value();
+    DenseI64ArrayAttr stride = b.getDenseI64ArrayAttr({1, a.stride[1]});
+    int64_t left = a.padding[1];
+    int64_t right = a.samePadding ? k - 1 - left : left;
+    DenseI64ArrayAttr padding = b.getDenseI64ArrayAttr({0, left, 0, right});
+    Value y = b.create<nn::Conv2dOp>(
+        l, RankedTensorType::get({batchRows, a.filters, 1, outSteps}, f32),
+        image, w4, bias, stride, padding);
+    Value flat = b.create<nn::ReshapeOp>(
+        l, RankedTensorType::get({batchRows, a.filters, outSteps}, f32), y);
+    if (mask) {
+      SmallVector<float> centre(k, 0.0f);
+      centre[(k - 1) / 2] = 1.0f;
+      auto kernelType = RankedTensorType::get({1, 1, 1, k}, f32);
+      Value oneHot = b.create<arith::ConstantOp>(
+          l, DenseElementsAttr::get(kernelType, ArrayRef<float>(centre)));
+      Value m4 = b.create<nn::ReshapeOp>(
+          l, RankedTensorType::get({batchRows, 1, 1, steps}, f32), mask);
+      Value m = b.create<nn::Conv2dOp>(
+          l, RankedTensorType::get({batchRows, 1, 1, outSteps}, f32), m4,
+          oneHot, Value(), stride, padding);
+      outMask = b.create<nn::ReshapeOp>(
+          l, RankedTensorType::get({batchRows, outSteps}, f32), m);
+    }
+    return b.create<nn::TransposeOp>(l, batched(n.type), flat, perm);
+  }
+
+  /// The padding mask a node's value inherits: that of its first input
+  /// with one, when the value is a sequence [T, F] of the same steps
+  /// (embedding, dense, activations, dropout, layernorm, add); none for the
+  /// layers that reshape or reduce over time.
+  Value sequenceMask(const sema::Node &n, ArrayRef<Value> masks) {
+    if (n.kind == sema::LayerKind::Input ||
+        n.kind == sema::LayerKind::Reshape ||
+        n.kind == sema::LayerKind::Flatten || n.type.dims.size() != 2)
+      return Value();
+    for (unsigned i : n.inputs)
+      if (Value m = masks[i])
+        if (nn::tensorType(m).getDimSize(1) == n.type.dims[0])
+          return m;
+    return Value();
+  }
+
+  /// The mask a pool over time reads: the value's, or all steps real.
+  Value timeMask(Location l, Value seq, Value mask) {
+    if (mask)
+      return mask;
+    RankedTensorType t = nn::tensorType(seq);
+    auto type = RankedTensorType::get({t.getDimSize(0), t.getDimSize(1)},
+                                      b.getF32Type());
+    return b.create<arith::ConstantOp>(
+        l, DenseElementsAttr::get(type, b.getF32FloatAttr(1.0f)));
   }
 
   /// [top, left, bottom, right] of a conv or pool: `same` pads k - 1 in
@@ -309,7 +436,8 @@ private:
   /// starts training (`nn.trained_after`, the last frozen epoch; -1: never)
   /// and its learning-rate factor (`nn.lr_scale`).
   func::FuncOp makeFunction(StringRef name, ArrayRef<Type> extraArgs,
-                            ArrayRef<Type> results, SmallVectorImpl<Value> &params,
+                            ArrayRef<Type> results,
+                            SmallVectorImpl<Value> &params,
                             SmallVectorImpl<Value> &extra,
                             int64_t trainEpoch = 0) {
     SmallVector<Type> args;
@@ -338,13 +466,15 @@ private:
       if (trainEpoch == 0 || !model.params[i].trainable)
         continue;
       if (plan.frozen(i, trainEpoch))
-        attrs.append(NNDialect::FrozenAttrHelper::getNameStr(), b.getUnitAttr());
+        attrs.append(NNDialect::FrozenAttrHelper::getNameStr(),
+                     b.getUnitAttr());
       if (int64_t until = plan.frozenUntil[i]; until > 0)
         attrs.append(NNDialect::TrainedAfterAttrHelper::getNameStr(),
                      b.getI64IntegerAttr(
                          until == sema::FinetunePlan::kAlways ? -1 : until));
       if (plan.lrScale[i] != 1.0)
-        attrs.append(NNDialect::LrScaleAttrHelper::getNameStr(), b.getF64FloatAttr(plan.lrScale[i]));
+        attrs.append(NNDialect::LrScaleAttrHelper::getNameStr(),
+                     b.getF64FloatAttr(plan.lrScale[i]));
     }
     SmallVector<DictionaryAttr> dicts;
     for (NamedAttrList &attrs : argAttrs)
@@ -383,7 +513,7 @@ private:
     SmallVector<Value> params, extra;
     OpBuilder::InsertionGuard guard(b);
     bool final = phase == plan.bounds.size();
-    std::string name = !train ? "eval_loss"
+    std::string name = !train  ? "eval_loss"
                        : final ? "loss"
                                : "loss_phase" + std::to_string(phase);
     int64_t epoch = train ? plan.firstEpoch(phase) : 0;

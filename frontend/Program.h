@@ -96,7 +96,8 @@ const std::vector<std::string> &initKindNames();
 /// Resolved attributes of a layer; only the fields of the node's kind are
 /// meaningful (the others keep their defaults).
 struct LayerAttrs {
-  int64_t units = 0;               ///< dense: output features
+  int64_t units = 0;               ///< dense: output features; embedding: size
+  int64_t count = 0;               ///< embedding: number of embeddings
   int64_t filters = 0;             ///< conv2d: output channels
   int64_t kernel[2] = {0, 0};      ///< conv2d / pools: kh, kw
   int64_t stride[2] = {1, 1};      ///< conv2d / pools

@@ -13,8 +13,8 @@
 // <layer> or <layer>_<i>, then weight / bias / running_mean / ...
 //
 //===----------------------------------------------------------------------===//
-#include "frontend/SemaImpl.h"
 #include "frontend/Sema.h"
+#include "frontend/SemaImpl.h"
 
 namespace nnc {
 
@@ -23,16 +23,15 @@ namespace {
 using namespace sema;
 
 std::string loc(const SourceRange &r) {
-  return "@" + std::to_string(r.begin.line) + ":" +
-         std::to_string(r.begin.col);
+  return "@" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.col);
 }
 
 std::string num(double x) { return formatNumber(x); }
 std::string boolStr(bool b) { return b ? "true" : "false"; }
 std::string pairStr(const int64_t v[2]) {
-  return v[0] == v[1] ? std::to_string(v[0])
-                      : "[" + std::to_string(v[0]) + ", " +
-                            std::to_string(v[1]) + "]";
+  return v[0] == v[1]
+             ? std::to_string(v[0])
+             : "[" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + "]";
 }
 std::string strList(const std::vector<std::string> &v) {
   std::string s = "[";
@@ -60,11 +59,24 @@ std::string attrs(const Node &n) {
   case LayerKind::Dense:
     kv = {"units = " + std::to_string(a.units), "bias = " + boolStr(a.bias)};
     break;
+  case LayerKind::Embedding:
+    kv = {"count = " + std::to_string(a.count),
+          "dim = " + std::to_string(a.units)};
+    break;
   case LayerKind::Conv2d:
     kv = {"filters = " + std::to_string(a.filters),
           "kernel = " + pairStr(a.kernel)};
     window();
     kv.push_back("bias = " + boolStr(a.bias));
+    break;
+  case LayerKind::Conv1d:
+    kv = {"filters = " + std::to_string(a.filters),
+          "kernel = " + std::to_string(a.kernel[1]),
+          "stride = " + std::to_string(a.stride[1]),
+          "padding = " + (a.samePadding
+                              ? "same(" + std::to_string(a.padding[1]) + ")"
+                              : std::to_string(a.padding[1])),
+          "bias = " + boolStr(a.bias)};
     break;
   case LayerKind::MaxPool:
   case LayerKind::AvgPool:
@@ -91,6 +103,7 @@ std::string attrs(const Node &n) {
     break;
   case LayerKind::Input:
   case LayerKind::GlobalAvgPool:
+  case LayerKind::GlobalMaxPool:
   case LayerKind::Flatten:
   case LayerKind::Relu:
   case LayerKind::Sigmoid:
@@ -134,8 +147,7 @@ void dumpModel(const Model &m, std::ostream &os) {
   }
   os << "  output %" << m.output << "\n";
   for (const auto &kv : m.selectors)
-    os << "  selector " << kv.first << ": " << kv.second.size()
-       << " tensors\n";
+    os << "  selector " << kv.first << ": " << kv.second.size() << " tensors\n";
   os << "  parameters: " << m.numParams << " trainable, " << m.numBufferElems
      << " buffer elements; flops per sample: " << m.flops << "\n\n";
 }
@@ -183,8 +195,7 @@ std::string dataOp(const DataOp &o) {
   case DataOpKind::Scale:
     return n + "(" + num(o.value) + ")";
   case DataOpKind::Normalize:
-    return n + "(mean = " + numList(o.mean) + ", std = " + numList(o.std) +
-           ")";
+    return n + "(mean = " + numList(o.mean) + ", std = " + numList(o.std) + ")";
   case DataOpKind::OneHot:
     return n + "(classes = " + std::to_string(o.classes) + ")";
   case DataOpKind::RandomCrop:
@@ -279,12 +290,10 @@ void dumpRun(const Program &p, const TrainRun &r, std::ostream &os) {
     os << "(gamma = " << num(s.gamma) << ")";
     break;
   case ScheduleKind::Cosine:
-    os << "(warmup = " << num(s.warmup) << ", min_lr = " << num(s.minLr)
-       << ")";
+    os << "(warmup = " << num(s.warmup) << ", min_lr = " << num(s.minLr) << ")";
     break;
   case ScheduleKind::Linear:
-    os << "(warmup = " << num(s.warmup) << ", end_lr = " << num(s.endLr)
-       << ")";
+    os << "(warmup = " << num(s.warmup) << ", end_lr = " << num(s.endLr) << ")";
     break;
   }
   os << "\n  epochs = " << r.epochs << ", seed = " << r.seed;

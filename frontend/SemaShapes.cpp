@@ -74,7 +74,8 @@ struct Ctx {
     return false;
   }
   bool tooLarge() {
-    return fail(std::string("'") + name() + "' is too large: its sizes "
+    return fail(std::string("'") + name() +
+                "' is too large: its sizes "
                 "overflow 64-bit integers");
   }
   bool mul(int64_t a, int64_t b, int64_t &out) {
@@ -118,10 +119,9 @@ struct Ctx {
   bool needRank3(const TensorType &in) {
     if (in.dims.size() == 3)
       return true;
-    return fail(std::string(name()) + " expects a [C, H, W] input, got " +
-                    toString(in),
-                in.dims.size() == 1 ? "reshape the input to [C, H, W] first"
-                                    : "");
+    return fail(
+        std::string(name()) + " expects a [C, H, W] input, got " + toString(in),
+        in.dims.size() == 1 ? "reshape the input to [C, H, W] first" : "");
   }
 
   /// conv2d / pools: out = floor((H + 2p - k) / s) + 1 (PyTorch, no
@@ -146,10 +146,9 @@ struct Ctx {
     // torch.nn.MaxPool2d / AvgPool2d: "pad should be at most half of kernel".
     if (pool && !a.samePadding &&
         (a.padding[0] > a.kernel[0] / 2 || a.padding[1] > a.kernel[1] / 2))
-      return fail(std::string(name()) + " padding " +
-                  std::to_string(a.padding[0]) +
-                  " is more than half the pool size " +
-                  hw(a.kernel[0], a.kernel[1]));
+      return fail(
+          std::string(name()) + " padding " + std::to_string(a.padding[0]) +
+          " is more than half the pool size " + hw(a.kernel[0], a.kernel[1]));
     for (int i = 0; i < 2; ++i) {
       int64_t size = in.dims[1 + i], padded;
       if (__builtin_mul_overflow(a.padding[i], 2, &padded) ||
@@ -161,11 +160,10 @@ struct Ctx {
       }
       if (padded < a.kernel[i]) {
         if (pool)
-          return fail(std::string(name()) + " window " +
-                      hw(a.kernel[0], a.kernel[1]) +
-                      " is larger than its padded input " +
-                      hw(in.dims[1] + 2 * a.padding[0],
-                         in.dims[2] + 2 * a.padding[1]));
+          return fail(
+              std::string(name()) + " window " + hw(a.kernel[0], a.kernel[1]) +
+              " is larger than its padded input " +
+              hw(in.dims[1] + 2 * a.padding[0], in.dims[2] + 2 * a.padding[1]));
         std::string k = a.kernel[0] == a.kernel[1]
                             ? std::to_string(a.kernel[0])
                             : hw(a.kernel[0], a.kernel[1]);
@@ -201,7 +199,10 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
   for (const TensorType &t : inputs)
     if (t.elem != ElemType::F32 && !(intInput && t.elem == ElemType::I32))
       return c.fail(std::string("'") + c.name() + "' cannot take an " +
-                    toString(t.elem) + " input (" + toString(t) + ")");
+                        toString(t.elem) + " input (" + toString(t) + ")",
+                    t.elem == ElemType::I32
+                        ? "token ids go through 'embedding(count, dim)' first"
+                        : "");
   if (bc.has("l2"))
     a.l2 = bc.num("l2");
   if (bc.has("init")) {
@@ -219,21 +220,51 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     return false;
 
   // y = x W^T + b (torch.nn.Linear).
+  // On a sequence [T, F], applied to every step: [T, units].
   case LayerKind::Dense: {
-    if (in.dims.size() != 1)
-      return c.fail("dense expects a rank-1 input, got " + toString(in),
-                    in.dims.size() > 1 ? "insert 'flatten' before 'dense'"
+    if (in.dims.empty() || in.dims.size() > 2)
+      return c.fail("dense expects a [features] or [time, features] input, "
+                    "got " +
+                        toString(in),
+                    in.dims.size() > 2 ? "insert 'flatten' before 'dense'"
                                        : "");
     a.units = bc.integer("units");
     a.bias = bc.flag("bias");
+    int64_t features = in.dims.back();
+    int64_t steps = in.dims.size() == 2 ? in.dims[0] : 1;
     int64_t w, f;
-    if (!c.mul(a.units, in.dims[0], w) || !c.mul(w, 2, f))
+    if (!c.mul(a.units, features, w) || !c.mul(w, 2, f) || !c.mul(f, steps, f))
       return c.tooLarge();
-    out.dims = {a.units};
-    c.param("weight", {a.units, in.dims[0]}, true, in.dims[0]);
+    out.dims = in.dims;
+    out.dims.back() = a.units;
+    c.param("weight", {a.units, features}, true, features);
     if (a.bias)
-      c.param("bias", {a.units}, true, in.dims[0]);
+      c.param("bias", {a.units}, true, features);
     node.flops = f;
+    return true;
+  }
+
+  // torch.nn.Embedding: i32 ids [T] -> [T, dim], weight [count, dim] drawn
+  // from N(0, 1) by default.
+  case LayerKind::Embedding: {
+    if (in.elem != ElemType::I32)
+      return c.fail("embedding expects token ids (an i32 input), got " +
+                        toString(in),
+                    "declare the model input as i32[T], e.g. "
+                    "`model m(tokens: i32[200])`");
+    if (in.dims.size() != 1)
+      return c.fail("embedding expects a sequence of ids [T], got " +
+                    toString(in));
+    a.count = bc.integer("count");
+    a.units = bc.integer("dim");
+    int64_t w;
+    if (!c.mul(a.count, a.units, w) || !c.mul(in.dims[0], a.units, w))
+      return c.tooLarge();
+    out.dims = {in.dims[0], a.units};
+    c.param("weight", {a.count, a.units}, true, a.units);
+    if (a.init == InitKind::Default)
+      params.back().dist = InitDist{InitDist::Normal, 0, 0, 0, 0, 1};
+    node.flops = 0;
     return true;
   }
 
@@ -251,13 +282,66 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     out.dims = {a.filters, o[0], o[1]};
     int64_t fanIn, flops;
     if (!c.mul(in.dims[0], a.kernel[0], fanIn) ||
-        !c.mul(fanIn, a.kernel[1], fanIn) ||
-        !c.mul(fanIn, a.filters, flops) || !c.mul(flops, o[0], flops) ||
-        !c.mul(flops, o[1], flops) || !c.mul(flops, 2, flops) ||
+        !c.mul(fanIn, a.kernel[1], fanIn) || !c.mul(fanIn, a.filters, flops) ||
+        !c.mul(flops, o[0], flops) || !c.mul(flops, o[1], flops) ||
+        !c.mul(flops, 2, flops) || out.numElements() < 0)
+      return c.tooLarge();
+    c.param("weight", {a.filters, in.dims[0], a.kernel[0], a.kernel[1]}, true,
+            fanIn);
+    if (a.bias)
+      c.param("bias", {a.filters}, true, fanIn);
+    node.flops = flops;
+    return true;
+  }
+
+  // torch.nn.Conv1d over the time axis of [T, F] (channels = F), no
+  // dilation or groups: [T', filters], weight [filters, F, k]. Kept in
+  // the [1, k] slots of the 2-d attributes (MLIRGen emits a conv2d).
+  case LayerKind::Conv1d: {
+    if (in.dims.size() != 2)
+      return c.fail("conv1d expects a sequence [time, features], got " +
+                        toString(in),
+                    in.dims.size() == 1 ? "start with 'embedding' for token "
+                                          "ids, or reshape to [time, 1]"
+                                        : "");
+    a.filters = bc.integer("filters");
+    a.bias = bc.flag("bias");
+    int64_t k = bc.integer("kernel"), stride = bc.integer("stride");
+    a.kernel[0] = a.stride[0] = 1;
+    a.kernel[1] = k;
+    a.stride[1] = stride;
+    const Value &pad = bc.get("padding");
+    int64_t steps = in.dims[0], o;
+    if (pad.kind == Value::Ident && pad.str == "same") {
+      if (stride != 1)
+        return c.fail("padding 'same' requires stride 1 in 'conv1d'",
+                      "use an explicit padding with strides");
+      a.samePadding = true;
+      a.padding[1] = (k - 1) / 2;
+      o = steps;
+    } else {
+      a.padding[1] =
+          pad.kind == Value::Number ? static_cast<int64_t>(pad.num) : 0;
+      int64_t padded;
+      if (!c.mul(a.padding[1], 2, padded) ||
+          __builtin_add_overflow(padded, steps, &padded))
+        return c.tooLarge();
+      if (padded < k)
+        return c.fail("conv1d output would be empty: " + std::to_string(steps) +
+                          " steps, kernel " + std::to_string(k) +
+                          (a.padding[1]
+                               ? ", padding " + std::to_string(a.padding[1])
+                               : ""),
+                      "use padding = same or a smaller kernel");
+      o = (padded - k) / stride + 1;
+    }
+    out.dims = {o, a.filters};
+    int64_t fanIn, flops;
+    if (!c.mul(in.dims[1], k, fanIn) || !c.mul(fanIn, a.filters, flops) ||
+        !c.mul(flops, o, flops) || !c.mul(flops, 2, flops) ||
         out.numElements() < 0)
       return c.tooLarge();
-    c.param("weight", {a.filters, in.dims[0], a.kernel[0], a.kernel[1]},
-            true, fanIn);
+    c.param("weight", {a.filters, in.dims[1], k}, true, fanIn);
     if (a.bias)
       c.param("bias", {a.filters}, true, fanIn);
     node.flops = flops;
@@ -287,9 +371,22 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     return true;
   }
 
+  // Over H, W of [C, H, W], or over the (real) steps of [T, F].
   case LayerKind::GlobalAvgPool:
-    if (!c.needRank3(in))
-      return false;
+  case LayerKind::GlobalMaxPool:
+    if (in.dims.size() == 2) {
+      out.dims = {in.dims[1]};
+      node.flops = inElems;
+      return true;
+    }
+    if (kind == LayerKind::GlobalMaxPool)
+      return c.fail("global_maxpool expects a sequence [time, features], "
+                    "got " +
+                    toString(in));
+    if (in.dims.size() != 3)
+      return c.fail("global_avgpool expects a [C, H, W] image or a "
+                    "[time, features] sequence, got " +
+                    toString(in));
     out.dims = {in.dims[0]};
     node.flops = inElems;
     return true;
@@ -333,8 +430,8 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
                       std::to_string(known));
       out.dims[inferred] = inElems / known;
     } else if (known != inElems) {
-      return c.fail("cannot reshape " + toString(in) + " to " + target +
-                    ": " + std::to_string(inElems) + " elements vs " +
+      return c.fail("cannot reshape " + toString(in) + " to " + target + ": " +
+                    std::to_string(inElems) + " elements vs " +
                     std::to_string(known));
     }
     a.shape = out.dims;

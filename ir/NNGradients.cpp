@@ -1,4 +1,5 @@
-//===- NNGradients.cpp - Vector-Jacobian products of nn ops ----------------===//
+//===- NNGradients.cpp - Vector-Jacobian products of nn ops
+//----------------===//
 //
 // Each rule receives dL/d(result) and appends dL/d(operand) for every operand
 // (null where an operand has no gradient). The math is written above each
@@ -26,8 +27,8 @@ LogicalResult DenseOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
                                             /*transpose_lhs=*/true,
                                             /*transpose_rhs=*/false));
   if (Value bias = getBias())
-    operandGrads.push_back(b.create<ReduceSumOp>(
-        loc, bias.getType(), dy, b.getDenseI64ArrayAttr({0})));
+    operandGrads.push_back(b.create<ReduceSumOp>(loc, bias.getType(), dy,
+                                                 b.getDenseI64ArrayAttr({0})));
   return success();
 }
 
@@ -50,8 +51,8 @@ LogicalResult LeakyReluOp::buildGradient(OpBuilder &b,
                                          SmallVectorImpl<Value> &operandGrads) {
   if (noGradient(resultGrads, *this, operandGrads))
     return success();
-  operandGrads.push_back(b.create<LeakyReluGradOp>(
-      getLoc(), resultGrads[0], getInput(), getAlphaAttr()));
+  operandGrads.push_back(b.create<LeakyReluGradOp>(getLoc(), resultGrads[0],
+                                                   getInput(), getAlphaAttr()));
   return success();
 }
 
@@ -98,6 +99,22 @@ LogicalResult SoftmaxOp::buildGradient(OpBuilder &b,
 }
 
 // y = reshape(x)  =>  dx = reshape(dy) back to x's shape
+// y = permute(x, p)  =>  dx = permute(dy, p^-1)
+LogicalResult TransposeOp::buildGradient(OpBuilder &b,
+                                         ArrayRef<Value> resultGrads,
+                                         SmallVectorImpl<Value> &operandGrads) {
+  if (noGradient(resultGrads, *this, operandGrads))
+    return success();
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, d] : llvm::enumerate(perm))
+    inverse[d] = static_cast<int64_t>(i);
+  operandGrads.push_back(
+      b.create<TransposeOp>(getLoc(), getInput().getType(), resultGrads[0],
+                            b.getDenseI64ArrayAttr(inverse)));
+  return success();
+}
+
 LogicalResult ReshapeOp::buildGradient(OpBuilder &b,
                                        ArrayRef<Value> resultGrads,
                                        SmallVectorImpl<Value> &operandGrads) {
@@ -157,10 +174,9 @@ LogicalResult BroadcastOp::buildGradient(OpBuilder &b,
 // Losses: dL/dprediction from the loss's own gradient op; the target and the
 // mask are data and get no gradient.
 template <typename GradOp, typename LossOp, typename... Attrs>
-static LogicalResult lossGradient(LossOp op, OpBuilder &b,
-                                  ArrayRef<Value> resultGrads,
-                                  SmallVectorImpl<Value> &operandGrads,
-                                  Attrs... attrs) {
+static LogicalResult
+lossGradient(LossOp op, OpBuilder &b, ArrayRef<Value> resultGrads,
+             SmallVectorImpl<Value> &operandGrads, Attrs... attrs) {
   if (noGradient(resultGrads, op, operandGrads))
     return success();
   operandGrads.push_back(b.create<GradOp>(
@@ -202,7 +218,8 @@ CrossEntropyLossOp::buildGradient(OpBuilder &b, ArrayRef<Value> resultGrads,
       *this, b, resultGrads, operandGrads, getLabelSmoothingAttr());
 }
 
-// L = mean(max(z, 0) - z t + log(1 + e^-|z|))  =>  dz = (sigmoid(z) - t) m / (count n)
+// L = mean(max(z, 0) - z t + log(1 + e^-|z|))  =>  dz = (sigmoid(z) - t) m /
+// (count n)
 LogicalResult BCELossOp::buildGradient(OpBuilder &b,
                                        ArrayRef<Value> resultGrads,
                                        SmallVectorImpl<Value> &operandGrads) {

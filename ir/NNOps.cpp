@@ -1,4 +1,5 @@
-//===- NNOps.cpp - Verifiers of the nn dialect's ops -----------------------===//
+//===- NNOps.cpp - Verifiers of the nn dialect's ops
+//-----------------------===//
 //
 // Only checks across operands live here; single-operand constraints are ODS
 // traits in NNOps.td.
@@ -20,12 +21,11 @@ LogicalResult DenseOp::verify() {
   RankedTensorType x = tensorType(getInput()), w = tensorType(getWeight()),
                    y = tensorType(getResult());
   if (x.getRank() != 2 || w.getRank() != 2 || y.getRank() != 2)
-    return emitOpError() << "expects rank-2 input, weight and result, got "
-                         << x << ", " << w << " and " << y;
+    return emitOpError() << "expects rank-2 input, weight and result, got " << x
+                         << ", " << w << " and " << y;
   if (x.getDimSize(1) != w.getDimSize(1))
     return emitOpError() << "input features (" << x.getDimSize(1)
-                         << ") do not match the weight's [out, in] = "
-                         << w;
+                         << ") do not match the weight's [out, in] = " << w;
   if (y.getDimSize(0) != x.getDimSize(0) || y.getDimSize(1) != w.getDimSize(0))
     return emitOpError() << "result must be [" << x.getDimSize(0) << ", "
                          << w.getDimSize(0) << "], got " << y;
@@ -38,12 +38,35 @@ LogicalResult DenseOp::verify() {
   return success();
 }
 
+LogicalResult TransposeOp::verify() {
+  RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<bool> seen(in.getRank(), false);
+  bool valid = static_cast<int64_t>(perm.size()) == in.getRank();
+  for (int64_t d : perm) {
+    valid = valid && d >= 0 && d < in.getRank() && !seen[d];
+    if (valid)
+      seen[d] = true;
+  }
+  if (!valid)
+    return emitOpError() << "permutation must order the " << in.getRank()
+                         << " dimensions of the input";
+  SmallVector<int64_t> shape;
+  for (int64_t d : perm)
+    shape.push_back(in.getDimSize(d));
+  if (out.getShape() != ArrayRef<int64_t>(shape))
+    return emitOpError() << "result must be the permuted input "
+                         << RankedTensorType::get(shape, in.getElementType())
+                         << ", got " << out;
+  return success();
+}
+
 LogicalResult ReshapeOp::verify() {
   RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
   if (in.getNumElements() != out.getNumElements())
-    return emitOpError() << "cannot reshape " << in << " (" << in.getNumElements()
-                         << " elements) to " << out << " ("
-                         << out.getNumElements() << " elements)";
+    return emitOpError() << "cannot reshape " << in << " ("
+                         << in.getNumElements() << " elements) to " << out
+                         << " (" << out.getNumElements() << " elements)";
   return success();
 }
 
@@ -121,8 +144,8 @@ static LogicalResult verifyLoss(Operation *op, Value prediction, Value target,
     return success();
   }
   if (t.getShape() != p.getShape())
-    return op->emitOpError() << "target " << t << " does not match prediction "
-                             << p;
+    return op->emitOpError()
+           << "target " << t << " does not match prediction " << p;
   return success();
 }
 

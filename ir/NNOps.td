@@ -15,6 +15,7 @@ include "ir/NNInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "ir/NNConvOps.td"
+include "ir/NNSequenceOps.td"
 
 //===----------------------------------------------------------------------===//
 // Layers
@@ -83,6 +84,22 @@ def NN_ReshapeOp : NN_Op<"reshape",
   let arguments = (ins NN_F32Tensor:$input);
   let results = (outs NN_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_TransposeOp : NN_Op<"transpose",
+    [Pure, DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
+  let summary = "permutes the dimensions: result dim i = input dim perm[i]";
+  let description = [{
+    `torch.permute`; sequences [N, T, F] become conv1d's [N, F, T] and back.
+
+    ```mlir
+    %y = nn.transpose %x {permutation = array<i64: 0, 2, 1>} : tensor<8x16x32xf32> -> tensor<8x32x16xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs NN_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
 

@@ -12,7 +12,7 @@ with PyTorch (torch.autograd for gradients, torch.optim for updates,
 torch.optim.lr_scheduler and the documented formulas for schedules).
 
 Usage: parity.py GROUP [--nnc-opt PATH] [--keep DIR]
-GROUP: layers | losses | optimizers | schedules | norm | all
+GROUP: layers | losses | optimizers | schedules | norm | sequences | all
 Exits 1 with a diff on any mismatch.
 """
 import argparse
@@ -746,9 +746,65 @@ def norm_cases():
     return cases
 
 
+def sequence_cases():
+    """embedding (a gather; its gradient a scatter-add with repeated and
+    out-of-range-free ids), token_mask and the masked pools over time with
+    ragged lengths, rows without real steps and tied maxima, against torch
+    (the pools as masked reductions, torch.max's first index among ties)."""
+    r = rng(21)
+    cases = []
+    ids = np.array([[3, 1, 3, 0, 0], [0, 0, 0, 0, 0], [2, 5, 5, 5, 4],
+                    [1, 0, 0, 0, 0]], dtype=np.int32)
+    table, dy = randn(r, 6, 3), randn(r, 4, 5, 3)
+    tw = t(table, True)
+    y = F.embedding(t(ids).long(), tw)
+    (dw,) = torch.autograd.grad(y, tw, t(dy))
+    cases.append(Case("embedding",
+        "  %y = nn.embedding %a0, %a1 : ({t0}, {t1}) -> {r0}\n"
+        "  %dw = nn.embedding_grad %a2, %a0 : ({t2}, {t0}) -> {r1}\n"
+        "  %m = nn.token_mask %a0 : {t0} -> {r2}",
+        [ids, table, dy], ["%y", "%dw", "%m"],
+        [y.detach(), dw, (t(ids) != 0).float()]))
+
+    m = (t(ids) != 0).float()
+    x = randn(r, 4, 5, 3)
+    # Ties: steps 1..3 of row 2 hold the same values (as the same token's
+    # embedding would).
+    x[2, 2] = x[2, 1]
+    x[2, 3] = x[2, 1]
+    dp = randn(r, 4, 3)
+    tx = t(x, True)
+    avg = (tx * m[..., None]).sum(1) / m.sum(1).clamp(min=1)[:, None]
+    (davg,) = torch.autograd.grad(avg, tx, t(dp))
+    cases.append(Case("masked_avgpool",
+        "  %y = nn.masked_avgpool %a0, %a1 : ({t0}, {t1}) -> {r0}\n"
+        "  %dx = nn.masked_avgpool_grad %a2, %a1 : ({t2}, {t1}) -> {r1}",
+        [x, f32(m), dp], ["%y", "%dx"], [avg.detach(), davg]))
+    tx = t(x, True)
+    filled = tx.masked_fill(m[..., None] == 0, float("-inf"))
+    mx = filled.max(1).values
+    mx = torch.where(m.sum(1, keepdim=True) > 0, mx, torch.zeros_like(mx))
+    (dmx,) = torch.autograd.grad(mx, tx, t(dp))
+    cases.append(Case("masked_maxpool",
+        "  %y, %i = nn.masked_maxpool %a0, %a1 : ({t0}, {t1}) -> ({r0}, tensor<4x3xi32>)\n"
+        "  %dx = nn.masked_maxpool_grad %a2, %i : ({t2}, tensor<4x3xi32>) -> {r1}",
+        [x, f32(m), dp], ["%y", "%dx"], [mx.detach(), dmx]))
+    # transpose (conv1d's [N, T, F] <-> [N, F, T]) and its gradient, the
+    # inverse permutation.
+    x3, g3 = randn(r, 2, 3, 4), randn(r, 4, 2, 3)
+    tx = t(x3, True)
+    yt = tx.permute(2, 0, 1)
+    (dx3,) = torch.autograd.grad(yt, tx, t(g3))
+    cases.append(Case("transpose",
+        "  %y = nn.transpose %a0 {{permutation = array<i64: 2, 0, 1>}} : {t0} -> {r0}\n"
+        "  %dx = nn.transpose %a1 {{permutation = array<i64: 1, 2, 0>}} : {t1} -> {r1}",
+        [x3, g3], ["%y", "%dx"], [yt.detach(), dx3]))
+    return cases
+
+
 GROUPS = {"layers": layer_cases, "losses": loss_cases,
           "optimizers": optimizer_cases, "schedules": schedule_cases,
-          "norm": norm_cases}
+          "norm": norm_cases, "sequences": sequence_cases}
 
 
 def main():

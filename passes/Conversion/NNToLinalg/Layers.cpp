@@ -169,6 +169,23 @@ struct BroadcastLowering : OpConversionPattern<nn::BroadcastOp> {
 /// collapses to one dimension and expands from it, which is the same
 /// row-major reinterpretation and stays a view through bufferization (unlike
 /// tensor.reshape, which needs a shape operand and memref.reshape).
+/// transpose: linalg.transpose.
+struct TransposeLowering : OpConversionPattern<nn::TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value init = emptyLike(rewriter, loc, tensorType(op.getResult()));
+    rewriter.replaceOp(
+        op, rewriter
+                .create<linalg::TransposeOp>(loc, adaptor.getInput(), init,
+                                             op.getPermutation())
+                .getResult());
+    return success();
+  }
+};
+
 struct ReshapeLowering : OpConversionPattern<nn::ReshapeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -481,9 +498,10 @@ struct SoftmaxGradLowering : OpConversionPattern<nn::SoftmaxGradOp> {
 
 void nnc::populateNNLayerPatterns(RewritePatternSet &patterns) {
   patterns.add<DenseLowering, MatmulLowering, ReduceSumLowering,
-               BroadcastLowering, ReshapeLowering, AddLowering, MulLowering,
-               ReluLowering, LeakyReluLowering, SigmoidLowering, TanhLowering,
-               GeluLowering, SoftmaxLowering, ReluGradLowering,
-               LeakyReluGradLowering, SigmoidGradLowering, TanhGradLowering,
-               GeluGradLowering, SoftmaxGradLowering>(patterns.getContext());
+               BroadcastLowering, ReshapeLowering, TransposeLowering,
+               AddLowering, MulLowering, ReluLowering, LeakyReluLowering,
+               SigmoidLowering, TanhLowering, GeluLowering, SoftmaxLowering,
+               ReluGradLowering, LeakyReluGradLowering, SigmoidGradLowering,
+               TanhGradLowering, GeluGradLowering, SoftmaxGradLowering>(
+      patterns.getContext());
 }

@@ -10,6 +10,7 @@
 #include "passes/Conversion/NNToLinalg/Patterns.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace nnc {
@@ -28,7 +29,7 @@ struct ConvertNNToLinalgPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<nn::NNDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, math::MathDialect,
+                           arith::ArithDialect, math::MathDialect, scf::SCFDialect,
                            func::FuncDialect>();
     RewritePatternSet patterns(ctx);
     populateNNLayerPatterns(patterns);
@@ -37,6 +38,7 @@ struct ConvertNNToLinalgPass
     populateNNNormalizationPatterns(patterns);
     populateNNConvPatterns(patterns);
     populateNNPoolingPatterns(patterns);
+    populateNNSequencePatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -17,6 +17,9 @@ void populateNNOptimizerPatterns(mlir::RewritePatternSet &patterns);
 void populateNNConvPatterns(mlir::RewritePatternSet &patterns);
 /// maxpool2d, avgpool2d, global_avgpool and their gradients (Pooling.cpp).
 void populateNNPoolingPatterns(mlir::RewritePatternSet &patterns);
+/// token_mask, embedding, the masked pools over time and their gradients
+/// (Sequences.cpp).
+void populateNNSequencePatterns(mlir::RewritePatternSet &patterns);
 
 /// batchnorm, layernorm, dropout, concat, their gradients and the running
 /// statistics (Normalization.cpp).

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Whole training runs through embedding, dense over [T, F] and the masked
+pools over time against PyTorch.
+
+Like activation_parity.py: each case writes a CSV of token ids (one column
+per step, ragged lengths padded at the end with id 0, some rows without any
+real token, repeated ids so that maxima tie), initializes the model in
+PyTorch, saves it as safetensors, compiles the program with nnc, trains it
+from those parameters without shuffling and trains the PyTorch model on the
+same batches. The final parameters, the optimizer state and the logged
+epoch losses must agree to float32 tolerance. N = 70 in batches of 16: the
+last batch of every epoch is partial.
+
+PyTorch side: padding is masked as `pack_padded_sequence` would see it (id 0
+is padding): the mean is over the real steps (0 without any), the maximum
+over the real steps (0 without any), torch.max's first index among ties.
+
+- emb_avg_ce: embedding -> dense over [T, F] -> relu -> global_avgpool ->
+  dense, cross_entropy, Adam.
+- emb_max_mse: embedding -> tanh -> global_maxpool -> dense, mse, SGD with
+  momentum; ids drawn from 5 values so that steps repeat (ties).
+- emb_flatten_ce: embedding -> flatten -> dense: no mask, the padding
+  embedding row is trained as every other (torch.nn.Embedding without
+  padding_idx), SGD.
+- emb_conv1d_max_ce: embedding -> conv1d(padding = same) -> relu ->
+  global_maxpool: padded steps zeroed before the convolution, the output
+  mask the input's.
+- emb_conv1d_strided_mse: conv1d(kernel 2, stride 2): fewer steps; a step is
+  real when the input step at its window's centre is.
+
+usage: sequence_parity.py WORKDIR [CASE ...]
+"""
+import os
+import sys
+import zlib
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from e2e_util import check_logged_losses, read_safetensors, run, run_cases, write_safetensors
+
+torch.set_num_threads(1)
+
+N, T, BATCH = 70, 7, 16
+
+
+def real_mask(ids):
+    return (ids != 0).float()
+
+
+def conv1d_steps(conv, x, m):
+    """torch.nn.Conv1d on [N, T, F] with padded steps zeroed first; an
+    output step is real when the input step at its window's centre is."""
+    x = x * m[..., None]
+    y = conv(x.transpose(1, 2)).transpose(1, 2)
+    k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding
+    left = (k - 1) // 2 if p == "same" else p[0]
+    centres = [t * s - left + (k - 1) // 2 for t in range(y.shape[1])]
+    cols = [m[:, c] if 0 <= c < m.shape[1] else torch.zeros(m.shape[0]) for c in centres]
+    return y, torch.stack(cols, 1)
+
+
+def masked_max(h, m):
+    h = h.masked_fill(m[..., None] == 0, float("-inf"))
+    v = h.max(1).values
+    return torch.where(m.sum(1, keepdim=True) > 0, v, torch.zeros_like(v))
+
+
+def masked_mean(h, m):
+    return (h * m[..., None]).sum(1) / m.sum(1).clamp(min=1)[:, None]
+
+
+
+class EmbAvg(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 6)
+        self.proj, self.head = torch.nn.Linear(6, 8), torch.nn.Linear(8, 3)
+
+    def forward(self, ids):
+        return self.head(masked_mean(F.relu(self.proj(self.emb(ids))), real_mask(ids)))
+
+
+class EmbMax(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 4)
+        self.head = torch.nn.Linear(4, 2)
+
+    def forward(self, ids):
+        return self.head(masked_max(torch.tanh(self.emb(ids)), real_mask(ids)))
+
+
+class EmbFlatten(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 3)
+        self.head = torch.nn.Linear(3 * T, 4)
+
+    def forward(self, ids):
+        return self.head(self.emb(ids).flatten(1))
+
+
+class EmbConvMax(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 5)
+        self.conv = torch.nn.Conv1d(5, 6, 3, padding="same")
+        self.head = torch.nn.Linear(6, 3)
+
+    def forward(self, ids):
+        y, m = conv1d_steps(self.conv, self.emb(ids), real_mask(ids))
+        return self.head(masked_max(F.relu(y), m))
+
+
+class EmbConvStrided(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 4)
+        self.conv = torch.nn.Conv1d(4, 5, 2, stride=2)
+        self.head = torch.nn.Linear(5, 2)
+
+    def forward(self, ids):
+        y, m = conv1d_steps(self.conv, self.emb(ids), real_mask(ids))
+        return self.head(masked_mean(torch.tanh(y), m))
+
+
+# name: (layers, module, vocabulary, ids drawn below, output width, loss,
+#        (nnc optimizer, torch optimizer), epochs, seed)
+CASES = {
+    "emb_avg_ce": (
+        "  emb: embedding(20, 6)\n  proj: dense(8)\n  relu\n  global_avgpool\n"
+        "  head: dense(3)",
+        EmbAvg, 20, 20, 3, "cross_entropy",
+        ("adam(lr = 0.01)", lambda p: torch.optim.Adam(p, lr=0.01)), 2, 0),
+    "emb_max_mse": (
+        "  emb: embedding(12, 4)\n  tanh\n  global_maxpool\n  head: dense(2)",
+        EmbMax, 12, 5, 2, "mse",
+        ("sgd(lr = 0.1, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)), 3, 1),
+    "emb_flatten_ce": (
+        "  emb: embedding(9, 3)\n  flatten\n  head: dense(4)",
+        EmbFlatten, 9, 9, 4, "cross_entropy",
+        ("sgd(lr = 0.2)", lambda p: torch.optim.SGD(p, lr=0.2)), 2, 2),
+    "emb_conv1d_max_ce": (
+        "  emb: embedding(15, 5)\n  conv: conv1d(6, 3, padding = same)\n  relu\n"
+        "  global_maxpool\n  head: dense(3)",
+        EmbConvMax, 15, 15, 3, "cross_entropy",
+        ("adam(lr = 0.01)", lambda p: torch.optim.Adam(p, lr=0.01)), 2, 3),
+    "emb_conv1d_strided_mse": (
+        "  emb: embedding(10, 4)\n  conv: conv1d(5, 2, stride = 2)\n  tanh\n"
+        "  global_avgpool\n  head: dense(2)",
+        EmbConvStrided, 10, 10, 2, "mse",
+        ("sgd(lr = 0.1, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)), 2, 4),
+}
+
+
+def make_ids(rng, draw):
+    """Rows of T ids in [1, draw), each cut to a random length (0..T) and
+    padded with 0."""
+    ids = rng.integers(1, draw, size=(N, T))
+    lengths = rng.integers(0, T + 1, size=N)
+    lengths[:3] = [T, 0, 1]
+    for i, n in enumerate(lengths):
+        ids[i, n:] = 0
+    return ids
+
+
+def check_case(workdir, name):
+    layers, make_net, vocab, draw, width, loss_kind, (opt_src, make_opt), epochs, seed = \
+        CASES[name]
+    d = os.path.join(workdir, name)
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    ids = make_ids(rng, draw)
+    if loss_kind == "cross_entropy":
+        y = rng.integers(0, width, size=N)
+        target_cols = ["label"]
+    else:
+        y = rng.normal(size=(N, width)).astype(np.float32)
+        target_cols = ["t%d" % i for i in range(width)]
+    with open(os.path.join(d, "data.csv"), "w") as f:
+        f.write(",".join(["s%d" % i for i in range(T)] + target_cols) + "\n")
+        for i in range(N):
+            row = [str(int(v)) for v in ids[i]]
+            if target_cols == ["label"]:
+                row.append(str(int(y[i])))
+            else:
+                row += ["%.9g" % v for v in y[i]]
+            f.write(",".join(row) + "\n")
+    target_spec = ('"label"' if target_cols == ["label"]
+                   else "[" + ", ".join('"%s"' % c for c in target_cols) + "]")
+    with open(os.path.join(d, "model.nn"), "w") as f:
+        f.write(f"""
+dataset data {{
+  train = csv("data.csv", target = {target_spec})
+  batch = {BATCH}
+}}
+
+model net(tokens: i32[{T}]) -> f32[{width}] {{
+{layers}
+}}
+
+train {{
+  model = net
+  data = data
+  loss = {loss_kind}
+  optimizer = {opt_src}
+  epochs = {epochs}
+}}
+""")
+    torch.manual_seed(seed)
+    net = make_net(vocab)
+
+    def state():
+        return {n: p for n, p in net.named_parameters()}
+
+    write_safetensors(os.path.join(d, "init.safetensors"), state())
+    exe = os.path.join(d, "model")
+    run(["nnc", os.path.join(d, "model.nn"), "-o", exe])
+    run([exe, "train", "--weights", os.path.join(d, "init.safetensors"),
+         "--checkpoint-dir", os.path.join(d, "ck"), "--quiet",
+         "--log", os.path.join(d, "log.jsonl")])
+
+    opt = make_opt(net.parameters())
+    if loss_kind == "cross_entropy":
+        crit, yt = torch.nn.CrossEntropyLoss(), torch.tensor(y, dtype=torch.long)
+    else:
+        crit, yt = torch.nn.MSELoss(), torch.tensor(y)
+    xt = torch.tensor(ids, dtype=torch.long)
+    losses = []
+    for _ in range(epochs):
+        total = 0.0
+        for s in range(0, N, BATCH):
+            opt.zero_grad()
+            loss = crit(net(xt[s:s + BATCH]), yt[s:s + BATCH])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(xt[s:s + BATCH])
+        losses.append(total / N)
+
+    got = read_safetensors(os.path.join(d, "ck", "last.safetensors"))
+    want = {n: t.detach().numpy() for n, t in state().items()}
+    for n, t in state().items():
+        for k, v in opt.state[t].items():
+            if torch.is_tensor(v) and v.dim() > 0:
+                want[f"optimizer.{n}.{k}"] = v.detach().numpy()
+    if sorted(got) != sorted(want):
+        sys.exit(f"FAIL {name}: nnc's checkpoint holds {sorted(got)}, "
+                 f"PyTorch {sorted(want)}")
+    worst = 0.0
+    for n, w in want.items():
+        err = np.max(np.abs(got[n] - w) / (np.abs(w) + 1e-3))
+        worst = max(worst, err)
+        if not np.allclose(got[n], w, rtol=2e-4, atol=2e-5):
+            sys.exit(f"FAIL {name}: {n} differs from PyTorch after "
+                     f"{epochs} epochs (max abs diff "
+                     f"{np.max(np.abs(got[n] - w)):.3g})\nnnc:\n{got[n]}\ntorch:\n{w}")
+    check_logged_losses(d, name, losses)
+    print(f"ok {name}: {len(got)} parameter and optimizer tensors match PyTorch "
+          f"(max rel err {worst:.2e}), "
+          f"losses {['%.5f' % l for l in losses]}")
+
+
+def main():
+    run_cases(CASES, check_case)
+
+
+if __name__ == "__main__":
+    main()
