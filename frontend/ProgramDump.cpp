@@ -172,7 +172,8 @@ std::string source(const DataSource &s) {
     return "text(\"" + s.path + "\"" +
            (s.textColumn.empty() ? std::string()
                                  : ", text = \"" + s.textColumn +
-                                       "\", target = " + strList(s.targets)) +
+                                       "\", target = \"" + s.targets[0] +
+                                       "\"") +
            ")";
   case SourceKind::Split:
     return "split(" + s.of + ", " + num(s.fraction) +

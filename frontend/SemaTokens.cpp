@@ -46,7 +46,6 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
     return;
   }
   Tokenize &tk = ds.tokenize;
-  tk.range = section->range;
   bool attempted = false; // a tokenizer was written, usable or not
   for (const auto &sp : section->body) {
     if (!sp)
@@ -84,6 +83,7 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
                           toString(tk.kind) + "'");
       continue;
     }
+    tk.range = bc.range;
     if (name == "bytes") {
       tk.kind = TokenizerKind::Bytes;
       tk.vocab = 257; // byte + 1; 0 pads
@@ -118,6 +118,17 @@ void Sema::checkTokenInput(const Model &m, const Dataset &ds,
       note(tk.padRange, "pad(" + std::to_string(tk.length) +
                             ") sets the number of tokens here");
     }
+    // Every id the tokenizer makes must have a row (SPEC 2.7).
+    for (const Node &n : m.nodes)
+      if (n.kind == LayerKind::Embedding && n.attrs.count < tk.vocab) {
+        error(n.range,
+              "embedding(" + std::to_string(n.attrs.count) +
+                  ") has fewer rows than the " + toString(tk.kind) +
+                  " tokenizer's " + std::to_string(tk.vocab) +
+                  " ids of dataset '" + ds.name + "'",
+              "write embedding(" + std::to_string(tk.vocab) + ", ...)");
+        note(tk.range, "the tokenizer is here");
+      }
   } else if (ids && (ds.train.kind == SourceKind::Idx ||
                      ds.train.kind == SourceKind::Images)) {
     error(dataRange,

@@ -38,6 +38,34 @@ static bool hasCrop(const std::vector<AugmentOp> &ops) {
   });
 }
 
+/// Token ids index the rows of the model's embedding; the generated code
+/// would clamp one past them, so such an id is bad input here.
+static void checkTokenRange(const RunConfig &config, const Dataset &data) {
+  int64_t rows = INT64_MAX;
+  for (const LayerInfo &layer : config.layers)
+    if (layer.kind == "embedding")
+      for (const std::string &name : layer.params)
+        for (const ParamInfo &p : config.params)
+          if (p.name == name && !p.shape.empty())
+            rows = std::min(rows, p.shape[0]);
+  const DatasetStorage &s = data.store();
+  if (rows == INT64_MAX || s.featureType != FeatureType::I32)
+    return;
+  for (size_t i = 0; i < s.i32.size(); ++i) {
+    if (s.i32[i] < rows)
+      continue;
+    size_t sample = i / s.featureSize, position = i % s.featureSize;
+    std::string where = position < s.featureNames.size()
+                            ? "column '" + s.featureNames[position] + "'"
+                            : "position " + std::to_string(position);
+    throw Error(Dataset(data.sharedStore(), {uint32_t(sample)}).origin(0) +
+                ": token id " + std::to_string(s.i32[i]) + " in " + where +
+                " is out of range for the model's embedding of " +
+                std::to_string(rows) + " rows (ids 0 to " +
+                std::to_string(rows - 1) + ")");
+  }
+}
+
 /// The samples must fit the model's input, after the crops of the training
 /// augmentation (evaluation cuts the same size from the centre).
 static void checkShape(const RunConfig &config, const Dataset &data) {
@@ -65,6 +93,7 @@ static void checkShape(const RunConfig &config, const Dataset &data) {
                 (shape != s.featureShape ? " after random_crop" : "") +
                 " but model '" + config.modelName + "' takes " +
                 shapeString(config.inputShape));
+  checkTokenRange(config, data);
 }
 
 std::unique_ptr<Augmenter> evalCropFor(const RunConfig &config,
