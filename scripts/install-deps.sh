@@ -14,6 +14,8 @@ PACKAGES=(
   libstb-dev libutf8proc-dev
   # tests: PyTorch reference, real data sets
   python3 python3-torch python3-numpy python3-sklearn dataset-fashion-mnist
+  # word lists of examples/data/make_words.py (examples/word_language.nn)
+  wamerican wbritish wngerman wfrench witalian wspanish wportuguese wdutch
   libopenblas0-pthread
 )
 
