@@ -170,10 +170,10 @@ std::string source(const DataSource &s) {
            (s.size.empty() ? "" : ", size = " + numList(s.size)) + ")";
   case SourceKind::Text:
     return "text(\"" + s.path + "\"" +
-           (s.textColumn.empty() ? std::string()
-                                 : ", text = \"" + s.textColumn +
-                                       "\", target = \"" + s.targets[0] +
-                                       "\"") +
+           (s.textColumn.empty()
+                ? std::string()
+                : ", text = \"" + s.textColumn + "\", target = \"" +
+                      s.targets[0] + "\"") +
            ")";
   case SourceKind::Split:
     return "split(" + s.of + ", " + num(s.fraction) +

@@ -20,8 +20,8 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
         text == (src->kind == SourceKind::Text))
       continue;
     if (text)
-      error(src->range, std::string("the ") + name +
-                            " source of dataset '" + ds.name +
+      error(src->range, std::string("the ") + name + " source of dataset '" +
+                            ds.name +
                             "' must be text(...) like its train source");
     else
       error(src->range, std::string("a text(...) ") + name +
@@ -39,10 +39,10 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
       section->nameRange.isValid() ? section->nameRange : section->range;
   if (!text) {
     if (ds.train.kind != SourceKind::None)
-      error(where,
-            std::string("'tokenize' applies to text(...) sources, but "
-                        "dataset '") +
-                ds.name + "' reads " + toString(ds.train.kind) + "(...)");
+      error(where, std::string("'tokenize' applies to text(...) sources, but "
+                               "dataset '") +
+                       ds.name + "' reads " + toString(ds.train.kind) +
+                       "(...)");
     return;
   }
   Tokenize &tk = ds.tokenize;

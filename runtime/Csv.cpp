@@ -103,8 +103,7 @@ bool parseTokenId(const std::string &raw, int32_t &id) {
 
 } // namespace
 
-std::vector<CsvRecord> splitCsvRecords(const std::string &text,
-                                       char delimiter,
+std::vector<CsvRecord> splitCsvRecords(const std::string &text, char delimiter,
                                        const std::string &name) {
   std::vector<CsvRecord> records;
   size_t n = text.size(), pos = 0, line = 1;

@@ -59,8 +59,7 @@ struct CsvRecord {
 /// and "" (one quote). "\r\n" ends a record as "\n" does; blank lines are
 /// skipped. An unterminated quote is an error naming `name` and the line
 /// where the field starts.
-std::vector<CsvRecord> splitCsvRecords(const std::string &text,
-                                       char delimiter,
+std::vector<CsvRecord> splitCsvRecords(const std::string &text, char delimiter,
                                        const std::string &name);
 
 /// Parses `path`. Errors name the file and line: ragged rows, non-numeric or

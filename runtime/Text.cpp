@@ -7,8 +7,6 @@
 #include "runtime/Idx.h"
 #include "runtime/Utf8.h"
 
-#include <oneapi/tbb/parallel_for.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -30,23 +28,13 @@ const SampleFiles kTextFiles = {"text()", "one UTF-8 text file per sample",
                                 "no files", isTextSample};
 
 /// Reads `paths` in parallel into storage.texts; the first bad file in
-/// path order is reported, so that the message does not depend on the
-/// thread schedule.
+/// path order is reported.
 void readAll(const std::vector<std::string> &paths, DatasetStorage &storage) {
   storage.featureType = FeatureType::Text;
   storage.texts.assign(paths.size(), std::string());
   storage.numSamples = paths.size();
-  std::vector<std::string> errors(paths.size());
-  tbb::parallel_for(size_t(0), paths.size(), [&](size_t i) {
-    try {
-      storage.texts[i] = readTextFile(paths[i]);
-    } catch (const std::exception &e) {
-      errors[i] = e.what();
-    }
-  });
-  for (const std::string &error : errors)
-    if (!error.empty())
-      throw Error(error);
+  loadInParallel(paths.size(),
+                 [&](size_t i) { storage.texts[i] = readTextFile(paths[i]); });
 }
 
 std::string trimmed(const std::string &text) {
@@ -69,11 +57,10 @@ TextTable readTextTable(const std::string &path,
   std::string text(bytes.begin(), bytes.end());
   size_t bad = invalidUtf8Offset(text);
   if (bad != std::string::npos)
-    throw Error(name + ": " + describeInvalidUtf8(text, bad) +
-                " (line " +
-                std::to_string(1 + std::count(text.begin(),
-                                               text.begin() + bad, '\n')) +
-                "); text must be UTF-8");
+    throw Error(
+        name + ": " + describeInvalidUtf8(text, bad) + " (line " +
+        std::to_string(1 + std::count(text.begin(), text.begin() + bad, '\n')) +
+        "); text must be UTF-8");
   dropByteOrderMark(text);
   std::vector<CsvRecord> records = splitCsvRecords(text, ',', name);
   if (records.empty())
@@ -126,12 +113,10 @@ std::vector<std::string> sortedDistinct(std::vector<std::string> names) {
   return names;
 }
 
-Dataset loadTextCsv(const std::string &path,
-                    const TextSourceOptions &options) {
+Dataset loadTextCsv(const std::string &path, const TextSourceOptions &options) {
   TextTable table = readTextTable(path, options, true);
-  std::vector<std::string> classes = options.classes.empty()
-                                         ? sortedDistinct(table.targets)
-                                         : options.classes;
+  std::vector<std::string> classes =
+      options.classes.empty() ? sortedDistinct(table.targets) : options.classes;
   checkClassCount(path, classes, options.numClasses);
   std::map<std::string, int32_t> index;
   for (size_t c = 0; c < classes.size(); ++c)
@@ -153,8 +138,8 @@ Dataset loadTextCsv(const std::string &path,
                     didYouMean(label, classes));
       storage->labels.push_back(it->second);
     }
-    storage->numClasses = options.numClasses > 0 ? options.numClasses
-                                                 : int32_t(classes.size());
+    storage->numClasses =
+        options.numClasses > 0 ? options.numClasses : int32_t(classes.size());
     storage->classNames = std::move(classes);
   }
   storage->lines = std::move(table.lines);
@@ -163,17 +148,12 @@ Dataset loadTextCsv(const std::string &path,
 
 Dataset loadTextFolder(const std::string &dir,
                        const TextSourceOptions &options) {
-  ClassFolderScan scan = scanClassFolders(dir, options.classes,
-                                          options.numClasses, kTextFiles);
+  ClassFolderScan scan =
+      scanClassFolders(dir, options.classes, options.numClasses, kTextFiles);
   auto storage = std::make_shared<DatasetStorage>();
   storage->source = dir;
   readAll(scan.paths, *storage);
-  storage->targetKind = TargetKind::ClassIndex;
-  storage->labels = std::move(scan.labels);
-  storage->numClasses = options.numClasses > 0 ? options.numClasses
-                                               : int32_t(scan.classes.size());
-  storage->classNames = std::move(scan.classes);
-  storage->paths = std::move(scan.paths);
+  setClassTargets(*storage, std::move(scan), options.numClasses);
   return Dataset(std::move(storage));
 }
 
@@ -219,8 +199,7 @@ std::vector<std::string> textClasses(const std::string &path,
   return classSubfolders(path, kTextFiles);
 }
 
-Dataset loadTextInputs(const std::string &path,
-                       const std::string &textColumn) {
+Dataset loadTextInputs(const std::string &path, const std::string &textColumn) {
   std::error_code ec;
   bool folder = fs::is_directory(path, ec);
   if (!folder && isTextCsv(path)) {

@@ -1,4 +1,4 @@
-//===- Text.h - text(...) sources: UTF-8 samples with class names -*- C++ -*-===//
+//===- Text.h - text(...) sources: UTF-8 samples, class names -*- C++ -*-===//
 //
 // `text("dir")` reads one folder per class (ClassFolders.h: classes are the
 // sorted folder names), every file under a class folder one sample;

@@ -138,7 +138,7 @@ void Tokenizer::fit(const Dataset &train) {
       total[word] += n;
   });
   std::vector<std::pair<std::string, int64_t>> ranked(total.begin(),
-                                                       total.end());
+                                                      total.end());
   // Most frequent first; equal counts in code point (= UTF-8 byte) order.
   std::sort(ranked.begin(), ranked.end(), [](const auto &a, const auto &b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
@@ -259,9 +259,9 @@ void Tokenizer::restore(const SafeTensorsFile &file,
     pos = end + 1;
   }
   if (int64_t(words.size()) > opts.vocab - 2)
-    throw bad("holds " + std::to_string(words.size()) +
-              " words; vocabulary " + std::to_string(opts.vocab) +
-              " has room for " + std::to_string(opts.vocab - 2));
+    throw bad("holds " + std::to_string(words.size()) + " words; vocabulary " +
+              std::to_string(opts.vocab) + " has room for " +
+              std::to_string(opts.vocab - 2));
   std::unordered_set<std::string> seen;
   for (const std::string &w : words)
     if (w.empty() || !seen.insert(w).second)

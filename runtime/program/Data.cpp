@@ -449,8 +449,8 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
   };
   if (config.data.tokenize.present) {
     const SourceConfig &train = config.data.train;
-    return loadTextInputs(path, train.textColumn.empty() ? "text"
-                                                         : train.textColumn);
+    return loadTextInputs(path,
+                          train.textColumn.empty() ? "text" : train.textColumn);
   }
   std::error_code ec;
   bool folder = std::filesystem::is_directory(path, ec);

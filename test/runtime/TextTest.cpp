@@ -1,7 +1,7 @@
 //===- TextTest.cpp - UTF-8, text sources, tokenizers, vocabularies -------===//
+#include "runtime/Text.h"
 #include "runtime/Rng.h"
 #include "runtime/SafeTensors.h"
-#include "runtime/Text.h"
 #include "runtime/Tokenizer.h"
 #include "runtime/Utf8.h"
 
@@ -10,9 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 using namespace nnrt;
 using namespace nnrt::test;
@@ -48,19 +46,16 @@ std::vector<int32_t> row(const DatasetStorage &s, size_t i) {
 struct TextFiles : ::testing::Test {
   TempDir dir;
   std::string write(const std::string &name, const std::string &text) {
-    std::string path = dir.file(name);
-    fs::create_directories(fs::path(path).parent_path());
-    writeFile(path, text);
-    return path;
+    return dir.write(name, text);
   }
 };
 
 } // namespace
 
 TEST(Utf8, AcceptsWellFormedText) {
-  for (const char *ok : {"", "plain", "caf\xC3\xA9", "\xE2\x82\xAC 5",
-                         "\xF0\x9F\x98\x80", "\xEF\xBB\xBFx",
-                         "\xF4\x8F\xBF\xBF", "\xED\x9F\xBF"})
+  for (const char *ok :
+       {"", "plain", "caf\xC3\xA9", "\xE2\x82\xAC 5", "\xF0\x9F\x98\x80",
+        "\xEF\xBB\xBFx", "\xF4\x8F\xBF\xBF", "\xED\x9F\xBF"})
     EXPECT_EQ(invalidUtf8Offset(std::string(ok)), std::string::npos) << ok;
 }
 
@@ -85,14 +80,13 @@ TEST(Utf8, NamesTheFirstByteOfTheFirstBadSequence) {
 TEST(Utf8, AgreesWithPythonsStrictDecoder) {
   // Random byte strings biased to the bytes around the UTF-8 boundaries,
   // against `bytes.decode("utf-8")` (UnicodeDecodeError.start).
-  static const uint8_t pool[] = {0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0,
-                                 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1,
-                                 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3,
-                                 0xF4, 0xF5, 0xFF};
+  static const uint8_t pool[] = {
+      0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
+      0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
   // Half the cases: boundary code points encoded, then one byte replaced
   // or the end cut off half of the time.
-  static const char32_t points[] = {0x41,   0x7F,   0x80,    0x7FF,
-                                    0x800,  0xD7FF, 0xE000,  0xFFFD,
+  static const char32_t points[] = {0x41,   0x7F,    0x80,     0x7FF,
+                                    0x800,  0xD7FF,  0xE000,   0xFFFD,
                                     0xFFFF, 0x10000, 0x10FFFF, 0xE9};
   Rng rng(7);
   std::vector<std::string> cases;
@@ -118,17 +112,14 @@ TEST(Utf8, AgreesWithPythonsStrictDecoder) {
     cases.push_back(bytes);
     hex.push_back(h);
   }
-  TempDir dir;
-  nlohmann::json in = {{"utf8", hex}, {"train", nlohmann::json::array()},
-                       {"texts", nlohmann::json::array()}, {"vocab", 3},
-                       {"lowercase", true}, {"length", 1}};
-  std::ofstream(dir.file("in.json")) << in.dump();
-  std::string command = "/usr/bin/python3 " NNRT_TEST_SOURCE_DIR
-                        "/text_reference.py " +
-                        dir.file("in.json") + " " + dir.file("out.json");
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  nlohmann::json out =
-      nlohmann::json::parse(std::ifstream(dir.file("out.json")));
+  nlohmann::json out = runPythonReference("text_reference.py",
+                                          {{"utf8", hex},
+                                           {"train", nlohmann::json::array()},
+                                           {"texts", nlohmann::json::array()},
+                                           {"vocab", 3},
+                                           {"lowercase", true},
+                                           {"length", 1}});
+  ASSERT_FALSE(out.is_null());
   size_t valid = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
     int64_t expected = out["utf8"][i].get<int64_t>();
@@ -142,19 +133,19 @@ TEST(Utf8, AgreesWithPythonsStrictDecoder) {
 }
 
 TEST(Words, SplitOnLettersDigitsMarksAndApostrophes) {
-  EXPECT_EQ(splitWords("Don\xE2\x80\x99t stop!  'Quoted' x--y snake_case 42nd",
-                       true),
-            (std::vector<std::string>{"don't", "stop", "quoted", "x", "y",
-                                      "snake", "case", "42nd"}));
+  EXPECT_EQ(
+      splitWords("Don\xE2\x80\x99t stop!  'Quoted' x--y snake_case 42nd", true),
+      (std::vector<std::string>{"don't", "stop", "quoted", "x", "y", "snake",
+                                "case", "42nd"}));
   EXPECT_EQ(splitWords("Caf\xC3\xA9 NA\xC3\x8FVE", false),
             (std::vector<std::string>{"Caf\xC3\xA9", "NA\xC3\x8FVE"}));
   // A combining accent stays in its word; Greek and Cyrillic lowercase.
   EXPECT_EQ(splitWords("Cafe\xCC\x81 \xCE\x9B\xCF\x8C\xCE\xB3\xCE\xBF\xCF\x82,"
                        "\xD0\x9C\xD0\xB8\xD1\x80",
                        true),
-            (std::vector<std::string>{"cafe\xCC\x81",
-                                      "\xCE\xBB\xCF\x8C\xCE\xB3\xCE\xBF\xCF\x82",
-                                      "\xD0\xBC\xD0\xB8\xD1\x80"}));
+            (std::vector<std::string>{
+                "cafe\xCC\x81", "\xCE\xBB\xCF\x8C\xCE\xB3\xCE\xBF\xCF\x82",
+                "\xD0\xBC\xD0\xB8\xD1\x80"}));
   EXPECT_TRUE(splitWords("... ' -- \xF0\x9F\x98\x80 !", true).empty());
 }
 
@@ -194,13 +185,29 @@ TEST(Tokenizers, WordsByFrequencyThenCodePointOrder) {
 TEST(Tokenizers, WordsAgreeWithAPythonReference) {
   // A corpus with accents, apostrophes, digits, several scripts and
   // punctuation; vocabulary and ids against text_reference.py.
-  const char *parts[] = {"The", "the", "cat's", "\xE2\x80\x99quoted\xE2\x80\x99",
-                         "na\xC3\xAFve", "Caf\xC3\xA9", "42", "x2",
-                         "\xCE\x9A\xCF\x8C\xCF\x83\xCE\xBC\xCE\xBF\xCF\x82",
-                         "\xD0\x9C\xD0\xB8\xD1\x80", "\xE6\x97\xA5\xE6\x9C\xAC",
-                         "\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\x82\xE0\xA4\xA6\xE0\xA5\x80",
-                         "--", "!", ",", "\xF0\x9F\x98\x80", "dog", "DOG",
-                         "a_b", "it's", "''", "r\xC3\xA9sum\xC3\xA9"};
+  const char *parts[] = {
+      "The",
+      "the",
+      "cat's",
+      "\xE2\x80\x99quoted\xE2\x80\x99",
+      "na\xC3\xAFve",
+      "Caf\xC3\xA9",
+      "42",
+      "x2",
+      "\xCE\x9A\xCF\x8C\xCF\x83\xCE\xBC\xCE\xBF\xCF\x82",
+      "\xD0\x9C\xD0\xB8\xD1\x80",
+      "\xE6\x97\xA5\xE6\x9C\xAC",
+      "\xE0\xA4\xB9\xE0\xA4\xBF\xE0\xA4\x82\xE0\xA4\xA6\xE0\xA5\x80",
+      "--",
+      "!",
+      ",",
+      "\xF0\x9F\x98\x80",
+      "dog",
+      "DOG",
+      "a_b",
+      "it's",
+      "''",
+      "r\xC3\xA9sum\xC3\xA9"};
   Rng rng(3);
   std::vector<std::string> corpus;
   for (int n = 0; n < 300; ++n) {
@@ -222,23 +229,17 @@ TEST(Tokenizers, WordsAgreeWithAPythonReference) {
     t.fit(train);
     auto ids = t.tokenize(all.store());
 
-    TempDir dir;
     nlohmann::json trainTexts = nlohmann::json::array();
     for (uint32_t i : trainRows)
       trainTexts.push_back(corpus[i]);
-    nlohmann::json in = {{"utf8", nlohmann::json::array()},
-                         {"train", trainTexts},
-                         {"texts", corpus},
-                         {"vocab", 30},
-                         {"lowercase", lowercase},
-                         {"length", 8}};
-    std::ofstream(dir.file("in.json")) << in.dump();
-    std::string command = "/usr/bin/python3 " NNRT_TEST_SOURCE_DIR
-                          "/text_reference.py " +
-                          dir.file("in.json") + " " + dir.file("out.json");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-    nlohmann::json out =
-        nlohmann::json::parse(std::ifstream(dir.file("out.json")));
+    nlohmann::json out = runPythonReference("text_reference.py",
+                                            {{"utf8", nlohmann::json::array()},
+                                             {"train", trainTexts},
+                                             {"texts", corpus},
+                                             {"vocab", 30},
+                                             {"lowercase", lowercase},
+                                             {"length", 8}});
+    ASSERT_FALSE(out.is_null());
     EXPECT_EQ(t.words(), out["vocab"].get<std::vector<std::string>>());
     for (size_t i = 0; i < corpus.size(); ++i)
       ASSERT_EQ(row(*ids, i), out["ids"][i].get<std::vector<int32_t>>())
@@ -289,14 +290,13 @@ TEST(Tokenizers, VocabularySurvivesACheckpoint) {
   EXPECT_NNRT_ERROR(restored.restore(save({}, t.describe())),
                     "c.safetensors: ");
   EXPECT_NNRT_ERROR(
-      restored.restore(save({TensorData::u8("tokenize.vocab", {4},
-                                            {'a', '\n', 'a', '\n'})},
-                            t.describe())),
+      restored.restore(
+          save({TensorData::u8("tokenize.vocab", {4}, {'a', '\n', 'a', '\n'})},
+               t.describe())),
       "tensor 'tokenize.vocab' holds the word 'a' twice");
   EXPECT_NNRT_ERROR(
-      restored.restore(save({TensorData::u8("tokenize.vocab", {2},
-                                            {0xFF, '\n'})},
-                            t.describe())),
+      restored.restore(save(
+          {TensorData::u8("tokenize.vocab", {2}, {0xFF, '\n'})}, t.describe())),
       "tensor 'tokenize.vocab' is not UTF-8 text");
 }
 
@@ -366,8 +366,8 @@ TEST_F(TextFiles, CsvColumnsWithQuotedNewlinesAndClassNames) {
   o.targetColumn = "sentiment";
   Dataset d = loadTextSource(path, o);
   const DatasetStorage &s = d.store();
-  EXPECT_EQ(s.texts, (std::vector<std::string>{
-                         "Loved it,\nreally \"loved\" it", "meh", "awful"}));
+  EXPECT_EQ(s.texts, (std::vector<std::string>{"Loved it,\nreally \"loved\" it",
+                                               "meh", "awful"}));
   EXPECT_EQ(s.classNames, (std::vector<std::string>{"neg", "neutral", "pos"}));
   EXPECT_EQ(s.labels, (std::vector<int32_t>{2, 1, 0}));
   EXPECT_EQ(s.lines, (std::vector<size_t>{2, 5, 6}));
