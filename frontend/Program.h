@@ -255,7 +255,8 @@ struct Tokenize {
   int64_t vocab = 0;     ///< ids are < vocab (bytes: 257)
   bool lowercase = true; ///< words
   int64_t length = 0;    ///< pad(T)
-  SourceRange range, padRange;
+  SourceRange range;     ///< the tokenizer's call
+  SourceRange padRange;  ///< pad(T)
 };
 
 struct Dataset {

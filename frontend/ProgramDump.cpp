@@ -182,9 +182,10 @@ std::string source(const DataSource &s) {
            (s.size.empty() ? "" : ", size = " + numList(s.size)) + ")";
   case SourceKind::Text:
     return "text(\"" + s.path + "\"" +
-           (s.textColumn.empty() ? std::string()
-                                 : ", text = \"" + s.textColumn +
-                                       "\", target = " + strList(s.targets)) +
+           (s.textColumn.empty()
+                ? std::string()
+                : ", text = \"" + s.textColumn + "\", target = \"" +
+                      s.targets[0] + "\"") +
            ")";
   case SourceKind::Split:
     return "split(" + s.of + ", " + num(s.fraction) +

@@ -20,8 +20,8 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
         text == (src->kind == SourceKind::Text))
       continue;
     if (text)
-      error(src->range, std::string("the ") + name +
-                            " source of dataset '" + ds.name +
+      error(src->range, std::string("the ") + name + " source of dataset '" +
+                            ds.name +
                             "' must be text(...) like its train source");
     else
       error(src->range, std::string("a text(...) ") + name +
@@ -39,14 +39,13 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
       section->nameRange.isValid() ? section->nameRange : section->range;
   if (!text) {
     if (ds.train.kind != SourceKind::None)
-      error(where,
-            std::string("'tokenize' applies to text(...) sources, but "
-                        "dataset '") +
-                ds.name + "' reads " + toString(ds.train.kind) + "(...)");
+      error(where, std::string("'tokenize' applies to text(...) sources, but "
+                               "dataset '") +
+                       ds.name + "' reads " + toString(ds.train.kind) +
+                       "(...)");
     return;
   }
   Tokenize &tk = ds.tokenize;
-  tk.range = section->range;
   bool attempted = false; // a tokenizer was written, usable or not
   for (const auto &sp : section->body) {
     if (!sp)
@@ -84,6 +83,7 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
                           toString(tk.kind) + "'");
       continue;
     }
+    tk.range = bc.range;
     if (name == "bytes") {
       tk.kind = TokenizerKind::Bytes;
       tk.vocab = 257; // byte + 1; 0 pads
@@ -118,6 +118,17 @@ void Sema::checkTokenInput(const Model &m, const Dataset &ds,
       note(tk.padRange, "pad(" + std::to_string(tk.length) +
                             ") sets the number of tokens here");
     }
+    // Every id the tokenizer makes must have a row (SPEC 2.7).
+    for (const Node &n : m.nodes)
+      if (n.kind == LayerKind::Embedding && n.attrs.count < tk.vocab) {
+        error(n.range,
+              "embedding(" + std::to_string(n.attrs.count) +
+                  ") has fewer rows than the " + toString(tk.kind) +
+                  " tokenizer's " + std::to_string(tk.vocab) +
+                  " ids of dataset '" + ds.name + "'",
+              "write embedding(" + std::to_string(tk.vocab) + ", ...)");
+        note(tk.range, "the tokenizer is here");
+      }
   } else if (ids && (ds.train.kind == SourceKind::Idx ||
                      ds.train.kind == SourceKind::Images)) {
     error(dataRange,

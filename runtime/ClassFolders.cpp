@@ -3,6 +3,8 @@
 
 #include "runtime/Error.h"
 
+#include <oneapi/tbb/parallel_for.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -68,15 +70,45 @@ ClassFolderScan scanClassFolders(const std::string &dir,
   }
   if (scan.paths.size() > UINT32_MAX / 2)
     throw Error(dir + ": too many samples");
-  if (numClasses > 0 && int32_t(scan.classes.size()) > numClasses) {
-    std::string list;
-    for (const std::string &c : scan.classes)
-      list += (list.empty() ? "" : ", ") + c;
-    throw Error(dir + ": " + std::to_string(scan.classes.size()) +
-                " classes (" + list + ") but the model has " +
-                std::to_string(numClasses) + " outputs");
-  }
+  checkClassCount(dir, scan.classes, numClasses);
   return scan;
+}
+
+void setClassTargets(DatasetStorage &storage, ClassFolderScan scan,
+                     int32_t numClasses) {
+  storage.targetKind = TargetKind::ClassIndex;
+  storage.labels = std::move(scan.labels);
+  storage.numClasses =
+      numClasses > 0 ? numClasses : int32_t(scan.classes.size());
+  storage.classNames = std::move(scan.classes);
+  storage.paths = std::move(scan.paths);
+}
+
+void loadInParallel(size_t n, const std::function<void(size_t)> &load) {
+  std::vector<std::string> errors(n);
+  tbb::parallel_for(size_t(0), n, [&](size_t i) {
+    try {
+      load(i);
+    } catch (const std::exception &e) {
+      errors[i] = e.what();
+    }
+  });
+  for (const std::string &error : errors)
+    if (!error.empty())
+      throw Error(error);
+}
+
+void checkClassCount(const std::string &path,
+                     const std::vector<std::string> &classes,
+                     int32_t numClasses) {
+  if (numClasses <= 0 || int32_t(classes.size()) <= numClasses)
+    return;
+  std::string list;
+  for (const std::string &c : classes)
+    list += (list.empty() ? "" : ", ") + c;
+  throw Error(path + ": " + std::to_string(classes.size()) + " classes (" +
+              list + ") but the model has " + std::to_string(numClasses) +
+              " outputs");
 }
 
 } // namespace nnrt

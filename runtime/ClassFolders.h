@@ -9,7 +9,10 @@
 #ifndef NNRT_CLASSFOLDERS_H
 #define NNRT_CLASSFOLDERS_H
 
+#include "runtime/Dataset.h"
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,6 +50,23 @@ std::vector<std::string> listSampleFiles(const std::string &dir,
 ClassFolderScan scanClassFolders(const std::string &dir,
                                  const std::vector<std::string> &classes,
                                  int32_t numClasses, const SampleFiles &files);
+
+/// Moves a scan's labels, class names and paths into `storage` as class
+/// targets; the class count is `numClasses` (the model's) when > 0.
+void setClassTargets(DatasetStorage &storage, ClassFolderScan scan,
+                     int32_t numClasses);
+
+/// Runs load(i) for every i in [0, n) on oneTBB threads (reading and
+/// decoding sample files). Every sample is tried; the first failure in index
+/// order is thrown as nnrt::Error, so that the message does not depend on
+/// the thread schedule.
+void loadInParallel(size_t n, const std::function<void(size_t)> &load);
+
+/// Throws nnrt::Error when a source at `path` has more classes than the
+/// model's `numClasses` outputs (0: no check), listing them.
+void checkClassCount(const std::string &path,
+                     const std::vector<std::string> &classes,
+                     int32_t numClasses);
 
 } // namespace nnrt
 

@@ -3,6 +3,7 @@
 
 #include "runtime/Error.h"
 #include "runtime/Idx.h"
+#include "runtime/Utf8.h"
 
 #include <algorithm>
 #include <charconv>
@@ -35,46 +36,6 @@ void Table::keepRows(const std::vector<bool> &keep) {
 }
 
 namespace {
-
-/// Splits one line into fields, handling double-quoted fields ("" escapes a
-/// quote). Returns false on an unterminated quote.
-bool splitFields(const std::string &line, char delimiter,
-                 std::vector<std::string> &fields) {
-  fields.clear();
-  std::string field;
-  size_t i = 0;
-  while (true) {
-    field.clear();
-    if (i < line.size() && line[i] == '"') {
-      ++i;
-      bool closed = false;
-      while (i < line.size()) {
-        if (line[i] == '"') {
-          if (i + 1 < line.size() && line[i + 1] == '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          ++i;
-          closed = true;
-          break;
-        }
-        field += line[i++];
-      }
-      if (!closed)
-        return false;
-      while (i < line.size() && line[i] != delimiter)
-        field += line[i++]; // junk after the quote is kept and then rejected
-    } else {
-      while (i < line.size() && line[i] != delimiter)
-        field += line[i++];
-    }
-    fields.push_back(field);
-    if (i >= line.size())
-      return true;
-    ++i; // the delimiter
-  }
-}
 
 std::string trim(const std::string &text) {
   size_t begin = text.find_first_not_of(" \t");
@@ -142,53 +103,94 @@ bool parseTokenId(const std::string &raw, int32_t &id) {
 
 } // namespace
 
+std::vector<CsvRecord> splitCsvRecords(const std::string &text, char delimiter,
+                                       const std::string &name) {
+  std::vector<CsvRecord> records;
+  size_t n = text.size(), pos = 0, line = 1;
+  while (pos < n) {
+    CsvRecord record;
+    record.line = line;
+    bool quoted = false; // any field of the record
+    std::string field;
+    while (true) {
+      field.clear();
+      if (pos < n && text[pos] == '"') {
+        quoted = true;
+        size_t start = line;
+        ++pos;
+        while (true) {
+          if (pos >= n)
+            throw Error(name + ":" + std::to_string(start) +
+                        ": unterminated quoted field");
+          char c = text[pos];
+          if (c == '"' && pos + 1 < n && text[pos + 1] == '"') {
+            field += '"';
+            pos += 2;
+            continue;
+          }
+          ++pos;
+          if (c == '"')
+            break;
+          line += c == '\n';
+          field += c;
+        }
+      }
+      // Unquoted text, or junk after a closing quote (kept, then rejected
+      // by whoever parses the field).
+      while (pos < n && text[pos] != delimiter && text[pos] != '\n')
+        field += text[pos++];
+      record.fields.push_back(field);
+      if (pos < n && text[pos] == delimiter) {
+        ++pos;
+        continue;
+      }
+      break;
+    }
+    if (pos < n) { // the newline
+      ++pos;
+      ++line;
+    }
+    std::string &last = record.fields.back();
+    if (!last.empty() && last.back() == '\r')
+      last.pop_back();
+    bool blank = !quoted && record.fields.size() == 1 &&
+                 last.find_first_not_of(" \t") == std::string::npos;
+    if (!blank)
+      records.push_back(std::move(record));
+  }
+  return records;
+}
+
 Table readCsv(const std::string &path, const CsvOptions &options) {
   std::string name = baseName(path);
   std::vector<uint8_t> bytes = readMaybeGzip(path);
   std::string text(bytes.begin(), bytes.end());
-  if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0)
-    text.erase(0, 3);
+  dropByteOrderMark(text);
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
     throw Error(name + ": file is empty");
 
-  // Non-blank lines with their 1-based numbers.
-  std::vector<std::pair<size_t, std::string>> lines;
-  size_t lineNumber = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t newline = text.find('\n', pos);
-    size_t stop = newline == std::string::npos ? text.size() : newline;
-    std::string line = text.substr(pos, stop - pos);
-    if (!line.empty() && line.back() == '\r')
-      line.pop_back();
-    ++lineNumber;
-    if (line.find_first_not_of(" \t") != std::string::npos)
-      lines.emplace_back(lineNumber, std::move(line));
-    pos = stop + 1;
-  }
-
-  if (lines.empty())
+  std::vector<CsvRecord> records =
+      splitCsvRecords(text, options.delimiter, name);
+  if (records.empty())
     throw Error(name + ": file is empty");
-  std::vector<std::string> fields;
   std::vector<std::string> names;
   size_t firstData = 0;
-  if (!splitFields(lines[0].second, options.delimiter, fields))
-    throw Error(name + ":" + std::to_string(lines[0].first) +
-                ": unterminated quoted field");
-  size_t width = fields.size();
+  const std::vector<std::string> &first = records[0].fields;
+  size_t width = first.size();
   if (options.header) {
-    for (const std::string &field : fields)
+    for (const std::string &field : first)
       names.push_back(trim(field));
     for (size_t c = 0; c < names.size(); ++c)
       for (size_t d = 0; d < c; ++d)
         if (names[c] == names[d])
-          throw Error(name + ":" + std::to_string(lines[0].first) +
+          throw Error(name + ":" + std::to_string(records[0].line) +
                       ": column name '" + names[c] + "' appears twice");
     firstData = 1;
   } else {
     for (size_t c = 0; c < width; ++c)
       names.push_back(std::to_string(c));
   }
-  if (lines.size() <= firstData)
+  if (records.size() <= firstData)
     throw Error(name + ": no data rows" +
                 (options.header ? std::string(" after the header") : ""));
 
@@ -230,13 +232,12 @@ Table readCsv(const std::string &path, const CsvOptions &options) {
   for (size_t c : selected)
     table.columns.push_back(names[c]);
   table.numFeatures = featureColumns.size();
-  table.values.reserve((lines.size() - firstData) * selected.size());
+  table.values.reserve((records.size() - firstData) * selected.size());
 
-  for (size_t l = firstData; l < lines.size(); ++l) {
-    const auto &[number, line] = lines[l];
+  for (size_t l = firstData; l < records.size(); ++l) {
+    size_t number = records[l].line;
+    const std::vector<std::string> &fields = records[l].fields;
     std::string where = name + ":" + std::to_string(number) + ": ";
-    if (!splitFields(line, options.delimiter, fields))
-      throw Error(where + "unterminated quoted field");
     if (fields.size() != width)
       throw Error(where + "expected " + std::to_string(width) +
                   " fields, got " + std::to_string(fields.size()));

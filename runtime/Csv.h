@@ -48,6 +48,20 @@ struct CsvOptions {
   bool tokenIds = false;
 };
 
+/// One record of a CSV file and the 1-based line it starts on.
+struct CsvRecord {
+  size_t line = 0;
+  std::vector<std::string> fields;
+};
+
+/// Splits `text` into records as RFC 4180 says: fields separated by
+/// `delimiter`; a field in double quotes may hold the delimiter, newlines
+/// and "" (one quote). "\r\n" ends a record as "\n" does; blank lines are
+/// skipped. An unterminated quote is an error naming `name` and the line
+/// where the field starts.
+std::vector<CsvRecord> splitCsvRecords(const std::string &text, char delimiter,
+                                       const std::string &name);
+
 /// Parses `path`. Errors name the file and line: ragged rows, non-numeric or
 /// infinite fields, unknown columns (with a did-you-mean), empty files, a
 /// header without rows. Only selected columns are parsed, so unused columns

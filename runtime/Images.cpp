@@ -4,7 +4,6 @@
 #include "runtime/ClassFolders.h"
 #include "runtime/Error.h"
 
-#include <oneapi/tbb/parallel_for.h>
 #include <stb_image.h>
 #include <stb_image_resize.h>
 
@@ -110,17 +109,9 @@ static void decodeAll(const std::vector<std::string> &paths,
   storage.featureType = FeatureType::U8;
   storage.u8.assign(paths.size() * bytes, 0);
   storage.numSamples = paths.size();
-  std::vector<std::string> errors(paths.size());
-  tbb::parallel_for(size_t(0), paths.size(), [&](size_t i) {
-    try {
-      decodeImage(paths[i], size, storage.u8.data() + i * bytes);
-    } catch (const std::exception &e) {
-      errors[i] = e.what();
-    }
+  loadInParallel(paths.size(), [&](size_t i) {
+    decodeImage(paths[i], size, storage.u8.data() + i * bytes);
   });
-  for (const std::string &error : errors)
-    if (!error.empty())
-      throw Error(error);
 }
 
 Dataset loadImageFolder(const std::string &dir,
@@ -130,13 +121,7 @@ Dataset loadImageFolder(const std::string &dir,
   auto storage = std::make_shared<DatasetStorage>();
   storage->source = dir;
   decodeAll(scan.paths, options.size, *storage);
-  storage->targetKind = TargetKind::ClassIndex;
-  storage->labels = std::move(scan.labels);
-  storage->numClasses = options.numClasses > 0
-                            ? options.numClasses
-                            : int32_t(scan.classes.size());
-  storage->classNames = std::move(scan.classes);
-  storage->paths = std::move(scan.paths);
+  setClassTargets(*storage, std::move(scan), options.numClasses);
   return Dataset(std::move(storage));
 }
 

@@ -32,7 +32,7 @@ static std::vector<int64_t> slotShape(const RunConfig &cfg,
 
 void writeCheckpoint(const RunConfig &cfg, const std::string &path,
                      const std::vector<float> &state, const Progress &progress,
-                     const Preprocessor &pre) {
+                     const Preprocessor &pre, const Tokenizer *tokenizer) {
   std::vector<TensorData> owned;
   std::vector<TensorView> views;
   for (const StateSlot &slot : cfg.slots) {
@@ -61,6 +61,9 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
         std::vector<uint8_t>(progress.rng.begin(), progress.rng.end())));
   for (TensorData &t : pre.state())
     owned.push_back(std::move(t));
+  if (tokenizer)
+    for (TensorData &t : tokenizer->state())
+      owned.push_back(std::move(t));
   for (const TensorData &t : owned)
     views.push_back(t.view());
   std::map<std::string, std::string> meta{
@@ -72,6 +75,8 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
       {"best_epoch", std::to_string(progress.bestEpoch)},
       {"bad_epochs", std::to_string(progress.badEpochs)},
       {"preprocess", pre.describe()}};
+  if (tokenizer)
+    meta["tokenize"] = tokenizer->describe();
   if (progress.runSeed >= 0)
     meta["run_seed"] = std::to_string(progress.runSeed);
   if (progress.runEpochs > 0)

@@ -11,6 +11,7 @@
 #include "runtime/Preprocess.h"
 #include "runtime/Rng.h"
 #include "runtime/SafeTensors.h"
+#include "runtime/Tokenizer.h"
 #include "runtime/program/Config.h"
 
 #include <array>
@@ -41,9 +42,10 @@ struct Progress {
   std::vector<std::string> classNames;
 };
 
+/// `tokenizer`: a text run's (its vocabulary is saved), else null.
 void writeCheckpoint(const RunConfig &cfg, const std::string &path,
                      const std::vector<float> &state, const Progress &progress,
-                     const Preprocessor &pre);
+                     const Preprocessor &pre, const Tokenizer *tokenizer);
 
 /// Loads parameters (and with `full`, optimizer state and progress) into
 /// `state`. Shapes are checked; errors name the file and the tensor.

@@ -71,6 +71,7 @@ int eval(const RunConfig &cfg, const CommonOptions &common,
   std::vector<float> state(cfg.stateSize, 0.0f);
   SafeTensorsFile file = SafeTensorsFile::read(weights);
   readCheckpoint(cfg, file, state, /*full=*/false);
+  tokenizeRunData(cfg, rd, &file);
   rd.preprocessor->restore(file, set->store().featureShape);
   rd.preprocessor->reshape(cfg.inputShape);
 
@@ -119,6 +120,7 @@ int predict(const RunConfig &cfg, const std::string &weights,
   std::vector<float> state(cfg.stateSize, 0.0f);
   SafeTensorsFile file = SafeTensorsFile::read(weights);
   readCheckpoint(cfg, file, state, /*full=*/false);
+  tokenizeInputs(cfg, inputs, file);
   std::unique_ptr<Preprocessor> pre = makePreprocessor(cfg);
   pre->restore(file, inputs.store().featureShape);
   pre->reshape(cfg.inputShape);
@@ -243,11 +245,25 @@ int info(const RunConfig &cfg, const std::string &weights) {
     readCheckpoint(cfg, file, state, /*full=*/false);
     std::vector<std::string> names = checkpointClassNames(file);
     if (!names.empty()) {
-      std::printf("\nclasses (from the training folders):");
+      std::printf("\nclasses (from the training data):");
       for (size_t c = 0; c < names.size(); ++c)
         std::printf(" %zu=%s", c, names[c].c_str());
       std::printf("\n");
     }
+    if (std::unique_ptr<Tokenizer> tokenizer = makeTokenizer(cfg)) {
+      tokenizer->restore(file);
+      std::printf("tokenize: %s", tokenizer->describe().c_str());
+      const std::vector<std::string> &words = tokenizer->words();
+      if (tokenizer->options().kind == TokenizerOptions::Kind::Words) {
+        std::printf("; %zu words (ids 2..%zu), most frequent:", words.size(),
+                    words.size() + 1);
+        for (size_t k = 0; k < words.size() && k < 10; ++k)
+          std::printf(" %s", words[k].c_str());
+      }
+      std::printf("\n");
+    }
+  } else if (std::unique_ptr<Tokenizer> tokenizer = makeTokenizer(cfg)) {
+    std::printf("\ntokenize: %s\n", tokenizer->describe().c_str());
   }
   std::printf("\n%-44s %-18s %10s\n", "parameter", "shape", "count");
   for (const ParamInfo &p : cfg.params) {

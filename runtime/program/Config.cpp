@@ -61,6 +61,7 @@ static SourceConfig parseSource(const json &j) {
   SourceConfig s;
   s.kind = j.at("kind").get<std::string>();
   s.path = j.value("path", std::string());
+  s.textColumn = j.value("text", std::string());
   s.features = j.value("features", std::vector<std::string>{});
   s.targets = j.value("targets", std::vector<std::string>{});
   s.header = j.value("header", true);
@@ -112,6 +113,17 @@ static DataConfig parseData(const json &j) {
   d.clean = parseSteps(j, "clean");
   d.preprocess = parseSteps(j, "preprocess");
   d.augment = parseSteps(j, "augment");
+  if (auto t = j.find("tokenize"); t != j.end()) {
+    TokenizeConfig &tk = d.tokenize;
+    tk.present = true;
+    tk.kind = t->at("kind").get<std::string>();
+    tk.vocab = t->at("vocab").get<int64_t>();
+    tk.lowercase = t->value("lowercase", true);
+    tk.length = t->at("length").get<int64_t>();
+    if ((tk.kind != "bytes" && tk.kind != "words") || tk.vocab < 3 ||
+        tk.vocab > INT32_MAX || tk.length < 1)
+      throw Error("nnc_config: bad tokenize settings");
+  }
   d.shuffle = j.value("shuffle", false);
   d.dropLast = j.value("drop_last", false);
   d.seed = j.value("seed", int64_t(-1));

@@ -70,9 +70,10 @@ struct LayerInfo {
 
 /// One data source (`data.train`, ...): the fields of its kind are set.
 struct SourceConfig {
-  std::string kind = "none"; ///< none, csv, idx, images, split
-  // csv
+  std::string kind = "none"; ///< none, csv, idx, images, text, split
+  // csv; text: a folder of class folders or a .csv file
   std::string path;
+  std::string textColumn; ///< text from a .csv: the column of the samples
   std::vector<std::string> features, targets;
   bool header = true;
   char delimiter = ',';
@@ -104,12 +105,22 @@ struct DataStep {
   double stddev = 0;             ///< noise
 };
 
+/// `tokenize { }`: text samples become `length` token ids.
+struct TokenizeConfig {
+  bool present = false;
+  std::string kind;      ///< bytes or words
+  int64_t vocab = 0;     ///< ids are below it
+  bool lowercase = true; ///< words
+  int64_t length = 0;    ///< pad(T)
+};
+
 /// The run's dataset (absent when the program was compiled without one).
 struct DataConfig {
   bool present = false;
   std::string name;
   SourceConfig train, validation, test;
   std::vector<DataStep> clean, preprocess, augment;
+  TokenizeConfig tokenize;
   bool shuffle = false, dropLast = false;
   /// Shuffling and augmentation; -1: the run's seed.
   int64_t seed = -1;

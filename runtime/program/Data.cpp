@@ -6,10 +6,12 @@
 #include "runtime/Error.h"
 #include "runtime/Idx.h"
 #include "runtime/Images.h"
+#include "runtime/Text.h"
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 namespace nnrt {
@@ -34,6 +36,34 @@ static bool hasCrop(const std::vector<AugmentOp> &ops) {
   return std::any_of(ops.begin(), ops.end(), [](const AugmentOp &op) {
     return op.kind == AugmentOp::Kind::RandomCrop;
   });
+}
+
+/// Token ids index the rows of the model's embedding; the generated code
+/// would clamp one past them, so such an id is bad input here.
+static void checkTokenRange(const RunConfig &config, const Dataset &data) {
+  int64_t rows = INT64_MAX;
+  for (const LayerInfo &layer : config.layers)
+    if (layer.kind == "embedding")
+      for (const std::string &name : layer.params)
+        for (const ParamInfo &p : config.params)
+          if (p.name == name && !p.shape.empty())
+            rows = std::min(rows, p.shape[0]);
+  const DatasetStorage &s = data.store();
+  if (rows == INT64_MAX || s.featureType != FeatureType::I32)
+    return;
+  for (size_t i = 0; i < s.i32.size(); ++i) {
+    if (s.i32[i] < rows)
+      continue;
+    size_t sample = i / s.featureSize, position = i % s.featureSize;
+    std::string where = position < s.featureNames.size()
+                            ? "column '" + s.featureNames[position] + "'"
+                            : "position " + std::to_string(position);
+    throw Error(Dataset(data.sharedStore(), {uint32_t(sample)}).origin(0) +
+                ": token id " + std::to_string(s.i32[i]) + " in " + where +
+                " is out of range for the model's embedding of " +
+                std::to_string(rows) + " rows (ids 0 to " +
+                std::to_string(rows - 1) + ")");
+  }
 }
 
 /// The samples must fit the model's input, after the crops of the training
@@ -63,6 +93,7 @@ static void checkShape(const RunConfig &config, const Dataset &data) {
                 (shape != s.featureShape ? " after random_crop" : "") +
                 " but model '" + config.modelName + "' takes " +
                 shapeString(config.inputShape));
+  checkTokenRange(config, data);
 }
 
 std::unique_ptr<Augmenter> evalCropFor(const RunConfig &config,
@@ -86,6 +117,15 @@ static CsvOptions csvOptions(const RunConfig &config, const SourceConfig &src,
   o.features = src.features;
   if (withTargets)
     o.targets = src.targets;
+  return o;
+}
+
+static TextSourceOptions textOptions(const SourceConfig &src) {
+  TextSourceOptions o;
+  if (!src.textColumn.empty())
+    o.textColumn = src.textColumn;
+  if (!src.targets.empty())
+    o.targetColumn = src.targets[0];
   return o;
 }
 
@@ -204,7 +244,89 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
     checkShape(config, d);
     return d;
   }
+  if (kind == "text") {
+    std::string path = override != opts.paths.end()
+                           ? override->second
+                           : resolvePath(config, src.path);
+    TextSourceOptions to = textOptions(src);
+    to.numClasses = labelClasses(config, path, "text classes");
+    // A validation or test source takes the training source's classes.
+    if (split != "train") {
+      if (out.hasTrain) {
+        to.classes = out.train.store().classNames;
+      } else {
+        const SourceConfig &train = config.data.train;
+        auto trainOverride = opts.paths.find("train");
+        to.classes = textClasses(trainOverride != opts.paths.end()
+                                     ? trainOverride->second
+                                     : resolvePath(config, train.path),
+                                 textOptions(train));
+      }
+    }
+    return loadTextSource(path, to); // checked once tokenized
+  }
   throw Error("data source '" + kind + "' is not supported by this runtime yet");
+}
+
+std::unique_ptr<Tokenizer> makeTokenizer(const RunConfig &config) {
+  const TokenizeConfig &tk = config.data.tokenize;
+  if (!tk.present)
+    return nullptr;
+  TokenizerOptions o;
+  o.kind = tk.kind == "words" ? TokenizerOptions::Kind::Words
+                              : TokenizerOptions::Kind::Bytes;
+  o.vocab = tk.vocab;
+  o.lowercase = tk.lowercase;
+  o.length = tk.length;
+  return std::make_unique<Tokenizer>(o);
+}
+
+/// Rebases each dataset of `sets` on token ids, tokenizing every storage
+/// once (a split and its train part share one).
+static void tokenizeDatasets(const RunConfig &config,
+                             const Tokenizer &tokenizer,
+                             const std::vector<Dataset *> &sets) {
+  std::map<std::shared_ptr<const DatasetStorage>,
+           std::shared_ptr<const DatasetStorage>>
+      done;
+  for (Dataset *d : sets) {
+    if (d->store().featureType != FeatureType::Text)
+      continue;
+    auto &tokens = done[d->sharedStore()];
+    if (!tokens)
+      tokens = tokenizer.tokenize(d->store());
+    *d = Dataset(tokens, d->sampleIndices());
+    checkShape(config, *d);
+  }
+}
+
+void tokenizeRunData(const RunConfig &config, RunData &data,
+                     const SafeTensorsFile *checkpoint) {
+  data.tokenizer = makeTokenizer(config);
+  if (!data.tokenizer)
+    return;
+  if (checkpoint)
+    data.tokenizer->restore(*checkpoint);
+  else if (data.hasTrain)
+    data.tokenizer->fit(data.train);
+  else
+    throw Error("internal: no training split to build the vocabulary on");
+  std::vector<Dataset *> sets;
+  for (auto [set, has] : {std::pair{&data.train, data.hasTrain},
+                          {&data.validation, data.hasValidation},
+                          {&data.test, data.hasTest}})
+    if (has)
+      sets.push_back(set);
+  tokenizeDatasets(config, *data.tokenizer, sets);
+}
+
+void tokenizeInputs(const RunConfig &config, Dataset &inputs,
+                    const SafeTensorsFile &checkpoint) {
+  std::unique_ptr<Tokenizer> tokenizer = makeTokenizer(config);
+  if (!tokenizer)
+    return;
+  tokenizer->restore(checkpoint);
+  tokenizeDatasets(config, *tokenizer, {&inputs});
 }
 
 /// Token ids reach the model unchanged: nnc --check rejects the steps that
@@ -325,6 +447,11 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
     size_t n = std::strlen(ext);
     return lower.size() >= n && lower.compare(lower.size() - n, n, ext) == 0;
   };
+  if (config.data.tokenize.present) {
+    const SourceConfig &train = config.data.train;
+    return loadTextInputs(path,
+                          train.textColumn.empty() ? "text" : train.textColumn);
+  }
   std::error_code ec;
   bool folder = std::filesystem::is_directory(path, ec);
   bool list = endsWith(".txt") || endsWith(".lst");

@@ -6,6 +6,8 @@
 #include "runtime/Dataset.h"
 #include "runtime/Images.h"
 #include "runtime/Preprocess.h"
+#include "runtime/SafeTensors.h"
+#include "runtime/Tokenizer.h"
 #include "runtime/program/Config.h"
 
 #include <map>
@@ -20,6 +22,8 @@ struct RunData {
   Dataset train, validation, test;
   bool hasTrain = false, hasValidation = false, hasTest = false;
   std::unique_ptr<Preprocessor> preprocessor;
+  /// Text runs: set by tokenizeRunData (fitted or restored); else null.
+  std::unique_ptr<Tokenizer> tokenizer;
   /// What cleaning did, one line per step ("drop_missing: removed 3 rows").
   std::vector<std::string> cleanReports;
   /// CSV feature column names (for predict), empty for images.
@@ -34,8 +38,26 @@ struct DataOptions {
 };
 
 /// Loads the sources, cleans, splits, and builds the preprocessor (not yet
-/// fitted: fit on train, or restore from a checkpoint).
+/// fitted: fit on train, or restore from a checkpoint). Text sources stay
+/// text until tokenizeRunData.
 RunData loadRunData(const RunConfig &config, const DataOptions &options);
+
+/// The run's tokenizer (neither fitted nor restored), or null when the
+/// dataset has no `tokenize { }`.
+std::unique_ptr<Tokenizer> makeTokenizer(const RunConfig &config);
+
+/// Text runs: the tokenizer learns the training split's vocabulary, or is
+/// restored from `checkpoint` when one is given; then every loaded split
+/// becomes token ids (each storage tokenized once, its samples in parallel)
+/// and is checked against the model's input. Nothing for other runs. Call
+/// before fitting or restoring the preprocessor.
+void tokenizeRunData(const RunConfig &config, RunData &data,
+                     const SafeTensorsFile *checkpoint);
+
+/// predict: text inputs (loadPredictInput) as the token ids of the
+/// checkpoint's tokenizer; other inputs are left alone.
+void tokenizeInputs(const RunConfig &config, Dataset &inputs,
+                    const SafeTensorsFile &checkpoint);
 
 /// A new preprocessor with the configured steps (unfitted).
 std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config);
@@ -51,7 +73,9 @@ std::unique_ptr<Augmenter> evalCropFor(const RunConfig &config,
 /// Features to predict from: PNG/JPEG images (one file, a folder searched
 /// recursively, or a .txt/.lst list of paths; the dataset records each
 /// sample's path), a CSV (the training features by name, or all columns) or
-/// an IDX image file.
+/// an IDX image file. A text run reads texts instead: every file of a
+/// folder, the text column of a CSV, or one file (see Text.h).
+
 Dataset loadPredictInput(const RunConfig &config, const std::string &path);
 
 /// The [C, H, W] images are converted to: the train source's `size`, else the

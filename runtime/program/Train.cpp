@@ -111,6 +111,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
                            : opts.resumeFrom;
     SafeTensorsFile file = SafeTensorsFile::read(path);
     progress = readCheckpoint(cfg, file, state, /*full=*/true);
+    tokenizeRunData(cfg, data, &file);
     data.preprocessor->restore(file, data.train.store().featureShape);
     // A resumed run keeps its seed (dropout masks, augmentation) and its
     // length (the schedule) unless the command line sets them again.
@@ -125,12 +126,17 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     if (!opts.weights.empty()) {
       SafeTensorsFile file = SafeTensorsFile::read(opts.weights);
       readCheckpoint(cfg, file, state, /*full=*/false);
+      // The embedding's rows are the checkpoint's vocabulary: keep it.
+      tokenizeRunData(cfg, data, &file);
       std::printf("starting from the parameters in %s\n", opts.weights.c_str());
-    } else if (cfg.finetune.enabled) {
-      std::string from =
-          resolveFrom(cfg, opts.from.empty() ? cfg.finetune.from : opts.from);
-      PretrainedReport report = loadPretrained(cfg, from, state);
-      printFinetune(cfg, &report, stdout);
+    } else {
+      if (cfg.finetune.enabled) {
+        std::string from =
+            resolveFrom(cfg, opts.from.empty() ? cfg.finetune.from : opts.from);
+        PretrainedReport report = loadPretrained(cfg, from, state);
+        printFinetune(cfg, &report, stdout);
+      }
+      tokenizeRunData(cfg, data, nullptr);
     }
     data.preprocessor->fit(data.train);
   }
@@ -266,10 +272,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       progress.bestEpoch = epoch;
     }
     writeCheckpoint(cfg, (fs::path(dir) / "last.safetensors").string(), state,
-                    progress, pre);
+                    progress, pre, data.tokenizer.get());
     if (best)
       writeCheckpoint(cfg, (fs::path(dir) / "best.safetensors").string(), state,
-                      progress, pre);
+                      progress, pre, data.tokenizer.get());
     if (stepLimit) {
       stopped = "steps";
       break;

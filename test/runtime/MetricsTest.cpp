@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
-#include <fstream>
 
 using namespace nnrt;
 using namespace nnrt::test;
@@ -88,7 +87,6 @@ TEST(Metrics, RegressionByHand) {
 TEST(Metrics, AgreeWithScikitLearn) {
   if (std::system("/usr/bin/python3 -c 'import sklearn' 2>/dev/null") != 0)
     GTEST_SKIP() << "python3-sklearn is not installed";
-  TempDir dir;
   Rng rng(2024);
   nlohmann::json input = {{"classification", nlohmann::json::array()},
                           {"regression", nlohmann::json::array()}};
@@ -148,13 +146,8 @@ TEST(Metrics, AgreeWithScikitLearn) {
     regressors.push_back(metrics);
     input["regression"].push_back({{"true", allTrue}, {"pred", allPred}});
   }
-  std::ofstream(dir.file("in.json")) << input.dump();
-  std::string command = "/usr/bin/python3 " NNRT_TEST_SOURCE_DIR
-                        "/metrics_reference.py " +
-                        dir.file("in.json") + " " + dir.file("out.json");
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  nlohmann::json out =
-      nlohmann::json::parse(std::ifstream(dir.file("out.json")));
+  nlohmann::json out = runPythonReference("metrics_reference.py", input);
+  ASSERT_FALSE(out.is_null());
   for (size_t i = 0; i < classifiers.size(); ++i) {
     const nlohmann::json &ref = out["classification"][i];
     EXPECT_NEAR(classifiers[i].accuracy(), ref["accuracy"].get<double>(),

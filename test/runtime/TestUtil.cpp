@@ -24,6 +24,28 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(dir, ignored);
 }
 
+std::string TempDir::write(const std::string &name,
+                           const std::string &text) const {
+  std::string path = file(name);
+  std::filesystem::create_directories(
+      std::filesystem::path(path).parent_path());
+  writeFile(path, text);
+  return path;
+}
+
+nlohmann::json runPythonReference(const std::string &script,
+                                  const nlohmann::json &input) {
+  TempDir dir;
+  std::ofstream(dir.file("in.json")) << input.dump();
+  std::string command = "/usr/bin/python3 " NNRT_TEST_SOURCE_DIR "/" + script +
+                        " " + dir.file("in.json") + " " + dir.file("out.json");
+  if (std::system(command.c_str()) != 0) {
+    ADD_FAILURE() << "failed: " << command;
+    return nullptr;
+  }
+  return nlohmann::json::parse(std::ifstream(dir.file("out.json")));
+}
+
 std::vector<std::string> TempDir::list() const {
   std::vector<std::string> names;
   for (const auto &entry : std::filesystem::directory_iterator(dir))

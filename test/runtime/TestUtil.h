@@ -6,6 +6,7 @@
 #include "runtime/Error.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
@@ -20,6 +21,8 @@ public:
   ~TempDir();
   const std::string &path() const { return dir; }
   std::string file(const std::string &name) const { return dir + "/" + name; }
+  /// Writes `text` to file(name), making its folders; returns the path.
+  std::string write(const std::string &name, const std::string &text) const;
   /// Names of the files in the folder.
   std::vector<std::string> list() const;
 
@@ -37,6 +40,12 @@ std::vector<uint8_t> readFile(const std::string &path);
 std::vector<uint8_t> idxBytes(const std::vector<uint32_t> &dims,
                               const std::vector<uint8_t> &data,
                               uint32_t magic = 0);
+
+/// Runs NNRT_TEST_SOURCE_DIR/`script` (Debian's python3) on `input` written
+/// as JSON and returns the JSON it writes: `script IN.json OUT.json`. Fails
+/// the test (and returns null) when the script fails.
+nlohmann::json runPythonReference(const std::string &script,
+                                  const nlohmann::json &input);
 
 /// Runs `body` and returns the nnrt::Error message it throws ("" if none).
 template <typename F> std::string errorOf(F &&body) {

@@ -12,9 +12,7 @@ namespace {
 struct TokenCsv : ::testing::Test {
   TempDir dir;
   std::string write(const std::string &name, const std::string &text) {
-    std::string path = dir.file(name);
-    writeFile(path, text);
-    return path;
+    return dir.write(name, text);
   }
   static CsvOptions ids() {
     CsvOptions options;
@@ -47,9 +45,10 @@ TEST_F(TokenCsv, IdsAreExactInt32) {
 }
 
 TEST_F(TokenCsv, NonIdsAreOneLineErrorsWithLineAndColumn) {
-  for (const char *bad : {"1.5", "-1", "2147483648", "abc", "", "1e40", "nan"}) {
-    std::string path = write("bad.csv", std::string("a,b,y\n1,2,0\n3,") +
-                                            bad + ",1\n");
+  for (const char *bad :
+       {"1.5", "-1", "2147483648", "abc", "", "1e40", "nan"}) {
+    std::string path =
+        write("bad.csv", std::string("a,b,y\n1,2,0\n3,") + bad + ",1\n");
     EXPECT_NNRT_ERROR(
         readCsv(path, ids()),
         std::string("bad.csv:3: field 2 ('b') is not a token id (a whole "
