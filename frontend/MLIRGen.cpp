@@ -133,8 +133,7 @@ private:
       bool recurrent = n.kind == sema::LayerKind::Rnn ||
                        n.kind == sema::LayerKind::Lstm ||
                        n.kind == sema::LayerKind::Gru;
-      return n.kind == sema::LayerKind::Dropout ||
-             (recurrent && n.attrs.layers > 1 && n.attrs.p > 0);
+      return n.kind == sema::LayerKind::Dropout || (recurrent && n.attrs.p > 0);
     });
   }
   bool hasModeDependentLayers() {
@@ -421,8 +420,15 @@ private:
                                               b.getDenseI64ArrayAttr({2}));
     Value seq = x, final;
     unsigned p = 0;
+    // `dropout`: between layers (PyTorch); on a single layer, on its input
+    // steps (Keras' LSTM(dropout = p)). One dropout stream per use.
     int64_t dropout = dropoutStream;
-    dropoutStream += a.layers - 1;
+    if (a.p > 0)
+      dropoutStream += std::max<int64_t>(a.layers - 1, 1);
+    if (a.layers == 1 && a.p > 0 && fs.train)
+      seq = b.create<nn::DropoutOp>(l, xt, seq, fs.seed,
+                                    b.getF32FloatAttr(static_cast<float>(a.p)),
+                                    b.getI64IntegerAttr(dropout));
     for (int64_t layer = 0; layer < a.layers; ++layer) {
       SmallVector<Value> seqs, finals;
       for (int64_t d = 0; d < dirs; ++d) {

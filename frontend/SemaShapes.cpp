@@ -370,11 +370,6 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     a.sequences = bc.flag("sequences");
     if (kind == LayerKind::Rnn)
       a.reluActivation = bc.str("activation") == "relu";
-    if (a.p > 0 && a.layers == 1)
-      s.warning(bc.range,
-                std::string("dropout has no effect on a one-layer '") +
-                    c.name() + "': it applies between layers",
-                "add 'layers = 2' or a 'dropout' layer after it");
     int64_t gates = kind == LayerKind::Lstm  ? 4
                     : kind == LayerKind::Gru ? 3
                                              : 1;

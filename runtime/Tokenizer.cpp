@@ -234,6 +234,10 @@ void Tokenizer::restore(const SafeTensorsFile &file,
                         const std::string &prefix) {
   const std::string &name = file.fileName();
   auto meta = file.metadata().find("tokenize");
+  // Bytes need no vocabulary: parameters from elsewhere (PyTorch) load.
+  if (meta == file.metadata().end() &&
+      opts.kind == TokenizerOptions::Kind::Bytes)
+    return;
   if (meta == file.metadata().end())
     throw Error(name + ": the checkpoint holds no tokenizer (metadata "
                        "'tokenize'); was it made by another model?");

@@ -1,4 +1,5 @@
-//===- Data.cpp - Loading and preparing a run's data -----------------------===//
+//===- Data.cpp - Loading and preparing a run's data
+//-----------------------===//
 #include "runtime/program/Data.h"
 
 #include "runtime/Clean.h"
@@ -169,7 +170,8 @@ static int32_t labelClasses(const RunConfig &config, const std::string &path,
                             const std::string &what) {
   if (!config.classTargets && !oneHotValues(config))
     throw Error(path + ": " + what + " are classes; this run's loss '" +
-                config.loss + "' needs value targets (add one_hot to "
+                config.loss +
+                "' needs value targets (add one_hot to "
                 "preprocess)");
   return config.classTargets ? config.numClasses()
                              : int32_t(config.outputSize());
@@ -265,7 +267,8 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
     }
     return loadTextSource(path, to); // checked once tokenized
   }
-  throw Error("data source '" + kind + "' is not supported by this runtime yet");
+  throw Error("data source '" + kind +
+              "' is not supported by this runtime yet");
 }
 
 std::unique_ptr<Tokenizer> makeTokenizer(const RunConfig &config) {
@@ -301,11 +304,12 @@ static void tokenizeDatasets(const RunConfig &config,
 }
 
 void tokenizeRunData(const RunConfig &config, RunData &data,
-                     const SafeTensorsFile *checkpoint) {
+                     const SafeTensorsFile *checkpoint, bool learnIfAbsent) {
   data.tokenizer = makeTokenizer(config);
   if (!data.tokenizer)
     return;
-  if (checkpoint)
+  bool saved = checkpoint && checkpoint->metadata().count("tokenize") != 0;
+  if (checkpoint && (saved || !learnIfAbsent || !data.hasTrain))
     data.tokenizer->restore(*checkpoint);
   else if (data.hasTrain)
     data.tokenizer->fit(data.train);
@@ -340,8 +344,10 @@ static void checkTokenSteps(const RunConfig &config) {
       if (step.op == "clip" || step.op == "scale" || step.op == "normalize" ||
           step.op == "standardize" || step.op == "minmax" ||
           steps == &config.data.augment)
-        throw Error("data step '" + step.op + "' does not apply to the token "
-                    "ids of model '" + config.modelName + "'");
+        throw Error("data step '" + step.op +
+                    "' does not apply to the token "
+                    "ids of model '" +
+                    config.modelName + "'");
 }
 
 std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config) {
@@ -413,12 +419,13 @@ RunData loadRunData(const RunConfig &config, const DataOptions &opts) {
   out.hasTrain = needFull;
   // Splits take their share of the train source: validation first, then test.
   for (auto [src, name, target, has] :
-       {std::tuple{&validation, "validation", &out.validation, &out.hasValidation},
+       {std::tuple{&validation, "validation", &out.validation,
+                   &out.hasValidation},
         std::tuple{&test, "test", &out.test, &out.hasTest}}) {
     if (!src->present())
       continue;
-    bool needed = std::string(name) == "validation" ? opts.needValidation
-                                                     : opts.needTest;
+    bool needed =
+        std::string(name) == "validation" ? opts.needValidation : opts.needTest;
     if (src->isSplit() && needed && opts.paths.count(name)) {
       // --data replaces a split-off part by a file in the train source's
       // format; the train split then keeps all its rows.

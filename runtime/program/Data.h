@@ -50,9 +50,12 @@ std::unique_ptr<Tokenizer> makeTokenizer(const RunConfig &config);
 /// restored from `checkpoint` when one is given; then every loaded split
 /// becomes token ids (each storage tokenized once, its samples in parallel)
 /// and is checked against the model's input. Nothing for other runs. Call
-/// before fitting or restoring the preprocessor.
+/// before fitting or restoring the preprocessor. With `learnIfAbsent`
+/// (`train --weights`: parameters possibly from PyTorch), a checkpoint
+/// without a vocabulary lets the training split build one.
 void tokenizeRunData(const RunConfig &config, RunData &data,
-                     const SafeTensorsFile *checkpoint);
+                     const SafeTensorsFile *checkpoint,
+                     bool learnIfAbsent = false);
 
 /// predict: text inputs (loadPredictInput) as the token ids of the
 /// checkpoint's tokenizer; other inputs are left alone.

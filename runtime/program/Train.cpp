@@ -126,8 +126,9 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     if (!opts.weights.empty()) {
       SafeTensorsFile file = SafeTensorsFile::read(opts.weights);
       readCheckpoint(cfg, file, state, /*full=*/false);
-      // The embedding's rows are the checkpoint's vocabulary: keep it.
-      tokenizeRunData(cfg, data, &file);
+      // The embedding's rows are the checkpoint's vocabulary: keep it (a
+      // file without one, from PyTorch, lets training build it).
+      tokenizeRunData(cfg, data, &file, /*learnIfAbsent=*/true);
       std::printf("starting from the parameters in %s\n", opts.weights.c_str());
     } else {
       if (cfg.finetune.enabled) {
