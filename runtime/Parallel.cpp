@@ -6,6 +6,18 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 
+#if defined(__SSE2__)
+#include <pmmintrin.h>
+#include <xmmintrin.h>
+#endif
+
+void nnrt::flushSubnormals() {
+#if defined(__SSE2__)
+  _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
+  _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
+#endif
+}
+
 namespace {
 /// Set while this thread runs chunks of a parallel loop: a parallel loop
 /// inside one (or a prefetch task stolen by a waiting thread that starts
@@ -34,6 +46,9 @@ extern "C" void nnrt_parallel_for(int64_t n, void (*fn)(void *, int64_t),
   tbb::parallel_for(
       tbb::blocked_range<int64_t>(0, n, 1),
       [&](const tbb::blocked_range<int64_t> &range) {
+        // Every task: oneTBB applies the floating-point settings it captured
+        // (possibly before the program set them) to the tasks it runs.
+        nnrt::flushSubnormals();
         bool outer = insideParallelFor;
         insideParallelFor = true;
         for (int64_t i = range.begin(); i != range.end(); ++i)

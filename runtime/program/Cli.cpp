@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Error.h"
+#include "runtime/Parallel.h"
 #include "runtime/program/ABI.h"
 #include "runtime/program/Commands.h"
 #include "runtime/program/Config.h"
@@ -18,9 +19,9 @@
 #include <cerrno>
 #include <cmath>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -41,11 +42,11 @@ constexpr const char kBugReport[] =
 /// A crash (a bad access in generated or runtime code) prints one line and
 /// the bug-report request and exits 3: never a bare "Segmentation fault".
 extern "C" void onFatalSignal(int sig) {
-  const char *what = sig == SIGSEGV   ? "internal error: crashed (SIGSEGV)\n"
-                     : sig == SIGBUS  ? "internal error: crashed (SIGBUS)\n"
-                     : sig == SIGFPE  ? "internal error: crashed (SIGFPE)\n"
-                     : sig == SIGILL  ? "internal error: crashed (SIGILL)\n"
-                                      : "internal error: crashed (SIGABRT)\n";
+  const char *what = sig == SIGSEGV  ? "internal error: crashed (SIGSEGV)\n"
+                     : sig == SIGBUS ? "internal error: crashed (SIGBUS)\n"
+                     : sig == SIGFPE ? "internal error: crashed (SIGFPE)\n"
+                     : sig == SIGILL ? "internal error: crashed (SIGILL)\n"
+                                     : "internal error: crashed (SIGABRT)\n";
   [[maybe_unused]] ssize_t r = write(2, what, std::strlen(what));
   r = write(2, kBugReport, sizeof(kBugReport) - 1);
   _exit(3);
@@ -116,6 +117,8 @@ int usageError(const std::string &message, const std::string &prog) {
 int runProgram(int argc, char **argv) {
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT})
     std::signal(sig, onFatalSignal);
+  // Before any thread starts: oneTBB's workers inherit the mode.
+  flushSubnormals();
   RunConfig cfg;
   try {
     cfg = parseRunConfig(nnc_config);

@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 #include <oneapi/tbb/global_control.h>
 
+#if defined(__SSE2__)
+#include <pmmintrin.h>
+#include <xmmintrin.h>
+#endif
+
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -83,5 +88,35 @@ TEST(Parallel, NestedLoopsRunInline) {
   nnrt_parallel_for(8, nestedChunk, &nested);
   EXPECT_EQ(nested.outerCalls.load(), 8);
 }
+
+/// A product that is subnormal in IEEE arithmetic (1e-38 * 1e-2 = 1e-40):
+/// 0 when the thread flushes subnormals.
+float subnormalProduct() {
+  volatile float tiny = 1e-38f, scale = 1e-2f;
+  return tiny * scale;
+}
+
+void flushChunk(void *ctx, int64_t i) {
+  static_cast<std::vector<std::atomic<int>> *>(ctx)->at(i) =
+      subnormalProduct() == 0.0f ? 1 : 2;
+}
+
+#if defined(__SSE2__)
+TEST(Parallel, SubnormalsAreFlushedOnEveryThread) {
+  // In IEEE mode (earlier tests may have run chunks on this thread, which
+  // set the flushing mode: undo it), gradual underflow keeps the product.
+  _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_OFF);
+  _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_OFF);
+  EXPECT_NE(subnormalProduct(), 0.0f);
+  nnrt::flushSubnormals();
+  EXPECT_EQ(subnormalProduct(), 0.0f);
+  // Chunks run on oneTBB's workers, which set the mode themselves.
+  tbb::global_control two(tbb::global_control::max_allowed_parallelism, 2);
+  std::vector<std::atomic<int>> flushed(64);
+  nnrt_parallel_for(64, flushChunk, &flushed);
+  for (int64_t i = 0; i < 64; ++i)
+    EXPECT_EQ(flushed[i].load(), 1) << "chunk " << i;
+}
+#endif
 
 } // namespace
