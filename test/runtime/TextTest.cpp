@@ -344,6 +344,12 @@ std::vector<std::string> licenseParagraphs() {
 TEST(Tokenizers, BpeAgreesWithPythonsSentencePiece) {
   std::vector<std::string> corpus = licenseParagraphs();
   ASSERT_GT(corpus.size(), 100u);
+  // A training text over SentencePiece's default max_sentence_length (4192
+  // bytes), which it would skip: a review is one sentence, however long.
+  std::string longText;
+  for (size_t k = 1; longText.size() < 6000; ++k)
+    longText += corpus[k] + " ";
+  corpus.insert(corpus.begin(), longText);
   // Texts never trained on: unknown characters (accents, CJK) become 1.
   corpus.push_back("Caf\xC3\xA9 na\xC3\xAFve \xE6\x97\xA5\xE6\x9C\xAC "
                    "software");
