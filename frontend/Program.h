@@ -244,12 +244,13 @@ struct DataOp {
 };
 
 /// The tokenizer of a `tokenize { }` section (SPEC 2.7).
-enum class TokenizerKind { None, Bytes, Words };
+enum class TokenizerKind { None, Bytes, Words, Bpe };
 const char *toString(TokenizerKind kind);
 
 /// `tokenize { words(vocab = N, lowercase = true); pad(T) }`: text samples
 /// become T token ids, the model's i32[T] input. Ids: 0 padding; bytes:
-/// byte + 1; words: 1 unknown, 2.. by frequency in the training split.
+/// byte + 1; words: 1 unknown, 2.. by frequency in the training split;
+/// bpe: 1 unknown, 2.. SentencePiece BPE pieces trained on the training split.
 struct Tokenize {
   TokenizerKind kind = TokenizerKind::None;
   int64_t vocab = 0;     ///< ids are < vocab (bytes: 257)

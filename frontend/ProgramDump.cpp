@@ -247,8 +247,9 @@ void dumpDataset(const Dataset &d, std::ostream &os) {
   const Tokenize &tk = d.tokenize;
   if (tk.kind != TokenizerKind::None)
     os << "  tokenize: "
-       << (tk.kind == TokenizerKind::Bytes
-               ? std::string("bytes")
+       << (tk.kind == TokenizerKind::Bytes ? std::string("bytes")
+           : tk.kind == TokenizerKind::Bpe
+               ? "bpe(vocab = " + std::to_string(tk.vocab) + ")"
                : "words(vocab = " + std::to_string(tk.vocab) +
                      ", lowercase = " + boolStr(tk.lowercase) + ")")
        << " pad(" << tk.length << ")\n";

@@ -98,7 +98,7 @@ const char *toString(SourceKind kind) {
 }
 
 const char *toString(TokenizerKind kind) {
-  static const char *names[] = {"none", "bytes", "words"};
+  static const char *names[] = {"none", "bytes", "words", "bpe"};
   return names[static_cast<int>(kind)];
 }
 

@@ -178,7 +178,9 @@ std::vector<Signature> buildTable() {
   add(T, "words", {P("vocab", A::Int, "!", "[3, 2147483647]", {},
                      "vocabulary size"),
                    P("lowercase", A::Bool, "true")});
-  add(T, "bpe", {P("vocab", A::Int, "!", "[3, 2147483647]", {},
+  // bpe: SentencePiece needs <pad>, <unk>, the word start '▁' and at least
+  // one character.
+  add(T, "bpe", {P("vocab", A::Int, "!", "[4, 2147483647]", {},
                    "vocabulary size")});
   add(T, "pad", {P("length", A::Int, "!", "[1, inf)", {}, "token count")});
 

@@ -1,9 +1,9 @@
 //===- SemaTokens.cpp - Text sources, tokenize { }, i32 model inputs ------===//
 //
 // A model input `tokens: i32[T]` takes token ids: from a text(...) source
-// through `tokenize { bytes | words(vocab = N); pad(T) }`, or from a CSV of
-// integer ids (one column per token). Ids reach the model unchanged, so no
-// step that computes on feature values may touch them.
+// through `tokenize { bytes | words(vocab = N) | bpe(vocab = N); pad(T) }`, or
+// from a CSV of integer ids (one column per token). Ids reach the model
+// unchanged, so no step that computes on feature values may touch them.
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaImpl.h"
@@ -72,11 +72,6 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
       tk.padRange = bc.range;
       continue;
     }
-    if (name == "bpe") {
-      error(bc.range, "the bpe tokenizer (SentencePiece) is not supported yet",
-            "use words(vocab = N) or bytes");
-      continue;
-    }
     if (tk.kind != TokenizerKind::None) {
       error(bc.range, "a second tokenizer '" + name +
                           "': a dataset has one tokenizer, here '" +
@@ -87,6 +82,11 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
     if (name == "bytes") {
       tk.kind = TokenizerKind::Bytes;
       tk.vocab = 257; // byte + 1; 0 pads
+    } else if (name == "bpe") {
+      // The vocabulary's upper bound depends on the training text; the
+      // runtime says which vocab fits when SentencePiece refuses.
+      tk.kind = TokenizerKind::Bpe;
+      tk.vocab = bc.integer("vocab");
     } else {
       tk.kind = TokenizerKind::Words;
       tk.vocab = bc.integer("vocab");

@@ -1,4 +1,4 @@
-//===- Tokenizer.cpp - Text to token ids: bytes, words, pad ---------------===//
+//===- Tokenizer.cpp - Text to token ids: bytes, words, bpe, pad ----------===//
 #include "runtime/Tokenizer.h"
 
 #include "runtime/Error.h"
@@ -6,9 +6,12 @@
 
 #include <oneapi/tbb/combinable.h>
 #include <oneapi/tbb/parallel_for.h>
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <regex>
 #include <unordered_set>
 
 namespace nnrt {
@@ -78,7 +81,42 @@ void forEachWord(const std::string &text, bool lowercase, F &&word) {
     flush();
 }
 
+/// The training texts, one sentence each, for SentencePiece's trainer.
+class TextIterator : public sentencepiece::SentenceIterator {
+public:
+  TextIterator(const std::vector<std::string> &texts,
+               const std::vector<uint32_t> &rows)
+      : texts(texts), rows(rows) {}
+  bool done() const override { return next >= rows.size(); }
+  void Next() override { ++next; }
+  const std::string &value() const override { return texts[rows[next]]; }
+  sentencepiece::util::Status status() const override { return {}; }
+
+private:
+  const std::vector<std::string> &texts;
+  const std::vector<uint32_t> &rows;
+  size_t next = 0;
+};
+
 } // namespace
+
+std::vector<std::pair<std::string, std::string>>
+bpeTrainerOptions(int64_t vocab, size_t longest) {
+  // SentencePiece skips sentences longer than max_sentence_length (default
+  // 4192 bytes); a sample here is a whole review, so none may be skipped.
+  size_t maxLength =
+      std::min<size_t>(std::max<size_t>(longest, 4192), size_t(INT32_MAX));
+  return {{"model_type", "bpe"},
+          {"vocab_size", std::to_string(vocab)},
+          {"pad_id", "0"},
+          {"unk_id", "1"},
+          {"bos_id", "-1"},
+          {"eos_id", "-1"},
+          {"max_sentence_length", std::to_string(maxLength)},
+          {"input_sentence_size", "0"}, // every sentence: no sampling
+          {"num_threads", "1"},
+          {"minloglevel", "2"}}; // errors come back as a status
+}
 
 std::vector<std::string> splitWords(const std::string &text, bool lowercase) {
   std::vector<std::string> words;
@@ -101,6 +139,8 @@ std::string Tokenizer::describe() const {
   std::string pad = " pad(" + std::to_string(opts.length) + ")";
   if (opts.kind == TokenizerOptions::Kind::Bytes)
     return "bytes" + pad;
+  if (opts.kind == TokenizerOptions::Kind::Bpe)
+    return "bpe(vocab = " + std::to_string(opts.vocab) + ")" + pad;
   return "words(vocab = " + std::to_string(opts.vocab) +
          ", lowercase = " + (opts.lowercase ? "true" : "false") + ")" + pad;
 }
@@ -114,6 +154,31 @@ void Tokenizer::setVocabulary(std::vector<std::string> words) {
   fitted = true;
 }
 
+std::string Tokenizer::setBpeModel(std::string proto) {
+  auto processor = std::make_shared<sentencepiece::SentencePieceProcessor>();
+  sentencepiece::util::Status status =
+      processor->LoadFromSerializedProto(proto);
+  if (!status.ok())
+    return "is not a SentencePiece model (" + status.ToString() + ")";
+  if (processor->GetPieceSize() != opts.vocab || processor->pad_id() != 0 ||
+      processor->unk_id() != kUnknown)
+    return "is a SentencePiece model of " +
+           std::to_string(processor->GetPieceSize()) + " pieces, pad id " +
+           std::to_string(processor->pad_id()) + " and unknown id " +
+           std::to_string(processor->unk_id()) + "; expected " +
+           std::to_string(opts.vocab) + ", 0 and 1";
+  bpeProto = std::move(proto);
+  bpe = std::move(processor);
+  fitted = true;
+  return "";
+}
+
+std::string Tokenizer::piece(int32_t id) const {
+  if (!bpe || id < 0 || id >= bpe->GetPieceSize())
+    return "";
+  return bpe->IdToPiece(id);
+}
+
 void Tokenizer::fit(const Dataset &train) {
   if (opts.kind == TokenizerOptions::Kind::Bytes)
     return;
@@ -121,6 +186,47 @@ void Tokenizer::fit(const Dataset &train) {
   if (store.featureType != FeatureType::Text)
     throw Error("internal: " + baseName(store.source) +
                 ": the tokenizer fits on text samples");
+  if (opts.kind == TokenizerOptions::Kind::Bpe) {
+    const std::vector<uint32_t> &rows = train.sampleIndices();
+    size_t longest = 0;
+    for (uint32_t i : rows)
+      longest = std::max(longest, store.texts[i].size());
+    std::unordered_map<std::string, std::string> args;
+    for (auto &[key, value] : bpeTrainerOptions(opts.vocab, longest))
+      args[key] = value;
+    TextIterator sentences(store.texts, rows);
+    std::string proto;
+    sentencepiece::util::Status status =
+        sentencepiece::SentencePieceTrainer::Train(args, &sentences, &proto);
+    std::string what = "dataset '" + opts.dataset + "': ";
+    std::string vocab = "bpe(vocab = " + std::to_string(opts.vocab) + ")";
+    if (!status.ok()) {
+      // SentencePiece's two limits, said in the program's words.
+      std::string message = status.ToString();
+      std::smatch m;
+      if (std::regex_search(message, m,
+                            std::regex("set it to a value <= ([0-9]+)")))
+        throw Error(what + "the training split (" +
+                    std::to_string(rows.size()) + " texts) is too small for " +
+                    vocab + ": SentencePiece makes at most " + m.str(1) +
+                    " pieces of it; use a smaller vocab (at most " + m.str(1) +
+                    ") or more training text");
+      if (std::regex_search(message, m,
+                            std::regex("required_chars\\. ([0-9]+) vs "
+                                       "([0-9]+)")))
+        throw Error(what + vocab + " is smaller than the " + m.str(2) +
+                    " pieces SentencePiece needs for the training split's "
+                    "characters, the word start and <pad>, <unk>; use a vocab "
+                    "of at least " +
+                    m.str(2));
+      throw Error(what + "SentencePiece could not train " + vocab + ": " +
+                  message);
+    }
+    std::string error = setBpeModel(std::move(proto));
+    if (!error.empty())
+      throw Error("internal: " + what + "the trained model " + error);
+    return;
+  }
   using Counts = std::unordered_map<std::string, int64_t>;
   tbb::combinable<Counts> partial;
   const std::vector<uint32_t> &samples = train.sampleIndices();
@@ -156,6 +262,16 @@ void Tokenizer::encodeInto(const std::string &text, std::vector<int32_t> &out,
   if (opts.kind == TokenizerOptions::Kind::Bytes) {
     for (size_t k = 0; k < text.size() && out.size() < limit; ++k)
       out.push_back(int32_t(static_cast<unsigned char>(text[k])) + 1);
+    return;
+  }
+  if (opts.kind == TokenizerOptions::Kind::Bpe) {
+    std::vector<int> pieces;
+    sentencepiece::util::Status status = bpe->Encode(text, &pieces);
+    if (!status.ok())
+      throw Error("SentencePiece could not encode a text: " +
+                  status.ToString());
+    for (size_t k = 0; k < pieces.size() && out.size() < limit; ++k)
+      out.push_back(int32_t(pieces[k]));
     return;
   }
   forEachWord(text, opts.lowercase, [&](const std::string &w) {
@@ -209,7 +325,7 @@ Tokenizer::tokenize(const DatasetStorage &texts) const {
   for (size_t i = 0; i < texts.numSamples; ++i)
     if (empty[i])
       throw Error(view.origin(i) +
-                  (opts.kind == TokenizerOptions::Kind::Bytes
+                  (opts.kind != TokenizerOptions::Kind::Words
                        ? ": empty text"
                        : ": no words in this text (a word is a run of "
                          "letters, digits and apostrophes)"));
@@ -221,6 +337,10 @@ std::vector<TensorData> Tokenizer::state(const std::string &prefix) const {
     throw Error("internal: tokenizer saved before fit");
   if (opts.kind == TokenizerOptions::Kind::Bytes)
     return {};
+  if (opts.kind == TokenizerOptions::Kind::Bpe)
+    return {
+        TensorData::u8(prefix + "bpe_model", {int64_t(bpeProto.size())},
+                       std::vector<uint8_t>(bpeProto.begin(), bpeProto.end()))};
   std::vector<uint8_t> bytes;
   for (const std::string &w : vocabulary) {
     bytes.insert(bytes.end(), w.begin(), w.end());
@@ -246,6 +366,14 @@ void Tokenizer::restore(const SafeTensorsFile &file,
                 "' differs from this program's '" + describe() + "'");
   if (opts.kind == TokenizerOptions::Kind::Bytes)
     return;
+  if (opts.kind == TokenizerOptions::Kind::Bpe) {
+    std::string tensor = prefix + "bpe_model";
+    std::vector<uint8_t> bytes = file.uint8s(tensor);
+    std::string error = setBpeModel(std::string(bytes.begin(), bytes.end()));
+    if (!error.empty())
+      throw Error(name + ": tensor '" + tensor + "' " + error);
+    return;
+  }
   std::string tensor = prefix + "vocab";
   std::vector<uint8_t> bytes = file.uint8s(tensor);
   std::string text(bytes.begin(), bytes.end());

@@ -11,9 +11,10 @@ PACKAGES=(
   antlr4 libantlr4-runtime-dev uuid-dev
   # runtime and tools
   libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libgtest-dev
-  libstb-dev libutf8proc-dev
+  libstb-dev libutf8proc-dev libsentencepiece-dev
   # tests: PyTorch reference, real data sets
   python3 python3-torch python3-numpy python3-sklearn dataset-fashion-mnist
+  python3-sentencepiece
   # word lists of examples/data/make_words.py (examples/word_language.nn)
   wamerican wbritish wngerman wfrench witalian wspanish wportuguese wdutch
   libopenblas0-pthread

@@ -259,6 +259,13 @@ int info(const RunConfig &cfg, const std::string &weights) {
                     words.size() + 1);
         for (size_t k = 0; k < words.size() && k < 10; ++k)
           std::printf(" %s", words[k].c_str());
+      } else if (tokenizer->options().kind == TokenizerOptions::Kind::Bpe) {
+        int64_t vocab = tokenizer->options().vocab;
+        std::printf("; SentencePiece BPE, %lld pieces (ids 2..%lld), first:",
+                    static_cast<long long>(vocab - 2),
+                    static_cast<long long>(vocab - 1));
+        for (int32_t id = 2; id < vocab && id < 12; ++id)
+          std::printf(" %s", tokenizer->piece(id).c_str());
       }
       std::printf("\n");
     }

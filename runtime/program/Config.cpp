@@ -120,8 +120,8 @@ static DataConfig parseData(const json &j) {
     tk.vocab = t->at("vocab").get<int64_t>();
     tk.lowercase = t->value("lowercase", true);
     tk.length = t->at("length").get<int64_t>();
-    if ((tk.kind != "bytes" && tk.kind != "words") || tk.vocab < 3 ||
-        tk.vocab > INT32_MAX || tk.length < 1)
+    if ((tk.kind != "bytes" && tk.kind != "words" && tk.kind != "bpe") ||
+        tk.vocab < 3 || tk.vocab > INT32_MAX || tk.length < 1)
       throw Error("nnc_config: bad tokenize settings");
   }
   d.shuffle = j.value("shuffle", false);

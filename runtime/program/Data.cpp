@@ -277,7 +277,9 @@ std::unique_ptr<Tokenizer> makeTokenizer(const RunConfig &config) {
     return nullptr;
   TokenizerOptions o;
   o.kind = tk.kind == "words" ? TokenizerOptions::Kind::Words
+           : tk.kind == "bpe" ? TokenizerOptions::Kind::Bpe
                               : TokenizerOptions::Kind::Bytes;
+  o.dataset = config.data.name;
   o.vocab = tk.vocab;
   o.lowercase = tk.lowercase;
   o.length = tk.length;

@@ -3,6 +3,9 @@
 
     text_data.py folders DIR N SEED   DIR/{neg,pos}/NNN.txt, N files each
     text_data.py csv FILE N SEED      FILE with columns id,review,sentiment
+    text_data.py csv-words FILE N SEED  the same, with a few more filler
+        words drawn from 500 words of /usr/share/dict/american-english
+        (wamerican): enough distinct text for a bpe(vocab = 300) model
     text_data.py check-csv PRED MIN_ACC ROWS
         PRED (path,class,prob_neg,prob_pos rows, or index,...) has ROWS rows
         and at least MIN_ACC of them name the class the path or the text's
@@ -22,8 +25,16 @@ NEG = ["bad", "awful", "Terrible", "boring", "dreadful", "nul", "worst"]
 FILLER = ["the", "film", "was", "a", "and", "plot", "actors", "it", "really", "story", "über", "."]
 
 
-def review(rng, label):
-    words = [rng.choice(FILLER) for _ in range(rng.randint(3, 10))]
+def dictionary_words():
+    """500 lowercase ASCII words of the wamerican list, every 100th."""
+    with open("/usr/share/dict/american-english", encoding="utf-8") as f:
+        words = [w.strip() for w in f if w.strip().isascii() and w.strip().isalpha()
+                 and w.strip().islower()]
+    return words[::100][:500]
+
+
+def review(rng, label, filler=FILLER):
+    words = [rng.choice(filler) for _ in range(rng.randint(3, 10))]
     for _ in range(rng.randint(1, 2)):
         words.insert(rng.randint(0, len(words)), rng.choice(POS if label == "pos" else NEG))
     return " ".join(words) + rng.choice(["", "!", "\n"])
@@ -39,15 +50,16 @@ def main():
             for i in range(n):
                 with open(os.path.join(out, label, "%03d.txt" % i), "w", encoding="utf-8") as f:
                     f.write(review(rng, label))
-    elif cmd == "csv":
+    elif cmd in ("csv", "csv-words"):
         out, n, seed = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         rng = random.Random(seed)
+        filler = FILLER + dictionary_words() if cmd == "csv-words" else FILLER
         with open(out, "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(["id", "review", "sentiment"])
             for i in range(n):
                 label = rng.choice(["neg", "pos"])
-                w.writerow([i, review(rng, label), label])
+                w.writerow([i, review(rng, label, filler), label])
     elif cmd == "check-csv":
         path, min_acc, rows = sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
         with open(path, encoding="utf-8") as f:

@@ -10,7 +10,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 using namespace nnrt;
 using namespace nnrt::test;
@@ -41,6 +44,18 @@ TokenizerOptions words(int64_t vocab, int64_t length, bool lowercase = true) {
 std::vector<int32_t> row(const DatasetStorage &s, size_t i) {
   return std::vector<int32_t>(s.i32.begin() + i * s.featureSize,
                               s.i32.begin() + (i + 1) * s.featureSize);
+}
+
+/// A checkpoint dir/c.safetensors holding `tensors` and metadata
+/// "tokenize" = `describe`, read back.
+SafeTensorsFile saveTokenizer(const TempDir &dir,
+                              const std::vector<TensorData> &tensors,
+                              const std::string &describe) {
+  std::vector<TensorView> views;
+  for (const TensorData &d : tensors)
+    views.push_back(d.view());
+  writeSafeTensors(dir.file("c.safetensors"), views, {{"tokenize", describe}});
+  return SafeTensorsFile::read(dir.file("c.safetensors"));
 }
 
 struct TextFiles : ::testing::Test {
@@ -150,7 +165,7 @@ TEST(Words, SplitOnLettersDigitsMarksAndApostrophes) {
 }
 
 TEST(Tokenizers, BytesAreBytePlusOneCutOrPadded) {
-  Tokenizer t(TokenizerOptions{TokenizerOptions::Kind::Bytes, 0, true, 3});
+  Tokenizer t(TokenizerOptions{TokenizerOptions::Kind::Bytes, 0, true, 3, ""});
   EXPECT_TRUE(t.ready());
   EXPECT_EQ(t.encode("\xC3\xA9\xFF"), (std::vector<int32_t>{0xC4, 0xAA, 256}));
   auto ids = t.tokenize(texts({"abcd", "a", std::string("\0z", 2)}).store());
@@ -263,12 +278,7 @@ TEST(Tokenizers, VocabularySurvivesACheckpoint) {
   TempDir dir;
   auto save = [&](const std::vector<TensorData> &tensors,
                   const std::string &describe) {
-    std::vector<TensorView> views;
-    for (const TensorData &d : tensors)
-      views.push_back(d.view());
-    writeSafeTensors(dir.file("c.safetensors"), views,
-                     {{"tokenize", describe}});
-    return SafeTensorsFile::read(dir.file("c.safetensors"));
+    return saveTokenizer(dir, tensors, describe);
   };
   SafeTensorsFile file = save(t.state(), t.describe());
   Tokenizer restored(words(6, 5, false));
@@ -298,6 +308,152 @@ TEST(Tokenizers, VocabularySurvivesACheckpoint) {
       restored.restore(save(
           {TensorData::u8("tokenize.vocab", {2}, {0xFF, '\n'})}, t.describe())),
       "tensor 'tokenize.vocab' is not UTF-8 text");
+}
+
+namespace {
+
+TokenizerOptions bpe(int64_t vocab, int64_t length) {
+  TokenizerOptions o;
+  o.kind = TokenizerOptions::Kind::Bpe;
+  o.vocab = vocab;
+  o.length = length;
+  o.dataset = "reviews";
+  return o;
+}
+
+/// The paragraphs of Debian's GPL-3 text: a fixed English corpus.
+std::vector<std::string> licenseParagraphs() {
+  std::ifstream in("/usr/share/common-licenses/GPL-3");
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  std::vector<std::string> paragraphs;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find("\n\n", pos);
+    if (end == std::string::npos)
+      end = text.size();
+    std::string p = text.substr(pos, end - pos);
+    if (p.find_first_not_of(" \n") != std::string::npos)
+      paragraphs.push_back(p);
+    pos = end + 2;
+  }
+  return paragraphs;
+}
+
+} // namespace
+
+TEST(Tokenizers, BpeAgreesWithPythonsSentencePiece) {
+  std::vector<std::string> corpus = licenseParagraphs();
+  ASSERT_GT(corpus.size(), 100u);
+  // A training text over SentencePiece's default max_sentence_length (4192
+  // bytes), which it would skip: a review is one sentence, however long.
+  std::string longText;
+  for (size_t k = 1; longText.size() < 6000; ++k)
+    longText += corpus[k] + " ";
+  corpus.insert(corpus.begin(), longText);
+  // Texts never trained on: unknown characters (accents, CJK) become 1.
+  corpus.push_back("Caf\xC3\xA9 na\xC3\xAFve \xE6\x97\xA5\xE6\x9C\xAC "
+                   "software");
+  corpus.push_back("  leading and trailing spaces  ");
+  Dataset all = texts(corpus);
+  std::vector<uint32_t> trainRows;
+  for (uint32_t i = 0; i + 2 < corpus.size(); i += 2)
+    trainRows.push_back(i);
+  Tokenizer t(bpe(300, 24));
+  EXPECT_FALSE(t.ready());
+  t.fit(all.subset(trainRows));
+  EXPECT_TRUE(t.ready());
+  EXPECT_EQ(t.describe(), "bpe(vocab = 300) pad(24)");
+  auto ids = t.tokenize(all.store());
+
+  nlohmann::json trainTexts = nlohmann::json::array();
+  for (uint32_t i : trainRows)
+    trainTexts.push_back(corpus[i]);
+  nlohmann::json out =
+      runPythonReference("bpe_reference.py", {{"train", trainTexts},
+                                              {"texts", corpus},
+                                              {"vocab", 300},
+                                              {"length", 24}});
+  ASSERT_FALSE(out.is_null());
+  std::vector<std::string> pieces =
+      out["pieces"].get<std::vector<std::string>>();
+  ASSERT_EQ(pieces.size(), 300u);
+  EXPECT_EQ(pieces[0], "<pad>");
+  EXPECT_EQ(pieces[1], "<unk>");
+  for (int32_t id = 0; id < 300; ++id)
+    EXPECT_EQ(t.piece(id), pieces[id]) << "id " << id;
+  size_t unknown = 0, padded = 0;
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    std::vector<int32_t> r = row(*ids, i);
+    ASSERT_EQ(r, out["ids"][i].get<std::vector<int32_t>>())
+        << "text " << i << ": " << corpus[i];
+    unknown += std::count(r.begin(), r.end(), Tokenizer::kUnknown);
+    padded += r.back() == Tokenizer::kPadding;
+  }
+  EXPECT_GT(unknown, 0u); // both the unknown id and padding are exercised
+  EXPECT_GT(padded, 0u);
+}
+
+TEST(Tokenizers, BpeOnTooLittleTextIsAnErrorNamingTheDataset) {
+  Tokenizer t(bpe(300, 4));
+  EXPECT_NNRT_ERROR(t.fit(texts({"hello world", "a small corpus"})),
+                    "dataset 'reviews': the training split (2 texts) is too "
+                    "small for bpe(vocab = 300): SentencePiece makes at most ");
+  EXPECT_FALSE(t.ready());
+  Tokenizer narrow(bpe(4, 4));
+  EXPECT_NNRT_ERROR(narrow.fit(texts({"abcdef"})),
+                    "dataset 'reviews': bpe(vocab = 4) is smaller than the 9 "
+                    "pieces SentencePiece needs for the training split's "
+                    "characters, the word start and <pad>, <unk>; use a "
+                    "vocab of at least 9");
+}
+
+TEST(Tokenizers, BpeModelSurvivesACheckpoint) {
+  std::vector<std::string> corpus = licenseParagraphs();
+  Tokenizer t(bpe(200, 6));
+  t.fit(texts(corpus));
+  TempDir dir;
+  auto save = [&](const std::vector<TensorData> &tensors,
+                  const std::string &describe) {
+    return saveTokenizer(dir, tensors, describe);
+  };
+  std::vector<TensorData> state = t.state();
+  ASSERT_EQ(state.size(), 1u);
+  EXPECT_EQ(state[0].view().name, "tokenize.bpe_model");
+  SafeTensorsFile file = save(state, t.describe());
+  Tokenizer restored(bpe(200, 6));
+  restored.restore(file);
+  EXPECT_TRUE(restored.ready());
+  EXPECT_EQ(restored.bpeModel(), t.bpeModel());
+  const char *text = "This License applies to any program, zebra!";
+  EXPECT_EQ(restored.encode(text), t.encode(text));
+  EXPECT_GT(t.encode(text).size(), 5u);
+
+  Tokenizer other(bpe(300, 6));
+  EXPECT_NNRT_ERROR(other.restore(file),
+                    "c.safetensors: the checkpoint's tokenizer 'bpe(vocab = "
+                    "200) pad(6)' differs from this program's 'bpe(vocab = "
+                    "300) pad(6)'");
+  EXPECT_NNRT_ERROR(restored.restore(save({}, t.describe())),
+                    "c.safetensors: ");
+  std::vector<uint8_t> damaged(t.bpeModel().begin(), t.bpeModel().end());
+  damaged.resize(damaged.size() / 2);
+  EXPECT_NNRT_ERROR(
+      restored.restore(
+          save({TensorData::u8("tokenize.bpe_model", {int64_t(damaged.size())},
+                               damaged)},
+               t.describe())),
+      "c.safetensors: tensor 'tokenize.bpe_model' is not a SentencePiece "
+      "model");
+  // A valid model of another size is refused too.
+  Tokenizer small(bpe(100, 6));
+  small.fit(texts(corpus));
+  std::vector<uint8_t> proto(small.bpeModel().begin(), small.bpeModel().end());
+  EXPECT_NNRT_ERROR(
+      restored.restore(save({TensorData::u8("tokenize.bpe_model",
+                                            {int64_t(proto.size())}, proto)},
+                            t.describe())),
+      "c.safetensors: tensor 'tokenize.bpe_model' is a SentencePiece model of "
+      "100 pieces");
 }
 
 TEST_F(TextFiles, FoldersAreClassesFilesAreSamples) {
