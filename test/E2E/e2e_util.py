@@ -72,6 +72,49 @@ def check_logged_losses(d, case, losses):
         sys.exit(f"FAIL {case}: logged train losses {logged_losses} != PyTorch {losses}")
 
 
+def train_epochs(net, opt, crit, xt, yt, epochs, batch):
+    """PyTorch's side of a whole run: `epochs` passes over xt / yt in order
+    (no shuffling), in batches of `batch` (the last one partial); returns
+    each epoch's mean training loss, as nnc logs it."""
+    losses = []
+    n = len(xt)
+    for _ in range(epochs):
+        total = 0.0
+        for s in range(0, n, batch):
+            opt.zero_grad()
+            loss = crit(net(xt[s:s + batch]), yt[s:s + batch])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(xt[s:s + batch])
+        losses.append(total / n)
+    return losses
+
+
+def check_checkpoint(d, case, state, opt, epochs, rtol=2e-4, atol=2e-5):
+    """nnc's d/ck/last.safetensors must hold the PyTorch parameters `state`
+    (name -> tensor) and `opt`'s state ("optimizer.<parameter>.<torch state
+    name>"), the same names and values to float32 tolerance. Returns the
+    number of tensors and the largest relative error."""
+    import torch
+    got = read_safetensors(os.path.join(d, "ck", "last.safetensors"))
+    want = {n: t.detach().numpy() for n, t in state.items()}
+    for n, t in state.items():
+        for k, v in opt.state[t].items():
+            if torch.is_tensor(v) and v.dim() > 0:
+                want[f"optimizer.{n}.{k}"] = v.detach().numpy()
+    if sorted(got) != sorted(want):
+        sys.exit(f"FAIL {case}: nnc's checkpoint holds {sorted(got)}, "
+                 f"PyTorch {sorted(want)}")
+    worst = 0.0
+    for n, w in want.items():
+        worst = max(worst, float(np.max(np.abs(got[n] - w) / (np.abs(w) + 1e-3))))
+        if not np.allclose(got[n], w, rtol=rtol, atol=atol):
+            sys.exit(f"FAIL {case}: {n} differs from PyTorch after "
+                     f"{epochs} epochs (max abs diff "
+                     f"{np.max(np.abs(got[n] - w)):.3g})\nnnc:\n{got[n]}\ntorch:\n{w}")
+    return len(got), worst
+
+
 def run_cases(cases, check_case):
     """usage: SCRIPT WORKDIR [CASE ...]: check_case(workdir, name) for each
     named case (all of `cases` by default), then the closing count."""

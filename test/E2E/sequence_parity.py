@@ -37,14 +37,14 @@ over the real steps (0 without any), torch.max's first index among ties.
 usage: sequence_parity.py WORKDIR [CASE ...]
 """
 import os
-import sys
 import zlib
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from e2e_util import check_logged_losses, read_safetensors, run, run_cases, write_safetensors
+from e2e_util import (check_checkpoint, check_logged_losses, run, run_cases, train_epochs,
+                       write_safetensors)
 
 torch.set_num_threads(1)
 
@@ -331,36 +331,10 @@ train {{
     else:
         crit, yt = torch.nn.MSELoss(), torch.tensor(y)
     xt = torch.tensor(ids, dtype=torch.long)
-    losses = []
-    for _ in range(epochs):
-        total = 0.0
-        for s in range(0, N, BATCH):
-            opt.zero_grad()
-            loss = crit(net(xt[s:s + BATCH]), yt[s:s + BATCH])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(xt[s:s + BATCH])
-        losses.append(total / N)
-
-    got = read_safetensors(os.path.join(d, "ck", "last.safetensors"))
-    want = {n: t.detach().numpy() for n, t in state().items()}
-    for n, t in state().items():
-        for k, v in opt.state[t].items():
-            if torch.is_tensor(v) and v.dim() > 0:
-                want[f"optimizer.{n}.{k}"] = v.detach().numpy()
-    if sorted(got) != sorted(want):
-        sys.exit(f"FAIL {name}: nnc's checkpoint holds {sorted(got)}, "
-                 f"PyTorch {sorted(want)}")
-    worst = 0.0
-    for n, w in want.items():
-        err = np.max(np.abs(got[n] - w) / (np.abs(w) + 1e-3))
-        worst = max(worst, err)
-        if not np.allclose(got[n], w, rtol=2e-4, atol=2e-5):
-            sys.exit(f"FAIL {name}: {n} differs from PyTorch after "
-                     f"{epochs} epochs (max abs diff "
-                     f"{np.max(np.abs(got[n] - w)):.3g})\nnnc:\n{got[n]}\ntorch:\n{w}")
+    losses = train_epochs(net, opt, crit, xt, yt, epochs, BATCH)
+    count, worst = check_checkpoint(d, name, state(), opt, epochs)
     check_logged_losses(d, name, losses)
-    print(f"ok {name}: {len(got)} parameter and optimizer tensors match PyTorch "
+    print(f"ok {name}: {count} parameter and optimizer tensors match PyTorch "
           f"(max rel err {worst:.2e}), "
           f"losses {['%.5f' % l for l in losses]}")
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from e2e_util import run, write_safetensors
+from e2e_util import run, train_epochs, write_safetensors
 
 torch.set_num_threads(1)
 T, BATCH, SEEDS = 16, 32, 3
@@ -96,16 +96,7 @@ def main():
 
         opt = torch.optim.Adam(net.parameters(), lr=0.01)
         loss_fn = torch.nn.CrossEntropyLoss()
-        torch_losses = []
-        for _ in range(epochs):
-            total = 0.0
-            for s in range(0, len(xt), BATCH):
-                opt.zero_grad()
-                loss = loss_fn(net(xt[s:s + BATCH]), yt[s:s + BATCH])
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(xt[s:s + BATCH])
-            torch_losses.append(total / len(xt))
+        torch_losses = train_epochs(net, opt, loss_fn, xt, yt, epochs, BATCH)
         with torch.no_grad():
             torch_accs.append(float((net(xs).argmax(1) == ys).float().mean()))
         print(f"seed {seed}: epoch train losses nnc "

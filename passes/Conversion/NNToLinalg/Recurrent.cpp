@@ -46,44 +46,46 @@ struct Steps {
   int64_t n, t, h;
 
   Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+  OpFoldResult at(int64_t v) { return b.getIndexAttr(v); }
+  /// The unit-stride box of `sizes` at `offsets`, read as a tensor of
+  /// `shape` (the box without its unit dimensions).
+  Value extract(Value src, ArrayRef<OpFoldResult> offsets,
+                ArrayRef<int64_t> sizes, ArrayRef<int64_t> shape) {
+    SmallVector<OpFoldResult> sz, strides(sizes.size(), at(1));
+    for (int64_t s : sizes)
+      sz.push_back(at(s));
+    return b.create<tensor::ExtractSliceOp>(
+        loc, RankedTensorType::get(shape, b.getF32Type()), src, offsets, sz,
+        strides);
+  }
+  /// Writes `v` into the unit-stride box of `sizes` at `offsets` of `dest`.
+  Value insert(Value v, Value dest, ArrayRef<OpFoldResult> offsets,
+               ArrayRef<int64_t> sizes) {
+    SmallVector<OpFoldResult> sz, strides(sizes.size(), at(1));
+    for (int64_t s : sizes)
+      sz.push_back(at(s));
+    return b.create<tensor::InsertSliceOp>(loc, v, dest, offsets, sz, strides);
+  }
   /// `src`[:, step, col : col + width] of an [N, T, C] tensor, as [N, width].
   Value window(Value src, Value step, int64_t col, int64_t width) {
-    auto type = RankedTensorType::get({n, width}, b.getF32Type());
-    return b.create<tensor::ExtractSliceOp>(
-        loc, type, src,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), step, b.getIndexAttr(col)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(1),
-                               b.getIndexAttr(width)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
-                               b.getIndexAttr(1)});
+    return extract(src, {at(0), step, at(col)}, {n, 1, width}, {n, width});
   }
   /// Writes the [N, width] `v` into `dest`[:, step, col : col + width].
   Value store(Value v, Value dest, Value step, int64_t col) {
     int64_t width = tensorType(v).getDimSize(1);
-    return b.create<tensor::InsertSliceOp>(
-        loc, v, dest,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), step, b.getIndexAttr(col)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(1),
-                               b.getIndexAttr(width)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
-                               b.getIndexAttr(1)});
+    return insert(v, dest, {at(0), step, at(col)}, {n, 1, width});
   }
   /// Column `col` .. `col + width` of an [N, C] tensor.
   Value columns(Value src, int64_t col, int64_t width) {
-    auto type = RankedTensorType::get({n, width}, b.getF32Type());
-    return b.create<tensor::ExtractSliceOp>(
-        loc, type, src,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(col)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(width)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    return extract(src, {at(0), at(col)}, {n, width}, {n, width});
+  }
+  /// Writes the [N, width] `v` into columns `col` .. of the [N, C] `dest`.
+  Value storeColumns(Value v, Value dest, int64_t col) {
+    return insert(v, dest, {at(0), at(col)}, {n, tensorType(v).getDimSize(1)});
   }
   /// The [N] mask column of step `step`.
   Value maskAt(Value mask, Value step) {
-    auto type = RankedTensorType::get({n}, b.getF32Type());
-    return b.create<tensor::ExtractSliceOp>(
-        loc, type, mask, ArrayRef<OpFoldResult>{b.getIndexAttr(0), step},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(1)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    return extract(mask, {at(0), step}, {n, 1}, {n});
   }
   /// The processing order: step `s` of the loop is `T-1-s` when `backwards`.
   Value stepAt(Value s, bool backwards) {
@@ -392,12 +394,7 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
           auto gatesOf = [&](unsigned first) {
             Value acc = emptyLike(b, l, gType);
             for (int64_t k = 0; k < g; ++k)
-              acc = b.create<tensor::InsertSliceOp>(
-                  l, out[first + k], acc,
-                  ArrayRef<OpFoldResult>{b.getIndexAttr(0),
-                                         b.getIndexAttr(k * h)},
-                  ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(h)},
-                  ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+              acc = sb.storeColumns(out[first + k], acc, k * h);
             return acc;
           };
           Value dxg = gatesOf(2);
