@@ -53,7 +53,8 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
     const ast::Stmt &st = *sp;
     if (st.kind != ast::StmtKind::Expr || !st.value) {
       error(st.range, "expected a tokenize step call in 'tokenize'",
-            "write 'bytes', 'words(vocab = N)' or 'pad(T)'");
+            "write 'bytes', 'words(vocab = N)', 'bpe(vocab = N)' or 'pad(T)'");
+      attempted = true; // no second error about a missing tokenizer
       continue;
     }
     // A tokenizer call that fails to bind was still meant as the tokenizer.
@@ -95,7 +96,7 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
   }
   if (tk.kind == TokenizerKind::None && !attempted)
     error(where, "'tokenize' names no tokenizer",
-          "add 'bytes' or 'words(vocab = N)'");
+          "add 'bytes', 'words(vocab = N)' or 'bpe(vocab = N)'");
   if (tk.length == 0)
     error(where,
           "'tokenize' needs pad(T): the model takes a fixed number of tokens",

@@ -17,6 +17,8 @@ PACKAGES=(
   python3-sentencepiece
   # word lists of examples/data/make_words.py (examples/word_language.nn)
   wamerican wbritish wngerman wfrench witalian wspanish wportuguese wdutch
+  # the fortunes of examples/data/make_fortunes.py (examples/fortune_topics.nn)
+  fortunes
   libopenblas0-pthread
 )
 
