@@ -244,6 +244,42 @@ def NNContiguousStridedTransfersPass
   ];
 }
 
+def NNOutlineLayersPass : Pass<"nn-outline-layers", "::mlir::ModuleOp"> {
+  let summary = "makes each layer a function over tensors, one per distinct layer";
+  let description = [{
+    Input: linalg on tensors, the training step inlined into the entry
+    points (after nn-fuse-elementwise, before tiling). Output: in each
+    function of at least `min-ops` top-level operations, every run of
+    consecutive tensor operations with one location (MLIRGen gives each
+    layer, and the autodiff and optimizer each gradient and parameter
+    update, a location of its own: `loc("dense_3"(...))`) that holds a
+    linalg op or another op with a region becomes a call of a private
+    function `__nnc_layer_<n>` taking the tensors and scalars the run uses
+    (constants and empty tensors are cloned into it) and returning those
+    used after it. Runs that are identical (same ops, attributes and types)
+    call one function, as the layers of a `repeat` do.
+
+    Ops on memrefs (the entry points' views of their arguments, stores of
+    their results) and ops with side effects stay in the caller and end a
+    run; so does a tensor view (reshape, slice, cast) whose result is used
+    after its run, since one-shot bufferization cannot return a view of a
+    function's argument: the run is split around it.
+
+    Why: everything after this pass (tiling, vectorization, bufferization,
+    LLVM lowering, LLVM's code generation) then runs on each distinct layer
+    once, so compile time grows with the distinct layers plus a call per
+    run, not with the whole step: `repeat 1000 { dense(1) }` compiles a
+    handful of layer functions. Small models are left as they are (the
+    threshold), so that tiling and bufferization see the whole step.
+  }];
+  let options = [
+    Option<"minOps", "min-ops", "int64_t", "1000",
+           "outline only in functions of at least this many top-level "
+           "operations (0: always)">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def NNOutlineKernelsPass : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "moves every top-level loop nest into a function of its own, "
                 "one function per distinct loop nest";

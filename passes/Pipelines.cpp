@@ -113,6 +113,12 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   // 1. Tensors: fuse elementwise chains (bias + relu = one loop), then tile
   //    and vectorize every linalg op.
   pm.addPass(createNNFuseElementwisePass());
+  // Large models: identical layers share one function from here on.
+  if (opts.layerMinOps >= 0) {
+    NNOutlineLayersPassOptions ol;
+    ol.minOps = opts.layerMinOps;
+    pm.addPass(createNNOutlineLayersPass(ol));
+  }
   {
     NNTileAndVectorizePassOptions tv;
     // The options hold an ArrayRef; the pass copies it when created.

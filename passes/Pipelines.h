@@ -46,6 +46,12 @@ struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
                      "made by bufferization) needs to be split into "
                      "parallel chunks"),
       llvm::cl::init(65536)};
+  Option<int64_t> layerMinOps{
+      *this, "layer-min-ops",
+      llvm::cl::desc("outline layers into functions shared by identical "
+                     "layers in entry points of at least this many "
+                     "operations (nn-outline-layers; negative: never)"),
+      llvm::cl::init(1000)};
   Option<bool> barePtrCallConv{
       *this, "bare-ptr-call-conv",
       llvm::cl::desc("pass memrefs as bare pointers (static shapes only)"),

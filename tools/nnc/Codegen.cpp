@@ -240,6 +240,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   llvmPM.enableTiming(codegenTimer);
   CPUCodegenOptions cgOpts;
   cgOpts.parallelChunks = req.parallelChunks;
+  cgOpts.layerMinOps = req.layerFunctionsMinOps;
   buildCPUCodegenPipeline(llvmPM, cgOpts);
   if (failed(llvmPM.run(*module)))
     return InternalError;

@@ -32,6 +32,9 @@ struct CodegenRequest {
   /// --parallel-chunks: big kernels run as about this many parallel chunks
   /// (CPUCodegenOptions::parallelChunks; 0: serial code).
   int parallelChunks = 8;
+  /// Entry points of at least this many operations get one function per
+  /// distinct layer (CPUCodegenOptions::layerMinOps; negative: never).
+  int64_t layerFunctionsMinOps = 1000;
   /// nnc --internal-error-test=pass: fail as a compiler pass would.
   bool failPassForTest = false;
 };

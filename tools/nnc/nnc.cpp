@@ -44,6 +44,9 @@ struct Options {
   int64_t batch = 0;
   bool timePasses = false;
   int parallelChunks = 8;
+  /// Hidden: entry points of at least this many operations get one function
+  /// per distinct layer (nn-outline-layers); tests force it on small models.
+  int64_t layerFunctionsMinOps = 1000;
   /// Hidden, for tests of the internal-error path: "exception" throws,
   /// "crash" raises SIGSEGV, "pass" fails a compiler pass.
   std::string internalErrorTest;
@@ -152,6 +155,7 @@ int run(const Options &opts) {
   req.version = NNC_VERSION;
   req.timePasses = opts.timePasses;
   req.parallelChunks = opts.parallelChunks;
+  req.layerFunctionsMinOps = opts.layerFunctionsMinOps;
   req.failPassForTest = opts.internalErrorTest == "pass";
   return runCodegen(*fe.program, sm, diags, req);
 }
@@ -191,6 +195,8 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 1024));
   app.add_option("--error-limit", opts.errorLimit,
                  "stop printing after N errors (0: no limit)");
+  app.add_option("--layer-functions-min-ops", opts.layerFunctionsMinOps)
+      ->group(""); // hidden: see nn-outline-layers in passes/Passes.td
   app.add_option("--internal-error-test", opts.internalErrorTest)
       ->check(CLI::IsMember({"exception", "crash", "pass"}))
       ->group(""); // hidden: tests of exit status 3
