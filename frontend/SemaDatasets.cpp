@@ -46,7 +46,7 @@ void Sema::analyzeDataset(const ast::Decl &d) {
   auto settings = collectSettings(
       d, desc,
       {"train", "validation", "test", "batch", "shuffle", "drop_last", "seed"},
-      {"clean", "preprocess", "augment", "tokenize"}, &sections);
+      {"clean", "preprocess", "augment", "tokenize", "features"}, &sections);
 
   // Sources.
   auto source = [&](const std::string &key, DataSource &src) {
@@ -113,6 +113,11 @@ void Sema::analyzeDataset(const ast::Decl &d) {
           error(bc.rangeOf("target"), "column '" + src.textColumn +
                                           "' is both the text and the target");
       }
+    } else if (kind == "audio") {
+      src.kind = SourceKind::Audio;
+      src.path = bc.str("path");
+      src.rate = bc.integer("rate");
+      src.seconds = bc.num("seconds");
     } else if (kind == "images") {
       src.kind = SourceKind::Images;
       src.dir = bc.str("dir");
@@ -198,7 +203,7 @@ void Sema::analyzeDataset(const ast::Decl &d) {
       DataOp op;
       op.range = st.value->range;
       const std::string &k = bc.sig->name;
-      for (int i = 0; i <= static_cast<int>(DataOpKind::Noise); ++i)
+      for (int i = 0; i <= static_cast<int>(DataOpKind::TimeShift); ++i)
         if (k == toString(static_cast<DataOpKind>(i)))
           op.kind = static_cast<DataOpKind>(i);
       if (k == "clip") {
@@ -250,6 +255,8 @@ void Sema::analyzeDataset(const ast::Decl &d) {
         op.degrees = bc.num("degrees");
       } else if (k == "noise") {
         op.stddev = bc.num("std");
+      } else if (k == "time_shift") {
+        op.fraction = bc.num("fraction");
       }
       ops.push_back(op);
     }
@@ -259,6 +266,8 @@ void Sema::analyzeDataset(const ast::Decl &d) {
   section("augment", Category::Augment, ds.augment);
   auto tokenize = sections.find("tokenize");
   analyzeTokenize(tokenize == sections.end() ? nullptr : tokenize->second, ds);
+  auto features = sections.find("features");
+  analyzeFeatures(features == sections.end() ? nullptr : features->second, ds);
 }
 
 } // namespace sema

@@ -74,6 +74,7 @@ enum class Category {
   Preprocess,
   Augment,
   Tokenize,
+  Features,
   Metric,
 };
 /// "layer", "loss", "optimizer", ... for messages.
@@ -222,6 +223,14 @@ public:
   /// must meet an i32 input of their length, and no step may compute on
   /// token ids. `dataRange` is the run's `data = ...`.
   void checkTokenInput(const Model &m, const Dataset &ds,
+                       SourceRange dataRange);
+  /// The `features { }` section of dataset `ds` (SemaAudio.cpp); null when
+  /// absent. Checks that audio sources and features come together, and
+  /// that the augmentations fit the samples.
+  void analyzeFeatures(const ast::Stmt *section, Dataset &ds);
+  /// A run feeding audio dataset `ds` to model `m` (SemaAudio.cpp): the
+  /// model's input must be the features' f32[frames, width].
+  void checkAudioInput(const Model &m, const Dataset &ds,
                        SourceRange dataRange);
   void analyzeModel(const ast::Decl &d);
   void analyzeRun(const ast::Decl &d);

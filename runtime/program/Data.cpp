@@ -2,6 +2,7 @@
 //-----------------------===//
 #include "runtime/program/Data.h"
 
+#include "runtime/Audio.h"
 #include "runtime/Clean.h"
 #include "runtime/Csv.h"
 #include "runtime/Error.h"
@@ -185,6 +186,68 @@ ImageSize imageSize(const RunConfig &config) {
                               "model '" + config.modelName + "' input");
 }
 
+/// The clips of the run's audio source (validation and test sources have
+/// the train source's rate and length).
+static AudioOptions audioOptions(const RunConfig &config) {
+  AudioOptions o;
+  o.rate = config.data.train.rate;
+  o.seconds = config.data.train.seconds;
+  return o;
+}
+
+std::unique_ptr<AudioFeatures> makeAudioFeatures(const RunConfig &config) {
+  const FeaturesConfig &fc = config.data.features;
+  if (!config.data.present || !fc.present)
+    return nullptr;
+  FeatureOptions o;
+  o.kind = fc.kind == "log_mel" ? FeatureOptions::Kind::LogMel
+                                : FeatureOptions::Kind::Mfcc;
+  o.rate = config.data.train.rate;
+  o.coefficients = fc.coefficients;
+  o.mels = fc.mels;
+  o.window = fc.window;
+  o.hop = fc.hop;
+  return std::make_unique<AudioFeatures>(o, audioOptions(config).samples());
+}
+
+/// Rebases each dataset of `sets` holding clips on their features,
+/// computing every storage once (a split and its train part share one).
+static void featurizeDatasets(const RunConfig &config,
+                              const AudioFeatures &features,
+                              const std::vector<Dataset *> &sets) {
+  std::map<std::shared_ptr<const DatasetStorage>,
+           std::shared_ptr<const DatasetStorage>>
+      done;
+  for (Dataset *d : sets) {
+    if (d->store().sampleRate == 0)
+      continue;
+    auto &values = done[d->sharedStore()];
+    if (!values)
+      values = features.computeAll(d->store());
+    *d = Dataset(values, d->sampleIndices());
+    checkShape(config, *d);
+  }
+}
+
+/// Audio runs: every loaded split becomes features; with augmentation the
+/// training clips stay for the loader.
+static void featurizeRunData(const RunConfig &config, RunData &out) {
+  out.features = makeAudioFeatures(config);
+  if (!out.features)
+    return;
+  if (out.hasTrain && !config.data.augment.empty()) {
+    out.trainClips = out.train;
+    out.hasTrainClips = true;
+  }
+  std::vector<Dataset *> sets;
+  for (auto [set, has] : {std::pair{&out.train, out.hasTrain},
+                          {&out.validation, out.hasValidation},
+                          {&out.test, out.hasTest}})
+    if (has)
+      sets.push_back(set);
+  featurizeDatasets(config, *out.features, sets);
+}
+
 /// Reads one non-split source.
 static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
                           const std::string &split, const DataOptions &opts,
@@ -266,6 +329,26 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
       }
     }
     return loadTextSource(path, to); // checked once tokenized
+  }
+  if (kind == "audio") {
+    std::string dir = override != opts.paths.end()
+                          ? override->second
+                          : resolvePath(config, src.path);
+    AudioOptions ao = audioOptions(config);
+    ao.numClasses = labelClasses(config, dir, "audio folder labels");
+    // A validation or test folder takes the training folder's classes.
+    if (split != "train") {
+      if (out.hasTrain) {
+        ao.classes = out.train.store().classNames;
+      } else {
+        auto trainOverride = opts.paths.find("train");
+        ao.classes =
+            audioClasses(trainOverride != opts.paths.end()
+                             ? trainOverride->second
+                             : resolvePath(config, config.data.train.path));
+      }
+    }
+    return loadAudioFolder(dir, ao); // checked once featurized
   }
   throw Error("data source '" + kind +
               "' is not supported by this runtime yet");
@@ -393,6 +476,9 @@ std::vector<AugmentOp> augmentOps(const RunConfig &config) {
     } else if (name == "noise") {
       op.kind = AugmentOp::Kind::Noise;
       op.stddev = step.stddev;
+    } else if (name == "time_shift") {
+      op.kind = AugmentOp::Kind::TimeShift;
+      op.fraction = step.fraction;
     } else {
       throw Error("augment step '" + name +
                   "' is not supported by this runtime");
@@ -445,6 +531,7 @@ RunData loadRunData(const RunConfig &config, const DataOptions &opts) {
       *has = true;
     }
   }
+  featurizeRunData(config, out);
   return out;
 }
 
@@ -460,6 +547,11 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
     const SourceConfig &train = config.data.train;
     return loadTextInputs(path,
                           train.textColumn.empty() ? "text" : train.textColumn);
+  }
+  if (std::unique_ptr<AudioFeatures> features = makeAudioFeatures(config)) {
+    Dataset d = loadAudioInputs(path, audioOptions(config));
+    featurizeDatasets(config, *features, {&d});
+    return d;
   }
   std::error_code ec;
   bool folder = std::filesystem::is_directory(path, ec);
