@@ -438,6 +438,10 @@ static void checkTokenSteps(const RunConfig &config) {
 std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config) {
   checkTokenSteps(config);
   auto p = std::make_unique<Preprocessor>();
+  // Audio features [T, F]: statistics per coefficient (or mel), over frames.
+  if (config.data.present && config.data.features.present &&
+      !config.inputShape.empty())
+    p->setColumnStatistics(size_t(config.inputShape.back()));
   for (const DataStep &step : config.data.preprocess) {
     const std::string &op = step.op;
     if (op == "scale")

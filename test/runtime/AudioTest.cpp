@@ -1,5 +1,5 @@
 //===- AudioTest.cpp - audio sources, resampling, mfcc/log_mel, clip
-//augmentation ===//
+// augmentation ===//
 #include "runtime/Audio.h"
 #include "runtime/AudioFeatures.h"
 #include "runtime/Augment.h"
@@ -419,4 +419,33 @@ TEST(AudioAugment, FeaturesChangeByEpochButNotInEvaluation) {
     for (size_t i = 0; i < clean.size(); ++i)
       ASSERT_EQ(b.x[i], clean[i]) << "epoch " << epoch;
   }
+}
+
+// Audio features [T, F]: standardize pools the frames, one mean and std per
+// feature (column), over all frames of all training samples.
+TEST(AudioPreprocess, StandardizePerFeatureOverFrames) {
+  auto storage = std::make_shared<DatasetStorage>();
+  storage->source = "mem";
+  storage->featureType = FeatureType::F32;
+  storage->featureShape = {3, 2};
+  storage->featureSize = 6;
+  storage->numSamples = 2;
+  // Column 0: 1 2 3 4 5 6 (mean 3.5); column 1: 10 x 6 (constant).
+  storage->f32 = {1, 10, 2, 10, 3, 10, 4, 10, 5, 10, 6, 10};
+  Dataset d(storage);
+  Preprocessor pre;
+  pre.setColumnStatistics(2);
+  pre.addStandardize();
+  pre.fit(d);
+  std::vector<float> x = {3.5f, 10, 6, 10, 1, 12};
+  pre.apply(x.data());
+  double sd = std::sqrt(17.5 / 6);
+  EXPECT_FLOAT_EQ(x[0], 0.0f);
+  EXPECT_FLOAT_EQ(x[2], float(2.5 / sd));
+  EXPECT_FLOAT_EQ(x[4], float(-2.5 / sd));
+  EXPECT_FLOAT_EQ(x[1], 0.0f); // constant feature: std 1
+  EXPECT_FLOAT_EQ(x[5], 2.0f);
+  std::vector<TensorData> state = pre.state();
+  ASSERT_EQ(state.size(), 2u);
+  EXPECT_EQ(state[0].shape, (std::vector<int64_t>{2}));
 }
