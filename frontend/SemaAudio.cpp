@@ -17,20 +17,7 @@ namespace sema {
 
 void Sema::analyzeFeatures(const ast::Stmt *section, Dataset &ds) {
   bool audio = ds.train.kind == SourceKind::Audio;
-  for (auto [src, name] : {std::pair<const DataSource *, const char *>{
-                               &ds.validation, "validation"},
-                           {&ds.test, "test"}}) {
-    if (src->kind == SourceKind::None || src->kind == SourceKind::Split ||
-        audio == (src->kind == SourceKind::Audio))
-      continue;
-    if (audio)
-      error(src->range, std::string("the ") + name + " source of dataset '" +
-                            ds.name +
-                            "' must be audio(...) like its train source");
-    else
-      error(src->range, std::string("an audio(...) ") + name +
-                            " source needs an audio(...) train source");
-  }
+  checkSourceKinds(ds, SourceKind::Audio);
   // Clips are augmented as waveforms: noise and time_shift; the image
   // transforms have no meaning there, and time_shift none elsewhere.
   for (const DataOp &op : ds.augment) {
@@ -49,24 +36,12 @@ void Sema::analyzeFeatures(const ast::Stmt *section, Dataset &ds) {
                         "dataset '") +
                 ds.name + "' reads " + toString(ds.train.kind) + "(...)");
   }
-  if (!section) {
-    if (audio)
-      error(ds.train.range,
-            "dataset '" + ds.name + "' reads audio but has no 'features { }'",
-            "add 'features { mfcc(coefficients = 13, mels = 40, window = "
-            "0.025, hop = 0.010) }' or 'features { log_mel(mels = 40) }'");
+  SourceRange where = sourceSection(
+      section, ds, SourceKind::Audio, "features",
+      "add 'features { mfcc(coefficients = 13, mels = 40, window = 0.025, "
+      "hop = 0.010) }' or 'features { log_mel(mels = 40) }'");
+  if (!where.isValid())
     return;
-  }
-  SourceRange where =
-      section->nameRange.isValid() ? section->nameRange : section->range;
-  if (!audio) {
-    if (ds.train.kind != SourceKind::None)
-      error(where, std::string("'features' applies to audio(...) sources, "
-                               "but dataset '") +
-                       ds.name + "' reads " + toString(ds.train.kind) +
-                       "(...)");
-    return;
-  }
   Features &f = ds.features;
   bool attempted = false; // a feature call was written, usable or not
   bool bound = false;

@@ -34,6 +34,51 @@ std::vector<double> numbers(const Value &v) {
 
 } // namespace
 
+void Sema::checkSourceKinds(const Dataset &ds, SourceKind kind) {
+  std::string source = std::string(toString(kind)) + "(...)";
+  std::string article = std::string("aeiou").find(source[0]) == std::string::npos
+                            ? "a "
+                            : "an ";
+  bool trained = ds.train.kind == kind;
+  for (auto [src, name] : {std::pair<const DataSource *, const char *>{
+                               &ds.validation, "validation"},
+                           {&ds.test, "test"}}) {
+    if (src->kind == SourceKind::None || src->kind == SourceKind::Split ||
+        trained == (src->kind == kind))
+      continue;
+    if (trained)
+      error(src->range, std::string("the ") + name + " source of dataset '" +
+                            ds.name + "' must be " + source +
+                            " like its train source");
+    else
+      error(src->range, article + source + " " + name + " source needs " +
+                            article + source + " train source");
+  }
+}
+
+SourceRange Sema::sourceSection(const ast::Stmt *section, const Dataset &ds,
+                                SourceKind kind, const char *name,
+                                const std::string &hint) {
+  bool mine = ds.train.kind == kind;
+  if (!section) {
+    if (mine)
+      error(ds.train.range,
+            "dataset '" + ds.name + "' reads " + toString(kind) +
+                " but has no '" + name + " { }'",
+            hint);
+    return SourceRange();
+  }
+  SourceRange where =
+      section->nameRange.isValid() ? section->nameRange : section->range;
+  if (mine)
+    return where;
+  if (ds.train.kind != SourceKind::None)
+    error(where, std::string("'") + name + "' applies to " + toString(kind) +
+                     "(...) sources, but dataset '" + ds.name + "' reads " +
+                     toString(ds.train.kind) + "(...)");
+  return SourceRange();
+}
+
 void Sema::analyzeDataset(const ast::Decl &d) {
   datasetIndex[d.name] = static_cast<int>(prog->datasets.size());
   prog->datasets.emplace_back();

@@ -158,14 +158,7 @@ std::vector<std::string> audioClasses(const std::string &dir) {
 }
 
 Dataset loadAudioInputs(const std::string &path, const AudioOptions &options) {
-  std::error_code ec;
-  bool folder = fs::is_directory(path, ec);
-  if (!folder && !fs::exists(path, ec))
-    throw Error(path + ": no such file or folder");
-  std::vector<std::string> paths =
-      folder ? listSampleFiles(path, kAudioFiles) : std::vector{path};
-  if (paths.empty())
-    throw Error(path + ": holds no .wav/.flac/.ogg/.aiff files");
+  std::vector<std::string> paths = listInputFiles(path, kAudioFiles);
   auto storage = std::make_shared<DatasetStorage>();
   storage->source = path;
   decodeAll(paths, options, *storage);

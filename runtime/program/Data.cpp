@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -186,6 +187,23 @@ ImageSize imageSize(const RunConfig &config) {
                               "model '" + config.modelName + "' input");
 }
 
+/// A validation or test source takes the training source's classes: the
+/// loaded training split's, else `scan` of the training source's path. The
+/// training source takes its own (empty).
+static std::vector<std::string> trainClasses(
+    const RunConfig &config, const std::string &split,
+    const DataOptions &opts, const RunData &out,
+    const std::function<std::vector<std::string>(const std::string &)> &scan) {
+  if (split == "train")
+    return {};
+  if (out.hasTrain)
+    return out.train.store().classNames;
+  auto trainOverride = opts.paths.find("train");
+  return scan(trainOverride != opts.paths.end()
+                  ? trainOverride->second
+                  : resolvePath(config, config.data.train.path));
+}
+
 /// The clips of the run's audio source (validation and test sources have
 /// the train source's rate and length).
 static AudioOptions audioOptions(const RunConfig &config) {
@@ -210,23 +228,46 @@ std::unique_ptr<AudioFeatures> makeAudioFeatures(const RunConfig &config) {
   return std::make_unique<AudioFeatures>(o, audioOptions(config).samples());
 }
 
-/// Rebases each dataset of `sets` holding clips on their features,
-/// computing every storage once (a split and its train part share one).
-static void featurizeDatasets(const RunConfig &config,
-                              const AudioFeatures &features,
-                              const std::vector<Dataset *> &sets) {
+/// The splits of `data` that were loaded.
+static std::vector<Dataset *> loadedSplits(RunData &data) {
+  std::vector<Dataset *> sets;
+  for (auto [set, has] : {std::pair{&data.train, data.hasTrain},
+                          {&data.validation, data.hasValidation},
+                          {&data.test, data.hasTest}})
+    if (has)
+      sets.push_back(set);
+  return sets;
+}
+
+/// Rebases each dataset of `sets` whose storage `applies` on `convert` of
+/// it, converting every storage once (a split and its train part share
+/// one), and checks the result against the model's input.
+static void rebaseDatasets(
+    const RunConfig &config, const std::vector<Dataset *> &sets,
+    const std::function<bool(const DatasetStorage &)> &applies,
+    const std::function<std::shared_ptr<const DatasetStorage>(
+        const DatasetStorage &)> &convert) {
   std::map<std::shared_ptr<const DatasetStorage>,
            std::shared_ptr<const DatasetStorage>>
       done;
   for (Dataset *d : sets) {
-    if (d->store().sampleRate == 0)
+    if (!applies(d->store()))
       continue;
-    auto &values = done[d->sharedStore()];
-    if (!values)
-      values = features.computeAll(d->store());
-    *d = Dataset(values, d->sampleIndices());
+    auto &converted = done[d->sharedStore()];
+    if (!converted)
+      converted = convert(d->store());
+    *d = Dataset(converted, d->sampleIndices());
     checkShape(config, *d);
   }
+}
+
+/// Rebases each dataset of `sets` holding clips on their features.
+static void featurizeDatasets(const RunConfig &config,
+                              const AudioFeatures &features,
+                              const std::vector<Dataset *> &sets) {
+  rebaseDatasets(
+      config, sets, [](const DatasetStorage &s) { return s.sampleRate != 0; },
+      [&](const DatasetStorage &s) { return features.computeAll(s); });
 }
 
 /// Audio runs: every loaded split becomes features; with augmentation the
@@ -239,13 +280,7 @@ static void featurizeRunData(const RunConfig &config, RunData &out) {
     out.trainClips = out.train;
     out.hasTrainClips = true;
   }
-  std::vector<Dataset *> sets;
-  for (auto [set, has] : {std::pair{&out.train, out.hasTrain},
-                          {&out.validation, out.hasValidation},
-                          {&out.test, out.hasTest}})
-    if (has)
-      sets.push_back(set);
-  featurizeDatasets(config, *out.features, sets);
+  featurizeDatasets(config, *out.features, loadedSplits(out));
 }
 
 /// Reads one non-split source.
@@ -315,19 +350,11 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
                            : resolvePath(config, src.path);
     TextSourceOptions to = textOptions(src);
     to.numClasses = labelClasses(config, path, "text classes");
-    // A validation or test source takes the training source's classes.
-    if (split != "train") {
-      if (out.hasTrain) {
-        to.classes = out.train.store().classNames;
-      } else {
-        const SourceConfig &train = config.data.train;
-        auto trainOverride = opts.paths.find("train");
-        to.classes = textClasses(trainOverride != opts.paths.end()
-                                     ? trainOverride->second
-                                     : resolvePath(config, train.path),
-                                 textOptions(train));
-      }
-    }
+    to.classes = trainClasses(config, split, opts, out,
+                              [&](const std::string &trainPath) {
+                                return textClasses(
+                                    trainPath, textOptions(config.data.train));
+                              });
     return loadTextSource(path, to); // checked once tokenized
   }
   if (kind == "audio") {
@@ -336,18 +363,7 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
                           : resolvePath(config, src.path);
     AudioOptions ao = audioOptions(config);
     ao.numClasses = labelClasses(config, dir, "audio folder labels");
-    // A validation or test folder takes the training folder's classes.
-    if (split != "train") {
-      if (out.hasTrain) {
-        ao.classes = out.train.store().classNames;
-      } else {
-        auto trainOverride = opts.paths.find("train");
-        ao.classes =
-            audioClasses(trainOverride != opts.paths.end()
-                             ? trainOverride->second
-                             : resolvePath(config, config.data.train.path));
-      }
-    }
+    ao.classes = trainClasses(config, split, opts, out, audioClasses);
     return loadAudioFolder(dir, ao); // checked once featurized
   }
   throw Error("data source '" + kind +
@@ -369,23 +385,16 @@ std::unique_ptr<Tokenizer> makeTokenizer(const RunConfig &config) {
   return std::make_unique<Tokenizer>(o);
 }
 
-/// Rebases each dataset of `sets` on token ids, tokenizing every storage
-/// once (a split and its train part share one).
+/// Rebases each dataset of `sets` holding text on token ids.
 static void tokenizeDatasets(const RunConfig &config,
                              const Tokenizer &tokenizer,
                              const std::vector<Dataset *> &sets) {
-  std::map<std::shared_ptr<const DatasetStorage>,
-           std::shared_ptr<const DatasetStorage>>
-      done;
-  for (Dataset *d : sets) {
-    if (d->store().featureType != FeatureType::Text)
-      continue;
-    auto &tokens = done[d->sharedStore()];
-    if (!tokens)
-      tokens = tokenizer.tokenize(d->store());
-    *d = Dataset(tokens, d->sampleIndices());
-    checkShape(config, *d);
-  }
+  rebaseDatasets(
+      config, sets,
+      [](const DatasetStorage &s) { return s.featureType == FeatureType::Text; },
+      [&](const DatasetStorage &s) {
+        return std::shared_ptr<const DatasetStorage>(tokenizer.tokenize(s));
+      });
 }
 
 void tokenizeRunData(const RunConfig &config, RunData &data,
@@ -400,13 +409,7 @@ void tokenizeRunData(const RunConfig &config, RunData &data,
     data.tokenizer->fit(data.train);
   else
     throw Error("internal: no training split to build the vocabulary on");
-  std::vector<Dataset *> sets;
-  for (auto [set, has] : {std::pair{&data.train, data.hasTrain},
-                          {&data.validation, data.hasValidation},
-                          {&data.test, data.hasTest}})
-    if (has)
-      sets.push_back(set);
-  tokenizeDatasets(config, *data.tokenizer, sets);
+  tokenizeDatasets(config, *data.tokenizer, loadedSplits(data));
 }
 
 void tokenizeInputs(const RunConfig &config, Dataset &inputs,
