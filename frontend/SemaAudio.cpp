@@ -18,6 +18,19 @@ namespace sema {
 void Sema::analyzeFeatures(const ast::Stmt *section, Dataset &ds) {
   bool audio = ds.train.kind == SourceKind::Audio;
   checkSourceKinds(ds, SourceKind::Audio);
+  // One model input shape: every source makes the same clips.
+  for (auto [src, name] : {std::pair<const DataSource *, const char *>{
+                               &ds.validation, "validation"},
+                           {&ds.test, "test"}})
+    if (audio && src->kind == SourceKind::Audio &&
+        (src->rate != ds.train.rate || src->seconds != ds.train.seconds))
+      error(src->range,
+            std::string("the ") + name + " source of dataset '" + ds.name +
+                "' makes clips of " + formatNumber(src->seconds) + " s at " +
+                std::to_string(src->rate) + " Hz, its train source of " +
+                formatNumber(ds.train.seconds) + " s at " +
+                std::to_string(ds.train.rate) + " Hz",
+            "give every audio source the train source's rate and seconds");
   // Clips are augmented as waveforms: noise and time_shift; the image
   // transforms have no meaning there, and time_shift none elsewhere.
   for (const DataOp &op : ds.augment) {
