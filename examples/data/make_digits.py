@@ -19,8 +19,9 @@ each language's TRAIN_VARIANTS; test voices: TEST_LANGUAGES x TEST_VARIANTS.
 Each voice says each digit --takes times (default 2) at the speed and pitch
 pairs TAKES[0 .. takes). espeak-ng writes 22050 Hz mono 16-bit WAV; every
 file i (in generation order) with i % 5 == 1 becomes 16 kHz mono WAV, i % 5
-== 2 44.1 kHz stereo WAV, i % 5 == 3 8 kHz mono FLAC (sox), the rest stay
-as written.
+== 2 44.1 kHz stereo WAV, i % 5 == 3 8 kHz mono FLAC (sox, without dither:
+sox's default dither is random noise, and the files would differ from run to
+run), the rest stay as written.
 """
 import argparse
 import os
@@ -76,14 +77,15 @@ def main():
                          str(pitch), "-w", wav, digit])
                     kind = count % 5
                     if kind == 1:
-                        run(["sox", wav, "-r", "16000", stem + ".tmp.wav"])
+                        run(["sox", "-D", wav, "-r", "16000",
+                             stem + ".tmp.wav"])
                         os.replace(stem + ".tmp.wav", wav)
                     elif kind == 2:
-                        run(["sox", wav, "-r", "44100", "-c", "2",
+                        run(["sox", "-D", wav, "-r", "44100", "-c", "2",
                              stem + ".tmp.wav"])
                         os.replace(stem + ".tmp.wav", wav)
                     elif kind == 3:
-                        run(["sox", wav, "-r", "8000", stem + ".flac"])
+                        run(["sox", "-D", wav, "-r", "8000", stem + ".flac"])
                         os.remove(wav)
                     count += 1
     print(f"make_digits.py: {count} files in {args.out} "
