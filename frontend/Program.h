@@ -180,7 +180,7 @@ struct Model {
 // Datasets
 //===----------------------------------------------------------------------===//
 
-enum class SourceKind { None, Csv, Idx, Images, Text, Split };
+enum class SourceKind { None, Csv, Idx, Images, Text, Audio, Split };
 const char *toString(SourceKind kind);
 
 struct DataSource {
@@ -199,6 +199,9 @@ struct DataSource {
   // text: `path` is a folder of class folders, or a .csv file whose
   // `textColumn` holds the samples and targets[0] the class names
   std::string textColumn;
+  // audio: `path` is a folder of class folders; clips of `seconds` at `rate`
+  int64_t rate = 0;
+  double seconds = 0;
   // split: `fraction` of the `of` source ("train")
   std::string of;
   double fraction = 0;
@@ -223,6 +226,7 @@ enum class DataOpKind {
   Flip,
   Rotate,
   Noise,
+  TimeShift,
 };
 const char *toString(DataOpKind kind);
 
@@ -240,6 +244,7 @@ struct DataOp {
   double p = 0.5;                       ///< flip
   double degrees = 0;                   ///< rotate
   double stddev = 0;                    ///< noise
+  double fraction = 0;                  ///< time_shift
   SourceRange range;
 };
 
@@ -260,11 +265,29 @@ struct Tokenize {
   SourceRange padRange;  ///< pad(T)
 };
 
+/// `features { mfcc(...) | log_mel(...) }` of an audio(...) dataset (SPEC
+/// 2.8): each clip becomes f32[frames, width] (docs/language.md, runtime
+/// AudioFeatures.h for the formulas).
+enum class FeatureKind { None, Mfcc, LogMel };
+const char *toString(FeatureKind kind);
+
+struct Features {
+  FeatureKind kind = FeatureKind::None;
+  int64_t coefficients = 0; ///< mfcc
+  int64_t mels = 0;
+  double window = 0, hop = 0; ///< seconds
+  /// Derived from the audio source: samples per clip, window and hop in
+  /// samples, and the per-clip shape [frames, width].
+  int64_t frames = 0, width = 0;
+  SourceRange range; ///< the features call
+};
+
 struct Dataset {
   std::string name;
   DataSource train, validation, test; ///< kind None when absent
   std::vector<DataOp> clean, preprocess, augment;
   Tokenize tokenize;
+  Features features;
   int64_t batch = 32;
   bool shuffle = false;
   bool dropLast = false;

@@ -187,6 +187,9 @@ std::string source(const DataSource &s) {
                 : ", text = \"" + s.textColumn + "\", target = \"" +
                       s.targets[0] + "\"") +
            ")";
+  case SourceKind::Audio:
+    return "audio(\"" + s.path + "\", rate = " + std::to_string(s.rate) +
+           ", seconds = " + num(s.seconds) + ")";
   case SourceKind::Split:
     return "split(" + s.of + ", " + num(s.fraction) +
            ", seed = " + std::to_string(s.seed) + ")";
@@ -221,6 +224,8 @@ std::string dataOp(const DataOp &o) {
     return n + "(degrees = " + num(o.degrees) + ")";
   case DataOpKind::Noise:
     return n + "(std = " + num(o.stddev) + ")";
+  case DataOpKind::TimeShift:
+    return n + "(" + num(o.fraction) + ")";
   default:
     return n;
   }
@@ -253,6 +258,15 @@ void dumpDataset(const Dataset &d, std::ostream &os) {
                : "words(vocab = " + std::to_string(tk.vocab) +
                      ", lowercase = " + boolStr(tk.lowercase) + ")")
        << " pad(" << tk.length << ")\n";
+  const Features &f = d.features;
+  if (f.kind != FeatureKind::None)
+    os << "  features: " << toString(f.kind) << "("
+       << (f.kind == FeatureKind::Mfcc
+               ? "coefficients = " + std::to_string(f.coefficients) + ", "
+               : std::string())
+       << "mels = " << f.mels << ", window = " << num(f.window)
+       << ", hop = " << num(f.hop) << ") -> f32[" << f.frames << ", "
+       << f.width << "]\n";
   os << "  batch = " << d.batch << ", shuffle = " << boolStr(d.shuffle)
      << ", drop_last = " << boolStr(d.dropLast)
      << (d.seed >= 0 ? ", seed = " + std::to_string(d.seed)

@@ -37,6 +37,11 @@ static json sourceJson(const sema::DataSource &s) {
     j["text"] = s.textColumn;
     j["targets"] = s.targets;
     break;
+  case sema::SourceKind::Audio:
+    j["path"] = s.path;
+    j["rate"] = s.rate;
+    j["seconds"] = s.seconds;
+    break;
   case sema::SourceKind::Split:
     j["of"] = s.of;
     j["fraction"] = s.fraction;
@@ -83,6 +88,9 @@ static json dataOpJson(const sema::DataOp &op) {
     break;
   case sema::DataOpKind::Noise:
     j["std"] = op.stddev;
+    break;
+  case sema::DataOpKind::TimeShift:
+    j["fraction"] = op.fraction;
     break;
   default:
     break;
@@ -239,6 +247,15 @@ std::string buildRunConfig(const RunConfigInputs &in) {
       t["lowercase"] = d.tokenize.lowercase;
       t["length"] = d.tokenize.length;
       data["tokenize"] = t;
+    }
+    if (d.features.kind != sema::FeatureKind::None) {
+      json f;
+      f["kind"] = sema::toString(d.features.kind);
+      f["coefficients"] = d.features.coefficients;
+      f["mels"] = d.features.mels;
+      f["window"] = d.features.window;
+      f["hop"] = d.features.hop;
+      data["features"] = f;
     }
     data["shuffle"] = d.shuffle;
     data["drop_last"] = run.dropLast >= 0 ? run.dropLast == 1 : d.dropLast;

@@ -92,8 +92,8 @@ const std::vector<std::string> &initKindNames() {
 }
 
 const char *toString(SourceKind kind) {
-  static const char *names[] = {"none",   "csv",  "idx",
-                                "images", "text", "split"};
+  static const char *names[] = {"none", "csv",   "idx",
+                                "images", "text", "audio", "split"};
   return names[static_cast<int>(kind)];
 }
 
@@ -106,7 +106,13 @@ const char *toString(DataOpKind kind) {
   static const char *names[] = {
       "drop_missing", "drop_duplicates", "clip",   "fill_missing",
       "scale",        "normalize",       "standardize", "minmax",
-      "one_hot",      "random_crop",     "flip",   "rotate", "noise"};
+      "one_hot",      "random_crop",     "flip",   "rotate", "noise",
+      "time_shift"};
+  return names[static_cast<int>(kind)];
+}
+
+const char *toString(FeatureKind kind) {
+  static const char *names[] = {"none", "mfcc", "log_mel"};
   return names[static_cast<int>(kind)];
 }
 

@@ -34,6 +34,51 @@ std::vector<double> numbers(const Value &v) {
 
 } // namespace
 
+void Sema::checkSourceKinds(const Dataset &ds, SourceKind kind) {
+  std::string source = std::string(toString(kind)) + "(...)";
+  std::string article = std::string("aeiou").find(source[0]) == std::string::npos
+                            ? "a "
+                            : "an ";
+  bool trained = ds.train.kind == kind;
+  for (auto [src, name] : {std::pair<const DataSource *, const char *>{
+                               &ds.validation, "validation"},
+                           {&ds.test, "test"}}) {
+    if (src->kind == SourceKind::None || src->kind == SourceKind::Split ||
+        trained == (src->kind == kind))
+      continue;
+    if (trained)
+      error(src->range, std::string("the ") + name + " source of dataset '" +
+                            ds.name + "' must be " + source +
+                            " like its train source");
+    else
+      error(src->range, article + source + " " + name + " source needs " +
+                            article + source + " train source");
+  }
+}
+
+SourceRange Sema::sourceSection(const ast::Stmt *section, const Dataset &ds,
+                                SourceKind kind, const char *name,
+                                const std::string &hint) {
+  bool mine = ds.train.kind == kind;
+  if (!section) {
+    if (mine)
+      error(ds.train.range,
+            "dataset '" + ds.name + "' reads " + toString(kind) +
+                " but has no '" + name + " { }'",
+            hint);
+    return SourceRange();
+  }
+  SourceRange where =
+      section->nameRange.isValid() ? section->nameRange : section->range;
+  if (mine)
+    return where;
+  if (ds.train.kind != SourceKind::None)
+    error(where, std::string("'") + name + "' applies to " + toString(kind) +
+                     "(...) sources, but dataset '" + ds.name + "' reads " +
+                     toString(ds.train.kind) + "(...)");
+  return SourceRange();
+}
+
 void Sema::analyzeDataset(const ast::Decl &d) {
   datasetIndex[d.name] = static_cast<int>(prog->datasets.size());
   prog->datasets.emplace_back();
@@ -46,7 +91,7 @@ void Sema::analyzeDataset(const ast::Decl &d) {
   auto settings = collectSettings(
       d, desc,
       {"train", "validation", "test", "batch", "shuffle", "drop_last", "seed"},
-      {"clean", "preprocess", "augment", "tokenize"}, &sections);
+      {"clean", "preprocess", "augment", "tokenize", "features"}, &sections);
 
   // Sources.
   auto source = [&](const std::string &key, DataSource &src) {
@@ -113,6 +158,11 @@ void Sema::analyzeDataset(const ast::Decl &d) {
           error(bc.rangeOf("target"), "column '" + src.textColumn +
                                           "' is both the text and the target");
       }
+    } else if (kind == "audio") {
+      src.kind = SourceKind::Audio;
+      src.path = bc.str("path");
+      src.rate = bc.integer("rate");
+      src.seconds = bc.num("seconds");
     } else if (kind == "images") {
       src.kind = SourceKind::Images;
       src.dir = bc.str("dir");
@@ -198,7 +248,7 @@ void Sema::analyzeDataset(const ast::Decl &d) {
       DataOp op;
       op.range = st.value->range;
       const std::string &k = bc.sig->name;
-      for (int i = 0; i <= static_cast<int>(DataOpKind::Noise); ++i)
+      for (int i = 0; i <= static_cast<int>(DataOpKind::TimeShift); ++i)
         if (k == toString(static_cast<DataOpKind>(i)))
           op.kind = static_cast<DataOpKind>(i);
       if (k == "clip") {
@@ -250,6 +300,8 @@ void Sema::analyzeDataset(const ast::Decl &d) {
         op.degrees = bc.num("degrees");
       } else if (k == "noise") {
         op.stddev = bc.num("std");
+      } else if (k == "time_shift") {
+        op.fraction = bc.num("fraction");
       }
       ops.push_back(op);
     }
@@ -259,6 +311,8 @@ void Sema::analyzeDataset(const ast::Decl &d) {
   section("augment", Category::Augment, ds.augment);
   auto tokenize = sections.find("tokenize");
   analyzeTokenize(tokenize == sections.end() ? nullptr : tokenize->second, ds);
+  auto features = sections.find("features");
+  analyzeFeatures(features == sections.end() ? nullptr : features->second, ds);
 }
 
 } // namespace sema

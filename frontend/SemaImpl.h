@@ -74,6 +74,7 @@ enum class Category {
   Preprocess,
   Augment,
   Tokenize,
+  Features,
   Metric,
 };
 /// "layer", "loss", "optimizer", ... for messages.
@@ -222,6 +223,24 @@ public:
   /// must meet an i32 input of their length, and no step may compute on
   /// token ids. `dataRange` is the run's `data = ...`.
   void checkTokenInput(const Model &m, const Dataset &ds,
+                       SourceRange dataRange);
+  /// Validation and test sources (not splits) are of `kind` exactly when
+  /// the train source is: text and audio sources need their own sections.
+  void checkSourceKinds(const Dataset &ds, SourceKind kind);
+  /// A section only `kind` sources take (`tokenize`, `features`): reports
+  /// it on a dataset of another kind, or its absence on one of that kind
+  /// (with `hint`). Returns where the section is named; an invalid range
+  /// when there is nothing more to check.
+  SourceRange sourceSection(const ast::Stmt *section, const Dataset &ds,
+                            SourceKind kind, const char *name,
+                            const std::string &hint);
+  /// The `features { }` section of dataset `ds` (SemaAudio.cpp); null when
+  /// absent. Checks that audio sources and features come together, and
+  /// that the augmentations fit the samples.
+  void analyzeFeatures(const ast::Stmt *section, Dataset &ds);
+  /// A run feeding audio dataset `ds` to model `m` (SemaAudio.cpp): the
+  /// model's input must be the features' f32[frames, width].
+  void checkAudioInput(const Model &m, const Dataset &ds,
                        SourceRange dataRange);
   void analyzeModel(const ast::Decl &d);
   void analyzeRun(const ast::Decl &d);

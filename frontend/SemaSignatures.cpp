@@ -138,6 +138,14 @@ std::vector<Signature> buildTable() {
   // columns default to "text" and "label" (Hugging Face's names).
   add(So, "text", {P("path", A::String, "!"), P("text", A::String, ""),
                    P("target", A::String, "")});
+  // audio("dir", rate = R, seconds = S): a folder per class of sound files,
+  // clips of S seconds at R Hz (libsamplerate converts by factors up to
+  // 256 from the files' rates).
+  add(So, "audio", {P("path", A::String, "!"),
+                    P("rate", A::Int, "!", "[1000, 384000]", {},
+                      "sample rate"),
+                    P("seconds", A::Number, "!", "(0, 3600]", {},
+                      "clip length")});
   add(So, "split", {P("from", A::Enum, "!", "", {"train"}),
                     P("fraction", A::Number, "!", "(0, 1)", {},
                       "split fraction"),
@@ -170,6 +178,23 @@ std::vector<Signature> buildTable() {
                    P("p", A::Number, "0.5", "[0, 1]")});
   add(Au, "rotate", {P("degrees", A::Number, "!", "[0, 360]")});
   add(Au, "noise", {P("std", A::Number, "!", "[0, inf)")});
+  add(Au, "time_shift", {P("fraction", A::Number, "!", "[0, 1)", {},
+                           "time_shift fraction")});
+
+  // Spectral features of audio clips (`features { }`), torchaudio's
+  // MFCC / MelSpectrogram defaults of SPEC 2.8.
+  const Category F = Category::Features;
+  add(F, "mfcc", {P("coefficients", A::Int, "13", "[1, inf)"),
+                  P("mels", A::Int, "40", "[1, inf)"),
+                  P("window", A::Number, "0.025", "(0, inf)", {},
+                    "window (seconds)"),
+                  P("hop", A::Number, "0.010", "(0, inf)", {},
+                    "hop (seconds)")});
+  add(F, "log_mel", {P("mels", A::Int, "40", "[1, inf)"),
+                     P("window", A::Number, "0.025", "(0, inf)", {},
+                       "window (seconds)"),
+                     P("hop", A::Number, "0.010", "(0, inf)", {},
+                       "hop (seconds)")});
 
   // Tokenizers and padding (`tokenize { }`, text sources only). Ids are
   // int32: a vocabulary up to 2^31 ids.
@@ -218,6 +243,8 @@ const char *toString(Category cat) {
     return "augmentation";
   case Category::Tokenize:
     return "tokenize step";
+  case Category::Features:
+    return "audio feature";
   case Category::Metric:
     return "metric";
   }

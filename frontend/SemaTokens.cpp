@@ -12,39 +12,13 @@ namespace nnc {
 namespace sema {
 
 void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
-  bool text = ds.train.kind == SourceKind::Text;
-  for (auto [src, name] : {std::pair<const DataSource *, const char *>{
-                               &ds.validation, "validation"},
-                           {&ds.test, "test"}}) {
-    if (src->kind == SourceKind::None || src->kind == SourceKind::Split ||
-        text == (src->kind == SourceKind::Text))
-      continue;
-    if (text)
-      error(src->range, std::string("the ") + name + " source of dataset '" +
-                            ds.name +
-                            "' must be text(...) like its train source");
-    else
-      error(src->range, std::string("a text(...) ") + name +
-                            " source needs a text(...) train source");
-  }
-  if (!section) {
-    if (text)
-      error(ds.train.range,
-            "dataset '" + ds.name + "' reads text but has no 'tokenize { }'",
-            "add 'tokenize { words(vocab = 20000); pad(200) }' or 'tokenize "
-            "{ bytes; pad(256) }'");
+  checkSourceKinds(ds, SourceKind::Text);
+  SourceRange where = sourceSection(
+      section, ds, SourceKind::Text, "tokenize",
+      "add 'tokenize { words(vocab = 20000); pad(200) }' or 'tokenize { "
+      "bytes; pad(256) }'");
+  if (!where.isValid())
     return;
-  }
-  SourceRange where =
-      section->nameRange.isValid() ? section->nameRange : section->range;
-  if (!text) {
-    if (ds.train.kind != SourceKind::None)
-      error(where, std::string("'tokenize' applies to text(...) sources, but "
-                               "dataset '") +
-                       ds.name + "' reads " + toString(ds.train.kind) +
-                       "(...)");
-    return;
-  }
   Tokenize &tk = ds.tokenize;
   bool attempted = false; // a tokenizer was written, usable or not
   for (const auto &sp : section->body) {

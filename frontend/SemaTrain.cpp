@@ -415,8 +415,10 @@ void Sema::analyzeRun(const ast::Decl &d) {
                 model->name + "' takes " + toString(in));
   }
 
-  if (model && run.dataset >= 0 && model->inputType.known)
+  if (model && run.dataset >= 0 && model->inputType.known) {
     checkTokenInput(*model, prog->datasets[run.dataset], value("data")->range);
+    checkAudioInput(*model, prog->datasets[run.dataset], value("data")->range);
+  }
 
   // Sizes: every tensor of a training step is a buffer of the generated
   // code, batch rows of the per-sample shape (parameters once).

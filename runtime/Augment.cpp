@@ -34,8 +34,33 @@ std::string AugmentOp::describe() const {
     return "rotate(degrees = " + std::to_string(degrees) + ")";
   case Kind::Noise:
     return "noise(std = " + std::to_string(stddev) + ")";
+  case Kind::TimeShift:
+    return "time_shift(" + std::to_string(fraction) + ")";
   }
   return "";
+}
+
+void shiftClip(float *clip, size_t n, int64_t shift) {
+  if (shift > 0) {
+    size_t s = std::min(n, size_t(shift));
+    std::copy_backward(clip, clip + (n - s), clip + n);
+    std::fill(clip, clip + s, 0.0f);
+  } else if (shift < 0) {
+    size_t s = std::min(n, size_t(-shift));
+    std::copy(clip + s, clip + n, clip);
+    std::fill(clip + (n - s), clip + n, 0.0f);
+  }
+}
+
+/// Adds std * N(0, 1) to n values, Box-Muller from two uniform() draws each.
+static void addNoise(float *values, size_t n, double stddev, Rng &rng) {
+  for (size_t i = 0; i < n; ++i) {
+    double u1 = rng.uniform(), u2 = rng.uniform();
+    if (u1 < 1e-300)
+      u1 = 1e-300;
+    double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2);
+    values[i] = static_cast<float>(values[i] + stddev * z);
+  }
 }
 
 void cropImage(const float *in, float *out, size_t c, size_t h, size_t w,
@@ -132,6 +157,16 @@ Augmenter::Augmenter(std::vector<AugmentOp> operations,
         throw Error("augment " + op.describe() + ": std must be >= 0");
       continue;
     }
+    if (op.kind == AugmentOp::Kind::TimeShift) {
+      if (featureShape.size() != 1)
+        throw Error("augment " + op.describe() +
+                    " needs audio clips [samples], but samples have " +
+                    std::to_string(featureShape.size()) + " dimension(s)");
+      if (!(op.fraction >= 0 && op.fraction < 1))
+        throw Error("augment " + op.describe() +
+                    ": the fraction must be in [0, 1)");
+      continue;
+    }
     if (height == 0)
       throw Error("augment " + op.describe() +
                   " needs image samples [C, H, W] or [H, W], but samples "
@@ -208,6 +243,7 @@ void Augmenter::applyGeometric(std::vector<float> &sample, Rng &rng) const {
       break;
     }
     case AugmentOp::Kind::Noise:
+    case AugmentOp::Kind::TimeShift:
       break;
     }
   }
@@ -239,14 +275,22 @@ void Augmenter::centerCrop(std::vector<float> &sample) const {
 
 void Augmenter::applyNoise(float *sample, Rng &rng) const {
   for (const AugmentOp &op : ops) {
-    if (op.kind != AugmentOp::Kind::Noise)
-      continue;
-    for (size_t i = 0; i < outTotal; ++i) {
-      double u1 = rng.uniform(), u2 = rng.uniform();
-      if (u1 < 1e-300)
-        u1 = 1e-300;
-      double n = std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2);
-      sample[i] = static_cast<float>(sample[i] + op.stddev * n);
+    if (op.kind == AugmentOp::Kind::Noise)
+      addNoise(sample, outTotal, op.stddev, rng);
+  }
+}
+
+void Augmenter::applyClip(float *clip, Rng &rng) const {
+  for (const AugmentOp &op : ops) {
+    if (op.kind == AugmentOp::Kind::Noise) {
+      addNoise(clip, total, op.stddev, rng);
+    } else if (op.kind == AugmentOp::Kind::TimeShift) {
+      int64_t most = static_cast<int64_t>(
+          std::floor(op.fraction * static_cast<double>(total)));
+      int64_t shift =
+          static_cast<int64_t>(rng.below(static_cast<uint64_t>(2 * most + 1))) -
+          most;
+      shiftClip(clip, total, shift);
     }
   }
 }

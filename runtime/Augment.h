@@ -28,6 +28,13 @@
 //       ((W - 1) / 2, (H - 1) / 2), bilinear sampling, zero outside.
 //   noise(std)                   adds std * N(0, 1) to every value
 //       (Box-Muller from two uniform() draws per value).
+//   time_shift(fraction)         audio clips [samples] only: moves the clip
+//       by s = below(2 m + 1) - m samples, m = floor(fraction * samples),
+//       later when s > 0, earlier when s < 0, filling with zeros.
+//
+// Audio clips (a dataset with features { }) are augmented by applyClip
+// instead: time_shift and noise in the order written, on the waveform,
+// before its features are computed (BatchLoader::setClipFeatures).
 //
 // Geometric ops (crop, flip, rotate) need image samples [C, H, W] or [H, W]
 // and act on the raw values, before preprocessing (zero padding and fill
@@ -48,13 +55,14 @@
 namespace nnrt {
 
 struct AugmentOp {
-  enum class Kind { RandomCrop, Flip, Rotate, Noise };
+  enum class Kind { RandomCrop, Flip, Rotate, Noise, TimeShift };
   Kind kind = Kind::Flip;
   int64_t size = 0, padding = 0; ///< random_crop
   bool horizontal = true;        ///< flip
   double p = 0.5;                ///< flip
   double degrees = 0;            ///< rotate
   double stddev = 0;             ///< noise
+  double fraction = 0;           ///< time_shift
 
   std::string describe() const;
 };
@@ -71,6 +79,9 @@ void flipImage(float *image, size_t c, size_t h, size_t w, bool horizontal);
 /// Counter-clockwise by `degrees` about the centre, bilinear, zero fill.
 void rotateImage(const float *in, float *out, size_t c, size_t h, size_t w,
                  double degrees);
+
+/// Moves n samples by `shift` (later when positive), zero fill.
+void shiftClip(float *clip, size_t n, int64_t shift);
 
 class Augmenter {
 public:
@@ -95,6 +106,9 @@ public:
   void centerCrop(std::vector<float> &sample) const;
   /// Noise ops (after preprocessing), continuing the same stream.
   void applyNoise(float *sample, Rng &rng) const;
+  /// Audio clips: time_shift and noise in op order on one clip (as many
+  /// values as the input shape), from the sample's stream.
+  void applyClip(float *clip, Rng &rng) const;
   /// The sample's stream for `epoch`.
   Rng stream(uint64_t epoch, uint64_t sample) const {
     return Rng(augmentStreamSeed(seed, epoch, sample));

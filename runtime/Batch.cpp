@@ -93,6 +93,15 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
     float *x = tokens ? nullptr : batch.x.data() + r * features;
     if (tokens) {
       data.copyTokens(sample, batch.tokens.data() + r * features);
+    } else if (clipFeatures) {
+      raw.resize(data.featureSize());
+      data.copyFeatures(sample, raw.data());
+      if (augmenter && !augmenter->empty()) {
+        Rng stream = augmenter->stream(epoch, sample);
+        augmenter->applyClip(raw.data(), stream);
+      }
+      clipFeatures->compute(raw.data(), x);
+      preprocessor.apply(x);
     } else if (augmenter && !augmenter->empty()) {
       raw.resize(data.featureSize());
       data.copyFeatures(sample, raw.data());

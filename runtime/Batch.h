@@ -19,10 +19,17 @@
 // before preprocessing, noise after. Epochs are numbered from 1;
 // beginEpoch(e) sets the number (resume), beginEpoch() counts on.
 //
+// Audio with augmentation (setClipFeatures): the loader's dataset holds the
+// clips; fillBatch augments each clip (Augmenter::applyClip), computes its
+// features (AudioFeatures::compute), then preprocesses them, all on the
+// Prefetcher's tasks. Without augmentation features are computed once at
+// load and the loader sees plain F32 samples.
+//
 //===----------------------------------------------------------------------===//
 #ifndef NNRT_BATCH_H
 #define NNRT_BATCH_H
 
+#include "runtime/AudioFeatures.h"
 #include "runtime/Augment.h"
 #include "runtime/Dataset.h"
 #include "runtime/Preprocess.h"
@@ -72,6 +79,9 @@ public:
   /// size-changing crops (Augmenter::centerCrop) so that samples have the
   /// shape the model was trained on; `a` must outlive the loader.
   void setEvalCrop(const Augmenter *a) { evalCrop = a; }
+  /// The dataset holds audio clips: every sample becomes `f`'s features
+  /// (after the augmenter's applyClip); `f` must outlive the loader.
+  void setClipFeatures(const AudioFeatures *f) { clipFeatures = f; }
   size_t numBatches() const;
   /// Number of batches per epoch for N samples.
   static size_t numBatches(size_t samples, size_t batchSize, bool dropLast);
@@ -84,6 +94,8 @@ public:
   const LoaderOptions &options() const { return opts; }
   /// Values per sample in a batch: the dataset's, or the crops' output.
   size_t featureSize() const {
+    if (clipFeatures)
+      return clipFeatures->size();
     const Augmenter *shaper = augmenter ? augmenter : evalCrop;
     return shaper ? shaper->outputSize() : data.featureSize();
   }
@@ -101,6 +113,7 @@ private:
   uint64_t epoch = 0;
   const Augmenter *augmenter = nullptr;
   const Augmenter *evalCrop = nullptr;
+  const AudioFeatures *clipFeatures = nullptr;
 };
 
 /// Builds the batches of the loader's current epoch ahead of their use on

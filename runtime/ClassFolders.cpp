@@ -46,6 +46,20 @@ std::vector<std::string> listSampleFiles(const std::string &dir,
   return found;
 }
 
+std::vector<std::string> listInputFiles(const std::string &path,
+                                        const SampleFiles &files) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) {
+    if (!fs::exists(path, ec))
+      throw Error(path + ": no such file or folder");
+    return {path};
+  }
+  std::vector<std::string> found = listSampleFiles(path, files);
+  if (found.empty())
+    throw Error(path + ": holds " + files.noneFound);
+  return found;
+}
+
 ClassFolderScan scanClassFolders(const std::string &dir,
                                  const std::vector<std::string> &classes,
                                  int32_t numClasses, const SampleFiles &files) {

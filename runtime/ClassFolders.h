@@ -42,6 +42,12 @@ std::vector<std::string> classSubfolders(const std::string &dir,
 std::vector<std::string> listSampleFiles(const std::string &dir,
                                          const SampleFiles &files);
 
+/// The files to classify at `path` (predict): every sample file under a
+/// folder, recursively, sorted by path; or `path` itself. Throws
+/// nnrt::Error when nothing is at `path` or a folder holds no sample file.
+std::vector<std::string> listInputFiles(const std::string &path,
+                                        const SampleFiles &files);
+
 /// Scans `dir`. `classes` gives the class list the labels index (empty: the
 /// folder's own); a validation or test folder gets the training folder's so
 /// that indices agree: a subfolder not in it is an error, a class without a

@@ -51,6 +51,9 @@ struct DatasetStorage {
   std::vector<std::string> paths;
   /// CSV sources: each sample's 1-based line in `source` (else empty).
   std::vector<size_t> lines;
+  /// audio(...) clips (F32 of shape [samples]): their rate in Hz; 0 for
+  /// every other storage (audio features included).
+  int32_t sampleRate = 0;
 
   size_t numSamples = 0;
 };

@@ -71,6 +71,10 @@ void Preprocessor::bind(const std::vector<int64_t> &featureShape) {
   featureSize = 1;
   for (int64_t dim : shape)
     featureSize *= size_t(dim);
+  if (columns && featureSize % columns != 0)
+    throw Error(fmt::format("preprocess: samples of {} values are not rows "
+                            "of {} features",
+                            featureSize, columns));
   for (Step &step : steps)
     if (step.kind == Kind::Normalize && step.first.size() != 1) {
       size_t channels = shape.empty() ? 1 : size_t(shape[0]);
@@ -137,6 +141,11 @@ void Preprocessor::applyStep(const Step &step, float *sample) const {
     return;
   }
   size_t groups = step.shift.size();
+  if (columns && (step.kind == Kind::Standardize || step.kind == Kind::MinMax)) {
+    for (size_t k = 0; k < featureSize; ++k)
+      sample[k] = (sample[k] - step.shift[k % columns]) * step.mul[k % columns];
+    return;
+  }
   for (size_t g = 0; g < groups; ++g) {
     float shift = step.shift[g], mul = step.mul[g];
     float *p = sample + g * step.groupSize;
@@ -154,8 +163,11 @@ void Preprocessor::fit(const Dataset &train) {
   for (size_t s = 0; s < steps.size(); ++s) {
     Step &step = steps[s];
     if (step.kind == Kind::Standardize || step.kind == Kind::MinMax) {
-      // Two passes in double: the mean, then the spread around it.
-      std::vector<double> a(featureSize, 0.0), b(featureSize, 0.0);
+      // Two passes in double: the mean, then the spread around it. Column
+      // statistics pool the rows: value k belongs to statistic k % columns.
+      size_t stats = columns ? columns : featureSize;
+      double count = double(train.size()) * double(featureSize / stats);
+      std::vector<double> a(stats, 0.0), b(stats, 0.0);
       if (step.kind == Kind::MinMax) {
         std::fill(a.begin(), a.end(), INFINITY);
         std::fill(b.begin(), b.end(), -INFINITY);
@@ -168,24 +180,27 @@ void Preprocessor::fit(const Dataset &train) {
       for (size_t i = 0; i < train.size(); ++i) {
         transformed(i);
         for (size_t k = 0; k < featureSize; ++k) {
+          size_t j = k % stats;
           if (step.kind == Kind::Standardize) {
-            a[k] += sample[k];
+            a[j] += sample[k];
           } else {
-            a[k] = std::min<double>(a[k], sample[k]);
-            b[k] = std::max<double>(b[k], sample[k]);
+            a[j] = std::min<double>(a[j], sample[k]);
+            b[j] = std::max<double>(b[j], sample[k]);
           }
         }
       }
       if (step.kind == Kind::Standardize) {
         for (double &sum : a)
-          sum /= double(train.size());
+          sum /= count;
         for (size_t i = 0; i < train.size(); ++i) {
           transformed(i);
-          for (size_t k = 0; k < featureSize; ++k)
-            b[k] += (sample[k] - a[k]) * (sample[k] - a[k]);
+          for (size_t k = 0; k < featureSize; ++k) {
+            size_t j = k % stats;
+            b[j] += (sample[k] - a[j]) * (sample[k] - a[j]);
+          }
         }
         for (double &sum : b)
-          sum = std::sqrt(sum / double(train.size()));
+          sum = std::sqrt(sum / count);
       }
       step.first.assign(a.begin(), a.end());
       step.second.assign(b.begin(), b.end());
@@ -279,7 +294,8 @@ void Preprocessor::restore(const SafeTensorsFile &file,
   for (size_t s = 0; s < steps.size(); ++s) {
     Step &step = steps[s];
     std::string base = prefix + std::to_string(s) + "." + kindName(step.kind);
-    std::vector<int64_t> perFeature = {int64_t(featureSize)};
+    std::vector<int64_t> perFeature = {
+        int64_t(columns ? columns : featureSize)};
     std::vector<int64_t> count = {int64_t(step.first.size())};
     switch (step.kind) {
     case Kind::Scale:

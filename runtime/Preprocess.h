@@ -33,6 +33,10 @@ public:
   /// Per-feature (x - min) / (max - min) over the training split; a constant
   /// feature gets range 1 (as scikit-learn's MinMaxScaler).
   void addMinMax();
+  /// Audio features [T, F]: standardize and minmax keep one statistic per
+  /// entry of the last dimension (`width` = F), over every frame of every
+  /// training sample (per-coefficient CMVN), instead of one per value.
+  void setColumnStatistics(size_t width) { columns = width; }
   /// Clamps every value to [lo, hi]; meant as the last step.
   void addClip(float lo, float hi);
   /// Batches then carry one-hot float targets of width numClasses instead of
@@ -91,6 +95,7 @@ private:
   std::vector<Step> steps;
   std::vector<int64_t> shape;
   size_t featureSize = 0;
+  size_t columns = 0; ///< setColumnStatistics; 0: statistics per value
   bool bound = false;
   bool oneHot = false;
 };

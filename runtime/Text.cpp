@@ -208,10 +208,7 @@ Dataset loadTextInputs(const std::string &path, const std::string &textColumn) {
     options.targetColumn.clear();
     return loadTextCsv(path, options);
   }
-  std::vector<std::string> paths =
-      folder ? listSampleFiles(path, kTextFiles) : std::vector{path};
-  if (paths.empty())
-    throw Error(path + ": holds no text files");
+  std::vector<std::string> paths = listInputFiles(path, kTextFiles);
   auto storage = std::make_shared<DatasetStorage>();
   storage->source = path;
   readAll(paths, *storage);

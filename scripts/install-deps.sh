@@ -12,9 +12,14 @@ PACKAGES=(
   # runtime and tools
   libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libgtest-dev
   libstb-dev libutf8proc-dev libsentencepiece-dev
+  # audio(): decoding, resampling, FFTs of mfcc/log_mel
+  libsndfile1-dev libsamplerate0-dev libfftw3-dev
   # tests: PyTorch reference, real data sets
   python3 python3-torch python3-numpy python3-sklearn dataset-fashion-mnist
   python3-sentencepiece
+  # audio tests: torchaudio's MFCC/MelSpectrogram as the reference; spoken
+  # digits of examples/data/make_digits.py (espeak-ng, converted by sox)
+  python3-torchaudio espeak-ng sox
   # word lists of examples/data/make_words.py (examples/word_language.nn)
   wamerican wbritish wngerman wfrench witalian wspanish wportuguese wdutch
   # the fortunes of examples/data/make_fortunes.py (examples/fortune_topics.nn)

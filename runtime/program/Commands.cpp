@@ -272,6 +272,12 @@ int info(const RunConfig &cfg, const std::string &weights) {
   } else if (std::unique_ptr<Tokenizer> tokenizer = makeTokenizer(cfg)) {
     std::printf("\ntokenize: %s\n", tokenizer->describe().c_str());
   }
+  if (std::unique_ptr<AudioFeatures> features = makeAudioFeatures(cfg))
+    std::printf("%sfeatures: %s of audio clips of %g s at %d Hz -> %s\n",
+                weights.empty() ? "\n" : "",
+                features->options().describe().c_str(),
+                cfg.data.train.seconds, cfg.data.train.rate,
+                shapeString(features->shape()).c_str());
   std::printf("\n%-44s %-18s %10s\n", "parameter", "shape", "count");
   for (const ParamInfo &p : cfg.params) {
     std::printf("%-44s %-18s %10lld", p.name.c_str(),

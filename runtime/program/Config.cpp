@@ -71,6 +71,10 @@ static SourceConfig parseSource(const json &j) {
   s.labels = j.value("labels", std::string());
   s.dir = j.value("dir", std::string());
   s.size = j.value("size", std::vector<int64_t>{});
+  s.rate = j.value("rate", int32_t(0));
+  s.seconds = j.value("seconds", 0.0);
+  if (s.kind == "audio" && (s.rate <= 0 || !(s.seconds > 0)))
+    throw Error("nnc_config: bad audio source settings");
   s.fraction = j.value("fraction", 0.0);
   s.seed = j.value("seed", uint64_t(0));
   return s;
@@ -97,6 +101,8 @@ static std::vector<DataStep> parseSteps(const json &data, const char *key) {
       s.std = j.at("std").get<std::vector<float>>();
     } else if (s.op == "noise") {
       s.stddev = j.at("std").get<double>();
+    } else if (s.op == "time_shift") {
+      s.fraction = j.at("fraction").get<double>();
     }
     steps.push_back(std::move(s));
   }
@@ -123,6 +129,18 @@ static DataConfig parseData(const json &j) {
     if ((tk.kind != "bytes" && tk.kind != "words" && tk.kind != "bpe") ||
         tk.vocab < 3 || tk.vocab > INT32_MAX || tk.length < 1)
       throw Error("nnc_config: bad tokenize settings");
+  }
+  if (auto f = j.find("features"); f != j.end()) {
+    FeaturesConfig &fc = d.features;
+    fc.present = true;
+    fc.kind = f->at("kind").get<std::string>();
+    fc.coefficients = f->value("coefficients", int64_t(0));
+    fc.mels = f->at("mels").get<int64_t>();
+    fc.window = f->at("window").get<double>();
+    fc.hop = f->at("hop").get<double>();
+    if ((fc.kind != "mfcc" && fc.kind != "log_mel") || fc.mels < 1 ||
+        !(fc.window > 0) || !(fc.hop > 0))
+      throw Error("nnc_config: bad features settings");
   }
   d.shuffle = j.value("shuffle", false);
   d.dropLast = j.value("drop_last", false);

@@ -70,7 +70,7 @@ struct LayerInfo {
 
 /// One data source (`data.train`, ...): the fields of its kind are set.
 struct SourceConfig {
-  std::string kind = "none"; ///< none, csv, idx, images, text, split
+  std::string kind = "none"; ///< none, csv, idx, images, text, audio, split
   // csv; text: a folder of class folders or a .csv file
   std::string path;
   std::string textColumn; ///< text from a .csv: the column of the samples
@@ -82,6 +82,9 @@ struct SourceConfig {
   // images: the folder and the [C, H, W] to convert to (empty: the model's)
   std::string dir;
   std::vector<int64_t> size;
+  // audio: `path` is a folder of class folders; clips of `seconds` at `rate`
+  int32_t rate = 0;
+  double seconds = 0;
   // split(train, fraction) with its own seed
   double fraction = 0;
   uint64_t seed = 0;
@@ -103,6 +106,7 @@ struct DataStep {
   double p = 0.5;                ///< flip
   double degrees = 0;            ///< rotate
   double stddev = 0;             ///< noise
+  double fraction = 0;           ///< time_shift
 };
 
 /// `tokenize { }`: text samples become `length` token ids.
@@ -114,6 +118,14 @@ struct TokenizeConfig {
   int64_t length = 0;    ///< pad(T)
 };
 
+/// `features { mfcc(...) | log_mel(...) }` of an audio dataset.
+struct FeaturesConfig {
+  bool present = false;
+  std::string kind; ///< mfcc or log_mel
+  int64_t coefficients = 0, mels = 0;
+  double window = 0, hop = 0; ///< seconds
+};
+
 /// The run's dataset (absent when the program was compiled without one).
 struct DataConfig {
   bool present = false;
@@ -121,6 +133,7 @@ struct DataConfig {
   SourceConfig train, validation, test;
   std::vector<DataStep> clean, preprocess, augment;
   TokenizeConfig tokenize;
+  FeaturesConfig features;
   bool shuffle = false, dropLast = false;
   /// Shuffling and augmentation; -1: the run's seed.
   int64_t seed = -1;

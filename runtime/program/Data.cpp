@@ -2,6 +2,7 @@
 //-----------------------===//
 #include "runtime/program/Data.h"
 
+#include "runtime/Audio.h"
 #include "runtime/Clean.h"
 #include "runtime/Csv.h"
 #include "runtime/Error.h"
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -185,6 +187,102 @@ ImageSize imageSize(const RunConfig &config) {
                               "model '" + config.modelName + "' input");
 }
 
+/// A validation or test source takes the training source's classes: the
+/// loaded training split's, else `scan` of the training source's path. The
+/// training source takes its own (empty).
+static std::vector<std::string> trainClasses(
+    const RunConfig &config, const std::string &split,
+    const DataOptions &opts, const RunData &out,
+    const std::function<std::vector<std::string>(const std::string &)> &scan) {
+  if (split == "train")
+    return {};
+  if (out.hasTrain)
+    return out.train.store().classNames;
+  auto trainOverride = opts.paths.find("train");
+  return scan(trainOverride != opts.paths.end()
+                  ? trainOverride->second
+                  : resolvePath(config, config.data.train.path));
+}
+
+/// The clips of the run's audio source (validation and test sources have
+/// the train source's rate and length).
+static AudioOptions audioOptions(const RunConfig &config) {
+  AudioOptions o;
+  o.rate = config.data.train.rate;
+  o.seconds = config.data.train.seconds;
+  return o;
+}
+
+std::unique_ptr<AudioFeatures> makeAudioFeatures(const RunConfig &config) {
+  const FeaturesConfig &fc = config.data.features;
+  if (!config.data.present || !fc.present)
+    return nullptr;
+  FeatureOptions o;
+  o.kind = fc.kind == "log_mel" ? FeatureOptions::Kind::LogMel
+                                : FeatureOptions::Kind::Mfcc;
+  o.rate = config.data.train.rate;
+  o.coefficients = fc.coefficients;
+  o.mels = fc.mels;
+  o.window = fc.window;
+  o.hop = fc.hop;
+  return std::make_unique<AudioFeatures>(o, audioOptions(config).samples());
+}
+
+/// The splits of `data` that were loaded.
+static std::vector<Dataset *> loadedSplits(RunData &data) {
+  std::vector<Dataset *> sets;
+  for (auto [set, has] : {std::pair{&data.train, data.hasTrain},
+                          {&data.validation, data.hasValidation},
+                          {&data.test, data.hasTest}})
+    if (has)
+      sets.push_back(set);
+  return sets;
+}
+
+/// Rebases each dataset of `sets` whose storage `applies` on `convert` of
+/// it, converting every storage once (a split and its train part share
+/// one), and checks the result against the model's input.
+static void rebaseDatasets(
+    const RunConfig &config, const std::vector<Dataset *> &sets,
+    const std::function<bool(const DatasetStorage &)> &applies,
+    const std::function<std::shared_ptr<const DatasetStorage>(
+        const DatasetStorage &)> &convert) {
+  std::map<std::shared_ptr<const DatasetStorage>,
+           std::shared_ptr<const DatasetStorage>>
+      done;
+  for (Dataset *d : sets) {
+    if (!applies(d->store()))
+      continue;
+    auto &converted = done[d->sharedStore()];
+    if (!converted)
+      converted = convert(d->store());
+    *d = Dataset(converted, d->sampleIndices());
+    checkShape(config, *d);
+  }
+}
+
+/// Rebases each dataset of `sets` holding clips on their features.
+static void featurizeDatasets(const RunConfig &config,
+                              const AudioFeatures &features,
+                              const std::vector<Dataset *> &sets) {
+  rebaseDatasets(
+      config, sets, [](const DatasetStorage &s) { return s.sampleRate != 0; },
+      [&](const DatasetStorage &s) { return features.computeAll(s); });
+}
+
+/// Audio runs: every loaded split becomes features; with augmentation the
+/// training clips stay for the loader.
+static void featurizeRunData(const RunConfig &config, RunData &out) {
+  out.features = makeAudioFeatures(config);
+  if (!out.features)
+    return;
+  if (out.hasTrain && !config.data.augment.empty()) {
+    out.trainClips = out.train;
+    out.hasTrainClips = true;
+  }
+  featurizeDatasets(config, *out.features, loadedSplits(out));
+}
+
 /// Reads one non-split source.
 static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
                           const std::string &split, const DataOptions &opts,
@@ -252,20 +350,21 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
                            : resolvePath(config, src.path);
     TextSourceOptions to = textOptions(src);
     to.numClasses = labelClasses(config, path, "text classes");
-    // A validation or test source takes the training source's classes.
-    if (split != "train") {
-      if (out.hasTrain) {
-        to.classes = out.train.store().classNames;
-      } else {
-        const SourceConfig &train = config.data.train;
-        auto trainOverride = opts.paths.find("train");
-        to.classes = textClasses(trainOverride != opts.paths.end()
-                                     ? trainOverride->second
-                                     : resolvePath(config, train.path),
-                                 textOptions(train));
-      }
-    }
+    to.classes = trainClasses(config, split, opts, out,
+                              [&](const std::string &trainPath) {
+                                return textClasses(
+                                    trainPath, textOptions(config.data.train));
+                              });
     return loadTextSource(path, to); // checked once tokenized
+  }
+  if (kind == "audio") {
+    std::string dir = override != opts.paths.end()
+                          ? override->second
+                          : resolvePath(config, src.path);
+    AudioOptions ao = audioOptions(config);
+    ao.numClasses = labelClasses(config, dir, "audio folder labels");
+    ao.classes = trainClasses(config, split, opts, out, audioClasses);
+    return loadAudioFolder(dir, ao); // checked once featurized
   }
   throw Error("data source '" + kind +
               "' is not supported by this runtime yet");
@@ -286,23 +385,16 @@ std::unique_ptr<Tokenizer> makeTokenizer(const RunConfig &config) {
   return std::make_unique<Tokenizer>(o);
 }
 
-/// Rebases each dataset of `sets` on token ids, tokenizing every storage
-/// once (a split and its train part share one).
+/// Rebases each dataset of `sets` holding text on token ids.
 static void tokenizeDatasets(const RunConfig &config,
                              const Tokenizer &tokenizer,
                              const std::vector<Dataset *> &sets) {
-  std::map<std::shared_ptr<const DatasetStorage>,
-           std::shared_ptr<const DatasetStorage>>
-      done;
-  for (Dataset *d : sets) {
-    if (d->store().featureType != FeatureType::Text)
-      continue;
-    auto &tokens = done[d->sharedStore()];
-    if (!tokens)
-      tokens = tokenizer.tokenize(d->store());
-    *d = Dataset(tokens, d->sampleIndices());
-    checkShape(config, *d);
-  }
+  rebaseDatasets(
+      config, sets,
+      [](const DatasetStorage &s) { return s.featureType == FeatureType::Text; },
+      [&](const DatasetStorage &s) {
+        return std::shared_ptr<const DatasetStorage>(tokenizer.tokenize(s));
+      });
 }
 
 void tokenizeRunData(const RunConfig &config, RunData &data,
@@ -317,13 +409,7 @@ void tokenizeRunData(const RunConfig &config, RunData &data,
     data.tokenizer->fit(data.train);
   else
     throw Error("internal: no training split to build the vocabulary on");
-  std::vector<Dataset *> sets;
-  for (auto [set, has] : {std::pair{&data.train, data.hasTrain},
-                          {&data.validation, data.hasValidation},
-                          {&data.test, data.hasTest}})
-    if (has)
-      sets.push_back(set);
-  tokenizeDatasets(config, *data.tokenizer, sets);
+  tokenizeDatasets(config, *data.tokenizer, loadedSplits(data));
 }
 
 void tokenizeInputs(const RunConfig &config, Dataset &inputs,
@@ -355,6 +441,10 @@ static void checkTokenSteps(const RunConfig &config) {
 std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config) {
   checkTokenSteps(config);
   auto p = std::make_unique<Preprocessor>();
+  // Audio features [T, F]: statistics per coefficient (or mel), over frames.
+  if (config.data.present && config.data.features.present &&
+      !config.inputShape.empty())
+    p->setColumnStatistics(size_t(config.inputShape.back()));
   for (const DataStep &step : config.data.preprocess) {
     const std::string &op = step.op;
     if (op == "scale")
@@ -393,6 +483,9 @@ std::vector<AugmentOp> augmentOps(const RunConfig &config) {
     } else if (name == "noise") {
       op.kind = AugmentOp::Kind::Noise;
       op.stddev = step.stddev;
+    } else if (name == "time_shift") {
+      op.kind = AugmentOp::Kind::TimeShift;
+      op.fraction = step.fraction;
     } else {
       throw Error("augment step '" + name +
                   "' is not supported by this runtime");
@@ -445,6 +538,7 @@ RunData loadRunData(const RunConfig &config, const DataOptions &opts) {
       *has = true;
     }
   }
+  featurizeRunData(config, out);
   return out;
 }
 
@@ -460,6 +554,11 @@ Dataset loadPredictInput(const RunConfig &config, const std::string &path) {
     const SourceConfig &train = config.data.train;
     return loadTextInputs(path,
                           train.textColumn.empty() ? "text" : train.textColumn);
+  }
+  if (std::unique_ptr<AudioFeatures> features = makeAudioFeatures(config)) {
+    Dataset d = loadAudioInputs(path, audioOptions(config));
+    featurizeDatasets(config, *features, {&d});
+    return d;
   }
   std::error_code ec;
   bool folder = std::filesystem::is_directory(path, ec);

@@ -2,6 +2,7 @@
 #ifndef NNRT_PROGRAM_DATA_H
 #define NNRT_PROGRAM_DATA_H
 
+#include "runtime/AudioFeatures.h"
 #include "runtime/Augment.h"
 #include "runtime/Dataset.h"
 #include "runtime/Images.h"
@@ -24,6 +25,13 @@ struct RunData {
   std::unique_ptr<Preprocessor> preprocessor;
   /// Text runs: set by tokenizeRunData (fitted or restored); else null.
   std::unique_ptr<Tokenizer> tokenizer;
+  /// Audio runs: the features of `features { }`; every loaded split holds
+  /// them (computed once at load). With augmentation the training split's
+  /// clips stay too, in `trainClips` (the same samples as `train`), for the
+  /// loader to augment and featurize batch by batch.
+  std::unique_ptr<AudioFeatures> features;
+  Dataset trainClips;
+  bool hasTrainClips = false;
   /// What cleaning did, one line per step ("drop_missing: removed 3 rows").
   std::vector<std::string> cleanReports;
   /// CSV feature column names (for predict), empty for images.
@@ -62,6 +70,9 @@ void tokenizeRunData(const RunConfig &config, RunData &data,
 void tokenizeInputs(const RunConfig &config, Dataset &inputs,
                     const SafeTensorsFile &checkpoint);
 
+/// The features of an audio run (`features { }`), or null for other runs.
+std::unique_ptr<AudioFeatures> makeAudioFeatures(const RunConfig &config);
+
 /// A new preprocessor with the configured steps (unfitted).
 std::unique_ptr<Preprocessor> makePreprocessor(const RunConfig &config);
 
@@ -77,7 +88,8 @@ std::unique_ptr<Augmenter> evalCropFor(const RunConfig &config,
 /// recursively, or a .txt/.lst list of paths; the dataset records each
 /// sample's path), a CSV (the training features by name, or all columns) or
 /// an IDX image file. A text run reads texts instead: every file of a
-/// folder, the text column of a CSV, or one file (see Text.h).
+/// folder, the text column of a CSV, or one file (see Text.h); an audio run
+/// sound files (one, or every one under a folder), as their features.
 
 Dataset loadPredictInput(const RunConfig &config, const std::string &path);
 

@@ -152,11 +152,13 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   uint64_t dataSeed = opts.seed < 0 && cfg.data.seed >= 0
                           ? static_cast<uint64_t>(cfg.data.seed)
                           : seed;
-  BatchLoader loader(data.train, pre, loaderOptions(cfg, batch, true),
-                     dataSeed);
-  Augmenter augmenter(augmentOps(cfg), data.train.store().featureShape,
-                      dataSeed);
+  // Augmented audio: the loader computes features from augmented clips.
+  const Dataset &samples = data.hasTrainClips ? data.trainClips : data.train;
+  BatchLoader loader(samples, pre, loaderOptions(cfg, batch, true), dataSeed);
+  Augmenter augmenter(augmentOps(cfg), samples.store().featureShape, dataSeed);
   loader.setAugmenter(&augmenter);
+  if (data.hasTrainClips)
+    loader.setClipFeatures(data.features.get());
   if (progress.hasRng)
     loader.rng().restoreState(progress.rng.data(), progress.rng.size());
   int64_t stepsPerEpoch = static_cast<int64_t>(
