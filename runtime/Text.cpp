@@ -160,7 +160,16 @@ Dataset loadTextFolder(const std::string &dir,
 } // namespace
 
 std::string readTextFile(const std::string &path) {
-  std::vector<uint8_t> bytes = readMaybeGzip(path);
+  // A sample is one review, article or book: a bigger file is a mistake (a
+  // data dump, a disk image) that would otherwise be read whole into memory.
+  std::error_code error;
+  uintmax_t size = std::filesystem::file_size(path, error);
+  if (!error && size > kMaxTextFileBytes)
+    throw Error(path + ": " + std::to_string(size >> 20) +
+                " MiB; a text sample may have at most " +
+                std::to_string(kMaxTextFileBytes >> 20) +
+                " MiB (split it into samples, or keep its start)");
+  std::vector<uint8_t> bytes = readMaybeGzip(path, kMaxTextFileBytes);
   std::string text(bytes.begin(), bytes.end());
   if (text.empty())
     throw Error(path + ": empty text file; every sample needs some text");

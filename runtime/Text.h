@@ -9,7 +9,8 @@
 //
 // Bad input is an nnrt::Error naming the file: an empty text file, a class
 // folder without files, bytes that are not UTF-8 (with the byte offset), a
-// missing CSV column, an empty text or class field (with the line).
+// missing CSV column, an empty text or class field (with the line), a text
+// file over kMaxTextFileBytes.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNRT_TEXT_H
@@ -21,6 +22,9 @@
 #include <vector>
 
 namespace nnrt {
+
+/// The largest text file one sample may be (64 MiB): larger is an error.
+constexpr size_t kMaxTextFileBytes = size_t(64) << 20;
 
 struct TextSourceOptions {
   std::string textColumn = "text";    ///< CSV: the samples
