@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
 #include "passes/Passes.h"
+#include "passes/Transforms/UniqueFunctions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -72,7 +73,8 @@ bool needsMetadata(Value v) {
 /// identical to an earlier one calls the earlier kernel.
 class KernelTable {
 public:
-  explicit KernelTable(ModuleOp module) : symbols(module) {}
+  explicit KernelTable(ModuleOp module)
+      : symbols(module), kernels(symbols, "__nnc_kernel_") {}
 
   /// Makes a private `no_inline` function of `leading` arguments followed
   /// by the values `op` captures (constants are cloned into it rather than
@@ -151,20 +153,10 @@ public:
     fill(b, body, mapping);
     b.create<func::ReturnOp>(op->getLoc());
 
-    std::string key;
-    {
-      llvm::raw_string_ostream os(key);
-      kernel->print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
-    }
-    auto [it, inserted] = kernels.try_emplace(key, kernel);
-    if (inserted) {
-      kernel.setSymName(("__nnc_kernel_" + Twine(counter++)).str());
-      symbols.insert(kernel);
-      lastKernel = kernel;
-    } else {
-      kernel.erase();
-    }
-    return {it->second, arguments};
+    auto [unique, isNew] = kernels.unique(kernel);
+    if (isNew)
+      lastKernel = unique;
+    return {unique, arguments};
   }
 
   /// The launcher of `chunks` chunks of `body`: a declaration that
@@ -195,9 +187,8 @@ public:
 
 private:
   SymbolTable symbols;
-  std::map<std::string, func::FuncOp> kernels;
+  nnc::UniqueFunctions kernels;
   std::map<std::string, func::FuncOp> launchers;
-  unsigned counter = 0;
 };
 
 struct NNOutlineKernelsPass

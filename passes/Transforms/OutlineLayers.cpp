@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/Transforms/UniqueFunctions.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -21,7 +22,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
-#include <map>
 
 namespace nnc {
 #define GEN_PASS_DEF_NNOUTLINELAYERSPASS
@@ -128,6 +128,7 @@ struct NNOutlineLayersPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
+    nnc::UniqueFunctions layers(symbols, "__nnc_layer_");
     SmallVector<func::FuncOp> functions(module.getOps<func::FuncOp>());
     for (func::FuncOp function : functions) {
       if (function.isExternal() || !function.getBody().hasOneBlock())
@@ -137,7 +138,7 @@ struct NNOutlineLayersPass
         continue;
       Operation *insertAfter = function;
       for (SmallVector<Operation *> &run : layerRuns(block))
-        insertAfter = outline(run, symbols, insertAfter);
+        insertAfter = outline(run, layers, insertAfter);
       // nn-outline-kernels splits such functions into smaller segments.
       function->setAttr("nn.layer_calls", UnitAttr::get(&getContext()));
     }
@@ -244,7 +245,8 @@ struct NNOutlineLayersPass
   /// Replaces `run` by a call of a function computing it (an identical
   /// earlier one when there is one), unless a value it uses cannot be
   /// passed. New functions go after `insertAfter`; returns the last one.
-  Operation *outline(ArrayRef<Operation *> layerRun, SymbolTable &symbols,
+  Operation *outline(ArrayRef<Operation *> layerRun,
+                     nnc::UniqueFunctions &layers,
                      Operation *insertAfter) {
     SmallVector<Operation *> run = withStores(layerRun);
     Block *block = run.front()->getBlock();
@@ -299,23 +301,11 @@ struct NNOutlineLayersPass
     layer->setAttr("no_inline", b.getUnitAttr());
     layer.getBody().push_back(body);
 
-    // Identical functions (same ops, attributes and types; locations are
-    // not printed) are one.
-    std::string key;
-    {
-      llvm::raw_string_ostream os(key);
-      layer->print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
-    }
-    auto [it, inserted] = layers.try_emplace(key, layer);
-    if (inserted) {
-      layer.setSymName(("__nnc_layer_" + Twine(counter++)).str());
-      symbols.insert(layer);
-      insertAfter = layer;
-    } else {
-      layer.erase();
-    }
+    auto [unique, isNew] = layers.unique(layer);
+    if (isNew)
+      insertAfter = unique;
 
-    auto call = fb.caller.create<func::CallOp>(loc, it->second, fb.arguments);
+    auto call = fb.caller.create<func::CallOp>(loc, unique, fb.arguments);
     for (auto [value, result] : llvm::zip(results, call.getResults()))
       value.replaceUsesWithIf(result, [&](OpOperand &use) {
         return !inRun(use.getOwner());
@@ -364,8 +354,6 @@ struct NNOutlineLayersPass
     return ops;
   }
 
-  std::map<std::string, func::FuncOp> layers;
-  unsigned counter = 0;
 };
 
 } // namespace
