@@ -51,7 +51,7 @@ struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
       llvm::cl::desc("outline layers into functions shared by identical "
                      "layers in entry points of at least this many "
                      "operations (nn-outline-layers; negative: never)"),
-      llvm::cl::init(1000)};
+      llvm::cl::init(2000)};
   Option<bool> barePtrCallConv{
       *this, "bare-ptr-call-conv",
       llvm::cl::desc("pass memrefs as bare pointers (static shapes only)"),

@@ -9,7 +9,7 @@
 // relu's input reshapes stay views: cloned into its function, which takes
 // the matmul's result. The weight update writes back into the arena inside
 // its function. A run using a tensor whose buffer may have a non-identity
-// layout (a subview of an entry argument) stays in the entry point. Below min-ops (default 1000) nothing changes.
+// layout (a subview of an entry argument) stays in the entry point. Below min-ops (default 2000) nothing changes.
 
 // SMALL-NOT: call @
 // SMALL-NOT: nn.layer_calls

@@ -34,7 +34,7 @@ struct CodegenRequest {
   int parallelChunks = 8;
   /// Entry points of at least this many operations get one function per
   /// distinct layer (CPUCodegenOptions::layerMinOps; negative: never).
-  int64_t layerFunctionsMinOps = 1000;
+  int64_t layerFunctionsMinOps = 2000;
   /// nnc --internal-error-test=pass: fail as a compiler pass would.
   bool failPassForTest = false;
 };
