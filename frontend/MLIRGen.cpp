@@ -175,6 +175,13 @@ private:
         values[n.id] =
             b.create<nn::EmbeddingOp>(l, type, in(0), params[n.params[0]]);
         break;
+      case sema::LayerKind::Positions: {
+        // x + weight, the weight [T, D] broadcast over the batch.
+        Value w = b.create<nn::BroadcastOp>(l, type, params[n.params[0]],
+                                            b.getDenseI64ArrayAttr({0}));
+        values[n.id] = b.create<nn::AddOp>(l, type, in(0), w);
+        break;
+      }
       case sema::LayerKind::Flatten:
       case sema::LayerKind::Reshape:
         values[n.id] = b.create<nn::ReshapeOp>(l, type, in(0));

@@ -63,6 +63,9 @@ std::string attrs(const Node &n) {
     kv = {"count = " + std::to_string(a.count),
           "dim = " + std::to_string(a.units)};
     break;
+  case LayerKind::Positions:
+    kv = {"count = " + std::to_string(a.count)};
+    break;
   case LayerKind::Conv2d:
     kv = {"filters = " + std::to_string(a.filters),
           "kernel = " + pairStr(a.kernel)};

@@ -273,6 +273,32 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     return true;
   }
 
+  // A learned position embedding (nanoGPT's wpe, SPEC 2.9): weight [T, dim]
+  // added to the running [T, dim] value, one row per step, drawn from
+  // N(0, 1) as torch.nn.Embedding's.
+  case LayerKind::Positions: {
+    if (in.dims.size() != 2)
+      return c.fail("positions expects a sequence of vectors [T, dim], got " +
+                        toString(in),
+                    "put it after an embedding: `embedding(V, D); "
+                    "positions(T)`");
+    a.count = bc.integer("count");
+    if (a.count != in.dims[0])
+      return c.fail("positions(" + std::to_string(a.count) +
+                        ") on a sequence of " + std::to_string(in.dims[0]) +
+                        " steps: it needs one position per step",
+                    "write positions(" + std::to_string(in.dims[0]) + ")");
+    int64_t w;
+    if (!c.mul(a.count, in.dims[1], w))
+      return c.tooLarge();
+    out.dims = in.dims;
+    c.param("weight", {a.count, in.dims[1]}, true, in.dims[1]);
+    if (a.init == InitKind::Default)
+      params.back().dist = InitDist{InitDist::Normal, 0, 0, 0, 0, 1};
+    node.flops = w;
+    return true;
+  }
+
   // torch.nn.Conv2d, no dilation or groups.
   case LayerKind::Conv2d: {
     if (!c.needRank3(in))

@@ -19,6 +19,9 @@ over the real steps (0 without any), torch.max's first index among ties.
   dense, cross_entropy, Adam.
 - emb_max_mse: embedding -> tanh -> global_maxpool -> dense, mse, SGD with
   momentum; ids drawn from 5 values so that steps repeat (ties).
+- emb_pos_avg_ce: embedding + positions(T) -> tanh -> global_avgpool ->
+  dense: the position table's gradient is the batch's sum at each step
+  (padded steps included: they reach no pool), Adam.
 - emb_flatten_ce: embedding -> flatten -> dense: no mask, the padding
   embedding row is trained as every other (torch.nn.Embedding without
   padding_idx), SGD.
@@ -86,6 +89,20 @@ class EmbAvg(torch.nn.Module):
 
     def forward(self, ids):
         return self.head(masked_mean(F.relu(self.proj(self.emb(ids))), real_mask(ids)))
+
+
+class EmbPosAvg(torch.nn.Module):
+    """positions(T): a learned [T, D] table added to the embeddings (the
+    padded steps too; the pool then skips them)."""
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 5)
+        self.pos = torch.nn.Embedding(T, 5)
+        self.head = torch.nn.Linear(5, 3)
+
+    def forward(self, ids):
+        h = torch.tanh(self.emb(ids) + self.pos.weight)
+        return self.head(masked_mean(h, real_mask(ids)))
 
 
 class EmbMax(torch.nn.Module):
@@ -216,6 +233,11 @@ CASES = {
         EmbConvStrided, 10, 10, 2, "mse",
         ("sgd(lr = 0.1, momentum = 0.9)",
          lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)), 2, 4),
+    "emb_pos_avg_ce": (
+        "  emb: embedding(11, 5)\n  pos: positions(7)\n  tanh\n  global_avgpool\n"
+        "  head: dense(3)",
+        EmbPosAvg, 11, 11, 3, "cross_entropy",
+        ("adam(lr = 0.01)", lambda p: torch.optim.Adam(p, lr=0.01)), 2, 10),
     # Recurrent layers: every row has a real step (PyTorch cannot pack an
     # empty sequence).
     "gru_ce": (
