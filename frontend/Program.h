@@ -339,7 +339,17 @@ struct Schedule {
   SourceRange range;
 };
 
-enum class MetricKind { Accuracy, Precision, Recall, F1, Mse, Mae, R2, Confusion };
+enum class MetricKind {
+  Accuracy,
+  Precision,
+  Recall,
+  F1,
+  Mse,
+  Mae,
+  R2,
+  Perplexity,
+  Confusion
+};
 const char *toString(MetricKind kind);
 
 struct EarlyStopping {

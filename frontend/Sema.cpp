@@ -134,8 +134,9 @@ const char *toString(ScheduleKind kind) {
 }
 
 const char *toString(MetricKind kind) {
-  static const char *names[] = {"accuracy", "precision", "recall", "f1",
-                                "mse",      "mae",       "r2",     "confusion"};
+  static const char *names[] = {"accuracy", "precision",  "recall",
+                                "f1",       "mse",        "mae",
+                                "r2",       "perplexity", "confusion"};
   return names[static_cast<int>(kind)];
 }
 

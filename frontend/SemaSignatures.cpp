@@ -211,7 +211,7 @@ std::vector<Signature> buildTable() {
 
   // Metrics.
   for (const char *m : {"accuracy", "precision", "recall", "f1", "mse", "mae",
-                        "r2", "confusion"})
+                        "r2", "perplexity", "confusion"})
     add(Category::Metric, m, {});
   return t;
 }

@@ -268,6 +268,13 @@ void Sema::analyzeRun(const ast::Decl &d) {
                             toString(run.loss.kind) + "'",
               "a classifier is measured by accuracy, precision, recall, f1 "
               "or confusion");
+      // exp of the mean cross-entropy: a language model's usual measure.
+      if (mk == MetricKind::Perplexity && haveLoss &&
+          run.loss.kind != LossKind::CrossEntropy)
+        error(m->range,
+              "metric 'perplexity' is exp of the mean cross-entropy, but the "
+              "loss is '" + std::string(toString(run.loss.kind)) + "'",
+              "use loss = cross_entropy");
       run.metrics.push_back(mk);
       logged.push_back(bc.sig->name);
       if (dinfo && dinfo->hasValidation)

@@ -5,6 +5,7 @@
 #include "runtime/Error.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 
 namespace nnrt {
@@ -80,7 +81,10 @@ Scores::metrics(const std::vector<std::string> &names) const {
   std::vector<std::pair<std::string, double>> out;
   for (const std::string &n : names) {
     double v = 0;
-    if (n != "confusion" && metricValue(n, classes.get(), values.get(), v))
+    if (n == "perplexity") // exp of the mean cross-entropy
+      out.emplace_back(n, std::exp(loss()));
+    else if (n != "confusion" &&
+             metricValue(n, classes.get(), values.get(), v))
       out.emplace_back(n, v);
   }
   return out;
