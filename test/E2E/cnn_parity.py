@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import check_logged_losses, read_safetensors, run, run_cases, write_safetensors  # noqa: E402
+from e2e_util import (check_logged_losses, read_safetensors, run, run_cases,  # noqa: E402
+                      train_epochs, write_safetensors)
 
 torch.set_num_threads(1)
 
@@ -150,19 +151,9 @@ train {{
          "--log", os.path.join(d, "log.jsonl")], cwd=d)
 
     opt = make_opt(net.parameters())
-    crit = torch.nn.CrossEntropyLoss()
     xt = torch.tensor(images.astype(np.float32) * np.float32(1 / 255)).reshape(N, 1, SIDE, SIDE)
     yt = torch.tensor(labels, dtype=torch.long)
-    losses = []
-    for _ in range(epochs):
-        total = 0.0
-        for s in range(0, N, BATCH):
-            opt.zero_grad()
-            loss = crit(net(xt[s:s + BATCH]), yt[s:s + BATCH])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(xt[s:s + BATCH])
-        losses.append(total / N)
+    losses = train_epochs(net, opt, torch.nn.CrossEntropyLoss(), xt, yt, epochs, BATCH)
 
     got = read_safetensors(os.path.join(d, "ck", "last.safetensors"))
     worst = 0.0

@@ -24,7 +24,8 @@ import sys
 import numpy as np
 import torch
 
-from e2e_util import check_logged_losses, read_safetensors_typed as read_safetensors, run, write_safetensors
+from e2e_util import (check_logged_losses, read_safetensors_typed as read_safetensors, run,
+                      train_epochs, write_safetensors)
 
 torch.set_num_threads(1)
 
@@ -62,22 +63,6 @@ train {{
   epochs = {epochs}
 {extra}}}
 """
-
-
-def torch_epochs(net, opt, xt, yt, epochs, batch=BATCH):
-    crit = torch.nn.CrossEntropyLoss()
-    losses = []
-    n = len(xt)
-    for _ in range(epochs):
-        total = 0.0
-        for s in range(0, n, batch):
-            opt.zero_grad()
-            loss = crit(net(xt[s:s + batch]), yt[s:s + batch])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(xt[s:s + batch])
-        losses.append(total / n)
-    return losses
 
 
 def eval_json(exe, ck):
@@ -183,7 +168,8 @@ def train_parity(d, case, layers, features, net, names, affine, bn, n=N, batch=B
          "--checkpoint-dir", os.path.join(d, "ck"), "--quiet",
          "--log", os.path.join(d, "log.jsonl")])
     net.train()
-    losses = torch_epochs(net, optimizer[1](net.parameters()), xt, yt, epochs, batch)
+    losses = train_epochs(net, optimizer[1](net.parameters()),
+                          torch.nn.CrossEntropyLoss(), xt, yt, epochs, batch)
 
     got = read_safetensors(os.path.join(d, "ck", "last.safetensors"))
     for n, t in state().items():
