@@ -26,8 +26,9 @@ import sys
 import numpy as np
 import torch
 
-from e2e_util import check_logged_losses, read_safetensors_typed as read_safetensors, run, write_safetensors
-from norm_parity import BATCH, CLASSES, FEATURES, N, torch_epochs, write_data
+from e2e_util import (check_logged_losses, read_safetensors_typed as read_safetensors, run,
+                      train_epochs, write_safetensors)
+from norm_parity import BATCH, CLASSES, FEATURES, N, write_data
 
 torch.set_num_threads(1)
 
@@ -94,7 +95,7 @@ def torch_train(net, groups, make_opt, xt, yt, epochs, frozen_until):
                 p.requires_grad_(not frozen)
             if frozen:
                 m.eval()  # a frozen batchnorm keeps its running statistics
-        losses += torch_epochs(net, opt, xt, yt, 1)
+        losses += train_epochs(net, opt, torch.nn.CrossEntropyLoss(), xt, yt, 1, BATCH)
     return losses
 
 
