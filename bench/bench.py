@@ -20,7 +20,10 @@ examples/fashion_cnn_plain.nn, TOOLCHAIN.md's two-convolution CNN; both Adam
                     images (batches of 64), its samples_per_s.
            peak RSS: ru_maxrss of the train process (wait4).
   PyTorch  bench/pytorch_reference.py in a subprocess (OpenBLAS, T torch
-           threads, OPENBLAS_NUM_THREADS=1): a few untimed warm-up steps,
+           threads, OPENBLAS_NUM_THREADS=1, glibc malloc tuned to keep
+           large blocks: PYTORCH_ENV; oneDNN convolutions when torch has
+           them; the JSON's config.pytorch_setup records what the process
+           saw): a few untimed warm-up steps,
            then N timed steps (batch gathering and normalization included),
            then the test split in batches of 64 under no_grad. Peak RSS is
            the subprocess's ru_maxrss (train and eval).
@@ -32,8 +35,9 @@ FLOPs per sample (`./model info`: 2 per multiply-add, plus the element-wise
 ops) for a training sample (forward + input gradient + weight gradient) and 1x for an
 evaluated sample. "% ceiling" divides by the practical GEMM ceiling of
 TOOLCHAIN.md (tuned GEMM: about 105 GFLOP/s on one thread, the issue's ~200
-on two); the JSON also holds the fraction of the register-only FMA peak
-(117 GFLOP/s per thread, 233 on two).
+on two); the JSON also holds the fraction of the register-only FMA peak,
+measured in the same run by bench/fma_peak.c (built with cc -march=native;
+TOOLCHAIN.md's 117 GFLOP/s per thread, 233 on two, if it cannot be built).
 
 --sweep adds how cost grows: the MLP's hidden width, the CNN's channels
 (first convolution C, second 2C) and the batch size, each point compiled from
@@ -70,9 +74,42 @@ def gemm_ceiling(threads):
     return GEMM_CEILING.get(t, GEMM_CEILING[1] * t)
 
 
+# The host's FMA peak measured in this run (bench/fma_peak.c), by threads;
+# empty when it could not be built (FMA_PEAK is quoted then).
+MEASURED_FMA_PEAK = {}
+
+
+def measure_fma_peak(thread_counts, workdir):
+    exe = os.path.join(workdir, "fma_peak")
+    try:
+        subprocess.run(["cc", "-O2", "-march=native", "-pthread",
+                        str(HERE / "fma_peak.c"), "-o", exe],
+                       check=True, capture_output=True)
+        for t in sorted(set(thread_counts)):
+            out = subprocess.run([exe, str(t)], check=True, capture_output=True,
+                                 text=True).stdout
+            MEASURED_FMA_PEAK[t] = json.loads(out)["gflops"]
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+        print(f"bench: no measured FMA peak ({e}); quoting TOOLCHAIN.md's",
+              file=sys.stderr)
+        MEASURED_FMA_PEAK.clear()
+
+
 def fma_peak(threads):
     t = max(1, min(threads, os.cpu_count() or 1))
+    if t in MEASURED_FMA_PEAK:
+        return MEASURED_FMA_PEAK[t]
     return FMA_PEAK.get(t, FMA_PEAK[1] * t)
+
+
+# PyTorch at its best (issue 17): one BLAS thread under torch's own threads,
+# and glibc's malloc keeping large blocks instead of mapping and unmapping
+# them at every step (what PyTorch's CPU tuning guide gets from jemalloc or
+# tcmalloc; without it PyTorch's speed swings 2.5x with what ran before).
+PYTORCH_ENV = {"OPENBLAS_NUM_THREADS": "1",
+               "MALLOC_MMAP_THRESHOLD_": "67108864",
+               "MALLOC_TRIM_THRESHOLD_": "268435456",
+               "MALLOC_TOP_PAD_": "67108864"}
 
 
 # --- model variants ------------------------------------------------------
@@ -195,7 +232,7 @@ class Nnc:
 
 def pytorch(model, steps, threads, workdir, quiet, batch=64, width=128, channels=32,
             evaluate=True, warmup=5):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env = dict(os.environ, **PYTORCH_ENV)
     cmd = [PYTHON, HERE / "pytorch_reference.py", model, "--bench-steps", steps,
            "--warmup", warmup, "--threads", threads, "--batch", batch,
            "--width", width, "--channels", channels]
@@ -340,6 +377,27 @@ def fmt(v, digits=0):
     return f"{v:,.{digits}f}"
 
 
+def pytorch_setup(rows):
+    """What the PyTorch runs reported of their setup (one row's)."""
+    for r in rows:
+        for run in (r.get("pytorch") or {}).get("runs", []):
+            if run.get("setup"):
+                return run["setup"]
+    return None
+
+
+def fma_note(result):
+    peaks = result["conventions"]["fma_peak_gflops_measured"]
+    if not peaks:
+        return ""
+    text = ", ".join(f"{v:.0f} GFLOP/s on {t} thread{'s' if int(t) > 1 else ''}"
+                     for t, v in sorted(peaks.items(), key=lambda kv: int(kv[0])))
+    train = [f"{r['model']} {r['threads']}T {pct(r['nnc'].get('train_fraction_of_fma_peak'))}"
+             for r in result["rows"]]
+    return (f" FMA peak measured in this run (bench/fma_peak.c): {text}; nnc's training "
+            f"reaches " + ", ".join(train) + " of it.")
+
+
 def pct(v):
     return "-" if v is None else f"{100 * v:.0f}%"
 
@@ -374,7 +432,8 @@ def markdown(result):
               f"{result['machine']['load_before'][0]:.2f}/{result['machine']['load_after'][0]:.2f}"
               + busy_note(result["machine"]["cpu_busy_before_runs"]) + ". "
               "GFLOP/s = samples/s x 3 x forward FLOPs per sample (`./model info`); "
-              "% ceiling: of the GEMM ceiling (105 GFLOP/s on 1 thread, 200 on 2)."]
+              "% ceiling: of the GEMM ceiling (105 GFLOP/s on 1 thread, 200 on 2)."
+              + fma_note(result)]
     if result.get("sweep"):
         lines += ["", "| model | width / channels | batch | GFLOP per step "
                   "| nnc ms/step | nnc GFLOP/s | PyTorch ms/step | PyTorch GFLOP/s | nnc/PyTorch |",
@@ -439,6 +498,7 @@ def main():
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="nnc-bench-") as workdir:
+        measure_fma_peak(list(args.threads) + [args.sweep_threads], workdir)
         quiet = Quiet(args.wait_idle)
         nnc = Nnc(shutil.which(args.nnc) or os.path.abspath(args.nnc), workdir, quiet)
         rows = main_rows(args, nnc, workdir)
@@ -451,10 +511,13 @@ def main():
                     "cpu_busy_before_runs": quiet.seen},
         "config": {"runs": args.runs, "threads": args.threads, "models": args.models,
                    "steps": args.steps or {m: DEFAULT_STEPS[m] for m in args.models},
-                   "batch": 64, "pytorch": args.pytorch, "pytorch_warmup_steps": 5},
+                   "batch": 64, "pytorch": args.pytorch, "pytorch_warmup_steps": 5,
+                   "pytorch_env": PYTORCH_ENV,
+                   "pytorch_setup": pytorch_setup(rows)},
         "conventions": {
             "train_flops_per_sample": "3 x forward FLOPs per sample from `./model info`",
             "gemm_ceiling_gflops": GEMM_CEILING, "fma_peak_gflops": FMA_PEAK,
+            "fma_peak_gflops_measured": MEASURED_FMA_PEAK,
             "nnc_train": "epoch record of --log: samples / seconds of the (partial) "
                          "epoch; data loading excluded, batch preparation and first "
                          "step included",

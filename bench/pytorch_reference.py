@@ -67,6 +67,18 @@ def blas():
     return sorted(os.path.basename(p) for p in libs if p.startswith("/"))
 
 
+def setup():
+    """What this process runs with: versions, threads, BLAS, oneDNN, and the
+    allocator settings bench.py passes (issue 17: PyTorch at its best)."""
+    return {"torch": torch.__version__, "threads": torch.get_num_threads(),
+            "interop_threads": torch.get_num_interop_threads(),
+            "blas": blas(),
+            "onednn_available": torch.backends.mkldnn.is_available(),
+            "onednn_enabled": bool(torch.backends.mkldnn.enabled),
+            "malloc": {k: os.environ.get(k) for k in (
+                "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")}}
+
+
 def bench(args):
     torch.manual_seed(0)
     x = torch.from_numpy(idx(f"{FASHION}/train-images-idx3-ubyte.gz").copy())
@@ -94,7 +106,7 @@ def bench(args):
     seconds = time.perf_counter() - start
     out = {"model": args.model, "threads": torch.get_num_threads(),
            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-           "blas": blas(), "batch": batch, "warmup_steps": args.warmup,
+           "blas": blas(), "setup": setup(), "batch": batch, "warmup_steps": args.warmup,
            "steps": args.bench_steps, "train_seconds": seconds,
            "train_samples_per_s": args.bench_steps * batch / seconds,
            "final_loss": float(loss)}
