@@ -56,12 +56,14 @@ def NN_Dialect : Dialect {
     // Code generation: a function's workspace (nn-plan-buffers), a parallel
     // launcher's body and chunk count (nn-outline-kernels), a tensor.empty's
     // identity (nn-unshare-empty-tensors), a reduction's initial value
-    // (nn-tile-and-vectorize).
+    // (nn-tile-and-vectorize), an entry point made of layer calls
+    // (nn-outline-layers; nn-outline-kernels segments it finer).
     "::mlir::IntegerAttr":$workspace_bytes,
     "::mlir::FlatSymbolRefAttr":$parallel_body,
     "::mlir::IntegerAttr":$parallel_chunks,
     "::mlir::IntegerAttr":$empty_id,
-    "::mlir::FloatAttr":$accumulator_init
+    "::mlir::FloatAttr":$accumulator_init,
+    "::mlir::UnitAttr":$layer_calls
   );
 }
 

@@ -33,9 +33,7 @@ using namespace mlir;
 
 namespace {
 
-/// Set by nn-outline-layers on the functions whose layers it made calls.
-constexpr llvm::StringLiteral kLayerCallsAttr = "nn.layer_calls";
-/// Segment size for such functions: 2,000 layers then compile in twice the
+/// Segment size for functions made of layer calls (nn.layer_calls): 2,000 layers then compile in twice the
 /// time of 1,000 (4,096 ops: 3.5 times).
 constexpr int64_t kLayerCallSegmentOps = 512;
 
@@ -255,7 +253,8 @@ struct NNOutlineKernelsPass
     // straight sequences of calls with pointer arguments, on which LLVM's
     // module passes (CalledValuePropagation, InstCombine) and instruction
     // selection grow quadratically with the function: smaller segments.
-    int64_t limit = function->hasAttr(kLayerCallsAttr)
+    int64_t limit = nnc::nn::NNDialect::LayerCallsAttrHelper(&getContext())
+                            .isAttrPresent(function)
                         ? std::min<int64_t>(segmentOps, kLayerCallSegmentOps)
                         : segmentOps;
     if (total <= limit)

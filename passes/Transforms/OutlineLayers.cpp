@@ -8,20 +8,20 @@
 // plus a few calls per layer, not with the size of the whole step.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
 #include "passes/Passes.h"
 #include "passes/Transforms/UniqueFunctions.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-
 
 namespace nnc {
 #define GEN_PASS_DEF_NNOUTLINELAYERSPASS
@@ -45,8 +45,7 @@ bool isCloned(Operation *op) {
 /// and scalars. Memref glue (the entry points' views of their arguments,
 /// stores of results) stays in the caller.
 bool isOutlinable(Operation *op) {
-  return isMemoryEffectFree(op) && !op->hasTrait<OpTrait::IsTerminator>() &&
-         llvm::none_of(op->getOperandTypes(), isMemRef) &&
+  return isMemoryEffectFree(op) && llvm::none_of(op->getOperandTypes(), isMemRef) &&
          llvm::none_of(op->getResultTypes(), isMemRef);
 }
 
@@ -140,7 +139,8 @@ struct NNOutlineLayersPass
       for (SmallVector<Operation *> &run : layerRuns(block))
         insertAfter = outline(run, layers, insertAfter);
       // nn-outline-kernels splits such functions into smaller segments.
-      function->setAttr("nn.layer_calls", UnitAttr::get(&getContext()));
+      nnc::nn::NNDialect::LayerCallsAttrHelper(&getContext())
+          .setAttr(function, UnitAttr::get(&getContext()));
     }
   }
 
@@ -174,8 +174,6 @@ struct NNOutlineLayersPass
   /// A layer function being built from a run: its body, and for each of
   /// its arguments the caller's value.
   struct Builder {
-    Block *block;                   ///< the run's block in the caller
-    DenseSet<Operation *> members;  ///< the run
     Block *body;                    ///< the new function's entry block
     OpBuilder b;                    ///< inserts into body
     OpBuilder caller;               ///< inserts before the run
@@ -254,11 +252,10 @@ struct NNOutlineLayersPass
     // (A detached block has no context to give a builder.)
     OpBuilder inBody(run.front()->getContext());
     inBody.setInsertionPointToStart(body);
-    Builder fb{block,  DenseSet<Operation *>(run.begin(), run.end()),
-               body,   inBody,
-               OpBuilder(run.front()), IRMapping(), {}};
+    Builder fb{body, inBody, OpBuilder(run.front()), IRMapping(), {}};
+    DenseSet<Operation *> members(run.begin(), run.end());
     auto inRun = [&](Operation *user) {
-      return fb.members.contains(block->findAncestorOpInBlock(*user));
+      return members.contains(block->findAncestorOpInBlock(*user));
     };
     auto giveUp = [&]() {
       delete body;
@@ -353,7 +350,6 @@ struct NNOutlineLayersPass
       }
     return ops;
   }
-
 };
 
 } // namespace
