@@ -37,40 +37,30 @@ from pathlib import Path
 PYTHON = "/usr/bin/python3"
 ROWS = 2048
 
-TEXT_NN = """dataset d {{
+# The .nn program of a model: the same data and training around it.
+PROGRAM = """dataset d {{{{
   train = csv("data.csv", target = "y")
   batch = 32
-}}
-model text(tokens: i32[{T}]) -> f32[2] {{
+}}}}
+{model}
+train {{{{
+  model = {name}
+  data = d
+  loss = cross_entropy
+  optimizer = adam(lr = 0.001)
+  epochs = 1
+}}}}
+"""
+TEXT_NN = PROGRAM.format(name="text", model="""model text(tokens: i32[{T}]) -> f32[2] {{
   embedding(20000, 128)
   lstm({H})
   dense(2)
-}}
-train {{
-  model = text
-  data = d
-  loss = cross_entropy
-  optimizer = adam(lr = 0.001)
-  epochs = 1
-}}
-"""
-SPEECH_NN = """dataset d {{
-  train = csv("data.csv", target = "y")
-  batch = 32
-}}
-model keyword(features: f32[101, 13]) -> f32[10] {{
+}}""")
+SPEECH_NN = PROGRAM.format(name="keyword", model="""model keyword(features: f32[101, 13]) -> f32[10] {{
   gru(64, bidirectional = true)
   dropout(0.2)
   dense(10)
-}}
-train {{
-  model = keyword
-  data = d
-  loss = cross_entropy
-  optimizer = adam(lr = 0.001)
-  epochs = 1
-}}
-"""
+}}""")
 
 TORCH = r'''
 import sys, time, resource, json
