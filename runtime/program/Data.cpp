@@ -199,9 +199,11 @@ static std::vector<std::string> trainClasses(
   if (out.hasTrain)
     return out.train.store().classNames;
   auto trainOverride = opts.paths.find("train");
-  return scan(trainOverride != opts.paths.end()
-                  ? trainOverride->second
-                  : resolvePath(config, config.data.train.path));
+  if (trainOverride != opts.paths.end())
+    return scan(trainOverride->second);
+  const SourceConfig &train = config.data.train;
+  return scan(resolvePath(config, train.kind == "images" ? train.dir
+                                                          : train.path));
 }
 
 /// The clips of the run's audio source (validation and test sources have
@@ -333,13 +335,7 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
     io.size = imageSize(config);
     io.numClasses = labelClasses(config, dir, "image folder labels");
     // A validation or test folder takes the training folder's class order.
-    const SourceConfig &train = config.data.train;
-    if (split != "train" && train.kind == "images") {
-      auto trainOverride = opts.paths.find("train");
-      io.classes = imageClasses(trainOverride != opts.paths.end()
-                                    ? trainOverride->second
-                                    : resolvePath(config, train.dir));
-    }
+    io.classes = trainClasses(config, split, opts, out, imageClasses);
     Dataset d = loadImageFolder(dir, io);
     checkShape(config, d);
     return d;
