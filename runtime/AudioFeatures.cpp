@@ -182,20 +182,11 @@ AudioFeatures::computeAll(const DatasetStorage &clips) const {
     throw Error("internal: clips of " + std::to_string(clips.featureSize) +
                 " samples for features of " + std::to_string(numSamples));
   auto out = std::make_shared<DatasetStorage>();
-  out->source = clips.source;
+  out->copySamplesOf(clips);
   out->featureType = FeatureType::F32;
   out->featureShape = shape();
   out->featureSize = size();
   out->f32.assign(clips.numSamples * size(), 0.0f);
-  out->targetKind = clips.targetKind;
-  out->numClasses = clips.numClasses;
-  out->targetWidth = clips.targetWidth;
-  out->labels = clips.labels;
-  out->targets = clips.targets;
-  out->targetNames = clips.targetNames;
-  out->classNames = clips.classNames;
-  out->paths = clips.paths;
-  out->numSamples = clips.numSamples;
   loadInParallel(clips.numSamples, [&](size_t i) {
     compute(clips.f32.data() + i * numSamples, out->f32.data() + i * size());
   });

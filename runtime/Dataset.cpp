@@ -10,6 +10,20 @@
 
 namespace nnrt {
 
+void DatasetStorage::copySamplesOf(const DatasetStorage &from) {
+  source = from.source;
+  targetKind = from.targetKind;
+  numClasses = from.numClasses;
+  targetWidth = from.targetWidth;
+  labels = from.labels;
+  targets = from.targets;
+  targetNames = from.targetNames;
+  classNames = from.classNames;
+  paths = from.paths;
+  lines = from.lines;
+  numSamples = from.numSamples;
+}
+
 Dataset::Dataset(std::shared_ptr<const DatasetStorage> storage)
     : storage(std::move(storage)) {
   indices.resize(this->storage->numSamples);

@@ -56,6 +56,12 @@ struct DatasetStorage {
   int32_t sampleRate = 0;
 
   size_t numSamples = 0;
+
+  /// Takes everything of `from` but its features (and sample rate): the
+  /// source, the targets and class names, each sample's file and line, the
+  /// count. For storages derived sample by sample (tokens of texts,
+  /// features of clips).
+  void copySamplesOf(const DatasetStorage &from);
 };
 
 class Dataset {

@@ -297,22 +297,12 @@ Tokenizer::tokenize(const DatasetStorage &texts) const {
     throw Error("internal: " + baseName(texts.source) +
                 ": tokenize needs text samples");
   auto out = std::make_shared<DatasetStorage>();
-  out->source = texts.source;
+  out->copySamplesOf(texts);
   size_t length = size_t(opts.length);
   out->featureShape = {opts.length};
   out->featureSize = length;
   out->featureType = FeatureType::I32;
   out->i32.assign(texts.numSamples * length, kPadding);
-  out->targetKind = texts.targetKind;
-  out->numClasses = texts.numClasses;
-  out->targetWidth = texts.targetWidth;
-  out->labels = texts.labels;
-  out->targets = texts.targets;
-  out->targetNames = texts.targetNames;
-  out->classNames = texts.classNames;
-  out->paths = texts.paths;
-  out->lines = texts.lines;
-  out->numSamples = texts.numSamples;
   Dataset view(out); // for each sample's origin in messages
   std::vector<char> empty(texts.numSamples, 0);
   tbb::parallel_for(size_t(0), texts.numSamples, [&](size_t i) {
