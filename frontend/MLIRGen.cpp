@@ -578,8 +578,14 @@ private:
   }
 
   RankedTensorType targetType() {
-    if (run.loss.kind == sema::LossKind::CrossEntropy)
+    // Class labels: one per sample, or one per position for [T, V] logits
+    // (a language model's next tokens).
+    if (run.loss.kind == sema::LossKind::CrossEntropy) {
+      const sema::TensorType &out = model.nodes[model.output].type;
+      if (out.dims.size() == 2)
+        return RankedTensorType::get({batch, out.dims[0]}, b.getI32Type());
       return RankedTensorType::get({batch}, b.getI32Type());
+    }
     return batched(model.nodes[model.output].type);
   }
 

@@ -180,7 +180,7 @@ struct Model {
 // Datasets
 //===----------------------------------------------------------------------===//
 
-enum class SourceKind { None, Csv, Idx, Images, Text, Audio, Split };
+enum class SourceKind { None, Csv, Idx, Images, Text, Audio, Corpus, Split };
 const char *toString(SourceKind kind);
 
 struct DataSource {
@@ -202,6 +202,9 @@ struct DataSource {
   // audio: `path` is a folder of class folders; clips of `seconds` at `rate`
   int64_t rate = 0;
   double seconds = 0;
+  // corpus: `path` is a text file or a folder of them, one token stream cut
+  // into windows of `block` tokens whose targets are the next tokens
+  int64_t block = 0;
   // split: `fraction` of the `of` source ("train")
   std::string of;
   double fraction = 0;
@@ -390,6 +393,10 @@ struct TrainRun {
   Optimizer optimizer;
   Schedule schedule;
   int64_t epochs = 1;
+  /// A run in optimizer steps (`steps = N`, evaluated every `eval_every`
+  /// steps, by default N / 10 rounded up) instead of epochs; 0: epochs.
+  int64_t steps = 0;
+  int64_t evalEvery = 0;
   std::vector<MetricKind> metrics;
   std::string checkpoint; ///< directory; empty: none
   EarlyStopping earlyStopping;

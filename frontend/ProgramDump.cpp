@@ -190,6 +190,9 @@ std::string source(const DataSource &s) {
                 : ", text = \"" + s.textColumn + "\", target = \"" +
                       s.targets[0] + "\"") +
            ")";
+  case SourceKind::Corpus:
+    return "corpus(\"" + s.path + "\", block = " + std::to_string(s.block) +
+           ")";
   case SourceKind::Audio:
     return "audio(\"" + s.path + "\", rate = " + std::to_string(s.rate) +
            ", seconds = " + num(s.seconds) + ")";
@@ -327,7 +330,11 @@ void dumpRun(const Program &p, const TrainRun &r, std::ostream &os) {
     os << "(warmup = " << num(s.warmup) << ", end_lr = " << num(s.endLr) << ")";
     break;
   }
-  os << "\n  epochs = " << r.epochs << ", seed = " << r.seed;
+  if (r.steps > 0)
+    os << "\n  steps = " << r.steps << ", eval_every = " << r.evalEvery
+       << ", seed = " << r.seed;
+  else
+    os << "\n  epochs = " << r.epochs << ", seed = " << r.seed;
   if (r.batch)
     os << ", batch = " << r.batch;
   if (r.dropLast >= 0)

@@ -37,6 +37,10 @@ static json sourceJson(const sema::DataSource &s) {
     j["text"] = s.textColumn;
     j["targets"] = s.targets;
     break;
+  case sema::SourceKind::Corpus:
+    j["path"] = s.path;
+    j["block"] = s.block;
+    break;
   case sema::SourceKind::Audio:
     j["path"] = s.path;
     j["rate"] = s.rate;
@@ -199,6 +203,8 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   j["schedule"] = sched;
 
   j["epochs"] = run.epochs;
+  j["steps"] = run.steps;
+  j["eval_every"] = run.evalEvery;
   json metrics = json::array();
   for (sema::MetricKind k : run.metrics)
     metrics.push_back(sema::toString(k));

@@ -93,7 +93,8 @@ const std::vector<std::string> &initKindNames() {
 
 const char *toString(SourceKind kind) {
   static const char *names[] = {"none", "csv",   "idx",
-                                "images", "text", "audio", "split"};
+                                "images", "text", "audio", "corpus",
+                                "split"};
   return names[static_cast<int>(kind)];
 }
 

@@ -158,6 +158,10 @@ void Sema::analyzeDataset(const ast::Decl &d) {
           error(bc.rangeOf("target"), "column '" + src.textColumn +
                                           "' is both the text and the target");
       }
+    } else if (kind == "corpus") {
+      src.kind = SourceKind::Corpus;
+      src.path = bc.str("path");
+      src.block = bc.integer("block");
     } else if (kind == "audio") {
       src.kind = SourceKind::Audio;
       src.path = bc.str("path");
@@ -198,6 +202,16 @@ void Sema::analyzeDataset(const ast::Decl &d) {
   }
   if (ds.train.kind == SourceKind::Images)
     info.imageSize = ds.train.size;
+  if (ds.train.kind == SourceKind::Corpus) {
+    info.block = ds.train.block;
+    for (const DataSource *src : {&ds.validation, &ds.test})
+      if (src->kind == SourceKind::Corpus && src->block != ds.train.block)
+        error(src->range,
+              "block = " + std::to_string(src->block) + " differs from the "
+              "train corpus's block = " + std::to_string(ds.train.block),
+              "a model reads one block size; write block = " +
+                  std::to_string(ds.train.block));
+  }
 
   // Scalar settings.
   auto intSetting = [&](const std::string &key, int64_t &out, int64_t min) {
@@ -311,6 +325,8 @@ void Sema::analyzeDataset(const ast::Decl &d) {
   section("augment", Category::Augment, ds.augment);
   auto tokenize = sections.find("tokenize");
   analyzeTokenize(tokenize == sections.end() ? nullptr : tokenize->second, ds);
+  if (info.block > 0)
+    info.vocab = ds.tokenize.vocab;
   auto features = sections.find("features");
   analyzeFeatures(features == sections.end() ? nullptr : features->second, ds);
 }

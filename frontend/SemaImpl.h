@@ -168,6 +168,8 @@ struct DatasetInfo {
   /// input is then size x size (0: no crop).
   int64_t cropSize = 0;
   SourceRange cropRange;
+  /// corpus(...): the block size and the tokenizer's ids (0: not a corpus).
+  int64_t block = 0, vocab = 0;
 };
 
 /// What cross checks need to know about a model.

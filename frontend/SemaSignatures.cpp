@@ -146,6 +146,10 @@ std::vector<Signature> buildTable() {
                       "sample rate"),
                     P("seconds", A::Number, "!", "(0, 3600]", {},
                       "clip length")});
+  // corpus("file or dir", block = T): one token stream of every text file,
+  // windows of T tokens with the next T tokens as targets (SPEC 2.9).
+  add(So, "corpus", {P("path", A::String, "!"),
+                     P("block", A::Int, "!", "[1, inf)", {}, "block size")});
   add(So, "split", {P("from", A::Enum, "!", "", {"train"}),
                     P("fraction", A::Number, "!", "(0, 1)", {},
                       "split fraction"),

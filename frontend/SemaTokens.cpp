@@ -12,11 +12,15 @@ namespace nnc {
 namespace sema {
 
 void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
-  checkSourceKinds(ds, SourceKind::Text);
+  // A corpus is text too: one stream cut into windows of `block` tokens.
+  bool corpus = ds.train.kind == SourceKind::Corpus;
+  SourceKind kind = corpus ? SourceKind::Corpus : SourceKind::Text;
+  checkSourceKinds(ds, kind);
   SourceRange where = sourceSection(
-      section, ds, SourceKind::Text, "tokenize",
-      "add 'tokenize { words(vocab = 20000); pad(200) }' or 'tokenize { "
-      "bytes; pad(256) }'");
+      section, ds, kind, "tokenize",
+      corpus ? "add 'tokenize { bytes }' or 'tokenize { bpe(vocab = 2000) }'"
+             : "add 'tokenize { words(vocab = 20000); pad(200) }' or "
+               "'tokenize { bytes; pad(256) }'");
   if (!where.isValid())
     return;
   Tokenize &tk = ds.tokenize;
@@ -37,6 +41,13 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
     if (!bindSetting(Category::Tokenize, st.value.get(), bc))
       continue;
     const std::string &name = bc.sig->name;
+    if (name == "pad" && corpus) {
+      error(bc.range,
+            "a corpus is cut into windows of block = " +
+                std::to_string(ds.train.block) + " tokens, not padded",
+            "remove pad(...); the block of corpus(...) sets the length");
+      continue;
+    }
     if (name == "pad") {
       if (tk.length > 0) {
         error(bc.range, "'pad' is given twice in 'tokenize'");
@@ -71,6 +82,8 @@ void Sema::analyzeTokenize(const ast::Stmt *section, Dataset &ds) {
   if (tk.kind == TokenizerKind::None && !attempted)
     error(where, "'tokenize' names no tokenizer",
           "add 'bytes', 'words(vocab = N)' or 'bpe(vocab = N)'");
+  if (corpus)
+    tk.length = ds.train.block;
   if (tk.length == 0)
     error(where,
           "'tokenize' needs pad(T): the model takes a fixed number of tokens",
@@ -90,8 +103,12 @@ void Sema::checkTokenInput(const Model &m, const Dataset &ds,
                 " but model '" + m.name + "' takes " + toString(in),
             "declare the model's input as '" + m.inputName + ": " +
                 toString(tokens) + "'");
-      note(tk.padRange, "pad(" + std::to_string(tk.length) +
-                            ") sets the number of tokens here");
+      if (ds.train.kind == SourceKind::Corpus)
+        note(ds.train.range, "block = " + std::to_string(tk.length) +
+                                 " sets the number of tokens here");
+      else
+        note(tk.padRange, "pad(" + std::to_string(tk.length) +
+                              ") sets the number of tokens here");
     }
     // Every id the tokenizer makes must have a row (SPEC 2.7).
     for (const Node &n : m.nodes)

@@ -43,7 +43,8 @@ namespace {
 const std::vector<std::string> kTrainKeys = {
     "model",  "data",           "loss",           "optimizer", "schedule",
     "epochs", "metrics",        "checkpoint",     "early_stopping",
-    "clip_grad_norm", "seed",   "batch",          "drop_last"};
+    "clip_grad_norm", "seed",   "batch",          "drop_last", "steps",
+    "eval_every"};
 const std::vector<std::string> kFinetuneKeys = {"from", "rename", "freeze",
                                                 "unfreeze", "lr_scale"};
 
@@ -200,6 +201,27 @@ void Sema::analyzeRun(const ast::Decl &d) {
     out = n;
   };
   intSetting("epochs", run.epochs, 1);
+  // A run in steps (SPEC 2.9): the schedule counts steps, the log has one
+  // line per evaluation.
+  intSetting("steps", run.steps, 1);
+  intSetting("eval_every", run.evalEvery, 1);
+  if (run.steps > 0 && set.count("epochs"))
+    error(value("steps")->range,
+          "a run is given in epochs or in steps, not both",
+          "remove 'epochs' (or 'steps')");
+  if (run.evalEvery > 0 && run.steps == 0)
+    error(value("eval_every")->range,
+          "'eval_every' counts optimizer steps, but the run is given in epochs",
+          "give the run's length as 'steps = N'");
+  if (run.steps > 0 && run.evalEvery == 0)
+    run.evalEvery = (run.steps + 9) / 10;
+  if (run.evalEvery > run.steps && run.steps > 0) {
+    warning(value("eval_every")->range,
+            "eval_every = " + std::to_string(run.evalEvery) +
+                " is more than the run's " + std::to_string(run.steps) +
+                " steps: it evaluates once, at the end");
+    run.evalEvery = run.steps;
+  }
   intSetting("seed", run.seed, 0);
   intSetting("batch", run.batch, 1);
   if (batchOverride)
@@ -371,19 +393,44 @@ void Sema::analyzeRun(const ast::Decl &d) {
     int64_t width = out.numElements();
     switch (run.loss.kind) {
     case LossKind::CrossEntropy:
-      if (out.dims.size() != 1 || out.dims[0] < 2)
+      // A corpus's targets are the next `block` tokens: logits [T, V].
+      if (dinfo && dinfo->block > 0) {
+        if (out.dims.size() != 2 || out.dims[0] != dinfo->block ||
+            out.dims[1] < 2)
+          error(lr, "cross_entropy on corpus '" + dataName +
+                        "' needs logits [" + std::to_string(dinfo->block) +
+                        ", V] (one row per position of the block), but "
+                        "model '" + model->name + "' produces " +
+                        toString(out),
+                "end the model with dense(V) over its [" +
+                    std::to_string(dinfo->block) + ", D] value");
+        else if (dinfo->vocab > out.dims[1])
+          error(lr, "model '" + model->name + "' predicts " +
+                        std::to_string(out.dims[1]) +
+                        " token classes, fewer than the " +
+                        std::to_string(dinfo->vocab) + " ids of dataset '" +
+                        dataName + "'",
+                "end the model with dense(" + std::to_string(dinfo->vocab) +
+                    ")");
+      } else if (out.dims.size() != 1 || out.dims[0] < 2) {
         error(lr, "cross_entropy needs a rank-1 output with at least 2 "
                   "classes, but model '" + model->name + "' produces " +
                       toString(out));
+      }
       break;
     case LossKind::BinaryCrossEntropy:
-      if (width != 1)
+      if (dinfo && dinfo->block > 0)
+        error(lr, "a corpus's targets are token ids: use cross_entropy");
+      else if (width != 1)
         error(lr, "binary_cross_entropy needs a one-unit output (f32[1]), "
                   "but model '" + model->name + "' produces " + toString(out),
               "use cross_entropy for more than two classes");
       break;
     default:
-      if (dinfo && dinfo->targetWidth > 0 && width != dinfo->targetWidth)
+      if (dinfo && dinfo->block > 0)
+        error(lr, ln + " compares values, but a corpus's targets are token "
+                       "ids", "use loss = cross_entropy");
+      else if (dinfo && dinfo->targetWidth > 0 && width != dinfo->targetWidth)
         error(lr, ln + " compares the output " + toString(out) + " of model '" +
                       model->name + "' with targets of width " +
                       std::to_string(dinfo->targetWidth) + " (f32[" +

@@ -137,6 +137,17 @@ static LogicalResult verifyLoss(Operation *op, Value prediction, Value target,
   if (m.getRank() != 1 || m.getDimSize(0) != batch)
     return op->emitOpError() << "mask must be [" << batch << "], got " << m;
   if (t.getElementType().isInteger(32)) {
+    // [batch, classes] logits take [batch] labels; [batch, T, classes]
+    // logits (a label per position) take [batch, T].
+    if (p.getRank() == 3) {
+      if (t.getRank() != 2 || t.getDimSize(0) != batch ||
+          t.getDimSize(1) != p.getDimSize(1))
+        return op->emitOpError()
+               << "class labels must be [" << batch << ", " << p.getDimSize(1)
+               << "] for [batch, positions, classes] logits, got " << t
+               << " for " << p;
+      return success();
+    }
     if (p.getRank() != 2 || t.getRank() != 1 || t.getDimSize(0) != batch)
       return op->emitOpError()
              << "class labels must be [" << batch

@@ -274,7 +274,10 @@ def NN_CrossEntropyLossOp : NN_LossOp<"cross_entropy_loss",
     "softmax cross entropy of logits against class labels", NN_LabelTensor> {
   let description = [{
     `prediction` holds logits `[batch, classes]`, `target` class indices
-    `[batch]`. With label smoothing e, the target distribution is
+    `[batch]`; or, for a label per position (a language model's next
+    tokens), logits `[batch, T, classes]` and labels `[batch, T]`, the mean
+    then being over every position of the real rows (PyTorch's
+    `cross_entropy(z.view(-1, C), y.view(-1))`). With label smoothing e, the target distribution is
     `(1 - e) onehot + e / classes`, as `torch.nn.CrossEntropyLoss`.
 
     ```mlir

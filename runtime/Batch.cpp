@@ -78,8 +78,10 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
   }
   batch.mask.assign(rows, 0.0f);
   batch.samples.assign(order.begin() + begin, order.begin() + begin + count);
+  if (oneHot && data.labelWidth() != 1)
+    throw Error("one_hot applies to one class label per sample");
   if (data.targetKind() == TargetKind::ClassIndex && !oneHot) {
-    batch.labels.assign(rows, 0);
+    batch.labels.assign(rows * data.labelWidth(), 0);
     batch.targets.clear();
   } else {
     batch.labels.clear();
@@ -128,7 +130,8 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
       if (oneHot)
         batch.targets[r * width + size_t(data.label(sample))] = 1.0f;
       else
-        batch.labels[r] = data.label(sample);
+        std::copy_n(data.labels(sample), data.labelWidth(),
+                    batch.labels.data() + r * data.labelWidth());
       break;
     case TargetKind::Values:
       std::copy_n(data.target(sample), width, batch.targets.data() + r * width);
@@ -143,13 +146,14 @@ struct Prefetcher::Slot {
   std::exception_ptr error;
 };
 
-Prefetcher::Prefetcher(const BatchLoader &loader, size_t depth)
-    : loader(loader), total(loader.numBatches()) {
+Prefetcher::Prefetcher(const BatchLoader &loader, size_t depth, size_t first)
+    : loader(loader), total(loader.numBatches()),
+      consumed(std::min(first, total)) {
   depth = std::max<size_t>(1, depth);
   for (size_t i = 0; i < depth; ++i)
     slots.push_back(std::make_unique<Slot>());
-  for (size_t i = 0; i < depth && i < total; ++i)
-    schedule(*slots[i], i);
+  for (size_t i = consumed; i < consumed + depth && i < total; ++i)
+    schedule(*slots[i % depth], i);
 }
 
 Prefetcher::~Prefetcher() {

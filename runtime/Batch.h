@@ -47,7 +47,7 @@ struct Batch {
   size_t count = 0;              ///< real rows (<= rows)
   std::vector<float> x;          ///< B * featureSize, preprocessed
   std::vector<int32_t> tokens;   ///< B * featureSize token ids, instead of x
-  std::vector<int32_t> labels;   ///< B class indices (ClassIndex, no one_hot)
+  std::vector<int32_t> labels;   ///< B x labelWidth class indices (ClassIndex, no one_hot)
   std::vector<float> targets;    ///< B * width (Values, or one_hot classes)
   std::vector<float> mask;       ///< B: 1 for real rows, 0 for padding
   std::vector<uint32_t> samples; ///< count dataset positions, for predict
@@ -125,7 +125,9 @@ private:
 /// a Prefetcher on it is alive.
 class Prefetcher {
 public:
-  Prefetcher(const BatchLoader &loader, size_t depth = 3);
+  /// Starts at batch `first` of the epoch (a resumed run skips the batches
+  /// it has used).
+  Prefetcher(const BatchLoader &loader, size_t depth = 3, size_t first = 0);
   ~Prefetcher();
   Prefetcher(const Prefetcher &) = delete;
   Prefetcher &operator=(const Prefetcher &) = delete;

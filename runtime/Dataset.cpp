@@ -15,6 +15,7 @@ void DatasetStorage::copySamplesOf(const DatasetStorage &from) {
   targetKind = from.targetKind;
   numClasses = from.numClasses;
   targetWidth = from.targetWidth;
+  labelWidth = from.labelWidth;
   labels = from.labels;
   targets = from.targets;
   targetNames = from.targetNames;
@@ -114,14 +115,15 @@ void Dataset::checkClasses(int32_t modelClasses) const {
   if (storage->targetKind != TargetKind::ClassIndex)
     return;
   std::string where = baseName(storage->source);
-  for (size_t i = 0; i < size(); ++i) {
-    int32_t value = label(i);
-    if (value < 0 || value >= modelClasses)
-      throw Error(where + ": sample " + std::to_string(indices[i]) +
-                  ": label " + std::to_string(value) +
-                  " is out of range for a model with " +
-                  std::to_string(modelClasses) + " classes");
-  }
+  for (size_t i = 0; i < size(); ++i)
+    for (size_t k = 0; k < storage->labelWidth; ++k) {
+      int32_t value = labels(i)[k];
+      if (value < 0 || value >= modelClasses)
+        throw Error(where + ": sample " + std::to_string(indices[i]) +
+                    ": label " + std::to_string(value) +
+                    " is out of range for a model with " +
+                    std::to_string(modelClasses) + " classes");
+    }
 }
 
 } // namespace nnrt

@@ -43,7 +43,9 @@ struct DatasetStorage {
   TargetKind targetKind = TargetKind::None;
   int32_t numClasses = 0;      ///< ClassIndex only
   size_t targetWidth = 0;      ///< Values only
-  std::vector<int32_t> labels; ///< N when ClassIndex
+  /// ClassIndex: labels per sample, 1 or, for a corpus, the T next tokens.
+  size_t labelWidth = 1;
+  std::vector<int32_t> labels; ///< N * labelWidth when ClassIndex
   std::vector<float> targets;  ///< N * targetWidth when Values
   std::vector<std::string> targetNames;
   /// Image folders: the class names (index = label) and each sample's file.
@@ -97,7 +99,14 @@ public:
   /// Where sample i comes from, for messages: its file, "file.csv:LINE", or
   /// "source: sample N".
   std::string origin(size_t i) const;
-  int32_t label(size_t i) const { return storage->labels[indices[i]]; }
+  int32_t label(size_t i) const {
+    return storage->labels[indices[i] * storage->labelWidth];
+  }
+  /// Sample i's labelWidth() class labels.
+  const int32_t *labels(size_t i) const {
+    return storage->labels.data() + indices[i] * storage->labelWidth;
+  }
+  size_t labelWidth() const { return storage->labelWidth; }
   const float *target(size_t i) const {
     return storage->targets.data() + indices[i] * storage->targetWidth;
   }

@@ -130,9 +130,13 @@ void ProgressReporter::update(size_t done, double loss) {
 }
 
 std::string ProgressReporter::summaryLine(const EpochRecord &record,
-                                          int64_t epochs) {
-  std::string line = fmt::format("epoch {}/{}: train_loss {:.4f}", record.epoch,
-                                 epochs, record.trainLoss);
+                                          int64_t epochs, int64_t totalSteps) {
+  std::string line =
+      totalSteps > 0
+          ? fmt::format("step {}/{}: train_loss {:.4f}", record.step,
+                        totalSteps, record.trainLoss)
+          : fmt::format("epoch {}/{}: train_loss {:.4f}", record.epoch, epochs,
+                        record.trainLoss);
   if (record.valLoss)
     line += fmt::format("  val_loss {:.4f}", *record.valLoss);
   for (const auto &[name, value] : record.metrics)
@@ -146,7 +150,7 @@ void ProgressReporter::endEpoch(const EpochRecord &record) {
   if (barShown)
     std::fputs("\r\033[K", out); // clear the bar's line
   barShown = false;
-  std::fprintf(out, "%s\n", summaryLine(record, epochs).c_str());
+  std::fprintf(out, "%s\n", summaryLine(record, epochs, totalSteps).c_str());
   std::fflush(out);
 }
 

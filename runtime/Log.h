@@ -77,7 +77,10 @@ public:
   void message(const std::string &text);
 
   bool isInteractive() const { return interactive; }
-  static std::string summaryLine(const EpochRecord &record, int64_t epochs);
+  /// A run in steps: summary lines read "step S/N" instead of "epoch E/M".
+  void countSteps(int64_t total) { totalSteps = total; }
+  static std::string summaryLine(const EpochRecord &record, int64_t epochs,
+                                 int64_t totalSteps = 0);
 
 private:
   void draw(size_t done, double loss, double now);
@@ -85,7 +88,7 @@ private:
   std::FILE *out;
   bool interactive;
   Clock clock;
-  int64_t epoch = 0, epochs = 0;
+  int64_t epoch = 0, epochs = 0, totalSteps = 0;
   size_t samples = 0;
   double start = 0, lastDraw = -1;
   bool barShown = false;

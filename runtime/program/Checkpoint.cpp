@@ -81,6 +81,10 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
     meta["run_seed"] = std::to_string(progress.runSeed);
   if (progress.runEpochs > 0)
     meta["run_epochs"] = std::to_string(progress.runEpochs);
+  if (progress.dataEpoch > 0) {
+    meta["data_epoch"] = std::to_string(progress.dataEpoch);
+    meta["data_batch"] = std::to_string(progress.dataBatch);
+  }
   if (!progress.classNames.empty())
     meta["class_names"] = nlohmann::json(progress.classNames).dump();
   if (std::isfinite(progress.bestValLoss)) {
@@ -197,6 +201,10 @@ void readProgress(const SafeTensorsFile &file, Progress &progress) {
         meta.whole("run_seed", 0, std::numeric_limits<int64_t>::max());
   if (meta.has("run_epochs"))
     progress.runEpochs = meta.whole("run_epochs", 1, kMaxSteps);
+  if (meta.has("data_epoch")) {
+    progress.dataEpoch = meta.whole("data_epoch", 1, kMaxSteps);
+    progress.dataBatch = meta.whole("data_batch", 0, kMaxSteps);
+  }
 }
 
 } // namespace

@@ -38,6 +38,12 @@ struct Progress {
   /// 0 where a checkpoint does not record them.
   int64_t runSeed = -1;
   int64_t runEpochs = 0;
+  /// Where the training data resumes: data epoch `dataEpoch` (numbered from
+  /// 1), after its first `dataBatch` batches, `rng` being the loader's
+  /// state before that epoch's shuffle. A run in steps stops mid-epoch;
+  /// a run in epochs resumes at (epoch + 1, 0). 0: not recorded (the next
+  /// epoch after `epoch`).
+  int64_t dataEpoch = 0, dataBatch = 0;
   /// The training data's class names (image folders), else empty.
   std::vector<std::string> classNames;
 };

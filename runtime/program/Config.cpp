@@ -20,7 +20,11 @@ int64_t RunConfig::outputSize() const { return product(outputShape); }
 int32_t RunConfig::numClasses() const {
   if (loss == "binary_cross_entropy")
     return 2;
-  return static_cast<int32_t>(outputSize());
+  return static_cast<int32_t>(outputSize() / labelsPerSample());
+}
+int64_t RunConfig::labelsPerSample() const {
+  return loss == "cross_entropy" && outputShape.size() == 2 ? outputShape[0]
+                                                            : 1;
 }
 
 bool isCounter(const std::string &name) {
@@ -73,6 +77,9 @@ static SourceConfig parseSource(const json &j) {
   s.size = j.value("size", std::vector<int64_t>{});
   s.rate = j.value("rate", int32_t(0));
   s.seconds = j.value("seconds", 0.0);
+  s.block = j.value("block", int64_t(0));
+  if (s.kind == "corpus" && s.block <= 0)
+    throw Error("corpus source without a block size");
   if (s.kind == "audio" && (s.rate <= 0 || !(s.seconds > 0)))
     throw Error("nnc_config: bad audio source settings");
   s.fraction = j.value("fraction", 0.0);
@@ -197,6 +204,8 @@ RunConfig parseRunConfig(const char *text) {
     c.classTargets = j.at("target").get<std::string>() == "class";
     c.lr = j.at("optimizer").at("lr").get<double>();
     c.epochs = j.at("epochs").get<int64_t>();
+    c.steps = j.value("steps", int64_t(0));
+    c.evalEvery = j.value("eval_every", int64_t(0));
     c.metrics = j.at("metrics").get<std::vector<std::string>>();
     c.checkpoint = j.at("checkpoint").get<std::string>();
     c.seed = j.at("seed").get<int64_t>();

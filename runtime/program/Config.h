@@ -70,7 +70,7 @@ struct LayerInfo {
 
 /// One data source (`data.train`, ...): the fields of its kind are set.
 struct SourceConfig {
-  std::string kind = "none"; ///< none, csv, idx, images, text, audio, split
+  std::string kind = "none"; ///< none, csv, idx, images, text, audio, corpus, split
   // csv; text: a folder of class folders or a .csv file
   std::string path;
   std::string textColumn; ///< text from a .csv: the column of the samples
@@ -85,6 +85,8 @@ struct SourceConfig {
   // audio: `path` is a folder of class folders; clips of `seconds` at `rate`
   int32_t rate = 0;
   double seconds = 0;
+  // corpus: `path` is a text file or a folder; windows of `block` tokens
+  int64_t block = 0;
   // split(train, fraction) with its own seed
   double fraction = 0;
   uint64_t seed = 0;
@@ -163,6 +165,9 @@ struct RunConfig {
   bool classTargets = false;
   double lr = 0;
   int64_t epochs = 1;
+  /// A run in optimizer steps (`steps`, evaluated every `evalEvery`);
+  /// 0: a run in epochs.
+  int64_t steps = 0, evalEvery = 0;
   std::vector<std::string> metrics;
   std::string checkpoint;
   int64_t seed = 0;
@@ -175,8 +180,13 @@ struct RunConfig {
   bool tokenInput() const { return inputType == "i32"; }
   int64_t inputSize() const;
   int64_t outputSize() const;
-  /// Classes of a classifier (outputs of cross_entropy; 2 for binary).
+  /// Classes of a classifier (outputs of cross_entropy per label; 2 for
+  /// binary).
   int32_t numClasses() const;
+  /// Class labels per sample: T for cross_entropy on [T, V] logits (a
+  /// language model), else 1.
+  int64_t labelsPerSample() const;
+  bool isCorpus() const { return data.present && data.train.kind == "corpus"; }
   bool isClassifier() const {
     return loss == "cross_entropy" || loss == "binary_cross_entropy";
   }

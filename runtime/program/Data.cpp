@@ -4,6 +4,7 @@
 
 #include "runtime/Audio.h"
 #include "runtime/Clean.h"
+#include "runtime/Corpus.h"
 #include "runtime/Csv.h"
 #include "runtime/Error.h"
 #include "runtime/Idx.h"
@@ -11,6 +12,7 @@
 #include "runtime/Text.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -353,6 +355,12 @@ static Dataset loadSource(const RunConfig &config, const SourceConfig &src,
                               });
     return loadTextSource(path, to); // checked once tokenized
   }
+  if (kind == "corpus") {
+    std::string path = override != opts.paths.end()
+                           ? override->second
+                           : resolvePath(config, src.path);
+    return loadCorpusTexts(path); // cut into windows once tokenized
+  }
   if (kind == "audio") {
     std::string dir = override != opts.paths.end()
                           ? override->second
@@ -393,6 +401,54 @@ static void tokenizeDatasets(const RunConfig &config,
       });
 }
 
+/// corpus(...) runs: every loaded source becomes its stream's windows; the
+/// train source's stream gives its tail to split-off validation and test
+/// parts (validation last, test before it).
+static void cutCorpus(const RunConfig &config, const Tokenizer &tokenizer,
+                      RunData &data) {
+  int64_t block = config.data.train.block;
+  int32_t vocab = static_cast<int32_t>(tokenizer.options().vocab);
+  auto windows = [&](const std::vector<int32_t> &stream, size_t begin,
+                     size_t end, const std::string &what) {
+    Dataset d(corpusWindows(stream, begin, end, block, vocab, what));
+    checkShape(config, d);
+    return d;
+  };
+  // Sources of their own (a validation corpus, --data SPLIT=PATH) first:
+  // the train split's texts are replaced below.
+  for (auto [set, has, fraction] :
+       {std::tuple{&data.validation, data.hasValidation,
+                   data.corpusValidation},
+        std::tuple{&data.test, data.hasTest, data.corpusTest}})
+    if (has && fraction == 0) {
+      std::vector<int32_t> stream = corpusStream(tokenizer, set->store());
+      *set = windows(stream, 0, stream.size(), set->store().source);
+    }
+  if (!data.hasTrain)
+    return;
+  std::vector<int32_t> stream = corpusStream(tokenizer, data.train.store());
+  std::string source = data.train.store().source;
+  size_t length = stream.size();
+  auto tail = [&](double fraction) {
+    return static_cast<size_t>(std::llround(fraction * double(length)));
+  };
+  size_t validation = tail(data.corpusValidation), test = tail(data.corpusTest);
+  if (validation + test >= length)
+    throw Error(source + ": the corpus has " + std::to_string(length) +
+                " tokens, too few to split");
+  size_t trainEnd = length - validation - test;
+  if (data.corpusValidation > 0)
+    data.validation =
+        windows(stream, length - validation, length,
+                source + " (validation: the last " +
+                    std::to_string(validation) + " tokens)");
+  if (data.corpusTest > 0)
+    data.test = windows(stream, trainEnd, length - validation,
+                        source + " (test: " + std::to_string(test) +
+                            " tokens before validation)");
+  data.train = windows(stream, 0, trainEnd, source);
+}
+
 void tokenizeRunData(const RunConfig &config, RunData &data,
                      const SafeTensorsFile *checkpoint, bool learnIfAbsent) {
   data.tokenizer = makeTokenizer(config);
@@ -405,7 +461,10 @@ void tokenizeRunData(const RunConfig &config, RunData &data,
     data.tokenizer->fit(data.train);
   else
     throw Error("internal: no training split to build the vocabulary on");
-  tokenizeDatasets(config, *data.tokenizer, loadedSplits(data));
+  if (config.isCorpus())
+    cutCorpus(config, *data.tokenizer, data);
+  else
+    tokenizeDatasets(config, *data.tokenizer, loadedSplits(data));
 }
 
 void tokenizeInputs(const RunConfig &config, Dataset &inputs,
@@ -521,6 +580,13 @@ RunData loadRunData(const RunConfig &config, const DataOptions &opts) {
       // --data replaces a split-off part by a file in the train source's
       // format; the train split then keeps all its rows.
       *target = loadSource(config, train, name, opts, out);
+      *has = true;
+    } else if (src->isSplit() && config.isCorpus()) {
+      // The tail of the token stream, cut once tokenized.
+      if (!needFull)
+        continue;
+      (std::string(name) == "validation" ? out.corpusValidation
+                                         : out.corpusTest) = src->fraction;
       *has = true;
     } else if (src->isSplit()) {
       if (!needFull)

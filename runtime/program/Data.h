@@ -34,6 +34,10 @@ struct RunData {
   bool hasTrainClips = false;
   /// What cleaning did, one line per step ("drop_missing: removed 3 rows").
   std::vector<std::string> cleanReports;
+  /// corpus(...) runs: the tail of the train source's token stream that
+  /// split(train, f) takes for validation and test (0: none). The splits
+  /// hold their windows once tokenizeRunData has run.
+  double corpusValidation = 0, corpusTest = 0;
   /// CSV feature column names (for predict), empty for images.
   std::vector<std::string> featureNames;
 };

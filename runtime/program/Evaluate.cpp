@@ -24,7 +24,7 @@ Buffers::Buffers(const RunConfig &cfg)
   else
     x.assign(rows * in, 0.0f);
   mask.assign(rows, 0.0f);
-  labels.assign(rows, 0);
+  labels.assign(rows * cfg.labelsPerSample(), 0);
   targets.assign(rows * width, 0.0f);
   result.assign(2 + rows * out, 0.0f);
 }
@@ -46,7 +46,9 @@ void Buffers::load(const Batch &b, bool classTargets) {
   std::fill(std::copy(b.mask.begin(), b.mask.begin() + n, mask.begin()),
             mask.end(), 0.0f);
   if (classTargets) {
-    std::fill(std::copy(b.labels.begin(), b.labels.begin() + n, labels.begin()),
+    size_t perRow = labels.size() / size_t(rows);
+    std::fill(std::copy(b.labels.begin(), b.labels.begin() + n * perRow,
+                        labels.begin()),
               labels.end(), 0);
   } else if (!b.targets.empty()) {
     std::fill(std::copy(b.targets.begin(), b.targets.begin() + n * width,
@@ -69,7 +71,15 @@ void Scores::add(const RunConfig &cfg, const Buffers &buf, const float *preds,
   size_t rows = static_cast<size_t>(buf.rows);
   if (classes && cfg.loss == "binary_cross_entropy")
     classes->addBinaryLogits(preds, buf.targets.data(), buf.mask.data(), rows);
-  else if (classes)
+  else if (classes && cfg.labelsPerSample() > 1) {
+    // A label per position: each position of a real row is one prediction.
+    size_t positions = size_t(cfg.labelsPerSample());
+    std::vector<float> mask(rows * positions);
+    for (size_t r = 0; r < rows; ++r)
+      std::fill_n(mask.begin() + r * positions, positions, buf.mask[r]);
+    classes->addLogits(preds, size_t(cfg.numClasses()), buf.labels.data(),
+                       mask.data(), rows * positions);
+  } else if (classes)
     classes->addLogits(preds, cfg.outputSize(), buf.labels.data(),
                        buf.mask.data(), rows);
   else

@@ -79,11 +79,71 @@ private:
   double best;
 };
 
+/// The training batches as a stream of data epochs: a run in epochs starts
+/// each epoch itself; a run in steps reads on across epoch ends. It knows
+/// where to resume (Progress::dataEpoch, dataBatch, rng).
+class DataStream {
+public:
+  explicit DataStream(BatchLoader &loader) : loader(loader) {}
+
+  /// Begins data epoch `epoch` (its shuffle consumes the loader's Rng),
+  /// skipping its first `skip` batches.
+  void start(int64_t epoch, int64_t skip) {
+    prefetch.reset();
+    rngAtStart = loader.rng().saveState();
+    loader.beginEpoch(static_cast<uint64_t>(epoch));
+    dataEpoch = epoch;
+    used = skip;
+    prefetch = std::make_unique<Prefetcher>(loader, 3, size_t(skip));
+  }
+
+  /// The next batch; at the end of an epoch, false, or with `onward` the
+  /// next epoch's first batch.
+  bool next(Batch &b, bool onward) {
+    if (!prefetch)
+      start(1, 0);
+    if (!prefetch->next(b)) {
+      if (!onward)
+        return false;
+      start(dataEpoch + 1, 0);
+      if (!prefetch->next(b))
+        return false;
+    }
+    ++used;
+    return true;
+  }
+
+  /// Records where the data resumes: mid-epoch, the epoch's start and the
+  /// batches used; after its last batch (or, `wholeEpochs`, whenever: a run
+  /// in epochs stopped by --steps resumes at the next epoch), the start of
+  /// the next one.
+  void save(Progress &progress, bool wholeEpochs) const {
+    bool finished =
+        wholeEpochs || used >= static_cast<int64_t>(loader.numBatches());
+    progress.dataEpoch = finished ? dataEpoch + 1 : dataEpoch;
+    progress.dataBatch = finished ? 0 : used;
+    progress.rng = finished ? loader.rng().saveState() : rngAtStart;
+    progress.hasRng = true;
+  }
+
+private:
+  BatchLoader &loader;
+  std::unique_ptr<Prefetcher> prefetch;
+  std::array<uint8_t, Rng::StateBytes> rngAtStart{};
+  int64_t dataEpoch = 0, used = 0;
+};
+
 } // namespace
 
 int train(const RunConfig &cfg, const CommonOptions &common,
           const TrainOptions &opts) {
   int64_t epochs = opts.epochs > 0 ? opts.epochs : cfg.epochs;
+  // A run in steps (`steps = N`): its length is N steps, not epochs.
+  int64_t totalSteps = cfg.steps;
+  if (totalSteps > 0 && opts.epochs > 0)
+    throw UsageError("--epochs: run '" + cfg.run + "' is given in steps (" +
+                     std::to_string(totalSteps) +
+                     "); --steps N stops it earlier");
   int64_t batch = opts.batch > 0 ? opts.batch : cfg.batch;
   if (batch > cfg.batch)
     throw UsageError("--batch " + std::to_string(batch) +
@@ -118,7 +178,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     if (opts.seed < 0 && progress.runSeed >= 0)
       seed = static_cast<uint64_t>(progress.runSeed);
     if (opts.epochs <= 0 && progress.runEpochs > 0)
-      epochs = progress.runEpochs;
+      (totalSteps > 0 ? totalSteps : epochs) = progress.runEpochs;
     std::printf("resuming from %s at epoch %lld, step %lld\n", path.c_str(),
                 static_cast<long long>(progress.epoch),
                 static_cast<long long>(progress.step));
@@ -144,7 +204,6 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   data.preprocessor->reshape(cfg.inputShape);
   const Preprocessor &pre = *data.preprocessor;
   progress.runSeed = static_cast<int64_t>(seed);
-  progress.runEpochs = epochs;
   progress.classNames = data.train.store().classNames;
 
   // The dataset's own seed orders and augments its batches, unless --seed
@@ -159,15 +218,29 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   loader.setAugmenter(&augmenter);
   if (data.hasTrainClips)
     loader.setClipFeatures(data.features.get());
-  if (progress.hasRng)
-    loader.rng().restoreState(progress.rng.data(), progress.rng.size());
-  int64_t stepsPerEpoch = static_cast<int64_t>(
+  int64_t batchesPerEpoch = static_cast<int64_t>(
       BatchLoader::numBatches(data.train.size(), static_cast<size_t>(batch),
                               loader.options().dropLast));
-  if (stepsPerEpoch == 0)
+  if (batchesPerEpoch == 0)
     throw Error("the training split has no complete batch (" +
                 std::to_string(data.train.size()) + " samples, batch " +
                 std::to_string(batch) + ", drop_last)");
+  // A run in steps evaluates every eval_every steps, each period drawing
+  // from one continuing stream of data epochs; its schedule counts steps
+  // (one step per "epoch" of the schedule). A run in epochs has a period
+  // per data epoch.
+  bool stepRun = totalSteps > 0;
+  int64_t stepsPerEpoch = stepRun ? 1 : batchesPerEpoch;
+  int64_t scheduleEpochs = stepRun ? totalSteps : epochs;
+  int64_t periods =
+      stepRun ? (totalSteps + cfg.evalEvery - 1) / cfg.evalEvery : epochs;
+  progress.runEpochs = scheduleEpochs;
+  DataStream stream(loader);
+  if (progress.hasRng)
+    loader.rng().restoreState(progress.rng.data(), progress.rng.size());
+  // A run in steps resumes mid-epoch; one in epochs starts each epoch.
+  if (stepRun && progress.dataEpoch > 0)
+    stream.start(progress.dataEpoch, progress.dataBatch);
 
   prepareCheckpointDir(dir);
   // A run killed while writing a checkpoint leaves its temporary file.
@@ -181,6 +254,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   std::unique_ptr<std::FILE, int (*)(std::FILE *)> devNull(
       opts.quiet ? std::fopen("/dev/null", "w") : nullptr, &std::fclose);
   ProgressReporter reporter(devNull ? devNull.get() : stdout);
+  if (stepRun)
+    reporter.countSteps(totalSteps);
 
   EarlyStopping earlyStopping(cfg.earlyStopping, progress);
 
@@ -190,18 +265,28 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   std::string stopped = "completed";
   std::vector<std::vector<int64_t>> confusion;
   int exitCode = Ok;
-  for (int64_t epoch = progress.epoch + 1; epoch <= epochs; ++epoch) {
+  for (int64_t epoch = progress.epoch + 1;
+       stepRun ? progress.step < totalSteps : epoch <= periods; ++epoch) {
     double epochStart = now();
-    loader.beginEpoch(static_cast<uint64_t>(epoch));
-    Prefetcher prefetch(loader);
+    // This period's batches: a whole data epoch, or the stream's steps up
+    // to the next multiple of eval_every (a run cut by --steps and resumed
+    // evaluates at the same steps).
+    int64_t periodSteps =
+        stepRun ? std::min(cfg.evalEvery - progress.step % cfg.evalEvery,
+                           totalSteps - progress.step)
+                : batchesPerEpoch;
+    if (!stepRun)
+      stream.start(epoch, 0);
     Scores scores(cfg);
-    reporter.beginEpoch(epoch, epochs, data.train.size());
+    reporter.beginEpoch(epoch, periods,
+                        stepRun ? size_t(periodSteps * batch)
+                                : data.train.size());
     float lr = 0;
     bool diverged = false, stepLimit = false;
-    while (prefetch.next(b)) {
+    for (int64_t k = 0; k < periodSteps && stream.next(b, stepRun); ++k) {
       buf.load(b, cfg.classTargets);
       nnc_train(state.data(), buf.input(), buf.y(cfg.classTargets),
-                buf.mask.data(), progress.step, stepsPerEpoch, epochs,
+                buf.mask.data(), progress.step, stepsPerEpoch, scheduleEpochs,
                 static_cast<int64_t>(seed), lrFactor, buf.result.data());
       ++progress.step;
       lr = buf.result[1];
@@ -267,8 +352,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     bool stopEarly = earlyStopping.update(record, progress);
 
     progress.epoch = epoch;
-    progress.rng = loader.rng().saveState();
-    progress.hasRng = true;
+    stream.save(progress, !stepRun);
     bool best = record.valLoss && *record.valLoss < progress.bestValLoss;
     if (best) {
       progress.bestValLoss = *record.valLoss;

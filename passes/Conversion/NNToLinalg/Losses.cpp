@@ -343,6 +343,35 @@ static RowStats rowStats(OpBuilder &b, Location loc, Value z, Value labels,
   return s;
 }
 
+/// Logits with a label per position, z [B, T, C] and y [B, T], as the rows
+/// of [B T, C] and [B T] with the row mask repeated T times: every position
+/// of a real row counts once in the mean.
+struct TokenRows {
+  Value z, y, mask;
+  int64_t positions = 0; ///< T; 0 when the logits were already [B, C]
+};
+
+static TokenRows tokenRows(OpBuilder &b, Location loc, Value z, Value y,
+                           Value mask) {
+  RankedTensorType type = tensorType(z);
+  if (type.getRank() != 3)
+    return {z, y, mask, 0};
+  int64_t batch = type.getDimSize(0), t = type.getDimSize(1);
+  SmallVector<ReassociationIndices> rows{{0, 1}, {2}}, labels{{0, 1}};
+  TokenRows r;
+  r.positions = t;
+  r.z = b.create<tensor::CollapseShapeOp>(loc, z, rows);
+  r.y = b.create<tensor::CollapseShapeOp>(loc, y, labels);
+  MLIRContext *ctx = b.getContext();
+  auto perPosition = RankedTensorType::get({batch, t}, b.getF32Type());
+  Value repeated = elementwise(
+      b, loc, perPosition, {mask},
+      [](OpBuilder &, Location, ValueRange v) -> Value { return v[0]; },
+      {AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx)});
+  r.mask = b.create<tensor::CollapseShapeOp>(loc, repeated, labels);
+  return r;
+}
+
 /// cross_entropy_loss (torch.nn.CrossEntropyLoss(label_smoothing = e)) on
 /// logits z [B, C] and labels y [B], through logsumexp:
 ///   lse = max + log(sum exp(z - max)),  logp_c = z_c - lse,
@@ -355,18 +384,19 @@ struct CrossEntropyLossLowering : OpConversionPattern<nn::CrossEntropyLossOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    RankedTensorType type = tensorType(a.getPrediction());
+    TokenRows in = tokenRows(rewriter, loc, a.getPrediction(), a.getTarget(),
+                             a.getMask());
+    RankedTensorType type = tensorType(in.z);
     double e = decimal(op.getLabelSmoothing());
     double classes = static_cast<double>(type.getDimSize(1));
-    RowStats s = rowStats(rewriter, loc, a.getPrediction(), a.getTarget(),
-                          /*withLabelSums=*/true);
+    RowStats s = rowStats(rewriter, loc, in.z, in.y, /*withLabelSums=*/true);
     // One generic over the batch reduces the rows and the mask together.
     auto scalarType = RankedTensorType::get({}, rewriter.getF32Type());
     AffineMap id = rewriter.getMultiDimIdentityMap(1),
               scalar = AffineMap::get(1, 0, {}, ctx);
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{scalarType, scalarType},
-        ValueRange{s.max, s.sumExp, s.sumZ, s.zAtLabel, a.getMask()},
+        ValueRange{s.max, s.sumExp, s.sumZ, s.zAtLabel, in.mask},
         ValueRange{filled(rewriter, loc, scalarType, 0.0),
                    filled(rewriter, loc, scalarType, 0.0)},
         ArrayRef<AffineMap>{id, id, id, id, id, scalar, scalar},
@@ -406,19 +436,20 @@ struct CrossEntropyLossGradLowering
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    Value z = a.getPrediction();
+    TokenRows in = tokenRows(rewriter, loc, a.getPrediction(), a.getTarget(),
+                             a.getMask());
+    Value z = in.z;
     RankedTensorType type = tensorType(z);
     double e = decimal(op.getLabelSmoothing());
     double classes = static_cast<double>(type.getDimSize(1));
-    RowStats s = rowStats(rewriter, loc, z, a.getTarget(),
-                          /*withLabelSums=*/false);
+    RowStats s = rowStats(rewriter, loc, z, in.y, /*withLabelSums=*/false);
     Value count =
-        guardedCount(rewriter, loc, sumAll1D(rewriter, loc, a.getMask()));
+        guardedCount(rewriter, loc, sumAll1D(rewriter, loc, in.mask));
     Value scale = rewriter.create<arith::DivFOp>(
         loc, extractScalar(rewriter, loc, a.getGrad()), count);
     AffineMap id = rewriter.getMultiDimIdentityMap(2), row = rowMap(ctx, 2);
     Value dz = elementwise(
-        rewriter, loc, type, {z, s.max, s.sumExp, a.getTarget(), a.getMask()},
+        rewriter, loc, type, {z, s.max, s.sumExp, in.y, in.mask},
         [&](OpBuilder &b, Location l, ValueRange v) -> Value {
           Value p = b.create<arith::DivFOp>(
               l,
@@ -436,6 +467,10 @@ struct CrossEntropyLossGradLowering
           return masked(b, l, v[4], d);
         },
         {id, row, row, row, row});
+    if (in.positions > 0)
+      dz = rewriter.create<tensor::ExpandShapeOp>(
+          loc, tensorType(a.getPrediction()), dz,
+          SmallVector<ReassociationIndices>{{0, 1}, {2}});
     rewriter.replaceOp(op, dz);
     return success();
   }
