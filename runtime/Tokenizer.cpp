@@ -281,6 +281,30 @@ void Tokenizer::encodeInto(const std::string &text, std::vector<int32_t> &out,
   });
 }
 
+std::string Tokenizer::decode(const std::vector<int32_t> &ids) const {
+  std::string text;
+  if (opts.kind == TokenizerOptions::Kind::Bpe) {
+    std::vector<int> pieces;
+    for (int32_t id : ids)
+      if (id != kPadding)
+        pieces.push_back(id);
+    if (bpe && !bpe->Decode(pieces, &text).ok())
+      throw Error("SentencePiece could not decode generated ids");
+    return text;
+  }
+  for (int32_t id : ids) {
+    if (id == kPadding)
+      continue;
+    if (opts.kind == TokenizerOptions::Kind::Bytes)
+      text += static_cast<char>(id - 1);
+    else if (id == kUnknown || size_t(id - 2) >= vocabulary.size())
+      text += "<unk> ";
+    else
+      text += vocabulary[size_t(id - 2)] + " ";
+  }
+  return text;
+}
+
 std::vector<int32_t> Tokenizer::encode(const std::string &text) const {
   if (!fitted)
     throw Error("internal: tokenizer used before fit or restore");

@@ -83,6 +83,10 @@ public:
 
   /// The ids of one text, neither cut nor padded.
   std::vector<int32_t> encode(const std::string &text) const;
+  /// The text of ids (generation): bytes: the bytes; words: the words, each
+  /// followed by a space ("<unk>" for the unknown id); bpe: SentencePiece's
+  /// decoding. Padding decodes to nothing.
+  std::string decode(const std::vector<int32_t> &ids) const;
 
   /// Every sample of a Text storage as `length` ids: an I32 storage with
   /// the same targets, class names, paths and lines, tokenized once on

@@ -203,6 +203,25 @@ int runProgram(int argc, char **argv) {
   infoCmd->add_option("--weights", weights,
                       "also print small parameters' values");
 
+  GenerateOptions gopts;
+  CLI::App *generateCmd = app.add_subcommand(
+      "generate", "sample text from a language model (i32[T] -> [T, V])");
+  generateCmd->add_option("--weights", gopts.weights, "checkpoint")
+      ->required();
+  generateCmd->add_option("--prompt", gopts.prompt, "the text to continue")
+      ->required();
+  generateCmd->add_option("--tokens", gopts.tokens, "tokens to generate")
+      ->check(wholeNumber(0));
+  generateCmd
+      ->add_option("--temperature", gopts.temperature,
+                   "0: the most probable token; else softmax(logits / X)")
+      ->check(CLI::NonNegativeNumber);
+  generateCmd->add_option("--top-k", gopts.topK, "draw among the K most probable")
+      ->check(wholeNumber(0));
+  generateCmd->add_option("--seed", gopts.seed, "random seed of the draws")
+      ->check(wholeNumber(0));
+  addCommon(generateCmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success &e) {
@@ -230,6 +249,8 @@ int runProgram(int argc, char **argv) {
       return eval(cfg, common, weights, split, jsonOut);
     if (predictCmd->parsed())
       return predict(cfg, weights, input, output);
+    if (generateCmd->parsed())
+      return generate(cfg, gopts);
     return info(cfg, weights);
   } catch (const UsageError &e) {
     return usageError(e.what(), prog);

@@ -114,8 +114,94 @@ static std::string csvField(const std::string &text) {
   return quoted + "\"";
 }
 
+namespace {
+
+/// The CSV that predict writes: a file, or stdout for "" and "-".
+class PredictionsOut {
+public:
+  explicit PredictionsOut(const std::string &path) : path(path) {
+    if (!path.empty() && path != "-") {
+      file.open(path);
+      if (!file)
+        throw Error(path + ": cannot write: " + systemError(errno));
+    }
+  }
+  std::ostream &stream() { return file.is_open() ? file : std::cout; }
+
+  /// A full disk shows up at a flush or at close: checks both, and removes
+  /// the partial file so that no truncated CSV passes for predictions.
+  void finish(size_t rows) {
+    bool toFile = file.is_open();
+    std::ostream &os = stream();
+    os.flush();
+    int writeErrno = errno;
+    bool ok = static_cast<bool>(os);
+    if (toFile) {
+      file.close();
+      if (ok && file.fail()) {
+        ok = false;
+        writeErrno = errno;
+      }
+    }
+    if (!ok) {
+      std::error_code ec;
+      if (toFile && fs::is_regular_file(path, ec))
+        fs::remove(path, ec);
+      throw Error((toFile ? path : std::string("stdout")) +
+                  ": cannot write the predictions: " +
+                  systemError(writeErrno ? writeErrno : EIO));
+    }
+    if (toFile)
+      std::fprintf(stderr, "wrote %zu predictions to %s\n", rows,
+                   path.c_str());
+  }
+
+private:
+  std::string path;
+  std::ofstream file;
+};
+
+/// predict on a language model: per input text, the next token after its
+/// last T tokens and every token's probability (generate's greedy choice).
+int predictNextTokens(const RunConfig &cfg, const std::string &weights,
+                      const std::string &input, const std::string &output) {
+  Dataset inputs = loadPredictInput(cfg, input);
+  LanguageModel lm(cfg, weights);
+  const DatasetStorage &texts = inputs.store();
+  PredictionsOut out(output);
+  std::ostream &os = out.stream();
+  os << (texts.paths.empty() ? "index" : "path") << ",next_id,next";
+  for (size_t c = 0; c < lm.vocabSize(); ++c)
+    os << ",prob_" << c;
+  os << "\n";
+  size_t batch = size_t(cfg.batch);
+  std::vector<size_t> rows;
+  for (size_t first = 0; first < texts.numSamples; first += batch) {
+    std::vector<std::vector<int32_t>> ids;
+    for (size_t i = first; i < std::min(first + batch, texts.numSamples); ++i)
+      ids.push_back(lm.tokens().encode(texts.texts[i]));
+    const float *p = lm.next(ids, rows);
+    for (size_t r = 0; r < ids.size(); ++r) {
+      const float *row = p + rows[r];
+      int32_t best = mostProbableToken(row, lm.vocabSize());
+      size_t i = first + r;
+      os << (texts.paths.empty() ? std::to_string(i) : csvField(texts.paths[i]))
+         << "," << best << "," << csvField(lm.tokens().decode({best}));
+      for (size_t c = 0; c < lm.vocabSize(); ++c)
+        os << "," << row[c];
+      os << "\n";
+    }
+  }
+  out.finish(texts.numSamples);
+  return Ok;
+}
+
+} // namespace
+
 int predict(const RunConfig &cfg, const std::string &weights,
             const std::string &input, const std::string &output) {
+  if (isLanguageModel(cfg))
+    return predictNextTokens(cfg, weights, input, output);
   Dataset inputs = loadPredictInput(cfg, input);
   std::vector<float> state(cfg.stateSize, 0.0f);
   SafeTensorsFile file = SafeTensorsFile::read(weights);
@@ -133,13 +219,8 @@ int predict(const RunConfig &cfg, const std::string &weights,
                                                   : std::to_string(c);
   };
 
-  std::ofstream fileOut;
-  if (!output.empty() && output != "-") {
-    fileOut.open(output);
-    if (!fileOut)
-      throw Error(output + ": cannot write: " + systemError(errno));
-  }
-  std::ostream &os = fileOut.is_open() ? fileOut : std::cout;
+  PredictionsOut csv(output);
+  std::ostream &os = csv.stream();
   int64_t width = cfg.outputSize();
   bool classifier = cfg.isClassifier();
   os << (paths.empty() ? "index" : "path");
@@ -192,30 +273,7 @@ int predict(const RunConfig &cfg, const std::string &weights,
       os << "\n";
     }
   }
-  // A full disk shows up at a flush or at close: check both, and remove
-  // the partial file so that no truncated CSV passes for predictions.
-  bool toFile = fileOut.is_open();
-  os.flush();
-  int writeErrno = errno;
-  bool ok = static_cast<bool>(os);
-  if (toFile) {
-    fileOut.close();
-    if (ok && fileOut.fail()) {
-      ok = false;
-      writeErrno = errno;
-    }
-  }
-  if (!ok) {
-    std::error_code ec;
-    if (toFile && fs::is_regular_file(output, ec))
-      fs::remove(output, ec);
-    throw Error((toFile ? output : std::string("stdout")) +
-                ": cannot write the predictions: " +
-                systemError(writeErrno ? writeErrno : EIO));
-  }
-  if (toFile)
-    std::fprintf(stderr, "wrote %zu predictions to %s\n", index,
-                 output.c_str());
+  csv.finish(index);
   return Ok;
 }
 

@@ -9,6 +9,7 @@
 #define NNRT_PROGRAM_COMMANDS_H
 
 #include "runtime/program/Config.h"
+#include "runtime/program/Evaluate.h"
 #include "runtime/program/Data.h"
 
 #include <cstdint>
@@ -46,6 +47,15 @@ struct TrainOptions {
   bool quiet = false;
 };
 
+/// `./model generate` (SPEC 2.9).
+struct GenerateOptions {
+  std::string weights, prompt;
+  int64_t tokens = 100;
+  double temperature = 1.0; ///< 0: greedy
+  int64_t topK = 0;         ///< 0: every token
+  int64_t seed = 0;
+};
+
 /// `--data SPLIT=PATH ...` as the data loader's options.
 DataOptions dataOptions(const CommonOptions &common);
 
@@ -56,6 +66,37 @@ int eval(const RunConfig &cfg, const CommonOptions &common,
 int predict(const RunConfig &cfg, const std::string &weights,
             const std::string &input, const std::string &output);
 int info(const RunConfig &cfg, const std::string &weights);
+/// Samples opts.tokens tokens after the prompt (Generate.cpp).
+int generate(const RunConfig &cfg, const GenerateOptions &opts);
+
+/// The most probable token but padding (id 0) of V probabilities, the
+/// first among ties.
+int32_t mostProbableToken(const float *p, size_t vocab);
+
+/// A model of i32[T] token ids to [T, V] logits under cross_entropy.
+bool isLanguageModel(const RunConfig &cfg);
+
+/// A language model's checkpoint and tokenizer, and its next-token
+/// probabilities after texts of ids (Generate.cpp).
+class LanguageModel {
+public:
+  LanguageModel(const RunConfig &cfg, const std::string &weights);
+  /// Runs the predict entry point on up to `batch` texts, each cut to its
+  /// last T ids (at positions 0..n-1); rows[r] is the offset of text r's
+  /// next-token probabilities (V values) in the returned buffer.
+  const float *next(const std::vector<std::vector<int32_t>> &texts,
+                    std::vector<size_t> &rows);
+  const Tokenizer &tokens() const { return *tokenizer; }
+  size_t vocabSize() const { return vocab; }
+
+private:
+  const RunConfig &cfg;
+  size_t window, vocab;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::vector<float> state;
+  Buffers buf;
+  std::vector<float> probs;
+};
 
 } // namespace nnrt
 
