@@ -23,6 +23,16 @@ FinetunePlan planFinetune(const Model &model, const TrainRun &run) {
   for (unsigned i = 0; i < n; ++i)
     byName[model.params[i].name] = i;
 
+  // LoRA: only the adapters train (buffers keep their own updates).
+  if (run.lora.enabled) {
+    std::vector<bool> adapter(n, false);
+    for (const Node &node : model.nodes)
+      for (auto [a, b] : node.lora)
+        adapter[a] = adapter[b] = true;
+    for (unsigned i = 0; i < n; ++i)
+      if (!adapter[i] && model.params[i].trainable)
+        plan.frozenUntil[i] = FinetunePlan::kAlways;
+  }
   int64_t until = run.freeze.until > 0 ? run.freeze.until : FinetunePlan::kAlways;
   for (const std::string &name : run.freeze.paramNames)
     if (auto it = byName.find(name); it != byName.end())

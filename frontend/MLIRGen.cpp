@@ -152,6 +152,26 @@ private:
 
   /// The forward pass; returns the model's output. `params` holds every
   /// parameter and buffer by model index.
+  /// `y` (= x W^T + b of node n's k-th weight, rows [R, in] -> [R, out])
+  /// plus its LoRA path (alpha / r) (x A^T) B^T when the weight is adapted.
+  Value adapted(const sema::Node &n, size_t k, ArrayRef<Value> params, Value y,
+                Value x) {
+    if (k >= n.lora.size())
+      return y;
+    Location l = loc(n);
+    Value a = params[n.lora[k].first], bw = params[n.lora[k].second];
+    RankedTensorType yType = nn::tensorType(y);
+    int64_t rows = yType.getDimSize(0);
+    int64_t rank = nn::tensorType(a).getDimSize(0);
+    Value down = b.create<nn::DenseOp>(
+        l, RankedTensorType::get({rows, rank}, b.getF32Type()), x, a, Value());
+    Value up = b.create<nn::DenseOp>(l, yType, down, bw, Value());
+    Value scale = b.create<arith::ConstantOp>(
+        l, DenseElementsAttr::get(
+               yType, b.getF32FloatAttr(static_cast<float>(n.loraScale))));
+    return b.create<nn::AddOp>(l, y, b.create<nn::MulOp>(l, up, scale));
+  }
+
   mlir::Value emitForward(ArrayRef<Value> params, Value x, ForwardState &fs) {
     int64_t dropoutStream = 0;
     std::vector<Value> values(model.nodes.size());
@@ -190,7 +210,9 @@ private:
         Value w = params[n.params[0]];
         Value bias = n.params.size() > 1 ? params[n.params[1]] : Value();
         if (n.type.dims.size() == 1) {
-          values[n.id] = b.create<nn::DenseOp>(l, type, in(0), w, bias);
+          values[n.id] = adapted(n, 0, params,
+                                 b.create<nn::DenseOp>(l, type, in(0), w, bias),
+                                 in(0));
           break;
         }
         // [N, T, F]: the rows of [N T, F], as torch.nn.Linear.
@@ -203,7 +225,8 @@ private:
         Value y = b.create<nn::DenseOp>(
             l, RankedTensorType::get({rows, n.attrs.units}, b.getF32Type()),
             flat, w, bias);
-        values[n.id] = b.create<nn::ReshapeOp>(l, type, y);
+        values[n.id] = b.create<nn::ReshapeOp>(l, type,
+                                               adapted(n, 0, params, y, flat));
         break;
       }
       case sema::LayerKind::Relu:

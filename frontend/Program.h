@@ -151,6 +151,10 @@ struct Node {
   std::vector<unsigned> inputs; ///< node ids, all smaller than `id`
   TensorType type;              ///< per-sample output type
   std::vector<unsigned> params; ///< indices into Model::params
+  /// LoRA (`adapters = lora(...)`): (lora_A, lora_B) indices into
+  /// Model::params per adapted weight (dense: its weight), and alpha / rank.
+  std::vector<std::pair<unsigned, unsigned>> lora;
+  double loraScale = 0;
   /// Groups (as paths: "body", "body.sub") and labels (paths of labelled
   /// layers or block instances) enclosing this node, outermost first.
   std::vector<std::string> selectors;
@@ -377,6 +381,18 @@ struct FreezeSpec {
   SourceRange range;
 };
 
+/// `adapters = lora(rank, alpha, on = [...])` (SPEC 2.10, PEFT's LoRA):
+/// each dense weight W [out, in] of the layers named by `on` (layer kinds,
+/// labels or groups) gains lora_A [rank, in] and lora_B [out, rank]; only
+/// those train.
+struct LoraSpec {
+  bool enabled = false;
+  int64_t rank = 8;
+  double alpha = 8;
+  std::vector<std::string> on;
+  SourceRange range;
+};
+
 struct LrScale {
   std::string name;
   double factor = 1;
@@ -410,6 +426,10 @@ struct TrainRun {
   FreezeSpec freeze;
   std::map<std::string, int64_t> unfreeze; ///< group/label -> epoch
   std::vector<LrScale> lrScales;
+  LoraSpec lora;
+  /// With adapters, `model` is a copy of the declared model with the
+  /// adapter parameters; `baseModel` the declared one (else -1).
+  int baseModel = -1;
   SourceRange range;
 };
 

@@ -176,6 +176,15 @@ std::string buildRunConfig(const RunConfigInputs &in) {
     params.push_back(e);
   }
   j["params"] = params;
+  // LoRA: each adapted weight, its adapters and alpha / rank (`merge`).
+  json adapters = json::array();
+  for (const sema::Node &n : model.nodes)
+    if (!n.lora.empty())
+      adapters.push_back({{"weight", model.params[n.params[0]].name},
+                          {"a", model.params[n.lora[0].first].name},
+                          {"b", model.params[n.lora[0].second].name},
+                          {"scale", n.loraScale}});
+  j["adapters"] = adapters;
 
   json state;
   state["size"] = in.stateSize;

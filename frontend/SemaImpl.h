@@ -76,6 +76,7 @@ enum class Category {
   Tokenize,
   Features,
   Metric,
+  Adapter,
 };
 /// "layer", "loss", "optimizer", ... for messages.
 const char *toString(Category cat);
@@ -93,6 +94,7 @@ enum class ArgType {
   IntList,      ///< `[3, 32, 32]`
   StringOrList, ///< `"y"` or `["a", "b"]`
   StringList,   ///< `["a", "b"]`
+  NameList,     ///< `dense` or `[attention, "encoder"]`: names or strings
 };
 
 /// An allowed interval; the default allows everything.
@@ -246,6 +248,9 @@ public:
                        SourceRange dataRange);
   void analyzeModel(const ast::Decl &d);
   void analyzeRun(const ast::Decl &d);
+  /// `adapters = lora(...)` of a finetune run (SemaAdapters.cpp): points
+  /// the run at an adapted copy of its model.
+  void analyzeAdapters(TrainRun &run, const ast::Expr *e);
   /// Located errors for the values of `m` at `batch` rows past the size
   /// limit (kMaxTensorElements).
   void checkSizes(const Model &m, int64_t batch, SourceRange batchRange,

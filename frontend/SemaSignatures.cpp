@@ -217,6 +217,13 @@ std::vector<Signature> buildTable() {
   for (const char *m : {"accuracy", "precision", "recall", "f1", "mse", "mae",
                         "r2", "perplexity", "confusion"})
     add(Category::Metric, m, {});
+
+  // Adapters (`adapters = ...` of a finetune): PEFT's LoraConfig defaults
+  // r = 8, lora_alpha = 8.
+  add(Category::Adapter, "lora",
+      {P("rank", A::Int, "8", "[1, inf)", {}, "LoRA rank"),
+       P("alpha", A::Number, "8", "(0, inf)", {}, "LoRA alpha"),
+       P("on", A::NameList, "!")});
   return t;
 }
 
@@ -251,6 +258,8 @@ const char *toString(Category cat) {
     return "audio feature";
   case Category::Metric:
     return "metric";
+  case Category::Adapter:
+    return "adapter";
   }
   return "callable";
 }

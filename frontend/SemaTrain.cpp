@@ -45,8 +45,8 @@ const std::vector<std::string> kTrainKeys = {
     "epochs", "metrics",        "checkpoint",     "early_stopping",
     "clip_grad_norm", "seed",   "batch",          "drop_last", "steps",
     "eval_every"};
-const std::vector<std::string> kFinetuneKeys = {"from", "rename", "freeze",
-                                                "unfreeze", "lr_scale"};
+const std::vector<std::string> kFinetuneKeys = {
+    "from", "rename", "freeze", "unfreeze", "lr_scale", "adapters"};
 
 bool isClassification(LossKind k) {
   return k == LossKind::CrossEntropy || k == LossKind::BinaryCrossEntropy;
@@ -615,6 +615,13 @@ void Sema::analyzeRun(const ast::Decl &d) {
                            formatValue(v));
       run.lrScales.push_back(ls);
     }
+  }
+  if (const ast::Expr *e = value("adapters")) {
+    if (!run.freeze.names.empty() || !run.unfreeze.empty())
+      error(e->range, "adapters train only the adapters: the rest of the "
+                      "model is frozen, so 'freeze' and 'unfreeze' do not "
+                      "apply", "remove 'freeze' / 'unfreeze'");
+    analyzeAdapters(run, e);
   }
   prog->runs.push_back(std::move(run));
 }

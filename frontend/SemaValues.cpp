@@ -424,6 +424,20 @@ bool Sema::convertArg(const Signature &sig, const ParamSpec &spec, Value &v) {
     }
     return ok;
   }
+  case ArgType::NameList: {
+    if (v.kind == Value::Ident || v.kind == Value::String)
+      return true;
+    if (v.kind != Value::List || v.list.empty())
+      return fail("a name or a list of names");
+    bool ok = true;
+    for (const Value &x : v.list)
+      if (x.kind != Value::Ident && x.kind != Value::String) {
+        error(x.range, subject + " must hold names (layer kinds, labels or "
+                                 "groups), got " + formatValue(x));
+        ok = false;
+      }
+    return ok;
+  }
   case ArgType::StringOrList:
   case ArgType::StringList: {
     if (spec.type == ArgType::StringOrList && v.kind == Value::String)

@@ -203,6 +203,13 @@ int runProgram(int argc, char **argv) {
   infoCmd->add_option("--weights", weights,
                       "also print small parameters' values");
 
+  CLI::App *mergeCmd = app.add_subcommand(
+      "merge", "fold LoRA adapters into the base weights");
+  mergeCmd->add_option("--weights", weights, "checkpoint with adapters")
+      ->required();
+  mergeCmd->add_option("-o,--output", output, "the merged safetensors file")
+      ->required();
+
   GenerateOptions gopts;
   CLI::App *generateCmd = app.add_subcommand(
       "generate", "sample text from a language model (i32[T] -> [T, V])");
@@ -251,6 +258,8 @@ int runProgram(int argc, char **argv) {
       return predict(cfg, weights, input, output);
     if (generateCmd->parsed())
       return generate(cfg, gopts);
+    if (mergeCmd->parsed())
+      return merge(cfg, weights, output);
     return info(cfg, weights);
   } catch (const UsageError &e) {
     return usageError(e.what(), prog);

@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -356,10 +358,90 @@ int info(const RunConfig &cfg, const std::string &weights) {
       std::printf("  (lr x %g)", p.lrScale);
     std::printf("\n");
   }
-  std::printf(
-      "\ntrainable parameters: %lld\nFLOPs per sample (forward): %lld\n",
-      static_cast<long long>(cfg.trainableParams),
-      static_cast<long long>(cfg.flops));
+  // Fine-tuning may freeze parameters for the whole run (LoRA: all but the
+  // adapters): they have no gradient and no optimizer state.
+  int64_t trained = 0, optimizerState = 0;
+  for (const ParamInfo &p : cfg.params)
+    if (p.trainable && p.frozenUntil >= 0)
+      trained += p.size;
+  for (const StateSlot &s : cfg.slots)
+    if (s.name.rfind("optimizer.", 0) == 0)
+      optimizerState += s.size;
+  std::printf("\ntrainable parameters: %lld", static_cast<long long>(trained));
+  if (trained != cfg.trainableParams)
+    std::printf(" of %lld (%.2f%%; the rest frozen)",
+                static_cast<long long>(cfg.trainableParams),
+                100.0 * double(trained) / double(cfg.trainableParams));
+  std::printf("\noptimizer state: %lld values (%.1f KiB)\n",
+              static_cast<long long>(optimizerState),
+              double(optimizerState) * 4 / 1024);
+  if (!cfg.adapters.empty())
+    std::printf("LoRA adapters on %zu weights (./model merge folds them in)\n",
+                cfg.adapters.size());
+  std::printf("FLOPs per sample (forward): %lld\n",
+              static_cast<long long>(cfg.flops));
+  return Ok;
+}
+
+int merge(const RunConfig &cfg, const std::string &weights,
+          const std::string &output) {
+  if (cfg.adapters.empty())
+    throw UsageError("merge: run '" + cfg.run +
+                     "' has no adapters (adapters = lora(...))");
+  SafeTensorsFile file = SafeTensorsFile::read(weights);
+  std::vector<float> state(cfg.stateSize, 0.0f);
+  readCheckpoint(cfg, file, state, /*full=*/false);
+  auto param = [&](const std::string &name) -> const ParamInfo & {
+    for (const ParamInfo &p : cfg.params)
+      if (p.name == name)
+        return p;
+    throw Error("internal: no parameter '" + name + "'");
+  };
+  // W [out, in] + scale B [out, r] A [r, in]: a one-off rewrite of the
+  // checkpoint, in double precision, not a step of the model.
+  std::map<std::string, std::vector<float>> merged;
+  std::set<std::string> dropped;
+  for (const AdapterInfo &ad : cfg.adapters) {
+    const ParamInfo &w = param(ad.weight), &a = param(ad.a), &b = param(ad.b);
+    int64_t out = w.shape[0], in = w.shape[1], rank = a.shape[0];
+    std::vector<float> m(state.begin() + w.offset,
+                         state.begin() + w.offset + w.size);
+    const float *pa = state.data() + a.offset, *pb = state.data() + b.offset;
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i) {
+        double sum = 0;
+        for (int64_t r = 0; r < rank; ++r)
+          sum += double(pb[o * rank + r]) * double(pa[r * in + i]);
+        m[size_t(o * in + i)] += float(ad.scale * sum);
+      }
+    merged[ad.weight] = std::move(m);
+    dropped.insert(ad.a);
+    dropped.insert(ad.b);
+  }
+  // Everything else of the checkpoint but optimizer state and progress:
+  // the base model's parameters, buffers, vocabulary and statistics.
+  std::vector<TensorView> views;
+  for (const std::string &name : file.names()) {
+    if (dropped.count(name) || name.rfind("optimizer.", 0) == 0 ||
+        name.rfind("nnrt.", 0) == 0)
+      continue;
+    const SafeTensorsFile::Entry &e = file.entry(name);
+    TensorView v{name, e.dtype, e.shape, file.data(e), e.end - e.begin};
+    if (auto it = merged.find(name); it != merged.end()) {
+      v.data = it->second.data();
+      v.byteSize = it->second.size() * sizeof(float);
+    }
+    views.push_back(v);
+  }
+  std::map<std::string, std::string> meta = file.metadata();
+  meta["merged_adapters"] = std::to_string(cfg.adapters.size());
+  for (const char *progressKey :
+       {"epoch", "step", "best_epoch", "bad_epochs", "best_val_loss",
+        "best_monitored", "run_seed", "run_epochs", "data_epoch", "data_batch"})
+    meta.erase(progressKey);
+  writeSafeTensors(output, views, meta);
+  std::printf("merged %zu LoRA adapters into %s\n", cfg.adapters.size(),
+              output.c_str());
   return Ok;
 }
 

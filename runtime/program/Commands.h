@@ -66,6 +66,11 @@ int eval(const RunConfig &cfg, const CommonOptions &common,
 int predict(const RunConfig &cfg, const std::string &weights,
             const std::string &input, const std::string &output);
 int info(const RunConfig &cfg, const std::string &weights);
+/// LoRA: writes CKPT with every adapted weight W replaced by W + (alpha /
+/// r) B A and without the adapters, optimizer state and progress: the base
+/// model's checkpoint.
+int merge(const RunConfig &cfg, const std::string &weights,
+          const std::string &output);
 /// Samples opts.tokens tokens after the prompt (Generate.cpp).
 int generate(const RunConfig &cfg, const GenerateOptions &opts);
 

@@ -200,6 +200,12 @@ RunConfig parseRunConfig(const char *text) {
           info.offset = s.offset;
       c.params.push_back(info);
     }
+    if (j.contains("adapters"))
+      for (const auto &a : j.at("adapters"))
+        c.adapters.push_back({a.at("weight").get<std::string>(),
+                              a.at("a").get<std::string>(),
+                              a.at("b").get<std::string>(),
+                              a.at("scale").get<double>()});
     c.loss = j.at("loss").at("kind").get<std::string>();
     c.classTargets = j.at("target").get<std::string>() == "class";
     c.lr = j.at("optimizer").at("lr").get<double>();

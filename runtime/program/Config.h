@@ -56,6 +56,12 @@ struct FinetuneConfig {
   std::map<std::string, double> lrScale; ///< group / label -> factor
 };
 
+/// A LoRA-adapted weight: W + scale B A is the merged weight.
+struct AdapterInfo {
+  std::string weight, a, b;
+  double scale = 1;
+};
+
 struct StateSlot {
   std::string name;
   int64_t offset = 0, size = 0;
@@ -159,6 +165,7 @@ struct RunConfig {
   std::string inputType = "f32";
   std::vector<LayerInfo> layers;
   std::vector<ParamInfo> params;
+  std::vector<AdapterInfo> adapters; ///< LoRA runs, else empty
   std::vector<StateSlot> slots;
   int64_t stateSize = 0;
   std::string loss;      ///< cross_entropy, binary_cross_entropy, mse, ...
