@@ -9,7 +9,7 @@ PyTorch, saves it as safetensors, compiles the program with nnc, trains it
 from those parameters without shuffling and trains the PyTorch model on the
 same batches. The final parameters, the optimizer state and the logged
 epoch losses must agree to float32 tolerance. N = 70 in batches of 16: the
-last batch of every epoch is partial.
+last batch of every epoch is partial. T = 7 steps (70 for attention).
 
 PyTorch side: padding is masked as `pack_padded_sequence` would see it (id 0
 is padding): the mean is over the real steps (0 without any), the maximum
@@ -36,6 +36,12 @@ over the real steps (0 without any), torch.max's first index among ties.
   as PyTorch cannot pack an empty one): final states (both directions,
   forward first), stacked layers, step outputs pooled over the real steps,
   and an lstm's padded outputs feeding a second recurrent layer.
+- emb_pos_attn_causal_avg_ce, emb_attn_max_mse: attention(heads, causal)
+  against torch.nn.MultiheadAttention(batch_first = True) as
+  self-attention with key_padding_mask = (ids == 0) (and the causal
+  attn_mask): the same parameter names and layouts (in_proj_weight,
+  in_proj_bias, out_proj.weight, out_proj.bias); every row has a real token
+  (PyTorch gives NaN for a query without keys).
 
 usage: sequence_parity.py WORKDIR [CASE ...]
 """
@@ -205,6 +211,34 @@ class LstmRnnStack(torch.nn.Module):
         return self.head(hn[-1])
 
 
+class EmbAttn(torch.nn.Module):
+    """embedding (+ positions) -> torch.nn.MultiheadAttention over the
+    sequence with the padding mask (and the causal mask) -> a pool over the
+    real steps -> dense."""
+
+    def __init__(self, vocab, dim, heads, causal, pool, out, positions):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, dim)
+        if positions:
+            self.pos = torch.nn.Embedding(T, dim)
+        self.att = torch.nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.head = torch.nn.Linear(dim, out)
+        self.causal, self.pool, self.positions = causal, pool, positions
+
+    def forward(self, ids):
+        h = self.emb(ids)
+        if self.positions:
+            h = h + self.pos.weight
+        future = torch.ones(T, T, dtype=torch.bool).triu(1) if self.causal else None
+        y, _ = self.att(h, h, h, key_padding_mask=ids == 0, attn_mask=future,
+                        need_weights=False)
+        return self.head(self.pool(y, real_mask(ids)))
+
+
+def attn_case(dim, heads, causal, pool, out, positions):
+    return lambda vocab: EmbAttn(vocab, dim, heads, causal, pool, out, positions)
+
+
 # name: (layers, module, vocabulary, ids drawn below, output width, loss,
 #        (nnc optimizer, torch optimizer), epochs, seed)
 CASES = {
@@ -273,11 +307,34 @@ CASES = {
         "  top: rnn(3)\n  head: dense(2)",
         LstmRnnStack, 8, 8, 2, "mse",
         ("adamw(lr = 0.01)", lambda p: torch.optim.AdamW(p, lr=0.01)), 2, 9),
+    "emb_pos_attn_causal_avg_ce": (
+        "  emb: embedding(13, 8)\n  pos: positions(70)\n"
+        "  att: attention(4, causal = true)\n  global_avgpool\n  head: dense(3)",
+        attn_case(8, 4, True, masked_mean, 3, True), 13, 13, 3, "cross_entropy",
+        # Not Adam: the k part of in_proj_bias has a zero gradient in exact
+        # arithmetic (q . b_k shifts a whole softmax row), so both sides hold
+        # rounding noise there, which Adam's normalization would blow up to
+        # lr-sized steps.
+        ("sgd(lr = 0.2, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.9)), 2, 11),
+    "emb_attn_max_mse": (
+        "  emb: embedding(10, 32)\n  att: attention(2)\n  global_maxpool\n"
+        "  head: dense(2)",
+        attn_case(32, 2, False, masked_max, 2, False), 10, 10, 2, "mse",
+        ("sgd(lr = 0.1, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)), 2, 12),
 }
 
 
 RECURRENT = {"gru_ce", "lstm_bi_seq_mse", "rnn_relu_layers_ce", "gru_bi_layers_max_ce",
              "lstm_tanh_rnn_stack_mse"}
+# Sequence lengths other than T: the attention cases run whole blocks of 64
+# steps and a peeled tail block of 6 through the generated (tiled,
+# vectorized, parallel) code.
+STEPS = {"emb_pos_attn_causal_avg_ce": 70, "emb_attn_max_mse": 70}
+# Cases whose every row needs a real step (recurrent: packing; attention:
+# PyTorch's NaN for a query without keys).
+NONEMPTY = RECURRENT | {"emb_pos_attn_causal_avg_ce", "emb_attn_max_mse"}
 
 
 def make_ids(rng, draw, shortest=0):
@@ -292,12 +349,14 @@ def make_ids(rng, draw, shortest=0):
 
 
 def check_case(workdir, name):
+    global T
+    T = STEPS.get(name, 7)
     layers, make_net, vocab, draw, width, loss_kind, (opt_src, make_opt), epochs, seed = \
         CASES[name]
     d = os.path.join(workdir, name)
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    ids = make_ids(rng, draw, 1 if name in RECURRENT else 0)
+    ids = make_ids(rng, draw, 1 if name in NONEMPTY else 0)
     if loss_kind == "cross_entropy":
         y = rng.integers(0, width, size=N)
         target_cols = ["label"]
