@@ -127,13 +127,15 @@ private:
     return llvm::any_of(model.nodes,
                         [&](const sema::Node &n) { return n.kind == kind; });
   }
-  /// Dropout layers, and recurrent layers with dropout between layers.
+  /// Dropout layers, recurrent layers with dropout between layers and
+  /// attention with dropout on its weights.
   bool hasDropout() {
     return llvm::any_of(model.nodes, [](const sema::Node &n) {
-      bool recurrent = n.kind == sema::LayerKind::Rnn ||
-                       n.kind == sema::LayerKind::Lstm ||
-                       n.kind == sema::LayerKind::Gru;
-      return n.kind == sema::LayerKind::Dropout || (recurrent && n.attrs.p > 0);
+      bool withP = n.kind == sema::LayerKind::Rnn ||
+                   n.kind == sema::LayerKind::Lstm ||
+                   n.kind == sema::LayerKind::Gru ||
+                   n.kind == sema::LayerKind::Attention;
+      return n.kind == sema::LayerKind::Dropout || (withP && n.attrs.p > 0);
     });
   }
   bool hasModeDependentLayers() {
