@@ -127,13 +127,15 @@ private:
     return llvm::any_of(model.nodes,
                         [&](const sema::Node &n) { return n.kind == kind; });
   }
-  /// Dropout layers, and recurrent layers with dropout between layers.
+  /// Dropout layers, recurrent layers with dropout between layers and
+  /// attention with dropout on its weights.
   bool hasDropout() {
     return llvm::any_of(model.nodes, [](const sema::Node &n) {
-      bool recurrent = n.kind == sema::LayerKind::Rnn ||
-                       n.kind == sema::LayerKind::Lstm ||
-                       n.kind == sema::LayerKind::Gru;
-      return n.kind == sema::LayerKind::Dropout || (recurrent && n.attrs.p > 0);
+      bool withP = n.kind == sema::LayerKind::Rnn ||
+                   n.kind == sema::LayerKind::Lstm ||
+                   n.kind == sema::LayerKind::Gru ||
+                   n.kind == sema::LayerKind::Attention;
+      return n.kind == sema::LayerKind::Dropout || (withP && n.attrs.p > 0);
     });
   }
   bool hasModeDependentLayers() {
@@ -330,6 +332,10 @@ private:
         if (!n.attrs.sequences)
           masks[n.id] = Value();
         break;
+      case sema::LayerKind::Attention:
+        values[n.id] = emitAttention(n, in(0), masks[n.inputs[0]], params, fs,
+                                     dropoutStream);
+        break;
       case sema::LayerKind::Conv1d:
         values[n.id] =
             emitConv1d(n, in(0), masks[n.inputs[0]], params, masks[n.id]);
@@ -420,6 +426,41 @@ private:
           l, RankedTensorType::get({batchRows, outSteps}, f32), m);
     }
     return b.create<nn::TransposeOp>(l, batched(n.type), flat, perm);
+  }
+
+  /// attention: torch.nn.MultiheadAttention's self-attention. The in_proj
+  /// dense gives q, k, v packed as [N, T, 3D] (nn.attention reads its column
+  /// blocks), then the fused attention with the key mask of the value (all
+  /// ones without token ids) and, in training with p > 0, dropout on the
+  /// weights (a stream of its own), then the out_proj dense.
+  Value emitAttention(const sema::Node &n, Value x, Value mask,
+                      ArrayRef<Value> params, ForwardState &fs,
+                      int64_t &dropoutStream) {
+    Location l = loc(n);
+    const sema::LayerAttrs &a = n.attrs;
+    Type f32 = b.getF32Type();
+    RankedTensorType xt = nn::tensorType(x);
+    int64_t batchRows = xt.getDimSize(0), steps = xt.getDimSize(1),
+            dim = xt.getDimSize(2), rows = batchRows * steps;
+    auto flatType = RankedTensorType::get({rows, dim}, f32);
+    Value flat = b.create<nn::ReshapeOp>(l, flatType, x);
+    Value proj = b.create<nn::DenseOp>(
+        l, RankedTensorType::get({rows, 3 * dim}, f32), flat,
+        params[n.params[0]], params[n.params[1]]);
+    Value qkv = b.create<nn::ReshapeOp>(
+        l, RankedTensorType::get({batchRows, steps, 3 * dim}, f32), proj);
+    int64_t stream = dropoutStream++;
+    bool drop = fs.train && a.p > 0;
+    auto att = b.create<nn::AttentionOp>(
+        l, xt, RankedTensorType::get({batchRows, a.heads, steps}, f32), qkv,
+        timeMask(l, x, mask), drop ? fs.seed : Value(),
+        b.getI64IntegerAttr(a.heads), b.getBoolAttr(a.causal),
+        b.getF32FloatAttr(drop ? static_cast<float>(a.p) : 0.0f),
+        b.getI64IntegerAttr(stream));
+    Value o = b.create<nn::ReshapeOp>(l, flatType, att.getOut());
+    Value y = b.create<nn::DenseOp>(l, flatType, o, params[n.params[2]],
+                                    params[n.params[3]]);
+    return b.create<nn::ReshapeOp>(l, xt, y);
   }
 
   /// rnn / lstm / gru: per layer and direction one nn.recurrent (the

@@ -118,6 +118,9 @@ struct LayerAttrs {
   bool bidirectional = false;
   int64_t layers = 1;
   bool sequences = false;          ///< every step's state, not the last
+  // attention (`p` is the dropout on the attention weights)
+  int64_t heads = 1;
+  bool causal = false;
 };
 
 /// The distribution a parameter's initial values are drawn from, resolved by

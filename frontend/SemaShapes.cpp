@@ -299,6 +299,50 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     return true;
   }
 
+  // torch.nn.MultiheadAttention(D, heads, batch_first = True) as
+  // self-attention: [T, D] -> [T, D]. in_proj_weight [3D, D] (q, k, v rows)
+  // xavier_uniform_, in_proj_bias [3D] and out_proj.bias [D] zeros,
+  // out_proj.weight [D, D] as nn.Linear's (kaiming_uniform_, a = sqrt(5)).
+  case LayerKind::Attention: {
+    if (in.dims.size() != 2)
+      return c.fail("attention expects a sequence [time, features], got " +
+                        toString(in),
+                    in.dims.size() == 1 ? kSequenceHint : "");
+    a.heads = bc.integer("heads");
+    a.causal = bc.flag("causal");
+    a.p = bc.num("dropout");
+    int64_t steps = in.dims[0], dim = in.dims[1];
+    if (dim % a.heads != 0)
+      return c.fail("attention(" + std::to_string(a.heads) +
+                        ") on features of width " + std::to_string(dim) +
+                        ": the heads must divide the width",
+                    "each head gets width / heads features; pick heads "
+                    "dividing " +
+                        std::to_string(dim) + " or change the width");
+    int64_t w3, flops, f;
+    if (!c.mul(dim, 3, w3) || !c.mul(w3, dim, f) || !c.mul(f, steps, flops) ||
+        !c.mul(dim, dim, f) || !c.mul(f, steps, f) ||
+        __builtin_add_overflow(flops, f, &flops) || !c.mul(steps, steps, f) ||
+        !c.mul(f, dim, f) || !c.mul(f, 2, f) ||
+        __builtin_add_overflow(flops, f, &flops) || !c.mul(flops, 2, flops))
+      return c.tooLarge();
+    out = in;
+    bool byDefault = a.init == InitKind::Default;
+    c.param("in_proj_weight", {w3, dim}, true, dim);
+    if (byDefault) // xavier_uniform_: fan_in D, fan_out 3D
+      params.back().dist = initDist(InitKind::XavierUniform, false,
+                                    {w3, dim}, dim);
+    c.param("in_proj_bias", {w3}, true, dim);
+    if (byDefault || a.init != InitKind::Ones)
+      params.back().dist = InitDist{InitDist::Constant, 0.0};
+    c.param("out_proj.weight", {dim, dim}, true, dim);
+    c.param("out_proj.bias", {dim}, true, dim);
+    if (byDefault || a.init != InitKind::Ones)
+      params.back().dist = InitDist{InitDist::Constant, 0.0};
+    node.flops = flops;
+    return true;
+  }
+
   // torch.nn.Conv2d, no dilation or groups.
   case LayerKind::Conv2d: {
     if (!c.needRank3(in))

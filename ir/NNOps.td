@@ -16,6 +16,7 @@ include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "ir/NNConvOps.td"
 include "ir/NNSequenceOps.td"
+include "ir/NNAttentionOps.td"
 
 //===----------------------------------------------------------------------===//
 // Layers

@@ -56,6 +56,9 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
     products as linalg named ops (matmul, matmul_transpose_a/b), elementwise
     work and reductions as linalg.generic / linalg.reduce, all in destination
     style on tensors, ready for tiling, vectorization and bufferization.
+    Loops over time (recurrent layers) are scf.for around such ops; fused
+    attention is an scf.forall over (sample, head) pairs around scf.for
+    loops over blocks of small static tiles.
   }];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
@@ -143,7 +146,8 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     keeps the register tile of the whole loop; each chunk is then blocked, tiled and
     vectorized as above, into the same code as the whole op. Reduction
     loops are never split: chunks write disjoint parts of the result, so
-    results do not depend on the number of threads.
+    results do not depend on the number of threads. Ops already inside an
+    `scf.forall` (fused attention's per-pair tiles) are not split again.
   }];
   let options = [
     ListOption<"matmulTileSizes", "matmul-tile-sizes", "int64_t",

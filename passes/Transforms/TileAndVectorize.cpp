@@ -336,6 +336,10 @@ struct NNTileAndVectorizePass
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     if (ranges.empty() || llvm::any_of(ranges, ShapedType::isDynamic))
       return op;
+    // Already one chunk of a parallel loop (the (sample, head) pairs of
+    // fused attention): a nested forall would be a launch per tile.
+    if (op->getParentOfType<scf::ForallOp>())
+      return op;
     int64_t work = 1;
     for (int64_t r : ranges)
       work = r > 0 && work > INT64_MAX / r ? INT64_MAX : work * r;

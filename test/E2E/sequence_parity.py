@@ -9,7 +9,7 @@ PyTorch, saves it as safetensors, compiles the program with nnc, trains it
 from those parameters without shuffling and trains the PyTorch model on the
 same batches. The final parameters, the optimizer state and the logged
 epoch losses must agree to float32 tolerance. N = 70 in batches of 16: the
-last batch of every epoch is partial.
+last batch of every epoch is partial. T = 7 steps (70 for attention).
 
 PyTorch side: padding is masked as `pack_padded_sequence` would see it (id 0
 is padding): the mean is over the real steps (0 without any), the maximum
@@ -36,6 +36,16 @@ over the real steps (0 without any), torch.max's first index among ties.
   as PyTorch cannot pack an empty one): final states (both directions,
   forward first), stacked layers, step outputs pooled over the real steps,
   and an lstm's padded outputs feeding a second recurrent layer.
+- emb_pos_attn_causal_avg_ce, emb_attn_max_mse: attention(heads, causal)
+  against torch.nn.MultiheadAttention(batch_first = True) as
+  self-attention with key_padding_mask = (ids == 0) (and the causal
+  attn_mask): the same parameter names and layouts (in_proj_weight,
+  in_proj_bias, out_proj.weight, out_proj.bias); every row has a real token
+  (PyTorch gives NaN for a query without keys).
+- emb_attn_dropout_ce: attention(2, causal, dropout = 0.25) against the same
+  math written out in torch with the generated code's dropout mask (the
+  step's seed from the run seed, --seed 5, through nn.dropout's documented
+  hash): dropout on the weights through the whole pipeline.
 
 usage: sequence_parity.py WORKDIR [CASE ...]
 """
@@ -205,6 +215,96 @@ class LstmRnnStack(torch.nn.Module):
         return self.head(hn[-1])
 
 
+class EmbAttn(torch.nn.Module):
+    """embedding (+ positions) -> torch.nn.MultiheadAttention over the
+    sequence with the padding mask (and the causal mask) -> a pool over the
+    real steps -> dense."""
+
+    def __init__(self, vocab, dim, heads, causal, pool, out, positions):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, dim)
+        if positions:
+            self.pos = torch.nn.Embedding(T, dim)
+        self.att = torch.nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.head = torch.nn.Linear(dim, out)
+        self.causal, self.pool, self.positions = causal, pool, positions
+
+    def forward(self, ids):
+        h = self.emb(ids)
+        if self.positions:
+            h = h + self.pos.weight
+        future = torch.ones(T, T, dtype=torch.bool).triu(1) if self.causal else None
+        y, _ = self.att(h, h, h, key_padding_mask=ids == 0, attn_mask=future,
+                        need_weights=False)
+        return self.head(self.pool(y, real_mask(ids)))
+
+
+def step_keep(step, run_seed, stream, shape, p):
+    """The keep mask of the weights in training step `step`: the program's
+    dropout seed of the step (BuildTrainStep's: step * 0xA0761D6478BD642F +
+    run seed * 0xD6E8FEB86659FD93, wrapping) through nn.dropout's
+    documented splitmix64 hash of (seed, stream, element index)."""
+    seed = (step * 0xA0761D6478BD642F + run_seed * 0xD6E8FEB86659FD93) % 2**64
+    with np.errstate(over="ignore"):
+        idx = np.arange(int(np.prod(shape)), dtype=np.uint64)
+        z = np.uint64(seed) + np.uint64(((stream + 1) * 0xD1B54A32D192ED03) % 2**64) + \
+            idx * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        u = (z >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+    return torch.tensor((u >= np.float32(p)).reshape(shape).astype(np.float32))
+
+
+class DropAttn(torch.nn.Module):
+    """torch.nn.MultiheadAttention's parameters and math written out, with
+    dropout on the weights drawn as the generated code draws it (the
+    module's dropout uses torch's generator): causal, key padding, batch
+    rows beyond the step's real ones left out of the [BATCH, heads, T, T]
+    index space as the program's padding rows are."""
+
+    def __init__(self, dim, heads, p, run_seed):
+        super().__init__()
+        self.in_proj_weight = torch.nn.Parameter(torch.empty(3 * dim, dim))
+        torch.nn.init.xavier_uniform_(self.in_proj_weight)
+        self.in_proj_bias = torch.nn.Parameter(torch.zeros(3 * dim))
+        self.out_proj = torch.nn.Linear(dim, dim)
+        torch.nn.init.zeros_(self.out_proj.bias)
+        self.heads, self.p, self.run_seed, self.step = heads, p, run_seed, 0
+
+    def forward(self, x, ids):
+        n, steps, dim = x.shape
+        h, d = self.heads, dim // self.heads
+        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
+        q, k, v = (qkv[..., i * dim:(i + 1) * dim].reshape(n, steps, h, d).transpose(1, 2)
+                   for i in range(3))
+        s = q @ k.transpose(-1, -2) / d ** 0.5
+        hidden = (ids == 0)[:, None, None, :] | torch.ones(steps, steps, dtype=torch.bool).triu(1)
+        w = torch.softmax(s.masked_fill(hidden, float("-inf")), -1)
+        keep = step_keep(self.step, self.run_seed, 0, (BATCH, h, steps, steps), self.p)[:n]
+        self.step += 1
+        y = ((w * keep / (1 - self.p)) @ v).transpose(1, 2).reshape(n, steps, dim)
+        return self.out_proj(y)
+
+
+class EmbDropAttn(torch.nn.Module):
+    def __init__(self, vocab):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, 16)
+        self.att = DropAttn(16, 2, 0.25, RUN_SEED)
+        self.head = torch.nn.Linear(16, 3)
+
+    def forward(self, ids):
+        return self.head(masked_mean(self.att(self.emb(ids), ids), real_mask(ids)))
+
+
+RUN_SEED = 5
+
+
+def attn_case(dim, heads, causal, pool, out, positions):
+    return lambda vocab: EmbAttn(vocab, dim, heads, causal, pool, out, positions)
+
+
 # name: (layers, module, vocabulary, ids drawn below, output width, loss,
 #        (nnc optimizer, torch optimizer), epochs, seed)
 CASES = {
@@ -273,11 +373,42 @@ CASES = {
         "  top: rnn(3)\n  head: dense(2)",
         LstmRnnStack, 8, 8, 2, "mse",
         ("adamw(lr = 0.01)", lambda p: torch.optim.AdamW(p, lr=0.01)), 2, 9),
+    "emb_pos_attn_causal_avg_ce": (
+        "  emb: embedding(13, 8)\n  pos: positions(70)\n"
+        "  att: attention(4, causal = true)\n  global_avgpool\n  head: dense(3)",
+        attn_case(8, 4, True, masked_mean, 3, True), 13, 13, 3, "cross_entropy",
+        # Not Adam: the k part of in_proj_bias has a zero gradient in exact
+        # arithmetic (q . b_k shifts a whole softmax row), so both sides hold
+        # rounding noise there, which Adam's normalization would blow up to
+        # lr-sized steps.
+        ("sgd(lr = 0.2, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.9)), 2, 11),
+    "emb_attn_max_mse": (
+        "  emb: embedding(10, 32)\n  att: attention(2)\n  global_maxpool\n"
+        "  head: dense(2)",
+        attn_case(32, 2, False, masked_max, 2, False), 10, 10, 2, "mse",
+        ("sgd(lr = 0.1, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)), 2, 12),
+    "emb_attn_dropout_ce": (
+        "  emb: embedding(9, 16)\n  att: attention(2, causal = true, dropout = 0.25)\n"
+        "  global_avgpool\n  head: dense(3)",
+        EmbDropAttn, 9, 9, 3, "cross_entropy",
+        ("sgd(lr = 0.2, momentum = 0.9)",
+         lambda p: torch.optim.SGD(p, lr=0.2, momentum=0.9)), 2, 13),
 }
 
 
 RECURRENT = {"gru_ce", "lstm_bi_seq_mse", "rnn_relu_layers_ce", "gru_bi_layers_max_ce",
              "lstm_tanh_rnn_stack_mse"}
+# Sequence lengths other than T: the attention cases run whole blocks of 64
+# steps (one, or two with the online softmax across them) and a peeled tail
+# block (6 or 2 steps) through the generated (tiled, vectorized, parallel)
+# code.
+STEPS = {"emb_pos_attn_causal_avg_ce": 70, "emb_attn_max_mse": 130, "emb_attn_dropout_ce": 70}
+# Cases whose every row needs a real step (recurrent: packing; attention:
+# PyTorch's NaN for a query without keys).
+NONEMPTY = RECURRENT | {"emb_pos_attn_causal_avg_ce", "emb_attn_max_mse",
+                        "emb_attn_dropout_ce"}
 
 
 def make_ids(rng, draw, shortest=0):
@@ -292,12 +423,14 @@ def make_ids(rng, draw, shortest=0):
 
 
 def check_case(workdir, name):
+    global T
+    T = STEPS.get(name, 7)
     layers, make_net, vocab, draw, width, loss_kind, (opt_src, make_opt), epochs, seed = \
         CASES[name]
     d = os.path.join(workdir, name)
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    ids = make_ids(rng, draw, 1 if name in RECURRENT else 0)
+    ids = make_ids(rng, draw, 1 if name in NONEMPTY else 0)
     if loss_kind == "cross_entropy":
         y = rng.integers(0, width, size=N)
         target_cols = ["label"]
@@ -345,7 +478,7 @@ train {{
     run(["nnc", os.path.join(d, "model.nn"), "-o", exe])
     run([exe, "train", "--weights", os.path.join(d, "init.safetensors"),
          "--checkpoint-dir", os.path.join(d, "ck"), "--quiet",
-         "--log", os.path.join(d, "log.jsonl")])
+         "--log", os.path.join(d, "log.jsonl"), "--seed", str(RUN_SEED)])
 
     opt = make_opt(net.parameters())
     if loss_kind == "cross_entropy":

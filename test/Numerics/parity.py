@@ -12,7 +12,7 @@ with PyTorch (torch.autograd for gradients, torch.optim for updates,
 torch.optim.lr_scheduler and the documented formulas for schedules).
 
 Usage: parity.py GROUP [--nnc-opt PATH] [--keep DIR]
-GROUP: layers | losses | optimizers | schedules | norm | sequences | all
+GROUP: layers | losses | optimizers | schedules | norm | sequences | attention | all
 Exits 1 with a diff on any mismatch.
 """
 import argparse
@@ -35,6 +35,7 @@ LLVM_BIN = "/usr/lib/llvm-19/bin"
 LLVM_LIB = "/usr/lib/llvm-19/lib"
 REFERENCE_LOWERING = [
     "--one-shot-bufferize=bufferize-function-boundaries allow-return-allocs-from-loops",
+    "--scf-forall-to-for",
     "--convert-linalg-to-loops",
     "--convert-scf-to-cf",
     "--expand-strided-metadata",
@@ -883,9 +884,91 @@ def recurrent_cases():
     return cases
 
 
+def attention_reference(qkv, mask, heads, causal, p=0.0, seed=0, stream=0):
+    """softmax(Q K^T / sqrt(d) + masks) V per head, written out in torch (not
+    torch.nn.MultiheadAttention, which gives NaN for a query without keys):
+    key j is hidden when mask[n, j] == 0 or, with `causal`, j > i; a row
+    without visible keys gives 0 and lse 0. Dropout rebuilds nn.dropout's
+    documented splitmix64 mask over the [N, heads, T, T] weights. Returns
+    (out [N, T, D], lse [N, heads, T])."""
+    n, steps, d3 = qkv.shape
+    dim = d3 // 3
+    d = dim // heads
+
+    def split(x):
+        return x.reshape(n, steps, heads, d).transpose(1, 2)
+    q, k, v = split(qkv[..., :dim]), split(qkv[..., dim:2 * dim]), split(qkv[..., 2 * dim:])
+    s = q @ k.transpose(-1, -2) / math.sqrt(d)
+    vis = (t(mask) != 0)[:, None, None, :].expand(n, heads, steps, steps)
+    if causal:
+        vis = vis & torch.ones(steps, steps, dtype=torch.bool).tril()
+    s = s.masked_fill(~vis, float("-inf"))
+    seen = vis.any(-1, keepdim=True)
+    s = torch.where(seen, s, torch.zeros_like(s))
+    w = torch.softmax(s, -1) * seen
+    lse = torch.where(seen[..., 0], torch.logsumexp(s, -1), torch.zeros_like(s[..., 0]))
+    if p > 0:
+        keep = t(f32(splitmix_keep(seed, stream, (n, heads, steps, steps), p)))
+        w = w * keep / (1 - p)
+    o = (w @ v).transpose(1, 2).reshape(n, steps, dim)
+    return o, lse
+
+
+def attention_cases():
+    """nn.attention and nn.attention_grad (FlashAttention-2 loops) against
+    the reference above and torch.autograd: 1, 2, 4 and 8 heads, causal or
+    not, T below, at and past the block size of 64 (37, 64, 70, 130: whole
+    blocks plus a peeled tail), ragged padding including a sample whose keys
+    are all padding (its rows must be exactly 0), and dropout on the
+    weights (forward and all three gradients)."""
+    cases = []
+    specs = [
+        # name, N, T, D, heads, causal, lengths, p
+        ("attention_h1_t37", 2, 37, 16, 1, False, [37, 37], 0.0),
+        ("attention_h4_causal_t70", 2, 70, 32, 4, True, [70, 45], 0.0),
+        ("attention_h8_padded", 3, 20, 32, 8, False, [20, 7, 0], 0.0),
+        ("attention_h4_causal_padded_t64", 3, 64, 16, 4, True, [64, 33, 0], 0.0),
+        ("attention_h4_t130", 1, 130, 16, 4, False, [130], 0.0),
+        ("attention_h2_causal_t130", 2, 130, 8, 2, True, [130, 100], 0.0),
+        ("attention_h2_dropout_causal_t70", 2, 70, 16, 2, True, [70, 51], 0.3),
+        ("attention_h4_dropout_t37", 2, 37, 16, 4, False, [37, 20], 0.5),
+    ]
+    for k, (name, n, steps, dim, heads, causal, lengths, p) in enumerate(specs):
+        r = rng(71 + k)
+        qkv = randn(r, n, steps, 3 * dim)
+        dout = randn(r, n, steps, dim)
+        mask = np.zeros((n, steps), dtype=np.float32)
+        for i, length in enumerate(lengths):
+            mask[i, :length] = 1
+        seed, stream = 1234567 + k, 3
+        tq = t(qkv, True)
+        o, lse = attention_reference(tq, mask, heads, causal, p, seed, stream)
+        (dqkv,) = torch.autograd.grad(o, tq, t(dout))
+        # A sample without real keys attends to nothing: exactly 0.
+        for i, length in enumerate(lengths):
+            if length == 0:
+                assert float(o[i].abs().max()) == 0.0
+        attrs = f"heads = {heads} : i64, causal = {'true' if causal else 'false'}"
+        inputs = [qkv, mask, dout]
+        seed_use, seed_type = "", ""
+        if p > 0:
+            attrs += f", p = {p} : f32, stream = {stream} : i64"
+            inputs.append(i64(seed))
+            seed_use, seed_type = ", %a3", ", {t3}"
+        lse_t = f"tensor<{n}x{heads}x{steps}xf32>"
+        body = (f"  %o, %l = nn.attention %a0, %a1{seed_use} {{{{{attrs}}}}} : "
+                f"({{t0}}, {{t1}}{seed_type}) -> ({{r0}}, {lse_t})\n"
+                f"  %d = nn.attention_grad %a2, %a0, %a1, %o, %l{seed_use} {{{{{attrs}}}}} : "
+                f"({{t2}}, {{t0}}, {{t1}}, {{r0}}, {lse_t}{seed_type}) -> {{t0}}")
+        cases.append(Case(name, body, inputs, ["%o", "%l", "%d"],
+                          [o.detach(), lse.detach(), dqkv], 2e-5, 2e-6))
+    return cases
+
+
 GROUPS = {"layers": layer_cases, "losses": loss_cases,
           "optimizers": optimizer_cases, "schedules": schedule_cases,
-          "norm": norm_cases, "sequences": sequence_cases}
+          "norm": norm_cases, "sequences": sequence_cases,
+          "attention": attention_cases}
 
 
 def main():

@@ -2,7 +2,8 @@
 //
 // Only the conversion target and the pattern families live here; patterns
 // are in Layers.cpp, Losses.cpp, Optimizers.cpp, Normalization.cpp,
-// Convolutions.cpp and Pooling.cpp.
+// Convolutions.cpp, Pooling.cpp,
+// Sequences.cpp, Recurrent.cpp and Attention.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
@@ -40,6 +41,7 @@ struct ConvertNNToLinalgPass
     populateNNPoolingPatterns(patterns);
     populateNNSequencePatterns(patterns);
     populateNNRecurrentPatterns(patterns);
+    populateNNAttentionPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -22,6 +22,8 @@ void populateNNPoolingPatterns(mlir::RewritePatternSet &patterns);
 void populateNNSequencePatterns(mlir::RewritePatternSet &patterns);
 /// rnn, lstm, gru and their backpropagation through time (Recurrent.cpp).
 void populateNNRecurrentPatterns(mlir::RewritePatternSet &patterns);
+/// attention and its gradient, fused FlashAttention-2 loops (Attention.cpp).
+void populateNNAttentionPatterns(mlir::RewritePatternSet &patterns);
 
 /// batchnorm, layernorm, dropout, concat, their gradients and the running
 /// statistics (Normalization.cpp).
