@@ -444,9 +444,9 @@ private:
             dim = xt.getDimSize(2), rows = batchRows * steps;
     auto flatType = RankedTensorType::get({rows, dim}, f32);
     Value flat = b.create<nn::ReshapeOp>(l, flatType, x);
-    Value proj = b.create<nn::DenseOp>(
-        l, RankedTensorType::get({rows, 3 * dim}, f32), flat,
-        params[n.params[0]], params[n.params[1]]);
+    Value proj =
+        b.create<nn::DenseOp>(l, RankedTensorType::get({rows, 3 * dim}, f32),
+                              flat, params[n.params[0]], params[n.params[1]]);
     Value qkv = b.create<nn::ReshapeOp>(
         l, RankedTensorType::get({batchRows, steps, 3 * dim}, f32), proj);
     int64_t stream = dropoutStream++;

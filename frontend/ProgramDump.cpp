@@ -67,8 +67,8 @@ std::string attrs(const Node &n) {
     kv = {"count = " + std::to_string(a.count)};
     break;
   case LayerKind::Attention:
-    kv = {"heads = " + std::to_string(a.heads),
-          "causal = " + boolStr(a.causal), "dropout = " + num(a.p)};
+    kv = {"heads = " + std::to_string(a.heads), "causal = " + boolStr(a.causal),
+          "dropout = " + num(a.p)};
     break;
   case LayerKind::Conv2d:
     kv = {"filters = " + std::to_string(a.filters),

@@ -330,8 +330,8 @@ bool inferLayer(Sema &s, LayerKind kind, const BoundCall &bc,
     bool byDefault = a.init == InitKind::Default;
     c.param("in_proj_weight", {w3, dim}, true, dim);
     if (byDefault) // xavier_uniform_: fan_in D, fan_out 3D
-      params.back().dist = initDist(InitKind::XavierUniform, false,
-                                    {w3, dim}, dim);
+      params.back().dist =
+          initDist(InitKind::XavierUniform, false, {w3, dim}, dim);
     c.param("in_proj_bias", {w3}, true, dim);
     if (byDefault || a.init != InitKind::Ones)
       params.back().dist = InitDist{InitDist::Constant, 0.0};

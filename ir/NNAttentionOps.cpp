@@ -23,12 +23,12 @@ LogicalResult verifyAttention(Operation *op, Value qkv, Value out,
     return op->emitOpError() << "expects an output [N, T, D], got " << ot;
   int64_t n = ot.getDimSize(0), t = ot.getDimSize(1), d = ot.getDimSize(2);
   if (heads < 1 || d % heads != 0)
-    return op->emitOpError() << "expects heads (" << heads
-                             << ") to divide the width D = " << d;
+    return op->emitOpError()
+           << "expects heads (" << heads << ") to divide the width D = " << d;
   if (tensorType(qkv).getShape() != ArrayRef<int64_t>{n, t, 3 * d})
-    return op->emitOpError() << "expects q, k, v packed as [N, T, 3D] = ["
-                             << n << ", " << t << ", " << 3 * d << "], got "
-                             << qkv.getType();
+    return op->emitOpError()
+           << "expects q, k, v packed as [N, T, 3D] = [" << n << ", " << t
+           << ", " << 3 * d << "], got " << qkv.getType();
   for (Value v : sameAsOut)
     if (v.getType() != out.getType())
       return op->emitOpError() << "expects a gradient of the output's type "
@@ -37,9 +37,9 @@ LogicalResult verifyAttention(Operation *op, Value qkv, Value out,
     return op->emitOpError() << "expects a key mask [N, T] = [" << n << ", "
                              << t << "], got " << mask.getType();
   if (tensorType(lse).getShape() != ArrayRef<int64_t>{n, heads, t})
-    return op->emitOpError() << "expects lse [N, heads, T] = [" << n << ", "
-                             << heads << ", " << t << "], got "
-                             << lse.getType();
+    return op->emitOpError()
+           << "expects lse [N, heads, T] = [" << n << ", " << heads << ", " << t
+           << "], got " << lse.getType();
   if (p < 0.0f || p >= 1.0f)
     return op->emitOpError() << "expects a dropout p in [0, 1), got " << p;
   if ((p > 0.0f) != static_cast<bool>(seed))

@@ -27,7 +27,8 @@
 // [8, 32, 16] register tiles of nn-tile-and-vectorize (which leaves the
 // chunks of this forall whole, not split again). Measured with
 // bench/attention.py (N 12, D 128, 4 heads, T 512): forward + backward at
-// about 90 GFLOP/s on one thread, 150 on two.
+// about 90 GFLOP/s on one thread, 150 on two; blocks of 32 x 32 and of
+// 64 x 128 (query x key) measured the same within noise at T = 64..512.
 //
 // Dropout regenerates nn.dropout's counter-based mask from the element's
 // index in [N, heads, T, T], so the backward stores no mask.
@@ -60,12 +61,12 @@ struct Tiles {
   int64_t t, heads, d, dm; // dm = D = heads d
   double scale, p;
   bool causal;
-  uint64_t salt;   // nn.dropout's (stream + 1) * 0xD1B54A32D192ED03
-  Value seed;      // i64 scalar, null without dropout
-  Value pair;      // the forall's index n * heads + h
-  Value sample;    // n
-  Value headCol;   // h * d
-  Value mask;      // [N, T]
+  uint64_t salt; // nn.dropout's (stream + 1) * 0xD1B54A32D192ED03
+  Value seed;    // i64 scalar, null without dropout
+  Value pair;    // the forall's index n * heads + h
+  Value sample;  // n
+  Value headCol; // h * d
+  Value mask;    // [N, T]
 
   Type f32t() { return b.getF32Type(); }
   Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
@@ -88,7 +89,8 @@ struct Tiles {
   /// The [d, cols] tile at column `col` of head h of a transposed [N, D, T].
   Value colsOf(Value srcT, Value col, int64_t cols) {
     return b.create<tensor::ExtractSliceOp>(
-        loc, type({d, cols}), srcT, ArrayRef<OpFoldResult>{sample, headCol, col},
+        loc, type({d, cols}), srcT,
+        ArrayRef<OpFoldResult>{sample, headCol, col},
         ArrayRef<OpFoldResult>{at(1), at(d), at(cols)},
         ArrayRef<OpFoldResult>{at(1), at(1), at(1)});
   }
@@ -143,9 +145,9 @@ struct Tiles {
   /// are [rows, cols] tiles, or [rows] rows reduced over j when `reduce`
   /// (the outputs then start from `inits`).
   SmallVector<Value>
-  tileGeneric(int64_t rows, int64_t cols, ValueRange tileIns,
-              ValueRange rowIns, ValueRange colIns, bool reduce,
-              ValueRange inits, unsigned outputs,
+  tileGeneric(int64_t rows, int64_t cols, ValueRange tileIns, ValueRange rowIns,
+              ValueRange colIns, bool reduce, ValueRange inits,
+              unsigned outputs,
               function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange,
                                               ValueRange)>
                   body) {
@@ -162,8 +164,7 @@ struct Tiles {
     SmallVector<Value> outs;
     SmallVector<Type> types;
     for (unsigned i = 0; i < outputs; ++i) {
-      outs.push_back(reduce ? inits[i]
-                            : emptyLike(b, loc, type({rows, cols})));
+      outs.push_back(reduce ? inits[i] : emptyLike(b, loc, type({rows, cols})));
       types.push_back(outs.back().getType());
       maps.push_back(reduce ? row : id);
     }
@@ -195,8 +196,8 @@ struct Tiles {
     auto generic = b.create<linalg::GenericOp>(
         loc, types, ins, outs, maps, parallel(1),
         [&](OpBuilder &nb, Location nl, ValueRange args) {
-          nb.create<linalg::YieldOp>(
-              nl, body(nb, nl, args.take_front(ins.size())));
+          nb.create<linalg::YieldOp>(nl,
+                                     body(nb, nl, args.take_front(ins.size())));
         });
     return SmallVector<Value>(generic.getResults());
   }
@@ -208,12 +209,11 @@ struct Tiles {
                                           f32(nb, nl, 0.0));
     if (!causal)
       return real;
-    Value i = nb.create<arith::AddIOp>(nl, row0,
-                                       nb.create<linalg::IndexOp>(nl, 0));
-    Value j = nb.create<arith::AddIOp>(nl, col0,
-                                       nb.create<linalg::IndexOp>(nl, 1));
-    Value past =
-        nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::ule, j, i);
+    Value i =
+        nb.create<arith::AddIOp>(nl, row0, nb.create<linalg::IndexOp>(nl, 0));
+    Value j =
+        nb.create<arith::AddIOp>(nl, col0, nb.create<linalg::IndexOp>(nl, 1));
+    Value past = nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::ule, j, i);
     return nb.create<arith::AndIOp>(nl, real, past);
   }
 
@@ -228,10 +228,10 @@ struct Tiles {
     auto asI64 = [&](Value v) -> Value {
       return nb.create<arith::IndexCastOp>(nl, nb.getI64Type(), v);
     };
-    Value i = nb.create<arith::AddIOp>(nl, row0,
-                                       nb.create<linalg::IndexOp>(nl, 0));
-    Value j = nb.create<arith::AddIOp>(nl, col0,
-                                       nb.create<linalg::IndexOp>(nl, 1));
+    Value i =
+        nb.create<arith::AddIOp>(nl, row0, nb.create<linalg::IndexOp>(nl, 0));
+    Value j =
+        nb.create<arith::AddIOp>(nl, col0, nb.create<linalg::IndexOp>(nl, 1));
     Value rowIdx = nb.create<arith::AddIOp>(
         nl, nb.create<arith::MulIOp>(nl, asI64(pair), i64c(t)), asI64(i));
     Value idx = nb.create<arith::AddIOp>(
@@ -266,46 +266,40 @@ struct Tiles {
 
   /// One key block of `cols` keys at `col0` for the query block `qb`
   /// ([rows, d]) at `row0`: the online softmax step.
-  Running forwardKeyBlock(Value qb, Value row0, int64_t rows, Value kT,
-                          Value v, Value col0, int64_t cols, Running r) {
+  Running forwardKeyBlock(Value qb, Value row0, int64_t rows, Value kT, Value v,
+                          Value col0, int64_t cols, Running r) {
     Value s = matmul(qb, colsOf(kT, col0, cols),
                      filled(b, loc, type({rows, cols}), 0.0));
     Value maskB = maskOf(col0, cols);
     double sc = scale;
     // m_new = max(m, max_j visible ? s S : -inf)
-    Value mNew =
-        tileGeneric(rows, cols, {s}, {}, {maskB}, /*reduce=*/true, {r.m}, 1,
-                    [&](OpBuilder &nb, Location nl, ValueRange in,
-                        ValueRange acc) -> SmallVector<Value> {
-                      Value ok = visible(nb, nl, row0, col0, in[1]);
-                      Value x = nb.create<arith::MulFOp>(nl, in[0],
-                                                         f32(nb, nl, sc));
-                      Value ninf = f32(
-                          nb, nl, -std::numeric_limits<double>::infinity());
-                      Value y = nb.create<arith::SelectOp>(nl, ok, x, ninf);
-                      return {nb.create<arith::MaximumFOp>(nl, acc[0], y)};
-                    })[0];
+    Value mNew = tileGeneric(
+        rows, cols, {s}, {}, {maskB}, /*reduce=*/true, {r.m}, 1,
+        [&](OpBuilder &nb, Location nl, ValueRange in,
+            ValueRange acc) -> SmallVector<Value> {
+          Value ok = visible(nb, nl, row0, col0, in[1]);
+          Value x = nb.create<arith::MulFOp>(nl, in[0], f32(nb, nl, sc));
+          Value ninf = f32(nb, nl, -std::numeric_limits<double>::infinity());
+          Value y = nb.create<arith::SelectOp>(nl, ok, x, ninf);
+          return {nb.create<arith::MaximumFOp>(nl, acc[0], y)};
+        })[0];
     // P = visible ? exp(s S - m_new) : 0, and its row sums.
-    Value pT =
-        tileGeneric(rows, cols, {s}, {mNew}, {maskB}, false, {}, 1,
-                    [&](OpBuilder &nb, Location nl, ValueRange in,
-                        ValueRange) -> SmallVector<Value> {
-                      Value ok = visible(nb, nl, row0, col0, in[2]);
-                      Value x = nb.create<arith::SubFOp>(
-                          nl,
-                          nb.create<arith::MulFOp>(nl, in[0], f32(nb, nl, sc)),
-                          in[1]);
-                      Value e = nb.create<math::ExpOp>(nl, x);
-                      return {nb.create<arith::SelectOp>(nl, ok, e,
-                                                         f32(nb, nl, 0.0))};
-                    })[0];
-    Value rowSum =
-        tileGeneric(rows, cols, {pT}, {}, {}, true,
-                    {filled(b, loc, type({rows}), 0.0)}, 1,
-                    [&](OpBuilder &nb, Location nl, ValueRange in,
-                        ValueRange acc) -> SmallVector<Value> {
-                      return {nb.create<arith::AddFOp>(nl, acc[0], in[0])};
-                    })[0];
+    Value pT = tileGeneric(
+        rows, cols, {s}, {mNew}, {maskB}, false, {}, 1,
+        [&](OpBuilder &nb, Location nl, ValueRange in,
+            ValueRange) -> SmallVector<Value> {
+          Value ok = visible(nb, nl, row0, col0, in[2]);
+          Value x = nb.create<arith::SubFOp>(
+              nl, nb.create<arith::MulFOp>(nl, in[0], f32(nb, nl, sc)), in[1]);
+          Value e = nb.create<math::ExpOp>(nl, x);
+          return {nb.create<arith::SelectOp>(nl, ok, e, f32(nb, nl, 0.0))};
+        })[0];
+    Value rowSum = tileGeneric(
+        rows, cols, {pT}, {}, {}, true, {filled(b, loc, type({rows}), 0.0)}, 1,
+        [&](OpBuilder &nb, Location nl, ValueRange in,
+            ValueRange acc) -> SmallVector<Value> {
+          return {nb.create<arith::AddFOp>(nl, acc[0], in[0])};
+        })[0];
     // alpha = exp(m - m_new) (1 while no key was visible), l = alpha l + sum.
     SmallVector<Value> al = rowGeneric(
         rows, {r.m, mNew, r.l, rowSum}, 2,
@@ -356,10 +350,10 @@ struct Tiles {
   std::pair<Value, Value> forwardQueryBlock(Value q, Value kT, Value v,
                                             Value row0, int64_t rows) {
     Value qb = rowsOf(q, row0, rows);
-    Running r{filled(b, loc, type({rows}),
-                     -std::numeric_limits<double>::infinity()),
-              filled(b, loc, type({rows}), 0.0),
-              filled(b, loc, type({rows, d}), 0.0)};
+    Running r{
+        filled(b, loc, type({rows}), -std::numeric_limits<double>::infinity()),
+        filled(b, loc, type({rows}), 0.0),
+        filled(b, loc, type({rows, d}), 0.0)};
     int64_t bc = std::min(kKeyBlock, t);
     int64_t whole = t / bc, tail = t % bc;
     Value seen = keyBlocksSeen(row0, rows, bc, whole);
@@ -388,9 +382,7 @@ struct Tiles {
             b.create<arith::AddIOp>(loc, row0, index(rows)), col0);
         auto ifOp = b.create<scf::IfOp>(
             loc, sees,
-            [&](OpBuilder &, Location l) {
-              b.create<scf::YieldOp>(l, step());
-            },
+            [&](OpBuilder &, Location l) { b.create<scf::YieldOp>(l, step()); },
             [&](OpBuilder &, Location l) {
               b.create<scf::YieldOp>(l, ValueRange{r.m, r.l, r.acc});
             });
@@ -403,21 +395,19 @@ struct Tiles {
         [&](OpBuilder &nb, Location nl, ValueRange in) -> SmallVector<Value> {
           Value none = nb.create<arith::CmpFOp>(nl, arith::CmpFPredicate::OEQ,
                                                 in[1], f32(nb, nl, 0.0));
-          Value x = nb.create<arith::AddFOp>(
-              nl, in[0], nb.create<math::LogOp>(nl, in[1]));
+          Value x = nb.create<arith::AddFOp>(nl, in[0],
+                                             nb.create<math::LogOp>(nl, in[1]));
           return {nb.create<arith::SelectOp>(nl, none, f32(nb, nl, 0.0), x)};
         })[0];
-    Value out =
-        tileGeneric(rows, d, {r.acc}, {r.l}, {}, false, {}, 1,
-                    [&](OpBuilder &nb, Location nl, ValueRange in,
-                        ValueRange) -> SmallVector<Value> {
-                      Value none = nb.create<arith::CmpFOp>(
-                          nl, arith::CmpFPredicate::OEQ, in[1],
-                          f32(nb, nl, 0.0));
-                      Value x = nb.create<arith::DivFOp>(nl, in[0], in[1]);
-                      return {nb.create<arith::SelectOp>(
-                          nl, none, f32(nb, nl, 0.0), x)};
-                    })[0];
+    Value out = tileGeneric(
+        rows, d, {r.acc}, {r.l}, {}, false, {}, 1,
+        [&](OpBuilder &nb, Location nl, ValueRange in,
+            ValueRange) -> SmallVector<Value> {
+          Value none = nb.create<arith::CmpFOp>(nl, arith::CmpFPredicate::OEQ,
+                                                in[1], f32(nb, nl, 0.0));
+          Value x = nb.create<arith::DivFOp>(nl, in[0], in[1]);
+          return {nb.create<arith::SelectOp>(nl, none, f32(nb, nl, 0.0), x)};
+        })[0];
     return {out, lse};
   }
 
@@ -428,9 +418,9 @@ struct Tiles {
 
   /// One query block of rows `row0` .. of the backward for the key block
   /// `kb` / `kTb` / `vTb` at `col0`.
-  Grads backwardQueryBlock(Value q, Value dout, Value lse, Value dsum,
-                           Value kb, Value kTb, Value vTb, Value col0,
-                           int64_t cols, Value row0, int64_t rows, Grads g) {
+  Grads backwardQueryBlock(Value q, Value dout, Value lse, Value dsum, Value kb,
+                           Value kTb, Value vTb, Value col0, int64_t cols,
+                           Value row0, int64_t rows, Grads g) {
     Value qb = rowsOf(q, row0, rows);
     Value dob = rowsOf(dout, row0, rows);
     Value lseB = part(lse, row0, rows), dB = part(dsum, row0, rows);
@@ -438,19 +428,16 @@ struct Tiles {
     double sc = scale;
     Value s = matmul(qb, kTb, filled(b, loc, type({rows, cols}), 0.0));
     // P = visible ? exp(s S - lse) : 0
-    Value pT =
-        tileGeneric(rows, cols, {s}, {lseB}, {maskB}, false, {}, 1,
-                    [&](OpBuilder &nb, Location nl, ValueRange in,
-                        ValueRange) -> SmallVector<Value> {
-                      Value ok = visible(nb, nl, row0, col0, in[2]);
-                      Value x = nb.create<arith::SubFOp>(
-                          nl,
-                          nb.create<arith::MulFOp>(nl, in[0], f32(nb, nl, sc)),
-                          in[1]);
-                      Value e = nb.create<math::ExpOp>(nl, x);
-                      return {nb.create<arith::SelectOp>(nl, ok, e,
-                                                         f32(nb, nl, 0.0))};
-                    })[0];
+    Value pT = tileGeneric(
+        rows, cols, {s}, {lseB}, {maskB}, false, {}, 1,
+        [&](OpBuilder &nb, Location nl, ValueRange in,
+            ValueRange) -> SmallVector<Value> {
+          Value ok = visible(nb, nl, row0, col0, in[2]);
+          Value x = nb.create<arith::SubFOp>(
+              nl, nb.create<arith::MulFOp>(nl, in[0], f32(nb, nl, sc)), in[1]);
+          Value e = nb.create<math::ExpOp>(nl, x);
+          return {nb.create<arith::SelectOp>(nl, ok, e, f32(nb, nl, 0.0))};
+        })[0];
     Value pd = pT;
     if (seed)
       pd = tileGeneric(rows, cols, {pT}, {}, {}, false, {}, 1,
@@ -492,14 +479,13 @@ struct Tiles {
     int64_t br = std::min(kQueryBlock, t);
     int64_t whole = t / br, tail = t % br;
     // With `causal`, query rows before col0 see none of these keys.
-    Value first = causal ? b.create<arith::MulIOp>(
-                               loc,
-                               b.create<arith::DivUIOp>(loc, col0, index(br)),
-                               index(br))
-                         : index(0);
+    Value first = causal
+                      ? b.create<arith::MulIOp>(
+                            loc, b.create<arith::DivUIOp>(loc, col0, index(br)),
+                            index(br))
+                      : index(0);
     auto loop = b.create<scf::ForOp>(
-        loc, first, index(whole * br), index(br),
-        ValueRange{g.dk, g.dv, g.dq},
+        loc, first, index(whole * br), index(br), ValueRange{g.dk, g.dv, g.dq},
         [&](OpBuilder &lb, Location ll, Value row0, ValueRange c) {
           Grads n = backwardQueryBlock(q, dout, lse, dsum, kb, kTb, vTb, col0,
                                        cols, row0, br, {c[0], c[1], c[2]});
@@ -594,7 +580,11 @@ SmallVector<Value> forEachPair(ConversionPatternRewriter &rewriter, OpT op,
   SmallVector<Part> partList;
   Type f32t = rewriter.getF32Type();
   for (auto [out, base] : parts) {
-    Part pt{out, {}, {}, {}, SmallVector<OpFoldResult>(3, rewriter.getIndexAttr(1))};
+    Part pt{out,
+            {},
+            {},
+            {},
+            SmallVector<OpFoldResult>(3, rewriter.getIndexAttr(1))};
     if (base >= 0) {
       Value col = rewriter.create<arith::AddIOp>(
           loc, headCol, rewriter.create<arith::ConstantIndexOp>(loc, base));
@@ -641,7 +631,8 @@ struct AttentionLowering : OpConversionPattern<nn::AttentionOp> {
         rewriter, op, adaptor.getMask(), adaptor.getSeed(),
         ValueRange{emptyLike(rewriter, loc, outType),
                    emptyLike(rewriter, loc, lseType)},
-        {{0u, int64_t(0)}, {1u, int64_t(-1)}}, [&](Tiles &tl, SmallVector<Value> parts) {
+        {{0u, int64_t(0)}, {1u, int64_t(-1)}},
+        [&](Tiles &tl, SmallVector<Value> parts) {
           int64_t br = std::min(kQueryBlock, t);
           int64_t whole = t / br, tail = t % br;
           auto loop = tl.b.create<scf::ForOp>(
@@ -687,7 +678,8 @@ struct AttentionGradLowering : OpConversionPattern<nn::AttentionGradOp> {
     {
       MLIRContext *ctx = rewriter.getContext();
       auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-      auto prod = RankedTensorType::get({n, t, heads, d}, rewriter.getF32Type());
+      auto prod =
+          RankedTensorType::get({n, t, heads, d}, rewriter.getF32Type());
       auto expand = [&](Value x) -> Value {
         return rewriter.create<tensor::ExpandShapeOp>(
             loc, prod, x, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
@@ -697,37 +689,37 @@ struct AttentionGradLowering : OpConversionPattern<nn::AttentionGradOp> {
       AffineMap out = AffineMap::get(4, 0, {e(0), e(1), e(2)}, ctx);
       SmallVector<utils::IteratorType> iters = parallel(4);
       iters[3] = utils::IteratorType::reduction;
-      dsumAll = rewriter
-                    .create<linalg::GenericOp>(
-                        loc, TypeRange{dType},
-                        ValueRange{expand(dout), expand(adaptor.getOut())},
-                        ValueRange{filled(rewriter, loc, dType, 0.0)},
-                        ArrayRef<AffineMap>{in, in, out}, iters,
-                        [](OpBuilder &nb, Location nl, ValueRange a) {
-                          Value p = nb.create<arith::MulFOp>(nl, a[0], a[1]);
-                          nb.create<linalg::YieldOp>(
-                              nl, ValueRange{nb.create<arith::AddFOp>(nl, a[2],
-                                                                      p)});
-                        })
-                    .getResult(0);
+      dsumAll =
+          rewriter
+              .create<linalg::GenericOp>(
+                  loc, TypeRange{dType},
+                  ValueRange{expand(dout), expand(adaptor.getOut())},
+                  ValueRange{filled(rewriter, loc, dType, 0.0)},
+                  ArrayRef<AffineMap>{in, in, out}, iters,
+                  [](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value p = nb.create<arith::MulFOp>(nl, a[0], a[1]);
+                    nb.create<linalg::YieldOp>(
+                        nl, ValueRange{nb.create<arith::AddFOp>(nl, a[2], p)});
+                  })
+              .getResult(0);
     }
     Value lseAll = adaptor.getLse();
     // One shared output, three parts per pair: dQ (accumulated over the
     // key blocks, so it starts at zero), dK and dV.
     Value zeros = filled(rewriter, loc, tensorType(op.getDqkv()), 0.0);
     SmallVector<Value> results = forEachPair(
-        rewriter, op, adaptor.getMask(), adaptor.getSeed(),
-        ValueRange{zeros}, {{0u, int64_t(0)}, {0u, dm}, {0u, 2 * dm}},
+        rewriter, op, adaptor.getMask(), adaptor.getSeed(), ValueRange{zeros},
+        {{0u, int64_t(0)}, {0u, dm}, {0u, 2 * dm}},
         [&](Tiles &tl, SmallVector<Value> parts) {
           OpBuilder &b = tl.b;
           auto rowOf = [&](Value all) -> Value {
             return b.create<tensor::ExtractSliceOp>(
                 loc, tl.type({t}), all,
-                ArrayRef<OpFoldResult>{tl.sample,
-                                       b.create<arith::RemUIOp>(
-                                           loc, tl.pair, tl.index(heads))
-                                           .getResult(),
-                                       tl.at(0)},
+                ArrayRef<OpFoldResult>{
+                    tl.sample,
+                    b.create<arith::RemUIOp>(loc, tl.pair, tl.index(heads))
+                        .getResult(),
+                    tl.at(0)},
                 ArrayRef<OpFoldResult>{tl.at(1), tl.at(1), tl.at(t)},
                 ArrayRef<OpFoldResult>{tl.at(1), tl.at(1), tl.at(1)});
           };
@@ -758,6 +750,5 @@ struct AttentionGradLowering : OpConversionPattern<nn::AttentionGradOp> {
 } // namespace
 
 void nnc::populateNNAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<AttentionLowering, AttentionGradLowering>(
-      patterns.getContext());
+  patterns.add<AttentionLowering, AttentionGradLowering>(patterns.getContext());
 }
