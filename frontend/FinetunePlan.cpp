@@ -27,8 +27,8 @@ FinetunePlan planFinetune(const Model &model, const TrainRun &run) {
   if (run.lora.enabled) {
     std::vector<bool> adapter(n, false);
     for (const Node &node : model.nodes)
-      for (auto [a, b] : node.lora)
-        adapter[a] = adapter[b] = true;
+      for (const Node::Adapter &ad : node.lora)
+        adapter[ad.a] = adapter[ad.b] = true;
     for (unsigned i = 0; i < n; ++i)
       if (!adapter[i] && model.params[i].trainable)
         plan.frozenUntil[i] = FinetunePlan::kAlways;

@@ -161,7 +161,7 @@ private:
     if (k >= n.lora.size())
       return y;
     Location l = loc(n);
-    Value a = params[n.lora[k].first], bw = params[n.lora[k].second];
+    Value a = params[n.lora[k].a], bw = params[n.lora[k].b];
     RankedTensorType yType = nn::tensorType(y);
     int64_t rows = yType.getDimSize(0);
     int64_t rank = nn::tensorType(a).getDimSize(0);
@@ -444,9 +444,11 @@ private:
             dim = xt.getDimSize(2), rows = batchRows * steps;
     auto flatType = RankedTensorType::get({rows, dim}, f32);
     Value flat = b.create<nn::ReshapeOp>(l, flatType, x);
-    Value proj =
+    Value proj = adapted(
+        n, 0, params,
         b.create<nn::DenseOp>(l, RankedTensorType::get({rows, 3 * dim}, f32),
-                              flat, params[n.params[0]], params[n.params[1]]);
+                              flat, params[n.params[0]], params[n.params[1]]),
+        flat);
     Value qkv = b.create<nn::ReshapeOp>(
         l, RankedTensorType::get({batchRows, steps, 3 * dim}, f32), proj);
     int64_t stream = dropoutStream++;
@@ -458,8 +460,10 @@ private:
         b.getF32FloatAttr(drop ? static_cast<float>(a.p) : 0.0f),
         b.getI64IntegerAttr(stream));
     Value o = b.create<nn::ReshapeOp>(l, flatType, att.getOut());
-    Value y = b.create<nn::DenseOp>(l, flatType, o, params[n.params[2]],
-                                    params[n.params[3]]);
+    Value y = adapted(n, 1, params,
+                      b.create<nn::DenseOp>(l, flatType, o, params[n.params[2]],
+                                            params[n.params[3]]),
+                      o);
     return b.create<nn::ReshapeOp>(l, xt, y);
   }
 

@@ -154,9 +154,13 @@ struct Node {
   std::vector<unsigned> inputs; ///< node ids, all smaller than `id`
   TensorType type;              ///< per-sample output type
   std::vector<unsigned> params; ///< indices into Model::params
-  /// LoRA (`adapters = lora(...)`): (lora_A, lora_B) indices into
-  /// Model::params per adapted weight (dense: its weight), and alpha / rank.
-  std::vector<std::pair<unsigned, unsigned>> lora;
+  /// LoRA (`adapters = lora(...)`): per adapted weight (dense: its weight;
+  /// attention: in_proj_weight, out_proj.weight), indices into
+  /// Model::params of the weight, lora_A and lora_B; and alpha / rank.
+  struct Adapter {
+    unsigned weight, a, b;
+  };
+  std::vector<Adapter> lora;
   double loraScale = 0;
   /// Groups (as paths: "body", "body.sub") and labels (paths of labelled
   /// layers or block instances) enclosing this node, outermost first.

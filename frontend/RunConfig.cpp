@@ -179,10 +179,10 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   // LoRA: each adapted weight, its adapters and alpha / rank (`merge`).
   json adapters = json::array();
   for (const sema::Node &n : model.nodes)
-    if (!n.lora.empty())
-      adapters.push_back({{"weight", model.params[n.params[0]].name},
-                          {"a", model.params[n.lora[0].first].name},
-                          {"b", model.params[n.lora[0].second].name},
+    for (const sema::Node::Adapter &ad : n.lora)
+      adapters.push_back({{"weight", model.params[ad.weight].name},
+                          {"a", model.params[ad.a].name},
+                          {"b", model.params[ad.b].name},
                           {"scale", n.loraScale}});
   j["adapters"] = adapters;
 

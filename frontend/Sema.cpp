@@ -315,8 +315,12 @@ Sema::run(const std::vector<const ast::Module *> &mods) {
     analyzeDataset(*d);
   for (const ast::Decl *d : models)
     analyzeModel(*d);
-  for (const ast::Decl *d : runs)
-    analyzeRun(*d);
+  // Train runs before finetunes: a finetune may take its model's train
+  // run's settings (its loss), whichever file declares it.
+  for (bool finetunes : {false, true})
+    for (const ast::Decl *d : runs)
+      if ((d->kind == ast::DeclKind::Finetune) == finetunes)
+        analyzeRun(*d);
   return std::move(prog);
 }
 

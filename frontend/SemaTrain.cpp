@@ -76,8 +76,10 @@ void Sema::analyzeRun(const ast::Decl &d) {
     if (!set.count(k))
       error(declRange, "missing setting '" + k + "' in " + desc);
   };
+  // A finetune without a loss takes its model's train run's (below).
   for (const char *k : {"model", "data", "loss", "optimizer"})
-    require(k);
+    if (!ft || std::string(k) != "loss")
+      require(k);
   if (ft)
     require("from");
 
@@ -137,6 +139,21 @@ void Sema::analyzeRun(const ast::Decl &d) {
       run.loss.delta = bc.num("delta");
       run.loss.labelSmoothing = bc.num("label_smoothing");
       run.loss.range = e->range;
+    }
+  }
+  if (ft && !set.count("loss")) {
+    const TrainRun *trained = nullptr;
+    for (const TrainRun &r : prog->runs)
+      if (!r.finetune && run.model >= 0 && r.model == run.model)
+        trained = &r;
+    if (trained) {
+      run.loss = trained->loss;
+      haveLoss = true;
+    } else {
+      error(declRange, "missing setting 'loss' in " + desc,
+            run.model >= 0 ? "no train run of model '" + modelName +
+                                 "' to take it from: add 'loss = ...'"
+                           : "");
     }
   }
   if (const ast::Expr *e = value("optimizer")) {

@@ -317,6 +317,56 @@ struct NNTileAndVectorizePass
     return {sizes, whole};
   }
 
+  /// An op with a parallel loop that no register tile divides (a head of
+  /// 257 token classes) is split along it into a part whose extent is a
+  /// multiple of the preferred tile and a remainder shorter than one tile
+  /// (kept whole), each with static shapes, so that both vectorize instead
+  /// of the whole op running as scalar loops. Repeated for every such loop;
+  /// returns the parts.
+  SmallVector<linalg::LinalgOp> splitRemainders(RewriterBase &rewriter,
+                                                linalg::LinalgOp op,
+                                                ArrayRef<int64_t> mmTiles) {
+    SmallVector<linalg::LinalgOp> done, pending{op};
+    while (!pending.empty()) {
+      linalg::LinalgOp part = pending.pop_back_val();
+      auto [preferred, lanesDim] = preferredTileSizes(part, mmTiles);
+      SmallVector<int64_t> ranges = part.getStaticLoopRanges();
+      SmallVector<utils::IteratorType> iters = part.getIteratorTypesArray();
+      std::optional<unsigned> dim;
+      int64_t main = 0;
+      for (auto [i, extent] : llvm::enumerate(ranges)) {
+        if (ShapedType::isDynamic(extent) ||
+            iters[i] != utils::IteratorType::parallel ||
+            registerTile(extent, preferred[i], i == lanesDim))
+          continue;
+        int64_t tile = i == lanesDim && preferred[i] >= vectorWidth
+                           ? preferred[i] / vectorWidth * vectorWidth
+                           : preferred[i];
+        if (tile > 1 && extent > tile) {
+          dim = i;
+          main = extent / tile * tile;
+          break;
+        }
+      }
+      if (!dim) {
+        done.push_back(part);
+        continue;
+      }
+      rewriter.setInsertionPoint(part);
+      auto [head, tail] =
+          linalg::splitOp(rewriter, cast<TilingInterface>(part.getOperation()),
+                          *dim, rewriter.getIndexAttr(main));
+      if (!head) {
+        done.push_back(part);
+        continue;
+      }
+      pending.push_back(cast<linalg::LinalgOp>(head.getOperation()));
+      if (tail)
+        pending.push_back(cast<linalg::LinalgOp>(tail.getOperation()));
+    }
+    return done;
+  }
+
   /// Splits a big op (at least `parallel-min-work` iterations of its loop
   /// nest) into an scf.forall over `parallel-chunks` or so (at least half
   /// as many) chunks of one parallel loop whose extent has such a divisor
@@ -511,12 +561,17 @@ struct NNTileAndVectorizePass
         toTile.push_back(op);
     });
     SmallVector<Operation *> toVectorize;
+    SmallVector<linalg::LinalgOp> parts;
     for (linalg::LinalgOp op : toTile) {
       // Big ops first become an scf.forall over chunks of one parallel loop
       // (one chunk per task on the runtime's threads); the chunk is then
+      // split where no register tile divides a loop, and each part
       // cache-blocked and register-tiled like a whole op.
       if (parallelChunks > 1)
         op = distributeOverChunks(rewriter, op, mmTiles);
+      llvm::append_range(parts, splitRemainders(rewriter, op, mmTiles));
+    }
+    for (linalg::LinalgOp op : parts) {
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       if (ranges.empty()) {
         toVectorize.push_back(op);
