@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <cmath>
 #include <map>
 
 using namespace mlir;
@@ -50,6 +51,8 @@ public:
     if (hasModeDependentLayers() || hasL2())
       emitLoss(/*train=*/false, 0);
     emitPredict();
+    if (decodable())
+      emitDecode();
     NNDialect::OptimizerAttrHelper(&ctx).setAttr(*module, optimizerAttr());
     NNDialect::ModelAttrHelper(&ctx).setAttr(*module,
                                              b.getStringAttr(model.name));
@@ -69,10 +72,13 @@ private:
         loc(n.range));
   }
 
-  /// A per-sample type with the batch dimension in front.
+  /// A per-sample type with the batch dimension in front; while emitting
+  /// `decode`, one sample of one position ([T, ...] becomes [1, 1, ...]).
   RankedTensorType batched(const sema::TensorType &t, Type elem) {
-    SmallVector<int64_t> shape{batch};
+    SmallVector<int64_t> shape{decoding ? 1 : batch};
     shape.append(t.dims.begin(), t.dims.end());
+    if (decoding && shape.size() > 1)
+      shape[1] = 1;
     return RankedTensorType::get(shape, elem);
   }
   RankedTensorType batched(const sema::TensorType &t) {
@@ -150,6 +156,12 @@ private:
     int64_t epoch = 1; ///< training: an epoch of the phase emitted
     Value mask, seed;
     std::map<unsigned, Value> bufferUpdates; ///< param index -> new value
+    /// `decode`: the position (i32 [1, 1]) of the one token, the key and
+    /// value caches [1, T, D] of each attention layer in order, and their
+    /// new values.
+    bool decode = false;
+    Value position;
+    SmallVector<Value> caches, newCaches;
   };
 
   /// The forward pass; returns the model's output. `params` holds every
@@ -198,9 +210,14 @@ private:
             b.create<nn::EmbeddingOp>(l, type, in(0), params[n.params[0]]);
         break;
       case sema::LayerKind::Positions: {
-        // x + weight, the weight [T, D] broadcast over the batch.
-        Value w = b.create<nn::BroadcastOp>(l, type, params[n.params[0]],
-                                            b.getDenseI64ArrayAttr({0}));
+        // x + weight, the weight [T, D] broadcast over the batch (decode:
+        // the position's row).
+        Value w = fs.decode
+                      ? Value(b.create<nn::EmbeddingOp>(l, type, fs.position,
+                                                        params[n.params[0]]))
+                      : Value(b.create<nn::BroadcastOp>(
+                            l, type, params[n.params[0]],
+                            b.getDenseI64ArrayAttr({0})));
         values[n.id] = b.create<nn::AddOp>(l, type, in(0), w);
         break;
       }
@@ -333,8 +350,10 @@ private:
           masks[n.id] = Value();
         break;
       case sema::LayerKind::Attention:
-        values[n.id] = emitAttention(n, in(0), masks[n.inputs[0]], params, fs,
-                                     dropoutStream);
+        values[n.id] =
+            fs.decode ? emitAttentionStep(n, in(0), params, fs)
+                      : emitAttention(n, in(0), masks[n.inputs[0]], params, fs,
+                                      dropoutStream);
         break;
       case sema::LayerKind::Conv1d:
         values[n.id] =
@@ -769,6 +788,174 @@ private:
     return loss;
   }
 
+  /// A language model whose every layer acts on each position alone or, for
+  /// causal attention, on the positions before it: `decode` can compute
+  /// one position at a time from key/value caches.
+  bool decodable() {
+    const sema::TensorType &in = model.inputType;
+    const sema::TensorType &out = model.nodes[model.output].type;
+    if (run.loss.kind != sema::LossKind::CrossEntropy ||
+        in.elem != sema::ElemType::I32 || in.dims.size() != 1 ||
+        out.dims.size() != 2 || out.dims[0] != in.dims[0])
+      return false;
+    using K = sema::LayerKind;
+    for (const sema::Node &n : model.nodes) {
+      bool perPosition =
+          n.kind == K::Input || n.kind == K::Embedding ||
+          n.kind == K::Positions || n.kind == K::Dense || n.kind == K::Relu ||
+          n.kind == K::LeakyRelu || n.kind == K::Sigmoid ||
+          n.kind == K::Tanh || n.kind == K::Gelu || n.kind == K::Softmax ||
+          n.kind == K::Add || n.kind == K::LayerNorm || n.kind == K::Dropout ||
+          (n.kind == K::Attention && n.attrs.causal);
+      bool shaped = n.kind == K::Input ||
+                    (n.type.dims.size() == 2 && n.type.dims[0] == in.dims[0]);
+      if (!perPosition || !shaped)
+        return false;
+    }
+    return true;
+  }
+
+  /// `decode(params, token, position, caches...) -> (probabilities,
+  /// caches...)`: the model on one token at `position` (i32 [1, 1] each) of
+  /// one sequence, each causal attention layer reading the keys and values
+  /// of the positions before from its caches [1, T, D] and writing this
+  /// position's into them (./model generate's KV cache).
+  void emitDecode() {
+    decoding = true;
+    auto ids = RankedTensorType::get({1, 1}, b.getI32Type());
+    SmallVector<Type> extraTypes{ids, ids}, resultTypes{
+        batched(model.nodes[model.output].type)};
+    int64_t steps = model.inputType.dims[0];
+    for (const sema::Node &n : model.nodes)
+      if (n.kind == sema::LayerKind::Attention)
+        for (int k = 0; k < 2; ++k) {
+          auto cache = RankedTensorType::get({1, steps, n.type.dims[1]},
+                                             b.getF32Type());
+          extraTypes.push_back(cache);
+          resultTypes.push_back(cache);
+        }
+    SmallVector<Value> params, extra;
+    OpBuilder::InsertionGuard guard(b);
+    func::FuncOp fn =
+        makeFunction("decode", extraTypes, resultTypes, params, extra);
+    NNDialect::DecodeAttrHelper(&ctx).setAttr(fn, b.getUnitAttr());
+    b.setInsertionPointToStart(&fn.front());
+    ForwardState fs;
+    fs.decode = true;
+    fs.position = extra[1];
+    fs.caches.assign(extra.begin() + 2, extra.end());
+    Value pred = emitForward(params, extra[0], fs);
+    Location l = loc(run.loss.range);
+    SmallVector<Value> results{b.create<nn::SoftmaxOp>(l, pred)};
+    results.append(fs.newCaches.begin(), fs.newCaches.end());
+    b.create<func::ReturnOp>(loc(model.range), results);
+    decoding = false;
+  }
+
+  /// A constant [rows, cols] f32 matrix of `f(i, j)`.
+  Value matrixConst(Location l, int64_t rows, int64_t cols,
+                    llvm::function_ref<float(int64_t, int64_t)> f) {
+    SmallVector<float> v;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        v.push_back(f(i, j));
+    auto type = RankedTensorType::get({rows, cols}, b.getF32Type());
+    return b.create<arith::ConstantOp>(
+        l, DenseElementsAttr::get(type, ArrayRef<float>(v)));
+  }
+  Value splat(Location l, RankedTensorType type, float value) {
+    return b.create<arith::ConstantOp>(
+        l, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+  }
+
+  /// One position of causal self-attention (decode): q, k, v of the token
+  /// [1, 1, D]; k and v written into row `position` of the caches; per
+  /// head softmax(q K^T / sqrt(d)) V over the rows up to `position`
+  /// (the later rows masked by -1e30 before the softmax: exp gives 0).
+  Value emitAttentionStep(const sema::Node &n, Value x, ArrayRef<Value> params,
+                          ForwardState &fs) {
+    Location l = loc(n);
+    Type f32 = b.getF32Type();
+    int64_t dim = n.type.dims[1], heads = n.attrs.heads, d = dim / heads;
+    int64_t steps = model.inputType.dims[0];
+    auto t = [&](ArrayRef<int64_t> shape) {
+      return RankedTensorType::get(shape, f32);
+    };
+    auto slice = [&](Value v, ArrayRef<int64_t> shape, int64_t row,
+                     int64_t col) -> Value {
+      return b.create<nn::SliceOp>(l, t(shape), v,
+                                   b.getDenseI64ArrayAttr({row, col}));
+    };
+    Value flat = b.create<nn::ReshapeOp>(l, t({1, dim}), x);
+    Value proj = adapted(n, 0, params,
+                         b.create<nn::DenseOp>(l, t({1, 3 * dim}), flat,
+                                               params[n.params[0]],
+                                               params[n.params[1]]),
+                         flat);
+    // Row `position` of the identity and of the lower triangle: the one-hot
+    // row written, and the keys visible.
+    auto row = [&](Value matrix) -> Value {
+      Value r = b.create<nn::EmbeddingOp>(l, t({1, 1, steps}), fs.position,
+                                          matrix);
+      return b.create<nn::ReshapeOp>(l, t({steps}), r);
+    };
+    Value onehot = b.create<nn::BroadcastOp>(
+        l, t({steps, dim}),
+        row(matrixConst(l, steps, steps,
+                        [](int64_t i, int64_t j) { return i == j ? 1.f : 0.f; })),
+        b.getDenseI64ArrayAttr({1}));
+    Value visible = b.create<nn::ReshapeOp>(
+        l, t({1, steps}),
+        row(matrixConst(l, steps, steps,
+                        [](int64_t i, int64_t j) { return j <= i ? 1.f : 0.f; })));
+    Value maskAdd = b.create<nn::AddOp>(
+        l, b.create<nn::MulOp>(l, visible, splat(l, t({1, steps}), 1e30f)),
+        splat(l, t({1, steps}), -1e30f));
+    // cache + onehot * (new - cache), for k (columns D..2D) and v (2D..3D).
+    SmallVector<Value> caches;
+    size_t first = fs.newCaches.size();
+    for (int k = 0; k < 2; ++k) {
+      Value cache =
+          b.create<nn::ReshapeOp>(l, t({steps, dim}), fs.caches[first + k]);
+      Value fresh = b.create<nn::BroadcastOp>(
+          l, t({steps, dim}),
+          b.create<nn::ReshapeOp>(l, t({dim}),
+                                  slice(proj, {1, dim}, 0, (k + 1) * dim)),
+          b.getDenseI64ArrayAttr({0}));
+      Value diff = b.create<nn::AddOp>(
+          l, fresh,
+          b.create<nn::MulOp>(l, cache, splat(l, t({steps, dim}), -1.f)));
+      caches.push_back(
+          b.create<nn::AddOp>(l, cache, b.create<nn::MulOp>(l, onehot, diff)));
+      fs.newCaches.push_back(
+          b.create<nn::ReshapeOp>(l, t({1, steps, dim}), caches.back()));
+    }
+    Value scale = splat(l, t({1, steps}),
+                        static_cast<float>(1.0 / std::sqrt(double(d))));
+    SmallVector<Value> outs;
+    for (int64_t h = 0; h < heads; ++h) {
+      Value q = slice(proj, {1, d}, 0, h * d);
+      Value keys = slice(caches[0], {steps, d}, 0, h * d);
+      Value values = slice(caches[1], {steps, d}, 0, h * d);
+      Value s = b.create<nn::MatmulOp>(l, t({1, steps}), q, keys,
+                                       /*transpose_lhs=*/false,
+                                       /*transpose_rhs=*/true);
+      s = b.create<nn::AddOp>(l, b.create<nn::MulOp>(l, s, scale), maskAdd);
+      Value p = b.create<nn::SoftmaxOp>(l, s);
+      outs.push_back(b.create<nn::MatmulOp>(l, t({1, d}), p, values,
+                                            /*transpose_lhs=*/false,
+                                            /*transpose_rhs=*/false));
+    }
+    Value o = heads == 1 ? outs[0]
+                         : Value(b.create<nn::ConcatOp>(l, t({1, dim}), outs));
+    Value y = adapted(n, 1, params,
+                      b.create<nn::DenseOp>(l, t({1, dim}), o,
+                                            params[n.params[2]],
+                                            params[n.params[3]]),
+                      o);
+    return b.create<nn::ReshapeOp>(l, t({1, 1, dim}), y);
+  }
+
   void emitPredict() {
     RankedTensorType xType = batched(model.inputType);
     RankedTensorType predType = batched(model.nodes[model.output].type);
@@ -840,6 +1027,7 @@ private:
   const SourceManager &sm;
   nnc::DiagnosticEngine &diags;
   int64_t batch;
+  bool decoding = false; ///< emitting `decode` (see batched)
   sema::FinetunePlan plan;
 };
 

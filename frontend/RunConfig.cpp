@@ -188,6 +188,8 @@ std::string buildRunConfig(const RunConfigInputs &in) {
 
   json state;
   state["size"] = in.stateSize;
+  // nnc_decode's key/value cache (./model generate), 0 without one.
+  state["decode_cache"] = in.decodeCache;
   json slots = json::array();
   for (const StateSlot &s : in.state)
     slots.push_back({{"name", s.name}, {"offset", s.offset}, {"size", s.size}});

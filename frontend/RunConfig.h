@@ -34,6 +34,8 @@ struct RunConfigInputs {
   std::string sourceDir;
   std::vector<StateSlot> state;
   int64_t stateSize = 0;
+  /// Language models with nnc_decode: the key/value cache's floats; else 0.
+  int64_t decodeCache = 0;
   std::string compilerVersion;
 };
 

@@ -40,12 +40,15 @@ def NN_Dialect : Dialect {
     "::mlir::FloatAttr":$lr_scale,
     "::mlir::UnitAttr":$seed,
     // Functions: what each is (MLIRGen, nn-autodiff, nn-build-train-step,
-    // nn-export-abi), the last epoch of a fine-tuning phase, the names of
+    // nn-export-abi; `decode`: one position of a language model with its
+    // attention layers' key/value caches), the last epoch of a fine-tuning
+    // phase, the names of
     // the buffers a training loss returns, a step's optimizer states and the
     // parameters that have them.
     "::mlir::UnitAttr":$loss,
     "::mlir::UnitAttr":$eval_loss,
     "::mlir::UnitAttr":$predict,
+    "::mlir::UnitAttr":$decode,
     "::mlir::UnitAttr":$grad,
     "::mlir::UnitAttr":$train_step,
     "::mlir::UnitAttr":$entry,

@@ -10,6 +10,8 @@
 //   void nnc_eval(float *state, const float *x, const void *y,
 //                 const float *mask, float *out);  // out = [loss, preds]
 //   void nnc_predict(float *state, const float *x, float *out);
+//   void nnc_decode(float *state, float *cache, const int32_t *token,
+//                   const int32_t *position, float *out);
 //
 // Every parameter, buffer (`nn.buffer` arguments: batchnorm running
 // statistics) and optimizer state lives at a static offset of the one
@@ -17,6 +19,10 @@
 // attributes `nn.abi` and `nn.abi_state_size`. nnc_train writes the buffers'
 // new values back; nnc_eval calls the evaluation-mode `nn.eval_loss` function
 // when there is one (else `nn.loss`), nnc_predict the `nn.predict` function.
+// nnc_decode (language models whose layers allow it) calls `nn.decode`:
+// one token at one position; `cache` holds each attention layer's key and
+// value caches [T, D] in order, read and written (its size is the `nn.abi`
+// entry "decode.cache").
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -64,8 +70,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     NNDialect::LossAttrHelper loss(ctx);
     NNDialect::EvalLossAttrHelper evalLoss(ctx);
     NNDialect::PredictAttrHelper predict(ctx);
+    NNDialect::DecodeAttrHelper decode(ctx);
     NNDialect::TrainStepAttrHelper trainStep(ctx);
-    func::FuncOp lossFn, evalFn, predictFn, stepFn;
+    func::FuncOp lossFn, evalFn, predictFn, stepFn, decodeFn;
     SmallVector<func::FuncOp> phaseSteps; ///< fine-tuning's earlier phases
     for (auto fn : module.getOps<func::FuncOp>()) {
       bool phase = NNDialect::PhaseLastEpochAttrHelper(ctx).isAttrPresent(fn);
@@ -75,6 +82,8 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
         evalFn = fn;
       else if (predict.isAttrPresent(fn))
         predictFn = fn;
+      else if (decode.isAttrPresent(fn))
+        decodeFn = fn;
       else if (trainStep.isAttrPresent(fn) && phase)
         phaseSteps.push_back(fn);
       else if (trainStep.isAttrPresent(fn))
@@ -105,6 +114,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     exportEval(b, evalTarget);
     if (predictFn)
       exportPredict(b, predictFn);
+    int64_t cacheSize = decodeFn ? exportDecode(b, decodeFn) : 0;
     for (auto fn : module.getOps<func::FuncOp>())
       if (!NNDialect::EntryAttrHelper(ctx).isAttrPresent(fn))
         fn.setPrivate();
@@ -114,6 +124,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     for (const Slot &s : slots)
       entries.push_back(b.getNamedAttr(
           s.name, b.getDenseI64ArrayAttr({s.offset, s.type.getNumElements()})));
+    if (decodeFn)
+      entries.push_back(b.getNamedAttr(
+          "decode.cache", b.getDenseI64ArrayAttr({0, cacheSize})));
     NNDialect::AbiAttrHelper(ctx).setAttr(module, b.getDictionaryAttr(entries));
     NNDialect::AbiStateSizeAttrHelper(ctx).setAttr(
         module, b.getI64IntegerAttr(stateSize));
@@ -363,6 +376,43 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     storeScalar(b, loc, call.getResult(0), out, 0);
     write(b, loc, call.getResult(1), view(b, loc, out, 1, preds));
     b.create<func::ReturnOp>(loc);
+  }
+
+  // nnc_decode(state, cache, token, position, out); returns the cache size.
+  int64_t exportDecode(OpBuilder &b, func::FuncOp decodeFn) {
+    Location loc = decodeFn.getLoc();
+    FunctionType dt = decodeFn.getFunctionType();
+    unsigned np = numParams();
+    auto ids = cast<RankedTensorType>(dt.getInput(np));
+    auto probs = cast<RankedTensorType>(dt.getResult(0));
+    int64_t cacheSize = 0;
+    for (unsigned i = np + 2; i < dt.getNumInputs(); ++i)
+      cacheSize += cast<RankedTensorType>(dt.getInput(i)).getNumElements();
+    func::FuncOp fn = makeEntry(
+        b, loc, "nnc_decode",
+        {stateType(), outType(std::max<int64_t>(cacheSize, 1)), memrefOf(ids),
+         memrefOf(ids), outType(probs.getNumElements())});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&fn.front());
+    Block &e = fn.front();
+    SmallVector<Value> views;
+    SmallVector<Value> callArgs = readSlots(b, loc, e.getArgument(0), np, views);
+    callArgs.push_back(readTensor(b, loc, e.getArgument(2), ids));
+    callArgs.push_back(readTensor(b, loc, e.getArgument(3), ids));
+    SmallVector<Value> cacheViews;
+    int64_t offset = 0;
+    for (unsigned i = np + 2; i < dt.getNumInputs(); ++i) {
+      auto t = cast<RankedTensorType>(dt.getInput(i));
+      cacheViews.push_back(view(b, loc, e.getArgument(1), offset, t));
+      callArgs.push_back(readTensor(b, loc, cacheViews.back(), t));
+      offset += t.getNumElements();
+    }
+    auto call = b.create<func::CallOp>(loc, decodeFn, callArgs);
+    write(b, loc, call.getResult(0), view(b, loc, e.getArgument(4), 0, probs));
+    for (auto [k, v] : llvm::enumerate(cacheViews))
+      write(b, loc, call.getResult(k + 1), v);
+    b.create<func::ReturnOp>(loc);
+    return cacheSize;
   }
 
   // nnc_predict(state, x, out)

@@ -30,6 +30,13 @@ void nnc_eval(float *state, const void *x, const void *y, const float *mask,
               float *out);
 /// Outputs only: probabilities for classifiers, values for regression.
 void nnc_predict(float *state, const void *x, float *out);
+/// Language models whose layers allow it (the config's state.decode_cache >
+/// 0; weak: absent from other programs): the next-token probabilities after
+/// `token` at `position` of one sequence, reading the keys and values of
+/// the earlier positions from `cache` and writing this position's.
+__attribute__((weak)) void nnc_decode(float *state, float *cache,
+                                      const int32_t *token,
+                                      const int32_t *position, float *out);
 }
 
 #endif // NNRT_PROGRAM_ABI_H

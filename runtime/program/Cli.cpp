@@ -227,6 +227,10 @@ int runProgram(int argc, char **argv) {
       ->check(wholeNumber(0));
   generateCmd->add_option("--seed", gopts.seed, "random seed of the draws")
       ->check(wholeNumber(0));
+  bool noCache = false;
+  generateCmd->add_flag("--no-cache", noCache,
+                        "run the whole window of the last T tokens per token "
+                        "instead of the KV cache");
   addCommon(generateCmd);
 
   try {
@@ -256,8 +260,10 @@ int runProgram(int argc, char **argv) {
       return eval(cfg, common, weights, split, jsonOut);
     if (predictCmd->parsed())
       return predict(cfg, weights, input, output);
-    if (generateCmd->parsed())
+    if (generateCmd->parsed()) {
+      gopts.cache = !noCache;
       return generate(cfg, gopts);
+    }
     if (mergeCmd->parsed())
       return merge(cfg, weights, output);
     return info(cfg, weights);

@@ -54,6 +54,7 @@ struct GenerateOptions {
   double temperature = 1.0; ///< 0: greedy
   int64_t topK = 0;         ///< 0: every token
   int64_t seed = 0;
+  bool cache = true; ///< --no-cache: the whole window per token
 };
 
 /// `--data SPLIT=PATH ...` as the data loader's options.
@@ -91,8 +92,15 @@ public:
   /// next-token probabilities (V values) in the returned buffer.
   const float *next(const std::vector<std::vector<int32_t>> &texts,
                     std::vector<size_t> &rows);
+  /// Whether the program has nnc_decode (the KV cache path).
+  bool canDecode() const;
+  /// nnc_decode: the next-token probabilities after `token` at `position`
+  /// of the cached sequence (positions 0.. in order; position 0 starts a
+  /// new one).
+  const float *step(int32_t token, int32_t position);
   const Tokenizer &tokens() const { return *tokenizer; }
   size_t vocabSize() const { return vocab; }
+  size_t windowSize() const { return window; }
 
 private:
   const RunConfig &cfg;
@@ -100,7 +108,7 @@ private:
   std::unique_ptr<Tokenizer> tokenizer;
   std::vector<float> state;
   Buffers buf;
-  std::vector<float> probs;
+  std::vector<float> probs, cache, decoded;
 };
 
 } // namespace nnrt

@@ -181,6 +181,7 @@ RunConfig parseRunConfig(const char *text) {
                           l.at("params").get<std::vector<std::string>>(),
                           l.at("flops").get<int64_t>()});
     c.stateSize = j.at("state").at("size").get<int64_t>();
+    c.decodeCache = j.at("state").value("decode_cache", int64_t(0));
     for (const auto &s : j.at("state").at("slots"))
       c.slots.push_back({s.at("name").get<std::string>(),
                          s.at("offset").get<int64_t>(),

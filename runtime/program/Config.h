@@ -168,6 +168,9 @@ struct RunConfig {
   std::vector<AdapterInfo> adapters; ///< LoRA runs, else empty
   std::vector<StateSlot> slots;
   int64_t stateSize = 0;
+  /// Floats of nnc_decode's key/value cache; 0: the program has no
+  /// nnc_decode (generation then runs the whole window per token).
+  int64_t decodeCache = 0;
   std::string loss;      ///< cross_entropy, binary_cross_entropy, mse, ...
   bool classTargets = false;
   double lr = 0;

@@ -7,8 +7,17 @@
 // generated predict entry point's probabilities at position n-1 and draws
 // the next token (never padding, id 0): with temperature 0 the most
 // probable one (the first among ties, as torch.argmax), else from softmax(log p / temperature)
-// restricted to the top k (k = 0: all), with the run's Rng(seed). Each new
-// token costs one forward pass over the window. `predict` on a language
+// restricted to the top k (k = 0: all), with the run's Rng(seed).
+//
+// With the compiled nnc_decode (a model of per-position layers and causal
+// attention) each new token costs one position: the KV cache holds every
+// attention layer's keys and values of the context, and the prompt's last
+// T tokens are fed one position at a time first. Positions are absolute,
+// so a full window (T tokens) cannot slide by one: the cache is rebuilt
+// from the last T/2 tokens and generation goes on, the context being T/2
+// to T tokens from then on. `--no-cache` (or a model without nnc_decode)
+// runs the whole window of the last T tokens per token instead, exactly
+// as `predict`. `predict` on a language
 // model gives, for each input text, the next token's probabilities after
 // its last T tokens, so that greedy generation is predict's argmax.
 //
@@ -89,6 +98,18 @@ LanguageModel::LanguageModel(const RunConfig &cfg, const std::string &weights)
   tokenizer->restore(file);
 }
 
+bool LanguageModel::canDecode() const {
+  return cfg.decodeCache > 0 && nnc_decode != nullptr;
+}
+
+const float *LanguageModel::step(int32_t token, int32_t position) {
+  if (cache.empty())
+    cache.assign(size_t(cfg.decodeCache), 0.0f);
+  decoded.resize(vocab);
+  nnc_decode(state.data(), cache.data(), &token, &position, decoded.data());
+  return decoded.data();
+}
+
 const float *LanguageModel::next(const std::vector<std::vector<int32_t>> &texts,
                                  std::vector<size_t> &rows) {
   std::fill(buf.tokens.begin(), buf.tokens.end(), 0);
@@ -117,14 +138,34 @@ int generate(const RunConfig &cfg, const GenerateOptions &opts) {
     throw UsageError("--prompt \"" + opts.prompt +
                      "\" has no tokens: give at least one");
   Rng rng(static_cast<uint64_t>(opts.seed));
-  std::fputs(opts.prompt.c_str(), stdout);
+  std::fwrite(opts.prompt.data(), 1, opts.prompt.size(), stdout);
+  std::vector<int32_t> &text = ids[0];
+  size_t window = lm.windowSize();
+  bool cached = opts.cache && lm.canDecode();
+  // The KV cache: feeds text[from..] at positions 0.. and returns the
+  // probabilities after the last; `position` is the next free one.
+  int32_t position = 0;
+  auto refill = [&](size_t keep) {
+    const float *p = nullptr;
+    size_t from = text.size() - std::min(keep, text.size());
+    for (position = 0; from + size_t(position) < text.size(); ++position)
+      p = lm.step(text[from + size_t(position)], position);
+    return p;
+  };
+  const float *probs = cached ? refill(window) : nullptr;
   std::vector<size_t> rows;
   for (int64_t k = 0; k < opts.tokens; ++k) {
-    const float *p = lm.next(ids, rows);
-    int32_t next = draw(p + rows[0], lm.vocabSize(), opts, rng);
-    ids[0].push_back(next);
-    std::fputs(lm.tokens().decode({next}).c_str(), stdout);
+    const float *p = cached ? probs : lm.next(ids, rows) + rows[0];
+    int32_t next = draw(p, lm.vocabSize(), opts, rng);
+    text.push_back(next);
+    // fwrite: a byte-level model may write NUL bytes.
+    std::string piece = lm.tokens().decode({next});
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
+    if (!cached || k + 1 == opts.tokens)
+      continue;
+    probs = size_t(position) < window ? lm.step(next, position++)
+                                      : refill(window / 2);
   }
   std::fputs("\n", stdout);
   return Ok;

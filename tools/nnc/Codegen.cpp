@@ -93,6 +93,10 @@ bool readStateLayout(ModuleOp module, RunConfigInputs &in) {
     auto arr = dyn_cast<DenseI64ArrayAttr>(entry.getValue());
     if (!arr || arr.size() != 2)
       return false;
+    if (entry.getName() == "decode.cache") {
+      in.decodeCache = arr[1];
+      continue;
+    }
     in.state.push_back({entry.getName().str(), arr[0], arr[1]});
   }
   llvm::sort(in.state, [](const StateSlot &a, const StateSlot &b) {

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""SPEC 2.9's baby GPT on Debian's fortunes: nnc against PyTorch (issue 14).
+
+  bench/gpt.py --nnc BUILD/bin/nnc [--runs 3] [--threads 2] [--steps 40]
+               [--full] [--out bench/results]
+
+The model is examples/gpt_fortunes.nn (nanoGPT's "baby GPT": 4 layers, 4
+heads, 128 wide, block 64, batch 12, byte tokens, AdamW lr 1e-3 beta2 0.99
+weight decay 0.1, cosine schedule with 100 warm-up steps to 1e-4 over 2000
+steps). PyTorch runs the same model (torch.nn.MultiheadAttention with a
+causal mask, torch's exact gelu, LayerNorm, a bias-free head) on the same
+data: the corpus read and cut as nnc's corpus(...) does (every text file in
+path order, bytes + 1, windows of 64 with the next bytes as targets, the
+last 10% of the stream for validation, a new shuffle per epoch), the same
+optimizer and schedule, with PyTorch at its best (bench.py's PYTORCH_ENV,
+T threads, subnormals flushed as nnc's programs flush them).
+
+Throughput: tokens/s of `train --steps S` (the log's training-only
+samples/s times 64) against PyTorch's S timed steps after 3 untimed ones,
+and each process's peak RSS; medians over the runs.
+--full: both train the whole 2000 steps once; the validation loss over the
+whole validation split after the last step, nnc's from its log.
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from bench import PYTORCH_ENV, cpu_busy, run_child  # noqa: E402
+
+PYTHON = "/usr/bin/python3"
+CORPUS = "/usr/share/games/fortunes"
+T, BATCH, DIM, HEADS, LAYERS, V = 64, 12, 128, 4, 4, 257
+LR, MIN_LR, WARMUP, STEPS, WD, BETA2 = 1e-3, 1e-4, 100, 2000, 0.1, 0.99
+
+# The PyTorch side, run as a child process (its own RSS, threads, allocator).
+TORCH_CHILD = r'''
+import json, math, os, sys, time
+import torch
+import torch.nn.functional as F
+torch.set_num_threads(int(sys.argv[1]))
+torch.set_flush_denormal(True)
+steps, timed, full = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "full"
+T, BATCH, DIM, HEADS, LAYERS, V = 64, 12, 128, 4, 4, 257
+LR, MIN_LR, WARMUP, STEPS, WD, BETA2 = 1e-3, 1e-4, 100, 2000, 0.1, 0.99
+
+def corpus(path):
+    files, seen = [], set()
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for n in names:
+            if not n.startswith("."):
+                files.append(os.path.join(root, n))
+    stream = bytearray()
+    for f in sorted(files):
+        real = os.path.realpath(f)
+        if real in seen or not os.path.isfile(f):
+            continue
+        seen.add(real)
+        data = open(f, "rb").read()
+        if b"\0" in data[:8192]:
+            continue
+        stream += data
+    return torch.tensor(list(stream), dtype=torch.long) + 1
+
+def windows(s):
+    n = (len(s) - 1) // T
+    return s[:n * T].view(n, T), s[1:n * T + 1].view(n, T)
+
+class Block(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln1, self.ln2 = torch.nn.LayerNorm(DIM), torch.nn.LayerNorm(DIM)
+        self.attn = torch.nn.MultiheadAttention(DIM, HEADS, batch_first=True)
+        self.fc, self.proj = torch.nn.Linear(DIM, 4 * DIM), torch.nn.Linear(4 * DIM, DIM)
+    def forward(self, x, mask):
+        h = self.ln1(x)
+        x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+        return x + self.proj(F.gelu(self.fc(self.ln2(x))))
+
+class GPT(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok = torch.nn.Embedding(V, DIM)
+        self.pos = torch.nn.Parameter(torch.randn(T, DIM))
+        self.blocks = torch.nn.ModuleList(Block() for _ in range(LAYERS))
+        self.ln = torch.nn.LayerNorm(DIM)
+        self.head = torch.nn.Linear(DIM, V, bias=False)
+        self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1))
+    def forward(self, ids):
+        x = self.tok(ids) + self.pos
+        for b in self.blocks:
+            x = b(x, self.mask)
+        return self.head(self.ln(x))
+
+def lr_at(step):
+    if step < WARMUP:
+        return LR * (step + 1) / WARMUP
+    p = min((step - WARMUP) / max(STEPS - WARMUP, 1), 1.0)
+    return MIN_LR + (LR - MIN_LR) * (1 + math.cos(math.pi * p)) / 2
+
+stream = corpus(sys.argv[5])
+cut = len(stream) - round(0.1 * len(stream))
+xt, yt = windows(stream[:cut])
+xv, yv = windows(stream[cut:])
+torch.manual_seed(0)
+net = GPT()
+opt = torch.optim.AdamW(net.parameters(), lr=LR, betas=(0.9, BETA2), weight_decay=WD)
+order, at, start = torch.randperm(len(xt)), 0, None
+for step in range(steps):
+    if step == steps - timed:
+        start = time.perf_counter()
+    if at + BATCH > len(order):   # a partial last batch, as nnc's
+        idx, order, at = order[at:], torch.randperm(len(xt)), 0
+    else:
+        idx, at = order[at:at + BATCH], at + BATCH
+    for g in opt.param_groups:
+        g["lr"] = lr_at(step)
+    loss = F.cross_entropy(net(xt[idx]).reshape(-1, V), yt[idx].reshape(-1))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+seconds = time.perf_counter() - start
+out = {"tokens_per_s": timed * BATCH * T / seconds, "train_loss": loss.item()}
+if full:
+    net.eval()
+    with torch.no_grad():
+        total = 0.0
+        for s in range(0, len(xv), BATCH):
+            total += F.cross_entropy(net(xv[s:s + BATCH]).reshape(-1, V),
+                                     yv[s:s + BATCH].reshape(-1), reduction="sum").item()
+    out["val_loss"] = total / (len(xv) * T)
+print(json.dumps(out))
+'''
+
+
+def nnc_program(nnc, work):
+    exe = work / "gpt"
+    start = time.perf_counter()
+    subprocess.run([nnc, str(ROOT / "examples" / "gpt_fortunes.nn"), "-o", str(exe)],
+                   check=True)
+    return exe, time.perf_counter() - start
+
+
+def nnc_train(exe, work, threads, steps):
+    log = work / "log.jsonl"
+    if log.exists():
+        log.unlink()
+    cmd = [exe, "train", "--threads", str(threads), "--checkpoint-dir",
+           str(work / "ck"), "--log", str(log), "--quiet"]
+    if steps:
+        cmd += ["--steps", str(steps)]
+    _, seconds, rss = run_child(cmd, work)
+    records = [json.loads(l) for l in open(log) if '"epoch"' in l]
+    return records, seconds, rss
+
+
+def torch_train(work, threads, steps, timed, full):
+    script = work / "torch_gpt.py"
+    script.write_text(TORCH_CHILD)
+    env = dict(os.environ, **PYTORCH_ENV)
+    out, seconds, rss = run_child([PYTHON, script, threads, steps, timed,
+                                   "full" if full else "quick", CORPUS], work, env)
+    return json.loads(out.strip().splitlines()[-1]), seconds, rss
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nnc", required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="nnc-gpt-"))
+    busy = cpu_busy()
+    exe, compile_s = nnc_program(args.nnc, work)
+    rows = {"nnc": [], "torch": []}
+    for _ in range(args.runs):
+        records, _, rss = nnc_train(exe, work, args.threads, args.steps)
+        rows["nnc"].append((records[-1]["samples_per_s"] * T, rss))
+        res, _, rss = torch_train(work, args.threads, args.steps + 3, args.steps, False)
+        rows["torch"].append((res["tokens_per_s"], rss))
+    med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
+           for k, v in rows.items()}
+    result = {"config": {"threads": args.threads, "steps": args.steps, "runs": args.runs,
+                         "cpu_busy_before": busy, "pytorch_env": PYTORCH_ENV,
+                         "torch": subprocess.run([PYTHON, "-c", "import torch; print(torch.__version__)"],
+                                                 capture_output=True, text=True).stdout.strip()},
+              "compile_seconds": compile_s,
+              "nnc_tokens_per_s": med["nnc"][0], "torch_tokens_per_s": med["torch"][0],
+              "speedup": med["nnc"][0] / med["torch"][0],
+              "nnc_peak_rss_mib": med["nnc"][1], "torch_peak_rss_mib": med["torch"][1]}
+    if args.full:
+        records, nnc_s, _ = nnc_train(exe, work, args.threads, 0)
+        res, torch_s, _ = torch_train(work, args.threads, STEPS, STEPS, True)
+        result["full"] = {"nnc_val_loss": records[-1]["val_loss"],
+                          "torch_val_loss": res["val_loss"],
+                          "nnc_seconds": nnc_s, "torch_seconds": torch_s,
+                          "nnc_curve": [(r["step"], r["val_loss"]) for r in records]}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gpt.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = ["# Baby GPT (SPEC 2.9, examples/gpt_fortunes.nn): nnc against PyTorch",
+             "",
+             f"`bench/gpt.py --threads {args.threads} --steps {args.steps} --runs {args.runs}"
+             f"{' --full' if args.full else ''}`; PyTorch {result['config']['torch']} at its best "
+             f"(tuned allocator, one BLAS thread); CPU busy before: {busy:.0%}; medians.",
+             "",
+             "| | tokens/s | peak RSS MiB |",
+             "|---|---:|---:|",
+             f"| nnc | {med['nnc'][0]:.0f} | {med['nnc'][1]:.0f} |",
+             f"| PyTorch | {med['torch'][0]:.0f} | {med['torch'][1]:.0f} |",
+             "",
+             f"nnc / PyTorch: **{result['speedup']:.2f}x** tokens/s; RSS "
+             f"{med['nnc'][1] / med['torch'][1]:.2f}x PyTorch's; compile {compile_s:.1f} s."]
+    if args.full:
+        f = result["full"]
+        lines += ["", f"2000 steps: validation loss nnc **{f['nnc_val_loss']:.4f}**, PyTorch "
+                  f"**{f['torch_val_loss']:.4f}** (difference {f['nnc_val_loss'] - f['torch_val_loss']:+.4f}); "
+                  f"wall time nnc {f['nnc_seconds']:.0f} s (with 8 evaluations), PyTorch "
+                  f"{f['torch_seconds']:.0f} s (one at the end).",
+                  "", "nnc's validation loss by step: " +
+                  ", ".join(f"{s}: {v:.3f}" for s, v in f["nnc_curve"])]
+    (out / "gpt.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
