@@ -19,7 +19,12 @@ Throughput: tokens/s of `train --steps S` (the log's training-only
 samples/s times 64) against PyTorch's S timed steps after 3 untimed ones,
 and each process's peak RSS; medians over the runs.
 --full: both train the whole 2000 steps once; the validation loss over the
-whole validation split after the last step, nnc's from its log.
+whole validation split after the last step, nnc's from its log; then
+`./gpt generate` of 300 tokens from the trained weights with the KV cache
+and with --no-cache (wall time, tokens/s).
+--sweep: nnc's time per step and peak RSS against the block T (64, 128,
+256, 512, width 128) and the width (128, 256, 512, block 64), the example
+with those numbers changed (one run per point, --steps steps).
 """
 import argparse
 import json
@@ -173,6 +178,51 @@ def torch_train(work, threads, steps, timed, full):
     return json.loads(out.strip().splitlines()[-1]), seconds, rss
 
 
+def variant(block, width):
+    """examples/gpt_fortunes.nn with another block and width."""
+    text = (ROOT / "examples" / "gpt_fortunes.nn").read_text()
+    for old, new in (("block = 64", f"block = {block}"),
+                     ("i32[64]", f"i32[{block}]"), ("f32[64, 257]", f"f32[{block}, 257]"),
+                     ("positions(64)", f"positions({block})"),
+                     ("embedding(257, 128)", f"embedding(257, {width})"),
+                     ("gpt_block(128, 4)", f"gpt_block({width}, 4)")):
+        if old not in text:
+            raise SystemExit(f"bench: '{old}' not in the example")
+        text = text.replace(old, new)
+    return text
+
+
+def sweep(nnc, work, threads, steps):
+    rows = []
+    for block, width in ((64, 128), (128, 128), (256, 128), (512, 128),
+                         (64, 256), (64, 512)):
+        d = work / f"sweep-{block}-{width}"
+        d.mkdir(exist_ok=True)
+        (d / "gpt.nn").write_text(variant(block, width))
+        subprocess.run([nnc, str(d / "gpt.nn"), "-o", str(d / "gpt")], check=True)
+        records, _, rss = nnc_train(d / "gpt", d, threads, steps)
+        sps = records[-1]["samples_per_s"]
+        rows.append({"block": block, "width": width, "ms_per_step": 1000 * BATCH / sps,
+                     "tokens_per_s": sps * block, "peak_rss_mib": rss})
+    return rows
+
+
+def generation(exe, work, weights):
+    out = {}
+    for mode, flags in (("cache", []), ("no_cache", ["--no-cache"])):
+        start = time.perf_counter()
+        subprocess.run([exe, "generate", "--weights", weights, "--prompt", "Q: ",
+                        "--tokens", "300", "--temperature", "0.8", "--seed", "1"]
+                       + flags, check=True, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+        out[mode] = {"seconds": seconds, "tokens_per_s": 300 / seconds}
+    sample = subprocess.run([exe, "generate", "--weights", weights, "--prompt", "Q: ",
+                             "--tokens", "300", "--temperature", "0.8", "--seed", "1"],
+                            check=True, capture_output=True).stdout
+    out["sample"] = sample.decode("utf-8", "replace")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -181,18 +231,23 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--generate-weights", help="measure generation from this "
+                    "checkpoint of the example (without --full)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--name", default="gpt", help="results file stem")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="nnc-gpt-"))
     busy = cpu_busy()
     exe, compile_s = nnc_program(args.nnc, work)
     rows = {"nnc": [], "torch": []}
-    for _ in range(args.runs):
+    for _ in range(max(args.runs, 0)):
         records, _, rss = nnc_train(exe, work, args.threads, args.steps)
         rows["nnc"].append((records[-1]["samples_per_s"] * T, rss))
         res, _, rss = torch_train(work, args.threads, args.steps + 3, args.steps, False)
         rows["torch"].append((res["tokens_per_s"], rss))
-    med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
+    med = {k: (statistics.median(r[0] for r in v) if v else math.nan,
+               statistics.median(r[1] for r in v) if v else math.nan)
            for k, v in rows.items()}
     result = {"config": {"threads": args.threads, "steps": args.steps, "runs": args.runs,
                          "cpu_busy_before": busy, "pytorch_env": PYTORCH_ENV,
@@ -209,9 +264,14 @@ def main():
                           "torch_val_loss": res["val_loss"],
                           "nnc_seconds": nnc_s, "torch_seconds": torch_s,
                           "nnc_curve": [(r["step"], r["val_loss"]) for r in records]}
+        result["generate"] = generation(exe, work, str(work / "ck" / "best.safetensors"))
+    elif args.generate_weights:
+        result["generate"] = generation(exe, work, args.generate_weights)
+    if args.sweep:
+        result["sweep"] = sweep(args.nnc, work, args.threads, args.steps)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "gpt.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Baby GPT (SPEC 2.9, examples/gpt_fortunes.nn): nnc against PyTorch",
              "",
              f"`bench/gpt.py --threads {args.threads} --steps {args.steps} --runs {args.runs}"
@@ -225,6 +285,11 @@ def main():
              "",
              f"nnc / PyTorch: **{result['speedup']:.2f}x** tokens/s; RSS "
              f"{med['nnc'][1] / med['torch'][1]:.2f}x PyTorch's; compile {compile_s:.1f} s."]
+    if args.runs <= 0:  # no comparison run: only what follows
+        lines = ["# Baby GPT (examples/gpt_fortunes.nn): generation and scaling of "
+                 "nnc's training step", "", f"`bench/gpt.py --threads {args.threads} "
+                 f"--steps {args.steps} --runs 0`; nnc only, one run per point; CPU busy "
+                 f"before: {busy:.0%}.", "", f"nnc compiles the example in {compile_s:.1f} s."]
     if args.full:
         f = result["full"]
         lines += ["", f"2000 steps: validation loss nnc **{f['nnc_val_loss']:.4f}**, PyTorch "
@@ -233,7 +298,19 @@ def main():
                   f"{f['torch_seconds']:.0f} s (one at the end).",
                   "", "nnc's validation loss by step: " +
                   ", ".join(f"{s}: {v:.3f}" for s, v in f["nnc_curve"])]
-    (out / "gpt.md").write_text("\n".join(lines) + "\n")
+    if "generate" in result:
+        g = result["generate"]
+        lines += ["", f"Generation (300 tokens, temperature 0.8): {g['cache']['tokens_per_s']:.0f} "
+                  f"tokens/s with the KV cache, {g['no_cache']['tokens_per_s']:.0f} without "
+                  f"({g['cache']['tokens_per_s'] / g['no_cache']['tokens_per_s']:.1f}x; wall time "
+                  "of the whole command, loading included). A sample:", "", "```",
+                  g["sample"].rstrip(), "```"]
+    if args.sweep:
+        lines += ["", "| block T | width | ms/step | tokens/s | peak RSS MiB |",
+                  "|---:|---:|---:|---:|---:|"]
+        lines += [f"| {r['block']} | {r['width']} | {r['ms_per_step']:.1f} | "
+                  f"{r['tokens_per_s']:.0f} | {r['peak_rss_mib']:.0f} |" for r in result["sweep"]]
+    (out / f"{args.name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -124,3 +124,23 @@ def run_cases(cases, check_case):
     for name in names:
         check_case(workdir, name)
     print(f"{len(names)} passed, 0 failed")
+
+
+def cosine_lr(step, lr, min_lr, warmup, steps):
+    """nn.lr_schedule's cosine with warm-up at `step` of a run in steps (one
+    schedule epoch per step)."""
+    import math
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    progress = min((step - warmup) / max(steps - warmup, 1), 1.0)
+    return min_lr + (lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def token_windows(stream, block):
+    """corpus(...)'s samples of a token stream: windows of `block` ids that do
+    not overlap and their targets, the ids one position later (torch)."""
+    import torch
+    n = (len(stream) - 1) // block
+    x = stream[:n * block].reshape(n, block)
+    y = stream[1:n * block + 1].reshape(n, block)
+    return torch.tensor(x), torch.tensor(y)

@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import check_checkpoint, read_safetensors, run, write_safetensors  # noqa: E402
+from e2e_util import (check_checkpoint, cosine_lr, read_safetensors, run, token_windows, write_safetensors)  # noqa: E402
 
 torch.manual_seed(0)
 torch.set_num_threads(1)
@@ -78,10 +78,7 @@ def write_corpus(d):
 
 
 def windows(stream):
-    n = (len(stream) - 1) // T
-    x = stream[:n * T].reshape(n, T)
-    y = stream[1:n * T + 1].reshape(n, T)
-    return torch.tensor(x), torch.tensor(y)
+    return token_windows(stream, T)
 
 
 class Block(torch.nn.Module):
@@ -143,11 +140,7 @@ class GPT(torch.nn.Module):
 
 
 def lr_at(step):
-    # nn.lr_schedule's cosine with warm-up, one schedule epoch per step.
-    if step < WARMUP:
-        return LR * (step + 1) / WARMUP
-    progress = min((step - WARMUP) / max(STEPS - WARMUP, 1), 1.0)
-    return MIN_LR + (LR - MIN_LR) * (1 + math.cos(math.pi * progress)) / 2
+    return cosine_lr(step, LR, MIN_LR, WARMUP, STEPS)
 
 
 def model_source():
