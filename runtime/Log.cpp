@@ -110,11 +110,13 @@ void ProgressReporter::draw(size_t done, double loss, double now) {
   std::string bar(size_t(filled), '=');
   if (filled < Width)
     bar += '>' + std::string(size_t(Width - filled - 1), ' ');
+  // A run in steps: the bar spans the steps up to the next evaluation.
   std::fprintf(out,
-               "\repoch %lld/%lld [%s] %zu/%zu  loss %.4f  %.0f samples/s"
+               "\r%s %lld/%lld [%s] %zu/%zu  loss %.4f  %.0f samples/s"
                "  ETA %s   ",
-               (long long)epoch, (long long)epochs, bar.c_str(), done, samples,
-               loss, rate, formatDuration(eta).c_str());
+               totalSteps > 0 ? "evaluation" : "epoch", (long long)epoch,
+               (long long)epochs, bar.c_str(), done, samples, loss, rate,
+               formatDuration(eta).c_str());
   std::fflush(out);
   barShown = true;
 }

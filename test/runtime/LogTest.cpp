@@ -146,3 +146,21 @@ TEST(Progress, TerminalBarIsThrottledAndCleared) {
   EXPECT_NE(all.find("\r\033[Kepoch 2/5: train_loss"), std::string::npos);
   EXPECT_EQ(all.back(), '\n');
 }
+
+TEST(Progress, RunsInStepsCountStepsAndEvaluations) {
+  Capture out;
+  double now = 0;
+  ProgressReporter progress(out.file, true, [&] { return now; });
+  progress.countSteps(2000);
+  progress.beginEpoch(3, 8, 250 * 12);
+  now += 1;
+  progress.update(250 * 12, 1.5);
+  EXPECT_NE(out.text().find("\revaluation 3/8 ["), std::string::npos);
+  EpochRecord record = sampleRecord();
+  record.epoch = 3;
+  record.step = 750;
+  progress.endEpoch(record);
+  EXPECT_NE(out.text().find("step 750/2000: train_loss 0.5200"),
+            std::string::npos);
+  EXPECT_EQ(out.text().find("epoch 3/8"), std::string::npos);
+}
