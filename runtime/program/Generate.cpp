@@ -153,13 +153,23 @@ int generate(const RunConfig &cfg, const GenerateOptions &opts) {
     return p;
   };
   const float *probs = cached ? refill(window) : nullptr;
+  // SentencePiece decodes a piece differently at the start of a text ("▁is"
+  // -> "is"): bpe prints what decoding the whole text adds; bytes and words
+  // decode token by token.
+  bool bpe = lm.tokens().options().kind == TokenizerOptions::Kind::Bpe;
+  size_t printed = bpe ? lm.tokens().decode(text).size() : 0;
   std::vector<size_t> rows;
   for (int64_t k = 0; k < opts.tokens; ++k) {
     const float *p = cached ? probs : lm.next(ids, rows) + rows[0];
     int32_t next = draw(p, lm.vocabSize(), opts, rng);
     text.push_back(next);
-    // fwrite: a byte-level model may write NUL bytes.
     std::string piece = lm.tokens().decode({next});
+    if (bpe) {
+      std::string all = lm.tokens().decode(text);
+      piece = all.size() > printed ? all.substr(printed) : std::string();
+      printed = std::max(printed, all.size());
+    }
+    // fwrite: a byte-level model may write NUL bytes.
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
     if (!cached || k + 1 == opts.tokens)
