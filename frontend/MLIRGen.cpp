@@ -54,6 +54,8 @@ public:
     if (decodable())
       emitDecode();
     NNDialect::OptimizerAttrHelper(&ctx).setAttr(*module, optimizerAttr());
+    if (run.bf16)
+      NNDialect::Bf16AttrHelper(&ctx).setAttr(*module, b.getUnitAttr());
     NNDialect::ModelAttrHelper(&ctx).setAttr(*module,
                                              b.getStringAttr(model.name));
     return module;

@@ -434,6 +434,10 @@ struct TrainRun {
   std::map<std::string, int64_t> unfreeze; ///< group/label -> epoch
   std::vector<LrScale> lrScales;
   LoraSpec lora;
+  /// `precision = bf16` (SPEC 2.10): the operands of matrix products are
+  /// rounded to bf16 and accumulate in f32; parameters, optimizer state,
+  /// norms, softmax and losses stay f32.
+  bool bf16 = false;
   /// With adapters, `model` is a copy of the declared model with the
   /// adapter parameters; `baseModel` the declared one (else -1).
   int baseModel = -1;

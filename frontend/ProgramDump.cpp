@@ -345,6 +345,8 @@ void dumpRun(const Program &p, const TrainRun &r, std::ostream &os) {
     os << ", drop_last = " << boolStr(r.dropLast == 1);
   if (r.clipGradNorm > 0)
     os << ", clip_grad_norm = " << num(r.clipGradNorm);
+  if (r.bf16)
+    os << ", precision = bf16";
   os << "\n  metrics = [";
   for (size_t i = 0; i < r.metrics.size(); ++i)
     os << (i ? ", " : "") << toString(r.metrics[i]);

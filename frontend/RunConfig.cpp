@@ -215,6 +215,7 @@ std::string buildRunConfig(const RunConfigInputs &in) {
 
   j["epochs"] = run.epochs;
   j["steps"] = run.steps;
+  j["precision"] = run.bf16 ? "bf16" : "f32";
   j["eval_every"] = run.evalEvery;
   json metrics = json::array();
   for (sema::MetricKind k : run.metrics)

@@ -44,7 +44,7 @@ const std::vector<std::string> kTrainKeys = {
     "model",  "data",           "loss",           "optimizer", "schedule",
     "epochs", "metrics",        "checkpoint",     "early_stopping",
     "clip_grad_norm", "seed",   "batch",          "drop_last", "steps",
-    "eval_every"};
+    "eval_every", "precision"};
 const std::vector<std::string> kFinetuneKeys = {
     "from", "rename", "freeze", "unfreeze", "lr_scale", "adapters"};
 
@@ -250,6 +250,16 @@ void Sema::analyzeRun(const ast::Decl &d) {
     else if (v.kind != Value::Invalid)
       error(v.range, "'drop_last' must be 'true' or 'false', got " +
                          formatValue(v));
+  }
+  if (const ast::Expr *e = value("precision")) {
+    Value v = eval(e, Env());
+    if ((v.kind == Value::Ident || v.kind == Value::String) &&
+        (v.str == "bf16" || v.str == "f32"))
+      run.bf16 = v.str == "bf16";
+    else if (v.kind != Value::Invalid)
+      error(v.range, "'precision' must be 'f32' or 'bf16', got " +
+                         formatValue(v),
+            "bf16 rounds the operands of matrix products (autocast)");
   }
   if (const ast::Expr *e = value("clip_grad_norm")) {
     Value v = eval(e, Env());

@@ -66,7 +66,10 @@ def NN_Dialect : Dialect {
     "::mlir::IntegerAttr":$parallel_chunks,
     "::mlir::IntegerAttr":$empty_id,
     "::mlir::FloatAttr":$accumulator_init,
-    "::mlir::UnitAttr":$layer_calls
+    "::mlir::UnitAttr":$layer_calls,
+    // Modules: `precision = bf16` (convert-nn-to-linalg rounds the operands
+    // of matrix products to bf16; they accumulate in f32).
+    "::mlir::UnitAttr":$bf16
   );
 }
 

@@ -96,8 +96,11 @@ class Case:
                 f"  return {rets} : {rtypes}\n}}\n")
 
 
-def build_module(cases):
-    out = ["func.func private @printMemrefI32(tensor<*xi32>)\n"]
+def build_module(cases, bf16=False):
+    """One module of `cases`; `bf16`: the module attribute of `precision =
+    bf16` (matrix products on bf16-rounded operands)."""
+    out = ["module attributes {nn.bf16} {" if bf16 else "module {",
+           "func.func private @printMemrefI32(tensor<*xi32>)\n"]
     main = ["func.func @main() {"]
     n = 0
     for c in cases:
@@ -133,6 +136,7 @@ def build_module(cases):
             n += 3
     main.append("  return\n}\n")
     out.append("\n".join(main))
+    out.append("}")
     return "\n".join(out)
 
 
@@ -158,7 +162,8 @@ def run_module(text, nnc_opt, keep):
         return p.stdout
 
     linalg = step([nnc_opt, src, "-convert-nn-to-linalg"], "convert-nn-to-linalg")
-    if re.search(r"\bnn\.", linalg):
+    # An op is "= nn.x" or "nn.x %"; `nn.bf16` is an attribute.
+    if re.search(r"=\s*nn\.|\bnn\.[a-z_]+ %", linalg):
         sys.stderr.write("error: nn ops left after convert-nn-to-linalg\n")
         sys.exit(1)
     lin = os.path.join(work, "linalg.mlir")
@@ -965,10 +970,39 @@ def attention_cases():
     return cases
 
 
+def bf16_cases():
+    """`precision = bf16`: nn.dense, nn.matmul (the dense gradients) and
+    nn.conv2d take their operands rounded to bf16 (round to nearest, ties
+    to even, as torch's .bfloat16()) and accumulate in f32. The inputs
+    include exact ties (1 + 2^-8 rounds down to 1, 1 + 3 2^-8 up to
+    1 + 2^-6)."""
+    r = rng(11)
+    bf = lambda a: t(a).bfloat16().float()  # noqa: E731
+    x, w, b, dy = randn(r, 5, 7), randn(r, 4, 7), randn(r, 4), randn(r, 5, 4)
+    x[0, :3] = [1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8)]
+    cases = [Case("bf16_dense",
+        "  %y = nn.dense %a0, %a1, %a2 : ({t0}, {t1}, {t2}) -> {r0}",
+        [x, w, b], ["%y"], [F.linear(bf(x), bf(w), t(b))], 1e-5, 1e-6)]
+    cases.append(Case("bf16_dense_grad",
+        "  %dx = nn.matmul %a0, %a1 : ({t0}, {t1}) -> {r0}\n"
+        "  %dw = nn.matmul %a0, %a2 {{transpose_lhs}} : ({t0}, {t2}) -> {r1}",
+        [dy, w, x], ["%dx", "%dw"], [bf(dy) @ bf(w), bf(dy).T @ bf(x)], 1e-5, 1e-6))
+    xc, wc = randn(r, 2, 3, 6, 6), randn(r, 4, 3, 3, 3)
+    cases.append(Case("bf16_conv2d",
+        "  %y = nn.conv2d %a0, %a1 {{stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>}} : ({t0}, {t1}) -> {r0}",
+        [xc, wc], ["%y"], [F.conv2d(bf(xc), bf(wc), padding=1)], 1e-5, 1e-6))
+    # Not the f32 results: the rounding is applied.
+    assert not np.allclose(F.linear(t(x), t(w), t(b)).detach().numpy(), cases[0].expected[0],
+                           rtol=1e-5, atol=1e-6)
+    return cases
+
+
 GROUPS = {"layers": layer_cases, "losses": loss_cases,
           "optimizers": optimizer_cases, "schedules": schedule_cases,
           "norm": norm_cases, "sequences": sequence_cases,
-          "attention": attention_cases}
+          "attention": attention_cases, "bf16": bf16_cases}
+# Groups whose module carries `nn.bf16` (run as a module of their own).
+BF16_GROUPS = {"bf16"}
 
 
 def main():
@@ -979,8 +1013,13 @@ def main():
     ap.add_argument("--keep", default=None, help="keep the generated files in DIR")
     args = ap.parse_args()
     groups = list(GROUPS) if args.group == "all" else [args.group]
-    cases = [c for g in groups for c in GROUPS[g]()]
-    results = run_module(build_module(cases), tool("nnc-opt", args.nnc_opt), args.keep)
+    cases, results = [], []
+    for bf16 in (False, True):
+        part = [c for g in groups if (g in BF16_GROUPS) == bf16 for c in GROUPS[g]()]
+        if part:
+            cases += part
+            results += run_module(build_module(part, bf16), tool("nnc-opt", args.nnc_opt),
+                                  args.keep)
     if not compare(cases, results):
         print("FAILED: nnc and PyTorch disagree")
         return 1

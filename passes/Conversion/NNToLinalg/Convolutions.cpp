@@ -160,7 +160,11 @@ struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
     auto zType = RankedTensorType::get({f, n * oh * ow}, y.getElementType());
     Value z = rewriter
                   .create<linalg::MatmulOp>(
-                      loc, TypeRange{zType}, ValueRange{wm, col},
+                      loc, TypeRange{zType},
+                      ValueRange{roundedToBf16(rewriter, loc, wm,
+                                               bf16Products(op)),
+                                 roundedToBf16(rewriter, loc, col,
+                                               bf16Products(op))},
                       ValueRange{filled(rewriter, loc, zType, 0.0)})
                   .getResult(0);
     Value out = gemmResultToNCHW(rewriter, loc, z, y, adaptor.getBias());
@@ -200,7 +204,11 @@ struct Conv2dGradWeightLowering : OpConversionPattern<nn::Conv2dGradWeightOp> {
     auto tType = RankedTensorType::get({k, f}, elt);
     Value dwT = rewriter
                     .create<linalg::MatmulOp>(
-                        loc, TypeRange{tType}, ValueRange{col, dyN},
+                        loc, TypeRange{tType},
+                        ValueRange{roundedToBf16(rewriter, loc, col,
+                                                 bf16Products(op)),
+                                   roundedToBf16(rewriter, loc, dyN,
+                                                 bf16Products(op))},
                         ValueRange{filled(rewriter, loc, tType, 0.0)})
                     .getResult(0);
     // dW[f, c, i, j] = dW^T[(c kh + i) kw + j, f]: read through an affine
@@ -239,7 +247,11 @@ struct Conv2dGradInputLowering : OpConversionPattern<nn::Conv2dGradInputOp> {
     auto mType = RankedTensorType::get({k, n * oh * ow}, x.getElementType());
     Value dcol = rewriter
                      .create<linalg::MatmulTransposeAOp>(
-                         loc, TypeRange{mType}, ValueRange{wm, dyT},
+                         loc, TypeRange{mType},
+                         ValueRange{roundedToBf16(rewriter, loc, wm,
+                                                  bf16Products(op)),
+                                    roundedToBf16(rewriter, loc, dyT,
+                                                  bf16Products(op))},
                          ValueRange{filled(rewriter, loc, mType, 0.0)})
                      .getResult(0);
     // The rows (c, i, j) of dcol for one kernel offset: a strided row slice

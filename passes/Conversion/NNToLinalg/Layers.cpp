@@ -45,10 +45,14 @@ struct DenseLowering : OpConversionPattern<nn::DenseOp> {
                  ->getResult(0);
     else
       init = filled(rewriter, loc, type, 0.0);
+    bool bf16 = bf16Products(op);
     Value y = rewriter
                   .create<linalg::MatmulTransposeBOp>(
                       loc, TypeRange{type},
-                      ValueRange{adaptor.getInput(), adaptor.getWeight()},
+                      ValueRange{roundedToBf16(rewriter, loc,
+                                               adaptor.getInput(), bf16),
+                                 roundedToBf16(rewriter, loc,
+                                               adaptor.getWeight(), bf16)},
                       ValueRange{init})
                   .getResult(0);
     rewriter.replaceOp(op, y);
@@ -67,7 +71,10 @@ struct MatmulLowering : OpConversionPattern<nn::MatmulOp> {
     Location loc = op.getLoc();
     RankedTensorType type = tensorType(op.getResult());
     Value init = filled(rewriter, loc, type, 0.0);
-    SmallVector<Value, 2> ins = {adaptor.getLhs(), adaptor.getRhs()};
+    bool bf16 = bf16Products(op);
+    SmallVector<Value, 2> ins = {
+        roundedToBf16(rewriter, loc, adaptor.getLhs(), bf16),
+        roundedToBf16(rewriter, loc, adaptor.getRhs(), bf16)};
     bool ta = op.getTransposeLhs(), tb = op.getTransposeRhs();
     Value c;
     if (!ta && !tb)

@@ -108,6 +108,45 @@ inline mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc,
   return generic.getResult(0);
 }
 
+/// `precision = bf16` (the module's `nn.bf16`): the operands of matrix
+/// products are rounded to bf16 and accumulate in f32 (autocast's GEMMs).
+inline bool bf16Products(mlir::Operation *op) {
+  auto module = op->getParentOfType<mlir::ModuleOp>();
+  return module && nnc::nn::NNDialect::Bf16AttrHelper(op->getContext())
+                       .isAttrPresent(module);
+}
+
+/// `x` rounded to bf16 and widened back when `bf16` holds (else x): the
+/// f32 bits rounded to their upper 16, ties to even (bits + 0x7fff + bit
+/// 16), NaN kept. Integer arithmetic, so it vectorizes on any x86.
+inline mlir::Value roundedToBf16(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value x, bool bf16) {
+  if (!bf16)
+    return x;
+  auto type = mlir::cast<mlir::RankedTensorType>(x.getType());
+  return elementwise(
+      b, loc, type, {x},
+      [](mlir::OpBuilder &nb, mlir::Location l,
+         mlir::ValueRange v) -> mlir::Value {
+        mlir::Type i32 = nb.getI32Type();
+        auto c = [&](uint32_t k) -> mlir::Value {
+          return nb.create<mlir::arith::ConstantOp>(
+              l, nb.getI32IntegerAttr(static_cast<int32_t>(k)));
+        };
+        mlir::Value bits = nb.create<mlir::arith::BitcastOp>(l, i32, v[0]);
+        mlir::Value lsb = nb.create<mlir::arith::AndIOp>(
+            l, nb.create<mlir::arith::ShRUIOp>(l, bits, c(16)), c(1));
+        mlir::Value up = nb.create<mlir::arith::AddIOp>(
+            l, bits, nb.create<mlir::arith::AddIOp>(l, lsb, c(0x7fff)));
+        mlir::Value r = nb.create<mlir::arith::BitcastOp>(
+            l, nb.getF32Type(),
+            nb.create<mlir::arith::AndIOp>(l, up, c(0xffff0000u)));
+        mlir::Value nan = nb.create<mlir::arith::CmpFOp>(
+            l, mlir::arith::CmpFPredicate::UNO, v[0], v[0]);
+        return nb.create<mlir::arith::SelectOp>(l, nan, v[0], r);
+      });
+}
+
 /// sigmoid: 1 / (1 + exp(-x)).
 inline mlir::Value sigmoid(mlir::OpBuilder &b, mlir::Location l,
                            mlir::Value x) {
