@@ -144,3 +144,31 @@ def token_windows(stream, block):
     x = stream[:n * block].reshape(n, block)
     y = stream[1:n * block + 1].reshape(n, block)
     return torch.tensor(x), torch.tensor(y)
+
+
+def compile_and_train(d, init="init.safetensors"):
+    """Compiles d/model.nn to d/model and trains it from d/`init` (train
+    --weights), checkpoints in d/ck, log in d/log.jsonl."""
+    exe = os.path.join(d, "model")
+    run(["nnc", os.path.join(d, "model.nn"), "-o", exe])
+    run([exe, "train", "--weights", os.path.join(d, init),
+         "--checkpoint-dir", os.path.join(d, "ck"), "--quiet",
+         "--log", os.path.join(d, "log.jsonl")])
+    return exe
+
+
+def check_logged_periods(d, periods):
+    """A run in steps: d/log.jsonl's evaluations must be PyTorch's
+    `periods`, (step, mean train loss, validation loss, lr) each, and each
+    perplexity exp(val_loss)."""
+    import math
+    logged = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]
+    epochs = [e for e in logged if e["event"] == "epoch"]
+    got = [(e["step"], e["train_loss"], e["val_loss"], e["lr"]) for e in epochs]
+    if [g[0] for g in got] != [p[0] for p in periods] or not np.allclose(
+            [g[1:] for g in got], [p[1:] for p in periods], rtol=1e-4, atol=1e-6):
+        sys.exit(f"FAIL: logged (step, train_loss, val_loss, lr) {got} != "
+                 f"PyTorch {periods}")
+    for e in epochs:
+        if not math.isclose(e["perplexity"], math.exp(e["val_loss"]), rel_tol=1e-6):
+            sys.exit(f"FAIL: perplexity {e['perplexity']} != exp(val_loss)")

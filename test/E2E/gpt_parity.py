@@ -46,7 +46,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import (check_checkpoint, cosine_lr, read_safetensors, run, token_windows, write_safetensors)  # noqa: E402
+from e2e_util import (check_checkpoint, check_logged_periods,  # noqa: E402
+                       compile_and_train, cosine_lr, read_safetensors, run,
+                       token_windows, write_safetensors)
 
 torch.manual_seed(0)
 torch.set_num_threads(1)
@@ -261,26 +263,13 @@ def main():
         f.write(model_source())
     net = GPT()
     write_safetensors(os.path.join(d, "init.safetensors"), net.named())
-    exe = os.path.join(d, "model")
-    run(["nnc", os.path.join(d, "model.nn"), "-o", exe])
-    run([exe, "train", "--weights", os.path.join(d, "init.safetensors"),
-         "--checkpoint-dir", os.path.join(d, "ck"), "--quiet",
-         "--log", os.path.join(d, "log.jsonl")])
+    exe = compile_and_train(d)
 
     init = {n: t.detach().clone().numpy() for n, t in net.named().items()}
     opt, periods = torch_run(net, xt, yt, xv, yv)
     noise = check_key_bias(d, net, opt, init)
     count, worst = check_checkpoint(d, "gpt", net.named(), opt, STEPS)
-    logged = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]
-    epochs = [e for e in logged if e["event"] == "epoch"]
-    got = [(e["step"], e["train_loss"], e["val_loss"], e["lr"]) for e in epochs]
-    if [g[0] for g in got] != [p[0] for p in periods] or not np.allclose(
-            [g[1:] for g in got], [p[1:] for p in periods], rtol=1e-4, atol=1e-6):
-        sys.exit(f"FAIL: logged (step, train_loss, val_loss, lr) {got} != "
-                 f"PyTorch {periods}")
-    for e in epochs:
-        if not math.isclose(e["perplexity"], math.exp(e["val_loss"]), rel_tol=1e-6):
-            sys.exit(f"FAIL: perplexity {e['perplexity']} != exp(val_loss)")
+    check_logged_periods(d, periods)
     print(f"ok gpt: {count} tensors match PyTorch after {STEPS} steps over "
           f"{len(xt)} windows (max rel err {worst:.2e}); evaluations at steps "
           f"{[p[0] for p in periods]}; in_proj_bias k thirds: noise gradients "
