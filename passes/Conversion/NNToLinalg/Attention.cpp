@@ -217,6 +217,24 @@ struct Tiles {
     return nb.create<arith::AndIOp>(nl, real, past);
   }
 
+  /// The unnormalized weights of a [rows, cols] score tile `s`: exp(scale
+  /// s - shift) where query `row0 + i` sees key `col0 + j`, else 0; `shift`
+  /// is per row (the forward's running maximum, the backward's log-sum-exp).
+  Value weights(Value s, Value shift, Value maskB, Value row0, Value col0,
+                int64_t rows, int64_t cols) {
+    double sc = scale;
+    return tileGeneric(
+        rows, cols, {s}, {shift}, {maskB}, false, {}, 1,
+        [&](OpBuilder &nb, Location nl, ValueRange in,
+            ValueRange) -> SmallVector<Value> {
+          Value ok = visible(nb, nl, row0, col0, in[2]);
+          Value x = nb.create<arith::SubFOp>(
+              nl, nb.create<arith::MulFOp>(nl, in[0], f32(nb, nl, sc)), in[1]);
+          Value e = nb.create<math::ExpOp>(nl, x);
+          return {nb.create<arith::SelectOp>(nl, ok, e, f32(nb, nl, 0.0))};
+        })[0];
+  }
+
   /// In a tile body: nn.dropout's keep factor (1 / (1 - p) or 0) of the
   /// weight of query `row0 + i`, key `col0 + j` of this pair, whose index
   /// in [N, heads, T, T] is (pair T + row) T + col.
@@ -284,16 +302,7 @@ struct Tiles {
           return {nb.create<arith::MaximumFOp>(nl, acc[0], y)};
         })[0];
     // P = visible ? exp(s S - m_new) : 0, and its row sums.
-    Value pT = tileGeneric(
-        rows, cols, {s}, {mNew}, {maskB}, false, {}, 1,
-        [&](OpBuilder &nb, Location nl, ValueRange in,
-            ValueRange) -> SmallVector<Value> {
-          Value ok = visible(nb, nl, row0, col0, in[2]);
-          Value x = nb.create<arith::SubFOp>(
-              nl, nb.create<arith::MulFOp>(nl, in[0], f32(nb, nl, sc)), in[1]);
-          Value e = nb.create<math::ExpOp>(nl, x);
-          return {nb.create<arith::SelectOp>(nl, ok, e, f32(nb, nl, 0.0))};
-        })[0];
+    Value pT = weights(s, mNew, maskB, row0, col0, rows, cols);
     Value rowSum = tileGeneric(
         rows, cols, {pT}, {}, {}, true, {filled(b, loc, type({rows}), 0.0)}, 1,
         [&](OpBuilder &nb, Location nl, ValueRange in,
@@ -428,16 +437,7 @@ struct Tiles {
     double sc = scale;
     Value s = matmul(qb, kTb, filled(b, loc, type({rows, cols}), 0.0));
     // P = visible ? exp(s S - lse) : 0
-    Value pT = tileGeneric(
-        rows, cols, {s}, {lseB}, {maskB}, false, {}, 1,
-        [&](OpBuilder &nb, Location nl, ValueRange in,
-            ValueRange) -> SmallVector<Value> {
-          Value ok = visible(nb, nl, row0, col0, in[2]);
-          Value x = nb.create<arith::SubFOp>(
-              nl, nb.create<arith::MulFOp>(nl, in[0], f32(nb, nl, sc)), in[1]);
-          Value e = nb.create<math::ExpOp>(nl, x);
-          return {nb.create<arith::SelectOp>(nl, ok, e, f32(nb, nl, 0.0))};
-        })[0];
+    Value pT = weights(s, lseB, maskB, row0, col0, rows, cols);
     Value pd = pT;
     if (seed)
       pd = tileGeneric(rows, cols, {pT}, {}, {}, false, {}, 1,
