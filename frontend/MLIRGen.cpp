@@ -53,6 +53,7 @@ public:
     emitPredict();
     if (decodable())
       emitDecode();
+    emitMerge();
     NNDialect::OptimizerAttrHelper(&ctx).setAttr(*module, optimizerAttr());
     if (run.bf16)
       NNDialect::Bf16AttrHelper(&ctx).setAttr(*module, b.getUnitAttr());
@@ -956,6 +957,44 @@ private:
                                             params[n.params[3]]),
                       o);
     return b.create<nn::ReshapeOp>(l, t({1, 1, dim}), y);
+  }
+
+  /// `merge(params) -> (W + (alpha / r) B A, ...)`, one result per LoRA-
+  /// adapted weight, named by its `nn.param` result attribute: what
+  /// `./model merge` writes in place of each weight. In f32 whatever the
+  /// run's precision (the products are exact folds, not autocast GEMMs).
+  void emitMerge() {
+    SmallVector<const sema::Node *> adapted;
+    SmallVector<Type> resultTypes;
+    for (const sema::Node &n : model.nodes)
+      for (const sema::Node::Adapter &ad : n.lora) {
+        adapted.push_back(&n);
+        resultTypes.push_back(paramType(model.params[ad.weight]));
+      }
+    if (adapted.empty())
+      return;
+    SmallVector<Value> params, extra;
+    OpBuilder::InsertionGuard guard(b);
+    func::FuncOp fn = makeFunction("merge", {}, resultTypes, params, extra);
+    NNDialect::MergeAttrHelper(&ctx).setAttr(fn, b.getUnitAttr());
+    b.setInsertionPointToStart(&fn.front());
+    SmallVector<Value> merged;
+    for (const sema::Node &n : model.nodes)
+      for (const sema::Node::Adapter &ad : n.lora) {
+        Location l = loc(n);
+        auto wType = cast<RankedTensorType>(resultTypes[merged.size()]);
+        // [out, r] x [r, in]
+        Value ba = b.create<nn::MatmulOp>(l, wType, params[ad.b], params[ad.a],
+                                          /*transpose_lhs=*/false,
+                                          /*transpose_rhs=*/false);
+        Value scale = splat(l, wType, static_cast<float>(n.loraScale));
+        merged.push_back(b.create<nn::AddOp>(
+            l, params[ad.weight], b.create<nn::MulOp>(l, ba, scale)));
+        fn.setResultAttr(merged.size() - 1,
+                         NNDialect::ParamAttrHelper::getNameStr(),
+                         b.getStringAttr(model.params[ad.weight].name));
+      }
+    b.create<func::ReturnOp>(loc(model.range), merged);
   }
 
   void emitPredict() {

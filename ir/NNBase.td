@@ -41,7 +41,9 @@ def NN_Dialect : Dialect {
     "::mlir::UnitAttr":$seed,
     // Functions: what each is (MLIRGen, nn-autodiff, nn-build-train-step,
     // nn-export-abi; `decode`: one position of a language model with its
-    // attention layers' key/value caches), the last epoch of a fine-tuning
+    // attention layers' key/value caches; `merge`: the LoRA-adapted weights
+    // with their adapters folded in, each result named by `param`), the
+    // last epoch of a fine-tuning
     // phase, the names of
     // the buffers a training loss returns, a step's optimizer states and the
     // parameters that have them.
@@ -49,6 +51,7 @@ def NN_Dialect : Dialect {
     "::mlir::UnitAttr":$eval_loss,
     "::mlir::UnitAttr":$predict,
     "::mlir::UnitAttr":$decode,
+    "::mlir::UnitAttr":$merge,
     "::mlir::UnitAttr":$grad,
     "::mlir::UnitAttr":$train_step,
     "::mlir::UnitAttr":$entry,

@@ -12,6 +12,7 @@
 //   void nnc_predict(float *state, const float *x, float *out);
 //   void nnc_decode(float *state, float *cache, const int32_t *token,
 //                   const int32_t *position, float *out);
+//   void nnc_merge(float *state);
 //
 // Every parameter, buffer (`nn.buffer` arguments: batchnorm running
 // statistics) and optimizer state lives at a static offset of the one
@@ -22,7 +23,9 @@
 // nnc_decode (language models whose layers allow it) calls `nn.decode`:
 // one token at one position; `cache` holds each attention layer's key and
 // value caches [T, D] in order, read and written (its size is the `nn.abi`
-// entry "decode.cache").
+// entry "decode.cache"). nnc_merge (runs with LoRA adapters) calls
+// `nn.merge` and writes each result over the weight its `nn.param` result
+// attribute names: the adapters folded into the base weights, in place.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -71,8 +74,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     NNDialect::EvalLossAttrHelper evalLoss(ctx);
     NNDialect::PredictAttrHelper predict(ctx);
     NNDialect::DecodeAttrHelper decode(ctx);
+    NNDialect::MergeAttrHelper merge(ctx);
     NNDialect::TrainStepAttrHelper trainStep(ctx);
-    func::FuncOp lossFn, evalFn, predictFn, stepFn, decodeFn;
+    func::FuncOp lossFn, evalFn, predictFn, stepFn, decodeFn, mergeFn;
     SmallVector<func::FuncOp> phaseSteps; ///< fine-tuning's earlier phases
     for (auto fn : module.getOps<func::FuncOp>()) {
       bool phase = NNDialect::PhaseLastEpochAttrHelper(ctx).isAttrPresent(fn);
@@ -84,6 +88,8 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
         predictFn = fn;
       else if (decode.isAttrPresent(fn))
         decodeFn = fn;
+      else if (merge.isAttrPresent(fn))
+        mergeFn = fn;
       else if (trainStep.isAttrPresent(fn) && phase)
         phaseSteps.push_back(fn);
       else if (trainStep.isAttrPresent(fn))
@@ -115,6 +121,8 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     if (predictFn)
       exportPredict(b, predictFn);
     int64_t cacheSize = decodeFn ? exportDecode(b, decodeFn) : 0;
+    if (mergeFn && failed(exportMerge(b, mergeFn)))
+      return signalPassFailure();
     for (auto fn : module.getOps<func::FuncOp>())
       if (!NNDialect::EntryAttrHelper(ctx).isAttrPresent(fn))
         fn.setPrivate();
@@ -413,6 +421,33 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       write(b, loc, call.getResult(k + 1), v);
     b.create<func::ReturnOp>(loc);
     return cacheSize;
+  }
+
+  // nnc_merge(state): each result of `mergeFn` over the slot it names.
+  LogicalResult exportMerge(OpBuilder &b, func::FuncOp mergeFn) {
+    Location loc = mergeFn.getLoc();
+    unsigned np = numParams();
+    func::FuncOp fn = makeEntry(b, loc, "nnc_merge", {stateType()});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&fn.front());
+    Block &e = fn.front();
+    SmallVector<Value> views;
+    SmallVector<Value> callArgs = readSlots(b, loc, e.getArgument(0), np, views);
+    auto call = b.create<func::CallOp>(loc, mergeFn, callArgs);
+    for (unsigned k = 0; k < mergeFn.getNumResults(); ++k) {
+      auto name = mergeFn.getResultAttrOfType<StringAttr>(
+          k, NNDialect::ParamAttrHelper::getNameStr());
+      const Slot *slot = name ? llvm::find_if(slots, [&](const Slot &s) {
+        return s.name == name.getValue();
+      }) : slots.end();
+      if (slot == slots.end() ||
+          slot->type != call.getResult(k).getType())
+        return mergeFn.emitOpError("result ")
+               << k << " names no parameter of its type";
+      write(b, loc, call.getResult(k), views[slot - slots.begin()]);
+    }
+    b.create<func::ReturnOp>(loc);
+    return success();
   }
 
   // nnc_predict(state, x, out)

@@ -37,6 +37,9 @@ void nnc_predict(float *state, const void *x, float *out);
 __attribute__((weak)) void nnc_decode(float *state, float *cache,
                                       const int32_t *token,
                                       const int32_t *position, float *out);
+/// Runs with LoRA adapters (weak: absent from other programs): every adapted
+/// weight W of `state` replaced by W + (alpha / r) B A, in place.
+__attribute__((weak)) void nnc_merge(float *state);
 }
 
 #endif // NNRT_PROGRAM_ABI_H

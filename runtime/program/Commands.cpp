@@ -391,30 +391,20 @@ int merge(const RunConfig &cfg, const std::string &weights,
   SafeTensorsFile file = SafeTensorsFile::read(weights);
   std::vector<float> state(cfg.stateSize, 0.0f);
   readCheckpoint(cfg, file, state, /*full=*/false);
-  auto param = [&](const std::string &name) -> const ParamInfo & {
+  if (!nnc_merge)
+    throw Error("internal: run '" + cfg.run + "' has adapters but no nnc_merge");
+  // The generated fold W + (alpha / r) B A, in place in the state.
+  nnc_merge(state.data());
+  auto param = [&](const std::string &name) -> const ParamInfo * {
     for (const ParamInfo &p : cfg.params)
       if (p.name == name)
-        return p;
+        return &p;
     throw Error("internal: no parameter '" + name + "'");
   };
-  // W [out, in] + scale B [out, r] A [r, in]: a one-off rewrite of the
-  // checkpoint, in double precision, not a step of the model.
-  std::map<std::string, std::vector<float>> merged;
+  std::map<std::string, const ParamInfo *> merged;
   std::set<std::string> dropped;
   for (const AdapterInfo &ad : cfg.adapters) {
-    const ParamInfo &w = param(ad.weight), &a = param(ad.a), &b = param(ad.b);
-    int64_t out = w.shape[0], in = w.shape[1], rank = a.shape[0];
-    std::vector<float> m(state.begin() + w.offset,
-                         state.begin() + w.offset + w.size);
-    const float *pa = state.data() + a.offset, *pb = state.data() + b.offset;
-    for (int64_t o = 0; o < out; ++o)
-      for (int64_t i = 0; i < in; ++i) {
-        double sum = 0;
-        for (int64_t r = 0; r < rank; ++r)
-          sum += double(pb[o * rank + r]) * double(pa[r * in + i]);
-        m[size_t(o * in + i)] += float(ad.scale * sum);
-      }
-    merged[ad.weight] = std::move(m);
+    merged[ad.weight] = param(ad.weight);
     dropped.insert(ad.a);
     dropped.insert(ad.b);
   }
@@ -428,8 +418,8 @@ int merge(const RunConfig &cfg, const std::string &weights,
     const SafeTensorsFile::Entry &e = file.entry(name);
     TensorView v{name, e.dtype, e.shape, file.data(e), e.end - e.begin};
     if (auto it = merged.find(name); it != merged.end()) {
-      v.data = it->second.data();
-      v.byteSize = it->second.size() * sizeof(float);
+      v.data = state.data() + it->second->offset;
+      v.byteSize = size_t(it->second->size) * sizeof(float);
     }
     views.push_back(v);
   }

@@ -11,6 +11,7 @@
 #include "ir/NNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -109,11 +110,16 @@ inline mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc,
 }
 
 /// `precision = bf16` (the module's `nn.bf16`): the operands of matrix
-/// products are rounded to bf16 and accumulate in f32 (autocast's GEMMs).
+/// products are rounded to bf16 and accumulate in f32 (autocast's GEMMs);
+/// not in `merge` (LoRA's fold of the adapters into the weights).
 inline bool bf16Products(mlir::Operation *op) {
   auto module = op->getParentOfType<mlir::ModuleOp>();
-  return module && nnc::nn::NNDialect::Bf16AttrHelper(op->getContext())
-                       .isAttrPresent(module);
+  auto fn = op->getParentOfType<mlir::func::FuncOp>();
+  return module &&
+         nnc::nn::NNDialect::Bf16AttrHelper(op->getContext())
+             .isAttrPresent(module) &&
+         !(fn && nnc::nn::NNDialect::MergeAttrHelper(op->getContext())
+                     .isAttrPresent(fn));
 }
 
 /// `x` rounded to bf16 and widened back when `bf16` holds (else x): the
