@@ -4,13 +4,19 @@
  * targets with -march=native (AVX-512: 16 floats, AVX2: 8).
  *
  *   cc -O2 -march=native -pthread bench/fma_peak.c -o fma_peak
- *   ./fma_peak THREADS [SECONDS]
+ *   ./fma_peak THREADS [SECONDS] [f32|bf16]
  *
  * Prints one JSON object: {"threads": T, "lanes": L, "gflops": G}, the best
  * of five timed rounds (2 FLOPs per lane per FMA). bench/bench.py quotes
  * fractions of this peak instead of a constant from another machine.
+ * `bf16` measures AVX-512 BF16's dot product instead (vdpbf16ps: per f32
+ * lane, two bf16 products added to the f32 accumulator, 4 FLOPs), the
+ * instruction a bf16 GEMM kernel would be made of (issue 14); exit 1 on
+ * hosts without it.
  */
+#include <immintrin.h>
 #include <pthread.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -59,6 +65,30 @@ static void *run(void *arg) {
   return NULL;
 }
 
+#if defined(__AVX512BF16__)
+#define DOT(x) x = _mm512_dpbf16_ps(x, a, b)
+static void *run_bf16(void *arg) {
+  struct job *job = arg;
+  __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80); /* 1.0 */
+  __m512bh b = (__m512bh)_mm512_set1_epi16(0x3380); /* 2^-24 */
+  __m512 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11;
+  c0 = c1 = c2 = c3 = c4 = c5 = _mm512_set1_ps(1.0f);
+  c6 = c7 = c8 = c9 = c10 = c11 = _mm512_set1_ps(2.0f);
+  for (long i = 0; i < job->iterations; ++i) {
+    DOT(c0); DOT(c1); DOT(c2); DOT(c3); DOT(c4); DOT(c5);
+    DOT(c6); DOT(c7); DOT(c8); DOT(c9); DOT(c10); DOT(c11);
+    __asm__ volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4),
+                     "+v"(c5), "+v"(c6), "+v"(c7), "+v"(c8), "+v"(c9),
+                     "+v"(c10), "+v"(c11));
+  }
+  __m512 s = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+  job->sink = _mm512_reduce_add_ps(s);
+  return NULL;
+}
+#endif
+
+static void *(*kernel)(void *) = run;
+
 static double seconds(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -72,7 +102,7 @@ static double round_time(int threads, long iterations) {
   double start = seconds();
   for (int t = 0; t < threads; ++t) {
     jobs[t].iterations = iterations;
-    pthread_create(&ids[t], NULL, run, &jobs[t]);
+    pthread_create(&ids[t], NULL, kernel, &jobs[t]);
   }
   for (int t = 0; t < threads; ++t)
     pthread_join(ids[t], NULL);
@@ -82,9 +112,22 @@ static double round_time(int threads, long iterations) {
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 1;
   double budget = argc > 2 ? atof(argv[2]) : 0.25;
-  if (threads < 1 || threads > 256) {
-    fprintf(stderr, "usage: fma_peak THREADS [SECONDS]\n");
+  const char *kind = argc > 3 ? argv[3] : "f32";
+  /* FLOPs per lane per instruction: FMA 2, vdpbf16ps 4. */
+  double flops = 2.0;
+  if (threads < 1 || threads > 256 ||
+      (strcmp(kind, "f32") != 0 && strcmp(kind, "bf16") != 0)) {
+    fprintf(stderr, "usage: fma_peak THREADS [SECONDS] [f32|bf16]\n");
     return 2;
+  }
+  if (strcmp(kind, "bf16") == 0) {
+#if defined(__AVX512BF16__)
+    kernel = run_bf16;
+    flops = 4.0;
+#else
+    fprintf(stderr, "fma_peak: this host has no AVX-512 BF16\n");
+    return 1;
+#endif
   }
   /* Calibrate the iterations to about `budget` seconds per round. */
   long iterations = 1 << 20;
@@ -94,11 +137,12 @@ int main(int argc, char **argv) {
   double best = 0;
   for (int r = 0; r < 5; ++r) {
     double t = round_time(threads, iterations);
-    double gflops = 2.0 * LANES * CHAINS * (double)iterations * threads / t / 1e9;
+    double gflops =
+        flops * LANES * CHAINS * (double)iterations * threads / t / 1e9;
     if (gflops > best)
       best = gflops;
   }
-  printf("{\"threads\": %d, \"lanes\": %d, \"gflops\": %.1f}\n", threads, LANES,
-         best);
+  printf("{\"threads\": %d, \"lanes\": %d, \"kind\": \"%s\", \"gflops\": %.1f}\n",
+         threads, LANES, kind, best);
   return 0;
 }

@@ -22,6 +22,10 @@ and each process's peak RSS; medians over the runs.
 whole validation split after the last step, nnc's from its log; then
 `./gpt generate` of 300 tokens from the trained weights with the KV cache
 and with --no-cache (wall time, tokens/s).
+--bf16: also the same model with `precision = bf16` (nnc) and under
+torch.autocast("cpu", torch.bfloat16) (PyTorch), interleaved with the f32
+runs, and the host's f32 FMA and AVX-512 BF16 dot-product peaks
+(bench/fma_peak.c) on the same threads.
 --sweep: nnc's time per step and peak RSS against the block T (64, 128,
 256, 512, width 128) and the width (128, 256, 512, block 64), the example
 with those numbers changed (one run per point, --steps steps).
@@ -55,6 +59,7 @@ import torch.nn.functional as F
 torch.set_num_threads(int(sys.argv[1]))
 torch.set_flush_denormal(True)
 steps, timed, full = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "full"
+bf16 = sys.argv[6] == "bf16"
 T, BATCH, DIM, HEADS, LAYERS, V = 64, 12, 128, 4, 4, 257
 LR, MIN_LR, WARMUP, STEPS, WD, BETA2 = 1e-3, 1e-4, 100, 2000, 0.1, 0.99
 
@@ -130,7 +135,8 @@ for step in range(steps):
         idx, at = order[at:at + BATCH], at + BATCH
     for g in opt.param_groups:
         g["lr"] = lr_at(step)
-    loss = F.cross_entropy(net(xt[idx]).reshape(-1, V), yt[idx].reshape(-1))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = F.cross_entropy(net(xt[idx]).reshape(-1, V), yt[idx].reshape(-1))
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -148,11 +154,19 @@ print(json.dumps(out))
 '''
 
 
-def nnc_program(nnc, work):
-    exe = work / "gpt"
+def nnc_program(nnc, work, precision="f32"):
+    """The example compiled (with `precision = bf16` added for bf16)."""
+    source = ROOT / "examples" / "gpt_fortunes.nn"
+    exe = work / ("gpt" if precision == "f32" else f"gpt-{precision}")
+    if precision != "f32":
+        text = source.read_text()
+        if "  steps = 2000\n" not in text:
+            raise SystemExit("bench: 'steps = 2000' not in the example")
+        source = work / f"gpt-{precision}.nn"
+        source.write_text(text.replace("  steps = 2000\n",
+                                       f"  steps = 2000\n  precision = {precision}\n"))
     start = time.perf_counter()
-    subprocess.run([nnc, str(ROOT / "examples" / "gpt_fortunes.nn"), "-o", str(exe)],
-                   check=True)
+    subprocess.run([nnc, str(source), "-o", str(exe)], check=True)
     return exe, time.perf_counter() - start
 
 
@@ -169,12 +183,13 @@ def nnc_train(exe, work, threads, steps):
     return records, seconds, rss
 
 
-def torch_train(work, threads, steps, timed, full):
+def torch_train(work, threads, steps, timed, full, precision="f32"):
     script = work / "torch_gpt.py"
     script.write_text(TORCH_CHILD)
     env = dict(os.environ, **PYTORCH_ENV)
     out, seconds, rss = run_child([PYTHON, script, threads, steps, timed,
-                                   "full" if full else "quick", CORPUS], work, env)
+                                   "full" if full else "quick", CORPUS, precision],
+                                  work, env)
     return json.loads(out.strip().splitlines()[-1]), seconds, rss
 
 
@@ -223,6 +238,18 @@ def generation(exe, work, weights):
     return out
 
 
+def peaks(work, threads):
+    """bench/fma_peak.c's f32 FMA and bf16 dot-product GFLOP/s."""
+    exe = work / "fma_peak"
+    subprocess.run(["cc", "-O2", "-march=native", "-pthread",
+                    str(ROOT / "bench" / "fma_peak.c"), "-o", str(exe)], check=True)
+    out = {}
+    for kind in ("f32", "bf16"):
+        r = subprocess.run([exe, str(threads), "0.25", kind], capture_output=True, text=True)
+        out[kind] = json.loads(r.stdout)["gflops"] if r.returncode == 0 else None
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -232,6 +259,7 @@ def main():
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--generate-weights", help="measure generation from this "
                     "checkpoint of the example (without --full)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -240,12 +268,19 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="nnc-gpt-"))
     busy = cpu_busy()
     exe, compile_s = nnc_program(args.nnc, work)
-    rows = {"nnc": [], "torch": []}
+    precisions = ["f32", "bf16"] if args.bf16 else ["f32"]
+    exes = {"f32": exe}
+    if args.bf16:
+        exes["bf16"] = nnc_program(args.nnc, work, "bf16")[0]
+    key = lambda who, p: who if p == "f32" else f"{who}_{p}"
+    rows = {key(who, p): [] for p in precisions for who in ("nnc", "torch")}
     for _ in range(max(args.runs, 0)):
-        records, _, rss = nnc_train(exe, work, args.threads, args.steps)
-        rows["nnc"].append((records[-1]["samples_per_s"] * T, rss))
-        res, _, rss = torch_train(work, args.threads, args.steps + 3, args.steps, False)
-        rows["torch"].append((res["tokens_per_s"], rss))
+        for p in precisions:
+            records, _, rss = nnc_train(exes[p], work, args.threads, args.steps)
+            rows[key("nnc", p)].append((records[-1]["samples_per_s"] * T, rss))
+            res, _, rss = torch_train(work, args.threads, args.steps + 3, args.steps,
+                                      False, p)
+            rows[key("torch", p)].append((res["tokens_per_s"], rss))
     med = {k: (statistics.median(r[0] for r in v) if v else math.nan,
                statistics.median(r[1] for r in v) if v else math.nan)
            for k, v in rows.items()}
@@ -257,6 +292,12 @@ def main():
               "nnc_tokens_per_s": med["nnc"][0], "torch_tokens_per_s": med["torch"][0],
               "speedup": med["nnc"][0] / med["torch"][0],
               "nnc_peak_rss_mib": med["nnc"][1], "torch_peak_rss_mib": med["torch"][1]}
+    if args.bf16:
+        result["bf16"] = {"nnc_tokens_per_s": med["nnc_bf16"][0],
+                          "torch_tokens_per_s": med["torch_bf16"][0],
+                          "nnc_bf16_over_f32": med["nnc_bf16"][0] / med["nnc"][0],
+                          "torch_bf16_over_f32": med["torch_bf16"][0] / med["torch"][0],
+                          "peak_gflops": peaks(work, args.threads)}
     if args.full:
         records, nnc_s, _ = nnc_train(exe, work, args.threads, 0)
         res, torch_s, _ = torch_train(work, args.threads, STEPS, STEPS, True)
@@ -285,6 +326,16 @@ def main():
              "",
              f"nnc / PyTorch: **{result['speedup']:.2f}x** tokens/s; RSS "
              f"{med['nnc'][1] / med['torch'][1]:.2f}x PyTorch's; compile {compile_s:.1f} s."]
+    if args.bf16:
+        bf, pk = result["bf16"], result["bf16"]["peak_gflops"]
+        lines[8:8] = [f"| nnc, precision = bf16 | {med['nnc_bf16'][0]:.0f} | "
+                      f"{med['nnc_bf16'][1]:.0f} |",
+                      f"| PyTorch, autocast bf16 | {med['torch_bf16'][0]:.0f} | "
+                      f"{med['torch_bf16'][1]:.0f} |"]
+        lines += ["", f"bf16 / f32 tokens/s: nnc **{bf['nnc_bf16_over_f32']:.2f}x**, PyTorch "
+                  f"**{bf['torch_bf16_over_f32']:.2f}x**. The host's peaks on {args.threads} "
+                  f"threads (bench/fma_peak.c): f32 FMA {pk['f32']} GFLOP/s, AVX-512 BF16 "
+                  f"dot products (vdpbf16ps) {pk['bf16'] or 'none'} GFLOP/s."]
     if args.runs <= 0:  # no comparison run: only what follows
         lines = ["# Baby GPT (examples/gpt_fortunes.nn): generation and scaling of "
                  "nnc's training step", "", f"`bench/gpt.py --threads {args.threads} "
