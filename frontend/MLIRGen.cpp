@@ -54,6 +54,7 @@ public:
     if (decodable())
       emitDecode();
     emitMerge();
+    emitPrune();
     NNDialect::OptimizerAttrHelper(&ctx).setAttr(*module, optimizerAttr());
     if (run.bf16)
       NNDialect::Bf16AttrHelper(&ctx).setAttr(*module, b.getUnitAttr());
@@ -645,6 +646,10 @@ private:
                        ? NNDialect::ParamAttrHelper::getNameStr()
                        : NNDialect::BufferAttrHelper::getNameStr(),
                    b.getStringAttr(model.params[i].name));
+      for (auto [weight, mask] : run.prune.masks)
+        if (weight == i)
+          attrs.append(NNDialect::MaskAttrHelper::getNameStr(),
+                       b.getStringAttr(model.params[mask].name));
       if (trainEpoch == 0 || !model.params[i].trainable)
         continue;
       if (plan.frozen(i, trainEpoch))
@@ -995,6 +1000,41 @@ private:
                          b.getStringAttr(model.params[ad.weight].name));
       }
     b.create<func::ReturnOp>(loc(model.range), merged);
+  }
+
+  /// `prune(params, epoch) -> (weight, mask, ...)`: magnitude pruning at
+  /// the end of `epoch` (i64) for each pruned weight, its results named by
+  /// `nn.param` and `nn.buffer` (nnc_prune writes them over the state).
+  void emitPrune() {
+    if (!run.prune.enabled)
+      return;
+    SmallVector<Type> resultTypes;
+    for (auto [weight, mask] : run.prune.masks)
+      resultTypes.append(2, paramType(model.params[weight]));
+    SmallVector<Value> params, extra;
+    OpBuilder::InsertionGuard guard(b);
+    auto epochType = RankedTensorType::get({}, b.getI64Type());
+    func::FuncOp fn =
+        makeFunction("prune", {epochType}, resultTypes, params, extra);
+    NNDialect::PruneAttrHelper(&ctx).setAttr(fn, b.getUnitAttr());
+    b.setInsertionPointToStart(&fn.front());
+    Location l = loc(run.prune.range);
+    SmallVector<Value> results;
+    for (auto [weight, mask] : run.prune.masks) {
+      auto op = b.create<nn::MagnitudePruneOp>(
+          l, params[weight], params[mask], extra[0],
+          b.getF64FloatAttr(run.prune.sparsity),
+          b.getI64IntegerAttr(run.prune.start),
+          b.getI64IntegerAttr(run.prune.end));
+      fn.setResultAttr(results.size(), NNDialect::ParamAttrHelper::getNameStr(),
+                       b.getStringAttr(model.params[weight].name));
+      fn.setResultAttr(results.size() + 1,
+                       NNDialect::BufferAttrHelper::getNameStr(),
+                       b.getStringAttr(model.params[mask].name));
+      results.push_back(op.getNewWeight());
+      results.push_back(op.getNewMask());
+    }
+    b.create<func::ReturnOp>(loc(model.range), results);
   }
 
   void emitPredict() {

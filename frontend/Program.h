@@ -400,6 +400,19 @@ struct LoraSpec {
   SourceRange range;
 };
 
+/// `prune = magnitude(sparsity, start, end)` (SPEC 2.12): gradual magnitude
+/// pruning (Zhu & Gupta) of every dense, conv and attention weight at the
+/// end of epochs start..end to `sparsity`; each pruned weight has a mask
+/// buffer `<weight>_mask` (torch.nn.utils.prune's name).
+struct PruneSpec {
+  bool enabled = false;
+  double sparsity = 0;
+  int64_t start = 1, end = 1;
+  /// Model::params indices of each pruned weight and its mask.
+  std::vector<std::pair<unsigned, unsigned>> masks;
+  SourceRange range;
+};
+
 struct LrScale {
   std::string name;
   double factor = 1;
@@ -434,12 +447,14 @@ struct TrainRun {
   std::map<std::string, int64_t> unfreeze; ///< group/label -> epoch
   std::vector<LrScale> lrScales;
   LoraSpec lora;
+  PruneSpec prune;
   /// `precision = bf16` (SPEC 2.10): the operands of matrix products are
   /// rounded to bf16 and accumulate in f32; parameters, optimizer state,
   /// norms, softmax and losses stay f32.
   bool bf16 = false;
   /// With adapters, `model` is a copy of the declared model with the
-  /// adapter parameters; `baseModel` the declared one (else -1).
+  /// adapter parameters; `baseModel` the declared one (else -1). With
+  /// pruning, `model` is a copy with the masks (baseModel stays -1).
   int baseModel = -1;
   SourceRange range;
 };

@@ -185,6 +185,18 @@ std::string buildRunConfig(const RunConfigInputs &in) {
                           {"b", model.params[ad.b].name},
                           {"scale", n.loraScale}});
   j["adapters"] = adapters;
+  // Magnitude pruning: nnc_prune runs at the end of epochs start..end.
+  json prune;
+  prune["enabled"] = run.prune.enabled;
+  prune["sparsity"] = run.prune.sparsity;
+  prune["start"] = run.prune.start;
+  prune["end"] = run.prune.end;
+  json masks = json::array();
+  for (auto [weight, mask] : run.prune.masks)
+    masks.push_back({{"weight", model.params[weight].name},
+                     {"mask", model.params[mask].name}});
+  prune["masks"] = masks;
+  j["prune"] = prune;
 
   json state;
   state["size"] = in.stateSize;

@@ -77,6 +77,7 @@ enum class Category {
   Features,
   Metric,
   Adapter,
+  Pruning,
 };
 /// "layer", "loss", "optimizer", ... for messages.
 const char *toString(Category cat);
@@ -251,6 +252,9 @@ public:
   /// `adapters = lora(...)` of a finetune run (SemaAdapters.cpp): points
   /// the run at an adapted copy of its model.
   void analyzeAdapters(TrainRun &run, const ast::Expr *e);
+  /// `prune = magnitude(...)` of a train or finetune run (SemaPrune.cpp):
+  /// points the run at a copy of its model with a mask per pruned weight.
+  void analyzePrune(TrainRun &run, const ast::Expr *e);
   /// Located errors for the values of `m` at `batch` rows past the size
   /// limit (kMaxTensorElements).
   void checkSizes(const Model &m, int64_t batch, SourceRange batchRange,

@@ -224,6 +224,13 @@ std::vector<Signature> buildTable() {
       {P("rank", A::Int, "8", "[1, inf)", {}, "LoRA rank"),
        P("alpha", A::Number, "8", "(0, inf)", {}, "LoRA alpha"),
        P("on", A::NameList, "!")});
+
+  // Pruning (`prune = ...` of a train or finetune): Zhu & Gupta's gradual
+  // magnitude pruning over epochs start..end.
+  add(Category::Pruning, "magnitude",
+      {P("sparsity", A::Number, "!", "(0, 1)", {}, "final sparsity"),
+       P("start", A::Int, "1", "[1, inf)", {}, "first pruning epoch"),
+       P("end", A::Int, "!", "[1, inf)", {}, "last pruning epoch")});
   return t;
 }
 
@@ -260,6 +267,8 @@ const char *toString(Category cat) {
     return "metric";
   case Category::Adapter:
     return "adapter";
+  case Category::Pruning:
+    return "pruning schedule";
   }
   return "callable";
 }

@@ -44,7 +44,7 @@ const std::vector<std::string> kTrainKeys = {
     "model",  "data",           "loss",           "optimizer", "schedule",
     "epochs", "metrics",        "checkpoint",     "early_stopping",
     "clip_grad_norm", "seed",   "batch",          "drop_last", "steps",
-    "eval_every", "precision"};
+    "eval_every", "precision", "prune"};
 const std::vector<std::string> kFinetuneKeys = {
     "from", "rename", "freeze", "unfreeze", "lr_scale", "adapters"};
 
@@ -650,6 +650,8 @@ void Sema::analyzeRun(const ast::Decl &d) {
                       "apply", "remove 'freeze' / 'unfreeze'");
     analyzeAdapters(run, e);
   }
+  if (const ast::Expr *e = value("prune"))
+    analyzePrune(run, e);
   prog->runs.push_back(std::move(run));
 }
 

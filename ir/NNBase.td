@@ -39,11 +39,16 @@ def NN_Dialect : Dialect {
     "::mlir::IntegerAttr":$trained_after,
     "::mlir::FloatAttr":$lr_scale,
     "::mlir::UnitAttr":$seed,
+    // A pruned weight's argument: the name of its mask buffer (nn-build-
+    // train-step multiplies the updated weight by it).
+    "::mlir::StringAttr":$mask,
     // Functions: what each is (MLIRGen, nn-autodiff, nn-build-train-step,
     // nn-export-abi; `decode`: one position of a language model with its
     // attention layers' key/value caches; `merge`: the LoRA-adapted weights
-    // with their adapters folded in, each result named by `param`), the
-    // last epoch of a fine-tuning
+    // with their adapters folded in, each result named by `param`;
+    // `prune`: the masks and weights of magnitude pruning at an epoch's
+    // end, each result named by `param` or `buffer`), the last epoch of a
+    // fine-tuning
     // phase, the names of
     // the buffers a training loss returns, a step's optimizer states and the
     // parameters that have them.
@@ -52,6 +57,7 @@ def NN_Dialect : Dialect {
     "::mlir::UnitAttr":$predict,
     "::mlir::UnitAttr":$decode,
     "::mlir::UnitAttr":$merge,
+    "::mlir::UnitAttr":$prune,
     "::mlir::UnitAttr":$grad,
     "::mlir::UnitAttr":$train_step,
     "::mlir::UnitAttr":$entry,

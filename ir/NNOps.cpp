@@ -87,6 +87,18 @@ LogicalResult MatmulOp::verify() {
   return success();
 }
 
+LogicalResult MagnitudePruneOp::verify() {
+  double s = getSparsity().convertToDouble();
+  if (!(s > 0.0 && s < 1.0))
+    return emitOpError() << "sparsity must be in (0, 1), got " << s;
+  if (getStart() < 1 || getEnd() < getStart())
+    return emitOpError() << "needs 1 <= start <= end, got start " << getStart()
+                         << " and end " << getEnd();
+  if (tensorType(getWeight()).getNumElements() >= (int64_t(1) << 31))
+    return emitOpError() << "weights of 2^31 elements or more are not supported";
+  return success();
+}
+
 LogicalResult ReduceSumOp::verify() {
   RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
   SmallVector<int64_t> expected;

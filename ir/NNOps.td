@@ -449,6 +449,33 @@ def NN_LRScheduleOp : NN_Op<"lr_schedule", [Pure]> {
       "$step `,` $steps_per_epoch `,` $epochs attr-dict `:` type($lr)";
 }
 
+def NN_MagnitudePruneOp : NN_Op<"magnitude_prune",
+    [Pure, AllTypesMatch<["weight", "mask", "new_weight", "new_mask"]>]> {
+  let summary = "gradual magnitude pruning (Zhu & Gupta) at the end of an epoch";
+  let description = [{
+    At the end of `epoch` (1-based) of pruning over epochs `start`..`end`,
+    the weight's target sparsity is Zhu & Gupta's cubic schedule
+    `s = sparsity (1 - (1 - p)^3)`, `p = clamp((epoch - start + 1) /
+    (end - start + 1), 0, 1)`, and `k = round(s n)` (ties to even, as
+    torch.nn.utils.prune) of its `n` elements are pruned: the new mask keeps
+    the mask's elements whose magnitude is above the k-th smallest, found
+    exactly by bisection on the magnitudes' bit patterns; the new weight is
+    the weight times the new mask. Pruned weights are zero, so they stay
+    pruned.
+
+    ```mlir
+    %w2, %m2 = nn.magnitude_prune %w, %m, %epoch {sparsity = 5.0e-01 : f64, start = 2 : i64, end = 4 : i64} : tensor<128x784xf32>
+    ```
+  }];
+  let arguments = (ins NN_F32Tensor:$weight, NN_F32Tensor:$mask,
+                       NN_I64Scalar:$epoch, F64Attr:$sparsity, I64Attr:$start,
+                       I64Attr:$end);
+  let results = (outs NN_F32Tensor:$new_weight, NN_F32Tensor:$new_mask);
+  let assemblyFormat =
+      "$weight `,` $mask `,` $epoch attr-dict `:` type($weight)";
+  let hasVerifier = 1;
+}
+
 include "ir/NNNormOps.td"
 
 #endif // NN_OPS

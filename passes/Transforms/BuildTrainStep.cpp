@@ -16,6 +16,10 @@
 // from there (Adam's bias correction, as torch.optim's lazily created state
 // does); `nn.lr_scale` multiplies a parameter's learning rate.
 //
+// Magnitude pruning: a parameter whose argument names a mask buffer
+// (`nn.mask`) is multiplied by it after its update, so that pruned weights
+// stay zero whatever the optimizer's state or weight decay would do.
+//
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
 #include "passes/Passes.h"
@@ -301,6 +305,24 @@ struct NNBuildTrainStepPass
         break;
       }
       }
+    }
+
+    // Pruned weights: the update times the mask.
+    for (unsigned i = 0; i < numParams; ++i) {
+      auto maskName = gradFn.getArgAttrOfType<StringAttr>(
+          paramIdx[i], NNDialect::MaskAttrHelper::getNameStr());
+      if (!maskName)
+        continue;
+      auto it = llvm::find_if(bufferIdx, [&](unsigned j) {
+        return gradFn.getArgAttr(j, BufferName::getNameStr()) == maskName;
+      });
+      if (it == bufferIdx.end()) {
+        gradFn.emitOpError("names mask '")
+            << maskName.getValue() << "' that is not one of its buffers";
+        return signalPassFailure();
+      }
+      Value mask = stepArg(numParams + (it - bufferIdx.begin()));
+      newParams[i] = b.create<nn::MulOp>(mask.getLoc(), newParams[i], mask);
     }
 
     SmallVector<Value> rets(newParams);

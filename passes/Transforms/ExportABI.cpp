@@ -13,6 +13,7 @@
 //   void nnc_decode(float *state, float *cache, const int32_t *token,
 //                   const int32_t *position, float *out);
 //   void nnc_merge(float *state);
+//   void nnc_prune(float *state, int64_t epoch);
 //
 // Every parameter, buffer (`nn.buffer` arguments: batchnorm running
 // statistics) and optimizer state lives at a static offset of the one
@@ -26,6 +27,8 @@
 // entry "decode.cache"). nnc_merge (runs with LoRA adapters) calls
 // `nn.merge` and writes each result over the weight its `nn.param` result
 // attribute names: the adapters folded into the base weights, in place.
+// nnc_prune (runs with `prune`) likewise calls `nn.prune`, whose results
+// are the pruned weights and their masks (named by `nn.param`/`nn.buffer`).
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -75,8 +78,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     NNDialect::PredictAttrHelper predict(ctx);
     NNDialect::DecodeAttrHelper decode(ctx);
     NNDialect::MergeAttrHelper merge(ctx);
+    NNDialect::PruneAttrHelper prune(ctx);
     NNDialect::TrainStepAttrHelper trainStep(ctx);
-    func::FuncOp lossFn, evalFn, predictFn, stepFn, decodeFn, mergeFn;
+    func::FuncOp lossFn, evalFn, predictFn, stepFn, decodeFn, mergeFn, pruneFn;
     SmallVector<func::FuncOp> phaseSteps; ///< fine-tuning's earlier phases
     for (auto fn : module.getOps<func::FuncOp>()) {
       bool phase = NNDialect::PhaseLastEpochAttrHelper(ctx).isAttrPresent(fn);
@@ -90,6 +94,8 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
         decodeFn = fn;
       else if (merge.isAttrPresent(fn))
         mergeFn = fn;
+      else if (prune.isAttrPresent(fn))
+        pruneFn = fn;
       else if (trainStep.isAttrPresent(fn) && phase)
         phaseSteps.push_back(fn);
       else if (trainStep.isAttrPresent(fn))
@@ -121,7 +127,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     if (predictFn)
       exportPredict(b, predictFn);
     int64_t cacheSize = decodeFn ? exportDecode(b, decodeFn) : 0;
-    if (mergeFn && failed(exportMerge(b, mergeFn)))
+    if (mergeFn && failed(exportInPlace(b, mergeFn, "nnc_merge")))
+      return signalPassFailure();
+    if (pruneFn && failed(exportInPlace(b, pruneFn, "nnc_prune")))
       return signalPassFailure();
     for (auto fn : module.getOps<func::FuncOp>())
       if (!NNDialect::EntryAttrHelper(ctx).isAttrPresent(fn))
@@ -423,27 +431,46 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     return cacheSize;
   }
 
-  // nnc_merge(state): each result of `mergeFn` over the slot it names.
-  LogicalResult exportMerge(OpBuilder &b, func::FuncOp mergeFn) {
-    Location loc = mergeFn.getLoc();
+  // nnc_merge(state), nnc_prune(state, epoch): `target` on the state's
+  // slots and the entry's i64 arguments (its 0-d i64 tensor arguments after
+  // the slots), each result written over the slot its `nn.param` or
+  // `nn.buffer` result attribute names.
+  LogicalResult exportInPlace(OpBuilder &b, func::FuncOp target,
+                              StringRef name) {
+    Location loc = target.getLoc();
     unsigned np = numParams();
-    func::FuncOp fn = makeEntry(b, loc, "nnc_merge", {stateType()});
+    FunctionType ft = target.getFunctionType();
+    SmallVector<Type> args{stateType()};
+    for (unsigned i = np; i < ft.getNumInputs(); ++i) {
+      auto t = cast<RankedTensorType>(ft.getInput(i));
+      if (t.getRank() != 0 || !t.getElementType().isInteger(64))
+        return target.emitOpError("argument ")
+               << i << " must be a tensor<i64> (an entry point's scalar)";
+      args.push_back(t.getElementType());
+    }
+    func::FuncOp fn = makeEntry(b, loc, name, args);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&fn.front());
     Block &e = fn.front();
     SmallVector<Value> views;
     SmallVector<Value> callArgs = readSlots(b, loc, e.getArgument(0), np, views);
-    auto call = b.create<func::CallOp>(loc, mergeFn, callArgs);
-    for (unsigned k = 0; k < mergeFn.getNumResults(); ++k) {
-      auto name = mergeFn.getResultAttrOfType<StringAttr>(
+    for (unsigned i = np; i < ft.getNumInputs(); ++i)
+      callArgs.push_back(b.create<tensor::FromElementsOp>(
+          loc, ft.getInput(i), ValueRange{e.getArgument(1 + i - np)}));
+    auto call = b.create<func::CallOp>(loc, target, callArgs);
+    for (unsigned k = 0; k < target.getNumResults(); ++k) {
+      auto slotName = target.getResultAttrOfType<StringAttr>(
           k, NNDialect::ParamAttrHelper::getNameStr());
-      const Slot *slot = name ? llvm::find_if(slots, [&](const Slot &s) {
-        return s.name == name.getValue();
+      if (!slotName)
+        slotName = target.getResultAttrOfType<StringAttr>(
+            k, NNDialect::BufferAttrHelper::getNameStr());
+      const Slot *slot = slotName ? llvm::find_if(slots, [&](const Slot &s) {
+        return s.name == slotName.getValue();
       }) : slots.end();
-      if (slot == slots.end() ||
+      if (slot == slots.end() || unsigned(slot - slots.begin()) >= np ||
           slot->type != call.getResult(k).getType())
-        return mergeFn.emitOpError("result ")
-               << k << " names no parameter of its type";
+        return target.emitOpError("result ")
+               << k << " names no parameter or buffer of its type";
       write(b, loc, call.getResult(k), views[slot - slots.begin()]);
     }
     b.create<func::ReturnOp>(loc);

@@ -40,6 +40,10 @@ __attribute__((weak)) void nnc_decode(float *state, float *cache,
 /// Runs with LoRA adapters (weak: absent from other programs): every adapted
 /// weight W of `state` replaced by W + (alpha / r) B A, in place.
 __attribute__((weak)) void nnc_merge(float *state);
+/// Runs with `prune` (weak: absent from other programs): magnitude pruning
+/// at the end of `epoch` (1-based): each pruned weight and its mask in
+/// `state` rewritten to the cubic schedule's sparsity for that epoch.
+__attribute__((weak)) void nnc_prune(float *state, int64_t epoch);
 }
 
 #endif // NNRT_PROGRAM_ABI_H

@@ -227,6 +227,15 @@ Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
         state[slot.offset + i] = static_cast<float>(counts[i]);
       continue;
     }
+    // A pruning mask missing from parameters loaded without the run's
+    // progress (train --weights of a dense model, eval, predict): nothing
+    // is pruned yet, all ones.
+    if (!full && !file.contains(slot.name) &&
+        std::any_of(cfg.prune.masks.begin(), cfg.prune.masks.end(),
+                    [&](const auto &m) { return m.second == slot.name; })) {
+      std::fill_n(state.begin() + slot.offset, slot.size, 1.0f);
+      continue;
+    }
     std::vector<float> values = file.floats(slot.name, &shape);
     std::copy(values.begin(), values.end(), state.begin() + slot.offset);
   }

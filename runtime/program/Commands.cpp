@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -378,6 +379,28 @@ int info(const RunConfig &cfg, const std::string &weights) {
   if (!cfg.adapters.empty())
     std::printf("LoRA adapters on %zu weights (./model merge folds them in)\n",
                 cfg.adapters.size());
+  if (cfg.prune.enabled) {
+    std::printf("magnitude pruning to %g%% sparsity over epochs %lld-%lld "
+                "(%zu weights)%s\n",
+                100.0 * cfg.prune.sparsity,
+                static_cast<long long>(cfg.prune.start),
+                static_cast<long long>(cfg.prune.end), cfg.prune.masks.size(),
+                state.empty() ? "" : ", sparsity per weight now:");
+    // The masks' zeros: the pruned share of each weight in the checkpoint.
+    for (const auto &[weight, mask] : cfg.prune.masks) {
+      if (state.empty())
+        break;
+      for (const ParamInfo &p : cfg.params)
+        if (p.name == mask && p.offset >= 0) {
+          int64_t zeros = std::count(state.begin() + p.offset,
+                                     state.begin() + p.offset + p.size, 0.0f);
+          std::printf("  %-42s %6.2f%% (%lld of %lld pruned)\n",
+                      weight.c_str(), 100.0 * double(zeros) / double(p.size),
+                      static_cast<long long>(zeros),
+                      static_cast<long long>(p.size));
+        }
+    }
+  }
   std::printf("FLOPs per sample (forward): %lld\n",
               static_cast<long long>(cfg.flops));
   return Ok;

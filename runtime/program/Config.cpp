@@ -207,6 +207,16 @@ RunConfig parseRunConfig(const char *text) {
                               a.at("a").get<std::string>(),
                               a.at("b").get<std::string>(),
                               a.at("scale").get<double>()});
+    if (j.contains("prune")) {
+      const auto &p = j.at("prune");
+      c.prune.enabled = p.at("enabled").get<bool>();
+      c.prune.sparsity = p.at("sparsity").get<double>();
+      c.prune.start = p.at("start").get<int64_t>();
+      c.prune.end = p.at("end").get<int64_t>();
+      for (const auto &m : p.at("masks"))
+        c.prune.masks.emplace_back(m.at("weight").get<std::string>(),
+                                   m.at("mask").get<std::string>());
+    }
     c.loss = j.at("loss").at("kind").get<std::string>();
     c.classTargets = j.at("target").get<std::string>() == "class";
     c.lr = j.at("optimizer").at("lr").get<double>();

@@ -62,6 +62,15 @@ struct AdapterInfo {
   double scale = 1;
 };
 
+/// `prune = magnitude(...)`: nnc_prune runs at the end of epochs
+/// start..end; each pruned weight has a mask buffer.
+struct PruneConfig {
+  bool enabled = false;
+  double sparsity = 0;
+  int64_t start = 0, end = 0;
+  std::vector<std::pair<std::string, std::string>> masks; ///< weight, mask
+};
+
 struct StateSlot {
   std::string name;
   int64_t offset = 0, size = 0;
@@ -166,6 +175,7 @@ struct RunConfig {
   std::vector<LayerInfo> layers;
   std::vector<ParamInfo> params;
   std::vector<AdapterInfo> adapters; ///< LoRA runs, else empty
+  PruneConfig prune;
   std::vector<StateSlot> slots;
   int64_t stateSize = 0;
   /// Floats of nnc_decode's key/value cache; 0: the program has no

@@ -322,6 +322,16 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       break;
     }
 
+    // Magnitude pruning at the end of a whole pruning epoch, before the
+    // evaluation and the checkpoint (the generated nnc_prune).
+    if (cfg.prune.enabled && !stepRun && !stepLimit &&
+        epoch >= cfg.prune.start && epoch <= cfg.prune.end) {
+      if (!nnc_prune)
+        throw Error("internal: run '" + cfg.run +
+                    "' prunes but has no nnc_prune");
+      nnc_prune(state.data(), epoch);
+    }
+
     EpochRecord record;
     record.epoch = epoch;
     record.step = progress.step;

@@ -458,3 +458,27 @@ func.func @schedules(%step: tensor<i64>, %spe: tensor<i64>, %epochs: tensor<i64>
   %4 = nn.lr_schedule %step, %spe, %epochs {schedule = #nn.schedule<kind = linear, warmup = 1.0, end_lr = 0.0>, base_lr = 1.0e-3 : f64} : tensor<f32>
   return %0, %1, %2, %3, %4 : tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// Magnitude pruning: k = round(0.5 (1 - (1 - p)^3) 20) from the epoch (f64,
+// ties to even), 31 counting reductions of the magnitudes' bit patterns
+// (sign cleared) at most a bisection midpoint, the mask kept above the
+// threshold and the weight zeroed where the new mask is.
+// CHECK-LABEL: func @magnitude_prune
+// CHECK: arith.sitofp %{{.*}} : i64 to f64
+// CHECK: math.roundeven
+// CHECK: arith.fptosi %{{.*}} : f64 to i32
+// CHECK-COUNT-31: iterator_types = ["reduction", "reduction"]
+// CHECK-NOT: iterator_types = ["reduction", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: arith.andi %{{.*}}, %c2147483647_i32
+// CHECK: arith.cmpi sgt
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK: arith.cmpf oeq
+// CHECK-NOT: nn.
+func.func @magnitude_prune(%w: tensor<4x5xf32>, %m: tensor<4x5xf32>, %e: tensor<i64>) -> (tensor<4x5xf32>, tensor<4x5xf32>) {
+  %0:2 = nn.magnitude_prune %w, %m, %e {sparsity = 0.5 : f64, start = 2 : i64, end = 4 : i64} : tensor<4x5xf32>
+  return %0#0, %0#1 : tensor<4x5xf32>, tensor<4x5xf32>
+}

@@ -150,3 +150,27 @@ func.func @dynamic_shape(%x: tensor<?x5xf32>) {
   %0 = "nn.relu"(%x) : (tensor<?x5xf32>) -> tensor<?x5xf32>
   return
 }
+
+// -----
+
+func.func @prune_sparsity(%w: tensor<4x5xf32>, %e: tensor<i64>) {
+  // expected-error @+1 {{'nn.magnitude_prune' op sparsity must be in (0, 1), got 1}}
+  %0:2 = nn.magnitude_prune %w, %w, %e {sparsity = 1.0 : f64, start = 1 : i64, end = 2 : i64} : tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @prune_epochs(%w: tensor<4x5xf32>, %e: tensor<i64>) {
+  // expected-error @+1 {{'nn.magnitude_prune' op needs 1 <= start <= end, got start 3 and end 2}}
+  %0:2 = nn.magnitude_prune %w, %w, %e {sparsity = 0.5 : f64, start = 3 : i64, end = 2 : i64} : tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @prune_types(%w: tensor<4x5xf32>, %m: tensor<5x4xf32>, %e: tensor<i64>) {
+  // expected-error @+1 {{'nn.magnitude_prune' op failed to verify that all of {weight, mask, new_weight, new_mask} have same type}}
+  %0:2 = "nn.magnitude_prune"(%w, %m, %e) {sparsity = 0.5 : f64, start = 1 : i64, end = 2 : i64} : (tensor<4x5xf32>, tensor<5x4xf32>, tensor<i64>) -> (tensor<4x5xf32>, tensor<4x5xf32>)
+  return
+}

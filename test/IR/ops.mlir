@@ -95,5 +95,7 @@ func.func @optimizers(%p: tensor<5x6xf32>, %g: tensor<5x6xf32>, %s1: tensor<5x6x
   %1:3 = nn.adam_update %p, %g, %s1, %s2, %lr, %step {decoupled, weight_decay = 0.01 : f32} : tensor<5x6xf32>
   // CHECK: nn.rmsprop_update
   %2:3 = nn.rmsprop_update %p, %g, %s1, %s2, %lr {alpha = 0.9 : f32} : tensor<5x6xf32>
+  // CHECK: nn.magnitude_prune %{{.+}}, %{{.+}}, %{{.+}} {end = 4 : i64, sparsity = 5.000000e-01 : f64, start = 2 : i64} : tensor<5x6xf32>
+  %3:2 = nn.magnitude_prune %p, %s1, %epochs {sparsity = 0.5 : f64, start = 2 : i64, end = 4 : i64} : tensor<5x6xf32>
   return
 }

@@ -81,3 +81,24 @@ module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.1, momentum =
     return %l, %d, %rm2, %rv2, %n2 : tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>
   }
 }
+
+// -----
+
+// Magnitude pruning: a parameter naming its mask buffer (`nn.mask`) is
+// multiplied by it after its update (pruned weights stay zero); the mask
+// passes through unchanged (only nnc_prune rewrites it); an unmasked
+// parameter is left alone.
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: (%[[W:.+]]: tensor<3x2xf32> {nn.param = "w"}, %[[B:.+]]: tensor<3xf32> {nn.param = "b"}, %[[M:.+]]: tensor<3x2xf32> {nn.buffer = "w_mask"},
+// CHECK: %[[NW:.+]], %{{.+}} = nn.sgd_update %[[W]],
+// CHECK: %[[NB:.+]], %{{.+}} = nn.sgd_update %[[B]],
+// CHECK: %[[PW:.+]] = nn.mul %[[NW]], %[[M]] : tensor<3x2xf32>
+// CHECK-NOT: nn.mul
+// CHECK: return %[[PW]], %[[NB]], %[[M]],
+module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.1, schedule = #nn.schedule<kind = constant>>} {
+  func.func @loss(%w: tensor<3x2xf32> {nn.param = "w", nn.mask = "w_mask"}, %b: tensor<3xf32> {nn.param = "b"}, %mw: tensor<3x2xf32> {nn.buffer = "w_mask"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>) -> (tensor<f32>, tensor<4x3xf32>) attributes {nn.loss} {
+    %z = nn.dense %x, %w, %b : (tensor<4x2xf32>, tensor<3x2xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+    %l = nn.cross_entropy_loss %z, %y, %m : tensor<4x3xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<f32>
+    return %l, %z : tensor<f32>, tensor<4x3xf32>
+  }
+}

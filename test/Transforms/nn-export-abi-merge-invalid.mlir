@@ -9,7 +9,7 @@ module {
     %l = nn.cross_entropy_loss %z, %y, %m : tensor<4x3xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<f32>
     return %l, %z : tensor<f32>, tensor<4x3xf32>
   }
-  // expected-error @+1 {{'func.func' op result 0 names no parameter of its type}}
+  // expected-error @+1 {{'func.func' op result 0 names no parameter or buffer of its type}}
   func.func @merge(%w: tensor<3x2xf32> {nn.param = "w"}, %a: tensor<1x2xf32> {nn.param = "w_A"}, %b: tensor<3x1xf32> {nn.param = "w_B"}) -> (tensor<3x2xf32> {nn.param = "v"}) attributes {nn.merge} {
     %ba = nn.matmul %b, %a : (tensor<3x1xf32>, tensor<1x2xf32>) -> tensor<3x2xf32>
     %r = nn.add %w, %ba : tensor<3x2xf32>
@@ -25,7 +25,7 @@ module {
     %l = nn.cross_entropy_loss %z, %y, %m : tensor<4x3xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<f32>
     return %l, %z : tensor<f32>, tensor<4x3xf32>
   }
-  // expected-error @+1 {{'func.func' op result 0 names no parameter of its type}}
+  // expected-error @+1 {{'func.func' op result 0 names no parameter or buffer of its type}}
   func.func @merge(%w: tensor<3x2xf32> {nn.param = "w"}, %a: tensor<1x2xf32> {nn.param = "w_A"}, %b: tensor<3x1xf32> {nn.param = "w_B"}) -> (tensor<1x2xf32> {nn.param = "w"}) attributes {nn.merge} {
     return %a : tensor<1x2xf32>
   }

@@ -7,7 +7,9 @@
 // with no copy of the arena in or out). Scalars (the learning rate, the
 // step, bias corrections) are computed before the generic, in f64 where
 // torch computes them in Python floats. The learning-rate schedule is scalar
-// arith/math code.
+// arith/math code. Magnitude pruning finds the k-th smallest magnitude by
+// bisection over the magnitudes' bit patterns (31 counting reductions) and
+// masks with one elementwise generic.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -362,9 +364,115 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
   }
 };
 
+/// The magnitude of an f32 as its bit pattern (sign cleared), an i32 that
+/// orders non-negative floats as their values.
+static Value magnitudeBits(OpBuilder &b, Location loc, Value x) {
+  Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(), x);
+  return b.create<arith::AndIOp>(
+      loc, bits, b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(0x7fffffff)));
+}
+
+struct MagnitudePruneLowering : OpConversionPattern<nn::MagnitudePruneOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(nn::MagnitudePruneOp op, OpAdaptor a,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    OpBuilder &b = rewriter;
+    Value w = a.getWeight();
+    RankedTensorType type = tensorType(w);
+    unsigned rank = type.getRank();
+    Type i32 = b.getI32Type(), f64Type = b.getF64Type();
+    auto i32c = [&](int32_t v) -> Value {
+      return b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(v));
+    };
+
+    // k = round(s n), s = sparsity (1 - (1 - p)^3), p the share of the
+    // pruning epochs done (f64, ties to even: Python's round).
+    int64_t start = op.getStart(), end = op.getEnd();
+    Value epoch = b.create<arith::SIToFPOp>(loc, f64Type,
+                                            extractScalar(b, loc, a.getEpoch()));
+    Value p = b.create<arith::DivFOp>(
+        loc, b.create<arith::SubFOp>(loc, epoch, f64(b, loc, double(start - 1))),
+        f64(b, loc, double(end - start + 1)));
+    p = b.create<arith::MinimumFOp>(
+        loc, b.create<arith::MaximumFOp>(loc, p, f64(b, loc, 0.0)),
+        f64(b, loc, 1.0));
+    Value left = b.create<arith::SubFOp>(loc, f64(b, loc, 1.0), p);
+    Value cube = b.create<arith::MulFOp>(
+        loc, left, b.create<arith::MulFOp>(loc, left, left));
+    Value s = b.create<arith::MulFOp>(
+        loc, f64(b, loc, op.getSparsity().convertToDouble()),
+        b.create<arith::SubFOp>(loc, f64(b, loc, 1.0), cube));
+    Value k = b.create<arith::FPToSIOp>(
+        loc, i32,
+        b.create<math::RoundEvenOp>(
+            loc, b.create<arith::MulFOp>(
+                     loc, s, f64(b, loc, double(type.getNumElements())))));
+
+    // The smallest bit pattern T with count(bits <= T) >= k, by bisection
+    // on (lo, hi] with count(<= lo) < k <= count(<= hi): lo = -1 (nothing),
+    // hi = +inf (every finite weight), 31 halvings of that range.
+    auto countAtMost = [&](Value bound) {
+      auto countType = RankedTensorType::get({}, i32);
+      Value init = b.create<linalg::FillOp>(
+                        loc, i32c(0), emptyLike(b, loc, countType))
+                       .getResult(0);
+      SmallVector<AffineMap> maps{
+          b.getMultiDimIdentityMap(rank),
+          AffineMap::get(rank, 0, {}, b.getContext())};
+      auto generic = b.create<linalg::GenericOp>(
+          loc, TypeRange{countType}, ValueRange{w}, ValueRange{init}, maps,
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value le = nb.create<arith::CmpIOp>(
+                nl, arith::CmpIPredicate::sle, magnitudeBits(nb, nl, args[0]),
+                bound);
+            Value one = nb.create<arith::ExtUIOp>(nl, nb.getI32Type(), le);
+            nb.create<linalg::YieldOp>(
+                nl, ValueRange{nb.create<arith::AddIOp>(nl, args[1], one)});
+          });
+      return extractScalar(b, loc, generic.getResult(0));
+    };
+    Value lo = i32c(-1), hi = i32c(0x7f800000);
+    for (int i = 0; i < 31; ++i) {
+      Value half = b.create<arith::ShRUIOp>(
+          loc, b.create<arith::SubIOp>(loc, hi, lo), i32c(1));
+      Value mid = b.create<arith::AddIOp>(loc, lo, half);
+      Value enough = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                             countAtMost(mid), k);
+      hi = b.create<arith::SelectOp>(loc, enough, mid, hi);
+      lo = b.create<arith::SelectOp>(loc, enough, lo, mid);
+    }
+    Value none = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, k,
+                                         i32c(0));
+    Value threshold = b.create<arith::SelectOp>(loc, none, i32c(-1), hi);
+
+    Value mask = elementwise(
+        b, loc, type, {w, a.getMask()},
+        [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+          Value keep = nb.create<arith::CmpIOp>(
+              nl, arith::CmpIPredicate::sgt, magnitudeBits(nb, nl, v[0]),
+              threshold);
+          return nb.create<arith::SelectOp>(nl, keep, v[1], f32(nb, nl, 0.0));
+        });
+    Value weight = elementwise(
+        b, loc, type, {w, mask},
+        [](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+          Value zero = f32(nb, nl, 0.0);
+          Value pruned = nb.create<arith::CmpFOp>(
+              nl, arith::CmpFPredicate::OEQ, v[1], zero);
+          return nb.create<arith::SelectOp>(nl, pruned, zero, v[0]);
+        });
+    rewriter.replaceOp(op, {weight, mask});
+    return success();
+  }
+};
+
 } // namespace
 
 void nnc::populateNNOptimizerPatterns(RewritePatternSet &patterns) {
   patterns.add<SGDUpdateLowering, AdamUpdateLowering, RMSpropUpdateLowering,
-               LRScheduleLowering>(patterns.getContext());
+               LRScheduleLowering, MagnitudePruneLowering>(
+      patterns.getContext());
 }
