@@ -63,8 +63,10 @@ PretrainedReport loadPretrained(const RunConfig &cfg, const std::string &path,
       continue;
     bool counter = isCounter(p.name);
     // Buffers carry their layer's freeze plan too (a group covers whole
-    // layers).
-    bool frozen = p.frozenUntil != 0;
+    // layers), but a pruning mask starts as ones when the file has none.
+    bool mask = std::any_of(cfg.prune.masks.begin(), cfg.prune.masks.end(),
+                            [&](const auto &m) { return m.second == p.name; });
+    bool frozen = p.frozenUntil != 0 && !mask;
     auto it = keyOf.find(p.name);
     if (it == keyOf.end()) {
       if (frozen && !counter)

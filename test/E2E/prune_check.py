@@ -16,6 +16,10 @@ run end (bit for bit: the masks come back from the checkpoint), with the
 weights pruned after epoch 2 still zero, the final sparsity exact and every
 masked weight zero.
 
+finetune: a finetune with `prune` from a dense checkpoint (no masks in
+it: nothing pruned at first) and `freeze` on one layer: the frozen weight
+ends pruned to 50% with its kept values the pretrained ones.
+
 fashion: the Fashion-MNIST MLP (examples/fashion_mlp.nn) pruned to 50%
 over epochs 2..4 of its 5 reaches a test accuracy within 1 point of the
 dense model's.
@@ -137,6 +141,45 @@ def check_resume(root):
     print("ok resume: 2 + 2 epochs equal 4; pruned weights stay zero")
 
 
+FINETUNE = """
+finetune sparse {
+  model = tabular
+  from = "pre/last.safetensors"
+  data = patients
+  optimizer = adam(lr = 0.01)
+  freeze = [body]
+  epochs = 3
+  prune = magnitude(sparsity = 0.5, end = 2)
+}
+"""
+
+
+def check_finetune(root):
+    d = os.path.join(root, "finetune")
+    compile_mlp(d, "adam(lr = 0.01)", "magnitude(sparsity = 0.5, start = 2, end = 3)")
+    source = open(os.path.join(d, "mlp.nn")).read()
+    source = source.replace("  prune = magnitude(sparsity = 0.5, start = 2, end = 3)\n", "")
+    source = source.replace("  dense(32)", "  body: dense(32)") + FINETUNE
+    with open(os.path.join(d, "ft.nn"), "w") as f:
+        f.write(source)
+    pre, ft = os.path.join(d, "dense"), os.path.join(d, "ft")
+    run([NNC, ft + ".nn", "--train", "tabular", "-o", pre])
+    run([pre, "train", "--quiet", "--epochs", "1", "--checkpoint-dir", "pre"], cwd=d)
+    run([NNC, ft + ".nn", "--train", "sparse", "-o", ft])
+    out = run([ft, "train", "--checkpoint-dir", "ck"], cwd=d).stdout
+    if "freshly initialized 3: body.weight_mask" not in out:
+        sys.exit(f"FAIL finetune: the masks should start fresh:\n{out}")
+    w0 = read_safetensors(os.path.join(d, "pre", "last.safetensors"))["body.weight"]
+    got = read_safetensors(os.path.join(d, "ck", "last.safetensors"))
+    w = got["body.weight"]
+    kept = got["body.weight_mask"] != 0
+    if int(np.sum(~kept)) != round(0.5 * w.size) or not np.array_equal(w[kept], w0[kept]) \
+            or np.any(w[~kept] != 0):
+        sys.exit("FAIL finetune: the frozen body.weight is not its pretrained values "
+                 "with half of them pruned")
+    print("ok finetune: from a dense checkpoint, a frozen layer pruned to 50%")
+
+
 def check_fashion(root):
     d = os.path.join(root, "fashion")
     os.makedirs(d, exist_ok=True)
@@ -166,5 +209,6 @@ def check_fashion(root):
           f"{accuracy['dense']:.4f}")
 
 
-CASES = {"masks": check_masks, "resume": check_resume, "fashion": check_fashion}
+CASES = {"masks": check_masks, "resume": check_resume, "finetune": check_finetune,
+         "fashion": check_fashion}
 run_cases(CASES, lambda root, case: CASES[case](root))
