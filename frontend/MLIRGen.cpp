@@ -58,6 +58,8 @@ public:
     NNDialect::OptimizerAttrHelper(&ctx).setAttr(*module, optimizerAttr());
     if (run.bf16)
       NNDialect::Bf16AttrHelper(&ctx).setAttr(*module, b.getUnitAttr());
+    if (run.accumulate > 1)
+      NNDialect::AccumulateAttrHelper(&ctx).setAttr(*module, b.getUnitAttr());
     NNDialect::ModelAttrHelper(&ctx).setAttr(*module,
                                              b.getStringAttr(model.name));
     return module;

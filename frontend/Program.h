@@ -433,6 +433,9 @@ struct TrainRun {
   /// steps, by default N / 10 rounded up) instead of epochs; 0: epochs.
   int64_t steps = 0;
   int64_t evalEvery = 0;
+  /// `accumulate = k`: the gradients of k batches make one optimizer step
+  /// (1: every batch is a step).
+  int64_t accumulate = 1;
   std::vector<MetricKind> metrics;
   std::string checkpoint; ///< directory; empty: none
   EarlyStopping earlyStopping;

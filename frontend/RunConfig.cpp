@@ -202,6 +202,7 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   state["size"] = in.stateSize;
   // nnc_decode's key/value cache (./model generate), 0 without one.
   state["decode_cache"] = in.decodeCache;
+  state["grads"] = in.gradsSize;
   json slots = json::array();
   for (const StateSlot &s : in.state)
     slots.push_back({{"name", s.name}, {"offset", s.offset}, {"size", s.size}});
@@ -229,6 +230,7 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   j["steps"] = run.steps;
   j["precision"] = run.bf16 ? "bf16" : "f32";
   j["eval_every"] = run.evalEvery;
+  j["accumulate"] = run.accumulate;
   json metrics = json::array();
   for (sema::MetricKind k : run.metrics)
     metrics.push_back(sema::toString(k));

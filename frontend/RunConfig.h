@@ -36,6 +36,9 @@ struct RunConfigInputs {
   int64_t stateSize = 0;
   /// Language models with nnc_decode: the key/value cache's floats; else 0.
   int64_t decodeCache = 0;
+  /// Gradient accumulation (nnc_grad / nnc_update): the accumulators'
+  /// floats; else 0.
+  int64_t gradsSize = 0;
   std::string compilerVersion;
 };
 

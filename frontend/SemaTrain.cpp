@@ -44,7 +44,7 @@ const std::vector<std::string> kTrainKeys = {
     "model",  "data",           "loss",           "optimizer", "schedule",
     "epochs", "metrics",        "checkpoint",     "early_stopping",
     "clip_grad_norm", "seed",   "batch",          "drop_last", "steps",
-    "eval_every", "precision", "prune"};
+    "eval_every", "precision", "prune", "accumulate"};
 const std::vector<std::string> kFinetuneKeys = {
     "from", "rename", "freeze", "unfreeze", "lr_scale", "adapters"};
 
@@ -221,6 +221,7 @@ void Sema::analyzeRun(const ast::Decl &d) {
   // A run in steps (SPEC 2.9): the schedule counts steps, the log has one
   // line per evaluation.
   intSetting("steps", run.steps, 1);
+  intSetting("accumulate", run.accumulate, 1);
   intSetting("eval_every", run.evalEvery, 1);
   if (run.steps > 0 && set.count("epochs"))
     error(value("steps")->range,
@@ -652,6 +653,11 @@ void Sema::analyzeRun(const ast::Decl &d) {
   }
   if (const ast::Expr *e = value("prune"))
     analyzePrune(run, e);
+  if (run.accumulate > 1 && (run.freeze.until > 0 || !run.unfreeze.empty()))
+    error(value("accumulate")->range,
+          "accumulate does not combine with parameters that start training "
+          "mid-run ('freeze ... until', 'unfreeze')",
+          "freeze for the whole run, or remove 'accumulate'");
   prog->runs.push_back(std::move(run));
 }
 

@@ -77,8 +77,13 @@ def NN_Dialect : Dialect {
     "::mlir::FloatAttr":$accumulator_init,
     "::mlir::UnitAttr":$layer_calls,
     // Modules: `precision = bf16` (convert-nn-to-linalg rounds the operands
-    // of matrix products to bf16; they accumulate in f32).
-    "::mlir::UnitAttr":$bf16
+    // of matrix products to bf16; they accumulate in f32); `accumulate =
+    // k`: nn-build-train-step also builds `grad_step` (gradients added
+    // into accumulators) and `update_step` (the update from them).
+    "::mlir::UnitAttr":$bf16,
+    "::mlir::UnitAttr":$accumulate,
+    "::mlir::UnitAttr":$grad_step,
+    "::mlir::UnitAttr":$update_step
   );
 }
 

@@ -20,6 +20,11 @@
 // (`nn.mask`) is multiplied by it after its update, so that pruned weights
 // stay zero whatever the optimizer's state or weight decay would do.
 //
+// Gradient accumulation (the module's `nn.accumulate`): `grad_step` adds a
+// batch's gradients, times a weight, into accumulators; `update_step` runs
+// the training step's update on the accumulators times a scale and zeroes
+// them (the runtime weighs each batch by its rows and scales by 1 / rows).
+//
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
 #include "passes/Passes.h"
@@ -125,78 +130,83 @@ struct NNBuildTrainStepPass
     return ("train_step" + name).str();
   }
 
-  void build(ModuleOp module, func::FuncOp gradFn, nn::OptimizerAttr opt) {
-    MLIRContext *ctx = module.getContext();
-    Location loc = gradFn.getLoc();
-    OpBuilder b(ctx);
-    unsigned numStates = stateNames(opt).size();
-    auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
-
-    // Arguments: params, buffers, states (of the parameters ever trained),
-    // data, step, steps_per_epoch, epochs, seed, lr_factor.
+  /// The gradient function's arguments by kind.
+  struct StepArgs {
     SmallVector<unsigned> paramIdx, bufferIdx, dataIdx;
     SmallVector<bool> frozen;
     SmallVector<int64_t> trainedAfter;
     SmallVector<unsigned> stateful; ///< positions in paramIdx with states
     int seedIdx = -1;
+    unsigned numTrained() const { return llvm::count(frozen, false); }
+  };
+
+  /// The types of a step function's argument groups.
+  struct StepTypes {
+    SmallVector<Type> params, buffers, states, accs, data;
+  };
+  static StepTypes typesOf(func::FuncOp gradFn, const StepArgs &a,
+                           unsigned numStates) {
+    auto typeOf = [&](unsigned i) { return gradFn.getArgumentTypes()[i]; };
+    StepTypes t;
+    for (auto [k, i] : llvm::enumerate(a.paramIdx)) {
+      t.params.push_back(typeOf(i));
+      if (!a.frozen[k])
+        t.accs.push_back(typeOf(i));
+    }
+    for (unsigned i : a.bufferIdx)
+      t.buffers.push_back(typeOf(i));
+    for (unsigned s = 0; s < numStates; ++s)
+      for (unsigned k : a.stateful)
+        t.states.push_back(typeOf(a.paramIdx[k]));
+    for (unsigned i : a.dataIdx)
+      t.data.push_back(typeOf(i));
+    return t;
+  }
+
+  static StepArgs classify(func::FuncOp gradFn) {
+    StepArgs a;
     for (unsigned i = 0; i < gradFn.getNumArguments(); ++i) {
       if (gradFn.getArgAttr(i, ParamName::getNameStr())) {
         auto after = gradFn.getArgAttrOfType<IntegerAttr>(
             i, NNDialect::TrainedAfterAttrHelper::getNameStr());
-        trainedAfter.push_back(after ? after.getInt() : 0);
-        frozen.push_back(static_cast<bool>(
+        a.trainedAfter.push_back(after ? after.getInt() : 0);
+        a.frozen.push_back(static_cast<bool>(
             gradFn.getArgAttr(i, NNDialect::FrozenAttrHelper::getNameStr())));
-        if (trainedAfter.back() >= 0)
-          stateful.push_back(paramIdx.size());
-        paramIdx.push_back(i);
+        if (a.trainedAfter.back() >= 0)
+          a.stateful.push_back(a.paramIdx.size());
+        a.paramIdx.push_back(i);
       } else if (gradFn.getArgAttr(i, BufferName::getNameStr()))
-        bufferIdx.push_back(i);
+        a.bufferIdx.push_back(i);
       else if (gradFn.getArgAttr(i, NNDialect::SeedAttrHelper::getNameStr()))
-        seedIdx = static_cast<int>(i);
+        a.seedIdx = static_cast<int>(i);
       else
-        dataIdx.push_back(i);
+        a.dataIdx.push_back(i);
     }
-    SmallVector<Type> argTypes;
-    for (unsigned i : paramIdx)
-      argTypes.push_back(gradFn.getArgumentTypes()[i]);
-    for (unsigned i : bufferIdx)
-      argTypes.push_back(gradFn.getArgumentTypes()[i]);
-    for (unsigned s = 0; s < numStates; ++s)
-      for (unsigned k : stateful)
-        argTypes.push_back(gradFn.getArgumentTypes()[paramIdx[k]]);
-    for (unsigned i : dataIdx)
-      argTypes.push_back(gradFn.getArgumentTypes()[i]);
-    for (unsigned k = 0; k < 4; ++k)
-      argTypes.push_back(i64Scalar);
-    auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
-    argTypes.push_back(f32Scalar);
+    return a;
+  }
 
-    b.setInsertionPointToEnd(module.getBody());
-    auto stepFn = b.create<func::FuncOp>(loc, stepName(gradFn),
-                                         b.getFunctionType(argTypes, {}));
-    Block *entry = stepFn.addEntryBlock();
-    b.setInsertionPointToStart(entry);
-    unsigned numParams = paramIdx.size(), numBuffers = bufferIdx.size();
-    auto stepArg = [&](unsigned i) { return entry->getArgument(i); };
-    Value step = stepArg(argTypes.size() - 5);
-    Value stepsPerEpoch = stepArg(argTypes.size() - 4);
-    Value epochs = stepArg(argTypes.size() - 3);
-    Value runSeed = stepArg(argTypes.size() - 2);
-    Value lrFactor = stepArg(argTypes.size() - 1);
-
-    // Inline the gradient function.
+  /// The gradient function inlined at `b` on `params`, `buffers` and
+  /// `data` (and the dropout seed of `step` and `runSeed`): its results
+  /// without the buffers' (loss, predictions), the buffers' new values
+  /// (unchanged when the loss does not update one) and the trained
+  /// parameters' gradients.
+  struct Inlined {
+    SmallVector<Value> results, newBuffers, grads;
+  };
+  static Inlined inlineGrad(OpBuilder &b, Location loc, func::FuncOp gradFn,
+                            const StepArgs &a, ValueRange params,
+                            ValueRange buffers, ValueRange data, Value step,
+                            Value runSeed) {
     IRMapping map;
-    for (auto [k, i] : llvm::enumerate(paramIdx))
-      map.map(gradFn.getArgument(i), stepArg(k));
-    for (auto [k, i] : llvm::enumerate(bufferIdx))
-      map.map(gradFn.getArgument(i), stepArg(numParams + k));
-    unsigned numStateful = stateful.size();
-    unsigned stateBase = numParams + numBuffers;
-    unsigned dataBase = stateBase + numStateful * numStates;
-    for (auto [k, i] : llvm::enumerate(dataIdx))
-      map.map(gradFn.getArgument(i), stepArg(dataBase + k));
-    if (seedIdx >= 0)
-      map.map(gradFn.getArgument(seedIdx), dropoutSeed(b, loc, step, runSeed));
+    for (auto [k, i] : llvm::enumerate(a.paramIdx))
+      map.map(gradFn.getArgument(i), params[k]);
+    for (auto [k, i] : llvm::enumerate(a.bufferIdx))
+      map.map(gradFn.getArgument(i), buffers[k]);
+    for (auto [k, i] : llvm::enumerate(a.dataIdx))
+      map.map(gradFn.getArgument(i), data[k]);
+    if (a.seedIdx >= 0)
+      map.map(gradFn.getArgument(a.seedIdx),
+              dropoutSeed(b, loc, step, runSeed));
     func::ReturnOp gradRet;
     for (Operation &op : gradFn.getBody().front()) {
       if (auto r = dyn_cast<func::ReturnOp>(op)) {
@@ -205,29 +215,46 @@ struct NNBuildTrainStepPass
       }
       b.clone(op, map);
     }
-    unsigned numTrained = llvm::count(frozen, false);
+    Inlined out;
+    unsigned numTrained = a.numTrained();
     unsigned numResults = gradRet.getNumOperands() - numTrained;
-    SmallVector<Value> results, grads;
     for (unsigned i = 0; i < numResults; ++i)
-      results.push_back(map.lookup(gradRet.getOperand(i)));
+      out.results.push_back(map.lookup(gradRet.getOperand(i)));
     // New buffer values by name; a buffer the loss does not update keeps its
     // value. They are taken out of `results`, which keeps loss, predictions.
-    SmallVector<Value> newBuffers;
+    MLIRContext *ctx = gradFn.getContext();
     ArrayAttr bufferResults =
         NNDialect::BufferResultsAttrHelper(ctx).getAttr(gradFn);
-    for (auto [k, i] : llvm::enumerate(bufferIdx)) {
-      Value v = stepArg(numParams + k);
+    for (auto [k, i] : llvm::enumerate(a.bufferIdx)) {
+      Value v = buffers[k];
       Attribute name = gradFn.getArgAttr(i, BufferName::getNameStr());
       if (bufferResults)
         for (auto [r, n] : llvm::enumerate(bufferResults))
-          if (n == name && 2 + r < results.size())
-            v = results[2 + r];
-      newBuffers.push_back(v);
+          if (n == name && 2 + r < out.results.size())
+            v = out.results[2 + r];
+      out.newBuffers.push_back(v);
     }
-    if (bufferResults && results.size() >= 2 + bufferResults.size())
-      results.resize(results.size() - bufferResults.size());
+    if (bufferResults && out.results.size() >= 2 + bufferResults.size())
+      out.results.resize(out.results.size() - bufferResults.size());
     for (unsigned i = 0; i < numTrained; ++i)
-      grads.push_back(map.lookup(gradRet.getOperand(numResults + i)));
+      out.grads.push_back(map.lookup(gradRet.getOperand(numResults + i)));
+    return out;
+  }
+
+  /// The optimizer step on `params` from `grads` (one per trained
+  /// parameter) and `states` (state s of stateful parameter j at
+  /// numStateful * s + j): clipping, the scheduled learning rate (returned),
+  /// one update per trained parameter (frozen ones and their states pass
+  /// through), pruned weights times their masks (in `buffers`).
+  LogicalResult update(OpBuilder &b, Location loc, func::FuncOp gradFn,
+                       nn::OptimizerAttr opt, const StepArgs &a,
+                       ValueRange params, ValueRange buffers, ValueRange states,
+                       SmallVector<Value> grads, Value step,
+                       Value stepsPerEpoch, Value epochs, Value lrFactor,
+                       SmallVectorImpl<Value> &newParams,
+                       SmallVectorImpl<Value> &newStates, Value &baseLr) {
+    unsigned numStates = stateNames(opt).size();
+    unsigned numStateful = a.stateful.size();
     if (double maxNorm = opt.getClipGradNorm().convertToDouble(); maxNorm > 0)
       clipGradNorm(b, loc, grads, maxNorm);
 
@@ -236,21 +263,19 @@ struct NNBuildTrainStepPass
         loc, step, stepsPerEpoch, epochs, opt.getSchedule(),
         b.getF64FloatAttr(opt.getLr().convertToDouble()));
     // The runtime's `--lr X` scales the whole schedule by X / lr.
-    Value baseLr = b.create<nn::MulOp>(loc, scheduled, lrFactor);
+    baseLr = b.create<nn::MulOp>(loc, scheduled, lrFactor);
 
-    // One update per trained parameter; frozen ones and their states pass
-    // through.
-    SmallVector<Value> newParams, newStates(numStateful * numStates);
+    newStates.assign(numStateful * numStates, Value());
     auto f32 = [](const APFloat &v) {
       return APFloat(static_cast<float>(v.convertToDouble()));
     };
     unsigned nextGrad = 0;
-    for (unsigned i = 0; i < numParams; ++i) {
-      Value p = stepArg(i);
-      unsigned slot = llvm::find(stateful, i) - stateful.begin();
+    for (unsigned i = 0; i < params.size(); ++i) {
+      Value p = params[i];
+      unsigned slot = llvm::find(a.stateful, i) - a.stateful.begin();
       auto stateIndex = [&](unsigned s) { return numStateful * s + slot; };
-      auto state = [&](unsigned s) { return stepArg(stateBase + stateIndex(s)); };
-      if (frozen[i]) {
+      auto state = [&](unsigned s) { return states[stateIndex(s)]; };
+      if (a.frozen[i]) {
         newParams.push_back(p);
         if (slot < numStateful)
           for (unsigned s = 0; s < numStates; ++s)
@@ -258,13 +283,13 @@ struct NNBuildTrainStepPass
         continue;
       }
       Value g = grads[nextGrad++];
-      Location ploc = stepFn.getLoc();
+      Location ploc = loc;
       if (auto name = gradFn.getArgAttrOfType<StringAttr>(
-              paramIdx[i], ParamName::getNameStr()))
+              a.paramIdx[i], ParamName::getNameStr()))
         ploc = NameLoc::get(name, ploc);
-      Value lr = scaledLr(b, ploc, baseLr, gradFn, paramIdx[i]);
+      Value lr = scaledLr(b, ploc, baseLr, gradFn, a.paramIdx[i]);
       Value paramStep =
-          ownStep(b, ploc, step, stepsPerEpoch, trainedAfter[i]);
+          ownStep(b, ploc, step, stepsPerEpoch, a.trainedAfter[i]);
       switch (opt.getKind()) {
       case nn::OptimizerKind::SGD: {
         Value buf =
@@ -308,61 +333,236 @@ struct NNBuildTrainStepPass
     }
 
     // Pruned weights: the update times the mask.
-    for (unsigned i = 0; i < numParams; ++i) {
+    for (unsigned i = 0; i < params.size(); ++i) {
       auto maskName = gradFn.getArgAttrOfType<StringAttr>(
-          paramIdx[i], NNDialect::MaskAttrHelper::getNameStr());
+          a.paramIdx[i], NNDialect::MaskAttrHelper::getNameStr());
       if (!maskName)
         continue;
-      auto it = llvm::find_if(bufferIdx, [&](unsigned j) {
+      auto it = llvm::find_if(a.bufferIdx, [&](unsigned j) {
         return gradFn.getArgAttr(j, BufferName::getNameStr()) == maskName;
       });
-      if (it == bufferIdx.end()) {
-        gradFn.emitOpError("names mask '")
-            << maskName.getValue() << "' that is not one of its buffers";
-        return signalPassFailure();
-      }
-      Value mask = stepArg(numParams + (it - bufferIdx.begin()));
-      newParams[i] = b.create<nn::MulOp>(mask.getLoc(), newParams[i], mask);
+      if (it == a.bufferIdx.end())
+        return gradFn.emitOpError("names mask '")
+               << maskName.getValue() << "' that is not one of its buffers";
+      Value mask = buffers[it - a.bufferIdx.begin()];
+      newParams[i] = b.create<nn::MulOp>(loc, newParams[i], mask);
     }
+    return success();
+  }
 
-    SmallVector<Value> rets(newParams);
-    rets.append(newBuffers.begin(), newBuffers.end());
-    rets.append(newStates.begin(), newStates.end());
-    rets.append(results.begin(), results.end());
-    rets.push_back(baseLr);
-    b.create<func::ReturnOp>(loc, rets);
-    SmallVector<Type> retTypes;
-    for (Value v : rets)
-      retTypes.push_back(v.getType());
-    stepFn.setFunctionType(b.getFunctionType(argTypes, retTypes));
-    // What nn-export-abi needs to lay out the state arena.
-    NNDialect::TrainStepAttrHelper(ctx).setAttr(stepFn, b.getUnitAttr());
-    SmallVector<Attribute> states;
-    for (StringRef n : stateNames(opt))
-      states.push_back(b.getStringAttr(n));
-    NNDialect::StatesAttrHelper(ctx).setAttr(stepFn, b.getArrayAttr(states));
-    SmallVector<Attribute> statefulNames;
-    for (unsigned k : stateful)
-      statefulNames.push_back(
-          gradFn.getArgAttr(paramIdx[k], ParamName::getNameStr()));
-    NNDialect::StateParamsAttrHelper(ctx).setAttr(
-        stepFn, b.getArrayAttr(statefulNames));
-    NNDialect::PhaseLastEpochAttrHelper lastEpoch(ctx);
-    if (IntegerAttr last = lastEpoch.getAttr(gradFn))
-      lastEpoch.setAttr(stepFn, last);
-    // Parameter names travel with the step's arguments for the ABI, set at
-    // once (one setArgAttr per argument is quadratic, see MLIRGen).
-    SmallVector<NamedAttrList> argAttrs(stepFn.getNumArguments());
-    for (auto [k, i] : llvm::enumerate(paramIdx))
+  /// A splat of the f32 0-d tensor `scalar` in `type`'s shape.
+  static Value splatScalar(OpBuilder &b, Location loc, Value scalar,
+                           RankedTensorType type) {
+    Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
+                                            type.getElementType());
+    Value v = b.create<tensor::ExtractOp>(loc, scalar, ValueRange{});
+    return b.create<linalg::FillOp>(loc, v, empty).getResult(0);
+  }
+
+  /// Sets the argument attributes of a step function: parameter names on
+  /// its first arguments, then buffer names (at once: one setArgAttr per
+  /// argument is quadratic, see MLIRGen).
+  static void nameArguments(func::FuncOp fn, func::FuncOp gradFn,
+                            const StepArgs &a) {
+    SmallVector<NamedAttrList> argAttrs(fn.getNumArguments());
+    unsigned numParams = a.paramIdx.size();
+    for (auto [k, i] : llvm::enumerate(a.paramIdx))
       if (Attribute name = gradFn.getArgAttr(i, ParamName::getNameStr()))
         argAttrs[k].append(ParamName::getNameStr(), name);
-    for (auto [k, i] : llvm::enumerate(bufferIdx))
+    for (auto [k, i] : llvm::enumerate(a.bufferIdx))
       if (Attribute name = gradFn.getArgAttr(i, BufferName::getNameStr()))
         argAttrs[numParams + k].append(BufferName::getNameStr(), name);
     SmallVector<DictionaryAttr> dicts;
     for (NamedAttrList &attrs : argAttrs)
-      dicts.push_back(attrs.getDictionary(b.getContext()));
-    stepFn.setAllArgAttrs(dicts);
+      dicts.push_back(attrs.getDictionary(fn.getContext()));
+    fn.setAllArgAttrs(dicts);
+  }
+
+  /// What nn-export-abi needs to lay out the state arena: the optimizer's
+  /// state names and the parameters that have them.
+  static void markStates(func::FuncOp fn, func::FuncOp gradFn,
+                         nn::OptimizerAttr opt, const StepArgs &a) {
+    MLIRContext *ctx = fn.getContext();
+    Builder b(ctx);
+    SmallVector<Attribute> states;
+    for (StringRef n : stateNames(opt))
+      states.push_back(b.getStringAttr(n));
+    NNDialect::StatesAttrHelper(ctx).setAttr(fn, b.getArrayAttr(states));
+    SmallVector<Attribute> statefulNames;
+    for (unsigned k : a.stateful)
+      statefulNames.push_back(
+          gradFn.getArgAttr(a.paramIdx[k], ParamName::getNameStr()));
+    NNDialect::StateParamsAttrHelper(ctx).setAttr(
+        fn, b.getArrayAttr(statefulNames));
+  }
+
+  void build(ModuleOp module, func::FuncOp gradFn, nn::OptimizerAttr opt) {
+    MLIRContext *ctx = module.getContext();
+    Location loc = gradFn.getLoc();
+    OpBuilder b(ctx);
+    unsigned numStates = stateNames(opt).size();
+    auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
+    auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
+
+    // Arguments: params, buffers, states (of the parameters ever trained),
+    // data, step, steps_per_epoch, epochs, seed, lr_factor.
+    StepArgs a = classify(gradFn);
+    StepTypes t = typesOf(gradFn, a, numStates);
+    SmallVector<Type> argTypes(t.params);
+    llvm::append_range(argTypes, t.buffers);
+    llvm::append_range(argTypes, t.states);
+    llvm::append_range(argTypes, t.data);
+    for (unsigned k = 0; k < 4; ++k)
+      argTypes.push_back(i64Scalar);
+    argTypes.push_back(f32Scalar);
+
+    b.setInsertionPointToEnd(module.getBody());
+    auto stepFn = b.create<func::FuncOp>(loc, stepName(gradFn),
+                                         b.getFunctionType(argTypes, {}));
+    Block *entry = stepFn.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    unsigned numParams = a.paramIdx.size(), numBuffers = a.bufferIdx.size();
+    unsigned numStateful = a.stateful.size();
+    ValueRange args = entry->getArguments();
+    ValueRange params = args.take_front(numParams);
+    ValueRange buffers = args.slice(numParams, numBuffers);
+    unsigned stateBase = numParams + numBuffers;
+    ValueRange states = args.slice(stateBase, numStateful * numStates);
+    ValueRange data = args.slice(stateBase + numStateful * numStates,
+                                 a.dataIdx.size());
+    Value step = args[args.size() - 5], stepsPerEpoch = args[args.size() - 4];
+    Value epochs = args[args.size() - 3], runSeed = args[args.size() - 2];
+    Value lrFactor = args[args.size() - 1];
+
+    Inlined g = inlineGrad(b, loc, gradFn, a, params, buffers, data, step,
+                           runSeed);
+    SmallVector<Value> newParams, newStates;
+    Value baseLr;
+    if (failed(update(b, stepFn.getLoc(), gradFn, opt, a, params, buffers,
+                      states, g.grads, step, stepsPerEpoch, epochs, lrFactor,
+                      newParams, newStates, baseLr)))
+      return signalPassFailure();
+
+    SmallVector<Value> rets(newParams);
+    rets.append(g.newBuffers.begin(), g.newBuffers.end());
+    rets.append(newStates.begin(), newStates.end());
+    rets.append(g.results.begin(), g.results.end());
+    rets.push_back(baseLr);
+    b.create<func::ReturnOp>(loc, rets);
+    stepFn.setFunctionType(
+        b.getFunctionType(argTypes, ValueRange(rets).getTypes()));
+    NNDialect::TrainStepAttrHelper(ctx).setAttr(stepFn, b.getUnitAttr());
+    markStates(stepFn, gradFn, opt, a);
+    NNDialect::PhaseLastEpochAttrHelper lastEpoch(ctx);
+    if (IntegerAttr last = lastEpoch.getAttr(gradFn))
+      lastEpoch.setAttr(stepFn, last);
+    nameArguments(stepFn, gradFn, a);
+
+    if (NNDialect::AccumulateAttrHelper(ctx).isAttrPresent(module) &&
+        !lastEpoch.getAttr(gradFn))
+      buildAccumulation(module, gradFn, opt, a);
+  }
+
+  /// Gradient accumulation (`accumulate = k`) as two functions:
+  ///   grad_step(params, buffers, accs, data, step, seed, weight)
+  ///     -> (buffers, accs + weight * gradients, loss, predictions)
+  ///   update_step(params, buffers, states, accs, step, steps_per_epoch,
+  ///               epochs, lr_factor, scale)
+  ///     -> (params, states, zeros, lr)
+  /// with one accumulator per trained parameter; the update is the training
+  /// step's on the gradients scale * accs.
+  void buildAccumulation(ModuleOp module, func::FuncOp gradFn,
+                         nn::OptimizerAttr opt, const StepArgs &a) {
+    MLIRContext *ctx = module.getContext();
+    Location loc = gradFn.getLoc();
+    OpBuilder b(ctx);
+    unsigned numStates = stateNames(opt).size();
+    auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
+    auto f32Scalar = RankedTensorType::get({}, b.getF32Type());
+    unsigned numParams = a.paramIdx.size(), numBuffers = a.bufferIdx.size();
+    unsigned numStateful = a.stateful.size();
+    StepTypes t = typesOf(gradFn, a, numStates);
+    ArrayRef<Type> accTypes = t.accs, dataTypes = t.data;
+    unsigned numAccs = accTypes.size();
+
+    // grad_step
+    {
+      SmallVector<Type> types(t.params);
+      llvm::append_range(types, t.buffers);
+      llvm::append_range(types, t.accs);
+      llvm::append_range(types, t.data);
+      types.append({i64Scalar, i64Scalar, f32Scalar});
+      b.setInsertionPointToEnd(module.getBody());
+      auto fn = b.create<func::FuncOp>(loc, "grad_step",
+                                       b.getFunctionType(types, {}));
+      b.setInsertionPointToStart(fn.addEntryBlock());
+      ValueRange args = fn.getArguments();
+      ValueRange params = args.take_front(numParams);
+      ValueRange buffers = args.slice(numParams, numBuffers);
+      ValueRange accs = args.slice(numParams + numBuffers, numAccs);
+      ValueRange data =
+          args.slice(numParams + numBuffers + numAccs, dataTypes.size());
+      Value step = args[args.size() - 3], runSeed = args[args.size() - 2];
+      Value weight = args[args.size() - 1];
+      Inlined g = inlineGrad(b, loc, gradFn, a, params, buffers, data, step,
+                             runSeed);
+      SmallVector<Value> rets(g.newBuffers);
+      for (auto [acc, grad] : llvm::zip(accs, g.grads)) {
+        Value w = splatScalar(b, loc, weight, nn::tensorType(grad));
+        rets.push_back(
+            b.create<nn::AddOp>(loc, acc, b.create<nn::MulOp>(loc, grad, w)));
+      }
+      rets.append(g.results.begin(), g.results.end());
+      b.create<func::ReturnOp>(loc, rets);
+      fn.setFunctionType(b.getFunctionType(types, ValueRange(rets).getTypes()));
+      NNDialect::GradStepAttrHelper(ctx).setAttr(fn, b.getUnitAttr());
+      nameArguments(fn, gradFn, a);
+    }
+
+    // update_step
+    {
+      SmallVector<Type> types(t.params);
+      llvm::append_range(types, t.buffers);
+      llvm::append_range(types, t.states);
+      llvm::append_range(types, t.accs);
+      types.append({i64Scalar, i64Scalar, i64Scalar, f32Scalar, f32Scalar});
+      b.setInsertionPointToEnd(module.getBody());
+      auto fn = b.create<func::FuncOp>(loc, "update_step",
+                                       b.getFunctionType(types, {}));
+      b.setInsertionPointToStart(fn.addEntryBlock());
+      ValueRange args = fn.getArguments();
+      ValueRange params = args.take_front(numParams);
+      ValueRange buffers = args.slice(numParams, numBuffers);
+      ValueRange states =
+          args.slice(numParams + numBuffers, numStateful * numStates);
+      ValueRange accs =
+          args.slice(numParams + numBuffers + numStateful * numStates, numAccs);
+      Value step = args[args.size() - 5], stepsPerEpoch = args[args.size() - 4];
+      Value epochs = args[args.size() - 3], lrFactor = args[args.size() - 2];
+      Value scale = args[args.size() - 1];
+      SmallVector<Value> grads;
+      for (Value acc : accs)
+        grads.push_back(b.create<nn::MulOp>(
+            loc, acc, splatScalar(b, loc, scale, nn::tensorType(acc))));
+      SmallVector<Value> newParams, newStates;
+      Value baseLr;
+      if (failed(update(b, loc, gradFn, opt, a, params, buffers, states, grads,
+                        step, stepsPerEpoch, epochs, lrFactor, newParams,
+                        newStates, baseLr)))
+        return signalPassFailure();
+      SmallVector<Value> rets(newParams);
+      rets.append(newStates.begin(), newStates.end());
+      for (Value acc : accs)
+        rets.push_back(b.create<arith::ConstantOp>(
+            loc, DenseElementsAttr::get(nn::tensorType(acc),
+                                        b.getF32FloatAttr(0))));
+      rets.push_back(baseLr);
+      b.create<func::ReturnOp>(loc, rets);
+      fn.setFunctionType(b.getFunctionType(types, ValueRange(rets).getTypes()));
+      NNDialect::UpdateStepAttrHelper(ctx).setAttr(fn, b.getUnitAttr());
+      markStates(fn, gradFn, opt, a);
+      nameArguments(fn, gradFn, a);
+    }
   }
 
   /// The learning rate of parameter argument `arg`: `lr` times its

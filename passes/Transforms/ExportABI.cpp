@@ -14,6 +14,12 @@
 //                   const int32_t *position, float *out);
 //   void nnc_merge(float *state);
 //   void nnc_prune(float *state, int64_t epoch);
+//   void nnc_grad(float *state, float *grads, const float *x, const void *y,
+//                 const float *mask, int64_t step, int64_t seed,
+//                 float weight, float *out);  // out = [loss, preds]
+//   void nnc_update(float *state, float *grads, int64_t step,
+//                   int64_t steps_per_epoch, int64_t epochs,
+//                   float lr_factor, float scale, float *out);  // out = [lr]
 //
 // Every parameter, buffer (`nn.buffer` arguments: batchnorm running
 // statistics) and optimizer state lives at a static offset of the one
@@ -29,6 +35,9 @@
 // attribute names: the adapters folded into the base weights, in place.
 // nnc_prune (runs with `prune`) likewise calls `nn.prune`, whose results
 // are the pruned weights and their masks (named by `nn.param`/`nn.buffer`).
+// nnc_grad and nnc_update (gradient accumulation) call `nn.grad_step` and
+// `nn.update_step`: `grads` holds one accumulator per trained parameter, in
+// order (its size is the `nn.abi` entry "grads").
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -81,6 +90,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     NNDialect::PruneAttrHelper prune(ctx);
     NNDialect::TrainStepAttrHelper trainStep(ctx);
     func::FuncOp lossFn, evalFn, predictFn, stepFn, decodeFn, mergeFn, pruneFn;
+    func::FuncOp gradStepFn, updateStepFn;
     SmallVector<func::FuncOp> phaseSteps; ///< fine-tuning's earlier phases
     for (auto fn : module.getOps<func::FuncOp>()) {
       bool phase = NNDialect::PhaseLastEpochAttrHelper(ctx).isAttrPresent(fn);
@@ -96,6 +106,10 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
         mergeFn = fn;
       else if (prune.isAttrPresent(fn))
         pruneFn = fn;
+      else if (NNDialect::GradStepAttrHelper(ctx).isAttrPresent(fn))
+        gradStepFn = fn;
+      else if (NNDialect::UpdateStepAttrHelper(ctx).isAttrPresent(fn))
+        updateStepFn = fn;
       else if (trainStep.isAttrPresent(fn) && phase)
         phaseSteps.push_back(fn);
       else if (trainStep.isAttrPresent(fn))
@@ -131,6 +145,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       return signalPassFailure();
     if (pruneFn && failed(exportInPlace(b, pruneFn, "nnc_prune")))
       return signalPassFailure();
+    int64_t gradsSize = 0;
+    if (gradStepFn && updateStepFn)
+      gradsSize = exportAccumulation(b, gradStepFn, updateStepFn);
     for (auto fn : module.getOps<func::FuncOp>())
       if (!NNDialect::EntryAttrHelper(ctx).isAttrPresent(fn))
         fn.setPrivate();
@@ -143,6 +160,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     if (decodeFn)
       entries.push_back(b.getNamedAttr(
           "decode.cache", b.getDenseI64ArrayAttr({0, cacheSize})));
+    if (gradsSize)
+      entries.push_back(
+          b.getNamedAttr("grads", b.getDenseI64ArrayAttr({0, gradsSize})));
     NNDialect::AbiAttrHelper(ctx).setAttr(module, b.getDictionaryAttr(entries));
     NNDialect::AbiStateSizeAttrHelper(ctx).setAttr(
         module, b.getI64IntegerAttr(stateSize));
@@ -365,6 +385,132 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     write(b, loc, call.getResult(ns + 1), view(b, loc, out, 2, preds));
     b.create<func::ReturnOp>(loc);
     return fn;
+  }
+
+  /// Views of `grads` for the accumulators `types`, in order; returns the
+  /// arena's size.
+  int64_t accumulatorViews(OpBuilder &b, Location loc, Value grads,
+                           TypeRange types, SmallVectorImpl<Value> &views) {
+    int64_t offset = 0;
+    for (Type t : types) {
+      auto type = cast<RankedTensorType>(t);
+      views.push_back(view(b, loc, grads, offset, type));
+      offset += type.getNumElements();
+    }
+    return offset;
+  }
+
+  /// The first `count` slots of `state` and then the accumulators `types`
+  /// of `grads` as tensors (their views in `views` and `accViews`).
+  SmallVector<Value> readWithAccumulators(OpBuilder &b, Location loc,
+                                          Value state, unsigned count,
+                                          Value grads, TypeRange types,
+                                          SmallVectorImpl<Value> &views,
+                                          SmallVectorImpl<Value> &accViews) {
+    SmallVector<Value> tensors = readSlots(b, loc, state, count, views);
+    accumulatorViews(b, loc, grads, types, accViews);
+    for (auto [v, t] : llvm::zip(accViews, types))
+      tensors.push_back(readTensor(b, loc, v, cast<RankedTensorType>(t)));
+    return tensors;
+  }
+
+  /// nnc_grad and nnc_update (see the file comment); returns the size of
+  /// the accumulators' arena.
+  int64_t exportAccumulation(OpBuilder &b, func::FuncOp gradStep,
+                             func::FuncOp updateStep) {
+    Location loc = gradStep.getLoc();
+    unsigned np = numParams();
+    FunctionType gt = gradStep.getFunctionType();
+    // grad_step(params, buffers, accs, data..., step, seed, weight) ->
+    // (buffers, accs, loss, preds): the accumulators are its results
+    // after the buffers.
+    unsigned numBuffers = 0;
+    for (unsigned i = 0; i < np; ++i)
+      if (gradStep.getArgAttr(i, NNDialect::BufferAttrHelper::getNameStr()))
+        ++numBuffers;
+    TypeRange accTypes =
+        gt.getResults().slice(numBuffers, gt.getNumResults() - numBuffers - 2);
+    unsigned numAccs = accTypes.size();
+    int64_t gradsSize = 0;
+    for (Type t : accTypes)
+      gradsSize += cast<RankedTensorType>(t).getNumElements();
+    unsigned numData = gt.getNumInputs() - np - numAccs - 3;
+    auto preds = cast<RankedTensorType>(gt.getResult(gt.getNumResults() - 1));
+    auto i64 = b.getI64Type();
+    auto f32 = b.getF32Type();
+    auto i64Scalar = RankedTensorType::get({}, i64);
+    auto f32Scalar = RankedTensorType::get({}, f32);
+    auto scalar = [&](Value v) {
+      return b.create<tensor::FromElementsOp>(
+          loc, v.getType().isF32() ? f32Scalar : i64Scalar, ValueRange{v});
+    };
+    {
+      SmallVector<Type> args{stateType(), outType(gradsSize)};
+      for (unsigned i = 0; i < numData; ++i)
+        args.push_back(
+            memrefOf(cast<RankedTensorType>(gt.getInput(np + numAccs + i))));
+      args.append({i64, i64, f32, outType(1 + preds.getNumElements())});
+      func::FuncOp fn = makeEntry(b, loc, "nnc_grad", args);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&fn.front());
+      Block &e = fn.front();
+      SmallVector<Value> views, accViews;
+      SmallVector<Value> callArgs =
+          readWithAccumulators(b, loc, e.getArgument(0), np, e.getArgument(1),
+                               accTypes, views, accViews);
+      for (unsigned i = 0; i < numData; ++i)
+        callArgs.push_back(readTensor(
+            b, loc, e.getArgument(2 + i),
+            cast<RankedTensorType>(gt.getInput(np + numAccs + i))));
+      for (unsigned k = 0; k < 3; ++k)
+        callArgs.push_back(scalar(e.getArgument(2 + numData + k)));
+      auto call = b.create<func::CallOp>(loc, gradStep, callArgs);
+      // The buffers are the slots after the parameters, in order.
+      unsigned firstBuffer = np - numBuffers;
+      for (unsigned k = 0; k < numBuffers; ++k)
+        write(b, loc, call.getResult(k), views[firstBuffer + k]);
+      for (unsigned k = 0; k < numAccs; ++k)
+        write(b, loc, call.getResult(numBuffers + k), accViews[k],
+              /*restrict=*/true);
+      Value out = e.getArgument(args.size() - 1);
+      storeScalar(b, loc, call.getResult(numBuffers + numAccs), out, 0);
+      write(b, loc, call.getResult(numBuffers + numAccs + 1),
+            view(b, loc, out, 1, preds));
+      b.create<func::ReturnOp>(loc);
+    }
+    {
+      // update_step(params, buffers, states, accs, step, spe, epochs,
+      // lr_factor, scale) -> (params, states, zeros, lr)
+      unsigned ns = slots.size();
+      SmallVector<Type> args{stateType(), outType(gradsSize), i64, i64, i64,
+                             f32, f32, outType(1)};
+      func::FuncOp fn = makeEntry(b, loc, "nnc_update", args);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&fn.front());
+      Block &e = fn.front();
+      SmallVector<Value> views, accViews;
+      SmallVector<Value> callArgs =
+          readWithAccumulators(b, loc, e.getArgument(0), ns, e.getArgument(1),
+                               accTypes, views, accViews);
+      for (unsigned k = 0; k < 5; ++k)
+        callArgs.push_back(scalar(e.getArgument(2 + k)));
+      auto call = b.create<func::CallOp>(loc, updateStep, callArgs);
+      unsigned numParamsOnly = np - numBuffers;
+      // Results: the parameters, the optimizer states (slots after the
+      // buffers), the zeroed accumulators, the learning rate.
+      for (unsigned k = 0; k < numParamsOnly; ++k)
+        write(b, loc, call.getResult(k), views[k], /*restrict=*/true);
+      for (unsigned k = 0; k < ns - np; ++k)
+        write(b, loc, call.getResult(numParamsOnly + k), views[np + k],
+              /*restrict=*/true);
+      for (unsigned k = 0; k < numAccs; ++k)
+        write(b, loc, call.getResult(numParamsOnly + ns - np + k), accViews[k],
+              /*restrict=*/true);
+      storeScalar(b, loc, call.getResult(call.getNumResults() - 1),
+                  e.getArgument(args.size() - 1), 0);
+      b.create<func::ReturnOp>(loc);
+    }
+    return gradsSize;
   }
 
   // nnc_eval(state, x, y, mask, out)

@@ -44,6 +44,18 @@ __attribute__((weak)) void nnc_merge(float *state);
 /// at the end of `epoch` (1-based): each pruned weight and its mask in
 /// `state` rewritten to the cubic schedule's sparsity for that epoch.
 __attribute__((weak)) void nnc_prune(float *state, int64_t epoch);
+/// Runs with `accumulate = k` (weak: absent from other programs; `grads`
+/// holds the config's state.grads floats, zero at first): nnc_grad adds a
+/// batch's gradients times `weight` into `grads` (and updates the buffers),
+/// out = [loss, predictions...]; nnc_update runs the optimizer step on the
+/// gradients scale * grads and zeroes them, out = [lr].
+__attribute__((weak)) void nnc_grad(float *state, float *grads, const void *x,
+                                    const void *y, const float *mask,
+                                    int64_t step, int64_t seed, float weight,
+                                    float *out);
+__attribute__((weak)) void nnc_update(float *state, float *grads, int64_t step,
+                                      int64_t stepsPerEpoch, int64_t epochs,
+                                      float lrFactor, float scale, float *out);
 }
 
 #endif // NNRT_PROGRAM_ABI_H

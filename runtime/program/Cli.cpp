@@ -160,6 +160,10 @@ int runProgram(int argc, char **argv) {
       ->check(wholeNumber(0));
   trainCmd->add_option("--steps", topts.steps, "stop after N optimizer steps")
       ->check(wholeNumber(1));
+  trainCmd->add_option("--accumulate", topts.accumulate,
+                       "sum the gradients of K batches per optimizer step "
+                       "(programs compiled with accumulate = k)")
+      ->check(wholeNumber(1));
   trainCmd->add_option("--checkpoint-dir", topts.checkpointDir,
                        "checkpoint folder");
   trainCmd->add_option("--weights", topts.weights,

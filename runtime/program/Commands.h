@@ -38,6 +38,7 @@ struct CommonOptions {
 
 struct TrainOptions {
   int64_t epochs = 0, batch = 0, steps = 0;
+  int64_t accumulate = 0; ///< --accumulate k; 0: the file's
   double lr = 0;
   int64_t seed = -1;
   std::string checkpointDir, log, weights;

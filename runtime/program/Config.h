@@ -181,6 +181,11 @@ struct RunConfig {
   /// Floats of nnc_decode's key/value cache; 0: the program has no
   /// nnc_decode (generation then runs the whole window per token).
   int64_t decodeCache = 0;
+  /// Floats of nnc_grad's and nnc_update's accumulators; 0: the program
+  /// was compiled without `accumulate` (no nnc_grad / nnc_update).
+  int64_t gradsSize = 0;
+  /// `accumulate = k`: batches whose gradients make one optimizer step.
+  int64_t accumulate = 1;
   std::string loss;      ///< cross_entropy, binary_cross_entropy, mse, ...
   bool classTargets = false;
   double lr = 0;

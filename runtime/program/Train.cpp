@@ -113,6 +113,11 @@ public:
     return true;
   }
 
+  /// Whether the current data epoch's batches are all used.
+  bool epochDone() const {
+    return prefetch && used >= static_cast<int64_t>(loader.numBatches());
+  }
+
   /// Records where the data resumes: mid-epoch, the epoch's start and the
   /// batches used; after its last batch (or, `wholeEpochs`, whenever: a run
   /// in epochs stopped by --steps resumes at the next epoch), the start of
@@ -153,6 +158,15 @@ int train(const RunConfig &cfg, const CommonOptions &common,
                      std::to_string(batch) + "' (or set 'batch' in the .nn "
                      "file)");
   uint64_t seed = static_cast<uint64_t>(opts.seed >= 0 ? opts.seed : cfg.seed);
+  // Gradient accumulation: k batches per optimizer step, through nnc_grad
+  // and nnc_update (compiled in by `accumulate = k` in the file).
+  int64_t accumulate = opts.accumulate > 0 ? opts.accumulate : cfg.accumulate;
+  if (accumulate > 1 && (cfg.gradsSize == 0 || !nnc_grad || !nnc_update))
+    throw UsageError("--accumulate " + std::to_string(accumulate) +
+                     ": this program was compiled without gradient "
+                     "accumulation; add 'accumulate = " +
+                     std::to_string(accumulate) + "' to run '" + cfg.run +
+                     "' and recompile");
   float lrFactor = opts.lr > 0 ? static_cast<float>(opts.lr / cfg.lr) : 1.0f;
 
   DataOptions dopts = dataOptions(common);
@@ -230,7 +244,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   // (one step per "epoch" of the schedule). A run in epochs has a period
   // per data epoch.
   bool stepRun = totalSteps > 0;
-  int64_t stepsPerEpoch = stepRun ? 1 : batchesPerEpoch;
+  // Optimizer steps per data epoch: one per `accumulate` batches (the
+  // last group of an epoch may be shorter).
+  int64_t stepsPerEpoch =
+      stepRun ? 1 : (batchesPerEpoch + accumulate - 1) / accumulate;
   int64_t scheduleEpochs = stepRun ? totalSteps : epochs;
   int64_t periods =
       stepRun ? (totalSteps + cfg.evalEvery - 1) / cfg.evalEvery : epochs;
@@ -260,6 +277,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   EarlyStopping earlyStopping(cfg.earlyStopping, progress);
 
   Buffers buf(cfg);
+  // The gradient accumulators (zero between optimizer steps).
+  std::vector<float> grads(accumulate > 1 ? size_t(cfg.gradsSize) : 0, 0.0f);
   Batch b;
   double runStart = now();
   std::string stopped = "completed";
@@ -274,28 +293,66 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     int64_t periodSteps =
         stepRun ? std::min(cfg.evalEvery - progress.step % cfg.evalEvery,
                            totalSteps - progress.step)
-                : batchesPerEpoch;
+                : stepsPerEpoch;
     if (!stepRun)
       stream.start(epoch, 0);
     Scores scores(cfg);
     reporter.beginEpoch(epoch, periods,
-                        stepRun ? size_t(periodSteps * batch)
+                        stepRun ? size_t(periodSteps * accumulate * batch)
                                 : data.train.size());
     float lr = 0;
     bool diverged = false, stepLimit = false;
-    for (int64_t k = 0; k < periodSteps && stream.next(b, stepRun); ++k) {
-      buf.load(b, cfg.classTargets);
-      nnc_train(state.data(), buf.input(), buf.y(cfg.classTargets),
-                buf.mask.data(), progress.step, stepsPerEpoch, scheduleEpochs,
-                static_cast<int64_t>(seed), lrFactor, buf.result.data());
-      ++progress.step;
-      lr = buf.result[1];
-      if (!std::isfinite(buf.result[0])) {
-        diverged = true;
-        break;
+    for (int64_t k = 0; k < periodSteps && !diverged; ++k) {
+      if (accumulate > 1) {
+        // k batches (fewer at an epoch's end): each one's gradients
+        // weighted by its rows, the sum scaled by 1 / rows, so that the
+        // step is the one of a batch of all those rows.
+        // A group ends with its data epoch, as a batch of all its rows
+        // would (a run in steps reads on in the next group).
+        double rows = 0;
+        int64_t micro = 0;
+        while (micro < accumulate && (micro == 0 || !stream.epochDone()) &&
+               stream.next(b, stepRun)) {
+          ++micro;
+          buf.load(b, cfg.classTargets);
+          nnc_grad(state.data(), grads.data(), buf.input(),
+                   buf.y(cfg.classTargets), buf.mask.data(),
+                   progress.step * accumulate + micro - 1,
+                   static_cast<int64_t>(seed), static_cast<float>(b.count),
+                   buf.result.data() + 1);
+          rows += static_cast<double>(b.count);
+          if (!std::isfinite(buf.result[1])) {
+            diverged = true;
+            break;
+          }
+          scores.add(cfg, buf, buf.result.data() + 2, buf.result[1], b.count);
+          reporter.update(scores.samples, scores.loss());
+        }
+        if (micro == 0 || diverged)
+          break;
+        float out = 0;
+        nnc_update(state.data(), grads.data(), progress.step, stepsPerEpoch,
+                   scheduleEpochs, lrFactor, static_cast<float>(1.0 / rows),
+                   &out);
+        ++progress.step;
+        lr = out;
+      } else {
+        if (!stream.next(b, stepRun))
+          break;
+        buf.load(b, cfg.classTargets);
+        nnc_train(state.data(), buf.input(), buf.y(cfg.classTargets),
+                  buf.mask.data(), progress.step, stepsPerEpoch,
+                  scheduleEpochs, static_cast<int64_t>(seed), lrFactor,
+                  buf.result.data());
+        ++progress.step;
+        lr = buf.result[1];
+        if (!std::isfinite(buf.result[0])) {
+          diverged = true;
+          break;
+        }
+        scores.add(cfg, buf, buf.result.data() + 2, buf.result[0], b.count);
+        reporter.update(scores.samples, scores.loss());
       }
-      scores.add(cfg, buf, buf.result.data() + 2, buf.result[0], b.count);
-      reporter.update(scores.samples, scores.loss());
       if (opts.steps > 0 && progress.step >= opts.steps) {
         stepLimit = true;
         break;

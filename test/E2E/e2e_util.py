@@ -172,3 +172,33 @@ def check_logged_periods(d, periods):
     for e in epochs:
         if not math.isclose(e["perplexity"], math.exp(e["val_loss"]), rel_tol=1e-6):
             sys.exit(f"FAIL: perplexity {e['perplexity']} != exp(val_loss)")
+
+
+def breast_cancer_mlp(d, examples, batch, optimizer, settings):
+    """Writes d/breast_cancer.csv (examples/data's) and returns the source
+    of a 30-32-16-1 MLP on it (binary cross entropy) whose train run has
+    `optimizer` and the lines `settings` (length, prune, accumulate...)."""
+    import shutil
+    os.makedirs(d, exist_ok=True)
+    shutil.copy(os.path.join(examples, "data", "breast_cancer.csv"), d)
+    return f"""
+dataset patients {{
+  train = csv("breast_cancer.csv", target = "label", header = true)
+  preprocess {{ standardize }}
+  batch = {batch}
+}}
+model tabular(features: f32[30]) -> f32[1] {{
+  dense(32)
+  relu
+  dense(16)
+  relu
+  dense(1)
+}}
+train {{
+  model = tabular
+  data = patients
+  loss = binary_cross_entropy
+  optimizer = {optimizer}
+{"".join("  " + line + chr(10) for line in settings)}}}
+"""
+

@@ -33,41 +33,20 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import read_safetensors, run, run_cases, write_safetensors  # noqa: E402
+from e2e_util import (breast_cancer_mlp, read_safetensors, run, run_cases,  # noqa: E402
+                      write_safetensors)
 
 NNC = shutil.which("nnc") or "nnc"
 EXAMPLES = sys.argv.pop(2) if len(sys.argv) > 2 else "examples"
 
-MLP = """
-dataset patients {
-  train = csv("breast_cancer.csv", target = "label", header = true)
-  preprocess { standardize }
-  batch = 32
-}
-model tabular(features: f32[30]) -> f32[1] {
-  dense(32)
-  relu
-  dense(16)
-  relu
-  dense(1)
-}
-train {
-  model = tabular
-  data = patients
-  loss = binary_cross_entropy
-  optimizer = OPTIMIZER
-  epochs = 4
-  prune = PRUNE
-}
-"""
 WEIGHTS = ["dense_0.weight", "dense_1.weight", "dense_2.weight"]
 
 
 def compile_mlp(d, optimizer, prune):
-    os.makedirs(d, exist_ok=True)
-    shutil.copy(os.path.join(EXAMPLES, "data", "breast_cancer.csv"), d)
+    source = breast_cancer_mlp(d, EXAMPLES, 32, optimizer,
+                               ["epochs = 4", f"prune = {prune}"])
     with open(os.path.join(d, "mlp.nn"), "w") as f:
-        f.write(MLP.replace("OPTIMIZER", optimizer).replace("PRUNE", prune))
+        f.write(source)
     run([NNC, os.path.join(d, "mlp.nn"), "-o", os.path.join(d, "mlp")])
     return os.path.join(d, "mlp")
 

@@ -97,6 +97,10 @@ bool readStateLayout(ModuleOp module, RunConfigInputs &in) {
       in.decodeCache = arr[1];
       continue;
     }
+    if (entry.getName() == "grads") {
+      in.gradsSize = arr[1];
+      continue;
+    }
     in.state.push_back({entry.getName().str(), arr[0], arr[1]});
   }
   llvm::sort(in.state, [](const StateSlot &a, const StateSlot &b) {
