@@ -332,8 +332,9 @@ public:
               "<circle class=\"pt\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" "
               "data-x=\"{}\" data-y=\"{}\"><title>{}: {} at {} {}: {}"
               "</title></circle>\n",
-              px(double(p->at)), py(p->y), p->at, number(p->y), escapeHtml(name),
-              escapeHtml(s.key), escapeHtml(xLabel), p->at, number(p->y));
+              px(double(p->at)), py(p->y), p->at, number(p->y),
+              escapeHtml(name), escapeHtml(s.key), escapeHtml(xLabel), p->at,
+              number(p->y));
       out += "</g>\n";
     }
     return out + "</svg>\n</figure>\n";
@@ -409,10 +410,18 @@ std::string heat(double share) {
   return fmt::format("rgb({},{},{})", mix(247, 8), mix(251, 48), mix(255, 107));
 }
 
+/// Classes beyond which a heat map is no longer readable (and its page
+/// grows by n^2 cells).
+constexpr size_t kMaxDrawnClasses = 100;
+
 std::string confusion(const RunLog &run, size_t index) {
   const json &matrix = run.done["confusion"];
   std::vector<std::string> names = run.classNames();
   size_t n = names.size();
+  if (n > kMaxDrawnClasses)
+    return fmt::format("<p class=\"confusion\" data-run=\"{}\">{}: {} classes, "
+                       "too many to draw (at most {})</p>\n",
+                       index, escapeHtml(run.name), n, kMaxDrawnClasses);
   double size = std::clamp(560.0 / double(std::max<size_t>(n, 1)), 12.0, 48.0);
   size_t longest = 1;
   for (const std::string &name : names)

@@ -312,3 +312,15 @@ TEST(ReportHtml, WrittenAtomically) {
   EXPECT_NNRT_ERROR(writeReport(dir.file("no/such/report.html"), content),
                     "report.html: cannot create a temporary file");
 }
+
+TEST(ReportHtml, TooManyClassesForAHeatMap) {
+  nlohmann::json done = {{"event", "done"}};
+  done["confusion"] = std::vector<std::vector<int>>(101, std::vector<int>(101));
+  ReportContent content;
+  content.runs.push_back(
+      parse(std::string(R"({"event":"epoch","epoch":1,"train_loss":1})") +
+            "\n" + done.dump()));
+  std::string page = renderReport(content);
+  EXPECT_EQ(count(page, "run.jsonl: 101 classes, too many to draw"), 1u);
+  EXPECT_EQ(count(page, "<rect class=\"cell\""), 0u);
+}
