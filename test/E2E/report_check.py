@@ -54,6 +54,8 @@ def chromium(url, *action):
         cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
                "--disable-quic", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync",
+               # Containers often have a small /dev/shm: use /tmp instead.
+               "--disable-dev-shm-usage",
                f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
                "--window-size=1200,2000", *action, url]
         try:
