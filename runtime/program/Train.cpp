@@ -17,6 +17,7 @@
 #include "runtime/program/Finetune.h"
 #include "runtime/program/Init.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -135,7 +136,8 @@ private:
 
 /// The settings of a run as its done event records them: its length
 /// (`steps` and `eval_every` for a run in steps, else `epochs`), batch,
-/// loss, optimizer, peak learning rate, schedule, seed, precision, data.
+/// loss, optimizer, peak learning rate, schedule, seed, precision, pruning,
+/// data.
 nlohmann::ordered_json runSettings(const RunConfig &cfg, int64_t steps,
                                    int64_t epochs, int64_t batch, double lr,
                                    uint64_t seed) {
@@ -153,6 +155,10 @@ nlohmann::ordered_json runSettings(const RunConfig &cfg, int64_t steps,
   settings["schedule"] = cfg.schedule;
   settings["seed"] = seed;
   settings["precision"] = cfg.precision;
+  if (cfg.prune.enabled)
+    settings["prune"] =
+        fmt::format("magnitude(sparsity = {}, start = {}, end = {})",
+                    cfg.prune.sparsity, cfg.prune.start, cfg.prune.end);
   if (cfg.data.present)
     settings["data"] = cfg.data.name;
   return settings;
