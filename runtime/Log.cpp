@@ -54,14 +54,21 @@ void JsonlLogger::logEpoch(const EpochRecord &record) {
   writeLine(epochLine(record));
 }
 
-void JsonlLogger::logEvent(const std::string &name,
-                           const nlohmann::ordered_json &fields) {
+std::string JsonlLogger::eventLine(const std::string &name,
+                                   const nlohmann::ordered_json &fields) {
   nlohmann::ordered_json line;
   line["event"] = name;
   if (fields.is_object())
     for (const auto &[key, value] : fields.items())
       line[key] = value.is_number_float() ? number(value.get<double>()) : value;
-  writeLine(line.dump());
+  // Class names come from folder names, which need not be UTF-8: a name
+  // that is not gets U+FFFD rather than ending the run with an exception.
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void JsonlLogger::logEvent(const std::string &name,
+                           const nlohmann::ordered_json &fields) {
+  writeLine(eventLine(name, fields));
 }
 
 void JsonlLogger::logDone(const nlohmann::ordered_json &fields) {

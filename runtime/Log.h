@@ -49,6 +49,9 @@ public:
 
   /// The JSON line for an epoch (without the newline).
   static std::string epochLine(const EpochRecord &record);
+  /// The JSON line of logEvent(name, fields) (without the newline).
+  static std::string eventLine(const std::string &name,
+                               const nlohmann::ordered_json &fields);
 
 private:
   void writeLine(const std::string &line);

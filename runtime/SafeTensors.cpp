@@ -1,6 +1,7 @@
 //===- SafeTensors.cpp - safetensors checkpoint files ---------------------===//
 #include "runtime/SafeTensors.h"
 
+#include "runtime/AtomicWrite.h"
 #include "runtime/Error.h"
 
 #include <nlohmann/json.hpp>
@@ -9,10 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <set>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; nnrt copies it verbatim");
@@ -154,66 +152,17 @@ encodeSafeTensors(const std::vector<TensorView> &tensors,
   return out;
 }
 
-static void writeAll(int fd, const void *data, size_t size,
-                     const std::string &where) {
-  const char *p = static_cast<const char *>(data);
-  while (size > 0) {
-    ssize_t written = ::write(fd, p, size);
-    if (written < 0) {
-      if (errno == EINTR)
-        continue;
-      throw Error(where + ": write failed: " + systemError(errno));
-    }
-    p += written;
-    size -= size_t(written);
-  }
-}
-
 void writeSafeTensors(const std::string &path,
                       const std::vector<TensorView> &tensors,
                       const std::map<std::string, std::string> &metadata) {
-  std::string where = baseName(path);
-  std::string header = buildHeader(tensors, metadata, where);
-  size_t slash = path.find_last_of('/');
-  std::string folder = slash == std::string::npos ? "."
-                       : slash == 0               ? "/"
-                                                  : path.substr(0, slash);
-
-  std::string temp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(temp.data());
-  if (fd < 0)
-    throw Error(where + ": cannot create a temporary file in '" + folder +
-                "': " + systemError(errno));
-  try {
-    std::vector<uint8_t> prefix;
-    appendLength(prefix, header.size());
-    writeAll(fd, prefix.data(), prefix.size(), where);
-    writeAll(fd, header.data(), header.size(), where);
-    for (const TensorView &tensor : tensors)
-      writeAll(fd, tensor.data, tensor.byteSize, where);
-    ::fchmod(fd, 0644);
-    if (::fsync(fd) != 0)
-      throw Error(where + ": fsync failed: " + systemError(errno));
-    int closed = ::close(fd);
-    fd = -1;
-    if (closed != 0)
-      throw Error(where + ": close failed: " + systemError(errno));
-    if (::rename(temp.c_str(), path.c_str()) != 0)
-      throw Error(where + ": cannot rename the temporary file into place: " +
-                  systemError(errno));
-  } catch (...) {
-    if (fd >= 0)
-      ::close(fd);
-    ::unlink(temp.c_str());
-    throw;
-  }
-  // Make the rename itself durable. Failure here leaves a complete file, so
-  // it is not worth an error.
-  int dirFd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dirFd >= 0) {
-    ::fsync(dirFd);
-    ::close(dirFd);
-  }
+  std::string header = buildHeader(tensors, metadata, baseName(path));
+  std::vector<uint8_t> prefix;
+  appendLength(prefix, header.size());
+  std::vector<ByteRange> parts = {{prefix.data(), prefix.size()},
+                                  {header.data(), header.size()}};
+  for (const TensorView &tensor : tensors)
+    parts.push_back({tensor.data, tensor.byteSize});
+  writeFileAtomically(path, parts);
 }
 
 size_t SafeTensorsFile::Entry::numElements() const {

@@ -24,6 +24,8 @@ PACKAGES=(
   wamerican wbritish wngerman wfrench witalian wspanish wportuguese wdutch
   # the fortunes of examples/data/make_fortunes.py (examples/fortune_topics.nn)
   fortunes
+  # test/E2E/report.test renders the HTML training report in headless Chromium
+  chromium
   libopenblas0-pthread
 )
 

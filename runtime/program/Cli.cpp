@@ -1,8 +1,8 @@
 //===- Cli.cpp - The command line of compiled programs (CLI11) ------------===//
 //
-// Parses `./model train | eval | predict | info` and their options, runs the
-// command and maps what went wrong to the exit status: 1 bad input, 2 usage,
-// 3 internal error.
+// Parses `./model train | eval | predict | info | ...` and their options,
+// runs the command and maps what went wrong to the exit status: 1 bad input,
+// 2 usage, 3 internal error.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Error.h"
@@ -177,6 +177,8 @@ int runProgram(int argc, char **argv) {
                        "continue a run exactly (default: last.safetensors)")
           ->expected(0, 1);
   trainCmd->add_option("--log", topts.log, "write one JSON object per epoch");
+  trainCmd->add_option("--report", topts.report,
+                       "write an HTML report of the run at its end");
   trainCmd->add_flag("--quiet", topts.quiet, "no progress output");
   addCommon(trainCmd);
 
@@ -212,6 +214,17 @@ int runProgram(int argc, char **argv) {
   mergeCmd->add_option("--weights", weights, "checkpoint with adapters")
       ->required();
   mergeCmd->add_option("-o,--output", output, "the merged safetensors file")
+      ->required();
+
+  std::vector<std::string> reportLogs;
+  CLI::App *reportCmd = app.add_subcommand(
+      "report", "an HTML page of training logs: curves, confusion matrix, "
+                "settings, final metrics and the model summary");
+  reportCmd
+      ->add_option("--log", reportLogs,
+                   "a JSONL log of 'train --log' (repeat to overlay runs)")
+      ->required();
+  reportCmd->add_option("-o,--output", output, "the HTML file to write")
       ->required();
 
   GenerateOptions gopts;
@@ -270,6 +283,8 @@ int runProgram(int argc, char **argv) {
     }
     if (mergeCmd->parsed())
       return merge(cfg, weights, output);
+    if (reportCmd->parsed())
+      return report(cfg, reportLogs, output);
     return info(cfg, weights);
   } catch (const UsageError &e) {
     return usageError(e.what(), prog);

@@ -7,6 +7,7 @@
 #include "runtime/program/Checkpoint.h"
 #include "runtime/program/Evaluate.h"
 
+#include <fmt/printf.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -280,24 +281,26 @@ int predict(const RunConfig &cfg, const std::string &weights,
   return Ok;
 }
 
-int info(const RunConfig &cfg, const std::string &weights) {
-  std::printf("model %s: input %s%s -> output f32%s, compiled for batches "
-              "of %lld (run '%s')\n",
-              cfg.modelName.c_str(), cfg.inputType.c_str(),
-              shapeString(cfg.inputShape).c_str(),
-              shapeString(cfg.outputShape).c_str(),
-              static_cast<long long>(cfg.batch), cfg.run.c_str());
-  std::printf("\n%-36s %-15s %-18s %12s %14s\n", "layer", "kind", "output",
-              "parameters", "FLOPs/sample");
+std::string infoText(const RunConfig &cfg, const std::string &weights) {
+  std::string out;
+  out += fmt::sprintf(
+      "model %s: input %s%s -> output f32%s, compiled for batches "
+      "of %lld (run '%s')\n",
+      cfg.modelName.c_str(), cfg.inputType.c_str(),
+      shapeString(cfg.inputShape).c_str(), shapeString(cfg.outputShape).c_str(),
+      static_cast<long long>(cfg.batch), cfg.run.c_str());
+  out += fmt::sprintf("\n%-36s %-15s %-18s %12s %14s\n", "layer", "kind",
+                      "output", "parameters", "FLOPs/sample");
   for (const LayerInfo &l : cfg.layers) {
     int64_t count = 0;
     for (const std::string &pn : l.params)
       for (const ParamInfo &p : cfg.params)
         if (p.name == pn)
           count += p.size;
-    std::printf("%-36s %-15s %-18s %12lld %14lld\n", l.name.c_str(),
-                l.kind.c_str(), shapeString(l.shape).c_str(),
-                static_cast<long long>(count), static_cast<long long>(l.flops));
+    out += fmt::sprintf("%-36s %-15s %-18s %12lld %14lld\n", l.name.c_str(),
+                        l.kind.c_str(), shapeString(l.shape).c_str(),
+                        static_cast<long long>(count),
+                        static_cast<long long>(l.flops));
   }
   std::vector<float> state;
   if (!weights.empty()) {
@@ -306,58 +309,60 @@ int info(const RunConfig &cfg, const std::string &weights) {
     readCheckpoint(cfg, file, state, /*full=*/false);
     std::vector<std::string> names = checkpointClassNames(file);
     if (!names.empty()) {
-      std::printf("\nclasses (from the training data):");
+      out += "\nclasses (from the training data):";
       for (size_t c = 0; c < names.size(); ++c)
-        std::printf(" %zu=%s", c, names[c].c_str());
-      std::printf("\n");
+        out += fmt::sprintf(" %zu=%s", c, names[c].c_str());
+      out += "\n";
     }
     if (std::unique_ptr<Tokenizer> tokenizer = makeTokenizer(cfg)) {
       tokenizer->restore(file);
-      std::printf("tokenize: %s", tokenizer->describe().c_str());
+      out += fmt::sprintf("tokenize: %s", tokenizer->describe().c_str());
       const std::vector<std::string> &words = tokenizer->words();
       if (tokenizer->options().kind == TokenizerOptions::Kind::Words) {
-        std::printf("; %zu words (ids 2..%zu), most frequent:", words.size(),
-                    words.size() + 1);
+        out += fmt::sprintf("; %zu words (ids 2..%zu), most frequent:",
+                            words.size(), words.size() + 1);
         for (size_t k = 0; k < words.size() && k < 10; ++k)
-          std::printf(" %s", words[k].c_str());
+          out += fmt::sprintf(" %s", words[k].c_str());
       } else if (tokenizer->options().kind == TokenizerOptions::Kind::Bpe) {
         int64_t vocab = tokenizer->options().vocab;
-        std::printf("; SentencePiece BPE, %lld pieces (ids 2..%lld), first:",
-                    static_cast<long long>(vocab - 2),
-                    static_cast<long long>(vocab - 1));
+        out += fmt::sprintf(
+            "; SentencePiece BPE, %lld pieces (ids 2..%lld), first:",
+            static_cast<long long>(vocab - 2),
+            static_cast<long long>(vocab - 1));
         for (int32_t id = 2; id < vocab && id < 12; ++id)
-          std::printf(" %s", tokenizer->piece(id).c_str());
+          out += fmt::sprintf(" %s", tokenizer->piece(id).c_str());
       }
-      std::printf("\n");
+      out += "\n";
     }
   } else if (std::unique_ptr<Tokenizer> tokenizer = makeTokenizer(cfg)) {
-    std::printf("\ntokenize: %s\n", tokenizer->describe().c_str());
+    out += fmt::sprintf("\ntokenize: %s\n", tokenizer->describe().c_str());
   }
   if (std::unique_ptr<AudioFeatures> features = makeAudioFeatures(cfg))
-    std::printf("%sfeatures: %s of audio clips of %g s at %d Hz -> %s\n",
-                weights.empty() ? "\n" : "",
-                features->options().describe().c_str(),
-                cfg.data.train.seconds, cfg.data.train.rate,
-                shapeString(features->shape()).c_str());
-  std::printf("\n%-44s %-18s %10s\n", "parameter", "shape", "count");
+    out += fmt::sprintf(
+        "%sfeatures: %s of audio clips of %g s at %d Hz -> %s\n",
+        weights.empty() ? "\n" : "", features->options().describe().c_str(),
+        cfg.data.train.seconds, cfg.data.train.rate,
+        shapeString(features->shape()).c_str());
+  out += fmt::sprintf("\n%-44s %-18s %10s\n", "parameter", "shape", "count");
   for (const ParamInfo &p : cfg.params) {
-    std::printf("%-44s %-18s %10lld", p.name.c_str(),
-                shapeString(p.shape).c_str(), static_cast<long long>(p.size));
+    out += fmt::sprintf("%-44s %-18s %10lld", p.name.c_str(),
+                        shapeString(p.shape).c_str(),
+                        static_cast<long long>(p.size));
     if (!state.empty() && p.offset >= 0 && p.size <= 8) {
-      std::printf("  =");
+      out += "  =";
       for (int64_t i = 0; i < p.size; ++i)
-        std::printf(" %.6g", static_cast<double>(state[p.offset + i]));
+        out += fmt::sprintf(" %.6g", static_cast<double>(state[p.offset + i]));
     }
-    std::printf("%s", p.trainable ? "" : "  (buffer)");
+    out += fmt::sprintf("%s", p.trainable ? "" : "  (buffer)");
     // Fine-tuning: when the parameter trains, and at which learning rate.
     if (p.trainable && p.frozenUntil < 0)
-      std::printf("  (frozen)");
+      out += "  (frozen)";
     else if (p.trainable && p.frozenUntil > 0)
-      std::printf("  (frozen for epochs 1-%lld)",
-                  static_cast<long long>(p.frozenUntil));
+      out += fmt::sprintf("  (frozen for epochs 1-%lld)",
+                          static_cast<long long>(p.frozenUntil));
     if (p.trainable && p.lrScale != 1.0)
-      std::printf("  (lr x %g)", p.lrScale);
-    std::printf("\n");
+      out += fmt::sprintf("  (lr x %g)", p.lrScale);
+    out += "\n";
   }
   // Fine-tuning may freeze parameters for the whole run (LoRA: all but the
   // adapters): they have no gradient and no optimizer state.
@@ -368,24 +373,27 @@ int info(const RunConfig &cfg, const std::string &weights) {
   for (const StateSlot &s : cfg.slots)
     if (s.name.rfind("optimizer.", 0) == 0)
       optimizerState += s.size;
-  std::printf("\ntrainable parameters: %lld", static_cast<long long>(trained));
+  out += fmt::sprintf("\ntrainable parameters: %lld",
+                      static_cast<long long>(trained));
   if (trained != cfg.trainableParams)
-    std::printf(" of %lld (%.2f%%; the rest frozen)",
-                static_cast<long long>(cfg.trainableParams),
-                100.0 * double(trained) / double(cfg.trainableParams));
-  std::printf("\noptimizer state: %lld values (%.1f KiB)\n",
-              static_cast<long long>(optimizerState),
-              double(optimizerState) * 4 / 1024);
+    out += fmt::sprintf(" of %lld (%.2f%%; the rest frozen)",
+                        static_cast<long long>(cfg.trainableParams),
+                        100.0 * double(trained) / double(cfg.trainableParams));
+  out += fmt::sprintf("\noptimizer state: %lld values (%.1f KiB)\n",
+                      static_cast<long long>(optimizerState),
+                      double(optimizerState) * 4 / 1024);
   if (!cfg.adapters.empty())
-    std::printf("LoRA adapters on %zu weights (./model merge folds them in)\n",
-                cfg.adapters.size());
+    out += fmt::sprintf(
+        "LoRA adapters on %zu weights (./model merge folds them in)\n",
+        cfg.adapters.size());
   if (cfg.prune.enabled) {
-    std::printf("magnitude pruning to %g%% sparsity over epochs %lld-%lld "
-                "(%zu weights)%s\n",
-                100.0 * cfg.prune.sparsity,
-                static_cast<long long>(cfg.prune.start),
-                static_cast<long long>(cfg.prune.end), cfg.prune.masks.size(),
-                state.empty() ? "" : ", sparsity per weight now:");
+    out += fmt::sprintf("magnitude pruning to %g%% sparsity over epochs "
+                        "%lld-%lld (%zu weights)%s\n",
+                        100.0 * cfg.prune.sparsity,
+                        static_cast<long long>(cfg.prune.start),
+                        static_cast<long long>(cfg.prune.end),
+                        cfg.prune.masks.size(),
+                        state.empty() ? "" : ", sparsity per weight now:");
     // The masks' zeros: the pruned share of each weight in the checkpoint.
     for (const auto &[weight, mask] : cfg.prune.masks) {
       if (state.empty())
@@ -394,15 +402,21 @@ int info(const RunConfig &cfg, const std::string &weights) {
         if (p.name == mask && p.offset >= 0) {
           int64_t zeros = std::count(state.begin() + p.offset,
                                      state.begin() + p.offset + p.size, 0.0f);
-          std::printf("  %-42s %6.2f%% (%lld of %lld pruned)\n",
-                      weight.c_str(), 100.0 * double(zeros) / double(p.size),
-                      static_cast<long long>(zeros),
-                      static_cast<long long>(p.size));
+          out += fmt::sprintf("  %-42s %6.2f%% (%lld of %lld pruned)\n",
+                              weight.c_str(),
+                              100.0 * double(zeros) / double(p.size),
+                              static_cast<long long>(zeros),
+                              static_cast<long long>(p.size));
         }
     }
   }
-  std::printf("FLOPs per sample (forward): %lld\n",
-              static_cast<long long>(cfg.flops));
+  out += fmt::sprintf("FLOPs per sample (forward): %lld\n",
+                      static_cast<long long>(cfg.flops));
+  return out;
+}
+
+int info(const RunConfig &cfg, const std::string &weights) {
+  std::fputs(infoText(cfg, weights).c_str(), stdout);
   return Ok;
 }
 

@@ -1,8 +1,9 @@
 //===- Commands.h - The compiled program's commands -------------*- C++ -*-===//
 //
-// train (Train.cpp), eval, predict and info (Commands.cpp), called by the
-// command line (Cli.cpp) with typed options. Bad input is an nnrt::Error
-// (exit 1); a bad combination of options is a UsageError (exit 2).
+// train (Train.cpp), eval, predict and info (Commands.cpp), report
+// (Report.cpp), called by the command line (Cli.cpp) with typed options. Bad
+// input is an nnrt::Error (exit 1); a bad combination of options is a
+// UsageError (exit 2).
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNRT_PROGRAM_COMMANDS_H
@@ -42,6 +43,7 @@ struct TrainOptions {
   double lr = 0;
   int64_t seed = -1;
   std::string checkpointDir, log, weights;
+  std::string report; ///< --report: the HTML report written at the end
   std::string from; ///< finetune: overrides the declaration's `from`
   bool resume = false;
   std::string resumeFrom;
@@ -68,6 +70,24 @@ int eval(const RunConfig &cfg, const CommonOptions &common,
 int predict(const RunConfig &cfg, const std::string &weights,
             const std::string &input, const std::string &output);
 int info(const RunConfig &cfg, const std::string &weights);
+/// What `info` prints: the model's layers, shapes, parameters and FLOPs
+/// (with `weights`, also the checkpoint's classes, vocabulary and small
+/// parameters' values).
+std::string infoText(const RunConfig &cfg, const std::string &weights);
+/// `./model report --log A.jsonl [--log B.jsonl ...] -o OUT.html`
+/// (Report.cpp): the logs' curves overlaid, with this program's model
+/// summary.
+int report(const RunConfig &cfg, const std::vector<std::string> &logs,
+           const std::string &output);
+/// train --report: checks before the run that `path` can be written (its
+/// folder exists), so that a typo does not cost a whole run.
+void checkReportPath(const std::string &path);
+/// train --report: the report of the run's own log lines (JsonlLogger's,
+/// whether or not --log writes them), named `name` in the page. A run that
+/// logged no epoch gets a warning instead of a report.
+void writeRunReport(const RunConfig &cfg, const std::string &path,
+                    const std::string &name,
+                    const std::vector<std::string> &lines);
 /// LoRA: writes CKPT with every adapted weight W replaced by W + (alpha /
 /// r) B A and without the adapters, optimizer state and progress: the base
 /// model's checkpoint.

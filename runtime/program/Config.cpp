@@ -222,6 +222,10 @@ RunConfig parseRunConfig(const char *text) {
     c.loss = j.at("loss").at("kind").get<std::string>();
     c.classTargets = j.at("target").get<std::string>() == "class";
     c.lr = j.at("optimizer").at("lr").get<double>();
+    c.optimizer = j.at("optimizer").value("kind", std::string());
+    if (auto schedule = j.find("schedule"); schedule != j.end())
+      c.schedule = schedule->value("kind", std::string());
+    c.precision = j.value("precision", std::string("f32"));
     c.epochs = j.at("epochs").get<int64_t>();
     c.steps = j.value("steps", int64_t(0));
     c.evalEvery = j.value("eval_every", int64_t(0));

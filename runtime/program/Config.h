@@ -189,6 +189,9 @@ struct RunConfig {
   std::string loss;      ///< cross_entropy, binary_cross_entropy, mse, ...
   bool classTargets = false;
   double lr = 0;
+  /// The optimizer's and the schedule's kinds (adam, cosine, ...) and the
+  /// precision (f32, bf16), as the report shows them.
+  std::string optimizer, schedule, precision = "f32";
   int64_t epochs = 1;
   /// A run in optimizer steps (`steps`, evaluated every `evalEvery`);
   /// 0: a run in epochs.

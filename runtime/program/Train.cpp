@@ -17,6 +17,7 @@
 #include "runtime/program/Finetune.h"
 #include "runtime/program/Init.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -138,6 +139,36 @@ private:
   int64_t dataEpoch = 0, used = 0;
 };
 
+/// The settings of a run as its done event records them: its length
+/// (`steps` and `eval_every` for a run in steps, else `epochs`), batch,
+/// loss, optimizer, peak learning rate, schedule, seed, precision, pruning,
+/// data.
+nlohmann::ordered_json runSettings(const RunConfig &cfg, int64_t steps,
+                                   int64_t epochs, int64_t batch, double lr,
+                                   uint64_t seed) {
+  nlohmann::ordered_json settings;
+  if (steps > 0) {
+    settings["steps"] = steps;
+    settings["eval_every"] = cfg.evalEvery;
+  } else {
+    settings["epochs"] = epochs;
+  }
+  settings["batch"] = batch;
+  settings["loss"] = cfg.loss;
+  settings["optimizer"] = cfg.optimizer;
+  settings["lr"] = lr;
+  settings["schedule"] = cfg.schedule;
+  settings["seed"] = seed;
+  settings["precision"] = cfg.precision;
+  if (cfg.prune.enabled)
+    settings["prune"] =
+        fmt::format("magnitude(sparsity = {}, start = {}, end = {})",
+                    cfg.prune.sparsity, cfg.prune.start, cfg.prune.end);
+  if (cfg.data.present)
+    settings["data"] = cfg.data.name;
+  return settings;
+}
+
 } // namespace
 
 int train(const RunConfig &cfg, const CommonOptions &common,
@@ -171,6 +202,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
 
   DataOptions dopts = dataOptions(common);
   dopts.needTest = false;
+  if (!opts.report.empty())
+    checkReportPath(opts.report);
   RunData data = loadRunData(cfg, dopts);
   for (const std::string &r : data.cleanReports)
     std::printf("clean %s\n", r.c_str());
@@ -267,6 +300,9 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   std::unique_ptr<JsonlLogger> log;
   if (!opts.log.empty())
     log = std::make_unique<JsonlLogger>(opts.log);
+  // --report draws the run from its log lines, kept here whether or not
+  // --log writes them too.
+  std::vector<std::string> reportLines;
   // --quiet: the reporter writes to /dev/null-like nothing.
   std::unique_ptr<std::FILE, int (*)(std::FILE *)> devNull(
       opts.quiet ? std::fopen("/dev/null", "w") : nullptr, &std::fclose);
@@ -413,6 +449,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     reporter.endEpoch(record);
     if (log)
       log->logEpoch(record);
+    if (!opts.report.empty())
+      reportLines.push_back(JsonlLogger::epochLine(record));
 
     // Early stopping is decided before the checkpoint so that a resumed run
     // continues with the same count of epochs without improvement.
@@ -442,19 +480,31 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       break;
     }
   }
-  if (log) {
-    nlohmann::ordered_json done;
-    done["epochs"] = progress.epoch;
-    done["steps"] = progress.step;
-    if (std::isfinite(progress.bestValLoss)) {
-      done["best_val_loss"] = progress.bestValLoss;
-      done["best_epoch"] = progress.bestEpoch;
-    }
-    if (!confusion.empty())
-      done["confusion"] = confusion;
-    done["stopped"] = stopped;
-    done["seconds"] = now() - runStart;
+  nlohmann::ordered_json done;
+  done["epochs"] = progress.epoch;
+  done["steps"] = progress.step;
+  if (std::isfinite(progress.bestValLoss)) {
+    done["best_val_loss"] = progress.bestValLoss;
+    done["best_epoch"] = progress.bestEpoch;
+  }
+  if (!confusion.empty())
+    done["confusion"] = confusion;
+  done["stopped"] = stopped;
+  done["seconds"] = now() - runStart;
+  // What the report shows of the run (SPEC 5's done fields come first).
+  done["run"] = cfg.run;
+  done["model"] = cfg.modelName;
+  if (!progress.classNames.empty())
+    done["classes"] = progress.classNames;
+  done["settings"] = runSettings(cfg, stepRun ? totalSteps : 0, epochs, batch,
+                                 opts.lr > 0 ? opts.lr : cfg.lr, seed);
+  if (log)
     log->logDone(done);
+  if (!opts.report.empty()) {
+    reportLines.push_back(JsonlLogger::eventLine("done", done));
+    writeRunReport(cfg, opts.report,
+                   opts.log.empty() ? "run '" + cfg.run + "'" : opts.log,
+                   reportLines);
   }
   if (!opts.quiet && exitCode == Ok)
     std::printf("checkpoints: %s\n", dir.c_str());
