@@ -141,11 +141,11 @@ private:
 
 /// The settings of a run as its done event records them: its length
 /// (`steps` and `eval_every` for a run in steps, else `epochs`), batch,
-/// loss, optimizer, peak learning rate, schedule, seed, precision, pruning,
-/// data.
+/// loss, optimizer, peak learning rate, schedule, seed, precision, gradient
+/// accumulation, pruning, data.
 nlohmann::ordered_json runSettings(const RunConfig &cfg, int64_t steps,
                                    int64_t epochs, int64_t batch, double lr,
-                                   uint64_t seed) {
+                                   uint64_t seed, int64_t accumulate) {
   nlohmann::ordered_json settings;
   if (steps > 0) {
     settings["steps"] = steps;
@@ -160,6 +160,8 @@ nlohmann::ordered_json runSettings(const RunConfig &cfg, int64_t steps,
   settings["schedule"] = cfg.schedule;
   settings["seed"] = seed;
   settings["precision"] = cfg.precision;
+  if (accumulate > 1)
+    settings["accumulate"] = accumulate;
   if (cfg.prune.enabled)
     settings["prune"] =
         fmt::format("magnitude(sparsity = {}, start = {}, end = {})",
@@ -497,7 +499,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   if (!progress.classNames.empty())
     done["classes"] = progress.classNames;
   done["settings"] = runSettings(cfg, stepRun ? totalSteps : 0, epochs, batch,
-                                 opts.lr > 0 ? opts.lr : cfg.lr, seed);
+                                 opts.lr > 0 ? opts.lr : cfg.lr, seed,
+                                 accumulate);
   if (log)
     log->logDone(done);
   if (!opts.report.empty()) {
