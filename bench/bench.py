@@ -7,7 +7,10 @@ thread count (issue 5). Run through scripts/bench.sh.
 
 For each model (examples/fashion_mlp.nn, the MLP of SPEC 2.2, and
 examples/fashion_cnn_plain.nn, TOOLCHAIN.md's two-convolution CNN; both Adam
-1e-3, batch 64, Fashion-MNIST) and each thread count, every run measures:
+1e-3, batch 64, Fashion-MNIST; with --models spec_cnn also
+examples/fashion_cnn.nn, SPEC 2.3's CNN: batchnorm, dropout, augmentation
+(random crop, flip, rotation), AdamW, label smoothing, clipping, warm-up and
+cosine, the same in PyTorch) and each thread count, every run measures:
 
   nnc      compile: wall time of `nnc MODEL.nn -o model`.
            train:   `./model train --epochs 1 --steps N --threads T --log`;
@@ -61,8 +64,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EXAMPLES = {"mlp": ROOT / "examples" / "fashion_mlp.nn",
-            "cnn": ROOT / "examples" / "fashion_cnn_plain.nn"}
-DEFAULT_STEPS = {"mlp": 800, "cnn": 200}
+            "cnn": ROOT / "examples" / "fashion_cnn_plain.nn",
+            "spec_cnn": ROOT / "examples" / "fashion_cnn.nn"}
+DEFAULT_STEPS = {"mlp": 800, "cnn": 200, "spec_cnn": 200}
 PYTHON = "/usr/bin/python3"
 # TOOLCHAIN.md, "Threads and the machine's limits" (GFLOP/s, fp32).
 GEMM_CEILING = {1: 105.0, 2: 200.0}
@@ -125,6 +129,8 @@ def variant(model, width=128, channels=32, batch=64):
     """The example's text with the hidden width / channels / batch changed;
     the defaults give the example itself."""
     text = EXAMPLES[model].read_text()
+    if model == "spec_cnn":  # measured as written (no sweep)
+        return text
     text = substitute(text, r"batch = 64\b", f"batch = {batch}", "'batch = 64'")
     if model == "mlp":
         return substitute(text, r"dense\(128\)", f"dense({width})", "dense(128)")
@@ -195,7 +201,8 @@ class Nnc:
         src = self.workdir / f"{name}.nn"
         src.write_text(text)
         binary = self.workdir / name
-        _, seconds, _ = run_child([self.nnc, src, "-o", binary], self.workdir)
+        _, seconds, _ = run_child([self.nnc, src, "-I", ROOT / "examples", "-o", binary],
+                                  self.workdir)
         return binary, seconds
 
     def forward_flops(self, binary):
@@ -321,6 +328,8 @@ def main_rows(args, nnc, workdir):
 def sweep_points(args):
     points = []
     for model in args.models:
+        if model == "spec_cnn":
+            continue
         if model == "mlp":
             points += [("mlp", {"width": w}) for w in args.sweep_widths]
         else:
@@ -494,7 +503,7 @@ def main():
     args.models = [m for m in args.models.split(",") if m]
     for m in args.models:
         if m not in EXAMPLES:
-            ap.error(f"unknown model '{m}'; expected mlp or cnn")
+            ap.error(f"unknown model '{m}'; expected mlp, cnn or spec_cnn")
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="nnc-bench-") as workdir:
