@@ -10,7 +10,10 @@ examples/fashion_cnn_plain.nn, TOOLCHAIN.md's two-convolution CNN; both Adam
 1e-3, batch 64, Fashion-MNIST; with --models spec_cnn also
 examples/fashion_cnn.nn, SPEC 2.3's CNN: batchnorm, dropout, augmentation
 (random crop, flip, rotation), AdamW, label smoothing, clipping, warm-up and
-cosine, the same in PyTorch) and each thread count, every run measures:
+cosine, the same in PyTorch; with --models resnet_mini
+examples/resnet_mini.nn: three residual blocks and an inception block of
+small channel counts, Adam and cosine) and each thread count, every run
+measures:
 
   nnc      compile: wall time of `nnc MODEL.nn -o model`.
            train:   `./model train --epochs 1 --steps N --threads T --log`;
@@ -65,8 +68,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 EXAMPLES = {"mlp": ROOT / "examples" / "fashion_mlp.nn",
             "cnn": ROOT / "examples" / "fashion_cnn_plain.nn",
-            "spec_cnn": ROOT / "examples" / "fashion_cnn.nn"}
-DEFAULT_STEPS = {"mlp": 800, "cnn": 200, "spec_cnn": 200}
+            "spec_cnn": ROOT / "examples" / "fashion_cnn.nn",
+            "resnet_mini": ROOT / "examples" / "resnet_mini.nn"}
+DEFAULT_STEPS = {"mlp": 800, "cnn": 200, "spec_cnn": 200, "resnet_mini": 100}
 PYTHON = "/usr/bin/python3"
 # TOOLCHAIN.md, "Threads and the machine's limits" (GFLOP/s, fp32).
 GEMM_CEILING = {1: 105.0, 2: 200.0}
@@ -129,7 +133,7 @@ def variant(model, width=128, channels=32, batch=64):
     """The example's text with the hidden width / channels / batch changed;
     the defaults give the example itself."""
     text = EXAMPLES[model].read_text()
-    if model == "spec_cnn":  # measured as written (no sweep)
+    if model in ("spec_cnn", "resnet_mini"):  # measured as written (no sweep)
         return text
     text = substitute(text, r"batch = 64\b", f"batch = {batch}", "'batch = 64'")
     if model == "mlp":
@@ -328,7 +332,7 @@ def main_rows(args, nnc, workdir):
 def sweep_points(args):
     points = []
     for model in args.models:
-        if model == "spec_cnn":
+        if model in ("spec_cnn", "resnet_mini"):
             continue
         if model == "mlp":
             points += [("mlp", {"width": w}) for w in args.sweep_widths]
@@ -503,7 +507,7 @@ def main():
     args.models = [m for m in args.models.split(",") if m]
     for m in args.models:
         if m not in EXAMPLES:
-            ap.error(f"unknown model '{m}'; expected mlp, cnn or spec_cnn")
+            ap.error(f"unknown model '{m}'; expected one of {', '.join(EXAMPLES)}")
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="nnc-bench-") as workdir:

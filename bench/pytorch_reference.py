@@ -43,11 +43,42 @@ def idx(path):
     return np.frombuffer(data, np.uint8, offset=8)
 
 
+def conv_bn_relu(cin, cout):
+    """examples/blocks.nn's conv_bn_relu (3x3, padding same)."""
+    return [torch.nn.Conv2d(cin, cout, 3, padding=1), torch.nn.BatchNorm2d(cout),
+            torch.nn.ReLU()]
+
+
+class Residual(torch.nn.Module):
+    """examples/blocks.nn's residual(c)."""
+    def __init__(self, c):
+        super().__init__()
+        self.body = torch.nn.Sequential(*conv_bn_relu(c, c), torch.nn.Conv2d(c, c, 3, padding=1),
+                                        torch.nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + x)
+
+
+class Inception(torch.nn.Module):
+    """examples/blocks.nn's inception(c): 1x1; 1x1 then 3x3; 3x3 max pool
+    then 1x1; concatenated."""
+    def __init__(self, cin, c):
+        super().__init__()
+        self.a = torch.nn.Conv2d(cin, c, 1)
+        self.b = torch.nn.Sequential(torch.nn.Conv2d(cin, c, 1), torch.nn.Conv2d(c, c, 3, padding=1))
+        self.p = torch.nn.Sequential(torch.nn.MaxPool2d(3, 1, 1), torch.nn.Conv2d(cin, c, 1))
+
+    def forward(self, x):
+        return torch.cat([self.a(x), self.b(x), self.p(x)], 1)
+
+
 def model(kind, width=128, channels=32):
+    if kind == "resnet_mini":  # examples/resnet_mini.nn
+        return torch.nn.Sequential(
+            *conv_bn_relu(1, 32), Residual(32), Residual(32), Residual(32), Inception(32, 16),
+            torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(48, 10))
     if kind == "spec_cnn":  # examples/fashion_cnn.nn
-        def conv_bn_relu(cin, cout):
-            return [torch.nn.Conv2d(cin, cout, 3, padding=1), torch.nn.BatchNorm2d(cout),
-                    torch.nn.ReLU()]
         return torch.nn.Sequential(
             *conv_bn_relu(1, 32), torch.nn.MaxPool2d(2), *conv_bn_relu(32, 64),
             torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 128),
@@ -125,6 +156,11 @@ def bench(args):
     else:
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
         loss_fn = torch.nn.CrossEntropyLoss()
+    if args.model == "resnet_mini":  # cosine(min_lr = 1e-5) over 3 epochs
+        total = len(x) * 9 // 10 // args.batch * 3
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: (1e-5 + (1e-3 - 1e-5) * (1 + np.cos(np.pi * min(s / total, 1.0))) / 2)
+            / 1e-3)
     order = torch.randperm(len(x))
     batch = args.batch
 
@@ -139,7 +175,7 @@ def bench(args):
         if spec:
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
-        if spec:
+        if spec or args.model == "resnet_mini":
             sched.step()
         return loss
 
@@ -209,7 +245,7 @@ def train(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("model", choices=["mlp", "cnn", "spec_cnn"])
+    ap.add_argument("model", choices=["mlp", "cnn", "spec_cnn", "resnet_mini"])
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=64)
