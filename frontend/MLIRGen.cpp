@@ -971,14 +971,11 @@ private:
   /// `./model merge` writes in place of each weight. In f32 whatever the
   /// run's precision (the products are exact folds, not autocast GEMMs).
   void emitMerge() {
-    SmallVector<const sema::Node *> adapted;
     SmallVector<Type> resultTypes;
     for (const sema::Node &n : model.nodes)
-      for (const sema::Node::Adapter &ad : n.lora) {
-        adapted.push_back(&n);
+      for (const sema::Node::Adapter &ad : n.lora)
         resultTypes.push_back(paramType(model.params[ad.weight]));
-      }
-    if (adapted.empty())
+    if (resultTypes.empty())
       return;
     SmallVector<Value> params, extra;
     OpBuilder::InsertionGuard guard(b);

@@ -53,8 +53,8 @@ void Sema::analyzePrune(TrainRun &run, const ast::Expr *e) {
   } else if (prune.end > run.epochs) {
     error(bc.rangeOf("end"),
           "prune ends after epoch " + std::to_string(prune.end) +
-              ", but run '" + run.name + "' has " +
-              std::to_string(run.epochs) + " epochs",
+              ", but run '" + run.name + "' has " + std::to_string(run.epochs) +
+              " epochs",
           "end = " + std::to_string(run.epochs) + " or less");
     ok = false;
   }

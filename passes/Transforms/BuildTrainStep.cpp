@@ -350,11 +350,30 @@ struct NNBuildTrainStepPass
     return success();
   }
 
+  /// A new function `name` of `argTypes` at the end of `module`, with `b`
+  /// at the start of its body (its results come with finishFunction).
+  static func::FuncOp beginFunction(OpBuilder &b, ModuleOp module, Location loc,
+                                    StringRef name, TypeRange argTypes) {
+    b.setInsertionPointToEnd(module.getBody());
+    auto fn =
+        b.create<func::FuncOp>(loc, name, b.getFunctionType(argTypes, {}));
+    b.setInsertionPointToStart(fn.addEntryBlock());
+    return fn;
+  }
+
+  /// Returns `rets` from `fn`, whose type gets their types.
+  static void finishFunction(OpBuilder &b, func::FuncOp fn, Location loc,
+                             ValueRange rets) {
+    b.create<func::ReturnOp>(loc, rets);
+    fn.setFunctionType(
+        b.getFunctionType(fn.getArgumentTypes(), rets.getTypes()));
+  }
+
   /// A splat of the f32 0-d tensor `scalar` in `type`'s shape.
   static Value splatScalar(OpBuilder &b, Location loc, Value scalar,
                            RankedTensorType type) {
-    Value empty = b.create<tensor::EmptyOp>(loc, type.getShape(),
-                                            type.getElementType());
+    Value empty =
+        b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
     Value v = b.create<tensor::ExtractOp>(loc, scalar, ValueRange{});
     return b.create<linalg::FillOp>(loc, v, empty).getResult(0);
   }
@@ -416,26 +435,23 @@ struct NNBuildTrainStepPass
       argTypes.push_back(i64Scalar);
     argTypes.push_back(f32Scalar);
 
-    b.setInsertionPointToEnd(module.getBody());
-    auto stepFn = b.create<func::FuncOp>(loc, stepName(gradFn),
-                                         b.getFunctionType(argTypes, {}));
-    Block *entry = stepFn.addEntryBlock();
-    b.setInsertionPointToStart(entry);
+    func::FuncOp stepFn =
+        beginFunction(b, module, loc, stepName(gradFn), argTypes);
     unsigned numParams = a.paramIdx.size(), numBuffers = a.bufferIdx.size();
     unsigned numStateful = a.stateful.size();
-    ValueRange args = entry->getArguments();
+    ValueRange args = stepFn.getArguments();
     ValueRange params = args.take_front(numParams);
     ValueRange buffers = args.slice(numParams, numBuffers);
     unsigned stateBase = numParams + numBuffers;
     ValueRange states = args.slice(stateBase, numStateful * numStates);
-    ValueRange data = args.slice(stateBase + numStateful * numStates,
-                                 a.dataIdx.size());
+    ValueRange data =
+        args.slice(stateBase + numStateful * numStates, a.dataIdx.size());
     Value step = args[args.size() - 5], stepsPerEpoch = args[args.size() - 4];
     Value epochs = args[args.size() - 3], runSeed = args[args.size() - 2];
     Value lrFactor = args[args.size() - 1];
 
-    Inlined g = inlineGrad(b, loc, gradFn, a, params, buffers, data, step,
-                           runSeed);
+    Inlined g =
+        inlineGrad(b, loc, gradFn, a, params, buffers, data, step, runSeed);
     SmallVector<Value> newParams, newStates;
     Value baseLr;
     if (failed(update(b, stepFn.getLoc(), gradFn, opt, a, params, buffers,
@@ -448,9 +464,7 @@ struct NNBuildTrainStepPass
     rets.append(newStates.begin(), newStates.end());
     rets.append(g.results.begin(), g.results.end());
     rets.push_back(baseLr);
-    b.create<func::ReturnOp>(loc, rets);
-    stepFn.setFunctionType(
-        b.getFunctionType(argTypes, ValueRange(rets).getTypes()));
+    finishFunction(b, stepFn, loc, rets);
     NNDialect::TrainStepAttrHelper(ctx).setAttr(stepFn, b.getUnitAttr());
     markStates(stepFn, gradFn, opt, a);
     NNDialect::PhaseLastEpochAttrHelper lastEpoch(ctx);
@@ -492,10 +506,7 @@ struct NNBuildTrainStepPass
       llvm::append_range(types, t.accs);
       llvm::append_range(types, t.data);
       types.append({i64Scalar, i64Scalar, f32Scalar});
-      b.setInsertionPointToEnd(module.getBody());
-      auto fn = b.create<func::FuncOp>(loc, "grad_step",
-                                       b.getFunctionType(types, {}));
-      b.setInsertionPointToStart(fn.addEntryBlock());
+      func::FuncOp fn = beginFunction(b, module, loc, "grad_step", types);
       ValueRange args = fn.getArguments();
       ValueRange params = args.take_front(numParams);
       ValueRange buffers = args.slice(numParams, numBuffers);
@@ -504,8 +515,8 @@ struct NNBuildTrainStepPass
           args.slice(numParams + numBuffers + numAccs, dataTypes.size());
       Value step = args[args.size() - 3], runSeed = args[args.size() - 2];
       Value weight = args[args.size() - 1];
-      Inlined g = inlineGrad(b, loc, gradFn, a, params, buffers, data, step,
-                             runSeed);
+      Inlined g =
+          inlineGrad(b, loc, gradFn, a, params, buffers, data, step, runSeed);
       SmallVector<Value> rets(g.newBuffers);
       for (auto [acc, grad] : llvm::zip(accs, g.grads)) {
         Value w = splatScalar(b, loc, weight, nn::tensorType(grad));
@@ -513,8 +524,7 @@ struct NNBuildTrainStepPass
             b.create<nn::AddOp>(loc, acc, b.create<nn::MulOp>(loc, grad, w)));
       }
       rets.append(g.results.begin(), g.results.end());
-      b.create<func::ReturnOp>(loc, rets);
-      fn.setFunctionType(b.getFunctionType(types, ValueRange(rets).getTypes()));
+      finishFunction(b, fn, loc, rets);
       NNDialect::GradStepAttrHelper(ctx).setAttr(fn, b.getUnitAttr());
       nameArguments(fn, gradFn, a);
     }
@@ -526,10 +536,7 @@ struct NNBuildTrainStepPass
       llvm::append_range(types, t.states);
       llvm::append_range(types, t.accs);
       types.append({i64Scalar, i64Scalar, i64Scalar, f32Scalar, f32Scalar});
-      b.setInsertionPointToEnd(module.getBody());
-      auto fn = b.create<func::FuncOp>(loc, "update_step",
-                                       b.getFunctionType(types, {}));
-      b.setInsertionPointToStart(fn.addEntryBlock());
+      func::FuncOp fn = beginFunction(b, module, loc, "update_step", types);
       ValueRange args = fn.getArguments();
       ValueRange params = args.take_front(numParams);
       ValueRange buffers = args.slice(numParams, numBuffers);
@@ -554,11 +561,10 @@ struct NNBuildTrainStepPass
       rets.append(newStates.begin(), newStates.end());
       for (Value acc : accs)
         rets.push_back(b.create<arith::ConstantOp>(
-            loc, DenseElementsAttr::get(nn::tensorType(acc),
-                                        b.getF32FloatAttr(0))));
+            loc,
+            DenseElementsAttr::get(nn::tensorType(acc), b.getF32FloatAttr(0))));
       rets.push_back(baseLr);
-      b.create<func::ReturnOp>(loc, rets);
-      fn.setFunctionType(b.getFunctionType(types, ValueRange(rets).getTypes()));
+      finishFunction(b, fn, loc, rets);
       NNDialect::UpdateStepAttrHelper(ctx).setAttr(fn, b.getUnitAttr());
       markStates(fn, gradFn, opt, a);
       nameArguments(fn, gradFn, a);

@@ -239,6 +239,12 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
         loc, TypeRange{}, tensor, dest, restrict, /*writable=*/true);
   }
 
+  /// A scalar entry argument as the 0-d tensor the model functions take.
+  static Value scalarTensor(OpBuilder &b, Location loc, Value v) {
+    return b.create<tensor::FromElementsOp>(
+        loc, RankedTensorType::get({}, v.getType()), ValueRange{v});
+  }
+
   /// Stores a 0-d tensor's value at out[index].
   void storeScalar(OpBuilder &b, Location loc, Value scalar, Value out,
                    int64_t index) {
@@ -368,13 +374,9 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       callArgs.push_back(readTensor(
           b, loc, e.getArgument(1 + i),
           cast<RankedTensorType>(st.getInput(ns + i))));
-    auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
-    for (unsigned k = 0; k < 4; ++k)
-      callArgs.push_back(b.create<tensor::FromElementsOp>(
-          loc, i64Scalar, ValueRange{e.getArgument(1 + numData + k)}));
-    callArgs.push_back(b.create<tensor::FromElementsOp>(
-        loc, RankedTensorType::get({}, b.getF32Type()),
-        ValueRange{e.getArgument(1 + numData + 4)}));
+    // step, steps_per_epoch, epochs, seed, lr_factor
+    for (unsigned k = 0; k < 5; ++k)
+      callArgs.push_back(scalarTensor(b, loc, e.getArgument(1 + numData + k)));
     auto call = b.create<func::CallOp>(loc, stepFn, callArgs);
     for (unsigned i = 0; i < ns; ++i)
       if (!passesThrough(stepFn, i))
@@ -387,17 +389,15 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     return fn;
   }
 
-  /// Views of `grads` for the accumulators `types`, in order; returns the
-  /// arena's size.
-  int64_t accumulatorViews(OpBuilder &b, Location loc, Value grads,
-                           TypeRange types, SmallVectorImpl<Value> &views) {
+  /// Views of `grads` for the accumulators `types`, in order.
+  void accumulatorViews(OpBuilder &b, Location loc, Value grads,
+                        TypeRange types, SmallVectorImpl<Value> &views) {
     int64_t offset = 0;
     for (Type t : types) {
       auto type = cast<RankedTensorType>(t);
       views.push_back(view(b, loc, grads, offset, type));
       offset += type.getNumElements();
     }
-    return offset;
   }
 
   /// The first `count` slots of `state` and then the accumulators `types`
@@ -438,12 +438,6 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     auto preds = cast<RankedTensorType>(gt.getResult(gt.getNumResults() - 1));
     auto i64 = b.getI64Type();
     auto f32 = b.getF32Type();
-    auto i64Scalar = RankedTensorType::get({}, i64);
-    auto f32Scalar = RankedTensorType::get({}, f32);
-    auto scalar = [&](Value v) {
-      return b.create<tensor::FromElementsOp>(
-          loc, v.getType().isF32() ? f32Scalar : i64Scalar, ValueRange{v});
-    };
     {
       SmallVector<Type> args{stateType(), outType(gradsSize)};
       for (unsigned i = 0; i < numData; ++i)
@@ -459,11 +453,12 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
           readWithAccumulators(b, loc, e.getArgument(0), np, e.getArgument(1),
                                accTypes, views, accViews);
       for (unsigned i = 0; i < numData; ++i)
-        callArgs.push_back(readTensor(
-            b, loc, e.getArgument(2 + i),
-            cast<RankedTensorType>(gt.getInput(np + numAccs + i))));
+        callArgs.push_back(
+            readTensor(b, loc, e.getArgument(2 + i),
+                       cast<RankedTensorType>(gt.getInput(np + numAccs + i))));
       for (unsigned k = 0; k < 3; ++k)
-        callArgs.push_back(scalar(e.getArgument(2 + numData + k)));
+        callArgs.push_back(
+            scalarTensor(b, loc, e.getArgument(2 + numData + k)));
       auto call = b.create<func::CallOp>(loc, gradStep, callArgs);
       // The buffers are the slots after the parameters, in order.
       unsigned firstBuffer = np - numBuffers;
@@ -482,8 +477,8 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       // update_step(params, buffers, states, accs, step, spe, epochs,
       // lr_factor, scale) -> (params, states, zeros, lr)
       unsigned ns = slots.size();
-      SmallVector<Type> args{stateType(), outType(gradsSize), i64, i64, i64,
-                             f32, f32, outType(1)};
+      SmallVector<Type> args{
+          stateType(), outType(gradsSize), i64, i64, i64, f32, f32, outType(1)};
       func::FuncOp fn = makeEntry(b, loc, "nnc_update", args);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&fn.front());
@@ -493,7 +488,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
           readWithAccumulators(b, loc, e.getArgument(0), ns, e.getArgument(1),
                                accTypes, views, accViews);
       for (unsigned k = 0; k < 5; ++k)
-        callArgs.push_back(scalar(e.getArgument(2 + k)));
+        callArgs.push_back(scalarTensor(b, loc, e.getArgument(2 + k)));
       auto call = b.create<func::CallOp>(loc, updateStep, callArgs);
       unsigned numParamsOnly = np - numBuffers;
       // Results: the parameters, the optimizer states (slots after the
@@ -599,10 +594,10 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     b.setInsertionPointToStart(&fn.front());
     Block &e = fn.front();
     SmallVector<Value> views;
-    SmallVector<Value> callArgs = readSlots(b, loc, e.getArgument(0), np, views);
+    SmallVector<Value> callArgs =
+        readSlots(b, loc, e.getArgument(0), np, views);
     for (unsigned i = np; i < ft.getNumInputs(); ++i)
-      callArgs.push_back(b.create<tensor::FromElementsOp>(
-          loc, ft.getInput(i), ValueRange{e.getArgument(1 + i - np)}));
+      callArgs.push_back(scalarTensor(b, loc, e.getArgument(1 + i - np)));
     auto call = b.create<func::CallOp>(loc, target, callArgs);
     for (unsigned k = 0; k < target.getNumResults(); ++k) {
       auto slotName = target.getResultAttrOfType<StringAttr>(
@@ -610,9 +605,12 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       if (!slotName)
         slotName = target.getResultAttrOfType<StringAttr>(
             k, NNDialect::BufferAttrHelper::getNameStr());
-      const Slot *slot = slotName ? llvm::find_if(slots, [&](const Slot &s) {
-        return s.name == slotName.getValue();
-      }) : slots.end();
+      const Slot *slot =
+          slotName ? llvm::find_if(slots,
+                                   [&](const Slot &s) {
+                                     return s.name == slotName.getValue();
+                                   })
+                   : slots.end();
       if (slot == slots.end() || unsigned(slot - slots.begin()) >= np ||
           slot->type != call.getResult(k).getType())
         return target.emitOpError("result ")

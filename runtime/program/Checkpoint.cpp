@@ -230,9 +230,7 @@ Progress readCheckpoint(const RunConfig &cfg, const SafeTensorsFile &file,
     // A pruning mask missing from parameters loaded without the run's
     // progress (train --weights of a dense model, eval, predict): nothing
     // is pruned yet, all ones.
-    if (!full && !file.contains(slot.name) &&
-        std::any_of(cfg.prune.masks.begin(), cfg.prune.masks.end(),
-                    [&](const auto &m) { return m.second == slot.name; })) {
+    if (!full && !file.contains(slot.name) && cfg.prune.isMask(slot.name)) {
       std::fill_n(state.begin() + slot.offset, slot.size, 1.0f);
       continue;
     }

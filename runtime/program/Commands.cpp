@@ -387,28 +387,23 @@ std::string infoText(const RunConfig &cfg, const std::string &weights) {
         "LoRA adapters on %zu weights (./model merge folds them in)\n",
         cfg.adapters.size());
   if (cfg.prune.enabled) {
-    out += fmt::sprintf("magnitude pruning to %g%% sparsity over epochs "
-                        "%lld-%lld (%zu weights)%s\n",
-                        100.0 * cfg.prune.sparsity,
-                        static_cast<long long>(cfg.prune.start),
-                        static_cast<long long>(cfg.prune.end),
-                        cfg.prune.masks.size(),
-                        state.empty() ? "" : ", sparsity per weight now:");
+    out += fmt::sprintf(
+        "magnitude pruning to %g%% sparsity over epochs "
+        "%lld-%lld (%zu weights)%s\n",
+        100.0 * cfg.prune.sparsity, static_cast<long long>(cfg.prune.start),
+        static_cast<long long>(cfg.prune.end), cfg.prune.masks.size(),
+        state.empty() ? "" : ", sparsity per weight now:");
     // The masks' zeros: the pruned share of each weight in the checkpoint.
-    for (const auto &[weight, mask] : cfg.prune.masks) {
-      if (state.empty())
-        break;
+    for (const auto &[weight, mask] : cfg.prune.masks)
       for (const ParamInfo &p : cfg.params)
-        if (p.name == mask && p.offset >= 0) {
+        if (!state.empty() && p.name == mask && p.offset >= 0) {
           int64_t zeros = std::count(state.begin() + p.offset,
                                      state.begin() + p.offset + p.size, 0.0f);
-          out += fmt::sprintf("  %-42s %6.2f%% (%lld of %lld pruned)\n",
-                              weight.c_str(),
-                              100.0 * double(zeros) / double(p.size),
-                              static_cast<long long>(zeros),
-                              static_cast<long long>(p.size));
+          out += fmt::sprintf(
+              "  %-42s %6.2f%% (%lld of %lld pruned)\n", weight.c_str(),
+              100.0 * double(zeros) / double(p.size),
+              static_cast<long long>(zeros), static_cast<long long>(p.size));
         }
-    }
   }
   out += fmt::sprintf("FLOPs per sample (forward): %lld\n",
                       static_cast<long long>(cfg.flops));
@@ -429,7 +424,8 @@ int merge(const RunConfig &cfg, const std::string &weights,
   std::vector<float> state(cfg.stateSize, 0.0f);
   readCheckpoint(cfg, file, state, /*full=*/false);
   if (!nnc_merge)
-    throw Error("internal: run '" + cfg.run + "' has adapters but no nnc_merge");
+    throw Error("internal: run '" + cfg.run +
+                "' has adapters but no nnc_merge");
   // The generated fold W + (alpha / r) B A, in place in the state.
   nnc_merge(state.data());
   auto param = [&](const std::string &name) -> const ParamInfo * {

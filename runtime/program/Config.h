@@ -69,6 +69,14 @@ struct PruneConfig {
   double sparsity = 0;
   int64_t start = 0, end = 0;
   std::vector<std::pair<std::string, std::string>> masks; ///< weight, mask
+
+  /// Whether `name` is one of the masks.
+  bool isMask(const std::string &name) const {
+    for (const auto &m : masks)
+      if (m.second == name)
+        return true;
+    return false;
+  }
 };
 
 struct StateSlot {

@@ -64,9 +64,7 @@ PretrainedReport loadPretrained(const RunConfig &cfg, const std::string &path,
     bool counter = isCounter(p.name);
     // Buffers carry their layer's freeze plan too (a group covers whole
     // layers), but a pruning mask starts as ones when the file has none.
-    bool mask = std::any_of(cfg.prune.masks.begin(), cfg.prune.masks.end(),
-                            [&](const auto &m) { return m.second == p.name; });
-    bool frozen = p.frozenUntil != 0 && !mask;
+    bool frozen = p.frozenUntil != 0 && !cfg.prune.isMask(p.name);
     auto it = keyOf.find(p.name);
     if (it == keyOf.end()) {
       if (frozen && !counter)

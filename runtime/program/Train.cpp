@@ -340,56 +340,56 @@ int train(const RunConfig &cfg, const CommonOptions &common,
                                 : data.train.size());
     float lr = 0;
     bool diverged = false, stepLimit = false;
+    // A batch's loss and predictions (buf.result + 2) into the period's
+    // scores; false, and `diverged`, when the loss is not finite.
+    auto score = [&](float loss) {
+      if (!std::isfinite(loss)) {
+        diverged = true;
+        return false;
+      }
+      scores.add(cfg, buf, buf.result.data() + 2, loss, b.count);
+      reporter.update(scores.samples, scores.loss());
+      return true;
+    };
     for (int64_t k = 0; k < periodSteps && !diverged; ++k) {
       if (accumulate > 1) {
         // k batches (fewer at an epoch's end): each one's gradients
         // weighted by its rows, the sum scaled by 1 / rows, so that the
-        // step is the one of a batch of all those rows.
-        // A group ends with its data epoch, as a batch of all its rows
-        // would (a run in steps reads on in the next group).
+        // step is the one of a batch of all those rows. A group ends with
+        // its data epoch, as a batch of all its rows would (a run in steps
+        // reads on in the next group).
         double rows = 0;
         int64_t micro = 0;
         while (micro < accumulate && (micro == 0 || !stream.epochDone()) &&
                stream.next(b, stepRun)) {
-          ++micro;
           buf.load(b, cfg.classTargets);
           nnc_grad(state.data(), grads.data(), buf.input(),
                    buf.y(cfg.classTargets), buf.mask.data(),
-                   progress.step * accumulate + micro - 1,
+                   progress.step * accumulate + micro,
                    static_cast<int64_t>(seed), static_cast<float>(b.count),
                    buf.result.data() + 1);
+          ++micro;
           rows += static_cast<double>(b.count);
-          if (!std::isfinite(buf.result[1])) {
-            diverged = true;
+          if (!score(buf.result[1]))
             break;
-          }
-          scores.add(cfg, buf, buf.result.data() + 2, buf.result[1], b.count);
-          reporter.update(scores.samples, scores.loss());
         }
         if (micro == 0 || diverged)
           break;
-        float out = 0;
         nnc_update(state.data(), grads.data(), progress.step, stepsPerEpoch,
                    scheduleEpochs, lrFactor, static_cast<float>(1.0 / rows),
-                   &out);
+                   &lr);
         ++progress.step;
-        lr = out;
       } else {
         if (!stream.next(b, stepRun))
           break;
         buf.load(b, cfg.classTargets);
         nnc_train(state.data(), buf.input(), buf.y(cfg.classTargets),
-                  buf.mask.data(), progress.step, stepsPerEpoch,
-                  scheduleEpochs, static_cast<int64_t>(seed), lrFactor,
-                  buf.result.data());
+                  buf.mask.data(), progress.step, stepsPerEpoch, scheduleEpochs,
+                  static_cast<int64_t>(seed), lrFactor, buf.result.data());
         ++progress.step;
         lr = buf.result[1];
-        if (!std::isfinite(buf.result[0])) {
-          diverged = true;
+        if (!score(buf.result[0]))
           break;
-        }
-        scores.add(cfg, buf, buf.result.data() + 2, buf.result[0], b.count);
-        reporter.update(scores.samples, scores.loss());
       }
       if (opts.steps > 0 && progress.step >= opts.steps) {
         stepLimit = true;
@@ -498,9 +498,9 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   done["model"] = cfg.modelName;
   if (!progress.classNames.empty())
     done["classes"] = progress.classNames;
-  done["settings"] = runSettings(cfg, stepRun ? totalSteps : 0, epochs, batch,
-                                 opts.lr > 0 ? opts.lr : cfg.lr, seed,
-                                 accumulate);
+  done["settings"] =
+      runSettings(cfg, stepRun ? totalSteps : 0, epochs, batch,
+                  opts.lr > 0 ? opts.lr : cfg.lr, seed, accumulate);
   if (log)
     log->logDone(done);
   if (!opts.report.empty()) {

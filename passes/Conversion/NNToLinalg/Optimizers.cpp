@@ -369,7 +369,8 @@ struct LRScheduleLowering : OpConversionPattern<nn::LRScheduleOp> {
 static Value magnitudeBits(OpBuilder &b, Location loc, Value x) {
   Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(), x);
   return b.create<arith::AndIOp>(
-      loc, bits, b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(0x7fffffff)));
+      loc, bits,
+      b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(0x7fffffff)));
 }
 
 struct MagnitudePruneLowering : OpConversionPattern<nn::MagnitudePruneOp> {
@@ -390,10 +391,11 @@ struct MagnitudePruneLowering : OpConversionPattern<nn::MagnitudePruneOp> {
     // k = round(s n), s = sparsity (1 - (1 - p)^3), p the share of the
     // pruning epochs done (f64, ties to even: Python's round).
     int64_t start = op.getStart(), end = op.getEnd();
-    Value epoch = b.create<arith::SIToFPOp>(loc, f64Type,
-                                            extractScalar(b, loc, a.getEpoch()));
+    Value epoch = b.create<arith::SIToFPOp>(
+        loc, f64Type, extractScalar(b, loc, a.getEpoch()));
     Value p = b.create<arith::DivFOp>(
-        loc, b.create<arith::SubFOp>(loc, epoch, f64(b, loc, double(start - 1))),
+        loc,
+        b.create<arith::SubFOp>(loc, epoch, f64(b, loc, double(start - 1))),
         f64(b, loc, double(end - start + 1)));
     p = b.create<arith::MinimumFOp>(
         loc, b.create<arith::MaximumFOp>(loc, p, f64(b, loc, 0.0)),
@@ -415,19 +417,19 @@ struct MagnitudePruneLowering : OpConversionPattern<nn::MagnitudePruneOp> {
     // hi = +inf (every finite weight), 31 halvings of that range.
     auto countAtMost = [&](Value bound) {
       auto countType = RankedTensorType::get({}, i32);
-      Value init = b.create<linalg::FillOp>(
-                        loc, i32c(0), emptyLike(b, loc, countType))
-                       .getResult(0);
-      SmallVector<AffineMap> maps{
-          b.getMultiDimIdentityMap(rank),
-          AffineMap::get(rank, 0, {}, b.getContext())};
+      Value init =
+          b.create<linalg::FillOp>(loc, i32c(0), emptyLike(b, loc, countType))
+              .getResult(0);
+      SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                                  AffineMap::get(rank, 0, {}, b.getContext())};
       auto generic = b.create<linalg::GenericOp>(
           loc, TypeRange{countType}, ValueRange{w}, ValueRange{init}, maps,
-          SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+          SmallVector<utils::IteratorType>(rank,
+                                           utils::IteratorType::reduction),
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value le = nb.create<arith::CmpIOp>(
-                nl, arith::CmpIPredicate::sle, magnitudeBits(nb, nl, args[0]),
-                bound);
+            Value le =
+                nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::sle,
+                                         magnitudeBits(nb, nl, args[0]), bound);
             Value one = nb.create<arith::ExtUIOp>(nl, nb.getI32Type(), le);
             nb.create<linalg::YieldOp>(
                 nl, ValueRange{nb.create<arith::AddIOp>(nl, args[1], one)});
@@ -444,26 +446,26 @@ struct MagnitudePruneLowering : OpConversionPattern<nn::MagnitudePruneOp> {
       hi = b.create<arith::SelectOp>(loc, enough, mid, hi);
       lo = b.create<arith::SelectOp>(loc, enough, lo, mid);
     }
-    Value none = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, k,
-                                         i32c(0));
+    Value none =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, k, i32c(0));
     Value threshold = b.create<arith::SelectOp>(loc, none, i32c(-1), hi);
 
     Value mask = elementwise(
         b, loc, type, {w, a.getMask()},
         [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
-          Value keep = nb.create<arith::CmpIOp>(
-              nl, arith::CmpIPredicate::sgt, magnitudeBits(nb, nl, v[0]),
-              threshold);
+          Value keep =
+              nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::sgt,
+                                       magnitudeBits(nb, nl, v[0]), threshold);
           return nb.create<arith::SelectOp>(nl, keep, v[1], f32(nb, nl, 0.0));
         });
-    Value weight = elementwise(
-        b, loc, type, {w, mask},
-        [](OpBuilder &nb, Location nl, ValueRange v) -> Value {
-          Value zero = f32(nb, nl, 0.0);
-          Value pruned = nb.create<arith::CmpFOp>(
-              nl, arith::CmpFPredicate::OEQ, v[1], zero);
-          return nb.create<arith::SelectOp>(nl, pruned, zero, v[0]);
-        });
+    Value weight =
+        elementwise(b, loc, type, {w, mask},
+                    [](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+                      Value zero = f32(nb, nl, 0.0);
+                      Value pruned = nb.create<arith::CmpFOp>(
+                          nl, arith::CmpFPredicate::OEQ, v[1], zero);
+                      return nb.create<arith::SelectOp>(nl, pruned, zero, v[0]);
+                    });
     rewriter.replaceOp(op, {weight, mask});
     return success();
   }
