@@ -136,7 +136,8 @@ FrontendResult runFrontend(const FrontendOptions &options, SourceManager &sm,
   std::vector<const ast::Module *> modules;
   for (const auto &m : result.modules)
     modules.push_back(m.get());
-  result.program = analyzeProgram(modules, sm, diags, options.batch);
+  result.program =
+      analyzeProgram(modules, sm, diags, options.batch, options.distributed);
   return result;
 }
 

@@ -23,6 +23,9 @@ struct FrontendOptions {
   std::vector<std::string> includeDirs;
   /// `nnc --batch N`: compile every run for batches of N (0: the file's).
   int64_t batch = 0;
+  /// `nnc --distributed`: build every run for data-parallel training
+  /// (TrainRun::distributed).
+  bool distributed = false;
 };
 
 struct FrontendResult {

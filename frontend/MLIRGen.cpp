@@ -58,7 +58,7 @@ public:
     NNDialect::OptimizerAttrHelper(&ctx).setAttr(*module, optimizerAttr());
     if (run.bf16)
       NNDialect::Bf16AttrHelper(&ctx).setAttr(*module, b.getUnitAttr());
-    if (run.accumulate > 1)
+    if (run.accumulate > 1 || run.distributed)
       NNDialect::AccumulateAttrHelper(&ctx).setAttr(*module, b.getUnitAttr());
     NNDialect::ModelAttrHelper(&ctx).setAttr(*module,
                                              b.getStringAttr(model.name));

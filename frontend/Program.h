@@ -436,6 +436,9 @@ struct TrainRun {
   /// `accumulate = k`: the gradients of k batches make one optimizer step
   /// (1: every batch is a step).
   int64_t accumulate = 1;
+  /// `nnc --distributed`: the program trains data-parallel under mpirun
+  /// (it has nnc_grad and nnc_update, as with accumulate > 1).
+  bool distributed = false;
   std::vector<MetricKind> metrics;
   std::string checkpoint; ///< directory; empty: none
   EarlyStopping earlyStopping;

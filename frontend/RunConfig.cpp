@@ -231,6 +231,7 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   j["precision"] = run.bf16 ? "bf16" : "f32";
   j["eval_every"] = run.evalEvery;
   j["accumulate"] = run.accumulate;
+  j["distributed"] = run.distributed;
   json metrics = json::array();
   for (sema::MetricKind k : run.metrics)
     metrics.push_back(sema::toString(k));

@@ -328,10 +328,11 @@ Sema::run(const std::vector<const ast::Module *> &mods) {
 
 std::unique_ptr<sema::Program>
 analyzeProgram(const std::vector<const ast::Module *> &modules,
-               const SourceManager &sm, DiagnosticEngine &diags,
-               int64_t batch) {
+               const SourceManager &sm, DiagnosticEngine &diags, int64_t batch,
+               bool distributed) {
   sema::Sema s(sm, diags);
   s.batchOverride = batch;
+  s.distributed = distributed;
   return s.run(modules);
 }
 

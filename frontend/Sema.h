@@ -26,7 +26,7 @@ namespace nnc {
 std::unique_ptr<sema::Program>
 analyzeProgram(const std::vector<const ast::Module *> &modules,
                const SourceManager &sm, DiagnosticEngine &diags,
-               int64_t batch = 0);
+               int64_t batch = 0, bool distributed = false);
 
 /// `nnc --emit graph`: every model's expanded layer graph with per-sample
 /// shapes, parameter names, shapes and counts, then datasets and runs.

@@ -189,6 +189,8 @@ public:
   std::unique_ptr<Program> run(const std::vector<const ast::Module *> &mods);
   /// `nnc --batch N`: the batch of every run (0: as the file says).
   int64_t batchOverride = 0;
+  /// `nnc --distributed`: every run is built for data-parallel training.
+  bool distributed = false;
 
   // Diagnostics. Identical errors (same place, same text) are reported
   // once: a block expanded many times would otherwise repeat them.

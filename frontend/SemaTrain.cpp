@@ -658,6 +658,12 @@ void Sema::analyzeRun(const ast::Decl &d) {
           "accumulate does not combine with parameters that start training "
           "mid-run ('freeze ... until', 'unfreeze')",
           "freeze for the whole run, or remove 'accumulate'");
+  run.distributed = distributed;
+  if (distributed && (run.freeze.until > 0 || !run.unfreeze.empty()))
+    error(value(run.unfreeze.empty() ? "freeze" : "unfreeze")->range,
+          "--distributed does not combine with parameters that start "
+          "training mid-run ('freeze ... until', 'unfreeze')",
+          "freeze for the whole run, or compile without --distributed");
   prog->runs.push_back(std::move(run));
 }
 

@@ -29,7 +29,7 @@ size_t BatchLoader::numBatches(size_t samples, size_t batchSize,
 }
 
 size_t BatchLoader::numBatches() const {
-  return numBatches(data.size(), opts.batchSize, opts.dropLast);
+  return numBatches(data.size(), opts.batchSize * opts.shards, opts.dropLast);
 }
 
 size_t BatchLoader::beginEpoch() { return beginEpoch(epoch + 1); }
@@ -57,8 +57,13 @@ size_t BatchLoader::targetWidth() const {
 void BatchLoader::fillBatch(size_t index, Batch &batch) const {
   size_t rows = opts.batchSize;
   size_t features = featureSize();
-  size_t begin = index * rows;
-  size_t count = std::min(rows, data.size() - std::min(begin, data.size()));
+  // This shard's rows of global batch `index`.
+  size_t global = rows * opts.shards;
+  size_t globalBegin = std::min(index * global, data.size());
+  size_t globalCount = std::min(global, data.size() - globalBegin);
+  size_t offset = std::min(opts.shard * rows, globalCount);
+  size_t begin = globalBegin + offset;
+  size_t count = std::min(rows, globalCount - offset);
   bool oneHot = preprocessor.oneHotTargets() &&
                 data.targetKind() == TargetKind::ClassIndex;
   size_t width = targetWidth();

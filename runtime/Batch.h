@@ -57,6 +57,12 @@ struct LoaderOptions {
   size_t batchSize = 32;
   bool shuffle = false;
   bool dropLast = false;
+  /// Data-parallel ranks: the epoch is cut into global batches of
+  /// `shards` x batchSize rows (in the order one process with that batch
+  /// would use), and this loader's batch i is the `shard`-th batchSize rows
+  /// of global batch i: fewer, or none (count 0, all padding), in a partial
+  /// last one.
+  size_t shards = 1, shard = 0;
 };
 
 class BatchLoader {

@@ -125,6 +125,36 @@ double ClassificationMetrics::f1() const {
   return mean(f);
 }
 
+std::vector<double> ClassificationMetrics::counts() const {
+  std::vector<double> out{double(total)};
+  for (const auto &row : matrix)
+    out.insert(out.end(), row.begin(), row.end());
+  return out;
+}
+
+void ClassificationMetrics::setCounts(const double *counts) {
+  total = size_t(*counts++);
+  for (auto &row : matrix)
+    for (int64_t &cell : row)
+      cell = int64_t(*counts++);
+}
+
+std::vector<double> RegressionMetrics::counts() const {
+  std::vector<double> out{double(rows)};
+  for (const auto *column :
+       {&squaredError, &absoluteError, &targetSum, &targetSquares})
+    out.insert(out.end(), column->begin(), column->end());
+  return out;
+}
+
+void RegressionMetrics::setCounts(const double *counts) {
+  rows = size_t(*counts++);
+  for (auto *column :
+       {&squaredError, &absoluteError, &targetSum, &targetSquares})
+    for (double &v : *column)
+      v = *counts++;
+}
+
 RegressionMetrics::RegressionMetrics(size_t width) : width(width) { reset(); }
 
 void RegressionMetrics::reset() {

@@ -51,6 +51,10 @@ public:
   /// confusion()[true][predicted].
   const std::vector<std::vector<int64_t>> &confusion() const { return matrix; }
   void reset();
+  /// Every count, flat (to be summed over data-parallel ranks), and back:
+  /// setCounts takes what counts() returns, summed.
+  std::vector<double> counts() const;
+  void setCounts(const double *counts);
 
 private:
   void add(int32_t label, int32_t predicted);
@@ -76,6 +80,9 @@ public:
   double mae() const;
   double r2() const;
   void reset();
+  /// Every sum, flat (to be summed over data-parallel ranks), and back.
+  std::vector<double> counts() const;
+  void setCounts(const double *counts);
 
 private:
   size_t width;

@@ -26,6 +26,9 @@ PACKAGES=(
   fortunes
   # test/E2E/report.test renders the HTML training report in headless Chromium
   chromium
+  # test/E2E/mpi.test: data-parallel training under mpirun (the programs
+  # load libmpi at run time; nothing links it)
+  openmpi-bin libopenmpi3
   libopenblas0-pthread
 )
 

@@ -84,6 +84,8 @@ void writeCheckpoint(const RunConfig &cfg, const std::string &path,
   if (progress.dataEpoch > 0) {
     meta["data_epoch"] = std::to_string(progress.dataEpoch);
     meta["data_batch"] = std::to_string(progress.dataBatch);
+    if (progress.dataRows > 0)
+      meta["data_batch_rows"] = std::to_string(progress.dataRows);
   }
   if (!progress.classNames.empty())
     meta["class_names"] = nlohmann::json(progress.classNames).dump();
@@ -204,6 +206,8 @@ void readProgress(const SafeTensorsFile &file, Progress &progress) {
   if (meta.has("data_epoch")) {
     progress.dataEpoch = meta.whole("data_epoch", 1, kMaxSteps);
     progress.dataBatch = meta.whole("data_batch", 0, kMaxSteps);
+    if (meta.has("data_batch_rows"))
+      progress.dataRows = meta.whole("data_batch_rows", 1, kMaxSteps);
   }
 }
 

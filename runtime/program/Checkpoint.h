@@ -44,6 +44,10 @@ struct Progress {
   /// a run in epochs resumes at (epoch + 1, 0). 0: not recorded (the next
   /// epoch after `epoch`).
   int64_t dataEpoch = 0, dataBatch = 0;
+  /// The rows of those batches (the global batch of data-parallel ranks);
+  /// a run resumed with other batches skips as many rows, rounded up to
+  /// whole batches. 0: not recorded (the same batches).
+  int64_t dataRows = 0;
   /// The training data's class names (image folders), else empty.
   std::vector<std::string> classNames;
 };

@@ -10,6 +10,7 @@
 #include "runtime/program/ABI.h"
 #include "runtime/program/Commands.h"
 #include "runtime/program/Config.h"
+#include "runtime/program/Mpi.h"
 #include "runtime/program/Program.h"
 
 #include <CLI/CLI.hpp>
@@ -271,8 +272,15 @@ int runProgram(int argc, char **argv) {
         tbb::global_control::max_allowed_parallelism, common.threads);
   try {
     internalErrorTest();
-    if (trainCmd->parsed())
-      return train(cfg, common, topts);
+    if (trainCmd->parsed()) {
+      int status = train(cfg, common, topts);
+      Mpi::world().finalize();
+      return status;
+    }
+    if (int ranks = Mpi::launched(); ranks > 1)
+      throw UsageError("mpirun -np " + std::to_string(ranks) +
+                       ": only 'train' runs on several ranks; run this "
+                       "command without mpirun");
     if (evalCmd->parsed())
       return eval(cfg, common, weights, split, jsonOut);
     if (predictCmd->parsed())

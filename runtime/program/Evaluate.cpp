@@ -86,6 +86,21 @@ void Scores::add(const RunConfig &cfg, const Buffers &buf, const float *preds,
     values->add(preds, buf.targets.data(), buf.mask.data(), rows);
 }
 
+void Scores::reduce(Mpi &mpi) {
+  if (!mpi.active())
+    return;
+  std::vector<double> sums{lossSum, double(samples)};
+  std::vector<double> counts = classes ? classes->counts() : values->counts();
+  sums.insert(sums.end(), counts.begin(), counts.end());
+  mpi.sum(sums.data(), sums.size());
+  lossSum = sums[0];
+  samples = size_t(sums[1]);
+  if (classes)
+    classes->setCounts(sums.data() + 2);
+  else
+    values->setCounts(sums.data() + 2);
+}
+
 std::vector<std::pair<std::string, double>>
 Scores::metrics(const std::vector<std::string> &names) const {
   std::vector<std::pair<std::string, double>> out;
@@ -118,9 +133,14 @@ LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch,
 }
 
 Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
-                const Dataset &data, const Preprocessor &pre) {
+                const Dataset &data, const Preprocessor &pre, Mpi *mpi) {
   Scores scores(cfg);
-  BatchLoader loader(data, pre, loaderOptions(cfg, cfg.batch, false));
+  LoaderOptions options = loaderOptions(cfg, cfg.batch, false);
+  if (mpi) {
+    options.shards = size_t(mpi->size());
+    options.shard = size_t(mpi->rank());
+  }
+  BatchLoader loader(data, pre, options);
   std::unique_ptr<Augmenter> crop = evalCropFor(cfg, data);
   loader.setEvalCrop(crop.get());
   loader.beginEpoch();
@@ -128,11 +148,15 @@ Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
   Buffers buf(cfg);
   Batch batch;
   while (prefetch.next(batch)) {
+    if (batch.count == 0) // this rank's share of a partial last batch
+      continue;
     buf.load(batch, cfg.classTargets);
     nnc_eval(state.data(), buf.input(), buf.y(cfg.classTargets),
              buf.mask.data(), buf.result.data());
     scores.add(cfg, buf, buf.result.data() + 1, buf.result[0], batch.count);
   }
+  if (mpi)
+    scores.reduce(*mpi);
   return scores;
 }
 

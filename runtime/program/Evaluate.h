@@ -13,6 +13,7 @@
 #include "runtime/Metrics.h"
 #include "runtime/Preprocess.h"
 #include "runtime/program/Config.h"
+#include "runtime/program/Mpi.h"
 
 #include <cstdint>
 #include <memory>
@@ -57,6 +58,9 @@ struct Scores {
   void add(const RunConfig &cfg, const Buffers &buf, const float *preds,
            double loss, size_t count);
   double loss() const { return samples ? lossSum / samples : 0; }
+  /// Data-parallel ranks: every sum of every rank's scores (the loss, the
+  /// samples and the metrics' counts) summed into each rank's.
+  void reduce(Mpi &mpi);
   /// The configured metrics that are single numbers, in order.
   std::vector<std::pair<std::string, double>>
   metrics(const std::vector<std::string> &names) const;
@@ -68,9 +72,12 @@ struct Scores {
 
 LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch, bool training);
 
-/// Loss and metrics of `data` with nnc_eval.
+/// Loss and metrics of `data` with nnc_eval. With data-parallel ranks
+/// (`mpi` active), each evaluates its share of every batch of `ranks` x B
+/// rows and the scores are summed.
 Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
-                const Dataset &data, const Preprocessor &pre);
+                const Dataset &data, const Preprocessor &pre,
+                Mpi *mpi = nullptr);
 
 } // namespace nnrt
 

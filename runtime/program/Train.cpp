@@ -16,6 +16,7 @@
 #include "runtime/program/Evaluate.h"
 #include "runtime/program/Finetune.h"
 #include "runtime/program/Init.h"
+#include "runtime/program/Mpi.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -114,6 +115,12 @@ public:
     return true;
   }
 
+  /// The rows of one batch of the stream (all ranks' together).
+  int64_t rows() const {
+    return static_cast<int64_t>(loader.options().batchSize *
+                                loader.options().shards);
+  }
+
   /// Whether the current data epoch's batches are all used.
   bool epochDone() const {
     return prefetch && used >= static_cast<int64_t>(loader.numBatches());
@@ -128,6 +135,7 @@ public:
         wholeEpochs || used >= static_cast<int64_t>(loader.numBatches());
     progress.dataEpoch = finished ? dataEpoch + 1 : dataEpoch;
     progress.dataBatch = finished ? 0 : used;
+    progress.dataRows = rows();
     progress.rng = finished ? loader.rng().saveState() : rngAtStart;
     progress.hasRng = true;
   }
@@ -142,10 +150,11 @@ private:
 /// The settings of a run as its done event records them: its length
 /// (`steps` and `eval_every` for a run in steps, else `epochs`), batch,
 /// loss, optimizer, peak learning rate, schedule, seed, precision, gradient
-/// accumulation, pruning, data.
+/// accumulation, data-parallel ranks, pruning, data.
 nlohmann::ordered_json runSettings(const RunConfig &cfg, int64_t steps,
                                    int64_t epochs, int64_t batch, double lr,
-                                   uint64_t seed, int64_t accumulate) {
+                                   uint64_t seed, int64_t accumulate,
+                                   int64_t ranks) {
   nlohmann::ordered_json settings;
   if (steps > 0) {
     settings["steps"] = steps;
@@ -162,6 +171,8 @@ nlohmann::ordered_json runSettings(const RunConfig &cfg, int64_t steps,
   settings["precision"] = cfg.precision;
   if (accumulate > 1)
     settings["accumulate"] = accumulate;
+  if (ranks > 1)
+    settings["ranks"] = ranks;
   if (cfg.prune.enabled)
     settings["prune"] =
         fmt::format("magnitude(sparsity = {}, start = {}, end = {})",
@@ -194,12 +205,26 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   // Gradient accumulation: k batches per optimizer step, through nnc_grad
   // and nnc_update (compiled in by `accumulate = k` in the file).
   int64_t accumulate = opts.accumulate > 0 ? opts.accumulate : cfg.accumulate;
-  if (accumulate > 1 && (cfg.gradsSize == 0 || !nnc_grad || !nnc_update))
+  bool canAccumulate = cfg.gradsSize > 0 && nnc_grad && nnc_update;
+  if (accumulate > 1 && !canAccumulate)
     throw UsageError("--accumulate " + std::to_string(accumulate) +
                      ": this program was compiled without gradient "
                      "accumulation; add 'accumulate = " +
                      std::to_string(accumulate) + "' to run '" + cfg.run +
                      "' and recompile");
+  // Data-parallel under mpirun: every rank computes its share of each
+  // global batch with nnc_grad, the gradients are summed, and every rank
+  // applies the same nnc_update. Rank 0 alone reports and writes.
+  Mpi &mpi = Mpi::world();
+  bool parallel = mpi.active(), lead = mpi.lead();
+  if (parallel && !canAccumulate)
+    throw UsageError("mpirun -np " + std::to_string(mpi.size()) +
+                     ": this program was compiled without data-parallel "
+                     "training; recompile it with 'nnc FILE.nn -o PROGRAM "
+                     "--distributed'");
+  // Steps through nnc_grad and nnc_update instead of nnc_train.
+  bool gradSteps = accumulate > 1 || parallel;
+  int64_t ranks = mpi.size();
   float lrFactor = opts.lr > 0 ? static_cast<float>(opts.lr / cfg.lr) : 1.0f;
 
   DataOptions dopts = dataOptions(common);
@@ -208,7 +233,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     checkReportPath(opts.report);
   RunData data = loadRunData(cfg, dopts);
   for (const std::string &r : data.cleanReports)
-    std::printf("clean %s\n", r.c_str());
+    if (lead)
+      std::printf("clean %s\n", r.c_str());
 
   std::vector<float> state(cfg.stateSize, 0.0f);
   initialize(cfg, state, seed);
@@ -228,9 +254,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       seed = static_cast<uint64_t>(progress.runSeed);
     if (opts.epochs <= 0 && progress.runEpochs > 0)
       (totalSteps > 0 ? totalSteps : epochs) = progress.runEpochs;
-    std::printf("resuming from %s at epoch %lld, step %lld\n", path.c_str(),
-                static_cast<long long>(progress.epoch),
-                static_cast<long long>(progress.step));
+    if (lead)
+      std::printf("resuming from %s at epoch %lld, step %lld\n", path.c_str(),
+                  static_cast<long long>(progress.epoch),
+                  static_cast<long long>(progress.step));
   } else {
     if (!opts.weights.empty()) {
       SafeTensorsFile file = SafeTensorsFile::read(opts.weights);
@@ -238,13 +265,16 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       // The embedding's rows are the checkpoint's vocabulary: keep it (a
       // file without one, from PyTorch, lets training build it).
       tokenizeRunData(cfg, data, &file, /*learnIfAbsent=*/true);
-      std::printf("starting from the parameters in %s\n", opts.weights.c_str());
+      if (lead)
+        std::printf("starting from the parameters in %s\n",
+                    opts.weights.c_str());
     } else {
       if (cfg.finetune.enabled) {
         std::string from =
             resolveFrom(cfg, opts.from.empty() ? cfg.finetune.from : opts.from);
         PretrainedReport report = loadPretrained(cfg, from, state);
-        printFinetune(cfg, &report, stdout);
+        if (lead)
+          printFinetune(cfg, &report, stdout);
       }
       tokenizeRunData(cfg, data, nullptr);
     }
@@ -262,18 +292,23 @@ int train(const RunConfig &cfg, const CommonOptions &common,
                           : seed;
   // Augmented audio: the loader computes features from augmented clips.
   const Dataset &samples = data.hasTrainClips ? data.trainClips : data.train;
-  BatchLoader loader(samples, pre, loaderOptions(cfg, batch, true), dataSeed);
+  LoaderOptions loaderOpts = loaderOptions(cfg, batch, true);
+  loaderOpts.shards = size_t(ranks);
+  loaderOpts.shard = size_t(mpi.rank());
+  BatchLoader loader(samples, pre, loaderOpts, dataSeed);
   Augmenter augmenter(augmentOps(cfg), samples.store().featureShape, dataSeed);
   loader.setAugmenter(&augmenter);
   if (data.hasTrainClips)
     loader.setClipFeatures(data.features.get());
-  int64_t batchesPerEpoch = static_cast<int64_t>(
-      BatchLoader::numBatches(data.train.size(), static_cast<size_t>(batch),
-                              loader.options().dropLast));
+  int64_t batchesPerEpoch = static_cast<int64_t>(loader.numBatches());
   if (batchesPerEpoch == 0)
     throw Error("the training split has no complete batch (" +
                 std::to_string(data.train.size()) + " samples, batch " +
-                std::to_string(batch) + ", drop_last)");
+                std::to_string(batch * ranks) + ", drop_last)");
+  if (parallel && lead)
+    std::printf("data-parallel: %lld ranks x batch %lld = global batch %lld\n",
+                static_cast<long long>(ranks), static_cast<long long>(batch),
+                static_cast<long long>(batch * ranks));
   // A run in steps evaluates every eval_every steps, each period drawing
   // from one continuing stream of data epochs; its schedule counts steps
   // (one step per "epoch" of the schedule). A run in epochs has a period
@@ -291,23 +326,32 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   if (progress.hasRng)
     loader.rng().restoreState(progress.rng.data(), progress.rng.size());
   // A run in steps resumes mid-epoch; one in epochs starts each epoch.
-  if (stepRun && progress.dataEpoch > 0)
-    stream.start(progress.dataEpoch, progress.dataBatch);
+  // (Batches of other rows than the checkpoint's, with another number of
+  // ranks or --batch: as many rows skipped, rounded up to whole batches.)
+  if (stepRun && progress.dataEpoch > 0) {
+    int64_t skip = progress.dataBatch;
+    if (progress.dataRows > 0 && progress.dataRows != stream.rows())
+      skip = (skip * progress.dataRows + stream.rows() - 1) / stream.rows();
+    stream.start(progress.dataEpoch, std::min(skip, batchesPerEpoch));
+  }
 
-  prepareCheckpointDir(dir);
-  // A run killed while writing a checkpoint leaves its temporary file.
-  if (size_t stale = removeStaleTemps(dir))
-    std::printf("removed %zu unfinished checkpoint file%s from %s\n", stale,
-                stale == 1 ? "" : "s", dir.c_str());
   std::unique_ptr<JsonlLogger> log;
-  if (!opts.log.empty())
-    log = std::make_unique<JsonlLogger>(opts.log);
+  if (lead) {
+    prepareCheckpointDir(dir);
+    // A run killed while writing a checkpoint leaves its temporary file.
+    if (size_t stale = removeStaleTemps(dir))
+      std::printf("removed %zu unfinished checkpoint file%s from %s\n", stale,
+                  stale == 1 ? "" : "s", dir.c_str());
+    if (!opts.log.empty())
+      log = std::make_unique<JsonlLogger>(opts.log);
+  }
   // --report draws the run from its log lines, kept here whether or not
   // --log writes them too.
   std::vector<std::string> reportLines;
-  // --quiet: the reporter writes to /dev/null-like nothing.
+  // --quiet (and ranks other than 0): the reporter writes to /dev/null.
+  bool quiet = opts.quiet || !lead;
   std::unique_ptr<std::FILE, int (*)(std::FILE *)> devNull(
-      opts.quiet ? std::fopen("/dev/null", "w") : nullptr, &std::fclose);
+      quiet ? std::fopen("/dev/null", "w") : nullptr, &std::fclose);
   ProgressReporter reporter(devNull ? devNull.get() : stdout);
   if (stepRun)
     reporter.countSteps(totalSteps);
@@ -316,7 +360,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
 
   Buffers buf(cfg);
   // The gradient accumulators (zero between optimizer steps).
-  std::vector<float> grads(accumulate > 1 ? size_t(cfg.gradsSize) : 0, 0.0f);
+  std::vector<float> grads(gradSteps ? size_t(cfg.gradsSize) : 0, 0.0f);
   Batch b;
   double runStart = now();
   std::string stopped = "completed";
@@ -335,43 +379,62 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     if (!stepRun)
       stream.start(epoch, 0);
     Scores scores(cfg);
-    reporter.beginEpoch(epoch, periods,
-                        stepRun ? size_t(periodSteps * accumulate * batch)
-                                : data.train.size());
-    float lr = 0;
+    size_t epochSamples = stepRun
+                              ? size_t(periodSteps * accumulate * batch * ranks)
+                              : data.train.size();
+    reporter.beginEpoch(epoch, periods, epochSamples);
+    float lr = 0, lastLoss = 0;
     bool diverged = false, stepLimit = false;
     // A batch's loss and predictions (buf.result + 2) into the period's
-    // scores; false, and `diverged`, when the loss is not finite.
+    // scores; false, and `diverged`, when the loss is not finite. (The
+    // progress shows every rank's samples as N times rank 0's.)
     auto score = [&](float loss) {
+      lastLoss = loss;
       if (!std::isfinite(loss)) {
         diverged = true;
         return false;
       }
       scores.add(cfg, buf, buf.result.data() + 2, loss, b.count);
-      reporter.update(scores.samples, scores.loss());
+      reporter.update(std::min(scores.samples * size_t(ranks), epochSamples),
+                      scores.loss());
       return true;
     };
     for (int64_t k = 0; k < periodSteps && !diverged; ++k) {
-      if (accumulate > 1) {
+      if (gradSteps) {
         // k batches (fewer at an epoch's end): each one's gradients
         // weighted by its rows, the sum scaled by 1 / rows, so that the
         // step is the one of a batch of all those rows. A group ends with
         // its data epoch, as a batch of all its rows would (a run in steps
-        // reads on in the next group).
+        // reads on in the next group). Data-parallel ranks each take their
+        // share of every batch and sum gradients and rows before the
+        // update; every rank sees the same batches, so all take the same
+        // steps. Dropout draws differ per rank (the step number
+        // interleaves them).
         double rows = 0;
         int64_t micro = 0;
         while (micro < accumulate && (micro == 0 || !stream.epochDone()) &&
                stream.next(b, stepRun)) {
-          buf.load(b, cfg.classTargets);
-          nnc_grad(state.data(), grads.data(), buf.input(),
-                   buf.y(cfg.classTargets), buf.mask.data(),
-                   progress.step * accumulate + micro,
-                   static_cast<int64_t>(seed), static_cast<float>(b.count),
-                   buf.result.data() + 1);
           ++micro;
+          if (b.count == 0) // this rank's share of a partial last batch
+            continue;
+          buf.load(b, cfg.classTargets);
+          nnc_grad(
+              state.data(), grads.data(), buf.input(), buf.y(cfg.classTargets),
+              buf.mask.data(),
+              ((progress.step * accumulate + micro - 1) * ranks + mpi.rank()),
+              static_cast<int64_t>(seed), static_cast<float>(b.count),
+              buf.result.data() + 1);
           rows += static_cast<double>(b.count);
           if (!score(buf.result[1]))
             break;
+        }
+        if (parallel && micro > 0) {
+          double counts[2] = {rows, diverged ? 1.0 : 0.0};
+          mpi.sum(counts, 2);
+          rows = counts[0];
+          diverged = counts[1] > 0;
+          if (!diverged)
+            mpi.sum(grads.data(), grads.size());
         }
         if (micro == 0 || diverged)
           break;
@@ -398,6 +461,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     }
     if (diverged) {
       reporter.message("");
+      if (!lead) {
+        exitCode = BadInput;
+        break;
+      }
       // progress.epoch is the last epoch whose checkpoint was written (by
       // this run or the one it resumed); none if it diverged before that.
       std::string kept = progress.epoch > 0
@@ -406,15 +473,26 @@ int train(const RunConfig &cfg, const CommonOptions &common,
                                    ") is kept in " +
                                    (fs::path(dir) / "last.safetensors").string()
                              : std::string("no checkpoint was written");
+      std::string loss = std::isfinite(lastLoss)
+                             ? std::string("not finite on another rank")
+                             : fmt::format("{}", lastLoss);
       std::fprintf(stderr,
                    "error: training diverged at epoch %lld, step %lld: the "
-                   "loss is %g; %s\n",
+                   "loss is %s; %s\n",
                    static_cast<long long>(epoch),
-                   static_cast<long long>(progress.step),
-                   static_cast<double>(buf.result[0]), kept.c_str());
+                   static_cast<long long>(progress.step), loss.c_str(),
+                   kept.c_str());
       stopped = "diverged";
       exitCode = BadInput;
       break;
+    }
+
+    // Data-parallel: the period's scores of every rank; rank 0's parameters
+    // and buffers (batchnorm's running statistics, which each rank keeps
+    // from its own batches) on every rank, as PyTorch's DDP broadcasts them.
+    if (parallel) {
+      scores.reduce(mpi);
+      mpi.broadcast(state.data(), state.size());
     }
 
     // Magnitude pruning at the end of a whole pruning epoch, before the
@@ -438,7 +516,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     // Metrics: on the validation split when there is one, else on train.
     // The last epoch's confusion matrix goes into the log's done event.
     if (data.hasValidation) {
-      Scores val = evaluate(cfg, state, data.validation, pre);
+      Scores val =
+          evaluate(cfg, state, data.validation, pre, parallel ? &mpi : nullptr);
       record.valLoss = val.loss();
       record.metrics = val.metrics(cfg.metrics);
       if (const auto *matrix = val.confusion(cfg.metrics))
@@ -451,7 +530,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     reporter.endEpoch(record);
     if (log)
       log->logEpoch(record);
-    if (!opts.report.empty())
+    if (lead && !opts.report.empty())
       reportLines.push_back(JsonlLogger::epochLine(record));
 
     // Early stopping is decided before the checkpoint so that a resumed run
@@ -465,9 +544,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       progress.bestValLoss = *record.valLoss;
       progress.bestEpoch = epoch;
     }
-    writeCheckpoint(cfg, (fs::path(dir) / "last.safetensors").string(), state,
-                    progress, pre, data.tokenizer.get());
-    if (best)
+    if (lead)
+      writeCheckpoint(cfg, (fs::path(dir) / "last.safetensors").string(), state,
+                      progress, pre, data.tokenizer.get());
+    if (lead && best)
       writeCheckpoint(cfg, (fs::path(dir) / "best.safetensors").string(), state,
                       progress, pre, data.tokenizer.get());
     if (stepLimit) {
@@ -500,16 +580,16 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     done["classes"] = progress.classNames;
   done["settings"] =
       runSettings(cfg, stepRun ? totalSteps : 0, epochs, batch,
-                  opts.lr > 0 ? opts.lr : cfg.lr, seed, accumulate);
+                  opts.lr > 0 ? opts.lr : cfg.lr, seed, accumulate, ranks);
   if (log)
     log->logDone(done);
-  if (!opts.report.empty()) {
+  if (lead && !opts.report.empty()) {
     reportLines.push_back(JsonlLogger::eventLine("done", done));
     writeRunReport(cfg, opts.report,
                    opts.log.empty() ? "run '" + cfg.run + "'" : opts.log,
                    reportLines);
   }
-  if (!opts.quiet && exitCode == Ok)
+  if (!quiet && exitCode == Ok)
     std::printf("checkpoints: %s\n", dir.c_str());
   return exitCode;
 }

@@ -11,9 +11,7 @@ epoch is partial (70 = 4 x 16 + 6).
 
 usage: cnn_parity.py WORKDIR [CASE ...]
 """
-import gzip
 import os
-import struct
 import sys
 import zlib
 
@@ -23,7 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_util import (check_logged_losses, read_safetensors, run, run_cases,  # noqa: E402
-                      train_epochs, write_safetensors)
+                      train_epochs, write_idx, write_safetensors)
 
 torch.set_num_threads(1)
 
@@ -101,13 +99,6 @@ CASES = {
         "sgd(lr = 0.05, momentum = 0.9)",
         lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), 2),
 }
-
-
-def write_idx(path, magic, array, compress):
-    data = struct.pack(">I", magic) + b"".join(
-        struct.pack(">I", d) for d in array.shape) + array.astype(np.uint8).tobytes()
-    with (gzip.open if compress else open)(path, "wb") as f:
-        f.write(data)
 
 
 def check_case(workdir, name):

@@ -10,6 +10,16 @@ import sys
 import numpy as np
 
 
+def write_idx(path, magic, array, compress):
+    """An IDX file of uint8 `array` (magic 0x803 images, 0x801 labels),
+    gzip-compressed with `compress` (the runtime reads both)."""
+    import gzip
+    data = struct.pack(">I", magic) + b"".join(
+        struct.pack(">I", d) for d in array.shape) + array.astype(np.uint8).tobytes()
+    with (gzip.open if compress else open)(path, "wb") as f:
+        f.write(data)
+
+
 def write_safetensors(path, tensors):
     """Writes {name: torch tensor}; int64 tensors as I64, the rest as F32."""
     header, blobs, offset = {}, [], 0

@@ -143,6 +143,47 @@ TEST(Batches, ShuffleIsSeededAndResumable) {
   EXPECT_EQ(ordered.epochOrder(), sorted);
 }
 
+TEST(Batches, ShardsSplitEveryGlobalBatchInOrder) {
+  // 23 samples, 3 ranks x 4 rows: global batches of 12, the last of 11
+  // leaving rank 2 three rows; with 7 x 4 one of 23 leaves rank 6 none.
+  Dataset data = makeDataset(23, {1}, 10);
+  Preprocessor pre = fitted(data);
+  BatchLoader whole(data, pre, LoaderOptions{12, true, false}, 5);
+  whole.beginEpoch();
+  for (size_t shards : {3, 7}) {
+    std::vector<uint32_t> samples;
+    std::vector<float> x;
+    size_t batches = 0;
+    for (size_t shard = 0; shard < shards; ++shard) {
+      LoaderOptions options{4, true, false, shards, shard};
+      BatchLoader loader(data, pre, options, 5);
+      loader.beginEpoch();
+      EXPECT_EQ(loader.epochOrder(), whole.epochOrder());
+      batches = loader.numBatches();
+      for (size_t i = 0; i < batches; ++i) {
+        Batch b;
+        loader.fillBatch(i, b);
+        EXPECT_EQ(b.rows, 4u);
+        size_t begin = std::min<size_t>(23, i * 4 * shards + shard * 4);
+        EXPECT_EQ(b.count, std::min<size_t>(4, 23 - begin));
+        for (size_t r = 0; r < 4; ++r)
+          EXPECT_EQ(b.mask[r], r < b.count ? 1.0f : 0.0f);
+        for (size_t r = 0; r < b.count; ++r)
+          EXPECT_EQ(b.samples[r], whole.epochOrder()[begin + r]);
+        samples.insert(samples.end(), b.samples.begin(), b.samples.end());
+      }
+    }
+    EXPECT_EQ(batches, shards == 3 ? 2u : 1u);
+    std::sort(samples.begin(), samples.end());
+    ASSERT_EQ(samples.size(), 23u); // every sample once over the ranks
+    for (uint32_t i = 0; i < 23; ++i)
+      EXPECT_EQ(samples[i], i);
+  }
+  // drop_last counts whole global batches.
+  BatchLoader dropped(data, pre, LoaderOptions{4, false, true, 3, 2}, 5);
+  EXPECT_EQ(dropped.numBatches(), 1u);
+}
+
 TEST(Prefetcher, YieldsTheSameBatchesAsTheSynchronousPath) {
   Dataset data = makeDataset(1003, {1, 4, 5}, 10, FeatureType::U8);
   Preprocessor pre;

@@ -84,6 +84,38 @@ TEST(Metrics, RegressionByHand) {
   EXPECT_DOUBLE_EQ(constant.r2(), 1.0);
 }
 
+TEST(Metrics, CountsSumOverRanks) {
+  // Two ranks' halves, their counts summed, equal the whole.
+  std::vector<float> logits = {3, 1, 0, 2, 5, 4, 1, 7, 2, 2};
+  std::vector<int32_t> labels = {0, 1, 1, 1, 0};
+  std::vector<float> mask = {1, 1, 1, 1, 1};
+  ClassificationMetrics whole(2), a(2), b(2);
+  whole.addLogits(logits.data(), 2, labels.data(), mask.data(), 5);
+  a.addLogits(logits.data(), 2, labels.data(), mask.data(), 2);
+  b.addLogits(logits.data() + 4, 2, labels.data() + 2, mask.data(), 3);
+  std::vector<double> sum = a.counts(), other = b.counts();
+  for (size_t i = 0; i < sum.size(); ++i)
+    sum[i] += other[i];
+  a.setCounts(sum.data());
+  EXPECT_EQ(a.confusion(), whole.confusion());
+  EXPECT_EQ(a.count(), 5u);
+  EXPECT_DOUBLE_EQ(a.f1(), whole.f1());
+
+  std::vector<float> pred = {1, 2, 3, 4, 5, 6}, truth = {1, 3, 5, 2, 6, 6};
+  RegressionMetrics rw(2), ra(2), rb(2);
+  rw.add(pred.data(), truth.data(), nullptr, 3);
+  ra.add(pred.data(), truth.data(), nullptr, 1);
+  rb.add(pred.data() + 2, truth.data() + 2, nullptr, 2);
+  std::vector<double> rs = ra.counts(), ro = rb.counts();
+  for (size_t i = 0; i < rs.size(); ++i)
+    rs[i] += ro[i];
+  ra.setCounts(rs.data());
+  EXPECT_EQ(ra.count(), 3u);
+  EXPECT_DOUBLE_EQ(ra.mse(), rw.mse());
+  EXPECT_DOUBLE_EQ(ra.mae(), rw.mae());
+  EXPECT_DOUBLE_EQ(ra.r2(), rw.r2());
+}
+
 TEST(Metrics, AgreeWithScikitLearn) {
   if (std::system("/usr/bin/python3 -c 'import sklearn' 2>/dev/null") != 0)
     GTEST_SKIP() << "python3-sklearn is not installed";

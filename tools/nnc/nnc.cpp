@@ -42,6 +42,7 @@ struct Options {
   std::vector<std::string> includeDirs;
   unsigned errorLimit = 50;
   int64_t batch = 0;
+  bool distributed = false;
   bool timePasses = false;
   int parallelChunks = 8;
   /// Hidden: entry points of at least this many operations get one function
@@ -109,6 +110,7 @@ int run(const Options &opts) {
   feOpts.mainFile = opts.input;
   feOpts.includeDirs = opts.includeDirs;
   feOpts.batch = opts.batch;
+  feOpts.distributed = opts.distributed;
 
   if (opts.emit == "ast") {
     // The syntax tree needs no analysis; dump even a program with semantic
@@ -186,6 +188,9 @@ int main(int argc, char **argv) {
                  "compile the training step for batches of N (default: the "
                  "file's batch); the program trains with any batch up to N")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 31));
+  app.add_flag("--distributed", opts.distributed,
+               "also build the gradient and update steps that data-parallel "
+               "training runs on ('mpirun -np N PROGRAM train')");
   app.add_option("-I", opts.includeDirs, "add a directory to search for imports");
   app.add_flag("--time-passes", opts.timePasses,
                "report the time of every compiler pass and phase on stderr");
