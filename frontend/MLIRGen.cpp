@@ -309,9 +309,10 @@ private:
               l, type, in(0), w, bias, rm, rv, b.getF32FloatAttr(eps));
           break;
         }
-        auto bn =
-            b.create<nn::BatchNormOp>(l, type, w.getType(), w.getType(), in(0),
-                                      w, bias, fs.mask, b.getF32FloatAttr(eps));
+        auto bn = b.create<nn::BatchNormOp>(
+            l, type, w.getType(), w.getType(), in(0), w, bias, fs.mask,
+            b.getF32FloatAttr(eps),
+            run.syncBatchnorm ? b.getUnitAttr() : UnitAttr());
         values[n.id] = bn.getResult();
         FloatAttr momentum =
             b.getF32FloatAttr(static_cast<float>(n.attrs.momentum));

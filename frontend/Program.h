@@ -439,6 +439,9 @@ struct TrainRun {
   /// `nnc --distributed`: the program trains data-parallel under mpirun
   /// (it has nnc_grad and nnc_update, as with accumulate > 1).
   bool distributed = false;
+  /// `sync_batchnorm = true`: batchnorm's training statistics are every
+  /// data-parallel rank's batch together (nn.batchnorm's `sync`).
+  bool syncBatchnorm = false;
   std::vector<MetricKind> metrics;
   std::string checkpoint; ///< directory; empty: none
   EarlyStopping earlyStopping;

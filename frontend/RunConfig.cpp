@@ -232,6 +232,7 @@ std::string buildRunConfig(const RunConfigInputs &in) {
   j["eval_every"] = run.evalEvery;
   j["accumulate"] = run.accumulate;
   j["distributed"] = run.distributed;
+  j["sync_batchnorm"] = run.syncBatchnorm;
   json metrics = json::array();
   for (sema::MetricKind k : run.metrics)
     metrics.push_back(sema::toString(k));

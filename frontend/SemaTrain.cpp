@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "frontend/SemaImpl.h"
 
+#include <optional>
+
 namespace nnc {
 namespace sema {
 
@@ -41,10 +43,10 @@ void Sema::checkSizes(const Model &m, int64_t batch, SourceRange batchRange,
 namespace {
 
 const std::vector<std::string> kTrainKeys = {
-    "model",  "data",           "loss",           "optimizer", "schedule",
-    "epochs", "metrics",        "checkpoint",     "early_stopping",
-    "clip_grad_norm", "seed",   "batch",          "drop_last", "steps",
-    "eval_every", "precision", "prune", "accumulate"};
+    "model",     "data",    "loss",       "optimizer",      "schedule",
+    "epochs",    "metrics", "checkpoint", "early_stopping", "clip_grad_norm",
+    "seed",      "batch",   "drop_last",  "steps",          "eval_every",
+    "precision", "prune",   "accumulate", "sync_batchnorm"};
 const std::vector<std::string> kFinetuneKeys = {
     "from", "rename", "freeze", "unfreeze", "lr_scale", "adapters"};
 
@@ -244,14 +246,23 @@ void Sema::analyzeRun(const ast::Decl &d) {
   intSetting("batch", run.batch, 1);
   if (batchOverride)
     run.batch = batchOverride;
-  if (const ast::Expr *e = value("drop_last")) {
+  // A `true`/`false` setting, when given and valid.
+  auto boolSetting = [&](const std::string &k) -> std::optional<bool> {
+    const ast::Expr *e = value(k);
+    if (!e)
+      return std::nullopt;
     Value v = eval(e, Env());
     if (v.kind == Value::Bool)
-      run.dropLast = v.num != 0;
-    else if (v.kind != Value::Invalid)
-      error(v.range, "'drop_last' must be 'true' or 'false', got " +
-                         formatValue(v));
-  }
+      return v.num != 0;
+    if (v.kind != Value::Invalid)
+      error(v.range,
+            "'" + k + "' must be 'true' or 'false', got " + formatValue(v));
+    return std::nullopt;
+  };
+  if (std::optional<bool> v = boolSetting("drop_last"))
+    run.dropLast = *v;
+  if (std::optional<bool> v = boolSetting("sync_batchnorm"))
+    run.syncBatchnorm = *v;
   if (const ast::Expr *e = value("precision")) {
     Value v = eval(e, Env());
     if ((v.kind == Value::Ident || v.kind == Value::String) &&

@@ -103,7 +103,7 @@ LogicalResult BatchNormOp::buildGradient(OpBuilder &b,
   Type xType = getInput().getType(), wType = getWeight().getType();
   auto g = b.create<BatchNormGradOp>(getLoc(), xType, wType, wType,
                                      resultGrads[0], getInput(), getWeight(),
-                                     getMask(), getEpsAttr());
+                                     getMask(), getEpsAttr(), getSyncAttr());
   operandGrads.append(
       {g.getInputGrad(), g.getWeightGrad(), g.getBiasGrad(), Value()});
   return success();

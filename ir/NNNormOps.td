@@ -26,13 +26,22 @@ def NN_BatchNormOp : NN_Op<"batchnorm",
     biased variance, as torch.nn.BatchNorm1d/2d in training mode. The other
     results are the batch mean and the UNBIASED batch variance, what the
     running statistics track (see `nn.running_average`).
+
+    `sync` (`sync_batchnorm = true`, data-parallel training): the statistics
+    are those of every rank's batch together, as torch.nn.SyncBatchNorm's:
+    the real rows, the per-channel sums and then the squared deviations
+    from the global mean are summed over the ranks (the runtime's
+    `nnrt_allreduce_f32(data, n)`, the identity in one process), so that
+    ranks in lockstep normalize and track exactly what one process with
+    the global batch would.
     ```mlir
     %y, %mean, %var = nn.batchnorm %x, %w, %b, %m {eps = 1.0e-05 : f32} : tensor<32x16xf32>, tensor<16xf32>, tensor<32xf32>
     ```
   }];
   let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
                        NN_F32Tensor:$bias, NN_F32Tensor:$mask,
-                       DefaultValuedAttr<F32Attr, "1.0e-5">:$eps);
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$eps,
+                       UnitAttr:$sync);
   let results = (outs NN_F32Tensor:$result, NN_F32Tensor:$mean,
                       NN_F32Tensor:$var);
   let assemblyFormat = [{
@@ -52,13 +61,22 @@ def NN_BatchNormGradOp : NN_Op<"batchnorm_grad",
     per channel:
     `dx = m weight / sqrt(var + eps) (dy - sum(m dy) / M - xhat sum(m dy xhat) / M)`,
     `dweight = sum(m dy xhat)`, `dbias = sum(m dy)`.
+
+    `sync`: the statistics, M and the two sums in `dx` are every rank's
+    together (see `nn.batchnorm`); `dweight` and `dbias` stay this rank's,
+    being parameter gradients that the runtime sums. Each rank's `dy` is
+    that of its own mean loss (over its R real rows), so the sums in `dx`
+    are all-reduced weighted by R and divided by this rank's R: the
+    gradient that, weighted by R like every rank's, sums to the global
+    batch's.
     ```mlir
     %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %m {eps = 1.0e-05 : f32} : tensor<32x16xf32>, tensor<16xf32>, tensor<32xf32>
     ```
   }];
   let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
                        NN_F32Tensor:$weight, NN_F32Tensor:$mask,
-                       DefaultValuedAttr<F32Attr, "1.0e-5">:$eps);
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$eps,
+                       UnitAttr:$sync);
   let results = (outs NN_F32Tensor:$input_grad, NN_F32Tensor:$weight_grad,
                       NN_F32Tensor:$bias_grad);
   let assemblyFormat = [{

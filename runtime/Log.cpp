@@ -47,6 +47,10 @@ std::string JsonlLogger::epochLine(const EpochRecord &record) {
     line[name] = number(value);
   line["samples_per_s"] = number(record.samplesPerSecond);
   line["seconds"] = number(record.seconds);
+  if (record.allreduceSeconds)
+    line["allreduce_s"] = number(*record.allreduceSeconds);
+  if (record.waitSeconds)
+    line["wait_s"] = number(*record.waitSeconds);
   return line.dump();
 }
 

@@ -25,6 +25,11 @@ struct EpochRecord {
   std::vector<std::pair<std::string, double>> metrics; ///< as configured
   double samplesPerSecond = 0;
   double seconds = 0;
+  /// Data-parallel runs: the seconds rank 0 spent in the gradients'
+  /// all-reduce, and before it waiting for the other ranks (the row
+  /// counts' all-reduce, which ends when the slowest rank reaches it);
+  /// absent otherwise.
+  std::optional<double> allreduceSeconds, waitSeconds;
 };
 
 /// Writes `--log FILE.jsonl`: one JSON object per line, flushed per line:

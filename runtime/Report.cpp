@@ -167,8 +167,9 @@ const char *colour(size_t run) { return kColours[run % std::size(kColours)]; }
 /// Fields of an epoch event that are not curves of their own (or, lr and
 /// the losses, that get their own charts).
 bool isCurve(const std::string &key) {
-  for (const char *other : {"event", "epoch", "step", "lr", "train_loss",
-                            "val_loss", "samples_per_s", "seconds"})
+  for (const char *other :
+       {"event", "epoch", "step", "lr", "train_loss", "val_loss",
+        "samples_per_s", "seconds", "allreduce_s", "wait_s"})
     if (key == other)
       return false;
   return true;

@@ -184,6 +184,7 @@ RunConfig parseRunConfig(const char *text) {
     c.decodeCache = j.at("state").value("decode_cache", int64_t(0));
     c.gradsSize = j.at("state").value("grads", int64_t(0));
     c.accumulate = j.value("accumulate", int64_t(1));
+    c.syncBatchnorm = j.value("sync_batchnorm", false);
     for (const auto &s : j.at("state").at("slots"))
       c.slots.push_back({s.at("name").get<std::string>(),
                          s.at("offset").get<int64_t>(),

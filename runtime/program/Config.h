@@ -194,6 +194,9 @@ struct RunConfig {
   int64_t gradsSize = 0;
   /// `accumulate = k`: batches whose gradients make one optimizer step.
   int64_t accumulate = 1;
+  /// `sync_batchnorm = true`: nnc_grad all-reduces batchnorm's statistics,
+  /// so every rank calls it for every batch (an empty share too).
+  bool syncBatchnorm = false;
   std::string loss;      ///< cross_entropy, binary_cross_entropy, mse, ...
   bool classTargets = false;
   double lr = 0;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -110,6 +111,12 @@ void Mpi::broadcast(float *data, size_t n) {
   for (size_t at = 0; active() && at < n; at += kMaxCount)
     lib->bcast(data + at, int(std::min(kMaxCount, n - at)), lib->floatType, 0,
                lib->world);
+}
+
+/// Called by generated code (`sync_batchnorm`: nn.batchnorm's statistics):
+/// `data[0..n)` summed over the ranks, in place; nothing in one process.
+extern "C" void nnrt_allreduce_f32(float *data, int64_t n) {
+  Mpi::world().sum(data, static_cast<size_t>(n));
 }
 
 void Mpi::finalize() {

@@ -305,7 +305,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     throw Error("the training split has no complete batch (" +
                 std::to_string(data.train.size()) + " samples, batch " +
                 std::to_string(batch * ranks) + ", drop_last)");
-  if (parallel && lead)
+  if (parallel && lead && !opts.quiet)
     std::printf("data-parallel: %lld ranks x batch %lld = global batch %lld\n",
                 static_cast<long long>(ranks), static_cast<long long>(batch),
                 static_cast<long long>(batch * ranks));
@@ -384,6 +384,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
                               : data.train.size();
     reporter.beginEpoch(epoch, periods, epochSamples);
     float lr = 0, lastLoss = 0;
+    double allreduceSeconds = 0, waitSeconds = 0;
     bool diverged = false, stepLimit = false;
     // A batch's loss and predictions (buf.result + 2) into the period's
     // scores; false, and `diverged`, when the loss is not finite. (The
@@ -415,7 +416,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
         while (micro < accumulate && (micro == 0 || !stream.epochDone()) &&
                stream.next(b, stepRun)) {
           ++micro;
-          if (b.count == 0) // this rank's share of a partial last batch
+          // This rank's share of a partial last batch may be empty: no
+          // gradient, unless synchronized batchnorm needs this rank's
+          // part in its sums (its loss and gradients are then zero).
+          if (b.count == 0 && !cfg.syncBatchnorm)
             continue;
           buf.load(b, cfg.classTargets);
           nnc_grad(
@@ -429,12 +433,16 @@ int train(const RunConfig &cfg, const CommonOptions &common,
             break;
         }
         if (parallel && micro > 0) {
+          double start = now();
           double counts[2] = {rows, diverged ? 1.0 : 0.0};
           mpi.sum(counts, 2);
+          double summed = now();
+          waitSeconds += summed - start;
           rows = counts[0];
           diverged = counts[1] > 0;
           if (!diverged)
             mpi.sum(grads.data(), grads.size());
+          allreduceSeconds += now() - summed;
         }
         if (micro == 0 || diverged)
           break;
@@ -513,6 +521,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     record.seconds = now() - epochStart;
     record.samplesPerSecond =
         record.seconds > 0 ? scores.samples / record.seconds : 0;
+    if (parallel) {
+      record.allreduceSeconds = allreduceSeconds;
+      record.waitSeconds = waitSeconds;
+    }
     // Metrics: on the validation split when there is one, else on train.
     // The last epoch's confusion matrix goes into the log's done event.
     if (data.hasValidation) {

@@ -20,6 +20,56 @@ func.func @batchnorm(%x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf3
 
 // -----
 
+// Synchronized batchnorm (sync_batchnorm = true): the real rows, the
+// per-channel sums and the squared deviations are each written into a
+// buffer of their own, summed over the data-parallel ranks by the runtime's
+// nnrt_allreduce_f32(address, count) in place, and read back; declared once.
+// CHECK-LABEL: module
+// CHECK: func.func private @nnrt_allreduce_f32(i64, i64)
+// CHECK-NOT: func.func private @nnrt_allreduce_f32
+// CHECK-LABEL: func @batchnorm_sync
+// CHECK: linalg.reduce
+// CHECK: %[[ROWS:.+]] = memref.alloc() : memref<f32>
+// CHECK: bufferization.materialize_in_destination %{{.+}} in restrict writable %[[ROWS]] : (tensor<f32>, memref<f32>) -> ()
+// CHECK: %[[RA:.+]] = memref.extract_aligned_pointer_as_index %[[ROWS]]
+// CHECK: %[[RP:.+]] = arith.index_cast %[[RA]] : index to i64
+// CHECK: %[[ONE:.+]] = arith.constant 1 : i64
+// CHECK: call @nnrt_allreduce_f32(%[[RP]], %[[ONE]]) : (i64, i64) -> ()
+// CHECK: bufferization.to_tensor %[[ROWS]] restrict writable : memref<f32>
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+// CHECK: %[[SUM:.+]] = memref.alloc() : memref<3xf32>
+// CHECK: %[[THREE:.+]] = arith.constant 3 : i64
+// CHECK: call @nnrt_allreduce_f32(%{{.+}}, %[[THREE]])
+// CHECK: bufferization.to_tensor %[[SUM]] restrict writable : memref<3xf32>
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+// CHECK: call @nnrt_allreduce_f32
+// CHECK: math.sqrt
+// CHECK-NOT: nn.
+// The gradient: the same three sums for its statistics, then dbias' and
+// dweight's sums weighted by the rows (all-reduced, over this rank's rows)
+// for dx; the returned dweight and dbias stay this rank's.
+// CHECK-LABEL: func @batchnorm_grad_sync
+// CHECK-COUNT-3: call @nnrt_allreduce_f32
+// CHECK: %[[DB:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+// CHECK: %[[DW:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+// CHECK: linalg.generic {{.+}} ins(%[[DB]] : tensor<3xf32>)
+// CHECK: arith.mulf
+// CHECK: call @nnrt_allreduce_f32
+// CHECK: linalg.generic {{.+}} ins(%[[DW]] : tensor<3xf32>)
+// CHECK: call @nnrt_allreduce_f32
+// CHECK-NOT: call @nnrt_allreduce_f32
+// CHECK: return %{{.+}}, %[[DW]], %[[DB]]
+func.func @batchnorm_sync(%x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %y, %mean, %var = nn.batchnorm %x, %w, %w, %m {sync} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  return %y, %mean, %var : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
+}
+func.func @batchnorm_grad_sync(%dy: tensor<4x3x2x2xf32>, %x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %m {sync} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  return %dx, %dw, %db : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
+}
+
+// -----
+
 // Dropout: the mask from linalg.index and integer hashing of the seed.
 // CHECK-LABEL: func @dropout
 // CHECK: %[[SEED:.+]] = tensor.extract %{{.+}}[] : tensor<i64>

@@ -19,6 +19,10 @@ this machine, against one process with the global batch:
   own batch statistics (no sync_batchnorm), so 2 ranks x 16 rows train as
   one process with batches of 16 accumulated 2 at a time: the parameters
   and optimizer state equal, the running statistics being rank 0's.
+- cnn_sync: the same CNN with sync_batchnorm = true: 2 ranks x 24 and 3
+  x 16 rows train as one process with batches of 48, to float32
+  tolerance, running statistics included (the last global batch of 22
+  rows leaves the last rank none: it still takes part in the sums).
 - kill: rank 1 killed (SIGKILL) mid-run: mpirun ends the other rank within
   seconds, exits non-zero, and last.safetensors evaluates.
 - usage: a program built without --distributed under mpirun, and a command
@@ -168,8 +172,11 @@ def check_resume(root):
     print(f"ok resume: epoch 1 on 2 ranks, epoch 2 on 3, as one process ({n} tensors)")
 
 
-def check_cnn_bn(root):
-    d = os.path.join(root, "cnn_bn")
+def cnn_program(d, batch, settings):
+    """A CNN with batchnorm on 70 random 1x12x12 images of 3 classes,
+    compiled with --distributed; `settings`: more lines of its train. (The
+    convolution has no bias: before batchnorm its gradient is zero up to
+    rounding, which Adam would turn into steps of either sign.)"""
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(16)
     write_idx(os.path.join(d, "images.idx.gz"), 0x803,
@@ -177,32 +184,37 @@ def check_cnn_bn(root):
     write_idx(os.path.join(d, "labels.idx"), 0x801,
               rng.integers(0, 3, size=70, dtype=np.uint8), False)
     with open(os.path.join(d, "cnn.nn"), "w") as f:
-        f.write("""
-dataset data {
+        f.write(f"""
+dataset data {{
   train = idx("images.idx.gz", "labels.idx")
-  preprocess { scale(1 / 255) }
-  batch = 16
+  preprocess {{ scale(1 / 255) }}
+  batch = {batch}
   shuffle = true
-}
-model net(image: f32[1, 12, 12]) -> f32[3] {
-  c1: conv2d(4, 3, padding = same)
+}}
+model net(image: f32[1, 12, 12]) -> f32[3] {{
+  c1: conv2d(4, 3, padding = same, bias = false)
   bn: batchnorm
   relu
   maxpool(2)
   flatten
   head: dense(3)
-}
-train {
+}}
+train {{
   model = net
   data = data
   loss = cross_entropy
   optimizer = adam(lr = 0.01)
   epochs = 2
-  accumulate = 2
-}
+{"".join("  " + line + chr(10) for line in settings)}}}
 """)
     exe = os.path.join(d, "cnn")
     run([NNC, exe + ".nn", "-o", exe, "--distributed"])
+    return exe
+
+
+def check_cnn_bn(root):
+    d = os.path.join(root, "cnn_bn")
+    exe = cnn_program(d, 16, ["accumulate = 2"])
     run([exe, "train", "--quiet", "--checkpoint-dir", "ck-one"], cwd=d)
     run_mpi(2, [exe, "train", "--quiet", "--accumulate", "1", "--checkpoint-dir",
                 "ck-r2"], d)
@@ -210,6 +222,18 @@ train {
                 skip=("running_mean", "running_var", "num_batches_tracked"))
     print(f"ok cnn_bn: 2 ranks x 16 rows with batchnorm train as 16 x accumulate 2 "
           f"({n} tensors)")
+
+
+def check_cnn_sync(root):
+    d = os.path.join(root, "cnn_sync")
+    exe = cnn_program(d, 48, ["sync_batchnorm = true"])
+    run([exe, "train", "--quiet", "--checkpoint-dir", "ck-one"], cwd=d)
+    for ranks in (2, 3):
+        run_mpi(ranks, [exe, "train", "--quiet", "--batch", str(48 // ranks),
+                        "--checkpoint-dir", f"ck-r{ranks}"], d)
+        n = compare("cnn_sync", d, "ck-one", f"ck-r{ranks}")
+    print(f"ok cnn_sync: with sync_batchnorm 2 x 24 and 3 x 16 rows train as batch 48, "
+          f"running statistics included ({n} tensors)")
 
 
 def rank_pid(exe, rank):
@@ -282,6 +306,7 @@ CASES = {
     "accumulate": check_accumulate,
     "resume": check_resume,
     "cnn_bn": check_cnn_bn,
+    "cnn_sync": check_cnn_sync,
     "kill": check_kill,
     "usage": check_usage,
 }

@@ -11,6 +11,8 @@
 #include "passes/Conversion/NNToLinalg/Patterns.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -29,9 +31,10 @@ struct ConvertNNToLinalgPass
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<nn::NNDialect>();
-    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
-                           arith::ArithDialect, math::MathDialect, scf::SCFDialect,
-                           func::FuncDialect>();
+    target.addLegalDialect<
+        linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
+        math::MathDialect, scf::SCFDialect, func::FuncDialect,
+        memref::MemRefDialect, bufferization::BufferizationDialect>();
     RewritePatternSet patterns(ctx);
     populateNNLayerPatterns(patterns);
     populateNNLossPatterns(patterns);

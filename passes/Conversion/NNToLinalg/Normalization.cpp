@@ -10,6 +10,8 @@
 #include "passes/Conversion/NNToLinalg/Patterns.h"
 #include "passes/Conversion/NNToLinalg/Utils.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -65,17 +67,56 @@ static Value invSqrt(OpBuilder &b, Location l, Value v, double eps) {
 // Batchnorm
 //===----------------------------------------------------------------------===//
 
+/// The runtime's sum over data-parallel ranks (runtime/program/Mpi.cpp):
+/// `void nnrt_allreduce_f32(float *data, int64_t n)`, in place; nothing in
+/// one process.
+constexpr llvm::StringLiteral kAllReduce = "nnrt_allreduce_f32";
+
+/// `t` (f32, static shape) summed over the data-parallel ranks: written
+/// into a buffer of its own, summed there by the runtime in place, and
+/// taken back as a tensor. The call is the only user of the buffer's
+/// address, so nothing moves reads of it across the call.
+static Value allReduce(OpBuilder &b, Location loc, Value t) {
+  auto module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  auto i64 = b.getI64Type();
+  if (!module.lookupSymbol<func::FuncOp>(kAllReduce)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto decl = b.create<func::FuncOp>(loc, kAllReduce,
+                                       b.getFunctionType({i64, i64}, {}));
+    decl.setPrivate();
+  }
+  auto type = cast<RankedTensorType>(t.getType());
+  auto bufferType = MemRefType::get(type.getShape(), type.getElementType());
+  Value buffer = b.create<memref::AllocOp>(loc, bufferType);
+  b.create<bufferization::MaterializeInDestinationOp>(
+      loc, TypeRange{}, t, buffer, /*restrict=*/true, /*writable=*/true);
+  Value address = b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, buffer);
+  Value pointer = b.create<arith::IndexCastOp>(loc, i64, address);
+  Value count = b.create<arith::ConstantIntOp>(loc, type.getNumElements(), 64);
+  b.create<func::CallOp>(loc, kAllReduce, TypeRange{},
+                         ValueRange{pointer, count});
+  return b
+      .create<bufferization::ToTensorOp>(loc, type, buffer,
+                                         /*restrict=*/true,
+                                         /*writable=*/true)
+      .getResult();
+}
+
 /// Per-channel statistics of x ([N, C] or [N, C, H, W]) over the real rows.
 struct ChannelStats {
   Value count; ///< M = (number of real rows) * H * W, f32, >= 1
   Value mean;  ///< [C]
   Value sqdev; ///< [C]: sum of m (x - mean)^2
+  Value rows;  ///< this rank's real rows, f32 (0 for an empty share)
   AffineMap id, channel, row;
   SmallVector<utils::IteratorType> iters; ///< parallel over C only
 };
 
+/// `sync`: the rows and both sums are every data-parallel rank's together.
 static ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
-                                 Value mask) {
+                                 Value mask, bool sync) {
   ChannelStats s;
   RankedTensorType type = tensorType(x);
   unsigned rank = type.getRank();
@@ -88,7 +129,13 @@ static ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
   int64_t spatial = 1;
   for (unsigned d = 2; d < rank; ++d)
     spatial *= type.getDimSize(d);
-  Value rows = sumAll1D(b, loc, mask);
+  s.rows = sumAll1D(b, loc, mask);
+  Value rows = s.rows;
+  if (sync) {
+    auto scalar = RankedTensorType::get({}, b.getF32Type());
+    Value t = b.create<tensor::FromElementsOp>(loc, scalar, rows);
+    rows = b.create<tensor::ExtractOp>(loc, allReduce(b, loc, t), ValueRange{});
+  }
   s.count = guardedCount(
       b, loc, mulF(b, loc, rows, f32(b, loc, static_cast<double>(spatial))));
   auto chType = RankedTensorType::get({type.getDimSize(1)}, b.getF32Type());
@@ -96,6 +143,8 @@ static ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
                         s.iters, [](OpBuilder &nb, Location l, ValueRange v) {
                           return masked(nb, l, v[1], v[0]);
                         });
+  if (sync)
+    sum = allReduce(b, loc, sum);
   Value count = s.count;
   s.mean = elementwise(b, loc, chType, {sum},
                        [&](OpBuilder &nb, Location l, ValueRange v) {
@@ -107,6 +156,8 @@ static ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
                         Value d = subF(nb, l, v[0], v[2]);
                         return masked(nb, l, v[1], mulF(nb, l, d, d));
                       });
+  if (sync)
+    s.sqdev = allReduce(b, loc, s.sqdev);
   return s;
 }
 
@@ -127,7 +178,8 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = adaptor.getInput();
-    ChannelStats s = channelStats(rewriter, loc, x, adaptor.getMask());
+    ChannelStats s =
+        channelStats(rewriter, loc, x, adaptor.getMask(), op.getSync());
     double eps = decimal(op.getEpsAttr().getValue());
     Value istd = invStd(rewriter, loc, s.sqdev, s.count, eps);
     Value y =
@@ -159,7 +211,8 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
     Location loc = op.getLoc();
     Value x = adaptor.getInput(), dy = adaptor.getGrad(),
           mask = adaptor.getMask();
-    ChannelStats s = channelStats(rewriter, loc, x, mask);
+    bool sync = op.getSync();
+    ChannelStats s = channelStats(rewriter, loc, x, mask, sync);
     double eps = decimal(op.getEpsAttr().getValue());
     Value istd = invStd(rewriter, loc, s.sqdev, s.count, eps);
     RankedTensorType chType = tensorType(s.mean);
@@ -175,10 +228,30 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
                                mulF(b, l, subF(b, l, v[1], v[3]), v[4]);
                            return masked(b, l, v[2], mulF(b, l, v[0], xhat));
                          });
+    // Synchronized: the sums in dx are every rank's, each rank's dy (of its
+    // own mean loss) weighted by its rows, over this rank's rows.
+    Value dbAll = db, dwAll = dw;
+    if (sync) {
+      Value rows = s.rows;
+      auto weighted = [&](Value sum) {
+        Value w = elementwise(rewriter, loc, chType, {sum},
+                              [&](OpBuilder &b, Location l, ValueRange v) {
+                                return mulF(b, l, v[0], rows);
+                              });
+        Value all = allReduce(rewriter, loc, w);
+        Value own = guardedCount(rewriter, loc, rows);
+        return elementwise(rewriter, loc, chType, {all},
+                           [&](OpBuilder &b, Location l, ValueRange v) {
+                             return divF(b, l, v[0], own);
+                           });
+      };
+      dbAll = weighted(db);
+      dwAll = weighted(dw);
+    }
     Value count = s.count;
     Value dx = elementwise(
         rewriter, loc, tensorType(x),
-        {dy, x, mask, s.mean, istd, adaptor.getWeight(), db, dw},
+        {dy, x, mask, s.mean, istd, adaptor.getWeight(), dbAll, dwAll},
         [&](OpBuilder &b, Location l, ValueRange v) -> Value {
           Value xhat = mulF(b, l, subF(b, l, v[1], v[3]), v[4]);
           Value t = subF(b, l, v[0], divF(b, l, v[6], count));
