@@ -58,6 +58,9 @@ def NN_Dialect : Dialect {
     "::mlir::UnitAttr":$decode,
     "::mlir::UnitAttr":$merge,
     "::mlir::UnitAttr":$prune,
+    // `fold`: batchnorm folded into the layer before it (nn-fold-batchnorm),
+    // each result named by `param`.
+    "::mlir::UnitAttr":$fold,
     "::mlir::UnitAttr":$grad,
     "::mlir::UnitAttr":$train_step,
     "::mlir::UnitAttr":$entry,

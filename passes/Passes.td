@@ -68,6 +68,30 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def NNFoldBatchNormPass : Pass<"nn-fold-batchnorm", "::mlir::ModuleOp"> {
+  let summary = "folds evaluation-mode batchnorm into the dense/conv2d before it";
+  let description = [{
+    A `nn.batchnorm_inference` whose input is a `nn.dense` or `nn.conv2d`
+    used only by it, in the `nn.predict` function, is an affine map per
+    output channel: with `s = gamma / sqrt(running_var + eps)`, the layer
+    with weight `W s` and bias `(b - running_mean) s + beta` computes the
+    same. Without `export`: adds `fold` (`nn.fold`), the function of the
+    parameters and buffers returning those folded weights and biases, each
+    named by `nn.param` (the layer's weight, the batchnorm's bias), which
+    nn-export-abi makes `nnc_fold(state)`. With `export` (the inference
+    library of `./model export`): rewrites `nn.predict` for folded
+    parameters, each layer taking its batchnorm's bias, the batchnorm gone.
+  }];
+  let options = [
+    Option<"exportMode", "export", "bool", "false",
+           "rewrite nn.predict for folded parameters instead of adding fold">
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+  ];
+}
+
 def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
   let summary = "wraps the tensor functions into the C ABI of the runtime";
   let description = [{
@@ -102,12 +126,24 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
     elimination then makes each optimizer update (elementwise, the last
     reader of its slots' old values, after the whole backward pass) write
     straight into the arena, with no copy in or out.
+
+    With `inference` (the library of `./model export`): only
+    `nnc_infer(weights, x, out)`, the `nn.predict` function on `weights` =
+    the parameters and buffers (laid out as in the state arena) followed by
+    the preprocessing's per-feature scale and shift (x' = x scale + shift,
+    applied to the raw input first), each `F` floats for `F` features per
+    sample. A `fold` function (nn-fold-batchnorm) becomes
+    `nnc_fold(state)` otherwise.
   }];
+  let options = [
+    Option<"inference", "inference", "bool", "false",
+           "export only nnc_infer, the inference library's entry point">
+  ];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect", "::mlir::linalg::LinalgDialect"
   ];
 }
 

@@ -289,7 +289,13 @@ void registerCPUCodegenDialects(DialectRegistry &registry) {
 void buildNNTrainingPipeline(OpPassManager &pm) {
   pm.addPass(createNNAutodiffPass());
   pm.addPass(createNNBuildTrainStepPass());
+  pm.addPass(createNNFoldBatchNormPass());
   pm.addPass(createNNExportABIPass());
+}
+
+void buildNNInferencePipeline(OpPassManager &pm) {
+  pm.addPass(createNNFoldBatchNormPass(NNFoldBatchNormPassOptions{true}));
+  pm.addPass(createNNExportABIPass(NNExportABIPassOptions{true}));
 }
 
 void buildNNToLinalgPipeline(OpPassManager &pm) {
@@ -306,6 +312,11 @@ void registerNNCPipelines() {
       "builds the training step on the nn dialect: gradients, optimizer "
       "update, C entry points (the stage `nnc --emit nn` prints)",
       buildNNTrainingPipeline);
+  PassPipelineRegistration<>(
+      "nn-inference",
+      "the inference library's entry point on the nn dialect: batchnorm "
+      "folded, nnc_infer with the preprocessing in front",
+      buildNNInferencePipeline);
   PassPipelineRegistration<>(
       "nn-to-linalg",
       "lowers the nn dialect to linalg on tensors and inlines the training "

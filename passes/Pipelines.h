@@ -59,9 +59,15 @@ struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
 };
 
 /// The nn-level pipeline (`nn-training`): gradients (nn-autodiff), the
-/// training step with its optimizer update (nn-build-train-step), the C entry
-/// points (nn-export-abi). `nnc --emit nn` prints its result.
+/// training step with its optimizer update (nn-build-train-step), batchnorm
+/// folding's `fold` (nn-fold-batchnorm), the C entry points (nn-export-abi).
+/// `nnc --emit nn` prints its result.
 void buildNNTrainingPipeline(mlir::OpPassManager &pm);
+
+/// The inference library's nn-level pipeline (`nn-inference`, for
+/// `./model export`): nn.predict on folded batchnorm, exported as
+/// nnc_infer(weights, x, out) with the preprocessing in front.
+void buildNNInferencePipeline(mlir::OpPassManager &pm);
 
 /// nn -> linalg (`nn-to-linalg`): the conversion, then the training step
 /// inlined into the entry points and cleaned up. `nnc --emit linalg` prints

@@ -75,6 +75,7 @@ static MemRefType memrefOf(RankedTensorType t) {
 }
 
 struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
+  using NNExportABIPassBase::NNExportABIPassBase;
   ModuleOp module;
   SmallVector<Slot> slots;
   int64_t stateSize = 0;
@@ -90,7 +91,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     NNDialect::PruneAttrHelper prune(ctx);
     NNDialect::TrainStepAttrHelper trainStep(ctx);
     func::FuncOp lossFn, evalFn, predictFn, stepFn, decodeFn, mergeFn, pruneFn;
-    func::FuncOp gradStepFn, updateStepFn;
+    func::FuncOp gradStepFn, updateStepFn, foldFn;
     SmallVector<func::FuncOp> phaseSteps; ///< fine-tuning's earlier phases
     for (auto fn : module.getOps<func::FuncOp>()) {
       bool phase = NNDialect::PhaseLastEpochAttrHelper(ctx).isAttrPresent(fn);
@@ -106,6 +107,8 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
         mergeFn = fn;
       else if (prune.isAttrPresent(fn))
         pruneFn = fn;
+      else if (NNDialect::FoldAttrHelper(ctx).isAttrPresent(fn))
+        foldFn = fn;
       else if (NNDialect::GradStepAttrHelper(ctx).isAttrPresent(fn))
         gradStepFn = fn;
       else if (NNDialect::UpdateStepAttrHelper(ctx).isAttrPresent(fn))
@@ -130,9 +133,21 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
             << evalLoss.getNameStr() << "'";
         return signalPassFailure();
       }
-    layOut(lossFn, stepFn);
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
+    if (inference) {
+      layOut(lossFn, func::FuncOp());
+      if (!predictFn || failed(exportInference(b, predictFn)))
+        return signalPassFailure();
+      // Nothing else is compiled into the library.
+      for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+        if (fn != predictFn &&
+            !NNDialect::EntryAttrHelper(ctx).isAttrPresent(fn))
+          fn.erase();
+      finish(b, false, 0, 0);
+      return;
+    }
+    layOut(lossFn, stepFn);
     if (stepFn && phaseSteps.empty())
       exportTrain(b, stepFn, "nnc_train");
     else if (stepFn)
@@ -145,19 +160,26 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       return signalPassFailure();
     if (pruneFn && failed(exportInPlace(b, pruneFn, "nnc_prune")))
       return signalPassFailure();
+    if (foldFn && failed(exportInPlace(b, foldFn, "nnc_fold")))
+      return signalPassFailure();
     int64_t gradsSize = 0;
     if (gradStepFn && updateStepFn)
       gradsSize = exportAccumulation(b, gradStepFn, updateStepFn);
+    finish(b, decodeFn != nullptr, cacheSize, gradsSize);
+  }
+
+  /// Every function but the entry points private; the layout, for the
+  /// driver: name -> [offset, size].
+  void finish(OpBuilder &b, bool decode, int64_t cacheSize, int64_t gradsSize) {
+    MLIRContext *ctx = module.getContext();
     for (auto fn : module.getOps<func::FuncOp>())
       if (!NNDialect::EntryAttrHelper(ctx).isAttrPresent(fn))
         fn.setPrivate();
-
-    // The layout, for the driver: name -> [offset, size].
     SmallVector<NamedAttribute> entries;
     for (const Slot &s : slots)
       entries.push_back(b.getNamedAttr(
           s.name, b.getDenseI64ArrayAttr({s.offset, s.type.getNumElements()})));
-    if (decodeFn)
+    if (decode)
       entries.push_back(b.getNamedAttr(
           "decode.cache", b.getDenseI64ArrayAttr({0, cacheSize})));
     if (gradsSize)
@@ -270,6 +292,19 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     auto fn = b.create<func::FuncOp>(loc, name, b.getFunctionType(args, {}));
     NNDialect::EntryAttrHelper(b.getContext()).setAttr(fn, b.getUnitAttr());
     fn.addEntryBlock();
+    return fn;
+  }
+
+  /// The entry point `name` of `args` with the builder at its start (the
+  /// caller's guard restores it), the arena's first `count` slots read as
+  /// `tensors` (`views`: their memrefs).
+  func::FuncOp openEntry(OpBuilder &b, Location loc, StringRef name,
+                         ArrayRef<Type> args, unsigned count,
+                         SmallVectorImpl<Value> &views,
+                         SmallVectorImpl<Value> &tensors) {
+    func::FuncOp fn = makeEntry(b, loc, name, args);
+    b.setInsertionPointToStart(&fn.front());
+    tensors.append(readSlots(b, loc, fn.getArgument(0), count, views));
     return fn;
   }
 
@@ -589,13 +624,10 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
                << i << " must be a tensor<i64> (an entry point's scalar)";
       args.push_back(t.getElementType());
     }
-    func::FuncOp fn = makeEntry(b, loc, name, args);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&fn.front());
+    SmallVector<Value> views, callArgs;
+    func::FuncOp fn = openEntry(b, loc, name, args, np, views, callArgs);
     Block &e = fn.front();
-    SmallVector<Value> views;
-    SmallVector<Value> callArgs =
-        readSlots(b, loc, e.getArgument(0), np, views);
     for (unsigned i = np; i < ft.getNumInputs(); ++i)
       callArgs.push_back(scalarTensor(b, loc, e.getArgument(1 + i - np)));
     auto call = b.create<func::CallOp>(loc, target, callArgs);
@@ -617,6 +649,67 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
                << k << " names no parameter or buffer of its type";
       write(b, loc, call.getResult(k), views[slot - slots.begin()]);
     }
+    b.create<func::ReturnOp>(loc);
+    return success();
+  }
+
+  // nnc_infer(weights, x, out): the parameters and buffers, then the
+  // preprocessing's scale and shift per feature (two slots appended to the
+  // layout), applied to x before nn.predict.
+  LogicalResult exportInference(OpBuilder &b, func::FuncOp predictFn) {
+    Location loc = predictFn.getLoc();
+    FunctionType pt = predictFn.getFunctionType();
+    unsigned np = numParams();
+    auto x = dyn_cast<RankedTensorType>(pt.getInput(np));
+    if (!x || !x.getElementType().isF32() || x.getRank() < 2)
+      return predictFn.emitOpError("input ")
+             << np << " must be a batch of f32 samples for nnc_infer";
+    auto sample =
+        RankedTensorType::get(x.getShape().drop_front(), x.getElementType());
+    for (const char *name : {"preprocess.scale", "preprocess.shift"}) {
+      Slot s{name, sample};
+      s.offset = stateSize;
+      stateSize += sample.getNumElements();
+      slots.push_back(std::move(s));
+    }
+    auto preds = cast<RankedTensorType>(pt.getResult(0));
+    OpBuilder::InsertionGuard guard(b);
+    SmallVector<Value> views, callArgs;
+    func::FuncOp fn =
+        openEntry(b, loc, "nnc_infer",
+                  {stateType(), memrefOf(x), outType(preds.getNumElements())},
+                  np, views, callArgs);
+    Block &e = fn.front();
+    Value scale = readTensor(
+        b, loc, view(b, loc, e.getArgument(0), slots[np].offset, sample),
+        sample);
+    Value shift = readTensor(
+        b, loc, view(b, loc, e.getArgument(0), slots[np + 1].offset, sample),
+        sample);
+    Value raw = readTensor(b, loc, e.getArgument(1), x);
+    unsigned rank = x.getRank();
+    AffineMap id = b.getMultiDimIdentityMap(rank);
+    SmallVector<AffineExpr> inner;
+    for (unsigned d = 1; d < rank; ++d)
+      inner.push_back(b.getAffineDimExpr(d));
+    AffineMap perSample = AffineMap::get(rank, 0, inner, b.getContext());
+    Value init =
+        b.create<tensor::EmptyOp>(loc, x.getShape(), x.getElementType());
+    Value input =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{x}, ValueRange{raw, scale, shift}, ValueRange{init},
+             ArrayRef<AffineMap>{id, perSample, perSample, id},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange v) {
+               Value scaled = nb.create<arith::MulFOp>(l, v[0], v[1]);
+               nb.create<linalg::YieldOp>(
+                   l, ValueRange{nb.create<arith::AddFOp>(l, scaled, v[2])});
+             })
+            .getResult(0);
+    callArgs.push_back(input);
+    auto call = b.create<func::CallOp>(loc, predictFn, callArgs);
+    write(b, loc, call.getResult(0), view(b, loc, e.getArgument(2), 0, preds));
     b.create<func::ReturnOp>(loc);
     return success();
   }

@@ -53,6 +53,19 @@ __attribute__((weak)) void nnc_grad(float *state, float *grads, const void *x,
                                     const void *y, const float *mask,
                                     int64_t step, int64_t seed, float weight,
                                     float *out);
+/// Models whose evaluation-mode batchnorm follows a dense or conv2d layer
+/// (weak: absent otherwise): each such layer's weight W replaced by W s and
+/// the batchnorm's bias by (b - running_mean) s + beta, s = gamma /
+/// sqrt(running_var + eps), in place: the parameters the inference
+/// library (nnc_export_object) computes with.
+__attribute__((weak)) void nnc_fold(float *state);
+/// Models of f32 inputs (weak: absent otherwise): the inference library's
+/// object (nnc_infer and model_predict, reading the global
+/// nnc_model_weights: the parameters and buffers after nnc_fold, then the
+/// preprocessing's scale and shift per feature), nnc_export_object_size
+/// bytes.
+__attribute__((weak)) extern const char nnc_export_object[];
+__attribute__((weak)) extern const int64_t nnc_export_object_size;
 __attribute__((weak)) void nnc_update(float *state, float *grads, int64_t step,
                                       int64_t stepsPerEpoch, int64_t epochs,
                                       float lrFactor, float scale, float *out);

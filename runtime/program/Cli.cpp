@@ -217,6 +217,14 @@ int runProgram(int argc, char **argv) {
   mergeCmd->add_option("-o,--output", output, "the merged safetensors file")
       ->required();
 
+  CLI::App *exportCmd = app.add_subcommand(
+      "export", "an inference-only C library of the model: libmodel.a and "
+                "model.h");
+  exportCmd->add_option("--weights", weights, "the checkpoint to export")
+      ->required();
+  exportCmd->add_option("-o,--output", output, "the folder to write")
+      ->required();
+
   std::vector<std::string> reportLogs;
   CLI::App *reportCmd = app.add_subcommand(
       "report", "an HTML page of training logs: curves, confusion matrix, "
@@ -289,6 +297,8 @@ int runProgram(int argc, char **argv) {
       gopts.cache = !noCache;
       return generate(cfg, gopts);
     }
+    if (exportCmd->parsed())
+      return exportLibrary(cfg, weights, output);
     if (mergeCmd->parsed())
       return merge(cfg, weights, output);
     if (reportCmd->parsed())

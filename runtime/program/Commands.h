@@ -93,6 +93,12 @@ void writeRunReport(const RunConfig &cfg, const std::string &path,
 /// model's checkpoint.
 int merge(const RunConfig &cfg, const std::string &weights,
           const std::string &output);
+/// `./model export --weights CKPT -o DIR` (Export.cpp): DIR/libmodel.a, the
+/// inference library (model_predict on raw features, the preprocessing and
+/// the evaluation-mode forward pass inside, batchnorm folded, the weights
+/// embedded), and DIR/model.h.
+int exportLibrary(const RunConfig &cfg, const std::string &weights,
+                  const std::string &dir);
 /// Samples opts.tokens tokens after the prompt (Generate.cpp).
 int generate(const RunConfig &cfg, const GenerateOptions &opts);
 

@@ -122,6 +122,121 @@ void embedConfig(ModuleOp module, const std::string &config) {
                            b.getStringAttr(text));
 }
 
+/// Embeds `bytes` as the global `name` (an i8 array) and its size as
+/// `name`_size (i64).
+void embedBytes(ModuleOp module, StringRef name, const std::string &bytes) {
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  auto type = LLVM::LLVMArrayType::get(b.getI8Type(), bytes.size());
+  b.create<LLVM::GlobalOp>(module.getLoc(), type, /*isConstant=*/true,
+                           LLVM::Linkage::External, name,
+                           b.getStringAttr(bytes));
+  b.create<LLVM::GlobalOp>(
+      module.getLoc(), b.getI64Type(), /*isConstant=*/true,
+      LLVM::Linkage::External, (name + "_size").str(),
+      b.getI64IntegerAttr(static_cast<int64_t>(bytes.size())));
+}
+
+/// The inference library's C entry point, in the LLVM dialect next to
+/// nnc_infer (batches of `batch` samples of `in` floats to `out` floats):
+///   int model_predict(const float *in, float *out, int n)
+/// runs nnc_infer on whole batches straight from `in` to `out`, and a last
+/// partial batch through zero-padded buffers of its own; the weights are
+/// the global nnc_model_weights (the exported file's). 0 on success, 1 for
+/// n < 0.
+void addModelPredict(ModuleOp module, int64_t batch, int64_t in, int64_t out) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  Location loc = module.getLoc();
+  b.setInsertionPointToEnd(module.getBody());
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  Type f32 = b.getF32Type(), i64 = b.getI64Type(), i32 = b.getI32Type();
+  b.create<LLVM::GlobalOp>(loc, LLVM::LLVMArrayType::get(f32, 1),
+                           /*isConstant=*/true, LLVM::Linkage::External,
+                           "nnc_model_weights", Attribute());
+  auto zeroGlobal = [&](StringRef name, int64_t n) {
+    auto type = LLVM::LLVMArrayType::get(f32, n);
+    auto g =
+        b.create<LLVM::GlobalOp>(loc, type, /*isConstant=*/false,
+                                 LLVM::Linkage::Internal, name, Attribute());
+    OpBuilder::InsertionGuard guard(b);
+    b.createBlock(&g.getInitializerRegion());
+    b.create<LLVM::ReturnOp>(loc,
+                             b.create<LLVM::ZeroOp>(loc, type).getResult());
+  };
+  zeroGlobal("nnc_tail_in", batch * in);
+  zeroGlobal("nnc_tail_out", batch * out);
+  auto fnType = LLVM::LLVMFunctionType::get(i32, {ptr, ptr, i32});
+  auto fn = b.create<LLVM::LLVMFuncOp>(loc, "model_predict", fnType);
+  Block *entry = fn.addEntryBlock(b);
+  Region &body = fn.getBody();
+  auto block = [&](ArrayRef<Type> args = {}) {
+    Block *blk = new Block();
+    for (Type t : args)
+      blk->addArgument(t, loc);
+    body.push_back(blk);
+    return blk;
+  };
+  Block *loop = block({i64}), *step = block(), *whole = block(),
+        *tail = block(), *done = block(), *bad = block();
+  auto i64c = [&](int64_t v) {
+    return b.create<LLVM::ConstantOp>(loc, i64, v).getResult();
+  };
+  auto ret = [&](int64_t v) {
+    b.create<LLVM::ReturnOp>(
+        loc, b.create<LLVM::ConstantOp>(loc, i32, v).getResult());
+  };
+  Value inPtr = entry->getArgument(0), outPtr = entry->getArgument(1);
+  b.setInsertionPointToStart(entry);
+  Value n = b.create<LLVM::SExtOp>(loc, i64, entry->getArgument(2));
+  Value weights = b.create<LLVM::AddressOfOp>(loc, ptr, "nnc_model_weights");
+  Value negative =
+      b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::slt, n, i64c(0));
+  b.create<LLVM::CondBrOp>(loc, negative, bad, ValueRange{}, loop,
+                           ValueRange{i64c(0)});
+  b.setInsertionPointToStart(bad);
+  ret(1);
+  // loop(i): rows i.. of n remain.
+  b.setInsertionPointToStart(loop);
+  Value i = loop->getArgument(0);
+  Value left = b.create<LLVM::SubOp>(loc, n, i);
+  Value finished =
+      b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::sle, left, i64c(0));
+  b.create<LLVM::CondBrOp>(loc, finished, done, step);
+  b.setInsertionPointToStart(step);
+  Value full =
+      b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::sge, left, i64c(batch));
+  Value x = b.create<LLVM::GEPOp>(
+      loc, ptr, f32, inPtr,
+      ValueRange{b.create<LLVM::MulOp>(loc, i, i64c(in))});
+  Value y = b.create<LLVM::GEPOp>(
+      loc, ptr, f32, outPtr,
+      ValueRange{b.create<LLVM::MulOp>(loc, i, i64c(out))});
+  b.create<LLVM::CondBrOp>(loc, full, whole, tail);
+  b.setInsertionPointToStart(whole);
+  b.create<LLVM::CallOp>(loc, TypeRange{}, "nnc_infer",
+                         ValueRange{weights, x, y});
+  b.create<LLVM::BrOp>(
+      loc, ValueRange{b.create<LLVM::AddOp>(loc, i, i64c(batch))}, loop);
+  b.setInsertionPointToStart(tail);
+  Value tailIn = b.create<LLVM::AddressOfOp>(loc, ptr, "nnc_tail_in");
+  Value tailOut = b.create<LLVM::AddressOfOp>(loc, ptr, "nnc_tail_out");
+  Value zero = b.create<LLVM::ConstantOp>(loc, b.getI8Type(), 0);
+  b.create<LLVM::MemsetOp>(loc, tailIn, zero, i64c(batch * in * 4),
+                           /*isVolatile=*/false);
+  b.create<LLVM::MemcpyOp>(loc, tailIn, x,
+                           b.create<LLVM::MulOp>(loc, left, i64c(in * 4)),
+                           /*isVolatile=*/false);
+  b.create<LLVM::CallOp>(loc, TypeRange{}, "nnc_infer",
+                         ValueRange{weights, tailIn, tailOut});
+  b.create<LLVM::MemcpyOp>(loc, y, tailOut,
+                           b.create<LLVM::MulOp>(loc, left, i64c(out * 4)),
+                           /*isVolatile=*/false);
+  b.create<LLVM::BrOp>(loc, ValueRange{}, done);
+  b.setInsertionPointToStart(done);
+  ret(0);
+}
+
 /// Links the program's object with the runtime (nnrt_program, nnrt) and
 /// its libraries through the system's C++ driver.
 int link(const std::vector<std::string> &objects, const std::string &output) {
@@ -253,12 +368,44 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   if (failed(llvmPM.run(*module)))
     return InternalError;
   codegenTimer.stop();
+
+  BackendOptions beOpts;
+  beOpts.optLevel = static_cast<unsigned>(req.optLevel);
+  // The inference library of `./model export` (models of f32 inputs): the
+  // evaluation-mode forward pass on folded batchnorm for the compiled batch,
+  // serial (no runtime, no oneTBB), with model_predict around it, as an
+  // object embedded in the program (nnc_export_object).
+  const sema::Model &model = program.models[run->model];
+  if (req.emit.empty() && model.inputType.elem == sema::ElemType::F32) {
+    TimingScope exportTimer = nestedPhase(root, "inference library");
+    OwningOpRef<ModuleOp> lib = mlirGen(context, program, *run, sm, diags);
+    if (!lib)
+      return InternalError;
+    PassManager libPM(&context);
+    buildNNInferencePipeline(libPM);
+    buildNNToLinalgPipeline(libPM);
+    CPUCodegenOptions serial;
+    serial.parallelChunks = 0;
+    serial.layerMinOps = req.layerFunctionsMinOps;
+    buildCPUCodegenPipeline(libPM, serial);
+    if (failed(libPM.run(*lib)))
+      return InternalError;
+    int64_t in = model.inputType.numElements();
+    int64_t out = model.outputType.numElements();
+    addModelPredict(*lib, config.batch, in, out);
+    llvm::SmallString<0> object;
+    llvm::raw_svector_ostream os(object);
+    if (llvm::Error e = emitObject(*lib, beOpts, os)) {
+      std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
+                << "\n";
+      return InternalError;
+    }
+    embedBytes(*module, "nnc_export_object", std::string(object.str()));
+  }
   embedConfig(*module, buildRunConfig(config));
   if (req.emit == "llvm-mlir")
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
 
-  BackendOptions beOpts;
-  beOpts.optLevel = static_cast<unsigned>(req.optLevel);
   TimingScope backendTimer = nestedPhase(root, "backend");
   if (req.timePasses)
     beOpts.timing = &backendTimer;

@@ -1,0 +1,207 @@
+//===- FoldBatchNorm.cpp - batchnorm folded into the preceding layer ------===//
+//
+// In evaluation mode a batchnorm right after a dense or conv2d layer is an
+// affine map per output channel, which the layer's weights can absorb:
+//   s = gamma / sqrt(running_var + eps)
+//   W' = W s (per output channel: W's dimension 0)
+//   b' = (b - running_mean) s + beta (b: the layer's bias, or 0)
+// Without `export`, the pass adds the function `fold` (nn.fold) computing W'
+// and b' from the parameters and buffers, each result named by `nn.param`:
+// W' over the layer's weight, b' over the batchnorm's bias (nn-export-abi
+// makes it nnc_fold(state), in place). With `export`, it rewrites the
+// `nn.predict` function for such folded parameters: the layer takes the
+// batchnorm's bias as its own, the batchnorm goes. A pair is folded when the
+// layer's only user is the batchnorm and the layer's weight and bias and
+// the batchnorm's four operands are the function's own parameters and
+// buffers, each used once (no shared weights).
+//
+//===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
+#include "ir/NNOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_NNFOLDBATCHNORMPASS
+#include "passes/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+using namespace nnc;
+using namespace nnc::nn;
+
+namespace {
+
+/// A layer and the batchnorm that follows it.
+struct Pair {
+  Operation *layer;
+  BatchNormInferenceOp bn;
+};
+
+/// An argument of `fn` used once, or null.
+BlockArgument ownArgument(Value v) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  return arg && arg.hasOneUse() ? arg : BlockArgument();
+}
+
+SmallVector<Pair> findPairs(func::FuncOp fn) {
+  SmallVector<Pair> pairs;
+  fn.walk([&](BatchNormInferenceOp bn) {
+    Operation *layer = bn.getInput().getDefiningOp();
+    if (!layer || !isa<DenseOp, Conv2dOp>(layer) ||
+        !layer->getResult(0).hasOneUse())
+      return;
+    Value bias = isa<DenseOp>(layer) ? cast<DenseOp>(layer).getBias()
+                                     : cast<Conv2dOp>(layer).getBias();
+    if (!ownArgument(layer->getOperand(1)) || (bias && !ownArgument(bias)))
+      return;
+    for (Value v : {bn.getWeight(), bn.getBias(), bn.getRunningMean(),
+                    bn.getRunningVar()})
+      if (!ownArgument(v))
+        return;
+    pairs.push_back({layer, bn});
+  });
+  return pairs;
+}
+
+Value f32(OpBuilder &b, Location loc, double v) {
+  return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v));
+}
+
+/// An elementwise linalg.generic over `type` whose inputs are indexed by
+/// `maps`.
+Value generic(OpBuilder &b, Location loc, RankedTensorType type,
+              ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+              function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<AffineMap> maps(inputMaps.begin(), inputMaps.end());
+  maps.push_back(b.getMultiDimIdentityMap(type.getRank()));
+  Value init =
+      b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  SmallVector<utils::IteratorType> iters(type.getRank(),
+                                         utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{type}, inputs, ValueRange{init}, maps, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            nb.create<linalg::YieldOp>(nl, body(nb, nl, args.drop_back()));
+          })
+      .getResult(0);
+}
+
+/// The `fold` function: W' and b' of every pair, from the arguments of
+/// `predict` (the same parameters and buffers, in the same order).
+void buildFold(func::FuncOp predict, ArrayRef<Pair> pairs) {
+  MLIRContext *ctx = predict.getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointAfter(predict);
+  Location loc = predict.getLoc();
+  // The parameters and buffers: the arguments before the input.
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  for (unsigned i = 0; i < predict.getNumArguments(); ++i) {
+    if (!predict.getArgAttr(i, NNDialect::ParamAttrHelper::getNameStr()) &&
+        !predict.getArgAttr(i, NNDialect::BufferAttrHelper::getNameStr()))
+      break;
+    argTypes.push_back(predict.getArgumentTypes()[i]);
+    argAttrs.push_back(predict.getArgAttrDict(i));
+  }
+  SmallVector<Type> resultTypes;
+  SmallVector<StringAttr> resultNames;
+  for (Pair p : pairs) {
+    auto w = cast<BlockArgument>(p.layer->getOperand(1));
+    auto beta = cast<BlockArgument>(p.bn.getBias());
+    resultTypes.append({w.getType(), beta.getType()});
+    for (BlockArgument a : {w, beta})
+      resultNames.push_back(predict.getArgAttrOfType<StringAttr>(
+          a.getArgNumber(), NNDialect::ParamAttrHelper::getNameStr()));
+  }
+  auto fold = b.create<func::FuncOp>(loc, "fold",
+                                     b.getFunctionType(argTypes, resultTypes));
+  fold.setAllArgAttrs(argAttrs);
+  for (auto [k, name] : llvm::enumerate(resultNames))
+    fold.setResultAttr(k, NNDialect::ParamAttrHelper::getNameStr(), name);
+  NNDialect::FoldAttrHelper(ctx).setAttr(fold, b.getUnitAttr());
+  Block *body = fold.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  auto arg = [&](Value v) {
+    return body->getArgument(cast<BlockArgument>(v).getArgNumber());
+  };
+  SmallVector<Value> results;
+  for (Pair p : pairs) {
+    double eps = p.bn.getEps().convertToDouble();
+    auto chType = cast<RankedTensorType>(p.bn.getWeight().getType());
+    AffineMap id1 = b.getMultiDimIdentityMap(1);
+    // s = gamma / sqrt(var + eps)
+    Value s = generic(
+        b, loc, chType, {arg(p.bn.getWeight()), arg(p.bn.getRunningVar())},
+        {id1, id1}, [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+          Value sd = nb.create<math::SqrtOp>(
+              l, nb.create<arith::AddFOp>(l, v[1], f32(nb, l, eps)));
+          return nb.create<arith::DivFOp>(l, v[0], sd);
+        });
+    Value w = arg(p.layer->getOperand(1));
+    auto wType = cast<RankedTensorType>(w.getType());
+    AffineMap idW = b.getMultiDimIdentityMap(wType.getRank());
+    AffineMap channel =
+        AffineMap::get(wType.getRank(), 0, b.getAffineDimExpr(0), ctx);
+    results.push_back(
+        generic(b, loc, wType, {w, s}, {idW, channel},
+                [](OpBuilder &nb, Location l, ValueRange v) -> Value {
+                  return nb.create<arith::MulFOp>(l, v[0], v[1]);
+                }));
+    Value bias =
+        p.layer->getNumOperands() > 2 ? arg(p.layer->getOperand(2)) : Value();
+    SmallVector<Value> ins{arg(p.bn.getBias()), arg(p.bn.getRunningMean()), s};
+    if (bias)
+      ins.push_back(bias);
+    SmallVector<AffineMap> maps(ins.size(), id1);
+    results.push_back(
+        generic(b, loc, chType, ins, maps,
+                [&](OpBuilder &nb, Location l, ValueRange v) -> Value {
+                  Value c = bias ? v[3] : f32(nb, l, 0.0);
+                  Value centered = nb.create<arith::SubFOp>(l, c, v[1]);
+                  Value scaled = nb.create<arith::MulFOp>(l, centered, v[2]);
+                  return nb.create<arith::AddFOp>(l, scaled, v[0]);
+                }));
+  }
+  b.create<func::ReturnOp>(loc, results);
+}
+
+/// `predict` on folded parameters: each layer takes its batchnorm's bias
+/// (b' after nnc_fold) as its own, and the batchnorm goes.
+void rewritePredict(ArrayRef<Pair> pairs) {
+  for (Pair p : pairs) {
+    Value beta = p.bn.getBias();
+    if (p.layer->getNumOperands() > 2)
+      p.layer->setOperand(2, beta);
+    else
+      p.layer->insertOperands(2, beta);
+    p.bn.getResult().replaceAllUsesWith(p.layer->getResult(0));
+    p.bn.erase();
+  }
+}
+
+struct NNFoldBatchNormPass
+    : nnc::impl::NNFoldBatchNormPassBase<NNFoldBatchNormPass> {
+  using NNFoldBatchNormPassBase::NNFoldBatchNormPassBase;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    NNDialect::PredictAttrHelper predict(module.getContext());
+    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      if (!predict.isAttrPresent(fn))
+        continue;
+      SmallVector<Pair> pairs = findPairs(fn);
+      if (pairs.empty())
+        return;
+      if (exportMode)
+        rewritePredict(pairs);
+      else
+        buildFold(fn, pairs);
+      return;
+    }
+  }
+};
+
+} // namespace
