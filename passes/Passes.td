@@ -137,7 +137,9 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"inference", "inference", "bool", "false",
-           "export only nnc_infer, the inference library's entry point">
+           "export only nnc_infer, the inference library's entry point">,
+    Option<"entryName", "entry", "std::string", "\"nnc_infer\"",
+           "with inference: the entry point's name">
   ];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",

@@ -293,9 +293,9 @@ void buildNNTrainingPipeline(OpPassManager &pm) {
   pm.addPass(createNNExportABIPass());
 }
 
-void buildNNInferencePipeline(OpPassManager &pm) {
+void buildNNInferencePipeline(OpPassManager &pm, llvm::StringRef entry) {
   pm.addPass(createNNFoldBatchNormPass(NNFoldBatchNormPassOptions{true}));
-  pm.addPass(createNNExportABIPass(NNExportABIPassOptions{true}));
+  pm.addPass(createNNExportABIPass(NNExportABIPassOptions{true, entry.str()}));
 }
 
 void buildNNToLinalgPipeline(OpPassManager &pm) {
@@ -316,7 +316,7 @@ void registerNNCPipelines() {
       "nn-inference",
       "the inference library's entry point on the nn dialect: batchnorm "
       "folded, nnc_infer with the preprocessing in front",
-      buildNNInferencePipeline);
+      [](OpPassManager &pm) { buildNNInferencePipeline(pm); });
   PassPipelineRegistration<>(
       "nn-to-linalg",
       "lowers the nn dialect to linalg on tensors and inlines the training "

@@ -66,8 +66,9 @@ void buildNNTrainingPipeline(mlir::OpPassManager &pm);
 
 /// The inference library's nn-level pipeline (`nn-inference`, for
 /// `./model export`): nn.predict on folded batchnorm, exported as
-/// nnc_infer(weights, x, out) with the preprocessing in front.
-void buildNNInferencePipeline(mlir::OpPassManager &pm);
+/// `entry`(weights, x, out) with the preprocessing in front.
+void buildNNInferencePipeline(mlir::OpPassManager &pm,
+                              llvm::StringRef entry = "nnc_infer");
 
 /// nn -> linalg (`nn-to-linalg`): the conversion, then the training step
 /// inlined into the entry points and cleaned up. `nnc --emit linalg` prints

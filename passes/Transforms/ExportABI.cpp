@@ -676,7 +676,7 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     OpBuilder::InsertionGuard guard(b);
     SmallVector<Value> views, callArgs;
     func::FuncOp fn =
-        openEntry(b, loc, "nnc_infer",
+        openEntry(b, loc, entryName,
                   {stateType(), memrefOf(x), outType(preds.getNumElements())},
                   np, views, callArgs);
     Block &e = fn.front();

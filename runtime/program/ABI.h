@@ -66,6 +66,10 @@ __attribute__((weak)) void nnc_fold(float *state);
 /// bytes.
 __attribute__((weak)) extern const char nnc_export_object[];
 __attribute__((weak)) extern const int64_t nnc_export_object_size;
+/// With it, when the compiled batch is above 1: nnc_infer_1, the same at
+/// batch 1, for model_predict's last few samples.
+__attribute__((weak)) extern const char nnc_export_object_1[];
+__attribute__((weak)) extern const int64_t nnc_export_object_1_size;
 __attribute__((weak)) void nnc_update(float *state, float *grads, int64_t step,
                                       int64_t stepsPerEpoch, int64_t epochs,
                                       float lrFactor, float scale, float *out);

@@ -148,9 +148,17 @@ int exportLibrary(const RunConfig &cfg, const std::string &weights,
   std::string code(nnc_export_object, size_t(nnc_export_object_size));
   std::string data = elfDataObject("nnc_model_weights", blob.data(),
                                    blob.size() * sizeof(float));
-  std::string library =
-      arArchive({{"model.o", code, {"model_predict", "nnc_infer"}},
-                 {"weights.o", data, {"nnc_model_weights"}}});
+  std::vector<ArchiveMember> members{
+      {"model.o", code, {"model_predict", "nnc_infer"}},
+      {"weights.o", data, {"nnc_model_weights"}}};
+  if (nnc_export_object_1) {
+    members.push_back(
+        {"model_1.o",
+         std::string(nnc_export_object_1, size_t(nnc_export_object_1_size)),
+         {"nnc_infer_1"}});
+    code += members.back().data;
+  }
+  std::string library = arArchive(members);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)

@@ -6,7 +6,9 @@ Each case trains a small model, exports it (libmodel.a, model.h), links a C
 program against the library with `cc main.c libmodel.a -lm` (no nnc runtime,
 no oneTBB: the link would fail otherwise), feeds it the raw features that
 `./model predict` reads, and compares its outputs with predict's to float32
-tolerance:
+tolerance (and one sample at a time, through the batch-1 code, as all at
+once); the library defines only model_predict, its two entry points and the
+weights:
 - cnn: conv2d (no bias) + batchnorm, dense + batchnorm, both folded; images
   scaled and normalized inside; 37 images (batches of 16: a padded tail).
 - tabular: the breast-cancer MLP with standardize (per-feature statistics)
@@ -43,6 +45,17 @@ int main(int argc, char **argv) {
     return 2;
   if (model_predict(in, out, n) != 0 || model_predict(in, out, -1) != 1)
     return 3;
+  /* One sample at a time (the batch-1 code) gives the same. */
+  float one[MODEL_OUTPUT_SIZE];
+  for (int i = 0; i < n && i < 5; ++i) {
+    if (model_predict(in + (size_t)i * MODEL_INPUT_SIZE, one, 1) != 0)
+      return 4;
+    for (int j = 0; j < MODEL_OUTPUT_SIZE; ++j) {
+      float d = one[j] - out[i * MODEL_OUTPUT_SIZE + j];
+      if (d > 1e-5f || d < -1e-5f)
+        return 5;
+    }
+  }
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < MODEL_OUTPUT_SIZE; ++j)
       printf("%.9g%c", out[i * MODEL_OUTPUT_SIZE + j],
@@ -63,6 +76,12 @@ def export_and_compare(case, d, exe, raw, predictions, columns):
              "-o", os.path.join(d, "lib")], cwd=d)
     if "exported" not in r.stdout:
         sys.exit(f"FAIL {case}: export printed {r.stdout!r}")
+    lib = os.path.join(d, "lib", "libmodel.a")
+    symbols = {line.split()[-1] for line in
+               run(["nm", "-g", "--defined-only", lib]).stdout.splitlines()
+               if len(line.split()) == 3}
+    if symbols != {"model_predict", "nnc_infer", "nnc_infer_1", "nnc_model_weights"}:
+        sys.exit(f"FAIL {case}: libmodel.a defines {sorted(symbols)}")
     with open(os.path.join(d, "main.c"), "w") as f:
         f.write(MAIN_C)
     run(["cc", "-O2", "-o", os.path.join(d, "main"), os.path.join(d, "main.c"),

@@ -140,10 +140,11 @@ void embedBytes(ModuleOp module, StringRef name, const std::string &bytes) {
 /// The inference library's C entry point, in the LLVM dialect next to
 /// nnc_infer (batches of `batch` samples of `in` floats to `out` floats):
 ///   int model_predict(const float *in, float *out, int n)
-/// runs nnc_infer on whole batches straight from `in` to `out`, and a last
-/// partial batch through zero-padded buffers of its own; the weights are
-/// the global nnc_model_weights (the exported file's). 0 on success, 1 for
-/// n < 0.
+/// runs nnc_infer on whole batches straight from `in` to `out`; of a last
+/// partial batch, fewer than a quarter of a batch go one by one through
+/// nnc_infer_1 (the batch-1 object, when batch > 1), more through
+/// zero-padded buffers of its own. The weights are the global
+/// nnc_model_weights (the exported file's). 0 on success, 1 for n < 0.
 void addModelPredict(ModuleOp module, int64_t batch, int64_t in, int64_t out) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b(ctx);
@@ -166,6 +167,12 @@ void addModelPredict(ModuleOp module, int64_t batch, int64_t in, int64_t out) {
   };
   zeroGlobal("nnc_tail_in", batch * in);
   zeroGlobal("nnc_tail_out", batch * out);
+  bool single = batch > 1;
+  if (single)
+    b.create<LLVM::LLVMFuncOp>(
+        loc, "nnc_infer_1",
+        LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
+                                    {ptr, ptr, ptr}));
   auto fnType = LLVM::LLVMFunctionType::get(i32, {ptr, ptr, i32});
   auto fn = b.create<LLVM::LLVMFuncOp>(loc, "model_predict", fnType);
   Block *entry = fn.addEntryBlock(b);
@@ -178,7 +185,8 @@ void addModelPredict(ModuleOp module, int64_t batch, int64_t in, int64_t out) {
     return blk;
   };
   Block *loop = block({i64}), *step = block(), *whole = block(),
-        *tail = block(), *done = block(), *bad = block();
+        *partial = block(), *one = block(), *tail = block(), *done = block(),
+        *bad = block();
   auto i64c = [&](int64_t v) {
     return b.create<LLVM::ConstantOp>(loc, i64, v).getResult();
   };
@@ -212,7 +220,22 @@ void addModelPredict(ModuleOp module, int64_t batch, int64_t in, int64_t out) {
   Value y = b.create<LLVM::GEPOp>(
       loc, ptr, f32, outPtr,
       ValueRange{b.create<LLVM::MulOp>(loc, i, i64c(out))});
-  b.create<LLVM::CondBrOp>(loc, full, whole, tail);
+  b.create<LLVM::CondBrOp>(loc, full, whole, partial);
+  // A few samples left: one by one at batch 1.
+  b.setInsertionPointToStart(partial);
+  Value few = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::slt,
+                                     b.create<LLVM::MulOp>(loc, left, i64c(4)),
+                                     i64c(batch));
+  if (single)
+    b.create<LLVM::CondBrOp>(loc, few, one, tail);
+  else
+    b.create<LLVM::BrOp>(loc, ValueRange{}, tail);
+  b.setInsertionPointToStart(one);
+  if (single)
+    b.create<LLVM::CallOp>(loc, TypeRange{}, "nnc_infer_1",
+                           ValueRange{weights, x, y});
+  b.create<LLVM::BrOp>(loc, ValueRange{b.create<LLVM::AddOp>(loc, i, i64c(1))},
+                       loop);
   b.setInsertionPointToStart(whole);
   b.create<LLVM::CallOp>(loc, TypeRange{}, "nnc_infer",
                          ValueRange{weights, x, y});
@@ -378,29 +401,45 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   const sema::Model &model = program.models[run->model];
   if (req.emit.empty() && model.inputType.elem == sema::ElemType::F32) {
     TimingScope exportTimer = nestedPhase(root, "inference library");
-    OwningOpRef<ModuleOp> lib = mlirGen(context, program, *run, sm, diags);
-    if (!lib)
+    // One object per batch size: the compiled batch, with model_predict,
+    // and (for latency) batch 1.
+    auto library = [&](int64_t batch, StringRef entry,
+                       StringRef global) -> bool {
+      sema::TrainRun sized = *run;
+      sized.batch = batch;
+      OwningOpRef<ModuleOp> lib = mlirGen(context, program, sized, sm, diags);
+      if (!lib)
+        return false;
+      PassManager libPM(&context);
+      buildNNInferencePipeline(libPM, entry);
+      buildNNToLinalgPipeline(libPM);
+      CPUCodegenOptions serial;
+      serial.parallelChunks = 0;
+      serial.layerMinOps = req.layerFunctionsMinOps;
+      buildCPUCodegenPipeline(libPM, serial);
+      if (failed(libPM.run(*lib)))
+        return false;
+      // Only the entry points are the library's symbols: its kernels and
+      // helpers must not clash with each other's or the user's.
+      for (auto fn : lib->getOps<LLVM::LLVMFuncOp>())
+        if (!fn.isExternal() && fn.getName() != entry)
+          fn.setLinkage(LLVM::Linkage::Internal);
+      if (entry == "nnc_infer")
+        addModelPredict(*lib, batch, model.inputType.numElements(),
+                        model.outputType.numElements());
+      llvm::SmallString<0> object;
+      llvm::raw_svector_ostream os(object);
+      if (llvm::Error e = emitObject(*lib, beOpts, os)) {
+        std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
+                  << "\n";
+        return false;
+      }
+      embedBytes(*module, global, std::string(object.str()));
+      return true;
+    };
+    if (!library(config.batch, "nnc_infer", "nnc_export_object") ||
+        (config.batch > 1 && !library(1, "nnc_infer_1", "nnc_export_object_1")))
       return InternalError;
-    PassManager libPM(&context);
-    buildNNInferencePipeline(libPM);
-    buildNNToLinalgPipeline(libPM);
-    CPUCodegenOptions serial;
-    serial.parallelChunks = 0;
-    serial.layerMinOps = req.layerFunctionsMinOps;
-    buildCPUCodegenPipeline(libPM, serial);
-    if (failed(libPM.run(*lib)))
-      return InternalError;
-    int64_t in = model.inputType.numElements();
-    int64_t out = model.outputType.numElements();
-    addModelPredict(*lib, config.batch, in, out);
-    llvm::SmallString<0> object;
-    llvm::raw_svector_ostream os(object);
-    if (llvm::Error e = emitObject(*lib, beOpts, os)) {
-      std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
-                << "\n";
-      return InternalError;
-    }
-    embedBytes(*module, "nnc_export_object", std::string(object.str()));
   }
   embedConfig(*module, buildRunConfig(config));
   if (req.emit == "llvm-mlir")
