@@ -25,8 +25,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <thread>
 #include <iostream>
+#include <sstream>
+#include <thread>
 
 using namespace mlir;
 
@@ -407,7 +408,10 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
                        StringRef global) -> bool {
       sema::TrainRun sized = *run;
       sized.batch = batch;
-      OwningOpRef<ModuleOp> lib = mlirGen(context, program, sized, sm, diags);
+      // Its warnings are the program's, already printed once.
+      std::ostringstream repeated;
+      DiagnosticEngine quiet(sm, repeated);
+      OwningOpRef<ModuleOp> lib = mlirGen(context, program, sized, sm, quiet);
       if (!lib)
         return false;
       PassManager libPM(&context);
