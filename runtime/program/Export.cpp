@@ -173,7 +173,7 @@ int exportLibrary(const RunConfig &cfg, const std::string &weights,
       libPath.c_str(), fmt::format("{:.1f}", library.size() / 1024.0).c_str(),
       fmt::format("{:.1f}", code.size() / 1024.0).c_str(),
       fmt::format("{:.1f}", data.size() / 1024.0).c_str(), headerPath.c_str());
-  std::printf("link: cc main.c %s -lm\n", libPath.c_str());
+  std::printf("link: cc main.c -I %s %s -lm\n", dir.c_str(), libPath.c_str());
   return Ok;
 }
 
