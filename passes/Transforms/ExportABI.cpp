@@ -678,14 +678,10 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     func::FuncOp fn =
         openEntry(b, loc, entryName,
                   {stateType(), memrefOf(x), outType(preds.getNumElements())},
-                  np, views, callArgs);
+                  np + 2, views, callArgs);
     Block &e = fn.front();
-    Value scale = readTensor(
-        b, loc, view(b, loc, e.getArgument(0), slots[np].offset, sample),
-        sample);
-    Value shift = readTensor(
-        b, loc, view(b, loc, e.getArgument(0), slots[np + 1].offset, sample),
-        sample);
+    // The last two slots read: the preprocessing's, not predict's.
+    Value shift = callArgs.pop_back_val(), scale = callArgs.pop_back_val();
     Value raw = readTensor(b, loc, e.getArgument(1), x);
     unsigned rank = x.getRank();
     AffineMap id = b.getMultiDimIdentityMap(rank);

@@ -189,7 +189,7 @@ struct NNFoldBatchNormPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     NNDialect::PredictAttrHelper predict(module.getContext());
-    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+    for (auto fn : module.getOps<func::FuncOp>()) {
       if (!predict.isAttrPresent(fn))
         continue;
       SmallVector<Pair> pairs = findPairs(fn);

@@ -123,24 +123,23 @@ Scores::confusion(const std::vector<std::string> &names) const {
   return &classes->confusion();
 }
 
-LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch,
-                            bool training) {
+LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch, bool training,
+                            const Mpi *mpi) {
   LoaderOptions o;
   o.batchSize = static_cast<size_t>(batch);
   o.shuffle = training && cfg.data.shuffle;
   o.dropLast = training && cfg.data.dropLast;
+  if (mpi) {
+    o.shards = size_t(mpi->size());
+    o.shard = size_t(mpi->rank());
+  }
   return o;
 }
 
 Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
                 const Dataset &data, const Preprocessor &pre, Mpi *mpi) {
   Scores scores(cfg);
-  LoaderOptions options = loaderOptions(cfg, cfg.batch, false);
-  if (mpi) {
-    options.shards = size_t(mpi->size());
-    options.shard = size_t(mpi->rank());
-  }
-  BatchLoader loader(data, pre, options);
+  BatchLoader loader(data, pre, loaderOptions(cfg, cfg.batch, false, mpi));
   std::unique_ptr<Augmenter> crop = evalCropFor(cfg, data);
   loader.setEvalCrop(crop.get());
   loader.beginEpoch();

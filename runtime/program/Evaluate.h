@@ -70,7 +70,10 @@ struct Scores {
   confusion(const std::vector<std::string> &names) const;
 };
 
-LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch, bool training);
+/// With data-parallel ranks (`mpi` active), this rank's share of batches of
+/// ranks x `batch` rows.
+LoaderOptions loaderOptions(const RunConfig &cfg, int64_t batch, bool training,
+                            const Mpi *mpi = nullptr);
 
 /// Loss and metrics of `data` with nnc_eval. With data-parallel ranks
 /// (`mpi` active), each evaluates its share of every batch of `ranks` x B

@@ -13,17 +13,6 @@
 namespace nnrt {
 namespace {
 
-/// The number of ranks mpirun started (Open MPI sets OMPI_COMM_WORLD_SIZE
-/// in every rank's environment); 1 without mpirun.
-int launchedRanks() {
-  const char *size = std::getenv("OMPI_COMM_WORLD_SIZE");
-  if (!size)
-    return 1;
-  char *end = nullptr;
-  long n = std::strtol(size, &end, 10);
-  return end != size && *end == '\0' && n > 1 && n < INT_MAX ? int(n) : 1;
-}
-
 // MPI handles are pointers in Open MPI's ABI.
 using Handle = void *;
 // MPI_IN_PLACE in Open MPI's mpi.h.
@@ -77,7 +66,7 @@ struct Mpi::Library {
 };
 
 Mpi::Mpi() {
-  if (launchedRanks() == 1)
+  if (launched() == 1)
     return;
   lib = std::make_unique<Library>();
   if (lib->init(nullptr, nullptr) != 0)
@@ -88,7 +77,15 @@ Mpi::Mpi() {
 
 Mpi::~Mpi() = default;
 
-int Mpi::launched() { return launchedRanks(); }
+// Open MPI sets OMPI_COMM_WORLD_SIZE in every rank's environment.
+int Mpi::launched() {
+  const char *size = std::getenv("OMPI_COMM_WORLD_SIZE");
+  if (!size)
+    return 1;
+  char *end = nullptr;
+  long n = std::strtol(size, &end, 10);
+  return end != size && *end == '\0' && n > 1 && n < INT_MAX ? int(n) : 1;
+}
 
 Mpi &Mpi::world() {
   static Mpi mpi;

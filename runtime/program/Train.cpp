@@ -292,10 +292,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
                           : seed;
   // Augmented audio: the loader computes features from augmented clips.
   const Dataset &samples = data.hasTrainClips ? data.trainClips : data.train;
-  LoaderOptions loaderOpts = loaderOptions(cfg, batch, true);
-  loaderOpts.shards = size_t(ranks);
-  loaderOpts.shard = size_t(mpi.rank());
-  BatchLoader loader(samples, pre, loaderOpts, dataSeed);
+  BatchLoader loader(samples, pre, loaderOptions(cfg, batch, true, &mpi),
+                     dataSeed);
   Augmenter augmenter(augmentOps(cfg), samples.store().featureShape, dataSeed);
   loader.setAugmenter(&augmenter);
   if (data.hasTrainClips)

@@ -13,13 +13,13 @@ in epochs; `steps`: a run of 40 steps (groups read on across epoch ends);
 """
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import breast_cancer_mlp, read_safetensors, run, run_cases  # noqa: E402
+from e2e_util import (breast_cancer_mlp, expect_error, read_safetensors,  # noqa: E402
+                      run, run_cases)
 
 NNC = shutil.which("nnc") or "nnc"
 EXAMPLES = sys.argv.pop(2) if len(sys.argv) > 2 else "examples"
@@ -56,12 +56,10 @@ def compare(case, d, length):
 def check_usage(root):
     d = os.path.join(root, "usage")
     big = program(d, "big", 32, ["epochs = 1"], 0)
-    r = subprocess.run([big, "train", "--quiet", "--accumulate", "2"], cwd=d,
-                       capture_output=True, text=True)
-    want = ("error: --accumulate 2: this program was compiled without gradient "
-            "accumulation; add 'accumulate = 2' to run 'tabular' and recompile")
-    if r.returncode != 2 or want not in r.stderr:
-        sys.exit(f"FAIL usage: exit {r.returncode}, stderr {r.stderr!r}")
+    expect_error("usage", [big, "train", "--quiet", "--accumulate", "2"],
+                 "error: --accumulate 2: this program was compiled without gradient "
+                 "accumulation; add 'accumulate = 2' to run 'tabular' and recompile",
+                 cwd=d)
     print("ok usage: --accumulate needs accumulate = k in the file")
 
 

@@ -74,6 +74,15 @@ def run(cmd, **kw):
     return r
 
 
+def expect_error(case, cmd, want, status=2, **kw):
+    """Runs cmd (subprocess.run keywords in kw): it must exit `status` with
+    `want` in its stderr."""
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != status or want not in r.stderr:
+        sys.exit(f"FAIL {case}: {' '.join(map(str, cmd))}: exit {r.returncode}, "
+                 f"stderr {r.stderr!r}")
+
+
 def check_logged_losses(d, case, losses):
     """The epoch train losses in d/log.jsonl must equal PyTorch's `losses`."""
     logged = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]

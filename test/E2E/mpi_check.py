@@ -40,7 +40,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_util import read_safetensors, run, run_cases, write_idx  # noqa: E402
+from e2e_util import expect_error, read_safetensors, run, run_cases, write_idx  # noqa: E402
 
 NNC = shutil.which("nnc") or "nnc"
 EXAMPLES = sys.argv.pop(2) if len(sys.argv) > 2 else "examples"
@@ -286,18 +286,13 @@ def check_kill(root):
 def check_usage(root):
     d = os.path.join(root, "usage")
     exe = mlp_program(d, distributed=False)
-    r = subprocess.run(mpirun(2, [exe, "train", "--quiet"]), cwd=d, env=ENV,
-                       capture_output=True, text=True, timeout=120)
-    want = ("error: mpirun -np 2: this program was compiled without data-parallel "
-            "training; recompile it with 'nnc FILE.nn -o PROGRAM --distributed'")
-    if r.returncode != 2 or want not in r.stderr:
-        sys.exit(f"FAIL usage: exit {r.returncode}, stderr {r.stderr!r}")
-    r = subprocess.run(mpirun(2, [exe, "info"]), cwd=d, env=ENV,
-                       capture_output=True, text=True, timeout=120)
-    want = ("error: mpirun -np 2: only 'train' runs on several ranks; run this "
-            "command without mpirun")
-    if r.returncode != 2 or want not in r.stderr:
-        sys.exit(f"FAIL usage: info: exit {r.returncode}, stderr {r.stderr!r}")
+    expect_error("usage", mpirun(2, [exe, "train", "--quiet"]),
+                 "error: mpirun -np 2: this program was compiled without data-parallel "
+                 "training; recompile it with 'nnc FILE.nn -o PROGRAM --distributed'",
+                 cwd=d, env=ENV, timeout=120)
+    expect_error("usage", mpirun(2, [exe, "info"]),
+                 "error: mpirun -np 2: only 'train' runs on several ranks; run this "
+                 "command without mpirun", cwd=d, env=ENV, timeout=120)
     print("ok usage: mpirun needs --distributed, and only train runs on ranks")
 
 

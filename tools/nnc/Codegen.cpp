@@ -186,8 +186,9 @@ void addModelPredict(ModuleOp module, int64_t batch, int64_t in, int64_t out) {
     return blk;
   };
   Block *loop = block({i64}), *step = block(), *whole = block(),
-        *partial = block(), *one = block(), *tail = block(), *done = block(),
-        *bad = block();
+        *tail = block(), *done = block(), *bad = block();
+  // Without the batch-1 object a partial batch is always padded.
+  Block *partial = single ? block() : tail, *one = single ? block() : nullptr;
   auto i64c = [&](int64_t v) {
     return b.create<LLVM::ConstantOp>(loc, i64, v).getResult();
   };
@@ -222,26 +223,23 @@ void addModelPredict(ModuleOp module, int64_t batch, int64_t in, int64_t out) {
       loc, ptr, f32, outPtr,
       ValueRange{b.create<LLVM::MulOp>(loc, i, i64c(out))});
   b.create<LLVM::CondBrOp>(loc, full, whole, partial);
-  // A few samples left: one by one at batch 1.
-  b.setInsertionPointToStart(partial);
-  Value few = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::slt,
-                                     b.create<LLVM::MulOp>(loc, left, i64c(4)),
-                                     i64c(batch));
-  if (single)
+  // `blk`: `entry` on rows i.., then on from row i + rows.
+  auto callAndAdvance = [&](Block *blk, StringRef entry, int64_t rows) {
+    b.setInsertionPointToStart(blk);
+    b.create<LLVM::CallOp>(loc, TypeRange{}, entry, ValueRange{weights, x, y});
+    b.create<LLVM::BrOp>(
+        loc, ValueRange{b.create<LLVM::AddOp>(loc, i, i64c(rows))}, loop);
+  };
+  callAndAdvance(whole, "nnc_infer", batch);
+  if (single) {
+    // A few samples left: one by one at batch 1.
+    b.setInsertionPointToStart(partial);
+    Value few = b.create<LLVM::ICmpOp>(
+        loc, LLVM::ICmpPredicate::slt,
+        b.create<LLVM::MulOp>(loc, left, i64c(4)), i64c(batch));
     b.create<LLVM::CondBrOp>(loc, few, one, tail);
-  else
-    b.create<LLVM::BrOp>(loc, ValueRange{}, tail);
-  b.setInsertionPointToStart(one);
-  if (single)
-    b.create<LLVM::CallOp>(loc, TypeRange{}, "nnc_infer_1",
-                           ValueRange{weights, x, y});
-  b.create<LLVM::BrOp>(loc, ValueRange{b.create<LLVM::AddOp>(loc, i, i64c(1))},
-                       loop);
-  b.setInsertionPointToStart(whole);
-  b.create<LLVM::CallOp>(loc, TypeRange{}, "nnc_infer",
-                         ValueRange{weights, x, y});
-  b.create<LLVM::BrOp>(
-      loc, ValueRange{b.create<LLVM::AddOp>(loc, i, i64c(batch))}, loop);
+    callAndAdvance(one, "nnc_infer_1", 1);
+  }
   b.setInsertionPointToStart(tail);
   Value tailIn = b.create<LLVM::AddressOfOp>(loc, ptr, "nnc_tail_in");
   Value tailOut = b.create<LLVM::AddressOfOp>(loc, ptr, "nnc_tail_out");
