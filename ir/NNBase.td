@@ -61,6 +61,10 @@ def NN_Dialect : Dialect {
     // `fold`: batchnorm folded into the layer before it (nn-fold-batchnorm),
     // each result named by `param`.
     "::mlir::UnitAttr":$fold,
+    // `observe` and `quantize` (nn-quantize): the activation ranges of the
+    // quantized layers' inputs over a batch; their int8 weights and scales.
+    "::mlir::UnitAttr":$observe,
+    "::mlir::UnitAttr":$quantize,
     "::mlir::UnitAttr":$grad,
     "::mlir::UnitAttr":$train_step,
     "::mlir::UnitAttr":$entry,
@@ -79,6 +83,13 @@ def NN_Dialect : Dialect {
     "::mlir::IntegerAttr":$empty_id,
     "::mlir::FloatAttr":$accumulator_init,
     "::mlir::UnitAttr":$layer_calls,
+    // An int8 GEMM of nn-quantize (u8 activations, s8 weights packed 4 along
+    // k, i32 accumulators) that nn-lower-int8-gemm lowers; a module's
+    // quantization sizes: [range floats, qf32 floats, qi8 bytes].
+    "::mlir::UnitAttr":$int8_gemm,
+    "::mlir::DenseI64ArrayAttr":$quant_sizes,
+    // nn-export-abi: the state slots an int8 nnc_infer's weights hold.
+    "::mlir::DenseI64ArrayAttr":$infer_slots,
     // Modules: `precision = bf16` (convert-nn-to-linalg rounds the operands
     // of matrix products to bf16; they accumulate in f32); `accumulate =
     // k`: nn-build-train-step also builds `grad_step` (gradients added

@@ -92,6 +92,64 @@ def NNFoldBatchNormPass : Pass<"nn-fold-batchnorm", "::mlir::ModuleOp"> {
   ];
 }
 
+def NNQuantizePass : Pass<"nn-quantize", "::mlir::ModuleOp"> {
+  let summary = "int8 inference: u8 activations, per-channel s8 weights";
+  let description = [{
+    Post-training quantization of the `nn.predict` function (the inference
+    library of `./model export --int8`). Every `nn.dense` and `nn.conv2d`
+    whose weight is a parameter of the function becomes: its input
+    quantized per tensor to u8 with the layer's scale `s` and zero point
+    `z` (q = clamp(round(x / s) + z, 0, 255)), an int8 GEMM
+    (`nn.int8_gemm` linalg.generic over (m, o, k4, j): u8 rows as
+    [M, Kp/4, 4] times s8 weights packed as [Kp/4, Op, 4], into i32
+    accumulators [M, Op]; conv2d through an im2col of
+    the quantized, zero-point-padded input) and the epilogue
+    y = (acc - comp[o]) alpha[o] + bias[o] back to f32. Kp and Op are K and
+    the output channels rounded up to 4 and 16. `predict` takes two more
+    arguments after its input: `qf32` (per layer s, z, alpha = s sw[o],
+    comp = z sum_k qw[o, k]) and `qi8` (per layer the packed weights, at
+    64-byte offsets). The sizes are the module attribute
+    `nn.quant_sizes` = [range floats, qf32 floats, qi8 bytes].
+
+    With `calibration`, two more functions on the original `predict`:
+    `observe` (`nn.observe`: the parameters, the input and the ranges
+    [L, 2] so far -> the predictions and the ranges widened by the batch's
+    minimum and maximum of every quantized layer's input) and `quantize`
+    (`nn.quantize`: the parameters and the ranges -> qf32 and qi8: weights
+    symmetric per output channel, sw[o] = max_k |w[o, k]| / 127; activations
+    asymmetric over [min(lo, 0), max(hi, 0)]).
+  }];
+  let options = [
+    Option<"calibration", "calibration", "bool", "false",
+           "also build the observe and quantize functions">
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+  ];
+}
+
+def NNLowerInt8GemmPass : Pass<"nn-lower-int8-gemm", "::mlir::func::FuncOp"> {
+  let summary = "lowers nn-quantize's int8 GEMMs on buffers to VNNI kernels";
+  let description = [{
+    Every `nn.int8_gemm` linalg.generic on memrefs (C[M, Op] i32 +=
+    A[M, Kp/4, 4] u8 x B[Kp/4, Op, 4] s8) becomes register-tiled loops whose
+    body is AVX-512 VNNI `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.512`): per
+    step of 4 along k, 4 bytes of each of up to 4 rows of A broadcast, 64
+    bytes of B (16 output channels) loaded per column block, up to 4 x 4
+    accumulators of 16 x i32 in registers. Without `vnni` (a host without
+    it) the ops are left to become scalar loops.
+  }];
+  let options = [
+    Option<"vnni", "vnni", "bool", "true",
+           "the host has AVX-512 VNNI (else leave the ops alone)">
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::memref::MemRefDialect"
+  ];
+}
+
 def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
   let summary = "wraps the tensor functions into the C ABI of the runtime";
   let description = [{
@@ -132,8 +190,12 @@ def NNExportABIPass : Pass<"nn-export-abi", "::mlir::ModuleOp"> {
     the parameters and buffers (laid out as in the state arena) followed by
     the preprocessing's per-feature scale and shift (x' = x scale + shift,
     applied to the raw input first), each `F` floats for `F` features per
-    sample. A `fold` function (nn-fold-batchnorm) becomes
-    `nnc_fold(state)` otherwise.
+    sample. Arguments of `nn.predict` after its input and results after its
+    predictions (nn-quantize's qf32 and qi8) follow as buffers:
+    `nnc_infer(weights, x, out, qf32, qi8)`; nn-quantize's calibration
+    functions become `nnc_observe(weights, x, out, ranges, new_ranges)` (the
+    same way) and `nnc_quantize(weights, ranges, qf32, qi8)`. A `fold`
+    function (nn-fold-batchnorm) becomes `nnc_fold(state)` otherwise.
   }];
   let options = [
     Option<"inference", "inference", "bool", "false",
@@ -268,8 +330,10 @@ def NNContiguousStridedTransfersPass
   let summary = "reads and writes strided rows as contiguous spans plus "
                 "lane shuffles";
   let description = [{
-    A 1-D vector read along a memref dimension of static stride s > 1 (the
-    kernel-offset views of pooling windows: every second element of a row)
+    A 1-D vector read along a memref dimension of static stride 1 < s <= 8
+    (the kernel-offset views of pooling windows: every second element of a
+    row; larger strides, a transposing copy's, would span thousands of
+    elements)
     would lower to one scalar load per lane. It becomes one contiguous read
     of the (n - 1) s + 1 elements the lanes span, through a stride-1 view of
     the same memory, and a vector.shuffle picking every s-th lane. A strided

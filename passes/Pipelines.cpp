@@ -198,6 +198,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
 
   // 4. What is left of linalg (untiled ops, copies) becomes scalar loops;
   //    transcendental functions become polynomials.
+  //    nn-quantize's int8 GEMMs first get their VNNI kernels.
+  pm.addNestedPass<func::FuncOp>(
+      createNNLowerInt8GemmPass(NNLowerInt8GemmPassOptions{opts.int8Vnni}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createNNApproximateMathPass());
 
@@ -293,8 +296,12 @@ void buildNNTrainingPipeline(OpPassManager &pm) {
   pm.addPass(createNNExportABIPass());
 }
 
-void buildNNInferencePipeline(OpPassManager &pm, llvm::StringRef entry) {
+void buildNNInferencePipeline(OpPassManager &pm, llvm::StringRef entry,
+                              Quantization quantize) {
   pm.addPass(createNNFoldBatchNormPass(NNFoldBatchNormPassOptions{true}));
+  if (quantize != Quantization::None)
+    pm.addPass(createNNQuantizePass(
+        NNQuantizePassOptions{quantize == Quantization::Int8WithCalibration}));
   pm.addPass(createNNExportABIPass(NNExportABIPassOptions{true, entry.str()}));
 }
 

@@ -52,6 +52,11 @@ struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
                      "layers in entry points of at least this many "
                      "operations (nn-outline-layers; negative: never)"),
       llvm::cl::init(2000)};
+  Option<bool> int8Vnni{
+      *this, "int8-vnni",
+      llvm::cl::desc("lower nn-quantize's int8 GEMMs to AVX-512 VNNI kernels "
+                     "(else scalar loops)"),
+      llvm::cl::init(false)};
   Option<bool> barePtrCallConv{
       *this, "bare-ptr-call-conv",
       llvm::cl::desc("pass memrefs as bare pointers (static shapes only)"),
@@ -67,8 +72,12 @@ void buildNNTrainingPipeline(mlir::OpPassManager &pm);
 /// The inference library's nn-level pipeline (`nn-inference`, for
 /// `./model export`): nn.predict on folded batchnorm, exported as
 /// `entry`(weights, x, out) with the preprocessing in front.
+/// `quantize` (`./model export --int8`): nn-quantize too, int8 layers;
+/// with `calibration`, also nnc_observe and nnc_quantize.
+enum class Quantization { None, Int8, Int8WithCalibration };
 void buildNNInferencePipeline(mlir::OpPassManager &pm,
-                              llvm::StringRef entry = "nnc_infer");
+                              llvm::StringRef entry = "nnc_infer",
+                              Quantization quantize = Quantization::None);
 
 /// nn -> linalg (`nn-to-linalg`): the conversion, then the training step
 /// inlined into the entry points and cleaned up. `nnc --emit linalg` prints

@@ -20,6 +20,10 @@ using namespace mlir;
 
 namespace {
 
+/// The largest stride turned into a span (of (lanes - 1) stride + 1
+/// elements).
+constexpr int64_t kMaxStride = 8;
+
 /// What a rewritable transfer accesses: `lanes` elements `stride` apart
 /// along dimension `dim` of `memref`; the dimensions after it (of unit
 /// vector size) are folded into that one in the contiguous view.
@@ -56,7 +60,10 @@ static std::optional<StridedRow> stridedRow(VectorTransferOpInterface op) {
   row.dim = type.getRank() - vec.getRank() + lanesDim;
   row.stride = row.strides[row.dim];
   row.lanes = vec.getShape()[lanesDim];
-  if (row.stride <= 1)
+  // Spans of small strides only (pooling's 2 and 3): a transposing copy's
+  // rows (stride H W) would read thousands of elements for a few lanes,
+  // and LLVM's instruction selection takes seconds over such shuffles.
+  if (row.stride <= 1 || row.stride > kMaxStride)
     return std::nullopt;
   return row;
 }

@@ -137,11 +137,26 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     b.setInsertionPointToEnd(module.getBody());
     if (inference) {
       layOut(lossFn, func::FuncOp());
-      if (!predictFn || failed(exportInference(b, predictFn)))
+      // nn-quantize's calibration functions, when it ran with them.
+      func::FuncOp observeFn, quantizeFn;
+      for (auto fn : module.getOps<func::FuncOp>()) {
+        if (NNDialect::ObserveAttrHelper(ctx).isAttrPresent(fn))
+          observeFn = fn;
+        if (NNDialect::QuantizeAttrHelper(ctx).isAttrPresent(fn))
+          quantizeFn = fn;
+      }
+      // An int8 predict (nn-quantize) no longer reads the quantized
+      // layers' f32 weights: its weights leave them out.
+      bool compact = NNDialect::QuantSizesAttrHelper(ctx).isAttrPresent(module);
+      if (!predictFn || failed(addPreprocessingSlots(predictFn)) ||
+          failed(exportInference(b, predictFn, entryName, compact)) ||
+          (observeFn && failed(exportInference(b, observeFn, "nnc_observe"))))
         return signalPassFailure();
+      if (quantizeFn)
+        exportFunction(b, quantizeFn, "nnc_quantize");
       // Nothing else is compiled into the library.
       for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
-        if (fn != predictFn &&
+        if (fn != predictFn && fn != observeFn && fn != quantizeFn &&
             !NNDialect::EntryAttrHelper(ctx).isAttrPresent(fn))
           fn.erase();
       finish(b, false, 0, 0);
@@ -227,10 +242,12 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
             add({"optimizer." + p.name + "." + state.str(), p.type});
   }
 
-  /// Parameters and buffers: the slots the model functions take.
+  /// Parameters and buffers: the slots the model functions take (not the
+  /// optimizer's, nor the inference library's preprocessing).
   unsigned numParams() const {
     return llvm::count_if(slots, [](const Slot &s) {
-      return !StringRef(s.name).starts_with("optimizer.");
+      return !StringRef(s.name).starts_with("optimizer.") &&
+             !StringRef(s.name).starts_with("preprocess.");
     });
   }
 
@@ -653,14 +670,12 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
     return success();
   }
 
-  // nnc_infer(weights, x, out): the parameters and buffers, then the
-  // preprocessing's scale and shift per feature (two slots appended to the
-  // layout), applied to x before nn.predict.
-  LogicalResult exportInference(OpBuilder &b, func::FuncOp predictFn) {
-    Location loc = predictFn.getLoc();
-    FunctionType pt = predictFn.getFunctionType();
+  /// The preprocessing's scale and shift per feature of the input of
+  /// `predictFn`: two slots appended to the layout.
+  LogicalResult addPreprocessingSlots(func::FuncOp predictFn) {
     unsigned np = numParams();
-    auto x = dyn_cast<RankedTensorType>(pt.getInput(np));
+    auto x =
+        dyn_cast<RankedTensorType>(predictFn.getFunctionType().getInput(np));
     if (!x || !x.getElementType().isF32() || x.getRank() < 2)
       return predictFn.emitOpError("input ")
              << np << " must be a batch of f32 samples for nnc_infer";
@@ -672,16 +687,66 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
       stateSize += sample.getNumElements();
       slots.push_back(std::move(s));
     }
+    return success();
+  }
+
+  // nnc_infer(weights, x, out, in..., res...): the parameters and buffers,
+  // then the preprocessing's scale and shift per feature (see
+  // addPreprocessingSlots), applied to x before `fn` (nn.predict, or
+  // nn-quantize's observe); `fn`'s arguments after x (`in`) and results
+  // after the predictions (`res`) as buffers of their types. `compact`:
+  // `weights` holds only the parameters and buffers `fn` reads, in order
+  // (their slot indices: the module attribute `nn.infer_slots`).
+  LogicalResult exportInference(OpBuilder &b, func::FuncOp fn, StringRef name,
+                                bool compact = false) {
+    Location loc = fn.getLoc();
+    FunctionType pt = fn.getFunctionType();
+    unsigned np = numParams();
+    auto x = cast<RankedTensorType>(pt.getInput(np));
     auto preds = cast<RankedTensorType>(pt.getResult(0));
+    SmallVector<int64_t> kept;
+    int64_t size = 0;
+    for (unsigned i = 0; i < np; ++i)
+      if (!compact || !fn.getArgument(i).use_empty()) {
+        kept.push_back(i);
+        size += slots[i].type.getNumElements();
+      }
+    int64_t features = x.getNumElements() / x.getDimSize(0);
+    MLIRContext *ctx = module.getContext();
+    SmallVector<Type> args{
+        MemRefType::get({size + 2 * features}, Float32Type::get(ctx)),
+        memrefOf(x), outType(preds.getNumElements())};
+    for (Type t : llvm::concat<const Type>(pt.getInputs().drop_front(np + 1),
+                                           pt.getResults().drop_front()))
+      args.push_back(memrefOf(cast<RankedTensorType>(t)));
     OpBuilder::InsertionGuard guard(b);
-    SmallVector<Value> views, callArgs;
-    func::FuncOp fn =
-        openEntry(b, loc, entryName,
-                  {stateType(), memrefOf(x), outType(preds.getNumElements())},
-                  np + 2, views, callArgs);
-    Block &e = fn.front();
-    // The last two slots read: the preprocessing's, not predict's.
-    Value shift = callArgs.pop_back_val(), scale = callArgs.pop_back_val();
+    func::FuncOp entry = makeEntry(b, loc, name, args);
+    b.setInsertionPointToStart(&entry.front());
+    Block &e = entry.front();
+    SmallVector<Value> callArgs;
+    int64_t offset = 0;
+    for (unsigned i = 0; i < np; ++i) {
+      RankedTensorType t = slots[i].type;
+      if (!llvm::is_contained(kept, int64_t(i))) {
+        // Not read (DCE'd once inlined).
+        callArgs.push_back(
+            b.create<tensor::EmptyOp>(loc, t.getShape(), t.getElementType()));
+        continue;
+      }
+      callArgs.push_back(
+          readTensor(b, loc, view(b, loc, e.getArgument(0), offset, t), t));
+      offset += t.getNumElements();
+    }
+    if (compact)
+      NNDialect::InferSlotsAttrHelper(ctx).setAttr(
+          module, b.getDenseI64ArrayAttr(kept));
+    // The preprocessing's slots, after the others.
+    RankedTensorType sample = slots[np].type;
+    Value scale = readTensor(
+        b, loc, view(b, loc, e.getArgument(0), offset, sample), sample);
+    Value shift = readTensor(
+        b, loc, view(b, loc, e.getArgument(0), offset + features, sample),
+        sample);
     Value raw = readTensor(b, loc, e.getArgument(1), x);
     unsigned rank = x.getRank();
     AffineMap id = b.getMultiDimIdentityMap(rank);
@@ -704,10 +769,42 @@ struct NNExportABIPass : nnc::impl::NNExportABIPassBase<NNExportABIPass> {
              })
             .getResult(0);
     callArgs.push_back(input);
-    auto call = b.create<func::CallOp>(loc, predictFn, callArgs);
+    unsigned extraIns = pt.getNumInputs() - np - 1;
+    for (unsigned i = 0; i < extraIns; ++i)
+      callArgs.push_back(
+          readTensor(b, loc, e.getArgument(3 + i),
+                     cast<RankedTensorType>(pt.getInput(np + 1 + i))));
+    auto call = b.create<func::CallOp>(loc, fn, callArgs);
     write(b, loc, call.getResult(0), view(b, loc, e.getArgument(2), 0, preds));
+    for (unsigned k = 1; k < pt.getNumResults(); ++k)
+      write(b, loc, call.getResult(k), e.getArgument(3 + extraIns + k - 1));
     b.create<func::ReturnOp>(loc);
     return success();
+  }
+
+  // name(weights, in..., res...): `fn` of the parameters and buffers, then
+  // its other arguments (`in`), its results written to `res`.
+  void exportFunction(OpBuilder &b, func::FuncOp fn, StringRef name) {
+    Location loc = fn.getLoc();
+    FunctionType ft = fn.getFunctionType();
+    unsigned np = numParams();
+    SmallVector<Type> args{stateType()};
+    for (Type t : llvm::concat<const Type>(ft.getInputs().drop_front(np),
+                                           ft.getResults()))
+      args.push_back(memrefOf(cast<RankedTensorType>(t)));
+    OpBuilder::InsertionGuard guard(b);
+    SmallVector<Value> views, callArgs;
+    func::FuncOp entry = openEntry(b, loc, name, args, np, views, callArgs);
+    Block &e = entry.front();
+    unsigned extraIns = ft.getNumInputs() - np;
+    for (unsigned i = 0; i < extraIns; ++i)
+      callArgs.push_back(
+          readTensor(b, loc, e.getArgument(1 + i),
+                     cast<RankedTensorType>(ft.getInput(np + i))));
+    auto call = b.create<func::CallOp>(loc, fn, callArgs);
+    for (unsigned k = 0; k < ft.getNumResults(); ++k)
+      write(b, loc, call.getResult(k), e.getArgument(1 + extraIns + k));
+    b.create<func::ReturnOp>(loc);
   }
 
   // nnc_predict(state, x, out)

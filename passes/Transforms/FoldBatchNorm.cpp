@@ -19,6 +19,7 @@
 #include "ir/NNDialect.h"
 #include "ir/NNOps.h"
 #include "passes/Passes.h"
+#include "passes/Transforms/ModelParameters.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -97,16 +98,9 @@ void buildFold(func::FuncOp predict, ArrayRef<Pair> pairs) {
   OpBuilder b(ctx);
   b.setInsertionPointAfter(predict);
   Location loc = predict.getLoc();
-  // The parameters and buffers: the arguments before the input.
   SmallVector<Type> argTypes;
   SmallVector<DictionaryAttr> argAttrs;
-  for (unsigned i = 0; i < predict.getNumArguments(); ++i) {
-    if (!predict.getArgAttr(i, NNDialect::ParamAttrHelper::getNameStr()) &&
-        !predict.getArgAttr(i, NNDialect::BufferAttrHelper::getNameStr()))
-      break;
-    argTypes.push_back(predict.getArgumentTypes()[i]);
-    argAttrs.push_back(predict.getArgAttrDict(i));
-  }
+  parameterArguments(predict, argTypes, argAttrs);
   SmallVector<Type> resultTypes;
   SmallVector<StringAttr> resultNames;
   for (Pair p : pairs) {

@@ -7,6 +7,7 @@
 // dependency chain of FMAs over 7 lanes, a tenth of the GEMM's speed).
 //
 //===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -92,9 +93,12 @@ struct NNFuseElementwisePass
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     // Fuse a producer into its only consumer (upstream's default).
-    linalg::ControlFusionFn singleUse = [](OpOperand *fused) {
+    // nn-quantize's int8 GEMMs keep their form for nn-lower-int8-gemm.
+    linalg::ControlFusionFn singleUse = [ctx](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      return producer && producer->hasOneUse();
+      return producer && producer->hasOneUse() &&
+             !nnc::nn::NNDialect::Int8GemmAttrHelper(ctx).isAttrPresent(
+                 fused->getOwner());
     };
     // Reshapes move through elementwise ops only.
     linalg::ControlFusionFn reshapes = [](OpOperand *fused) {

@@ -556,8 +556,15 @@ struct NNTileAndVectorizePass
 
     // Tile. Ops whose loops admit no static tiling are left alone.
     SmallVector<linalg::LinalgOp> toTile;
+    // nn-quantize's int8 GEMMs get their own kernels (nn-lower-int8-gemm),
+    // which start from zeros instead of a zero fill of their accumulator.
+    auto int8Gemm = [&](Operation *op) {
+      return nnc::nn::NNDialect::Int8GemmAttrHelper(ctx).isAttrPresent(op);
+    };
     func.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics())
+      bool fillOfInt8Gemm = isa<linalg::FillOp>(op) && op->hasOneUse() &&
+                            int8Gemm(*op->getUsers().begin());
+      if (op.hasPureTensorSemantics() && !int8Gemm(op) && !fillOfInt8Gemm)
         toTile.push_back(op);
     });
     SmallVector<Operation *> toVectorize;

@@ -70,6 +70,36 @@ __attribute__((weak)) extern const int64_t nnc_export_object_size;
 /// batch 1, for model_predict's last few samples.
 __attribute__((weak)) extern const char nnc_export_object_1[];
 __attribute__((weak)) extern const int64_t nnc_export_object_1_size;
+/// Models of f32 inputs with dense or conv2d layers (weak: absent
+/// otherwise): the int8 inference library (nn-quantize), both embedded
+/// (nnc_export_qobject, with model_predict reading nnc_model_weights,
+/// nnc_model_qf and nnc_model_qi8, and nnc_export_qobject_1 at batch 1) and
+/// linked into the program for `export --int8`:
+///   nnc_observe: nnc_infer, and `ranges` [L, 2] (each quantized layer's
+///     input's minimum and maximum so far) widened by the batch into
+///     `next`;
+///   nnc_quantize: qf (nnc_quant_sizes[1] floats) and qi8
+///     (nnc_quant_sizes[2] bytes) from the weights and the ranges
+///     (nnc_quant_sizes[0] floats);
+///   nnc_qinfer: nnc_infer in int8 on them (its weights: see
+///     nnc_qinfer_slots).
+__attribute__((weak)) extern const char nnc_export_qobject[];
+__attribute__((weak)) extern const int64_t nnc_export_qobject_size;
+__attribute__((weak)) extern const char nnc_export_qobject_1[];
+__attribute__((weak)) extern const int64_t nnc_export_qobject_1_size;
+__attribute__((weak)) extern const int64_t nnc_quant_sizes[3];
+/// The count, then the indices of the state slots (parameters and buffers)
+/// nnc_qinfer's weights hold, in order, before the preprocessing's scale
+/// and shift: not the quantized layers' f32 weights.
+__attribute__((weak)) extern const int64_t nnc_qinfer_slots[];
+__attribute__((weak)) void nnc_observe(const float *weights, const float *x,
+                                       float *out, const float *ranges,
+                                       float *next);
+__attribute__((weak)) void
+nnc_quantize(const float *weights, const float *ranges, float *qf, int8_t *qi8);
+__attribute__((weak)) void nnc_qinfer(const float *weights, const float *x,
+                                      float *out, const float *qf,
+                                      const int8_t *qi8);
 __attribute__((weak)) void nnc_update(float *state, float *grads, int64_t step,
                                       int64_t stepsPerEpoch, int64_t epochs,
                                       float lrFactor, float scale, float *out);

@@ -220,10 +220,20 @@ int runProgram(int argc, char **argv) {
   CLI::App *exportCmd = app.add_subcommand(
       "export", "an inference-only C library of the model: libmodel.a and "
                 "model.h");
-  exportCmd->add_option("--weights", weights, "the checkpoint to export")
+  ExportOptions xopts;
+  exportCmd->add_option("--weights", xopts.weights, "the checkpoint to export")
       ->required();
-  exportCmd->add_option("-o,--output", output, "the folder to write")
+  exportCmd->add_option("-o,--output", xopts.dir, "the folder to write")
       ->required();
+  exportCmd->add_flag("--int8", xopts.int8,
+                      "quantize: int8 weights per output channel, int8 "
+                      "activations, VNNI GEMMs");
+  exportCmd
+      ->add_option("--calibrate", xopts.calibrate,
+                   "with --int8: activation ranges from the first N "
+                   "training samples (default 1000)")
+      ->check(wholeNumber(1));
+  addCommon(exportCmd);
 
   std::vector<std::string> reportLogs;
   CLI::App *reportCmd = app.add_subcommand(
@@ -298,7 +308,7 @@ int runProgram(int argc, char **argv) {
       return generate(cfg, gopts);
     }
     if (exportCmd->parsed())
-      return exportLibrary(cfg, weights, output);
+      return exportLibrary(cfg, common, xopts);
     if (mergeCmd->parsed())
       return merge(cfg, weights, output);
     if (reportCmd->parsed())

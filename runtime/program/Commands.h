@@ -97,8 +97,16 @@ int merge(const RunConfig &cfg, const std::string &weights,
 /// inference library (model_predict on raw features, the preprocessing and
 /// the evaluation-mode forward pass inside, batchnorm folded, the weights
 /// embedded), and DIR/model.h.
-int exportLibrary(const RunConfig &cfg, const std::string &weights,
-                  const std::string &dir);
+/// `--int8 --calibrate N`: quantized (int8 weights per output channel,
+/// activation ranges of the first N training samples), printing the f32
+/// and int8 scores on the test split (else validation) side by side.
+struct ExportOptions {
+  std::string weights, dir;
+  bool int8 = false;
+  int64_t calibrate = 0; ///< 0: not given (1000 with --int8)
+};
+int exportLibrary(const RunConfig &cfg, const CommonOptions &common,
+                  const ExportOptions &opts);
 /// Samples opts.tokens tokens after the prompt (Generate.cpp).
 int generate(const RunConfig &cfg, const GenerateOptions &opts);
 

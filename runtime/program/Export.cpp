@@ -9,6 +9,14 @@
 // object (nnc_model_weights), archived with the code into libmodel.a, and
 // model.h describing it.
 //
+// `--int8` (programs compiled with `nnc --int8`): the int8 object
+// (nnc_export_qobject, nn-quantize's) instead, whose data the program
+// computes with generated entry points it links: nnc_observe over the
+// first N training samples (each quantized layer's input range),
+// nnc_quantize (int8 weights and scales: nnc_model_qf, nnc_model_qi8), and
+// nnc_qinfer next to nnc_predict on the test split for the accuracies it
+// prints. The runtime passes batches and buffers; it quantizes nothing.
+//
 //===----------------------------------------------------------------------===//
 #include "runtime/Archive.h"
 #include "runtime/AtomicWrite.h"
@@ -18,12 +26,15 @@
 #include "runtime/program/Checkpoint.h"
 #include "runtime/program/Commands.h"
 #include "runtime/program/Data.h"
+#include "runtime/program/Evaluate.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -113,10 +124,140 @@ std::string header(const RunConfig &cfg, const Preprocessor &pre,
   return h.str();
 }
 
+/// The int8 library's data (nn-quantize's qf32 and qi8) and the scores of
+/// the f32 and int8 forward passes, from the generated calibration entries
+/// linked into this program. `weights`: the folded parameters and buffers
+/// with the preprocessing's slots; the batches come preprocessed, so the
+/// generated code runs on a copy whose preprocessing is the identity.
+struct Quantized {
+  std::vector<float> weights; ///< nnc_qinfer's (see nnc_qinfer_slots)
+  std::vector<float> qf;
+  std::vector<int8_t> qi8;
+};
+
+/// nnc_qinfer's weights from the whole `blob` (parameters, buffers, scale,
+/// shift).
+std::vector<float> qinferWeights(const RunConfig &cfg,
+                                 const std::vector<float> &blob) {
+  std::vector<float> out;
+  for (int64_t i = 0; i < nnc_qinfer_slots[0]; ++i) {
+    const StateSlot &s = cfg.slots.at(size_t(nnc_qinfer_slots[1 + i]));
+    out.insert(out.end(), blob.begin() + s.offset,
+               blob.begin() + s.offset + s.size);
+  }
+  out.insert(out.end(), blob.end() - 2 * cfg.inputSize(), blob.end());
+  return out;
+}
+
+Quantized quantize(const RunConfig &cfg, const CommonOptions &common,
+                   const ExportOptions &opts, const SafeTensorsFile &file,
+                   std::vector<float> &state, const std::vector<float> &real) {
+  if (!nnc_export_qobject || !nnc_quant_sizes || !nnc_qinfer_slots ||
+      !nnc_observe || !nnc_quantize || !nnc_qinfer)
+    throw UsageError("export --int8: this program has no int8 inference "
+                     "library; compile it with 'nnc FILE.nn -o PROGRAM "
+                     "--int8' (models of float features with dense or "
+                     "conv2d layers)");
+  int64_t n = cfg.inputSize();
+  std::vector<float> blob = real;
+  std::fill(blob.end() - 2 * n, blob.end() - n, 1.0f); // scale
+  std::fill(blob.end() - n, blob.end(), 0.0f);         // shift
+  DataOptions dopts = dataOptions(common);
+  bool test = cfg.data.test.present();
+  dopts.needTrain = true;
+  dopts.needTest = test;
+  dopts.needValidation = !test;
+  RunData rd = loadRunData(cfg, dopts);
+  if (!rd.hasTrain)
+    throw Error("export --int8: dataset '" + cfg.data.name +
+                "' has no training split to calibrate on");
+  rd.preprocessor->restore(file, rd.train.store().featureShape);
+  rd.preprocessor->reshape(cfg.inputShape);
+
+  // Calibration: the first N training samples in file order; padding rows
+  // repeat the first row, which leaves minima and maxima alone.
+  int64_t wanted = opts.calibrate > 0 ? opts.calibrate : 1000;
+  size_t layers = size_t(nnc_quant_sizes[0] / 2);
+  std::vector<float> ranges(2 * layers), next(2 * layers);
+  for (size_t l = 0; l < layers; ++l) {
+    ranges[2 * l] = std::numeric_limits<float>::infinity();
+    ranges[2 * l + 1] = -std::numeric_limits<float>::infinity();
+  }
+  Buffers buf(cfg);
+  int64_t seen = 0;
+  {
+    BatchLoader loader(rd.train, *rd.preprocessor,
+                       loaderOptions(cfg, cfg.batch, false));
+    size_t batches = loader.beginEpoch();
+    Batch batch;
+    for (size_t i = 0; i < batches && seen < wanted; ++i) {
+      loader.fillBatch(i, batch);
+      if (batch.count == 0)
+        continue;
+      buf.load(batch, cfg.classTargets);
+      size_t rows = std::min<size_t>(batch.count, size_t(wanted - seen));
+      for (size_t r = rows; r < size_t(cfg.batch); ++r)
+        std::copy_n(buf.x.begin(), n, buf.x.begin() + r * n);
+      nnc_observe(blob.data(), buf.x.data(), buf.result.data(), ranges.data(),
+                  next.data());
+      ranges.swap(next);
+      seen += int64_t(rows);
+    }
+  }
+  Quantized q;
+  q.qf.assign(size_t(nnc_quant_sizes[1]), 0.0f);
+  q.qi8.assign(size_t(nnc_quant_sizes[2]), 0);
+  nnc_quantize(blob.data(), ranges.data(), q.qf.data(), q.qi8.data());
+  std::vector<float> identity = qinferWeights(cfg, blob);
+
+  // The f32 (nnc_predict) and int8 (nnc_qinfer) predictions scored alike:
+  // probabilities, which rank classes as logits do (binary: p - 1/2 as
+  // the logit's sign).
+  const Dataset &eval = test ? rd.test : rd.validation;
+  std::string split = test ? "test" : "validation";
+  Scores f32(cfg), int8(cfg);
+  std::vector<float> preds(size_t(cfg.batch * cfg.outputSize()));
+  BatchLoader loader(eval, *rd.preprocessor,
+                     loaderOptions(cfg, cfg.batch, false));
+  std::unique_ptr<Augmenter> crop = evalCropFor(cfg, eval);
+  loader.setEvalCrop(crop.get());
+  size_t batches = loader.beginEpoch();
+  Batch batch;
+  bool binary = cfg.loss == "binary_cross_entropy";
+  auto score = [&](Scores &scores) {
+    if (binary)
+      for (float &p : preds)
+        p -= 0.5f;
+    scores.add(cfg, buf, preds.data(), 0.0, batch.count);
+  };
+  for (size_t i = 0; i < batches; ++i) {
+    loader.fillBatch(i, batch);
+    buf.load(batch, cfg.classTargets);
+    nnc_predict(state.data(), buf.x.data(), preds.data());
+    score(f32);
+    nnc_qinfer(identity.data(), buf.x.data(), preds.data(), q.qf.data(),
+               q.qi8.data());
+    score(int8);
+  }
+  std::printf("calibrated on %lld training samples; on the %s split "
+              "(%zu samples):\n",
+              static_cast<long long>(seen), split.c_str(), f32.samples);
+  auto a = f32.metrics(cfg.metrics), b = int8.metrics(cfg.metrics);
+  std::printf("  %-10s %10s %10s\n", "", "f32", "int8");
+  for (size_t i = 0; i < a.size(); ++i)
+    std::printf("  %-10s %10.4f %10.4f\n", a[i].first.c_str(), a[i].second,
+                b[i].second);
+  q.weights = qinferWeights(cfg, real);
+  return q;
+}
+
 } // namespace
 
-int exportLibrary(const RunConfig &cfg, const std::string &weights,
-                  const std::string &dir) {
+int exportLibrary(const RunConfig &cfg, const CommonOptions &common,
+                  const ExportOptions &opts) {
+  const std::string &weights = opts.weights, &dir = opts.dir;
+  if (opts.calibrate > 0 && !opts.int8)
+    throw UsageError("export: --calibrate N goes with --int8");
   if (!nnc_export_object)
     throw UsageError("export: run '" + cfg.run +
                      "' has no inference "
@@ -139,24 +280,46 @@ int exportLibrary(const RunConfig &cfg, const std::string &weights,
   for (const StateSlot &s : cfg.slots)
     if (s.name.rfind("optimizer.", 0) != 0)
       prefix = std::max(prefix, s.offset + s.size);
+  // The f32 scores of `--int8` come from nnc_predict, on the unfolded
+  // state.
+  std::vector<float> folded = state;
   if (nnc_fold)
-    nnc_fold(state.data());
-  std::vector<float> blob(state.begin(), state.begin() + prefix);
+    nnc_fold(folded.data());
+  std::vector<float> blob(folded.begin(), folded.begin() + prefix);
   blob.insert(blob.end(), scale.begin(), scale.end());
   blob.insert(blob.end(), shift.begin(), shift.end());
 
-  std::string code(nnc_export_object, size_t(nnc_export_object_size));
-  std::string data = elfDataObject("nnc_model_weights", blob.data(),
-                                   blob.size() * sizeof(float));
-  std::vector<ArchiveMember> members{
-      {"model.o", code, {"model_predict", "nnc_infer"}},
-      {"weights.o", data, {"nnc_model_weights"}}};
-  if (nnc_export_object_1) {
-    members.push_back(
-        {"model_1.o",
-         std::string(nnc_export_object_1, size_t(nnc_export_object_1_size)),
-         {"nnc_infer_1"}});
+  std::vector<ArchiveMember> members;
+  std::string code, data;
+  auto addCode = [&](const char *member, const char *object, int64_t size,
+                     const std::vector<std::string> &symbols) {
+    members.push_back({member, std::string(object, size_t(size)), symbols});
     code += members.back().data;
+  };
+  auto addData = [&](const char *member, const char *symbol, const void *bytes,
+                     size_t size) {
+    members.push_back({member, elfDataObject(symbol, bytes, size), {symbol}});
+    data += members.back().data;
+  };
+  if (opts.int8) {
+    Quantized q = quantize(cfg, common, opts, file, state, blob);
+    addCode("model.o", nnc_export_qobject, nnc_export_qobject_size,
+            {"model_predict", "nnc_qinfer"});
+    if (nnc_export_qobject_1)
+      addCode("model_1.o", nnc_export_qobject_1, nnc_export_qobject_1_size,
+              {"nnc_qinfer_1"});
+    addData("weights.o", "nnc_model_weights", q.weights.data(),
+            q.weights.size() * sizeof(float));
+    addData("qf.o", "nnc_model_qf", q.qf.data(), q.qf.size() * sizeof(float));
+    addData("qi8.o", "nnc_model_qi8", q.qi8.data(), q.qi8.size());
+  } else {
+    addCode("model.o", nnc_export_object, nnc_export_object_size,
+            {"model_predict", "nnc_infer"});
+    if (nnc_export_object_1)
+      addCode("model_1.o", nnc_export_object_1, nnc_export_object_1_size,
+              {"nnc_infer_1"});
+    addData("weights.o", "nnc_model_weights", blob.data(),
+            blob.size() * sizeof(float));
   }
   std::string library = arArchive(members);
   std::error_code ec;

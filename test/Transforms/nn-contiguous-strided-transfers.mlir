@@ -92,3 +92,18 @@ func.func @unchanged(%a: memref<4x13xf32>, %b: memref<13xf32, strided<[2]>>, %c:
   %2 = vector.transfer_read %c[%c0], %pad {in_bounds = [true]} : memref<13xf32, strided<[?]>>, vector<13xf32>
   return %0, %1, %2 : vector<13xf32>, vector<13xf32>, vector<13xf32>
 }
+
+// -----
+
+// A transposing copy's read (stride 784, the features of an image): a span
+// would be 49,393 elements for 64 lanes. Strides above 8 stay as they are.
+// CHECK-LABEL: func.func @read_stride784(
+// CHECK-NOT: memref.reinterpret_cast
+// CHECK-NOT: vector.shuffle
+// CHECK: vector.transfer_read %{{.*}} : memref<64xf32, strided<[784]>>, vector<64xf32>
+func.func @read_stride784(%x: memref<64xf32, strided<[784]>>) -> vector<64xf32> {
+  %c0 = arith.constant 0 : index
+  %pad = arith.constant 0.0 : f32
+  %v = vector.transfer_read %x[%c0], %pad {in_bounds = [true]} : memref<64xf32, strided<[784]>>, vector<64xf32>
+  return %v : vector<64xf32>
+}

@@ -35,6 +35,9 @@ struct CodegenRequest {
   /// Entry points of at least this many operations get one function per
   /// distinct layer (CPUCodegenOptions::layerMinOps; negative: never).
   int64_t layerFunctionsMinOps = 2000;
+  /// --int8: also the int8 inference library (nn-quantize) with its
+  /// calibration entries, for `./model export --int8`.
+  bool int8 = false;
   /// nnc --internal-error-test=pass: fail as a compiler pass would.
   bool failPassForTest = false;
 };

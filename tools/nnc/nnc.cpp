@@ -43,6 +43,7 @@ struct Options {
   unsigned errorLimit = 50;
   int64_t batch = 0;
   bool distributed = false;
+  bool int8 = false;
   bool timePasses = false;
   int parallelChunks = 8;
   /// Hidden: entry points of at least this many operations get one function
@@ -156,6 +157,7 @@ int run(const Options &opts) {
   req.sourcePath = opts.input;
   req.version = NNC_VERSION;
   req.timePasses = opts.timePasses;
+  req.int8 = opts.int8;
   req.parallelChunks = opts.parallelChunks;
   req.layerFunctionsMinOps = opts.layerFunctionsMinOps;
   req.failPassForTest = opts.internalErrorTest == "pass";
@@ -191,6 +193,9 @@ int main(int argc, char **argv) {
   app.add_flag("--distributed", opts.distributed,
                "also build the gradient and update steps that data-parallel "
                "training runs on ('mpirun -np N PROGRAM train')");
+  app.add_flag("--int8", opts.int8,
+               "also build the int8 inference library that './PROGRAM export "
+               "--int8' calibrates and writes");
   app.add_option("-I", opts.includeDirs, "add a directory to search for imports");
   app.add_flag("--time-passes", opts.timePasses,
                "report the time of every compiler pass and phase on stderr");

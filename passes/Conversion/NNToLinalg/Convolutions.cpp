@@ -27,44 +27,6 @@ using namespace nnc::lowering;
 
 namespace {
 
-/// The kernel-offset slice [C, N, OH, OW] of col [C, kh, kw, N, OH, OW].
-WindowView colView(OpBuilder &b, RankedTensorType col, int64_t i, int64_t j) {
-  int64_t c = col.getDimSize(0), n = col.getDimSize(3), oh = col.getDimSize(4),
-          ow = col.getDimSize(5);
-  return {indices(b, {0, i, j, 0, 0, 0}), indices(b, {c, 1, 1, n, oh, ow}),
-          indices(b, {1, 1, 1, 1, 1, 1}),
-          RankedTensorType::get({c, n, oh, ow}, col.getElementType())};
-}
-
-/// (c, n, oh, ow) -> (n, c, oh, ow): NCHW read in the loops of a CNHW tensor.
-AffineMap swapNC(MLIRContext *ctx) {
-  return AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx);
-}
-
-/// im2col of the padded `xp` for an output of type `y`: col[(c, i, j),
-/// (n, oh, ow)] = xp[n, c, oh sh + i, ow sw + j], as a [C kh kw, N OH OW]
-/// matrix.
-Value im2col(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
-             const Window &w) {
-  RankedTensorType xt = tensorType(xp);
-  int64_t n = xt.getDimSize(0), c = xt.getDimSize(1), oh = y.getDimSize(2),
-          ow = y.getDimSize(3);
-  auto colType =
-      RankedTensorType::get({c, w.kh, w.kw, n, oh, ow}, b.getF32Type());
-  Value col = emptyLike(b, loc, colType);
-  for (int64_t i = 0; i < w.kh; ++i)
-    for (int64_t j = 0; j < w.kw; ++j) {
-      WindowView src = windowView(b, xt, y, w, i, j);
-      WindowView dst = colView(b, colType, i, j);
-      Value part = generic(b, loc, extract(b, loc, xp, src),
-                           swapNC(b.getContext()), extract(b, loc, col, dst),
-                           copyElement)[0];
-      col = insert(b, loc, part, col, dst);
-    }
-  return b.create<tensor::CollapseShapeOp>(
-      loc, col, SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
-}
-
 /// dy [N, F, OH, OW] as the matrix dy^T [F, N OH OW].
 Value transposedGrad(OpBuilder &b, Location loc, Value dy) {
   RankedTensorType t = tensorType(dy);

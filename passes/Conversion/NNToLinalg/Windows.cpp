@@ -94,3 +94,37 @@ Value lowering::crop(OpBuilder &b, Location loc, Value xp, RankedTensorType x,
     return xp;
   return extract(b, loc, xp, interior(b, x, w));
 }
+
+WindowView lowering::colView(OpBuilder &b, RankedTensorType col, int64_t i,
+                             int64_t j) {
+  int64_t c = col.getDimSize(0), n = col.getDimSize(3), oh = col.getDimSize(4),
+          ow = col.getDimSize(5);
+  return {indices(b, {0, i, j, 0, 0, 0}), indices(b, {c, 1, 1, n, oh, ow}),
+          indices(b, {1, 1, 1, 1, 1, 1}),
+          RankedTensorType::get({c, n, oh, ow}, col.getElementType())};
+}
+
+AffineMap lowering::swapNC(MLIRContext *ctx) {
+  return AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx);
+}
+
+Value lowering::im2col(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
+                       const Window &w) {
+  RankedTensorType xt = tensorType(xp);
+  int64_t n = xt.getDimSize(0), c = xt.getDimSize(1), oh = y.getDimSize(2),
+          ow = y.getDimSize(3);
+  auto colType =
+      RankedTensorType::get({c, w.kh, w.kw, n, oh, ow}, xt.getElementType());
+  Value col = emptyLike(b, loc, colType);
+  for (int64_t i = 0; i < w.kh; ++i)
+    for (int64_t j = 0; j < w.kw; ++j) {
+      WindowView src = windowView(b, xt, y, w, i, j);
+      WindowView dst = colView(b, colType, i, j);
+      Value part =
+          generic(b, loc, extract(b, loc, xp, src), swapNC(b.getContext()),
+                  extract(b, loc, col, dst), copyElement)[0];
+      col = insert(b, loc, part, col, dst);
+    }
+  return b.create<tensor::CollapseShapeOp>(
+      loc, col, SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+}

@@ -59,6 +59,19 @@ mlir::Value extract(mlir::OpBuilder &b, mlir::Location loc, mlir::Value from,
 mlir::Value insert(mlir::OpBuilder &b, mlir::Location loc, mlir::Value part,
                    mlir::Value into, const WindowView &v);
 
+/// The kernel-offset slice [C, N, OH, OW] of col [C, kh, kw, N, OH, OW].
+WindowView colView(mlir::OpBuilder &b, mlir::RankedTensorType col, int64_t i,
+                   int64_t j);
+
+/// (c, n, oh, ow) -> (n, c, oh, ow): NCHW read in the loops of a CNHW tensor.
+mlir::AffineMap swapNC(mlir::MLIRContext *ctx);
+
+/// im2col of the padded `xp` for an output of type `y`: col[(c, i, j),
+/// (n, oh, ow)] = xp[n, c, oh sh + i, ow sw + j], as a [C kh kw, N OH OW]
+/// matrix of xp's element type (f32 convolutions, nn-quantize's u8 ones).
+mlir::Value im2col(mlir::OpBuilder &b, mlir::Location loc, mlir::Value xp,
+                   mlir::RankedTensorType y, const Window &w);
+
 /// The interior [N, C, H, W] of a padded tensor.
 WindowView interior(mlir::OpBuilder &b, mlir::RankedTensorType x,
                     const Window &w);
