@@ -96,11 +96,7 @@ Value generic(OpBuilder &b, Location loc, RankedTensorType type,
 void buildFold(func::FuncOp predict, ArrayRef<Pair> pairs) {
   MLIRContext *ctx = predict.getContext();
   OpBuilder b(ctx);
-  b.setInsertionPointAfter(predict);
   Location loc = predict.getLoc();
-  SmallVector<Type> argTypes;
-  SmallVector<DictionaryAttr> argAttrs;
-  parameterArguments(predict, argTypes, argAttrs);
   SmallVector<Type> resultTypes;
   SmallVector<StringAttr> resultNames;
   for (Pair p : pairs) {
@@ -111,14 +107,11 @@ void buildFold(func::FuncOp predict, ArrayRef<Pair> pairs) {
       resultNames.push_back(predict.getArgAttrOfType<StringAttr>(
           a.getArgNumber(), NNDialect::ParamAttrHelper::getNameStr()));
   }
-  auto fold = b.create<func::FuncOp>(loc, "fold",
-                                     b.getFunctionType(argTypes, resultTypes));
-  fold.setAllArgAttrs(argAttrs);
+  func::FuncOp fold = parameterFunction(b, predict, "fold", {}, resultTypes);
   for (auto [k, name] : llvm::enumerate(resultNames))
     fold.setResultAttr(k, NNDialect::ParamAttrHelper::getNameStr(), name);
   NNDialect::FoldAttrHelper(ctx).setAttr(fold, b.getUnitAttr());
-  Block *body = fold.addEntryBlock();
-  b.setInsertionPointToStart(body);
+  Block *body = &fold.front();
   auto arg = [&](Value v) {
     return body->getArgument(cast<BlockArgument>(v).getArgNumber());
   };

@@ -405,23 +405,15 @@ void buildQuantize(func::FuncOp predict, ArrayRef<Layer> layers, int64_t fSize,
                    int64_t iSize) {
   MLIRContext *ctx = predict.getContext();
   OpBuilder b(ctx);
-  b.setInsertionPointAfter(predict);
   Location loc = predict.getLoc();
-  SmallVector<Type> argTypes;
-  SmallVector<DictionaryAttr> argAttrs;
-  parameterArguments(predict, argTypes, argAttrs);
   auto rangesType = RankedTensorType::get(
       {static_cast<int64_t>(layers.size()), 2}, b.getF32Type());
-  argTypes.push_back(rangesType);
-  argAttrs.push_back(DictionaryAttr::get(ctx));
   auto qfType = RankedTensorType::get({fSize}, b.getF32Type());
   auto qiType = RankedTensorType::get({iSize}, b.getI8Type());
-  auto fn = b.create<func::FuncOp>(
-      loc, "quantize", b.getFunctionType(argTypes, {qfType, qiType}));
-  fn.setAllArgAttrs(argAttrs);
+  func::FuncOp fn =
+      parameterFunction(b, predict, "quantize", {rangesType}, {qfType, qiType});
   NNDialect::QuantizeAttrHelper(ctx).setAttr(fn, b.getUnitAttr());
-  Block *body = fn.addEntryBlock();
-  b.setInsertionPointToStart(body);
+  Block *body = &fn.front();
   Value ranges = body->getArguments().back();
   Value qf = zero(b, loc, {fSize}, b.getF32Type());
   Value qi = zero(b, loc, {iSize}, b.getI8Type());
