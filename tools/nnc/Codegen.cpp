@@ -332,6 +332,125 @@ int link(const std::vector<std::string> &objects, const std::string &output) {
   return Ok;
 }
 
+/// The dialects and interfaces every module nnc compiles needs.
+DialectRegistry codegenRegistry() {
+  DialectRegistry registry;
+  registry.insert<nn::NNDialect>();
+  registerCPUCodegenDialects(registry);
+  registerBackendTranslations(registry);
+  func::registerInlinerExtension(registry);
+  return registry;
+}
+
+/// The inference library of `./model export`, for models of f32 inputs:
+/// the evaluation-mode forward pass on folded batchnorm for the compiled
+/// batch, serial (no runtime, no oneTBB), with model_predict around it, as
+/// an object embedded in the program (nnc_export_object), and the same at
+/// batch 1 for latency (nnc_export_object_1). With --int8 the same in int8
+/// (`export --int8`: nnc_export_qobject(_1), the first with the
+/// calibration entries), also linked into the program, which calibrates,
+/// quantizes and measures it in process; not by default, it costs more
+/// compile time than the f32 library. Built in an MLIRContext of its own,
+/// so that it compiles on a thread of its own while the program's passes
+/// run; its errors are collected for the caller to print.
+struct InferenceLibrary {
+  std::vector<std::pair<std::string, std::string>> embedded; ///< global, object
+  std::vector<std::string> linked;
+  SmallVector<int64_t> quantSizes, inferSlots;
+  bool ok = true;
+  std::string errors;
+};
+
+void buildInferenceLibrary(const sema::Program &program,
+                           const sema::TrainRun &run, const SourceManager &sm,
+                           const CodegenRequest &req, int64_t compiledBatch,
+                           TimingScope &exportTimer, InferenceLibrary &out) {
+  MLIRContext context(codegenRegistry(), MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+  llvm::raw_string_ostream errors(out.errors);
+  ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error)
+      errors << "nnc: internal error: " << d.getLocation() << ": " << d << "\n";
+    return success();
+  });
+  BackendOptions beOpts;
+  beOpts.optLevel = static_cast<unsigned>(req.optLevel);
+  bool vnni = beOpts.features == "host" &&
+              llvm::sys::getHostCPUFeatures().lookup("avx512vnni");
+  const sema::Model &model = program.models[run.model];
+  // False on failure; out.quantSizes empty when an int8 module has no
+  // layer to quantize.
+  auto library = [&](int64_t batch, StringRef entry, StringRef global,
+                     Quantization quant, const LibraryEntries *predict,
+                     bool linked) -> bool {
+    TimingScope libTimer = nestedPhase(exportTimer, global.data());
+    sema::TrainRun sized = run;
+    sized.batch = batch;
+    // Its warnings are the program's, already printed once.
+    std::ostringstream repeated;
+    DiagnosticEngine quiet(sm, repeated);
+    OwningOpRef<ModuleOp> lib = mlirGen(context, program, sized, sm, quiet);
+    if (!lib)
+      return false;
+    PassManager libPM(&context);
+    libPM.enableTiming(libTimer);
+    buildNNInferencePipeline(libPM, entry, quant);
+    buildNNToLinalgPipeline(libPM);
+    CPUCodegenOptions serial;
+    serial.parallelChunks = 0;
+    serial.layerMinOps = req.layerFunctionsMinOps;
+    serial.int8Vnni = vnni;
+    buildCPUCodegenPipeline(libPM, serial);
+    if (failed(libPM.run(*lib)))
+      return false;
+    if (quant == Quantization::Int8WithCalibration) {
+      auto sizes =
+          nnc::nn::NNDialect::QuantSizesAttrHelper(&context).getAttr(*lib);
+      if (!sizes)
+        return true;
+      out.quantSizes.assign(sizes.asArrayRef().begin(),
+                            sizes.asArrayRef().end());
+      auto kept =
+          nnc::nn::NNDialect::InferSlotsAttrHelper(&context).getAttr(*lib);
+      out.inferSlots.assign({int64_t(kept.size())});
+      out.inferSlots.append(kept.asArrayRef().begin(), kept.asArrayRef().end());
+    }
+    // Only the entry points are the library's symbols: its kernels and
+    // helpers must not clash with each other's or the user's.
+    for (auto fn : lib->getOps<LLVM::LLVMFuncOp>())
+      if (!fn.isExternal() && fn.getName() != entry &&
+          fn.getName() != "nnc_observe" && fn.getName() != "nnc_quantize")
+        fn.setLinkage(LLVM::Linkage::Internal);
+    if (predict)
+      addModelPredict(*lib, batch, model.inputType.numElements(),
+                      model.outputType.numElements(), *predict);
+    llvm::SmallString<0> object;
+    llvm::raw_svector_ostream os(object);
+    if (llvm::Error e = emitObject(*lib, beOpts, os)) {
+      errors << "nnc: internal error: " << llvm::toString(std::move(e)) << "\n";
+      return false;
+    }
+    out.embedded.emplace_back(global.str(), std::string(object.str()));
+    if (linked)
+      out.linked.push_back(std::string(object.str()));
+    return true;
+  };
+  LibraryEntries f32{"nnc_infer", "nnc_infer_1", {}};
+  LibraryEntries int8{
+      "nnc_qinfer", "nnc_qinfer_1", {"nnc_model_qf", "nnc_model_qi8"}};
+  bool single = compiledBatch > 1;
+  out.ok =
+      library(compiledBatch, f32.whole, "nnc_export_object", Quantization::None,
+              &f32, false) &&
+      (!single || library(1, f32.single, "nnc_export_object_1",
+                          Quantization::None, nullptr, false)) &&
+      (!req.int8 || library(compiledBatch, int8.whole, "nnc_export_qobject",
+                            Quantization::Int8WithCalibration, &int8, true)) &&
+      (out.quantSizes.empty() || !single ||
+       library(1, int8.single, "nnc_export_qobject_1", Quantization::Int8,
+               nullptr, true));
+}
+
 } // namespace
 
 int runCodegen(const sema::Program &program, const SourceManager &sm,
@@ -345,12 +464,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   if (!run)
     return program.runs.empty() ? InputError : UsageError;
 
-  DialectRegistry registry;
-  registry.insert<nn::NNDialect>();
-  registerCPUCodegenDialects(registry);
-  registerBackendTranslations(registry);
-  func::registerInlinerExtension(registry);
-  MLIRContext context(registry);
+  MLIRContext context(codegenRegistry());
   context.loadAllAvailableDialects();
 
   // Errors of later stages still point at the user's line.
@@ -380,6 +494,23 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   if (!module) {
     diags.printSummary();
     return InputError;
+  }
+  // The inference library compiles on a thread of its own from here
+  // (joined before the program's backend, or at any return).
+  InferenceLibrary library;
+  TimingScope libraryTimer;
+  std::thread libraryThread;
+  auto joinLibrary = llvm::make_scope_exit([&] {
+    if (libraryThread.joinable())
+      libraryThread.join();
+  });
+  const sema::Model &runModel = program.models[run->model];
+  if (req.emit.empty() && runModel.inputType.elem == sema::ElemType::F32) {
+    libraryTimer = nestedPhase(root, "inference library (own thread)");
+    libraryThread = std::thread([&, batch = batchSizeOf(program, *run)] {
+      buildInferenceLibrary(program, *run, sm, req, batch, libraryTimer,
+                            library);
+    });
   }
 
   PassManager nnPM(&context);
@@ -438,97 +569,22 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
 
   BackendOptions beOpts;
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);
-  // The inference library of `./model export` (models of f32 inputs): the
-  // evaluation-mode forward pass on folded batchnorm for the compiled batch,
-  // serial (no runtime, no oneTBB), with model_predict around it, as an
-  // object embedded in the program (nnc_export_object). With --int8 the
-  // same in int8 (`export --int8`: nnc_export_qobject, with the
-  // calibration entries), also linked into the program, which calibrates,
-  // quantizes and measures it in process. Not by default: it costs more
-  // compile time than the f32 library (SPEC 2.3's CNN: 5.7 s against
-  // 1.6 s; the MLP: 1.2 s against 0.5 s).
+  // The inference library (see buildInferenceLibrary), built on its own
+  // thread since the program's MLIRGen: here its objects join the program.
   const sema::Model &model = program.models[run->model];
   std::vector<std::string> linkedObjects;
-  if (req.emit.empty() && model.inputType.elem == sema::ElemType::F32) {
-    TimingScope exportTimer = nestedPhase(root, "inference library");
-    bool vnni = beOpts.features == "host" &&
-                llvm::sys::getHostCPUFeatures().lookup("avx512vnni");
-    // One object per batch size: the compiled batch, with model_predict,
-    // and (for latency) batch 1. False on failure; `quantSizes` empty when
-    // an int8 module has no layer to quantize.
-    SmallVector<int64_t> quantSizes, inferSlots;
-    auto library = [&](int64_t batch, StringRef entry, StringRef global,
-                       Quantization quant, const LibraryEntries *predict,
-                       bool linked) -> bool {
-      TimingScope libTimer = nestedPhase(exportTimer, global.data());
-      sema::TrainRun sized = *run;
-      sized.batch = batch;
-      // Its warnings are the program's, already printed once.
-      std::ostringstream repeated;
-      DiagnosticEngine quiet(sm, repeated);
-      OwningOpRef<ModuleOp> lib = mlirGen(context, program, sized, sm, quiet);
-      if (!lib)
-        return false;
-      PassManager libPM(&context);
-      libPM.enableTiming(libTimer);
-      buildNNInferencePipeline(libPM, entry, quant);
-      buildNNToLinalgPipeline(libPM);
-      CPUCodegenOptions serial;
-      serial.parallelChunks = 0;
-      serial.layerMinOps = req.layerFunctionsMinOps;
-      serial.int8Vnni = vnni;
-      buildCPUCodegenPipeline(libPM, serial);
-      if (failed(libPM.run(*lib)))
-        return false;
-      if (quant == Quantization::Int8WithCalibration) {
-        auto sizes =
-            nnc::nn::NNDialect::QuantSizesAttrHelper(&context).getAttr(*lib);
-        if (!sizes)
-          return true;
-        quantSizes.assign(sizes.asArrayRef().begin(), sizes.asArrayRef().end());
-        auto kept =
-            nnc::nn::NNDialect::InferSlotsAttrHelper(&context).getAttr(*lib);
-        inferSlots.assign({int64_t(kept.size())});
-        inferSlots.append(kept.asArrayRef().begin(), kept.asArrayRef().end());
-      }
-      // Only the entry points are the library's symbols: its kernels and
-      // helpers must not clash with each other's or the user's.
-      for (auto fn : lib->getOps<LLVM::LLVMFuncOp>())
-        if (!fn.isExternal() && fn.getName() != entry &&
-            fn.getName() != "nnc_observe" && fn.getName() != "nnc_quantize")
-          fn.setLinkage(LLVM::Linkage::Internal);
-      if (predict)
-        addModelPredict(*lib, batch, model.inputType.numElements(),
-                        model.outputType.numElements(), *predict);
-      llvm::SmallString<0> object;
-      llvm::raw_svector_ostream os(object);
-      if (llvm::Error e = emitObject(*lib, beOpts, os)) {
-        std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
-                  << "\n";
-        return false;
-      }
-      embedBytes(*module, global, std::string(object.str()));
-      if (linked)
-        linkedObjects.push_back(std::string(object.str()));
-      return true;
-    };
-    LibraryEntries f32{"nnc_infer", "nnc_infer_1", {}};
-    LibraryEntries int8{
-        "nnc_qinfer", "nnc_qinfer_1", {"nnc_model_qf", "nnc_model_qi8"}};
-    bool single = config.batch > 1;
-    if (!library(config.batch, f32.whole, "nnc_export_object",
-                 Quantization::None, &f32, false) ||
-        (single && !library(1, f32.single, "nnc_export_object_1",
-                            Quantization::None, nullptr, false)) ||
-        (req.int8 &&
-         !library(config.batch, int8.whole, "nnc_export_qobject",
-                  Quantization::Int8WithCalibration, &int8, true)) ||
-        (!quantSizes.empty() && single &&
-         !library(1, int8.single, "nnc_export_qobject_1", Quantization::Int8,
-                  nullptr, true)))
+  if (libraryThread.joinable()) {
+    libraryThread.join();
+    libraryTimer.stop();
+    if (!library.errors.empty())
+      std::cerr << library.errors;
+    if (!library.ok)
       return InternalError;
-    if (!quantSizes.empty())
-      addQuantizationGlobals(*module, quantSizes, inferSlots);
+    for (auto &[global, object] : library.embedded)
+      embedBytes(*module, global, object);
+    linkedObjects = std::move(library.linked);
+    if (!library.quantSizes.empty())
+      addQuantizationGlobals(*module, library.quantSizes, library.inferSlots);
     else if (req.int8)
       std::cerr << "nnc: warning: --int8: model '" << model.name
                 << "' has no dense or conv2d layer to quantize; the program "
