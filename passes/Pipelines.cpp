@@ -329,6 +329,11 @@ void registerNNCPipelines() {
       "lowers the nn dialect to linalg on tensors and inlines the training "
       "step into the entry points (the stage `nnc --emit linalg` prints)",
       buildNNToLinalgPipeline);
+  PassPipelineRegistration<GPUCodegenOptions>(
+      "nnc-gpu-codegen",
+      "lowers linalg to host code launching kernels and their PTX for an "
+      "NVIDIA architecture (the first stage of --target cuda)",
+      buildGPUCodegenPipeline);
   PassPipelineRegistration<CPUCodegenOptions>(
       "nnc-cpu-codegen",
       "lowers linalg on tensors to the LLVM dialect for the host CPU "

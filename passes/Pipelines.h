@@ -90,6 +90,27 @@ void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
 void buildCPUCodegenPipeline(mlir::OpPassManager &pm,
                              const CPUCodegenOptions &opts);
 
+/// Options of the GPU code generation pipeline (`nnc-gpu-codegen`).
+struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("the NVIDIA architecture (sm_90: "
+                                          "H100/H200, sm_80: A100)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features", llvm::cl::desc("NVPTX features (the PTX ISA version)"),
+      llvm::cl::init("+ptx80")};
+};
+
+/// Lowers a module of linalg ops for NVIDIA GPUs (GPUPipeline.cpp): host
+/// code in the LLVM dialect launching kernels whose PTX it embeds
+/// (gpu.binary).
+void buildGPUCodegenPipeline(mlir::OpPassManager &pm,
+                             const GPUCodegenOptions &opts);
+
+/// The dialects and interfaces of the GPU pipeline (gpu, nvvm, the NVVM
+/// target's serialization through LLVM IR).
+void registerGPUCodegenDialects(mlir::DialectRegistry &registry);
+
 /// Registers the dialects the pipeline's input is made of and the external
 /// interface models (tiling, bufferization, subsets, ...) its passes need.
 /// Must be applied to the registry before the context is created.

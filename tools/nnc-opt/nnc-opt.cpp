@@ -28,6 +28,7 @@ int main(int argc, char **argv) {
   // The input of the passes that run after the LLVM lowering.
   registry.insert<mlir::LLVM::LLVMDialect>();
   nnc::registerCPUCodegenDialects(registry);
+  nnc::registerGPUCodegenDialects(registry);
   // nn-to-linalg inlines the training step into the entry points.
   mlir::func::registerInlinerExtension(registry);
   nnc::registerNNCPasses();

@@ -1,0 +1,77 @@
+//===- GPUPipeline.cpp - linalg to PTX for NVIDIA GPUs (--target cuda) ----===//
+//
+// The first stage of SPEC 2.11's GPU target (issue 15): a module of linalg
+// ops (on tensors or buffers) becomes host code launching kernels and, per
+// kernel, PTX for the chosen architecture embedded in a gpu.binary, with
+// nothing from a CUDA toolkit (LLVM's NVPTX backend). What the host code
+// calls (mgpuModuleLoadJIT, mgpuLaunchKernel, ...) nnrt implements over the
+// CUDA driver (runtime/Cuda.cpp).
+//
+// Today's mapping is the plain one: every linalg op becomes parallel loops
+// mapped onto blocks and threads, one kernel per op, reductions sequential
+// per thread. Not yet: tiling to blocks and warps with shared-memory
+// promotion of the GEMM operands, tensor cores (nvgpu mma), and the
+// training step's integration with the runtime; see the issue's notes.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Pipelines.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace nnc {
+
+void registerGPUCodegenDialects(DialectRegistry &registry) {
+  registry.insert<gpu::GPUDialect, NVVM::NVVMDialect>();
+  // #nvvm.target serializes gpu.modules (gpu-module-to-binary) through
+  // LLVM IR.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+}
+
+void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
+  {
+    bufferization::OneShotBufferizationOptions bo;
+    bo.bufferizeFunctionBoundaries = true;
+    bo.setFunctionBoundaryTypeConversion(
+        bufferization::LayoutMapOption::IdentityLayoutMap);
+    pm.addPass(bufferization::createOneShotBufferizePass(bo));
+  }
+  pm.addPass(createCanonicalizerPass());
+  // Each linalg op: parallel loops (its reductions sequential inside),
+  // mapped onto the grid and the block, then a gpu.launch.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addPass(createParallelLoopToGpuPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createCanonicalizerPass());
+  // Kernels outlined into gpu.modules, lowered to NVVM and serialized to
+  // PTX (format "isa") for opts.chip; the host to the LLVM dialect.
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = opts.chip;
+  nvvm.cubinFeatures = opts.features;
+  nvvm.cubinFormat = "isa";
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+} // namespace nnc

@@ -1,0 +1,257 @@
+//===- Cuda.cpp - The CUDA driver API, loaded at run time -----------------===//
+#include "runtime/Cuda.h"
+#include "runtime/Error.h"
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace nnrt {
+namespace {
+
+// The driver API's handles and codes (cuda.h, stable across CUDA releases).
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using Handle = void *; // CUcontext, CUmodule, CUfunction, CUstream
+constexpr int kComputeCapabilityMajor = 75, kComputeCapabilityMinor = 76;
+
+} // namespace
+
+struct CudaDriver::Api {
+  void *handle = nullptr;
+  std::string library;
+  CUdevice device = 0;
+  Handle context = nullptr;
+  CUresult (*init)(unsigned) = nullptr;
+  CUresult (*deviceGetCount)(int *) = nullptr;
+  CUresult (*deviceGet)(CUdevice *, int) = nullptr;
+  CUresult (*deviceGetName)(char *, int, CUdevice) = nullptr;
+  CUresult (*deviceTotalMem)(size_t *, CUdevice) = nullptr;
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice) = nullptr;
+  CUresult (*primaryCtxRetain)(Handle *, CUdevice) = nullptr;
+  CUresult (*primaryCtxRelease)(CUdevice) = nullptr;
+  CUresult (*ctxSetCurrent)(Handle) = nullptr;
+  CUresult (*moduleLoadData)(Handle *, const void *) = nullptr;
+  CUresult (*moduleGetFunction)(Handle *, Handle, const char *) = nullptr;
+  CUresult (*launchKernel)(Handle, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, Handle, void **,
+                           void **) = nullptr;
+  CUresult (*memAlloc)(CUdeviceptr *, size_t) = nullptr;
+  CUresult (*memFree)(CUdeviceptr) = nullptr;
+  CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t, Handle) = nullptr;
+  CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t, Handle) = nullptr;
+  CUresult (*streamCreate)(Handle *, unsigned) = nullptr;
+  CUresult (*streamSynchronize)(Handle) = nullptr;
+  CUresult (*streamDestroy)(Handle) = nullptr;
+  CUresult (*moduleUnload)(Handle) = nullptr;
+  CUresult (*getErrorName)(CUresult, const char **) = nullptr;
+
+  ~Api() {
+    if (context && primaryCtxRelease)
+      primaryCtxRelease(device);
+    if (handle)
+      dlclose(handle);
+  }
+
+  template <typename T> void find(T &fn, const char *symbol) {
+    fn = reinterpret_cast<T>(dlsym(handle, symbol));
+    if (!fn)
+      throw Error("no CUDA device: " + library + " has no '" + symbol +
+                  "' (a CUDA driver older than the 11.0 API?)");
+  }
+
+  std::string errorName(CUresult result) const {
+    const char *text = nullptr;
+    if (getErrorName && getErrorName(result, &text) == 0 && text)
+      return text;
+    return "CUDA error " + std::to_string(result);
+  }
+};
+
+std::unique_ptr<CudaDriver> CudaDriver::open(const std::string &library) {
+  std::unique_ptr<CudaDriver> driver(new CudaDriver());
+  driver->api = std::make_unique<Api>();
+  Api &a = *driver->api;
+  a.library = library;
+  if (a.library.empty()) {
+    const char *env = std::getenv("NNRT_LIBCUDA");
+    a.library = env && *env ? env : "libcuda.so.1";
+  }
+  a.handle = dlopen(a.library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!a.handle) {
+    const char *why = dlerror();
+    throw Error("no CUDA device: cannot load the driver " + a.library + " (" +
+                (why ? why : "unknown error") + ")");
+  }
+  a.find(a.getErrorName, "cuGetErrorName");
+  a.find(a.init, "cuInit");
+  a.find(a.deviceGetCount, "cuDeviceGetCount");
+  a.find(a.deviceGet, "cuDeviceGet");
+  a.find(a.deviceGetName, "cuDeviceGetName");
+  a.find(a.deviceTotalMem, "cuDeviceTotalMem_v2");
+  a.find(a.deviceGetAttribute, "cuDeviceGetAttribute");
+  a.find(a.primaryCtxRetain, "cuDevicePrimaryCtxRetain");
+  a.find(a.primaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
+  a.find(a.ctxSetCurrent, "cuCtxSetCurrent");
+  a.find(a.moduleLoadData, "cuModuleLoadData");
+  a.find(a.moduleGetFunction, "cuModuleGetFunction");
+  a.find(a.launchKernel, "cuLaunchKernel");
+  a.find(a.memAlloc, "cuMemAlloc_v2");
+  a.find(a.memFree, "cuMemFree_v2");
+  a.find(a.memcpyHtoD, "cuMemcpyHtoDAsync_v2");
+  a.find(a.memcpyDtoH, "cuMemcpyDtoHAsync_v2");
+  a.find(a.streamCreate, "cuStreamCreate");
+  a.find(a.streamSynchronize, "cuStreamSynchronize");
+  a.find(a.streamDestroy, "cuStreamDestroy_v2");
+  a.find(a.moduleUnload, "cuModuleUnload");
+  // The device: any failure here means there is none to use.
+  auto need = [&](CUresult result, const char *what) {
+    if (result != 0)
+      throw Error(std::string("no CUDA device: ") + what +
+                  " failed: " + a.errorName(result));
+  };
+  need(a.init(0), "cuInit");
+  int count = 0;
+  need(a.deviceGetCount(&count), "cuDeviceGetCount");
+  if (count < 1)
+    throw Error("no CUDA device: the driver reports no device");
+  need(a.deviceGet(&a.device, 0), "cuDeviceGet");
+  char text[256] = {};
+  need(a.deviceGetName(text, sizeof text - 1, a.device), "cuDeviceGetName");
+  driver->name = text;
+  need(a.deviceTotalMem(&driver->memory, a.device), "cuDeviceTotalMem");
+  int major = 0, minor = 0;
+  need(a.deviceGetAttribute(&major, kComputeCapabilityMajor, a.device),
+       "cuDeviceGetAttribute");
+  need(a.deviceGetAttribute(&minor, kComputeCapabilityMinor, a.device),
+       "cuDeviceGetAttribute");
+  driver->capability = 10 * major + minor;
+  need(a.primaryCtxRetain(&a.context, a.device), "cuDevicePrimaryCtxRetain");
+  need(a.ctxSetCurrent(a.context), "cuCtxSetCurrent");
+  return driver;
+}
+
+CudaDriver::~CudaDriver() = default;
+
+void CudaDriver::check(int result, const char *what) const {
+  if (result != 0)
+    throw Error(std::string("CUDA: ") + what +
+                " failed: " + api->errorName(result));
+}
+
+void *CudaDriver::loadModule(const void *image) {
+  Handle module = nullptr;
+  check(api->moduleLoadData(&module, image), "cuModuleLoadData");
+  return module;
+}
+
+void *CudaDriver::kernel(void *module, const char *kernelName) {
+  Handle fn = nullptr;
+  check(api->moduleGetFunction(&fn, module, kernelName), "cuModuleGetFunction");
+  return fn;
+}
+
+void CudaDriver::launch(void *kernel, const unsigned grid[3],
+                        const unsigned block[3], unsigned sharedBytes,
+                        void *stream, void **params) {
+  check(api->launchKernel(kernel, grid[0], grid[1], grid[2], block[0], block[1],
+                          block[2], sharedBytes, stream, params, nullptr),
+        "cuLaunchKernel");
+}
+
+uint64_t CudaDriver::allocate(size_t bytes) {
+  CUdeviceptr p = 0;
+  check(api->memAlloc(&p, bytes), "cuMemAlloc");
+  return p;
+}
+
+void CudaDriver::release(uint64_t device) {
+  check(api->memFree(device), "cuMemFree");
+}
+
+void CudaDriver::copyToDevice(uint64_t device, const void *host, size_t bytes,
+                              void *stream) {
+  check(api->memcpyHtoD(device, host, bytes, stream), "cuMemcpyHtoDAsync");
+}
+
+void CudaDriver::copyToHost(void *host, uint64_t device, size_t bytes,
+                            void *stream) {
+  check(api->memcpyDtoH(host, device, bytes, stream), "cuMemcpyDtoHAsync");
+}
+
+void *CudaDriver::createStream() {
+  Handle stream = nullptr;
+  check(api->streamCreate(&stream, 0), "cuStreamCreate");
+  return stream;
+}
+
+void CudaDriver::synchronize(void *stream) {
+  check(api->streamSynchronize(stream), "cuStreamSynchronize");
+}
+
+void CudaDriver::destroyStream(void *stream) {
+  check(api->streamDestroy(stream), "cuStreamDestroy");
+}
+
+void CudaDriver::unloadModule(void *module) {
+  check(api->moduleUnload(module), "cuModuleUnload");
+}
+
+CudaDriver &CudaDriver::process() {
+  static std::unique_ptr<CudaDriver> driver = open();
+  return *driver;
+}
+
+} // namespace nnrt
+
+// The host side of MLIR's GPU lowering. Generated code cannot take an
+// exception: a failure is reported on one line and ends the program (exit
+// status 1), as the runtime reports a broken input.
+namespace {
+template <typename F> auto orExit(F fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const nnrt::Error &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fflush(stdout);
+    std::_Exit(1);
+  }
+}
+nnrt::CudaDriver &gpu() {
+  return orExit(
+      []() -> nnrt::CudaDriver & { return nnrt::CudaDriver::process(); });
+}
+} // namespace
+
+extern "C" {
+void *mgpuModuleLoadJIT(void *ptx, int /*optLevel*/) {
+  return orExit([&] { return gpu().loadModule(ptx); });
+}
+void mgpuModuleUnload(void *module) {
+  orExit([&] { gpu().unloadModule(module); });
+}
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  return orExit([&] { return gpu().kernel(module, name); });
+}
+void mgpuLaunchKernel(void *kernel, int64_t gridX, int64_t gridY, int64_t gridZ,
+                      int64_t blockX, int64_t blockY, int64_t blockZ,
+                      int32_t sharedBytes, void *stream, void **params,
+                      void ** /*extra*/, int64_t /*count*/) {
+  unsigned grid[3] = {unsigned(gridX), unsigned(gridY), unsigned(gridZ)};
+  unsigned block[3] = {unsigned(blockX), unsigned(blockY), unsigned(blockZ)};
+  orExit([&] {
+    gpu().launch(kernel, grid, block, unsigned(sharedBytes), stream, params);
+  });
+}
+void *mgpuStreamCreate() {
+  return orExit([] { return gpu().createStream(); });
+}
+void mgpuStreamSynchronize(void *stream) {
+  orExit([&] { gpu().synchronize(stream); });
+}
+void mgpuStreamDestroy(void *stream) {
+  orExit([&] { gpu().destroyStream(stream); });
+}
+}

@@ -1,0 +1,79 @@
+//===- Cuda.h - The CUDA driver API, loaded at run time ---------*- C++ -*-===//
+//
+// `--target cuda` programs (SPEC 2.11, issue 15) run their generated kernels
+// through NVIDIA's driver API, libcuda.so.1, which the GPU's driver installs.
+// It is loaded with dlopen when a program first needs the device: nnc and
+// nnrt build without any CUDA toolkit, and CPU programs never touch it.
+// Every failure is one line: "no CUDA device: <cause>" when the driver or a
+// device is missing, "CUDA: cuXxx failed: CUDA_ERROR_..." for a failed call.
+//
+// The host code MLIR's GPU lowering generates (gpu-to-llvm, kernels as PTX)
+// calls C functions named mgpu*: Cuda.cpp defines them over the process's
+// driver, with the signatures LLVM 19 emits (mgpuModuleLoadJIT(ptr, i32),
+// mgpuLaunchKernel(fn, grid xyz, block xyz, i32 shared, stream, params,
+// extra, i64 count), ...).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNRT_CUDA_H
+#define NNRT_CUDA_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace nnrt {
+
+class CudaDriver {
+public:
+  /// Loads the driver (`library`, else $NNRT_LIBCUDA, else libcuda.so.1),
+  /// initializes it, takes device 0 and makes its primary context current
+  /// on the calling thread. Throws nnrt::Error "no CUDA device: <cause>".
+  static std::unique_ptr<CudaDriver> open(const std::string &library = "");
+  ~CudaDriver();
+  CudaDriver(const CudaDriver &) = delete;
+  CudaDriver &operator=(const CudaDriver &) = delete;
+
+  /// The device: its name, memory in bytes, compute capability (9.0 = 90).
+  const std::string &deviceName() const { return name; }
+  size_t totalMemory() const { return memory; }
+  int computeCapability() const { return capability; }
+
+  /// A module from a PTX image (NUL-terminated text) and its kernels.
+  void *loadModule(const void *image);
+  void *kernel(void *module, const char *name);
+  void launch(void *kernel, const unsigned grid[3], const unsigned block[3],
+              unsigned sharedBytes, void *stream, void **params);
+
+  /// Device memory and copies (asynchronous on `stream`; null: the default
+  /// stream).
+  uint64_t allocate(size_t bytes);
+  void release(uint64_t device);
+  void copyToDevice(uint64_t device, const void *host, size_t bytes,
+                    void *stream);
+  void copyToHost(void *host, uint64_t device, size_t bytes, void *stream);
+  void *createStream();
+  void synchronize(void *stream);
+  void destroyStream(void *stream);
+  void unloadModule(void *module);
+
+  /// The process's driver, opened by the first call (the generated host
+  /// code's mgpu* calls use it); a program opens it at start-up so that a
+  /// missing device is reported before any step runs.
+  static CudaDriver &process();
+
+private:
+  struct Api;
+  CudaDriver() = default;
+  /// Throws "CUDA: <what> failed: <error name>" unless `result` is 0.
+  void check(int result, const char *what) const;
+
+  std::unique_ptr<Api> api;
+  std::string name;
+  size_t memory = 0;
+  int capability = 0;
+};
+
+} // namespace nnrt
+
+#endif // NNRT_CUDA_H

@@ -1,0 +1,127 @@
+//===- CudaTest.cpp - The CUDA driver loader without a GPU ----------------===//
+//
+// nnrt::CudaDriver against a missing driver and against stand-ins for
+// libcuda.so.1 (fake_cuda/fake_libcuda.cpp): every way of not having a
+// usable device is one "no CUDA device: <cause>" line, a failed call names
+// the call and CUDA's error, and a working driver's device is described.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Cuda.h"
+#include "runtime/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+using nnrt::CudaDriver;
+
+namespace {
+
+/// The message of the nnrt::Error that `fn` throws ("" if none).
+template <typename F> std::string errorOf(F fn) {
+  try {
+    fn();
+  } catch (const nnrt::Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+struct FakeMode {
+  explicit FakeMode(const char *mode) { setenv("FAKE_CUDA", mode, 1); }
+  ~FakeMode() { unsetenv("FAKE_CUDA"); }
+};
+
+} // namespace
+
+TEST(Cuda, MissingDriverIsNoDevice) {
+  std::string e =
+      errorOf([] { CudaDriver::open("/nonexistent/libcuda.so.1"); });
+  EXPECT_EQ(e.rfind("no CUDA device: cannot load the driver "
+                    "/nonexistent/libcuda.so.1 (",
+                    0),
+            0u)
+      << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos);
+}
+
+TEST(Cuda, DriverFromTheEnvironment) {
+  setenv("NNRT_LIBCUDA", "/nonexistent/libcuda-env.so", 1);
+  std::string e = errorOf([] { CudaDriver::open(); });
+  unsetenv("NNRT_LIBCUDA");
+  EXPECT_NE(e.find("/nonexistent/libcuda-env.so"), std::string::npos) << e;
+}
+
+TEST(Cuda, DriverWithoutDevice) {
+  FakeMode mode("no-device");
+  EXPECT_EQ(errorOf([] { CudaDriver::open(NNRT_FAKE_CUDA); }),
+            "no CUDA device: cuInit failed: CUDA_ERROR_NO_DEVICE");
+}
+
+TEST(Cuda, DriverTooOld) {
+  std::string e = errorOf([] { CudaDriver::open(NNRT_FAKE_CUDA_OLD); });
+  EXPECT_NE(e.find("no CUDA device: "), std::string::npos) << e;
+  EXPECT_NE(e.find("has no 'cuMemAlloc_v2'"), std::string::npos) << e;
+}
+
+TEST(Cuda, DeviceDescribedAndCallsChecked) {
+  std::unique_ptr<CudaDriver> cuda = CudaDriver::open(NNRT_FAKE_CUDA);
+  EXPECT_EQ(cuda->deviceName(), "Fake GPU");
+  EXPECT_EQ(cuda->totalMemory(), size_t(1) << 30);
+  EXPECT_EQ(cuda->computeCapability(), 90);
+  uint64_t p = cuda->allocate(256);
+  EXPECT_NE(p, 0u);
+  float x[4] = {1, 2, 3, 4};
+  void *stream = cuda->createStream();
+  cuda->copyToDevice(p, x, sizeof x, stream);
+  cuda->copyToHost(x, p, sizeof x, stream);
+  cuda->synchronize(stream);
+  void *fn = cuda->kernel(cuda->loadModule(".version 8.0\n"), "k");
+  unsigned grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  cuda->launch(fn, grid, block, 0, stream, nullptr);
+  cuda->release(p);
+  FakeMode mode("oom");
+  EXPECT_EQ(errorOf([&] { cuda->allocate(1 << 20); }),
+            "CUDA: cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY");
+}
+
+// What MLIR's gpu-to-llvm host code calls, in the order it calls them (the
+// signatures of LLVM 19's translation), on the process's driver.
+extern "C" {
+void *mgpuModuleLoadJIT(void *, int);
+void *mgpuModuleGetFunction(void *, const char *);
+void *mgpuStreamCreate();
+void mgpuLaunchKernel(void *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                      int64_t, int32_t, void *, void **, void **, int64_t);
+void mgpuStreamSynchronize(void *);
+void mgpuStreamDestroy(void *);
+void mgpuModuleUnload(void *);
+}
+
+TEST(Cuda, GeneratedHostCalls) {
+  setenv("NNRT_LIBCUDA", NNRT_FAKE_CUDA, 1);
+  char ptx[] = ".version 8.0\n.target sm_90\n";
+  void *module = mgpuModuleLoadJIT(ptx, 2);
+  void *fn = mgpuModuleGetFunction(module, "step_kernel");
+  void *stream = mgpuStreamCreate();
+  float *x = nullptr;
+  void *params[] = {&x};
+  mgpuLaunchKernel(fn, 2, 1, 1, 128, 1, 1, 0, stream, params, nullptr, 1);
+  mgpuStreamSynchronize(stream);
+  mgpuStreamDestroy(stream);
+  mgpuModuleUnload(module);
+  unsetenv("NNRT_LIBCUDA");
+  EXPECT_EQ(nnrt::CudaDriver::process().deviceName(), "Fake GPU");
+}
+
+TEST(CudaDeathTest, GeneratedCallWithoutDeviceExits) {
+  // A fresh process (the driver of this one may be open already).
+  EXPECT_EXIT(
+      {
+        setenv("NNRT_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
+        mgpuStreamCreate();
+      },
+      testing::ExitedWithCode(1),
+      "error: no CUDA device: cannot load the driver "
+      "/nonexistent/libcuda.so.1");
+}

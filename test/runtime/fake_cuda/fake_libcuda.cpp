@@ -1,0 +1,94 @@
+//===- fake_libcuda.cpp - A stand-in for libcuda.so.1 in nnrt's tests -----===//
+//
+// The CUDA driver API's entry points that nnrt::CudaDriver loads, backed by
+// nothing: CudaTest points NNRT_LIBCUDA at this library to exercise the
+// loader and its errors on machines without a GPU. FAKE_CUDA (environment,
+// read at each call) picks the behaviour: "no-device" (cuInit fails as on a
+// machine whose driver sees no GPU), "oom" (a device whose allocations
+// fail), otherwise a device named "Fake GPU" with 1 GiB, compute capability
+// 9.0, whose calls succeed. Built with FAKE_CUDA_OLD it lacks
+// cuMemAlloc_v2, as a driver too old for nnrt would.
+//
+//===----------------------------------------------------------------------===//
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+bool mode(const char *m) {
+  const char *v = std::getenv("FAKE_CUDA");
+  return v && std::strcmp(v, m) == 0;
+}
+int token;
+} // namespace
+
+extern "C" {
+int cuGetErrorName(int error, const char **text) {
+  *text = error == 100 ? "CUDA_ERROR_NO_DEVICE"
+          : error == 2 ? "CUDA_ERROR_OUT_OF_MEMORY"
+                       : "CUDA_ERROR_UNKNOWN";
+  return 0;
+}
+int cuInit(unsigned) { return mode("no-device") ? 100 : 0; }
+int cuDeviceGetCount(int *count) {
+  *count = 1;
+  return 0;
+}
+int cuDeviceGet(int *device, int ordinal) {
+  *device = ordinal;
+  return 0;
+}
+int cuDeviceGetName(char *name, int len, int) {
+  std::strncpy(name, "Fake GPU", std::size_t(len));
+  return 0;
+}
+int cuDeviceTotalMem_v2(std::size_t *bytes, int) {
+  *bytes = std::size_t(1) << 30;
+  return 0;
+}
+int cuDeviceGetAttribute(int *value, int attribute, int) {
+  *value = attribute == 75 ? 9 : 0;
+  return 0;
+}
+int cuDevicePrimaryCtxRetain(void **context, int) {
+  *context = &token;
+  return 0;
+}
+int cuDevicePrimaryCtxRelease_v2(int) { return 0; }
+int cuCtxSetCurrent(void *) { return 0; }
+int cuModuleLoadData(void **module, const void *) {
+  *module = &token;
+  return 0;
+}
+int cuModuleGetFunction(void **fn, void *, const char *) {
+  *fn = &token;
+  return 0;
+}
+int cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned,
+                   unsigned, unsigned, void *, void **, void **) {
+  return 0;
+}
+#ifndef FAKE_CUDA_OLD
+int cuMemAlloc_v2(unsigned long long *p, std::size_t) {
+  if (mode("oom"))
+    return 2;
+  *p = 0x1000;
+  return 0;
+}
+#endif
+int cuMemFree_v2(unsigned long long) { return 0; }
+int cuMemcpyHtoDAsync_v2(unsigned long long, const void *, std::size_t,
+                         void *) {
+  return 0;
+}
+int cuMemcpyDtoHAsync_v2(void *, unsigned long long, std::size_t, void *) {
+  return 0;
+}
+int cuStreamCreate(void **stream, unsigned) {
+  *stream = &token;
+  return 0;
+}
+int cuStreamSynchronize(void *) { return 0; }
+int cuStreamDestroy_v2(void *) { return 0; }
+int cuModuleUnload(void *) { return 0; }
+}
