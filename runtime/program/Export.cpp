@@ -213,8 +213,15 @@ Quantized quantize(const RunConfig &cfg, const CommonOptions &common,
   // The f32 (nnc_predict) and int8 (nnc_qinfer) predictions scored alike:
   // probabilities, which rank classes as logits do (binary: p - 1/2 as
   // the logit's sign).
+  q.weights = qinferWeights(cfg, real);
   const Dataset &eval = test ? rd.test : rd.validation;
   std::string split = test ? "test" : "validation";
+  if (!(test ? rd.hasTest : rd.hasValidation) || eval.size() == 0) {
+    std::printf("calibrated on %lld training samples; dataset '%s' has no "
+                "test or validation split to score the int8 model on\n",
+                static_cast<long long>(seen), cfg.data.name.c_str());
+    return q;
+  }
   Scores f32(cfg), int8(cfg);
   std::vector<float> preds(size_t(cfg.batch * cfg.outputSize()));
   BatchLoader loader(eval, *rd.preprocessor,
@@ -247,7 +254,6 @@ Quantized quantize(const RunConfig &cfg, const CommonOptions &common,
   for (size_t i = 0; i < a.size(); ++i)
     std::printf("  %-10s %10.4f %10.4f\n", a[i].first.c_str(), a[i].second,
                 b[i].second);
-  q.weights = qinferWeights(cfg, real);
   return q;
 }
 

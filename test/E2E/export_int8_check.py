@@ -19,6 +19,9 @@ usage: export_int8_check.py WORKDIR EXAMPLES [CASE ...]
   bulk.
 - errors: --int8 on a program compiled without it, --calibrate without
   --int8: usage errors naming the fix, nothing written.
+- unscored: a regression whose dataset has neither test nor validation
+  split is exported, and export says it scored nothing (not a table of
+  zeros).
 """
 import gzip
 import os
@@ -225,5 +228,22 @@ def check_errors(root):
     print("ok errors: --int8 needs nnc --int8; --calibrate needs --int8")
 
 
-CASES = {"mlp": check_mlp, "cnn": check_cnn, "errors": check_errors}
+def check_unscored(root):
+    d = os.path.join(root, "unscored")
+    os.makedirs(d, exist_ok=True)
+    exe = os.path.join(d, "model")
+    run([NNC, os.path.join(EXAMPLES, "linear_regression.nn"), "-o", exe, "--int8"])
+    run([exe, "train", "--quiet", "--checkpoint-dir", "ck"], cwd=d)
+    r = run([exe, "export", "--weights", os.path.join("ck", "last.safetensors"), "-o",
+             "lib", "--int8", "--calibrate", "100"], cwd=d)
+    want = ("calibrated on 100 training samples; dataset 'points' has no test or "
+            "validation split to score the int8 model on")
+    if want not in r.stdout or not os.path.exists(os.path.join(d, "lib", "libmodel.a")):
+        sys.exit(f"FAIL unscored: export --int8 printed {r.stdout!r}")
+    print("ok unscored: a dataset without test or validation split: exported, "
+          "not scored")
+
+
+CASES = {"mlp": check_mlp, "cnn": check_cnn, "errors": check_errors,
+         "unscored": check_unscored}
 run_cases(CASES, lambda root, case: CASES[case](root))
