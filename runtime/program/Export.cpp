@@ -149,6 +149,24 @@ std::vector<float> qinferWeights(const RunConfig &cfg,
   return out;
 }
 
+/// Calls `fn` on each non-empty batch of `data` in file order, samples
+/// shaped as evaluation reads them (the centre crop when augmentation
+/// crops), until it returns false.
+template <typename F>
+void forEachBatch(const RunConfig &cfg, const Dataset &data,
+                  const Preprocessor &pre, F fn) {
+  BatchLoader loader(data, pre, loaderOptions(cfg, cfg.batch, false));
+  std::unique_ptr<Augmenter> crop = evalCropFor(cfg, data);
+  loader.setEvalCrop(crop.get());
+  size_t batches = loader.beginEpoch();
+  Batch batch;
+  for (size_t i = 0; i < batches; ++i) {
+    loader.fillBatch(i, batch);
+    if (batch.count != 0 && !fn(batch))
+      return;
+  }
+}
+
 Quantized quantize(const RunConfig &cfg, const CommonOptions &common,
                    const ExportOptions &opts, const SafeTensorsFile &file,
                    std::vector<float> &state, const std::vector<float> &real) {
@@ -185,35 +203,24 @@ Quantized quantize(const RunConfig &cfg, const CommonOptions &common,
   }
   Buffers buf(cfg);
   int64_t seen = 0;
-  {
-    BatchLoader loader(rd.train, *rd.preprocessor,
-                       loaderOptions(cfg, cfg.batch, false));
-    size_t batches = loader.beginEpoch();
-    Batch batch;
-    for (size_t i = 0; i < batches && seen < wanted; ++i) {
-      loader.fillBatch(i, batch);
-      if (batch.count == 0)
-        continue;
-      buf.load(batch, cfg.classTargets);
-      size_t rows = std::min<size_t>(batch.count, size_t(wanted - seen));
-      for (size_t r = rows; r < size_t(cfg.batch); ++r)
-        std::copy_n(buf.x.begin(), n, buf.x.begin() + r * n);
-      nnc_observe(blob.data(), buf.x.data(), buf.result.data(), ranges.data(),
-                  next.data());
-      ranges.swap(next);
-      seen += int64_t(rows);
-    }
-  }
+  forEachBatch(cfg, rd.train, *rd.preprocessor, [&](const Batch &batch) {
+    buf.load(batch, cfg.classTargets);
+    size_t rows = std::min<size_t>(batch.count, size_t(wanted - seen));
+    for (size_t r = rows; r < size_t(cfg.batch); ++r)
+      std::copy_n(buf.x.begin(), n, buf.x.begin() + r * n);
+    nnc_observe(blob.data(), buf.x.data(), buf.result.data(), ranges.data(),
+                next.data());
+    ranges.swap(next);
+    seen += int64_t(rows);
+    return seen < wanted;
+  });
   Quantized q;
   q.qf.assign(size_t(nnc_quant_sizes[1]), 0.0f);
   q.qi8.assign(size_t(nnc_quant_sizes[2]), 0);
   nnc_quantize(blob.data(), ranges.data(), q.qf.data(), q.qi8.data());
   std::vector<float> identity = qinferWeights(cfg, blob);
-
-  // The f32 (nnc_predict) and int8 (nnc_qinfer) predictions scored alike:
-  // probabilities, which rank classes as logits do (binary: p - 1/2 as
-  // the logit's sign).
   q.weights = qinferWeights(cfg, real);
+
   const Dataset &eval = test ? rd.test : rd.validation;
   std::string split = test ? "test" : "validation";
   if (!(test ? rd.hasTest : rd.hasValidation) || eval.size() == 0) {
@@ -222,30 +229,27 @@ Quantized quantize(const RunConfig &cfg, const CommonOptions &common,
                 static_cast<long long>(seen), cfg.data.name.c_str());
     return q;
   }
+  // The f32 (nnc_predict) and int8 (nnc_qinfer) predictions scored alike:
+  // probabilities, which rank classes as logits do (binary: p - 1/2 as
+  // the logit's sign).
   Scores f32(cfg), int8(cfg);
   std::vector<float> preds(size_t(cfg.batch * cfg.outputSize()));
-  BatchLoader loader(eval, *rd.preprocessor,
-                     loaderOptions(cfg, cfg.batch, false));
-  std::unique_ptr<Augmenter> crop = evalCropFor(cfg, eval);
-  loader.setEvalCrop(crop.get());
-  size_t batches = loader.beginEpoch();
-  Batch batch;
   bool binary = cfg.loss == "binary_cross_entropy";
-  auto score = [&](Scores &scores) {
-    if (binary)
-      for (float &p : preds)
-        p -= 0.5f;
-    scores.add(cfg, buf, preds.data(), 0.0, batch.count);
-  };
-  for (size_t i = 0; i < batches; ++i) {
-    loader.fillBatch(i, batch);
+  forEachBatch(cfg, eval, *rd.preprocessor, [&](const Batch &batch) {
+    auto score = [&](Scores &scores) {
+      if (binary)
+        for (float &p : preds)
+          p -= 0.5f;
+      scores.add(cfg, buf, preds.data(), 0.0, batch.count);
+    };
     buf.load(batch, cfg.classTargets);
     nnc_predict(state.data(), buf.x.data(), preds.data());
     score(f32);
     nnc_qinfer(identity.data(), buf.x.data(), preds.data(), q.qf.data(),
                q.qi8.data());
     score(int8);
-  }
+    return true;
+  });
   std::printf("calibrated on %lld training samples; on the %s split "
               "(%zu samples):\n",
               static_cast<long long>(seen), split.c_str(), f32.samples);
