@@ -7,13 +7,17 @@
 // calls (mgpuModuleLoadJIT, mgpuLaunchKernel, ...) nnrt implements over the
 // CUDA driver (runtime/Cuda.cpp).
 //
-// Today's mapping is the plain one: every linalg op becomes parallel loops
-// mapped onto blocks and threads, one kernel per op, reductions sequential
-// per thread. Not yet: tiling to blocks and warps with shared-memory
-// promotion of the GEMM operands, tensor cores (nvgpu mma), and the
-// training step's integration with the runtime; see the notes.
+// Kernels: every f32 contraction (matmuls, convolutions' im2col GEMMs) is a
+// tiled kernel of its own with its operands staged in shared memory and
+// tensor cores (nvgpu.mma.sync tf32; nn-gpu-gemm); every other linalg op
+// becomes parallel loops collapsed, tiled by 256 threads and mapped onto
+// blocks and threads (nn-gpu-map-loops), one kernel per op, reductions
+// sequential per thread. Not yet: the training step's integration with the
+// runtime (device memory for the temporaries, entry points taking device
+// pointers); see the notes.
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
 #include "passes/Pipelines.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -26,6 +30,7 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -39,7 +44,7 @@ using namespace mlir;
 namespace nnc {
 
 void registerGPUCodegenDialects(DialectRegistry &registry) {
-  registry.insert<gpu::GPUDialect, NVVM::NVVMDialect>();
+  registry.insert<gpu::GPUDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect>();
   // #nvvm.target serializes gpu.modules (gpu-module-to-binary) through
   // LLVM IR.
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
@@ -55,13 +60,21 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
     bo.bufferizeFunctionBoundaries = true;
     bo.setFunctionBoundaryTypeConversion(
         bufferization::LayoutMapOption::IdentityLayoutMap);
+    // Copies as linalg.copy, so that they become kernels too (memref.copy
+    // would be a host call on device memory).
+    bo.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
+      b.create<linalg::CopyOp>(loc, from, to);
+      return success();
+    };
     pm.addPass(bufferization::createOneShotBufferizePass(bo));
   }
   pm.addPass(createCanonicalizerPass());
-  // Each linalg op: parallel loops (its reductions sequential inside),
-  // mapped onto the grid and the block, then a gpu.launch.
+  // Contractions: tiled tensor-core kernels.
+  pm.addNestedPass<func::FuncOp>(createNNGPUGemmPass());
+  // Every other linalg op: parallel loops (its reductions sequential
+  // inside), mapped onto blocks and threads, then a gpu.launch.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
-  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createNNGPUMapLoopsPass());
   pm.addPass(createParallelLoopToGpuPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());

@@ -462,4 +462,42 @@ def NNGenerateLaunchersPass : Pass<"nn-generate-launchers", "::mlir::ModuleOp"> 
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def NNGPUGemmPass : Pass<"nn-gpu-gemm", "::mlir::func::FuncOp"> {
+  let summary = "f32 contractions on buffers as tiled tensor-core kernels";
+  let description = [{
+    Every f32 linalg contraction on memrefs with static shapes, one m, one n
+    and one k dimension (matmul, matmul_transpose_a/b, batch_matmul, generic
+    contractions with permuted operands; any batch dimensions) becomes a
+    `gpu.launch`: a block per 64 x 64 tile of C (and per batch index), 4 warps
+    of 32 x 32 each; per step of 16 along k the block copies its A and B
+    tiles into workgroup (shared) memory (zeros past the edges, rows padded
+    against bank conflicts), and each warp accumulates 2 x 4
+    `nvgpu.mma.sync` m16n8k4 tf32 tiles in registers; the epilogue adds them
+    to C. Other ops are left alone (nn-gpu-map-loops maps them).
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"
+  ];
+}
+
+def NNGPUMapLoopsPass : Pass<"nn-gpu-map-loops", "::mlir::func::FuncOp"> {
+  let summary = "maps parallel loops onto blocks and threads";
+  let description = [{
+    Every outermost `scf.parallel` outside a `gpu.launch` is collapsed to one
+    dimension, tiled by `threads` (the tile's last block guarded by an
+    `scf.if`) and mapped: tiles onto blocks (x), iterations onto threads (x),
+    for convert-parallel-loops-to-gpu. Reductions inside stay sequential per
+    thread.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", "256", "threads per block">
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+    "::mlir::arith::ArithDialect"
+  ];
+}
+
 #endif // NNC_PASSES

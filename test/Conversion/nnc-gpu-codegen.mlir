@@ -4,8 +4,10 @@
 // zero fill, a matmul, a relu) becomes a kernel outlined into its own
 // gpu.module, lowered to NVVM and serialized by LLVM's NVPTX backend to PTX
 // for the chosen architecture (no CUDA toolkit), embedded as a gpu.binary;
-// the host function launches the three in order. Plain mapping: parallel
-// loops onto blocks and threads (no shared memory or tensor cores yet).
+// the host function launches the three in order. The matmul is a tiled
+// kernel (nn-gpu-gemm: 128 threads, its A and B tiles in shared memory,
+// tensor cores through mma.sync m16n8k4 tf32); the fill and the relu are
+// parallel loops on blocks of 256 threads (nn-gpu-map-loops).
 
 // CHECK: module attributes {gpu.container_module}
 // CHECK: llvm.func @step(
@@ -18,14 +20,22 @@
 // SM90-SAME: .target sm_90
 // SM80-SAME: .target sm_80
 // CHECK-SAME: .visible .entry step_kernel(
+// CHECK-SAME: .maxntid 256, 1, 1
 // CHECK: gpu.binary @step_kernel_0
-// The matmul's kernel: its reduction a loop in each thread (a multiply and
-// an add, rounded apart as in the CPU build).
+// The matmul's kernel: the A (64 x 20 floats) and B (16 x 72) tiles in
+// shared memory, two barriers per step of k, 32 mma.sync per step per warp.
 // CHECK-SAME: .visible .entry step_kernel(
-// CHECK-SAME: mul.rn.f32
-// CHECK-SAME: add.rn.f32
+// CHECK-SAME: .maxntid 128, 1, 1
+// CHECK-SAME: .shared .align 4 .b8 __wg_step_kernel_0[5120];
+// CHECK-SAME: .shared .align 4 .b8 __wg_step_kernel_1[4608];
+// CHECK-SAME: st.shared.f32
+// CHECK-SAME: bar.sync
+// CHECK-SAME: ld.shared.u32
+// CHECK-SAME: mma.sync.aligned.m16n8k4.row.col.f32.tf32.tf32.f32
+// CHECK-SAME: bar.sync
 // CHECK: gpu.binary @step_kernel_1
 // CHECK-SAME: .visible .entry step_kernel(
+// CHECK-SAME: .maxntid 256, 1, 1
 // CHECK-SAME: max.NaN.f32
 
 func.func @step(%a: memref<64x128xf32>, %b: memref<128x32xf32>, %c: memref<64x32xf32>) {

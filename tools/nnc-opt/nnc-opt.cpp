@@ -9,11 +9,13 @@
 #include "passes/Passes.h"
 #include "passes/Pipelines.h"
 
+#include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
@@ -38,6 +40,11 @@ int main(int argc, char **argv) {
   mlir::registerLoopInvariantSubsetHoisting();
   // The pipeline's step that nn-unshare-empty-tensors prepares.
   mlir::bufferization::registerEmptyTensorElimination();
+  mlir::bufferization::registerOneShotBufferize();
+  // The GPU pipeline's steps around nn-gpu-map-loops.
+  mlir::registerPass(
+      [] { return mlir::createConvertLinalgToParallelLoopsPass(); });
+  mlir::registerPass([] { return mlir::createParallelLoopToGpuPass(); });
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "nnc optimizer driver\n", registry));
 }
