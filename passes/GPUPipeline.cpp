@@ -12,9 +12,11 @@
 // tensor cores (nvgpu.mma.sync tf32; nn-gpu-gemm); every other linalg op
 // becomes parallel loops collapsed, tiled by 256 threads and mapped onto
 // blocks and threads (nn-gpu-map-loops), one kernel per op, reductions
-// sequential per thread. Not yet: the training step's integration with the
-// runtime (device memory for the temporaries, entry points taking device
-// pointers); see the notes.
+// sequential per thread. What the host would still read or write (scalars:
+// a loss summed, Adam's bias corrections, `out`) runs in kernels of one
+// thread (nn-gpu-host-to-device), and the temporaries are placed in one
+// workspace per entry point that the caller gives in device memory
+// (nn-plan-buffers{argument}): the host code only launches kernels.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -76,6 +78,12 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createNNGPUMapLoopsPass());
   pm.addPass(createParallelLoopToGpuPass());
+  // What the host still reads or writes: kernels of one thread.
+  pm.addNestedPass<func::FuncOp>(createNNGPUHostToDevicePass());
+  pm.addPass(createCanonicalizerPass());
+  // Temporaries: one workspace per entry point, in device memory the
+  // runtime gives as the last argument.
+  pm.addPass(createNNPlanBuffersPass(NNPlanBuffersPassOptions{true}));
   pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());
   // Kernels outlined into gpu.modules, lowered to NVVM and serialized to

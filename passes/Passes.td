@@ -281,7 +281,17 @@ def NNPlanBuffersPass : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
     buffer or anything derived from it; buffers that are returned, have
     dynamic shapes or non-identity layouts stay allocations. A function using
     a workspace must not run twice at the same time.
+
+    With `argument` (--target cuda, whose temporaries live in device memory)
+    the workspace is instead a last argument `memref<Nxi8>` of every function
+    that has temporaries, given by the caller (the runtime, from the
+    `nn.workspace_bytes` attribute); then no function may call another that
+    has one.
   }];
+  let options = [
+    Option<"argument", "argument", "bool", "false",
+           "the workspace is the functions' last argument, not a global">
+  ];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
@@ -479,6 +489,24 @@ def NNGPUGemmPass : Pass<"nn-gpu-gemm", "::mlir::func::FuncOp"> {
     "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
     "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"
+  ];
+}
+
+def NNGPUHostToDevicePass : Pass<"nn-gpu-host-to-device", "::mlir::func::FuncOp"> {
+  let summary = "moves the host's accesses to buffers into kernels of one thread";
+  let description = [{
+    After convert-parallel-loops-to-gpu: every run of consecutive host ops
+    that read or write buffers (or compute from values read so) becomes a
+    `gpu.launch` of one block of one thread. A scalar computed in such a
+    kernel and used in another kernel is stored into a new `memref<T>` at
+    the end of the first and loaded at the start of each user. Host
+    control flow containing launches or calls stays on the host and its
+    blocks are processed the same way. Errors: a device-computed value used
+    by the host or yielded by host control flow, or not a scalar.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect"
   ];
 }
 

@@ -138,17 +138,31 @@ static int64_t assignOffsets(MutableArrayRef<Interval> buffers) {
 
 struct NNPlanBuffersPass
     : nnc::impl::NNPlanBuffersPassBase<NNPlanBuffersPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (func.isExternal())
         continue;
-      planFunction(func, symbols);
+      if (failed(planFunction(func, symbols)))
+        return signalPassFailure();
+      // Device code cannot allocate: every temporary must have been placed.
+      if (argument) {
+        WalkResult left = func.walk([](memref::AllocOp alloc) {
+          alloc.emitOpError("is a temporary buffer that cannot be planned "
+                            "(not static, escaping, or not in the entry "
+                            "block); device code cannot allocate it");
+          return WalkResult::interrupt();
+        });
+        if (left.wasInterrupted())
+          return signalPassFailure();
+      }
     }
   }
 
-  void planFunction(func::FuncOp func, SymbolTable &symbols) {
+  LogicalResult planFunction(func::FuncOp func, SymbolTable &symbols) {
     Block &block = func.getBody().front();
     DenseMap<Operation *, unsigned> position;
     unsigned index = 0;
@@ -166,23 +180,35 @@ struct NNPlanBuffersPass
       buffers.push_back({alloc, bytes, span->first, span->second});
     }
     if (buffers.empty())
-      return;
+      return success();
     int64_t total = assignOffsets(buffers);
 
     OpBuilder b(func.getContext());
-    b.setInsertionPoint(func);
     auto wsType = MemRefType::get({total}, b.getI8Type());
-    auto global = b.create<memref::GlobalOp>(
-        func.getLoc(), (func.getSymName() + "_workspace").str(),
-        b.getStringAttr("private"), wsType, b.getUnitAttr(),
-        /*constant=*/false, b.getI64IntegerAttr(kAlignment));
-    symbols.insert(global); // uniquifies the name if needed
     nnc::nn::NNDialect::WorkspaceBytesAttrHelper(b.getContext())
         .setAttr(func, b.getI64IntegerAttr(total));
-
-    b.setInsertionPointToStart(&block);
-    Value workspace = b.create<memref::GetGlobalOp>(func.getLoc(), wsType,
-                                                    global.getSymName());
+    Value workspace;
+    if (argument) {
+      // The caller's (device) memory: a last argument.
+      if (!SymbolTable::symbolKnownUseEmpty(func, func->getParentOp())) {
+        return func.emitOpError("is called, so cannot take its workspace as "
+                                "an argument (inline it first)");
+      }
+      unsigned index = func.getNumArguments();
+      func.insertArgument(index, wsType, {}, func.getLoc());
+      workspace = func.getArgument(index);
+      b.setInsertionPointToStart(&block);
+    } else {
+      b.setInsertionPoint(func);
+      auto global = b.create<memref::GlobalOp>(
+          func.getLoc(), (func.getSymName() + "_workspace").str(),
+          b.getStringAttr("private"), wsType, b.getUnitAttr(),
+          /*constant=*/false, b.getI64IntegerAttr(kAlignment));
+      symbols.insert(global); // uniquifies the name if needed
+      b.setInsertionPointToStart(&block);
+      workspace = b.create<memref::GetGlobalOp>(func.getLoc(), wsType,
+                                                global.getSymName());
+    }
     DenseMap<int64_t, Value> offsets; // one constant per distinct offset
     for (Interval &buf : buffers) {
       Value &offset = offsets[buf.offset];
@@ -200,6 +226,7 @@ struct NNPlanBuffersPass
       buf.alloc.replaceAllUsesWith(view);
       buf.alloc.erase();
     }
+    return success();
   }
 };
 
