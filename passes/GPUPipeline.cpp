@@ -23,7 +23,18 @@
 #include "passes/Pipelines.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/GPUCommon/GPUCommonPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -32,6 +43,7 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
@@ -54,6 +66,8 @@ void registerGPUCodegenDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
   registerNVVMDialectTranslation(registry);
   registerGPUDialectTranslation(registry);
+  // #gpu.select_object: embeds the PTX and loads it (mgpuModuleLoadJIT).
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
 }
 
 void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
@@ -71,6 +85,8 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
     pm.addPass(bufferization::createOneShotBufferizePass(bo));
   }
   pm.addPass(createCanonicalizerPass());
+  // Entry points: the caller's buffers copied to the device and back.
+  pm.addPass(createNNGPUStageArgumentsPass());
   // Contractions: tiled tensor-core kernels.
   pm.addNestedPass<func::FuncOp>(createNNGPUGemmPass());
   // Every other linalg op: parallel loops (its reductions sequential
@@ -84,15 +100,59 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   // Temporaries: one workspace per entry point, in device memory the
   // runtime gives as the last argument.
   pm.addPass(createNNPlanBuffersPass(NNPlanBuffersPassOptions{true}));
+  // ... which the entry points, in their C ABI, ask the runtime for.
+  pm.addPass(createNNGPUWorkspaceWrappersPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());
+
   // Kernels outlined into gpu.modules, lowered to NVVM and serialized to
-  // PTX (format "isa") for opts.chip; the host to the LLVM dialect.
-  gpu::GPUToNVVMPipelineOptions nvvm;
-  nvvm.cubinChip = opts.chip;
-  nvvm.cubinFeatures = opts.features;
-  nvvm.cubinFormat = "isa";
-  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  // PTX (format "isa") for opts.chip; the host to the LLVM dialect with
+  // bare pointers for buffers, as the CPU build's entry points take them.
+  // (upstream's gpu-lower-to-nvvm-pipeline but for the host's calling
+  // convention.)
+  pm.addPass(createConvertNVGPUToNVVMPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  {
+    ConvertFuncToLLVMPassOptions fl;
+    fl.useBarePtrCallConv = true;
+    pm.addPass(createConvertFuncToLLVMPass(fl));
+  }
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  {
+    GpuNVVMAttachTargetOptions target;
+    target.chip = opts.chip;
+    target.features = opts.features;
+    pm.addPass(createGpuNVVMAttachTarget(target));
+  }
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // The kernels.
+  pm.addNestedPass<gpu::GPUModuleOp>(createStripDebugInfoPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+  // The host: launches, then every gpu.module serialized to PTX.
+  {
+    GpuToLLVMConversionPassOptions host;
+    host.hostBarePtrCallConv = true;
+    pm.addPass(createGpuToLLVMConversionPass(host));
+  }
+  {
+    GpuModuleToBinaryPassOptions binary;
+    binary.compilationTarget = "isa";
+    pm.addPass(createGpuModuleToBinaryPass(binary));
+  }
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 } // namespace nnc

@@ -492,6 +492,39 @@ def NNGPUGemmPass : Pass<"nn-gpu-gemm", "::mlir::func::FuncOp"> {
   ];
 }
 
+def NNGPUStageArgumentsPass : Pass<"nn-gpu-stage-arguments", "::mlir::ModuleOp"> {
+  let summary = "entry points copy their buffers to the device and back";
+  let description = [{
+    --target cuda, on bufferized entry points (public functions with a
+    body): every argument buffer of static shape gets a device copy (a
+    `memref.alloc`, which nn-plan-buffers{argument} places in the device
+    workspace) used in its place: the entry copies the caller's (host)
+    buffer in at its start unless the function only writes it, and back
+    before returning if the function writes it, through the runtime's
+    `nnrt_cuda_to_device(dst, src, bytes)` and `nnrt_cuda_to_host(dst, src,
+    bytes)` on the buffers' addresses. The entry points keep their C ABI.
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect"
+  ];
+}
+
+def NNGPUWorkspaceWrappersPass : Pass<"nn-gpu-workspace-wrappers", "::mlir::ModuleOp"> {
+  let summary = "entry points take their device workspace from the runtime";
+  let description = [{
+    After nn-plan-buffers{argument}: every public function F whose last
+    argument is its workspace (`nn.workspace_bytes` = N) is renamed F_cuda
+    (private) and a new F with F's original arguments calls it with the
+    runtime's device workspace of at least N bytes (`nnrt_cuda_workspace`,
+    one allocation the size of the largest asked for).
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect"
+  ];
+}
+
 def NNGPUHostToDevicePass : Pass<"nn-gpu-host-to-device", "::mlir::func::FuncOp"> {
   let summary = "moves the host's accesses to buffers into kernels of one thread";
   let description = [{

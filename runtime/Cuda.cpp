@@ -223,17 +223,33 @@ nnrt::CudaDriver &gpu() {
   return orExit(
       []() -> nnrt::CudaDriver & { return nnrt::CudaDriver::process(); });
 }
+
+/// A kernel module of the program: registered by the global constructors
+/// MLIR's lowering emits (one per gpu.binary), loaded on its first kernel
+/// lookup, so that a program only opens the driver when it runs a kernel
+/// (`info` and `--help` work without a GPU).
+struct LazyModule {
+  const void *ptx;
+  void *module = nullptr;
+};
 } // namespace
 
 extern "C" {
 void *mgpuModuleLoadJIT(void *ptx, int /*optLevel*/) {
-  return orExit([&] { return gpu().loadModule(ptx); });
+  return new LazyModule{ptx};
 }
-void mgpuModuleUnload(void *module) {
-  orExit([&] { gpu().unloadModule(module); });
+void mgpuModuleUnload(void *handle) {
+  // Runs among the static destructors, when the driver may be gone: the
+  // module goes with the process.
+  delete static_cast<LazyModule *>(handle);
 }
-void *mgpuModuleGetFunction(void *module, const char *name) {
-  return orExit([&] { return gpu().kernel(module, name); });
+void *mgpuModuleGetFunction(void *handle, const char *name) {
+  auto *lazy = static_cast<LazyModule *>(handle);
+  return orExit([&] {
+    if (!lazy->module)
+      lazy->module = gpu().loadModule(lazy->ptx);
+    return gpu().kernel(lazy->module, name);
+  });
 }
 void mgpuLaunchKernel(void *kernel, int64_t gridX, int64_t gridY, int64_t gridZ,
                       int64_t blockX, int64_t blockY, int64_t blockZ,
@@ -253,5 +269,37 @@ void mgpuStreamSynchronize(void *stream) {
 }
 void mgpuStreamDestroy(void *stream) {
   orExit([&] { gpu().destroyStream(stream); });
+}
+
+// The entry points of a --target cuda program (nn-gpu-stage-arguments,
+// nn-gpu-workspace-wrappers): the caller's buffers in and out, and the
+// device workspace.
+void nnrt_cuda_to_device(int64_t device, int64_t host, int64_t bytes) {
+  orExit([&] {
+    gpu().copyToDevice(uint64_t(device), reinterpret_cast<const void *>(host),
+                       size_t(bytes), nullptr);
+    gpu().synchronize(nullptr);
+  });
+}
+void nnrt_cuda_to_host(int64_t host, int64_t device, int64_t bytes) {
+  orExit([&] {
+    gpu().copyToHost(reinterpret_cast<void *>(host), uint64_t(device),
+                     size_t(bytes), nullptr);
+    gpu().synchronize(nullptr);
+  });
+}
+void *nnrt_cuda_workspace(int64_t bytes) {
+  // One allocation, grown to the largest entry point's plan.
+  static uint64_t workspace = 0;
+  static int64_t size = 0;
+  return orExit([&] {
+    if (bytes > size) {
+      if (workspace)
+        gpu().release(workspace);
+      workspace = gpu().allocate(size_t(bytes));
+      size = bytes;
+    }
+    return reinterpret_cast<void *>(workspace);
+  });
 }
 }

@@ -16,3 +16,6 @@ path = os.pathsep.join([config.nnc_tools_dir, config.llvm_tools_dir,
 config.environment["PATH"] = path
 config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
 config.substitutions.append(("%python", config.python_executable))
+# A stand-in for libcuda.so.1 (test/runtime/fake_cuda): device memory is host
+# memory and kernels do nothing.
+config.substitutions.append(("%fake_cuda", os.path.join(config.nnc_obj_root, "lib", "libnnrt_fake_cuda.so")))

@@ -16,6 +16,11 @@
 extern "C" {
 /// The run configuration (JSON, NUL-terminated): runtime/program/Config.h.
 extern const char nnc_config[];
+/// Programs built with `nnc --target cuda` (weak: absent from CPU programs):
+/// the architecture their kernels' PTX is for ("sm_90"). Their entry points
+/// take host buffers like a CPU program's and run on the GPU through the
+/// CUDA driver (runtime/Cuda.h).
+__attribute__((weak)) extern const char nnc_cuda_arch[];
 
 /// One optimizer step on a batch: out = [loss, lr, predictions...].
 /// `step` counts optimizer steps from 0; `stepsPerEpoch` and `epochs` (the

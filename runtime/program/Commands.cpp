@@ -1,6 +1,7 @@
 //===- Commands.cpp - eval, predict and info ------------------------------===//
 #include "runtime/program/Commands.h"
 #include "runtime/Batch.h"
+#include "runtime/Cuda.h"
 #include "runtime/Error.h"
 #include "runtime/SafeTensors.h"
 #include "runtime/program/ABI.h"
@@ -281,6 +282,23 @@ int predict(const RunConfig &cfg, const std::string &weights,
   return Ok;
 }
 
+/// A --target cuda program's target and the device it would run on (or why
+/// there is none: `info` works without a GPU).
+static std::string cudaDeviceLine() {
+  std::string device;
+  try {
+    std::unique_ptr<nnrt::CudaDriver> cuda = nnrt::CudaDriver::open();
+    device = fmt::sprintf(
+        "%s (%.0f GiB, compute capability %d.%d)", cuda->deviceName().c_str(),
+        double(cuda->totalMemory()) / double(1ull << 30),
+        cuda->computeCapability() / 10, cuda->computeCapability() % 10);
+  } catch (const nnrt::Error &e) {
+    device = fmt::sprintf("none (%s)", e.what());
+  }
+  return fmt::sprintf("target: cuda, kernels in PTX for %s; device: %s\n",
+                      nnc_cuda_arch, device.c_str());
+}
+
 std::string infoText(const RunConfig &cfg, const std::string &weights) {
   std::string out;
   out += fmt::sprintf(
@@ -289,6 +307,8 @@ std::string infoText(const RunConfig &cfg, const std::string &weights) {
       cfg.modelName.c_str(), cfg.inputType.c_str(),
       shapeString(cfg.inputShape).c_str(), shapeString(cfg.outputShape).c_str(),
       static_cast<long long>(cfg.batch), cfg.run.c_str());
+  if (nnc_cuda_arch)
+    out += cudaDeviceLine();
   out += fmt::sprintf("\n%-36s %-15s %-18s %12s %14s\n", "layer", "kind",
                       "output", "parameters", "FLOPs/sample");
   for (const LayerInfo &l : cfg.layers) {

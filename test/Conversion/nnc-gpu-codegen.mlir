@@ -9,34 +9,48 @@
 // tensor cores through mma.sync m16n8k4 tf32); the fill and the relu are
 // parallel loops on blocks of 256 threads (nn-gpu-map-loops).
 
+// The entry point keeps its C signature (bare pointers to the caller's host
+// buffers): it asks the runtime for its device workspace and calls the
+// step, which copies the buffers in, launches the kernels and copies what
+// it wrote back (here %c).
 // CHECK: module attributes {gpu.container_module}
-// CHECK: llvm.func @step(
-// CHECK: gpu.launch_func @step_kernel::@step_kernel
-// CHECK: gpu.launch_func @step_kernel_0::@step_kernel
-// CHECK: gpu.launch_func @step_kernel_1::@step_kernel
-// CHECK: llvm.return
-// SM90: gpu.binary @step_kernel [#gpu.object<#nvvm.target<chip = "sm_90", features = "+ptx80">
-// SM80: gpu.binary @step_kernel [#gpu.object<#nvvm.target<chip = "sm_80", features = "+ptx70">
+// CHECK: llvm.func @step(%[[A:.+]]: !llvm.ptr, %[[B:.+]]: !llvm.ptr, %[[C:.+]]: !llvm.ptr) {
+// CHECK: %[[WS:.+]] = llvm.call @nnrt_cuda_workspace(%{{.+}}) : (i64) -> !llvm.ptr
+// CHECK: llvm.call @step_cuda(%[[A]], %[[B]], %[[C]], %[[WS]])
+// CHECK: llvm.func @step_cuda(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr) attributes {nn.workspace_bytes = 57344 : i64, sym_visibility = "private"}
+// CHECK-COUNT-3: llvm.call @nnc_cuda_to_device_
+// CHECK: gpu.launch_func @step_cuda_kernel::@step_cuda_kernel
+// CHECK: gpu.launch_func @step_cuda_kernel_0::@step_cuda_kernel
+// CHECK: gpu.launch_func @step_cuda_kernel_1::@step_cuda_kernel
+// CHECK: llvm.call @nnc_cuda_to_host_0
+// CHECK-NEXT: llvm.return
+// SM90: gpu.binary @step_cuda_kernel [#gpu.object<#nvvm.target<chip = "sm_90", features = "+ptx80">
+// SM80: gpu.binary @step_cuda_kernel [#gpu.object<#nvvm.target<chip = "sm_80", features = "+ptx70">
 // SM90-SAME: .target sm_90
 // SM80-SAME: .target sm_80
-// CHECK-SAME: .visible .entry step_kernel(
+// CHECK-SAME: .visible .entry step_cuda_kernel(
 // CHECK-SAME: .maxntid 256, 1, 1
-// CHECK: gpu.binary @step_kernel_0
+// CHECK: gpu.binary @step_cuda_kernel_0
 // The matmul's kernel: the A (64 x 20 floats) and B (16 x 72) tiles in
 // shared memory, two barriers per step of k, 32 mma.sync per step per warp.
-// CHECK-SAME: .visible .entry step_kernel(
+// CHECK-SAME: .visible .entry step_cuda_kernel(
 // CHECK-SAME: .maxntid 128, 1, 1
-// CHECK-SAME: .shared .align 4 .b8 __wg_step_kernel_0[5120];
-// CHECK-SAME: .shared .align 4 .b8 __wg_step_kernel_1[4608];
+// CHECK-SAME: .shared .align 4 .b8 __wg_step_cuda_kernel_0[5120];
+// CHECK-SAME: .shared .align 4 .b8 __wg_step_cuda_kernel_1[4608];
 // CHECK-SAME: st.shared.f32
 // CHECK-SAME: bar.sync
 // CHECK-SAME: ld.shared.u32
 // CHECK-SAME: mma.sync.aligned.m16n8k4.row.col.f32.tf32.tf32.f32
 // CHECK-SAME: bar.sync
-// CHECK: gpu.binary @step_kernel_1
-// CHECK-SAME: .visible .entry step_kernel(
+// CHECK: gpu.binary @step_cuda_kernel_1
+// CHECK-SAME: .visible .entry step_cuda_kernel(
 // CHECK-SAME: .maxntid 256, 1, 1
 // CHECK-SAME: max.NaN.f32
+// The copies: on the buffers' addresses, through the runtime.
+// CHECK: llvm.func @nnc_cuda_to_device_0(
+// CHECK: llvm.call @nnrt_cuda_to_device(
+// CHECK: llvm.func @nnc_cuda_to_host_0(
+// CHECK: llvm.call @nnrt_cuda_to_host(
 
 func.func @step(%a: memref<64x128xf32>, %b: memref<128x32xf32>, %c: memref<64x32xf32>) {
   %zero = arith.constant 0.0 : f32

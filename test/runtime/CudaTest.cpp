@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 using nnrt::CudaDriver;
@@ -96,6 +97,9 @@ void mgpuLaunchKernel(void *, int64_t, int64_t, int64_t, int64_t, int64_t,
 void mgpuStreamSynchronize(void *);
 void mgpuStreamDestroy(void *);
 void mgpuModuleUnload(void *);
+void nnrt_cuda_to_device(int64_t, int64_t, int64_t);
+void nnrt_cuda_to_host(int64_t, int64_t, int64_t);
+void *nnrt_cuda_workspace(int64_t);
 }
 
 TEST(Cuda, GeneratedHostCalls) {
@@ -124,4 +128,46 @@ TEST(CudaDeathTest, GeneratedCallWithoutDeviceExits) {
       testing::ExitedWithCode(1),
       "error: no CUDA device: cannot load the driver "
       "/nonexistent/libcuda.so.1");
+}
+
+TEST(CudaDeathTest, ModulesLoadOnFirstKernel) {
+  // The global constructors register every kernel module at start-up: a
+  // program that runs no kernel (info, --help) never opens the driver.
+  EXPECT_EXIT(
+      {
+        setenv("NNRT_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
+        char ptx[] = ".version 8.0\n";
+        void *module = mgpuModuleLoadJIT(ptx, 2);
+        mgpuModuleUnload(module);
+        std::fprintf(stderr, "no driver needed\n");
+        std::exit(0);
+      },
+      testing::ExitedWithCode(0), "no driver needed");
+  EXPECT_EXIT(
+      {
+        setenv("NNRT_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
+        char ptx[] = ".version 8.0\n";
+        mgpuModuleGetFunction(mgpuModuleLoadJIT(ptx, 2), "k");
+      },
+      testing::ExitedWithCode(1), "error: no CUDA device: cannot load");
+}
+
+TEST(Cuda, EntryPointCopiesAndWorkspace) {
+  // The fake driver's device memory is host memory: what goes in comes
+  // back, and the workspace is one allocation grown to the largest size
+  // asked for.
+  setenv("NNRT_LIBCUDA", NNRT_FAKE_CUDA, 1);
+  auto *small = static_cast<char *>(nnrt_cuda_workspace(64));
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(nnrt_cuda_workspace(32), small);
+  auto *big = static_cast<char *>(nnrt_cuda_workspace(1 << 16));
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(nnrt_cuda_workspace(1 << 10), big);
+  float in[5] = {1.5f, -2, 3, 4e-3f, 5}, out[5] = {};
+  auto address = [](const void *p) { return int64_t(intptr_t(p)); };
+  nnrt_cuda_to_device(address(big + 128), address(in), sizeof in);
+  nnrt_cuda_to_host(address(out), address(big + 128), sizeof out);
+  unsetenv("NNRT_LIBCUDA");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(out[i], in[i]);
 }

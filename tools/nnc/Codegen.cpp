@@ -124,6 +124,20 @@ void embedConfig(ModuleOp module, const std::string &config) {
                            b.getStringAttr(text));
 }
 
+/// A --target cuda program: the global `nnc_cuda_arch` (NUL-terminated)
+/// names the architecture of its kernels; the runtime opens the GPU at
+/// start-up when it is there (runtime/program/ABI.h).
+void markCudaProgram(ModuleOp module, StringRef arch) {
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  std::string text = arch.str();
+  text.push_back('\0');
+  auto type = LLVM::LLVMArrayType::get(b.getI8Type(), text.size());
+  b.create<LLVM::GlobalOp>(module.getLoc(), type, /*isConstant=*/true,
+                           LLVM::Linkage::External, "nnc_cuda_arch",
+                           b.getStringAttr(text));
+}
+
 /// Embeds `bytes` as the global `name` (an i8 array) and its size as
 /// `name`_size (i64).
 void embedBytes(ModuleOp module, StringRef name, const std::string &bytes) {
@@ -337,6 +351,7 @@ DialectRegistry codegenRegistry() {
   DialectRegistry registry;
   registry.insert<nn::NNDialect>();
   registerCPUCodegenDialects(registry);
+  registerGPUCodegenDialects(registry);
   registerBackendTranslations(registry);
   func::registerInlinerExtension(registry);
   return registry;
@@ -455,11 +470,6 @@ void buildInferenceLibrary(const sema::Program &program,
 
 int runCodegen(const sema::Program &program, const SourceManager &sm,
                DiagnosticEngine &diags, const CodegenRequest &req) {
-  if (req.target != "cpu") {
-    std::cerr << "nnc: error: --target " << req.target
-              << " is not available yet; use --target cpu\n";
-    return UsageError;
-  }
   const sema::TrainRun *run = selectRun(program, req);
   if (!run)
     return program.runs.empty() ? InputError : UsageError;
@@ -556,16 +566,28 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   if (req.emit == "linalg")
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
 
+  bool cuda = req.target == "cuda";
   PassManager llvmPM(&context);
-  TimingScope codegenTimer = nestedPhase(root, "nnc-cpu-codegen passes");
+  TimingScope codegenTimer = nestedPhase(root, cuda ? "nnc-gpu-codegen passes"
+                                                    : "nnc-cpu-codegen passes");
   llvmPM.enableTiming(codegenTimer);
-  CPUCodegenOptions cgOpts;
-  cgOpts.parallelChunks = req.parallelChunks;
-  cgOpts.layerMinOps = req.layerFunctionsMinOps;
-  buildCPUCodegenPipeline(llvmPM, cgOpts);
+  if (cuda) {
+    // The step's kernels as PTX, the host code launching them (issue 15).
+    GPUCodegenOptions gpuOpts;
+    gpuOpts.chip = req.cudaArch;
+    gpuOpts.features = req.cudaArch == "sm_80" ? "+ptx70" : "+ptx80";
+    buildGPUCodegenPipeline(llvmPM, gpuOpts);
+  } else {
+    CPUCodegenOptions cgOpts;
+    cgOpts.parallelChunks = req.parallelChunks;
+    cgOpts.layerMinOps = req.layerFunctionsMinOps;
+    buildCPUCodegenPipeline(llvmPM, cgOpts);
+  }
   if (failed(llvmPM.run(*module)))
     return InternalError;
   codegenTimer.stop();
+  if (cuda)
+    markCudaProgram(*module, req.cudaArch);
 
   BackendOptions beOpts;
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);

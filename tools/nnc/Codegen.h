@@ -23,6 +23,8 @@ struct CodegenRequest {
   std::string output;
   std::string trainName;
   std::string target = "cpu";
+  /// --cuda-arch, with target "cuda": the PTX's architecture.
+  std::string cudaArch = "sm_90";
   int optLevel = 2;
   std::string sourcePath;
   std::string version;

@@ -1,6 +1,8 @@
-//===- nnc.cpp - The nnc compiler driver -----------------------------------===//
+//===- nnc.cpp - The nnc compiler driver
+//-----------------------------------===//
 //
-//   nnc FILE.nn -o OUT [--train NAME] [-O0|-O1|-O2|-O3] [--target cpu|cuda] [-I DIR]
+//   nnc FILE.nn -o OUT [--train NAME] [-O0|-O1|-O2|-O3] [--target cpu|cuda]
+//       [--cuda-arch sm_80|sm_90] [-I DIR]
 //   nnc FILE.nn --check
 //   any of the above with --time-passes: a timing report on stderr
 //   nnc FILE.nn --emit ast|graph|nn|linalg|llvm-mlir|llvm|asm|obj [-o FILE]
@@ -39,6 +41,7 @@ struct Options {
   std::string train;
   int optLevel = 2;
   std::string target = "cpu";
+  std::string cudaArch = "sm_90";
   std::vector<std::string> includeDirs;
   unsigned errorLimit = 50;
   int64_t batch = 0;
@@ -153,6 +156,7 @@ int run(const Options &opts) {
   req.output = opts.output;
   req.trainName = opts.train;
   req.target = opts.target;
+  req.cudaArch = opts.cudaArch;
   req.optLevel = opts.optLevel;
   req.sourcePath = opts.input;
   req.version = NNC_VERSION;
@@ -186,6 +190,11 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 3));
   app.add_option("--target", opts.target, "code generation target")
       ->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--cuda-arch", opts.cudaArch,
+                 "with --target cuda: the NVIDIA architecture the PTX is for "
+                 "(sm_90: H100/H200, sm_80: A100; the driver compiles it for "
+                 "newer GPUs too)")
+      ->check(CLI::IsMember({"sm_80", "sm_90"}));
   app.add_option("--batch", opts.batch,
                  "compile the training step for batches of N (default: the "
                  "file's batch); the program trains with any batch up to N")

@@ -69,19 +69,26 @@ int cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned,
   return 0;
 }
 #ifndef FAKE_CUDA_OLD
-int cuMemAlloc_v2(unsigned long long *p, std::size_t) {
+// Device memory is host memory here: copies are memcpy.
+int cuMemAlloc_v2(unsigned long long *p, std::size_t bytes) {
   if (mode("oom"))
     return 2;
-  *p = 0x1000;
+  *p = reinterpret_cast<unsigned long long>(std::malloc(bytes));
   return 0;
 }
 #endif
-int cuMemFree_v2(unsigned long long) { return 0; }
-int cuMemcpyHtoDAsync_v2(unsigned long long, const void *, std::size_t,
-                         void *) {
+int cuMemFree_v2(unsigned long long p) {
+  std::free(reinterpret_cast<void *>(p));
   return 0;
 }
-int cuMemcpyDtoHAsync_v2(void *, unsigned long long, std::size_t, void *) {
+int cuMemcpyHtoDAsync_v2(unsigned long long device, const void *host,
+                         std::size_t bytes, void *) {
+  std::memcpy(reinterpret_cast<void *>(device), host, bytes);
+  return 0;
+}
+int cuMemcpyDtoHAsync_v2(void *host, unsigned long long device,
+                         std::size_t bytes, void *) {
+  std::memcpy(host, reinterpret_cast<const void *>(device), bytes);
   return 0;
 }
 int cuStreamCreate(void **stream, unsigned) {

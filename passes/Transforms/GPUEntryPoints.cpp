@@ -1,0 +1,237 @@
+//===- GPUEntryPoints.cpp - the C entry points of --target cuda
+//-------------===//
+//
+// --target cuda (issue 15) keeps the entry points' C ABI (runtime/program/
+// ABI.h): the runtime passes host buffers, as it does to a CPU program, and
+// the generated code moves them.
+//
+// nn-gpu-stage-arguments: every argument buffer gets a device copy (placed
+// later in the entry's workspace), copied in at the start when the entry
+// reads it and back at the end when it writes it. The state, the largest,
+// goes both ways at every call for now: what the host sees after a call is
+// always current (checkpoints, evaluation, export need no other change);
+// keeping it on the device between steps is the next step of the issue.
+//
+// nn-gpu-workspace-wrappers: after nn-plan-buffers{argument} the entries
+// take their workspace (device memory) as a last argument; a wrapper with
+// the original signature asks the runtime for it.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_NNGPUSTAGEARGUMENTSPASS
+#define GEN_PASS_DEF_NNGPUWORKSPACEWRAPPERSPASS
+#include "passes/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+
+namespace {
+
+/// Whether the function reads and whether it writes the buffer `arg`,
+/// through any view of it. Unknown users count as both.
+static std::pair<bool, bool> accessesOf(Value arg) {
+  bool reads = false, writes = false;
+  SmallVector<Value> worklist{arg};
+  DenseSet<Value> seen{arg};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (OpOperand &use : value.getUses()) {
+      Operation *user = use.getOwner();
+      bool view = user->getNumResults() > 0 && isMemoryEffectFree(user) &&
+                  llvm::all_of(user->getResultTypes(),
+                               [](Type t) { return isa<BaseMemRefType>(t); });
+      if (view) {
+        for (Value result : user->getResults())
+          if (seen.insert(result).second)
+            worklist.push_back(result);
+        continue;
+      }
+      auto effects = dyn_cast<MemoryEffectOpInterface>(user);
+      if (!effects) {
+        reads = writes = true;
+        continue;
+      }
+      SmallVector<MemoryEffects::EffectInstance> list;
+      effects.getEffectsOnValue(value, list);
+      if (list.empty() && !isMemoryEffectFree(user)) {
+        // Effects not tied to the value (e.g. on all memory).
+        effects.getEffects(list);
+      }
+      for (const MemoryEffects::EffectInstance &e : list) {
+        reads |= isa<MemoryEffects::Read>(e.getEffect());
+        writes |= isa<MemoryEffects::Write>(e.getEffect());
+      }
+    }
+  }
+  return {reads, writes};
+}
+
+static bool isEntryPoint(func::FuncOp func) {
+  return func.isPublic() && !func.isExternal();
+}
+
+/// `func.func private @name(i64, i64, i64)`, declared once.
+static func::FuncOp copyFunction(ModuleOp module, StringRef name) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  Type i64 = b.getI64Type();
+  auto fn = b.create<func::FuncOp>(module.getLoc(), name,
+                                   b.getFunctionType({i64, i64, i64}, {}));
+  fn.setPrivate();
+  return fn;
+}
+
+struct NNGPUStageArgumentsPass
+    : nnc::impl::NNGPUStageArgumentsPassBase<NNGPUStageArgumentsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>()))
+      if (isEntryPoint(func))
+        stage(module, func);
+    toDeviceHelpers.clear();
+    toHostHelpers.clear();
+  }
+
+  /// `func.func private @nnc_cuda_<direction>_<n>(%device: T, %host: T)`
+  /// for the buffer type T: the copy between the two through the runtime's
+  /// function on their addresses. The buffers reach it as arguments (bare
+  /// pointers), so that a view's offset is part of its address.
+  func::FuncOp copyHelper(ModuleOp module, MemRefType type, bool toDevice) {
+    auto &helpers = toDevice ? toDeviceHelpers : toHostHelpers;
+    func::FuncOp &helper = helpers[type];
+    if (helper)
+      return helper;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    Location loc = module.getLoc();
+    std::string name =
+        (Twine("nnc_cuda_") + (toDevice ? "to_device_" : "to_host_") +
+         Twine(helpers.size() - 1))
+            .str();
+    helper =
+        b.create<func::FuncOp>(loc, name, b.getFunctionType({type, type}, {}));
+    helper.setPrivate();
+    Block *body = helper.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    auto address = [&](Value buffer) {
+      Value index =
+          b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, buffer);
+      return b.create<arith::IndexCastOp>(loc, b.getI64Type(), index);
+    };
+    Value device = address(body->getArgument(0));
+    Value host = address(body->getArgument(1));
+    int64_t bytes =
+        type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+    Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
+    if (toDevice)
+      b.create<func::CallOp>(loc, copyFunction(module, "nnrt_cuda_to_device"),
+                             ValueRange{device, host, size});
+    else
+      b.create<func::CallOp>(loc, copyFunction(module, "nnrt_cuda_to_host"),
+                             ValueRange{host, device, size});
+    b.create<func::ReturnOp>(loc);
+    return helper;
+  }
+
+  DenseMap<Type, func::FuncOp> toDeviceHelpers, toHostHelpers;
+
+  void stage(ModuleOp module, func::FuncOp func) {
+    Block &entry = func.getBody().front();
+    for (BlockArgument arg : func.getArguments()) {
+      auto type = dyn_cast<MemRefType>(arg.getType());
+      if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
+          !type.getElementType().isIntOrFloat())
+        continue;
+      auto [reads, writes] = accessesOf(arg);
+      if (!reads && !writes)
+        continue;
+      Location loc = arg.getLoc();
+      OpBuilder b = OpBuilder::atBlockBegin(&entry);
+      Value device = b.create<memref::AllocOp>(loc, type);
+      arg.replaceAllUsesExcept(device, device.getDefiningOp());
+      if (reads)
+        b.create<func::CallOp>(loc, copyHelper(module, type, true),
+                               ValueRange{device, arg});
+      func.walk([&](func::ReturnOp ret) {
+        OpBuilder rb(ret);
+        if (writes)
+          rb.create<func::CallOp>(loc, copyHelper(module, type, false),
+                                  ValueRange{device, arg});
+        rb.create<memref::DeallocOp>(loc, device);
+      });
+    }
+  }
+};
+
+struct NNGPUWorkspaceWrappersPass
+    : nnc::impl::NNGPUWorkspaceWrappersPassBase<NNGPUWorkspaceWrappersPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    auto bytesAttr =
+        nnc::nn::NNDialect::WorkspaceBytesAttrHelper(&getContext());
+    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      if (!isEntryPoint(func) || !bytesAttr.isAttrPresent(func))
+        continue;
+      int64_t bytes = bytesAttr.getAttr(func).getInt();
+      auto wsType =
+          MemRefType::get({bytes}, IntegerType::get(&getContext(), 8));
+      if (func.getNumArguments() == 0 ||
+          func.getArguments().back().getType() != wsType) {
+        func.emitOpError("has nn.workspace_bytes but no workspace argument");
+        return signalPassFailure();
+      }
+      std::string name = func.getSymName().str();
+      FunctionType type = func.getFunctionType();
+      if (failed(symbols.rename(func, name + "_cuda")))
+        return signalPassFailure();
+      func.setPrivate();
+
+      OpBuilder b(func);
+      Location loc = func.getLoc();
+      auto wrapper = b.create<func::FuncOp>(
+          loc, name,
+          b.getFunctionType(type.getInputs().drop_back(), type.getResults()));
+      symbols.insert(wrapper);
+      wrapper->setDiscardableAttrs(func->getDiscardableAttrDictionary());
+      bytesAttr.removeAttr(wrapper);
+      Block *body = wrapper.addEntryBlock();
+      b.setInsertionPointToStart(body);
+      Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
+      Value raw = b.create<func::CallOp>(loc, workspaceFunction(module),
+                                         ValueRange{size})
+                      .getResult(0);
+      Value workspace = b.create<memref::ReinterpretCastOp>(
+          loc, wsType, raw, /*offset=*/0, ArrayRef<int64_t>{bytes},
+          ArrayRef<int64_t>{1});
+      SmallVector<Value> args(body->getArguments());
+      args.push_back(workspace);
+      auto call = b.create<func::CallOp>(loc, func, args);
+      b.create<func::ReturnOp>(loc, call.getResults());
+    }
+  }
+
+  /// `func.func private @nnrt_cuda_workspace(i64) -> memref<1xi8>`: the
+  /// runtime's device workspace of at least that many bytes.
+  static func::FuncOp workspaceFunction(ModuleOp module) {
+    StringRef name = "nnrt_cuda_workspace";
+    if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+      return existing;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto fn = b.create<func::FuncOp>(
+        module.getLoc(), name,
+        b.getFunctionType({b.getI64Type()},
+                          {MemRefType::get({1}, b.getI8Type())}));
+    fn.setPrivate();
+    return fn;
+  }
+};
+
+} // namespace

@@ -1,0 +1,81 @@
+"""--target cuda programs on a machine without a GPU (issue 15): what can be
+checked here. The program builds (PTX for sm_90 or sm_80, tensor-core GEMMs
+in it); `info` names the target and says there is no device; `train`
+without a driver stops at once with one line; with a stand-in driver whose
+device memory is host memory and whose kernels do nothing, a step copies
+the state to the device and back unchanged (a run resumed from a CPU
+build's checkpoint writes the same state, bit for bit), and the CPU build
+evaluates the cuda program's checkpoint.
+
+usage: cuda_program_check.py WORKDIR EXAMPLES FAKE_LIBCUDA"""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from e2e_util import read_safetensors, run  # noqa: E402
+
+
+def main():
+    work, examples, fake = sys.argv[1:4]
+    mlp = os.path.join(examples, "fashion_mlp.nn")
+    gpu, cpu = os.path.join(work, "mlp_cuda"), os.path.join(work, "mlp_cpu")
+    run(["nnc", mlp, "--target", "cuda", "-o", gpu])
+    run(["nnc", mlp, "-o", cpu])
+
+    for arch in ["sm_90", "sm_80"]:
+        ir = run(["nnc", mlp, "--target", "cuda", "--cuda-arch", arch,
+                  "--emit", "llvm-mlir"]).stdout
+        assert f".target {arch}" in ir, arch
+        assert "mma.sync.aligned.m16n8k4.row.col.f32.tf32.tf32.f32" in ir
+        assert "llvm.func @nnc_train(" in ir and "nnrt_cuda_workspace" in ir
+        assert "@malloc" not in ir, "host allocations in a cuda program"
+    print("ok build: PTX for sm_90 and sm_80 with mma.sync; C entry points")
+
+    no_driver = dict(os.environ, NNRT_LIBCUDA="/nonexistent/libcuda.so.1")
+    info = run([gpu, "info"], env=no_driver).stdout
+    want = ("target: cuda, kernels in PTX for sm_90; device: none (no CUDA "
+            "device: cannot load the driver /nonexistent/libcuda.so.1")
+    assert want in info, info
+    assert "target: cuda" not in run([cpu, "info"]).stdout
+    print("ok info: the target, and no device")
+
+    r = subprocess.run([gpu, "train", "--quiet", "--steps", "1",
+                        "--checkpoint-dir", os.path.join(work, "none")],
+                       capture_output=True, text=True, env=no_driver)
+    assert r.returncode == 1, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: no CUDA device: cannot load the driver"), r.stderr
+    assert not os.path.exists(os.path.join(work, "none", "last.safetensors"))
+    print("ok no device: train exits 1 with one line")
+
+    fake_env = dict(os.environ, NNRT_LIBCUDA=fake)
+    fake_info = run([gpu, "info"], env=fake_env).stdout
+    assert "device: Fake GPU (1 GiB, compute capability 9.0)" in fake_info
+    # A CPU step makes a state of parameters and Adam moments; the cuda
+    # program resumes from it and runs one more step whose kernels do
+    # nothing: the whole state comes back bit for bit.
+    ck_gpu, ck_cpu = os.path.join(work, "ck_gpu"), os.path.join(work, "ck_cpu")
+    run([cpu, "train", "--quiet", "--steps", "1", "--seed", "7",
+         "--checkpoint-dir", ck_cpu])
+    run([gpu, "train", "--quiet", "--steps", "2", "--resume",
+         os.path.join(ck_cpu, "last.safetensors"), "--checkpoint-dir", ck_gpu],
+        env=fake_env)
+    a = read_safetensors(os.path.join(ck_gpu, "last.safetensors"))
+    b = read_safetensors(os.path.join(ck_cpu, "last.safetensors"))
+    assert sorted(a) == sorted(b), (sorted(a), sorted(b))
+    moments = [n for n in b if n.startswith("optimizer.")]
+    assert moments and any((b[n] != 0).any() for n in moments)
+    for n in b:
+        assert a[n].shape == b[n].shape and (a[n] == b[n]).all(), n
+    print(f"ok round trip: {len(b)} state tensors ({len(moments)} of the "
+          "optimizer) back unchanged")
+    ev = run([cpu, "eval", "--weights",
+              os.path.join(ck_gpu, "last.safetensors")]).stdout
+    assert "accuracy" in ev, ev
+    print("ok checkpoint: the CPU build evaluates the cuda program's")
+
+
+if __name__ == "__main__":
+    main()
