@@ -76,6 +76,8 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
     bo.bufferizeFunctionBoundaries = true;
     bo.setFunctionBoundaryTypeConversion(
         bufferization::LayoutMapOption::IdentityLayoutMap);
+    // Recurrent layers' time loops carry their states as new buffers.
+    bo.allowReturnAllocsFromLoops = true;
     // Copies as linalg.copy, so that they become kernels too (memref.copy
     // would be a host call on device memory).
     bo.memCpyFn = [](OpBuilder &b, Location loc, Value from, Value to) {
@@ -85,6 +87,9 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
     pm.addPass(bufferization::createOneShotBufferizePass(bo));
   }
   pm.addPass(createCanonicalizerPass());
+  // Allocations out of loops, so that nn-plan-buffers can place them.
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferHoistingPass());
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   // Entry points: the caller's buffers copied to the device and back.
   pm.addPass(createNNGPUStageArgumentsPass());
   // Contractions: tiled tensor-core kernels.

@@ -12,8 +12,10 @@
 // used by a later one goes through a one-element buffer (memref<T>, which
 // nn-plan-buffers places with the other temporaries): stored at the end of
 // the kernel that computes it, loaded at the start of each kernel that uses
-// it. Host control flow around launches (a loop launching kernels) stays
-// on the host and its body is treated the same way.
+// it. Host views placed by such a value (an embedding's row at a token id)
+// move into the kernels that use them. Host control flow around launches
+// (a loop launching kernels) stays on the host and its body is treated the
+// same way.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -21,6 +23,9 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+#include "llvm/ADT/SetVector.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_NNGPUHOSTTODEVICEPASS
@@ -86,11 +91,13 @@ struct NNGPUHostToDevicePass
         continue;
       }
       if (containsLaunch(&op) || isa<CallOpInterface>(op)) {
-        // Host control flow around kernels: its body, the same way.
-        if (op.getNumResults() != 0)
+        // Host control flow around kernels: its body, the same way. It
+        // may carry buffers (a recurrent layer's states), not scalars.
+        if (llvm::any_of(op.getResultTypes(),
+                         [](Type t) { return !isa<BaseMemRefType>(t); }))
           return op.emitOpError(
               "--target cuda: host control flow around kernels that yields "
-              "values is not supported");
+              "values other than buffers is not supported");
         for (Region &region : op.getRegions())
           for (Block &inner : region)
             if (failed(processBlock(inner)))
@@ -131,6 +138,73 @@ struct NNGPUHostToDevicePass
     kernelsOfOneThread.push_back(launch);
   }
 
+  /// Views (subview, reinterpret_cast, ...) are metadata: pure, buffers
+  /// out.
+  static bool isView(Operation *op) {
+    return op->getNumResults() > 0 && isMemoryEffectFree(op) &&
+           op->getNumRegions() == 0 &&
+           llvm::all_of(op->getResultTypes(),
+                        [](Type t) { return isa<BaseMemRefType>(t); });
+  }
+
+  /// Host views whose offsets or sizes come from the device value `value`
+  /// (an embedding's row at a token id): every kernel that uses one of
+  /// them gets its own copy of the chain of views, on the value reloaded
+  /// there; the host ones go. A use of such a view outside kernels is an
+  /// error.
+  LogicalResult sinkViews(Value value, ArrayRef<Operation *> roots,
+                          llvm::function_ref<Value(gpu::LaunchOp)> reloadIn) {
+    // The chain: the roots and the views of their results, in order.
+    SetVector<Operation *> chain(roots.begin(), roots.end());
+    for (size_t i = 0; i < chain.size(); ++i)
+      for (Value result : chain[i]->getResults())
+        for (Operation *user : result.getUsers())
+          if (!user->getParentOfType<gpu::LaunchOp>()) {
+            if (!isView(user))
+              return user->emitOpError(
+                  "--target cuda: uses on the host a buffer placed by a "
+                  "value computed on the device");
+            chain.insert(user);
+          }
+    SmallVector<Operation *> ordered(chain.begin(), chain.end());
+    llvm::sort(ordered, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
+    if (llvm::any_of(ordered, [&](Operation *op) {
+          return op->getBlock() != ordered.front()->getBlock();
+        }))
+      return ordered.front()->emitOpError(
+          "--target cuda: views of a device value across blocks");
+    // The kernels using any of them.
+    SetVector<gpu::LaunchOp> users;
+    for (Operation *view : ordered)
+      for (Value result : view->getResults())
+        for (Operation *user : result.getUsers())
+          if (auto launch = user->getParentOfType<gpu::LaunchOp>())
+            users.insert(launch);
+    for (gpu::LaunchOp launch : users) {
+      IRMapping map;
+      map.map(value, reloadIn(launch));
+      OpBuilder b(launch.getContext());
+      b.setInsertionPointAfterValue(map.lookup(value));
+      for (Operation *view : ordered) {
+        Operation *copy = b.clone(*view, map);
+        for (auto [from, to] :
+             llvm::zip(view->getResults(), copy->getResults()))
+          from.replaceUsesWithIf(to, [&](OpOperand &use) {
+            return launch->isProperAncestor(use.getOwner());
+          });
+      }
+    }
+    for (Operation *view : llvm::reverse(ordered)) {
+      if (!view->use_empty())
+        return view->emitOpError("--target cuda: a view of a device value "
+                                 "is still used on the host");
+      view->erase();
+    }
+    return success();
+  }
+
   /// A value computed in one kernel and used outside it goes through a
   /// one-element buffer.
   LogicalResult spillCrossingValues(func::FuncOp func) {
@@ -149,28 +223,49 @@ struct NNGPUHostToDevicePass
             return op.emitOpError("--target cuda: a value of type ")
                    << value.getType() << " computed on the device is used "
                    << "outside its kernel";
+          // An index travels as i64 (buffers of index have no byte size
+          // to plan).
+          bool isIndex = value.getType().isIndex();
+          Type slotType =
+              isIndex ? IntegerType::get(&getContext(), 64) : value.getType();
           OpBuilder b = OpBuilder::atBlockBegin(&entry);
-          Value slot = b.create<memref::AllocOp>(
-              op.getLoc(), MemRefType::get({}, value.getType()));
+          Value slot = b.create<memref::AllocOp>(op.getLoc(),
+                                                 MemRefType::get({}, slotType));
           b.setInsertionPoint(entry.getTerminator());
           b.create<memref::DeallocOp>(op.getLoc(), slot);
           b.setInsertionPoint(terminator);
-          b.create<memref::StoreOp>(op.getLoc(), value, slot);
+          Value stored = isIndex ? b.create<arith::IndexCastOp>(op.getLoc(),
+                                                                slotType, value)
+                                 : value;
+          b.create<memref::StoreOp>(op.getLoc(), stored, slot);
           // One load per using kernel, at its start.
           DenseMap<Operation *, Value> loaded;
-          for (OpOperand *use : outside) {
-            auto user = use->getOwner()->getParentOfType<gpu::LaunchOp>();
-            if (!user)
-              return use->getOwner()->emitOpError(
-                  "--target cuda: uses on the host a value computed on the "
-                  "device");
+          auto reloadIn = [&](gpu::LaunchOp user) {
             Value &reload = loaded[user];
             if (!reload) {
               OpBuilder lb = OpBuilder::atBlockBegin(&user.getBody().front());
               reload = lb.create<memref::LoadOp>(op.getLoc(), slot);
+              if (isIndex)
+                reload = lb.create<arith::IndexCastOp>(
+                    op.getLoc(), lb.getIndexType(), reload);
             }
-            use->set(reload);
+            return reload;
+          };
+          SmallVector<Operation *> views;
+          for (OpOperand *use : outside) {
+            if (auto user = use->getOwner()->getParentOfType<gpu::LaunchOp>()) {
+              use->set(reloadIn(user));
+              continue;
+            }
+            if (isView(use->getOwner()))
+              views.push_back(use->getOwner());
+            else
+              return use->getOwner()->emitOpError(
+                  "--target cuda: uses on the host a value computed on the "
+                  "device");
           }
+          if (!views.empty() && failed(sinkViews(value, views, reloadIn)))
+            return failure();
         }
       }
     }

@@ -66,3 +66,37 @@ func.func @step(%x: memref<64xf32>, %lr: f32, %out: memref<2xf32>) {
   memref.dealloc %sum : memref<f32>
   return
 }
+
+// An embedding's row at a token id read on the device: the id crosses as an
+// i64 (a buffer of index has no byte size to plan), and the subview it
+// places moves into the kernel that reads it.
+// CHECK-LABEL: func.func @embed(
+// CHECK-SAME: %[[IDS:.+]]: memref<4xi32>, %[[TABLE:.+]]: memref<100x8xf32>, %[[OUT:.+]]: memref<8xf32>)
+// CHECK: %[[SLOT:.+]] = memref.alloc() : memref<i64>
+// CHECK-NOT: memref.subview
+// CHECK: gpu.launch
+// CHECK-NEXT: %[[ID:.+]] = memref.load %[[IDS]]
+// CHECK-NEXT: %[[ROW:.+]] = arith.index_cast %[[ID]] : i32 to index
+// CHECK-NEXT: %[[WIDE:.+]] = arith.index_cast %[[ROW]] : index to i64
+// CHECK-NEXT: memref.store %[[WIDE]], %[[SLOT]][] : memref<i64>
+// CHECK-NEXT: gpu.terminator
+// CHECK: gpu.launch
+// CHECK-NEXT: %[[L:.+]] = memref.load %[[SLOT]][] : memref<i64>
+// CHECK-NEXT: %[[R:.+]] = arith.index_cast %[[L]] : i64 to index
+// CHECK-NEXT: %[[VIEW:.+]] = memref.subview %[[TABLE]][%[[R]], 0] [1, 8] [1, 1]
+// CHECK-NEXT: memref.load %[[VIEW]]
+// CHECK: memref.dealloc %[[SLOT]] : memref<i64>
+func.func @embed(%ids: memref<4xi32>, %table: memref<100x8xf32>, %out: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %id = memref.load %ids[%c0] : memref<4xi32>
+  %row = arith.index_cast %id : i32 to index
+  %view = memref.subview %table[%row, 0] [1, 8] [1, 1] : memref<100x8xf32> to memref<8xf32, strided<[1], offset: ?>>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c8, %sy = %c1, %sz = %c1) {
+    %v = memref.load %view[%tx] : memref<8xf32, strided<[1], offset: ?>>
+    memref.store %v, %out[%tx] : memref<8xf32>
+    gpu.terminator
+  }
+  return
+}

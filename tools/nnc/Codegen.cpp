@@ -479,9 +479,36 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
 
   // Errors of later stages still point at the user's line.
   bool failedPass = false;
+  // --target cuda: what the GPU passes cannot compile yet is the user's
+  // to know about, not a bug (the first such error, as file:line:col).
+  bool inGpuPipeline = false;
+  std::string gpuUnsupported;
   ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
     if (d.getSeverity() == DiagnosticSeverity::Error)
       failedPass = true;
+    if (inGpuPipeline && d.getSeverity() == DiagnosticSeverity::Error) {
+      std::string message = d.str();
+      if (StringRef(message).contains("--target cuda") ||
+          StringRef(message).contains("device code")) {
+        if (gpuUnsupported.empty()) {
+          std::string where;
+          d.getLocation()->walk([&](Location l) {
+            if (auto file = dyn_cast<FileLineColLoc>(l)) {
+              where = (file.getFilename().str() + ":" +
+                       std::to_string(file.getLine()) + ":" +
+                       std::to_string(file.getColumn()) + ": ");
+              return WalkResult::interrupt();
+            }
+            return WalkResult::advance();
+          });
+          size_t prefix = message.find("--target cuda: ");
+          if (prefix != std::string::npos)
+            message.erase(prefix, strlen("--target cuda: "));
+          gpuUnsupported = where + "error: --target cuda: " + message;
+        }
+        return success();
+      }
+    }
     std::string text;
     llvm::raw_string_ostream os(text);
     os << d.getLocation() << ": " << d;
@@ -577,14 +604,24 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     gpuOpts.chip = req.cudaArch;
     gpuOpts.features = req.cudaArch == "sm_80" ? "+ptx70" : "+ptx80";
     buildGPUCodegenPipeline(llvmPM, gpuOpts);
+    inGpuPipeline = true;
   } else {
     CPUCodegenOptions cgOpts;
     cgOpts.parallelChunks = req.parallelChunks;
     cgOpts.layerMinOps = req.layerFunctionsMinOps;
     buildCPUCodegenPipeline(llvmPM, cgOpts);
   }
-  if (failed(llvmPM.run(*module)))
+  if (failed(llvmPM.run(*module))) {
+    if (!gpuUnsupported.empty()) {
+      std::cerr << gpuUnsupported << "\n"
+                << "hint: the GPU target does not compile this model yet "
+                   "(recurrent layers and attention); build it for the "
+                   "CPU (--target cpu)\n";
+      return UsageError;
+    }
     return InternalError;
+  }
+  inGpuPipeline = false;
   codegenTimer.stop();
   if (cuda)
     markCudaProgram(*module, req.cudaArch);
