@@ -35,6 +35,7 @@
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/SCFToGPU/SCFToGPUPass.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -92,6 +93,15 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   // Entry points: the caller's buffers copied to the device and back.
   pm.addPass(createNNGPUStageArgumentsPass());
+  // Temporaries: one workspace per entry point, in device memory the
+  // runtime gives as the last argument; what cannot be placed there
+  // (buffers a loop makes at every iteration) is freed where ownership says
+  // and both go through the runtime's device allocator. Before the kernels
+  // exist: the deallocation passes do not know gpu.launch.
+  pm.addPass(createNNPlanBuffersPass(NNPlanBuffersPassOptions{true}));
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addPass(createNNGPUDeviceAllocationsPass());
   // Contractions: tiled tensor-core kernels.
   pm.addNestedPass<func::FuncOp>(createNNGPUGemmPass());
   // Every other linalg op: parallel loops (its reductions sequential
@@ -99,13 +109,12 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createNNGPUMapLoopsPass());
   pm.addPass(createParallelLoopToGpuPass());
-  // What the host still reads or writes: kernels of one thread.
+  // What the host still reads or writes: kernels of one thread (scalars
+  // between them in the runtime's device scratch memory).
   pm.addNestedPass<func::FuncOp>(createNNGPUHostToDevicePass());
   pm.addPass(createCanonicalizerPass());
-  // Temporaries: one workspace per entry point, in device memory the
-  // runtime gives as the last argument.
-  pm.addPass(createNNPlanBuffersPass(NNPlanBuffersPassOptions{true}));
-  // ... which the entry points, in their C ABI, ask the runtime for.
+  // The workspace, which the entry points in their C ABI ask the runtime
+  // for.
   pm.addPass(createNNGPUWorkspaceWrappersPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());

@@ -27,6 +27,11 @@ namespace nnc {
 int64_t parallelChunkCount(int64_t extent, int64_t target,
                            llvm::function_ref<bool(int64_t chunk)> fits);
 
+/// --target cuda: whether `alloc` is the buffer deallocation's own
+/// bookkeeping (lists of addresses and ownership flags), which stays in
+/// host memory (GPUHostToDevice.cpp).
+bool isHostBookkeeping(mlir::memref::AllocOp alloc);
+
 } // namespace nnc
 
 #endif // NNC_PASSES_PASSES_H

@@ -286,7 +286,7 @@ def NNPlanBuffersPass : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
     the workspace is instead a last argument `memref<Nxi8>` of every function
     that has temporaries, given by the caller (the runtime, from the
     `nn.workspace_bytes` attribute); then no function may call another that
-    has one.
+    has one. What it cannot place is left to nn-gpu-device-allocations.
   }];
   let options = [
     Option<"argument", "argument", "bool", "false",
@@ -518,6 +518,23 @@ def NNGPUWorkspaceWrappersPass : Pass<"nn-gpu-workspace-wrappers", "::mlir::Modu
     (private) and a new F with F's original arguments calls it with the
     runtime's device workspace of at least N bytes (`nnrt_cuda_workspace`,
     one allocation the size of the largest asked for).
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::arith::ArithDialect"
+  ];
+}
+
+def NNGPUDeviceAllocationsPass : Pass<"nn-gpu-device-allocations", "::mlir::ModuleOp"> {
+  let summary = "the buffers nn-plan-buffers could not place, from the runtime";
+  let description = [{
+    --target cuda, after nn-plan-buffers{argument} and the deallocation
+    pipeline: every remaining `memref.alloc` of static shape and identity
+    layout outside kernels (a buffer a loop makes at every iteration: a
+    recurrent layer's states) becomes device memory from the runtime
+    (`nnrt_cuda_alloc(bytes)`, viewed with its type) and every
+    `memref.dealloc` outside kernels `nnrt_cuda_free(address)`. Error: an
+    allocation of dynamic shape or with a layout.
   }];
   let dependentDialects = [
     "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",

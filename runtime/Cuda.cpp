@@ -224,6 +224,22 @@ nnrt::CudaDriver &gpu() {
       []() -> nnrt::CudaDriver & { return nnrt::CudaDriver::process(); });
 }
 
+/// Device memory the entry points share (they never run at the same
+/// time): one allocation, grown to the largest size asked for.
+struct GrowingBuffer {
+  uint64_t memory = 0;
+  int64_t size = 0;
+  void *atLeast(int64_t bytes) {
+    if (bytes > size) {
+      if (memory)
+        gpu().release(memory);
+      memory = gpu().allocate(size_t(bytes));
+      size = bytes;
+    }
+    return reinterpret_cast<void *>(memory);
+  }
+};
+
 /// A kernel module of the program: registered by the global constructors
 /// MLIR's lowering emits (one per gpu.binary), loaded on its first kernel
 /// lookup, so that a program only opens the driver when it runs a kernel
@@ -289,17 +305,19 @@ void nnrt_cuda_to_host(int64_t host, int64_t device, int64_t bytes) {
   });
 }
 void *nnrt_cuda_workspace(int64_t bytes) {
-  // One allocation, grown to the largest entry point's plan.
-  static uint64_t workspace = 0;
-  static int64_t size = 0;
-  return orExit([&] {
-    if (bytes > size) {
-      if (workspace)
-        gpu().release(workspace);
-      workspace = gpu().allocate(size_t(bytes));
-      size = bytes;
-    }
-    return reinterpret_cast<void *>(workspace);
-  });
+  static GrowingBuffer workspace;
+  return orExit([&] { return workspace.atLeast(bytes); });
+}
+void *nnrt_cuda_scratch(int64_t bytes) {
+  static GrowingBuffer scratch;
+  return orExit([&] { return scratch.atLeast(bytes); });
+}
+// Buffers a loop makes at every iteration (nn-gpu-device-allocations).
+void *nnrt_cuda_alloc(int64_t bytes) {
+  return orExit(
+      [&] { return reinterpret_cast<void *>(gpu().allocate(size_t(bytes))); });
+}
+void nnrt_cuda_free(int64_t device) {
+  orExit([&] { gpu().release(uint64_t(device)); });
 }
 }

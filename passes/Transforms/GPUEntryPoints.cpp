@@ -20,13 +20,16 @@
 #include "ir/NNDialect.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/InliningUtils.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_NNGPUSTAGEARGUMENTSPASS
 #define GEN_PASS_DEF_NNGPUWORKSPACEWRAPPERSPASS
+#define GEN_PASS_DEF_NNGPUDEVICEALLOCATIONSPASS
 #include "passes/Passes.h.inc"
 } // namespace nnc
 
@@ -231,6 +234,119 @@ struct NNGPUWorkspaceWrappersPass
                           {MemRefType::get({1}, b.getI8Type())}));
     fn.setPrivate();
     return fn;
+  }
+};
+
+/// `func.func private @name(types) -> results`, declared once.
+static func::FuncOp runtimeFunction(ModuleOp module, StringRef name,
+                                    FunctionType type) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto fn = b.create<func::FuncOp>(module.getLoc(), name, type);
+  fn.setPrivate();
+  return fn;
+}
+
+struct NNGPUDeviceAllocationsPass
+    : nnc::impl::NNGPUDeviceAllocationsPassBase<NNGPUDeviceAllocationsPass> {
+  /// The deallocation's helper takes lists of dynamic size, which the host
+  /// code's bare-pointer convention cannot pass: its calls are inlined (only
+  /// those: the copy helpers must stay calls, see copyHelper).
+  LogicalResult inlineDynamicHelpers(ModuleOp module) {
+    InlinerInterface inliner(module.getContext());
+    SmallVector<func::CallOp> calls;
+    module.walk([&](func::CallOp call) {
+      if (llvm::any_of(call.getOperandTypes(), [](Type t) {
+            auto type = dyn_cast<MemRefType>(t);
+            return type && !type.hasStaticShape();
+          }))
+        calls.push_back(call);
+    });
+    SetVector<func::FuncOp> inlined;
+    for (func::CallOp call : calls) {
+      auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      if (!callee || callee.isExternal() ||
+          failed(inlineCall(inliner, call, callee, &callee.getBody())))
+        return call.emitOpError("--target cuda: cannot inline a call with "
+                                "buffers of dynamic size");
+      call.erase();
+      inlined.insert(callee);
+    }
+    for (func::FuncOp callee : inlined)
+      if (callee.isPrivate() &&
+          SymbolTable::symbolKnownUseEmpty(callee, module))
+        callee.erase();
+    return success();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    if (failed(inlineDynamicHelpers(module)))
+      return signalPassFailure();
+    Type i64 = IntegerType::get(ctx, 64);
+    auto raw = MemRefType::get({1}, IntegerType::get(ctx, 8));
+    SmallVector<memref::AllocOp> allocs;
+    SmallVector<memref::DeallocOp> deallocs;
+    module.walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>())
+        return;
+      if (auto alloc = dyn_cast<memref::AllocOp>(op))
+        allocs.push_back(alloc);
+      else if (auto dealloc = dyn_cast<memref::DeallocOp>(op))
+        deallocs.push_back(dealloc);
+    });
+    // The deallocation's own lists of addresses and flags stay on the
+    // host, as do their deallocations.
+    DenseSet<Value> kept;
+    for (memref::AllocOp alloc : allocs) {
+      MemRefType type = alloc.getType();
+      if (nnc::isHostBookkeeping(alloc)) {
+        kept.insert(alloc);
+        continue;
+      }
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+          !type.getElementType().isIntOrFloat() || type.getMemorySpace()) {
+        alloc.emitOpError("--target cuda: a buffer of dynamic shape or "
+                          "with a layout; device code cannot allocate it");
+        return signalPassFailure();
+      }
+      OpBuilder b(alloc);
+      Location loc = alloc.getLoc();
+      int64_t bytes = std::max<int64_t>(
+          1, type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8));
+      Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
+      Value memory = b.create<func::CallOp>(
+                          loc,
+                          runtimeFunction(module, "nnrt_cuda_alloc",
+                                          FunctionType::get(ctx, {i64}, {raw})),
+                          ValueRange{size})
+                         .getResult(0);
+      Value buffer = b.create<memref::ReinterpretCastOp>(
+          loc, MemRefType::get({bytes}, b.getI8Type()), memory, 0,
+          ArrayRef<int64_t>{bytes}, ArrayRef<int64_t>{1});
+      Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+      Value view =
+          b.create<memref::ViewOp>(loc, type, buffer, zero, ValueRange{});
+      alloc.replaceAllUsesWith(view);
+      alloc.erase();
+    }
+    for (memref::DeallocOp dealloc : deallocs) {
+      if (kept.contains(dealloc.getMemref()))
+        continue;
+      OpBuilder b(dealloc);
+      Location loc = dealloc.getLoc();
+      Value address = b.create<arith::IndexCastOp>(
+          loc, i64,
+          b.create<memref::ExtractAlignedPointerAsIndexOp>(
+              loc, dealloc.getMemref()));
+      b.create<func::CallOp>(loc,
+                             runtimeFunction(module, "nnrt_cuda_free",
+                                             FunctionType::get(ctx, {i64}, {})),
+                             ValueRange{address});
+      dealloc.erase();
+    }
   }
 };
 

@@ -34,6 +34,13 @@ namespace nnc {
 
 using namespace mlir;
 
+/// The deallocation's lists of addresses (index) and ownership flags (i1):
+/// nn-to-linalg makes no model buffers of either type.
+bool nnc::isHostBookkeeping(memref::AllocOp alloc) {
+  Type element = alloc.getType().getElementType();
+  return element.isIndex() || element.isInteger(1);
+}
+
 namespace {
 
 /// Ops that only describe buffers (allocations, views, casts) and stay on
@@ -48,15 +55,47 @@ static bool isHostOnly(Operation *op) {
          op->hasTrait<OpTrait::IsTerminator>();
 }
 
-/// Whether `op` launches kernels (or calls a function that may).
+/// Whether `op` launches kernels or calls a function (which may, or is the
+/// runtime's: copies, allocations).
 static bool containsLaunch(Operation *op) {
-  return op->walk([](gpu::LaunchOp) { return WalkResult::interrupt(); })
+  return op
+      ->walk([](Operation *inner) {
+        return isa<gpu::LaunchOp, CallOpInterface>(inner)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
       .wasInterrupted();
+}
+
+/// Whether `buffer` is host memory: the deallocation's bookkeeping (a stack
+/// allocation, or its lists of addresses and flags).
+static bool onHostStack(Value buffer) {
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (isa<memref::AllocaOp>(def))
+      return true;
+    if (auto alloc = dyn_cast<memref::AllocOp>(def))
+      return nnc::isHostBookkeeping(alloc);
+    if (auto cast = dyn_cast<memref::CastOp>(def)) {
+      buffer = cast.getSource();
+      continue;
+    }
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      return false;
+    buffer = view.getViewSource();
+  }
+  return false;
 }
 
 static bool touchesMemory(Operation *op) {
   return op
       ->walk([](Operation *inner) {
+        if (auto load = dyn_cast<memref::LoadOp>(inner);
+            load && onHostStack(load.getMemRef()))
+          return WalkResult::advance();
+        if (auto store = dyn_cast<memref::StoreOp>(inner);
+            store && onHostStack(store.getMemRef()))
+          return WalkResult::advance();
         if (isa<memref::LoadOp, memref::StoreOp, memref::CopyOp>(inner) ||
             (!isHostOnly(inner) && !isMemoryEffectFree(inner) &&
              !isa<scf::YieldOp>(inner) && inner->getNumRegions() == 0))
@@ -72,12 +111,18 @@ struct NNGPUHostToDevicePass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (func.isExternal())
+    // Helpers without kernels (the copies', the deallocation's) work on
+    // host memory and addresses.
+    bool launches =
+        func.walk([](gpu::LaunchOp) { return WalkResult::interrupt(); })
+            .wasInterrupted();
+    if (func.isExternal() || (func.isPrivate() && !launches))
       return;
     if (failed(processBlock(func.getBody().front())))
       return signalPassFailure();
     if (failed(spillCrossingValues(func)))
       return signalPassFailure();
+    placeSlots(func);
   }
 
   /// Wraps the block's runs of device work into kernels of one thread.
@@ -90,14 +135,11 @@ struct NNGPUHostToDevicePass
           runs.emplace_back();
         continue;
       }
-      if (containsLaunch(&op) || isa<CallOpInterface>(op)) {
-        // Host control flow around kernels: its body, the same way. It
-        // may carry buffers (a recurrent layer's states), not scalars.
-        if (llvm::any_of(op.getResultTypes(),
-                         [](Type t) { return !isa<BaseMemRefType>(t); }))
-          return op.emitOpError(
-              "--target cuda: host control flow around kernels that yields "
-              "values other than buffers is not supported");
+      if (containsLaunch(&op)) {
+        // Host control flow around kernels (a recurrent layer's time loop,
+        // carrying buffers and their ownership flags): its body, the same
+        // way. A value it yields that a kernel computed is caught below as
+        // a device value used on the host.
         for (Region &region : op.getRegions())
           for (Block &inner : region)
             if (failed(processBlock(inner)))
@@ -137,6 +179,41 @@ struct NNGPUHostToDevicePass
       op->moveBefore(terminator);
     kernelsOfOneThread.push_back(launch);
   }
+
+  /// The one-element buffers: 8 bytes each of the runtime's device scratch
+  /// memory (`nnrt_cuda_scratch`), asked for at the function's start.
+  void placeSlots(func::FuncOp func) {
+    if (slots.empty())
+      return;
+    Location loc = func.getLoc();
+    ModuleOp module = func->getParentOfType<ModuleOp>();
+    OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+    auto raw = MemRefType::get({1}, b.getI8Type());
+    auto fn = module.lookupSymbol<func::FuncOp>("nnrt_cuda_scratch");
+    if (!fn) {
+      OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
+      fn =
+          mb.create<func::FuncOp>(loc, "nnrt_cuda_scratch",
+                                  mb.getFunctionType({mb.getI64Type()}, {raw}));
+      fn.setPrivate();
+    }
+    int64_t bytes = 8 * static_cast<int64_t>(slots.size());
+    Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
+    Value call = b.create<func::CallOp>(loc, fn, ValueRange{size}).getResult(0);
+    Value scratch = b.create<memref::ReinterpretCastOp>(
+        loc, MemRefType::get({bytes}, b.getI8Type()), call, 0,
+        ArrayRef<int64_t>{bytes}, ArrayRef<int64_t>{1});
+    for (auto [i, slot] : llvm::enumerate(slots)) {
+      Value offset = b.create<arith::ConstantIndexOp>(loc, 8 * int64_t(i));
+      Value view = b.create<memref::ViewOp>(loc, slot.getType(), scratch,
+                                            offset, ValueRange{});
+      slot.replaceAllUsesWith(view);
+      slot.erase();
+    }
+    slots.clear();
+  }
+
+  SmallVector<memref::AllocOp> slots;
 
   /// Views (subview, reinterpret_cast, ...) are metadata: pure, buffers
   /// out.
@@ -229,22 +306,22 @@ struct NNGPUHostToDevicePass
           Type slotType =
               isIndex ? IntegerType::get(&getContext(), 64) : value.getType();
           OpBuilder b = OpBuilder::atBlockBegin(&entry);
-          Value slot = b.create<memref::AllocOp>(op.getLoc(),
-                                                 MemRefType::get({}, slotType));
-          b.setInsertionPoint(entry.getTerminator());
-          b.create<memref::DeallocOp>(op.getLoc(), slot);
+          auto slot = b.create<memref::AllocOp>(op.getLoc(),
+                                                MemRefType::get({}, slotType));
+          slots.push_back(slot);
+          Value slotValue = slot;
           b.setInsertionPoint(terminator);
           Value stored = isIndex ? b.create<arith::IndexCastOp>(op.getLoc(),
                                                                 slotType, value)
                                  : value;
-          b.create<memref::StoreOp>(op.getLoc(), stored, slot);
+          b.create<memref::StoreOp>(op.getLoc(), stored, slotValue);
           // One load per using kernel, at its start.
           DenseMap<Operation *, Value> loaded;
           auto reloadIn = [&](gpu::LaunchOp user) {
             Value &reload = loaded[user];
             if (!reload) {
               OpBuilder lb = OpBuilder::atBlockBegin(&user.getBody().front());
-              reload = lb.create<memref::LoadOp>(op.getLoc(), slot);
+              reload = lb.create<memref::LoadOp>(op.getLoc(), slotValue);
               if (isIndex)
                 reload = lb.create<arith::IndexCastOp>(
                     op.getLoc(), lb.getIndexType(), reload);

@@ -148,17 +148,6 @@ struct NNPlanBuffersPass
         continue;
       if (failed(planFunction(func, symbols)))
         return signalPassFailure();
-      // Device code cannot allocate: every temporary must have been placed.
-      if (argument) {
-        WalkResult left = func.walk([](memref::AllocOp alloc) {
-          alloc.emitOpError("is a temporary buffer that cannot be planned "
-                            "(not static, escaping, or not in the entry "
-                            "block); device code cannot allocate it");
-          return WalkResult::interrupt();
-        });
-        if (left.wasInterrupted())
-          return signalPassFailure();
-      }
     }
   }
 

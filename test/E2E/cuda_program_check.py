@@ -32,6 +32,17 @@ def main():
         assert "@malloc" not in ir, "host allocations in a cuda program"
     print("ok build: PTX for sm_90 and sm_80 with mma.sync; C entry points")
 
+    # A recurrent model: its time loop launches kernels from the host and
+    # makes new state buffers at every step (device allocations).
+    wl = os.path.join(work, "wl_cuda")
+    run(["nnc", os.path.join(examples, "word_language.nn"), "--target", "cuda",
+         "-o", wl])
+    ir = run(["nnc", os.path.join(examples, "word_language.nn"), "--target",
+              "cuda", "--emit", "llvm-mlir"]).stdout
+    assert "llvm.call @nnrt_cuda_alloc" in ir and "llvm.call @nnrt_cuda_free" in ir
+    assert "target: cuda" in run([wl, "info"]).stdout
+    print("ok recurrent: word_language builds, its loop's buffers from the device allocator")
+
     no_driver = dict(os.environ, NNRT_LIBCUDA="/nonexistent/libcuda.so.1")
     info = run([gpu, "info"], env=no_driver).stdout
     want = ("target: cuda, kernels in PTX for sm_90; device: none (no CUDA "

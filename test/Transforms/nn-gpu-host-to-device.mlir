@@ -10,7 +10,11 @@
 
 // CHECK-LABEL: func.func @step(
 // CHECK-SAME: %[[X:.+]]: memref<64xf32>, %[[LR:.+]]: f32, %[[OUT:.+]]: memref<2xf32>)
-// CHECK: %[[SLOT:.+]] = memref.alloc() : memref<f32>
+// CHECK: %[[N:.+]] = arith.constant 8 : i64
+// CHECK-NEXT: %[[RAW:.+]] = call @nnrt_cuda_scratch(%[[N]]) : (i64) -> memref<1xi8>
+// CHECK-NEXT: %[[SCRATCH:.+]] = memref.reinterpret_cast %[[RAW]] to offset: [0], sizes: [8], strides: [1] : memref<1xi8> to memref<8xi8>
+// CHECK-NEXT: %[[AT:.+]] = arith.constant 0 : index
+// CHECK-NEXT: %[[SLOT:.+]] = memref.view %[[SCRATCH]][%[[AT]]][] : memref<8xi8> to memref<f32>
 // CHECK: %[[SUM:.+]] = memref.alloc() : memref<f32>
 // CHECK: %[[ONE:.+]] = arith.constant 1 : index
 // CHECK: gpu.launch blocks({{.+}}) in ({{.+}} = %[[ONE]], {{.+}} = %[[ONE]], {{.+}} = %[[ONE]]) threads({{.+}}) in ({{.+}} = %[[ONE]], {{.+}} = %[[ONE]], {{.+}} = %[[ONE]]) {
@@ -36,7 +40,6 @@
 // CHECK-NEXT: memref.store %[[LR]], %[[OUT]][%{{.+}}] : memref<2xf32>
 // CHECK-NEXT: gpu.terminator
 // CHECK: memref.dealloc %[[SUM]] : memref<f32>
-// CHECK-NEXT: memref.dealloc %[[SLOT]] : memref<f32>
 // CHECK-NEXT: return
 func.func @step(%x: memref<64xf32>, %lr: f32, %out: memref<2xf32>) {
   %c0 = arith.constant 0 : index
@@ -72,7 +75,8 @@ func.func @step(%x: memref<64xf32>, %lr: f32, %out: memref<2xf32>) {
 // places moves into the kernel that reads it.
 // CHECK-LABEL: func.func @embed(
 // CHECK-SAME: %[[IDS:.+]]: memref<4xi32>, %[[TABLE:.+]]: memref<100x8xf32>, %[[OUT:.+]]: memref<8xf32>)
-// CHECK: %[[SLOT:.+]] = memref.alloc() : memref<i64>
+// CHECK: call @nnrt_cuda_scratch
+// CHECK: %[[SLOT:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<8xi8> to memref<i64>
 // CHECK-NOT: memref.subview
 // CHECK: gpu.launch
 // CHECK-NEXT: %[[ID:.+]] = memref.load %[[IDS]]
@@ -85,7 +89,6 @@ func.func @step(%x: memref<64xf32>, %lr: f32, %out: memref<2xf32>) {
 // CHECK-NEXT: %[[R:.+]] = arith.index_cast %[[L]] : i64 to index
 // CHECK-NEXT: %[[VIEW:.+]] = memref.subview %[[TABLE]][%[[R]], 0] [1, 8] [1, 1]
 // CHECK-NEXT: memref.load %[[VIEW]]
-// CHECK: memref.dealloc %[[SLOT]] : memref<i64>
 func.func @embed(%ids: memref<4xi32>, %table: memref<100x8xf32>, %out: memref<8xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

@@ -614,9 +614,8 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   if (failed(llvmPM.run(*module))) {
     if (!gpuUnsupported.empty()) {
       std::cerr << gpuUnsupported << "\n"
-                << "hint: the GPU target does not compile this model yet "
-                   "(recurrent layers and attention); build it for the "
-                   "CPU (--target cpu)\n";
+                << "hint: the GPU target cannot compile this model yet; "
+                   "build it for the CPU (--target cpu)\n";
       return UsageError;
     }
     return InternalError;
