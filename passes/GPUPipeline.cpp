@@ -126,6 +126,7 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   // convention.)
   pm.addPass(createConvertNVGPUToNVVMPass());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createNNGPUMergeKernelModulesPass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createConvertNVVMToLLVMPass());

@@ -542,6 +542,19 @@ def NNGPUDeviceAllocationsPass : Pass<"nn-gpu-device-allocations", "::mlir::Modu
   ];
 }
 
+def NNGPUMergeKernelModulesPass : Pass<"nn-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "puts every outlined kernel into one gpu.module";
+  let description = [{
+    After gpu-kernel-outlining (one gpu.module per kernel, every kernel
+    named after its function): every kernel moves into one gpu.module
+    `nnc_kernels`, renamed after the module it came from, and every
+    gpu.launch_func follows. The PTX is then one image: serialized by one
+    LLVM module instead of hundreds (compile time) and loaded by the
+    driver once.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def NNGPUHostToDevicePass : Pass<"nn-gpu-host-to-device", "::mlir::func::FuncOp"> {
   let summary = "moves the host's accesses to buffers into kernels of one thread";
   let description = [{

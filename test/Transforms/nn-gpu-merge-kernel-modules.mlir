@@ -1,0 +1,37 @@
+// RUN: nnc-opt %s -nn-gpu-merge-kernel-modules | FileCheck %s
+// --target cuda: the kernels outlining put into one gpu.module each (all
+// named after their function) move into one module, renamed after the
+// module they came from; the launches follow.
+
+// CHECK: module attributes {gpu.container_module}
+// CHECK-LABEL: func.func @step(
+// CHECK: gpu.launch_func @nnc_kernels::@step_kernel blocks
+// CHECK: gpu.launch_func @nnc_kernels::@step_kernel_0 blocks
+// CHECK: gpu.launch_func @nnc_kernels::@step_kernel blocks
+// CHECK-NOT: gpu.module @step_kernel
+// CHECK: gpu.module @nnc_kernels {
+// CHECK-NEXT: gpu.func @step_kernel(%{{.+}}: memref<4xf32>) kernel
+// CHECK: gpu.func @step_kernel_0(%{{.+}}: memref<4xf32>) kernel
+// CHECK-NOT: gpu.module
+module attributes {gpu.container_module} {
+  func.func @step(%x: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @step_kernel::@step_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%x : memref<4xf32>)
+    gpu.launch_func @step_kernel_0::@step_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%x : memref<4xf32>)
+    gpu.launch_func @step_kernel::@step_kernel blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%x : memref<4xf32>)
+    return
+  }
+  gpu.module @step_kernel {
+    gpu.func @step_kernel(%a: memref<4xf32>) kernel {
+      gpu.return
+    }
+  }
+  gpu.module @step_kernel_0 {
+    gpu.func @step_kernel(%a: memref<4xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %z = arith.constant 0.0 : f32
+      memref.store %z, %a[%c0] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
