@@ -347,11 +347,14 @@ int link(const std::vector<std::string> &objects, const std::string &output) {
 }
 
 /// The dialects and interfaces every module nnc compiles needs.
-DialectRegistry codegenRegistry() {
+DialectRegistry codegenRegistry(bool gpu = false) {
   DialectRegistry registry;
   registry.insert<nn::NNDialect>();
   registerCPUCodegenDialects(registry);
-  registerGPUCodegenDialects(registry);
+  // --target cuda's dialects and translations (loading them costs every
+  // CPU compile time otherwise).
+  if (gpu)
+    registerGPUCodegenDialects(registry);
   registerBackendTranslations(registry);
   func::registerInlinerExtension(registry);
   return registry;
@@ -474,7 +477,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   if (!run)
     return program.runs.empty() ? InputError : UsageError;
 
-  MLIRContext context(codegenRegistry());
+  MLIRContext context(codegenRegistry(req.target == "cuda"));
   context.loadAllAvailableDialects();
 
   // Errors of later stages still point at the user's line.
