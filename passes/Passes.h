@@ -32,6 +32,18 @@ int64_t parallelChunkCount(int64_t extent, int64_t target,
 /// host memory (GPUHostToDevice.cpp).
 bool isHostBookkeeping(mlir::memref::AllocOp alloc);
 
+/// --target cuda: `func.func private @name` of `type` in `module`, declared
+/// once: a function of the runtime the generated host code calls.
+mlir::func::FuncOp runtimeFunction(mlir::ModuleOp module, llvm::StringRef name,
+                                   mlir::FunctionType type);
+
+/// --target cuda: `bytes` of device memory from the runtime's
+/// `name(i64) -> memref<1xi8>` (workspace, scratch, an allocation), called
+/// at `b`'s insertion point, as a memref<bytes x i8> (GPUEntryPoints.cpp).
+mlir::Value runtimeBytes(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::ModuleOp module, llvm::StringRef name,
+                         int64_t bytes);
+
 } // namespace nnc
 
 #endif // NNC_PASSES_PASSES_H

@@ -35,6 +35,28 @@ namespace nnc {
 
 using namespace mlir;
 
+func::FuncOp nnc::runtimeFunction(ModuleOp module, StringRef name,
+                                  FunctionType type) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto fn = b.create<func::FuncOp>(module.getLoc(), name, type);
+  fn.setPrivate();
+  return fn;
+}
+
+Value nnc::runtimeBytes(OpBuilder &b, Location loc, ModuleOp module,
+                        StringRef name, int64_t bytes) {
+  auto raw = MemRefType::get({1}, b.getI8Type());
+  func::FuncOp fn =
+      runtimeFunction(module, name, b.getFunctionType({b.getI64Type()}, {raw}));
+  Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
+  Value memory = b.create<func::CallOp>(loc, fn, ValueRange{size}).getResult(0);
+  return b.create<memref::ReinterpretCastOp>(
+      loc, MemRefType::get({bytes}, b.getI8Type()), memory, /*offset=*/0,
+      ArrayRef<int64_t>{bytes}, ArrayRef<int64_t>{1});
+}
+
 namespace {
 
 /// Whether the function reads and whether it writes the buffer `arg`,
@@ -80,18 +102,6 @@ static bool isEntryPoint(func::FuncOp func) {
   return func.isPublic() && !func.isExternal();
 }
 
-/// `func.func private @name(i64, i64, i64)`, declared once.
-static func::FuncOp copyFunction(ModuleOp module, StringRef name) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-    return existing;
-  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  Type i64 = b.getI64Type();
-  auto fn = b.create<func::FuncOp>(module.getLoc(), name,
-                                   b.getFunctionType({i64, i64, i64}, {}));
-  fn.setPrivate();
-  return fn;
-}
-
 struct NNGPUStageArgumentsPass
     : nnc::impl::NNGPUStageArgumentsPassBase<NNGPUStageArgumentsPass> {
   void runOnOperation() override {
@@ -133,12 +143,16 @@ struct NNGPUStageArgumentsPass
     int64_t bytes =
         type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
     Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
+    Type i64 = b.getI64Type();
+    FunctionType copy = b.getFunctionType({i64, i64, i64}, {});
     if (toDevice)
-      b.create<func::CallOp>(loc, copyFunction(module, "nnrt_cuda_to_device"),
-                             ValueRange{device, host, size});
+      b.create<func::CallOp>(
+          loc, nnc::runtimeFunction(module, "nnrt_cuda_to_device", copy),
+          ValueRange{device, host, size});
     else
-      b.create<func::CallOp>(loc, copyFunction(module, "nnrt_cuda_to_host"),
-                             ValueRange{host, device, size});
+      b.create<func::CallOp>(
+          loc, nnc::runtimeFunction(module, "nnrt_cuda_to_host", copy),
+          ValueRange{host, device, size});
     b.create<func::ReturnOp>(loc);
     return helper;
   }
@@ -207,46 +221,15 @@ struct NNGPUWorkspaceWrappersPass
       bytesAttr.removeAttr(wrapper);
       Block *body = wrapper.addEntryBlock();
       b.setInsertionPointToStart(body);
-      Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
-      Value raw = b.create<func::CallOp>(loc, workspaceFunction(module),
-                                         ValueRange{size})
-                      .getResult(0);
-      Value workspace = b.create<memref::ReinterpretCastOp>(
-          loc, wsType, raw, /*offset=*/0, ArrayRef<int64_t>{bytes},
-          ArrayRef<int64_t>{1});
+      Value workspace =
+          nnc::runtimeBytes(b, loc, module, "nnrt_cuda_workspace", bytes);
       SmallVector<Value> args(body->getArguments());
       args.push_back(workspace);
       auto call = b.create<func::CallOp>(loc, func, args);
       b.create<func::ReturnOp>(loc, call.getResults());
     }
   }
-
-  /// `func.func private @nnrt_cuda_workspace(i64) -> memref<1xi8>`: the
-  /// runtime's device workspace of at least that many bytes.
-  static func::FuncOp workspaceFunction(ModuleOp module) {
-    StringRef name = "nnrt_cuda_workspace";
-    if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-      return existing;
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    auto fn = b.create<func::FuncOp>(
-        module.getLoc(), name,
-        b.getFunctionType({b.getI64Type()},
-                          {MemRefType::get({1}, b.getI8Type())}));
-    fn.setPrivate();
-    return fn;
-  }
 };
-
-/// `func.func private @name(types) -> results`, declared once.
-static func::FuncOp runtimeFunction(ModuleOp module, StringRef name,
-                                    FunctionType type) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-    return existing;
-  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  auto fn = b.create<func::FuncOp>(module.getLoc(), name, type);
-  fn.setPrivate();
-  return fn;
-}
 
 struct NNGPUDeviceAllocationsPass
     : nnc::impl::NNGPUDeviceAllocationsPassBase<NNGPUDeviceAllocationsPass> {
@@ -286,7 +269,6 @@ struct NNGPUDeviceAllocationsPass
     if (failed(inlineDynamicHelpers(module)))
       return signalPassFailure();
     Type i64 = IntegerType::get(ctx, 64);
-    auto raw = MemRefType::get({1}, IntegerType::get(ctx, 8));
     SmallVector<memref::AllocOp> allocs;
     SmallVector<memref::DeallocOp> deallocs;
     module.walk([&](Operation *op) {
@@ -316,16 +298,8 @@ struct NNGPUDeviceAllocationsPass
       Location loc = alloc.getLoc();
       int64_t bytes = std::max<int64_t>(
           1, type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8));
-      Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
-      Value memory = b.create<func::CallOp>(
-                          loc,
-                          runtimeFunction(module, "nnrt_cuda_alloc",
-                                          FunctionType::get(ctx, {i64}, {raw})),
-                          ValueRange{size})
-                         .getResult(0);
-      Value buffer = b.create<memref::ReinterpretCastOp>(
-          loc, MemRefType::get({bytes}, b.getI8Type()), memory, 0,
-          ArrayRef<int64_t>{bytes}, ArrayRef<int64_t>{1});
+      Value buffer =
+          nnc::runtimeBytes(b, loc, module, "nnrt_cuda_alloc", bytes);
       Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
       Value view =
           b.create<memref::ViewOp>(loc, type, buffer, zero, ValueRange{});
@@ -341,10 +315,11 @@ struct NNGPUDeviceAllocationsPass
           loc, i64,
           b.create<memref::ExtractAlignedPointerAsIndexOp>(
               loc, dealloc.getMemref()));
-      b.create<func::CallOp>(loc,
-                             runtimeFunction(module, "nnrt_cuda_free",
-                                             FunctionType::get(ctx, {i64}, {})),
-                             ValueRange{address});
+      b.create<func::CallOp>(
+          loc,
+          nnc::runtimeFunction(module, "nnrt_cuda_free",
+                               FunctionType::get(ctx, {i64}, {})),
+          ValueRange{address});
       dealloc.erase();
     }
   }

@@ -188,21 +188,9 @@ struct NNGPUHostToDevicePass
     Location loc = func.getLoc();
     ModuleOp module = func->getParentOfType<ModuleOp>();
     OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-    auto raw = MemRefType::get({1}, b.getI8Type());
-    auto fn = module.lookupSymbol<func::FuncOp>("nnrt_cuda_scratch");
-    if (!fn) {
-      OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
-      fn =
-          mb.create<func::FuncOp>(loc, "nnrt_cuda_scratch",
-                                  mb.getFunctionType({mb.getI64Type()}, {raw}));
-      fn.setPrivate();
-    }
     int64_t bytes = 8 * static_cast<int64_t>(slots.size());
-    Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
-    Value call = b.create<func::CallOp>(loc, fn, ValueRange{size}).getResult(0);
-    Value scratch = b.create<memref::ReinterpretCastOp>(
-        loc, MemRefType::get({bytes}, b.getI8Type()), call, 0,
-        ArrayRef<int64_t>{bytes}, ArrayRef<int64_t>{1});
+    Value scratch =
+        nnc::runtimeBytes(b, loc, module, "nnrt_cuda_scratch", bytes);
     for (auto [i, slot] : llvm::enumerate(slots)) {
       Value offset = b.create<arith::ConstantIndexOp>(loc, 8 * int64_t(i));
       Value view = b.create<memref::ViewOp>(loc, slot.getType(), scratch,
