@@ -111,6 +111,9 @@ struct NNGPUHostToDevicePass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    // One pass instance runs on many functions: nothing carries over.
+    kernelsOfOneThread.clear();
+    slots.clear();
     // Helpers without kernels (the copies', the deallocation's) work on
     // host memory and addresses.
     bool launches =
