@@ -12,6 +12,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <optional>
+
 namespace nnc {
 
 #define GEN_PASS_DECL
@@ -38,11 +40,12 @@ mlir::func::FuncOp runtimeFunction(mlir::ModuleOp module, llvm::StringRef name,
                                    mlir::FunctionType type);
 
 /// --target cuda: `bytes` of device memory from the runtime's
-/// `name(i64) -> memref<1xi8>` (workspace, scratch, an allocation), called
-/// at `b`'s insertion point, as a memref<bytes x i8> (GPUEntryPoints.cpp).
+/// `name(i64 bytes[, i64 tag]) -> memref<1xi8>` (workspace, scratch, an
+/// allocation), called at `b`'s insertion point, as a memref<bytes x i8>
+/// (GPUEntryPoints.cpp).
 mlir::Value runtimeBytes(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::ModuleOp module, llvm::StringRef name,
-                         int64_t bytes);
+                         int64_t bytes, std::optional<int64_t> tag = {});
 
 } // namespace nnc
 

@@ -4,8 +4,11 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <vector>
 
 namespace nnrt {
 namespace {
@@ -42,6 +45,7 @@ struct CudaDriver::Api {
   CUresult (*memFree)(CUdeviceptr) = nullptr;
   CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t, Handle) = nullptr;
   CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t, Handle) = nullptr;
+  CUresult (*memcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t, Handle) = nullptr;
   CUresult (*streamCreate)(Handle *, unsigned) = nullptr;
   CUresult (*streamSynchronize)(Handle) = nullptr;
   CUresult (*streamDestroy)(Handle) = nullptr;
@@ -102,6 +106,7 @@ std::unique_ptr<CudaDriver> CudaDriver::open(const std::string &library) {
   a.find(a.memFree, "cuMemFree_v2");
   a.find(a.memcpyHtoD, "cuMemcpyHtoDAsync_v2");
   a.find(a.memcpyDtoH, "cuMemcpyDtoHAsync_v2");
+  a.find(a.memcpyDtoD, "cuMemcpyDtoDAsync_v2");
   a.find(a.streamCreate, "cuStreamCreate");
   a.find(a.streamSynchronize, "cuStreamSynchronize");
   a.find(a.streamDestroy, "cuStreamDestroy_v2");
@@ -164,11 +169,19 @@ void CudaDriver::launch(void *kernel, const unsigned grid[3],
 uint64_t CudaDriver::allocate(size_t bytes) {
   CUdeviceptr p = 0;
   check(api->memAlloc(&p, bytes), "cuMemAlloc");
+  allocations[p] = bytes;
+  inUse += bytes;
+  peak = std::max(peak, inUse);
   return p;
 }
 
 void CudaDriver::release(uint64_t device) {
   check(api->memFree(device), "cuMemFree");
+  auto it = allocations.find(device);
+  if (it != allocations.end()) {
+    inUse -= it->second;
+    allocations.erase(it);
+  }
 }
 
 void CudaDriver::copyToDevice(uint64_t device, const void *host, size_t bytes,
@@ -179,6 +192,17 @@ void CudaDriver::copyToDevice(uint64_t device, const void *host, size_t bytes,
 void CudaDriver::copyToHost(void *host, uint64_t device, size_t bytes,
                             void *stream) {
   check(api->memcpyDtoH(host, device, bytes, stream), "cuMemcpyDtoHAsync");
+}
+
+void CudaDriver::copyOnDevice(uint64_t to, uint64_t from, size_t bytes,
+                              void *stream) {
+  check(api->memcpyDtoD(to, from, bytes, stream), "cuMemcpyDtoDAsync");
+}
+
+void *CudaDriver::stream() {
+  if (!programStream)
+    programStream = createStream();
+  return programStream;
 }
 
 void *CudaDriver::createStream() {
@@ -199,9 +223,114 @@ void CudaDriver::unloadModule(void *module) {
   check(api->moduleUnload(module), "cuModuleUnload");
 }
 
+namespace {
+std::unique_ptr<CudaDriver> &processDriver() {
+  static std::unique_ptr<CudaDriver> driver;
+  return driver;
+}
+} // namespace
+
 CudaDriver &CudaDriver::process() {
-  static std::unique_ptr<CudaDriver> driver = open();
+  std::unique_ptr<CudaDriver> &driver = processDriver();
+  if (!driver)
+    driver = open();
   return *driver;
+}
+
+size_t cudaMemoryPeak() {
+  const std::unique_ptr<CudaDriver> &driver = processDriver();
+  return driver ? driver->memoryPeak() : 0;
+}
+
+namespace {
+/// A registered host buffer (DeviceResident): where its newest contents
+/// are, on the host and at zero or more device addresses (entry points'
+/// device copies of it).
+struct Resident {
+  size_t bytes = 0;
+  bool hostCurrent = true;
+  std::vector<uint64_t> copies;
+};
+std::map<uintptr_t, Resident> &residents() {
+  static std::map<uintptr_t, Resident> table;
+  return table;
+}
+
+void bringToHost(uintptr_t host, Resident &r) {
+  if (r.hostCurrent || r.copies.empty())
+    return;
+  CudaDriver &d = CudaDriver::process();
+  d.copyToHost(reinterpret_cast<void *>(host), r.copies.front(), r.bytes,
+               d.stream());
+  d.synchronize(d.stream());
+  r.hostCurrent = true;
+}
+
+/// Device memory [lo, lo + bytes) is about to be overwritten or freed:
+/// device copies there are no longer copies. A buffer whose only newest
+/// copy was there is brought to the host first.
+void evict(uint64_t lo, size_t bytes, uintptr_t except = 0) {
+  for (auto &[host, r] : residents()) {
+    if (host == except)
+      continue;
+    auto overlaps = [&](uint64_t c) {
+      return c < lo + bytes && lo < c + r.bytes;
+    };
+    if (std::none_of(r.copies.begin(), r.copies.end(), overlaps))
+      continue;
+    if (!r.hostCurrent &&
+        std::all_of(r.copies.begin(), r.copies.end(), overlaps))
+      bringToHost(host, r);
+    r.copies.erase(std::remove_if(r.copies.begin(), r.copies.end(), overlaps),
+                   r.copies.end());
+  }
+}
+
+/// The registered buffer that is exactly [host, host + bytes); any other
+/// registered buffer overlapping it is made current on the host, and with
+/// `written` its device copies dropped.
+Resident *resident(uintptr_t host, size_t bytes, bool written) {
+  Resident *match = nullptr;
+  for (auto &[start, r] : residents()) {
+    if (start == host && r.bytes == bytes) {
+      match = &r;
+      continue;
+    }
+    if (start < host + bytes && host < start + r.bytes) {
+      bringToHost(start, r);
+      if (written)
+        r.copies.clear();
+    }
+  }
+  return match;
+}
+} // namespace
+
+DeviceResident::DeviceResident(void *hostBuffer, size_t bytes)
+    : host(hostBuffer) {
+  owner =
+      residents()
+          .emplace(reinterpret_cast<uintptr_t>(host), Resident{bytes, true, {}})
+          .second;
+}
+
+DeviceResident::~DeviceResident() {
+  if (owner)
+    residents().erase(reinterpret_cast<uintptr_t>(host));
+}
+
+void DeviceResident::toHost() {
+  auto it = residents().find(reinterpret_cast<uintptr_t>(host));
+  if (it != residents().end())
+    bringToHost(it->first, it->second);
+}
+
+void DeviceResident::hostWritten() {
+  auto it = residents().find(reinterpret_cast<uintptr_t>(host));
+  if (it != residents().end()) {
+    it->second.hostCurrent = true;
+    it->second.copies.clear();
+  }
 }
 
 } // namespace nnrt
@@ -224,15 +353,17 @@ nnrt::CudaDriver &gpu() {
       []() -> nnrt::CudaDriver & { return nnrt::CudaDriver::process(); });
 }
 
-/// Device memory the entry points share (they never run at the same
-/// time): one allocation, grown to the largest size asked for.
+/// Device memory grown to the largest size asked for.
 struct GrowingBuffer {
   uint64_t memory = 0;
   int64_t size = 0;
   void *atLeast(int64_t bytes) {
     if (bytes > size) {
-      if (memory)
+      if (memory) {
+        nnrt::evict(memory, size_t(size));
+        gpu().synchronize(gpu().stream());
         gpu().release(memory);
+      }
       memory = gpu().allocate(size_t(bytes));
       size = bytes;
     }
@@ -277,36 +408,63 @@ void mgpuLaunchKernel(void *kernel, int64_t gridX, int64_t gridY, int64_t gridZ,
     gpu().launch(kernel, grid, block, unsigned(sharedBytes), stream, params);
   });
 }
+// Every launch and copy of the program goes on one stream, in order: the
+// generated host code's per-launch stream is that stream, and it need not
+// wait for a kernel, since the host reads device memory only through
+// nnrt_cuda_to_host, which waits for the stream.
 void *mgpuStreamCreate() {
-  return orExit([] { return gpu().createStream(); });
+  return orExit([] { return gpu().stream(); });
 }
 void mgpuStreamSynchronize(void *stream) {
-  orExit([&] { gpu().synchronize(stream); });
+  if (stream != gpu().stream())
+    orExit([&] { gpu().synchronize(stream); });
 }
 void mgpuStreamDestroy(void *stream) {
-  orExit([&] { gpu().destroyStream(stream); });
+  if (stream != gpu().stream())
+    orExit([&] { gpu().destroyStream(stream); });
 }
 
 // The entry points of a --target cuda program (nn-gpu-stage-arguments,
-// nn-gpu-workspace-wrappers): the caller's buffers in and out, and the
-// device workspace.
+// nn-gpu-workspace-wrappers): the caller's buffers in and out (registered
+// ones only when needed, nnrt::DeviceResident), and each entry point's own
+// device workspace (so that its device copies of registered buffers stay
+// valid between calls).
 void nnrt_cuda_to_device(int64_t device, int64_t host, int64_t bytes) {
   orExit([&] {
-    gpu().copyToDevice(uint64_t(device), reinterpret_cast<const void *>(host),
-                       size_t(bytes), nullptr);
-    gpu().synchronize(nullptr);
+    nnrt::CudaDriver &d = gpu();
+    uint64_t to = uint64_t(device);
+    size_t size = size_t(bytes);
+    nnrt::evict(to, size, uintptr_t(host));
+    nnrt::Resident *r = nnrt::resident(uintptr_t(host), size, false);
+    if (r &&
+        std::find(r->copies.begin(), r->copies.end(), to) != r->copies.end())
+      return;
+    if (r && !r->copies.empty())
+      d.copyOnDevice(to, r->copies.front(), size, d.stream());
+    else
+      d.copyToDevice(to, reinterpret_cast<const void *>(host), size,
+                     d.stream());
+    if (r)
+      r->copies.push_back(to);
   });
 }
 void nnrt_cuda_to_host(int64_t host, int64_t device, int64_t bytes) {
   orExit([&] {
-    gpu().copyToHost(reinterpret_cast<void *>(host), uint64_t(device),
-                     size_t(bytes), nullptr);
-    gpu().synchronize(nullptr);
+    nnrt::CudaDriver &d = gpu();
+    nnrt::Resident *r = nnrt::resident(uintptr_t(host), size_t(bytes), true);
+    if (r) {
+      r->hostCurrent = false;
+      r->copies.assign(1, uint64_t(device));
+      return;
+    }
+    d.copyToHost(reinterpret_cast<void *>(host), uint64_t(device),
+                 size_t(bytes), d.stream());
+    d.synchronize(d.stream());
   });
 }
-void *nnrt_cuda_workspace(int64_t bytes) {
-  static GrowingBuffer workspace;
-  return orExit([&] { return workspace.atLeast(bytes); });
+void *nnrt_cuda_workspace(int64_t bytes, int64_t entry) {
+  static std::map<int64_t, GrowingBuffer> workspaces;
+  return orExit([&] { return workspaces[entry].atLeast(bytes); });
 }
 void *nnrt_cuda_scratch(int64_t bytes) {
   static GrowingBuffer scratch;
@@ -318,6 +476,11 @@ void *nnrt_cuda_alloc(int64_t bytes) {
       [&] { return reinterpret_cast<void *>(gpu().allocate(size_t(bytes))); });
 }
 void nnrt_cuda_free(int64_t device) {
-  orExit([&] { gpu().release(uint64_t(device)); });
+  orExit([&] {
+    nnrt::CudaDriver &d = gpu();
+    nnrt::evict(uint64_t(device), d.allocationBytes(uint64_t(device)));
+    d.synchronize(d.stream());
+    d.release(uint64_t(device));
+  });
 }
 }

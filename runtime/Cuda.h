@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 namespace nnrt {
 
@@ -52,10 +53,22 @@ public:
   void copyToDevice(uint64_t device, const void *host, size_t bytes,
                     void *stream);
   void copyToHost(void *host, uint64_t device, size_t bytes, void *stream);
+  void copyOnDevice(uint64_t to, uint64_t from, size_t bytes, void *stream);
   void *createStream();
   void synchronize(void *stream);
   void destroyStream(void *stream);
   void unloadModule(void *module);
+
+  /// The stream every kernel and copy of the program runs on, in order.
+  void *stream();
+  /// Device memory allocated now and at most so far (bytes).
+  size_t memoryInUse() const { return inUse; }
+  size_t memoryPeak() const { return peak; }
+  /// The size of an allocation of allocate() (0 for another address).
+  size_t allocationBytes(uint64_t device) const {
+    auto it = allocations.find(device);
+    return it == allocations.end() ? 0 : it->second;
+  }
 
   /// The process's driver, opened by the first call (the generated host
   /// code's mgpu* calls use it); a program opens it at start-up so that a
@@ -72,6 +85,37 @@ private:
   std::string name;
   size_t memory = 0;
   int capability = 0;
+  void *programStream = nullptr;
+  std::unordered_map<uint64_t, size_t> allocations;
+  size_t inUse = 0, peak = 0;
+};
+
+/// The peak device memory of the process's driver (bytes), 0 when the
+/// program has not opened it (CPU programs never do).
+size_t cudaMemoryPeak();
+
+/// A host buffer the runtime passes to every call of a --target cuda
+/// program and reads itself only now and then: the training state, the
+/// gradient accumulators. While it is registered, its newest contents stay
+/// on the device between calls: an entry point that reads it copies it in
+/// only when the host's copy is newer (from another entry point's device
+/// copy when that one is), one that writes it leaves the result on the
+/// device. The runtime calls toHost() before it reads the buffer and
+/// hostWritten() after it changed it. Other buffers (batches, outputs) go in
+/// and out at every call. Nothing happens in CPU programs. Registering a
+/// registered buffer again (evaluate() inside train) changes nothing.
+class DeviceResident {
+public:
+  DeviceResident(void *host, size_t bytes);
+  ~DeviceResident();
+  DeviceResident(const DeviceResident &) = delete;
+  DeviceResident &operator=(const DeviceResident &) = delete;
+  void toHost();
+  void hostWritten();
+
+private:
+  void *host;
+  bool owner;
 };
 
 } // namespace nnrt

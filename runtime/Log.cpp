@@ -51,6 +51,8 @@ std::string JsonlLogger::epochLine(const EpochRecord &record) {
     line["allreduce_s"] = number(*record.allreduceSeconds);
   if (record.waitSeconds)
     line["wait_s"] = number(*record.waitSeconds);
+  if (record.deviceMemoryMiB)
+    line["device_memory_mib"] = number(*record.deviceMemoryMiB);
   return line.dump();
 }
 

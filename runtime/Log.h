@@ -30,6 +30,9 @@ struct EpochRecord {
   /// counts' all-reduce, which ends when the slowest rank reaches it);
   /// absent otherwise.
   std::optional<double> allreduceSeconds, waitSeconds;
+  /// --target cuda programs: the most device memory the program has held
+  /// so far (MiB); absent otherwise.
+  std::optional<double> deviceMemoryMiB;
 };
 
 /// Writes `--log FILE.jsonl`: one JSON object per line, flushed per line:

@@ -7,14 +7,15 @@
 //
 // nn-gpu-stage-arguments: every argument buffer gets a device copy (placed
 // later in the entry's workspace), copied in at the start when the entry
-// reads it and back at the end when it writes it. The state, the largest,
-// goes both ways at every call for now: what the host sees after a call is
-// always current (checkpoints, evaluation, export need no other change);
-// keeping it on the device between steps is the next step of the issue.
+// reads it and back at the end when it writes it, through the runtime's
+// nnrt_cuda_to_device/to_host. Those skip the copies of the buffers the
+// runtime keeps on the device (nnrt::DeviceResident: the state, the
+// gradient accumulators) when the device's copy is current.
 //
 // nn-gpu-workspace-wrappers: after nn-plan-buffers{argument} the entries
 // take their workspace (device memory) as a last argument; a wrapper with
-// the original signature asks the runtime for it.
+// the original signature asks the runtime for it, each entry point for its
+// own, which keeps the device copies of resident buffers between its calls.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
@@ -46,12 +47,15 @@ func::FuncOp nnc::runtimeFunction(ModuleOp module, StringRef name,
 }
 
 Value nnc::runtimeBytes(OpBuilder &b, Location loc, ModuleOp module,
-                        StringRef name, int64_t bytes) {
+                        StringRef name, int64_t bytes,
+                        std::optional<int64_t> tag) {
   auto raw = MemRefType::get({1}, b.getI8Type());
-  func::FuncOp fn =
-      runtimeFunction(module, name, b.getFunctionType({b.getI64Type()}, {raw}));
-  Value size = b.create<arith::ConstantIntOp>(loc, bytes, 64);
-  Value memory = b.create<func::CallOp>(loc, fn, ValueRange{size}).getResult(0);
+  SmallVector<Value, 2> args{b.create<arith::ConstantIntOp>(loc, bytes, 64)};
+  if (tag)
+    args.push_back(b.create<arith::ConstantIntOp>(loc, *tag, 64));
+  func::FuncOp fn = runtimeFunction(
+      module, name, b.getFunctionType(ValueRange(args).getTypes(), {raw}));
+  Value memory = b.create<func::CallOp>(loc, fn, args).getResult(0);
   return b.create<memref::ReinterpretCastOp>(
       loc, MemRefType::get({bytes}, b.getI8Type()), memory, /*offset=*/0,
       ArrayRef<int64_t>{bytes}, ArrayRef<int64_t>{1});
@@ -194,6 +198,7 @@ struct NNGPUWorkspaceWrappersPass
     SymbolTable symbols(module);
     auto bytesAttr =
         nnc::nn::NNDialect::WorkspaceBytesAttrHelper(&getContext());
+    int64_t entries = 0;
     for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (!isEntryPoint(func) || !bytesAttr.isAttrPresent(func))
         continue;
@@ -221,8 +226,10 @@ struct NNGPUWorkspaceWrappersPass
       bytesAttr.removeAttr(wrapper);
       Block *body = wrapper.addEntryBlock();
       b.setInsertionPointToStart(body);
-      Value workspace =
-          nnc::runtimeBytes(b, loc, module, "nnrt_cuda_workspace", bytes);
+      // Each entry point its own (tagged by its number): its device copies
+      // of the runtime's resident buffers stay valid between its calls.
+      Value workspace = nnc::runtimeBytes(b, loc, module, "nnrt_cuda_workspace",
+                                          bytes, entries++);
       SmallVector<Value> args(body->getArguments());
       args.push_back(workspace);
       auto call = b.create<func::CallOp>(loc, func, args);

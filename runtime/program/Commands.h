@@ -9,11 +9,13 @@
 #ifndef NNRT_PROGRAM_COMMANDS_H
 #define NNRT_PROGRAM_COMMANDS_H
 
+#include "runtime/Cuda.h"
 #include "runtime/program/Config.h"
-#include "runtime/program/Evaluate.h"
 #include "runtime/program/Data.h"
+#include "runtime/program/Evaluate.h"
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -144,6 +146,8 @@ private:
   std::vector<float> state;
   Buffers buf;
   std::vector<float> probs, cache, decoded;
+  // --target cuda: the state and the KV cache stay on the device.
+  std::unique_ptr<DeviceResident> residentState, residentCache;
 };
 
 } // namespace nnrt

@@ -1,8 +1,9 @@
 //===- Evaluate.cpp - Batch buffers, scores and evaluation ----------------===//
 #include "runtime/program/Evaluate.h"
+#include "runtime/Cuda.h"
+#include "runtime/Error.h"
 #include "runtime/program/ABI.h"
 #include "runtime/program/Data.h"
-#include "runtime/Error.h"
 
 #include <algorithm>
 #include <cmath>
@@ -146,6 +147,8 @@ Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
   Prefetcher prefetch(loader);
   Buffers buf(cfg);
   Batch batch;
+  // --target cuda: the state stays on the device for the whole split.
+  DeviceResident resident(state.data(), state.size() * sizeof(float));
   while (prefetch.next(batch)) {
     if (batch.count == 0) // this rank's share of a partial last batch
       continue;

@@ -96,6 +96,8 @@ LanguageModel::LanguageModel(const RunConfig &cfg, const std::string &weights)
   SafeTensorsFile file = SafeTensorsFile::read(weights);
   readCheckpoint(cfg, file, state, /*full=*/false);
   tokenizer->restore(file);
+  residentState = std::make_unique<DeviceResident>(
+      state.data(), state.size() * sizeof(float));
 }
 
 bool LanguageModel::canDecode() const {
@@ -103,8 +105,11 @@ bool LanguageModel::canDecode() const {
 }
 
 const float *LanguageModel::step(int32_t token, int32_t position) {
-  if (cache.empty())
+  if (cache.empty()) {
     cache.assign(size_t(cfg.decodeCache), 0.0f);
+    residentCache = std::make_unique<DeviceResident>(
+        cache.data(), cache.size() * sizeof(float));
+  }
   decoded.resize(vocab);
   nnc_decode(state.data(), cache.data(), &token, &position, decoded.data());
   return decoded.data();

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Augment.h"
 #include "runtime/Batch.h"
+#include "runtime/Cuda.h"
 #include "runtime/Error.h"
 #include "runtime/Log.h"
 #include "runtime/SafeTensors.h"
@@ -359,6 +360,10 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   Buffers buf(cfg);
   // The gradient accumulators (zero between optimizer steps).
   std::vector<float> grads(gradSteps ? size_t(cfg.gradsSize) : 0, 0.0f);
+  // --target cuda: both stay on the device between steps; the host reads
+  // them back only where it uses them (checkpoints, all-reduce, broadcast).
+  DeviceResident residentState(state.data(), state.size() * sizeof(float));
+  DeviceResident residentGrads(grads.data(), grads.size() * sizeof(float));
   Batch b;
   double runStart = now();
   std::string stopped = "completed";
@@ -438,8 +443,11 @@ int train(const RunConfig &cfg, const CommonOptions &common,
           waitSeconds += summed - start;
           rows = counts[0];
           diverged = counts[1] > 0;
-          if (!diverged)
+          if (!diverged) {
+            residentGrads.toHost();
             mpi.sum(grads.data(), grads.size());
+            residentGrads.hostWritten();
+          }
           allreduceSeconds += now() - summed;
         }
         if (micro == 0 || diverged)
@@ -498,7 +506,9 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     // from its own batches) on every rank, as PyTorch's DDP broadcasts them.
     if (parallel) {
       scores.reduce(mpi);
+      residentState.toHost();
       mpi.broadcast(state.data(), state.size());
+      residentState.hostWritten();
     }
 
     // Magnitude pruning at the end of a whole pruning epoch, before the
@@ -523,6 +533,8 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       record.allreduceSeconds = allreduceSeconds;
       record.waitSeconds = waitSeconds;
     }
+    if (nnc_cuda_arch)
+      record.deviceMemoryMiB = double(cudaMemoryPeak()) / (1 << 20);
     // Metrics: on the validation split when there is one, else on train.
     // The last epoch's confusion matrix goes into the log's done event.
     if (data.hasValidation) {
@@ -550,6 +562,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
     progress.epoch = epoch;
     stream.save(progress, !stepRun);
     bool best = record.valLoss && *record.valLoss < progress.bestValLoss;
+    residentState.toHost();
     if (best) {
       progress.bestValLoss = *record.valLoss;
       progress.bestEpoch = epoch;

@@ -15,7 +15,7 @@
 // it wrote back (here %c).
 // CHECK: module attributes {gpu.container_module}
 // CHECK: llvm.func @step(%[[A:.+]]: !llvm.ptr, %[[B:.+]]: !llvm.ptr, %[[C:.+]]: !llvm.ptr) {
-// CHECK: %[[WS:.+]] = llvm.call @nnrt_cuda_workspace(%{{.+}}) : (i64) -> !llvm.ptr
+// CHECK: %[[WS:.+]] = llvm.call @nnrt_cuda_workspace(%{{.+}}, %{{.+}}) : (i64, i64) -> !llvm.ptr
 // CHECK: llvm.call @step_cuda(%[[A]], %[[B]], %[[C]], %[[WS]])
 // CHECK: llvm.func @step_cuda(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr) attributes {nn.workspace_bytes = 57344 : i64, sym_visibility = "private"}
 // CHECK-COUNT-3: llvm.call @nnc_cuda_to_device_

@@ -40,17 +40,23 @@
 
 // nn-gpu-workspace-wrappers, after the plan: the step, renamed and private,
 // takes its workspace; the entry point with the original signature asks the
-// runtime for it.
+// runtime for it, tagged by the entry's number: each entry point has its own
+// workspace, where its device copies of the runtime's resident buffers (the
+// state) stay between calls.
 // WRAP-LABEL: func.func @entry(
 // WRAP-SAME: %[[A0:[^:]+]]: memref<10xf32>, %[[A1:[^:]+]]: memref<4x2xf32>, %[[A2:[^:]+]]: memref<3xf32>, %[[A3:[^:]+]]: i64) {
 // WRAP-NEXT: %[[N:.+]] = arith.constant 192 : i64
-// WRAP-NEXT: %[[RAW:.+]] = call @nnrt_cuda_workspace(%[[N]]) : (i64) -> memref<1xi8>
+// WRAP-NEXT: %[[TAG:.+]] = arith.constant 0 : i64
+// WRAP-NEXT: %[[RAW:.+]] = call @nnrt_cuda_workspace(%[[N]], %[[TAG]]) : (i64, i64) -> memref<1xi8>
 // WRAP-NEXT: %[[WS:.+]] = memref.reinterpret_cast %[[RAW]] to offset: [0], sizes: [192], strides: [1] : memref<1xi8> to memref<192xi8>
 // WRAP-NEXT: call @entry_cuda(%[[A0]], %[[A1]], %[[A2]], %[[A3]], %[[WS]])
 // WRAP-NEXT: return
 // WRAP: func.func private @entry_cuda(%{{.+}}: memref<10xf32>, %{{.+}}: memref<4x2xf32>, %{{.+}}: memref<3xf32>, %{{.+}}: i64, %{{.+}}: memref<192xi8>) attributes {nn.workspace_bytes = 192 : i64}
 // WRAP-NOT: memref.alloc
-// WRAP: func.func private @nnrt_cuda_workspace(i64) -> memref<1xi8>
+// WRAP-LABEL: func.func @reader(
+// WRAP: %[[TAG1:.+]] = arith.constant 1 : i64
+// WRAP-NEXT: call @nnrt_cuda_workspace(%{{.+}}, %[[TAG1]]) : (i64, i64) -> memref<1xi8>
+// WRAP: func.func private @nnrt_cuda_workspace(i64, i64) -> memref<1xi8>
 
 func.func @entry(%state: memref<10xf32>, %x: memref<4x2xf32>, %out: memref<3xf32>, %n: i64) {
   %c0 = arith.constant 0 : index
@@ -61,6 +67,12 @@ func.func @entry(%state: memref<10xf32>, %x: memref<4x2xf32>, %out: memref<3xf32
   memref.store %sum, %state[%c1] : memref<10xf32>
   %view = memref.subview %out[1] [2] [1] : memref<3xf32> to memref<2xf32, strided<[1], offset: 1>>
   memref.store %sum, %view[%c0] : memref<2xf32, strided<[1], offset: 1>>
+  return
+}
+func.func @reader(%state: memref<10xf32>, %out: memref<3xf32>) {
+  %c0 = arith.constant 0 : index
+  %s = memref.load %state[%c0] : memref<10xf32>
+  memref.store %s, %out[%c0] : memref<3xf32>
   return
 }
 func.func private @helper(%y: memref<8xf32>) {

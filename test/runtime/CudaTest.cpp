@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 using nnrt::CudaDriver;
 
@@ -27,6 +28,8 @@ template <typename F> std::string errorOf(F fn) {
   }
   return "";
 }
+
+int64_t address(const void *p) { return int64_t(intptr_t(p)); }
 
 struct FakeMode {
   explicit FakeMode(const char *mode) { setenv("FAKE_CUDA", mode, 1); }
@@ -99,7 +102,9 @@ void mgpuStreamDestroy(void *);
 void mgpuModuleUnload(void *);
 void nnrt_cuda_to_device(int64_t, int64_t, int64_t);
 void nnrt_cuda_to_host(int64_t, int64_t, int64_t);
-void *nnrt_cuda_workspace(int64_t);
+void *nnrt_cuda_workspace(int64_t, int64_t);
+void nnrt_cuda_free(int64_t);
+void *nnrt_cuda_alloc(int64_t);
 }
 
 TEST(Cuda, GeneratedHostCalls) {
@@ -154,20 +159,100 @@ TEST(CudaDeathTest, ModulesLoadOnFirstKernel) {
 
 TEST(Cuda, EntryPointCopiesAndWorkspace) {
   // The fake driver's device memory is host memory: what goes in comes
-  // back, and the workspace is one allocation grown to the largest size
-  // asked for.
+  // back, and each entry point's workspace is one allocation grown to the
+  // largest size it asks for.
   setenv("NNRT_LIBCUDA", NNRT_FAKE_CUDA, 1);
-  auto *small = static_cast<char *>(nnrt_cuda_workspace(64));
+  auto *small = static_cast<char *>(nnrt_cuda_workspace(64, 0));
   ASSERT_NE(small, nullptr);
-  EXPECT_EQ(nnrt_cuda_workspace(32), small);
-  auto *big = static_cast<char *>(nnrt_cuda_workspace(1 << 16));
+  EXPECT_EQ(nnrt_cuda_workspace(32, 0), small);
+  auto *big = static_cast<char *>(nnrt_cuda_workspace(1 << 16, 0));
   ASSERT_NE(big, nullptr);
-  EXPECT_EQ(nnrt_cuda_workspace(1 << 10), big);
+  EXPECT_EQ(nnrt_cuda_workspace(1 << 10, 0), big);
+  EXPECT_NE(nnrt_cuda_workspace(1 << 10, 1), big);
   float in[5] = {1.5f, -2, 3, 4e-3f, 5}, out[5] = {};
-  auto address = [](const void *p) { return int64_t(intptr_t(p)); };
   nnrt_cuda_to_device(address(big + 128), address(in), sizeof in);
   nnrt_cuda_to_host(address(out), address(big + 128), sizeof out);
   unsetenv("NNRT_LIBCUDA");
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(out[i], in[i]);
+  EXPECT_GE(nnrt::cudaMemoryPeak(), size_t(1 << 16) + (1 << 10));
+}
+
+TEST(Cuda, ResidentBufferStaysOnTheDevice) {
+  // Two entry points' device copies (train's at `a`, eval's at `b`) of one
+  // registered state buffer. The fake device memory is host memory, so the
+  // test sees which copies happen and which do not.
+  setenv("NNRT_LIBCUDA", NNRT_FAKE_CUDA, 1);
+  std::vector<float> state = {1, 2, 3, 4};
+  auto *a = static_cast<float *>(nnrt_cuda_workspace(64, 10));
+  auto *b = static_cast<float *>(nnrt_cuda_workspace(64, 11));
+  int64_t bytes = 4 * sizeof(float);
+  {
+    nnrt::DeviceResident resident(state.data(), size_t(bytes));
+    nnrt_cuda_to_device(address(a), address(state.data()), bytes);
+    EXPECT_EQ(a[2], 3);
+    // A step updates the state on the device: the host's copy is not
+    // written back.
+    a[2] = 30;
+    nnrt_cuda_to_host(address(state.data()), address(a), bytes);
+    EXPECT_EQ(state[2], 3);
+    // The next step finds it in place (a host change the runtime did not
+    // announce is not copied in).
+    state[0] = -1;
+    nnrt_cuda_to_device(address(a), address(state.data()), bytes);
+    EXPECT_EQ(a[0], 1);
+    EXPECT_EQ(a[2], 30);
+    // Another entry point's copy comes from the device's newest one.
+    nnrt_cuda_to_device(address(b), address(state.data()), bytes);
+    EXPECT_EQ(b[2], 30);
+    EXPECT_EQ(b[0], 1);
+    // The runtime reads it (a checkpoint): the newest contents come back.
+    resident.toHost();
+    EXPECT_EQ(state[0], 1);
+    EXPECT_EQ(state[2], 30);
+    // The runtime changes it (a broadcast): every device copy is stale.
+    state[3] = 40;
+    resident.hostWritten();
+    nnrt_cuda_to_device(address(a), address(state.data()), bytes);
+    EXPECT_EQ(a[3], 40);
+    // An unregistered buffer placed over a's copy, whose contents are
+    // newest only there: they reach the host first.
+    a[1] = 20;
+    nnrt_cuda_to_host(address(state.data()), address(a), bytes);
+    float other[4] = {7, 7, 7, 7};
+    nnrt_cuda_to_device(address(a), address(other), bytes);
+    EXPECT_EQ(state[1], 20);
+    EXPECT_EQ(a[1], 7);
+    nnrt_cuda_to_device(address(b), address(state.data()), bytes);
+    EXPECT_EQ(b[1], 20);
+    // A device buffer freed while holding the only newest copy.
+    auto *c = static_cast<float *>(nnrt_cuda_alloc(bytes));
+    nnrt_cuda_to_device(address(c), address(state.data()), bytes);
+    c[0] = 100;
+    nnrt_cuda_to_host(address(state.data()), address(c), bytes);
+    nnrt_cuda_free(address(c));
+    EXPECT_EQ(state[0], 100);
+  }
+  // Unregistered again: copies go both ways at every call.
+  nnrt_cuda_to_device(address(a), address(state.data()), bytes);
+  a[2] = 31;
+  nnrt_cuda_to_host(address(state.data()), address(a), bytes);
+  unsetenv("NNRT_LIBCUDA");
+  EXPECT_EQ(state[2], 31);
+}
+
+TEST(CudaDeathTest, ResidentBuffersInCpuProgramsDoNothing) {
+  // A CPU program registers its state too: without any entry point's copy
+  // nothing opens the driver.
+  EXPECT_EXIT(
+      {
+        setenv("NNRT_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
+        std::vector<float> state(8, 1.0f);
+        nnrt::DeviceResident resident(state.data(), state.size() * 4);
+        resident.toHost();
+        resident.hostWritten();
+        std::fprintf(stderr, "no driver needed %zu\n", nnrt::cudaMemoryPeak());
+        std::exit(0);
+      },
+      testing::ExitedWithCode(0), "no driver needed 0");
 }

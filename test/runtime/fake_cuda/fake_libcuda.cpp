@@ -7,10 +7,12 @@
 // machine whose driver sees no GPU), "oom" (a device whose allocations
 // fail), otherwise a device named "Fake GPU" with 1 GiB, compute capability
 // 9.0, whose calls succeed. Built with FAKE_CUDA_OLD it lacks
-// cuMemAlloc_v2, as a driver too old for nnrt would.
+// cuMemAlloc_v2, as a driver too old for nnrt would. With FAKE_CUDA_TRACE
+// set to a file, each copy appends a line "htod|dtoh|dtod BYTES" to it.
 //
 //===----------------------------------------------------------------------===//
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -20,6 +22,15 @@ bool mode(const char *m) {
   return v && std::strcmp(v, m) == 0;
 }
 int token;
+void trace(const char *kind, std::size_t bytes) {
+  const char *path = std::getenv("FAKE_CUDA_TRACE");
+  if (!path || !*path)
+    return;
+  if (std::FILE *f = std::fopen(path, "a")) {
+    std::fprintf(f, "%s %zu\n", kind, bytes);
+    std::fclose(f);
+  }
+}
 } // namespace
 
 extern "C" {
@@ -84,11 +95,20 @@ int cuMemFree_v2(unsigned long long p) {
 int cuMemcpyHtoDAsync_v2(unsigned long long device, const void *host,
                          std::size_t bytes, void *) {
   std::memcpy(reinterpret_cast<void *>(device), host, bytes);
+  trace("htod", bytes);
   return 0;
 }
 int cuMemcpyDtoHAsync_v2(void *host, unsigned long long device,
                          std::size_t bytes, void *) {
   std::memcpy(host, reinterpret_cast<const void *>(device), bytes);
+  trace("dtoh", bytes);
+  return 0;
+}
+int cuMemcpyDtoDAsync_v2(unsigned long long to, unsigned long long from,
+                         std::size_t bytes, void *) {
+  std::memcpy(reinterpret_cast<void *>(to),
+              reinterpret_cast<const void *>(from), bytes);
+  trace("dtod", bytes);
   return 0;
 }
 int cuStreamCreate(void **stream, unsigned) {
