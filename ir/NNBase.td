@@ -95,6 +95,10 @@ def NN_Dialect : Dialect {
     // k`: nn-build-train-step also builds `grad_step` (gradients added
     // into accumulators) and `update_step` (the update from them).
     "::mlir::UnitAttr":$bf16,
+    // The contractions of a `precision = bf16` module whose operands
+    // convert-nn-to-linalg rounded to bf16: --target cuda multiplies them
+    // with bf16 tensor-core instructions (nn-gpu-gemm).
+    "::mlir::UnitAttr":$bf16_operands,
     "::mlir::UnitAttr":$accumulate,
     "::mlir::UnitAttr":$grad_step,
     "::mlir::UnitAttr":$update_step

@@ -487,6 +487,7 @@ def NNGPUGemmPass : Pass<"nn-gpu-gemm", "::mlir::func::FuncOp"> {
   }];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
     "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"
   ];

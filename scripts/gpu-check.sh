@@ -3,7 +3,8 @@
 # two halves:
 #
 #   scripts/gpu-check.sh prepare   here, after scripts/build.sh: builds the
-#       Fashion-MNIST MLP and SPEC 2.3's CNN for the GPU and for the CPU
+#       Fashion-MNIST MLP (also with precision = bf16) and SPEC 2.3's CNN
+#       for the GPU and for the CPU
 #       into gpu-check/ (git-ignored) with everything they need to run on a
 #       machine without Debian's packages: their shared libraries and the
 #       dynamic loader (lib/), the data (data/), the comparison script.
@@ -25,9 +26,14 @@ prepare() {
   local nnc=build/bin/nnc
   [ -x "$nnc" ] || { echo "gpu-check: build nnc first (scripts/build.sh)" >&2; exit 2; }
   rm -rf "$DIR" && mkdir -p "$DIR/lib" "$DIR/data"
-  for m in fashion_mlp fashion_cnn; do
-    "$nnc" "examples/$m.nn" --target cuda -o "$DIR/${m}_cuda"
-    "$nnc" "examples/$m.nn" -o "$DIR/${m}_cpu"
+  # The MLP once more with precision = bf16 (bf16 tensor-core GEMMs).
+  sed 's/^  epochs = /  precision = bf16\n  epochs = /' examples/fashion_mlp.nn \
+    > "$DIR/fashion_mlp_bf16.nn"
+  for m in fashion_mlp fashion_cnn fashion_mlp_bf16; do
+    local src="examples/$m.nn"
+    [ -f "$src" ] || src="$DIR/$m.nn"
+    "$nnc" "$src" --target cuda -o "$DIR/${m}_cuda"
+    "$nnc" "$src" -o "$DIR/${m}_cpu"
   done
   # Every shared library the programs load, and the loader itself, so that
   # they run on another distribution: lib/ld-linux-x86-64.so.2 --library-path
@@ -62,7 +68,7 @@ run() {
       sed 's/^/GPU (nvidia-smi): /'
     echo "host: $(nproc) cores"
     echo
-    for m in fashion_mlp fashion_cnn; do
+    for m in fashion_mlp fashion_cnn fashion_mlp_bf16; do
       echo "## $m"
       echo
       prog "./${m}_cuda" info | sed -n 2p
@@ -86,8 +92,11 @@ run() {
         echo "train $epochs epoch(s) on $t:"
         local start=$SECONDS
         prog "./${m}_$t" train --epochs "$epochs" --seed 1 $(datas) \
-          --checkpoint-dir "ck_${m}_train_$t" 2>&1 | grep -E '^epoch' || failed=1
+          --checkpoint-dir "ck_${m}_train_$t" --log "log_${m}_$t.jsonl" 2>&1 |
+          grep -E '^epoch' || failed=1
         echo "wall: $((SECONDS - start)) s"
+        grep -o '"device_memory_mib":[0-9.]*' "log_${m}_$t.jsonl" | tail -1 |
+          sed 's/.*:/device memory (MiB, peak): /' || true
         local acc
         acc=$(prog "./${m}_$t" eval --weights "ck_${m}_train_$t/last.safetensors" \
           $(datas) | awk '$1 == "accuracy" {print $2; exit}')

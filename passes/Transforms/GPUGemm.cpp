@@ -32,10 +32,25 @@
 //   b: vector<1x1xf32>  [0][0] = B[t][g]
 //   c: vector<2x2xf32>  [i][j] = C[g + 8 i][2 t + j]
 //
+// Contractions marked nn.bf16_operands (`precision = bf16`: their operands
+// are bf16 values already) keep their tiles in bf16 (A rows padded 16 -> 24)
+// and multiply with one m16n8k16 bf16 mma.sync per k step, twice the tf32
+// rate, into the same f32 accumulators (mma.m16n8k16 .bf16; pairs of bf16
+// in one 32-bit register, the first in the low half):
+//   a: 4 x i32 [i] = A[g + 8 (i % 2)][2 t + 8 (i / 2) + {0, 1}]
+//   b: 2 x i32 [i] = B[2 t + 8 i + {0, 1}][g]
+//   c: 4 x f32 [i] = C[g + 8 (i / 2)][2 t + i % 2]
+// LLVM 19 cannot express it: nvgpu.mma.sync fails on bf16 fragments
+// ("failed to deduce operand PTX types") and nvvm.mma.sync's verifier wants
+// f16 pairs where the intrinsic takes i32. It is the PTX instruction itself,
+// as inline assembly on the packed registers.
+//
 //===----------------------------------------------------------------------===//
+#include "ir/NNDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -61,6 +76,7 @@ constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 4;
 constexpr int64_t kTilesM = kWarpM / kMmaM, kTilesN = kWarpN / kMmaN;
 // Padded rows of the shared tiles (see the file comment).
 constexpr int64_t kStrideA = kBlockK + 4, kStrideB = kBlockN + 8;
+constexpr int64_t kStrideABf16 = kBlockK + 8;
 
 /// A contraction the kernel handles, with its loop dimensions.
 struct Contraction {
@@ -106,7 +122,9 @@ static std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
 class KernelBuilder {
 public:
   explicit KernelBuilder(Contraction contraction)
-      : c(std::move(contraction)), b(c.op), loc(c.op.getLoc()) {}
+      : c(std::move(contraction)), b(c.op), loc(c.op.getLoc()),
+        bf16(nnc::nn::NNDialect::Bf16OperandsAttrHelper(b.getContext())
+                 .isAttrPresent(c.op)) {}
 
   void build() {
     int64_t batches = 1;
@@ -114,9 +132,11 @@ public:
       batches *= c.ranges[d];
     auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
                                              gpu::AddressSpace::Workgroup);
-    auto sharedA = MemRefType::get({kBlockM, kStrideA}, b.getF32Type(),
-                                   MemRefLayoutAttrInterface(), shared);
-    auto sharedB = MemRefType::get({kBlockK, kStrideB}, b.getF32Type(),
+    Type element = bf16 ? Type(b.getBF16Type()) : Type(b.getF32Type());
+    auto sharedA =
+        MemRefType::get({kBlockM, bf16 ? kStrideABf16 : kStrideA}, element,
+                        MemRefLayoutAttrInterface(), shared);
+    auto sharedB = MemRefType::get({kBlockK, kStrideB}, element,
                                    MemRefLayoutAttrInterface(), shared);
     auto launch = b.create<gpu::LaunchOp>(
         loc, index(ceilDiv(c.ranges[c.n], kBlockN)),
@@ -169,14 +189,18 @@ private:
         b.create<arith::BitcastOp>(loc, b.getF32Type(), rounded));
   }
 
-  /// A [n x 1] fragment of the given elements (vector.insert: lowered for
-  /// any rank, unlike n-D vector.from_elements in LLVM 19).
+  /// A fragment of the given elements, row-major (vector.insert: lowered
+  /// for any rank, unlike n-D vector.from_elements in LLVM 19).
   Value fragment(VectorType type, ArrayRef<Value> elements) {
     Value v = b.create<arith::ConstantOp>(loc, type,
-                                          DenseElementsAttr::get(type, 0.0f));
-    for (auto [i, e] : llvm::enumerate(elements))
-      v = b.create<vector::InsertOp>(loc, e, v,
-                                     ArrayRef<int64_t>{int64_t(i), 0});
+                                          cast<TypedAttr>(b.getZeroAttr(type)));
+    int64_t cols = type.getShape().back();
+    for (auto [i, e] : llvm::enumerate(elements)) {
+      SmallVector<int64_t, 2> at{int64_t(i) % cols};
+      if (type.getRank() == 2)
+        at.insert(at.begin(), int64_t(i) / cols);
+      v = b.create<vector::InsertOp>(loc, e, v, at);
+    }
     return v;
   }
 
@@ -227,9 +251,102 @@ private:
             nb.create<scf::YieldOp>(l, v);
           },
           [&](OpBuilder &nb, Location l) { nb.create<scf::YieldOp>(l, zero); });
-      b.create<memref::StoreOp>(loc, toTf32(guarded.getResult(0)), tile,
-                                ValueRange{r, col});
+      Value v = guarded.getResult(0);
+      v = bf16 ? b.create<arith::TruncFOp>(loc, b.getBF16Type(), v) : toTf32(v);
+      b.create<memref::StoreOp>(loc, v, tile, ValueRange{r, col});
     }
+  }
+
+  /// One k step of the warp's 2 x 4 tiles: 4 tf32 m16n8k4 mmas each.
+  void multiplyTf32(Value g, Value t, Value warpRow, Value warpCol,
+                    SmallVector<Value> &acc) {
+    auto fragA = VectorType::get({2, 1}, b.getF32Type());
+    auto fragB = VectorType::get({1, 1}, b.getF32Type());
+    for (int64_t kk = 0; kk < kBlockK; kk += kMmaK) {
+      Value col = add(t, kk);
+      SmallVector<Value> as, bs;
+      for (int64_t i = 0; i < kTilesM; ++i) {
+        Value row = add(add(warpRow, i * kMmaM), g);
+        Value lo = b.create<memref::LoadOp>(loc, tileA, ValueRange{row, col});
+        Value hi =
+            b.create<memref::LoadOp>(loc, tileA, ValueRange{add(row, 8), col});
+        as.push_back(fragment(fragA, {lo, hi}));
+      }
+      for (int64_t j = 0; j < kTilesN; ++j) {
+        Value v = b.create<memref::LoadOp>(
+            loc, tileB, ValueRange{col, add(add(warpCol, j * kMmaN), g)});
+        bs.push_back(fragment(fragB, {v}));
+      }
+      for (int64_t i = 0; i < kTilesM; ++i)
+        for (int64_t j = 0; j < kTilesN; ++j) {
+          Value &a = acc[i * kTilesN + j];
+          a = b.create<nvgpu::MmaSyncOp>(loc, as[i], bs[j], a,
+                                         ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
+                                         /*tf32Enabled=*/true);
+        }
+    }
+  }
+
+  /// Two bf16 elements of a tile packed in an i32, `lo` in the low half.
+  Value packed(Value tile, ValueRange lo, ValueRange hi) {
+    auto pair = VectorType::get({2}, b.getBF16Type());
+    Value v = fragment(pair, {b.create<memref::LoadOp>(loc, tile, lo),
+                              b.create<memref::LoadOp>(loc, tile, hi)});
+    Value word = b.create<vector::BitCastOp>(
+        loc, VectorType::get({1}, b.getI32Type()), v);
+    return b.create<vector::ExtractOp>(loc, word, ArrayRef<int64_t>{0});
+  }
+
+  /// One k step of the warp's 2 x 4 tiles: one bf16 m16n8k16 mma each.
+  void multiplyBf16(Value g, Value t, Value warpRow, Value warpCol,
+                    SmallVector<Value> &acc) {
+    Value t2 = mul(t, 2);
+    SmallVector<SmallVector<Value, 4>> as, bs;
+    for (int64_t i = 0; i < kTilesM; ++i) {
+      Value row = add(add(warpRow, i * kMmaM), g);
+      SmallVector<Value, 4> regs;
+      for (int64_t r = 0; r < 4; ++r) {
+        Value at = add(row, 8 * (r % 2)), k = add(t2, 8 * (r / 2));
+        regs.push_back(packed(tileA, {at, k}, {at, add(k, 1)}));
+      }
+      as.push_back(regs);
+    }
+    for (int64_t j = 0; j < kTilesN; ++j) {
+      Value col = add(add(warpCol, j * kMmaN), g);
+      SmallVector<Value, 4> regs;
+      for (int64_t r = 0; r < 2; ++r) {
+        Value k = add(t2, 8 * r);
+        regs.push_back(packed(tileB, {k, col}, {add(k, 1), col}));
+      }
+      bs.push_back(regs);
+    }
+    Type f32 = b.getF32Type();
+    auto result =
+        LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+    for (int64_t i = 0; i < kTilesM; ++i)
+      for (int64_t j = 0; j < kTilesN; ++j) {
+        Value &a = acc[i * kTilesN + j];
+        SmallVector<Value, 4> cs;
+        for (int64_t e = 0; e < 4; ++e)
+          cs.push_back(b.create<vector::ExtractOp>(
+              loc, a, ArrayRef<int64_t>{e / 2, e % 2}));
+        SmallVector<Value> operands(as[i].begin(), as[i].end());
+        operands.append(bs[j]);
+        operands.append(cs);
+        Value d = b.create<LLVM::InlineAsmOp>(
+                       loc, result, operands,
+                       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                       "{$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, "
+                       "{$10, $11, $12, $13};",
+                       "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f",
+                       /*has_side_effects=*/false, /*is_align_stack=*/false,
+                       LLVM::AsmDialectAttr(), ArrayAttr())
+                      .getResult(0);
+        for (int64_t e = 0; e < 4; ++e)
+          a = b.create<vector::InsertOp>(
+              loc, b.create<LLVM::ExtractValueOp>(loc, d, e), a,
+              ArrayRef<int64_t>{e / 2, e % 2});
+      }
   }
 
   void body_(gpu::LaunchOp launch) {
@@ -271,33 +388,10 @@ private:
                    });
           b.create<gpu::BarrierOp>(loc);
           SmallVector<Value> acc(accs.begin(), accs.end());
-          auto fragA = VectorType::get({2, 1}, b.getF32Type());
-          auto fragB = VectorType::get({1, 1}, b.getF32Type());
-          for (int64_t kk = 0; kk < kBlockK; kk += kMmaK) {
-            Value col = add(t, kk);
-            SmallVector<Value> as, bs;
-            for (int64_t i = 0; i < kTilesM; ++i) {
-              Value row = add(add(warpRow, i * kMmaM), g);
-              Value lo =
-                  b.create<memref::LoadOp>(loc, tileA, ValueRange{row, col});
-              Value hi = b.create<memref::LoadOp>(loc, tileA,
-                                                  ValueRange{add(row, 8), col});
-              as.push_back(fragment(fragA, {lo, hi}));
-            }
-            for (int64_t j = 0; j < kTilesN; ++j) {
-              Value v = b.create<memref::LoadOp>(
-                  loc, tileB, ValueRange{col, add(add(warpCol, j * kMmaN), g)});
-              bs.push_back(fragment(fragB, {v}));
-            }
-            for (int64_t i = 0; i < kTilesM; ++i)
-              for (int64_t j = 0; j < kTilesN; ++j) {
-                Value &a = acc[i * kTilesN + j];
-                a = b.create<nvgpu::MmaSyncOp>(
-                    loc, as[i], bs[j], a,
-                    ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
-                    /*tf32Enabled=*/true);
-              }
-          }
+          if (bf16)
+            multiplyBf16(g, t, warpRow, warpCol, acc);
+          else
+            multiplyTf32(g, t, warpRow, warpCol, acc);
           b.create<gpu::BarrierOp>(loc);
           b.create<scf::YieldOp>(loc, acc);
         });
@@ -327,6 +421,7 @@ private:
   Contraction c;
   OpBuilder b;
   Location loc;
+  bool bf16;
   Value tileA, tileB, threadId;
   SmallVector<Value> batchIndex;
 };

@@ -2,12 +2,14 @@
 checked here. The program builds (PTX for sm_90 or sm_80, tensor-core GEMMs
 in it); `info` names the target and says there is no device; `train`
 without a driver stops at once with one line; with a stand-in driver whose
-device memory is host memory and whose kernels do nothing, a step copies
-the state to the device and back unchanged (a run resumed from a CPU
-build's checkpoint writes the same state, bit for bit), and the CPU build
-evaluates the cuda program's checkpoint.
+device memory is host memory and whose kernels do nothing, steps copy the
+state to the device and back unchanged (a run resumed from a CPU build's
+checkpoint writes the same state, bit for bit), the state is copied in once
+and out once however many steps run, the log shows device memory, and the
+CPU build evaluates the cuda program's checkpoint.
 
 usage: cuda_program_check.py WORKDIR EXAMPLES FAKE_LIBCUDA"""
+import json
 import os
 import subprocess
 import sys
@@ -31,6 +33,21 @@ def main():
         assert "llvm.func @nnc_train(" in ir and "nnrt_cuda_workspace" in ir
         assert "@malloc" not in ir, "host allocations in a cuda program"
     print("ok build: PTX for sm_90 and sm_80 with mma.sync; C entry points")
+
+    # precision = bf16: every GEMM of the step (forward and gradients) on
+    # bf16 tensor-core instructions, none left on tf32.
+    src = open(mlp).read()
+    bf16 = os.path.join(work, "mlp_bf16.nn")
+    with open(bf16, "w") as f:
+        f.write(src.replace("  epochs = ", "  precision = bf16\n  epochs = "))
+    ir = run(["nnc", bf16, "--target", "cuda", "--emit", "llvm-mlir"]).stdout
+    f32_ir = run(["nnc", mlp, "--target", "cuda", "--emit", "llvm-mlir"]).stdout
+    want = "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32"
+    tf32 = "mma.sync.aligned.m16n8k4.row.col.f32.tf32.tf32.f32"
+    assert ir.count(want) > 0 and tf32 not in ir, (ir.count(want), ir.count(tf32))
+    # Per warp and step of 16 along k: 8 bf16 mmas where f32 has 32.
+    assert ir.count(want) * 4 == f32_ir.count(tf32), (ir.count(want), f32_ir.count(tf32))
+    print(f"ok bf16: {ir.count(want)} bf16 mma.sync for {f32_ir.count(tf32)} tf32 ones in f32")
 
     # A recurrent model: its time loop launches kernels from the host and
     # makes new state buffers at every step (device allocations).
@@ -68,11 +85,14 @@ def main():
     # program resumes from it and runs one more step whose kernels do
     # nothing: the whole state comes back bit for bit.
     ck_gpu, ck_cpu = os.path.join(work, "ck_gpu"), os.path.join(work, "ck_cpu")
+    cpu_log = os.path.join(work, "cpu.jsonl")
     run([cpu, "train", "--quiet", "--steps", "1", "--seed", "7",
-         "--checkpoint-dir", ck_cpu])
-    run([gpu, "train", "--quiet", "--steps", "2", "--resume",
-         os.path.join(ck_cpu, "last.safetensors"), "--checkpoint-dir", ck_gpu],
-        env=fake_env)
+         "--checkpoint-dir", ck_cpu, "--log", cpu_log])
+    trace = os.path.join(work, "copies.txt")
+    log = os.path.join(work, "cuda.jsonl")
+    run([gpu, "train", "--quiet", "--steps", "5", "--resume",
+         os.path.join(ck_cpu, "last.safetensors"), "--checkpoint-dir", ck_gpu,
+         "--log", log], env=dict(fake_env, FAKE_CUDA_TRACE=trace))
     a = read_safetensors(os.path.join(ck_gpu, "last.safetensors"))
     b = read_safetensors(os.path.join(ck_cpu, "last.safetensors"))
     assert sorted(a) == sorted(b), (sorted(a), sorted(b))
@@ -82,6 +102,24 @@ def main():
         assert a[n].shape == b[n].shape and (a[n] == b[n]).all(), n
     print(f"ok round trip: {len(b)} state tensors ({len(moments)} of the "
           "optimizer) back unchanged")
+    # The state (the largest buffer) stays on the device between steps: in
+    # once; the validation's entry point copies it from the training's
+    # device copy; out once (for the checkpoint), however many steps ran.
+    copies = [(k, int(n)) for k, n in
+              (line.split() for line in open(trace).read().splitlines())]
+    state_bytes = max(n for _, n in copies)
+    assert copies.count(("htod", state_bytes)) == 1, copies
+    assert copies.count(("dtod", state_bytes)) == 1, copies
+    assert copies.count(("dtoh", state_bytes)) == 1, copies
+    assert copies[-1] == ("dtoh", state_bytes), copies
+    train_out = copies[copies.index(("htod", state_bytes)) + 1]
+    assert train_out[0] == "dtoh" and copies.count(train_out) == 4, copies
+    print(f"ok resident: the state ({state_bytes} bytes) copied in once and "
+          "out once over 4 steps and an evaluation")
+    epoch = [json.loads(line) for line in open(log)][0]
+    assert epoch["event"] == "epoch" and epoch["device_memory_mib"] > 0, epoch
+    assert "device_memory_mib" not in open(cpu_log).readline()
+    print(f"ok log: device memory {epoch['device_memory_mib']:.1f} MiB")
     ev = run([cpu, "eval", "--weights",
               os.path.join(ck_gpu, "last.safetensors")]).stdout
     assert "accuracy" in ev, ev

@@ -107,3 +107,59 @@ func.func @left_alone(%a: memref<8x8xf64>, %b: memref<8x8xf64>, %c: memref<8x8xf
   }
   return
 }
+
+// precision = bf16 (the contraction marked nn.bf16_operands: its operands
+// are bf16 values): bf16 tiles (A rows padded to 24), operands narrowed by
+// arith.truncf (exact on bf16 values) and not rounded to tf32, one
+// m16n8k16 bf16 mma.sync per warp tile per step of 16, as PTX inline
+// assembly (LLVM 19's nvgpu/nvvm ops cannot lower it) on bf16 pairs packed
+// in i32 registers. The fragments, lane = 4 g + t: a[i] = A[g + 8 (i % 2)]
+// [2 t + 8 (i / 2) + {0, 1}], b[i] = B[2 t + 8 i + {0, 1}][g].
+// CHECK-LABEL: func.func @bf16(
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup(%[[SA:.+]] : memref<64x24xbf16, #gpu.address_space<workgroup>>, %[[SB:.+]] : memref<16x72xbf16, #gpu.address_space<workgroup>>)
+// CHECK: %[[LANE:.+]] = arith.remui %{{.+}}, %c32
+// CHECK: %[[G:.+]] = arith.divui %[[LANE]], %c4
+// CHECK: %[[T:.+]] = arith.remui %[[LANE]], %c4
+// CHECK: scf.for
+// CHECK-NOT: arith.bitcast
+// CHECK: %[[NARROW:.+]] = arith.truncf %{{.+}} : f32 to bf16
+// CHECK-NEXT: memref.store %[[NARROW]], %[[SA]]
+// CHECK: gpu.barrier
+// CHECK: %[[T2:.+]] = arith.muli %[[T]], %c2
+// CHECK: %[[ROW:.+]] = arith.addi %{{.+}}, %[[G]]
+// CHECK: %[[T21:.+]] = arith.addi %[[T2]], %c1
+// CHECK: %[[LO:.+]] = memref.load %[[SA]][%[[ROW]], %[[T2]]]
+// CHECK: %[[HI:.+]] = memref.load %[[SA]][%[[ROW]], %[[T21]]]
+// CHECK: %[[P0:.+]] = vector.insert %[[LO]], %{{.+}} [0] : bf16 into vector<2xbf16>
+// CHECK: %[[P:.+]] = vector.insert %[[HI]], %[[P0]] [1] : bf16 into vector<2xbf16>
+// CHECK: %[[W:.+]] = vector.bitcast %[[P]] : vector<2xbf16> to vector<1xi32>
+// CHECK: %[[A0:.+]] = vector.extract %[[W]][0] : i32 from vector<1xi32>
+// CHECK: %[[ROW8:.+]] = arith.addi %[[ROW]], %c8
+// CHECK: memref.load %[[SA]][%[[ROW8]], %[[T2]]]
+// CHECK: %[[A1:.+]] = vector.extract %{{.+}}[0] : i32 from vector<1xi32>
+// CHECK: %[[T28:.+]] = arith.addi %[[T2]], %c8
+// CHECK: memref.load %[[SA]][%[[ROW]], %[[T28]]]
+// CHECK: %[[A2:.+]] = vector.extract %{{.+}}[0] : i32 from vector<1xi32>
+// CHECK: memref.load %[[SA]][%[[ROW8]], %[[T28]]]
+// CHECK: %[[A3:.+]] = vector.extract %{{.+}}[0] : i32 from vector<1xi32>
+// The warp's second row of tiles, then its four columns.
+// CHECK-COUNT-4: vector.extract %{{.+}}[0] : i32 from vector<1xi32>
+// CHECK: %[[COL:.+]] = arith.addi %{{.+}}, %[[G]]
+// CHECK: memref.load %[[SB]][%[[T2]], %[[COL]]]
+// CHECK: memref.load %[[SB]][%[[T21]], %[[COL]]]
+// CHECK: %[[B0:.+]] = vector.extract %{{.+}}[0] : i32 from vector<1xi32>
+// CHECK: memref.load %[[SB]][%[[T28]], %[[COL]]]
+// CHECK: %[[B1:.+]] = vector.extract %{{.+}}[0] : i32 from vector<1xi32>
+// CHECK: %[[C0:.+]] = vector.extract %[[ACC:.+]][0, 0] : f32 from vector<2x2xf32>
+// CHECK: %[[D:.+]] = llvm.inline_asm "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};", "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f" %[[A0]], %[[A1]], %[[A2]], %[[A3]], %[[B0]], %[[B1]], %[[C0]], %{{.+}}, %{{.+}}, %{{.+}} : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK: %[[D3:.+]] = llvm.extractvalue %[[D]][3]
+// CHECK: vector.insert %[[D3]], %{{.+}} [1, 1] : f32 into vector<2x2xf32>
+// CHECK-COUNT-7: llvm.inline_asm
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.yield
+// CHECK: gpu.terminator
+func.func @bf16(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
+  linalg.matmul {nn.bf16_operands} ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
+  return
+}

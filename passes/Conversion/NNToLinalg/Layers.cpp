@@ -46,15 +46,13 @@ struct DenseLowering : OpConversionPattern<nn::DenseOp> {
     else
       init = filled(rewriter, loc, type, 0.0);
     bool bf16 = bf16Products(op);
-    Value y = rewriter
-                  .create<linalg::MatmulTransposeBOp>(
-                      loc, TypeRange{type},
-                      ValueRange{roundedToBf16(rewriter, loc,
-                                               adaptor.getInput(), bf16),
-                                 roundedToBf16(rewriter, loc,
-                                               adaptor.getWeight(), bf16)},
-                      ValueRange{init})
-                  .getResult(0);
+    Value y = bf16Contraction(
+        rewriter.create<linalg::MatmulTransposeBOp>(
+            loc, TypeRange{type},
+            ValueRange{roundedToBf16(rewriter, loc, adaptor.getInput(), bf16),
+                       roundedToBf16(rewriter, loc, adaptor.getWeight(), bf16)},
+            ValueRange{init}),
+        bf16);
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -112,7 +110,7 @@ struct MatmulLowering : OpConversionPattern<nn::MatmulOp> {
                   })
               .getResult(0);
     }
-    rewriter.replaceOp(op, c);
+    rewriter.replaceOp(op, bf16Contraction(c.getDefiningOp(), bf16));
     return success();
   }
 };

@@ -122,6 +122,15 @@ inline bool bf16Products(mlir::Operation *op) {
                      .isAttrPresent(fn));
 }
 
+/// `contraction` (a linalg op whose operands roundedToBf16 made with `bf16`)
+/// marked nn.bf16_operands when `bf16` holds; returns its result.
+inline mlir::Value bf16Contraction(mlir::Operation *contraction, bool bf16) {
+  if (bf16)
+    nnc::nn::NNDialect::Bf16OperandsAttrHelper(contraction->getContext())
+        .setAttr(contraction, mlir::UnitAttr::get(contraction->getContext()));
+  return contraction->getResult(0);
+}
+
 /// `x` rounded to bf16 and widened back when `bf16` holds (else x): the
 /// f32 bits rounded to their upper 16, ties to even (bits + 0x7fff + bit
 /// 16), NaN kept. Integer arithmetic, so it vectorizes on any x86.
