@@ -120,14 +120,9 @@ struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
     int64_t n = y.getDimSize(0), f = y.getDimSize(1), oh = y.getDimSize(2),
             ow = y.getDimSize(3);
     auto zType = RankedTensorType::get({f, n * oh * ow}, y.getElementType());
-    bool bf16 = bf16Products(op);
-    Value z =
-        bf16Contraction(rewriter.create<linalg::MatmulOp>(
-                            loc, TypeRange{zType},
-                            ValueRange{roundedToBf16(rewriter, loc, wm, bf16),
-                                       roundedToBf16(rewriter, loc, col, bf16)},
-                            ValueRange{filled(rewriter, loc, zType, 0.0)}),
-                        bf16);
+    Value z = gemm<linalg::MatmulOp>(rewriter, loc, wm, col,
+                                     filled(rewriter, loc, zType, 0.0),
+                                     bf16Products(op));
     Value out = gemmResultToNCHW(rewriter, loc, z, y, adaptor.getBias());
     rewriter.replaceOp(op, out);
     return success();
@@ -163,14 +158,9 @@ struct Conv2dGradWeightLowering : OpConversionPattern<nn::Conv2dGradWeightOp> {
     dyN = rewriter.create<tensor::CollapseShapeOp>(
         loc, dyN, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
     auto tType = RankedTensorType::get({k, f}, elt);
-    bool bf16 = bf16Products(op);
-    Value dwT =
-        bf16Contraction(rewriter.create<linalg::MatmulOp>(
-                            loc, TypeRange{tType},
-                            ValueRange{roundedToBf16(rewriter, loc, col, bf16),
-                                       roundedToBf16(rewriter, loc, dyN, bf16)},
-                            ValueRange{filled(rewriter, loc, tType, 0.0)}),
-                        bf16);
+    Value dwT = gemm<linalg::MatmulOp>(rewriter, loc, col, dyN,
+                                       filled(rewriter, loc, tType, 0.0),
+                                       bf16Products(op));
     // dW[f, c, i, j] = dW^T[(c kh + i) kw + j, f]: read through an affine
     // map, not a transpose + expand_shape, which linalg-fuse-elementwise-ops
     // would propagate into the matmul (a contraction it no longer tiles).
@@ -205,14 +195,9 @@ struct Conv2dGradInputLowering : OpConversionPattern<nn::Conv2dGradInputOp> {
     Value dyT = transposedGrad(rewriter, loc, adaptor.getGrad());
     Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
     auto mType = RankedTensorType::get({k, n * oh * ow}, x.getElementType());
-    bool bf16 = bf16Products(op);
-    Value dcol =
-        bf16Contraction(rewriter.create<linalg::MatmulTransposeAOp>(
-                            loc, TypeRange{mType},
-                            ValueRange{roundedToBf16(rewriter, loc, wm, bf16),
-                                       roundedToBf16(rewriter, loc, dyT, bf16)},
-                            ValueRange{filled(rewriter, loc, mType, 0.0)}),
-                        bf16);
+    Value dcol = gemm<linalg::MatmulTransposeAOp>(
+        rewriter, loc, wm, dyT, filled(rewriter, loc, mType, 0.0),
+        bf16Products(op));
     // The rows (c, i, j) of dcol for one kernel offset: a strided row slice
     // of the 2-d GEMM result, expanded to [C, N, OH, OW] (an expand_shape of
     // the GEMM itself would be folded into it, see gemmResultToNCHW).

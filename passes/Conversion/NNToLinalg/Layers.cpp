@@ -45,14 +45,9 @@ struct DenseLowering : OpConversionPattern<nn::DenseOp> {
                  ->getResult(0);
     else
       init = filled(rewriter, loc, type, 0.0);
-    bool bf16 = bf16Products(op);
-    Value y = bf16Contraction(
-        rewriter.create<linalg::MatmulTransposeBOp>(
-            loc, TypeRange{type},
-            ValueRange{roundedToBf16(rewriter, loc, adaptor.getInput(), bf16),
-                       roundedToBf16(rewriter, loc, adaptor.getWeight(), bf16)},
-            ValueRange{init}),
-        bf16);
+    Value y = gemm<linalg::MatmulTransposeBOp>(
+        rewriter, loc, adaptor.getInput(), adaptor.getWeight(), init,
+        bf16Products(op));
     rewriter.replaceOp(op, y);
     return success();
   }

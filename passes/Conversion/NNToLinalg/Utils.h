@@ -162,6 +162,19 @@ inline mlir::Value roundedToBf16(mlir::OpBuilder &b, mlir::Location loc,
       });
 }
 
+/// The linalg contraction OpTy (matmul, matmul_transpose_a/b) of `lhs` and
+/// `rhs` into `init`; with `bf16` its operands rounded to bf16 and the op
+/// marked nn.bf16_operands (bf16Contraction).
+template <typename OpTy>
+mlir::Value gemm(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
+                 mlir::Value rhs, mlir::Value init, bool bf16) {
+  auto op = b.create<OpTy>(loc, mlir::TypeRange{init.getType()},
+                           mlir::ValueRange{roundedToBf16(b, loc, lhs, bf16),
+                                            roundedToBf16(b, loc, rhs, bf16)},
+                           mlir::ValueRange{init});
+  return bf16Contraction(op, bf16);
+}
+
 /// sigmoid: 1 / (1 + exp(-x)).
 inline mlir::Value sigmoid(mlir::OpBuilder &b, mlir::Location l,
                            mlir::Value x) {
