@@ -4,8 +4,8 @@
 set -euo pipefail
 
 PACKAGES=(
-  # build
-  cmake ninja-build g++ pkg-config
+  # build; nnc links programs with lld (GNU ld when it is missing: slower)
+  cmake ninja-build g++ pkg-config lld
   # compiler: LLVM/MLIR 19 (libMLIR.so, tablegen, FileCheck, lit), ANTLR4
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   antlr4 libantlr4-runtime-dev uuid-dev

@@ -328,6 +328,10 @@ int link(const std::vector<std::string> &objects, const std::string &output) {
     return UsageError;
   }
   std::vector<std::string> args = {*cxx, "-o", output};
+  // LLVM's linker when the system has it: a third of the GNU linker's
+  // time on a program (issue 17's compile time).
+  if (llvm::sys::findProgramByName("ld.lld"))
+    args.push_back("-fuse-ld=lld");
   args.insert(args.end(), objects.begin(), objects.end());
   for (llvm::StringRef lib : llvm::split(NNC_RUNTIME_LINK_LIBS, ';'))
     if (!lib.empty())
