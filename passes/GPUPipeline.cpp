@@ -126,7 +126,10 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   // convention.)
   pm.addPass(createConvertNVGPUToNVVMPass());
   pm.addPass(createGpuKernelOutliningPass());
-  pm.addPass(createNNGPUMergeKernelModulesPass());
+  // Four modules of about equal size, serialized in parallel below (a
+  // fixed count: the output does not depend on the machine).
+  pm.addPass(createNNGPUMergeKernelModulesPass(
+      NNGPUMergeKernelModulesPassOptions{/*parts=*/4}));
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createConvertNVVMToLLVMPass());
@@ -159,11 +162,7 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
     host.hostBarePtrCallConv = true;
     pm.addPass(createGpuToLLVMConversionPass(host));
   }
-  {
-    GpuModuleToBinaryPassOptions binary;
-    binary.compilationTarget = "isa";
-    pm.addPass(createGpuModuleToBinaryPass(binary));
-  }
+  pm.addPass(createNNGPUModuleToBinaryPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -544,14 +544,32 @@ def NNGPUDeviceAllocationsPass : Pass<"nn-gpu-device-allocations", "::mlir::Modu
 }
 
 def NNGPUMergeKernelModulesPass : Pass<"nn-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
-  let summary = "puts every outlined kernel into one gpu.module";
+  let summary = "puts the outlined kernels into a few gpu.modules";
   let description = [{
     After gpu-kernel-outlining (one gpu.module per kernel, every kernel
     named after its function): every kernel moves into one gpu.module
     `nnc_kernels`, renamed after the module it came from, and every
     gpu.launch_func follows. The PTX is then one image: serialized by one
     LLVM module instead of hundreds (compile time) and loaded by the
-    driver once.
+    driver once. With parts=N > 1, N modules `nnc_kernels_0`.. instead,
+    balanced by their operations, which nn-gpu-module-to-binary serializes
+    in parallel (a fixed N, so that the output does not depend on the
+    compiling machine).
+  }];
+  let options = [
+    Option<"parts", "parts", "unsigned", /*default=*/"1",
+           "the number of gpu.modules">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def NNGPUModuleToBinaryPass : Pass<"nn-gpu-module-to-binary", "::mlir::ModuleOp"> {
+  let summary = "serializes the gpu.modules to PTX in parallel";
+  let description = [{
+    gpu-module-to-binary with compilation target "isa", but the modules'
+    serializations (LLVM's NVPTX backend, each in an LLVMContext of its
+    own) run on the context's threads; the gpu.binary ops are then made in
+    order.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

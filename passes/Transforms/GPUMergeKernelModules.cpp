@@ -4,7 +4,9 @@
 // kernel, and gpu-module-to-binary then serializes each through an LLVM
 // module, target machine and PTX printer of its own: hundreds of times for
 // a CNN's training step (half the GPU pipeline's compile time), and the
-// program loads as many PTX images. Here the kernels move into one module.
+// program loads as many PTX images. Here the kernels move into one module,
+// or a few of about equal size that nn-gpu-module-to-binary serializes in
+// parallel.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -12,6 +14,8 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+
+#include <algorithm>
 
 namespace nnc {
 #define GEN_PASS_DEF_NNGPUMERGEKERNELMODULESPASS
@@ -24,16 +28,27 @@ namespace {
 
 struct NNGPUMergeKernelModulesPass
     : nnc::impl::NNGPUMergeKernelModulesPassBase<NNGPUMergeKernelModulesPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto modules = llvm::to_vector(module.getOps<gpu::GPUModuleOp>());
-    if (modules.size() < 2)
+    unsigned count =
+        std::min<unsigned>(std::max(1u, unsigned(parts)), modules.size());
+    if (modules.empty() || (parts <= 1 && modules.size() < 2))
       return;
     OpBuilder b(modules.front());
-    auto merged = b.create<gpu::GPUModuleOp>(module.getLoc(), "nnc_kernels");
     SymbolTable symbols(module);
-    symbols.insert(merged); // unique name
-    SymbolTable kernels(merged);
+    SmallVector<gpu::GPUModuleOp> merged;
+    SmallVector<SymbolTable> kernels;
+    SmallVector<int64_t> sizes(count, 0);
+    for (unsigned i = 0; i < count; ++i) {
+      std::string name =
+          parts > 1 ? "nnc_kernels_" + std::to_string(i) : "nnc_kernels";
+      merged.push_back(b.create<gpu::GPUModuleOp>(module.getLoc(), name));
+      symbols.insert(merged.back()); // unique name
+      kernels.emplace_back(merged.back());
+    }
     // Old kernel reference -> new one.
     DenseMap<Attribute, SymbolRefAttr> renamed;
     for (gpu::GPUModuleOp from : modules) {
@@ -44,13 +59,18 @@ struct NNGPUMergeKernelModulesPass
           from.emitOpError("holds more than kernels; cannot be merged");
           return signalPassFailure();
         }
+        // The part with the fewest operations so far.
+        unsigned to =
+            std::min_element(sizes.begin(), sizes.end()) - sizes.begin();
+        func.walk([&](Operation *) { ++sizes[to]; });
         auto old = SymbolRefAttr::get(
             from.getNameAttr(), {FlatSymbolRefAttr::get(func.getNameAttr())});
-        func->moveBefore(merged.getBody()->getTerminator());
+        func->moveBefore(merged[to].getBody()->getTerminator());
         func.setName(from.getName());
-        kernels.insert(func); // unique within the merged module
-        renamed[old] = SymbolRefAttr::get(
-            merged.getNameAttr(), {FlatSymbolRefAttr::get(func.getNameAttr())});
+        kernels[to].insert(func); // unique within its module
+        renamed[old] =
+            SymbolRefAttr::get(merged[to].getNameAttr(),
+                               {FlatSymbolRefAttr::get(func.getNameAttr())});
       }
     }
     WalkResult result = module.walk([&](gpu::LaunchFuncOp launch) {

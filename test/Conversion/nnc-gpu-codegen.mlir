@@ -1,9 +1,10 @@
 // RUN: nnc-opt %s -nnc-gpu-codegen | FileCheck %s --check-prefixes=CHECK,SM90
 // RUN: nnc-opt %s -nnc-gpu-codegen="chip=sm_80 features=+ptx70" | FileCheck %s --check-prefixes=CHECK,SM80
 // --target cuda (issue 15): each linalg op of a step (a zero fill, a
-// matmul, a relu) becomes a kernel, outlined into the program's one
-// gpu.module, lowered to NVVM and serialized by LLVM's NVPTX backend to PTX
-// for the chosen architecture (no CUDA toolkit), embedded as a gpu.binary;
+// matmul, a relu) becomes a kernel, outlined into one of the program's (up
+// to) four gpu.modules of about equal size, lowered to NVVM and serialized
+// in parallel by LLVM's NVPTX backend to PTX for the chosen architecture
+// (no CUDA toolkit), each embedded as a gpu.binary;
 // the host function launches the three in order. The matmul is a tiled
 // kernel (nn-gpu-gemm: 128 threads, its A and B tiles in shared memory,
 // tensor cores through mma.sync m16n8k4 tf32); the fill and the relu are
@@ -19,20 +20,22 @@
 // CHECK: llvm.call @step_cuda(%[[A]], %[[B]], %[[C]], %[[WS]])
 // CHECK: llvm.func @step_cuda(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr) attributes {nn.workspace_bytes = 57344 : i64, sym_visibility = "private"}
 // CHECK-COUNT-3: llvm.call @nnc_cuda_to_device_
-// CHECK: gpu.launch_func @nnc_kernels::@step_cuda_kernel
-// CHECK: gpu.launch_func @nnc_kernels::@step_cuda_kernel_0
-// CHECK: gpu.launch_func @nnc_kernels::@step_cuda_kernel_1
+// CHECK: gpu.launch_func @nnc_kernels_0::@step_cuda_kernel
+// CHECK: gpu.launch_func @nnc_kernels_1::@step_cuda_kernel_0
+// CHECK: gpu.launch_func @nnc_kernels_2::@step_cuda_kernel_1
 // CHECK: llvm.call @nnc_cuda_to_host_0
 // CHECK-NEXT: llvm.return
-// All kernels in one PTX image (nn-gpu-merge-kernel-modules).
-// SM90: gpu.binary @nnc_kernels [#gpu.object<#nvvm.target<chip = "sm_90", features = "+ptx80">
-// SM80: gpu.binary @nnc_kernels [#gpu.object<#nvvm.target<chip = "sm_80", features = "+ptx70">
+// Three kernels, three PTX images (nn-gpu-merge-kernel-modules{parts=4},
+// nn-gpu-module-to-binary).
+// SM90: gpu.binary @nnc_kernels_0 [#gpu.object<#nvvm.target<chip = "sm_90", features = "+ptx80">
+// SM80: gpu.binary @nnc_kernels_0 [#gpu.object<#nvvm.target<chip = "sm_80", features = "+ptx70">
 // SM90-SAME: .target sm_90
 // SM80-SAME: .target sm_80
 // CHECK-SAME: .visible .entry step_cuda_kernel(
 // CHECK-SAME: .maxntid 256, 1, 1
 // The matmul's kernel: the A (64 x 20 floats) and B (16 x 72) tiles in
 // shared memory, two barriers per step of k, 32 mma.sync per step per warp.
+// CHECK: gpu.binary @nnc_kernels_1
 // CHECK-SAME: .visible .entry step_cuda_kernel_0(
 // CHECK-SAME: .maxntid 128, 1, 1
 // CHECK-SAME: .shared .align 4 .b8 __wg_step_cuda_kernel_0_0[5120];
@@ -42,6 +45,7 @@
 // CHECK-SAME: ld.shared.u32
 // CHECK-SAME: mma.sync.aligned.m16n8k4.row.col.f32.tf32.tf32.f32
 // CHECK-SAME: bar.sync
+// CHECK: gpu.binary @nnc_kernels_2
 // CHECK-SAME: .visible .entry step_cuda_kernel_1(
 // CHECK-SAME: .maxntid 256, 1, 1
 // CHECK-SAME: max.NaN.f32
