@@ -353,17 +353,23 @@ nnrt::CudaDriver &gpu() {
       []() -> nnrt::CudaDriver & { return nnrt::CudaDriver::process(); });
 }
 
+/// Frees an allocation once the work queued before is done; a registered
+/// buffer whose only newest copy it holds is brought to the host first.
+void release(uint64_t device) {
+  nnrt::CudaDriver &d = gpu();
+  nnrt::evict(device, d.allocationBytes(device));
+  d.synchronize(d.stream());
+  d.release(device);
+}
+
 /// Device memory grown to the largest size asked for.
 struct GrowingBuffer {
   uint64_t memory = 0;
   int64_t size = 0;
   void *atLeast(int64_t bytes) {
     if (bytes > size) {
-      if (memory) {
-        nnrt::evict(memory, size_t(size));
-        gpu().synchronize(gpu().stream());
-        gpu().release(memory);
-      }
+      if (memory)
+        release(memory);
       memory = gpu().allocate(size_t(bytes));
       size = bytes;
     }
@@ -476,11 +482,6 @@ void *nnrt_cuda_alloc(int64_t bytes) {
       [&] { return reinterpret_cast<void *>(gpu().allocate(size_t(bytes))); });
 }
 void nnrt_cuda_free(int64_t device) {
-  orExit([&] {
-    nnrt::CudaDriver &d = gpu();
-    nnrt::evict(uint64_t(device), d.allocationBytes(uint64_t(device)));
-    d.synchronize(d.stream());
-    d.release(uint64_t(device));
-  });
+  orExit([&] { release(uint64_t(device)); });
 }
 }

@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace nnrt {
 
@@ -61,8 +62,7 @@ public:
 
   /// The stream every kernel and copy of the program runs on, in order.
   void *stream();
-  /// Device memory allocated now and at most so far (bytes).
-  size_t memoryInUse() const { return inUse; }
+  /// The most device memory allocated at once so far (bytes).
   size_t memoryPeak() const { return peak; }
   /// The size of an allocation of allocate() (0 for another address).
   size_t allocationBytes(uint64_t device) const {
@@ -107,6 +107,8 @@ size_t cudaMemoryPeak();
 class DeviceResident {
 public:
   DeviceResident(void *host, size_t bytes);
+  explicit DeviceResident(std::vector<float> &buffer)
+      : DeviceResident(buffer.data(), buffer.size() * sizeof(float)) {}
   ~DeviceResident();
   DeviceResident(const DeviceResident &) = delete;
   DeviceResident &operator=(const DeviceResident &) = delete;

@@ -33,10 +33,10 @@ struct NNGPUMergeKernelModulesPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto modules = llvm::to_vector(module.getOps<gpu::GPUModuleOp>());
-    unsigned count =
-        std::min<unsigned>(std::max(1u, unsigned(parts)), modules.size());
     if (modules.empty() || (parts <= 1 && modules.size() < 2))
       return;
+    unsigned count =
+        std::min<unsigned>(std::max(1u, unsigned(parts)), modules.size());
     OpBuilder b(modules.front());
     SymbolTable symbols(module);
     SmallVector<gpu::GPUModuleOp> merged;

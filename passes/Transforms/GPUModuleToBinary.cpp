@@ -31,10 +31,13 @@ struct NNGPUModuleToBinaryPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto modules = llvm::to_vector(module.getOps<gpu::GPUModuleOp>());
-    for (gpu::GPUModuleOp gpuModule : modules)
-      if (!gpuModule.getTargetsAttr() || gpuModule.getTargetsAttr().size() != 1)
-        return gpuModule.emitOpError("needs exactly one target attribute"),
-               signalPassFailure();
+    for (gpu::GPUModuleOp gpuModule : modules) {
+      if (!gpuModule.getTargetsAttr() ||
+          gpuModule.getTargetsAttr().size() != 1) {
+        gpuModule.emitOpError("needs exactly one target attribute");
+        return signalPassFailure();
+      }
+    }
     // Built before the threads start (the serializations may ask for it).
     SymbolTable symbols(module);
     gpu::TargetOptions options({}, {}, {}, gpu::CompilationTarget::Assembly,

@@ -250,7 +250,7 @@ int predict(const RunConfig &cfg, const std::string &weights,
   Batch b;
   size_t index = 0;
   std::vector<float> out(static_cast<size_t>(cfg.batch * width));
-  DeviceResident resident(state.data(), state.size() * sizeof(float));
+  DeviceResident resident(state);
   for (size_t i = 0; i < loader.numBatches(); ++i) {
     loader.fillBatch(i, b);
     buf.load(b, false);

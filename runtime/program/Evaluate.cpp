@@ -148,7 +148,7 @@ Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
   Buffers buf(cfg);
   Batch batch;
   // --target cuda: the state stays on the device for the whole split.
-  DeviceResident resident(state.data(), state.size() * sizeof(float));
+  DeviceResident resident(state);
   while (prefetch.next(batch)) {
     if (batch.count == 0) // this rank's share of a partial last batch
       continue;

@@ -96,8 +96,7 @@ LanguageModel::LanguageModel(const RunConfig &cfg, const std::string &weights)
   SafeTensorsFile file = SafeTensorsFile::read(weights);
   readCheckpoint(cfg, file, state, /*full=*/false);
   tokenizer->restore(file);
-  residentState = std::make_unique<DeviceResident>(
-      state.data(), state.size() * sizeof(float));
+  residentState = std::make_unique<DeviceResident>(state);
 }
 
 bool LanguageModel::canDecode() const {
@@ -107,8 +106,7 @@ bool LanguageModel::canDecode() const {
 const float *LanguageModel::step(int32_t token, int32_t position) {
   if (cache.empty()) {
     cache.assign(size_t(cfg.decodeCache), 0.0f);
-    residentCache = std::make_unique<DeviceResident>(
-        cache.data(), cache.size() * sizeof(float));
+    residentCache = std::make_unique<DeviceResident>(cache);
   }
   decoded.resize(vocab);
   nnc_decode(state.data(), cache.data(), &token, &position, decoded.data());

@@ -362,8 +362,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
   std::vector<float> grads(gradSteps ? size_t(cfg.gradsSize) : 0, 0.0f);
   // --target cuda: both stay on the device between steps; the host reads
   // them back only where it uses them (checkpoints, all-reduce, broadcast).
-  DeviceResident residentState(state.data(), state.size() * sizeof(float));
-  DeviceResident residentGrads(grads.data(), grads.size() * sizeof(float));
+  DeviceResident residentState(state), residentGrads(grads);
   Batch b;
   double runStart = now();
   std::string stopped = "completed";
