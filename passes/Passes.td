@@ -58,8 +58,16 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
     style on tensors, ready for tiling, vectorization and bufferization.
     Loops over time (recurrent layers) are scf.for around such ops; fused
     attention is an scf.forall over (sample, head) pairs around scf.for
-    loops over blocks of small static tiles.
+    loops over blocks of small static tiles. Convolutions whose samples are
+    small (one sample's im2col matrix within 1 MiB, output pixels a multiple
+    of 16) go sample by sample, an scf.forall over the batch (the weight
+    gradient: over up to 8 groups of samples, summed in a fixed order).
   }];
+  let options = [
+    Option<"bySampleConvolutions", "by-sample-convolutions", "bool", "true",
+           "small convolutions sample by sample in a parallel loop (false "
+           "for GPUs: one GEMM for the whole batch)">
+  ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
@@ -428,7 +436,8 @@ def NNOutlineKernelsPass : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
     `lb + i * step`, deduplicated like the nests, and the loop a call of a
     launcher declaration `__nnc_parallel_<n>(captured...)` with attributes
     `nn.parallel_body` (the kernel) and `nn.parallel_chunks` (the trip
-    count), which nn-generate-launchers defines in the LLVM dialect. Loop
+    count), which nn-generate-launchers defines in the LLVM dialect; with
+    `serial`, an scf.for over the chunks calling the kernel instead. Loop
     nests around a parallel loop then only call its launcher. Allocations
     inside a parallel body (stack or heap) stay in the kernel, i.e. per
     chunk and thread: the buffer passes before this one never hoist them
@@ -452,8 +461,12 @@ def NNOutlineKernelsPass : Pass<"nn-outline-kernels", "::mlir::ModuleOp"> {
     Option<"segmentOps", "segment-ops", "int64_t", "4096",
            "split functions of more than this many operations into "
            "segments of about this size (0: never)">,
+    Option<"serial", "serial", "bool", "false",
+           "parallel loops become serial loops calling their kernel (code "
+           "that does not call the runtime's nnrt_parallel_for)">,
   ];
-  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def NNGenerateLaunchersPass : Pass<"nn-generate-launchers", "::mlir::ModuleOp"> {

@@ -210,7 +210,11 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   //     buffer passes above keep allocations inside their bodies (each
   //     chunk gets its own), and their launchers are generated below once
   //     every argument is a bare pointer or a scalar.
-  pm.addPass(createNNOutlineKernelsPass());
+  {
+    NNOutlineKernelsPassOptions ok;
+    ok.serial = opts.parallelChunks == 0;
+    pm.addPass(createNNOutlineKernelsPass(ok));
+  }
 
   // 5. Vectors to 1-D vectors (fully unrolled), then everything to LLVM.
   //    Function by function (the kernels, in parallel) except for the
@@ -305,8 +309,9 @@ void buildNNInferencePipeline(OpPassManager &pm, llvm::StringRef entry,
   pm.addPass(createNNExportABIPass(NNExportABIPassOptions{true, entry.str()}));
 }
 
-void buildNNToLinalgPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertNNToLinalgPass());
+void buildNNToLinalgPipeline(OpPassManager &pm, bool bySampleConvolutions) {
+  pm.addPass(createConvertNNToLinalgPass(
+      ConvertNNToLinalgPassOptions{bySampleConvolutions}));
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());
   pm.addPass(createCanonicalizerPass());
@@ -328,7 +333,7 @@ void registerNNCPipelines() {
       "nn-to-linalg",
       "lowers the nn dialect to linalg on tensors and inlines the training "
       "step into the entry points (the stage `nnc --emit linalg` prints)",
-      buildNNToLinalgPipeline);
+      [](OpPassManager &pm) { buildNNToLinalgPipeline(pm); });
   PassPipelineRegistration<GPUCodegenOptions>(
       "nnc-gpu-codegen",
       "lowers linalg to host code launching kernels and their PTX for an "

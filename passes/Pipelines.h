@@ -81,8 +81,10 @@ void buildNNInferencePipeline(mlir::OpPassManager &pm,
 
 /// nn -> linalg (`nn-to-linalg`): the conversion, then the training step
 /// inlined into the entry points and cleaned up. `nnc --emit linalg` prints
-/// its result.
-void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
+/// its result. `bySampleConvolutions`: see convert-nn-to-linalg (false for
+/// GPUs).
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm,
+                             bool bySampleConvolutions = true);
 
 /// Lowers a module of func/linalg/tensor/arith/math on statically shaped
 /// tensors to the LLVM dialect: tiling and vectorization, one-shot

@@ -9,7 +9,18 @@ void conv2_dw(const float*, const float*, float*);
 void conv2_dx(const float*, const float*, float*);
 void conv1_dw(const float*, const float*, float*);
 void pool1(const float*, float*);
+void rconv(const float *, const float *, const float *, float *);
+void sconv(const float *, const float *, const float *, float *);
+void sconv_dw(const float *, const float *, float *);
+void sconv_dx(const float *, const float *, float *);
+void rconv_dw(const float *, const float *, float *);
+void rconv_dx(const float *, const float *, float *);
 void pool1_dx(const float*, const float*, float*);
+/* Parallel loops (per-sample convolutions) run serially here: one core. */
+void nnrt_parallel_for(long n, void (*fn)(void *, long), void *ctx) {
+  for (long i = 0; i < n; ++i)
+    fn(ctx, i);
+}
 static float*arr(long n){float*p=aligned_alloc(64,sizeof(float)*((n+15)/16*16));for(long i=0;i<n;++i)p[i]=(float)((i*7919)%1000)/1000.0f-0.5f;return p;}
 /* The fastest of the calls in 0.3 s of thread CPU time: robust against
  * other processes sharing the machine (wall-clock medians are not). */
@@ -23,6 +34,16 @@ int main(){
  B("conv2_dw",2.0*64*64*11*11*288,conv2_dw(y2,x2,o));
  B("conv2_dx",2.0*64*64*11*11*288,conv2_dx(y2,w2,o));
  B("conv1_dw",2.0*64*32*26*26*9,conv1_dw(y1,x1,o));
+ float *x3 = arr(64L * 32 * 28 * 28), *w3 = arr(32 * 32 * 9),
+       *y3 = arr(64L * 32 * 28 * 28);
+ B("rconv", 2.0 * 64 * 32 * 28 * 28 * 288, rconv(x3, w3, b1, y3));
+ B("rconv_dw", 2.0 * 64 * 32 * 28 * 28 * 288, rconv_dw(y3, x3, w3));
+ B("rconv_dx", 2.0 * 64 * 32 * 28 * 28 * 288, rconv_dx(y3, w3, x3));
+ float *x4 = arr(64L * 32 * 14 * 14), *w4 = arr(64 * 32 * 9),
+       *y4 = arr(64L * 64 * 14 * 14);
+ B("sconv", 2.0 * 64 * 64 * 14 * 14 * 288, sconv(x4, w4, b2, y4));
+ B("sconv_dw", 2.0 * 64 * 64 * 14 * 14 * 288, sconv_dw(y4, x4, w4));
+ B("sconv_dx", 2.0 * 64 * 64 * 14 * 14 * 288, sconv_dx(y4, w4, x4));
  B("pool1",1.0*64*32*26*26,pool1(y1,x2));
  B("pool1_dx",1.0*64*32*26*26,pool1_dx(x2,y1,o));
 }

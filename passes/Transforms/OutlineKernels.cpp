@@ -414,9 +414,21 @@ struct NNOutlineKernelsPass
           for (Operation &op : forall.getBody()->without_terminator())
             b.clone(op, mapping);
         });
+    OpBuilder b(forall);
+    if (serial) {
+      auto loop =
+          b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0),
+                               b.create<arith::ConstantIndexOp>(loc, chunks),
+                               b.create<arith::ConstantIndexOp>(loc, 1));
+      b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Value> withIndex{loop.getInductionVar()};
+      llvm::append_range(withIndex, arguments);
+      b.create<func::CallOp>(loc, kernel, withIndex);
+      forall.erase();
+      return success();
+    }
     func::FuncOp launcher =
         table.getOrCreateLauncher(kernel, chunks, lastKernel);
-    OpBuilder b(forall);
     b.create<func::CallOp>(loc, launcher, arguments);
     forall.erase();
     return success();

@@ -80,6 +80,13 @@ def conv_cases():
         conv_case("conv_c4_k5_pad2_stride12", r, 3, 4, 9, 10, 6, 5, 5, [1, 2], [2, 2, 2, 2], True),
         conv_case("conv_c5_k1", r, 2, 5, 4, 3, 3, 1, 1, [1, 1], [0, 0, 0, 0], True),
         conv_case("conv_c1_k3_same_mnist_like", r, 4, 1, 12, 12, 4, 3, 3, [1, 1], same_pads(3, 3), True),
+        # Outputs of a multiple of 16 pixels go sample by sample (a parallel
+        # loop); weight gradients by groups of input channels, each through
+        # the samples in order (here 2, 8 and 2 groups, 6x6 = 36 pixels too).
+        conv_case("conv_by_sample_c16_k3_pad1", r, 3, 16, 8, 8, 6, 3, 3, [1, 1], [1, 1, 1, 1], True),
+        conv_case("conv_by_sample_stride2_pad1", r, 4, 3, 16, 16, 5, 3, 3, [2, 2], [1, 1, 1, 1], False),
+        conv_case("conv_by_sample_k1_c64", r, 10, 64, 4, 4, 7, 1, 1, [1, 1], [0, 0, 0, 0], True),
+        conv_case("conv_by_sample_dw_c16_6x6", r, 5, 16, 6, 6, 3, 3, 3, [1, 1], [1, 1, 1, 1], True),
     ]
 
 

@@ -1,4 +1,5 @@
 // RUN: nnc-opt %s -split-input-file -nn-outline-kernels | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -nn-outline-kernels=serial | FileCheck %s --check-prefix=SERIAL
 
 // Each top-level loop nest becomes a call; constants are cloned into the
 // kernel, everything else it uses is passed. The two identical nests (over
@@ -94,6 +95,27 @@ func.func @results(%m: memref<4xf32>, %n0: index) {
 // Identical bodies share a kernel and a launcher; a nest around a parallel
 // loop becomes a kernel that calls the launcher.
 
+// With serial (nnc-cpu-codegen's parallel-chunks=0: code that does not
+// call the runtime), the parallel loop becomes a loop over its chunks
+// calling the same kernel, and no launcher is declared.
+// SERIAL-LABEL: func.func @p(
+// SERIAL-SAME:    %[[X:[^:]+]]: memref<64x16xf32>, %[[Y:[^:]+]]: memref<64x16xf32>, %[[Z:[^:]+]]: memref<64x16xf32>, %[[S:[^:]+]]: f32)
+// SERIAL-NOT:     scf.forall
+// SERIAL:         call @__nnc_kernel_2(%[[X]], %[[Y]])
+// SERIAL:         call @__nnc_kernel_2(%[[Y]], %[[Z]])
+// SERIAL:         call @__nnc_kernel_3(%[[S]], %[[Z]])
+// SERIAL-NEXT:    return
+// SERIAL-LABEL: func.func private @__nnc_kernel_0(
+// SERIAL-SAME:    %{{.+}}: index, %{{.+}}: memref<64x16xf32>, %{{.+}}: memref<64x16xf32>)
+// SERIAL:         memref.alloca() : memref<8x16xf32>
+// SERIAL-LABEL: func.func private @__nnc_kernel_2(
+// SERIAL-SAME:    %[[A:[^:]+]]: memref<64x16xf32>, %[[B:[^:]+]]: memref<64x16xf32>)
+// SERIAL-DAG:     %[[C0:.+]] = arith.constant 0 : index
+// SERIAL-DAG:     %[[C8:.+]] = arith.constant 8 : index
+// SERIAL-DAG:     %[[C1:.+]] = arith.constant 1 : index
+// SERIAL:         scf.for %[[I:.+]] = %[[C0]] to %[[C8]] step %[[C1]]
+// SERIAL-NEXT:      func.call @__nnc_kernel_0(%[[I]], %[[A]], %[[B]])
+// SERIAL-NOT:     __nnc_parallel
 // CHECK-LABEL: func.func @p(
 // CHECK-SAME:    %[[X:[^:]+]]: memref<64x16xf32>, %[[Y:[^:]+]]: memref<64x16xf32>, %[[Z:[^:]+]]: memref<64x16xf32>, %[[S:[^:]+]]: f32)
 // CHECK-NOT:     scf.forall

@@ -593,7 +593,8 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   PassManager linalgPM(&context);
   TimingScope linalgTimer = nestedPhase(root, "nn -> linalg passes");
   linalgPM.enableTiming(linalgTimer);
-  buildNNToLinalgPipeline(linalgPM);
+  buildNNToLinalgPipeline(linalgPM,
+                          /*bySampleConvolutions=*/req.target != "cuda");
   if (failed(linalgPM.run(*module)))
     return InternalError;
   linalgTimer.stop();

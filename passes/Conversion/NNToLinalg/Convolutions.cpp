@@ -19,6 +19,7 @@
 #include "passes/Conversion/NNToLinalg/Utils.h"
 #include "passes/Conversion/NNToLinalg/Windows.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -104,84 +105,282 @@ Window convWindow(Value weight, ArrayRef<int64_t> stride,
   return window({w.getDimSize(2), w.getDimSize(3)}, stride, padding);
 }
 
+/// Whether a convolution runs sample by sample (see forEachPart): when
+/// one sample's im2col matrix [C kh kw, OH OW] fits the 1 MiB a parallel
+/// loop's body may keep on the stack and, with `wholeVectors`, its OH OW
+/// columns are whole vectors of 16. The forward and input-gradient GEMMs
+/// have OH OW columns, which their register tiles must cover (14x14 = 196
+/// ran at half the speed of the whole batch's GEMM); the weight gradient's
+/// sums run along them (k), where a remainder costs little (11x11 and 14x14:
+/// 1.35x faster than the whole batch's GEMM on one core).
+bool fitsBySample(RankedTensorType x, RankedTensorType y, const Window &w,
+                  bool wholeVectors) {
+  int64_t c = x.getDimSize(1), p = y.getDimSize(2) * y.getDimSize(3);
+  return y.getDimSize(0) > 1 && (!wholeVectors || p % 16 == 0) &&
+         c * w.kh * w.kw * p * 4 <= (int64_t(1) << 20);
+}
+
+/// The convolution patterns: `bySample` says whether they may go sample by
+/// sample (not for GPUs, which want the whole batch's GEMM).
+template <typename Op> struct ConvPattern : OpConversionPattern<Op> {
+  ConvPattern(MLIRContext *ctx, bool bySample)
+      : OpConversionPattern<Op>(ctx), bySampleAllowed(bySample) {}
+  bool bySample(RankedTensorType x, RankedTensorType y, const Window &w,
+                bool wholeVectors = true) const {
+    return bySampleAllowed && fitsBySample(x, y, w, wholeVectors);
+  }
+  bool bySampleAllowed;
+};
+
+/// An scf.forall over the first dimension of `out`'s type [N, ...] (the
+/// samples, or groups): `body` gets the index and returns its [1, ...] part
+/// of the result.
+Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
+                  function_ref<Value(Value)> body) {
+  int64_t rank = out.getRank();
+  auto forall = b.create<scf::ForallOp>(
+      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(out.getDimSize(0))},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+      ValueRange{emptyLike(b, loc, out)}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getBody()->getTerminator());
+  Value n = forall.getInductionVars()[0];
+  Value part = body(n);
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+      sizes = getAsIndexOpFoldResult(b.getContext(), out.getShape()),
+      strides(rank, b.getIndexAttr(1));
+  offsets[0] = n;
+  sizes[0] = b.getIndexAttr(1);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  b.create<tensor::ParallelInsertSliceOp>(
+      loc, part, forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  return forall.getResult(0);
+}
+
+/// Sample `n` of the NCHW tensor `x` as a [1, C, H, W] tensor.
+Value sampleOf(OpBuilder &b, Location loc, Value x, Value n) {
+  RankedTensorType t = tensorType(x);
+  SmallVector<int64_t> shape(t.getShape());
+  shape[0] = 1;
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
+      sizes = getAsIndexOpFoldResult(b.getContext(), shape),
+      strides(4, b.getIndexAttr(1));
+  offsets[0] = n;
+  return b.create<tensor::ExtractSliceOp>(
+      loc, RankedTensorType::get(shape, t.getElementType()), x, offsets, sizes,
+      strides);
+}
+
+/// y^T [F, N OH OW] = W x im2col(pad(x)) then transposed to NCHW with the
+/// bias added (of a whole batch, or with N = 1 of one sample).
+Value convGemm(OpBuilder &b, Location loc, Value x, Value wm, Value bias,
+               RankedTensorType y, const Window &w, bool bf16) {
+  Value col = im2col(b, loc, pad(b, loc, x, w, 0.0), y, w);
+  int64_t n = y.getDimSize(0), f = y.getDimSize(1), oh = y.getDimSize(2),
+          ow = y.getDimSize(3);
+  auto zType = RankedTensorType::get({f, n * oh * ow}, y.getElementType());
+  Value z =
+      gemm<linalg::MatmulOp>(b, loc, wm, col, filled(b, loc, zType, 0.0), bf16);
+  return gemmResultToNCHW(b, loc, z, y, bias);
+}
+
 /// conv2d: y^T = W x im2col(xpad) as one linalg.matmul, then y^T
-/// [F, N, OH, OW] transposed to NCHW with the bias added.
-struct Conv2dLowering : OpConversionPattern<nn::Conv2dOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// [F, N, OH, OW] transposed to NCHW with the bias added. Small samples go
+/// one at a time (in parallel): each sample's padded input, im2col matrix
+/// and GEMM result then stay in the core's caches, where the whole batch's
+/// im2col matrix (C kh kw times the input) would stream through memory.
+struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
+  using ConvPattern::ConvPattern;
   LogicalResult
   matchAndRewrite(nn::Conv2dOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType y = tensorType(op.getResult());
     Window w = convWindow(op.getWeight(), op.getStride(), op.getPadding());
-    Value xp = pad(rewriter, loc, adaptor.getInput(), w, 0.0);
-    Value col = im2col(rewriter, loc, xp, y, w);
     Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
-    int64_t n = y.getDimSize(0), f = y.getDimSize(1), oh = y.getDimSize(2),
-            ow = y.getDimSize(3);
-    auto zType = RankedTensorType::get({f, n * oh * ow}, y.getElementType());
-    Value z = gemm<linalg::MatmulOp>(rewriter, loc, wm, col,
-                                     filled(rewriter, loc, zType, 0.0),
-                                     bf16Products(op));
-    Value out = gemmResultToNCHW(rewriter, loc, z, y, adaptor.getBias());
-    rewriter.replaceOp(op, out);
+    Value x = adaptor.getInput(), bias = adaptor.getBias();
+    bool bf16 = bf16Products(op);
+    if (!bySample(tensorType(x), y, w)) {
+      rewriter.replaceOp(op, convGemm(rewriter, loc, x, wm, bias, y, w, bf16));
+      return success();
+    }
+    SmallVector<int64_t> one(y.getShape());
+    one[0] = 1;
+    auto y1 = RankedTensorType::get(one, y.getElementType());
+    rewriter.replaceOp(op, forEachPart(rewriter, loc, y, [&](Value n) {
+                         return convGemm(rewriter, loc,
+                                         sampleOf(rewriter, loc, x, n), wm,
+                                         bias, y1, w, bf16);
+                       }));
     return success();
   }
 };
 
+/// dy [N, F, OH, OW] as the channels-last matrix [N OH OW, F].
+Value channelsLastGrad(OpBuilder &b, Location loc, Value dyIn) {
+  RankedTensorType dy = tensorType(dyIn);
+  int64_t n = dy.getDimSize(0), f = dy.getDimSize(1), oh = dy.getDimSize(2),
+          ow = dy.getDimSize(3);
+  auto nhwc = RankedTensorType::get({n, oh, ow, f}, dy.getElementType());
+  Value dyN = b.create<linalg::TransposeOp>(loc, dyIn, emptyLike(b, loc, nhwc),
+                                            ArrayRef<int64_t>{0, 2, 3, 1})
+                  ->getResult(0);
+  return b.create<tensor::CollapseShapeOp>(
+      loc, dyN, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+}
+
+/// The channel groups of a weight gradient computed sample by sample: the
+/// most groups up to 8 (parallel iterations) into which the C input
+/// channels split with whole register tiles of 8 rows of dW^T per group
+/// (C / groups kh kw rows); 1 when none does.
+int64_t channelGroups(int64_t c, const Window &w) {
+  for (int64_t g = std::min<int64_t>(8, c); g >= 2; --g)
+    if (c % g == 0 && (c / g * w.kh * w.kw) % 8 == 0)
+      return g;
+  return 1;
+}
+
 /// conv2d_grad_weight: dW^T [C kh kw, F] = im2col(xpad) x dy_nhwc, with
 /// dy_nhwc [N OH OW, F] the gradient transposed to channels-last, then dW
 /// transposed back. This orientation reads the large col matrix in place,
-/// row by row; dy^T x col^T would transpose all of col first.
-struct Conv2dGradWeightLowering : OpConversionPattern<nn::Conv2dGradWeightOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// row by row; dy^T x col^T would transpose all of col first. Where one
+/// sample's im2col matrix fits 1 MiB (and the input channels split into
+/// groups, see channelGroups), the groups' rows of dW^T are computed in
+/// parallel, each group going through the samples in order: the im2col
+/// rows of one sample (in cache) times its rows of dy_nhwc, accumulated.
+/// Every element of dW is then the same sum in the same order as the whole
+/// batch's GEMM, on any number of threads.
+struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
+  using ConvPattern::ConvPattern;
   LogicalResult
   matchAndRewrite(nn::Conv2dGradWeightOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     RankedTensorType dwType = tensorType(op.getResult());
     RankedTensorType dy = tensorType(op.getGrad());
+    RankedTensorType xt = tensorType(op.getInput());
     Window w = convWindow(op.getResult(), op.getStride(), op.getPadding());
-    Value xp = pad(rewriter, loc, adaptor.getInput(), w, 0.0);
-    Value col = im2col(rewriter, loc, xp, dy, w);
-    int64_t n = dy.getDimSize(0), f = dy.getDimSize(1), oh = dy.getDimSize(2),
-            ow = dy.getDimSize(3), k = dwType.getNumElements() / f;
+    int64_t n = dy.getDimSize(0), f = dy.getDimSize(1),
+            p = dy.getDimSize(2) * dy.getDimSize(3), c = xt.getDimSize(1),
+            k = dwType.getNumElements() / f;
     Type elt = dy.getElementType();
-    // dy [N, F, OH, OW] -> [N, OH, OW, F] -> [N OH OW, F].
-    auto nhwc = RankedTensorType::get({n, oh, ow, f}, elt);
-    Value dyN =
-        rewriter
-            .create<linalg::TransposeOp>(loc, adaptor.getGrad(),
-                                         emptyLike(rewriter, loc, nhwc),
-                                         ArrayRef<int64_t>{0, 2, 3, 1})
-            ->getResult(0);
-    dyN = rewriter.create<tensor::CollapseShapeOp>(
-        loc, dyN, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+    Value x = adaptor.getInput();
+    bool bf16 = bf16Products(op);
+    Value dyN = channelsLastGrad(rewriter, loc, adaptor.getGrad());
     auto tType = RankedTensorType::get({k, f}, elt);
-    Value dwT = gemm<linalg::MatmulOp>(rewriter, loc, col, dyN,
-                                       filled(rewriter, loc, tType, 0.0),
-                                       bf16Products(op));
+    int64_t groups = channelGroups(c, w);
+    Value dwT;
+    if (groups < 2 || !bySample(xt, dy, w, /*wholeVectors=*/false)) {
+      Value col = im2col(rewriter, loc, pad(rewriter, loc, x, w, 0.0), dy, w);
+      dwT = gemm<linalg::MatmulOp>(rewriter, loc, col, dyN,
+                                   filled(rewriter, loc, tType, 0.0), bf16);
+    } else {
+      int64_t cg = c / groups, kg = k / groups;
+      auto partType = RankedTensorType::get({kg, f}, elt);
+      auto xgType = RankedTensorType::get(
+          {1, cg, xt.getDimSize(2), xt.getDimSize(3)}, elt);
+      auto dy1 = RankedTensorType::get(
+          {1, f, dy.getDimSize(2), dy.getDimSize(3)}, elt);
+      auto rowsType = RankedTensorType::get({p, f}, elt);
+      dwT = forEachPart(
+          rewriter, loc, RankedTensorType::get({groups, kg, f}, elt),
+          [&](Value group) -> Value {
+            auto idx = [&](int64_t v) -> Value {
+              return rewriter.create<arith::ConstantIndexOp>(loc, v);
+            };
+            Value firstChannel =
+                rewriter.create<arith::MulIOp>(loc, group, idx(cg));
+            auto loop = rewriter.create<scf::ForOp>(
+                loc, idx(0), idx(n), idx(1),
+                ValueRange{filled(rewriter, loc, partType, 0.0)});
+            OpBuilder::InsertionGuard guard(rewriter);
+            rewriter.setInsertionPointToStart(loop.getBody());
+            Value s = loop.getInductionVar();
+            Value xs = rewriter.create<tensor::ExtractSliceOp>(
+                loc, xgType, x,
+                ArrayRef<OpFoldResult>{s, firstChannel,
+                                       rewriter.getIndexAttr(0),
+                                       rewriter.getIndexAttr(0)},
+                indices(rewriter, xgType.getShape()),
+                indices(rewriter, {1, 1, 1, 1}));
+            Value col =
+                im2col(rewriter, loc, pad(rewriter, loc, xs, w, 0.0), dy1, w);
+            Value rows = rewriter.create<tensor::ExtractSliceOp>(
+                loc, rowsType, dyN,
+                ArrayRef<OpFoldResult>{
+                    rewriter.create<arith::MulIOp>(loc, s, idx(p)).getResult(),
+                    rewriter.getIndexAttr(0)},
+                indices(rewriter, {p, f}), indices(rewriter, {1, 1}));
+            Value sum = gemm<linalg::MatmulOp>(
+                rewriter, loc, col, rows, loop.getRegionIterArgs()[0], bf16);
+            rewriter.create<scf::YieldOp>(loc, sum);
+            rewriter.setInsertionPointAfter(loop);
+            return rewriter.create<tensor::ExpandShapeOp>(
+                loc, RankedTensorType::get({1, kg, f}, elt), loop.getResult(0),
+                SmallVector<ReassociationIndices>{{0, 1}, {2}});
+          });
+      dwT = rewriter.create<tensor::CollapseShapeOp>(
+          loc, dwT, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    }
     // dW[f, c, i, j] = dW^T[(c kh + i) kw + j, f]: read through an affine
     // map, not a transpose + expand_shape, which linalg-fuse-elementwise-ops
     // would propagate into the matmul (a contraction it no longer tiles).
     MLIRContext *ctx = rewriter.getContext();
     AffineExpr d0, d1, d2, d3;
     bindDims(ctx, d0, d1, d2, d3);
-    AffineMap read = AffineMap::get(
-        4, 0, {(d1 * w.kh + d2) * w.kw + d3, d0}, ctx);
-    Value dw = generic(rewriter, loc, dwT, read,
-                       emptyLike(rewriter, loc, dwType),
-                       copyElement)[0];
-    rewriter.replaceOp(op, dw);
+    AffineMap read =
+        AffineMap::get(4, 0, {(d1 * w.kh + d2) * w.kw + d3, d0}, ctx);
+    rewriter.replaceOp(op, generic(rewriter, loc, dwT, read,
+                                   emptyLike(rewriter, loc, dwType),
+                                   copyElement)[0]);
     return success();
   }
 };
 
-/// conv2d_grad_input: dcol = W^T x dy^T as linalg.matmul_transpose_a, then
-/// col2im: every kernel offset adds its [C, N, OH, OW] slice of dcol into its
+/// dx = col2im(W^T x dy^T) (of a whole batch, or with N = 1 of one sample):
+/// every kernel offset adds its [C, N, OH, OW] slice of dcol into its
 /// strided window of the padded gradient, which is finally cropped.
-struct Conv2dGradInputLowering : OpConversionPattern<nn::Conv2dGradInputOp> {
-  using OpConversionPattern::OpConversionPattern;
+Value convGradInputGemm(OpBuilder &b, Location loc, Value dyIn, Value wm,
+                        RankedTensorType x, int64_t c, const Window &w,
+                        bool bf16) {
+  RankedTensorType dy = tensorType(dyIn);
+  int64_t n = dy.getDimSize(0), oh = dy.getDimSize(2), ow = dy.getDimSize(3);
+  int64_t k = c * w.kh * w.kw;
+  Value dyT = transposedGrad(b, loc, dyIn);
+  auto mType = RankedTensorType::get({k, n * oh * ow}, x.getElementType());
+  Value dcol = gemm<linalg::MatmulTransposeAOp>(
+      b, loc, wm, dyT, filled(b, loc, mType, 0.0), bf16);
+  // The rows (c, i, j) of dcol for one kernel offset: a strided row slice
+  // of the 2-d GEMM result, expanded to [C, N, OH, OW] (an expand_shape of
+  // the GEMM itself would be folded into it, see gemmResultToNCHW).
+  auto rowsType = RankedTensorType::get({c, n * oh * ow}, x.getElementType());
+  auto partType = RankedTensorType::get({c, n, oh, ow}, x.getElementType());
+  RankedTensorType xpType = paddedType(x, w);
+  Value dxp = filled(b, loc, xpType, 0.0);
+  for (int64_t i = 0; i < w.kh; ++i)
+    for (int64_t j = 0; j < w.kw; ++j) {
+      WindowView dst = windowView(b, xpType, dy, w, i, j);
+      Value rows = b.create<tensor::ExtractSliceOp>(
+          loc, rowsType, dcol, indices(b, {i * w.kw + j, 0}),
+          indices(b, {c, n * oh * ow}), indices(b, {w.kh * w.kw, 1}));
+      Value part = b.create<tensor::ExpandShapeOp>(
+          loc, partType, rows,
+          SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+      Value sum = generic(
+          b, loc, part, swapNC(b.getContext()), extract(b, loc, dxp, dst),
+          [](OpBuilder &nb, Location l, ValueRange a) {
+            return SmallVector<Value>{nb.create<arith::AddFOp>(l, a[1], a[0])};
+          })[0];
+      dxp = insert(b, loc, sum, dxp, dst);
+    }
+  return crop(b, loc, dxp, x, w);
+}
+
+/// conv2d_grad_input: dcol = W^T x dy^T as linalg.matmul_transpose_a, then
+/// col2im; sample by sample (in parallel) where the forward pass is.
+struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
+  using ConvPattern::ConvPattern;
   LogicalResult
   matchAndRewrite(nn::Conv2dGradInputOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -190,48 +389,31 @@ struct Conv2dGradInputLowering : OpConversionPattern<nn::Conv2dGradInputOp> {
                      dy = tensorType(op.getGrad()),
                      wt = tensorType(op.getWeight());
     Window w = convWindow(op.getWeight(), op.getStride(), op.getPadding());
-    int64_t n = dy.getDimSize(0), oh = dy.getDimSize(2), ow = dy.getDimSize(3);
-    int64_t c = wt.getDimSize(1), k = c * w.kh * w.kw;
-    Value dyT = transposedGrad(rewriter, loc, adaptor.getGrad());
+    int64_t c = wt.getDimSize(1);
     Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
-    auto mType = RankedTensorType::get({k, n * oh * ow}, x.getElementType());
-    Value dcol = gemm<linalg::MatmulTransposeAOp>(
-        rewriter, loc, wm, dyT, filled(rewriter, loc, mType, 0.0),
-        bf16Products(op));
-    // The rows (c, i, j) of dcol for one kernel offset: a strided row slice
-    // of the 2-d GEMM result, expanded to [C, N, OH, OW] (an expand_shape of
-    // the GEMM itself would be folded into it, see gemmResultToNCHW).
-    auto rowsType = RankedTensorType::get({c, n * oh * ow}, x.getElementType());
-    auto partType = RankedTensorType::get({c, n, oh, ow}, x.getElementType());
-    RankedTensorType xpType = paddedType(x, w);
-    Value dxp = filled(rewriter, loc, xpType, 0.0);
-    for (int64_t i = 0; i < w.kh; ++i)
-      for (int64_t j = 0; j < w.kw; ++j) {
-        WindowView dst = windowView(rewriter, xpType, dy, w, i, j);
-        Value rows = rewriter.create<tensor::ExtractSliceOp>(
-            loc, rowsType, dcol, indices(rewriter, {i * w.kw + j, 0}),
-            indices(rewriter, {c, n * oh * ow}),
-            indices(rewriter, {w.kh * w.kw, 1}));
-        Value part = rewriter.create<tensor::ExpandShapeOp>(
-            loc, partType, rows,
-            SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
-        Value sum = generic(rewriter, loc, part, swapNC(rewriter.getContext()),
-                            extract(rewriter, loc, dxp, dst),
-                            [](OpBuilder &b, Location l, ValueRange a) {
-                              return SmallVector<Value>{
-                                  b.create<arith::AddFOp>(l, a[1], a[0])};
-                            })[0];
-        dxp = insert(rewriter, loc, sum, dxp, dst);
-      }
-    rewriter.replaceOp(op, crop(rewriter, loc, dxp, x, w));
+    Value g = adaptor.getGrad();
+    bool bf16 = bf16Products(op);
+    if (!bySample(x, dy, w)) {
+      rewriter.replaceOp(
+          op, convGradInputGemm(rewriter, loc, g, wm, x, c, w, bf16));
+      return success();
+    }
+    SmallVector<int64_t> one(x.getShape());
+    one[0] = 1;
+    auto x1 = RankedTensorType::get(one, x.getElementType());
+    rewriter.replaceOp(op, forEachPart(rewriter, loc, x, [&](Value n) {
+                         return convGradInputGemm(rewriter, loc,
+                                                  sampleOf(rewriter, loc, g, n),
+                                                  wm, x1, c, w, bf16);
+                       }));
     return success();
   }
 };
 
 } // namespace
 
-void nnc::populateNNConvPatterns(RewritePatternSet &patterns) {
+void nnc::populateNNConvPatterns(RewritePatternSet &patterns, bool bySample) {
   patterns
       .add<Conv2dLowering, Conv2dGradInputLowering, Conv2dGradWeightLowering>(
-          patterns.getContext());
+          patterns.getContext(), bySample);
 }

@@ -27,6 +27,7 @@ using namespace nnc;
 namespace {
 struct ConvertNNToLinalgPass
     : nnc::impl::ConvertNNToLinalgPassBase<ConvertNNToLinalgPass> {
+  using ConvertNNToLinalgPassBase::ConvertNNToLinalgPassBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
@@ -40,7 +41,7 @@ struct ConvertNNToLinalgPass
     populateNNLossPatterns(patterns);
     populateNNOptimizerPatterns(patterns);
     populateNNNormalizationPatterns(patterns);
-    populateNNConvPatterns(patterns);
+    populateNNConvPatterns(patterns, bySampleConvolutions);
     populateNNPoolingPatterns(patterns);
     populateNNSequencePatterns(patterns);
     populateNNRecurrentPatterns(patterns);

@@ -13,8 +13,9 @@ void populateNNLayerPatterns(mlir::RewritePatternSet &patterns);
 void populateNNLossPatterns(mlir::RewritePatternSet &patterns);
 /// Optimizer updates and the learning-rate schedule (Optimizers.cpp).
 void populateNNOptimizerPatterns(mlir::RewritePatternSet &patterns);
-/// conv2d and its gradients (Convolutions.cpp).
-void populateNNConvPatterns(mlir::RewritePatternSet &patterns);
+/// conv2d and its gradients (Convolutions.cpp); `bySample`: small samples
+/// may go one at a time in a parallel loop.
+void populateNNConvPatterns(mlir::RewritePatternSet &patterns, bool bySample);
 /// maxpool2d, avgpool2d, global_avgpool and their gradients (Pooling.cpp).
 void populateNNPoolingPatterns(mlir::RewritePatternSet &patterns);
 /// token_mask, embedding, the masked pools over time and their gradients

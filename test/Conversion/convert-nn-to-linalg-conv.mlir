@@ -1,0 +1,108 @@
+// RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg=by-sample-convolutions=false | FileCheck %s --check-prefix=BATCH
+// Convolutions as GEMMs over im2col matrices. When a sample's im2col matrix
+// fits 1 MiB and its output pixels are a multiple of 16, the samples go one
+// at a time in a parallel loop (their padded input, im2col matrix and GEMM
+// stay in cache); otherwise (and for GPUs, by-sample-convolutions=false)
+// one GEMM covers the whole batch. The numbers are checked against PyTorch
+// in test/Numerics/conv.test.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<4x2x8x8xf32>, %[[W:[^:]+]]: tensor<3x2x3x3xf32>, %[[B:[^:]+]]: tensor<3xf32>)
+// CHECK:         %[[WM:.+]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3]] : tensor<3x2x3x3xf32> into tensor<3x18xf32>
+// CHECK:         %[[Y:.+]] = scf.forall (%[[N:.+]]) in (4) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<4x3x8x8xf32>)
+// CHECK:           %[[XN:.+]] = tensor.extract_slice %[[X]][%[[N]], 0, 0, 0] [1, 2, 8, 8] [1, 1, 1, 1] : tensor<4x2x8x8xf32> to tensor<1x2x8x8xf32>
+// CHECK:           linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1x2x10x10xf32>)
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 1, 1] [1, 2, 8, 8] [1, 1, 1, 1] : tensor<1x2x8x8xf32> into tensor<1x2x10x10xf32>
+// CHECK:           %[[COL:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x3x3x1x8x8xf32> into tensor<18x64xf32>
+// CHECK:           %[[Z:.+]] = linalg.matmul ins(%[[WM]], %[[COL]] : tensor<3x18xf32>, tensor<18x64xf32>) outs(%{{.+}} : tensor<3x64xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<1x1x8x8xf32>, tensor<1xf32>)
+// CHECK:             arith.addf
+// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<1x1x8x8xf32>, tensor<1xf32>)
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[N]], 0, 0, 0] [1, 3, 8, 8] [1, 1, 1, 1] : tensor<1x3x8x8xf32> into tensor<4x3x8x8xf32>
+// CHECK:         return %[[Y]]
+// BATCH-LABEL: func.func @forward(
+// BATCH-NOT:     scf.forall
+// BATCH:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<18x256xf32>) outs(%{{.+}} : tensor<3x256xf32>)
+func.func @forward(%x: tensor<4x2x8x8xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<3xf32>) -> tensor<4x3x8x8xf32> {
+  %y = nn.conv2d %x, %w, %b {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<4x2x8x8xf32>, tensor<3x2x3x3xf32>, tensor<3xf32>) -> tensor<4x3x8x8xf32>
+  return %y : tensor<4x3x8x8xf32>
+}
+
+// -----
+
+// 6x6 = 36 output pixels (not a multiple of 16): one GEMM for the batch.
+// CHECK-LABEL: func.func @forward_whole_batch(
+// CHECK-NOT:     scf.forall
+// CHECK:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<18x144xf32>) outs(%{{.+}} : tensor<3x144xf32>)
+func.func @forward_whole_batch(%x: tensor<4x2x6x6xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<3xf32>) -> tensor<4x3x6x6xf32> {
+  %y = nn.conv2d %x, %w, %b {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<4x2x6x6xf32>, tensor<3x2x3x3xf32>, tensor<3xf32>) -> tensor<4x3x6x6xf32>
+  return %y : tensor<4x3x6x6xf32>
+}
+
+// -----
+
+// The input gradient sample by sample: dcol = W^T x dy_n^T, then col2im
+// into the sample's padded gradient, cropped.
+// CHECK-LABEL: func.func @grad_input(
+// CHECK:         scf.forall (%[[N:.+]]) in (4) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<4x2x8x8xf32>)
+// CHECK:           tensor.extract_slice %{{.+}}[%[[N]], 0, 0, 0] [1, 3, 8, 8] [1, 1, 1, 1] : tensor<4x3x8x8xf32> to tensor<1x3x8x8xf32>
+// CHECK:           linalg.matmul_transpose_a ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<3x64xf32>) outs(%{{.+}} : tensor<18x64xf32>)
+// CHECK-COUNT-9:   arith.addf
+// CHECK:           tensor.extract_slice %{{.+}}[0, 0, 1, 1] [1, 2, 8, 8] [1, 1, 1, 1] : tensor<1x2x10x10xf32> to tensor<1x2x8x8xf32>
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[N]], 0, 0, 0] [1, 2, 8, 8]
+// BATCH-LABEL: func.func @grad_input(
+// BATCH-NOT:     scf.forall
+// BATCH:         linalg.matmul_transpose_a ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<3x256xf32>) outs(%{{.+}} : tensor<18x256xf32>)
+func.func @grad_input(%dy: tensor<4x3x8x8xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<4x2x8x8xf32> {
+  %dx = nn.conv2d_grad_input %dy, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<4x3x8x8xf32>, tensor<3x2x3x3xf32>) -> tensor<4x2x8x8xf32>
+  return %dx : tensor<4x2x8x8xf32>
+}
+
+// -----
+
+// The weight gradient: dW^T [C kh kw, F] = im2col x dy_nhwc. Its rows split
+// by input channels into 2 groups (16 channels: the most groups up to 8
+// with whole 8-row register tiles, 8 x 9 = 72 rows each), computed in
+// parallel; each group goes through the samples in order, accumulating its
+// im2col rows of one sample times that sample's 64 rows of dy_nhwc (the
+// same sums in the same order as the whole batch's GEMM).
+// CHECK-LABEL: func.func @grad_weight(
+// CHECK-SAME:    %[[DY:[^:]+]]: tensor<4x3x8x8xf32>, %[[X:[^:]+]]: tensor<4x16x8x8xf32>)
+// CHECK:         %[[T:.+]] = linalg.transpose ins(%[[DY]] : tensor<4x3x8x8xf32>) outs(%{{.+}} : tensor<4x8x8x3xf32>) permutation = [0, 2, 3, 1]
+// CHECK:         %[[DYN:.+]] = tensor.collapse_shape %[[T]] {{\[}}[0, 1, 2], [3]] : tensor<4x8x8x3xf32> into tensor<256x3xf32>
+// CHECK:         %[[PARTS:.+]] = scf.forall (%[[G:.+]]) in (2) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<2x72x3xf32>)
+// CHECK:           %[[C0:.+]] = arith.muli %[[G]], %{{.+}} : index
+// CHECK:           %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<72x3xf32>)
+// CHECK:           %[[SUM:.+]] = scf.for %[[S:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[ZERO]]) -> (tensor<72x3xf32>)
+// CHECK:             tensor.extract_slice %[[X]][%[[S]], %[[C0]], 0, 0] [1, 8, 8, 8] [1, 1, 1, 1] : tensor<4x16x8x8xf32> to tensor<1x8x8x8xf32>
+// CHECK:             %[[COL:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<8x3x3x1x8x8xf32> into tensor<72x64xf32>
+// CHECK:             %[[R0:.+]] = arith.muli %[[S]], %{{.+}} : index
+// CHECK:             %[[ROWS:.+]] = tensor.extract_slice %[[DYN]][%[[R0]], 0] [64, 3] [1, 1] : tensor<256x3xf32> to tensor<64x3xf32>
+// CHECK:             %[[P:.+]] = linalg.matmul ins(%[[COL]], %[[ROWS]] : tensor<72x64xf32>, tensor<64x3xf32>) outs(%[[ACC]] : tensor<72x3xf32>)
+// CHECK:             scf.yield %[[P]]
+// CHECK:           tensor.expand_shape %[[SUM]] {{\[}}[0, 1], [2]] output_shape [1, 72, 3]
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[G]], 0, 0] [1, 72, 3]
+// CHECK:         %[[DWT:.+]] = tensor.collapse_shape %[[PARTS]] {{\[}}[0, 1], [2]] : tensor<2x72x3xf32> into tensor<144x3xf32>
+// CHECK:         %[[DW:.+]] = linalg.generic {{.*}} ins(%[[DWT]] : tensor<144x3xf32>) outs(%{{.+}} : tensor<3x16x3x3xf32>)
+// CHECK:         return %[[DW]]
+// BATCH-LABEL: func.func @grad_weight(
+// BATCH-NOT:     scf.forall
+// BATCH:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<144x256xf32>, tensor<256x3xf32>) outs(%{{.+}} : tensor<144x3xf32>)
+func.func @grad_weight(%dy: tensor<4x3x8x8xf32>, %x: tensor<4x16x8x8xf32>) -> tensor<3x16x3x3xf32> {
+  %dw = nn.conv2d_grad_weight %dy, %x {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<4x3x8x8xf32>, tensor<4x16x8x8xf32>) -> tensor<3x16x3x3xf32>
+  return %dw : tensor<3x16x3x3xf32>
+}
+
+// -----
+
+// 2 input channels (18 rows) split into no groups of whole 8-row tiles: one
+// GEMM for the batch.
+// CHECK-LABEL: func.func @grad_weight_whole_batch(
+// CHECK-NOT:     scf.forall
+// CHECK:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<18x256xf32>, tensor<256x3xf32>) outs(%{{.+}} : tensor<18x3xf32>)
+func.func @grad_weight_whole_batch(%dy: tensor<4x3x8x8xf32>, %x: tensor<4x2x8x8xf32>) -> tensor<3x2x3x3xf32> {
+  %dw = nn.conv2d_grad_weight %dy, %x {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<4x3x8x8xf32>, tensor<4x2x8x8xf32>) -> tensor<3x2x3x3xf32>
+  return %dw : tensor<3x2x3x3xf32>
+}
