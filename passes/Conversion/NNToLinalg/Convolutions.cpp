@@ -158,18 +158,21 @@ Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
   return forall.getResult(0);
 }
 
-/// Sample `n` of the NCHW tensor `x` as a [1, C, H, W] tensor.
-Value sampleOf(OpBuilder &b, Location loc, Value x, Value n) {
-  RankedTensorType t = tensorType(x);
+/// The type of one sample [1, ...] of a batch of type `t` [N, ...].
+RankedTensorType oneSample(RankedTensorType t) {
   SmallVector<int64_t> shape(t.getShape());
   shape[0] = 1;
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
+/// Sample `n` of the NCHW tensor `x` as a [1, C, H, W] tensor.
+Value sampleOf(OpBuilder &b, Location loc, Value x, Value n) {
+  RankedTensorType one = oneSample(tensorType(x));
   SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
-      sizes = getAsIndexOpFoldResult(b.getContext(), shape),
+      sizes = getAsIndexOpFoldResult(b.getContext(), one.getShape()),
       strides(4, b.getIndexAttr(1));
   offsets[0] = n;
-  return b.create<tensor::ExtractSliceOp>(
-      loc, RankedTensorType::get(shape, t.getElementType()), x, offsets, sizes,
-      strides);
+  return b.create<tensor::ExtractSliceOp>(loc, one, x, offsets, sizes, strides);
 }
 
 /// y^T [F, N OH OW] = W x im2col(pad(x)) then transposed to NCHW with the
@@ -205,13 +208,10 @@ struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
       rewriter.replaceOp(op, convGemm(rewriter, loc, x, wm, bias, y, w, bf16));
       return success();
     }
-    SmallVector<int64_t> one(y.getShape());
-    one[0] = 1;
-    auto y1 = RankedTensorType::get(one, y.getElementType());
     rewriter.replaceOp(op, forEachPart(rewriter, loc, y, [&](Value n) {
                          return convGemm(rewriter, loc,
                                          sampleOf(rewriter, loc, x, n), wm,
-                                         bias, y1, w, bf16);
+                                         bias, oneSample(y), w, bf16);
                        }));
     return success();
   }
@@ -280,8 +280,6 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
       auto partType = RankedTensorType::get({kg, f}, elt);
       auto xgType = RankedTensorType::get(
           {1, cg, xt.getDimSize(2), xt.getDimSize(3)}, elt);
-      auto dy1 = RankedTensorType::get(
-          {1, f, dy.getDimSize(2), dy.getDimSize(3)}, elt);
       auto rowsType = RankedTensorType::get({p, f}, elt);
       dwT = forEachPart(
           rewriter, loc, RankedTensorType::get({groups, kg, f}, elt),
@@ -304,8 +302,8 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
                                        rewriter.getIndexAttr(0)},
                 indices(rewriter, xgType.getShape()),
                 indices(rewriter, {1, 1, 1, 1}));
-            Value col =
-                im2col(rewriter, loc, pad(rewriter, loc, xs, w, 0.0), dy1, w);
+            Value col = im2col(rewriter, loc, pad(rewriter, loc, xs, w, 0.0),
+                               oneSample(dy), w);
             Value rows = rewriter.create<tensor::ExtractSliceOp>(
                 loc, rowsType, dyN,
                 ArrayRef<OpFoldResult>{
@@ -398,13 +396,10 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
           op, convGradInputGemm(rewriter, loc, g, wm, x, c, w, bf16));
       return success();
     }
-    SmallVector<int64_t> one(x.getShape());
-    one[0] = 1;
-    auto x1 = RankedTensorType::get(one, x.getElementType());
     rewriter.replaceOp(op, forEachPart(rewriter, loc, x, [&](Value n) {
                          return convGradInputGemm(rewriter, loc,
                                                   sampleOf(rewriter, loc, g, n),
-                                                  wm, x1, c, w, bf16);
+                                                  wm, oneSample(x), c, w, bf16);
                        }));
     return success();
   }
