@@ -295,7 +295,7 @@ struct NNTileAndVectorizePass
   /// narrower than preferred when they are many: 784 columns get 24 tiles
   /// of 32 and a remainder of 16 (see splitRemainders) rather than 49 tiles
   /// of 16, whose A elements each feed one FMA instead of two (the 3x3
-  /// convolutions of 28x28 images sample by sample: 145 -> 170 GFLOP/s).
+  /// convolutions of 28x28 images sample by sample: 145 -> 160 GFLOP/s).
   std::optional<int64_t> registerTile(int64_t extent, int64_t preferred,
                                       bool lanes, bool matmulColumns = false) {
     if (preferred == 1)
