@@ -239,8 +239,9 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     bodies are vector ops on register-sized tiles.
     Matmul-family ops are tiled (m, n, k) by `matmul-tile-sizes` (default
     8x32x16: an 8x32 f32 accumulator is 16 AVX-512 registers), vectorized,
-    turned into vector.contract and lowered to outer products, i.e. one
-    broadcast-FMA per row and k step. Every other linalg op is generalized,
+    and turned into vector.contract (which nn-lower-vector-tiles lowers to
+    outer products, i.e. one broadcast-FMA per row and k step, after
+    bufferization). Every other linalg op is generalized,
     its outer loops tiled by 1 and its innermost loop by a multiple of
     `vector-width`, then vectorized. A tile size is always a divisor of its
     loop's extent (or the whole extent), so no tile is partial; ops that
@@ -340,6 +341,30 @@ def NNApproximateMathPass : Pass<"nn-approximate-math", "::mlir::func::FuncOp"> 
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect"
+  ];
+}
+
+def NNLowerVectorTilesPass : Pass<"nn-lower-vector-tiles", "::mlir::func::FuncOp"> {
+  let summary = "lowers the n-D vector ops of register tiles to broadcast + "
+                "FMA and shuffles";
+  let description = [{
+    Input: the vector ops nn-tile-and-vectorize leaves in its tiles
+    (vector.contract, vector.multi_reduction, vector.transpose, transfers
+    with permutation maps, n-D shape_casts), on tensors or buffers. Output:
+    contractions as outer products, each one broadcast + FMA per row and k
+    step; inner reductions; transposes as 16x16 shuffles (or one 1-D
+    shuffle, with the shape_casts around it done row by row); permuted
+    transfers as minor-identity transfers plus transposes or broadcasts.
+
+    Why a pass of its own, run on the outlined kernels just before the
+    vector-to-LLVM lowering: an 8x32x16 matmul tile is one vector.contract
+    but 128 FMAs and their broadcasts once lowered. Lowering it late keeps
+    every pass from tiling to kernel outlining (canonicalizations, empty
+    tensor elimination, bufferization, buffer placement) on the short form,
+    and runs the lowering once per distinct kernel.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect"
   ];
 }
 

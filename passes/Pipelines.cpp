@@ -220,6 +220,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   //    Function by function (the kernels, in parallel) except for the
   //    conversions that need the module.
   OpPassManager &kernels = pm.nest<func::FuncOp>();
+  // The register tiles' contractions, reductions and transposes, kept as
+  // one op per tile until here (see the pass), to FMAs and shuffles.
+  kernels.addPass(createNNLowerVectorTilesPass());
   // Strided rows (pooling windows) as contiguous spans + shuffles.
   kernels.addPass(createNNContiguousStridedTransfersPass());
   {

@@ -141,51 +141,6 @@ static Operation *initAccumulator(RewriterBase &rewriter,
   return fill;
 }
 
-/// vector.shape_cast between an n-D vector and a 1-D one, row by row: the
-/// n-D vector's innermost rows are extracted and inserted as slices of the
-/// 1-D one (or the reverse). MLIR's own lowering handles 2-D <-> 1-D that way
-/// but any other rank (a transpose's 2-D slice with unit dimensions around
-/// it, as in <1x16x1x11>) one element at a time.
-struct ShapeCastByRows : OpRewritePattern<vector::ShapeCastOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(vector::ShapeCastOp op,
-                                PatternRewriter &rewriter) const override {
-    VectorType src = op.getSourceVectorType(), dst = op.getResultVectorType();
-    bool down = dst.getRank() == 1 && src.getRank() > 1;
-    bool up = src.getRank() == 1 && dst.getRank() > 1;
-    VectorType nd = down ? src : dst;
-    if ((!down && !up) || src.isScalable() || dst.isScalable() ||
-        nd.getShape().back() < 2)
-      return failure();
-    Location loc = op.getLoc();
-    int64_t width = nd.getShape().back();
-    ArrayRef<int64_t> outer = nd.getShape().drop_back();
-    int64_t rows = ShapedType::getNumElements(outer);
-    Value result = rewriter.create<arith::ConstantOp>(
-        loc, dst, rewriter.getZeroAttr(dst));
-    for (int64_t r = 0; r < rows; ++r) {
-      SmallVector<int64_t> index(outer.size());
-      for (int64_t i = outer.size() - 1, rest = r; i >= 0; --i) {
-        index[i] = rest % outer[i];
-        rest /= outer[i];
-      }
-      if (down) {
-        Value row = rewriter.create<vector::ExtractOp>(loc, op.getSource(), index);
-        result = rewriter.create<vector::InsertStridedSliceOp>(
-            loc, row, result, ArrayRef<int64_t>{r * width},
-            ArrayRef<int64_t>{1});
-      } else {
-        Value row = rewriter.create<vector::ExtractStridedSliceOp>(
-            loc, op.getSource(), ArrayRef<int64_t>{r * width},
-            ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1});
-        result = rewriter.create<vector::InsertOp>(loc, row, result, index);
-      }
-    }
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
-
 /// A transfer whose vector has a single non-unit dimension, through a
 /// permutation map (a pooling gradient's write along its windows' columns
 /// after the short loop was moved outward): the same transfer in the
@@ -690,28 +645,6 @@ struct NNTileAndVectorizePass
       vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
       vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
       tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
-      if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
-        return signalPassFailure();
-    }
-
-    // Contractions to outer products, outer products to broadcast + FMA.
-    {
-      RewritePatternSet patterns(ctx);
-      vector::VectorTransformsOptions vopts;
-      vopts.setVectorTransformsOptions(
-          vector::VectorContractLowering::OuterProduct);
-      vopts.setVectorMultiReductionLowering(
-          vector::VectorMultiReductionLowering::InnerReduction);
-      vopts.setVectorTransposeLowering(
-          vector::VectorTransposeLowering::Shuffle16x16);
-      vector::populateVectorContractLoweringPatterns(patterns, vopts);
-      vector::populateVectorOuterProductLoweringPatterns(patterns);
-      vector::populateVectorMultiReductionLoweringPatterns(
-          patterns, vopts.vectorMultiReductionLowering);
-      vector::populateVectorTransposeLoweringPatterns(patterns, vopts);
-      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-      // The shape_casts of transposes that are not 16x16 (Shuffle1D).
-      patterns.add<ShapeCastByRows>(ctx);
       if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
         return signalPassFailure();
     }

@@ -8,7 +8,7 @@
 // CHECK:       scf.forall (%{{.+}}) in (8)
 // CHECK-NOT:   scf.forall
 // CHECK-NOT:   linalg.
-// CHECK:       vector.fma {{.*}} : vector<32xf32>
+// CHECK:       vector.contract {{.*}} into vector<8x32xf32>
 // CHECK-NOT:   scf.forall
 // CHECK-NOT:   linalg.
 // CHECK:       scf.forall.in_parallel
@@ -23,7 +23,7 @@ func.func @attention(%qkv: tensor<2x128x384xf32>, %m: tensor<2x128xf32>) -> (ten
 // CHECK:       scf.forall (%{{.+}}) in (8)
 // CHECK-NOT:   scf.forall
 // CHECK-NOT:   linalg.
-// CHECK:       vector.fma {{.*}} : vector<32xf32>
+// CHECK:       vector.contract {{.*}} into vector<8x32xf32>
 // CHECK-NOT:   scf.forall
 // CHECK-NOT:   linalg.
 // CHECK:       scf.forall.in_parallel

@@ -17,7 +17,7 @@
 // CHECK:           scf.for
 // CHECK:             vector.transfer_read %[[A]]{{.*}} vector<8x16xf32>
 // CHECK:             vector.transfer_read %[[B]][%{{.+}}, %{{.+}}]{{.*}} vector<16x32xf32>
-// CHECK:             vector.fma {{.*}} vector<32xf32>
+// CHECK:             vector.contract {{.*}} into vector<8x32xf32>
 // CHECK:           scf.forall.in_parallel
 // CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][0, %[[J]]] [64, 32] [1, 1]
 // CHECK:         return %[[R]]
@@ -97,7 +97,7 @@ func.func @rows(%x: tensor<26x4096xf32>) -> tensor<26x4096xf32> {
 // CHECK-LABEL: func.func @wide(
 // CHECK:         scf.forall (%[[J:.+]]) = (0) to (7744) step (704)
 // CHECK:           tensor.extract_slice %{{.+}}[0, %[[J]]] [64, 704] [1, 1]
-// CHECK:           vector.fma {{.*}} vector<32xf32>
+// CHECK:           vector.contract {{.*}} into vector<8x32xf32>
 func.func @wide(%a: tensor<64x288xf32>, %b: tensor<288x7744xf32>,
                 %c: tensor<64x7744xf32>) -> tensor<64x7744xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<64x288xf32>, tensor<288x7744xf32>)

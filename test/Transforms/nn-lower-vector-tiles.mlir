@@ -1,0 +1,50 @@
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize | FileCheck %s --check-prefix=TILES
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize -nn-lower-vector-tiles | FileCheck %s
+
+// nn-tile-and-vectorize leaves one vector.transpose per tile
+// TILES-LABEL: func.func @transpose_nchw_to_nhwc(
+// TILES:         vector.transpose %{{.+}}, [0, 2, 3, 1] : vector<1x16x1x11xf32> to vector<1x1x11x16xf32>
+// TILES-NOT:     vector.shuffle
+
+// The conv weight gradient's dy transpose [N, F, OH, OW] -> [N, OH, OW, F]
+// with OW = 11: its 11x16 tiles are not 16x16, so the transpose becomes one
+// 1-D shuffle, and the shape_casts around it (the tile has unit dimensions:
+// vector<1x16x1x11>) move whole rows: extract + insert_strided_slice in,
+// extract_strided_slice + insert out, never one element at a time.
+// CHECK-LABEL: func.func @transpose_nchw_to_nhwc(
+// CHECK: vector.transfer_read {{.*}} vector<1x16x1x11xf32>
+// CHECK-COUNT-16: vector.insert_strided_slice {{.*}} : vector<11xf32> into vector<176xf32>
+// CHECK: vector.shuffle {{.*}} : vector<176xf32>, vector<176xf32>
+// CHECK-COUNT-11: vector.extract_strided_slice {{.*}} {offsets = [{{[0-9]+}}], sizes = [16], strides = [1]} : vector<176xf32> to vector<16xf32>
+// CHECK-NOT: vector.shape_cast
+// CHECK-NOT: vector.extract {{.*}} : f32 from
+// CHECK: vector.transfer_write {{.*}} vector<1x1x11x16xf32>
+func.func @transpose_nchw_to_nhwc(%dy: tensor<64x64x11x11xf32>) -> tensor<64x11x11x64xf32> {
+  %e = tensor.empty() : tensor<64x11x11x64xf32>
+  %t = linalg.transpose ins(%dy : tensor<64x64x11x11xf32>) outs(%e : tensor<64x11x11x64xf32>) permutation = [0, 2, 3, 1]
+  return %t : tensor<64x11x11x64xf32>
+}
+
+// -----
+
+// A matmul register tile after bufferization (as the kernels have it): one
+// 8x16 x 16x32 vector.contract becomes 16 outer products, i.e. 8 broadcast +
+// FMA rows each, 128 FMAs of vector<32xf32> in all, and no contract is left.
+// CHECK-LABEL: func.func @tile(
+// CHECK-NOT:     vector.contract
+// CHECK-COUNT-128: vector.fma {{.*}} : vector<32xf32>
+// CHECK-NOT:     vector.fma
+// CHECK:         vector.transfer_write {{.*}} : vector<8x32xf32>, memref<8x32xf32>
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @tile(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32>) {
+  %i = arith.constant 0 : index
+  %z = arith.constant 0.0 : f32
+  %va = vector.transfer_read %a[%i, %i], %z {in_bounds = [true, true]} : memref<8x16xf32>, vector<8x16xf32>
+  %vb = vector.transfer_read %b[%i, %i], %z {in_bounds = [true, true]} : memref<16x32xf32>, vector<16x32xf32>
+  %vc = vector.transfer_read %c[%i, %i], %z {in_bounds = [true, true]} : memref<8x32xf32>, vector<8x32xf32>
+  %r = vector.contract {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"], kind = #vector.kind<add>} %va, %vb, %vc : vector<8x16xf32>, vector<16x32xf32> into vector<8x32xf32>
+  vector.transfer_write %r, %c[%i, %i] {in_bounds = [true, true]} : vector<8x32xf32>, memref<8x32xf32>
+  return
+}
