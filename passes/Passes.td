@@ -368,6 +368,32 @@ def NNLowerVectorTilesPass : Pass<"nn-lower-vector-tiles", "::mlir::func::FuncOp
   ];
 }
 
+def NNMergeKernelsPass : Pass<"nn-merge-kernels", "::mlir::ModuleOp"> {
+  let summary = "makes kernels that differ only in constant offsets into "
+                "their pointer arguments one";
+  let description = [{
+    Input: the LLVM dialect as the CPU pipeline leaves it: private kernels
+    `__nnc_kernel_<n>` called directly or from the tasks of parallel
+    launchers (nn-outline-kernels, nn-generate-launchers). Output: each
+    pointer argument of a kernel that only ever appears as
+    `llvm.getelementptr %arg[c]` (one constant index, one element type) is
+    the pointer at the smallest such c: every call passes `gep %p[min]` and
+    the kernel uses `gep %arg[c - min]`. Then generated functions (`__nnc_`
+    prefix, private or internal) that print the same, names aside, become
+    one, and again for their callers until no two are equal (merged kernels
+    make their tasks equal, and those their launchers). Functions referred
+    to other than by calls or `llvm.mlir.addressof` are left alone; a
+    kernel whose address is taken keeps its arguments.
+
+    Why: the layers of a `repeat` are the same loop nests over other parts
+    of the parameter and workspace arenas, and nn-outline-kernels shares a
+    kernel only between nests whose views have equal static offsets (the
+    offset is in the view's type). resnet_mini's three residual blocks left
+    six copies of each convolution kernel; LLVM optimized and compiled each.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def NNContiguousStridedTransfersPass
     : Pass<"nn-contiguous-strided-transfers", "::mlir::func::FuncOp"> {
   let summary = "reads and writes strided rows as contiguous spans plus "

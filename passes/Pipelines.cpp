@@ -258,6 +258,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   OpPassManager &llvmFunctions = pm.nest<LLVM::LLVMFuncOp>();
   llvmFunctions.addPass(createCanonicalizerPass());
   llvmFunctions.addPass(createCSEPass());
+  // Kernels of repeated layers, equal but for their arena offsets, as one.
+  pm.addPass(createNNMergeKernelsPass());
 }
 
 void registerCPUCodegenDialects(DialectRegistry &registry) {

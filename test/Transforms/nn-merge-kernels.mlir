@@ -1,0 +1,193 @@
+// RUN: nnc-opt %s -split-input-file -nn-merge-kernels | FileCheck %s
+
+// Two repeated layers' kernels, equal but for the offsets of their views
+// into the arena (%w) and the workspace (%x): the offsets move to the calls
+// (the smallest of each argument's, so the kernel keeps the difference) and
+// the second kernel goes. The parallel tasks that call them now add
+// different offsets, so they and their launchers stay two.
+// CHECK-LABEL: llvm.func @__nnc_kernel_0(
+// CHECK-SAME:    %[[I:[^:]+]]: i64, %[[W:[^:]+]]: !llvm.ptr, %[[X:[^:]+]]: !llvm.ptr)
+// CHECK-NOT:     llvm.getelementptr %[[W]]
+// CHECK:         llvm.load %[[W]] : !llvm.ptr -> f32
+// CHECK:         %[[X32:.+]] = llvm.getelementptr %[[X]][32] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK:         llvm.load %[[X]] : !llvm.ptr -> f32
+// CHECK:         llvm.store %{{.+}}, %[[X32]] : f32, !llvm.ptr
+// CHECK-NOT:   llvm.func @__nnc_kernel_1(
+// CHECK-LABEL: llvm.func internal @__nnc_parallel_0_task(
+// CHECK-SAME:    %[[C:[^:]+]]: !llvm.ptr, %[[J:[^:]+]]: i64)
+// CHECK:         %[[A:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.ptr
+// CHECK:         %[[WA:.+]] = llvm.getelementptr %[[A]][100] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK:         %[[XA:.+]] = llvm.getelementptr %[[A]][1000] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK:         llvm.call @__nnc_kernel_0(%[[J]], %[[WA]], %[[XA]])
+// CHECK-LABEL: llvm.func internal @__nnc_parallel_1_task(
+// CHECK:         %[[B:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.ptr
+// CHECK:         %[[WB:.+]] = llvm.getelementptr %[[B]][300] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK:         %[[XB:.+]] = llvm.getelementptr %[[B]][2000] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK:         llvm.call @__nnc_kernel_0(%{{.+}}, %[[WB]], %[[XB]])
+// CHECK-LABEL: llvm.func internal @__nnc_parallel_0(
+// CHECK:         llvm.mlir.addressof @__nnc_parallel_0_task
+// CHECK-LABEL: llvm.func internal @__nnc_parallel_1(
+// CHECK:         llvm.mlir.addressof @__nnc_parallel_1_task
+// CHECK-LABEL: llvm.func @nnc_train(
+// CHECK:         llvm.call @__nnc_kernel_0(%{{.+}}, %{{.+}}, %{{.+}})
+// CHECK:         llvm.call @__nnc_kernel_0(%{{.+}}, %{{.+}}, %{{.+}})
+// CHECK-NOT:     @__nnc_kernel_1
+llvm.func @__nnc_kernel_0(%i: i64, %w: !llvm.ptr, %x: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %w0 = llvm.getelementptr %w[100] : (!llvm.ptr) -> !llvm.ptr, f32
+  %v = llvm.load %w0 : !llvm.ptr -> f32
+  %x0 = llvm.getelementptr %x[1000] : (!llvm.ptr) -> !llvm.ptr, f32
+  %x1 = llvm.getelementptr %x[1032] : (!llvm.ptr) -> !llvm.ptr, f32
+  %u = llvm.load %x0 : !llvm.ptr -> f32
+  %s = llvm.fadd %u, %v : f32
+  llvm.store %s, %x1 : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func @__nnc_kernel_1(%i: i64, %w: !llvm.ptr, %x: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %w0 = llvm.getelementptr %w[300] : (!llvm.ptr) -> !llvm.ptr, f32
+  %v = llvm.load %w0 : !llvm.ptr -> f32
+  %x0 = llvm.getelementptr %x[2000] : (!llvm.ptr) -> !llvm.ptr, f32
+  %x1 = llvm.getelementptr %x[2032] : (!llvm.ptr) -> !llvm.ptr, f32
+  %u = llvm.load %x0 : !llvm.ptr -> f32
+  %s = llvm.fadd %u, %v : f32
+  llvm.store %s, %x1 : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func internal @__nnc_parallel_0_task(%ctx: !llvm.ptr, %j: i64) {
+  %a = llvm.load %ctx : !llvm.ptr -> !llvm.ptr
+  llvm.call @__nnc_kernel_0(%j, %a, %a) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+  llvm.return
+}
+llvm.func internal @__nnc_parallel_1_task(%ctx: !llvm.ptr, %j: i64) {
+  %a = llvm.load %ctx : !llvm.ptr -> !llvm.ptr
+  llvm.call @__nnc_kernel_1(%j, %a, %a) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+  llvm.return
+}
+llvm.func internal @__nnc_parallel_0(%a: !llvm.ptr) {
+  %n = llvm.mlir.constant(8 : i64) : i64
+  %t = llvm.mlir.addressof @__nnc_parallel_0_task : !llvm.ptr
+  %one = llvm.mlir.constant(1 : i64) : i64
+  %ctx = llvm.alloca %one x !llvm.struct<(ptr)> : (i64) -> !llvm.ptr
+  llvm.store %a, %ctx : !llvm.ptr, !llvm.ptr
+  llvm.call @nnrt_parallel_for(%n, %t, %ctx) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+  llvm.return
+}
+llvm.func internal @__nnc_parallel_1(%a: !llvm.ptr) {
+  %n = llvm.mlir.constant(8 : i64) : i64
+  %t = llvm.mlir.addressof @__nnc_parallel_1_task : !llvm.ptr
+  %one = llvm.mlir.constant(1 : i64) : i64
+  %ctx = llvm.alloca %one x !llvm.struct<(ptr)> : (i64) -> !llvm.ptr
+  llvm.store %a, %ctx : !llvm.ptr, !llvm.ptr
+  llvm.call @nnrt_parallel_for(%n, %t, %ctx) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+  llvm.return
+}
+llvm.func @nnrt_parallel_for(i64, !llvm.ptr, !llvm.ptr)
+llvm.func @nnc_train(%arena: !llvm.ptr) {
+  %z = llvm.mlir.constant(0 : i64) : i64
+  llvm.call @__nnc_parallel_0(%arena) : (!llvm.ptr) -> ()
+  llvm.call @__nnc_parallel_1(%arena) : (!llvm.ptr) -> ()
+  llvm.call @__nnc_kernel_0(%z, %arena, %arena) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+  llvm.call @__nnc_kernel_1(%z, %arena, %arena) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+  llvm.return
+}
+
+// -----
+
+// Not rebased: an argument used other than by a constant gep (%x loaded
+// directly), or through geps of two element types (%y); a kernel whose
+// address is taken (@__nnc_kernel_3). The two kernels still differ, so both
+// stay.
+// CHECK-LABEL: llvm.func @__nnc_kernel_2(
+// CHECK-SAME:    %[[X:[^:]+]]: !llvm.ptr, %[[Y:[^:]+]]: !llvm.ptr)
+// CHECK:         llvm.getelementptr %[[X]][8] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK:         llvm.load %[[X]] : !llvm.ptr -> f32
+// CHECK:         llvm.getelementptr %[[Y]][8] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK:         llvm.getelementptr %[[Y]][8] : (!llvm.ptr) -> !llvm.ptr, i8
+// CHECK-LABEL: llvm.func @__nnc_kernel_3(
+// CHECK-SAME:    %[[Z:[^:]+]]: !llvm.ptr)
+// CHECK:         llvm.getelementptr %[[Z]][16] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK:         llvm.getelementptr %[[Z]][20] : (!llvm.ptr) -> !llvm.ptr, f32
+// CHECK-LABEL: llvm.func @g(
+// CHECK-SAME:    %[[P:[^:]+]]: !llvm.ptr)
+// CHECK-NEXT:    llvm.mlir.addressof @__nnc_kernel_3
+// CHECK-NEXT:    llvm.call @__nnc_kernel_2(%[[P]], %[[P]])
+// CHECK-NEXT:    llvm.call @__nnc_kernel_3(%[[P]])
+llvm.func @__nnc_kernel_2(%x: !llvm.ptr, %y: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %x0 = llvm.getelementptr %x[8] : (!llvm.ptr) -> !llvm.ptr, f32
+  %a = llvm.load %x0 : !llvm.ptr -> f32
+  %b = llvm.load %x : !llvm.ptr -> f32
+  %y0 = llvm.getelementptr %y[8] : (!llvm.ptr) -> !llvm.ptr, f32
+  %y1 = llvm.getelementptr %y[8] : (!llvm.ptr) -> !llvm.ptr, i8
+  %s = llvm.fadd %a, %b : f32
+  llvm.store %s, %y0 : f32, !llvm.ptr
+  llvm.store %s, %y1 : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func @__nnc_kernel_3(%z: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %z0 = llvm.getelementptr %z[16] : (!llvm.ptr) -> !llvm.ptr, f32
+  %z1 = llvm.getelementptr %z[20] : (!llvm.ptr) -> !llvm.ptr, f32
+  %a = llvm.load %z0 : !llvm.ptr -> f32
+  llvm.store %a, %z1 : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func @g(%p: !llvm.ptr) {
+  %f = llvm.mlir.addressof @__nnc_kernel_3 : !llvm.ptr
+  llvm.call @__nnc_kernel_2(%p, %p) : (!llvm.ptr, !llvm.ptr) -> ()
+  llvm.call @__nnc_kernel_3(%p) : (!llvm.ptr) -> ()
+  llvm.return
+}
+
+// -----
+
+// Merging cascades: once the kernels are one, the tasks calling them are
+// equal, and then the launchers taking the tasks' addresses.
+// CHECK-LABEL: llvm.func @__nnc_kernel_4(
+// CHECK-NOT:   @__nnc_kernel_5
+// CHECK-LABEL: llvm.func internal @__nnc_parallel_4_task(
+// CHECK:         llvm.call @__nnc_kernel_4(
+// CHECK-NOT:   @__nnc_parallel_5_task
+// CHECK-LABEL: llvm.func internal @__nnc_parallel_4(
+// CHECK:         llvm.mlir.addressof @__nnc_parallel_4_task
+// CHECK-NOT:   @__nnc_parallel_5
+// CHECK-LABEL: llvm.func @h(
+// CHECK-NEXT:    llvm.call @__nnc_parallel_4(%{{.+}})
+// CHECK-NEXT:    llvm.call @__nnc_parallel_4(%{{.+}})
+llvm.func @__nnc_kernel_4(%i: i64, %x: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %v = llvm.load %x : !llvm.ptr -> f32
+  %s = llvm.fadd %v, %v : f32
+  llvm.store %s, %x : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func @__nnc_kernel_5(%i: i64, %x: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %v = llvm.load %x : !llvm.ptr -> f32
+  %s = llvm.fadd %v, %v : f32
+  llvm.store %s, %x : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func internal @__nnc_parallel_4_task(%ctx: !llvm.ptr, %j: i64) {
+  %a = llvm.load %ctx : !llvm.ptr -> !llvm.ptr
+  llvm.call @__nnc_kernel_4(%j, %a) : (i64, !llvm.ptr) -> ()
+  llvm.return
+}
+llvm.func internal @__nnc_parallel_5_task(%ctx: !llvm.ptr, %j: i64) {
+  %a = llvm.load %ctx : !llvm.ptr -> !llvm.ptr
+  llvm.call @__nnc_kernel_5(%j, %a) : (i64, !llvm.ptr) -> ()
+  llvm.return
+}
+llvm.func internal @__nnc_parallel_4(%a: !llvm.ptr) {
+  %n = llvm.mlir.constant(8 : i64) : i64
+  %t = llvm.mlir.addressof @__nnc_parallel_4_task : !llvm.ptr
+  llvm.call @nnrt_parallel_for(%n, %t, %a) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+  llvm.return
+}
+llvm.func internal @__nnc_parallel_5(%a: !llvm.ptr) {
+  %n = llvm.mlir.constant(8 : i64) : i64
+  %t = llvm.mlir.addressof @__nnc_parallel_5_task : !llvm.ptr
+  llvm.call @nnrt_parallel_for(%n, %t, %a) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+  llvm.return
+}
+llvm.func @nnrt_parallel_for(i64, !llvm.ptr, !llvm.ptr)
+llvm.func @h(%p: !llvm.ptr) {
+  llvm.call @__nnc_parallel_4(%p) : (!llvm.ptr) -> ()
+  llvm.call @__nnc_parallel_5(%p) : (!llvm.ptr) -> ()
+  llvm.return
+}
