@@ -448,6 +448,7 @@ void buildInferenceLibrary(const sema::Program &program,
                       model.outputType.numElements(), *predict);
     llvm::SmallString<0> object;
     llvm::raw_svector_ostream os(object);
+    TimingScope backendTimer = nestedPhase(libTimer, "backend");
     if (llvm::Error e = emitObject(*lib, beOpts, os)) {
       errors << "nnc: internal error: " << llvm::toString(std::move(e)) << "\n";
       return false;
