@@ -262,6 +262,16 @@ struct NNTileAndVectorizePass
     return pickTileSize(extent, preferred, lanes ? int64_t(vectorWidth) : 1);
   }
 
+  /// registerTile for loop `i` of `op` (`extent` iterations) with the
+  /// preferred sizes and vectorized loop of preferredTileSizes.
+  std::optional<int64_t> loopTile(linalg::LinalgOp op,
+                                  ArrayRef<int64_t> preferred, size_t lanesDim,
+                                  size_t i, int64_t extent) {
+    bool lanes = i == lanesDim;
+    return registerTile(extent, preferred[i], lanes,
+                        /*matmulColumns=*/lanes && isMatmulLike(op));
+  }
+
   /// The register tile of each loop of `op` (see registerTile) and whether
   /// every loop has one (else such loops get their preferred size, partial
   /// tiles and scalar code).
@@ -272,8 +282,7 @@ struct NNTileAndVectorizePass
     bool whole = true;
     for (auto [i, extent, pref] :
          llvm::enumerate(op.getStaticLoopRanges(), preferred)) {
-      std::optional<int64_t> t = registerTile(
-          extent, pref, i == lanesDim, isMatmulLike(op) && i == lanesDim);
+      std::optional<int64_t> t = loopTile(op, preferred, lanesDim, i, extent);
       if (!t) {
         whole = false;
         t = pref;
@@ -303,8 +312,7 @@ struct NNTileAndVectorizePass
       for (auto [i, extent] : llvm::enumerate(ranges)) {
         if (ShapedType::isDynamic(extent) ||
             iters[i] != utils::IteratorType::parallel ||
-            registerTile(extent, preferred[i], i == lanesDim,
-                         isMatmulLike(part) && i == lanesDim))
+            loopTile(part, preferred, lanesDim, i, extent))
           continue;
         int64_t tile = i == lanesDim && preferred[i] >= vectorWidth
                            ? preferred[i] / vectorWidth * vectorWidth
@@ -367,9 +375,7 @@ struct NNTileAndVectorizePass
     // loop when it is not tiled, -1 when none fits).
     auto tileOf = [&, &preferred = preferred, &lanesDim = lanesDim](
                       size_t dim, int64_t extent) -> int64_t {
-      std::optional<int64_t> t =
-          registerTile(extent, preferred[dim], dim == lanesDim,
-                       isMatmulLike(op) && dim == lanesDim);
+      std::optional<int64_t> t = loopTile(op, preferred, lanesDim, dim, extent);
       return !t ? -1 : *t == 0 ? extent : *t;
     };
     SmallVector<size_t> order =
