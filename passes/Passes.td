@@ -378,7 +378,9 @@ def NNMergeKernelsPass : Pass<"nn-merge-kernels", "::mlir::ModuleOp"> {
     pointer argument of a kernel that only ever appears as
     `llvm.getelementptr %arg[c]` (one constant index, one element type) is
     the pointer at the smallest such c: every call passes `gep %p[min]` and
-    the kernel uses `gep %arg[c - min]`. Then generated functions (`__nnc_`
+    the kernel uses `gep %arg[c - min]`. The constants at the top of each
+    function are sorted (by op, value and type: the canonicalizer hoists
+    them in the order it meets them). Then generated functions (`__nnc_`
     prefix, private or internal) that print the same, names aside, become
     one, and again for their callers until no two are equal (merged kernels
     make their tasks equal, and those their launchers). Functions referred

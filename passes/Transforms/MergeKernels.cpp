@@ -75,6 +75,8 @@ struct NNMergeKernelsPass
           !addressTaken.contains(func.getName()))
         rebasePointerArguments(func, calls[func.getName()]);
     }
+    for (LLVM::LLVMFuncOp func : candidates)
+      sortConstants(func);
     mergeIdentical(module, candidates);
   }
 
@@ -122,6 +124,31 @@ struct NNMergeKernelsPass
                                           ArrayRef<LLVM::GEPArg>{lowest}));
       }
     }
+  }
+
+  /// The constants at the top of `func`'s entry block in one order, by
+  /// their value and type: the canonicalizer hoists them in the order it
+  /// meets them, which differs between kernels that are otherwise the same
+  /// (constants cloned into one kernel first, created in the other).
+  static void sortConstants(LLVM::LLVMFuncOp func) {
+    Block &entry = func.getBody().front();
+    SmallVector<std::pair<std::string, Operation *>> constants;
+    for (Operation &op : entry) {
+      if (!isa<LLVM::ConstantOp, LLVM::ZeroOp, LLVM::UndefOp, LLVM::PoisonOp,
+               LLVM::AddressOfOp>(op) ||
+          op.getNumOperands() != 0)
+        continue;
+      std::string key;
+      llvm::raw_string_ostream os(key);
+      op.getName().print(os);
+      os << ' ' << op.getAttrDictionary() << ' ' << op.getResultTypes();
+      constants.emplace_back(std::move(key), &op);
+    }
+    llvm::stable_sort(constants, [](const auto &a, const auto &b) {
+      return a.first < b.first;
+    });
+    for (auto &[key, op] : llvm::reverse(constants))
+      op->moveBefore(&entry, entry.begin());
   }
 
   /// Candidates whose text is equal (their names aside) become the first of

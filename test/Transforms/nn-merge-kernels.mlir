@@ -191,3 +191,32 @@ llvm.func @h(%p: !llvm.ptr) {
   llvm.call @__nnc_parallel_5(%p) : (!llvm.ptr) -> ()
   llvm.return
 }
+
+// -----
+
+// Constants hoisted in another order (one kernel had them cloned in, the
+// other created them) are sorted first, so these two are one.
+// CHECK-LABEL: llvm.func @__nnc_kernel_6(
+// CHECK-NOT:   llvm.func @__nnc_kernel_7(
+// CHECK-LABEL: llvm.func @k(
+// CHECK-NEXT:    llvm.call @__nnc_kernel_6(%{{.+}})
+// CHECK-NEXT:    llvm.call @__nnc_kernel_6(%{{.+}})
+llvm.func @__nnc_kernel_6(%x: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %a = llvm.mlir.constant(2.0 : f32) : f32
+  %b = llvm.mlir.constant(3 : i64) : i64
+  %p = llvm.getelementptr %x[%b] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+  llvm.store %a, %p : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func @__nnc_kernel_7(%x: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %b = llvm.mlir.constant(3 : i64) : i64
+  %a = llvm.mlir.constant(2.0 : f32) : f32
+  %p = llvm.getelementptr %x[%b] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+  llvm.store %a, %p : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func @k(%p: !llvm.ptr) {
+  llvm.call @__nnc_kernel_6(%p) : (!llvm.ptr) -> ()
+  llvm.call @__nnc_kernel_7(%p) : (!llvm.ptr) -> ()
+  llvm.return
+}
