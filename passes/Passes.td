@@ -60,13 +60,15 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
     attention is an scf.forall over (sample, head) pairs around scf.for
     loops over blocks of small static tiles. Convolutions whose samples are
     small (one sample's im2col matrix within 1 MiB, output pixels a multiple
-    of 16) go sample by sample, an scf.forall over the batch (the weight
-    gradient: over up to 8 groups of samples, summed in a fixed order).
+    of 16) go sample by sample, an scf.forall over the batch, and where the
+    pixels of a few samples are a multiple of 16 (4 of 14x14), that many
+    samples at a time (the weight gradient: over up to 8 groups of input
+    channels, each through the samples in a fixed order).
   }];
   let options = [
     Option<"bySampleConvolutions", "by-sample-convolutions", "bool", "true",
-           "small convolutions sample by sample in a parallel loop (false "
-           "for GPUs: one GEMM for the whole batch)">
+           "small convolutions by samples (one or a few) in a parallel "
+           "loop (false for GPUs: one GEMM for the whole batch)">
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",

@@ -3,9 +3,11 @@
 // Convolutions as GEMMs over im2col matrices. When a sample's im2col matrix
 // fits 1 MiB and its output pixels are a multiple of 16, the samples go one
 // at a time in a parallel loop (their padded input, im2col matrix and GEMM
-// stay in cache); otherwise (and for GPUs, by-sample-convolutions=false)
-// one GEMM covers the whole batch. The numbers are checked against PyTorch
-// in test/Numerics/conv.test.
+// stay in cache); when the pixels of a few samples are (6x6 = 36: 4 samples,
+// 144 columns), the samples go that many at a time, in at least two parts;
+// otherwise (and for GPUs, by-sample-convolutions=false) one GEMM covers the
+// whole batch. The numbers are checked against PyTorch in
+// test/Numerics/conv.test.
 
 // CHECK-LABEL: func.func @forward(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<4x2x8x8xf32>, %[[W:[^:]+]]: tensor<3x2x3x3xf32>, %[[B:[^:]+]]: tensor<3xf32>)
@@ -32,7 +34,55 @@ func.func @forward(%x: tensor<4x2x8x8xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<
 
 // -----
 
-// 6x6 = 36 output pixels (not a multiple of 16): one GEMM for the batch.
+// 6x6 = 36 output pixels (not a multiple of 16) in a batch of 8: two parts
+// of 4 samples (144 columns); the part's first sample is 4 n.
+// CHECK-LABEL: func.func @forward_parts(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<8x2x6x6xf32>
+// CHECK:         scf.forall (%[[N:.+]]) in (2) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<8x3x6x6xf32>)
+// CHECK:           %[[FIRST:.+]] = arith.muli %[[N]], %{{.+}} : index
+// CHECK:           tensor.extract_slice %[[X]][%[[FIRST]], 0, 0, 0] [4, 2, 6, 6] [1, 1, 1, 1] : tensor<8x2x6x6xf32> to tensor<4x2x6x6xf32>
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<18x144xf32>) outs(%{{.+}} : tensor<3x144xf32>)
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[FIRST]], 0, 0, 0] [4, 3, 6, 6] [1, 1, 1, 1] : tensor<4x3x6x6xf32> into tensor<8x3x6x6xf32>
+// BATCH-LABEL: func.func @forward_parts(
+// BATCH-NOT:     scf.forall
+// BATCH:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<18x288xf32>) outs(%{{.+}} : tensor<3x288xf32>)
+func.func @forward_parts(%x: tensor<8x2x6x6xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<3xf32>) -> tensor<8x3x6x6xf32> {
+  %y = nn.conv2d %x, %w, %b {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<8x2x6x6xf32>, tensor<3x2x3x3xf32>, tensor<3xf32>) -> tensor<8x3x6x6xf32>
+  return %y : tensor<8x3x6x6xf32>
+}
+
+// -----
+
+// The same input gradient in parts of 4 samples.
+// CHECK-LABEL: func.func @grad_input_parts(
+// CHECK-SAME:    %[[DY:[^:]+]]: tensor<8x3x6x6xf32>
+// CHECK:         scf.forall (%[[N:.+]]) in (2) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<8x2x6x6xf32>)
+// CHECK:           %[[FIRST:.+]] = arith.muli %[[N]], %{{.+}} : index
+// CHECK:           tensor.extract_slice %[[DY]][%[[FIRST]], 0, 0, 0] [4, 3, 6, 6] [1, 1, 1, 1] : tensor<8x3x6x6xf32> to tensor<4x3x6x6xf32>
+// CHECK:           linalg.matmul_transpose_a ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<3x144xf32>) outs(%{{.+}} : tensor<18x144xf32>)
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[FIRST]], 0, 0, 0] [4, 2, 6, 6]
+func.func @grad_input_parts(%dy: tensor<8x3x6x6xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<8x2x6x6xf32> {
+  %dx = nn.conv2d_grad_input %dy, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<8x3x6x6xf32>, tensor<3x2x3x3xf32>) -> tensor<8x2x6x6xf32>
+  return %dx : tensor<8x2x6x6xf32>
+}
+
+// -----
+
+// 2048 filters: a part's GEMM result [2048, 144] would not fit 1 MiB, one
+// GEMM for the batch.
+// CHECK-LABEL: func.func @forward_wide_whole_batch(
+// CHECK-NOT:     scf.forall
+// CHECK:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2048x9xf32>, tensor<9x288xf32>) outs(%{{.+}} : tensor<2048x288xf32>)
+func.func @forward_wide_whole_batch(%x: tensor<8x1x6x6xf32>, %w: tensor<2048x1x3x3xf32>) -> tensor<8x2048x6x6xf32> {
+  %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x6x6xf32>, tensor<2048x1x3x3xf32>) -> tensor<8x2048x6x6xf32>
+  return %y : tensor<8x2048x6x6xf32>
+}
+
+// -----
+
+// In a batch of 4, parts of 4 samples would leave one part: one GEMM for
+// the batch.
 // CHECK-LABEL: func.func @forward_whole_batch(
 // CHECK-NOT:     scf.forall
 // CHECK:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<3x18xf32>, tensor<18x144xf32>) outs(%{{.+}} : tensor<3x144xf32>)

@@ -87,6 +87,10 @@ def conv_cases():
         conv_case("conv_by_sample_stride2_pad1", r, 4, 3, 16, 16, 5, 3, 3, [2, 2], [1, 1, 1, 1], False),
         conv_case("conv_by_sample_k1_c64", r, 10, 64, 4, 4, 7, 1, 1, [1, 1], [0, 0, 0, 0], True),
         conv_case("conv_by_sample_dw_c16_6x6", r, 5, 16, 6, 6, 3, 3, 3, [1, 1], [1, 1, 1, 1], True),
+        # Outputs of 6x6 = 36 and 7x7 = 49 pixels go 4 and 16 samples at a
+        # time (144 and 784 columns, whole vectors of 16), two parts each.
+        conv_case("conv_by_parts_of_4_6x6", r, 8, 3, 6, 6, 4, 3, 3, [1, 1], [1, 1, 1, 1], True),
+        conv_case("conv_by_parts_of_16_7x7", r, 32, 2, 7, 7, 3, 3, 3, [1, 1], [1, 1, 1, 1], False),
     ]
 
 

@@ -105,78 +105,98 @@ Window convWindow(Value weight, ArrayRef<int64_t> stride,
   return window({w.getDimSize(2), w.getDimSize(3)}, stride, padding);
 }
 
-/// Whether a convolution runs sample by sample (see forEachPart): when
-/// one sample's im2col matrix [C kh kw, OH OW] fits the 1 MiB a parallel
-/// loop's body may keep on the stack and, with `wholeVectors`, its OH OW
-/// columns are whole vectors of 16. The forward and input-gradient GEMMs
-/// have OH OW columns, which their register tiles must cover (14x14 = 196
-/// ran at half the speed of the whole batch's GEMM); the weight gradient's
-/// sums run along them (k), where a remainder costs little (11x11 and 14x14:
-/// 1.35x faster than the whole batch's GEMM on one core).
-bool fitsBySample(RankedTensorType x, RankedTensorType y, const Window &w,
-                  bool wholeVectors) {
-  int64_t c = x.getDimSize(1), p = y.getDimSize(2) * y.getDimSize(3);
-  return y.getDimSize(0) > 1 && (!wholeVectors || p % 16 == 0) &&
-         c * w.kh * w.kw * p * 4 <= (int64_t(1) << 20);
+/// How many samples a convolution's GEMMs take at a time (see forEachPart),
+/// 0 for the whole batch at once: the fewest samples g (dividing the batch
+/// into at least two parts) whose im2col matrix [C kh kw, g OH OW] fits the
+/// 1 MiB a parallel loop's body may keep on the stack and, with
+/// `wholeVectors`, whose g OH OW columns are whole vectors of 16. The
+/// forward and input-gradient GEMMs have g OH OW columns, which their
+/// register tiles must cover (one 14x14 sample, 196 columns, ran at half
+/// the speed of the whole batch's GEMM; four, 784 columns, like 28x28
+/// samples); their GEMM results [F, g OH OW] must fit 1 MiB too when g > 1.
+/// The weight gradient's sums run along the columns (k), where a remainder
+/// costs little (11x11 and 14x14: 1.35x faster than the whole batch's GEMM
+/// on one core): it takes one sample at a time (wholeVectors false).
+int64_t samplesPerPart(RankedTensorType x, RankedTensorType y, const Window &w,
+                       bool wholeVectors) {
+  int64_t n = y.getDimSize(0), c = x.getDimSize(1), f = y.getDimSize(1),
+          p = y.getDimSize(2) * y.getDimSize(3);
+  constexpr int64_t kBodyBytes = int64_t(1) << 20;
+  auto fits = [&](int64_t g) {
+    return c * w.kh * w.kw * g * p * 4 <= kBodyBytes &&
+           (g == 1 || f * g * p * 4 <= kBodyBytes);
+  };
+  for (int64_t g = 1; 2 * g <= n; ++g)
+    if (n % g == 0 && (!wholeVectors || g * p % 16 == 0))
+      return fits(g) ? g : 0;
+  return 0;
 }
 
 /// The convolution patterns: `bySample` says whether they may go sample by
-/// sample (not for GPUs, which want the whole batch's GEMM).
+/// sample, or a few samples at a time (not for GPUs, which want the whole
+/// batch's GEMM).
 template <typename Op> struct ConvPattern : OpConversionPattern<Op> {
   ConvPattern(MLIRContext *ctx, bool bySample)
       : OpConversionPattern<Op>(ctx), bySampleAllowed(bySample) {}
-  bool bySample(RankedTensorType x, RankedTensorType y, const Window &w,
-                bool wholeVectors = true) const {
-    return bySampleAllowed && fitsBySample(x, y, w, wholeVectors);
+  /// samplesPerPart, or 0 where parts are not allowed.
+  int64_t partSize(RankedTensorType x, RankedTensorType y, const Window &w,
+                   bool wholeVectors = true) const {
+    return bySampleAllowed ? samplesPerPart(x, y, w, wholeVectors) : 0;
   }
   bool bySampleAllowed;
 };
 
 /// An scf.forall over the first dimension of `out`'s type [N, ...] (the
-/// samples, or groups): `body` gets the index and returns its [1, ...] part
-/// of the result.
+/// samples, or groups) in parts of `size`: `body` gets the index of the
+/// part's first sample and returns its [size, ...] part of the result.
 Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
-                  function_ref<Value(Value)> body) {
+                  int64_t size, function_ref<Value(Value)> body) {
   int64_t rank = out.getRank();
   auto forall = b.create<scf::ForallOp>(
       loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(out.getDimSize(0))},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(out.getDimSize(0) / size)},
       ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
       ValueRange{emptyLike(b, loc, out)}, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getBody()->getTerminator());
-  Value n = forall.getInductionVars()[0];
-  Value part = body(n);
+  Value first = forall.getInductionVars()[0];
+  if (size != 1)
+    first = b.create<arith::MulIOp>(
+        loc, first, b.create<arith::ConstantIndexOp>(loc, size));
+  Value part = body(first);
   SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
       sizes = getAsIndexOpFoldResult(b.getContext(), out.getShape()),
       strides(rank, b.getIndexAttr(1));
-  offsets[0] = n;
-  sizes[0] = b.getIndexAttr(1);
+  offsets[0] = first;
+  sizes[0] = b.getIndexAttr(size);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   b.create<tensor::ParallelInsertSliceOp>(
       loc, part, forall.getRegionIterArgs()[0], offsets, sizes, strides);
   return forall.getResult(0);
 }
 
-/// The type of one sample [1, ...] of a batch of type `t` [N, ...].
-RankedTensorType oneSample(RankedTensorType t) {
+/// The type of `size` samples [size, ...] of a batch of type `t` [N, ...].
+RankedTensorType partOf(RankedTensorType t, int64_t size = 1) {
   SmallVector<int64_t> shape(t.getShape());
-  shape[0] = 1;
+  shape[0] = size;
   return RankedTensorType::get(shape, t.getElementType());
 }
 
-/// Sample `n` of the NCHW tensor `x` as a [1, C, H, W] tensor.
-Value sampleOf(OpBuilder &b, Location loc, Value x, Value n) {
-  RankedTensorType one = oneSample(tensorType(x));
+/// The `size` samples of the NCHW tensor `x` from sample `first` on as a
+/// [size, C, H, W] tensor.
+Value samplesOf(OpBuilder &b, Location loc, Value x, Value first,
+                int64_t size = 1) {
+  RankedTensorType part = partOf(tensorType(x), size);
   SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
-      sizes = getAsIndexOpFoldResult(b.getContext(), one.getShape()),
+      sizes = getAsIndexOpFoldResult(b.getContext(), part.getShape()),
       strides(4, b.getIndexAttr(1));
-  offsets[0] = n;
-  return b.create<tensor::ExtractSliceOp>(loc, one, x, offsets, sizes, strides);
+  offsets[0] = first;
+  return b.create<tensor::ExtractSliceOp>(loc, part, x, offsets, sizes,
+                                          strides);
 }
 
 /// y^T [F, N OH OW] = W x im2col(pad(x)) then transposed to NCHW with the
-/// bias added (of a whole batch, or with N = 1 of one sample).
+/// bias added (of a whole batch, or of the N samples of one part).
 Value convGemm(OpBuilder &b, Location loc, Value x, Value wm, Value bias,
                RankedTensorType y, const Window &w, bool bf16) {
   Value col = im2col(b, loc, pad(b, loc, x, w, 0.0), y, w);
@@ -190,9 +210,10 @@ Value convGemm(OpBuilder &b, Location loc, Value x, Value wm, Value bias,
 
 /// conv2d: y^T = W x im2col(xpad) as one linalg.matmul, then y^T
 /// [F, N, OH, OW] transposed to NCHW with the bias added. Small samples go
-/// one at a time (in parallel): each sample's padded input, im2col matrix
-/// and GEMM result then stay in the core's caches, where the whole batch's
-/// im2col matrix (C kh kw times the input) would stream through memory.
+/// one or a few at a time (samplesPerPart, parts in parallel): each part's
+/// padded input, im2col matrix and GEMM result then stay in the core's
+/// caches, where the whole batch's im2col matrix (C kh kw times the input)
+/// would stream through memory.
 struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
   using ConvPattern::ConvPattern;
   LogicalResult
@@ -204,14 +225,15 @@ struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
     Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
     Value x = adaptor.getInput(), bias = adaptor.getBias();
     bool bf16 = bf16Products(op);
-    if (!bySample(tensorType(x), y, w)) {
+    int64_t part = partSize(tensorType(x), y, w);
+    if (part == 0) {
       rewriter.replaceOp(op, convGemm(rewriter, loc, x, wm, bias, y, w, bf16));
       return success();
     }
-    rewriter.replaceOp(op, forEachPart(rewriter, loc, y, [&](Value n) {
+    rewriter.replaceOp(op, forEachPart(rewriter, loc, y, part, [&](Value n) {
                          return convGemm(rewriter, loc,
-                                         sampleOf(rewriter, loc, x, n), wm,
-                                         bias, oneSample(y), w, bf16);
+                                         samplesOf(rewriter, loc, x, n, part),
+                                         wm, bias, partOf(y, part), w, bf16);
                        }));
     return success();
   }
@@ -271,7 +293,7 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
     auto tType = RankedTensorType::get({k, f}, elt);
     int64_t groups = channelGroups(c, w);
     Value dwT;
-    if (groups < 2 || !bySample(xt, dy, w, /*wholeVectors=*/false)) {
+    if (groups < 2 || partSize(xt, dy, w, /*wholeVectors=*/false) != 1) {
       Value col = im2col(rewriter, loc, pad(rewriter, loc, x, w, 0.0), dy, w);
       dwT = gemm<linalg::MatmulOp>(rewriter, loc, col, dyN,
                                    filled(rewriter, loc, tType, 0.0), bf16);
@@ -282,7 +304,7 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
           {1, cg, xt.getDimSize(2), xt.getDimSize(3)}, elt);
       auto rowsType = RankedTensorType::get({p, f}, elt);
       dwT = forEachPart(
-          rewriter, loc, RankedTensorType::get({groups, kg, f}, elt),
+          rewriter, loc, RankedTensorType::get({groups, kg, f}, elt), 1,
           [&](Value group) -> Value {
             auto idx = [&](int64_t v) -> Value {
               return rewriter.create<arith::ConstantIndexOp>(loc, v);
@@ -303,7 +325,7 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
                 indices(rewriter, xgType.getShape()),
                 indices(rewriter, {1, 1, 1, 1}));
             Value col = im2col(rewriter, loc, pad(rewriter, loc, xs, w, 0.0),
-                               oneSample(dy), w);
+                               partOf(dy), w);
             Value rows = rewriter.create<tensor::ExtractSliceOp>(
                 loc, rowsType, dyN,
                 ArrayRef<OpFoldResult>{
@@ -336,7 +358,8 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
   }
 };
 
-/// dx = col2im(W^T x dy^T) (of a whole batch, or with N = 1 of one sample):
+/// dx = col2im(W^T x dy^T) (of a whole batch, or of the N samples of one
+/// part):
 /// every kernel offset adds its [C, N, OH, OW] slice of dcol into its
 /// strided window of the padded gradient, which is finally cropped.
 Value convGradInputGemm(OpBuilder &b, Location loc, Value dyIn, Value wm,
@@ -376,7 +399,7 @@ Value convGradInputGemm(OpBuilder &b, Location loc, Value dyIn, Value wm,
 }
 
 /// conv2d_grad_input: dcol = W^T x dy^T as linalg.matmul_transpose_a, then
-/// col2im; sample by sample (in parallel) where the forward pass is.
+/// col2im; in parts of the same samples as the forward pass (in parallel).
 struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
   using ConvPattern::ConvPattern;
   LogicalResult
@@ -391,15 +414,17 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
     Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
     Value g = adaptor.getGrad();
     bool bf16 = bf16Products(op);
-    if (!bySample(x, dy, w)) {
+    int64_t part = partSize(x, dy, w);
+    if (part == 0) {
       rewriter.replaceOp(
           op, convGradInputGemm(rewriter, loc, g, wm, x, c, w, bf16));
       return success();
     }
-    rewriter.replaceOp(op, forEachPart(rewriter, loc, x, [&](Value n) {
-                         return convGradInputGemm(rewriter, loc,
-                                                  sampleOf(rewriter, loc, g, n),
-                                                  wm, oneSample(x), c, w, bf16);
+    rewriter.replaceOp(op, forEachPart(rewriter, loc, x, part, [&](Value n) {
+                         return convGradInputGemm(
+                             rewriter, loc,
+                             samplesOf(rewriter, loc, g, n, part), wm,
+                             partOf(x, part), c, w, bf16);
                        }));
     return success();
   }
