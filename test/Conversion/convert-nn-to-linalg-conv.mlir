@@ -4,9 +4,10 @@
 // fits 1 MiB and its output pixels are a multiple of 16, the samples go one
 // at a time in a parallel loop (their padded input, im2col matrix and GEMM
 // stay in cache); when the pixels of a few samples are (6x6 = 36: 4 samples,
-// 144 columns), the samples go that many at a time, in at least two parts;
-// otherwise (and for GPUs, by-sample-convolutions=false) one GEMM covers the
-// whole batch. The numbers are checked against PyTorch in
+// 144 columns), the samples go that many at a time, in at least two parts,
+// else as many as fit if the columns beyond whole vectors are few; otherwise
+// (and for GPUs, by-sample-convolutions=false) one GEMM covers the whole
+// batch. The numbers are checked against PyTorch in
 // test/Numerics/conv.test.
 
 // CHECK-LABEL: func.func @forward(
@@ -65,6 +66,31 @@ func.func @forward_parts(%x: tensor<8x2x6x6xf32>, %w: tensor<3x2x3x3xf32>, %b: t
 func.func @grad_input_parts(%dy: tensor<8x3x6x6xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<8x2x6x6xf32> {
   %dx = nn.conv2d_grad_input %dy, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<8x3x6x6xf32>, tensor<3x2x3x3xf32>) -> tensor<8x2x6x6xf32>
   return %dx : tensor<8x2x6x6xf32>
+}
+
+// -----
+
+// 11x11 = 121 pixels: no number of samples up to 4 makes whole vectors, 4
+// samples (484 columns, a remainder of 4 <= 484 / 64) go at a time.
+// CHECK-LABEL: func.func @forward_parts_remainder(
+// CHECK:         scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<8x2x11x11xf32>)
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2x9xf32>, tensor<9x484xf32>) outs(%{{.+}} : tensor<2x484xf32>)
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%{{.+}}, 0, 0, 0] [4, 2, 11, 11]
+func.func @forward_parts_remainder(%x: tensor<8x1x11x11xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<8x2x11x11xf32> {
+  %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x11x11xf32>, tensor<2x1x3x3xf32>) -> tensor<8x2x11x11xf32>
+  return %y : tensor<8x2x11x11xf32>
+}
+
+// -----
+
+// 14x14 = 196 pixels in a batch of 2: one sample's 196 columns would leave
+// a remainder of 4 > 196 / 64 (scalar loops, half the speed): one GEMM.
+// CHECK-LABEL: func.func @forward_remainder_whole_batch(
+// CHECK-NOT:     scf.forall
+// CHECK:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2x9xf32>, tensor<9x392xf32>) outs(%{{.+}} : tensor<2x392xf32>)
+func.func @forward_remainder_whole_batch(%x: tensor<2x1x14x14xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<2x2x14x14xf32> {
+  %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<2x1x14x14xf32>, tensor<2x1x3x3xf32>) -> tensor<2x2x14x14xf32>
+  return %y : tensor<2x2x14x14xf32>
 }
 
 // -----

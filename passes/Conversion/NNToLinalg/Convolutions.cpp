@@ -106,17 +106,21 @@ Window convWindow(Value weight, ArrayRef<int64_t> stride,
 }
 
 /// How many samples a convolution's GEMMs take at a time (see forEachPart),
-/// 0 for the whole batch at once: the fewest samples g (dividing the batch
-/// into at least two parts) whose im2col matrix [C kh kw, g OH OW] fits the
-/// 1 MiB a parallel loop's body may keep on the stack and, with
-/// `wholeVectors`, whose g OH OW columns are whole vectors of 16. The
-/// forward and input-gradient GEMMs have g OH OW columns, which their
-/// register tiles must cover (one 14x14 sample, 196 columns, ran at half
-/// the speed of the whole batch's GEMM; four, 784 columns, like 28x28
-/// samples); their GEMM results [F, g OH OW] must fit 1 MiB too when g > 1.
-/// The weight gradient's sums run along the columns (k), where a remainder
-/// costs little (11x11 and 14x14: 1.35x faster than the whole batch's GEMM
-/// on one core): it takes one sample at a time (wholeVectors false).
+/// 0 for the whole batch at once. A part's im2col matrix [C kh kw, g OH OW]
+/// must fit the 1 MiB a parallel loop's body may keep on the stack (and
+/// its GEMM result [F, g OH OW] too, for g > 1), and the batch must split
+/// into at least two parts. The forward and input-gradient GEMMs have
+/// g OH OW columns, which their register tiles of whole vectors cover
+/// except for a remainder of scalar loops (`wholeVectors`): the fewest
+/// samples whose columns are whole vectors of 16, else the most samples
+/// that fit, if their remainder is at most 1/64 of the columns. One 14x14
+/// sample, 196 columns, ran at half the speed of the whole batch's GEMM;
+/// four (784 columns) like 28x28 samples, 1.3x faster than the whole
+/// batch's GEMM in SPEC 2.3's CNN; four 11x11 samples (484 columns,
+/// remainder 4) 1.1x faster than the whole batch's GEMM. The weight
+/// gradient's sums run along the columns (k), where a remainder costs
+/// little (11x11 and 14x14: 1.35x faster than the whole batch's GEMM on one
+/// core): it takes one sample at a time (wholeVectors false).
 int64_t samplesPerPart(RankedTensorType x, RankedTensorType y, const Window &w,
                        bool wholeVectors) {
   int64_t n = y.getDimSize(0), c = x.getDimSize(1), f = y.getDimSize(1),
@@ -126,10 +130,17 @@ int64_t samplesPerPart(RankedTensorType x, RankedTensorType y, const Window &w,
     return c * w.kh * w.kw * g * p * 4 <= kBodyBytes &&
            (g == 1 || f * g * p * 4 <= kBodyBytes);
   };
-  for (int64_t g = 1; 2 * g <= n; ++g)
-    if (n % g == 0 && (!wholeVectors || g * p % 16 == 0))
-      return fits(g) ? g : 0;
-  return 0;
+  if (!wholeVectors)
+    return n > 1 && fits(1) ? 1 : 0;
+  int64_t most = 0;
+  for (int64_t g = 1; 2 * g <= n && fits(g); ++g) {
+    if (n % g != 0)
+      continue;
+    if (g * p % 16 == 0)
+      return g;
+    most = g;
+  }
+  return most != 0 && (most * p % 16) * 64 <= most * p ? most : 0;
 }
 
 /// The convolution patterns: `bySample` says whether they may go sample by
