@@ -115,9 +115,9 @@ Window convWindow(Value weight, ArrayRef<int64_t> stride,
 /// samples whose columns are whole vectors of 16, else the most samples
 /// that fit, if their remainder is at most 1/64 of the columns. One 14x14
 /// sample, 196 columns, ran at half the speed of the whole batch's GEMM;
-/// four (784 columns) like 28x28 samples, 1.3x faster than the whole
-/// batch's GEMM in SPEC 2.3's CNN; four 11x11 samples (484 columns,
-/// remainder 4) 1.1x faster than the whole batch's GEMM. The weight
+/// with four (784 columns) SPEC 2.3's CNN trains 1.23-1.3x faster than with
+/// the whole batch's GEMM, and with four 11x11 samples (484 columns,
+/// remainder 4) the plain CNN 1.1x faster on one core. The weight
 /// gradient's sums run along the columns (k), where a remainder costs
 /// little (11x11 and 14x14: 1.35x faster than the whole batch's GEMM on one
 /// core): it takes one sample at a time (wholeVectors false).
@@ -370,9 +370,8 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
 };
 
 /// dx = col2im(W^T x dy^T) (of a whole batch, or of the N samples of one
-/// part):
-/// every kernel offset adds its [C, N, OH, OW] slice of dcol into its
-/// strided window of the padded gradient, which is finally cropped.
+/// part): every kernel offset adds its [C, N, OH, OW] slice of dcol into
+/// its strided window of the padded gradient, which is finally cropped.
 Value convGradInputGemm(OpBuilder &b, Location loc, Value dyIn, Value wm,
                         RankedTensorType x, int64_t c, const Window &w,
                         bool bf16) {
