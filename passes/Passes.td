@@ -62,8 +62,9 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
     small (one sample's im2col matrix within 1 MiB, output pixels a multiple
     of 16) go sample by sample, an scf.forall over the batch, and where the
     pixels of a few samples are a multiple of 16 (4 of 14x14), that many
-    samples at a time (the weight gradient: over up to 8 groups of input
-    channels, each through the samples in a fixed order).
+    samples at a time, else as many as fit if few columns are left over (4
+    of 11x11); the weight gradient over up to 8 groups of input channels,
+    each through the samples in a fixed order.
   }];
   let options = [
     Option<"bySampleConvolutions", "by-sample-convolutions", "bool", "true",
