@@ -125,6 +125,7 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   // (upstream's gpu-lower-to-nvvm-pipeline but for the host's calling
   // convention.)
   pm.addPass(createConvertNVGPUToNVVMPass());
+  pm.addNestedPass<func::FuncOp>(createNNGPUKernelBufferBasesPass());
   pm.addPass(createGpuKernelOutliningPass());
   // Four modules of about equal size, serialized in parallel below (a
   // fixed count: the output does not depend on the machine).
@@ -152,7 +153,13 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   pm.addPass(createCSEPass());
   // The kernels.
   pm.addNestedPass<gpu::GPUModuleOp>(createStripDebugInfoPass());
-  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  // Kernels take their buffers as bare pointers, as the host passes them
+  // (every buffer here has a static shape and layout).
+  {
+    ConvertGpuOpsToNVVMOpsOptions nvvm;
+    nvvm.useBarePtrCallConv = true;
+    pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(nvvm));
+  }
   pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
@@ -160,6 +167,7 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
   {
     GpuToLLVMConversionPassOptions host;
     host.hostBarePtrCallConv = true;
+    host.kernelBarePtrCallConv = true;
     pm.addPass(createGpuToLLVMConversionPass(host));
   }
   pm.addPass(createNNGPUModuleToBinaryPass());

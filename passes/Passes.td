@@ -661,6 +661,24 @@ def NNGPUHostToDevicePass : Pass<"nn-gpu-host-to-device", "::mlir::func::FuncOp"
   ];
 }
 
+def NNGPUKernelBufferBasesPass
+    : Pass<"nn-gpu-kernel-buffer-bases", "::mlir::func::FuncOp"> {
+  let summary = "passes views with run-time offsets to kernels as base and offset";
+  let description = [{
+    Kernels take buffers as bare pointers, which carry no offset or strides.
+    Every buffer a `gpu.launch` uses from above whose offset or strides are
+    dynamic is split before the launch (`memref.extract_strided_metadata`:
+    its base buffer, offset and strides) and rebuilt at the start of the
+    launch's body (`memref.reinterpret_cast`), so that the outlined kernel
+    takes a static base buffer and index scalars. A constant global used
+    in a launch (host memory) is read through the launch's own
+    `memref.get_global`, which outlining copies into the kernel's module.
+    Run right before gpu-kernel-outlining. Errors: a buffer of dynamic
+    shape, a mutable global.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def NNGPUMapLoopsPass : Pass<"nn-gpu-map-loops", "::mlir::func::FuncOp"> {
   let summary = "maps parallel loops onto blocks and threads";
   let description = [{

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -36,7 +37,8 @@ struct CudaDriver::Api {
   CUresult (*primaryCtxRetain)(Handle *, CUdevice) = nullptr;
   CUresult (*primaryCtxRelease)(CUdevice) = nullptr;
   CUresult (*ctxSetCurrent)(Handle) = nullptr;
-  CUresult (*moduleLoadData)(Handle *, const void *) = nullptr;
+  CUresult (*moduleLoadDataEx)(Handle *, const void *, unsigned, int *,
+                               void **) = nullptr;
   CUresult (*moduleGetFunction)(Handle *, Handle, const char *) = nullptr;
   CUresult (*launchKernel)(Handle, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, unsigned, Handle, void **,
@@ -99,7 +101,7 @@ std::unique_ptr<CudaDriver> CudaDriver::open(const std::string &library) {
   a.find(a.primaryCtxRetain, "cuDevicePrimaryCtxRetain");
   a.find(a.primaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
   a.find(a.ctxSetCurrent, "cuCtxSetCurrent");
-  a.find(a.moduleLoadData, "cuModuleLoadData");
+  a.find(a.moduleLoadDataEx, "cuModuleLoadDataEx");
   a.find(a.moduleGetFunction, "cuModuleGetFunction");
   a.find(a.launchKernel, "cuLaunchKernel");
   a.find(a.memAlloc, "cuMemAlloc_v2");
@@ -135,10 +137,18 @@ std::unique_ptr<CudaDriver> CudaDriver::open(const std::string &library) {
   driver->capability = 10 * major + minor;
   need(a.primaryCtxRetain(&a.context, a.device), "cuDevicePrimaryCtxRetain");
   need(a.ctxSetCurrent(a.context), "cuCtxSetCurrent");
+  // NNRT_CUDA_SYNC (any value): every launch waits for its kernel, so that
+  // a failing kernel is named. NNRT_CUDA_PROFILE=FILE: that too, and each
+  // kernel's launches and time (from the launch to the end of the kernel)
+  // go to FILE when the driver closes, the most expensive first.
+  const char *sync = std::getenv("NNRT_CUDA_SYNC");
+  const char *profile = std::getenv("NNRT_CUDA_PROFILE");
+  driver->profilePath = profile ? profile : "";
+  driver->waitEach = (sync && *sync) || !driver->profilePath.empty();
   return driver;
 }
 
-CudaDriver::~CudaDriver() = default;
+CudaDriver::~CudaDriver() { writeProfile(); }
 
 void CudaDriver::check(int result, const char *what) const {
   if (result != 0)
@@ -147,23 +157,80 @@ void CudaDriver::check(int result, const char *what) const {
 }
 
 void *CudaDriver::loadModule(const void *image) {
+  // The PTX compiler's messages, kept for the error (cuda.h's CUjit_option:
+  // CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES).
+  char log[4096] = {};
+  int options[] = {5, 6};
+  void *values[] = {log, reinterpret_cast<void *>(uintptr_t(sizeof log - 1))};
   Handle module = nullptr;
-  check(api->moduleLoadData(&module, image), "cuModuleLoadData");
+  CUresult result = api->moduleLoadDataEx(&module, image, 2, options, values);
+  if (result != 0) {
+    std::string text(log);
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    throw Error("CUDA: cuModuleLoadDataEx failed: " + api->errorName(result) +
+                (text.empty() ? "" : ": " + text));
+  }
   return module;
 }
 
 void *CudaDriver::kernel(void *module, const char *kernelName) {
   Handle fn = nullptr;
   check(api->moduleGetFunction(&fn, module, kernelName), "cuModuleGetFunction");
+  kernelNames[fn] = kernelName;
   return fn;
 }
 
 void CudaDriver::launch(void *kernel, const unsigned grid[3],
                         const unsigned block[3], unsigned sharedBytes,
                         void *stream, void **params) {
-  check(api->launchKernel(kernel, grid[0], grid[1], grid[2], block[0], block[1],
-                          block[2], sharedBytes, stream, params, nullptr),
-        "cuLaunchKernel");
+  auto name = [&] {
+    auto it = kernelNames.find(kernel);
+    return it == kernelNames.end() ? std::string("?") : it->second;
+  };
+  auto start = std::chrono::steady_clock::now();
+  CUresult result =
+      api->launchKernel(kernel, grid[0], grid[1], grid[2], block[0], block[1],
+                        block[2], sharedBytes, stream, params, nullptr);
+  if (result != 0)
+    throw Error("CUDA: cuLaunchKernel failed: " + api->errorName(result) +
+                " (kernel " + name() + ", grid " + std::to_string(grid[0]) +
+                "x" + std::to_string(grid[1]) + "x" + std::to_string(grid[2]) +
+                ", block " + std::to_string(block[0]) + "x" +
+                std::to_string(block[1]) + "x" + std::to_string(block[2]) +
+                ", " + std::to_string(sharedBytes) + " shared bytes)");
+  if (!waitEach)
+    return;
+  result = api->streamSynchronize(stream);
+  if (result != 0)
+    throw Error("CUDA: kernel " + name() +
+                " failed: " + api->errorName(result));
+  if (!profilePath.empty()) {
+    KernelTime &t = kernelTimes[name()];
+    t.launches += 1;
+    t.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  }
+}
+
+void CudaDriver::writeProfile() const {
+  if (profilePath.empty() || kernelTimes.empty())
+    return;
+  std::vector<std::pair<std::string, KernelTime>> rows(kernelTimes.begin(),
+                                                       kernelTimes.end());
+  std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+    return a.second.seconds > b.second.seconds;
+  });
+  double total = 0;
+  for (const auto &row : rows)
+    total += row.second.seconds;
+  if (std::FILE *f = std::fopen(profilePath.c_str(), "w")) {
+    std::fprintf(f, "kernel launches seconds share\n");
+    for (const auto &[kernel, t] : rows)
+      std::fprintf(f, "%s %lld %.6f %.4f\n", kernel.c_str(), t.launches,
+                   t.seconds, total > 0 ? t.seconds / total : 0.0);
+    std::fclose(f);
+  }
 }
 
 uint64_t CudaDriver::allocate(size_t bytes) {
@@ -377,31 +444,35 @@ struct GrowingBuffer {
   }
 };
 
-/// A kernel module of the program: registered by the global constructors
-/// MLIR's lowering emits (one per gpu.binary), loaded on its first kernel
-/// lookup, so that a program only opens the driver when it runs a kernel
-/// (`info` and `--help` work without a GPU).
-struct LazyModule {
-  const void *ptx;
+/// A kernel module of the program (one per gpu.binary). The host code
+/// MLIR's lowering emits loads the module, looks the kernel up and unloads
+/// the module around every launch; here the module is loaded (its PTX
+/// compiled by the driver) on its first lookup only and lives as long as
+/// the process, and each kernel is looked up once. A program only opens
+/// the driver when it runs a kernel (`info` and `--help` work without a
+/// GPU).
+struct KernelModule {
   void *module = nullptr;
+  std::map<const char *, void *> kernels; // by the host code's name constant
 };
+KernelModule &kernelModule(const void *ptx) {
+  static std::map<const void *, KernelModule> modules;
+  return modules[ptx];
+}
 } // namespace
 
 extern "C" {
-void *mgpuModuleLoadJIT(void *ptx, int /*optLevel*/) {
-  return new LazyModule{ptx};
-}
-void mgpuModuleUnload(void *handle) {
-  // Runs among the static destructors, when the driver may be gone: the
-  // module goes with the process.
-  delete static_cast<LazyModule *>(handle);
-}
-void *mgpuModuleGetFunction(void *handle, const char *name) {
-  auto *lazy = static_cast<LazyModule *>(handle);
+void *mgpuModuleLoadJIT(void *ptx, int /*optLevel*/) { return ptx; }
+void mgpuModuleUnload(void * /*ptx*/) {}
+void *mgpuModuleGetFunction(void *ptx, const char *name) {
+  KernelModule &m = kernelModule(ptx);
+  auto it = m.kernels.find(name);
+  if (it != m.kernels.end())
+    return it->second;
   return orExit([&] {
-    if (!lazy->module)
-      lazy->module = gpu().loadModule(lazy->ptx);
-    return gpu().kernel(lazy->module, name);
+    if (!m.module)
+      m.module = gpu().loadModule(ptx);
+    return m.kernels[name] = gpu().kernel(m.module, name);
   });
 }
 void mgpuLaunchKernel(void *kernel, int64_t gridX, int64_t gridY, int64_t gridZ,

@@ -41,7 +41,11 @@ public:
   size_t totalMemory() const { return memory; }
   int computeCapability() const { return capability; }
 
-  /// A module from a PTX image (NUL-terminated text) and its kernels.
+  /// A module from a PTX image (NUL-terminated text; a failure carries the
+  /// PTX compiler's log) and its kernels. A failed launch names its kernel;
+  /// with $NNRT_CUDA_SYNC each launch waits for its kernel (a fault names
+  /// it), and with $NNRT_CUDA_PROFILE=FILE each kernel's launches and time
+  /// go to FILE when the driver closes.
   void *loadModule(const void *image);
   void *kernel(void *module, const char *name);
   void launch(void *kernel, const unsigned grid[3], const unsigned block[3],
@@ -80,6 +84,12 @@ private:
   CudaDriver() = default;
   /// Throws "CUDA: <what> failed: <error name>" unless `result` is 0.
   void check(int result, const char *what) const;
+  void writeProfile() const;
+
+  struct KernelTime {
+    long long launches = 0;
+    double seconds = 0;
+  };
 
   std::unique_ptr<Api> api;
   std::string name;
@@ -88,6 +98,10 @@ private:
   void *programStream = nullptr;
   std::unordered_map<uint64_t, size_t> allocations;
   size_t inUse = 0, peak = 0;
+  bool waitEach = false;
+  std::string profilePath;
+  std::unordered_map<void *, std::string> kernelNames;
+  std::unordered_map<std::string, KernelTime> kernelTimes;
 };
 
 /// The peak device memory of the process's driver (bytes), 0 when the

@@ -6,12 +6,14 @@
 // a CNN's training step (half the GPU pipeline's compile time), and the
 // program loads as many PTX images. Here the kernels move into one module,
 // or a few of about equal size that nn-gpu-module-to-binary serializes in
-// parallel.
+// parallel. The constant globals a kernel reads (outlining copied them into
+// its module) go with it, once per merged module.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -52,19 +54,31 @@ struct NNGPUMergeKernelModulesPass
     // Old kernel reference -> new one.
     DenseMap<Attribute, SymbolRefAttr> renamed;
     for (gpu::GPUModuleOp from : modules) {
-      for (Operation &op :
-           llvm::make_early_inc_range(from.getBody()->without_terminator())) {
-        auto func = dyn_cast<gpu::GPUFuncOp>(op);
-        if (!func) {
-          from.emitOpError("holds more than kernels; cannot be merged");
-          return signalPassFailure();
+      // What the kernels use besides themselves: constant globals (copied
+      // into each module a kernel of `from` goes to, once).
+      SmallVector<Operation *> shared;
+      for (Operation &op : from.getBody()->without_terminator())
+        if (!isa<gpu::GPUFuncOp>(op)) {
+          if (!isa<memref::GlobalOp>(op)) {
+            from.emitOpError("holds more than kernels and globals; cannot be "
+                             "merged");
+            return signalPassFailure();
+          }
+          shared.push_back(&op);
         }
+      for (auto func :
+           llvm::make_early_inc_range(from.getOps<gpu::GPUFuncOp>())) {
         // The part with the fewest operations so far.
         unsigned to =
             std::min_element(sizes.begin(), sizes.end()) - sizes.begin();
         func.walk([&](Operation *) { ++sizes[to]; });
         auto old = SymbolRefAttr::get(
             from.getNameAttr(), {FlatSymbolRefAttr::get(func.getNameAttr())});
+        for (Operation *global : shared)
+          if (!kernels[to].lookup(SymbolTable::getSymbolName(global))) {
+            OpBuilder at(merged[to].getBody(), merged[to].getBody()->begin());
+            kernels[to].insert(at.clone(*global));
+          }
         func->moveBefore(merged[to].getBody()->getTerminator());
         func.setName(from.getName());
         kernels[to].insert(func); // unique within its module

@@ -11,11 +11,48 @@ CPU build evaluates the cuda program's checkpoint.
 usage: cuda_program_check.py WORKDIR EXAMPLES FAKE_LIBCUDA"""
 import json
 import os
+import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e_util import read_safetensors, run  # noqa: E402
+
+
+def launch_arity(ll):
+    """Every kernel launch in a program's LLVM IR (`nnc --emit llvm`) checked
+    against its kernel's PTX: the launch passes as many arguments as the
+    .entry declares parameters (the driver reads that many pointers from the
+    launch's argument array, whatever the caller stored). Returns the number
+    of launches."""
+    params = {}  # (module, kernel) -> the .entry's parameter count
+    for m in re.finditer(r'^@(\w+)_bin_cst = internal constant \[\d+ x i8\] '
+                         r'c"(.*)"(?:, align \d+)?$', ll, re.M):
+        ptx = re.sub(r"\\([0-9A-F]{2})",
+                     lambda h: chr(int(h.group(1), 16)), m.group(2))
+        for e in re.finditer(r"\.entry (\w+)\(([^)]*)\)", ptx):
+            params[(m.group(1), e.group(1))] = e.group(2).count(".param")
+    names = dict(re.findall(r'^@(\w+_kernel_name) = .*c"(\w+)\\00"', ll, re.M))
+    launches = 0
+    functions = {}
+    for line in ll.splitlines():
+        if line.startswith("define "):
+            functions = {}
+        got = re.search(r"(%\w+) = call ptr @mgpuModuleGetFunction\(ptr %\w+, "
+                        r"ptr nonnull @(\w+_kernel_name)\)", line)
+        if got:
+            kernel = names[got.group(2)]
+            module = got.group(2)[:-len(f"_{kernel}_kernel_name")]
+            functions[got.group(1)] = (module, kernel)
+            continue
+        call = re.search(r"call void @mgpuLaunchKernel\(ptr (%\w+), .*, "
+                         r"i64 (\d+)\)$", line)
+        if call:
+            kernel = functions[call.group(1)]
+            assert params[kernel] == int(call.group(2)), (
+                kernel, params[kernel], call.group(2))
+            launches += 1
+    return launches
 
 
 def main():
@@ -33,6 +70,17 @@ def main():
         assert "llvm.func @nnc_train(" in ir and "nnrt_cuda_workspace" in ir
         assert "@malloc" not in ir, "host allocations in a cuda program"
     print("ok build: PTX for sm_90 and sm_80 with mma.sync; C entry points")
+
+    # Launches and kernels agree on the arguments (bare pointers for
+    # buffers on both sides), for a dense, a convolutional and a recurrent
+    # model.
+    counts = []
+    for name in ["fashion_mlp", "fashion_cnn", "word_language"]:
+        ll = run(["nnc", os.path.join(examples, name + ".nn"), "-I", examples,
+                  "--target", "cuda", "--emit", "llvm"]).stdout
+        counts.append(launch_arity(ll))
+        assert counts[-1] > 0, name
+    print(f"ok launches: {sum(counts)} launches pass their kernels' parameters")
 
     # precision = bf16: every GEMM of the step (forward and gradients) on
     # bf16 tensor-core instructions, none left on tf32.
@@ -105,8 +153,9 @@ def main():
     # The state (the largest buffer) stays on the device between steps: in
     # once; the validation's entry point copies it from the training's
     # device copy; out once (for the checkpoint), however many steps ran.
-    copies = [(k, int(n)) for k, n in
+    events = [(k, int(n)) for k, n in
               (line.split() for line in open(trace).read().splitlines())]
+    copies = [e for e in events if e[0] in ("htod", "dtoh", "dtod")]
     state_bytes = max(n for _, n in copies)
     assert copies.count(("htod", state_bytes)) == 1, copies
     assert copies.count(("dtod", state_bytes)) == 1, copies
@@ -116,6 +165,13 @@ def main():
     assert train_out[0] == "dtoh" and copies.count(train_out) == 4, copies
     print(f"ok resident: the state ({state_bytes} bytes) copied in once and "
           "out once over 4 steps and an evaluation")
+    # The driver compiles each of the program's PTX images once, however
+    # many launches ran (the host code asks for the module at every one).
+    loads = events.count(("load", 0))
+    ptx = run(["nnc", mlp, "--target", "cuda", "--emit", "llvm"]).stdout
+    images = len(re.findall(r"^@\w+_bin_cst = ", ptx, re.M))
+    assert 0 < loads <= images, (loads, images)
+    print(f"ok modules: {loads} PTX image loads for {images} images")
     epoch = [json.loads(line) for line in open(log)][0]
     assert epoch["event"] == "epoch" and epoch["device_memory_mib"] > 0, epoch
     assert "device_memory_mib" not in open(cpu_log).readline()

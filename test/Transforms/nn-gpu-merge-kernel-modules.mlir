@@ -2,7 +2,9 @@
 // RUN: nnc-opt %s -nn-gpu-merge-kernel-modules=parts=2 | FileCheck %s --check-prefix=PARTS
 // --target cuda: the kernels outlining put into one gpu.module each (all
 // named after their function) move into one module, renamed after the
-// module they came from; the launches follow.
+// module they came from; the launches follow. The constant global two
+// kernels read (outlining copied it into their modules) goes once into
+// each module that receives one of them.
 
 // CHECK: module attributes {gpu.container_module}
 // CHECK-LABEL: func.func @step(
@@ -11,7 +13,9 @@
 // CHECK: gpu.launch_func @nnc_kernels::@step_kernel blocks
 // CHECK-NOT: gpu.module @step_kernel
 // CHECK: gpu.module @nnc_kernels {
+// CHECK-NEXT: memref.global "private" constant @eps : memref<f32> = dense<1.000000e+00>
 // CHECK-NEXT: gpu.func @step_kernel(%{{.+}}: memref<4xf32>) kernel
+// CHECK-NOT: memref.global
 // CHECK: gpu.func @step_kernel_0(%{{.+}}: memref<4xf32>) kernel
 // CHECK-NOT: gpu.module
 
@@ -22,9 +26,11 @@
 // PARTS: gpu.launch_func @nnc_kernels_1::@step_kernel_0 blocks
 // PARTS: gpu.launch_func @nnc_kernels_0::@step_kernel_1 blocks
 // PARTS: gpu.module @nnc_kernels_0 {
+// PARTS-NEXT: memref.global "private" constant @eps
 // PARTS-NEXT: gpu.func @step_kernel(
 // PARTS: gpu.func @step_kernel_1(
 // PARTS: gpu.module @nnc_kernels_1 {
+// PARTS-NEXT: memref.global "private" constant @eps
 // PARTS-NEXT: gpu.func @step_kernel_0(
 // PARTS-NOT: gpu.module
 module attributes {gpu.container_module} {
@@ -42,14 +48,17 @@ module attributes {gpu.container_module} {
     }
   }
   gpu.module @step_kernel_0 {
+    memref.global "private" constant @eps : memref<f32> = dense<1.0>
     gpu.func @step_kernel(%a: memref<4xf32>) kernel {
       %c0 = arith.constant 0 : index
-      %z = arith.constant 0.0 : f32
+      %g = memref.get_global @eps : memref<f32>
+      %z = memref.load %g[] : memref<f32>
       memref.store %z, %a[%c0] : memref<4xf32>
       gpu.return
     }
   }
   gpu.module @step_kernel_1 {
+    memref.global "private" constant @eps : memref<f32> = dense<1.0>
     gpu.func @step_kernel(%a: memref<4xf32>) kernel {
       gpu.return
     }

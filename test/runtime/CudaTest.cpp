@@ -13,6 +13,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <vector>
 
 using nnrt::CudaDriver;
@@ -89,6 +91,54 @@ TEST(Cuda, DeviceDescribedAndCallsChecked) {
             "CUDA: cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY");
 }
 
+TEST(Cuda, FailuresNameTheirKernelAndThePtxError) {
+  std::unique_ptr<CudaDriver> cuda = CudaDriver::open(NNRT_FAKE_CUDA);
+  {
+    FakeMode mode("bad-ptx");
+    EXPECT_EQ(errorOf([&] { cuda->loadModule(".version 8.0\n"); }),
+              "CUDA: cuModuleLoadDataEx failed: CUDA_ERROR_INVALID_PTX: "
+              "ptxas application ptx input, line 7; error   : Unknown "
+              "symbol 'x' ptxas fatal   : Ptx assembly aborted due to errors");
+  }
+  void *fn = cuda->kernel(cuda->loadModule(".version 8.0\n"), "step_k3");
+  unsigned grid[3] = {2, 1, 1}, block[3] = {128, 1, 1};
+  FakeMode mode("fault");
+  // Launches do not wait by default: the fault surfaces at the next wait.
+  cuda->launch(fn, grid, block, 0, cuda->stream(), nullptr);
+  EXPECT_EQ(errorOf([&] { cuda->synchronize(cuda->stream()); }),
+            "CUDA: cuStreamSynchronize failed: CUDA_ERROR_ILLEGAL_ADDRESS");
+  setenv("NNRT_CUDA_SYNC", "1", 1);
+  std::unique_ptr<CudaDriver> waiting = CudaDriver::open(NNRT_FAKE_CUDA);
+  unsetenv("NNRT_CUDA_SYNC");
+  void *k = waiting->kernel(waiting->loadModule(".version 8.0\n"), "step_k3");
+  EXPECT_EQ(errorOf([&] {
+              waiting->launch(k, grid, block, 0, waiting->stream(), nullptr);
+            }),
+            "CUDA: kernel step_k3 failed: CUDA_ERROR_ILLEGAL_ADDRESS");
+}
+
+TEST(Cuda, ProfileListsKernelsByTime) {
+  std::string path = ::testing::TempDir() + "nnrt_cuda_profile.txt";
+  std::remove(path.c_str());
+  setenv("NNRT_CUDA_PROFILE", path.c_str(), 1);
+  std::unique_ptr<CudaDriver> cuda = CudaDriver::open(NNRT_FAKE_CUDA);
+  unsetenv("NNRT_CUDA_PROFILE");
+  void *module = cuda->loadModule(".version 8.0\n");
+  void *a = cuda->kernel(module, "step_k1");
+  unsigned grid[3] = {1, 1, 1}, block[3] = {32, 1, 1};
+  for (int i = 0; i < 3; ++i)
+    cuda->launch(a, grid, block, 0, cuda->stream(), nullptr);
+  cuda.reset();
+  std::ifstream in(path);
+  std::string header, kernel;
+  long long launches = 0;
+  std::getline(in, header);
+  in >> kernel >> launches;
+  EXPECT_EQ(header, "kernel launches seconds share");
+  EXPECT_EQ(kernel, "step_k1");
+  EXPECT_EQ(launches, 3);
+}
+
 // What MLIR's gpu-to-llvm host code calls, in the order it calls them (the
 // signatures of LLVM 19's translation), on the process's driver.
 extern "C" {
@@ -121,6 +171,31 @@ TEST(Cuda, GeneratedHostCalls) {
   mgpuModuleUnload(module);
   unsetenv("NNRT_LIBCUDA");
   EXPECT_EQ(nnrt::CudaDriver::process().deviceName(), "Fake GPU");
+}
+
+TEST(Cuda, ModuleLoadedOncePerImage) {
+  // MLIR's host code loads the module, looks the kernel up and unloads the
+  // module around every launch: the driver compiles each PTX image once,
+  // and looks each kernel up once, however many launches there are.
+  setenv("NNRT_LIBCUDA", NNRT_FAKE_CUDA, 1);
+  std::string path = ::testing::TempDir() + "nnrt_cuda_loads.txt";
+  std::remove(path.c_str());
+  static char ptx[] = ".version 8.0\n.target sm_90\n// loaded once\n";
+  setenv("FAKE_CUDA_TRACE", path.c_str(), 1);
+  for (int i = 0; i < 3; ++i) {
+    void *module = mgpuModuleLoadJIT(ptx, 2);
+    void *fn = mgpuModuleGetFunction(module, "once_kernel");
+    mgpuLaunchKernel(fn, 1, 1, 1, 32, 1, 1, 0, mgpuStreamCreate(), nullptr,
+                     nullptr, 0);
+    mgpuModuleUnload(module);
+  }
+  unsetenv("FAKE_CUDA_TRACE");
+  unsetenv("NNRT_LIBCUDA");
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  EXPECT_EQ(lines, (std::vector<std::string>{"load 0", "function 0"}));
 }
 
 TEST(CudaDeathTest, GeneratedCallWithoutDeviceExits) {

@@ -5,10 +5,13 @@
 // loader and its errors on machines without a GPU. FAKE_CUDA (environment,
 // read at each call) picks the behaviour: "no-device" (cuInit fails as on a
 // machine whose driver sees no GPU), "oom" (a device whose allocations
-// fail), otherwise a device named "Fake GPU" with 1 GiB, compute capability
-// 9.0, whose calls succeed. Built with FAKE_CUDA_OLD it lacks
-// cuMemAlloc_v2, as a driver too old for nnrt would. With FAKE_CUDA_TRACE
-// set to a file, each copy appends a line "htod|dtoh|dtod BYTES" to it.
+// fail), "bad-ptx" (modules fail to load, with a PTX compiler's log),
+// "fault" (kernels fault: synchronizing fails), otherwise a device named
+// "Fake GPU" with 1 GiB, compute capability 9.0, whose calls succeed. Built
+// with FAKE_CUDA_OLD it lacks cuMemAlloc_v2, as a driver too old for nnrt
+// would. With FAKE_CUDA_TRACE set to a file, each copy appends a line
+// "htod|dtoh|dtod BYTES" to it, each module load "load 0", each kernel
+// lookup "function 0".
 //
 //===----------------------------------------------------------------------===//
 #include <cstddef>
@@ -35,9 +38,11 @@ void trace(const char *kind, std::size_t bytes) {
 
 extern "C" {
 int cuGetErrorName(int error, const char **text) {
-  *text = error == 100 ? "CUDA_ERROR_NO_DEVICE"
-          : error == 2 ? "CUDA_ERROR_OUT_OF_MEMORY"
-                       : "CUDA_ERROR_UNKNOWN";
+  *text = error == 100   ? "CUDA_ERROR_NO_DEVICE"
+          : error == 2   ? "CUDA_ERROR_OUT_OF_MEMORY"
+          : error == 218 ? "CUDA_ERROR_INVALID_PTX"
+          : error == 700 ? "CUDA_ERROR_ILLEGAL_ADDRESS"
+                         : "CUDA_ERROR_UNKNOWN";
   return 0;
 }
 int cuInit(unsigned) { return mode("no-device") ? 100 : 0; }
@@ -67,11 +72,24 @@ int cuDevicePrimaryCtxRetain(void **context, int) {
 }
 int cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 int cuCtxSetCurrent(void *) { return 0; }
-int cuModuleLoadData(void **module, const void *) {
+int cuModuleLoadDataEx(void **module, const void *, unsigned count,
+                       int *options, void **values) {
+  if (mode("bad-ptx")) {
+    // The error log the PTX compiler leaves, where nnrt asked for it.
+    for (unsigned i = 0; i < count; ++i)
+      if (options[i] == 5)
+        std::strcpy(static_cast<char *>(values[i]),
+                    "ptxas application ptx input, line 7; error   : "
+                    "Unknown symbol 'x'\nptxas fatal   : Ptx assembly "
+                    "aborted due to errors");
+    return 218;
+  }
+  trace("load", 0);
   *module = &token;
   return 0;
 }
 int cuModuleGetFunction(void **fn, void *, const char *) {
+  trace("function", 0);
   *fn = &token;
   return 0;
 }
@@ -115,7 +133,7 @@ int cuStreamCreate(void **stream, unsigned) {
   *stream = &token;
   return 0;
 }
-int cuStreamSynchronize(void *) { return 0; }
+int cuStreamSynchronize(void *) { return mode("fault") ? 700 : 0; }
 int cuStreamDestroy_v2(void *) { return 0; }
 int cuModuleUnload(void *) { return 0; }
 }
