@@ -187,7 +187,9 @@ void CudaDriver::launch(void *kernel, const unsigned grid[3],
     auto it = kernelNames.find(kernel);
     return it == kernelNames.end() ? std::string("?") : it->second;
   };
-  auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point start;
+  if (!profilePath.empty())
+    start = std::chrono::steady_clock::now();
   CUresult result =
       api->launchKernel(kernel, grid[0], grid[1], grid[2], block[0], block[1],
                         block[2], sharedBytes, stream, params, nullptr);

@@ -170,15 +170,11 @@ class Runner:
 
 
 def epochs(log_path):
-    """The log's epoch lines."""
-    if not os.path.exists(log_path):
-        return []
-    lines = (json.loads(line) for line in open(log_path))
-    return [j for j in lines if j.get("event") == "epoch"]
-
-
-def last_epoch(log_path):
-    return (epochs(log_path) or [{}])[-1]
+    """The log's first and last epoch lines ({} if none)."""
+    lines = [json.loads(line) for line in open(log_path)] \
+        if os.path.exists(log_path) else []
+    lines = [j for j in lines if j.get("event") == "epoch"] or [{}]
+    return lines[0], lines[-1]
 
 
 def evaluate(runner, exe, weights, model, limit):
@@ -250,11 +246,10 @@ def reference(root):
         if not model.startswith("gpt"):
             os.replace(trained,
                        os.path.join(root, f"ref/{model}.trained.safetensors"))
-        epoch = last_epoch(os.path.join(root, log))
+        first, last = epochs(os.path.join(root, log))
         ref = {"score": value, "eval": result,
-               "train_loss": (epochs(os.path.join(root, log)) or [{}])[0]
-               .get("train_loss"),
-               "samples_per_s": epoch.get("samples_per_s"),
+               "train_loss": first.get("train_loss"),
+               "samples_per_s": last.get("samples_per_s"),
                "wall_s": round(wall, 1), "threads": os.cpu_count()}
         with open(os.path.join(root, f"ref/{model}.json"), "w") as f:
             json.dump(ref, f)
@@ -304,22 +299,23 @@ def run(root):
         status, out = runner.run(exe, ["info"], 60)
         say("info: " + next((l.strip() for l in out.splitlines()
                              if "device" in l.lower()), tail(out, 2)))
+        ref = json.load(open(os.path.join(root, f"ref/{model}.json")))
         # One step from the CPU's state, every launch waited for.
         ck = f"ck_{model}_step"
-        if not os.path.exists(os.path.join(root, f"ref/{model}.start.safetensors")):
+        compare = os.path.exists(
+            os.path.join(root, f"ref/{model}.start.safetensors"))
+        if not compare:
             say("one step: not compared (no CPU states in the bundle)")
-            ck = None
         start = (["--resume", f"ref/{model}.start.safetensors", "--steps",
-                  "2"] if ck else ["--steps", "1"])
+                  "2"] if compare else ["--steps", "1"])
         status, out = runner.run(
-            exe, ["train", "--quiet", "--checkpoint-dir",
-                  ck or f"ck_{model}_step"] + start + data_args(model),
-            min(90, left), {"NNRT_CUDA_SYNC": "1"})
+            exe, ["train", "--quiet", "--checkpoint-dir", ck] + start
+            + data_args(model), min(90, left), {"NNRT_CUDA_SYNC": "1"})
         if status != 0:
             say(f"FAIL step on the GPU ({status}): {tail(out, 5)}")
             failed.append(f"{model}: step")
             continue
-        if ck:
+        if compare:
             lines, ok = compare_step(
                 os.path.join(root, f"ref/{model}.start.safetensors"),
                 os.path.join(root, f"ref/{model}.cpu.safetensors"),
@@ -332,7 +328,6 @@ def run(root):
         # entry point alone (batchnorm's running statistics, no dropout).
         trained = os.path.join(root, f"ref/{model}.trained.safetensors")
         if os.path.exists(trained):
-            ref = json.load(open(os.path.join(root, f"ref/{model}.json")))
             result, why = evaluate(runner, exe, trained, model, 60)
             if result is None:
                 say(f"FAIL eval of the CPU's weights: {why}")
@@ -378,14 +373,13 @@ def run(root):
         cap = float(os.environ.get("GPU_CHECK_TRAIN_SECONDS", 150))
         status, out, wall = train(runner, exe, model, f"ck_{model}_train",
                                   log, min(cap, left - 10))
-        epoch = last_epoch(os.path.join(root, log))
+        first, epoch = epochs(os.path.join(root, log))
         if status != 0:
             say(f"FAIL training ({status}, {wall:.0f} s): {tail(out)}")
             failed.append(f"{model}: training")
             continue
         value, why = score(runner, exe, f"ck_{model}_train/last.safetensors",
                            model, 120)
-        ref = json.load(open(os.path.join(root, f"ref/{model}.json")))
         say(f"training ({' '.join(how)}): {wall:.1f} s wall, "
             f"{epoch.get('samples_per_s')} samples/s on the GPU "
             f"(CPU: {ref['samples_per_s']} on {ref['threads']} threads), "
@@ -395,7 +389,7 @@ def run(root):
         # hundreds of steps stays close). The test score after a short run
         # at the top of the schedule swings by several points from one
         # evaluation to the next (bench/results/gpu-check.md).
-        first = (epochs(os.path.join(root, log)) or [{}])[0].get("train_loss")
+        first = first.get("train_loss")
         if first is not None and ref.get("train_loss"):
             d = abs(first - ref["train_loss"]) / ref["train_loss"]
             ok = d <= 0.02

@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
@@ -34,19 +35,6 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
-
-/// Whether a kernel can take `type` as a bare pointer: a static shape,
-/// offset and strides.
-static bool isStaticBuffer(MemRefType type) {
-  if (!type.hasStaticShape())
-    return false;
-  int64_t offset = 0;
-  SmallVector<int64_t> strides;
-  if (failed(getStridesAndOffset(type, strides, offset)))
-    return false;
-  return !ShapedType::isDynamic(offset) &&
-         llvm::none_of(strides, ShapedType::isDynamic);
-}
 
 struct NNGPUKernelBufferBasesPass
     : nnc::impl::NNGPUKernelBufferBasesPassBase<NNGPUKernelBufferBasesPass> {
@@ -72,7 +60,9 @@ struct NNGPUKernelBufferBasesPass
           continue;
         }
         auto type = dyn_cast<MemRefType>(view.getType());
-        if (!type || isStaticBuffer(type))
+        // The bare-pointer convention's own rule: static shape, offset and
+        // strides.
+        if (!type || LLVMTypeConverter::canConvertToBarePtr(type))
           continue;
         if (!type.hasStaticShape()) {
           launch.emitOpError("uses a buffer of dynamic shape (")
