@@ -64,7 +64,10 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "::mlir::ModuleOp"> {
     pixels of a few samples are a multiple of 16 (4 of 14x14), that many
     samples at a time, else as many as fit if few columns are left over (4
     of 11x11); the weight gradient over up to 8 groups of input channels,
-    each through the samples in a fixed order.
+    each through the samples in a fixed order. Before lowering, relu's
+    gradient of a max pooling's gradient (relu then maxpool in the forward
+    pass) becomes relu's mask on the pooled gradient, by the forward pass's
+    window maxima, inside the pooling gradient's op (the same values).
   }];
   let options = [
     Option<"bySampleConvolutions", "by-sample-convolutions", "bool", "true",
@@ -228,7 +231,12 @@ def NNFuseElementwisePass : Pass<"nn-fuse-elementwise"> {
     linalg-fuse-elementwise-ops (a producer fused into its only consumer,
     reshapes propagated by expansion) except that a reshape is never folded
     into a linalg op with reduction loops: a matmul stays a matmul, which
-    nn-tile-and-vectorize turns into register-tiled FMA kernels.
+    nn-tile-and-vectorize turns into register-tiled FMA kernels. An
+    elementwise op of a tensor assembled from inserted parts (the halves of
+    a convolution's GEMM result), or of an scf.forall's result assembled
+    from its iterations' parts (a convolution going a few samples at a
+    time), is applied to each part instead, where it fuses with the part's
+    producer (bias and relu in one pass).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::affine::AffineDialect"];
@@ -319,7 +327,11 @@ def NNUnshareEmptyTensorsPass : Pass<"nn-unshare-empty-tensors", "::mlir::func::
     gives each further use of a tensor.empty a clone placed right after it,
     so every destination is its own (empty-tensor elimination makes
     tiles write straight into their final place; nn-plan-buffers shares
-    memory between buffers whose lifetimes do not overlap). Each
+    memory between buffers whose lifetimes do not overlap). One pair of
+    uses stays together: an extract_slice of the tensor.empty and the
+    insert_slice that writes the part computed in that slice back at the
+    same place (the parts of a matmul split into whole register tiles and a
+    remainder), so that the part is computed in place. Each
     tensor.empty gets a distinct `nn.empty_id` attribute, so that later
     CSE runs keep them apart.
 

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -28,8 +29,19 @@ namespace {
 /// True for linalg ops with a reduction loop (matmuls, contractions).
 static bool isContraction(Operation *op) {
   auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
-  return linalgOp &&
-         linalgOp.getNumReductionLoops() != 0;
+  return linalgOp && linalgOp.getNumReductionLoops() != 0;
+}
+
+/// A one-input elementwise op: identity maps, parallel loops, tensors, its
+/// result a function of the input's element alone.
+static bool isPlainElementwise(linalg::GenericOp op) {
+  return op.getNumDpsInputs() == 1 && op.getNumDpsInits() == 1 &&
+         op.getNumLoops() == op.getNumParallelLoops() &&
+         op.hasPureTensorSemantics() &&
+         llvm::all_of(op.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isIdentity(); }) &&
+         !op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)) &&
+         !op.hasIndexSemantics();
 }
 
 /// An elementwise op (one input, identity maps) applied to a tensor that a
@@ -43,13 +55,7 @@ struct ElementwiseIntoInsertedParts : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-        op.getNumLoops() != op.getNumParallelLoops() ||
-        !op.hasPureTensorSemantics() ||
-        !llvm::all_of(op.getIndexingMapsArray(),
-                      [](AffineMap m) { return m.isIdentity(); }) ||
-        op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)) ||
-        op.hasIndexSemantics())
+    if (!isPlainElementwise(op))
       return failure();
     // The chain, last insertion first; every link used only by the next
     // (the tensor.empty at its start may have other uses: CSE merges them).
@@ -87,6 +93,61 @@ struct ElementwiseIntoInsertedParts : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// An elementwise op (as above) applied to the result of an scf.forall
+/// that only it uses, whose parts the loop's iterations insert into a
+/// tensor.empty (a convolution going a few samples at a time), is applied
+/// to each iteration's part before its insertion instead: inside, the
+/// pattern above moves it on into the part's pieces and their producers
+/// fuse with it (the bias and relu of a convolution in one pass over its
+/// result, while the result is in cache).
+struct ElementwiseIntoForall : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isPlainElementwise(op))
+      return failure();
+    auto result = dyn_cast<OpResult>(op.getDpsInputOperand(0)->get());
+    auto forall =
+        result ? dyn_cast<scf::ForallOp>(result.getOwner()) : scf::ForallOp();
+    if (!forall || !result.hasOneUse() ||
+        result.getType() != op.getResult(0).getType())
+      return failure();
+    OpOperand &init = forall.getOutputsMutable()[result.getResultNumber()];
+    if (!init.get().getDefiningOp<tensor::EmptyOp>())
+      return failure();
+    // Every use of the shared tensor in the body is an insertion of a part.
+    BlockArgument shared = forall.getTiedBlockArgument(&init);
+    SmallVector<tensor::ParallelInsertSliceOp> inserts;
+    for (Operation *user : shared.getUsers()) {
+      auto insert = dyn_cast<tensor::ParallelInsertSliceOp>(user);
+      if (!insert || insert.getDest() != shared)
+        return failure();
+      inserts.push_back(insert);
+    }
+    rewriter.setInsertionPoint(forall.getTerminator());
+    for (tensor::ParallelInsertSliceOp insert : inserts) {
+      Value part = insert.getSource();
+      auto partType = cast<RankedTensorType>(part.getType());
+      Location loc = op.getLoc();
+      Value empty = rewriter.create<tensor::EmptyOp>(loc, partType.getShape(),
+                                                     partType.getElementType());
+      AffineMap id = rewriter.getMultiDimIdentityMap(partType.getRank());
+      auto applied = rewriter.create<linalg::GenericOp>(
+          loc, TypeRange{partType}, ValueRange{part}, ValueRange{empty},
+          ArrayRef<AffineMap>{id, id},
+          SmallVector<utils::IteratorType>(partType.getRank(),
+                                           utils::IteratorType::parallel));
+      rewriter.cloneRegionBefore(op.getRegion(), applied.getRegion(),
+                                 applied.getRegion().end());
+      rewriter.modifyOpInPlace(insert, [&] {
+        insert.getSourceMutable().assign(applied.getResult(0));
+      });
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct NNFuseElementwisePass
     : nnc::impl::NNFuseElementwisePassBase<NNFuseElementwisePass> {
   void runOnOperation() override {
@@ -108,7 +169,7 @@ struct NNFuseElementwisePass
       return !isContraction(producer) && !isContraction(fused->getOwner());
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, singleUse);
-    patterns.add<ElementwiseIntoInsertedParts>(ctx);
+    patterns.add<ElementwiseIntoInsertedParts, ElementwiseIntoForall>(ctx);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshapes);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);

@@ -465,7 +465,10 @@ struct NNTileAndVectorizePass
     // A matmul accumulating into a constant fill, with k short enough not
     // to be cache-blocked (every C tile is then visited once): the fill
     // goes, its value is remembered and put back per register tile, right
-    // before its k loop (see initAccumulator).
+    // before its k loop (see initAccumulator). Also when no register tile
+    // divides the columns: each part of the split (whole tiles, remainder)
+    // starts its tiles from the value, computed in its slice of C (see
+    // nn-unshare-empty-tensors); a part with partial tiles fills its C.
     SmallVector<linalg::LinalgOp> filledMatmuls;
     func.walk([&](linalg::LinalgOp op) {
       if (isMatmulLike(op) && op.hasPureTensorSemantics())
@@ -480,10 +483,6 @@ struct NNTileAndVectorizePass
           llvm::any_of(ranges, ShapedType::isDynamic) ||
           ranges.back() > kBlockedK ||
           !matchPattern(fill.getInputs()[0], m_Constant(&value)))
-        continue;
-      // Only whole register tiles (vectorized, no partial tile whose sizes
-      // are computed inside the k loop).
-      if (!registerTiles(op, mmTiles).second)
         continue;
       rewriter.modifyOpInPlace(op, [&] {
         op.getDpsInitsMutable()[0].set(fill.getOutputs()[0]);

@@ -8,6 +8,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Dominance.h"
 
 namespace nnc {
@@ -37,6 +38,36 @@ static tensor::EmptyOp emptyDestination(Value v) {
   return nullptr;
 }
 
+/// The use of `empty` by the extract_slice that `insert` writes back: the
+/// insert's source computed (through destinations and loop-carried
+/// values) into that slice of `empty`, at the same offsets, sizes and
+/// strides (a matmul split into whole register tiles and a remainder
+/// computes each part in its slice of the whole result), or null. The two
+/// uses keep one tensor.empty: one buffer, computed in place.
+static OpOperand *extractedSliceOf(tensor::InsertSliceOp insert, Value empty) {
+  Value v = insert.getSource();
+  while (auto result = dyn_cast<OpResult>(v)) {
+    Operation *op = result.getOwner();
+    if (auto extract = dyn_cast<tensor::ExtractSliceOp>(op)) {
+      if (extract.getSource() != empty ||
+          extract.getMixedOffsets() != insert.getMixedOffsets() ||
+          extract.getMixedSizes() != insert.getMixedSizes() ||
+          extract.getMixedStrides() != insert.getMixedStrides())
+        return nullptr;
+      return &extract.getSourceMutable();
+    }
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      v = loop.getInitArgs()[result.getResultNumber()];
+    else if (auto forall = dyn_cast<scf::ForallOp>(op))
+      v = forall.getOutputs()[result.getResultNumber()];
+    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
+      v = dps.getDpsInitOperand(result.getResultNumber())->get();
+    else
+      return nullptr;
+  }
+  return nullptr;
+}
+
 /// A value computed into a tensor.empty, collapsed and inserted into a
 /// larger tensor (a pooling gradient's windows view into the padded
 /// gradient): the tensor.empty becomes the expand_shape of the slice it is
@@ -55,7 +86,8 @@ static void computeInsertedReshapesInPlace(func::FuncOp func) {
     if (!collapse->hasOneUse() || !collapse.getSrc().hasOneUse())
       continue;
     tensor::EmptyOp empty = emptyDestination(collapse.getSrc());
-    if (!empty || !empty->hasOneUse() || empty.getType() != collapse.getSrcType())
+    if (!empty || !empty->hasOneUse() ||
+        empty.getType() != collapse.getSrcType())
       continue;
     Operation *user = *empty->user_begin();
     if (!llvm::all_of(insert->getOperands().drop_front(), [&](Value v) {
@@ -67,9 +99,9 @@ static void computeInsertedReshapesInPlace(func::FuncOp func) {
         insert.getLoc(), collapse.getResultType(), insert.getDest(),
         insert.getMixedOffsets(), insert.getMixedSizes(),
         insert.getMixedStrides());
-    Value expanded = b.create<tensor::ExpandShapeOp>(
-        insert.getLoc(), empty.getType(), slice,
-        collapse.getReassociationIndices());
+    Value expanded =
+        b.create<tensor::ExpandShapeOp>(insert.getLoc(), empty.getType(), slice,
+                                        collapse.getReassociationIndices());
     empty.replaceAllUsesWith(expanded);
     empty.erase();
   }
@@ -97,14 +129,34 @@ struct NNUnshareEmptyTensorsPass
       // use (empty-tensor elimination needs the destination a tile is
       // inserted into to dominate the tile's tensor.empty).
       SmallVector<OpOperand *> uses;
-      for (OpOperand &use : op->getUses())
+      llvm::DenseMap<OpOperand *, OpOperand *> partner;
+      for (OpOperand &use : op->getUses()) {
         uses.push_back(&use);
+        auto insert = dyn_cast<tensor::InsertSliceOp>(use.getOwner());
+        if (insert && use.get() == insert.getDest())
+          if (OpOperand *extract = extractedSliceOf(insert, op)) {
+            partner[&use] = extract;
+            partner[extract] = &use;
+          }
+      }
+      llvm::DenseMap<OpOperand *, Value> given{{uses.front(), op}};
       b.setInsertionPointAfter(op);
       for (OpOperand *use : llvm::drop_begin(uses)) {
-        Operation *clone = b.clone(*op);
-        tag(clone);
-        use->set(clone->getResult(0));
+        auto other = partner.find(use);
+        auto shared =
+            other == partner.end() ? given.end() : given.find(other->second);
+        Value value;
+        if (shared != given.end()) {
+          value = shared->second;
+        } else {
+          Operation *clone = b.clone(*op);
+          tag(clone);
+          value = clone->getResult(0);
+        }
+        given[use] = value;
       }
+      for (auto [use, value] : given)
+        use->set(value);
     }
     computeInsertedReshapesInPlace(getOperation());
   }

@@ -115,6 +115,25 @@ def pool_case(kind, name, x, kernel, stride, pads, dy_seed):
     return Case(name, body, [x, dy], ["%y", "%dx"], [y.detach(), dx])
 
 
+def relu_pool_case(name, x0, kernel, stride, pads, dy_seed):
+    """maxpool2d(relu(x0)) and the gradient with respect to x0, as a
+    training step has it: relu_grad(maxpool2d_grad(dy, r), r) with r =
+    relu(x0) (convert-nn-to-linalg applies relu's mask to dy before the
+    pooling's gradient; see maskMaxPoolGradients)."""
+    tx = t(x0, True)
+    r = F.relu(tx)
+    y = F.max_pool2d(torch_pad(r, pads, -float("inf")), kernel, stride)
+    dy = randn(rng(dy_seed), *y.shape)
+    (dx,) = torch.autograd.grad(y, (tx,), t(dy))
+    attrs = (f"{{{{kernel = {arr(kernel)}, stride = {arr(stride)}, "
+             f"padding = {arr(pads)}}}}}")
+    body = (f"  %y = nn.maxpool2d %a0 {attrs} : {{t0}} -> {{r0}}\n"
+            f"  %g = nn.maxpool2d_grad %a1, %a0 {attrs} : {{t1}}, {{t0}}\n"
+            "  %dx = nn.relu_grad %g, %a0 : {t0}")
+    return Case(name, body, [f32(np.maximum(x0, 0)), dy], ["%y", "%dx"],
+                [y.detach(), dx])
+
+
 def pool_cases():
     r = rng(12)
     # Few distinct values: many ties, so the routing of the gradient to the
@@ -135,6 +154,11 @@ def pool_cases():
         pool_case("max", "maxpool_ties_k3_s1_same", ties, [3, 3], [1, 1], [1, 1, 1, 1], 6),
         pool_case("max", "maxpool_ties_k2_s2", ties[:, :, :6, :6].copy(), [2, 2], [2, 2], [0, 0, 0, 0], 7),
         pool_case("max", "maxpool_negative_pad", -np.abs(randn(r, 1, 2, 4, 4)) - 1, [3, 3], [1, 1], [1, 1, 1, 1], 8),
+        # relu then maxpool (windows of zeros: the mask drops their
+        # gradient; overlapping windows sum masked parts).
+        relu_pool_case("relu_maxpool_k2_s2_odd", randn(r, 2, 3, 7, 9), [2, 2], [2, 2], [0, 0, 0, 0], 15),
+        relu_pool_case("relu_maxpool_k3_s1_same", randn(r, 2, 2, 6, 7), [3, 3], [1, 1], [1, 1, 1, 1], 16),
+        relu_pool_case("relu_maxpool_ties_k2_s2", ties[:, :, :6, :6] - 1.0, [2, 2], [2, 2], [0, 0, 0, 0], 17),
         pool_case("avg", "avgpool_k2_s2", randn(r, 2, 3, 6, 6), [2, 2], [2, 2], [0, 0, 0, 0], 9),
         pool_case("avg", "avgpool_k3_s1_pad1", randn(r, 2, 2, 5, 6), [3, 3], [1, 1], [1, 1, 1, 1], 10),
         pool_case("avg", "avgpool_k3_s2_pad1", randn(r, 1, 3, 7, 7), [3, 3], [2, 2], [1, 1, 1, 1], 11),

@@ -79,3 +79,91 @@ func.func @single(%a: tensor<2x4xf32>) -> tensor<4x4xf32> {
   } -> tensor<4x4xf32>
   return %relu : tensor<4x4xf32>
 }
+
+// -----
+
+// A relu of a convolution that goes a few samples at a time: each
+// iteration of the scf.forall assembles its part from two halves (bias
+// added) and inserts it into a tensor.empty. The relu moves into the loop,
+// onto each iteration's part, then into the halves, where it fuses with the
+// bias: one pass over each half while it is in cache, none over the whole
+// result.
+// CHECK-LABEL: func.func @relu_of_forall(
+// CHECK:         %[[R:.+]] = scf.forall (%{{.+}}) in (4)
+// CHECK:           linalg.generic
+// CHECK:             arith.addf
+// CHECK-NEXT:        arith.maximumf
+// CHECK:           linalg.generic
+// CHECK:             arith.addf
+// CHECK-NEXT:        arith.maximumf
+// CHECK:           scf.forall.in_parallel
+// CHECK:         return %[[R]] : tensor<8x4xf32>
+// CHECK-NOT:     linalg.generic
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @relu_of_forall(%a: tensor<8x4xf32>, %bias: f32) -> tensor<8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %e = tensor.empty() : tensor<8x4xf32>
+  %y = scf.forall (%i) in (4) shared_outs(%out = %e) -> (tensor<8x4xf32>) {
+    %row = arith.muli %i, %c2 : index
+    %pe = tensor.empty() : tensor<2x4xf32>
+    %h = tensor.empty() : tensor<1x4xf32>
+    %a0 = tensor.extract_slice %a[%row, 0] [1, 4] [1, 1] : tensor<8x4xf32> to tensor<1x4xf32>
+    %b0 = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%a0 : tensor<1x4xf32>) outs(%h : tensor<1x4xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %s = arith.addf %x, %bias : f32
+      linalg.yield %s : f32
+    } -> tensor<1x4xf32>
+    %p0 = tensor.insert_slice %b0 into %pe[0, 0] [1, 4] [1, 1] : tensor<1x4xf32> into tensor<2x4xf32>
+    %row1 = arith.addi %row, %c1 : index
+    %a1 = tensor.extract_slice %a[%row1, 0] [1, 4] [1, 1] : tensor<8x4xf32> to tensor<1x4xf32>
+    %b1 = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%a1 : tensor<1x4xf32>) outs(%h : tensor<1x4xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %s = arith.addf %x, %bias : f32
+      linalg.yield %s : f32
+    } -> tensor<1x4xf32>
+    %p1 = tensor.insert_slice %b1 into %p0[1, 0] [1, 4] [1, 1] : tensor<1x4xf32> into tensor<2x4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %p1 into %out[%row, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<8x4xf32>
+    }
+  }
+  %relu = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%y : tensor<8x4xf32>) outs(%e : tensor<8x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.maximumf %x, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<8x4xf32>
+  return %relu : tensor<8x4xf32>
+}
+
+// -----
+
+// Left alone: the loop's result is also returned (the relu would replace
+// the value another use reads).
+// CHECK-LABEL: func.func @forall_shared(
+// CHECK:         scf.forall.in_parallel
+// CHECK:         linalg.generic
+// CHECK:           arith.maximumf
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @forall_shared(%a: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c2 = arith.constant 2 : index
+  %e = tensor.empty() : tensor<8x4xf32>
+  %y = scf.forall (%i) in (4) shared_outs(%out = %e) -> (tensor<8x4xf32>) {
+    %row = arith.muli %i, %c2 : index
+    %p = tensor.extract_slice %a[%row, 0] [2, 4] [1, 1] : tensor<8x4xf32> to tensor<2x4xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %p into %out[%row, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<8x4xf32>
+    }
+  }
+  %relu = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%y : tensor<8x4xf32>) outs(%e : tensor<8x4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %m = arith.maximumf %x, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<8x4xf32>
+  return %relu, %y : tensor<8x4xf32>, tensor<8x4xf32>
+}

@@ -87,3 +87,47 @@ func.func @windows_into_padded(%dy: tensor<1x2x2x2xf32>, %strip: tensor<1x2x1x5x
   %r = tensor.insert_slice %c into %d[0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<1x2x4x4xf32> into tensor<1x2x5x5xf32>
   return %r : tensor<1x2x5x5xf32>
 }
+
+// -----
+
+// A part computed in its slice of a tensor.empty and inserted back at the
+// same slice (a matmul split into whole register tiles and a remainder,
+// both starting from registers instead of a fill): the extract_slice and
+// the insert_slice keep the one tensor.empty, so the part is computed in
+// place; another use (the remainder's slice, taken of the insertion's
+// result) is unaffected. Were they unshared, the part would be computed
+// into a temporary and copied into the result.
+// CHECK-LABEL: func.func @part_in_place(
+// CHECK:         %[[E:.+]] = tensor.empty() {nn.empty_id = 0 : i64} : tensor<4x8xf32>
+// CHECK-NOT:     tensor.empty
+// CHECK:         %[[S:.+]] = tensor.extract_slice %[[E]][0, 0] [4, 6] [1, 1]
+// CHECK:         %[[H:.+]] = scf.for {{.*}} iter_args(%{{.+}} = %[[S]])
+// CHECK:         %[[R:.+]] = tensor.insert_slice %[[H]] into %[[E]][0, 0] [4, 6] [1, 1]
+// CHECK:         tensor.extract_slice %[[R]][0, 6] [4, 2] [1, 1]
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @part_in_place(%a: tensor<4x6xf32>, %b: tensor<4x2xf32>) -> tensor<4x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %e = tensor.empty() : tensor<4x8xf32>
+  %s = tensor.extract_slice %e[0, 0] [4, 6] [1, 1] : tensor<4x8xf32> to tensor<4x6xf32>
+  %h = scf.for %i = %c0 to %c2 step %c1 iter_args(%acc = %s) -> (tensor<4x6xf32>) {
+    %n = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%a : tensor<4x6xf32>) outs(%acc : tensor<4x6xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %y = arith.addf %x, %o : f32
+      linalg.yield %y : f32
+    } -> tensor<4x6xf32>
+    scf.yield %n : tensor<4x6xf32>
+  }
+  %r = tensor.insert_slice %h into %e[0, 0] [4, 6] [1, 1] : tensor<4x6xf32> into tensor<4x8xf32>
+  %t = tensor.extract_slice %r[0, 6] [4, 2] [1, 1] : tensor<4x8xf32> to tensor<4x2xf32>
+  %u = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%b : tensor<4x2xf32>) outs(%t : tensor<4x2xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  } -> tensor<4x2xf32>
+  %r2 = tensor.insert_slice %u into %r[0, 6] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x8xf32>
+  return %r2 : tensor<4x8xf32>
+}

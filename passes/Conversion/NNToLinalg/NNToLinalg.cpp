@@ -36,6 +36,7 @@ struct ConvertNNToLinalgPass
         linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
         math::MathDialect, scf::SCFDialect, func::FuncDialect,
         memref::MemRefDialect, bufferization::BufferizationDialect>();
+    maskMaxPoolGradients(getOperation());
     RewritePatternSet patterns(ctx);
     populateNNLayerPatterns(patterns);
     populateNNLossPatterns(patterns);

@@ -18,6 +18,14 @@ void populateNNOptimizerPatterns(mlir::RewritePatternSet &patterns);
 void populateNNConvPatterns(mlir::RewritePatternSet &patterns, bool bySample);
 /// maxpool2d, avgpool2d, global_avgpool and their gradients (Pooling.cpp).
 void populateNNPoolingPatterns(mlir::RewritePatternSet &patterns);
+/// Before lowering: relu_grad(maxpool2d_grad(dy, x), x) becomes
+/// maxpool2d_grad(relu_grad(dy, maxpool2d(x)), x) where the forward pass's
+/// maxpool2d(x) precedes it. Each element of dx gets dy only where it holds
+/// its window's maximum, which then decides relu's mask: the same values
+/// (bit for bit, overlapping windows included), the mask applied to the
+/// pooled gradient (a quarter of the elements for 2x2 windows) inside the
+/// gradient's one op instead of one more pass over dx and x (Pooling.cpp).
+void maskMaxPoolGradients(mlir::Operation *root);
 /// token_mask, embedding, the masked pools over time and their gradients
 /// (Sequences.cpp).
 void populateNNSequencePatterns(mlir::RewritePatternSet &patterns);

@@ -341,6 +341,37 @@ struct GlobalAvgPoolGradLowering
 
 } // namespace
 
+void nnc::maskMaxPoolGradients(Operation *root) {
+  SmallVector<nn::ReluGradOp> reluGrads;
+  root->walk([&](nn::ReluGradOp op) { reluGrads.push_back(op); });
+  for (nn::ReluGradOp op : reluGrads) {
+    auto grad = op.getGrad().getDefiningOp<nn::MaxPool2dGradOp>();
+    if (!grad || !grad->hasOneUse() || grad.getInput() != op.getSaved())
+      continue;
+    // The forward pass's maximum of the same windows, computed before.
+    nn::MaxPool2dOp pool;
+    for (Operation *user : grad.getInput().getUsers()) {
+      auto p = dyn_cast<nn::MaxPool2dOp>(user);
+      if (p && p->getBlock() == grad->getBlock() && p->isBeforeInBlock(grad) &&
+          p.getKernel() == grad.getKernel() &&
+          p.getStride() == grad.getStride() &&
+          p.getPadding() == grad.getPadding()) {
+        pool = p;
+        break;
+      }
+    }
+    if (!pool)
+      continue;
+    OpBuilder b(grad);
+    Value masked =
+        b.create<nn::ReluGradOp>(op.getLoc(), grad.getGrad().getType(),
+                                 grad.getGrad(), pool.getResult());
+    grad.getGradMutable().assign(masked);
+    op.replaceAllUsesWith(grad.getResult());
+    op.erase();
+  }
+}
+
 void nnc::populateNNPoolingPatterns(RewritePatternSet &patterns) {
   patterns.add<MaxPool2dLowering, MaxPool2dGradLowering, AvgPool2dLowering,
                AvgPool2dGradLowering, GlobalAvgPoolLowering,
