@@ -236,7 +236,10 @@ def NNFuseElementwisePass : Pass<"nn-fuse-elementwise"> {
     a convolution's GEMM result), or of an scf.forall's result assembled
     from its iterations' parts (a convolution going a few samples at a
     time), is applied to each part instead, where it fuses with the part's
-    producer (bias and relu in one pass).
+    producer (bias and relu in one pass). Reductions over the same
+    iteration space that read a common input and not each other's results
+    (the two sums of a batchnorm's gradient) become one op with both
+    results: one pass over the input.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::affine::AffineDialect"];

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace nnc {
@@ -148,6 +149,110 @@ struct ElementwiseIntoForall : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// Two reductions over the same iteration space that read a common input
+/// (the two sums of a batchnorm's gradient over its incoming gradient)
+/// become one op with both results: one pass over the input instead of
+/// two. Each result keeps its own sums, in the same order. The later op's
+/// place is the merged op's: the earlier one's results may only be used
+/// after it, and neither uses the other's.
+static void mergeSiblingReductions(Operation *root) {
+  SmallVector<linalg::GenericOp> reductions;
+  root->walk([&](linalg::GenericOp op) {
+    if (op.getNumReductionLoops() != 0 && op.hasPureTensorSemantics() &&
+        !op.hasIndexSemantics())
+      reductions.push_back(op);
+  });
+  llvm::DenseSet<Operation *> merged;
+  for (auto [i, first] : llvm::enumerate(reductions)) {
+    if (merged.contains(first))
+      continue;
+    for (linalg::GenericOp second :
+         llvm::ArrayRef(reductions).drop_front(i + 1)) {
+      if (merged.contains(second) || second->getBlock() != first->getBlock() ||
+          first.getStaticLoopRanges() != second.getStaticLoopRanges() ||
+          first.getIteratorTypesArray() != second.getIteratorTypesArray() ||
+          llvm::any_of(first.getStaticLoopRanges(), ShapedType::isDynamic))
+        continue;
+      auto inputs = [](linalg::GenericOp op) {
+        return llvm::map_to_vector(op.getDpsInputOperands(),
+                                   [](OpOperand *o) { return o->get(); });
+      };
+      SmallVector<Value> firstInputs = inputs(first);
+      if (llvm::none_of(inputs(second), [&](Value v) {
+            return llvm::is_contained(firstInputs, v);
+          }))
+        continue;
+      // Every operand of the later op is there before the earlier op's
+      // results are used, and none of them is one of those results.
+      bool independent =
+          llvm::all_of(first->getUsers(),
+                       [&](Operation *user) {
+                         Operation *u =
+                             first->getBlock()->findAncestorOpInBlock(*user);
+                         return u && second->isBeforeInBlock(u);
+                       }) &&
+          llvm::none_of(second->getOperands(), [&](Value v) {
+            return v.getDefiningOp() == first.getOperation();
+          });
+      if (!independent)
+        continue;
+      OpBuilder b(second);
+      SmallVector<Value> ins = firstInputs, outs;
+      llvm::append_range(ins, inputs(second));
+      for (linalg::GenericOp op : {first, second})
+        for (OpOperand &init : op.getDpsInitsMutable())
+          outs.push_back(init.get());
+      SmallVector<AffineMap> maps;
+      for (linalg::GenericOp op : {first, second})
+        for (OpOperand *in : op.getDpsInputOperands())
+          maps.push_back(op.getMatchingIndexingMap(in));
+      for (linalg::GenericOp op : {first, second})
+        for (OpOperand &init : op.getDpsInitsMutable())
+          maps.push_back(op.getMatchingIndexingMap(&init));
+      SmallVector<Type> types(first->getResultTypes());
+      llvm::append_range(types, second->getResultTypes());
+      auto fused =
+          b.create<linalg::GenericOp>(second.getLoc(), types, ins, outs, maps,
+                                      first.getIteratorTypesArray());
+      // The body: the first op's, then the second's; one yield of both.
+      Block *body = b.createBlock(&fused.getRegion());
+      IRMapping map;
+      auto addArgs = [&](linalg::GenericOp op, ValueRange operands) {
+        for (auto [arg, v] :
+             llvm::zip(op.getBody()->getArguments().take_front(operands.size()),
+                       operands))
+          map.map(arg, body->addArgument(getElementTypeOrSelf(v.getType()),
+                                         v.getLoc()));
+      };
+      addArgs(first, firstInputs);
+      addArgs(second, inputs(second));
+      for (linalg::GenericOp op : {first, second})
+        for (auto [arg, init] : llvm::zip(
+                 op.getBody()->getArguments().drop_front(op.getNumDpsInputs()),
+                 op.getDpsInits()))
+          map.map(arg, body->addArgument(getElementTypeOrSelf(init.getType()),
+                                         init.getLoc()));
+      SmallVector<Value> yields;
+      for (linalg::GenericOp op : {first, second}) {
+        for (Operation &inner : op.getBody()->without_terminator())
+          b.clone(inner, map);
+        for (Value v : op.getBody()->getTerminator()->getOperands())
+          yields.push_back(map.lookupOrDefault(v));
+      }
+      b.create<linalg::YieldOp>(second.getLoc(), yields);
+      first->replaceAllUsesWith(
+          fused->getResults().take_front(first->getNumResults()));
+      second->replaceAllUsesWith(
+          fused->getResults().drop_front(first->getNumResults()));
+      merged.insert(first);
+      merged.insert(second);
+      first->erase();
+      second->erase();
+      break;
+    }
+  }
+}
+
 struct NNFuseElementwisePass
     : nnc::impl::NNFuseElementwisePassBase<NNFuseElementwisePass> {
   void runOnOperation() override {
@@ -182,6 +287,7 @@ struct NNFuseElementwisePass
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns),
                                             config)))
       return signalPassFailure();
+    mergeSiblingReductions(getOperation());
   }
 };
 

@@ -167,3 +167,51 @@ func.func @forall_shared(%a: tensor<8x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf3
   } -> tensor<8x4xf32>
   return %relu, %y : tensor<8x4xf32>, tensor<8x4xf32>
 }
+
+// -----
+
+// The two sums of a batchnorm's gradient over the same incoming gradient
+// (per channel: sum(dy), sum(dy * x)): one op with both results, one pass
+// over dy. A third reduction that reads the first one's result (a
+// variance after its mean) stays apart.
+// CHECK-LABEL: func.func @sibling_sums(
+// CHECK-SAME:    %[[DY:[^:]+]]: tensor<4x3x8xf32>, %[[X:[^:]+]]: tensor<4x3x8xf32>
+// CHECK:         %[[S:.+]]:2 = linalg.generic
+// CHECK-SAME:      iterator_types = ["reduction", "parallel", "reduction"]
+// CHECK-SAME:      ins(%[[DY]], %[[DY]], %[[X]] : tensor<4x3x8xf32>, tensor<4x3x8xf32>, tensor<4x3x8xf32>)
+// CHECK:           arith.addf
+// CHECK:           arith.mulf
+// CHECK:           arith.addf
+// CHECK:           linalg.yield %{{.+}}, %{{.+}} : f32, f32
+// CHECK:         } -> (tensor<3xf32>, tensor<3xf32>)
+// CHECK:         %[[V:.+]] = linalg.generic {{.*}} ins(%[[X]], %[[S]]#0 :
+// CHECK:         return %[[S]]#0, %[[S]]#1, %[[V]]
+#x3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#c3 = affine_map<(d0, d1, d2) -> (d1)>
+func.func @sibling_sums(%dy: tensor<4x3x8xf32>, %x: tensor<4x3x8xf32>) -> (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<3xf32>) -> tensor<3xf32>
+  %sum = linalg.generic {indexing_maps = [#x3, #c3], iterator_types = ["reduction", "parallel", "reduction"]}
+      ins(%dy : tensor<4x3x8xf32>) outs(%z : tensor<3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<3xf32>
+  %dot = linalg.generic {indexing_maps = [#x3, #x3, #c3], iterator_types = ["reduction", "parallel", "reduction"]}
+      ins(%dy, %x : tensor<4x3x8xf32>, tensor<4x3x8xf32>) outs(%z : tensor<3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<3xf32>
+  %var = linalg.generic {indexing_maps = [#x3, #c3, #c3], iterator_types = ["reduction", "parallel", "reduction"]}
+      ins(%x, %sum : tensor<4x3x8xf32>, tensor<3xf32>) outs(%z : tensor<3xf32>) {
+  ^bb0(%a: f32, %m: f32, %acc: f32):
+    %d = arith.subf %a, %m : f32
+    %q = arith.mulf %d, %d : f32
+    %s = arith.addf %acc, %q : f32
+    linalg.yield %s : f32
+  } -> tensor<3xf32>
+  return %sum, %dot, %var : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
+}
