@@ -45,6 +45,26 @@ static bool isPlainElementwise(linalg::GenericOp op) {
          !op.hasIndexSemantics();
 }
 
+/// The plain elementwise `op` applied to `part`: a new op with `op`'s
+/// body, at the rewriter's insertion point.
+static Value applyToPart(PatternRewriter &rewriter, linalg::GenericOp op,
+                         Value part) {
+  Location loc = op.getLoc();
+  auto partType = cast<RankedTensorType>(part.getType());
+  Type elementType = getElementTypeOrSelf(op.getResult(0).getType());
+  Value init =
+      rewriter.create<tensor::EmptyOp>(loc, partType.getShape(), elementType);
+  AffineMap id = rewriter.getMultiDimIdentityMap(partType.getRank());
+  auto applied = rewriter.create<linalg::GenericOp>(
+      loc, TypeRange{init.getType()}, ValueRange{part}, ValueRange{init},
+      ArrayRef<AffineMap>{id, id},
+      SmallVector<utils::IteratorType>(partType.getRank(),
+                                       utils::IteratorType::parallel));
+  rewriter.cloneRegionBefore(op.getRegion(), applied.getRegion(),
+                             applied.getRegion().end());
+  return applied.getResult(0);
+}
+
 /// An elementwise op (one input, identity maps) applied to a tensor that a
 /// chain of insert_slices assembles from parts into a tensor.empty (the
 /// halves of a convolution's GEMM result transposed to NCHW, see
@@ -74,21 +94,11 @@ struct ElementwiseIntoInsertedParts : OpRewritePattern<linalg::GenericOp> {
     auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
     Value result = rewriter.create<tensor::EmptyOp>(
         loc, resultType.getShape(), resultType.getElementType());
-    for (tensor::InsertSliceOp insert : llvm::reverse(chain)) {
-      auto partType = cast<RankedTensorType>(insert.getSource().getType());
-      Value init = rewriter.create<tensor::EmptyOp>(
-          loc, partType.getShape(), resultType.getElementType());
-      AffineMap id = rewriter.getMultiDimIdentityMap(partType.getRank());
-      auto part = rewriter.create<linalg::GenericOp>(
-          loc, TypeRange{init.getType()}, ValueRange{insert.getSource()},
-          ValueRange{init}, ArrayRef<AffineMap>{id, id},
-          op.getIteratorTypesArray());
-      rewriter.cloneRegionBefore(op.getRegion(), part.getRegion(),
-                                 part.getRegion().end());
+    for (tensor::InsertSliceOp insert : llvm::reverse(chain))
       result = rewriter.create<tensor::InsertSliceOp>(
-          loc, part.getResult(0), result, insert.getMixedOffsets(),
-          insert.getMixedSizes(), insert.getMixedStrides());
-    }
+          loc, applyToPart(rewriter, op, insert.getSource()), result,
+          insert.getMixedOffsets(), insert.getMixedSizes(),
+          insert.getMixedStrides());
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -127,22 +137,9 @@ struct ElementwiseIntoForall : OpRewritePattern<linalg::GenericOp> {
     }
     rewriter.setInsertionPoint(forall.getTerminator());
     for (tensor::ParallelInsertSliceOp insert : inserts) {
-      Value part = insert.getSource();
-      auto partType = cast<RankedTensorType>(part.getType());
-      Location loc = op.getLoc();
-      Value empty = rewriter.create<tensor::EmptyOp>(loc, partType.getShape(),
-                                                     partType.getElementType());
-      AffineMap id = rewriter.getMultiDimIdentityMap(partType.getRank());
-      auto applied = rewriter.create<linalg::GenericOp>(
-          loc, TypeRange{partType}, ValueRange{part}, ValueRange{empty},
-          ArrayRef<AffineMap>{id, id},
-          SmallVector<utils::IteratorType>(partType.getRank(),
-                                           utils::IteratorType::parallel));
-      rewriter.cloneRegionBefore(op.getRegion(), applied.getRegion(),
-                                 applied.getRegion().end());
-      rewriter.modifyOpInPlace(insert, [&] {
-        insert.getSourceMutable().assign(applied.getResult(0));
-      });
+      Value applied = applyToPart(rewriter, op, insert.getSource());
+      rewriter.modifyOpInPlace(
+          insert, [&] { insert.getSourceMutable().assign(applied); });
     }
     rewriter.replaceOp(op, result);
     return success();

@@ -20,20 +20,28 @@ using namespace mlir;
 
 namespace {
 
-/// The tensor.empty a value is computed into: followed back through the
-/// destinations of destination-style ops and the shared outputs of
-/// scf.forall (what a tiled, parallel op is), or null.
+/// The tensor `result` is computed into: the destination of a
+/// destination-style op, the shared output of an scf.forall, the initial
+/// value of an scf.for's loop-carried value; else null.
+static Value destinationOf(OpResult result) {
+  Operation *op = result.getOwner();
+  unsigned i = result.getResultNumber();
+  if (auto loop = dyn_cast<scf::ForOp>(op))
+    return loop.getInitArgs()[i];
+  if (auto forall = dyn_cast<scf::ForallOp>(op))
+    return forall.getOutputs()[i];
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
+    return dps.getDpsInitOperand(i)->get();
+  return nullptr;
+}
+
+/// The tensor.empty a value is computed into (see destinationOf: what a
+/// tiled op is, serial or parallel), or null.
 static tensor::EmptyOp emptyDestination(Value v) {
-  while (auto result = dyn_cast<OpResult>(v)) {
-    Operation *op = result.getOwner();
-    if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+  while (auto result = dyn_cast_if_present<OpResult>(v)) {
+    if (auto empty = dyn_cast<tensor::EmptyOp>(result.getOwner()))
       return empty;
-    if (auto forall = dyn_cast<scf::ForallOp>(op))
-      v = forall.getOutputs()[result.getResultNumber()];
-    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
-      v = dps.getDpsInitOperand(result.getResultNumber())->get();
-    else
-      return nullptr;
+    v = destinationOf(result);
   }
   return nullptr;
 }
@@ -46,7 +54,7 @@ static tensor::EmptyOp emptyDestination(Value v) {
 /// uses keep one tensor.empty: one buffer, computed in place.
 static OpOperand *extractedSliceOf(tensor::InsertSliceOp insert, Value empty) {
   Value v = insert.getSource();
-  while (auto result = dyn_cast<OpResult>(v)) {
+  while (auto result = dyn_cast_if_present<OpResult>(v)) {
     Operation *op = result.getOwner();
     if (auto extract = dyn_cast<tensor::ExtractSliceOp>(op)) {
       if (extract.getSource() != empty ||
@@ -56,14 +64,7 @@ static OpOperand *extractedSliceOf(tensor::InsertSliceOp insert, Value empty) {
         return nullptr;
       return &extract.getSourceMutable();
     }
-    if (auto loop = dyn_cast<scf::ForOp>(op))
-      v = loop.getInitArgs()[result.getResultNumber()];
-    else if (auto forall = dyn_cast<scf::ForallOp>(op))
-      v = forall.getOutputs()[result.getResultNumber()];
-    else if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
-      v = dps.getDpsInitOperand(result.getResultNumber())->get();
-    else
-      return nullptr;
+    v = destinationOf(result);
   }
   return nullptr;
 }
