@@ -131,3 +131,29 @@ func.func @part_in_place(%a: tensor<4x6xf32>, %b: tensor<4x2xf32>) -> tensor<4x8
   %r2 = tensor.insert_slice %u into %r[0, 6] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x8xf32>
   return %r2 : tensor<4x8xf32>
 }
+
+// -----
+
+// The same through the loop-carried value of a serial loop (a pooling
+// gradient too small to be split into chunks, tiled into scf.for loops):
+// the loop starts from the expand_shape of the slice and writes in place.
+// CHECK-LABEL: func.func @serial_windows(
+// CHECK:         %[[S:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1]
+// CHECK:         %[[E:.+]] = tensor.expand_shape %[[S]]
+// CHECK:         scf.for {{.*}} iter_args(%{{.+}} = %[[E]])
+func.func @serial_windows(%dy: tensor<1x2x2x2x2x2xf32>, %strip: tensor<1x2x1x5xf32>) -> tensor<1x2x5x5xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %full = tensor.empty() : tensor<1x2x5x5xf32>
+  %d = tensor.insert_slice %strip into %full[0, 0, 4, 0] [1, 2, 1, 5] [1, 1, 1, 1] : tensor<1x2x1x5xf32> into tensor<1x2x5x5xf32>
+  %e = tensor.empty() : tensor<1x2x2x2x2x2xf32>
+  %w = scf.for %i = %c0 to %c2 step %c1 iter_args(%acc = %e) -> (tensor<1x2x2x2x2x2xf32>) {
+    %s = tensor.extract_slice %dy[0, %i, 0, 0, 0, 0] [1, 1, 2, 2, 2, 2] [1, 1, 1, 1, 1, 1] : tensor<1x2x2x2x2x2xf32> to tensor<1x1x2x2x2x2xf32>
+    %r = tensor.insert_slice %s into %acc[0, %i, 0, 0, 0, 0] [1, 1, 2, 2, 2, 2] [1, 1, 1, 1, 1, 1] : tensor<1x1x2x2x2x2xf32> into tensor<1x2x2x2x2x2xf32>
+    scf.yield %r : tensor<1x2x2x2x2x2xf32>
+  }
+  %c = tensor.collapse_shape %w [[0], [1], [2, 3], [4, 5]] : tensor<1x2x2x2x2x2xf32> into tensor<1x2x4x4xf32>
+  %out = tensor.insert_slice %c into %d[0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<1x2x4x4xf32> into tensor<1x2x5x5xf32>
+  return %out : tensor<1x2x5x5xf32>
+}
