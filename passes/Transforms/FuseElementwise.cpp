@@ -153,99 +153,76 @@ struct ElementwiseIntoForall : OpRewritePattern<linalg::GenericOp> {
 /// place is the merged op's: the earlier one's results may only be used
 /// after it, and neither uses the other's.
 static void mergeSiblingReductions(Operation *root) {
+  // Merged ops are nulled out here.
   SmallVector<linalg::GenericOp> reductions;
   root->walk([&](linalg::GenericOp op) {
     if (op.getNumReductionLoops() != 0 && op.hasPureTensorSemantics() &&
-        !op.hasIndexSemantics())
+        !op.hasIndexSemantics() &&
+        llvm::none_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
       reductions.push_back(op);
   });
-  llvm::DenseSet<Operation *> merged;
-  for (auto [i, first] : llvm::enumerate(reductions)) {
-    if (merged.contains(first))
-      continue;
-    for (linalg::GenericOp second :
-         llvm::ArrayRef(reductions).drop_front(i + 1)) {
-      if (merged.contains(second) || second->getBlock() != first->getBlock() ||
+  for (size_t i = 0; i < reductions.size(); ++i) {
+    linalg::GenericOp first = reductions[i];
+    for (size_t j = i + 1; first && j < reductions.size(); ++j) {
+      linalg::GenericOp second = reductions[j];
+      if (!second || second->getBlock() != first->getBlock() ||
           first.getStaticLoopRanges() != second.getStaticLoopRanges() ||
           first.getIteratorTypesArray() != second.getIteratorTypesArray() ||
-          llvm::any_of(first.getStaticLoopRanges(), ShapedType::isDynamic))
-        continue;
-      auto inputs = [](linalg::GenericOp op) {
-        return llvm::map_to_vector(op.getDpsInputOperands(),
-                                   [](OpOperand *o) { return o->get(); });
-      };
-      SmallVector<Value> firstInputs = inputs(first);
-      if (llvm::none_of(inputs(second), [&](Value v) {
-            return llvm::is_contained(firstInputs, v);
+          llvm::none_of(second.getDpsInputs(), [&](Value v) {
+            return llvm::is_contained(first.getDpsInputs(), v);
           }))
         continue;
-      // Every operand of the later op is there before the earlier op's
-      // results are used, and none of them is one of those results.
-      bool independent =
-          llvm::all_of(first->getUsers(),
-                       [&](Operation *user) {
-                         Operation *u =
-                             first->getBlock()->findAncestorOpInBlock(*user);
-                         return u && second->isBeforeInBlock(u);
-                       }) &&
-          llvm::none_of(second->getOperands(), [&](Value v) {
-            return v.getDefiningOp() == first.getOperation();
-          });
-      if (!independent)
+      // The earlier op's results are used only after the later op (which
+      // is then not one of their users either).
+      if (!llvm::all_of(first->getUsers(), [&](Operation *user) {
+            Operation *u = first->getBlock()->findAncestorOpInBlock(*user);
+            return u && second->isBeforeInBlock(u);
+          }))
         continue;
-      OpBuilder b(second);
-      SmallVector<Value> ins = firstInputs, outs;
-      llvm::append_range(ins, inputs(second));
-      for (linalg::GenericOp op : {first, second})
-        for (OpOperand &init : op.getDpsInitsMutable())
-          outs.push_back(init.get());
-      SmallVector<AffineMap> maps;
-      for (linalg::GenericOp op : {first, second})
-        for (OpOperand *in : op.getDpsInputOperands())
-          maps.push_back(op.getMatchingIndexingMap(in));
-      for (linalg::GenericOp op : {first, second})
-        for (OpOperand &init : op.getDpsInitsMutable())
-          maps.push_back(op.getMatchingIndexingMap(&init));
-      SmallVector<Type> types(first->getResultTypes());
-      llvm::append_range(types, second->getResultTypes());
-      auto fused =
-          b.create<linalg::GenericOp>(second.getLoc(), types, ins, outs, maps,
-                                      first.getIteratorTypesArray());
-      // The body: the first op's, then the second's; one yield of both.
-      Block *body = b.createBlock(&fused.getRegion());
-      IRMapping map;
-      auto addArgs = [&](linalg::GenericOp op, ValueRange operands) {
-        for (auto [arg, v] :
-             llvm::zip(op.getBody()->getArguments().take_front(operands.size()),
-                       operands))
-          map.map(arg, body->addArgument(getElementTypeOrSelf(v.getType()),
-                                         v.getLoc()));
-      };
-      addArgs(first, firstInputs);
-      addArgs(second, inputs(second));
-      for (linalg::GenericOp op : {first, second})
-        for (auto [arg, init] : llvm::zip(
-                 op.getBody()->getArguments().drop_front(op.getNumDpsInputs()),
-                 op.getDpsInits()))
-          map.map(arg, body->addArgument(getElementTypeOrSelf(init.getType()),
-                                         init.getLoc()));
-      SmallVector<Value> yields;
+      // Operands, maps and results: both ops' inputs, then both outputs.
+      SmallVector<Value> ins, outs;
+      SmallVector<AffineMap> maps, outMaps;
+      SmallVector<Type> types;
       for (linalg::GenericOp op : {first, second}) {
-        for (Operation &inner : op.getBody()->without_terminator())
-          b.clone(inner, map);
-        for (Value v : op.getBody()->getTerminator()->getOperands())
-          yields.push_back(map.lookupOrDefault(v));
+        llvm::append_range(ins, op.getDpsInputs());
+        llvm::append_range(outs, op.getDpsInits());
+        SmallVector<AffineMap> m = op.getIndexingMapsArray();
+        maps.append(m.begin(), m.begin() + op.getNumDpsInputs());
+        outMaps.append(m.begin() + op.getNumDpsInputs(), m.end());
+        llvm::append_range(types, op->getResultTypes());
       }
-      b.create<linalg::YieldOp>(second.getLoc(), yields);
+      llvm::append_range(maps, outMaps);
+      OpBuilder b(second);
+      auto fused = b.create<linalg::GenericOp>(
+          second.getLoc(), types, ins, outs, maps,
+          first.getIteratorTypesArray(),
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            // The first op's body, then the second's; one yield of both.
+            IRMapping map;
+            SmallVector<Value> yields;
+            size_t in = 0, out = ins.size();
+            for (linalg::GenericOp op : {first, second}) {
+              Block *body = op.getBody();
+              for (BlockArgument arg : body->getArguments())
+                map.map(
+                    arg,
+                    args[arg.getArgNumber() < op.getNumDpsInputs() ? in++
+                                                                   : out++]);
+              for (Operation &inner : body->without_terminator())
+                nb.clone(inner, map);
+              for (Value v : body->getTerminator()->getOperands())
+                yields.push_back(map.lookupOrDefault(v));
+            }
+            nb.create<linalg::YieldOp>(loc, yields);
+          });
       first->replaceAllUsesWith(
           fused->getResults().take_front(first->getNumResults()));
       second->replaceAllUsesWith(
           fused->getResults().drop_front(first->getNumResults()));
-      merged.insert(first);
-      merged.insert(second);
       first->erase();
       second->erase();
-      break;
+      reductions[j] = nullptr;
+      first = nullptr;
     }
   }
 }
