@@ -95,8 +95,15 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
 
   // Crops may change a sample's size: such samples go through `raw`.
   std::vector<float> raw;
+  // Two samples ahead: their features arrive while this one is prepared.
+  constexpr size_t kAhead = 2;
+  if (!tokens)
+    for (size_t r = 0; r < std::min(kAhead, count); ++r)
+      data.prefetchFeatures(order[begin + r]);
   for (size_t r = 0; r < count; ++r) {
     size_t sample = order[begin + r];
+    if (!tokens && r + kAhead < count)
+      data.prefetchFeatures(order[begin + r + kAhead]);
     float *x = tokens ? nullptr : batch.x.data() + r * features;
     if (tokens) {
       data.copyTokens(sample, batch.tokens.data() + r * features);

@@ -56,6 +56,28 @@ void Dataset::copyFeatures(size_t i, float *out) const {
               ": token ids and text have no float features");
 }
 
+void Dataset::prefetchFeatures(size_t i) const {
+  size_t n = storage->featureSize;
+  size_t offset = static_cast<size_t>(indices[i]) * n;
+  const char *begin = nullptr;
+  size_t bytes = 0;
+  switch (storage->featureType) {
+  case FeatureType::U8:
+    begin = reinterpret_cast<const char *>(storage->u8.data() + offset);
+    bytes = n;
+    break;
+  case FeatureType::F32:
+    begin = reinterpret_cast<const char *>(storage->f32.data() + offset);
+    bytes = n * sizeof(float);
+    break;
+  case FeatureType::I32:
+  case FeatureType::Text:
+    return;
+  }
+  for (size_t b = 0; b < bytes; b += 64)
+    __builtin_prefetch(begin + b);
+}
+
 void Dataset::copyTokens(size_t i, int32_t *out) const {
   if (storage->featureType != FeatureType::I32)
     throw Error("internal: " + baseName(storage->source) +

@@ -92,6 +92,10 @@ public:
   /// out[0 .. featureSize). Token ids (I32) and raw text have no float form:
   /// nnrt::Error.
   void copyFeatures(size_t i, float *out) const;
+  /// Asks the CPU to fetch sample i's features into cache ahead of
+  /// copyFeatures (the batches of a shuffled dataset read samples from all
+  /// over memory: each one's first line costs a miss otherwise).
+  void prefetchFeatures(size_t i) const;
   /// Writes sample i's token ids (I32 storage) into out[0 .. featureSize).
   void copyTokens(size_t i, int32_t *out) const;
   /// True when the samples are token ids (I32 storage).

@@ -153,6 +153,58 @@ TEST(Augment, RotationBy90DegreesIsExact) {
   EXPECT_EQ(out4, expected);
 }
 
+/// rotateImage as first written, on libm's nearbyint and floor: the
+/// inline rounding that replaced them must give the same bits.
+static void rotateWithLibm(const float *in, float *out, size_t h, size_t w,
+                           double degrees) {
+  double theta = degrees * M_PI / 180.0;
+  double cs = std::cos(theta), sn = std::sin(theta);
+  double cx = (double(w) - 1) / 2, cy = (double(h) - 1) / 2;
+  auto snap = [](double v) {
+    double r = std::nearbyint(v);
+    return std::fabs(v - r) < 1e-9 ? r : v;
+  };
+  auto at = [&](int64_t y, int64_t x) -> double {
+    if (y < 0 || x < 0 || y >= int64_t(h) || x >= int64_t(w))
+      return 0.0;
+    return in[y * int64_t(w) + x];
+  };
+  for (size_t y = 0; y < h; ++y)
+    for (size_t x = 0; x < w; ++x) {
+      double dx = double(x) - cx, dy = double(y) - cy;
+      double sx = snap(cx + dx * cs - dy * sn);
+      double sy = snap(cy + dx * sn + dy * cs);
+      double fx0 = std::floor(sx), fy0 = std::floor(sy);
+      double ax = sx - fx0, ay = sy - fy0;
+      int64_t x0 = int64_t(fx0), y0 = int64_t(fy0);
+      double v = (1 - ay) *
+                 ((1 - ax) * at(y0, x0) + (ax > 0 ? ax * at(y0, x0 + 1) : 0.0));
+      if (ay > 0)
+        v += ay * ((1 - ax) * at(y0 + 1, x0) +
+                   (ax > 0 ? ax * at(y0 + 1, x0 + 1) : 0.0));
+      out[y * w + x] = float(v);
+    }
+}
+
+TEST(Augment, RotationMatchesLibmRounding) {
+  Rng rng(7);
+  for (size_t size : {3, 4, 28, 29}) {
+    std::vector<float> in(size * size), out(in.size()), ref(in.size());
+    for (float &v : in)
+      v = float(rng.uniform() * 255);
+    for (int k = 0; k <= 800; ++k) {
+      // Whole, half and quarter degrees (coordinates on and next to pixel
+      // centres) and random angles, both ways.
+      double angle = k < 400 ? (k - 200) * 0.25 : (2 * rng.uniform() - 1) * 180;
+      rotateImage(in.data(), out.data(), 1, size, size, angle);
+      rotateWithLibm(in.data(), ref.data(), size, size, angle);
+      for (size_t i = 0; i < in.size(); ++i)
+        ASSERT_EQ(out[i], ref[i])
+            << "size " << size << ", angle " << angle << ", pixel " << i;
+    }
+  }
+}
+
 TEST(Augment, RotationIsBilinearWithZeroFill) {
   // 45 degrees on a 3 x 3 image of ones: the centre stays 1, corners sample
   // outside at distance sqrt(2) from the centre along an axis: the source
