@@ -10,6 +10,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -71,6 +72,282 @@ static int64_t blockSize(int64_t extent, int64_t tile, int64_t limit) {
     if (extent % t == 0)
       return t;
   return 0;
+}
+
+/// Whether a memref type's dimensions `dims` (consecutive, in order) are
+/// one run in memory.
+static bool contiguousDims(MemRefType type, ArrayRef<int64_t> dims) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(type, strides, offset)))
+    return false;
+  for (size_t i = 0; i + 1 < dims.size(); ++i)
+    if (ShapedType::isDynamic(strides[dims[i + 1]]) ||
+        strides[dims[i]] != strides[dims[i + 1]] * type.getDimSize(dims[i + 1]))
+      return false;
+  return true;
+}
+
+/// Whether tensor `value` will be one run of memory with the identity
+/// layout once bufferized: op results and function arguments are;
+/// reshapes of such values; slices of them that are one run (unit
+/// strides, whole dimensions inside the first one not of size 1); views of
+/// memrefs with such layouts.
+static bool isDense(Value value) {
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    Operation *parent = arg.getOwner()->getParentOp();
+    if (auto forall = dyn_cast<scf::ForallOp>(parent))
+      if (OpOperand *init = forall.getTiedOpOperand(arg))
+        return isDense(init->get());
+    if (auto loop = dyn_cast<scf::ForOp>(parent))
+      if (OpOperand *init = loop.getTiedLoopInit(arg))
+        return isDense(init->get());
+    return isa<FunctionOpInterface>(parent);
+  }
+  Operation *def = value.getDefiningOp();
+  if (auto toTensor = dyn_cast<bufferization::ToTensorOp>(def)) {
+    auto type = dyn_cast<MemRefType>(toTensor.getMemref().getType());
+    return type && contiguousDims(type, llvm::to_vector(llvm::seq<int64_t>(
+                                            0, type.getRank())));
+  }
+  if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(def))
+    return isDense(def->getOperand(0));
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(def)) {
+    if (slice.getSourceType().getRank() != slice.getType().getRank() ||
+        !slice.hasUnitStride() || !isDense(slice.getSource()))
+      return false;
+    ArrayRef<int64_t> sizes = slice.getStaticSizes();
+    bool inner = false; // past the first dimension not of size 1
+    for (auto [i, size] : llvm::enumerate(sizes)) {
+      if (inner && size != slice.getSourceType().getDimSize(i))
+        return false;
+      inner |= size != 1;
+    }
+    return true;
+  }
+  return !isa<ViewLikeOpInterface>(def);
+}
+
+/// Whether the tensor dimensions `dims` (consecutive, in order) of
+/// `value` lie in memory as one run once bufferized, so that a
+/// tensor.collapse_shape of them bufferizes to a view, not a copy.
+static bool contiguousDims(Value value, ArrayRef<int64_t> dims) {
+  if (isDense(value))
+    return true;
+  Operation *def = value.getDefiningOp();
+  if (auto toTensor = dyn_cast_if_present<bufferization::ToTensorOp>(def)) {
+    auto type = dyn_cast<MemRefType>(toTensor.getMemref().getType());
+    return type && contiguousDims(type, dims);
+  }
+  // A slice of a dense tensor: unit strides over the run, whole
+  // dimensions inside its first.
+  auto slice = dyn_cast_if_present<tensor::ExtractSliceOp>(def);
+  if (!slice || slice.getSourceType().getRank() != slice.getType().getRank() ||
+      !isDense(slice.getSource()))
+    return false;
+  ArrayRef<int64_t> strides = slice.getStaticStrides();
+  ArrayRef<int64_t> sizes = slice.getStaticSizes();
+  for (auto [i, d] : llvm::enumerate(dims))
+    if (strides[d] != 1 ||
+        (i > 0 && sizes[d] != slice.getSourceType().getDimSize(d)))
+      return false;
+  return true;
+}
+
+/// The run of consecutive loops [a, b] that `e` enumerates in row-major
+/// order, (..(d_a n_{a+1} + d_{a+1}) n_{a+2} + ..) + d_b with n the loops'
+/// extents (a gradient of a [F, C, kh, kw] weight read from its [C kh kw,
+/// F] matrix), or std::nullopt.
+static std::optional<ReassociationIndices>
+rowMajorRun(AffineExpr e, ArrayRef<int64_t> ranges) {
+  SmallVector<int64_t> coef(ranges.size(), 0);
+  std::function<bool(AffineExpr, int64_t)> walk = [&](AffineExpr x,
+                                                      int64_t scale) {
+    if (auto d = dyn_cast<AffineDimExpr>(x)) {
+      coef[d.getPosition()] += scale;
+      return true;
+    }
+    auto bin = dyn_cast<AffineBinaryOpExpr>(x);
+    if (!bin)
+      return false;
+    if (x.getKind() == AffineExprKind::Add)
+      return walk(bin.getLHS(), scale) && walk(bin.getRHS(), scale);
+    if (x.getKind() != AffineExprKind::Mul)
+      return false;
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
+      return walk(bin.getLHS(), scale * c.getValue());
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getLHS()))
+      return walk(bin.getRHS(), scale * c.getValue());
+    return false;
+  };
+  if (!walk(e, 1))
+    return std::nullopt;
+  ReassociationIndices run;
+  for (auto [d, c] : llvm::enumerate(coef))
+    if (c != 0)
+      run.push_back(d);
+  if (run.size() < 2 || run.back() - run.front() + 1 != int64_t(run.size()) ||
+      coef[run.back()] != 1)
+    return std::nullopt;
+  for (size_t i = 0; i + 1 < run.size(); ++i)
+    if (coef[run[i]] != coef[run[i + 1]] * ranges[run[i + 1]])
+      return std::nullopt;
+  return run;
+}
+
+/// An elementwise generic whose innermost loop is shorter than a vector
+/// and which reads an operand across it (an optimizer's update of a
+/// [F, C, 3, 3] convolution weight from its gradient in [C 3 3, F] order):
+/// its tiles would be scalar code. The run of loops ending with the
+/// innermost that every operand indexes as consecutive dimensions in order
+/// (contiguous in memory: they then collapse to one), as the row-major
+/// expression of the run, or not at all becomes one loop: a [F, C 3 3]
+/// transpose, in square tiles of vectors. Returns whether it rewrote.
+static bool collapseShortTransposed(RewriterBase &rewriter,
+                                    linalg::GenericOp op, int64_t vectorWidth) {
+  if (op.getNumLoops() < 2 || op.getNumLoops() != op.getNumParallelLoops() ||
+      !op.hasPureTensorSemantics() ||
+      !op.getBody()->getOps<linalg::IndexOp>().empty())
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t last = ranges.size() - 1;
+  if (llvm::any_of(ranges, ShapedType::isDynamic) ||
+      ranges[last] >= vectorWidth)
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  bool across = llvm::any_of(maps, [&](AffineMap m) {
+    return m.getNumResults() > 0 && m.isFunctionOfDim(last) &&
+           m.getResults().back() != getAffineDimExpr(last, op.getContext());
+  });
+  if (!across)
+    return false;
+  // How operand `i` indexes the loops [first, last]: as consecutive
+  // results in order (Dims, collapsed with the loops), as one row-major
+  // result (RowMajor, read at the new loop), or not at all; `pos` is the
+  // result's position. std::nullopt when any other way.
+  enum class Use { None, Dims, RowMajor };
+  auto useOf = [&](unsigned i, int64_t first,
+                   int64_t &pos) -> std::optional<Use> {
+    AffineMap m = maps[i];
+    ReassociationIndices run =
+        llvm::to_vector(llvm::seq<int64_t>(first, last + 1));
+    std::optional<Use> use = Use::None;
+    for (auto [r, e] : llvm::enumerate(m.getResults())) {
+      bool touches =
+          llvm::any_of(run, [&](int64_t d) { return e.isFunctionOfDim(d); });
+      if (!touches)
+        continue;
+      if (*use != Use::None) {
+        // The run's next dimension (checked in full below), nothing else.
+        auto d = dyn_cast<AffineDimExpr>(e);
+        if (*use != Use::Dims || !d ||
+            int64_t(d.getPosition()) != first + (int64_t(r) - pos))
+          return std::nullopt;
+        continue;
+      }
+      if (auto d = dyn_cast<AffineDimExpr>(e);
+          d && int64_t(d.getPosition()) == first) {
+        use = Use::Dims;
+        pos = r;
+        continue;
+      }
+      if (rowMajorRun(e, ranges) == run) {
+        use = Use::RowMajor;
+        pos = r;
+        continue;
+      }
+      return std::nullopt;
+    }
+    if (*use == Use::Dims) {
+      // All of the run, in order, contiguous in the operand's memory.
+      if (pos + (last - first) >= int64_t(m.getNumResults()))
+        return std::nullopt;
+      SmallVector<int64_t> dims;
+      for (int64_t k = 0; k <= last - first; ++k) {
+        auto d = dyn_cast<AffineDimExpr>(m.getResult(pos + k));
+        if (!d || int64_t(d.getPosition()) != first + k)
+          return std::nullopt;
+        dims.push_back(pos + k);
+      }
+      if (!contiguousDims(op->getOperand(i), dims))
+        return std::nullopt;
+    }
+    return use;
+  };
+  // The longest such run.
+  int64_t first = -1;
+  for (int64_t f = 0; f < last && first < 0; ++f) {
+    bool ok = true;
+    for (unsigned i = 0; i < maps.size() && ok; ++i) {
+      int64_t pos = 0;
+      std::optional<Use> use = useOf(i, f, pos);
+      // Results (inits) only collapse: the result is expanded back.
+      ok = use && (i < op.getNumDpsInputs() || *use != Use::RowMajor);
+    }
+    if (ok)
+      first = f;
+  }
+  if (first < 0)
+    return false;
+
+  MLIRContext *ctx = op.getContext();
+  int64_t width = last - first; // loops removed
+  auto newDim = [&](unsigned d) {
+    return getAffineDimExpr(int64_t(d) > last    ? d - width
+                            : int64_t(d) > first ? first
+                                                 : d,
+                            ctx);
+  };
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  SmallVector<Value> operands;
+  SmallVector<AffineMap> newMaps;
+  SmallVector<SmallVector<ReassociationIndices>> groups;
+  for (auto [i, m] : llvm::enumerate(maps)) {
+    int64_t pos = 0;
+    Use use = *useOf(i, first, pos);
+    SmallVector<AffineExpr> results;
+    SmallVector<ReassociationIndices> group;
+    for (auto [r, e] : llvm::enumerate(m.getResults())) {
+      if (use == Use::Dims && int64_t(r) > pos && int64_t(r) <= pos + width) {
+        group.back().push_back(r);
+        continue;
+      }
+      group.push_back({int64_t(r)});
+      if (use == Use::RowMajor && int64_t(r) == pos) {
+        results.push_back(getAffineDimExpr(first, ctx));
+        continue;
+      }
+      results.push_back(e.replaceDims(llvm::to_vector(
+          llvm::map_range(llvm::seq<unsigned>(0, m.getNumDims()), newDim))));
+    }
+    newMaps.push_back(AffineMap::get(ranges.size() - width, 0, results, ctx));
+    Value v = op->getOperand(i);
+    if (use == Use::Dims)
+      v = rewriter.create<tensor::CollapseShapeOp>(loc, v, group);
+    operands.push_back(v);
+    groups.push_back(group);
+  }
+  SmallVector<utils::IteratorType> iterators(ranges.size() - width,
+                                             utils::IteratorType::parallel);
+  ValueRange ins(operands), all(operands);
+  auto inits = all.drop_front(op.getNumDpsInputs());
+  auto collapsed = rewriter.create<linalg::GenericOp>(
+      loc, TypeRange(inits), ins.take_front(op.getNumDpsInputs()), inits,
+      newMaps, iterators);
+  rewriter.inlineRegionBefore(op.getRegion(), collapsed.getRegion(),
+                              collapsed.getRegion().begin());
+  SmallVector<Value> results;
+  for (auto [r, result] : llvm::enumerate(collapsed->getResults())) {
+    unsigned i = op.getNumDpsInputs() + r;
+    Value v = result;
+    if (v.getType() != op->getResult(r).getType())
+      v = rewriter.create<tensor::ExpandShapeOp>(
+          loc, op->getResult(r).getType(), v, groups[i]);
+    results.push_back(v);
+  }
+  rewriter.replaceOp(op, results);
+  return true;
 }
 
 static bool isMatmulLike(Operation *op) {
@@ -502,6 +779,13 @@ struct NNTileAndVectorizePass
       rewriter.setInsertionPoint(op);
       (void)linalg::generalizeNamedOp(rewriter, op);
     }
+
+    // Elementwise ops reading across a short innermost loop: see
+    // collapseShortTransposed.
+    SmallVector<linalg::GenericOp> shortTransposed;
+    func.walk([&](linalg::GenericOp op) { shortTransposed.push_back(op); });
+    for (linalg::GenericOp op : shortTransposed)
+      (void)collapseShortTransposed(rewriter, op, vectorWidth);
 
     // A short innermost loop (the kernel columns of the windows of a
     // pooling gradient, which elementwise fusion may have put last) under a
