@@ -262,7 +262,8 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     cannot be vectorized stay as tiled linalg ops and become scalar loops.
 
     With `parallel-chunks` N > 1, an op with at least `parallel-min-work`
-    iterations in its loop nest is first split into an `scf.forall` over
+    iterations in its loop nest (an innermost loop shorter than a vector
+    counting as one: each row costs a vector and a cache line) is first split into an `scf.forall` over
     chunks of one parallel loop: the first, outermost first (for a matmul
     whose right operand is the larger one, n before m, since every chunk
     reads all of the operand that is not split), that has a divisor in

@@ -642,9 +642,15 @@ struct NNTileAndVectorizePass
     // fused attention): a nested forall would be a launch per tile.
     if (op->getParentOfType<scf::ForallOp>())
       return op;
+    // A row of a short innermost loop costs a vector (and a cache line)
+    // all the same: a zero fill of a [64, 64, 10, 1] column of a pooling
+    // gradient's border writes 40,960 floats on as many lines.
     int64_t work = 1;
-    for (int64_t r : ranges)
-      work = r > 0 && work > INT64_MAX / r ? INT64_MAX : work * r;
+    for (auto [i, r] : llvm::enumerate(ranges)) {
+      int64_t cost =
+          i + 1 == ranges.size() ? std::max(r, vectorWidth.getValue()) : r;
+      work = cost > 0 && work > INT64_MAX / cost ? INT64_MAX : work * cost;
+    }
     if (work < parallelMinWork)
       return op;
     auto [preferred, lanesDim] = preferredTileSizes(op, mmTiles);

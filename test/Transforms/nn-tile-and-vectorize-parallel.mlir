@@ -49,6 +49,31 @@ func.func @small(%x: tensor<64x128xf32>) -> tensor<64x128xf32> {
 
 // -----
 
+// A short innermost loop counts as a vector per row: the zero border
+// column of a pooling gradient ([64, 64, 10, 1]: 40,960 iterations, but as
+// many cache lines written; 655,360 with rows padded to 16) is split over
+// the samples. [64, 16, 3, 4] (3,072 rows of 4: 49,152 padded) stays
+// serial.
+// CHECK-LABEL: func.func @border_column(
+// CHECK:         scf.forall (%{{.+}}) = (0) to (64) step (8)
+// CHECK-LABEL: func.func @short_rows_small(
+// CHECK-NOT:     scf.forall
+// CHECK:         return
+func.func @border_column() -> tensor<64x64x10x1xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x64x10x1xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<64x64x10x1xf32>) -> tensor<64x64x10x1xf32>
+  return %f : tensor<64x64x10x1xf32>
+}
+func.func @short_rows_small() -> tensor<64x16x3x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x16x3x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<64x16x3x4xf32>) -> tensor<64x16x3x4xf32>
+  return %f : tensor<64x16x3x4xf32>
+}
+
+// -----
+
 // A column sum: the reduction (d0) is never split; the chunks are columns,
 // as wide as the register tile of the whole loop (64).
 // CHECK-LABEL: func.func @colsum(
