@@ -88,70 +88,59 @@ static bool contiguousDims(MemRefType type, ArrayRef<int64_t> dims) {
   return true;
 }
 
+/// Whether dimensions `dims` (consecutive, in order) of a slice of a
+/// tensor that is one run of memory are one run too: unit strides, and
+/// whole dimensions after the first one of more than one element.
+static bool sliceRunContiguous(tensor::ExtractSliceOp slice,
+                               ArrayRef<int64_t> dims) {
+  ArrayRef<int64_t> strides = slice.getStaticStrides();
+  ArrayRef<int64_t> sizes = slice.getStaticSizes();
+  bool inner = false; // past the first dimension not of size 1
+  for (int64_t d : dims) {
+    if (strides[d] != 1 ||
+        (inner && sizes[d] != slice.getSourceType().getDimSize(d)))
+      return false;
+    inner |= sizes[d] != 1;
+  }
+  return true;
+}
+
+static bool contiguousDims(Value value, ArrayRef<int64_t> dims);
+
 /// Whether tensor `value` will be one run of memory with the identity
 /// layout once bufferized: op results and function arguments are;
-/// reshapes of such values; slices of them that are one run (unit
-/// strides, whole dimensions inside the first one not of size 1); views of
+/// reshapes of such values; slices of them that are one run; views of
 /// memrefs with such layouts.
 static bool isDense(Value value) {
-  if (auto arg = dyn_cast<BlockArgument>(value)) {
-    Operation *parent = arg.getOwner()->getParentOp();
-    if (auto forall = dyn_cast<scf::ForallOp>(parent))
-      if (OpOperand *init = forall.getTiedOpOperand(arg))
-        return isDense(init->get());
-    if (auto loop = dyn_cast<scf::ForOp>(parent))
-      if (OpOperand *init = loop.getTiedLoopInit(arg))
-        return isDense(init->get());
-    return isa<FunctionOpInterface>(parent);
-  }
-  Operation *def = value.getDefiningOp();
-  if (auto toTensor = dyn_cast<bufferization::ToTensorOp>(def)) {
-    auto type = dyn_cast<MemRefType>(toTensor.getMemref().getType());
-    return type && contiguousDims(type, llvm::to_vector(llvm::seq<int64_t>(
-                                            0, type.getRank())));
-  }
-  if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(def))
-    return isDense(def->getOperand(0));
-  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(def)) {
-    if (slice.getSourceType().getRank() != slice.getType().getRank() ||
-        !slice.hasUnitStride() || !isDense(slice.getSource()))
-      return false;
-    ArrayRef<int64_t> sizes = slice.getStaticSizes();
-    bool inner = false; // past the first dimension not of size 1
-    for (auto [i, size] : llvm::enumerate(sizes)) {
-      if (inner && size != slice.getSourceType().getDimSize(i))
-        return false;
-      inner |= size != 1;
-    }
-    return true;
-  }
-  return !isa<ViewLikeOpInterface>(def);
+  int64_t rank = cast<RankedTensorType>(value.getType()).getRank();
+  return contiguousDims(value, llvm::to_vector(llvm::seq<int64_t>(0, rank)));
 }
 
 /// Whether the tensor dimensions `dims` (consecutive, in order) of
 /// `value` lie in memory as one run once bufferized, so that a
 /// tensor.collapse_shape of them bufferizes to a view, not a copy.
 static bool contiguousDims(Value value, ArrayRef<int64_t> dims) {
-  if (isDense(value))
-    return true;
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    Operation *parent = arg.getOwner()->getParentOp();
+    if (auto forall = dyn_cast<scf::ForallOp>(parent))
+      if (OpOperand *init = forall.getTiedOpOperand(arg))
+        return contiguousDims(init->get(), dims);
+    if (auto loop = dyn_cast<scf::ForOp>(parent))
+      if (OpOperand *init = loop.getTiedLoopInit(arg))
+        return contiguousDims(init->get(), dims);
+    return isa<FunctionOpInterface>(parent);
+  }
   Operation *def = value.getDefiningOp();
-  if (auto toTensor = dyn_cast_if_present<bufferization::ToTensorOp>(def)) {
+  if (auto toTensor = dyn_cast<bufferization::ToTensorOp>(def)) {
     auto type = dyn_cast<MemRefType>(toTensor.getMemref().getType());
     return type && contiguousDims(type, dims);
   }
-  // A slice of a dense tensor: unit strides over the run, whole
-  // dimensions inside its first.
-  auto slice = dyn_cast_if_present<tensor::ExtractSliceOp>(def);
-  if (!slice || slice.getSourceType().getRank() != slice.getType().getRank() ||
-      !isDense(slice.getSource()))
-    return false;
-  ArrayRef<int64_t> strides = slice.getStaticStrides();
-  ArrayRef<int64_t> sizes = slice.getStaticSizes();
-  for (auto [i, d] : llvm::enumerate(dims))
-    if (strides[d] != 1 ||
-        (i > 0 && sizes[d] != slice.getSourceType().getDimSize(d)))
-      return false;
-  return true;
+  if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(def))
+    return isDense(def->getOperand(0));
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(def))
+    return slice.getSourceType().getRank() == slice.getType().getRank() &&
+           isDense(slice.getSource()) && sliceRunContiguous(slice, dims);
+  return !isa<ViewLikeOpInterface>(def);
 }
 
 /// The run of consecutive loops [a, b] that `e` enumerates in row-major
@@ -274,17 +263,20 @@ static bool collapseShortTransposed(RewriterBase &rewriter,
     }
     return use;
   };
-  // The longest such run.
+  // The longest such run, with each operand's use of it.
   int64_t first = -1;
+  SmallVector<std::pair<Use, int64_t>> uses;
   for (int64_t f = 0; f < last && first < 0; ++f) {
-    bool ok = true;
-    for (unsigned i = 0; i < maps.size() && ok; ++i) {
+    uses.clear();
+    for (unsigned i = 0; i < maps.size(); ++i) {
       int64_t pos = 0;
       std::optional<Use> use = useOf(i, f, pos);
       // Results (inits) only collapse: the result is expanded back.
-      ok = use && (i < op.getNumDpsInputs() || *use != Use::RowMajor);
+      if (!use || (i >= op.getNumDpsInputs() && *use == Use::RowMajor))
+        break;
+      uses.push_back({*use, pos});
     }
-    if (ok)
+    if (uses.size() == maps.size())
       first = f;
   }
   if (first < 0)
@@ -304,8 +296,7 @@ static bool collapseShortTransposed(RewriterBase &rewriter,
   SmallVector<AffineMap> newMaps;
   SmallVector<SmallVector<ReassociationIndices>> groups;
   for (auto [i, m] : llvm::enumerate(maps)) {
-    int64_t pos = 0;
-    Use use = *useOf(i, first, pos);
+    auto [use, pos] = uses[i];
     SmallVector<AffineExpr> results;
     SmallVector<ReassociationIndices> group;
     for (auto [r, e] : llvm::enumerate(m.getResults())) {
@@ -330,11 +321,11 @@ static bool collapseShortTransposed(RewriterBase &rewriter,
   }
   SmallVector<utils::IteratorType> iterators(ranges.size() - width,
                                              utils::IteratorType::parallel);
-  ValueRange ins(operands), all(operands);
-  auto inits = all.drop_front(op.getNumDpsInputs());
+  ArrayRef<Value> ins = ArrayRef<Value>(operands).take_front(
+                      op.getNumDpsInputs()),
+                  inits = ArrayRef<Value>(operands).drop_front(ins.size());
   auto collapsed = rewriter.create<linalg::GenericOp>(
-      loc, TypeRange(inits), ins.take_front(op.getNumDpsInputs()), inits,
-      newMaps, iterators);
+      loc, ValueRange(inits).getTypes(), ins, inits, newMaps, iterators);
   rewriter.inlineRegionBefore(op.getRegion(), collapsed.getRegion(),
                               collapsed.getRegion().begin());
   SmallVector<Value> results;
