@@ -261,6 +261,16 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     loop's extent (or the whole extent), so no tile is partial; ops that
     cannot be vectorized stay as tiled linalg ops and become scalar loops.
 
+    A sum over the innermost loop and other loops (a convolution's bias
+    gradient: [n, c, h, w] -> [c]) is first split in two: sums per lane into
+    a [c, h*w] partial (the reduced loops that run contiguously through
+    every operand, here h and w, collapsed into one loop of lanes, which
+    becomes parallel), then one reduction over the lanes into the result;
+    vectors of rows are added instead of each row being reduced to a scalar
+    and added to a serial chain. Only f32 results of the form `out + value`
+    with at least 4 lanes and at least 4 other reduced iterations; the sums
+    then run in another order (per lane, then across lanes).
+
     With `parallel-chunks` N > 1, an op with at least `parallel-min-work`
     iterations in its loop nest (an innermost loop shorter than a vector
     counting as one: each row costs a vector and a cache line) is first split into an `scf.forall` over

@@ -341,6 +341,132 @@ static bool collapseShortTransposed(RewriterBase &rewriter,
   return true;
 }
 
+/// Partial sums of at most this many floats (1 MiB).
+static constexpr int64_t kMaxLaneSums = 1 << 18;
+
+/// A sum over the innermost loop and others (a convolution's bias gradient,
+/// batchnorm's sums over [n, c, h, w] for each c) would reduce each row of
+/// w to one scalar and add it to the channel's sum: a horizontal reduction
+/// and a serial scalar chain per row of 26 or 28 floats. Instead the sums go
+/// per lane first, into [c, lanes] partial sums (the innermost loop becomes
+/// parallel: rows are added as vectors), and one short reduction over the
+/// lanes per channel follows. For f32 ops of projected-permutation maps
+/// whose every result is `out + value` (the out argument used once) without
+/// the innermost loop, of at least 4 lanes, with other reduction loops of at
+/// least 4 iterations together, and partial sums of at most kMaxLaneSums
+/// floats. The order of the sums changes (per lane first, then across
+/// lanes); each lane's sum is as long as each row's was serial before.
+static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned n = op.getNumLoops();
+  if (!op.hasPureTensorSemantics() || n < 2 ||
+      llvm::any_of(ranges, ShapedType::isDynamic) ||
+      !linalg::isReductionIterator(op.getIteratorTypesArray()[n - 1]) ||
+      op.getNumParallelLoops() == 0 || ranges[n - 1] < 4 ||
+      !llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap m) { return m.isProjectedPermutation(); }))
+    return false;
+  // The reduced loops that run contiguously through every operand (a
+  // contiguous image's h and w) are one loop of lanes: a row of 26 lanes
+  // carried from row to row compiled to lane inserts and extracts (slower
+  // than the scalar chain); h * w = 676 lanes are added as long vectors.
+  unsigned first = n - 1;
+  while (first > 0 &&
+         linalg::isReductionIterator(op.getIteratorTypesArray()[first - 1]) &&
+         linalg::areDimSequencesPreserved(
+             op.getIndexingMapsArray(),
+             {llvm::to_vector(llvm::seq<int64_t>(first - 1, n))}))
+    --first;
+  // The partial sums: the parallel loops' extents times the lanes; what
+  // they add across: the other reduced loops.
+  int64_t partialSize = 1, otherReduced = 1;
+  for (unsigned d = 0; d < n; ++d) {
+    if (d >= first ||
+        !linalg::isReductionIterator(op.getIteratorTypesArray()[d]))
+      partialSize *= ranges[d];
+    else
+      otherReduced *= ranges[d];
+  }
+  if (otherReduced < 4 || partialSize > kMaxLaneSums)
+    return false;
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    auto type = dyn_cast<RankedTensorType>(init.get().getType());
+    BlockArgument out = op.getMatchingBlockArgument(&init);
+    auto add = yield.getOperand(init.getOperandNumber() - op.getNumDpsInputs())
+                   .getDefiningOp<arith::AddFOp>();
+    if (!type || !type.getElementType().isF32() || map.isFunctionOfDim(n - 1) ||
+        !add || !out.hasOneUse() ||
+        (add.getLhs() != out && add.getRhs() != out))
+      return false;
+  }
+  rewriter.setInsertionPoint(op);
+  if (first + 1 < n) {
+    FailureOr<linalg::CollapseResult> collapsed =
+        linalg::collapseOpIterationDims(
+            cast<linalg::LinalgOp>(op.getOperation()),
+            {llvm::to_vector(llvm::seq<int64_t>(first, n))}, rewriter);
+    if (failed(collapsed))
+      return false;
+    rewriter.replaceOp(op, collapsed->results);
+    op = cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
+    ranges = op.getStaticLoopRanges();
+    n = op.getNumLoops();
+    rewriter.setInsertionPoint(op);
+  }
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  AffineExpr lane = getAffineDimExpr(n - 1, ctx);
+  Value zero =
+      rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0));
+  SmallVector<Value> partials;
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : op.getDpsInputOperands())
+    maps.push_back(op.getMatchingIndexingMap(input));
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    SmallVector<AffineExpr> results(map.getResults());
+    results.push_back(lane);
+    maps.push_back(AffineMap::get(n, 0, results, ctx));
+    SmallVector<int64_t> shape(
+        cast<RankedTensorType>(init.get().getType()).getShape());
+    shape.push_back(ranges[n - 1]);
+    Value empty =
+        rewriter.create<tensor::EmptyOp>(loc, shape, rewriter.getF32Type());
+    partials.push_back(
+        rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0));
+  }
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  iterators[n - 1] = utils::IteratorType::parallel;
+  auto byLanes = rewriter.create<linalg::GenericOp>(
+      loc, ValueRange(partials).getTypes(), op.getDpsInputs(), partials, maps,
+      iterators);
+  rewriter.cloneRegionBefore(op.getRegion(), byLanes.getRegion(),
+                             byLanes.getRegion().begin());
+  // Then each result: its init plus its partial sums over the lanes.
+  SmallVector<Value> results;
+  for (auto [init, partial] :
+       llvm::zip(op.getDpsInits(), byLanes.getResults())) {
+    int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank + 1);
+    SmallVector<utils::IteratorType> across(rank,
+                                            utils::IteratorType::parallel);
+    across.push_back(utils::IteratorType::reduction);
+    auto sum = rewriter.create<linalg::GenericOp>(
+        loc, init.getType(), partial, init,
+        ArrayRef<AffineMap>{identity, identity.getMajorSubMap(rank)}, across,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::AddFOp>(l, args[1], args[0]).getResult());
+        });
+    results.push_back(sum.getResult(0));
+  }
+  rewriter.replaceOp(op, results);
+  return true;
+}
+
 static bool isMatmulLike(Operation *op) {
   return isa<linalg::MatmulOp, linalg::MatmulTransposeAOp,
              linalg::MatmulTransposeBOp, linalg::BatchMatmulOp>(op);
@@ -776,6 +902,12 @@ struct NNTileAndVectorizePass
       rewriter.setInsertionPoint(op);
       (void)linalg::generalizeNamedOp(rewriter, op);
     }
+
+    // Sums over the innermost loop and others: see sumInnermostByLanes.
+    SmallVector<linalg::GenericOp> innermostSums;
+    func.walk([&](linalg::GenericOp op) { innermostSums.push_back(op); });
+    for (linalg::GenericOp op : innermostSums)
+      (void)sumInnermostByLanes(rewriter, op);
 
     // Elementwise ops reading across a short innermost loop: see
     // collapseShortTransposed.

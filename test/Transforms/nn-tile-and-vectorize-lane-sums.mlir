@@ -1,0 +1,125 @@
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize | FileCheck %s
+
+// A convolution's bias gradient, [n, c, h, w] -> [c]: h and w run
+// contiguously through the input and collapse into one loop of 676 lanes;
+// the rows are added as vectors into [32, 676] partial sums (the lanes stay
+// in the result of the multi_reduction), then each channel's lanes are
+// reduced once into the result.
+// CHECK-LABEL: func.func @bias_grad(
+// CHECK:         %[[X:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3]] : tensor<4x32x26x26xf32> into tensor<4x32x676xf32>
+// CHECK:         tensor.empty() : tensor<32x676xf32>
+// CHECK:         %[[ROW:.+]] = vector.transfer_read %[[X]]{{.*}} : tensor<4x32x676xf32>, vector<1x1x52xf32>
+// CHECK:         vector.multi_reduction <add>, %[[ROW]], %{{.+}} [0] : vector<1x1x52xf32> to vector<1x52xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x52xf32> to vector<1xf32>
+// CHECK-NOT:     vector<1x1x1x26xf32>
+
+func.func @bias_grad(%x: tensor<4x32x26x26xf32>) -> tensor<32xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<32xf32>) -> tensor<32xf32>
+  %r = linalg.reduce ins(%x : tensor<4x32x26x26xf32>) outs(%f : tensor<32xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<32xf32>
+}
+
+// -----
+
+// Batchnorm's backward sums (of dy and of dy (x - mean), one fused op with
+// two results, the mean broadcast per channel): both get [8, 196] partial
+// sums over the collapsed 14 x 14 lanes, then a reduction over the lanes
+// each.
+// CHECK-LABEL: func.func @batchnorm_sums(
+// CHECK-COUNT-2: tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3]] : tensor<4x8x14x14xf32> into tensor<4x8x196xf32>
+// CHECK:         scf.for {{.*}} -> (tensor<8x196xf32>, tensor<8x196xf32>)
+// CHECK:           vector.multi_reduction <add>, %{{.+}}, %{{.+}} [0] : vector<1x1x49xf32> to vector<1x49xf32>
+// CHECK:           vector.contract {{.*}} : vector<1x1x49xf32>, vector<1x1x49xf32> into vector<1x49xf32>
+// CHECK-COUNT-2: vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x49xf32> to vector<1xf32>
+
+#nchw = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#chan = affine_map<(n, c, h, w) -> (c)>
+func.func @batchnorm_sums(%dy: tensor<4x8x14x14xf32>, %x: tensor<4x8x14x14xf32>,
+                          %mean: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %s:2 = linalg.generic {indexing_maps = [#nchw, #nchw, #chan, #chan, #chan],
+                         iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%dy, %x, %mean : tensor<4x8x14x14xf32>, tensor<4x8x14x14xf32>, tensor<8xf32>)
+      outs(%f, %f : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%g: f32, %v: f32, %m: f32, %sum: f32, %dot: f32):
+    %c = arith.subf %v, %m : f32
+    %p = arith.mulf %g, %c : f32
+    %a = arith.addf %sum, %g : f32
+    %b = arith.addf %p, %dot : f32
+    linalg.yield %a, %b : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  return %s#0, %s#1 : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// Rows read transposed (h and w swapped in the input's map) do not run
+// contiguously: no collapse; the lanes are w's 14.
+// CHECK-LABEL: func.func @transposed_rows(
+// CHECK-NOT:     tensor.collapse_shape
+// CHECK:         tensor.empty() : tensor<8x14xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [0, 2] : vector<1x1x14x14xf32> to vector<1x14xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x14xf32> to vector<1xf32>
+
+#transposed = affine_map<(n, c, h, w) -> (n, c, w, h)>
+#chan = affine_map<(n, c, h, w) -> (c)>
+func.func @transposed_rows(%x: tensor<4x8x14x14xf32>) -> tensor<8xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %s = linalg.generic {indexing_maps = [#transposed, #chan],
+                       iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%x : tensor<4x8x14x14xf32>) outs(%f : tensor<8xf32>) {
+  ^bb0(%v: f32, %sum: f32):
+    %a = arith.addf %v, %sum : f32
+    linalg.yield %a : f32
+  } -> tensor<8xf32>
+  return %s : tensor<8xf32>
+}
+
+// -----
+
+// A sum over the innermost loop only (a softmax's row sums): nothing to add
+// lanes across; each row is reduced as before.
+// CHECK-LABEL: func.func @row_sums(
+// CHECK-NOT:     tensor.empty() : tensor<64x10xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x10xf32> to vector<1xf32>
+
+func.func @row_sums(%x: tensor<64x10xf32>) -> tensor<64xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<64xf32>) -> tensor<64xf32>
+  %r = linalg.reduce ins(%x : tensor<64x10xf32>) outs(%f : tensor<64xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+// Not a sum (the maximum of each channel): as before.
+// CHECK-LABEL: func.func @channel_max(
+// CHECK-NOT:     tensor.collapse_shape
+// CHECK:         vector.multi_reduction <maximumf>, %{{.+}}, %{{.+}} [0, 2, 3] : vector<1x1x1x26xf32> to vector<1xf32>
+
+func.func @channel_max(%x: tensor<4x32x26x26xf32>) -> tensor<32xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<32xf32>) -> tensor<32xf32>
+  %r = linalg.reduce ins(%x : tensor<4x32x26x26xf32>) outs(%f : tensor<32xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %acc: f32) {
+      %s = arith.maximumf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<32xf32>
+}
