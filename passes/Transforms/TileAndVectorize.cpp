@@ -358,10 +358,11 @@ static constexpr int64_t kMaxLaneSums = 1 << 18;
 /// lanes); each lane's sum is as long as each row's was serial before.
 static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   unsigned n = op.getNumLoops();
   if (!op.hasPureTensorSemantics() || n < 2 ||
       llvm::any_of(ranges, ShapedType::isDynamic) ||
-      !linalg::isReductionIterator(op.getIteratorTypesArray()[n - 1]) ||
+      !linalg::isReductionIterator(iterators[n - 1]) ||
       op.getNumParallelLoops() == 0 || ranges[n - 1] < 4 ||
       !llvm::all_of(op.getIndexingMapsArray(),
                     [](AffineMap m) { return m.isProjectedPermutation(); }))
@@ -372,7 +373,7 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
   // than the scalar chain); h * w = 676 lanes are added as long vectors.
   unsigned first = n - 1;
   while (first > 0 &&
-         linalg::isReductionIterator(op.getIteratorTypesArray()[first - 1]) &&
+         linalg::isReductionIterator(iterators[first - 1]) &&
          linalg::areDimSequencesPreserved(
              op.getIndexingMapsArray(),
              {llvm::to_vector(llvm::seq<int64_t>(first - 1, n))}))
@@ -381,16 +382,14 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
   // they add across: the other reduced loops.
   int64_t partialSize = 1, otherReduced = 1;
   for (unsigned d = 0; d < n; ++d) {
-    if (d >= first ||
-        !linalg::isReductionIterator(op.getIteratorTypesArray()[d]))
+    if (d >= first || !linalg::isReductionIterator(iterators[d]))
       partialSize *= ranges[d];
     else
       otherReduced *= ranges[d];
   }
   if (otherReduced < 4 || partialSize > kMaxLaneSums)
     return false;
-  Block *body = op.getBlock();
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto yield = cast<linalg::YieldOp>(op.getBlock()->getTerminator());
   for (OpOperand &init : op.getDpsInitsMutable()) {
     AffineMap map = op.getMatchingIndexingMap(&init);
     auto type = dyn_cast<RankedTensorType>(init.get().getType());
@@ -413,6 +412,7 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
     rewriter.replaceOp(op, collapsed->results);
     op = cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
     ranges = op.getStaticLoopRanges();
+    iterators = op.getIteratorTypesArray();
     n = op.getNumLoops();
     rewriter.setInsertionPoint(op);
   }
@@ -438,13 +438,12 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
     partials.push_back(
         rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0));
   }
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   iterators[n - 1] = utils::IteratorType::parallel;
   auto byLanes = rewriter.create<linalg::GenericOp>(
       loc, ValueRange(partials).getTypes(), op.getDpsInputs(), partials, maps,
       iterators);
-  rewriter.cloneRegionBefore(op.getRegion(), byLanes.getRegion(),
-                             byLanes.getRegion().begin());
+  rewriter.inlineRegionBefore(op.getRegion(), byLanes.getRegion(),
+                              byLanes.getRegion().begin());
   // Then each result: its init plus its partial sums over the lanes.
   SmallVector<Value> results;
   for (auto [init, partial] :
