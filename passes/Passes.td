@@ -383,7 +383,10 @@ def NNLowerVectorTilesPass : Pass<"nn-lower-vector-tiles", "::mlir::func::FuncOp
     contractions as outer products, each one broadcast + FMA per row and k
     step; inner reductions; transposes as 16x16 shuffles (or one 1-D
     shuffle, with the shape_casts around it done row by row); permuted
-    transfers as minor-identity transfers plus transposes or broadcasts.
+    transfers as minor-identity transfers plus transposes or broadcasts;
+    a tile shape_cast from a 1-D vector (a pooling gradient's interleaved
+    windows) written into rows that are one run of memory: one write of
+    the 1-D vector into the memref with its last two dimensions collapsed.
 
     Why a pass of its own, run on the outlined kernels just before the
     vector-to-LLVM lowering: an 8x32x16 matmul tile is one vector.contract
@@ -393,7 +396,8 @@ def NNLowerVectorTilesPass : Pass<"nn-lower-vector-tiles", "::mlir::func::FuncOp
     and runs the lowering once per distinct kernel.
   }];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect"
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

@@ -10,6 +10,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
@@ -70,10 +71,77 @@ struct ShapeCastByRows : OpRewritePattern<vector::ShapeCastOp> {
   }
 };
 
+/// A write of vector<1.. x a x b> made by a vector.shape_cast of a 1-D
+/// vector (the interleaved windows of a pooling gradient, see
+/// nn-tile-and-vectorize) into a memref whose last two dimensions are one
+/// run of memory and whose last one the vector covers whole: one write of
+/// the 1-D vector into the memref with those dimensions collapsed, instead
+/// of a write per row of b elements.
+struct FlatRunWrite : OpRewritePattern<vector::TransferWriteOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferWriteOp op,
+                                PatternRewriter &rewriter) const override {
+    auto cast = op.getVector().getDefiningOp<vector::ShapeCastOp>();
+    auto type = dyn_cast<MemRefType>(op.getSource().getType());
+    VectorType vec = op.getVectorType();
+    unsigned rank = vec.getRank();
+    if (!cast || cast.getSourceVectorType().getRank() != 1 || !type ||
+        op.getMask() || rank < 2 || type.getRank() != rank ||
+        !op.getPermutationMap().isIdentity() || !type.hasStaticShape() ||
+        llvm::any_of(vec.getShape().drop_back(2),
+                     [](int64_t d) { return d != 1; }))
+      return failure();
+    for (unsigned r = 0; r < rank; ++r)
+      if (!op.isDimInBounds(r))
+        return failure();
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(getStridesAndOffset(type, strides, offset)))
+      return failure();
+    int64_t inner = type.getDimSize(rank - 1);
+    if (vec.getDimSize(rank - 1) != inner || strides[rank - 1] != 1 ||
+        strides[rank - 2] != inner)
+      return failure();
+    SmallVector<ReassociationIndices> groups;
+    for (unsigned d = 0; d + 2 < rank; ++d)
+      groups.push_back({int64_t(d)});
+    groups.push_back({int64_t(rank - 2), int64_t(rank - 1)});
+    if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups))
+      return failure();
+    Location loc = op.getLoc();
+    Value collapsed =
+        rewriter.create<memref::CollapseShapeOp>(loc, op.getSource(), groups);
+    SmallVector<Value> indices(op.getIndices().drop_back(2));
+    Value row = rewriter.create<arith::MulIOp>(
+        loc, op.getIndices()[rank - 2],
+        rewriter.create<arith::ConstantIndexOp>(loc, inner));
+    indices.push_back(
+        rewriter.create<arith::AddIOp>(loc, row, op.getIndices()[rank - 1]));
+    SmallVector<int64_t> flatShape(rank - 2, 1);
+    flatShape.push_back(vec.getDimSize(rank - 2) * inner);
+    Value flat = rewriter.create<vector::ShapeCastOp>(
+        loc, VectorType::get(flatShape, vec.getElementType()),
+        cast.getSource());
+    SmallVector<bool> inBounds(rank - 1, true);
+    rewriter.replaceOpWithNewOp<vector::TransferWriteOp>(
+        op, flat, collapsed, indices,
+        AffineMap::getMultiDimIdentityMap(rank - 1, op.getContext()),
+        ArrayRef<bool>(inBounds));
+    return success();
+  }
+};
+
 struct NNLowerVectorTilesPass
     : nnc::impl::NNLowerVectorTilesPassBase<NNLowerVectorTilesPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    // Before the shape_casts are lowered.
+    {
+      RewritePatternSet flat(ctx);
+      flat.add<FlatRunWrite>(ctx);
+      if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(flat))))
+        return signalPassFailure();
+    }
     RewritePatternSet patterns(ctx);
     vector::VectorTransformsOptions vopts;
     vopts.setVectorTransformsOptions(

@@ -534,6 +534,94 @@ static Operation *initAccumulator(RewriterBase &rewriter,
   return fill;
 }
 
+/// The most columns of a window interleaved in registers.
+constexpr int64_t kMaxInterleaved = 4;
+
+/// An all-parallel generic writing its one result through a map whose last
+/// two results are the innermost loop and the one before it, swapped, the
+/// one before being short (2..kMaxInterleaved iterations) and no input
+/// reading along it: the gradient of a pooling whose windows do not
+/// overlap, over [N, C, OH, kh, OW, kw] with loops (n, c, oh, kh, kw, ow).
+/// Vectorized along ow alone, each kernel column j would write every kw-th
+/// element of the row (a read, a merge and a write of the span, and the
+/// next j reads what this one just stored: a store-forwarding stall). Tiled
+/// by the whole kw loop instead, the tile is a [kw, ow] vector whose
+/// transposed write nn-tile-and-vectorize interleaves in registers (see
+/// InterleavedWindowsWrite): one contiguous run of kw ow elements.
+static bool interleavedWindows(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  size_t n = ranges.size();
+  if (n < 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != op.getNumParallelLoops() ||
+      llvm::any_of(ranges, ShapedType::isDynamic) || ranges[n - 2] < 2 ||
+      ranges[n - 2] > kMaxInterleaved)
+    return false;
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  unsigned results = out.getNumResults();
+  if (!out.isProjectedPermutation() || results < 2 ||
+      out.getDimPosition(results - 1) != n - 2 ||
+      out.getDimPosition(results - 2) != n - 1)
+    return false;
+  return llvm::all_of(op.getDpsInputOperands(), [&](OpOperand *in) {
+    AffineMap m = op.getMatchingIndexingMap(in);
+    return m.isProjectedPermutation() && !m.isFunctionOfDim(n - 2);
+  });
+}
+
+/// The transposed write of a tile of interleavedWindows, vector<1.. x kw x
+/// ow> into [.., ow, kw] (the other dimensions unit): its rows interleaved
+/// by one vector.shuffle of the flattened tile and written as vector<1.. x
+/// ow x kw> in the memory's order, which nn-lower-vector-tiles writes as
+/// one contiguous run (see FlatRunWrite there). Not a vector.transpose:
+/// elementwise ops are moved after transposes (and would then work on
+/// vectors of kw lanes).
+struct InterleavedWindowsWrite : OpRewritePattern<vector::TransferWriteOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferWriteOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorType vec = op.getVectorType();
+    unsigned rank = vec.getRank();
+    AffineMap map = op.getPermutationMap();
+    if (op.getMask() || rank < 2 || vec.isScalable() || !map.isPermutation() ||
+        map.getNumResults() != rank ||
+        !isa<RankedTensorType>(op.getSource().getType()))
+      return failure();
+    ArrayRef<int64_t> shape = vec.getShape();
+    int64_t cols = shape[rank - 2], width = shape[rank - 1];
+    if (cols < 2 || cols > kMaxInterleaved || width < 2 ||
+        llvm::any_of(shape.drop_back(2), [](int64_t d) { return d != 1; }))
+      return failure();
+    // Vector dimension r runs along dimension r of the tensor, except for
+    // the last two, swapped.
+    SmallVector<unsigned> dims = llvm::to_vector(llvm::seq<unsigned>(0, rank));
+    std::swap(dims[rank - 2], dims[rank - 1]);
+    for (unsigned r = 0; r < rank; ++r)
+      if (map.getDimPosition(r) != dims[r] || !op.isDimInBounds(r))
+        return failure();
+    Location loc = op.getLoc();
+    Type elem = vec.getElementType();
+    auto flatType = VectorType::get({cols * width}, elem);
+    Value flat =
+        rewriter.create<vector::ShapeCastOp>(loc, flatType, op.getVector());
+    SmallVector<int64_t> mask;
+    for (int64_t w = 0; w < width; ++w)
+      for (int64_t c = 0; c < cols; ++c)
+        mask.push_back(c * width + w);
+    Value interleaved =
+        rewriter.create<vector::ShuffleOp>(loc, flat, flat, mask);
+    SmallVector<int64_t> ordered(shape);
+    std::swap(ordered[rank - 2], ordered[rank - 1]);
+    Value tile = rewriter.create<vector::ShapeCastOp>(
+        loc, VectorType::get(ordered, elem), interleaved);
+    SmallVector<bool> inBounds(rank, true);
+    rewriter.replaceOpWithNewOp<vector::TransferWriteOp>(
+        op, tile, op.getSource(), op.getIndices(),
+        AffineMap::getMultiDimIdentityMap(rank, op.getContext()),
+        ArrayRef<bool>(inBounds));
+    return success();
+  }
+};
+
 /// A transfer whose vector has a single non-unit dimension, through a
 /// permutation map (a pooling gradient's write along its windows' columns
 /// after the short loop was moved outward): the same transfer in the
@@ -613,6 +701,12 @@ struct NNTileAndVectorizePass
     unsigned last = ranges.size() - 1;
     // Outer loops by 1; the innermost loop by up to four vectors.
     preferred.back() = 4 * vectorWidth;
+    // The windows of a pooling gradient (see interleavedWindows): the short
+    // loop whole, so that one tile holds whole runs of the output.
+    if (interleavedWindows(op)) {
+      preferred[last - 1] = ranges[last - 1];
+      return {preferred, lanesDim};
+    }
     // An operand read across the innermost loop (a transpose): square
     // vectorWidth x vectorWidth tiles, transposed in registers by
     // shuffles, instead of one gathered element per lane. Not when the
@@ -1045,7 +1139,8 @@ struct NNTileAndVectorizePass
     {
       RewritePatternSet patterns(ctx);
       patterns.add<UnitPermutedTransfer<vector::TransferReadOp>,
-                   UnitPermutedTransfer<vector::TransferWriteOp>>(ctx);
+                   UnitPermutedTransfer<vector::TransferWriteOp>,
+                   InterleavedWindowsWrite>(ctx);
       if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
         return signalPassFailure();
     }

@@ -98,6 +98,18 @@ CASES = {
                  ("head", torch.nn.Linear(5 * 3 * 3, 3))],
         "sgd(lr = 0.05, momentum = 0.9)",
         lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9), 2),
+    # Windows of three columns that do not overlap (their gradient's columns
+    # interleaved in registers) and a last row and column past the windows.
+    "cnn_pool3_adam": (
+        """  c1: conv2d(4, 3)
+  relu
+  maxpool(3)
+  flatten
+  head: dense(3)""",
+        lambda: [("c1", torch.nn.Conv2d(1, 4, 3)), (None, torch.relu),
+                 (None, lambda x: F.max_pool2d(x, 3)), (None, torch.nn.Flatten()),
+                 ("head", torch.nn.Linear(4 * 3 * 3, 3))],
+        "adam(lr = 0.01)", lambda p: torch.optim.Adam(p, lr=0.01), 2),
 }
 
 

@@ -48,3 +48,36 @@ func.func @tile(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32
   vector.transfer_write %r, %c[%i, %i] {in_bounds = [true, true]} : vector<8x32xf32>, memref<8x32xf32>
   return
 }
+
+// -----
+
+// A pooling gradient's interleaved windows (nn-tile-and-vectorize: a 1-D
+// shuffle shape_cast to the [OW, kw] tile): one write of the 26 floats into
+// the memref with its last two dimensions collapsed (they are one run),
+// not one write of 2 floats per window.
+// CHECK-LABEL: func.func @interleaved_windows(
+// CHECK-SAME:    %[[V:.+]]: vector<26xf32>, %[[M:.+]]: memref<4x2x13x2xf32, strided<[104, 52, 2, 1], offset: ?>>, %[[I:.+]]: index, %[[K:.+]]: index)
+// CHECK:         %[[C:.+]] = memref.collapse_shape %[[M]] {{\[}}[0], [1], [2, 3]] : memref<4x2x13x2xf32, strided<[104, 52, 2, 1], offset: ?>> into memref<4x2x26xf32, strided<[104, 52, 1], offset: ?>>
+// CHECK:         %[[F:.+]] = vector.insert %[[V]], %{{.+}} [0, 0] : vector<26xf32> into vector<1x1x26xf32>
+// CHECK:         vector.transfer_write %[[F]], %[[C]][%[[I]], %[[K]], %{{.+}}] {in_bounds = [true, true, true]} : vector<1x1x26xf32>
+// CHECK-NOT:     vector.transfer_write
+func.func @interleaved_windows(%v: vector<26xf32>, %m: memref<4x2x13x2xf32, strided<[104, 52, 2, 1], offset: ?>>, %i: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %t = vector.shape_cast %v : vector<26xf32> to vector<1x1x13x2xf32>
+  vector.transfer_write %t, %m[%i, %k, %c0, %c0] {in_bounds = [true, true, true, true]} : vector<1x1x13x2xf32>, memref<4x2x13x2xf32, strided<[104, 52, 2, 1], offset: ?>>
+  return
+}
+
+// -----
+
+// The same tile into rows that are not one run (a padded last dimension):
+// written row by row as before, no collapse.
+// CHECK-LABEL: func.func @padded_windows(
+// CHECK-NOT:     memref.collapse_shape
+// CHECK:         vector.transfer_write {{.*}} : vector<1x1x13x2xf32>, memref<4x2x13x2xf32, strided<[104, 52, 3, 1]>>
+func.func @padded_windows(%v: vector<26xf32>, %m: memref<4x2x13x2xf32, strided<[104, 52, 3, 1]>>, %i: index, %k: index) {
+  %c0 = arith.constant 0 : index
+  %t = vector.shape_cast %v : vector<26xf32> to vector<1x1x13x2xf32>
+  vector.transfer_write %t, %m[%i, %k, %c0, %c0] {in_bounds = [true, true, true, true]} : vector<1x1x13x2xf32>, memref<4x2x13x2xf32, strided<[104, 52, 3, 1]>>
+  return
+}
