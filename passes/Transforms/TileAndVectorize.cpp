@@ -341,6 +341,73 @@ static bool collapseShortTransposed(RewriterBase &rewriter,
   return true;
 }
 
+/// A transpose (an all-parallel generic reading an operand across its
+/// innermost loop) whose transposed rows are not whole vectors but which
+/// moves a run of loops together, contiguous in every operand: NCHW to NHWC
+/// of 28x28 images would go in 14 x 16 tiles through one 1-D shuffle each
+/// (rows read in pieces); h and w collapse to one loop of 784 = 49 x 16,
+/// and the transpose goes in 16 x 16 tiles. Only where the run's extent is
+/// a multiple of the vector width and its innermost loop's is not, and the
+/// op's innermost loop is whole vectors (a shorter one: see
+/// collapseShortTransposed). Returns whether it rewrote.
+static bool collapseTransposedRun(RewriterBase &rewriter, linalg::GenericOp op,
+                                  int64_t vectorWidth) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t n = ranges.size(), last = n - 1;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (n < 3 || op.getNumLoops() != op.getNumParallelLoops() ||
+      !op.hasPureTensorSemantics() ||
+      !op.getBody()->getOps<linalg::IndexOp>().empty() ||
+      llvm::any_of(ranges, ShapedType::isDynamic) ||
+      ranges[last] % vectorWidth != 0 || !llvm::all_of(maps, [](AffineMap m) {
+        return m.isProjectedPermutation();
+      }))
+    return false;
+  bool across = llvm::any_of(maps, [&](AffineMap m) {
+    return m.getNumResults() > 0 && m.isFunctionOfDim(last) &&
+           m.getResults().back() != getAffineDimExpr(last, op.getContext());
+  });
+  if (!across)
+    return false;
+  // Whether loops [a, b] run contiguously through every operand that
+  // indexes them.
+  auto contiguousRun = [&](int64_t a, int64_t b) {
+    ReassociationIndices run = llvm::to_vector(llvm::seq<int64_t>(a, b + 1));
+    if (!linalg::areDimSequencesPreserved(maps, {run}))
+      return false;
+    for (auto [i, m] : llvm::enumerate(maps)) {
+      std::optional<unsigned> pos =
+          m.getResultPosition(getAffineDimExpr(a, op.getContext()));
+      if (!pos)
+        continue;
+      SmallVector<int64_t> dims =
+          llvm::to_vector(llvm::seq<int64_t>(*pos, *pos + (b - a) + 1));
+      if (!contiguousDims(op->getOperand(i), dims))
+        return false;
+    }
+    return true;
+  };
+  for (int64_t a = 0; a + 1 < last; ++a)
+    for (int64_t b = last - 1; b > a; --b) {
+      int64_t extent = 1;
+      for (int64_t d = a; d <= b; ++d)
+        extent *= ranges[d];
+      if (ranges[b] % vectorWidth == 0 || extent % vectorWidth != 0 ||
+          !contiguousRun(a, b))
+        continue;
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::CollapseResult> collapsed =
+          linalg::collapseOpIterationDims(
+              cast<linalg::LinalgOp>(op.getOperation()),
+              {llvm::to_vector(llvm::seq<int64_t>(a, b + 1))}, rewriter);
+      if (failed(collapsed))
+        return false;
+      rewriter.replaceOp(op, collapsed->results);
+      return true;
+    }
+  return false;
+}
+
 /// Partial sums of at most this many floats (1 MiB).
 static constexpr int64_t kMaxLaneSums = 1 << 18;
 
@@ -1001,6 +1068,13 @@ struct NNTileAndVectorizePass
     func.walk([&](linalg::GenericOp op) { innermostSums.push_back(op); });
     for (linalg::GenericOp op : innermostSums)
       (void)sumInnermostByLanes(rewriter, op);
+
+    // Transposes of rows that are not whole vectors: see
+    // collapseTransposedRun.
+    SmallVector<linalg::GenericOp> transposes;
+    func.walk([&](linalg::GenericOp op) { transposes.push_back(op); });
+    for (linalg::GenericOp op : transposes)
+      (void)collapseTransposedRun(rewriter, op, vectorWidth);
 
     // Elementwise ops reading across a short innermost loop: see
     // collapseShortTransposed.
