@@ -271,6 +271,15 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     with at least 4 lanes and at least 4 other reduced iterations; the sums
     then run in another order (per lane, then across lanes).
 
+    A transpose whose rows are not whole vectors but which moves a run of
+    loops contiguous in every operand (NCHW -> NHWC of 28x28 images) has
+    the run collapsed into one loop of whole vectors (784 = 49 x 16), so
+    that it goes in vector-width square tiles. The windows of a pooling
+    gradient ([N, C, OH, kh, OW, kw], written with kw and OW swapped in
+    the loop order) are tiled with their whole short kw loop: the [kw, OW]
+    tile's rows are interleaved by one vector.shuffle and written in the
+    tensor's order, one contiguous run, instead of a strided write per kw.
+
     With `parallel-chunks` N > 1, an op with at least `parallel-min-work`
     iterations in its loop nest (an innermost loop shorter than a vector
     counting as one: each row costs a vector and a cache line) is first split into an `scf.forall` over

@@ -184,6 +184,16 @@ rowMajorRun(AffineExpr e, ArrayRef<int64_t> ranges) {
   return run;
 }
 
+/// Whether an operand indexed by one of `maps` is read across loop `last`
+/// (the innermost): the loop appears in its map, but not as its last
+/// dimension (a transpose).
+static bool readsAcrossInnermost(ArrayRef<AffineMap> maps, int64_t last) {
+  return llvm::any_of(maps, [&](AffineMap m) {
+    return m.getNumResults() > 0 && m.isFunctionOfDim(last) &&
+           m.getResults().back() != getAffineDimExpr(last, m.getContext());
+  });
+}
+
 /// An elementwise generic whose innermost loop is shorter than a vector
 /// and which reads an operand across it (an optimizer's update of a
 /// [F, C, 3, 3] convolution weight from its gradient in [C 3 3, F] order):
@@ -204,11 +214,7 @@ static bool collapseShortTransposed(RewriterBase &rewriter,
       ranges[last] >= vectorWidth)
     return false;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  bool across = llvm::any_of(maps, [&](AffineMap m) {
-    return m.getNumResults() > 0 && m.isFunctionOfDim(last) &&
-           m.getResults().back() != getAffineDimExpr(last, op.getContext());
-  });
-  if (!across)
+  if (!readsAcrossInnermost(maps, last))
     return false;
   // How operand `i` indexes the loops [first, last]: as consecutive
   // results in order (Dims, collapsed with the loops), as one row-major
@@ -363,11 +369,7 @@ static bool collapseTransposedRun(RewriterBase &rewriter, linalg::GenericOp op,
         return m.isProjectedPermutation();
       }))
     return false;
-  bool across = llvm::any_of(maps, [&](AffineMap m) {
-    return m.getNumResults() > 0 && m.isFunctionOfDim(last) &&
-           m.getResults().back() != getAffineDimExpr(last, op.getContext());
-  });
-  if (!across)
+  if (!readsAcrossInnermost(maps, last))
     return false;
   // Whether loops [a, b] run contiguously through every operand that
   // indexes them.
@@ -1063,25 +1065,27 @@ struct NNTileAndVectorizePass
       (void)linalg::generalizeNamedOp(rewriter, op);
     }
 
+    // Rewrites of single generics, each over the generics as they are
+    // before it (a rewrite replaces the op it is given).
+    auto eachGeneric = [&](function_ref<void(linalg::GenericOp)> rewrite) {
+      SmallVector<linalg::GenericOp> generics;
+      func.walk([&](linalg::GenericOp op) { generics.push_back(op); });
+      for (linalg::GenericOp op : generics)
+        rewrite(op);
+    };
     // Sums over the innermost loop and others: see sumInnermostByLanes.
-    SmallVector<linalg::GenericOp> innermostSums;
-    func.walk([&](linalg::GenericOp op) { innermostSums.push_back(op); });
-    for (linalg::GenericOp op : innermostSums)
-      (void)sumInnermostByLanes(rewriter, op);
-
+    eachGeneric(
+        [&](linalg::GenericOp op) { (void)sumInnermostByLanes(rewriter, op); });
     // Transposes of rows that are not whole vectors: see
     // collapseTransposedRun.
-    SmallVector<linalg::GenericOp> transposes;
-    func.walk([&](linalg::GenericOp op) { transposes.push_back(op); });
-    for (linalg::GenericOp op : transposes)
+    eachGeneric([&](linalg::GenericOp op) {
       (void)collapseTransposedRun(rewriter, op, vectorWidth);
-
+    });
     // Elementwise ops reading across a short innermost loop: see
     // collapseShortTransposed.
-    SmallVector<linalg::GenericOp> shortTransposed;
-    func.walk([&](linalg::GenericOp op) { shortTransposed.push_back(op); });
-    for (linalg::GenericOp op : shortTransposed)
+    eachGeneric([&](linalg::GenericOp op) {
       (void)collapseShortTransposed(rewriter, op, vectorWidth);
+    });
 
     // A short innermost loop (the kernel columns of the windows of a
     // pooling gradient, which elementwise fusion may have put last) under a
