@@ -97,8 +97,8 @@ def export_and_compare(case, d, exe, raw, predictions, columns):
     return len(rows), r.stderr.strip()
 
 
-def check_cnn(root):
-    d = os.path.join(root, "cnn")
+def check_cnn(root, case="cnn", flags=()):
+    d = os.path.join(root, case)
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(18)
     images = rng.integers(0, 256, size=(90, 12, 12), dtype=np.uint8)
@@ -138,18 +138,24 @@ train {
 }
 """)
     exe = os.path.join(d, "cnn")
-    run([NNC, exe + ".nn", "-o", exe])
+    run([NNC, exe + ".nn", "-o", exe, *flags])
     run([exe, "train", "--quiet"], cwd=d)
     run([exe, "predict", "--weights", "ck/last.safetensors", "--input", "new.idx",
          "--output", "predictions.csv"], cwd=d)
-    n, classes = export_and_compare("cnn", d, exe,
+    n, classes = export_and_compare(case, d, exe,
                                     images[:37].reshape(37, -1).astype(np.float32),
                                     os.path.join(d, "predictions.csv"),
                                     ["prob_0", "prob_1", "prob_2"])
     if classes != "classes 3: 0 .. 2":
-        sys.exit(f"FAIL cnn: model.h's class names: {classes!r}")
-    print(f"ok cnn: the library's probabilities equal predict's ({n} images, "
+        sys.exit(f"FAIL {case}: model.h's class names: {classes!r}")
+    print(f"ok {case}: the library's probabilities equal predict's ({n} images, "
           f"2 batchnorms folded)")
+
+
+def check_cnn_layers(root):
+    """The same with layer functions (nnc's decision for large models),
+    in the library's forward pass as in the program's."""
+    check_cnn(root, "cnn-layers", ["--layer-functions-min-ops=0"])
 
 
 def tabular_program(d, name, data_lines, body, epochs):
@@ -211,5 +217,6 @@ def check_errors(root):
     print("ok errors: clip preprocessing is not exported")
 
 
-CASES = {"cnn": check_cnn, "tabular": check_tabular, "errors": check_errors}
+CASES = {"cnn": check_cnn, "cnn-layers": check_cnn_layers,
+         "tabular": check_tabular, "errors": check_errors}
 run_cases(CASES, lambda root, case: CASES[case](root))
