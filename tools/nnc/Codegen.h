@@ -34,12 +34,12 @@ struct CodegenRequest {
   /// --parallel-chunks: big kernels run as about this many parallel chunks
   /// (CPUCodegenOptions::parallelChunks; 0: serial code).
   int parallelChunks = 8;
-  /// A program whose training step has at least this many operations on
-  /// linalg gets one function per distinct layer in every entry point and
-  /// in its inference library (nn-outline-layers; 0: always, negative:
-  /// never). 600: resnet_mini's step has 872, the GPT's 979, SPEC 2.3's
-  /// CNN 486.
-  int64_t layerFunctionsMinOps = 600;
+  /// A program whose training step has at least this many operations in
+  /// the nn dialect gets one function per distinct layer in every entry
+  /// point and in its inference library (nn-outline-layers; 0: always,
+  /// negative: never). 256: resnet_mini's step has 423, the GPT's 495,
+  /// SPEC 2.3's CNN 159.
+  int64_t layerFunctionsMinOps = 256;
   /// --int8: also the int8 inference library (nn-quantize) with its
   /// calibration entries, for `./model export --int8`.
   bool int8 = false;

@@ -51,7 +51,7 @@ struct Options {
   int parallelChunks = 8;
   /// Hidden: entry points of at least this many operations get one function
   /// per distinct layer (nn-outline-layers); tests force it on small models.
-  int64_t layerFunctionsMinOps = 600;
+  int64_t layerFunctionsMinOps = 256;
   /// Hidden, for tests of the internal-error path: "exception" throws,
   /// "crash" raises SIGSEGV, "pass" fails a compiler pass.
   std::string internalErrorTest;
