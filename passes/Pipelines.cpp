@@ -130,7 +130,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
     tv.parallelMinWork = opts.parallelMinWork;
     pm.addNestedPass<func::FuncOp>(createNNTileAndVectorizePass(tv));
   }
-  pm.addPass(createCanonicalizerPass());
+  // Canonicalization and CSE run function by function (in parallel; none of
+  // their patterns crosses a function): the same IR as on the whole module.
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   // Tiles computed into a tensor.empty and inserted into a larger tensor
   // (im2col, col2im: the canonicalizer folds their extract_slice of an empty
   // destination) are made to write into that tensor, or each would be a
@@ -138,12 +140,12 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   // into one, which no single insertion point can replace.
   pm.addNestedPass<func::FuncOp>(createNNUnshareEmptyTensorsPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createCSEPass());
   // The matmul accumulator (transfer_read/_write of C in the k loop) moves
   // out of the loop and stays in registers. The canonicalization after it is
   // needed: without it strided copies remain (slower, and memrefCopy calls).
   pm.addNestedPass<func::FuncOp>(createLoopInvariantSubsetHoistingPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
 
   // 2. Bufferization. Function boundaries get identity layouts so that the
   //    bare-pointer calling convention applies.
@@ -158,7 +160,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   }
   // canonicalize must precede drop-equivalent-buffer-results, or a stray
   // bufferization.clone survives.
-  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   if (opts.resultsToOutParams) {
     bufferization::BufferResultsToOutParamsOpts ro;
@@ -166,8 +168,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
     ro.memCpyFn = linalgCopyFn(opts.parallelChunks, opts.parallelMinWork);
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(ro));
   }
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createCSEPass());
 
   // 3. Buffer placement: hoist allocations out of loops, put small ones on
   //    the stack, plan the rest statically.
@@ -246,14 +248,16 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   scalars.addPass(createConvertMathToLLVMPass());
   scalars.addPass(createArithToLLVMConversionPass());
   scalars.addPass(createConvertIndexToLLVMPass());
+  scalars.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   {
     ConvertFuncToLLVMPassOptions fl;
     fl.useBarePtrCallConv = opts.barePtrCallConv;
     pm.addPass(createConvertFuncToLLVMPass(fl));
   }
-  pm.addPass(createUBToLLVMConversionPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  // Function by function again (in parallel): the casts left by the
+  // conversions are all inside functions.
+  pm.nest<LLVM::LLVMFuncOp>().addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createNNGenerateLaunchersPass());
   OpPassManager &llvmFunctions = pm.nest<LLVM::LLVMFuncOp>();
   llvmFunctions.addPass(createCanonicalizerPass());
