@@ -365,17 +365,6 @@ DialectRegistry codegenRegistry(bool gpu = false) {
   return registry;
 }
 
-/// The inference library of `./model export`, for models of f32 inputs:
-/// the evaluation-mode forward pass on folded batchnorm for the compiled
-/// batch, serial (no runtime, no oneTBB), with model_predict around it, as
-/// an object embedded in the program (nnc_export_object), and the same at
-/// batch 1 for latency (nnc_export_object_1). With --int8 the same in int8
-/// (`export --int8`: nnc_export_qobject(_1), the first with the
-/// calibration entries), also linked into the program, which calibrates,
-/// quantizes and measures it in process; not by default, it costs more
-/// compile time than the f32 library. Built in an MLIRContext of its own,
-/// so that it compiles on a thread of its own while the program's passes
-/// run; its errors are collected for the caller to print.
 /// nn-outline-layers' min-ops for every function of the program and its
 /// inference library: 0 (each distinct layer a function, in every entry
 /// point) when the program's largest function in the nn dialect (the
@@ -398,6 +387,17 @@ int64_t layerFunctionsFor(ModuleOp module, int64_t minOps) {
   return largest >= minOps ? 0 : -1;
 }
 
+/// The inference library of `./model export`, for models of f32 inputs:
+/// the evaluation-mode forward pass on folded batchnorm for the compiled
+/// batch, serial (no runtime, no oneTBB), with model_predict around it, as
+/// an object embedded in the program (nnc_export_object), and the same at
+/// batch 1 for latency (nnc_export_object_1). With --int8 the same in int8
+/// (`export --int8`: nnc_export_qobject(_1), the first with the
+/// calibration entries), also linked into the program, which calibrates,
+/// quantizes and measures it in process; not by default, it costs more
+/// compile time than the f32 library. Built in an MLIRContext of its own,
+/// so that it compiles on a thread of its own while the program's passes
+/// run; its errors are collected for the caller to print.
 struct InferenceLibrary {
   std::vector<std::pair<std::string, std::string>> embedded; ///< global, object
   std::vector<std::string> linked;
