@@ -49,9 +49,10 @@ struct Options {
   bool int8 = false;
   bool timePasses = false;
   int parallelChunks = 8;
-  /// Hidden: entry points of at least this many operations get one function
-  /// per distinct layer (nn-outline-layers); tests force it on small models.
-  int64_t layerFunctionsMinOps = 256;
+  /// Hidden: programs whose training step has at least this many nn ops get
+  /// layer functions (CodegenRequest::layerFunctionsMinOps, whose default
+  /// this is); tests force them on (0) or off (-1).
+  int64_t layerFunctionsMinOps = CodegenRequest{}.layerFunctionsMinOps;
   /// Hidden, for tests of the internal-error path: "exception" throws,
   /// "crash" raises SIGSEGV, "pass" fails a compiler pass.
   std::string internalErrorTest;
