@@ -40,6 +40,9 @@ struct CodegenRequest {
   /// negative: never). 256: resnet_mini's step has 423, the GPT's 495,
   /// SPEC 2.3's CNN 159.
   int64_t layerFunctionsMinOps = 256;
+  /// --verify-each: MLIR's verifier after every pass, as nnc-opt runs it,
+  /// instead of once after each pipeline (see runPipeline in Codegen.cpp).
+  bool verifyEach = false;
   /// --int8: also the int8 inference library (nn-quantize) with its
   /// calibration entries, for `./model export --int8`.
   bool int8 = false;

@@ -53,6 +53,8 @@ struct Options {
   /// layer functions (CodegenRequest::layerFunctionsMinOps, whose default
   /// this is); tests force them on (0) or off (-1).
   int64_t layerFunctionsMinOps = CodegenRequest{}.layerFunctionsMinOps;
+  /// Hidden: CodegenRequest::verifyEach.
+  bool verifyEach = false;
   /// Hidden, for tests of the internal-error path: "exception" throws,
   /// "crash" raises SIGSEGV, "pass" fails a compiler pass.
   std::string internalErrorTest;
@@ -165,6 +167,7 @@ int run(const Options &opts) {
   req.int8 = opts.int8;
   req.parallelChunks = opts.parallelChunks;
   req.layerFunctionsMinOps = opts.layerFunctionsMinOps;
+  req.verifyEach = opts.verifyEach;
   req.failPassForTest = opts.internalErrorTest == "pass";
   return runCodegen(*fe.program, sm, diags, req);
 }
@@ -215,6 +218,8 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(0, 1024));
   app.add_option("--error-limit", opts.errorLimit,
                  "stop printing after N errors (0: no limit)");
+  app.add_flag("--verify-each", opts.verifyEach)
+      ->group(""); // hidden: the IR verified after every pass (tests)
   app.add_option("--layer-functions-min-ops", opts.layerFunctionsMinOps)
       ->group(""); // hidden: see nn-outline-layers in passes/Passes.td
   app.add_option("--internal-error-test", opts.internalErrorTest)
