@@ -282,7 +282,10 @@ void registerCPUCodegenDialects(DialectRegistry &registry) {
   memref::registerValueBoundsOpInterfaceExternalModels(registry);
   scf::registerValueBoundsOpInterfaceExternalModels(registry);
   tensor::registerValueBoundsOpInterfaceExternalModels(registry);
-  // Loop-invariant subset hoisting.
+  // Loop-invariant subset hoisting (and bufferization's subset questions):
+  // nnc's comparisons of static slices first, so that MLIR's models, added
+  // after them, do not replace them (the first model of an interface stays).
+  registerStaticSubsetModels(registry);
   linalg::registerSubsetOpInterfaceExternalModels(registry);
   tensor::registerSubsetOpInterfaceExternalModels(registry);
   vector::registerSubsetOpInterfaceExternalModels(registry);

@@ -118,6 +118,12 @@ void registerGPUCodegenDialects(mlir::DialectRegistry &registry);
 /// Must be applied to the registry before the context is created.
 void registerCPUCodegenDialects(mlir::DialectRegistry &registry);
 
+/// SubsetOpInterface models of tensor.extract_slice, tensor.insert_slice and
+/// tensor.parallel_insert_slice that compare static slices directly instead
+/// of through ValueBoundsConstraintSet (StaticSubsets.cpp); registered before
+/// MLIR's, which they then take the place of.
+void registerStaticSubsetModels(mlir::DialectRegistry &registry);
+
 /// Registers `nn-training`, `nn-to-linalg` and `nnc-cpu-codegen` as textual
 /// pipelines, so that nnc-opt reproduces every stage of `nnc --emit`.
 void registerNNCPipelines();
