@@ -66,11 +66,13 @@ translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
 /// Writes the optimized module as a relocatable ELF object.
 llvm::Error emitObject(mlir::ModuleOp module, const BackendOptions &opts,
                        llvm::raw_pwrite_stream &os);
-/// The optimized module as `parts` relocatable ELF objects (to be linked
-/// together), optimized and compiled on `parts` threads: the module is split
-/// between functions, which nn-outline-kernels made many and small.
-llvm::Expected<std::vector<std::string>>
-emitObjects(mlir::ModuleOp module, const BackendOptions &opts, unsigned parts);
+/// The optimized module as relocatable ELF objects (to be linked together),
+/// optimized and compiled on `threads` threads: the module is split between
+/// functions, which nn-outline-kernels made many and small, into three
+/// partitions per thread, compiled largest first.
+llvm::Expected<std::vector<std::string>> emitObjects(mlir::ModuleOp module,
+                                                     const BackendOptions &opts,
+                                                     unsigned threads);
 /// Writes the optimized module as assembly.
 llvm::Error emitAssembly(mlir::ModuleOp module, const BackendOptions &opts,
                          llvm::raw_pwrite_stream &os);

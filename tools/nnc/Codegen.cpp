@@ -751,10 +751,10 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return emitTo(req.output, emitObject);
   }
 
-  // An executable: objects (one per backend thread) in temporary files,
+  // An executable: objects (three per backend thread) in temporary files,
   // then the link with nnrt.
-  unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  auto objects = emitObjects(*module, beOpts, parts);
+  unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  auto objects = emitObjects(*module, beOpts, threads);
   backendTimer.stop();
   if (!objects) {
     std::cerr << "nnc: internal error: "
