@@ -692,31 +692,11 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
 
   BackendOptions beOpts;
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);
-  // The inference library (see buildInferenceLibrary), built on its own
-  // thread since the program's MLIRGen: here its objects join the program.
   const sema::Model &model = program.models[run->model];
-  std::vector<std::string> linkedObjects;
-  if (libraryThread.joinable()) {
-    libraryThread.join();
-    libraryTimer.stop();
-    if (!library.errors.empty())
-      std::cerr << library.errors;
-    if (!library.ok)
-      return InternalError;
-    for (auto &[global, object] : library.embedded)
-      embedBytes(*module, global, object);
-    linkedObjects = std::move(library.linked);
-    if (!library.quantSizes.empty())
-      addQuantizationGlobals(*module, library.quantSizes, library.inferSlots);
-    else if (req.int8)
-      std::cerr << "nnc: warning: --int8: model '" << model.name
-                << "' has no dense or conv2d layer to quantize; the program "
-                   "has no int8 library\n";
-  } else if (req.int8 && req.emit.empty()) {
+  if (!libraryThread.joinable() && req.int8 && req.emit.empty())
     std::cerr << "nnc: warning: --int8: model '" << model.name
               << "' takes token ids; the inference library covers models of "
                  "float features\n";
-  }
   embedConfig(*module, buildRunConfig(config));
   if (req.emit == "llvm-mlir")
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
@@ -760,6 +740,37 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     std::cerr << "nnc: internal error: "
               << llvm::toString(objects.takeError()) << "\n";
     return InternalError;
+  }
+  // The inference library (see buildInferenceLibrary), built on its own
+  // thread since the program's MLIRGen, joins only now: its objects go into
+  // the program as data in an object of their own (or are linked), so that
+  // the program's backend above did not wait for the library's last one.
+  std::vector<std::string> linkedObjects;
+  if (libraryThread.joinable()) {
+    libraryThread.join();
+    libraryTimer.stop();
+    if (!library.errors.empty())
+      std::cerr << library.errors;
+    if (!library.ok)
+      return InternalError;
+    OwningOpRef<ModuleOp> data = ModuleOp::create(module->getLoc());
+    for (auto &[global, object] : library.embedded)
+      embedBytes(*data, global, object);
+    linkedObjects = std::move(library.linked);
+    if (!library.quantSizes.empty())
+      addQuantizationGlobals(*data, library.quantSizes, library.inferSlots);
+    else if (req.int8)
+      std::cerr << "nnc: warning: --int8: model '" << model.name
+                << "' has no dense or conv2d layer to quantize; the program "
+                   "has no int8 library\n";
+    llvm::SmallString<0> dataObject;
+    llvm::raw_svector_ostream os(dataObject);
+    if (llvm::Error e = emitObject(*data, BackendOptions{}, os)) {
+      std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
+                << "\n";
+      return InternalError;
+    }
+    objects->push_back(std::string(dataObject.str()));
   }
   std::vector<std::string> objPaths;
   auto removeObjects = llvm::make_scope_exit([&] {
