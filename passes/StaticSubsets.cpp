@@ -69,6 +69,21 @@ bool identicalParameters(const HyperrectangularSlice &a,
          same(a.getMixedStrides(), b.getMixedStrides());
 }
 
+/// The slice `candidate` accesses, if it has one and works on a container
+/// equivalent to op's; failure otherwise (then it is neither the same
+/// subset nor a provably disjoint one, as in MLIR's defaults).
+FailureOr<HyperrectangularSlice>
+sliceOnSameContainer(Operation *op, SubsetOpInterface candidate,
+                     function_ref<bool(Value, Value)> equivalenceFn) {
+  FailureOr<HyperrectangularSlice> other =
+      candidate.getAccessedHyperrectangularSlice();
+  if (failed(other) ||
+      !equivalenceFn(cast<SubsetOpInterface>(op).getTensorContainer(),
+                     candidate.getTensorContainer()))
+    return failure();
+  return other;
+}
+
 template <typename OpTy>
 struct StaticSubsetModel
     : public SubsetOpInterface::ExternalModel<StaticSubsetModel<OpTy>, OpTy> {
@@ -80,11 +95,9 @@ struct StaticSubsetModel
   bool operatesOnEquivalentSubset(
       Operation *op, SubsetOpInterface candidate,
       function_ref<bool(Value, Value)> equivalenceFn) const {
-    auto subset = cast<SubsetOpInterface>(op);
     FailureOr<HyperrectangularSlice> other =
-        candidate.getAccessedHyperrectangularSlice();
-    if (failed(other) || !equivalenceFn(subset.getTensorContainer(),
-                                        candidate.getTensorContainer()))
+        sliceOnSameContainer(op, candidate, equivalenceFn);
+    if (failed(other))
       return false;
     HyperrectangularSlice mine(cast<OffsetSizeAndStrideOpInterface>(op));
     if (identicalParameters(mine, *other))
@@ -100,11 +113,9 @@ struct StaticSubsetModel
   bool operatesOnDisjointSubset(
       Operation *op, SubsetOpInterface candidate,
       function_ref<bool(Value, Value)> equivalenceFn) const {
-    auto subset = cast<SubsetOpInterface>(op);
     FailureOr<HyperrectangularSlice> other =
-        candidate.getAccessedHyperrectangularSlice();
-    if (failed(other) || !equivalenceFn(subset.getTensorContainer(),
-                                        candidate.getTensorContainer()))
+        sliceOnSameContainer(op, candidate, equivalenceFn);
+    if (failed(other))
       return false;
     HyperrectangularSlice mine(cast<OffsetSizeAndStrideOpInterface>(op));
     std::optional<StaticSlice> a = staticSlice(mine), b = staticSlice(*other);
