@@ -585,7 +585,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     return InputError;
   }
   // The inference library compiles on a thread of its own from here
-  // (joined before the program's backend, or at any return).
+  // (joined after the program's backend, or at any return).
   InferenceLibrary library;
   TimingScope libraryTimer;
   std::thread libraryThread;
