@@ -69,19 +69,21 @@ bool identicalParameters(const HyperrectangularSlice &a,
          same(a.getMixedStrides(), b.getMixedStrides());
 }
 
-/// The slice `candidate` accesses, if it has one and works on a container
-/// equivalent to op's; failure otherwise (then it is neither the same
-/// subset nor a provably disjoint one, as in MLIR's defaults).
-FailureOr<HyperrectangularSlice>
-sliceOnSameContainer(Operation *op, SubsetOpInterface candidate,
-                     function_ref<bool(Value, Value)> equivalenceFn) {
+/// The slices of op and of `candidate`, when the candidate has one and
+/// works on a container equivalent to op's; std::nullopt otherwise (then
+/// the two are neither the same subset nor provably disjoint ones, as in
+/// MLIR's defaults).
+std::optional<std::pair<HyperrectangularSlice, HyperrectangularSlice>>
+slicesOnSameContainer(Operation *op, SubsetOpInterface candidate,
+                      function_ref<bool(Value, Value)> equivalenceFn) {
   FailureOr<HyperrectangularSlice> other =
       candidate.getAccessedHyperrectangularSlice();
   if (failed(other) ||
       !equivalenceFn(cast<SubsetOpInterface>(op).getTensorContainer(),
                      candidate.getTensorContainer()))
-    return failure();
-  return other;
+    return std::nullopt;
+  return std::pair(
+      HyperrectangularSlice(cast<OffsetSizeAndStrideOpInterface>(op)), *other);
 }
 
 template <typename OpTy>
@@ -95,16 +97,15 @@ struct StaticSubsetModel
   bool operatesOnEquivalentSubset(
       Operation *op, SubsetOpInterface candidate,
       function_ref<bool(Value, Value)> equivalenceFn) const {
-    FailureOr<HyperrectangularSlice> other =
-        sliceOnSameContainer(op, candidate, equivalenceFn);
-    if (failed(other))
+    auto slices = slicesOnSameContainer(op, candidate, equivalenceFn);
+    if (!slices)
       return false;
-    HyperrectangularSlice mine(cast<OffsetSizeAndStrideOpInterface>(op));
-    if (identicalParameters(mine, *other))
+    auto &[mine, other] = *slices;
+    if (identicalParameters(mine, other))
       return true;
     // Two static slices that differ anywhere are different subsets (the
     // constraint sets prove a constant pair unequal).
-    if (staticSlice(mine) && staticSlice(*other))
+    if (staticSlice(mine) && staticSlice(other))
       return false;
     return detail::defaultOperatesOnEquivalentSubset(op, candidate,
                                                      equivalenceFn);
@@ -113,12 +114,11 @@ struct StaticSubsetModel
   bool operatesOnDisjointSubset(
       Operation *op, SubsetOpInterface candidate,
       function_ref<bool(Value, Value)> equivalenceFn) const {
-    FailureOr<HyperrectangularSlice> other =
-        sliceOnSameContainer(op, candidate, equivalenceFn);
-    if (failed(other))
+    auto slices = slicesOnSameContainer(op, candidate, equivalenceFn);
+    if (!slices)
       return false;
-    HyperrectangularSlice mine(cast<OffsetSizeAndStrideOpInterface>(op));
-    std::optional<StaticSlice> a = staticSlice(mine), b = staticSlice(*other);
+    auto &[mine, other] = *slices;
+    std::optional<StaticSlice> a = staticSlice(mine), b = staticSlice(other);
     if (!a || !b || a->offsets.size() != b->offsets.size())
       return detail::defaultOperatesOnDisjointSubset(op, candidate,
                                                      equivalenceFn);
