@@ -9,12 +9,12 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/Transforms/UniqueFunctions.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/StringSet.h"
 
-#include <map>
 #include <string>
 
 namespace nnc {
@@ -151,13 +151,13 @@ struct NNMergeKernelsPass
       op->moveBefore(&entry, entry.begin());
   }
 
-  /// Candidates whose text is equal (their names aside) become the first of
-  /// them, until no two are equal: merging kernels can make the tasks that
-  /// call them equal, and then their launchers.
+  /// Candidates that are equal (their names aside; see
+  /// EquivalentFunctions) become the first of them, until no two are equal:
+  /// merging kernels can make the tasks that call them equal, and then their
+  /// launchers.
   void mergeIdentical(ModuleOp module, ArrayRef<LLVM::LLVMFuncOp> candidates) {
     SymbolTable symbols(module);
-    std::map<std::string, LLVM::LLVMFuncOp> byText;
-    DenseMap<Operation *, std::string> textOf;
+    nnc::EquivalentFunctions equivalent;
     DenseSet<Operation *> isCandidate;
     for (LLVM::LLVMFuncOp func : candidates)
       isCandidate.insert(func);
@@ -165,14 +165,11 @@ struct NNMergeKernelsPass
     while (!pending.empty()) {
       llvm::DenseMap<StringAttr, FlatSymbolRefAttr> renamed;
       for (LLVM::LLVMFuncOp func : pending) {
-        std::string key = text(func);
-        auto [it, inserted] = byText.try_emplace(key, func);
-        if (inserted) {
-          textOf[func] = std::move(key);
+        auto earlier = cast<LLVM::LLVMFuncOp>(equivalent.findOrInsert(func));
+        if (earlier == func)
           continue;
-        }
         renamed[func.getSymNameAttr()] =
-            FlatSymbolRefAttr::get(it->second.getSymNameAttr());
+            FlatSymbolRefAttr::get(earlier.getSymNameAttr());
         isCandidate.erase(func);
         symbols.erase(func);
       }
@@ -203,26 +200,10 @@ struct NNMergeKernelsPass
         });
       pending.clear();
       for (Operation *op : changed) {
-        auto old = textOf.find(op);
-        if (old != textOf.end()) {
-          byText.erase(old->second);
-          textOf.erase(old);
-        }
+        equivalent.erase(op);
         pending.push_back(cast<LLVM::LLVMFuncOp>(op));
       }
     }
-  }
-
-  /// The function printed under a placeholder name (generic form, local
-  /// scope, no locations).
-  static std::string text(LLVM::LLVMFuncOp func) {
-    StringAttr name = func.getSymNameAttr();
-    func.setSymName("__nnc_merge_key");
-    std::string key;
-    llvm::raw_string_ostream os(key);
-    func->print(os, OpPrintingFlags().printGenericOpForm().useLocalScope());
-    func.setSymNameAttr(name);
-    return key;
   }
 };
 

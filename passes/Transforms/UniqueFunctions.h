@@ -2,7 +2,8 @@
 //
 // nn-outline-layers and nn-outline-kernels build a function per region they
 // outline; regions that are identical (the layers of a `repeat`, the loop
-// nests of equal ops) must share one.
+// nests of equal ops) must share one. nn-merge-kernels does the same for
+// kernels that became equal in the LLVM dialect.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_PASSES_TRANSFORMS_UNIQUEFUNCTIONS_H
@@ -11,14 +12,148 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/SymbolTable.h"
 
-#include <map>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
 
 namespace nnc {
 
-/// Functions by their text (generic form, local scope; locations are not
-/// printed): a function identical to an earlier one is erased in favour of
-/// it; a new one is named `prefix` + a number and added to the symbols.
+/// Functions equal up to their names: the same operations with the same
+/// attributes, properties and types, using values and blocks at the same
+/// positions (locations aside) -- what printing them under one name and
+/// comparing the text tells, without the printing (which took most of
+/// nn-merge-kernels' time).
+class EquivalentFunctions {
+public:
+  /// An earlier function equal to `function` if there is one, else
+  /// `function`, which is then remembered.
+  mlir::Operation *findOrInsert(mlir::Operation *function) {
+    size_t hash = withPlaceholderName(
+        function, [&] { return size_t(Shape(function).hash()); });
+    std::vector<mlir::Operation *> &bucket = byHash[hash];
+    for (mlir::Operation *earlier : bucket)
+      if (equal(earlier, function))
+        return earlier;
+    bucket.push_back(function);
+    hashOf[function] = hash;
+    return function;
+  }
+
+  /// Forgets `function` (it is about to change or go).
+  void erase(mlir::Operation *function) {
+    auto it = hashOf.find(function);
+    if (it == hashOf.end())
+      return;
+    llvm::erase(byHash[it->second], function);
+    hashOf.erase(it);
+  }
+
+private:
+  /// A function's values and blocks numbered in walk order, and its
+  /// operations in that order.
+  struct Shape {
+    explicit Shape(mlir::Operation *root) {
+      root->walk<mlir::WalkOrder::PreOrder>([&](mlir::Operation *op) {
+        ops.push_back(op);
+        for (mlir::Value result : op->getResults())
+          values.try_emplace(result, values.size());
+        for (mlir::Region &region : op->getRegions())
+          for (mlir::Block &block : region) {
+            blocks.try_emplace(&block, blocks.size());
+            for (mlir::BlockArgument arg : block.getArguments())
+              values.try_emplace(arg, values.size());
+          }
+      });
+    }
+    /// A value's number, or its address if defined outside.
+    uintptr_t number(mlir::Value v) const {
+      auto it = values.find(v);
+      return it != values.end()
+                 ? it->second
+                 : reinterpret_cast<uintptr_t>(v.getAsOpaquePointer());
+    }
+    llvm::hash_code hash() const {
+      llvm::hash_code h = llvm::hash_value(ops.size());
+      for (mlir::Operation *op : ops) {
+        h = llvm::hash_combine(h, op->getName().getAsOpaquePointer(),
+                               op->getRawDictionaryAttrs().getAsOpaquePointer(),
+                               op->hashProperties());
+        for (mlir::Type type : op->getResultTypes())
+          h = llvm::hash_combine(h, type.getAsOpaquePointer());
+        for (mlir::Value operand : op->getOperands())
+          h = llvm::hash_combine(h, number(operand));
+        for (mlir::Block *successor : op->getSuccessors())
+          h = llvm::hash_combine(h, blocks.lookup(successor));
+        for (mlir::Region &region : op->getRegions())
+          for (mlir::Block &block : region) {
+            h = llvm::hash_combine(h, block.getNumArguments());
+            for (mlir::Type type : block.getArgumentTypes())
+              h = llvm::hash_combine(h, type.getAsOpaquePointer());
+          }
+      }
+      return h;
+    }
+    std::vector<mlir::Operation *> ops;
+    llvm::DenseMap<mlir::Value, unsigned> values;
+    llvm::DenseMap<mlir::Block *, unsigned> blocks;
+  };
+
+  static bool equal(mlir::Operation *a, mlir::Operation *b) {
+    return withPlaceholderName(a, [&] {
+      return withPlaceholderName(b, [&] { return Shape(a) == Shape(b); });
+    });
+  }
+
+  friend bool operator==(const Shape &x, const Shape &y) {
+    if (x.ops.size() != y.ops.size())
+      return false;
+    for (auto [a, b] : llvm::zip_equal(x.ops, y.ops)) {
+      if (a->getName() != b->getName() ||
+          a->getRawDictionaryAttrs() != b->getRawDictionaryAttrs() ||
+          !a->getName().compareOpProperties(a->getPropertiesStorage(),
+                                            b->getPropertiesStorage()) ||
+          a->getResultTypes() != b->getResultTypes() ||
+          a->getNumOperands() != b->getNumOperands() ||
+          a->getNumSuccessors() != b->getNumSuccessors() ||
+          a->getNumRegions() != b->getNumRegions())
+        return false;
+      for (auto [u, v] : llvm::zip_equal(a->getOperands(), b->getOperands()))
+        if (x.number(u) != y.number(v))
+          return false;
+      for (auto [s, t] :
+           llvm::zip_equal(a->getSuccessors(), b->getSuccessors()))
+        if (x.blocks.lookup(s) != y.blocks.lookup(t))
+          return false;
+      for (auto [r, q] : llvm::zip_equal(a->getRegions(), b->getRegions())) {
+        if (r.getBlocks().size() != q.getBlocks().size())
+          return false;
+        for (auto [c, d] : llvm::zip_equal(r, q))
+          if (c.getArgumentTypes() != d.getArgumentTypes())
+            return false;
+      }
+    }
+    return true;
+  }
+
+  /// `fn()` while `function` is named the placeholder.
+  template <typename Fn>
+  static std::invoke_result_t<Fn> withPlaceholderName(mlir::Operation *function,
+                                                      Fn fn) {
+    mlir::StringAttr name = mlir::SymbolTable::getSymbolName(function);
+    mlir::SymbolTable::setSymbolName(function, "__nnc_unique_key");
+    auto result = fn();
+    mlir::SymbolTable::setSymbolName(function, name);
+    return result;
+  }
+
+  std::unordered_map<size_t, std::vector<mlir::Operation *>> byHash;
+  llvm::DenseMap<mlir::Operation *, size_t> hashOf;
+};
+
+/// A function identical to an earlier one (see EquivalentFunctions) is
+/// erased in favour of it; a new one is named `prefix` + a number and added
+/// to the symbols.
 class UniqueFunctions {
 public:
   UniqueFunctions(mlir::SymbolTable &symbols, llvm::StringRef prefix)
@@ -27,17 +162,11 @@ public:
   /// The function to call for `function` (detached from nothing: it must
   /// already be in the module), and whether it is `function` itself.
   std::pair<mlir::func::FuncOp, bool> unique(mlir::func::FuncOp function) {
-    std::string key;
-    {
-      llvm::raw_string_ostream os(key);
-      function->print(os, mlir::OpPrintingFlags()
-                              .printGenericOpForm()
-                              .useLocalScope());
-    }
-    auto [it, inserted] = functions.try_emplace(key, function);
-    if (!inserted) {
+    auto earlier = llvm::cast<mlir::func::FuncOp>(
+        equivalent.findOrInsert(function.getOperation()));
+    if (earlier != function) {
       function.erase();
-      return {it->second, false};
+      return {earlier, false};
     }
     function.setSymName(prefix + std::to_string(counter++));
     symbols.insert(function);
@@ -47,7 +176,7 @@ public:
 private:
   mlir::SymbolTable &symbols;
   std::string prefix;
-  std::map<std::string, mlir::func::FuncOp> functions;
+  EquivalentFunctions equivalent;
   unsigned counter = 0;
 };
 
