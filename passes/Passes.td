@@ -412,7 +412,7 @@ def NNLowerVectorTilesPass : Pass<"nn-lower-vector-tiles", "::mlir::func::FuncOp
 
 def NNMergeKernelsPass : Pass<"nn-merge-kernels", "::mlir::ModuleOp"> {
   let summary = "makes kernels that differ only in constant offsets into "
-                "their pointer arguments one";
+                "their pointer arguments, or in sizes, one";
   let description = [{
     Input: the LLVM dialect as the CPU pipeline leaves it: private kernels
     `__nnc_kernel_<n>` called directly or from the tasks of parallel
@@ -427,13 +427,21 @@ def NNMergeKernelsPass : Pass<"nn-merge-kernels", "::mlir::ModuleOp"> {
     one, and again for their callers until no two are equal (merged kernels
     make their tasks equal, and those their launchers). Functions referred
     to other than by calls or `llvm.mlir.addressof` are left alone; a
-    kernel whose address is taken keeps its arguments.
+    kernel whose address is taken keeps its arguments. Last, kernels only
+    ever called directly that are equal but for i64 constants used only by
+    adds, subtracts, multiplies, compares, GEP indices and branches (loop
+    bounds and strides; never divisors, shifts or vector lanes) become the
+    first of them, with an i64 argument appended per distinct list of
+    values at a use, which each call passes as constants.
 
     Why: the layers of a `repeat` are the same loop nests over other parts
     of the parameter and workspace arenas, and nn-outline-kernels shares a
     kernel only between nests whose views have equal static offsets (the
     offset is in the view's type). resnet_mini's three residual blocks left
     six copies of each convolution kernel; LLVM optimized and compiled each.
+    Layers of other widths (the GPT's projections, resnet_mini's stages)
+    have the same loop nests at other sizes: the GPT's program 124 -> 89
+    kernels.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

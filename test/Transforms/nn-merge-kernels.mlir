@@ -220,3 +220,93 @@ llvm.func @k(%p: !llvm.ptr) {
   llvm.call @__nnc_kernel_7(%p) : (!llvm.ptr) -> ()
   llvm.return
 }
+
+// -----
+
+// Kernels equal but for i64 constants that bound loops or scale indices
+// (layers of other sizes) become one, which takes the constants that
+// differ from its callers: one argument per distinct list of values at a
+// use (the bound, 8 and 12, and the stride, 8 and 16: the 8 that
+// @__nnc_kernel_8 uses twice is two uses). Constants equal in both (0, 1)
+// stay. A divisor (@__nnc_kernel_10 and 11) never becomes an argument, so
+// those two stay apart.
+// CHECK-LABEL: llvm.func @__nnc_kernel_8(
+// CHECK-SAME:    %[[X:[^:]+]]: !llvm.ptr, %[[N:[^:]+]]: i64, %[[S:[^:]+]]: i64)
+// CHECK-NOT:     llvm.mlir.constant(8 : i64)
+// CHECK:         llvm.icmp "slt" %{{.+}}, %[[N]] : i64
+// CHECK:         llvm.mul %{{.+}}, %[[S]] : i64
+// CHECK-NOT:   llvm.func @__nnc_kernel_9(
+// CHECK-LABEL: llvm.func @__nnc_kernel_10(
+// CHECK:         llvm.mlir.constant(3 : i64)
+// CHECK-LABEL: llvm.func @__nnc_kernel_11(
+// CHECK:         llvm.mlir.constant(5 : i64)
+// CHECK-LABEL: llvm.func @m(
+// CHECK-SAME:    %[[P:[^:]+]]: !llvm.ptr, %[[I:[^:]+]]: i64)
+// CHECK-NEXT:    %[[A8:.+]] = llvm.mlir.constant(8 : i64) : i64
+// CHECK-NEXT:    %[[B8:.+]] = llvm.mlir.constant(8 : i64) : i64
+// CHECK-NEXT:    llvm.call @__nnc_kernel_8(%[[P]], %[[A8]], %[[B8]])
+// CHECK-NEXT:    %[[A12:.+]] = llvm.mlir.constant(12 : i64) : i64
+// CHECK-NEXT:    %[[B16:.+]] = llvm.mlir.constant(16 : i64) : i64
+// CHECK-NEXT:    llvm.call @__nnc_kernel_8(%[[P]], %[[A12]], %[[B16]])
+// CHECK-NEXT:    llvm.call @__nnc_kernel_10(%[[P]], %[[I]])
+// CHECK-NEXT:    llvm.call @__nnc_kernel_11(%[[P]], %[[I]])
+llvm.func @__nnc_kernel_8(%x: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %c0 = llvm.mlir.constant(0 : i64) : i64
+  %c1 = llvm.mlir.constant(1 : i64) : i64
+  %n = llvm.mlir.constant(8 : i64) : i64
+  %f = llvm.mlir.constant(1.0 : f32) : f32
+  llvm.br ^bb1(%c0 : i64)
+^bb1(%i: i64):
+  %c = llvm.icmp "slt" %i, %n : i64
+  llvm.cond_br %c, ^bb2, ^bb3
+^bb2:
+  %o = llvm.mul %i, %n : i64
+  %p = llvm.getelementptr %x[%o] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+  llvm.store %f, %p : f32, !llvm.ptr
+  %j = llvm.add %i, %c1 : i64
+  llvm.br ^bb1(%j : i64)
+^bb3:
+  llvm.return
+}
+llvm.func @__nnc_kernel_9(%x: !llvm.ptr) attributes {no_inline, sym_visibility = "private"} {
+  %c0 = llvm.mlir.constant(0 : i64) : i64
+  %c1 = llvm.mlir.constant(1 : i64) : i64
+  %n = llvm.mlir.constant(12 : i64) : i64
+  %s = llvm.mlir.constant(16 : i64) : i64
+  %f = llvm.mlir.constant(1.0 : f32) : f32
+  llvm.br ^bb1(%c0 : i64)
+^bb1(%i: i64):
+  %c = llvm.icmp "slt" %i, %n : i64
+  llvm.cond_br %c, ^bb2, ^bb3
+^bb2:
+  %o = llvm.mul %i, %s : i64
+  %p = llvm.getelementptr %x[%o] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+  llvm.store %f, %p : f32, !llvm.ptr
+  %j = llvm.add %i, %c1 : i64
+  llvm.br ^bb1(%j : i64)
+^bb3:
+  llvm.return
+}
+llvm.func @__nnc_kernel_10(%x: !llvm.ptr, %i: i64) attributes {no_inline, sym_visibility = "private"} {
+  %d = llvm.mlir.constant(3 : i64) : i64
+  %f = llvm.mlir.constant(1.0 : f32) : f32
+  %q = llvm.udiv %i, %d : i64
+  %p = llvm.getelementptr %x[%q] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+  llvm.store %f, %p : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func @__nnc_kernel_11(%x: !llvm.ptr, %i: i64) attributes {no_inline, sym_visibility = "private"} {
+  %d = llvm.mlir.constant(5 : i64) : i64
+  %f = llvm.mlir.constant(1.0 : f32) : f32
+  %q = llvm.udiv %i, %d : i64
+  %p = llvm.getelementptr %x[%q] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+  llvm.store %f, %p : f32, !llvm.ptr
+  llvm.return
+}
+llvm.func @m(%p: !llvm.ptr, %i: i64) {
+  llvm.call @__nnc_kernel_8(%p) : (!llvm.ptr) -> ()
+  llvm.call @__nnc_kernel_9(%p) : (!llvm.ptr) -> ()
+  llvm.call @__nnc_kernel_10(%p, %i) : (!llvm.ptr, i64) -> ()
+  llvm.call @__nnc_kernel_11(%p, %i) : (!llvm.ptr, i64) -> ()
+  llvm.return
+}
