@@ -226,15 +226,13 @@ struct NNMergeKernelsPass
     for (auto [m, member] : llvm::enumerate(members)) {
       for (LLVM::CallOp call : calls[member.getName()]) {
         OpBuilder b(call);
-        SmallVector<Value> operands(call.getArgOperands());
+        SmallVector<Value> passed;
         for (const SmallVector<Attribute> &values : arguments)
-          operands.push_back(
+          passed.push_back(
               b.create<LLVM::ConstantOp>(call.getLoc(), i64, values[m]));
-        auto merged = b.create<LLVM::CallOp>(call.getLoc(), TypeRange{},
-                                             kept.getName(), operands);
-        merged->setDiscardableAttrs(call->getDiscardableAttrDictionary());
-        call.erase();
-        keptCalls.push_back(merged);
+        call->insertOperands(call->getNumOperands(), passed);
+        call.setCalleeAttr(FlatSymbolRefAttr::get(kept.getSymNameAttr()));
+        keptCalls.push_back(call);
       }
       calls.erase(member.getName());
       if (member != kept)
