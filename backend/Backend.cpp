@@ -147,8 +147,9 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   // resnet_mini, the MLP and the GRU within noise, the GPT ~5% faster);
   // the -O pipeline 10-20% faster (opt on SPEC 2.3's CNN: 0.50 against
   // 0.57-0.62 s), 2-10% of a whole compile (medians of 6-7 pairs:
-  // resnet_mini 2.83 -> 2.68 s, the GPT 2.19 -> 1.98). Without the vectorizers -O1 left one
-  // of the GPT's kernels scalar, 8-10x slower. -O3 stays LLVM's -O3.
+  // resnet_mini 2.83 -> 2.68 s, the GPT 2.19 -> 1.98). Without the
+  // vectorizers -O1 left one of the GPT's kernels scalar, 8-10x slower. -O3
+  // stays LLVM's -O3.
   llvm::ModulePassManager mpm;
   if (optLevel == 0)
     mpm = builder.buildO0DefaultPipeline(llvm::OptimizationLevel::O0);

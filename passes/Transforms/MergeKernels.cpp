@@ -51,15 +51,12 @@ bool isGenerated(LLVM::LLVMFuncOp func) {
          (func.isPrivate() || func.getLinkage() == LLVM::Linkage::Internal);
 }
 
-struct NNMergeKernelsPass
-    : nnc::impl::NNMergeKernelsPassBase<NNMergeKernelsPass> {
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    // Direct calls by callee. A function referred to in any other way than
-    // by calls and llvm.mlir.addressof is left as it is; one whose address
-    // is taken keeps its arguments.
-    llvm::StringMap<SmallVector<LLVM::CallOp>> calls;
-    llvm::StringSet<> addressTaken, pinned;
+/// How a module's functions are referred to: direct calls by callee; a
+/// function referred to in any other way than by calls and
+/// llvm.mlir.addressof is pinned (left as it is); one whose address is taken
+/// keeps its arguments.
+struct Uses {
+  explicit Uses(ModuleOp module) {
     if (std::optional<SymbolTable::UseRange> uses =
             SymbolTable::getSymbolUses(&module.getBodyRegion()))
       for (const SymbolTable::SymbolUse &use : *uses) {
@@ -72,14 +69,35 @@ struct NNMergeKernelsPass
         else
           pinned.insert(name);
       }
+  }
+  /// Whether `name` is only ever called directly, and at least once.
+  bool onlyCalled(StringRef name) const {
+    return calls.count(name) && !addressTaken.contains(name) &&
+           !pinned.contains(name);
+  }
+  llvm::StringMap<SmallVector<LLVM::CallOp>> calls;
+  llvm::StringSet<> addressTaken, pinned;
+};
+
+/// A kernel and its shape with its parameterizable constants as slots.
+struct Shaped {
+  LLVM::LLVMFuncOp func;
+  nnc::FunctionShape shape;
+};
+
+struct NNMergeKernelsPass
+    : nnc::impl::NNMergeKernelsPassBase<NNMergeKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    Uses uses(module);
     SmallVector<LLVM::LLVMFuncOp> candidates;
     for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
-      if (!isGenerated(func) || pinned.contains(func.getName()))
+      if (!isGenerated(func) || uses.pinned.contains(func.getName()))
         continue;
       candidates.push_back(func);
       if (func.getName().starts_with(kKernelPrefix) &&
-          !addressTaken.contains(func.getName()))
-        rebasePointerArguments(func, calls[func.getName()]);
+          !uses.addressTaken.contains(func.getName()))
+        rebasePointerArguments(func, uses.calls[func.getName()]);
     }
     for (LLVM::LLVMFuncOp func : candidates)
       sortConstants(func);
@@ -110,41 +128,32 @@ struct NNMergeKernelsPass
   /// constants that differ as arguments from its callers. Only kernels
   /// whose every use is a direct call.
   void mergeUpToConstants(ModuleOp module) {
-    llvm::StringMap<SmallVector<LLVM::CallOp>> calls;
-    llvm::StringSet<> otherUse;
-    if (std::optional<SymbolTable::UseRange> uses =
-            SymbolTable::getSymbolUses(&module.getBodyRegion()))
-      for (const SymbolTable::SymbolUse &use : *uses) {
-        StringRef name = use.getSymbolRef().getRootReference();
-        auto call = dyn_cast<LLVM::CallOp>(use.getUser());
-        if (call && call.getCallee() == name && call.getNumResults() == 0)
-          calls[name].push_back(call);
-        else
-          otherUse.insert(name);
-      }
-    std::unordered_map<size_t, SmallVector<LLVM::LLVMFuncOp>> byHash;
-    for (auto func : module.getOps<LLVM::LLVMFuncOp>())
-      if (isGenerated(func) && func.getName().starts_with(kKernelPrefix) &&
-          !otherUse.contains(func.getName()) && calls.count(func.getName()) &&
-          !callsKernels(func))
-        byHash[nnc::withPlaceholderName(func, [&] {
-          return size_t(nnc::FunctionShape(func, isParameterizable).hash());
-        })].push_back(func);
+    Uses uses(module);
+    std::unordered_map<size_t, SmallVector<Shaped>> byHash;
+    for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+      if (!isGenerated(func) || !func.getName().starts_with(kKernelPrefix) ||
+          !uses.onlyCalled(func.getName()) || callsKernels(func))
+        continue;
+      nnc::FunctionShape shape(func, isParameterizable);
+      size_t hash =
+          nnc::withPlaceholderName(func, [&] { return size_t(shape.hash()); });
+      byHash[hash].push_back({func, std::move(shape)});
+    }
     SymbolTable symbols(module);
-    for (auto &[hash, funcs] : byHash) {
+    for (auto &[hash, shaped] : byHash) {
       // Classes of equal kernels within the bucket, each merged.
-      SmallVector<bool> done(funcs.size(), false);
-      for (size_t i = 0; i < funcs.size(); ++i) {
+      SmallVector<bool> done(shaped.size(), false);
+      for (size_t i = 0; i < shaped.size(); ++i) {
         if (done[i])
           continue;
-        SmallVector<LLVM::LLVMFuncOp> members{funcs[i]};
-        for (size_t j = i + 1; j < funcs.size(); ++j)
-          if (!done[j] && equalUpToConstants(funcs[i], funcs[j])) {
-            members.push_back(funcs[j]);
+        SmallVector<Shaped *> members{&shaped[i]};
+        for (size_t j = i + 1; j < shaped.size(); ++j)
+          if (!done[j] && equalUpToConstants(shaped[i], shaped[j])) {
+            members.push_back(&shaped[j]);
             done[j] = true;
           }
         if (members.size() > 1)
-          mergeMembers(members, calls, symbols);
+          mergeMembers(members, uses.calls, symbols);
       }
     }
   }
@@ -161,49 +170,45 @@ struct NNMergeKernelsPass
         .wasInterrupted();
   }
 
-  static bool equalUpToConstants(LLVM::LLVMFuncOp a, LLVM::LLVMFuncOp b) {
-    return nnc::withPlaceholderName(a, [&] {
-      return nnc::withPlaceholderName(b, [&] {
-        return nnc::FunctionShape(a, isParameterizable) ==
-               nnc::FunctionShape(b, isParameterizable);
-      });
+  static bool equalUpToConstants(const Shaped &a, const Shaped &b) {
+    return nnc::withPlaceholderName(a.func, [&] {
+      return nnc::withPlaceholderName(b.func,
+                                      [&] { return a.shape == b.shape; });
     });
   }
 
   /// `members` (equal up to constants) become members[0]: each operand
   /// whose constant differs between them takes an argument appended to it
   /// (one per distinct list of values), which every call passes.
-  static void mergeMembers(MutableArrayRef<LLVM::LLVMFuncOp> members,
+  static void mergeMembers(ArrayRef<Shaped *> members,
                            llvm::StringMap<SmallVector<LLVM::CallOp>> &calls,
                            SymbolTable &symbols) {
-    SmallVector<nnc::FunctionShape> shapes;
-    for (LLVM::LLVMFuncOp member : members)
-      shapes.emplace_back(member, isParameterizable);
     // The values of each slot in the members, and the slots whose values
     // differ, grouped by those values: an argument each.
     auto valuesAt = [&](size_t s) {
-      return llvm::to_vector(
-          llvm::map_range(shapes, [&](const nnc::FunctionShape &shape) {
-            return cast<LLVM::ConstantOp>(shape.slots[s]->get().getDefiningOp())
-                .getValue();
-          }));
+      return llvm::to_vector(llvm::map_range(members, [&](Shaped *member) {
+        return cast<LLVM::ConstantOp>(
+                   member->shape.slots[s]->get().getDefiningOp())
+            .getValue();
+      }));
     };
     SmallVector<SmallVector<Attribute>> arguments;
     SmallVector<std::pair<OpOperand *, unsigned>> rewired;
-    for (size_t s = 0; s < shapes[0].slots.size(); ++s) {
+    const nnc::FunctionShape &first = members[0]->shape;
+    for (size_t s = 0; s < first.slots.size(); ++s) {
       SmallVector<Attribute> values = valuesAt(s);
       if (llvm::all_equal(values))
         continue;
       unsigned argument = llvm::find(arguments, values) - arguments.begin();
       if (argument == arguments.size())
         arguments.push_back(values);
-      rewired.emplace_back(shapes[0].slots[s], argument);
+      rewired.emplace_back(first.slots[s], argument);
     }
-    LLVM::LLVMFuncOp kept = members[0];
+    LLVM::LLVMFuncOp kept = members[0]->func;
     MLIRContext *context = kept.getContext();
     auto i64 = IntegerType::get(context, 64);
     LLVM::LLVMFunctionType type = kept.getFunctionType();
-    unsigned first = type.getNumParams();
+    unsigned firstArgument = type.getNumParams();
     SmallVector<Type> params(type.getParams());
     params.append(arguments.size(), i64);
     kept.setFunctionType(LLVM::LLVMFunctionType::get(type.getReturnType(),
@@ -218,12 +223,13 @@ struct NNMergeKernelsPass
       entry.addArgument(i64, kept.getLoc());
     for (auto [operand, argument] : rewired) {
       Operation *constant = operand->get().getDefiningOp();
-      operand->set(entry.getArgument(first + argument));
+      operand->set(entry.getArgument(firstArgument + argument));
       if (constant->use_empty())
         constant->erase();
     }
     SmallVector<LLVM::CallOp> keptCalls;
-    for (auto [m, member] : llvm::enumerate(members)) {
+    for (auto [m, shaped] : llvm::enumerate(members)) {
+      LLVM::LLVMFuncOp member = shaped->func;
       for (LLVM::CallOp call : calls[member.getName()]) {
         OpBuilder b(call);
         SmallVector<Value> passed;

@@ -153,11 +153,15 @@ public:
   /// An earlier function equal to `function` if there is one, else
   /// `function`, which is then remembered.
   mlir::Operation *findOrInsert(mlir::Operation *function) {
-    size_t hash = withPlaceholderName(
-        function, [&] { return size_t(FunctionShape(function).hash()); });
+    FunctionShape shape(function);
+    size_t hash =
+        withPlaceholderName(function, [&] { return size_t(shape.hash()); });
     std::vector<mlir::Operation *> &bucket = byHash[hash];
     for (mlir::Operation *earlier : bucket)
-      if (equal(earlier, function))
+      if (withPlaceholderName(earlier, [&] {
+            return withPlaceholderName(
+                function, [&] { return FunctionShape(earlier) == shape; });
+          }))
         return earlier;
     bucket.push_back(function);
     hashOf[function] = hash;
@@ -174,13 +178,6 @@ public:
   }
 
 private:
-  static bool equal(mlir::Operation *a, mlir::Operation *b) {
-    return withPlaceholderName(a, [&] {
-      return withPlaceholderName(
-          b, [&] { return FunctionShape(a) == FunctionShape(b); });
-    });
-  }
-
   std::unordered_map<size_t, std::vector<mlir::Operation *>> byHash;
   llvm::DenseMap<mlir::Operation *, size_t> hashOf;
 };
