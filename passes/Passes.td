@@ -252,10 +252,14 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     reduce, fill, broadcast, ...). Output: scf.for loop nests on tensors whose
     bodies are vector ops on register-sized tiles.
     Matmul-family ops are tiled (m, n, k) by `matmul-tile-sizes` (default
-    8x32x16: an 8x32 f32 accumulator is 16 AVX-512 registers), vectorized,
+    8x32x4: an 8x32 f32 accumulator is 16 AVX-512 registers; 4 k steps per
+    iteration of the k loop run as fast as 16 and are a quarter of the code
+    for LLVM to compile), vectorized,
     and turned into vector.contract (which nn-lower-vector-tiles lowers to
     outer products, i.e. one broadcast-FMA per row and k step, after
-    bufferization). Every other linalg op is generalized,
+    bufferization). Columns kept whole that are not whole vectors (the 17
+    left of a chunk of 49) are split into whole vectors and the rest.
+    Every other linalg op is generalized,
     its outer loops tiled by 1 and its innermost loop by a multiple of
     `vector-width`, then vectorized. A tile size is always a divisor of its
     loop's extent (or the whole extent), so no tile is partial; ops that
@@ -295,7 +299,7 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
   }];
   let options = [
     ListOption<"matmulTileSizes", "matmul-tile-sizes", "int64_t",
-               "tile sizes (m, n, k) of matmul-family ops (default 8,32,16)">,
+               "tile sizes (m, n, k) of matmul-family ops (default 8,32,4)">,
     Option<"vectorWidth", "vector-width", "int64_t", "16",
            "f32 lanes of one hardware vector (16 for AVX-512)">,
     Option<"parallelChunks", "parallel-chunks", "int64_t", "0",
@@ -398,8 +402,8 @@ def NNLowerVectorTilesPass : Pass<"nn-lower-vector-tiles", "::mlir::func::FuncOp
     the 1-D vector into the memref with its last two dimensions collapsed.
 
     Why a pass of its own, run on the outlined kernels just before the
-    vector-to-LLVM lowering: an 8x32x16 matmul tile is one vector.contract
-    but 128 FMAs and their broadcasts once lowered. Lowering it late keeps
+    vector-to-LLVM lowering: an 8x32x4 matmul tile is one vector.contract
+    but 64 FMAs and their broadcasts once lowered. Lowering it late keeps
     every pass from tiling to kernel outlining (canonicalizations, empty
     tensor elimination, bufferization, buffer placement) on the short form,
     and runs the lowering once per distinct kernel.

@@ -21,7 +21,7 @@ struct CPUCodegenOptions : public mlir::PassPipelineOptions<CPUCodegenOptions> {
   ListOption<int64_t> matmulTileSizes{
       *this, "matmul-tile-sizes",
       llvm::cl::desc("tile sizes (m, n, k) of matmul-family ops "
-                     "(default 8,32,16)")};
+                     "(default 8,32,4)")};
   Option<int64_t> vectorWidth{
       *this, "vector-width", llvm::cl::desc("f32 lanes of one hardware vector"),
       llvm::cl::init(16)};

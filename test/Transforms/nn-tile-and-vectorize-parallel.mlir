@@ -15,8 +15,8 @@
 // CHECK:         %[[R:.+]] = scf.forall (%[[J:.+]]) = (0) to (128) step (32) shared_outs(%[[O:.+]] = %[[C]])
 // CHECK:           tensor.extract_slice %[[O]][0, %[[J]]] [64, 32] [1, 1]
 // CHECK:           scf.for
-// CHECK:             vector.transfer_read %[[A]]{{.*}} vector<8x16xf32>
-// CHECK:             vector.transfer_read %[[B]][%{{.+}}, %{{.+}}]{{.*}} vector<16x32xf32>
+// CHECK:             vector.transfer_read %[[A]]{{.*}} vector<8x4xf32>
+// CHECK:             vector.transfer_read %[[B]][%{{.+}}, %{{.+}}]{{.*}} vector<4x32xf32>
 // CHECK:             vector.contract {{.*}} into vector<8x32xf32>
 // CHECK:           scf.forall.in_parallel
 // CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][0, %[[J]]] [64, 32] [1, 1]

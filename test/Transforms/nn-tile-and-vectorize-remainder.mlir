@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s -nn-tile-and-vectorize -canonicalize | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize -canonicalize | FileCheck %s
 
 // A language model's head: n = 257 token classes, prime, so no register
 // tile divides it. The matmul is split along n into the first 256 columns
@@ -9,14 +9,35 @@
 // CHECK-SAME:    %[[A:[^:]+]]: tensor<32x128xf32>, %[[B:[^:]+]]: tensor<128x257xf32>, %[[C:[^:]+]]: tensor<32x257xf32>
 // CHECK:         %[[C0:.+]] = tensor.extract_slice %[[C]][0, 0] [32, 256] [1, 1]
 // CHECK:         scf.for {{.*}} iter_args(%{{.+}} = %[[C0]]) -> (tensor<32x256xf32>)
-// CHECK:           vector.contract {{.*}} : vector<8x16xf32>, vector<16x32xf32> into vector<8x32xf32>
+// CHECK:           vector.contract {{.*}} : vector<8x4xf32>, vector<4x32xf32> into vector<8x32xf32>
 // CHECK:         %[[MAIN:.+]] = tensor.insert_slice %{{.+}} into %[[C]][0, 0] [32, 256] [1, 1]
 // CHECK:         %[[C1:.+]] = tensor.extract_slice %[[MAIN]][0, 256] [32, 1] [1, 1]
 // CHECK:         scf.for {{.*}} iter_args(%{{.+}} = %[[C1]]) -> (tensor<32x1xf32>)
-// CHECK:           vector.contract {{.*}} : vector<8x16xf32>, vector<16x1xf32> into vector<8x1xf32>
+// CHECK:           vector.contract {{.*}} : vector<8x4xf32>, vector<4x1xf32> into vector<8x1xf32>
 // CHECK:         tensor.insert_slice %{{.+}} into %[[MAIN]][0, 256] [32, 1] [1, 1]
 // CHECK-NOT:     arith.mulf
 func.func @head(%a: tensor<32x128xf32>, %b: tensor<128x257xf32>, %c: tensor<32x257xf32>) -> tensor<32x257xf32> {
   %y = linalg.matmul ins(%a, %b : tensor<32x128xf32>, tensor<128x257xf32>) outs(%c : tensor<32x257xf32>) -> tensor<32x257xf32>
   return %y : tensor<32x257xf32>
+}
+
+// -----
+
+// Columns kept whole that are not whole vectors: 49 = 32 + 17, and the 17
+// are split again into 16 (one vector per row) and 1, instead of one
+// 17-lane accumulator row carried through the k loop.
+// CHECK-LABEL: func.func @ragged(
+// CHECK-SAME:    %[[A:[^:]+]]: tensor<16x64xf32>, %[[B:[^:]+]]: tensor<64x49xf32>, %[[C:[^:]+]]: tensor<16x49xf32>
+// CHECK:         vector.contract {{.*}} : vector<8x4xf32>, vector<4x32xf32> into vector<8x32xf32>
+// CHECK:         %[[MAIN:.+]] = tensor.insert_slice %{{.+}} into %[[C]][0, 0] [16, 32] [1, 1]
+// CHECK:         %[[REST:.+]] = tensor.extract_slice %[[MAIN]][0, 32] [16, 17] [1, 1]
+// CHECK:         tensor.extract_slice %[[REST]][0, 0] [16, 16] [1, 1]
+// CHECK:         vector.contract {{.*}} : vector<8x4xf32>, vector<4x16xf32> into vector<8x16xf32>
+// CHECK:         %[[VEC:.+]] = tensor.insert_slice %{{.+}} into %[[REST]][0, 0] [16, 16] [1, 1]
+// CHECK:         tensor.extract_slice %[[VEC]][0, 16] [16, 1] [1, 1]
+// CHECK:         vector.contract {{.*}} : vector<8x4xf32>, vector<4x1xf32> into vector<8x1xf32>
+// CHECK-NOT:     vector<8x17xf32>
+func.func @ragged(%a: tensor<16x64xf32>, %b: tensor<64x49xf32>, %c: tensor<16x49xf32>) -> tensor<16x49xf32> {
+  %y = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x49xf32>) outs(%c : tensor<16x49xf32>) -> tensor<16x49xf32>
+  return %y : tensor<16x49xf32>
 }

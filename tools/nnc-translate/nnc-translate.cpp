@@ -39,7 +39,7 @@ static cl::opt<bool> codegen("codegen",
 static cl::opt<std::string>
     codegenOptions("codegen-options",
                    cl::desc("options of nnc-cpu-codegen, e.g. "
-                            "\"matmul-tile-sizes=8,32,16\""),
+                            "\"matmul-tile-sizes=8,32,4\""),
                    cl::init(""));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
                                   cl::Prefix, cl::init(3));

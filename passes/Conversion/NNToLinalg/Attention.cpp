@@ -24,7 +24,7 @@
 // otherwise get tiny blocks). Blocks of 64 (T <= 64: one block of T): the
 // tiles of a 64 x 64 x 32 step (S, P, Q, K^T, V, dO blocks: about 70 KiB)
 // stay in L2 and mostly L1, and every tile matmul divides into the
-// [8, 32, 16] register tiles of nn-tile-and-vectorize (which leaves the
+// [8, 32, 4] register tiles of nn-tile-and-vectorize (which leaves the
 // chunks of this forall whole, not split again). Measured with
 // bench/attention.py (N 12, D 128, 4 heads, T 512): forward + backward at
 // about 90 GFLOP/s on one thread, 150 on two; blocks of 32 x 32 and of
