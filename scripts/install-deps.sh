@@ -6,8 +6,9 @@ set -euo pipefail
 PACKAGES=(
   # build; nnc links programs with lld (GNU ld when it is missing: slower)
   cmake ninja-build g++ pkg-config lld
-  # compiler: LLVM/MLIR 19 (libMLIR.so, tablegen, FileCheck, lit), ANTLR4
-  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+  # compiler: LLVM/MLIR 19 (libMLIR.so, tablegen, FileCheck, lit), ANTLR4;
+  # lld's libraries, with which nnc links programs in process
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools liblld-19-dev
   antlr4 libantlr4-runtime-dev uuid-dev
   # runtime and tools
   libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libgtest-dev

@@ -16,6 +16,11 @@ path = os.pathsep.join([config.nnc_tools_dir, config.llvm_tools_dir,
 config.environment["PATH"] = path
 config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
 config.substitutions.append(("%python", config.python_executable))
+# nnc by its path, for tests that run it with another PATH.
+config.substitutions.append(("%nnc_path", os.path.join(config.nnc_tools_dir, "nnc")))
+# nnc links programs with lld in process (built with liblld-19-dev).
+if config.nnc_in_process_lld:
+    config.available_features.add("in-process-lld")
 # A stand-in for libcuda.so.1 (test/runtime/fake_cuda): device memory is host
 # memory and kernels do nothing.
 config.substitutions.append(("%fake_cuda", os.path.join(config.nnc_obj_root, "lib", "libnnrt_fake_cuda.so")))

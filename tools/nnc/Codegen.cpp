@@ -25,6 +25,11 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/TargetParser/Host.h"
 
+#ifdef NNC_IN_PROCESS_LLD
+#include "lld/Common/Driver.h"
+LLD_HAS_DRIVER(elf)
+#endif
+
 #include <algorithm>
 #include <cstdio>
 #include <future>
@@ -334,8 +339,39 @@ void addModelPredict(ModuleOp module, int64_t batch, int64_t in, int64_t out,
 }
 
 /// Links the program's object with the runtime (nnrt_program, nnrt) and
-/// its libraries through the system's C++ driver.
+/// its libraries: with lld in this process where nnc was built with it (the
+/// C++ driver's link line, read when nnc was configured, around the inputs;
+/// see tools/nnc/CMakeLists.txt), else through the system's C++ driver.
 int link(const std::vector<std::string> &objects, const std::string &output) {
+  std::vector<std::string> inputs = objects;
+  for (llvm::StringRef lib : llvm::split(NNC_RUNTIME_LINK_LIBS, ';'))
+    if (!lib.empty())
+      inputs.push_back(lib.str());
+  inputs.push_back("-lpthread");
+  inputs.push_back("-lm");
+#ifdef NNC_IN_PROCESS_LLD
+  std::vector<std::string> args = {"ld.lld"};
+  for (llvm::StringRef arg : llvm::split(NNC_SYSTEM_LINK_ARGS, ';')) {
+    if (arg == "NNC_OUTPUT")
+      args.push_back(output);
+    else if (arg == "NNC_INPUTS.o")
+      args.insert(args.end(), inputs.begin(), inputs.end());
+    else if (!arg.empty())
+      args.push_back(arg.str());
+  }
+  std::vector<const char *> argv;
+  for (const std::string &arg : args)
+    argv.push_back(arg.c_str());
+  // lld prints its own errors (undefined symbols, unwritable output).
+  lld::Result result = lld::lldMain(argv, llvm::outs(), llvm::errs(),
+                                    {{lld::Gnu, &lld::elf::link}});
+  llvm::errs().flush();
+  if (result.retCode != 0) {
+    std::cerr << "nnc: error: linking '" << output << "' failed\n";
+    return InternalError;
+  }
+  return Ok;
+#else
   auto cxx = llvm::sys::findProgramByName("c++");
   if (!cxx) {
     std::cerr << "nnc: error: cannot find the system linker driver 'c++'; "
@@ -347,12 +383,7 @@ int link(const std::vector<std::string> &objects, const std::string &output) {
   // time on a program (issue 17's compile time).
   if (llvm::sys::findProgramByName("ld.lld"))
     args.push_back("-fuse-ld=lld");
-  args.insert(args.end(), objects.begin(), objects.end());
-  for (llvm::StringRef lib : llvm::split(NNC_RUNTIME_LINK_LIBS, ';'))
-    if (!lib.empty())
-      args.push_back(lib.str());
-  args.push_back("-lpthread");
-  args.push_back("-lm");
+  args.insert(args.end(), inputs.begin(), inputs.end());
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(*cxx, argRefs, std::nullopt, {}, 0, 0,
@@ -363,6 +394,7 @@ int link(const std::vector<std::string> &objects, const std::string &output) {
     return InternalError;
   }
   return Ok;
+#endif
 }
 
 /// The dialects and interfaces every module nnc compiles needs.
