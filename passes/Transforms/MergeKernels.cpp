@@ -135,8 +135,7 @@ struct NNMergeKernelsPass
           !uses.onlyCalled(func.getName()) || callsKernels(func))
         continue;
       nnc::FunctionShape shape(func, isParameterizable);
-      size_t hash =
-          nnc::withPlaceholderName(func, [&] { return size_t(shape.hash()); });
+      size_t hash = nnc::hashUpToName(func, shape);
       byHash[hash].push_back({func, std::move(shape)});
     }
     SymbolTable symbols(module);
@@ -148,7 +147,9 @@ struct NNMergeKernelsPass
           continue;
         SmallVector<Shaped *> members{&shaped[i]};
         for (size_t j = i + 1; j < shaped.size(); ++j)
-          if (!done[j] && equalUpToConstants(shaped[i], shaped[j])) {
+          if (!done[j] &&
+              nnc::equalUpToNames(shaped[i].func, shaped[i].shape,
+                                  shaped[j].func, shaped[j].shape)) {
             members.push_back(&shaped[j]);
             done[j] = true;
           }
@@ -168,13 +169,6 @@ struct NNMergeKernelsPass
                      : WalkResult::advance();
         })
         .wasInterrupted();
-  }
-
-  static bool equalUpToConstants(const Shaped &a, const Shaped &b) {
-    return nnc::withPlaceholderName(a.func, [&] {
-      return nnc::withPlaceholderName(b.func,
-                                      [&] { return a.shape == b.shape; });
-    });
   }
 
   /// `members` (equal up to constants) become members[0]: each operand

@@ -145,6 +145,20 @@ struct FunctionShape {
   llvm::DenseMap<mlir::Block *, unsigned> blocks;
 };
 
+/// `shape`'s hash (see FunctionShape) with `function`'s name left out.
+inline size_t hashUpToName(mlir::Operation *function,
+                           const FunctionShape &shape) {
+  return withPlaceholderName(function, [&] { return size_t(shape.hash()); });
+}
+
+/// Whether functions `a` and `b` of shapes `sa` and `sb` are equal up to
+/// their names.
+inline bool equalUpToNames(mlir::Operation *a, const FunctionShape &sa,
+                           mlir::Operation *b, const FunctionShape &sb) {
+  return withPlaceholderName(
+      a, [&] { return withPlaceholderName(b, [&] { return sa == sb; }); });
+}
+
 /// Functions equal up to their names (see FunctionShape) -- what printing
 /// them under one name and comparing the text tells, without the printing
 /// (which took most of nn-merge-kernels' time).
@@ -154,14 +168,10 @@ public:
   /// `function`, which is then remembered.
   mlir::Operation *findOrInsert(mlir::Operation *function) {
     FunctionShape shape(function);
-    size_t hash =
-        withPlaceholderName(function, [&] { return size_t(shape.hash()); });
+    size_t hash = hashUpToName(function, shape);
     std::vector<mlir::Operation *> &bucket = byHash[hash];
     for (mlir::Operation *earlier : bucket)
-      if (withPlaceholderName(earlier, [&] {
-            return withPlaceholderName(
-                function, [&] { return FunctionShape(earlier) == shape; });
-          }))
+      if (equalUpToNames(earlier, FunctionShape(earlier), function, shape))
         return earlier;
     bucket.push_back(function);
     hashOf[function] = hash;
