@@ -82,6 +82,9 @@ def NN_Dialect : Dialect {
     "::mlir::IntegerAttr":$parallel_chunks,
     "::mlir::IntegerAttr":$empty_id,
     "::mlir::FloatAttr":$accumulator_init,
+    // A sum by lanes whose lane loop nn-tile-and-vectorize keeps whole (see
+    // sumInnermostByLanes there).
+    "::mlir::UnitAttr":$lane_blocks,
     "::mlir::UnitAttr":$layer_calls,
     // An int8 GEMM of nn-quantize (u8 activations, s8 weights packed 4 along
     // k, i32 accumulators) that nn-lower-int8-gemm lowers; a module's

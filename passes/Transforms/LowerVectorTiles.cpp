@@ -35,6 +35,23 @@ struct ShapeCastByRows : OpRewritePattern<vector::ShapeCastOp> {
   LogicalResult matchAndRewrite(vector::ShapeCastOp op,
                                 PatternRewriter &rewriter) const override {
     VectorType src = op.getSourceVectorType(), dst = op.getResultVectorType();
+    // Only leading unit dimensions differ (<1x1x1x7x16> to <1x7x16>, the
+    // tile of a sum by lanes' block): the inner vector, extracted and
+    // broadcast (not element by element).
+    auto inner = [](VectorType t) {
+      ArrayRef<int64_t> shape = t.getShape();
+      while (shape.size() > 1 && shape.front() == 1)
+        shape = shape.drop_front();
+      return shape;
+    };
+    if (!src.isScalable() && !dst.isScalable() && src.getRank() > 1 &&
+        dst.getRank() > 1 && inner(src) == inner(dst)) {
+      Value core = rewriter.create<vector::ExtractOp>(
+          op.getLoc(), op.getSource(),
+          SmallVector<int64_t>(src.getRank() - inner(src).size(), 0));
+      rewriter.replaceOpWithNewOp<vector::BroadcastOp>(op, dst, core);
+      return success();
+    }
     bool down = dst.getRank() == 1 && src.getRank() > 1;
     bool up = src.getRank() == 1 && dst.getRank() > 1;
     VectorType nd = down ? src : dst;
@@ -131,6 +148,77 @@ struct FlatRunWrite : OpRewritePattern<vector::TransferWriteOp> {
   }
 };
 
+/// Whether every lane of vector `v` holds the same value: a splat constant,
+/// a broadcast of one element, or elementwise ops of such (a few levels).
+static bool isUniform(Value v, unsigned depth = 4) {
+  if (!isa<VectorType>(v.getType()))
+    return true; // a scalar operand of an elementwise op
+  Operation *def = v.getDefiningOp();
+  if (!def || depth == 0)
+    return false;
+  if (auto c = dyn_cast<arith::ConstantOp>(def)) {
+    auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+    return dense && dense.isSplat();
+  }
+  if (isa<vector::SplatOp>(def))
+    return true;
+  if (auto b = dyn_cast<vector::BroadcastOp>(def)) {
+    auto src = dyn_cast<VectorType>(b.getSourceType());
+    return !src || src.getNumElements() == 1;
+  }
+  if (def->getNumResults() != 1 || !def->hasTrait<OpTrait::Elementwise>() ||
+      def->getNumRegions() != 0)
+    return false;
+  return llvm::all_of(def->getOperands(),
+                      [&](Value o) { return isUniform(o, depth - 1); });
+}
+
+/// A transpose of a vector whose lanes are all equal (the mask of a
+/// per-sample weight, compared in one layout and selected in another, see
+/// nn-tile-and-vectorize's sums by lanes): a broadcast of its first lane,
+/// not a shuffle of every lane (Shuffle16x16 or element by element).
+struct UniformTranspose : OpRewritePattern<vector::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getSourceVectorType().isScalable() || !isUniform(op.getVector()))
+      return failure();
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
+        op, op.getResultVectorType(),
+        scalarOf(rewriter, op.getLoc(), op.getVector()));
+    return success();
+  }
+
+  /// The value of every lane of the uniform `v`, computed on scalars (the
+  /// vector ops computing `v` then die: lowered, a vector<1x1x112x1> is an
+  /// array of 112 one-element vectors, built lane by lane).
+  static Value scalarOf(PatternRewriter &rewriter, Location loc, Value v) {
+    auto type = dyn_cast<VectorType>(v.getType());
+    if (!type)
+      return v;
+    Operation *def = v.getDefiningOp();
+    if (auto c = dyn_cast<arith::ConstantOp>(def))
+      return rewriter.create<arith::ConstantOp>(
+          loc, cast<TypedAttr>(cast<DenseElementsAttr>(c.getValue())
+                                   .getSplatValue<Attribute>()));
+    if (auto splat = dyn_cast<vector::SplatOp>(def))
+      return splat.getInput();
+    if (auto b = dyn_cast<vector::BroadcastOp>(def)) {
+      auto src = dyn_cast<VectorType>(b.getSourceType());
+      if (!src)
+        return b.getSource();
+      return rewriter.create<vector::ExtractOp>(
+          loc, b.getSource(), SmallVector<int64_t>(src.getRank(), 0));
+    }
+    SmallVector<Value> operands;
+    for (Value o : def->getOperands())
+      operands.push_back(scalarOf(rewriter, loc, o));
+    OperationState state(loc, def->getName().getStringRef(), operands,
+                         TypeRange{type.getElementType()}, def->getAttrs());
+    return rewriter.create(state)->getResult(0);
+  }
+};
+
 struct NNLowerVectorTilesPass
     : nnc::impl::NNLowerVectorTilesPassBase<NNLowerVectorTilesPass> {
   void runOnOperation() override {
@@ -143,6 +231,7 @@ struct NNLowerVectorTilesPass
         return signalPassFailure();
     }
     RewritePatternSet patterns(ctx);
+    patterns.add<UniformTranspose>(ctx, /*benefit=*/2);
     vector::VectorTransformsOptions vopts;
     vopts.setVectorTransformsOptions(
         vector::VectorContractLowering::OuterProduct);

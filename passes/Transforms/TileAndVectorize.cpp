@@ -425,7 +425,31 @@ static constexpr int64_t kMaxLaneSums = 1 << 18;
 /// least 4 iterations together, and partial sums of at most kMaxLaneSums
 /// floats. The order of the sums changes (per lane first, then across
 /// lanes); each lane's sum is as long as each row's was serial before.
-static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
+///
+/// Where the lanes are whole vectors, they go in blocks of up to 8 vectors
+/// (784 lanes of a 28x28 image: 7 blocks of 7 x 16): the loops become
+/// (parallel.., reduced.., block, vector, lane), the last two kept whole
+/// (see kLaneBlocks), so that the [c, 7, 16] partial sums of a register
+/// tile stay in registers through every reduced loop (7 accumulators per
+/// sum) instead of a load, an add and a store of the partial sum per
+/// vector read. A block is [vectors, lanes], not one row of 112 lanes: an
+/// LLVM vector of 112 floats is loaded element by element.
+static constexpr StringLiteral kLaneBlocks =
+    nnc::nn::NNDialect::LaneBlocksAttrHelper::getNameStr();
+
+/// The vectors per block of sumInnermostByLanes for `lanes` lanes, or 0.
+static int64_t vectorsPerBlock(int64_t lanes, int64_t vectorWidth) {
+  if (lanes % vectorWidth != 0)
+    return 0;
+  int64_t vectors = lanes / vectorWidth;
+  for (int64_t k = std::min<int64_t>(8, vectors); k >= 4; --k)
+    if (vectors % k == 0)
+      return k;
+  return 0;
+}
+
+static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op,
+                                int64_t vectorWidth) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   unsigned n = op.getNumLoops();
@@ -487,30 +511,99 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
   }
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
-  AffineExpr lane = getAffineDimExpr(n - 1, ctx);
+  int64_t lanes = ranges[n - 1], vectors = vectorsPerBlock(lanes, vectorWidth);
+  bool blocks = vectors != 0;
+  // Loop d of the op is `dims[d]` of the new op; in blocks, its loops are
+  // the parallel ones, the reduced ones, then the lanes as (block, vector,
+  // lane), and `lane` stands for (vector, lane) in the partial sums.
+  SmallVector<AffineExpr> dims, lane;
+  SmallVector<utils::IteratorType> newIterators;
+  unsigned newLoops = blocks ? n + 2 : n;
+  if (blocks) {
+    dims.resize(n - 1);
+    unsigned next = 0;
+    for (bool reduced : {false, true})
+      for (unsigned d = 0; d + 1 < n; ++d)
+        if (linalg::isReductionIterator(iterators[d]) == reduced) {
+          dims[d] = getAffineDimExpr(next++, ctx);
+          newIterators.push_back(iterators[d]);
+        }
+    newIterators.append({utils::IteratorType::reduction,
+                         utils::IteratorType::parallel,
+                         utils::IteratorType::parallel});
+    lane = {getAffineDimExpr(n, ctx), getAffineDimExpr(n + 1, ctx)};
+  } else {
+    for (unsigned d = 0; d + 1 < n; ++d)
+      dims.push_back(getAffineDimExpr(d, ctx));
+    newIterators = iterators;
+    newIterators[n - 1] = utils::IteratorType::parallel;
+    lane = {getAffineDimExpr(n - 1, ctx)};
+  }
+  // A map of the op in the new loops (the lanes as (block, vector, lane)).
+  AffineExpr oldLane = getAffineDimExpr(n - 1, ctx);
+  auto remap = [&](AffineMap map) {
+    SmallVector<AffineExpr> results;
+    for (AffineExpr e : map.getResults()) {
+      if (e != oldLane)
+        results.push_back(dims[cast<AffineDimExpr>(e).getPosition()]);
+      else if (blocks)
+        results.append({getAffineDimExpr(n - 1, ctx), lane[0], lane[1]});
+      else
+        results.push_back(lane[0]);
+    }
+    return AffineMap::get(newLoops, 0, results, ctx);
+  };
   Value zero =
       rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0));
-  SmallVector<Value> partials;
+  SmallVector<Value> inputs, partials;
   SmallVector<AffineMap> maps;
-  for (OpOperand *input : op.getDpsInputOperands())
-    maps.push_back(op.getMatchingIndexingMap(input));
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    Value value = input->get();
+    std::optional<unsigned> at = map.getResultPosition(oldLane);
+    if (blocks && at) {
+      // The operand's lanes as [blocks, vectors, lanes].
+      auto type = cast<RankedTensorType>(value.getType());
+      SmallVector<int64_t> shape;
+      SmallVector<ReassociationIndices> groups;
+      for (auto [i, size] : llvm::enumerate(type.getShape())) {
+        groups.push_back({int64_t(shape.size())});
+        if (i != *at) {
+          shape.push_back(size);
+          continue;
+        }
+        shape.append({size / (vectors * vectorWidth), vectors, vectorWidth});
+        groups.back().append(
+            {int64_t(shape.size()) - 2, int64_t(shape.size()) - 1});
+      }
+      value = rewriter.create<tensor::ExpandShapeOp>(
+          loc, RankedTensorType::get(shape, type.getElementType()), value,
+          groups);
+    }
+    inputs.push_back(value);
+    maps.push_back(remap(map));
+  }
   for (OpOperand &init : op.getDpsInitsMutable()) {
-    AffineMap map = op.getMatchingIndexingMap(&init);
+    AffineMap map = remap(op.getMatchingIndexingMap(&init));
     SmallVector<AffineExpr> results(map.getResults());
-    results.push_back(lane);
-    maps.push_back(AffineMap::get(n, 0, results, ctx));
+    results.append(lane);
+    maps.push_back(AffineMap::get(newLoops, 0, results, ctx));
     SmallVector<int64_t> shape(
         cast<RankedTensorType>(init.get().getType()).getShape());
-    shape.push_back(ranges[n - 1]);
+    if (blocks)
+      shape.append({vectors, vectorWidth});
+    else
+      shape.push_back(lanes);
     Value empty =
         rewriter.create<tensor::EmptyOp>(loc, shape, rewriter.getF32Type());
     partials.push_back(
         rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0));
   }
-  iterators[n - 1] = utils::IteratorType::parallel;
-  auto byLanes = rewriter.create<linalg::GenericOp>(
-      loc, ValueRange(partials).getTypes(), op.getDpsInputs(), partials, maps,
-      iterators);
+  auto byLanes =
+      rewriter.create<linalg::GenericOp>(loc, ValueRange(partials).getTypes(),
+                                         inputs, partials, maps, newIterators);
+  if (blocks)
+    byLanes->setAttr(kLaneBlocks, rewriter.getUnitAttr());
   rewriter.inlineRegionBefore(op.getRegion(), byLanes.getRegion(),
                               byLanes.getRegion().begin());
   // Then each result: its init plus its partial sums over the lanes.
@@ -518,10 +611,10 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op) {
   for (auto [init, partial] :
        llvm::zip(op.getDpsInits(), byLanes.getResults())) {
     int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
-    AffineMap identity = rewriter.getMultiDimIdentityMap(rank + 1);
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank + lane.size());
     SmallVector<utils::IteratorType> across(rank,
                                             utils::IteratorType::parallel);
-    across.push_back(utils::IteratorType::reduction);
+    across.append(lane.size(), utils::IteratorType::reduction);
     auto sum = rewriter.create<linalg::GenericOp>(
         loc, init.getType(), partial, init,
         ArrayRef<AffineMap>{identity, identity.getMajorSubMap(rank)}, across,
@@ -768,8 +861,11 @@ struct NNTileAndVectorizePass
       return {preferred, lanesDim};
     }
     unsigned last = ranges.size() - 1;
-    // Outer loops by 1; the innermost loop by up to four vectors.
+    // Outer loops by 1; the innermost loop by up to four vectors (the
+    // lanes of sumInnermostByLanes' blocks whole).
     preferred.back() = 4 * vectorWidth;
+    if (op->hasAttr(kLaneBlocks) && ranges.size() >= 2)
+      preferred[last - 1] = ranges[last - 1];
     // The windows of a pooling gradient (see interleavedWindows): the short
     // loop whole, so that one tile holds whole runs of the output.
     if (interleavedWindows(op)) {
@@ -1091,8 +1187,9 @@ struct NNTileAndVectorizePass
         rewrite(op);
     };
     // Sums over the innermost loop and others: see sumInnermostByLanes.
-    eachGeneric(
-        [&](linalg::GenericOp op) { (void)sumInnermostByLanes(rewriter, op); });
+    eachGeneric([&](linalg::GenericOp op) {
+      (void)sumInnermostByLanes(rewriter, op, vectorWidth);
+    });
     // Transposes of rows that are not whole vectors: see
     // collapseTransposedRun.
     eachGeneric([&](linalg::GenericOp op) {

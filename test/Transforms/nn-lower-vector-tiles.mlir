@@ -81,3 +81,32 @@ func.func @padded_windows(%v: vector<26xf32>, %m: memref<4x2x13x2xf32, strided<[
   vector.transfer_write %t, %m[%i, %k, %c0, %c0] {in_bounds = [true, true, true, true]} : vector<1x1x13x2xf32>, memref<4x2x13x2xf32, strided<[104, 52, 3, 1]>>
   return
 }
+
+// -----
+
+// A sum by lanes' tile (nn-tile-and-vectorize's blocks of 7 x 16 lanes):
+// the per-sample weight's mask, all lanes equal, is computed once on
+// scalars and broadcast, not compared in one layout and transposed lane by
+// lane into another; the tile's unit dimensions go by one extract and one
+// broadcast of its [7, 16] rows, not element by element.
+// CHECK-LABEL: func.func @uniform_mask(
+// CHECK:         %[[W:.+]] = vector.extract %{{.+}}[0] : f32 from vector<1xf32>
+// CHECK:         %[[Z:.+]] = arith.cmpf oeq, %[[W]], %{{.+}} : f32
+// CHECK:         vector.broadcast %[[Z]] : i1 to vector<1x1x1x7x16xi1>
+// CHECK-NOT:     vector.transpose
+// CHECK-NOT:     vector.shuffle
+// CHECK:         vector.extract %{{.+}}[0, 0, 0] : vector<7x16xf32> from vector<1x1x1x7x16xf32>
+// CHECK-NOT:     f32 from vector<1x1x1x7x16xf32>
+func.func @uniform_mask(%x: vector<1x1x1x7x16xf32>, %w: vector<1xf32>, %acc: vector<1x7x16xf32>) -> vector<1x7x16xf32> {
+  %zero = arith.constant dense<0.000000e+00> : vector<1x1x7x16x1xf32>
+  %zeros = arith.constant dense<0.000000e+00> : vector<1x1x1x7x16xf32>
+  %wb = vector.broadcast %w : vector<1xf32> to vector<1x1x7x16x1xf32>
+  %wr = vector.broadcast %w : vector<1xf32> to vector<1x1x1x7x16xf32>
+  %c = arith.cmpf oeq, %wb, %zero : vector<1x1x7x16x1xf32>
+  %ct = vector.transpose %c, [0, 4, 1, 2, 3] : vector<1x1x7x16x1xi1> to vector<1x1x1x7x16xi1>
+  %p = arith.mulf %wr, %x : vector<1x1x1x7x16xf32>
+  %m = arith.select %ct, %zeros, %p : vector<1x1x1x7x16xi1>, vector<1x1x1x7x16xf32>
+  %r = vector.shape_cast %m : vector<1x1x1x7x16xf32> to vector<1x7x16xf32>
+  %s = arith.addf %acc, %r : vector<1x7x16xf32>
+  return %s : vector<1x7x16xf32>
+}

@@ -1,4 +1,5 @@
 // RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize -canonicalize -cse -loop-invariant-subset-hoisting | FileCheck %s --check-prefix=HOIST
 
 // A convolution's bias gradient, [n, c, h, w] -> [c]: h and w run
 // contiguously through the input and collapse into one loop of 676 lanes;
@@ -122,4 +123,49 @@ func.func @channel_max(%x: tensor<4x32x26x26xf32>) -> tensor<32xf32> {
       linalg.yield %s : f32
     }
   return %r : tensor<32xf32>
+}
+
+// -----
+
+// Lanes of whole vectors (a 28x28 image: 784 lanes, 49 vectors) go in
+// blocks of 7 x 16: loops (c, n, block) around a [7, 16] tile, each
+// channel's partial sums [8, 7, 16]; then the 7 x 16 lanes of each channel
+// summed. The mask of the per-sample weight (a partial batch) as before.
+// CHECK-LABEL: func.func @block_sums(
+// CHECK:         tensor.expand_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] output_shape [4, 8, 7, 7, 16] : tensor<4x8x784xf32> into tensor<4x8x7x7x16xf32>
+// CHECK:         scf.for %[[C:.+]] = %{{.+}} to %c8
+// CHECK:           scf.for %[[N:.+]] = %{{.+}} to %c4
+// CHECK:             scf.for %[[B:.+]] = %{{.+}} to %c7
+// CHECK:               vector.transfer_read %{{.+}}[%[[N]], %[[C]], %[[B]], %{{.+}}, %{{.+}}]{{.*}} : tensor<4x8x7x7x16xf32>, vector<1x1x1x7x16xf32>
+// CHECK:               arith.select
+// CHECK:               vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x1x7x16xf32> to vector<1x7x16xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x16xf32> to vector<1xf32>
+// Once the loop-invariant reads and writes of the tile are hoisted (as in
+// nnc-cpu-codegen), the tile is carried in registers through the samples
+// and the blocks: read and written once per channel.
+// HOIST-LABEL: func.func @block_sums(
+// HOIST:           vector.transfer_read {{.*}} : tensor<8x7x16xf32>, vector<1x7x16xf32>
+// HOIST-NEXT:      scf.for {{.*}} -> (tensor<8x7x16xf32>, vector<1x7x16xf32>)
+// HOIST:             scf.for {{.*}} -> (tensor<8x7x16xf32>, vector<1x7x16xf32>)
+// HOIST-NOT:           vector.transfer_write
+// HOIST:           vector.transfer_write {{.*}} : vector<1x7x16xf32>, tensor<8x7x16xf32>
+
+#nchw = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#sample = affine_map<(n, c, h, w) -> (n)>
+#chan = affine_map<(n, c, h, w) -> (c)>
+func.func @block_sums(%x: tensor<4x8x28x28xf32>, %weight: tensor<4xf32>) -> tensor<8xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %s = linalg.generic {indexing_maps = [#nchw, #sample, #chan],
+                       iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%x, %weight : tensor<4x8x28x28xf32>, tensor<4xf32>) outs(%f : tensor<8xf32>) {
+  ^bb0(%v: f32, %w: f32, %sum: f32):
+    %zero = arith.cmpf oeq, %w, %cst : f32
+    %p = arith.mulf %w, %v : f32
+    %m = arith.select %zero, %cst, %p : f32
+    %a = arith.addf %sum, %m : f32
+    linalg.yield %a : f32
+  } -> tensor<8xf32>
+  return %s : tensor<8xf32>
 }
