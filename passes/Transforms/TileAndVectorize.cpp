@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -433,7 +434,9 @@ static constexpr int64_t kMaxLaneSums = 1 << 18;
 /// tile stay in registers through every reduced loop (7 accumulators per
 /// sum) instead of a load, an add and a store of the partial sum per
 /// vector read. A block is [vectors, lanes], not one row of 112 lanes: an
-/// LLVM vector of 112 floats is loaded element by element.
+/// LLVM vector of 112 floats is loaded element by element. Lanes that are
+/// not whole vectors (196 of a 14x14 image) go as whole vectors in blocks
+/// (12: 2 blocks of 6 x 16) and the rest (4) as one loop of lanes.
 static constexpr StringLiteral kLaneBlocks =
     nnc::nn::NNDialect::LaneBlocksAttrHelper::getNameStr();
 
@@ -511,118 +514,157 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op,
   }
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
-  int64_t lanes = ranges[n - 1], vectors = vectorsPerBlock(lanes, vectorWidth);
-  bool blocks = vectors != 0;
-  // Loop d of the op is `dims[d]` of the new op; in blocks, its loops are
-  // the parallel ones, the reduced ones, then the lanes as (block, vector,
-  // lane), and `lane` stands for (vector, lane) in the partial sums.
-  SmallVector<AffineExpr> dims, lane;
-  SmallVector<utils::IteratorType> newIterators;
-  unsigned newLoops = blocks ? n + 2 : n;
-  if (blocks) {
-    dims.resize(n - 1);
-    unsigned next = 0;
-    for (bool reduced : {false, true})
-      for (unsigned d = 0; d + 1 < n; ++d)
-        if (linalg::isReductionIterator(iterators[d]) == reduced) {
-          dims[d] = getAffineDimExpr(next++, ctx);
-          newIterators.push_back(iterators[d]);
-        }
-    newIterators.append({utils::IteratorType::reduction,
-                         utils::IteratorType::parallel,
-                         utils::IteratorType::parallel});
-    lane = {getAffineDimExpr(n, ctx), getAffineDimExpr(n + 1, ctx)};
-  } else {
-    for (unsigned d = 0; d + 1 < n; ++d)
-      dims.push_back(getAffineDimExpr(d, ctx));
-    newIterators = iterators;
-    newIterators[n - 1] = utils::IteratorType::parallel;
-    lane = {getAffineDimExpr(n - 1, ctx)};
-  }
-  // A map of the op in the new loops (the lanes as (block, vector, lane)).
+  int64_t lanes = ranges[n - 1];
   AffineExpr oldLane = getAffineDimExpr(n - 1, ctx);
-  auto remap = [&](AffineMap map) {
-    SmallVector<AffineExpr> results;
-    for (AffineExpr e : map.getResults()) {
-      if (e != oldLane)
-        results.push_back(dims[cast<AffineDimExpr>(e).getPosition()]);
-      else if (blocks)
-        results.append({getAffineDimExpr(n - 1, ctx), lane[0], lane[1]});
-      else
-        results.push_back(lane[0]);
-    }
-    return AffineMap::get(newLoops, 0, results, ctx);
-  };
   Value zero =
       rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0));
-  SmallVector<Value> inputs, partials;
-  SmallVector<AffineMap> maps;
-  for (OpOperand *input : op.getDpsInputOperands()) {
-    AffineMap map = op.getMatchingIndexingMap(input);
-    Value value = input->get();
-    std::optional<unsigned> at = map.getResultPosition(oldLane);
-    if (blocks && at) {
-      // The operand's lanes as [blocks, vectors, lanes].
-      auto type = cast<RankedTensorType>(value.getType());
-      SmallVector<int64_t> shape;
-      SmallVector<ReassociationIndices> groups;
-      for (auto [i, size] : llvm::enumerate(type.getShape())) {
-        groups.push_back({int64_t(shape.size())});
-        if (i != *at) {
-          shape.push_back(size);
-          continue;
-        }
-        shape.append({size / (vectors * vectorWidth), vectors, vectorWidth});
-        groups.back().append(
-            {int64_t(shape.size()) - 2, int64_t(shape.size()) - 1});
-      }
-      value = rewriter.create<tensor::ExpandShapeOp>(
-          loc, RankedTensorType::get(shape, type.getElementType()), value,
-          groups);
+  // The partial sums of lanes [lo, lo + size) (per result), in blocks of
+  // `vectors` vectors or (0) one lane loop; `laneDims` gets how many
+  // trailing dimensions of the partial sums are lanes.
+  unsigned laneDims = 0;
+  auto partialSums = [&](int64_t lo, int64_t size, int64_t vectors) {
+    bool blocks = vectors != 0;
+    // Loop d of the op is `dims[d]` of the new op; in blocks, its loops
+    // are the parallel ones, the reduced ones, then the lanes as (block,
+    // vector, lane), and `lane` stands for (vector, lane) in the sums.
+    SmallVector<AffineExpr> dims, lane;
+    SmallVector<utils::IteratorType> newIterators;
+    unsigned newLoops = blocks ? n + 2 : n;
+    if (blocks) {
+      dims.resize(n - 1);
+      unsigned next = 0;
+      for (bool reduced : {false, true})
+        for (unsigned d = 0; d + 1 < n; ++d)
+          if (linalg::isReductionIterator(iterators[d]) == reduced) {
+            dims[d] = getAffineDimExpr(next++, ctx);
+            newIterators.push_back(iterators[d]);
+          }
+      newIterators.append({utils::IteratorType::reduction,
+                           utils::IteratorType::parallel,
+                           utils::IteratorType::parallel});
+      lane = {getAffineDimExpr(n, ctx), getAffineDimExpr(n + 1, ctx)};
+    } else {
+      for (unsigned d = 0; d + 1 < n; ++d)
+        dims.push_back(getAffineDimExpr(d, ctx));
+      newIterators = iterators;
+      newIterators[n - 1] = utils::IteratorType::parallel;
+      lane = {oldLane};
     }
-    inputs.push_back(value);
-    maps.push_back(remap(map));
-  }
-  for (OpOperand &init : op.getDpsInitsMutable()) {
-    AffineMap map = remap(op.getMatchingIndexingMap(&init));
-    SmallVector<AffineExpr> results(map.getResults());
-    results.append(lane);
-    maps.push_back(AffineMap::get(newLoops, 0, results, ctx));
-    SmallVector<int64_t> shape(
-        cast<RankedTensorType>(init.get().getType()).getShape());
+    laneDims = lane.size();
+    // A map of the op in the new loops.
+    auto remap = [&](AffineMap map) {
+      SmallVector<AffineExpr> results;
+      for (AffineExpr e : map.getResults()) {
+        if (e != oldLane)
+          results.push_back(dims[cast<AffineDimExpr>(e).getPosition()]);
+        else if (blocks)
+          results.append({getAffineDimExpr(n - 1, ctx), lane[0], lane[1]});
+        else
+          results.push_back(lane[0]);
+      }
+      return AffineMap::get(newLoops, 0, results, ctx);
+    };
+    SmallVector<Value> inputs, partials;
+    SmallVector<AffineMap> maps;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      Value value = input->get();
+      std::optional<unsigned> at = map.getResultPosition(oldLane);
+      if (at && size != lanes) {
+        // The operand's lanes [lo, lo + size).
+        auto type = cast<RankedTensorType>(value.getType());
+        SmallVector<int64_t> offsets(type.getRank(), 0), sizes(type.getShape()),
+            strides(type.getRank(), 1);
+        offsets[*at] = lo;
+        sizes[*at] = size;
+        value = rewriter.create<tensor::ExtractSliceOp>(
+            loc, value, getAsIndexOpFoldResult(ctx, offsets),
+            getAsIndexOpFoldResult(ctx, sizes),
+            getAsIndexOpFoldResult(ctx, strides));
+      }
+      if (blocks && at) {
+        // The operand's lanes as [blocks, vectors, lanes].
+        auto type = cast<RankedTensorType>(value.getType());
+        SmallVector<int64_t> shape;
+        SmallVector<ReassociationIndices> groups;
+        for (auto [i, extent] : llvm::enumerate(type.getShape())) {
+          groups.push_back({int64_t(shape.size())});
+          if (i != *at) {
+            shape.push_back(extent);
+            continue;
+          }
+          shape.append(
+              {extent / (vectors * vectorWidth), vectors, vectorWidth});
+          groups.back().append(
+              {int64_t(shape.size()) - 2, int64_t(shape.size()) - 1});
+        }
+        value = rewriter.create<tensor::ExpandShapeOp>(
+            loc, RankedTensorType::get(shape, type.getElementType()), value,
+            groups);
+      }
+      inputs.push_back(value);
+      maps.push_back(remap(map));
+    }
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      AffineMap map = remap(op.getMatchingIndexingMap(&init));
+      SmallVector<AffineExpr> results(map.getResults());
+      results.append(lane);
+      maps.push_back(AffineMap::get(newLoops, 0, results, ctx));
+      SmallVector<int64_t> shape(
+          cast<RankedTensorType>(init.get().getType()).getShape());
+      if (blocks)
+        shape.append({vectors, vectorWidth});
+      else
+        shape.push_back(size);
+      Value empty =
+          rewriter.create<tensor::EmptyOp>(loc, shape, rewriter.getF32Type());
+      partials.push_back(
+          rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0));
+    }
+    auto byLanes = rewriter.create<linalg::GenericOp>(
+        loc, ValueRange(partials).getTypes(), inputs, partials, maps,
+        newIterators);
     if (blocks)
-      shape.append({vectors, vectorWidth});
-    else
-      shape.push_back(lanes);
-    Value empty =
-        rewriter.create<tensor::EmptyOp>(loc, shape, rewriter.getF32Type());
-    partials.push_back(
-        rewriter.create<linalg::FillOp>(loc, zero, empty).getResult(0));
+      byLanes->setAttr(kLaneBlocks, rewriter.getUnitAttr());
+    IRMapping same;
+    op.getRegion().cloneInto(&byLanes.getRegion(), same);
+    return SmallVector<Value>(byLanes.getResults());
+  };
+  // Whole vectors in blocks; lanes that are not (196 of a 14x14 image:
+  // 12 vectors and 4 lanes): the vectors in blocks, the rest as one loop.
+  int64_t whole = lanes / vectorWidth * vectorWidth;
+  int64_t vectors = vectorsPerBlock(whole, vectorWidth);
+  SmallVector<std::pair<SmallVector<Value>, unsigned>> parts;
+  if (vectors == 0 || whole == lanes) {
+    parts.push_back({partialSums(0, lanes, vectors), laneDims});
+  } else {
+    parts.push_back({partialSums(0, whole, vectors), laneDims});
+    parts.push_back({partialSums(whole, lanes - whole, 0), laneDims});
   }
-  auto byLanes =
-      rewriter.create<linalg::GenericOp>(loc, ValueRange(partials).getTypes(),
-                                         inputs, partials, maps, newIterators);
-  if (blocks)
-    byLanes->setAttr(kLaneBlocks, rewriter.getUnitAttr());
-  rewriter.inlineRegionBefore(op.getRegion(), byLanes.getRegion(),
-                              byLanes.getRegion().begin());
   // Then each result: its init plus its partial sums over the lanes.
   SmallVector<Value> results;
-  for (auto [init, partial] :
-       llvm::zip(op.getDpsInits(), byLanes.getResults())) {
+  for (auto [r, init] : llvm::enumerate(op.getDpsInits())) {
+    Value sum = init;
     int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
-    AffineMap identity = rewriter.getMultiDimIdentityMap(rank + lane.size());
-    SmallVector<utils::IteratorType> across(rank,
-                                            utils::IteratorType::parallel);
-    across.append(lane.size(), utils::IteratorType::reduction);
-    auto sum = rewriter.create<linalg::GenericOp>(
-        loc, init.getType(), partial, init,
-        ArrayRef<AffineMap>{identity, identity.getMajorSubMap(rank)}, across,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          b.create<linalg::YieldOp>(
-              l, b.create<arith::AddFOp>(l, args[1], args[0]).getResult());
-        });
-    results.push_back(sum.getResult(0));
+    for (auto &[partial, dimsOfLanes] : parts) {
+      AffineMap identity = rewriter.getMultiDimIdentityMap(rank + dimsOfLanes);
+      SmallVector<utils::IteratorType> across(rank,
+                                              utils::IteratorType::parallel);
+      across.append(dimsOfLanes, utils::IteratorType::reduction);
+      sum =
+          rewriter
+              .create<linalg::GenericOp>(
+                  loc, init.getType(), partial[r], sum,
+                  ArrayRef<AffineMap>{identity, identity.getMajorSubMap(rank)},
+                  across,
+                  [](OpBuilder &b, Location l, ValueRange args) {
+                    b.create<linalg::YieldOp>(
+                        l, b.create<arith::AddFOp>(l, args[1], args[0])
+                               .getResult());
+                  })
+              .getResult(0);
+    }
+    results.push_back(sum);
   }
   rewriter.replaceOp(op, results);
   return true;

@@ -2,16 +2,23 @@
 // RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize -canonicalize -cse -loop-invariant-subset-hoisting | FileCheck %s --check-prefix=HOIST
 
 // A convolution's bias gradient, [n, c, h, w] -> [c]: h and w run
-// contiguously through the input and collapse into one loop of 676 lanes;
-// the rows are added as vectors into [32, 676] partial sums (the lanes stay
-// in the result of the multi_reduction), then each channel's lanes are
-// reduced once into the result.
+// contiguously through the input and collapse into one loop of 676 lanes:
+// 42 whole vectors, in 6 blocks of 7 x 16 lanes whose [32, 7, 16] partial
+// sums a register tile carries through the samples and blocks, and 4 lanes
+// left, added as rows of 4 into [32, 4] partial sums. Then each channel's
+// lanes are reduced once into the result, the blocks' then the rest's.
 // CHECK-LABEL: func.func @bias_grad(
 // CHECK:         %[[X:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3]] : tensor<4x32x26x26xf32> into tensor<4x32x676xf32>
-// CHECK:         tensor.empty() : tensor<32x676xf32>
-// CHECK:         %[[ROW:.+]] = vector.transfer_read %[[X]]{{.*}} : tensor<4x32x676xf32>, vector<1x1x52xf32>
-// CHECK:         vector.multi_reduction <add>, %[[ROW]], %{{.+}} [0] : vector<1x1x52xf32> to vector<1x52xf32>
-// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x52xf32> to vector<1xf32>
+// CHECK:         %[[MAIN:.+]] = tensor.extract_slice %[[X]][0, 0, 0] [4, 32, 672] [1, 1, 1]
+// CHECK:         %[[BLOCKS:.+]] = tensor.expand_shape %[[MAIN]] {{\[}}[0], [1], [2, 3, 4]] output_shape [4, 32, 6, 7, 16]
+// CHECK:         tensor.empty() : tensor<32x7x16xf32>
+// CHECK:         vector.transfer_read %[[BLOCKS]]{{.*}} : tensor<4x32x6x7x16xf32>, vector<1x1x1x7x16xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x1x7x16xf32> to vector<1x7x16xf32>
+// CHECK:         tensor.empty() : tensor<32x4xf32>
+// CHECK:         %[[ROW:.+]] = vector.transfer_read %[[X]][%{{.+}}, %{{.+}}, %c672]{{.*}} : tensor<4x32x676xf32>, vector<1x1x4xf32>
+// CHECK:         vector.multi_reduction <add>, %[[ROW]], %{{.+}} [0] : vector<1x1x4xf32> to vector<1x4xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x16xf32> to vector<1xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x4xf32> to vector<1xf32>
 // CHECK-NOT:     vector<1x1x1x26xf32>
 
 func.func @bias_grad(%x: tensor<4x32x26x26xf32>) -> tensor<32xf32> {
@@ -29,15 +36,19 @@ func.func @bias_grad(%x: tensor<4x32x26x26xf32>) -> tensor<32xf32> {
 // -----
 
 // Batchnorm's backward sums (of dy and of dy (x - mean), one fused op with
-// two results, the mean broadcast per channel): both get [8, 196] partial
-// sums over the collapsed 14 x 14 lanes, then a reduction over the lanes
-// each.
+// two results, the mean broadcast per channel) over 14 x 14 = 196 lanes:
+// 12 vectors in 2 blocks of 6 x 16 ([8, 6, 16] partial sums each), then the
+// 4 lanes left ([8, 4] each); then the lanes of each sum reduced, blocks
+// first.
 // CHECK-LABEL: func.func @batchnorm_sums(
 // CHECK-COUNT-2: tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3]] : tensor<4x8x14x14xf32> into tensor<4x8x196xf32>
-// CHECK:         scf.for {{.*}} -> (tensor<8x196xf32>, tensor<8x196xf32>)
-// CHECK:           vector.multi_reduction <add>, %{{.+}}, %{{.+}} [0] : vector<1x1x49xf32> to vector<1x49xf32>
-// CHECK:           vector.contract {{.*}} : vector<1x1x49xf32>, vector<1x1x49xf32> into vector<1x49xf32>
-// CHECK-COUNT-2: vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x49xf32> to vector<1xf32>
+// CHECK:         scf.for {{.*}} -> (tensor<8x6x16xf32>, tensor<8x6x16xf32>)
+// CHECK:           vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x1x6x16xf32> to vector<1x6x16xf32>
+// CHECK:           vector.contract {{.*}} : vector<1x1x1x6x16xf32>, vector<1x1x1x6x16xf32> into vector<1x6x16xf32>
+// CHECK:         scf.for {{.*}} -> (tensor<8x4xf32>, tensor<8x4xf32>)
+// CHECK:           vector.multi_reduction <add>, %{{.+}}, %{{.+}} [0] : vector<1x1x4xf32> to vector<1x4xf32>
+// CHECK:           vector.contract {{.*}} : vector<1x1x4xf32>, vector<1x1x4xf32> into vector<1x4xf32>
+// CHECK-COUNT-2: vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1{{(, 2)?}}] : vector<1x{{(1x16|4)}}xf32> to vector<1xf32>
 
 #nchw = affine_map<(n, c, h, w) -> (n, c, h, w)>
 #chan = affine_map<(n, c, h, w) -> (c)>
