@@ -182,3 +182,38 @@ func.func @grad_weight_whole_batch(%dy: tensor<4x3x8x8xf32>, %x: tensor<4x2x8x8x
   %dw = nn.conv2d_grad_weight %dy, %x {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<4x3x8x8xf32>, tensor<4x2x8x8xf32>) -> tensor<3x2x3x3xf32>
   return %dw : tensor<3x2x3x3xf32>
 }
+
+// -----
+
+// One input channel (the first layer of an image model: no channel groups)
+// and 32 filters: dW^T's columns go in 2 groups of 16 filters in parallel,
+// each through the samples in order, accumulating the product of a
+// sample's im2col matrix [9, 64] and its group's gradient channels-last
+// [64, 16] (both built in the group, in cache: no NHWC copy of the whole
+// batch's gradient) into its [9, 16] columns: every element the same sum
+// in the same order as the whole batch's GEMM. For GPUs, that GEMM.
+// CHECK-LABEL: func.func @grad_weight_filter_groups(
+// CHECK-SAME:    %[[DY:[^:]+]]: tensor<4x32x8x8xf32>, %[[X:[^:]+]]: tensor<4x1x8x8xf32>)
+// CHECK:         %[[PARTS:.+]] = scf.forall (%[[G:.+]]) in (2) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<2x9x16xf32>)
+// CHECK:           %[[F0:.+]] = arith.muli %[[G]], %{{.+}} : index
+// CHECK:           %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<9x16xf32>)
+// CHECK:           %[[SUM:.+]] = scf.for %[[S:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[ZERO]]) -> (tensor<9x16xf32>)
+// CHECK:             tensor.extract_slice %[[X]][%[[S]], 0, 0, 0] [1, 1, 8, 8] [1, 1, 1, 1]
+// CHECK:             %[[COL:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<1x3x3x1x8x8xf32> into tensor<9x64xf32>
+// CHECK:             %[[GRAD:.+]] = tensor.extract_slice %[[DY]][%[[S]], %[[F0]], 0, 0] [1, 16, 8, 8] [1, 1, 1, 1]
+// CHECK:             %[[T:.+]] = linalg.transpose ins(%[[GRAD]] : tensor<1x16x8x8xf32>) outs(%{{.+}} : tensor<1x8x8x16xf32>) permutation = [0, 2, 3, 1]
+// CHECK:             %[[ROWS:.+]] = tensor.collapse_shape %[[T]] {{\[}}[0, 1, 2], [3]] : tensor<1x8x8x16xf32> into tensor<64x16xf32>
+// CHECK:             %[[P:.+]] = linalg.matmul ins(%[[COL]], %[[ROWS]] : tensor<9x64xf32>, tensor<64x16xf32>) outs(%[[ACC]] : tensor<9x16xf32>)
+// CHECK:             scf.yield %[[P]]
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[G]], 0, 0] [1, 9, 16]
+// CHECK:         %[[COLS:.+]] = linalg.generic {{.*}} ins(%[[PARTS]] : tensor<2x9x16xf32>) outs(%{{.+}} : tensor<9x2x16xf32>)
+// CHECK:         %[[DWT:.+]] = tensor.collapse_shape %[[COLS]] {{\[}}[0], [1, 2]] : tensor<9x2x16xf32> into tensor<9x32xf32>
+// CHECK:         %[[DW:.+]] = linalg.generic {{.*}} ins(%[[DWT]] : tensor<9x32xf32>) outs(%{{.+}} : tensor<32x1x3x3xf32>)
+// CHECK:         return %[[DW]]
+// BATCH-LABEL: func.func @grad_weight_filter_groups(
+// BATCH-NOT:     scf.forall
+// BATCH:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<9x256xf32>, tensor<256x32xf32>) outs(%{{.+}} : tensor<9x32xf32>)
+func.func @grad_weight_filter_groups(%dy: tensor<4x32x8x8xf32>, %x: tensor<4x1x8x8xf32>) -> tensor<32x1x3x3xf32> {
+  %dw = nn.conv2d_grad_weight %dy, %x {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<4x32x8x8xf32>, tensor<4x1x8x8xf32>) -> tensor<32x1x3x3xf32>
+  return %dw : tensor<32x1x3x3xf32>
+}

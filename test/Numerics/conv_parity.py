@@ -91,6 +91,9 @@ def conv_cases():
         # time (144 and 784 columns, whole vectors of 16), two parts each.
         conv_case("conv_by_parts_of_4_6x6", r, 8, 3, 6, 6, 4, 3, 3, [1, 1], [1, 1, 1, 1], True),
         conv_case("conv_by_parts_of_16_7x7", r, 32, 2, 7, 7, 3, 3, 3, [1, 1], [1, 1, 1, 1], False),
+        # One input channel and 32 filters: the weight gradient by 2 groups
+        # of 16 filters, each through the samples in order.
+        conv_case("conv_filter_groups_c1_f32", r, 4, 1, 12, 12, 32, 3, 3, [1, 1], same_pads(3, 3), True),
         # 11x11 = 121 pixels: 4 samples, 484 columns, a remainder of 4.
         conv_case("conv_by_parts_remainder_11x11", r, 8, 2, 13, 13, 3, 3, 3, [1, 1], [0, 0, 0, 0], True),
     ]
