@@ -414,6 +414,22 @@ static bool collapseTransposedRun(RewriterBase &rewriter, linalg::GenericOp op,
 /// Partial sums of at most this many floats (1 MiB).
 static constexpr int64_t kMaxLaneSums = 1 << 18;
 
+/// The attribute of a sum by lanes in blocks (see sumInnermostByLanes): its
+/// last two loops, a block's [vectors, lanes], are kept whole.
+static constexpr StringLiteral kLaneBlocks =
+    nnc::nn::NNDialect::LaneBlocksAttrHelper::getNameStr();
+
+/// The vectors per block of sumInnermostByLanes for `lanes` lanes, or 0.
+static int64_t vectorsPerBlock(int64_t lanes, int64_t vectorWidth) {
+  if (lanes % vectorWidth != 0)
+    return 0;
+  int64_t vectors = lanes / vectorWidth;
+  for (int64_t k = std::min<int64_t>(8, vectors); k >= 4; --k)
+    if (vectors % k == 0)
+      return k;
+  return 0;
+}
+
 /// A sum over the innermost loop and others (a convolution's bias gradient,
 /// batchnorm's sums over [n, c, h, w] for each c) would reduce each row of
 /// w to one scalar and add it to the channel's sum: a horizontal reduction
@@ -437,20 +453,6 @@ static constexpr int64_t kMaxLaneSums = 1 << 18;
 /// LLVM vector of 112 floats is loaded element by element. Lanes that are
 /// not whole vectors (196 of a 14x14 image) go as whole vectors in blocks
 /// (12: 2 blocks of 6 x 16) and the rest (4) as one loop of lanes.
-static constexpr StringLiteral kLaneBlocks =
-    nnc::nn::NNDialect::LaneBlocksAttrHelper::getNameStr();
-
-/// The vectors per block of sumInnermostByLanes for `lanes` lanes, or 0.
-static int64_t vectorsPerBlock(int64_t lanes, int64_t vectorWidth) {
-  if (lanes % vectorWidth != 0)
-    return 0;
-  int64_t vectors = lanes / vectorWidth;
-  for (int64_t k = std::min<int64_t>(8, vectors); k >= 4; --k)
-    if (vectors % k == 0)
-      return k;
-  return 0;
-}
-
 static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op,
                                 int64_t vectorWidth) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
