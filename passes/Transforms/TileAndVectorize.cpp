@@ -521,9 +521,8 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op,
   Value zero =
       rewriter.create<arith::ConstantOp>(loc, rewriter.getF32FloatAttr(0));
   // The partial sums of lanes [lo, lo + size) (per result), in blocks of
-  // `vectors` vectors or (0) one lane loop; `laneDims` gets how many
-  // trailing dimensions of the partial sums are lanes.
-  unsigned laneDims = 0;
+  // `vectors` vectors ([.., vectors, lanes]) or (0) one lane loop ([..,
+  // lanes]).
   auto partialSums = [&](int64_t lo, int64_t size, int64_t vectors) {
     bool blocks = vectors != 0;
     // Loop d of the op is `dims[d]` of the new op; in blocks, its loops
@@ -552,7 +551,6 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op,
       newIterators[n - 1] = utils::IteratorType::parallel;
       lane = {oldLane};
     }
-    laneDims = lane.size();
     // A map of the op in the new loops.
     auto remap = [&](AffineMap map) {
       SmallVector<AffineExpr> results;
@@ -636,19 +634,22 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op,
   // 12 vectors and 4 lanes): the vectors in blocks, the rest as one loop.
   int64_t whole = lanes / vectorWidth * vectorWidth;
   int64_t vectors = vectorsPerBlock(whole, vectorWidth);
-  SmallVector<std::pair<SmallVector<Value>, unsigned>> parts;
+  SmallVector<SmallVector<Value>> parts;
   if (vectors == 0 || whole == lanes) {
-    parts.push_back({partialSums(0, lanes, vectors), laneDims});
+    parts.push_back(partialSums(0, lanes, vectors));
   } else {
-    parts.push_back({partialSums(0, whole, vectors), laneDims});
-    parts.push_back({partialSums(whole, lanes - whole, 0), laneDims});
+    parts.push_back(partialSums(0, whole, vectors));
+    parts.push_back(partialSums(whole, lanes - whole, 0));
   }
   // Then each result: its init plus its partial sums over the lanes.
   SmallVector<Value> results;
   for (auto [r, init] : llvm::enumerate(op.getDpsInits())) {
     Value sum = init;
     int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
-    for (auto &[partial, dimsOfLanes] : parts) {
+    for (ArrayRef<Value> partial : parts) {
+      // The trailing dimensions of the partial sums are lanes.
+      int64_t dimsOfLanes =
+          cast<RankedTensorType>(partial[r].getType()).getRank() - rank;
       AffineMap identity = rewriter.getMultiDimIdentityMap(rank + dimsOfLanes);
       SmallVector<utils::IteratorType> across(rank,
                                               utils::IteratorType::parallel);

@@ -288,6 +288,42 @@ Value weightsFromTransposed(OpBuilder &b, Location loc, Value dwT,
   return generic(b, loc, dwT, read, emptyLike(b, loc, dwType), copyElement)[0];
 }
 
+/// The parts of a weight gradient's dW^T computed in parallel (its rows by
+/// groups of input channels, or its columns by groups of filters), each
+/// going through the n samples in order: `operands(first, sample)` gives
+/// the sample's im2col rows [kp, P] and gradient rows [P, fp] for the part
+/// whose first channel or filter is `first` (part x `stride`), and their
+/// products accumulate into the part's [kp, fp] block (`partType`).
+/// Returns the blocks as [parts, kp, fp].
+Value partsBySample(
+    OpBuilder &b, Location loc, int64_t parts, int64_t stride, int64_t n,
+    RankedTensorType partType, bool bf16,
+    function_ref<std::pair<Value, Value>(Value first, Value sample)> operands) {
+  int64_t kp = partType.getDimSize(0), fp = partType.getDimSize(1);
+  Type elt = partType.getElementType();
+  return forEachPart(
+      b, loc, RankedTensorType::get({parts, kp, fp}, elt), 1,
+      [&](Value part) -> Value {
+        auto idx = [&](int64_t v) -> Value {
+          return b.create<arith::ConstantIndexOp>(loc, v);
+        };
+        Value first = b.create<arith::MulIOp>(loc, part, idx(stride));
+        auto loop =
+            b.create<scf::ForOp>(loc, idx(0), idx(n), idx(1),
+                                 ValueRange{filled(b, loc, partType, 0.0)});
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        auto [col, rows] = operands(first, loop.getInductionVar());
+        Value sum = gemm<linalg::MatmulOp>(b, loc, col, rows,
+                                           loop.getRegionIterArgs()[0], bf16);
+        b.create<scf::YieldOp>(loc, sum);
+        b.setInsertionPointAfter(loop);
+        return b.create<tensor::ExpandShapeOp>(
+            loc, RankedTensorType::get({1, kp, fp}, elt), loop.getResult(0),
+            SmallVector<ReassociationIndices>{{0, 1}, {2}});
+      });
+}
+
 /// The filter groups of a weight gradient whose input channels do not
 /// split into groups (channelGroups: one input channel, the first layer of
 /// an image model) computed in parallel: groups of 16 filters (a vector of
@@ -314,21 +350,10 @@ Value weightGradByFilterGroups(OpBuilder &b, Location loc, Value x, Value dyIn,
           ow = dy.getDimSize(3), k = dwType.getNumElements() / f,
           fg = f / groups;
   Type elt = dy.getElementType();
-  auto partType = RankedTensorType::get({k, fg}, elt);
   auto dyGroup = RankedTensorType::get({1, fg, oh, ow}, elt);
-  auto idx = [&](int64_t v) -> Value {
-    return b.create<arith::ConstantIndexOp>(loc, v);
-  };
-  Value parts = forEachPart(
-      b, loc, RankedTensorType::get({groups, k, fg}, elt), 1,
-      [&](Value group) -> Value {
-        Value firstFilter = b.create<arith::MulIOp>(loc, group, idx(fg));
-        auto loop =
-            b.create<scf::ForOp>(loc, idx(0), idx(n), idx(1),
-                                 ValueRange{filled(b, loc, partType, 0.0)});
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(loop.getBody());
-        Value s = loop.getInductionVar();
+  Value parts = partsBySample(
+      b, loc, groups, fg, n, RankedTensorType::get({k, fg}, elt), bf16,
+      [&](Value firstFilter, Value s) -> std::pair<Value, Value> {
         Value col = im2col(b, loc, pad(b, loc, samplesOf(b, loc, x, s), w, 0.0),
                            partOf(dy), w);
         Value g = b.create<tensor::ExtractSliceOp>(
@@ -336,14 +361,7 @@ Value weightGradByFilterGroups(OpBuilder &b, Location loc, Value x, Value dyIn,
             ArrayRef<OpFoldResult>{s, firstFilter, b.getIndexAttr(0),
                                    b.getIndexAttr(0)},
             indices(b, dyGroup.getShape()), indices(b, {1, 1, 1, 1}));
-        Value rows = channelsLastGrad(b, loc, g);
-        Value sum = gemm<linalg::MatmulOp>(b, loc, col, rows,
-                                           loop.getRegionIterArgs()[0], bf16);
-        b.create<scf::YieldOp>(loc, sum);
-        b.setInsertionPointAfter(loop);
-        return b.create<tensor::ExpandShapeOp>(
-            loc, RankedTensorType::get({1, k, fg}, elt), loop.getResult(0),
-            SmallVector<ReassociationIndices>{{0, 1}, {2}});
+        return {col, channelsLastGrad(b, loc, g)};
       });
   // dW^T [C kh kw, F] from the groups' columns [groups, C kh kw, 16].
   MLIRContext *ctx = b.getContext();
@@ -402,24 +420,12 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
                                    filled(rewriter, loc, tType, 0.0), bf16);
     } else {
       int64_t cg = c / groups, kg = k / groups;
-      auto partType = RankedTensorType::get({kg, f}, elt);
       auto xgType = RankedTensorType::get(
           {1, cg, xt.getDimSize(2), xt.getDimSize(3)}, elt);
       auto rowsType = RankedTensorType::get({p, f}, elt);
-      dwT = forEachPart(
-          rewriter, loc, RankedTensorType::get({groups, kg, f}, elt), 1,
-          [&](Value group) -> Value {
-            auto idx = [&](int64_t v) -> Value {
-              return rewriter.create<arith::ConstantIndexOp>(loc, v);
-            };
-            Value firstChannel =
-                rewriter.create<arith::MulIOp>(loc, group, idx(cg));
-            auto loop = rewriter.create<scf::ForOp>(
-                loc, idx(0), idx(n), idx(1),
-                ValueRange{filled(rewriter, loc, partType, 0.0)});
-            OpBuilder::InsertionGuard guard(rewriter);
-            rewriter.setInsertionPointToStart(loop.getBody());
-            Value s = loop.getInductionVar();
+      dwT = partsBySample(
+          rewriter, loc, groups, cg, n, RankedTensorType::get({kg, f}, elt),
+          bf16, [&](Value firstChannel, Value s) -> std::pair<Value, Value> {
             Value xs = rewriter.create<tensor::ExtractSliceOp>(
                 loc, xgType, x,
                 ArrayRef<OpFoldResult>{s, firstChannel,
@@ -432,16 +438,14 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
             Value rows = rewriter.create<tensor::ExtractSliceOp>(
                 loc, rowsType, dyN,
                 ArrayRef<OpFoldResult>{
-                    rewriter.create<arith::MulIOp>(loc, s, idx(p)).getResult(),
+                    rewriter
+                        .create<arith::MulIOp>(
+                            loc, s,
+                            rewriter.create<arith::ConstantIndexOp>(loc, p))
+                        .getResult(),
                     rewriter.getIndexAttr(0)},
                 indices(rewriter, {p, f}), indices(rewriter, {1, 1}));
-            Value sum = gemm<linalg::MatmulOp>(
-                rewriter, loc, col, rows, loop.getRegionIterArgs()[0], bf16);
-            rewriter.create<scf::YieldOp>(loc, sum);
-            rewriter.setInsertionPointAfter(loop);
-            return rewriter.create<tensor::ExpandShapeOp>(
-                loc, RankedTensorType::get({1, kg, f}, elt), loop.getResult(0),
-                SmallVector<ReassociationIndices>{{0, 1}, {2}});
+            return {col, rows};
           });
       dwT = rewriter.create<tensor::CollapseShapeOp>(
           loc, dwT, SmallVector<ReassociationIndices>{{0, 1}, {2}});
