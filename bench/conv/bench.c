@@ -16,6 +16,9 @@ void sconv_dx(const float *, const float *, float *);
 void rconv_dw(const float *, const float *, float *);
 void rconv_dx(const float *, const float *, float *);
 void pool1_dx(const float*, const float*, float*);
+void wconv(const float *, const float *, const float *, float *);
+void wconv_dw(const float *, const float *, float *);
+void wconv_dx(const float *, const float *, float *);
 /* Parallel loops (per-sample convolutions) run serially here: one core. */
 void nnrt_parallel_for(long n, void (*fn)(void *, long), void *ctx) {
   for (long i = 0; i < n; ++i)
@@ -44,6 +47,11 @@ int main(){
  B("sconv", 2.0 * 64 * 64 * 14 * 14 * 288, sconv(x4, w4, b2, y4));
  B("sconv_dw", 2.0 * 64 * 64 * 14 * 14 * 288, sconv_dw(y4, x4, w4));
  B("sconv_dx", 2.0 * 64 * 64 * 14 * 14 * 288, sconv_dx(y4, w4, x4));
+ float *x5 = arr(64L * 128 * 13 * 13), *w5 = arr(256 * 128 * 9), *b5 = arr(256),
+       *y5 = arr(64L * 256 * 11 * 11);
+ B("wconv", 2.0 * 64 * 256 * 11 * 11 * 1152, wconv(x5, w5, b5, y5));
+ B("wconv_dw", 2.0 * 64 * 256 * 11 * 11 * 1152, wconv_dw(y5, x5, w5));
+ B("wconv_dx", 2.0 * 64 * 256 * 11 * 11 * 1152, wconv_dx(y5, w5, x5));
  B("pool1",1.0*64*32*26*26,pool1(y1,x2));
  B("pool1_dx",1.0*64*32*26*26,pool1_dx(x2,y1,o));
 }

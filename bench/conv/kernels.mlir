@@ -54,3 +54,17 @@ func.func @sconv_dx(%dy: tensor<64x64x14x14xf32>, %w: tensor<64x32x3x3xf32>) -> 
   %y = nn.conv2d_grad_input %dy, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<64x64x14x14xf32>, tensor<64x32x3x3xf32>) -> tensor<64x32x14x14xf32>
   return %y : tensor<64x32x14x14xf32>
 }
+// The sweep's wide CNN's second convolution (128 -> 256 channels, 13x13, no
+// padding) and its gradients
+func.func @wconv(%x: tensor<64x128x13x13xf32>, %w: tensor<256x128x3x3xf32>, %b: tensor<256xf32>) -> tensor<64x256x11x11xf32> {
+  %y = nn.conv2d %x, %w, %b {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<64x128x13x13xf32>, tensor<256x128x3x3xf32>, tensor<256xf32>) -> tensor<64x256x11x11xf32>
+  return %y : tensor<64x256x11x11xf32>
+}
+func.func @wconv_dw(%dy: tensor<64x256x11x11xf32>, %x: tensor<64x128x13x13xf32>) -> tensor<256x128x3x3xf32> {
+  %y = nn.conv2d_grad_weight %dy, %x {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<64x256x11x11xf32>, tensor<64x128x13x13xf32>) -> tensor<256x128x3x3xf32>
+  return %y : tensor<256x128x3x3xf32>
+}
+func.func @wconv_dx(%dy: tensor<64x256x11x11xf32>, %w: tensor<256x128x3x3xf32>) -> tensor<64x128x13x13xf32> {
+  %y = nn.conv2d_grad_input %dy, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<64x256x11x11xf32>, tensor<256x128x3x3xf32>) -> tensor<64x128x13x13xf32>
+  return %y : tensor<64x128x13x13xf32>
+}

@@ -22,6 +22,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
+#include <functional>
 #include <map>
 
 namespace nnc {
@@ -67,6 +68,65 @@ bool needsMetadata(Value v) {
                     llvm::any_of(layout.getStrides(), ShapedType::isDynamic));
 }
 
+/// A view at a static offset other than 0 (a slot of the parameter arena,
+/// a part of a concatenation's buffer) whose layout every view `scope`
+/// takes of it (subviews, reshapes) can follow with a dynamic offset: a
+/// kernel takes its base buffer and the offset instead, so that the same
+/// loop nest over another slot (the layers of a `repeat`, the optimizer's
+/// update of each parameter of a shape) shares the kernel instead of being
+/// lowered to LLVM once per offset.
+bool passesOffset(Value v, Operation *scope) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  auto layout = type ? dyn_cast<StridedLayoutAttr>(type.getLayout())
+                     : StridedLayoutAttr();
+  if (!layout || ShapedType::isDynamic(layout.getOffset()) ||
+      layout.getOffset() == 0 ||
+      llvm::any_of(layout.getStrides(), ShapedType::isDynamic))
+    return false;
+  std::function<bool(Value)> follows = [&](Value view) {
+    for (Operation *user : view.getUsers()) {
+      if (user != scope && !scope->isProperAncestor(user))
+        continue;
+      if (isa<memref::SubViewOp, memref::CollapseShapeOp,
+              memref::ExpandShapeOp>(user)) {
+        if (!follows(user->getResult(0)))
+          return false;
+        continue;
+      }
+      if (llvm::any_of(user->getResultTypes(), llvm::IsaPred<BaseMemRefType>))
+        return false;
+    }
+    return true;
+  };
+  return follows(v);
+}
+
+/// The views a kernel's body takes of `rebased` values (passesOffset),
+/// retyped for their dynamic offsets.
+void propagateDynamicOffsets(Block *body, DenseSet<Value> rebased) {
+  body->walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (op->getNumOperands() == 0 || !rebased.contains(op->getOperand(0)))
+      return;
+    Type type;
+    if (auto subview = dyn_cast<memref::SubViewOp>(op))
+      type = memref::SubViewOp::inferRankReducedResultType(
+          subview.getType().getShape(), subview.getSourceType(),
+          subview.getMixedOffsets(), subview.getMixedSizes(),
+          subview.getMixedStrides());
+    else if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op))
+      type = memref::CollapseShapeOp::computeCollapsedType(
+          collapse.getSrcType(), collapse.getReassociationIndices());
+    else if (auto expand = dyn_cast<memref::ExpandShapeOp>(op))
+      type = *memref::ExpandShapeOp::computeExpandedType(
+          expand.getSrcType(), expand.getResultType().getShape(),
+          expand.getReassociationIndices());
+    else
+      return;
+    op->getResult(0).setType(type);
+    rebased.insert(op->getResult(0));
+  });
+}
+
 /// Kernels by their text (printed with a placeholder name): a region
 /// identical to an earlier one calls the earlier kernel.
 class KernelTable {
@@ -85,13 +145,17 @@ public:
     SetVector<Value> captured = capturedValues(op);
     // What the call passes: the captured values, but for a view with a
     // dynamic layout its base buffer, then its dynamic offset and strides.
+    // A view at a static offset (passesOffset) passes its base buffer and
+    // offset too.
     SmallVector<Value> arguments;
     OpBuilder caller(op);
     DenseMap<Value, memref::ExtractStridedMetadataOp> metadata;
+    DenseSet<Value> offsetPassed;
     for (Value v : captured) {
       if (isClonedConstant(v))
         continue;
-      if (!needsMetadata(v)) {
+      bool passOffset = passesOffset(v, op);
+      if (!needsMetadata(v) && !passOffset) {
         arguments.push_back(v);
         continue;
       }
@@ -101,8 +165,13 @@ public:
       arguments.push_back(md.getBaseBuffer());
       auto layout =
           cast<StridedLayoutAttr>(cast<MemRefType>(v.getType()).getLayout());
-      if (ShapedType::isDynamic(layout.getOffset()))
+      if (passOffset) {
+        offsetPassed.insert(v);
+        arguments.push_back(caller.create<arith::ConstantIndexOp>(
+            op->getLoc(), layout.getOffset()));
+      } else if (ShapedType::isDynamic(layout.getOffset())) {
         arguments.push_back(md.getOffset());
+      }
       for (auto [k, stride] : llvm::enumerate(layout.getStrides()))
         if (ShapedType::isDynamic(stride))
           arguments.push_back(md.getStrides()[k]);
@@ -132,6 +201,12 @@ public:
       auto layout = cast<StridedLayoutAttr>(type.getLayout());
       Value base = body->getArgument(next++);
       OpFoldResult offset = b.getIndexAttr(layout.getOffset());
+      if (offsetPassed.contains(v)) {
+        layout = StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                                        layout.getStrides());
+        type = MemRefType::get(type.getShape(), type.getElementType(), layout,
+                               type.getMemorySpace());
+      }
       if (ShapedType::isDynamic(layout.getOffset()))
         offset = body->getArgument(next++);
       SmallVector<OpFoldResult> sizes, strides;
@@ -149,6 +224,12 @@ public:
       if (isClonedConstant(v))
         b.clone(*v.getDefiningOp(), mapping);
     fill(b, body, mapping);
+    if (!offsetPassed.empty()) {
+      DenseSet<Value> rebased;
+      for (Value v : offsetPassed)
+        rebased.insert(mapping.lookup(v));
+      propagateDynamicOffsets(body, std::move(rebased));
+    }
     b.create<func::ReturnOp>(op->getLoc());
 
     auto [unique, isNew] = kernels.unique(kernel);
@@ -271,10 +352,12 @@ struct NNOutlineKernelsPass
     for (auto [op, size] : body) {
       bool definesMemRef = llvm::any_of(
           op->getResultTypes(), [](Type t) { return isa<BaseMemRefType>(t); });
+      // (A kernel call's base buffers and offsets of views are views too.)
       bool isAllocOrView =
           definesMemRef && op->getNumRegions() == 0 &&
-          llvm::all_of(op->getResultTypes(),
-                       [](Type t) { return isa<BaseMemRefType>(t); }) &&
+          (isa<memref::ExtractStridedMetadataOp>(op) ||
+           llvm::all_of(op->getResultTypes(),
+                        [](Type t) { return isa<BaseMemRefType>(t); })) &&
           (isa<memref::AllocOp, memref::AllocaOp>(op) ||
            isMemoryEffectFree(op)) &&
           llvm::all_of(op->getOperands(), available);

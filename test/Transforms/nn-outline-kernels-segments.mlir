@@ -4,21 +4,25 @@
 // move to its start, the rest becomes calls of segments of at most 8
 // operations (loop nests are kernel calls by then), each taking the values
 // it uses (constants cloned) and returning the non-memref values later
-// segments use.
+// segments use. The kernel takes the arena slot as its base buffer (a view
+// of the prologue) and its offset.
 
 // CHECK-LABEL: func.func @big(
 // CHECK-SAME:    %[[ARENA:[^:]+]]: memref<64xf32>, %[[X:[^:]+]]: f32)
 // CHECK:         %[[A:.+]] = memref.alloca() : memref<4xf32>
 // CHECK-NEXT:    %[[V:.+]] = memref.reinterpret_cast %[[ARENA]] to offset: [8]
+// CHECK-NEXT:    %[[BASE:[^,]+]], %{{.+}} = memref.extract_strided_metadata %[[V]]
+// CHECK-NEXT:    arith.constant 8 : index
 // CHECK-NEXT:    %[[B:.+]] = memref.alloca() : memref<4xf32>
-// CHECK-NEXT:    %[[S:.+]]:2 = call @__nnc_segment_0(%[[X]], %[[A]], %[[V]])
+// CHECK-NEXT:    %[[S:.+]]:2 = call @__nnc_segment_0(%[[X]], %[[A]], %[[BASE]])
 // CHECK-NEXT:    call @__nnc_segment_1(%[[V]], %[[S]]#1, %[[S]]#0, %[[B]])
 // CHECK-NEXT:    return
 // CHECK-LABEL: func.func private @__nnc_segment_0(
-// CHECK-SAME:    %{{.+}}: f32, %{{.+}}: memref<4xf32>, %{{.+}}: memref<4xf32, strided<[1], offset: 8>>) -> (f32, f32)
+// CHECK-SAME:    %{{.+}}: f32, %{{.+}}: memref<4xf32>, %{{.+}}: memref<f32>) -> (f32, f32)
 // CHECK-SAME:    attributes {no_inline}
 // CHECK:         arith.constant 0 : index
-// CHECK:         call @__nnc_kernel_0(
+// CHECK:         %[[OFFSET:.+]] = arith.constant 8 : index
+// CHECK:         call @__nnc_kernel_0(%{{.+}}, %{{.+}}, %[[OFFSET]])
 // CHECK:         return %{{.+}}, %{{.+}} : f32, f32
 // CHECK-LABEL: func.func private @__nnc_segment_1(
 // CHECK-SAME:    %{{.+}}: memref<4xf32, strided<[1], offset: 8>>, %{{.+}}: f32, %{{.+}}: f32, %{{.+}}: memref<4xf32>)

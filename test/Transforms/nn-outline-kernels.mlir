@@ -211,3 +211,58 @@ func.func @steps(%seq: memref<4x6x8xf32>, %out: memref<4x8xf32>) -> f32 {
   }
   return %r : f32
 }
+
+// -----
+
+// Two nests over slots of an arena at different static offsets (the layers
+// of a `repeat`) share one kernel: it takes each slot's base buffer and its
+// offset, and its subviews and reshapes of the slot follow with a dynamic
+// offset. A view that another view op takes (here a transpose) stays a
+// memref of its own.
+
+// CHECK-LABEL: func.func @slots(
+// CHECK-SAME:    %[[ARENA:[^:]+]]: memref<64xf32>, %[[OUT:[^:]+]]: memref<4x2xf32>)
+// CHECK:         %[[V1:.+]] = memref.reinterpret_cast %[[ARENA]] to offset: [8]
+// CHECK:         %[[B1:[^,]+]], %{{.+}} = memref.extract_strided_metadata %[[V1]]
+// CHECK:         %[[C8:.+]] = arith.constant 8 : index
+// CHECK:         call @__nnc_kernel_0(%[[B1]], %[[C8]], %[[OUT]])
+// CHECK:         %[[V2:.+]] = memref.reinterpret_cast %[[ARENA]] to offset: [24]
+// CHECK:         %[[B2:[^,]+]], %{{.+}} = memref.extract_strided_metadata %[[V2]]
+// CHECK:         %[[C24:.+]] = arith.constant 24 : index
+// CHECK:         call @__nnc_kernel_0(%[[B2]], %[[C24]], %[[OUT]])
+// CHECK:         %[[V3:.+]] = memref.reinterpret_cast %[[ARENA]] to offset: [40]
+// CHECK:         call @__nnc_kernel_1(%[[V3]])
+// CHECK-LABEL: func.func private @__nnc_kernel_0(
+// CHECK-SAME:    %[[BASE:[^:]+]]: memref<f32>, %[[OFF:[^:]+]]: index, %{{.+}}: memref<4x2xf32>)
+// CHECK:         %[[SLOT:.+]] = memref.reinterpret_cast %[[BASE]] to offset: [%[[OFF]]], sizes: [8], strides: [1] : memref<f32> to memref<8xf32, strided<[1], offset: ?>>
+// CHECK:         memref.expand_shape %[[SLOT]] {{.+}} : memref<8xf32, strided<[1], offset: ?>> into memref<4x2xf32, strided<[2, 1], offset: ?>>
+// CHECK:         memref.subview {{.+}} to memref<2xf32, strided<[1], offset: ?>>
+// CHECK-LABEL: func.func private @__nnc_kernel_1(
+// CHECK-SAME:    memref<8xf32, strided<[1], offset: 40>>
+func.func @slots(%arena: memref<64xf32>, %out: memref<4x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %a = memref.reinterpret_cast %arena to offset: [8], sizes: [8], strides: [1] : memref<64xf32> to memref<8xf32, strided<[1], offset: 8>>
+  scf.for %i = %c0 to %c4 step %c1 {
+    %e = memref.expand_shape %a [[0, 1]] output_shape [4, 2] : memref<8xf32, strided<[1], offset: 8>> into memref<4x2xf32, strided<[2, 1], offset: 8>>
+    %row = memref.subview %e[%i, 0] [1, 2] [1, 1] : memref<4x2xf32, strided<[2, 1], offset: 8>> to memref<2xf32, strided<[1], offset: ?>>
+    %v = memref.load %row[%c0] : memref<2xf32, strided<[1], offset: ?>>
+    memref.store %v, %out[%i, %c0] : memref<4x2xf32>
+  }
+  %b = memref.reinterpret_cast %arena to offset: [24], sizes: [8], strides: [1] : memref<64xf32> to memref<8xf32, strided<[1], offset: 24>>
+  scf.for %i = %c0 to %c4 step %c1 {
+    %e = memref.expand_shape %b [[0, 1]] output_shape [4, 2] : memref<8xf32, strided<[1], offset: 24>> into memref<4x2xf32, strided<[2, 1], offset: 24>>
+    %row = memref.subview %e[%i, 0] [1, 2] [1, 1] : memref<4x2xf32, strided<[2, 1], offset: 24>> to memref<2xf32, strided<[1], offset: ?>>
+    %v = memref.load %row[%c0] : memref<2xf32, strided<[1], offset: ?>>
+    memref.store %v, %out[%i, %c0] : memref<4x2xf32>
+  }
+  %t = memref.reinterpret_cast %arena to offset: [40], sizes: [8], strides: [1] : memref<64xf32> to memref<8xf32, strided<[1], offset: 40>>
+  scf.for %i = %c0 to %c4 step %c1 {
+    %e = memref.expand_shape %t [[0, 1]] output_shape [4, 2] : memref<8xf32, strided<[1], offset: 40>> into memref<4x2xf32, strided<[2, 1], offset: 40>>
+    %tr = memref.transpose %e (d0, d1) -> (d1, d0) : memref<4x2xf32, strided<[2, 1], offset: 40>> to memref<2x4xf32, strided<[1, 2], offset: 40>>
+    %v = memref.load %tr[%c0, %i] : memref<2x4xf32, strided<[1, 2], offset: 40>>
+    memref.store %v, %t[%i] : memref<8xf32, strided<[1], offset: 40>>
+  }
+  return
+}
