@@ -117,6 +117,7 @@ void propagateDynamicOffsets(Block *body, DenseSet<Value> rebased) {
       type = memref::CollapseShapeOp::computeCollapsedType(
           collapse.getSrcType(), collapse.getReassociationIndices());
     else if (auto expand = dyn_cast<memref::ExpandShapeOp>(op))
+      // Its strides are the static-offset source's, which the op expanded.
       type = *memref::ExpandShapeOp::computeExpandedType(
           expand.getSrcType(), expand.getResultType().getShape(),
           expand.getReassociationIndices());
