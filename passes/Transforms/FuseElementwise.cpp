@@ -146,6 +146,88 @@ struct ElementwiseIntoForall : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// An elementwise op whose result is only read through slices, each the
+/// input of an elementwise consumer (the four strided windows a 2x2 max
+/// pool reads of the relu of a batchnorm), is computed on the slices of its
+/// operands instead, one op per slice: each then has one use and fuses
+/// into its consumer, so the pool reads the convolution's output and the
+/// activation between them is never written (one write and one read of the
+/// largest tensor of the network less). Every element is computed by the
+/// same operations as before; overlapping windows compute the elements
+/// they share once per window.
+struct ElementwiseThroughSlices : OpRewritePattern<tensor::ExtractSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  /// An all-parallel linalg.generic on tensors, one result at an identity
+  /// map, operands at projected permutations, no index or init reads.
+  static bool isSliceable(linalg::GenericOp op) {
+    if (op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics() ||
+        op.getNumLoops() != op.getNumParallelLoops() ||
+        op.hasIndexSemantics() ||
+        op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)))
+      return false;
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    return maps.back().isIdentity() && llvm::all_of(maps, [](AffineMap m) {
+             return m.isProjectedPermutation(/*allowZeroInResults=*/false);
+           });
+  }
+
+  /// A slice of the same rank, used once, as an input of an all-parallel
+  /// linalg.generic.
+  static bool isFusableSlice(Operation *user) {
+    auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+    if (!slice ||
+        slice.getType().getRank() != slice.getSourceType().getRank() ||
+        !slice->hasOneUse())
+      return false;
+    OpOperand &use = *slice->use_begin();
+    auto consumer = dyn_cast<linalg::GenericOp>(use.getOwner());
+    return consumer && consumer.isDpsInput(&use) &&
+           consumer.getNumLoops() == consumer.getNumParallelLoops();
+  }
+
+  LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto op = slice.getSource().getDefiningOp<linalg::GenericOp>();
+    if (!op || !isSliceable(op) || !isFusableSlice(slice) ||
+        !llvm::all_of(op->getUsers(), isFusableSlice))
+      return failure();
+    // Loop i is dimension i of the result: each operand's slice takes the
+    // offsets, sizes and strides of the loops its map reads.
+    SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
+    SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
+    SmallVector<OpFoldResult> strides = slice.getMixedStrides();
+    Location loc = op.getLoc();
+    SmallVector<Value> inputs;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value v = input->get();
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type) {
+        inputs.push_back(v);
+        continue;
+      }
+      SmallVector<OpFoldResult> o, s, t;
+      for (AffineExpr e : op.getMatchingIndexingMap(input).getResults()) {
+        unsigned loop = cast<AffineDimExpr>(e).getPosition();
+        o.push_back(offsets[loop]);
+        s.push_back(sizes[loop]);
+        t.push_back(strides[loop]);
+      }
+      inputs.push_back(
+          rewriter.create<tensor::ExtractSliceOp>(loc, v, o, s, t));
+    }
+    Value init = rewriter.create<tensor::EmptyOp>(
+        loc, slice.getType().getShape(), slice.getType().getElementType());
+    auto sliced = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{slice.getType()}, inputs, ValueRange{init},
+        op.getIndexingMapsArray(), op.getIteratorTypesArray());
+    rewriter.cloneRegionBefore(op.getRegion(), sliced.getRegion(),
+                               sliced.getRegion().end());
+    rewriter.replaceOp(slice, sliced.getResults());
+    return success();
+  }
+};
+
 /// Two reductions over the same iteration space that read a common input
 /// (the two sums of a batchnorm's gradient over its incoming gradient)
 /// become one op with both results: one pass over the input instead of
@@ -248,7 +330,8 @@ struct NNFuseElementwisePass
       return !isContraction(producer) && !isContraction(fused->getOwner());
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, singleUse);
-    patterns.add<ElementwiseIntoInsertedParts, ElementwiseIntoForall>(ctx);
+    patterns.add<ElementwiseIntoInsertedParts, ElementwiseIntoForall,
+                 ElementwiseThroughSlices>(ctx);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshapes);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);

@@ -215,3 +215,81 @@ func.func @sibling_sums(%dy: tensor<4x3x8xf32>, %x: tensor<4x3x8xf32>) -> (tenso
   } -> tensor<3xf32>
   return %sum, %dot, %var : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
 }
+
+// -----
+
+// A batchnorm's normalization and relu read only through the four strided
+// windows of a 2x2 max pool: computed on the windows of its operands (the
+// channel parameters sliced alongside) and fused into the pool, so the
+// activations between them are never written.
+// CHECK-LABEL: func.func @pool_of_relu(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<2x3x4x4xf32>, %[[G:[^:]+]]: tensor<3xf32>
+// CHECK-DAG:     %[[W0:.+]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK-DAG:     %[[W1:.+]] = tensor.extract_slice %[[X]][0, 0, 0, 1] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK-DAG:     %[[W2:.+]] = tensor.extract_slice %[[X]][0, 0, 1, 0] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK-DAG:     %[[W3:.+]] = tensor.extract_slice %[[X]][0, 0, 1, 1] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK:         %[[P:.+]] = linalg.generic
+// CHECK-SAME:      ins(%[[W0]], %[[G]], %[[W1]], %[[W2]], %[[W3]] :
+// CHECK-COUNT-7:   arith.maximumf
+// CHECK:           linalg.yield
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[P]]
+#x4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#c4 = affine_map<(d0, d1, d2, d3) -> (d1)>
+func.func @pool_of_relu(%x: tensor<2x3x4x4xf32>, %g: tensor<3xf32>) -> tensor<2x3x2x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x4x4xf32>
+  %r = linalg.generic {indexing_maps = [#x4, #c4, #x4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %g : tensor<2x3x4x4xf32>, tensor<3xf32>) outs(%e : tensor<2x3x4x4xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %m = arith.mulf %a, %s : f32
+    %y = arith.maximumf %m, %zero : f32
+    linalg.yield %y : f32
+  } -> tensor<2x3x4x4xf32>
+  %w0 = tensor.extract_slice %r[0, 0, 0, 0] [2, 3, 2, 2] [1, 1, 2, 2] : tensor<2x3x4x4xf32> to tensor<2x3x2x2xf32>
+  %w1 = tensor.extract_slice %r[0, 0, 0, 1] [2, 3, 2, 2] [1, 1, 2, 2] : tensor<2x3x4x4xf32> to tensor<2x3x2x2xf32>
+  %w2 = tensor.extract_slice %r[0, 0, 1, 0] [2, 3, 2, 2] [1, 1, 2, 2] : tensor<2x3x4x4xf32> to tensor<2x3x2x2xf32>
+  %w3 = tensor.extract_slice %r[0, 0, 1, 1] [2, 3, 2, 2] [1, 1, 2, 2] : tensor<2x3x4x4xf32> to tensor<2x3x2x2xf32>
+  %pe = tensor.empty() : tensor<2x3x2x2xf32>
+  %p = linalg.generic {indexing_maps = [#x4, #x4, #x4, #x4, #x4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w0, %w1, %w2, %w3 : tensor<2x3x2x2xf32>, tensor<2x3x2x2xf32>, tensor<2x3x2x2xf32>, tensor<2x3x2x2xf32>) outs(%pe : tensor<2x3x2x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %d: f32, %o: f32):
+    %m0 = arith.maximumf %a, %b : f32
+    %m1 = arith.maximumf %m0, %c : f32
+    %m2 = arith.maximumf %m1, %d : f32
+    linalg.yield %m2 : f32
+  } -> tensor<2x3x2x2xf32>
+  return %p : tensor<2x3x2x2xf32>
+}
+
+// -----
+
+// The same activations also read whole (kept for a gradient): they are
+// written once, and the pool reads its windows of them.
+// CHECK-LABEL: func.func @relu_also_whole(
+// CHECK:         %[[R:.+]] = linalg.generic
+// CHECK:         tensor.extract_slice %[[R]][0, 0, 0, 0] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK:         tensor.extract_slice %[[R]][0, 0, 1, 1] [2, 3, 2, 2] [1, 1, 2, 2]
+// CHECK:         %[[P:.+]] = linalg.generic
+// CHECK:         return %[[P]], %[[R]]
+#x4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @relu_also_whole(%x: tensor<2x3x4x4xf32>) -> (tensor<2x3x2x2xf32>, tensor<2x3x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x4x4xf32>
+  %r = linalg.generic {indexing_maps = [#x4, #x4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<2x3x4x4xf32>) outs(%e : tensor<2x3x4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %y = arith.maximumf %a, %zero : f32
+    linalg.yield %y : f32
+  } -> tensor<2x3x4x4xf32>
+  %w0 = tensor.extract_slice %r[0, 0, 0, 0] [2, 3, 2, 2] [1, 1, 2, 2] : tensor<2x3x4x4xf32> to tensor<2x3x2x2xf32>
+  %w3 = tensor.extract_slice %r[0, 0, 1, 1] [2, 3, 2, 2] [1, 1, 2, 2] : tensor<2x3x4x4xf32> to tensor<2x3x2x2xf32>
+  %pe = tensor.empty() : tensor<2x3x2x2xf32>
+  %p = linalg.generic {indexing_maps = [#x4, #x4, #x4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w0, %w3 : tensor<2x3x2x2xf32>, tensor<2x3x2x2xf32>) outs(%pe : tensor<2x3x2x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m0 = arith.maximumf %a, %b : f32
+    linalg.yield %m0 : f32
+  } -> (tensor<2x3x2x2xf32>)
+  return %p, %r : tensor<2x3x2x2xf32>, tensor<2x3x4x4xf32>
+}
