@@ -49,11 +49,12 @@ func.func @bias_init(%a: tensor<16x64xf32>, %b: tensor<64x64xf32>, %bias: tensor
 
 // Columns that the preferred 32-wide tile does not divide (784 = 24 x 32 +
 // 16, a convolution's pixels): the matmul is split into whole tiles and a
-// remainder, and both parts start their register tiles from the constant.
+// remainder (16 columns: 16 rows per register tile), and both parts start
+// their register tiles from the constant.
 // C is neither filled nor read; each part is computed in its slice of the
 // one result (see nn-unshare-empty-tensors).
 // CHECK-LABEL: func.func @remainder_columns(
-// CHECK-DAG:     %[[Z16:.+]] = arith.constant dense<0.000000e+00> : vector<8x16xf32>
+// CHECK-DAG:     %[[Z16:.+]] = arith.constant dense<0.000000e+00> : vector<16x16xf32>
 // CHECK-DAG:     %[[Z32:.+]] = arith.constant dense<0.000000e+00> : vector<8x32xf32>
 // CHECK-NOT:     linalg.fill
 // CHECK:         %[[C:.+]] = tensor.empty() : tensor<16x784xf32>
@@ -61,7 +62,7 @@ func.func @bias_init(%a: tensor<16x64xf32>, %b: tensor<64x64xf32>, %bias: tensor
 // CHECK:         scf.for {{.*}} iter_args(%{{.+}} = %[[Z32]]) -> (vector<8x32xf32>)
 // CHECK:         %[[C1:.+]] = tensor.insert_slice %{{.+}} into %[[C]][0, 0] [16, 768] [1, 1]
 // CHECK:         %[[TAIL:.+]] = tensor.extract_slice %[[C1]][0, 768] [16, 16] [1, 1]
-// CHECK:         scf.for {{.*}} iter_args(%{{.+}} = %[[Z16]]) -> (vector<8x16xf32>)
+// CHECK:         scf.for {{.*}} iter_args(%{{.+}} = %[[Z16]]) -> (vector<16x16xf32>)
 // CHECK-NOT:     vector.transfer_read %{{.+}} : tensor<16x16xf32>
 // CHECK:         tensor.insert_slice %{{.+}} into %[[C1]][0, 768] [16, 16] [1, 1]
 func.func @remainder_columns(%a: tensor<16x64xf32>, %b: tensor<64x784xf32>) -> tensor<16x784xf32> {

@@ -3,8 +3,9 @@
 // A language model's head: n = 257 token classes, prime, so no register
 // tile divides it. The matmul is split along n into the first 256 columns
 // (whole 8x32 register tiles: one vector.contract each, which
-// nn-lower-vector-tiles makes FMAs) and the last column (an 8x1 tile per row
-// block), instead of the whole matmul running as scalar loops.
+// nn-lower-vector-tiles makes FMAs) and the last column (a 16x1 tile per row
+// block: a narrow column gets more rows), instead of the whole matmul
+// running as scalar loops.
 // CHECK-LABEL: func.func @head(
 // CHECK-SAME:    %[[A:[^:]+]]: tensor<32x128xf32>, %[[B:[^:]+]]: tensor<128x257xf32>, %[[C:[^:]+]]: tensor<32x257xf32>
 // CHECK:         %[[C0:.+]] = tensor.extract_slice %[[C]][0, 0] [32, 256] [1, 1]
@@ -13,7 +14,7 @@
 // CHECK:         %[[MAIN:.+]] = tensor.insert_slice %{{.+}} into %[[C]][0, 0] [32, 256] [1, 1]
 // CHECK:         %[[C1:.+]] = tensor.extract_slice %[[MAIN]][0, 256] [32, 1] [1, 1]
 // CHECK:         scf.for {{.*}} iter_args(%{{.+}} = %[[C1]]) -> (tensor<32x1xf32>)
-// CHECK:           vector.contract {{.*}} : vector<8x4xf32>, vector<4x1xf32> into vector<8x1xf32>
+// CHECK:           vector.contract {{.*}} : vector<16x4xf32>, vector<4x1xf32> into vector<16x1xf32>
 // CHECK:         tensor.insert_slice %{{.+}} into %[[MAIN]][0, 256] [32, 1] [1, 1]
 // CHECK-NOT:     arith.mulf
 func.func @head(%a: tensor<32x128xf32>, %b: tensor<128x257xf32>, %c: tensor<32x257xf32>) -> tensor<32x257xf32> {
@@ -25,19 +26,35 @@ func.func @head(%a: tensor<32x128xf32>, %b: tensor<128x257xf32>, %c: tensor<32x2
 
 // Columns kept whole that are not whole vectors: 49 = 32 + 17, and the 17
 // are split again into 16 (one vector per row) and 1, instead of one
-// 17-lane accumulator row carried through the k loop.
+// 17-lane accumulator row carried through the k loop. Both keep ~16
+// accumulators: all 16 rows at once.
 // CHECK-LABEL: func.func @ragged(
 // CHECK-SAME:    %[[A:[^:]+]]: tensor<16x64xf32>, %[[B:[^:]+]]: tensor<64x49xf32>, %[[C:[^:]+]]: tensor<16x49xf32>
 // CHECK:         vector.contract {{.*}} : vector<8x4xf32>, vector<4x32xf32> into vector<8x32xf32>
 // CHECK:         %[[MAIN:.+]] = tensor.insert_slice %{{.+}} into %[[C]][0, 0] [16, 32] [1, 1]
 // CHECK:         %[[REST:.+]] = tensor.extract_slice %[[MAIN]][0, 32] [16, 17] [1, 1]
 // CHECK:         tensor.extract_slice %[[REST]][0, 0] [16, 16] [1, 1]
-// CHECK:         vector.contract {{.*}} : vector<8x4xf32>, vector<4x16xf32> into vector<8x16xf32>
+// CHECK:         vector.contract {{.*}} : vector<16x4xf32>, vector<4x16xf32> into vector<16x16xf32>
 // CHECK:         %[[VEC:.+]] = tensor.insert_slice %{{.+}} into %[[REST]][0, 0] [16, 16] [1, 1]
 // CHECK:         tensor.extract_slice %[[VEC]][0, 16] [16, 1] [1, 1]
-// CHECK:         vector.contract {{.*}} : vector<8x4xf32>, vector<4x1xf32> into vector<8x1xf32>
+// CHECK:         vector.contract {{.*}} : vector<16x4xf32>, vector<4x1xf32> into vector<16x1xf32>
 // CHECK-NOT:     vector<8x17xf32>
 func.func @ragged(%a: tensor<16x64xf32>, %b: tensor<64x49xf32>, %c: tensor<16x49xf32>) -> tensor<16x49xf32> {
   %y = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x49xf32>) outs(%c : tensor<16x49xf32>) -> tensor<16x49xf32>
   return %y : tensor<16x49xf32>
+}
+
+// -----
+
+// Narrow columns kept whole: a 3x3 convolution's weight gradient for one
+// input channel and 16 filters ([9, 784] x [784, 16], per sample). The 16
+// columns are one vector, so the tile takes all 9 rows (9 independent
+// accumulators), not 3 (a divisor of 9 under the default 8 rows, whose
+// FMAs wait on each other).
+// CHECK-LABEL: func.func @narrow_columns(
+// CHECK:         vector.contract {{.*}} : vector<9x4xf32>, vector<4x16xf32> into vector<9x16xf32>
+// CHECK-NOT:     vector<3x16xf32>
+func.func @narrow_columns(%a: tensor<9x784xf32>, %b: tensor<784x16xf32>, %c: tensor<9x16xf32>) -> tensor<9x16xf32> {
+  %y = linalg.matmul ins(%a, %b : tensor<9x784xf32>, tensor<784x16xf32>) outs(%c : tensor<9x16xf32>) -> tensor<9x16xf32>
+  return %y : tensor<9x16xf32>
 }
