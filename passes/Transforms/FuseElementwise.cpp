@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
@@ -146,45 +147,68 @@ struct ElementwiseIntoForall : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// An all-parallel linalg.generic on tensors, one result at an identity
+/// map, operands at projected permutations, no index or init reads: its
+/// result at any slice is the same op on slices of its operands.
+static bool isSliceable(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics() ||
+      op.getNumLoops() != op.getNumParallelLoops() || op.hasIndexSemantics() ||
+      op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)))
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  return maps.back().isIdentity() && llvm::all_of(maps, [](AffineMap m) {
+           return m.isProjectedPermutation(/*allowZeroInResults=*/false);
+         });
+}
+
+/// A consumer that an elementwise producer of its input `use` fuses into:
+/// a linalg.generic, or a named transpose or reduction (made generics by
+/// generalizeConsumer; nn-tile-and-vectorize generalizes them anyway).
+static bool isFusingConsumer(OpOperand &use, bool parallelOnly) {
+  Operation *owner = use.getOwner();
+  if (auto generic = dyn_cast<linalg::GenericOp>(owner))
+    return generic.isDpsInput(&use) && generic.hasPureTensorSemantics() &&
+           (!parallelOnly ||
+            generic.getNumLoops() == generic.getNumParallelLoops());
+  if (isa<linalg::TransposeOp>(owner))
+    return use.getOperandNumber() == 0;
+  if (auto reduce = dyn_cast<linalg::ReduceOp>(owner))
+    return !parallelOnly && reduce.getNumDpsInputs() == 1 &&
+           reduce.isDpsInput(&use);
+  return false;
+}
+
+/// The named consumer of isFusingConsumer as a linalg.generic.
+static void generalizeConsumer(PatternRewriter &rewriter, Operation *op) {
+  if (!isa<linalg::TransposeOp, linalg::ReduceOp>(op))
+    return;
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  (void)linalg::generalizeNamedOp(rewriter, cast<linalg::LinalgOp>(op));
+}
+
+/// A slice of the same rank, used once, as the input of an all-parallel
+/// fusing consumer.
+static bool isFusableSlice(Operation *user) {
+  auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+  return slice &&
+         slice.getType().getRank() == slice.getSourceType().getRank() &&
+         slice->hasOneUse() &&
+         isFusingConsumer(*slice->use_begin(), /*parallelOnly=*/true);
+}
+
 /// An elementwise op whose result is only read through slices, each the
 /// input of an elementwise consumer (the four strided windows a 2x2 max
-/// pool reads of the relu of a batchnorm), is computed on the slices of its
-/// operands instead, one op per slice: each then has one use and fuses
-/// into its consumer, so the pool reads the convolution's output and the
-/// activation between them is never written (one write and one read of the
-/// largest tensor of the network less). Every element is computed by the
-/// same operations as before; overlapping windows compute the elements
-/// they share once per window.
+/// pool reads of the relu of a batchnorm; the part of a batchnorm's input
+/// gradient that a weight gradient transposes per sample), is computed on
+/// the slices of its operands instead, one op per slice: each then has one
+/// use and fuses into its consumer, so the pool reads the convolution's
+/// output and the activation between them is never written (one write and
+/// one read of the largest tensor of the network less). Every element is
+/// computed by the same operations as before; overlapping windows compute
+/// the elements they share once per window.
 struct ElementwiseThroughSlices : OpRewritePattern<tensor::ExtractSliceOp> {
   using OpRewritePattern::OpRewritePattern;
-
-  /// An all-parallel linalg.generic on tensors, one result at an identity
-  /// map, operands at projected permutations, no index or init reads.
-  static bool isSliceable(linalg::GenericOp op) {
-    if (op.getNumDpsInits() != 1 || !op.hasPureTensorSemantics() ||
-        op.getNumLoops() != op.getNumParallelLoops() ||
-        op.hasIndexSemantics() ||
-        op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)))
-      return false;
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    return maps.back().isIdentity() && llvm::all_of(maps, [](AffineMap m) {
-             return m.isProjectedPermutation(/*allowZeroInResults=*/false);
-           });
-  }
-
-  /// A slice of the same rank, used once, as an input of an all-parallel
-  /// linalg.generic.
-  static bool isFusableSlice(Operation *user) {
-    auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
-    if (!slice ||
-        slice.getType().getRank() != slice.getSourceType().getRank() ||
-        !slice->hasOneUse())
-      return false;
-    OpOperand &use = *slice->use_begin();
-    auto consumer = dyn_cast<linalg::GenericOp>(use.getOwner());
-    return consumer && consumer.isDpsInput(&use) &&
-           consumer.getNumLoops() == consumer.getNumParallelLoops();
-  }
 
   LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
                                 PatternRewriter &rewriter) const override {
@@ -192,6 +216,7 @@ struct ElementwiseThroughSlices : OpRewritePattern<tensor::ExtractSliceOp> {
     if (!op || !isSliceable(op) || !isFusableSlice(slice) ||
         !llvm::all_of(op->getUsers(), isFusableSlice))
       return failure();
+    generalizeConsumer(rewriter, *slice->user_begin());
     // Loop i is dimension i of the result: each operand's slice takes the
     // offsets, sizes and strides of the loops its map reads.
     SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
@@ -224,6 +249,78 @@ struct ElementwiseThroughSlices : OpRewritePattern<tensor::ExtractSliceOp> {
     rewriter.cloneRegionBefore(op.getRegion(), sliced.getRegion(),
                                sliced.getRegion().end());
     rewriter.replaceOp(slice, sliced.getResults());
+    return success();
+  }
+};
+
+/// A cheap elementwise op read whole by several fusing consumers (and
+/// maybe through slices) is recomputed by each instead of written once and
+/// read by all: one copy per consumer, which fuses into it (and the slices
+/// go through ElementwiseThroughSlices). For the batchnorm input gradient
+/// of a first convolution, which only its bias gradient (a reduction) and
+/// its weight gradient (sample by sample, transposed) read: the largest
+/// gradient of the network is not written; its consumers read the two
+/// tensors it is computed from instead. Only when that moves fewer
+/// tensors: its k full-size operands read by each of its m readers (k * m)
+/// against k reads, one write (counted twice: the line is read for
+/// ownership first) and m reads. Every element is computed by the same
+/// operations as before, and each reduction sums them in the same order.
+struct RecomputeForConsumers : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  /// Payloads up to this many ops count as cheap.
+  static constexpr unsigned kMaxPayloadOps = 32;
+  /// Only results of at least this many elements (4 MiB of floats, more
+  /// than a core's L2 here), whose write goes out to memory: SPEC 2.3's
+  /// second batchnorm gradient (3.2 MB, read by the parts of the GEMMs of
+  /// its convolution's gradients) ran slower recomputed on one thread.
+  static constexpr int64_t kMinElements = 1 << 20;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    // Transcendental functions (math dialect) are not cheap.
+    if (!isSliceable(op) ||
+        op.getBody()->getOperations().size() > kMaxPayloadOps + 1 ||
+        llvm::any_of(op.getBody()->getOperations(), [](Operation &inner) {
+          return isa<math::MathDialect>(inner.getDialect());
+        }))
+      return failure();
+    auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+    if (!resultType.hasStaticShape() ||
+        resultType.getNumElements() < kMinElements)
+      return failure();
+    SmallVector<OpOperand *> whole;
+    int64_t readers = 0;
+    for (OpOperand &use : op.getResult(0).getUses()) {
+      ++readers;
+      if (isFusableSlice(use.getOwner()))
+        continue;
+      if (!isFusingConsumer(use, /*parallelOnly=*/false))
+        return failure();
+      whole.push_back(&use);
+    }
+    if (whole.empty() || readers < 2)
+      return failure();
+    int64_t fullSize = 0;
+    for (Value v : op.getDpsInputs()) {
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (type && type.hasStaticShape() &&
+          type.getNumElements() == resultType.getNumElements())
+        ++fullSize;
+    }
+    if (fullSize * readers > fullSize + 2 + readers)
+      return failure();
+    for (OpOperand *use : whole) {
+      Operation *consumer = use->getOwner();
+      unsigned number = use->getOperandNumber();
+      rewriter.setInsertionPoint(consumer);
+      Operation *copy = rewriter.clone(*op);
+      rewriter.modifyOpInPlace(
+          consumer, [&] { consumer->setOperand(number, copy->getResult(0)); });
+      generalizeConsumer(rewriter, consumer);
+    }
+    if (op->use_empty())
+      rewriter.eraseOp(op);
     return success();
   }
 };
@@ -331,7 +428,7 @@ struct NNFuseElementwisePass
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, singleUse);
     patterns.add<ElementwiseIntoInsertedParts, ElementwiseIntoForall,
-                 ElementwiseThroughSlices>(ctx);
+                 ElementwiseThroughSlices, RecomputeForConsumers>(ctx);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshapes);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);

@@ -293,3 +293,121 @@ func.func @relu_also_whole(%x: tensor<2x3x4x4xf32>) -> (tensor<2x3x2x2xf32>, ten
   } -> (tensor<2x3x2x2xf32>)
   return %p, %r : tensor<2x3x2x2xf32>, tensor<2x3x4x4xf32>
 }
+
+// -----
+
+// A first convolution's batchnorm input gradient (here dy * x, 4 MiB),
+// read whole by the bias gradient (a reduction) and per sample through a
+// slice by the weight gradient's channels-last transpose: recomputed by
+// both from dy and x, never written. The named consumers become generics.
+// CHECK-LABEL: func.func @recompute_big(
+// CHECK-SAME:    %[[DY:[^:]+]]: tensor<64x16x32x32xf32>, %[[X:[^:]+]]: tensor<64x16x32x32xf32>
+// CHECK-NOT:     -> tensor<64x16x32x32xf32>
+// CHECK:         %[[B:.+]] = linalg.generic
+// CHECK-SAME:      iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+// CHECK-SAME:      ins(%[[DY]], %[[X]] :
+// CHECK:           arith.mulf
+// CHECK:           arith.addf
+// CHECK:         scf.for
+// CHECK-DAG:       %[[DS:.+]] = tensor.extract_slice %[[DY]][%{{.+}}, 0, 0, 0] [1, 16, 32, 32]
+// CHECK-DAG:       %[[XS:.+]] = tensor.extract_slice %[[X]][%{{.+}}, 0, 0, 0] [1, 16, 32, 32]
+// CHECK:           linalg.generic {{.*}} ins(%[[DS]], %[[XS]] :
+// CHECK:             arith.mulf
+// CHECK:           } -> tensor<1x32x32x16xf32>
+// CHECK-NOT:     linalg.transpose
+// CHECK-NOT:     linalg.reduce
+#x4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @recompute_big(%dy: tensor<64x16x32x32xf32>, %x: tensor<64x16x32x32xf32>, %acc: tensor<16xf32>, %t: tensor<1x32x32x16xf32>) -> (tensor<16xf32>, tensor<1x32x32x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %e = tensor.empty() : tensor<64x16x32x32xf32>
+  %g = linalg.generic {indexing_maps = [#x4, #x4, #x4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%dy, %x : tensor<64x16x32x32xf32>, tensor<64x16x32x32xf32>) outs(%e : tensor<64x16x32x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<64x16x32x32xf32>
+  %bias = linalg.reduce ins(%g : tensor<64x16x32x32xf32>) outs(%acc : tensor<16xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %init: f32) {
+      %s = arith.addf %in, %init : f32
+      linalg.yield %s : f32
+    }
+  %last = scf.for %i = %c0 to %c64 step %c1 iter_args(%prev = %t) -> (tensor<1x32x32x16xf32>) {
+    %sample = tensor.extract_slice %g[%i, 0, 0, 0] [1, 16, 32, 32] [1, 1, 1, 1] : tensor<64x16x32x32xf32> to tensor<1x16x32x32xf32>
+    %nhwc = linalg.transpose ins(%sample : tensor<1x16x32x32xf32>) outs(%prev : tensor<1x32x32x16xf32>) permutation = [0, 2, 3, 1]
+    scf.yield %nhwc : tensor<1x32x32x16xf32>
+  }
+  return %bias, %last : tensor<16xf32>, tensor<1x32x32x16xf32>
+}
+
+// -----
+
+// The same below 4 MiB (its write stays in cache): written once, read by
+// both.
+// CHECK-LABEL: func.func @keep_small(
+// CHECK:         %[[G:.+]] = linalg.generic
+// CHECK:         } -> tensor<64x16x16x16xf32>
+// CHECK:         linalg.reduce ins(%[[G]]
+// CHECK:         tensor.extract_slice %[[G]]
+// CHECK:         linalg.transpose
+#y4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @keep_small(%dy: tensor<64x16x16x16xf32>, %x: tensor<64x16x16x16xf32>, %acc: tensor<16xf32>, %t: tensor<1x16x16x16xf32>) -> (tensor<16xf32>, tensor<1x16x16x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %e = tensor.empty() : tensor<64x16x16x16xf32>
+  %g = linalg.generic {indexing_maps = [#y4, #y4, #y4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%dy, %x : tensor<64x16x16x16xf32>, tensor<64x16x16x16xf32>) outs(%e : tensor<64x16x16x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<64x16x16x16xf32>
+  %bias = linalg.reduce ins(%g : tensor<64x16x16x16xf32>) outs(%acc : tensor<16xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %init: f32) {
+      %s = arith.addf %in, %init : f32
+      linalg.yield %s : f32
+    }
+  %last = scf.for %i = %c0 to %c64 step %c1 iter_args(%prev = %t) -> (tensor<1x16x16x16xf32>) {
+    %sample = tensor.extract_slice %g[%i, 0, 0, 0] [1, 16, 16, 16] [1, 1, 1, 1] : tensor<64x16x16x16xf32> to tensor<1x16x16x16xf32>
+    %nhwc = linalg.transpose ins(%sample : tensor<1x16x16x16xf32>) outs(%prev : tensor<1x16x16x16xf32>) permutation = [0, 2, 3, 1]
+    scf.yield %nhwc : tensor<1x16x16x16xf32>
+  }
+  return %bias, %last : tensor<16xf32>, tensor<1x16x16x16xf32>
+}
+
+// -----
+
+// Three full-size operands read by each of three readers (9 tensors)
+// would move more than writing the result once and reading it three times
+// (3 + 2 + 3): kept.
+// CHECK-LABEL: func.func @keep_many_reads(
+// CHECK:         %[[G:.+]] = linalg.generic
+// CHECK-COUNT-3: linalg.reduce ins(%[[G]]
+#z4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @keep_many_reads(%a: tensor<64x16x32x32xf32>, %b: tensor<64x16x32x32xf32>, %c: tensor<64x16x32x32xf32>, %acc: tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) {
+  %e = tensor.empty() : tensor<64x16x32x32xf32>
+  %g = linalg.generic {indexing_maps = [#z4, #z4, #z4, #z4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%a, %b, %c : tensor<64x16x32x32xf32>, tensor<64x16x32x32xf32>, tensor<64x16x32x32xf32>) outs(%e : tensor<64x16x32x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %r: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %m, %r : f32
+    linalg.yield %s : f32
+  } -> tensor<64x16x32x32xf32>
+  %s0 = linalg.reduce ins(%g : tensor<64x16x32x32xf32>) outs(%acc : tensor<16xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %init: f32) {
+      %t = arith.addf %in, %init : f32
+      linalg.yield %t : f32
+    }
+  %s1 = linalg.reduce ins(%g : tensor<64x16x32x32xf32>) outs(%acc : tensor<16xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %init: f32) {
+      %t = arith.maximumf %in, %init : f32
+      linalg.yield %t : f32
+    }
+  %s2 = linalg.reduce ins(%g : tensor<64x16x32x32xf32>) outs(%acc : tensor<16xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %init: f32) {
+      %t = arith.minimumf %in, %init : f32
+      linalg.yield %t : f32
+    }
+  return %s0, %s1, %s2 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
+}
