@@ -411,3 +411,29 @@ func.func @keep_many_reads(%a: tensor<64x16x32x32xf32>, %b: tensor<64x16x32x32xf
     }
   return %s0, %s1, %s2 : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }
+
+// -----
+
+// Read whole by a transpose (a whole-batch NHWC copy) as well: kept, a
+// transpose reading both operands instead of the result is not cheaper.
+// CHECK-LABEL: func.func @keep_whole_transpose(
+// CHECK:         %[[G:.+]] = linalg.generic
+// CHECK:         linalg.reduce ins(%[[G]]
+// CHECK:         linalg.transpose ins(%[[G]]
+#w4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @keep_whole_transpose(%dy: tensor<64x16x32x32xf32>, %x: tensor<64x16x32x32xf32>, %acc: tensor<16xf32>, %t: tensor<64x32x32x16xf32>) -> (tensor<16xf32>, tensor<64x32x32x16xf32>) {
+  %e = tensor.empty() : tensor<64x16x32x32xf32>
+  %g = linalg.generic {indexing_maps = [#w4, #w4, #w4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%dy, %x : tensor<64x16x32x32xf32>, tensor<64x16x32x32xf32>) outs(%e : tensor<64x16x32x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<64x16x32x32xf32>
+  %bias = linalg.reduce ins(%g : tensor<64x16x32x32xf32>) outs(%acc : tensor<16xf32>) dimensions = [0, 2, 3]
+    (%in: f32, %init: f32) {
+      %s = arith.addf %in, %init : f32
+      linalg.yield %s : f32
+    }
+  %nhwc = linalg.transpose ins(%g : tensor<64x16x32x32xf32>) outs(%t : tensor<64x32x32x16xf32>) permutation = [0, 2, 3, 1]
+  return %bias, %nhwc : tensor<16xf32>, tensor<64x32x32x16xf32>
+}
