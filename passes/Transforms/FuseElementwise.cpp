@@ -46,24 +46,33 @@ static bool isPlainElementwise(linalg::GenericOp op) {
          !op.hasIndexSemantics();
 }
 
-/// The plain elementwise `op` applied to `part`: a new op with `op`'s
-/// body, at the rewriter's insertion point.
-static Value applyToPart(PatternRewriter &rewriter, linalg::GenericOp op,
-                         Value part) {
+/// `op`'s body (one result) applied to `inputs` at `maps` (inputs', then
+/// the result's; all loops parallel), producing a fresh tensor of `type`:
+/// a new op at the rewriter's insertion point.
+static Value applyTo(PatternRewriter &rewriter, linalg::GenericOp op,
+                     ValueRange inputs, RankedTensorType type,
+                     ArrayRef<AffineMap> maps) {
   Location loc = op.getLoc();
-  auto partType = cast<RankedTensorType>(part.getType());
-  Type elementType = getElementTypeOrSelf(op.getResult(0).getType());
-  Value init =
-      rewriter.create<tensor::EmptyOp>(loc, partType.getShape(), elementType);
-  AffineMap id = rewriter.getMultiDimIdentityMap(partType.getRank());
+  Value init = rewriter.create<tensor::EmptyOp>(loc, type.getShape(),
+                                                type.getElementType());
   auto applied = rewriter.create<linalg::GenericOp>(
-      loc, TypeRange{init.getType()}, ValueRange{part}, ValueRange{init},
-      ArrayRef<AffineMap>{id, id},
-      SmallVector<utils::IteratorType>(partType.getRank(),
+      loc, TypeRange{type}, inputs, ValueRange{init}, maps,
+      SmallVector<utils::IteratorType>(type.getRank(),
                                        utils::IteratorType::parallel));
   rewriter.cloneRegionBefore(op.getRegion(), applied.getRegion(),
                              applied.getRegion().end());
   return applied.getResult(0);
+}
+
+/// The plain elementwise `op` applied to `part`.
+static Value applyToPart(PatternRewriter &rewriter, linalg::GenericOp op,
+                         Value part) {
+  auto partType = cast<RankedTensorType>(part.getType());
+  Type elementType = getElementTypeOrSelf(op.getResult(0).getType());
+  AffineMap id = rewriter.getMultiDimIdentityMap(partType.getRank());
+  return applyTo(rewriter, op, part,
+                 RankedTensorType::get(partType.getShape(), elementType),
+                 {id, id});
 }
 
 /// An elementwise op (one input, identity maps) applied to a tensor that a
@@ -241,14 +250,8 @@ struct ElementwiseThroughSlices : OpRewritePattern<tensor::ExtractSliceOp> {
       inputs.push_back(
           rewriter.create<tensor::ExtractSliceOp>(loc, v, o, s, t));
     }
-    Value init = rewriter.create<tensor::EmptyOp>(
-        loc, slice.getType().getShape(), slice.getType().getElementType());
-    auto sliced = rewriter.create<linalg::GenericOp>(
-        loc, TypeRange{slice.getType()}, inputs, ValueRange{init},
-        op.getIndexingMapsArray(), op.getIteratorTypesArray());
-    rewriter.cloneRegionBefore(op.getRegion(), sliced.getRegion(),
-                               sliced.getRegion().end());
-    rewriter.replaceOp(slice, sliced.getResults());
+    rewriter.replaceOp(slice, applyTo(rewriter, op, inputs, slice.getType(),
+                                      op.getIndexingMapsArray()));
     return success();
   }
 };

@@ -906,7 +906,7 @@ struct NNTileAndVectorizePass
       std::optional<int64_t> nTile =
           registerTile(ranges[n], preferred[n], /*lanes=*/true,
                        /*matmulColumns=*/true);
-      if (nTile && !ShapedType::isDynamic(ranges[n])) {
+      if (nTile) {
         int64_t columns =
             *nTile != 0 ? *nTile : llvm::alignTo(ranges[n], vectorWidth);
         if (columns < preferred[n])
