@@ -35,6 +35,72 @@ func.func @forward(%x: tensor<4x2x8x8xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<
 
 // -----
 
+// Stride 1, 16 input channels and 16 x 32 = 512 columns per sample: shifted
+// GEMMs (an implicit GEMM). The filters as [kh kw, F, C] once; per sample,
+// the input padded by one more row below and flattened ([16, 19 x 32]), and
+// each kernel offset s = 3 i + j multiplies its filters by the column window
+// at i 32 + j = s + (s / 3) 29, accumulated into z [8, 16 x 32], whose rows
+// of 32 give 30 output columns (plus the bias).
+// CHECK-LABEL: func.func @forward_shifted(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<2x16x16x30xf32>, %[[W:[^:]+]]: tensor<8x16x3x3xf32>, %[[B:[^:]+]]: tensor<8xf32>)
+// CHECK:         %[[T:.+]] = linalg.transpose ins(%[[W]] : tensor<8x16x3x3xf32>) outs(%{{.+}} : tensor<3x3x8x16xf32>) permutation = [2, 3, 0, 1]
+// CHECK:         %[[A:.+]] = tensor.collapse_shape %[[T]] {{\[}}[0, 1], [2], [3]] : tensor<3x3x8x16xf32> into tensor<9x8x16xf32>
+// CHECK:         scf.forall (%[[N:.+]]) in (2) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<2x8x16x30xf32>)
+// CHECK:           tensor.extract_slice %[[X]][%[[N]], 0, 0, 0] [1, 16, 16, 30] [1, 1, 1, 1]
+// CHECK:           linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1x16x19x32xf32>)
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 1, 1] [1, 16, 16, 30] [1, 1, 1, 1] : tensor<1x16x16x30xf32> into tensor<1x16x19x32xf32>
+// CHECK:           %[[XF:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2, 3]] : tensor<1x16x19x32xf32> into tensor<16x608xf32>
+// CHECK:           %[[Z0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<8x512xf32>)
+// CHECK:           %[[Z:.+]] = scf.for %[[S:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[Z0]]) -> (tensor<8x512xf32>)
+// CHECK:             %[[ROW:.+]] = arith.divui %[[S]], %{{.+}} : index
+// CHECK:             %[[SKIP:.+]] = arith.muli %[[ROW]], %{{.+}} : index
+// CHECK:             %[[OFF:.+]] = arith.addi %[[S]], %[[SKIP]] : index
+// CHECK:             %[[AS:.+]] = tensor.extract_slice %[[A]][%[[S]], 0, 0] [1, 8, 16] [1, 1, 1] : tensor<9x8x16xf32> to tensor<8x16xf32>
+// CHECK:             %[[WIN:.+]] = tensor.extract_slice %[[XF]][0, %[[OFF]]] [16, 512] [1, 1] : tensor<16x608xf32> to tensor<16x512xf32>
+// CHECK:             %[[P:.+]] = linalg.matmul ins(%[[AS]], %[[WIN]] : tensor<8x16xf32>, tensor<16x512xf32>) outs(%[[ACC]] : tensor<8x512xf32>)
+// CHECK:             scf.yield %[[P]]
+// CHECK:           %[[ZS:.+]] = tensor.extract_slice %[[Z]][0, 0] [4, 512] [1, 1]
+// CHECK:           %[[Z4:.+]] = tensor.expand_shape %[[ZS]] {{\[}}[0], [1, 2, 3]] output_shape [4, 1, 16, 32] : tensor<4x512xf32> into tensor<4x1x16x32xf32>
+// CHECK:           %[[ROWS:.+]] = tensor.extract_slice %[[Z4]][0, 0, 0, 0] [4, 1, 16, 30] [1, 1, 1, 1] : tensor<4x1x16x32xf32> to tensor<4x1x16x30xf32>
+// CHECK:           linalg.generic {{.*}} ins(%[[ROWS]], %{{.+}} : tensor<4x1x16x30xf32>, tensor<4xf32>)
+// CHECK:             arith.addf
+// CHECK:           tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[N]], 0, 0, 0] [1, 8, 16, 30]
+// BATCH-LABEL: func.func @forward_shifted(
+// BATCH-NOT:     scf.for
+// BATCH:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<8x144xf32>, tensor<144x960xf32>) outs(%{{.+}} : tensor<8x960xf32>)
+func.func @forward_shifted(%x: tensor<2x16x16x30xf32>, %w: tensor<8x16x3x3xf32>, %b: tensor<8xf32>) -> tensor<2x8x16x30xf32> {
+  %y = nn.conv2d %x, %w, %b {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<2x16x16x30xf32>, tensor<8x16x3x3xf32>, tensor<8xf32>) -> tensor<2x8x16x30xf32>
+  return %y : tensor<2x8x16x30xf32>
+}
+
+// -----
+
+// The input gradient of a stride-1 convolution is the convolution of dy
+// padded by kh - 1 - top (here 1) with the filters transposed ([kh kw, C,
+// F]) and rotated: offset s takes the filters of offset 8 - s.
+// CHECK-LABEL: func.func @grad_input_shifted(
+// CHECK-SAME:    %[[DY:[^:]+]]: tensor<2x16x16x30xf32>, %[[W:[^:]+]]: tensor<16x8x3x3xf32>)
+// CHECK:         %[[T:.+]] = linalg.transpose ins(%[[W]] : tensor<16x8x3x3xf32>) outs(%{{.+}} : tensor<3x3x8x16xf32>) permutation = [2, 3, 1, 0]
+// CHECK:         %[[A:.+]] = tensor.collapse_shape %[[T]] {{\[}}[0, 1], [2], [3]] : tensor<3x3x8x16xf32> into tensor<9x8x16xf32>
+// CHECK:         scf.forall (%[[N:.+]]) in (2)
+// CHECK:           tensor.extract_slice %[[DY]][%[[N]], 0, 0, 0] [1, 16, 16, 30] [1, 1, 1, 1]
+// CHECK:           tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2, 3]] : tensor<1x16x19x32xf32> into tensor<16x608xf32>
+// CHECK:           scf.for %[[S:[^ ]+]] =
+// CHECK:             %[[ROT:.+]] = arith.subi %{{.+}}, %[[S]] : index
+// CHECK:             tensor.extract_slice %[[A]][%[[ROT]], 0, 0] [1, 8, 16] [1, 1, 1] : tensor<9x8x16xf32> to tensor<8x16xf32>
+// CHECK:             linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<8x16xf32>, tensor<16x512xf32>) outs(%{{.+}} : tensor<8x512xf32>)
+// CHECK-NOT:       arith.addf
+// CHECK:           tensor.parallel_insert_slice
+// BATCH-LABEL: func.func @grad_input_shifted(
+// BATCH-NOT:     scf.for
+// BATCH:         linalg.matmul_transpose_a
+func.func @grad_input_shifted(%dy: tensor<2x16x16x30xf32>, %w: tensor<16x8x3x3xf32>) -> tensor<2x8x16x30xf32> {
+  %dx = nn.conv2d_grad_input %dy, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<2x16x16x30xf32>, tensor<16x8x3x3xf32>) -> tensor<2x8x16x30xf32>
+  return %dx : tensor<2x8x16x30xf32>
+}
+
+// -----
+
 // 6x6 = 36 output pixels (not a multiple of 16) in a batch of 8: two parts
 // of 4 samples (144 columns); the part's first sample is 4 n.
 // CHECK-LABEL: func.func @forward_parts(

@@ -46,11 +46,21 @@ def same_pads(kh, kw):
             kw - 1 - (kw - 1) // 2]
 
 
-def conv_case(name, r, n, c, h, w, f, kh, kw, stride, pads, bias):
+def conv_case(name, r, n, c, h, w, f, kh, kw, stride, pads, bias, scaled=False):
+    """`scaled`: the filters scaled by 1 / sqrt(c kh kw) and dy by
+    1 / sqrt(n oh ow), as in a trained network (Kaiming-initialised filters,
+    a mean-reduced loss), so that sums of hundreds of products stay of order
+    1: otherwise their float32 rounding (in any order, PyTorch's too) is
+    ~1e-5 of their terms' scale of ~20, and a sum that nearly cancels to
+    ~0.01 is off by more than the tolerance."""
     x, wt, b = randn(r, n, c, h, w), randn(r, f, c, kh, kw), randn(r, f)
+    if scaled:
+        wt = (wt / np.sqrt(c * kh * kw)).astype(np.float32)
     tx, tw, tb = t(x, True), t(wt, True), t(b, True)
     y = F.conv2d(torch_pad(tx, pads), tw, tb if bias else None, stride=stride)
     dy = randn(r, *y.shape)
+    if scaled:
+        dy = (dy / np.sqrt(y.shape[0] * y.shape[2] * y.shape[3])).astype(np.float32)
     grads = torch.autograd.grad(y, (tx, tw, tb) if bias else (tx, tw), t(dy))
     attrs = f"{{{{stride = {arr(stride)}, padding = {arr(pads)}}}}}"
     if bias:
@@ -96,6 +106,14 @@ def conv_cases():
         conv_case("conv_filter_groups_c1_f32", r, 4, 1, 12, 12, 32, 3, 3, [1, 1], same_pads(3, 3), True),
         # 11x11 = 121 pixels: 4 samples, 484 columns, a remainder of 4.
         conv_case("conv_by_parts_remainder_11x11", r, 8, 2, 13, 13, 3, 3, 3, [1, 1], [0, 0, 0, 0], True),
+        # Stride 1 with 32 channels in and out and >= 512 columns per sample:
+        # the forward and input-gradient convolutions as shifted GEMMs per
+        # sample (implicit GEMM: rows of 26, 25 and 28 columns, of which the
+        # last 2, 1 and 2 are dropped; the input gradient's dy padded by
+        # kh - 1 - top: 1, 1 / 0 and 2).
+        conv_case("conv_shifted_c32_k3_pad1", r, 2, 32, 24, 24, 32, 3, 3, [1, 1], [1, 1, 1, 1], True, scaled=True),
+        conv_case("conv_shifted_c32_k2_same_even", r, 2, 32, 24, 24, 32, 2, 2, [1, 1], same_pads(2, 2), False, scaled=True),
+        conv_case("conv_shifted_c32_k3_valid_f40", r, 2, 32, 26, 26, 40, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
     ]
 
 
