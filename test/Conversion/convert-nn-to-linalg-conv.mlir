@@ -7,8 +7,9 @@
 // 144 columns), the samples go that many at a time, in at least two parts,
 // else as many as fit if the columns beyond whole vectors are few; otherwise
 // (and for GPUs, by-sample-convolutions=false) one GEMM covers the whole
-// batch. The numbers are checked against PyTorch in
-// test/Numerics/conv.test.
+// batch. Stride-1 convolutions with at least 16 input channels and 512
+// columns per sample skip im2col (shifted GEMMs, see Convolutions.cpp). The
+// numbers are checked against PyTorch in test/Numerics/conv.test.
 
 // CHECK-LABEL: func.func @forward(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<4x2x8x8xf32>, %[[W:[^:]+]]: tensor<3x2x3x3xf32>, %[[B:[^:]+]]: tensor<3xf32>)
@@ -71,6 +72,25 @@ func.func @forward(%x: tensor<4x2x8x8xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<
 func.func @forward_shifted(%x: tensor<2x16x16x30xf32>, %w: tensor<8x16x3x3xf32>, %b: tensor<8xf32>) -> tensor<2x8x16x30xf32> {
   %y = nn.conv2d %x, %w, %b {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<2x16x16x30xf32>, tensor<8x16x3x3xf32>, tensor<8xf32>) -> tensor<2x8x16x30xf32>
   return %y : tensor<2x8x16x30xf32>
+}
+
+// -----
+
+// 24 x 26 = 624 columns round up to 640 (whole register tiles of 32; a
+// remainder tile would split the GEMM): the padded input gets one more zero
+// row (the last window reads up to 639 + 2 x 26 + 2 < 27 x 26), and the
+// first 624 columns of z are the rows of 26, 24 of them output.
+// CHECK-LABEL: func.func @forward_shifted_rounded(
+// CHECK:           linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1x16x27x26xf32>)
+// CHECK:           tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2, 3]] : tensor<1x16x27x26xf32> into tensor<16x702xf32>
+// CHECK:           linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<8x640xf32>)
+// CHECK:             linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<8x16xf32>, tensor<16x640xf32>) outs(%{{.+}} : tensor<8x640xf32>)
+// CHECK:           %[[ZS:.+]] = tensor.extract_slice %{{.+}}[0, 0] [4, 624] [1, 1] : tensor<8x640xf32> to tensor<4x624xf32>
+// CHECK:           %[[Z4:.+]] = tensor.expand_shape %[[ZS]] {{\[}}[0], [1, 2, 3]] output_shape [4, 1, 24, 26] : tensor<4x624xf32> into tensor<4x1x24x26xf32>
+// CHECK:           tensor.extract_slice %[[Z4]][0, 0, 0, 0] [4, 1, 24, 24] [1, 1, 1, 1] : tensor<4x1x24x26xf32> to tensor<4x1x24x24xf32>
+func.func @forward_shifted_rounded(%x: tensor<2x16x24x24xf32>, %w: tensor<8x16x3x3xf32>) -> tensor<2x8x24x24xf32> {
+  %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<2x16x24x24xf32>, tensor<8x16x3x3xf32>) -> tensor<2x8x24x24xf32>
+  return %y : tensor<2x8x24x24xf32>
 }
 
 // -----

@@ -60,15 +60,16 @@ Value filterMatrix(OpBuilder &b, Location loc, Value w) {
 /// matters: linalg-fuse-elementwise-ops folds an expand_shape into a
 /// producer with a single use, which would turn the GEMM into a generic
 /// contraction that nn-tile-and-vectorize does not tile as a matmul.
-/// With `rowWidth` (shiftedConv), z's columns are [N, OH, rowWidth] of
-/// which the first OW of each row are the output's.
+/// With `rowWidth` (shiftedConv), z's first N OH rowWidth columns are
+/// [N, OH, rowWidth], of which the first OW of each row are the output's.
 Value gemmResultToNCHW(OpBuilder &b, Location loc, Value z,
                        RankedTensorType out, Value bias, int64_t rowWidth = 0) {
   RankedTensorType zt = tensorType(z);
-  int64_t rows = zt.getDimSize(0), cols = zt.getDimSize(1);
-  int64_t ow = out.getDimSize(3);
+  int64_t rows = zt.getDimSize(0), ow = out.getDimSize(3);
   if (rowWidth == 0)
     rowWidth = ow;
+  // z's columns used (shiftedConv's may have more, rounded up).
+  int64_t cols = out.getDimSize(0) * out.getDimSize(2) * rowWidth;
   int64_t half = rows > 1 ? rows / 2 : rows;
   Value result = emptyLike(b, loc, out);
   for (int64_t r0 = 0; r0 < rows; r0 += half) {
@@ -161,6 +162,19 @@ int64_t samplesPerPart(RankedTensorType x, RankedTensorType y, const Window &w,
   return most != 0 && (most * p % 16) * 64 <= most * p ? most : 0;
 }
 
+/// The columns of shiftedConv's GEMMs for an input `in` [N, K, H, W] and
+/// output `out` [N, M, OH, OW]: OH Wp rounded up to whole register tiles of
+/// 32 (a remainder tile split the GEMM in two, and the accumulator of the
+/// main part went through the loop over the offsets as a copy: 2 x 105 KB
+/// copied per sample of resnet_mini), and the zero rows below the padded
+/// input that keep the last window inside.
+std::pair<int64_t, int64_t>
+shiftedColumns(RankedTensorType in, RankedTensorType out, const Window &w) {
+  int64_t wp = in.getDimSize(3) + w.left + w.right,
+          used = out.getDimSize(2) * wp, cols = llvm::alignTo(used, 32);
+  return {cols, llvm::divideCeil(cols - used + w.kw - 1, wp)};
+}
+
 /// Whether one sample's stride-1 convolution of `in` [N, K, H, W] into
 /// `out` [N, M, OH, OW] goes as kh kw shifted GEMMs (shiftedConv) rather
 /// than im2col + one GEMM (f32 only; bf16 products keep im2col): K >= 16
@@ -178,38 +192,39 @@ int64_t samplesPerPart(RankedTensorType x, RankedTensorType y, const Window &w,
 bool shiftable(RankedTensorType in, RankedTensorType out, const Window &w,
                bool bf16) {
   constexpr int64_t kBodyBytes = int64_t(1) << 20;
+  auto [cols, extraRows] = shiftedColumns(in, out, w);
   int64_t k = in.getDimSize(1), m = out.getDimSize(1),
           wp = in.getDimSize(3) + w.left + w.right,
-          hp = in.getDimSize(2) + w.top + w.bottom,
-          cols = out.getDimSize(2) * wp;
+          hp = in.getDimSize(2) + w.top + w.bottom + extraRows;
   return !bf16 && w.sh == 1 && w.sw == 1 && w.kh * w.kw > 1 &&
          in.getDimSize(0) > 1 && k >= 16 && cols >= 512 &&
-         8 * (w.kw - 1) <= wp && k * (hp + 1) * wp * 4 <= kBodyBytes &&
+         8 * (w.kw - 1) <= wp && k * hp * wp * 4 <= kBodyBytes &&
          m * cols * 4 <= kBodyBytes;
 }
 
 /// One sample's stride-1 convolution of `xs` [1, K, H, W] into `y` [1, M,
 /// OH, OW] as kh kw GEMMs on shifted windows of its padded input (an
 /// implicit GEMM: no im2col matrix). With the padded input flattened row by
-/// row, xf [K, (Hp + 1) Wp] (one more zero row, so that the last windows
+/// row, xf [K, (Hp + e) Wp] (e zero rows more, so that the last windows
 /// stay inside), output column p = oh Wp + ow is
 ///   z[:, p] = sum over s = (i, j) of A(s) [M, K] x xf[:, p + i Wp + j],
 /// each offset's GEMM reading a column window of xf in place and adding into
-/// z [M, OH Wp] (a loop over the offsets: one GEMM's code, not kh kw); the
-/// last kw - 1 columns of each row of z wrap around into the next row of xf
-/// and are dropped. `filters` [kh kw, M, K] holds A(s) for s = i kw + j, or
+/// z [M, cols] (a loop over the offsets: one GEMM's code, not kh kw; cols
+/// >= OH Wp, see shiftedColumns); the last kw - 1 columns of each row of z
+/// wrap around into the next row of xf and are dropped, as are the columns
+/// past OH Wp. `filters` [kh kw, M, K] holds A(s) for s = i kw + j, or
 /// for s = kh kw - 1 - (i kw + j) when `flipped` (the filters rotated by 180
 /// degrees).
 Value shiftedConv(OpBuilder &b, Location loc, Value xs, Value filters,
                   bool flipped, RankedTensorType y, const Window &w,
                   Value bias) {
+  auto [cols, extraRows] = shiftedColumns(tensorType(xs), y, w);
   Window below = w;
-  below.bottom += 1;
+  below.bottom += extraRows;
   Value xp = pad(b, loc, xs, below, 0.0);
   RankedTensorType xpt = tensorType(xp);
   int64_t k = xpt.getDimSize(1), hp = xpt.getDimSize(2), wp = xpt.getDimSize(3),
-          m = y.getDimSize(1), cols = y.getDimSize(2) * wp,
-          shifts = w.kh * w.kw;
+          m = y.getDimSize(1), shifts = w.kh * w.kw;
   Type elt = y.getElementType();
   Value xf = b.create<tensor::CollapseShapeOp>(
       loc, RankedTensorType::get({k, hp * wp}, elt), xp,
