@@ -162,17 +162,75 @@ int64_t samplesPerPart(RankedTensorType x, RankedTensorType y, const Window &w,
   return most != 0 && (most * p % 16) * 64 <= most * p ? most : 0;
 }
 
-/// The columns of shiftedConv's GEMMs for an input `in` [N, K, H, W] and
-/// output `out` [N, M, OH, OW]: OH Wp rounded up to whole register tiles of
-/// 32 (a remainder tile split the GEMM in two, and the accumulator of the
-/// main part went through the loop over the offsets as a copy: 2 x 105 KB
-/// copied per sample of resnet_mini), and the zero rows below the padded
-/// input that keep the last window inside.
-std::pair<int64_t, int64_t>
-shiftedColumns(RankedTensorType in, RankedTensorType out, const Window &w) {
+/// An index constant.
+Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
+  return b.create<arith::ConstantIndexOp>(loc, v);
+}
+
+/// An scf.forall over the first dimension of `out`'s type [N, ...] (the
+/// samples, or groups) in parts of `size`: `body` gets the index of the
+/// part's first sample and returns its [size, ...] part of the result.
+Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
+                  int64_t size, function_ref<Value(Value)> body) {
+  int64_t rank = out.getRank();
+  auto forall = b.create<scf::ForallOp>(
+      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(out.getDimSize(0) / size)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+      ValueRange{emptyLike(b, loc, out)}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getBody()->getTerminator());
+  Value first = forall.getInductionVars()[0];
+  if (size != 1)
+    first = b.create<arith::MulIOp>(loc, first, indexConstant(b, loc, size));
+  Value part = body(first);
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+      sizes = getAsIndexOpFoldResult(b.getContext(), out.getShape()),
+      strides(rank, b.getIndexAttr(1));
+  offsets[0] = first;
+  sizes[0] = b.getIndexAttr(size);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  b.create<tensor::ParallelInsertSliceOp>(
+      loc, part, forall.getRegionIterArgs()[0], offsets, sizes, strides);
+  return forall.getResult(0);
+}
+
+/// The type of `size` samples [size, ...] of a batch of type `t` [N, ...].
+RankedTensorType partOf(RankedTensorType t, int64_t size = 1) {
+  SmallVector<int64_t> shape(t.getShape());
+  shape[0] = size;
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
+/// The `size` samples of the NCHW tensor `x` from sample `first` on as a
+/// [size, C, H, W] tensor.
+Value samplesOf(OpBuilder &b, Location loc, Value x, Value first,
+                int64_t size = 1) {
+  RankedTensorType part = partOf(tensorType(x), size);
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
+      sizes = getAsIndexOpFoldResult(b.getContext(), part.getShape()),
+      strides(4, b.getIndexAttr(1));
+  offsets[0] = first;
+  return b.create<tensor::ExtractSliceOp>(loc, part, x, offsets, sizes,
+                                          strides);
+}
+
+/// shiftedConv's layout for an input `in` [N, K, H, W] and output `out` [N,
+/// M, OH, OW]: the padded input's width Wp and its rows with the zero rows
+/// below it that keep the last window inside, and the GEMMs' columns, OH Wp
+/// rounded up to whole register tiles of 32 (a remainder tile split the
+/// GEMM in two, and the accumulator of the main part went through the loop
+/// over the offsets as a copy: 2 x 105 KB copied per sample of resnet_mini).
+struct ShiftedLayout {
+  int64_t width, extraRows, rows, cols;
+};
+
+ShiftedLayout shiftedLayout(RankedTensorType in, RankedTensorType out,
+                            const Window &w) {
   int64_t wp = in.getDimSize(3) + w.left + w.right,
-          used = out.getDimSize(2) * wp, cols = llvm::alignTo(used, 32);
-  return {cols, llvm::divideCeil(cols - used + w.kw - 1, wp)};
+          used = out.getDimSize(2) * wp, cols = llvm::alignTo(used, 32),
+          extra = llvm::divideCeil(cols - used + w.kw - 1, wp);
+  return {wp, extra, in.getDimSize(2) + w.top + w.bottom + extra, cols};
 }
 
 /// Whether one sample's stride-1 convolution of `in` [N, K, H, W] into
@@ -182,7 +240,9 @@ shiftedColumns(RankedTensorType in, RankedTensorType out, const Window &w) {
 /// loads and stores between offsets count), at least 512
 /// columns per sample (narrower GEMMs run slower, see samplesPerPart), the
 /// kw - 1 dropped columns per row at most 1/8 of them, and the padded input
-/// and the GEMM result within the 1 MiB of a parallel loop's body.
+/// and the GEMM result within the 1 MiB of a parallel loop's body. `w` may
+/// have negative padding (an input gradient's, see
+/// Conv2dGradInputLowering), which it does not take.
 /// resnet_mini's 3x3 convolutions of 32 channels at 28x28 (30 columns per
 /// row, 2 dropped), old and new kernels interleaved on one core: the
 /// forward pass 146 -> 167 GFLOP/s, the input gradient (already faster, its
@@ -192,14 +252,12 @@ shiftedColumns(RankedTensorType in, RankedTensorType out, const Window &w) {
 bool shiftable(RankedTensorType in, RankedTensorType out, const Window &w,
                bool bf16) {
   constexpr int64_t kBodyBytes = int64_t(1) << 20;
-  auto [cols, extraRows] = shiftedColumns(in, out, w);
-  int64_t k = in.getDimSize(1), m = out.getDimSize(1),
-          wp = in.getDimSize(3) + w.left + w.right,
-          hp = in.getDimSize(2) + w.top + w.bottom + extraRows;
-  return !bf16 && w.sh == 1 && w.sw == 1 && w.kh * w.kw > 1 &&
-         in.getDimSize(0) > 1 && k >= 16 && cols >= 512 &&
-         8 * (w.kw - 1) <= wp && k * hp * wp * 4 <= kBodyBytes &&
-         m * cols * 4 <= kBodyBytes;
+  ShiftedLayout l = shiftedLayout(in, out, w);
+  int64_t k = in.getDimSize(1), m = out.getDimSize(1);
+  return !bf16 && w.sh == 1 && w.sw == 1 && w.kh * w.kw > 1 && w.top >= 0 &&
+         w.left >= 0 && w.bottom >= 0 && w.right >= 0 && in.getDimSize(0) > 1 &&
+         k >= 16 && l.cols >= 512 && 8 * (w.kw - 1) <= l.width &&
+         k * l.rows * l.width * 4 <= kBodyBytes && m * l.cols * 4 <= kBodyBytes;
 }
 
 /// One sample's stride-1 convolution of `xs` [1, K, H, W] into `y` [1, M,
@@ -218,20 +276,17 @@ bool shiftable(RankedTensorType in, RankedTensorType out, const Window &w,
 Value shiftedConv(OpBuilder &b, Location loc, Value xs, Value filters,
                   bool flipped, RankedTensorType y, const Window &w,
                   Value bias) {
-  auto [cols, extraRows] = shiftedColumns(tensorType(xs), y, w);
+  ShiftedLayout l = shiftedLayout(tensorType(xs), y, w);
   Window below = w;
-  below.bottom += extraRows;
-  Value xp = pad(b, loc, xs, below, 0.0);
-  RankedTensorType xpt = tensorType(xp);
-  int64_t k = xpt.getDimSize(1), hp = xpt.getDimSize(2), wp = xpt.getDimSize(3),
-          m = y.getDimSize(1), shifts = w.kh * w.kw;
+  below.bottom += l.extraRows;
+  int64_t k = tensorType(xs).getDimSize(1), m = y.getDimSize(1), wp = l.width,
+          cols = l.cols, shifts = w.kh * w.kw;
   Type elt = y.getElementType();
   Value xf = b.create<tensor::CollapseShapeOp>(
-      loc, RankedTensorType::get({k, hp * wp}, elt), xp,
+      loc, RankedTensorType::get({k, l.rows * wp}, elt),
+      pad(b, loc, xs, below, 0.0),
       SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
-  auto idx = [&](int64_t v) -> Value {
-    return b.create<arith::ConstantIndexOp>(loc, v);
-  };
+  auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
   auto loop = b.create<scf::ForOp>(
       loc, idx(0), idx(shifts), idx(1),
       ValueRange{filled(b, loc, RankedTensorType::get({m, cols}, elt), 0.0)});
@@ -281,6 +336,21 @@ Value offsetFilters(OpBuilder &b, Location loc, Value w, bool transposed) {
       loc, t, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
 }
 
+/// The stride-1 convolution of `in` [N, K, H, W] into `out` [N, M, OH, OW]
+/// by `w` [F, C, kh, kw] sample by sample (in parallel) as shiftedConv: the
+/// forward pass (M = F), or with `inputGradient` the input gradient of a
+/// convolution, dy convolved with the filters transposed and rotated (M =
+/// C; `window` the padding of dy, see Conv2dGradInputLowering).
+Value shiftedConvBySample(OpBuilder &b, Location loc, Value in, Value w,
+                          Value bias, RankedTensorType out,
+                          const Window &window, bool inputGradient) {
+  Value filters = offsetFilters(b, loc, w, /*transposed=*/inputGradient);
+  return forEachPart(b, loc, out, 1, [&](Value n) {
+    return shiftedConv(b, loc, samplesOf(b, loc, in, n), filters,
+                       /*flipped=*/inputGradient, partOf(out), window, bias);
+  });
+}
+
 /// The convolution patterns: `bySample` says whether they may go sample by
 /// sample, or a few samples at a time (not for GPUs, which want the whole
 /// batch's GEMM).
@@ -294,55 +364,6 @@ template <typename Op> struct ConvPattern : OpConversionPattern<Op> {
   }
   bool bySampleAllowed;
 };
-
-/// An scf.forall over the first dimension of `out`'s type [N, ...] (the
-/// samples, or groups) in parts of `size`: `body` gets the index of the
-/// part's first sample and returns its [size, ...] part of the result.
-Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
-                  int64_t size, function_ref<Value(Value)> body) {
-  int64_t rank = out.getRank();
-  auto forall = b.create<scf::ForallOp>(
-      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(out.getDimSize(0) / size)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-      ValueRange{emptyLike(b, loc, out)}, std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(forall.getBody()->getTerminator());
-  Value first = forall.getInductionVars()[0];
-  if (size != 1)
-    first = b.create<arith::MulIOp>(
-        loc, first, b.create<arith::ConstantIndexOp>(loc, size));
-  Value part = body(first);
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
-      sizes = getAsIndexOpFoldResult(b.getContext(), out.getShape()),
-      strides(rank, b.getIndexAttr(1));
-  offsets[0] = first;
-  sizes[0] = b.getIndexAttr(size);
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  b.create<tensor::ParallelInsertSliceOp>(
-      loc, part, forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  return forall.getResult(0);
-}
-
-/// The type of `size` samples [size, ...] of a batch of type `t` [N, ...].
-RankedTensorType partOf(RankedTensorType t, int64_t size = 1) {
-  SmallVector<int64_t> shape(t.getShape());
-  shape[0] = size;
-  return RankedTensorType::get(shape, t.getElementType());
-}
-
-/// The `size` samples of the NCHW tensor `x` from sample `first` on as a
-/// [size, C, H, W] tensor.
-Value samplesOf(OpBuilder &b, Location loc, Value x, Value first,
-                int64_t size = 1) {
-  RankedTensorType part = partOf(tensorType(x), size);
-  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
-      sizes = getAsIndexOpFoldResult(b.getContext(), part.getShape()),
-      strides(4, b.getIndexAttr(1));
-  offsets[0] = first;
-  return b.create<tensor::ExtractSliceOp>(loc, part, x, offsets, sizes,
-                                          strides);
-}
 
 /// y^T [F, N OH OW] = W x im2col(pad(x)) then transposed to NCHW with the
 /// bias added (of a whole batch, or of the N samples of one part).
@@ -374,13 +395,9 @@ struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
     Value x = adaptor.getInput(), bias = adaptor.getBias();
     bool bf16 = bf16Products(op);
     if (bySampleAllowed && shiftable(tensorType(x), y, w, bf16)) {
-      Value filters = offsetFilters(rewriter, loc, adaptor.getWeight(),
-                                    /*transposed=*/false);
-      rewriter.replaceOp(op, forEachPart(rewriter, loc, y, 1, [&](Value n) {
-                           return shiftedConv(
-                               rewriter, loc, samplesOf(rewriter, loc, x, n),
-                               filters, /*flipped=*/false, partOf(y), w, bias);
-                         }));
+      rewriter.replaceOp(op, shiftedConvBySample(rewriter, loc, x,
+                                                 adaptor.getWeight(), bias, y,
+                                                 w, /*inputGradient=*/false));
       return success();
     }
     Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
@@ -452,9 +469,7 @@ Value partsBySample(
   return forEachPart(
       b, loc, RankedTensorType::get({parts, kp, fp}, elt), 1,
       [&](Value part) -> Value {
-        auto idx = [&](int64_t v) -> Value {
-          return b.create<arith::ConstantIndexOp>(loc, v);
-        };
+        auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
         Value first = b.create<arith::MulIOp>(loc, part, idx(stride));
         auto loop =
             b.create<scf::ForOp>(loc, idx(0), idx(n), idx(1),
@@ -669,17 +684,12 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
                    w.kw - 1 - w.left,
                    w.kh - 1 - w.bottom,
                    w.kw - 1 - w.right};
-    if (bySampleAllowed && w.sh == 1 && w.sw == 1 && full.top >= 0 &&
-        full.left >= 0 && full.bottom >= 0 && full.right >= 0 &&
+    if (bySampleAllowed && w.sh == 1 && w.sw == 1 &&
         shiftable(dy, x, full, bf16)) {
-      Value filters = offsetFilters(rewriter, loc, adaptor.getWeight(),
-                                    /*transposed=*/true);
-      rewriter.replaceOp(op, forEachPart(rewriter, loc, x, 1, [&](Value n) {
-                           return shiftedConv(rewriter, loc,
-                                              samplesOf(rewriter, loc, g, n),
-                                              filters, /*flipped=*/true,
-                                              partOf(x), full, Value());
-                         }));
+      rewriter.replaceOp(op, shiftedConvBySample(rewriter, loc, g,
+                                                 adaptor.getWeight(), Value(),
+                                                 x, full,
+                                                 /*inputGradient=*/true));
       return success();
     }
     Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
