@@ -121,6 +121,50 @@ func.func @grad_input_shifted(%dy: tensor<2x16x16x30xf32>, %w: tensor<16x8x3x3xf
 
 // -----
 
+// The weight gradient of the same convolution: dy channels-last in rows of
+// 32 pixels (the padded input's width), the last 2 of each row zero, so
+// that the wrapped columns of every window meet zeros; 2 groups of 8 input
+// channels in parallel, each through the samples in order and, per sample,
+// the 9 offsets: dW_s^T [8, 8] += window [8, 16 x 32] x dy rows [512, 8].
+// Then dW[f, 8 g + r, i, j] = parts[g, 3 i + j, r, f] (the map is printed
+// before the function).
+// CHECK:       affine_map<(d0, d1, d2, d3, d4) -> (d1, d3 * 3 + d4, d2, d0)>
+// CHECK-LABEL: func.func @grad_weight_shifted(
+// CHECK-SAME:    %[[DY:[^:]+]]: tensor<2x8x16x30xf32>, %[[X:[^:]+]]: tensor<2x16x16x30xf32>)
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<2x16x32x8xf32>
+// CHECK:         %[[PIX:.+]] = tensor.extract_slice %[[E]][0, 0, 0, 0] [2, 16, 30, 8] [1, 1, 1, 1]
+// CHECK:         %[[T:.+]] = linalg.transpose ins(%[[DY]] : tensor<2x8x16x30xf32>) outs(%[[PIX]] : tensor<2x16x30x8xf32>) permutation = [0, 2, 3, 1]
+// CHECK:         %[[E1:.+]] = tensor.insert_slice %[[T]] into %[[E]][0, 0, 0, 0] [2, 16, 30, 8] [1, 1, 1, 1]
+// CHECK:         %[[GAP:.+]] = tensor.extract_slice %[[E1]][0, 0, 30, 0] [2, 16, 2, 8] [1, 1, 1, 1]
+// CHECK:         %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[GAP]] : tensor<2x16x2x8xf32>)
+// CHECK:         %[[E2:.+]] = tensor.insert_slice %[[Z]] into %[[E1]][0, 0, 30, 0] [2, 16, 2, 8] [1, 1, 1, 1]
+// CHECK:         %[[DYW:.+]] = tensor.collapse_shape %[[E2]] {{\[}}[0, 1, 2], [3]] : tensor<2x16x32x8xf32> into tensor<1024x8xf32>
+// CHECK:         %[[PARTS:.+]] = scf.forall (%[[G:.+]]) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x9x8x8xf32>)
+// CHECK:           %[[C0:.+]] = arith.muli %[[G]], %{{.+}} : index
+// CHECK:           %[[ACC0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<9x8x8xf32>)
+// CHECK:           scf.for %[[N:[^ ]+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[ACC0]]) -> (tensor<9x8x8xf32>)
+// CHECK:             tensor.extract_slice %[[X]][%[[N]], %[[C0]], 0, 0] [1, 8, 16, 30] [1, 1, 1, 1]
+// CHECK:             %[[XF:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2, 3]] : tensor<1x8x19x32xf32> into tensor<8x608xf32>
+// CHECK:             %[[FIRST:.+]] = arith.muli %[[N]], %{{.+}} : index
+// CHECK:             %[[ROWS:.+]] = tensor.extract_slice %[[DYW]][%[[FIRST]], 0] [512, 8] [1, 1] : tensor<1024x8xf32> to tensor<512x8xf32>
+// CHECK:             scf.for %[[S:[^ ]+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACCS:.+]] = %[[ACC]]) -> (tensor<9x8x8xf32>)
+// CHECK:               %[[OFF:.+]] = arith.addi %[[S]], %{{.+}} : index
+// CHECK:               %[[WIN:.+]] = tensor.extract_slice %[[XF]][0, %[[OFF]]] [8, 512] [1, 1] : tensor<8x608xf32> to tensor<8x512xf32>
+// CHECK:               %[[DWS:.+]] = tensor.extract_slice %[[ACCS]][%[[S]], 0, 0] [1, 8, 8] [1, 1, 1] : tensor<9x8x8xf32> to tensor<8x8xf32>
+// CHECK:               %[[P:.+]] = linalg.matmul ins(%[[WIN]], %[[ROWS]] : tensor<8x512xf32>, tensor<512x8xf32>) outs(%[[DWS]] : tensor<8x8xf32>)
+// CHECK:               tensor.insert_slice %[[P]] into %[[ACCS]][%[[S]], 0, 0] [1, 8, 8] [1, 1, 1]
+// CHECK:         linalg.generic {{.*}} ins(%[[PARTS]] : tensor<2x9x8x8xf32>) outs(%{{.+}} : tensor<8x2x8x3x3xf32>)
+// CHECK:         tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2], [3], [4]] : tensor<8x2x8x3x3xf32> into tensor<8x16x3x3xf32>
+// BATCH-LABEL: func.func @grad_weight_shifted(
+// BATCH-NOT:     scf.for
+// BATCH:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<144x960xf32>, tensor<960x8xf32>) outs(%{{.+}} : tensor<144x8xf32>)
+func.func @grad_weight_shifted(%dy: tensor<2x8x16x30xf32>, %x: tensor<2x16x16x30xf32>) -> tensor<8x16x3x3xf32> {
+  %dw = nn.conv2d_grad_weight %dy, %x {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<2x8x16x30xf32>, tensor<2x16x16x30xf32>) -> tensor<8x16x3x3xf32>
+  return %dw : tensor<8x16x3x3xf32>
+}
+
+// -----
+
 // 6x6 = 36 output pixels (not a multiple of 16) in a batch of 8: two parts
 // of 4 samples (144 columns); the part's first sample is 4 n.
 // CHECK-LABEL: func.func @forward_parts(

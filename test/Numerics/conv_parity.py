@@ -114,6 +114,11 @@ def conv_cases():
         conv_case("conv_shifted_c32_k3_pad1", r, 2, 32, 24, 24, 32, 3, 3, [1, 1], [1, 1, 1, 1], True, scaled=True),
         conv_case("conv_shifted_c32_k2_same_even", r, 2, 32, 24, 24, 32, 2, 2, [1, 1], same_pads(2, 2), False, scaled=True),
         conv_case("conv_shifted_c32_k3_valid_f40", r, 2, 32, 26, 26, 40, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
+        # The weight gradients of these go by shifted windows too (dy
+        # channels-last in rows of the padded width): 4 groups of 8 input
+        # channels above; here 2 groups, a 5x5 kernel (rows of 36, 4
+        # wrapped columns) and dy of 16 filters.
+        conv_case("conv_shifted_c16_k5_pad2", r, 2, 16, 32, 32, 16, 5, 5, [1, 1], [2, 2, 2, 2], True, scaled=True),
     ]
 
 

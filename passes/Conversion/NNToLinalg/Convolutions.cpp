@@ -17,7 +17,8 @@
 // im2col: the forward pass and the input gradient go sample by sample as
 // kh kw GEMMs on shifted column windows of the flattened padded input
 // (shiftedConv, an implicit GEMM), the input gradient as the convolution of
-// dy with the filters transposed and rotated.
+// dy with the filters transposed and rotated; the weight gradient as kh kw
+// GEMMs of the same windows by dy channels-last (shiftedWeightGrad).
 //
 //===----------------------------------------------------------------------===//
 #include "ir/NNOps.h"
@@ -226,9 +227,10 @@ struct ShiftedLayout {
 };
 
 ShiftedLayout shiftedLayout(RankedTensorType in, RankedTensorType out,
-                            const Window &w) {
+                            const Window &w, bool roundColumns = true) {
   int64_t wp = in.getDimSize(3) + w.left + w.right,
-          used = out.getDimSize(2) * wp, cols = llvm::alignTo(used, 32),
+          used = out.getDimSize(2) * wp,
+          cols = roundColumns ? llvm::alignTo(used, 32) : used,
           extra = llvm::divideCeil(cols - used + w.kw - 1, wp);
   return {wp, extra, in.getDimSize(2) + w.top + w.bottom + extra, cols};
 }
@@ -260,6 +262,32 @@ bool shiftable(RankedTensorType in, RankedTensorType out, const Window &w,
          k * l.rows * l.width * 4 <= kBodyBytes && m * l.cols * 4 <= kBodyBytes;
 }
 
+/// The first column i Wp + j = s + (s / kw) (Wp - kw) of the window of
+/// kernel offset s = i kw + j in a padded input flattened with rows of
+/// `wp`.
+Value windowOffset(OpBuilder &b, Location loc, Value s, const Window &w,
+                   int64_t wp) {
+  Value row = b.create<arith::DivUIOp>(loc, s, indexConstant(b, loc, w.kw));
+  return b.create<arith::AddIOp>(
+      loc, s,
+      b.create<arith::MulIOp>(loc, row, indexConstant(b, loc, wp - w.kw)));
+}
+
+/// The padded input `xs` [1, K, H, W] of shiftedConv and shiftedWeightGrad
+/// flattened, [K, rows Wp] (with `l`'s zero rows below).
+Value flatPaddedInput(OpBuilder &b, Location loc, Value xs, const Window &w,
+                      const ShiftedLayout &l) {
+  Window below = w;
+  below.bottom += l.extraRows;
+  RankedTensorType xt = tensorType(xs);
+  return b.create<tensor::CollapseShapeOp>(
+      loc,
+      RankedTensorType::get({xt.getDimSize(1), l.rows * l.width},
+                            xt.getElementType()),
+      pad(b, loc, xs, below, 0.0),
+      SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
+}
+
 /// One sample's stride-1 convolution of `xs` [1, K, H, W] into `y` [1, M,
 /// OH, OW] as kh kw GEMMs on shifted windows of its padded input (an
 /// implicit GEMM: no im2col matrix). With the padded input flattened row by
@@ -277,15 +305,10 @@ Value shiftedConv(OpBuilder &b, Location loc, Value xs, Value filters,
                   bool flipped, RankedTensorType y, const Window &w,
                   Value bias) {
   ShiftedLayout l = shiftedLayout(tensorType(xs), y, w);
-  Window below = w;
-  below.bottom += l.extraRows;
   int64_t k = tensorType(xs).getDimSize(1), m = y.getDimSize(1), wp = l.width,
           cols = l.cols, shifts = w.kh * w.kw;
   Type elt = y.getElementType();
-  Value xf = b.create<tensor::CollapseShapeOp>(
-      loc, RankedTensorType::get({k, l.rows * wp}, elt),
-      pad(b, loc, xs, below, 0.0),
-      SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
+  Value xf = flatPaddedInput(b, loc, xs, w, l);
   auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
   auto loop = b.create<scf::ForOp>(
       loc, idx(0), idx(shifts), idx(1),
@@ -294,11 +317,7 @@ Value shiftedConv(OpBuilder &b, Location loc, Value xs, Value filters,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value s = loop.getInductionVar();
-    // Offset i Wp + j = s + (s / kw) (Wp - kw).
-    Value offset = b.create<arith::AddIOp>(
-        loc, s,
-        b.create<arith::MulIOp>(
-            loc, b.create<arith::DivUIOp>(loc, s, idx(w.kw)), idx(wp - w.kw)));
+    Value offset = windowOffset(b, loc, s, w, wp);
     Value slot = flipped ? b.create<arith::SubIOp>(loc, idx(shifts - 1), s) : s;
     Value a = b.create<tensor::ExtractSliceOp>(
         loc, RankedTensorType::get({m, k}, elt), filters,
@@ -415,15 +434,42 @@ struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
   }
 };
 
-/// dy [N, F, OH, OW] as the channels-last matrix [N OH OW, F].
-Value channelsLastGrad(OpBuilder &b, Location loc, Value dyIn) {
+/// dy [N, F, OH, OW] as the channels-last matrix [N OH OW, F], or with a
+/// `rowWidth` > OW as [N OH rowWidth, F], whose last rowWidth - OW rows of
+/// each image row are zero (shiftedWeightGrad's).
+Value channelsLastGrad(OpBuilder &b, Location loc, Value dyIn,
+                       int64_t rowWidth = 0) {
   RankedTensorType dy = tensorType(dyIn);
   int64_t n = dy.getDimSize(0), f = dy.getDimSize(1), oh = dy.getDimSize(2),
           ow = dy.getDimSize(3);
-  auto nhwc = RankedTensorType::get({n, oh, ow, f}, dy.getElementType());
-  Value dyN = b.create<linalg::TransposeOp>(loc, dyIn, emptyLike(b, loc, nhwc),
-                                            ArrayRef<int64_t>{0, 2, 3, 1})
-                  ->getResult(0);
+  Type elt = dy.getElementType();
+  auto nhwc = RankedTensorType::get({n, oh, ow, f}, elt);
+  auto transposeInto = [&](Value init) {
+    return b
+        .create<linalg::TransposeOp>(loc, dyIn, init,
+                                     ArrayRef<int64_t>{0, 2, 3, 1})
+        ->getResult(0);
+  };
+  Value dyN;
+  if (rowWidth == 0 || rowWidth == ow) {
+    dyN = transposeInto(emptyLike(b, loc, nhwc));
+  } else {
+    // The pixels transposed into their place, then zeros in the gaps only
+    // (not a fill of the whole batch's gradient first).
+    auto view = [&](int64_t first, int64_t width) {
+      return WindowView{indices(b, {0, 0, first, 0}),
+                        indices(b, {n, oh, width, f}), indices(b, {1, 1, 1, 1}),
+                        RankedTensorType::get({n, oh, width, f}, elt)};
+    };
+    dyN = emptyLike(b, loc, RankedTensorType::get({n, oh, rowWidth, f}, elt));
+    WindowView pixels = view(0, ow), gap = view(ow, rowWidth - ow);
+    dyN = insert(b, loc, transposeInto(extract(b, loc, dyN, pixels)), dyN,
+                 pixels);
+    Value zeros = b.create<linalg::FillOp>(loc, f32(b, loc, 0.0),
+                                           extract(b, loc, dyN, gap))
+                      ->getResult(0);
+    dyN = insert(b, loc, zeros, dyN, gap);
+  }
   return b.create<tensor::CollapseShapeOp>(
       loc, dyN, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
 }
@@ -453,22 +499,21 @@ Value weightsFromTransposed(OpBuilder &b, Location loc, Value dwT,
   return generic(b, loc, dwT, read, emptyLike(b, loc, dwType), copyElement)[0];
 }
 
-/// The parts of a weight gradient's dW^T computed in parallel (its rows by
-/// groups of input channels, or its columns by groups of filters), each
-/// going through the n samples in order: `operands(first, sample)` gives
-/// the sample's im2col rows [kp, P] and gradient rows [P, fp] for the part
-/// whose first channel or filter is `first` (part x `stride`), and their
-/// products accumulate into the part's [kp, fp] block (`partType`).
-/// Returns the blocks as [parts, kp, fp].
-Value partsBySample(
+/// The parts of a weight gradient computed in parallel (by groups of input
+/// channels or of filters), each going through the n samples in order:
+/// `step(first, sample, acc)` adds the sample's products for the part
+/// whose first channel or filter is `first` (part x `stride`) into the
+/// part's accumulator `acc` (of `partType`, from zero) and returns it.
+/// Returns the parts as [parts, partType...].
+Value accumulateBySample(
     OpBuilder &b, Location loc, int64_t parts, int64_t stride, int64_t n,
-    RankedTensorType partType, bool bf16,
-    function_ref<std::pair<Value, Value>(Value first, Value sample)> operands) {
-  int64_t kp = partType.getDimSize(0), fp = partType.getDimSize(1);
+    RankedTensorType partType,
+    function_ref<Value(Value first, Value sample, Value acc)> step) {
+  SmallVector<int64_t> shape = {parts};
+  llvm::append_range(shape, partType.getShape());
   Type elt = partType.getElementType();
   return forEachPart(
-      b, loc, RankedTensorType::get({parts, kp, fp}, elt), 1,
-      [&](Value part) -> Value {
+      b, loc, RankedTensorType::get(shape, elt), 1, [&](Value part) -> Value {
         auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
         Value first = b.create<arith::MulIOp>(loc, part, idx(stride));
         auto loop =
@@ -476,15 +521,31 @@ Value partsBySample(
                                  ValueRange{filled(b, loc, partType, 0.0)});
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
-        auto [col, rows] = operands(first, loop.getInductionVar());
-        Value sum = gemm<linalg::MatmulOp>(b, loc, col, rows,
-                                           loop.getRegionIterArgs()[0], bf16);
-        b.create<scf::YieldOp>(loc, sum);
+        b.create<scf::YieldOp>(loc, step(first, loop.getInductionVar(),
+                                         loop.getRegionIterArgs()[0]));
         b.setInsertionPointAfter(loop);
+        shape[0] = 1;
+        SmallVector<ReassociationIndices> dims = {{0, 1}};
+        for (int64_t d = 2; d <= partType.getRank(); ++d)
+          dims.push_back({d});
         return b.create<tensor::ExpandShapeOp>(
-            loc, RankedTensorType::get({1, kp, fp}, elt), loop.getResult(0),
-            SmallVector<ReassociationIndices>{{0, 1}, {2}});
+            loc, RankedTensorType::get(shape, elt), loop.getResult(0), dims);
       });
+}
+
+/// accumulateBySample of dW^T's [kp, fp] blocks (`partType`): `operands(
+/// first, sample)` gives the sample's im2col rows [kp, P] and gradient rows
+/// [P, fp] for the part, whose product is added. Returns [parts, kp, fp].
+Value partsBySample(
+    OpBuilder &b, Location loc, int64_t parts, int64_t stride, int64_t n,
+    RankedTensorType partType, bool bf16,
+    function_ref<std::pair<Value, Value>(Value first, Value sample)> operands) {
+  return accumulateBySample(b, loc, parts, stride, n, partType,
+                            [&](Value first, Value sample, Value acc) {
+                              auto [col, rows] = operands(first, sample);
+                              return gemm<linalg::MatmulOp>(b, loc, col, rows,
+                                                            acc, bf16);
+                            });
 }
 
 /// The filter groups of a weight gradient whose input channels do not
@@ -539,6 +600,92 @@ Value weightGradByFilterGroups(OpBuilder &b, Location loc, Value x, Value dyIn,
   return weightsFromTransposed(b, loc, dwT, dwType, w);
 }
 
+/// The groups of input channels of shiftedWeightGrad computed in parallel:
+/// the most, 2 to 8, with whole register tiles of 8 rows of dW_s^T each;
+/// 0 when none.
+int64_t shiftedChannelGroups(int64_t c) {
+  for (int64_t g = std::min<int64_t>(8, c / 8); g >= 2; --g)
+    if (c % g == 0 && (c / g) % 8 == 0)
+      return g;
+  return 0;
+}
+
+/// conv2d_grad_weight of a convolution that shiftable takes, without
+/// im2col: with each sample's input padded and flattened as in shiftedConv,
+/// xf [C, (Hp + e) Wp], and dy channels-last in rows of Wp pixels, dyW
+/// [OH Wp, F] (zero at the kw - 1 wrapped columns of each row),
+///   dW_s^T [C, F] = sum over the samples of xf[:, window s] x dyW
+/// for each kernel offset s = (i, j), window s the OH Wp columns from
+/// i Wp + j: plain matmuls that read the input's windows in place. The
+/// extra terms are exact zeros, so every element of dW is the same sum in
+/// the same order as with im2col's GEMM (see partsBySample). Groups of
+/// input channels (shiftedChannelGroups) in parallel, each going through
+/// the samples in order and per sample through the offsets (its xf and dyW
+/// in cache), give [groups, kh kw, C / groups, F], rearranged into dW.
+Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
+                        RankedTensorType dwType, const Window &w,
+                        int64_t groups) {
+  RankedTensorType xt = tensorType(x), dy = tensorType(dyIn);
+  ShiftedLayout l = shiftedLayout(xt, dy, w, /*roundColumns=*/false);
+  int64_t n = dy.getDimSize(0), f = dy.getDimSize(1),
+          cg = xt.getDimSize(1) / groups, shifts = w.kh * w.kw, cols = l.cols;
+  Type elt = dy.getElementType();
+  Value dyW = channelsLastGrad(b, loc, dyIn, l.width);
+  auto accType = RankedTensorType::get({shifts, cg, f}, elt);
+  auto xgType =
+      RankedTensorType::get({1, cg, xt.getDimSize(2), xt.getDimSize(3)}, elt);
+  auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
+  auto one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  Value parts = accumulateBySample(
+      b, loc, groups, cg, n, accType,
+      [&](Value first, Value sample, Value sampleAcc) -> Value {
+        Value xs = b.create<tensor::ExtractSliceOp>(
+            loc, xgType, x, ArrayRef<OpFoldResult>{sample, first, zero, zero},
+            indices(b, xgType.getShape()), indices(b, {1, 1, 1, 1}));
+        Value xf = flatPaddedInput(b, loc, xs, w, l);
+        Value rows = b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({cols, f}, elt), dyW,
+            ArrayRef<OpFoldResult>{
+                b.create<arith::MulIOp>(loc, sample, idx(cols)).getResult(),
+                zero},
+            indices(b, {cols, f}), indices(b, {1, 1}));
+        auto offsets = b.create<scf::ForOp>(loc, idx(0), idx(shifts), idx(1),
+                                            ValueRange{sampleAcc});
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(offsets.getBody());
+        Value s = offsets.getInductionVar(),
+              acc = offsets.getRegionIterArgs()[0];
+        Value window = b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({cg, cols}, elt), xf,
+            ArrayRef<OpFoldResult>{zero, windowOffset(b, loc, s, w, l.width)},
+            indices(b, {cg, cols}), indices(b, {1, 1}));
+        SmallVector<OpFoldResult> at = {s, zero, zero},
+                                  sizes = indices(b, {1, cg, f}),
+                                  strides = {one, one, one};
+        Value accS = b.create<tensor::ExtractSliceOp>(
+            loc, RankedTensorType::get({cg, f}, elt), acc, at, sizes, strides);
+        Value sum = gemm<linalg::MatmulOp>(b, loc, window, rows, accS,
+                                           /*bf16=*/false);
+        b.create<scf::YieldOp>(loc, b.create<tensor::InsertSliceOp>(
+                                         loc, sum, acc, at, sizes, strides)
+                                        .getResult());
+        return offsets.getResult(0);
+      });
+  // dW[f, g cg + r, i, j] = parts[g, i kw + j, r, f], written as [F,
+  // groups, cg, kh, kw].
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, d1, d2, d3, d4;
+  bindDims(ctx, d0, d1, d2, d3, d4);
+  Value dw = generic(
+      b, loc, parts, AffineMap::get(5, 0, {d1, d3 * w.kw + d4, d2, d0}, ctx),
+      emptyLike(b, loc,
+                RankedTensorType::get({f, groups, cg, w.kh, w.kw}, elt)),
+      copyElement)[0];
+  return b.create<tensor::CollapseShapeOp>(
+      loc, dwType, dw,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+}
+
 /// conv2d_grad_weight: dW^T [C kh kw, F] = im2col(xpad) x dy_nhwc, with
 /// dy_nhwc [N OH OW, F] the gradient transposed to channels-last, then dW
 /// transposed back. This orientation reads the large col matrix in place,
@@ -566,6 +713,13 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
     Value x = adaptor.getInput();
     bool bf16 = bf16Products(op);
     auto tType = RankedTensorType::get({k, f}, elt);
+    int64_t shiftGroups = shiftedChannelGroups(c);
+    if (bySampleAllowed && shiftGroups != 0 && shiftable(xt, dy, w, bf16)) {
+      rewriter.replaceOp(op,
+                         shiftedWeightGrad(rewriter, loc, x, adaptor.getGrad(),
+                                           dwType, w, shiftGroups));
+      return success();
+    }
     int64_t groups = channelGroups(c, w);
     bool bySample = partSize(xt, dy, w, /*wholeVectors=*/false) == 1;
     int64_t filters = groups < 2 && bySample && n > 1 ? filterGroups(f) : 0;
