@@ -176,8 +176,10 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferHoistingPass());
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   //    Buffers inside a parallel loop's body (one per chunk, which
-  //    nn-plan-buffers does not plan) go on the stack up to 1 MiB, so that
-  //    chunks do not call malloc (oneTBB's threads have 4 MiB stacks).
+  //    nn-plan-buffers does not plan) go on the stack up to 1.25 MiB (two
+  //    samples' im2col matrix of a 3x3 convolution of 128 channels at
+  //    11x11), so that chunks do not call malloc (the programs give
+  //    oneTBB's threads 8 MiB stacks, see runtime/program/Cli.cpp).
   unsigned limit = opts.stackAllocLimit;
   pm.addNestedPass<func::FuncOp>(
       bufferization::createPromoteBuffersToStackPass([limit](Value alloc) {
@@ -190,7 +192,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
         bool perChunk =
             alloc.getParentRegion()->getParentOfType<scf::ForallOp>() !=
             nullptr;
-        return bytes <= (perChunk ? std::max(limit, 1u << 20) : limit);
+        return bytes <= (perChunk ? std::max(limit, 5u << 18) : limit);
       }));
   // The rest get fixed places in a static workspace (no allocation per
   // step); what cannot be planned is freed by ownership-based deallocation.

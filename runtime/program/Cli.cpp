@@ -284,6 +284,13 @@ int runProgram(int argc, char **argv) {
                           "' is a train run (it starts from --weights CKPT)",
                       prog);
 
+  // The generated kernels keep the buffers of each chunk of a parallel
+  // loop (a few samples' im2col matrix and GEMM result, up to 1.25 MiB
+  // each: nnc-cpu-codegen's per-chunk stack limit) on the stack of the
+  // thread that runs the chunk: oneTBB's workers get 8 MiB, as the main
+  // thread has (4 MiB by default).
+  tbb::global_control stack(tbb::global_control::thread_stack_size, size_t(8)
+                                                                        << 20);
   std::unique_ptr<tbb::global_control> threads;
   if (common.threads > 0)
     threads = std::make_unique<tbb::global_control>(

@@ -1,7 +1,7 @@
 // RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg | FileCheck %s
 // RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg=by-sample-convolutions=false | FileCheck %s --check-prefix=BATCH
 // Convolutions as GEMMs over im2col matrices. When a sample's im2col matrix
-// fits 1 MiB and its output pixels are a multiple of 16, the samples go one
+// fits 1.25 MiB and its output pixels are a multiple of 16, the samples go one
 // at a time in a parallel loop (their padded input, im2col matrix and GEMM
 // stay in cache); when the pixels of a few samples are (6x6 = 36: 4 samples,
 // 144 columns), the samples go that many at a time, in at least two parts,
@@ -225,14 +225,30 @@ func.func @forward_remainder_whole_batch(%x: tensor<2x1x14x14xf32>, %w: tensor<2
 
 // -----
 
-// 2048 filters: a part's GEMM result [2048, 144] would not fit 1 MiB, one
-// GEMM for the batch.
+// 4096 filters: a part's GEMM result [4096, 144] would not fit the 1.25 MiB
+// of a parallel loop's buffer, one GEMM for the batch.
 // CHECK-LABEL: func.func @forward_wide_whole_batch(
 // CHECK-NOT:     scf.forall
-// CHECK:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<2048x9xf32>, tensor<9x288xf32>) outs(%{{.+}} : tensor<2048x288xf32>)
-func.func @forward_wide_whole_batch(%x: tensor<8x1x6x6xf32>, %w: tensor<2048x1x3x3xf32>) -> tensor<8x2048x6x6xf32> {
-  %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x6x6xf32>, tensor<2048x1x3x3xf32>) -> tensor<8x2048x6x6xf32>
-  return %y : tensor<8x2048x6x6xf32>
+// CHECK:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<4096x9xf32>, tensor<9x288xf32>) outs(%{{.+}} : tensor<4096x288xf32>)
+func.func @forward_wide_whole_batch(%x: tensor<8x1x6x6xf32>, %w: tensor<4096x1x3x3xf32>) -> tensor<8x4096x6x6xf32> {
+  %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x6x6xf32>, tensor<4096x1x3x3xf32>) -> tensor<8x4096x6x6xf32>
+  return %y : tensor<8x4096x6x6xf32>
+}
+
+// -----
+
+// The wide CNN's 3x3 convolution of 128 channels at 13x13: one sample's
+// 121 columns leave a remainder of 9 (more than 1/64), two samples' 242
+// columns one of 2, and their im2col matrix [1152, 242] takes 1.06 MiB
+// (within 1.25): parts of two samples, not the whole batch's 35.7 MB
+// im2col matrix (at batch 64).
+// CHECK-LABEL: func.func @forward_parts_of_two_wide(
+// CHECK:         scf.forall (%{{.+}}) in (2)
+// CHECK:           tensor.extract_slice %{{.+}}[%{{.+}}, 0, 0, 0] [2, 128, 13, 13] [1, 1, 1, 1]
+// CHECK:           linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<256x1152xf32>, tensor<1152x242xf32>) outs(%{{.+}} : tensor<256x242xf32>)
+func.func @forward_parts_of_two_wide(%x: tensor<4x128x13x13xf32>, %w: tensor<256x128x3x3xf32>) -> tensor<4x256x11x11xf32> {
+  %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<4x128x13x13xf32>, tensor<256x128x3x3xf32>) -> tensor<4x256x11x11xf32>
+  return %y : tensor<4x256x11x11xf32>
 }
 
 // -----

@@ -125,11 +125,20 @@ Window convWindow(Value weight, ArrayRef<int64_t> stride,
   return window({w.getDimSize(2), w.getDimSize(3)}, stride, padding);
 }
 
+/// The bytes a buffer of a parallel loop's body may take: its chunks keep
+/// them on the stack (see PromoteBuffersToStack in nnc-cpu-codegen).
+constexpr int64_t kBodyBytes = int64_t(5) << 18; // 1.25 MiB
+
 /// How many samples a convolution's GEMMs take at a time (see forEachPart),
 /// 0 for the whole batch at once. A part's im2col matrix [C kh kw, g OH OW]
-/// must fit the 1 MiB a parallel loop's body may keep on the stack (and
-/// its GEMM result [F, g OH OW] too, for g > 1), and the batch must split
-/// into at least two parts. The forward and input-gradient GEMMs have
+/// must fit kBodyBytes (and its GEMM result [F, g OH OW] too, for g > 1),
+/// and the batch must split into at least two parts. (With 1 MiB, the 3x3
+/// convolution of 128 channels at 11x11 of the sweep's wide CNN, 0.53 MiB
+/// per sample, took no parts, as no single 121-column sample has few
+/// enough remainder columns: its whole batch's im2col matrix of 35.7 MB
+/// went through memory. In parts of two, old and new kernels interleaved
+/// on one core: forward 137-154 -> 163-176 GFLOP/s, input gradient 134-156
+/// -> 159-164.) The forward and input-gradient GEMMs have
 /// g OH OW columns, which their register tiles of whole vectors cover
 /// except for a remainder of scalar loops (`wholeVectors`): the fewest
 /// samples whose columns are whole vectors of 16, else the most samples
@@ -145,7 +154,6 @@ int64_t samplesPerPart(RankedTensorType x, RankedTensorType y, const Window &w,
                        bool wholeVectors) {
   int64_t n = y.getDimSize(0), c = x.getDimSize(1), f = y.getDimSize(1),
           p = y.getDimSize(2) * y.getDimSize(3);
-  constexpr int64_t kBodyBytes = int64_t(1) << 20;
   auto fits = [&](int64_t g) {
     return c * w.kh * w.kw * g * p * 4 <= kBodyBytes &&
            (g == 1 || f * g * p * 4 <= kBodyBytes);
@@ -242,7 +250,7 @@ ShiftedLayout shiftedLayout(RankedTensorType in, RankedTensorType out,
 /// loads and stores between offsets count), at least 512
 /// columns per sample (narrower GEMMs run slower, see samplesPerPart), the
 /// kw - 1 dropped columns per row at most 1/8 of them, and the padded input
-/// and the GEMM result within the 1 MiB of a parallel loop's body. `w` may
+/// and the GEMM result within kBodyBytes each. `w` may
 /// have negative padding (an input gradient's, see
 /// Conv2dGradInputLowering), which it does not take.
 /// resnet_mini's 3x3 convolutions of 32 channels at 28x28 (30 columns per
@@ -253,7 +261,6 @@ ShiftedLayout shiftedLayout(RankedTensorType in, RankedTensorType out,
 /// only (a variant with the offsets unrolled).
 bool shiftable(RankedTensorType in, RankedTensorType out, const Window &w,
                bool bf16) {
-  constexpr int64_t kBodyBytes = int64_t(1) << 20;
   ShiftedLayout l = shiftedLayout(in, out, w);
   int64_t k = in.getDimSize(1), m = out.getDimSize(1);
   return !bf16 && w.sh == 1 && w.sw == 1 && w.kh * w.kw > 1 && w.top >= 0 &&
@@ -690,7 +697,7 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
 /// dy_nhwc [N OH OW, F] the gradient transposed to channels-last, then dW
 /// transposed back. This orientation reads the large col matrix in place,
 /// row by row; dy^T x col^T would transpose all of col first. Where one
-/// sample's im2col matrix fits 1 MiB (and the input channels split into
+/// sample's im2col matrix fits kBodyBytes (and the input channels split into
 /// groups, see channelGroups), the groups' rows of dW^T are computed in
 /// parallel, each group going through the samples in order: the im2col
 /// rows of one sample (in cache) times its rows of dy_nhwc, accumulated.
