@@ -289,8 +289,9 @@ int runProgram(int argc, char **argv) {
   // each: nnc-cpu-codegen's per-chunk stack limit) on the stack of the
   // thread that runs the chunk: oneTBB's workers get 8 MiB, as the main
   // thread has (4 MiB by default).
-  tbb::global_control stack(tbb::global_control::thread_stack_size, size_t(8)
-                                                                        << 20);
+  constexpr size_t kWorkerStackBytes = size_t(8) << 20;
+  tbb::global_control stack(tbb::global_control::thread_stack_size,
+                            kWorkerStackBytes);
   std::unique_ptr<tbb::global_control> threads;
   if (common.threads > 0)
     threads = std::make_unique<tbb::global_control>(
