@@ -224,12 +224,41 @@ Value samplesOf(OpBuilder &b, Location loc, Value x, Value first,
                                           strides);
 }
 
+/// The `count` channels of sample `sample` of the NCHW tensor `x` from
+/// channel `first` on, as a [1, count, H, W] tensor.
+Value channelsOf(OpBuilder &b, Location loc, Value x, Value sample, Value first,
+                 int64_t count) {
+  RankedTensorType t = tensorType(x);
+  auto part = RankedTensorType::get(
+      {1, count, t.getDimSize(2), t.getDimSize(3)}, t.getElementType());
+  return b.create<tensor::ExtractSliceOp>(
+      loc, part, x,
+      ArrayRef<OpFoldResult>{sample, first, b.getIndexAttr(0),
+                             b.getIndexAttr(0)},
+      indices(b, part.getShape()), indices(b, {1, 1, 1, 1}));
+}
+
+/// Sample `sample`'s `rows` rows of the matrix `m` [N rows, cols] (a
+/// channels-last gradient), [rows, cols].
+Value sampleRows(OpBuilder &b, Location loc, Value m, Value sample,
+                 int64_t rows) {
+  int64_t cols = tensorType(m).getDimSize(1);
+  Value first =
+      b.create<arith::MulIOp>(loc, sample, indexConstant(b, loc, rows));
+  return b.create<tensor::ExtractSliceOp>(
+      loc, RankedTensorType::get({rows, cols}, tensorType(m).getElementType()),
+      m, ArrayRef<OpFoldResult>{first, b.getIndexAttr(0)},
+      indices(b, {rows, cols}), indices(b, {1, 1}));
+}
+
 /// shiftedConv's layout for an input `in` [N, K, H, W] and output `out` [N,
 /// M, OH, OW]: the padded input's width Wp and its rows with the zero rows
 /// below it that keep the last window inside, and the GEMMs' columns, OH Wp
 /// rounded up to whole register tiles of 32 (a remainder tile split the
 /// GEMM in two, and the accumulator of the main part went through the loop
 /// over the offsets as a copy: 2 x 105 KB copied per sample of resnet_mini).
+/// Without `roundColumns`, exactly OH Wp columns (shiftedWeightGrad's sums
+/// run along them, where a remainder costs little).
 struct ShiftedLayout {
   int64_t width, extraRows, rows, cols;
 };
@@ -303,7 +332,7 @@ Value flatPaddedInput(OpBuilder &b, Location loc, Value xs, const Window &w,
 ///   z[:, p] = sum over s = (i, j) of A(s) [M, K] x xf[:, p + i Wp + j],
 /// each offset's GEMM reading a column window of xf in place and adding into
 /// z [M, cols] (a loop over the offsets: one GEMM's code, not kh kw; cols
-/// >= OH Wp, see shiftedColumns); the last kw - 1 columns of each row of z
+/// >= OH Wp, see ShiftedLayout); the last kw - 1 columns of each row of z
 /// wrap around into the next row of xf and are dropped, as are the columns
 /// past OH Wp. `filters` [kh kw, M, K] holds A(s) for s = i kw + j, or
 /// for s = kh kw - 1 - (i kw + j) when `flipped` (the filters rotated by 180
@@ -577,22 +606,16 @@ Value weightGradByFilterGroups(OpBuilder &b, Location loc, Value x, Value dyIn,
                                RankedTensorType dwType, const Window &w,
                                int64_t groups, bool bf16) {
   RankedTensorType dy = tensorType(dyIn);
-  int64_t n = dy.getDimSize(0), f = dy.getDimSize(1), oh = dy.getDimSize(2),
-          ow = dy.getDimSize(3), k = dwType.getNumElements() / f,
-          fg = f / groups;
+  int64_t n = dy.getDimSize(0), f = dy.getDimSize(1),
+          k = dwType.getNumElements() / f, fg = f / groups;
   Type elt = dy.getElementType();
-  auto dyGroup = RankedTensorType::get({1, fg, oh, ow}, elt);
   Value parts = partsBySample(
       b, loc, groups, fg, n, RankedTensorType::get({k, fg}, elt), bf16,
       [&](Value firstFilter, Value s) -> std::pair<Value, Value> {
         Value col = im2col(b, loc, pad(b, loc, samplesOf(b, loc, x, s), w, 0.0),
                            partOf(dy), w);
-        Value g = b.create<tensor::ExtractSliceOp>(
-            loc, dyGroup, dyIn,
-            ArrayRef<OpFoldResult>{s, firstFilter, b.getIndexAttr(0),
-                                   b.getIndexAttr(0)},
-            indices(b, dyGroup.getShape()), indices(b, {1, 1, 1, 1}));
-        return {col, channelsLastGrad(b, loc, g)};
+        return {col, channelsLastGrad(
+                         b, loc, channelsOf(b, loc, dyIn, s, firstFilter, fg))};
       });
   // dW^T [C kh kw, F] from the groups' columns [groups, C kh kw, 16].
   MLIRContext *ctx = b.getContext();
@@ -639,23 +662,14 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
   Type elt = dy.getElementType();
   Value dyW = channelsLastGrad(b, loc, dyIn, l.width);
   auto accType = RankedTensorType::get({shifts, cg, f}, elt);
-  auto xgType =
-      RankedTensorType::get({1, cg, xt.getDimSize(2), xt.getDimSize(3)}, elt);
   auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
   auto one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
   Value parts = accumulateBySample(
       b, loc, groups, cg, n, accType,
       [&](Value first, Value sample, Value sampleAcc) -> Value {
-        Value xs = b.create<tensor::ExtractSliceOp>(
-            loc, xgType, x, ArrayRef<OpFoldResult>{sample, first, zero, zero},
-            indices(b, xgType.getShape()), indices(b, {1, 1, 1, 1}));
-        Value xf = flatPaddedInput(b, loc, xs, w, l);
-        Value rows = b.create<tensor::ExtractSliceOp>(
-            loc, RankedTensorType::get({cols, f}, elt), dyW,
-            ArrayRef<OpFoldResult>{
-                b.create<arith::MulIOp>(loc, sample, idx(cols)).getResult(),
-                zero},
-            indices(b, {cols, f}), indices(b, {1, 1}));
+        Value xf = flatPaddedInput(
+            b, loc, channelsOf(b, loc, x, sample, first, cg), w, l);
+        Value rows = sampleRows(b, loc, dyW, sample, cols);
         auto offsets = b.create<scf::ForOp>(loc, idx(0), idx(shifts), idx(1),
                                             ValueRange{sampleAcc});
         OpBuilder::InsertionGuard guard(b);
@@ -744,32 +758,13 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
                                    filled(rewriter, loc, tType, 0.0), bf16);
     } else {
       int64_t cg = c / groups, kg = k / groups;
-      auto xgType = RankedTensorType::get(
-          {1, cg, xt.getDimSize(2), xt.getDimSize(3)}, elt);
-      auto rowsType = RankedTensorType::get({p, f}, elt);
       dwT = partsBySample(
           rewriter, loc, groups, cg, n, RankedTensorType::get({kg, f}, elt),
           bf16, [&](Value firstChannel, Value s) -> std::pair<Value, Value> {
-            Value xs = rewriter.create<tensor::ExtractSliceOp>(
-                loc, xgType, x,
-                ArrayRef<OpFoldResult>{s, firstChannel,
-                                       rewriter.getIndexAttr(0),
-                                       rewriter.getIndexAttr(0)},
-                indices(rewriter, xgType.getShape()),
-                indices(rewriter, {1, 1, 1, 1}));
+            Value xs = channelsOf(rewriter, loc, x, s, firstChannel, cg);
             Value col = im2col(rewriter, loc, pad(rewriter, loc, xs, w, 0.0),
                                partOf(dy), w);
-            Value rows = rewriter.create<tensor::ExtractSliceOp>(
-                loc, rowsType, dyN,
-                ArrayRef<OpFoldResult>{
-                    rewriter
-                        .create<arith::MulIOp>(
-                            loc, s,
-                            rewriter.create<arith::ConstantIndexOp>(loc, p))
-                        .getResult(),
-                    rewriter.getIndexAttr(0)},
-                indices(rewriter, {p, f}), indices(rewriter, {1, 1}));
-            return {col, rows};
+            return {col, sampleRows(rewriter, loc, dyN, s, p)};
           });
       dwT = rewriter.create<tensor::CollapseShapeOp>(
           loc, dwT, SmallVector<ReassociationIndices>{{0, 1}, {2}});
