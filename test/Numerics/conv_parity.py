@@ -122,6 +122,45 @@ def conv_cases():
     ]
 
 
+def conv_relu_pool_case(name, r, n, c, h, w, f, pads):
+    """maxpool2d(relu(conv2d(x))) with 2x2 windows and its gradients as a
+    training step has them, which convert-nn-to-linalg fuses when the
+    convolution goes a few samples at a time: each part's convolution, relu
+    and window maximum (with the offsets the gradient takes) in one loop
+    (see fuseConvReluMaxPool)."""
+    x, wt, b = randn(r, n, c, h, w), randn(r, f, c, 3, 3), randn(r, f)
+    tx, tw, tb = t(x, True), t(wt, True), t(b, True)
+    z = F.conv2d(torch_pad(tx, pads), tw, tb)
+    y = F.max_pool2d(F.relu(z), [2, 2], [2, 2])
+    dy = randn(r, *y.shape)
+    grads = torch.autograd.grad(y, (tx, tw, tb), t(dy))
+    zt = "tensor<" + "x".join(str(d) for d in z.shape) + "xf32>"
+    conv = f"{{{{stride = {arr([1, 1])}, padding = {arr(pads)}}}}}"
+    pool = (f"{{{{kernel = {arr([2, 2])}, stride = {arr([2, 2])}, "
+            f"padding = {arr([0, 0, 0, 0])}}}}}")
+    body = (f"  %z = nn.conv2d %a0, %a1, %a2 {conv} : ({{t0}}, {{t1}}, {{t2}}) -> {zt}\n"
+            f"  %r = nn.relu %z : {zt}\n"
+            f"  %y = nn.maxpool2d %r {pool} : {zt} -> {{r0}}\n"
+            f"  %g = nn.maxpool2d_grad %a3, %r {pool} : {{t3}}, {zt}\n"
+            f"  %dz = nn.relu_grad %g, %r : {zt}\n"
+            f"  %dx = nn.conv2d_grad_input %dz, %a1 {conv} : ({zt}, {{t1}}) -> {{r1}}\n"
+            f"  %dw = nn.conv2d_grad_weight %dz, %a0 {conv} : ({zt}, {{t0}}) -> {{r2}}\n"
+            f"  %db = nn.reduce_sum %dz {{{{dims = array<i64: 0, 2, 3>}}}} : {zt} -> {{r3}}")
+    return Case(name, body, [x, wt, b, dy], ["%y", "%dx", "%dw", "%db"],
+                [y.detach()] + list(grads), **CONV_TOL)
+
+
+def conv_relu_pool_cases():
+    r = rng(21)
+    return [
+        # One input channel, 12x12 "same": parts of one sample (144 columns).
+        conv_relu_pool_case("conv_relu_pool_c1_same", r, 4, 1, 12, 12, 4, same_pads(3, 3)),
+        # 11x11 outputs in parts of 4 samples; the 2x2 windows leave the
+        # last row and column out (their gradient is zero).
+        conv_relu_pool_case("conv_relu_pool_c2_11x11", r, 8, 2, 13, 13, 3, [0, 0, 0, 0]),
+    ]
+
+
 def pool_case(kind, name, x, kernel, stride, pads, dy_seed):
     tx = t(x, True)
     if kind == "max":
@@ -201,7 +240,8 @@ def pool_cases():
     return cases
 
 
-GROUPS = {"conv": conv_cases, "pool": pool_cases}
+GROUPS = {"conv": conv_cases, "pool": pool_cases,
+          "conv_relu_pool": conv_relu_pool_cases}
 
 CODEGEN = ("-nnc-cpu-codegen=results-to-out-params=false "
            "bare-ptr-call-conv=false")

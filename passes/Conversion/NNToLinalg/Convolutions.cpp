@@ -28,6 +28,7 @@
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 using namespace nnc;
@@ -176,32 +177,45 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
   return b.create<arith::ConstantIndexOp>(loc, v);
 }
 
-/// An scf.forall over the first dimension of `out`'s type [N, ...] (the
+/// An scf.forall over the first dimension of the `outs` types [N, ...] (the
 /// samples, or groups) in parts of `size`: `body` gets the index of the
-/// part's first sample and returns its [size, ...] part of the result.
-Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
-                  int64_t size, function_ref<Value(Value)> body) {
-  int64_t rank = out.getRank();
+/// part's first sample and returns its [size, ...] part of each result.
+SmallVector<Value> forEachPart(OpBuilder &b, Location loc,
+                               ArrayRef<RankedTensorType> outs, int64_t size,
+                               function_ref<SmallVector<Value>(Value)> body) {
+  SmallVector<Value> inits;
+  for (RankedTensorType out : outs)
+    inits.push_back(emptyLike(b, loc, out));
   auto forall = b.create<scf::ForallOp>(
       loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(out.getDimSize(0) / size)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-      ValueRange{emptyLike(b, loc, out)}, std::nullopt);
+      ArrayRef<OpFoldResult>{b.getIndexAttr(outs[0].getDimSize(0) / size)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, inits, std::nullopt);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forall.getBody()->getTerminator());
   Value first = forall.getInductionVars()[0];
   if (size != 1)
     first = b.create<arith::MulIOp>(loc, first, indexConstant(b, loc, size));
-  Value part = body(first);
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
-      sizes = getAsIndexOpFoldResult(b.getContext(), out.getShape()),
-      strides(rank, b.getIndexAttr(1));
-  offsets[0] = first;
-  sizes[0] = b.getIndexAttr(size);
+  SmallVector<Value> parts = body(first);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  b.create<tensor::ParallelInsertSliceOp>(
-      loc, part, forall.getRegionIterArgs()[0], offsets, sizes, strides);
-  return forall.getResult(0);
+  for (auto [part, out, into] :
+       llvm::zip_equal(parts, outs, forall.getRegionIterArgs())) {
+    int64_t rank = out.getRank();
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+        sizes = getAsIndexOpFoldResult(b.getContext(), out.getShape()),
+        strides(rank, b.getIndexAttr(1));
+    offsets[0] = first;
+    sizes[0] = b.getIndexAttr(size);
+    b.create<tensor::ParallelInsertSliceOp>(loc, part, into, offsets, sizes,
+                                            strides);
+  }
+  return forall.getResults();
+}
+
+Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
+                  int64_t size, function_ref<Value(Value)> body) {
+  return forEachPart(
+      b, loc, ArrayRef<RankedTensorType>{out}, size,
+      [&](Value first) { return SmallVector<Value>{body(first)}; })[0];
 }
 
 /// The type of `size` samples [size, ...] of a batch of type `t` [N, ...].
@@ -871,4 +885,79 @@ void nnc::populateNNConvPatterns(RewritePatternSet &patterns, bool bySample) {
   patterns
       .add<Conv2dLowering, Conv2dGradInputLowering, Conv2dGradWeightLowering>(
           patterns.getContext(), bySample);
+}
+
+void nnc::fuseConvReluMaxPool(Operation *root) {
+  SmallVector<nn::MaxPool2dOp> pools;
+  root->walk([&](nn::MaxPool2dOp op) { pools.push_back(op); });
+  llvm::SmallPtrSet<Operation *, 8> fused;
+  for (nn::MaxPool2dOp pool : pools) {
+    if (fused.contains(pool))
+      continue;
+    Value r = pool.getInput();
+    auto relu = r.getDefiningOp<nn::ReluOp>();
+    auto conv =
+        relu ? relu.getInput().getDefiningOp<nn::Conv2dOp>() : nn::Conv2dOp();
+    if (!conv || !conv->hasOneUse() || bf16Products(conv))
+      continue;
+    Window pw = window(pool.getKernel(), pool.getStride(), pool.getPadding());
+    if (pw.padded() || pw.sh != pw.kh || pw.sw != pw.kw)
+      continue;
+    // Every use of r is this pooling or its gradient (maskMaxPoolGradients
+    // took relu's gradient off r).
+    SmallVector<nn::MaxPool2dOp> forwards;
+    SmallVector<nn::MaxPool2dGradOp> grads;
+    bool all = true;
+    for (Operation *user : r.getUsers()) {
+      auto samePool = [&](auto op) {
+        return op.getKernel() == pool.getKernel() &&
+               op.getStride() == pool.getStride() &&
+               op.getPadding() == pool.getPadding();
+      };
+      if (auto p = dyn_cast<nn::MaxPool2dOp>(user); p && samePool(p))
+        forwards.push_back(p);
+      else if (auto g = dyn_cast<nn::MaxPool2dGradOp>(user);
+               g && g.getInput() == r && g.getGrad() != r && samePool(g))
+        grads.push_back(g);
+      else
+        all = false;
+    }
+    RankedTensorType x = tensorType(conv.getInput()),
+                     y = tensorType(conv.getResult()),
+                     pooled = tensorType(pool.getResult());
+    Window w =
+        convWindow(conv.getWeight(), conv.getStride(), conv.getPadding());
+    int64_t part = samplesPerPart(x, y, w, /*wholeVectors=*/true);
+    if (!all || part == 0 || shiftable(x, y, w, /*bf16=*/false))
+      continue;
+    OpBuilder b(relu);
+    Location loc = b.getFusedLoc({conv.getLoc(), relu.getLoc(), pool.getLoc()});
+    bool withIndex = !grads.empty();
+    Value wm = filterMatrix(b, loc, conv.getWeight());
+    SmallVector<RankedTensorType> outs{pooled};
+    if (withIndex)
+      outs.push_back(pooled);
+    SmallVector<Value> results =
+        forEachPart(b, loc, outs, part, [&](Value first) {
+          RankedTensorType yp = partOf(y, part);
+          Value z =
+              convGemm(b, loc, samplesOf(b, loc, conv.getInput(), first, part),
+                       wm, conv.getBias(), yp, w, /*bf16=*/false);
+          Value rp = elementwise(b, loc, yp, z, reluElement);
+          return windowMax(b, loc, rp, partOf(pooled, part), pw, withIndex);
+        });
+    for (nn::MaxPool2dOp p : forwards) {
+      p.replaceAllUsesWith(results[0]);
+      fused.insert(p);
+      p.erase();
+    }
+    for (nn::MaxPool2dGradOp g : grads) {
+      OpBuilder gb(g);
+      g.replaceAllUsesWith(
+          disjointWindowsGrad(gb, g.getLoc(), results[1], g.getGrad(), y, pw));
+      g.erase();
+    }
+    relu.erase();
+    conv.erase();
+  }
 }

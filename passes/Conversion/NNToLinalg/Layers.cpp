@@ -257,11 +257,8 @@ static Value mulBody(OpBuilder &b, Location l, ValueRange v) {
 }
 using MulLowering = EltwiseLowering<nn::MulOp, mulBody>;
 
-/// relu: max(x, 0) (NaN propagates, as in torch).
-static Value reluBody(OpBuilder &b, Location l, ValueRange v) {
-  return b.create<arith::MaximumFOp>(l, v[0], f32(b, l, 0.0));
-}
-using ReluLowering = EltwiseLowering<nn::ReluOp, reluBody>;
+/// relu: max(x, 0) (see reluElement).
+using ReluLowering = EltwiseLowering<nn::ReluOp, reluElement>;
 
 /// leaky_relu: x if x > 0 else alpha x.
 struct LeakyReluLowering : OpConversionPattern<nn::LeakyReluOp> {

@@ -37,6 +37,8 @@ struct ConvertNNToLinalgPass
         math::MathDialect, scf::SCFDialect, func::FuncDialect,
         memref::MemRefDialect, bufferization::BufferizationDialect>();
     maskMaxPoolGradients(getOperation());
+    if (bySampleConvolutions)
+      fuseConvReluMaxPool(getOperation());
     RewritePatternSet patterns(ctx);
     populateNNLayerPatterns(patterns);
     populateNNLossPatterns(patterns);

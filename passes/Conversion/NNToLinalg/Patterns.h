@@ -26,6 +26,18 @@ void populateNNPoolingPatterns(mlir::RewritePatternSet &patterns);
 /// pooled gradient (a quarter of the elements for 2x2 windows) inside the
 /// gradient's one op instead of one more pass over dx and x (Pooling.cpp).
 void maskMaxPoolGradients(mlir::Operation *root);
+/// Before lowering, after maskMaxPoolGradients: maxpool2d(relu(conv2d(x)))
+/// with windows that do not overlap, where the convolution goes a few
+/// samples at a time (im2col and one GEMM per part, not shifted) and relu's
+/// result is used only by the pooling and the pooling's gradient: each
+/// part's convolution, relu and window maximum (with its offsets when the
+/// gradient is taken) in the same parallel loop, the part's activations in
+/// cache. The activations before pooling are never written whole (5.5 MB
+/// written and read again by the pooling for the first layer of the plain
+/// CNN); the gradient takes the offsets from that loop. The same ops on the
+/// same values: bit for bit what the unfused lowering computes
+/// (Convolutions.cpp).
+void fuseConvReluMaxPool(mlir::Operation *root);
 /// token_mask, embedding, the masked pools over time and their gradients
 /// (Sequences.cpp).
 void populateNNSequencePatterns(mlir::RewritePatternSet &patterns);

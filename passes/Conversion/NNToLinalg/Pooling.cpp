@@ -20,17 +20,15 @@ using namespace mlir;
 using namespace nnc;
 using namespace nnc::lowering;
 
-namespace {
-
 /// The max over each window of the padded `xp` and, with `withIndex`, the
 /// first kernel offset (i kw + j, PyTorch's row-major scan order) holding
 /// it, as f32: one pass reading the kh kw strided views together, the
 /// running maximum and its offset kept in registers. As PyTorch's, an
 /// element replaces the maximum when it is greater or NaN (NaN propagates;
 /// among equal values, -0 and +0 included, the first wins).
-SmallVector<Value> windowMax(OpBuilder &b, Location loc, Value xp,
-                             RankedTensorType y, const Window &w,
-                             bool withIndex) {
+SmallVector<Value> nnc::lowering::windowMax(OpBuilder &b, Location loc,
+                                            Value xp, RankedTensorType y,
+                                            const Window &w, bool withIndex) {
   RankedTensorType xt = tensorType(xp);
   SmallVector<Value> views;
   for (int64_t i = 0; i < w.kh; ++i)
@@ -61,6 +59,8 @@ SmallVector<Value> windowMax(OpBuilder &b, Location loc, Value xp,
         return r;
       });
 }
+
+namespace {
 
 template <typename PoolOp> Window poolWindow(PoolOp op) {
   return window(op.getKernel(), op.getStride(), op.getPadding());
@@ -97,6 +97,8 @@ struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
   }
 };
 
+} // namespace
+
 /// The gradient of a pooling whose windows tile the padded input without
 /// overlap (stride = kernel): every element of dxp belongs to at most one
 /// window, so dxp is written once, in one op over the [N, C, OH, kh, OW, kw]
@@ -106,8 +108,10 @@ struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
 /// expand_shape of its slice). The loops run (n, c, oh, i, j, ow): vectors
 /// along ow (a row of windows, written with stride kw), not along the
 /// kernel's few columns.
-Value disjointWindowsGrad(OpBuilder &b, Location loc, Value argmax, Value dy,
-                          RankedTensorType xpType, const Window &w) {
+Value nnc::lowering::disjointWindowsGrad(OpBuilder &b, Location loc,
+                                         Value argmax, Value dy,
+                                         RankedTensorType xpType,
+                                         const Window &w) {
   RankedTensorType y = tensorType(dy);
   int64_t n = y.getDimSize(0), c = y.getDimSize(1), oh = y.getDimSize(2),
           ow = y.getDimSize(3);
@@ -168,6 +172,8 @@ Value disjointWindowsGrad(OpBuilder &b, Location loc, Value argmax, Value dy,
     return region;
   return insert(b, loc, region, dxp, covered);
 }
+
+namespace {
 
 /// maxpool2d_grad: the offset of each window's maximum (one pass, see
 /// windowMax; the forward pass's when it is in the same function); then,

@@ -234,6 +234,13 @@ inline mlir::Value masked(mlir::OpBuilder &b, mlir::Location loc, mlir::Value m,
   return b.create<mlir::arith::SelectOp>(loc, isPad, zero, mv);
 }
 
+/// relu: max(x, 0) (NaN propagates, as in torch); the body of an
+/// elementwise op (v: the input element).
+inline mlir::Value reluElement(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::ValueRange v) {
+  return b.create<mlir::arith::MaximumFOp>(loc, v[0], f32(b, loc, 0.0));
+}
+
 } // namespace lowering
 } // namespace nnc
 

@@ -88,6 +88,21 @@ mlir::Value pad(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 mlir::Value crop(mlir::OpBuilder &b, mlir::Location loc, mlir::Value xp,
                  mlir::RankedTensorType x, const Window &w);
 
+/// The max over each window of the padded `xp` for an output of type `y`
+/// and, with `withIndex`, the offset i kw + j of the first element holding
+/// it, as f32 (Pooling.cpp): [max] or [max, offset].
+llvm::SmallVector<mlir::Value> windowMax(mlir::OpBuilder &b, mlir::Location loc,
+                                         mlir::Value xp,
+                                         mlir::RankedTensorType y,
+                                         const Window &w, bool withIndex);
+
+/// The gradient dxp (of type `xpType`) of a max pooling whose windows do not
+/// overlap (stride = kernel), from the offsets `argmax` of windowMax and the
+/// pooled gradient `dy` (Pooling.cpp).
+mlir::Value disjointWindowsGrad(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value argmax, mlir::Value dy,
+                                mlir::RankedTensorType xpType, const Window &w);
+
 } // namespace lowering
 } // namespace nnc
 
