@@ -122,18 +122,20 @@ def conv_cases():
     ]
 
 
-def conv_relu_pool_case(name, r, n, c, h, w, f, pads):
+def conv_relu_pool_case(name, r, n, c, h, w, f, pads, first_layer=False):
     """maxpool2d(relu(conv2d(x))) with 2x2 windows and its gradients as a
     training step has them, which convert-nn-to-linalg fuses when the
     convolution goes a few samples at a time: each part's convolution, relu
     and window maximum (with the offsets the gradient takes) in one loop
-    (see fuseConvReluMaxPool)."""
+    (see fuseConvReluMaxPool). `first_layer`: no input gradient, as for a
+    network's first layer."""
     x, wt, b = randn(r, n, c, h, w), randn(r, f, c, 3, 3), randn(r, f)
     tx, tw, tb = t(x, True), t(wt, True), t(b, True)
     z = F.conv2d(torch_pad(tx, pads), tw, tb)
     y = F.max_pool2d(F.relu(z), [2, 2], [2, 2])
     dy = randn(r, *y.shape)
-    grads = torch.autograd.grad(y, (tx, tw, tb), t(dy))
+    wrt = (tw, tb) if first_layer else (tx, tw, tb)
+    grads = torch.autograd.grad(y, wrt, t(dy))
     zt = "tensor<" + "x".join(str(d) for d in z.shape) + "xf32>"
     conv = f"{{{{stride = {arr([1, 1])}, padding = {arr(pads)}}}}}"
     pool = (f"{{{{kernel = {arr([2, 2])}, stride = {arr([2, 2])}, "
@@ -143,10 +145,12 @@ def conv_relu_pool_case(name, r, n, c, h, w, f, pads):
             f"  %y = nn.maxpool2d %r {pool} : {zt} -> {{r0}}\n"
             f"  %g = nn.maxpool2d_grad %a3, %r {pool} : {{t3}}, {zt}\n"
             f"  %dz = nn.relu_grad %g, %r : {zt}\n"
-            f"  %dx = nn.conv2d_grad_input %dz, %a1 {conv} : ({zt}, {{t1}}) -> {{r1}}\n"
-            f"  %dw = nn.conv2d_grad_weight %dz, %a0 {conv} : ({zt}, {{t0}}) -> {{r2}}\n"
-            f"  %db = nn.reduce_sum %dz {{{{dims = array<i64: 0, 2, 3>}}}} : {zt} -> {{r3}}")
-    return Case(name, body, [x, wt, b, dy], ["%y", "%dx", "%dw", "%db"],
+            + ("" if first_layer else
+               f"  %dx = nn.conv2d_grad_input %dz, %a1 {conv} : ({zt}, {{t1}}) -> {{r1}}\n")
+            + f"  %dw = nn.conv2d_grad_weight %dz, %a0 {conv} : ({zt}, {{t0}}) -> {{r{2 - first_layer}}}\n"
+            f"  %db = nn.reduce_sum %dz {{{{dims = array<i64: 0, 2, 3>}}}} : {zt} -> {{r{3 - first_layer}}}")
+    results = ["%y", "%dw", "%db"] if first_layer else ["%y", "%dx", "%dw", "%db"]
+    return Case(name, body, [x, wt, b, dy], results,
                 [y.detach()] + list(grads), **CONV_TOL)
 
 
@@ -158,6 +162,11 @@ def conv_relu_pool_cases():
         # 11x11 outputs in parts of 4 samples; the 2x2 windows leave the
         # last row and column out (their gradient is zero).
         conv_relu_pool_case("conv_relu_pool_c2_11x11", r, 8, 2, 13, 13, 3, [0, 0, 0, 0]),
+        # A first layer of 32 filters (13x13 outputs: the last row and
+        # column get no gradient); its weight gradient goes by 2 groups of
+        # 16 filters.
+        conv_relu_pool_case("conv_relu_pool_first_layer_f32", r, 4, 1, 15, 15, 32, [0, 0, 0, 0],
+                            first_layer=True),
     ]
 
 
