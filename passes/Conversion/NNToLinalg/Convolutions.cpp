@@ -900,7 +900,7 @@ void nnc::fuseConvReluMaxPool(Operation *root) {
         relu ? relu.getInput().getDefiningOp<nn::Conv2dOp>() : nn::Conv2dOp();
     if (!conv || !conv->hasOneUse() || bf16Products(conv))
       continue;
-    Window pw = window(pool.getKernel(), pool.getStride(), pool.getPadding());
+    Window pw = poolWindow(pool);
     if (pw.padded() || pw.sh != pw.kh || pw.sw != pw.kw)
       continue;
     // Every use of r is this pooling or its gradient (maskMaxPoolGradients
@@ -909,15 +909,11 @@ void nnc::fuseConvReluMaxPool(Operation *root) {
     SmallVector<nn::MaxPool2dGradOp> grads;
     bool all = true;
     for (Operation *user : r.getUsers()) {
-      auto samePool = [&](auto op) {
-        return op.getKernel() == pool.getKernel() &&
-               op.getStride() == pool.getStride() &&
-               op.getPadding() == pool.getPadding();
-      };
-      if (auto p = dyn_cast<nn::MaxPool2dOp>(user); p && samePool(p))
+      if (auto p = dyn_cast<nn::MaxPool2dOp>(user); p && sameWindows(p, pool))
         forwards.push_back(p);
       else if (auto g = dyn_cast<nn::MaxPool2dGradOp>(user);
-               g && g.getInput() == r && g.getGrad() != r && samePool(g))
+               g && g.getInput() == r && g.getGrad() != r &&
+               sameWindows(g, pool))
         grads.push_back(g);
       else
         all = false;

@@ -62,18 +62,11 @@ SmallVector<Value> nnc::lowering::windowMax(OpBuilder &b, Location loc,
 
 namespace {
 
-template <typename PoolOp> Window poolWindow(PoolOp op) {
-  return window(op.getKernel(), op.getStride(), op.getPadding());
-}
-
 /// Whether the same window's gradient is taken of `x` (a training step).
 bool hasPoolGradient(nn::MaxPool2dOp op) {
   return llvm::any_of(op.getInput().getUsers(), [&](Operation *user) {
     auto grad = dyn_cast<nn::MaxPool2dGradOp>(user);
-    return grad && grad.getInput() == op.getInput() &&
-           grad.getKernel() == op.getKernel() &&
-           grad.getStride() == op.getStride() &&
-           grad.getPadding() == op.getPadding();
+    return grad && grad.getInput() == op.getInput() && sameWindows(grad, op);
   });
 }
 
@@ -359,9 +352,7 @@ void nnc::maskMaxPoolGradients(Operation *root) {
     for (Operation *user : grad.getInput().getUsers()) {
       auto p = dyn_cast<nn::MaxPool2dOp>(user);
       if (p && p->getBlock() == grad->getBlock() && p->isBeforeInBlock(grad) &&
-          p.getKernel() == grad.getKernel() &&
-          p.getStride() == grad.getStride() &&
-          p.getPadding() == grad.getPadding()) {
+          sameWindows(p, grad)) {
         pool = p;
         break;
       }

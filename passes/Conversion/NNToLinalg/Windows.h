@@ -24,6 +24,17 @@ struct Window {
 Window window(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
               llvm::ArrayRef<int64_t> padding);
 
+/// A pooling's (or its gradient's) window.
+template <typename PoolOp> Window poolWindow(PoolOp op) {
+  return window(op.getKernel(), op.getStride(), op.getPadding());
+}
+
+/// Whether two poolings (or their gradients) have the same windows.
+template <typename A, typename B> bool sameWindows(A a, B b) {
+  return a.getKernel() == b.getKernel() && a.getStride() == b.getStride() &&
+         a.getPadding() == b.getPadding();
+}
+
 llvm::SmallVector<mlir::OpFoldResult> indices(mlir::OpBuilder &b,
                                               llvm::ArrayRef<int64_t> v);
 
