@@ -119,17 +119,36 @@ def conv_cases():
         # channels above; here 2 groups, a 5x5 kernel (rows of 36, 4
         # wrapped columns) and dy of 16 filters.
         conv_case("conv_shifted_c16_k5_pad2", r, 2, 16, 32, 32, 16, 5, 5, [1, 1], [2, 2, 2, 2], True, scaled=True),
+        # 3x3 stride 1 with at least 32 channels in and out and 64 on one
+        # side: the forward pass and the input gradient by Winograd
+        # F(2x2, 3x3), a few samples at a time (winogradConv). 11x11 outputs: the tiles' last row and
+        # column half outside (6x6 tiles, parts of 2 samples); the input
+        # gradient's dy padded by 2 (7x7 tiles of 13x13, 49 per sample).
+        conv_case("conv_winograd_c64_f64_valid_11x11", r, 4, 64, 13, 13, 64, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
+        # Padding 1, a rectangular 6x9 image (3x5 tiles, the last column of
+        # tiles half outside), 80 filters; the input gradient's 80 channels
+        # in, 64 out.
+        conv_case("conv_winograd_c64_f80_pad1_6x9", r, 4, 64, 6, 9, 80, 3, 3, [1, 1], [1, 1, 1, 1], False, scaled=True),
+        # "same" padding on 8x8 (4x4 tiles, 16 per sample: parts of 1).
+        conv_case("conv_winograd_c96_f64_same_8x8", r, 2, 96, 8, 8, 64, 3, 3, [1, 1], same_pads(3, 3), True, scaled=True),
+        # SPEC 2.3's CNN's second convolution (32 -> 64 at 14x14, "same"):
+        # 7x7 tiles, the last row and column of tiles half outside.
+        conv_case("conv_winograd_c32_f64_same_14x14", r, 2, 32, 14, 14, 64, 3, 3, [1, 1], same_pads(3, 3), True, scaled=True),
     ]
 
 
-def conv_relu_pool_case(name, r, n, c, h, w, f, pads, first_layer=False):
+def conv_relu_pool_case(name, r, n, c, h, w, f, pads, first_layer=False,
+                        scaled=False):
     """maxpool2d(relu(conv2d(x))) with 2x2 windows and its gradients as a
     training step has them, which convert-nn-to-linalg fuses when the
     convolution goes a few samples at a time: each part's convolution, relu
     and window maximum (with the offsets the gradient takes) in one loop
     (see fuseConvReluMaxPool). `first_layer`: no input gradient, as for a
-    network's first layer."""
+    network's first layer. `scaled`: the filters scaled by 1 / sqrt(c 3 3)
+    (see conv_case)."""
     x, wt, b = randn(r, n, c, h, w), randn(r, f, c, 3, 3), randn(r, f)
+    if scaled:
+        wt = (wt / np.sqrt(c * 9)).astype(np.float32)
     tx, tw, tb = t(x, True), t(wt, True), t(b, True)
     z = F.conv2d(torch_pad(tx, pads), tw, tb)
     y = F.max_pool2d(F.relu(z), [2, 2], [2, 2])
@@ -167,6 +186,10 @@ def conv_relu_pool_cases():
         # 16 filters.
         conv_relu_pool_case("conv_relu_pool_first_layer_f32", r, 4, 1, 15, 15, 32, [0, 0, 0, 0],
                             first_layer=True),
+        # 64 channels in and out: each part's convolution by Winograd
+        # F(2x2, 3x3) (winogradConv) in the fused loop, 2 samples at a time.
+        conv_relu_pool_case("conv_relu_pool_winograd_c64", r, 4, 64, 13, 13, 64, [0, 0, 0, 0],
+                            scaled=True),
     ]
 
 

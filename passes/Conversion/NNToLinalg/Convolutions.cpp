@@ -420,6 +420,313 @@ Value shiftedConvBySample(OpBuilder &b, Location loc, Value in, Value w,
   });
 }
 
+/// Winograd F(2x2, 3x3) (Lavin and Gray, 2016): each 2x2 block of outputs
+/// of a 3x3 stride-1 convolution from its 4x4 input tile d with 16 products
+/// per channel pair instead of 36,
+///   y = A^T [ (G g G^T) (.) (B^T d B) ] A,
+/// the elementwise product (.) summed over the input channels: for each of
+/// the 16 positions p of a transformed tile, a GEMM over the tiles,
+///   M_p [T, M] = V_p [T, K] x U_p [K, M],
+/// channels-last (the transforms then move whole vectors of channels).
+/// B^T and A^T have entries 0 and +-1: their transforms are sums of two or
+/// three rows (kWinogradBT, kWinogradAT), applied to the rows of a tile and
+/// then to its columns; G's is a GEMM on the filters, once per step.
+struct SignedSum {
+  int64_t terms;
+  int64_t index[3];
+  float sign[3];
+};
+/// The rows of B^T (B^T d: on the rows of a 4x4 input tile).
+constexpr SignedSum kWinogradBT[4] = {{2, {0, 2}, {1, -1}},
+                                      {2, {1, 2}, {1, 1}},
+                                      {2, {2, 1}, {1, -1}},
+                                      {2, {1, 3}, {1, -1}}};
+/// The rows of A^T (A^T m: a 4x4 product tile to its 2x2 outputs).
+constexpr SignedSum kWinogradAT[2] = {{3, {0, 1, 2}, {1, 1, 1}},
+                                      {3, {1, 2, 3}, {1, -1, -1}}};
+/// The rows of A (A dy: a 2x2 output gradient to its 4x4 tile's).
+constexpr SignedSum kWinogradA[4] = {
+    {1, {0}, {1}}, {2, {0, 1}, {1, 1}}, {2, {0, 1}, {1, -1}}, {1, {1}, {-1}}};
+constexpr float kWinogradG[4][3] = {
+    {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+
+/// The signed sum `sum` of the tensors `rows` plus `bias` along the last
+/// dimension when given, written into the view `dst` of `into`.
+Value signedSumInto(OpBuilder &b, Location loc, ArrayRef<Value> rows,
+                    const SignedSum &sum, Value bias, Value into,
+                    const WindowView &dst) {
+  MLIRContext *ctx = b.getContext();
+  unsigned rank = dst.type.getRank();
+  SmallVector<Value> ins;
+  for (int64_t i = 0; i < sum.terms; ++i)
+    ins.push_back(rows[sum.index[i]]);
+  SmallVector<AffineMap> maps(ins.size(),
+                              AffineMap::getMultiDimIdentityMap(rank, ctx));
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back(AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx)));
+  }
+  Value part =
+      generic(b, loc, ins, maps, extract(b, loc, into, dst),
+              [&](OpBuilder &nb, Location l, ValueRange a) {
+                Value r = a[0];
+                if (sum.sign[0] < 0)
+                  r = nb.create<arith::NegFOp>(l, r);
+                for (int64_t i = 1; i < sum.terms; ++i)
+                  r = sum.sign[i] > 0
+                          ? nb.create<arith::AddFOp>(l, r, a[i]).getResult()
+                          : nb.create<arith::SubFOp>(l, r, a[i]).getResult();
+                if (bias)
+                  r = nb.create<arith::AddFOp>(l, r, a[sum.terms]);
+                return SmallVector<Value>{r};
+              })[0];
+  return insert(b, loc, part, into, dst);
+}
+
+/// A view of `t` at `offsets` of `sizes` with `strides`, of rank
+/// sizes.size() (dropping t's leading unit dimensions).
+WindowView viewOf(OpBuilder &b, RankedTensorType t, ArrayRef<int64_t> offsets,
+                  ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides,
+                  ArrayRef<int64_t> shape) {
+  return {indices(b, offsets), indices(b, sizes), indices(b, strides),
+          RankedTensorType::get(shape, t.getElementType())};
+}
+
+/// The view of `t` [P, ...] at its first index `p`, of rank t's - 1.
+WindowView slotOf(OpBuilder &b, RankedTensorType t, int64_t p) {
+  ArrayRef<int64_t> rest = t.getShape().drop_front();
+  SmallVector<int64_t> offsets(t.getRank(), 0), sizes = {1},
+                                                strides(t.getRank(), 1);
+  offsets[0] = p;
+  llvm::append_range(sizes, rest);
+  return viewOf(b, t, offsets, sizes, strides, rest);
+}
+
+/// The tiles of winogradConv for an input [N, K, H, W] and output [N, M,
+/// OH, OW]: TH x TW tiles of 2x2 outputs, read as the 4x4 windows at stride
+/// 2 of the input padded to 2 TH + 2 rows and 2 TW + 2 columns.
+struct WinogradLayout {
+  int64_t th, tw, top, left, rows, cols;
+};
+
+WinogradLayout winogradLayout(RankedTensorType y, const Window &w) {
+  int64_t th = (y.getDimSize(2) + 1) / 2, tw = (y.getDimSize(3) + 1) / 2;
+  return {th, tw, w.top, w.left, 2 * th + 2, 2 * tw + 2};
+}
+
+/// How many samples winogradConv takes at a time for the stride-1 3x3
+/// convolution of `x` [N, K, H, W] into `y` [N, M, OH, OW], 0 where it does
+/// not apply: f32, at least 32 input and output channels and 64 on one side
+/// (fewer leave the transforms a large share of the work: resnet_mini's
+/// 32 -> 32 convolutions trained 7% slower by Winograd, SPEC 2.3's CNN's
+/// 32 -> 64 one 15% faster), and each of a part's buffers within
+/// kBodyBytes. The fewest samples whose g T tiles are whole register
+/// tiles of 8 rows, else the most that fit.
+int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
+                     bool bf16) {
+  int64_t n = y.getDimSize(0), k = x.getDimSize(1), m = y.getDimSize(1);
+  if (bf16 || w.kh != 3 || w.kw != 3 || w.sh != 1 || w.sw != 1 || w.top < 0 ||
+      w.left < 0 || w.bottom < 0 || w.right < 0 || std::min(k, m) < 32 ||
+      k * m < 2048)
+    return 0;
+  WinogradLayout l = winogradLayout(y, w);
+  int64_t tiles = l.th * l.tw;
+  int64_t most = 0;
+  for (int64_t g = 1; 2 * g <= n; ++g) {
+    if (n % g != 0)
+      continue;
+    if (std::max({g * l.rows * l.cols * k, 4 * g * l.th * l.cols * k,
+                  16 * g * tiles * k, 16 * g * tiles * m}) *
+            4 >
+        kBodyBytes)
+      break;
+    if (g * tiles % 8 == 0)
+      return g;
+    most = g;
+  }
+  return most;
+}
+
+/// (G (x) G) [16, 9] x `t` [9, a, b] as [16, a b], (G (x) G)[(p, q), (i, j)]
+/// = G[p][i] G[q][j], with `flipped` its columns reversed (the filters
+/// rotated by 180 degrees); with `transposed` (G (x) G)^T [9, 16] x `t` [16,
+/// a, b] as [9, a b].
+Value timesGG(OpBuilder &b, Location loc, Value t, bool flipped,
+              bool transposed) {
+  RankedTensorType tt = tensorType(t);
+  int64_t rows = transposed ? 9 : 16, cols = 25 - rows,
+          n = tt.getDimSize(1) * tt.getDimSize(2);
+  SmallVector<float> gg;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      int64_t p = transposed ? c : r, s = transposed ? r : c,
+              q = flipped ? 8 - s : s;
+      gg.push_back(kWinogradG[p / 4][q / 3] * kWinogradG[p % 4][q % 3]);
+    }
+  auto ggType = RankedTensorType::get({rows, cols}, b.getF32Type());
+  Value ggm = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(ggType, ArrayRef<float>(gg)));
+  Value flat = b.create<tensor::CollapseShapeOp>(
+      loc, t, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  return gemm<linalg::MatmulOp>(
+      b, loc, ggm, flat,
+      filled(b, loc, RankedTensorType::get({rows, n}, tt.getElementType()),
+             0.0),
+      false);
+}
+
+/// The filters `w` [F, C, 3, 3] transformed, U [16, C, F] (or with
+/// `inputGradient` rotated by 180 degrees, [16, F, C], for the input
+/// gradient as a convolution of dy: see Conv2dGradInputLowering).
+Value winogradFilters(OpBuilder &b, Location loc, Value w, bool inputGradient) {
+  Value f = offsetFilters(b, loc, w, /*transposed=*/!inputGradient);
+  RankedTensorType ft = tensorType(f);
+  int64_t rows = ft.getDimSize(1), cols = ft.getDimSize(2);
+  Type elt = ft.getElementType();
+  Value u = timesGG(b, loc, f, /*flipped=*/inputGradient, /*transposed=*/false);
+  return b.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get({16, rows, cols}, elt), u,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}});
+}
+
+/// The samples `xs` [g, K, H, W] channels-last in a tensor of zeros [g,
+/// rows, cols, K], at row `top` and column `left`.
+Value channelsLastPadded(OpBuilder &b, Location loc, Value xs, int64_t rows,
+                         int64_t cols, int64_t top, int64_t left) {
+  RankedTensorType xt = tensorType(xs);
+  int64_t g = xt.getDimSize(0), k = xt.getDimSize(1), h = xt.getDimSize(2),
+          w = xt.getDimSize(3);
+  auto type = RankedTensorType::get({g, rows, cols, k}, xt.getElementType());
+  Value xh = filled(b, loc, type, 0.0);
+  WindowView in = viewOf(b, type, {0, top, left, 0}, {g, h, w, k}, {1, 1, 1, 1},
+                         {g, h, w, k});
+  Value moved = b.create<linalg::TransposeOp>(loc, xs, extract(b, loc, xh, in),
+                                              ArrayRef<int64_t>{0, 2, 3, 1})
+                    ->getResult(0);
+  return insert(b, loc, moved, xh, in);
+}
+
+/// The tiles of the channels-last `xh` [g, rows, cols, K] transformed on
+/// both sides by the 4 x `taps` matrix `rowsOf` (rows sums of `taps` rows):
+/// tile (ty, tx) reads rows 2 ty .. 2 ty + taps - 1 and as many columns
+/// from 2 tx. First on the rows, R_a [g, TH, cols, K], then on the columns,
+/// into [16, g, TH, TW, K] (position 4 a + c).
+Value transformTiles(OpBuilder &b, Location loc, Value xh,
+                     const SignedSum (&rowsOf)[4], int64_t taps, int64_t th,
+                     int64_t tw) {
+  RankedTensorType xt = tensorType(xh);
+  int64_t g = xt.getDimSize(0), cols = xt.getDimSize(2), k = xt.getDimSize(3);
+  Type elt = xt.getElementType();
+  auto type = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, elt);
+  };
+  RankedTensorType rType = type({4, g, th, cols, k});
+  SmallVector<Value> tileRows;
+  for (int64_t i = 0; i < taps; ++i)
+    tileRows.push_back(extract(b, loc, xh,
+                               viewOf(b, xt, {0, i, 0, 0}, {g, th, cols, k},
+                                      {1, 2, 1, 1}, {g, th, cols, k})));
+  Value r = emptyLike(b, loc, rType);
+  for (int64_t a = 0; a < 4; ++a)
+    r = signedSumInto(b, loc, tileRows, rowsOf[a], Value(), r,
+                      slotOf(b, rType, a));
+  RankedTensorType vType = type({16, g, th, tw, k});
+  Value v = emptyLike(b, loc, vType);
+  for (int64_t a = 0; a < 4; ++a) {
+    SmallVector<Value> tileCols;
+    for (int64_t j = 0; j < taps; ++j)
+      tileCols.push_back(
+          extract(b, loc, r,
+                  viewOf(b, rType, {a, 0, 0, j, 0}, {1, g, th, tw, k},
+                         {1, 1, 1, 2, 1}, {g, th, tw, k})));
+    for (int64_t c = 0; c < 4; ++c)
+      v = signedSumInto(b, loc, tileCols, rowsOf[c], Value(), v,
+                        slotOf(b, vType, 4 * a + c));
+  }
+  return v;
+}
+
+/// The input tiles of the samples `xs` [g, K, H, W] for a convolution into
+/// `y` [g, M, OH, OW], transformed: V = (B^T (x) B^T) d as [16, g T, K].
+Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
+                    const Window &w) {
+  WinogradLayout l = winogradLayout(y, w);
+  Value xh = channelsLastPadded(b, loc, xs, l.rows, l.cols, l.top, l.left);
+  Value v = transformTiles(b, loc, xh, kWinogradBT, 4, l.th, l.tw);
+  return b.create<tensor::CollapseShapeOp>(
+      loc, v, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
+}
+
+/// The stride-1 3x3 convolution of the samples `xs` [g, K, H, W] into `y`
+/// [g, M, OH, OW] by the transformed filters `u` [16, K, M]
+/// (winogradFilters) plus `bias[m]` when given. The input goes
+/// channels-last and padded, xh [g, 2 TH + 2, 2 TW + 2, K]; B^T on the rows
+/// of each tile, then on its columns, V [16, g T, K] (winogradInput); the 16
+/// GEMMs as one batch matmul, Mt [16, g T, M]; A^T on the columns, Q [2, 4,
+/// g T, M], then on the rows into y channels-last at its strided 2x2
+/// positions, with the bias; then y transposed to NCHW.
+Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
+                   RankedTensorType y, const Window &w) {
+  WinogradLayout l = winogradLayout(y, w);
+  int64_t g = y.getDimSize(0), m = y.getDimSize(1), oh = y.getDimSize(2),
+          ow = y.getDimSize(3), th = l.th, tw = l.tw, t = g * th * tw;
+  Type elt = y.getElementType();
+  auto type = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, elt);
+  };
+  Value v = winogradInput(b, loc, xs, y, w);
+  Value mt = gemm<linalg::BatchMatmulOp>(
+      b, loc, v, u, filled(b, loc, type({16, t, m}), 0.0), false);
+  RankedTensorType mType = type({16, g, th, tw, m});
+  mt = b.create<tensor::ExpandShapeOp>(
+      loc, mType, mt, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
+  // Q[i][c] = sum over A^T's row i of Mt[4 a + c].
+  RankedTensorType qType = type({8, g, th, tw, m});
+  Value q = emptyLike(b, loc, qType);
+  for (int64_t c = 0; c < 4; ++c) {
+    SmallVector<Value> rowsOfM;
+    for (int64_t a = 0; a < 4; ++a)
+      rowsOfM.push_back(extract(b, loc, mt, slotOf(b, mType, 4 * a + c)));
+    for (int64_t i = 0; i < 2; ++i)
+      q = signedSumInto(b, loc, rowsOfM, kWinogradAT[i], Value(), q,
+                        slotOf(b, qType, 4 * i + c));
+  }
+  // y channels-last at rows 2 ty + i < OH, columns 2 tx + j < OW.
+  RankedTensorType yhType = type({g, oh, ow, m});
+  Value yh = emptyLike(b, loc, yhType);
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 2; ++j) {
+      int64_t rows = (oh - i + 1) / 2, cols = (ow - j + 1) / 2;
+      SmallVector<Value> colsOfQ;
+      for (int64_t c = 0; c < 4; ++c)
+        colsOfQ.push_back(extract(b, loc, q,
+                                  viewOf(b, qType, {4 * i + c, 0, 0, 0, 0},
+                                         {1, g, rows, cols, m}, {1, 1, 1, 1, 1},
+                                         {g, rows, cols, m})));
+      yh = signedSumInto(b, loc, colsOfQ, kWinogradAT[j], bias, yh,
+                         viewOf(b, yhType, {0, i, j, 0}, {g, rows, cols, m},
+                                {1, 2, 2, 1}, {g, rows, cols, m}));
+    }
+  return b
+      .create<linalg::TransposeOp>(loc, yh, emptyLike(b, loc, y),
+                                   ArrayRef<int64_t>{0, 3, 1, 2})
+      ->getResult(0);
+}
+
+/// The stride-1 3x3 convolution of `in` [N, K, H, W] into `out` [N, M, OH,
+/// OW] by winogradConv in parts of `part` samples (in parallel): the forward
+/// pass, or with `inputGradient` the input gradient (as shiftedConvBySample).
+Value winogradConvByParts(OpBuilder &b, Location loc, Value in, Value w,
+                          Value bias, RankedTensorType out,
+                          const Window &window, bool inputGradient,
+                          int64_t part) {
+  Value u = winogradFilters(b, loc, w, inputGradient);
+  return forEachPart(b, loc, out, part, [&](Value n) {
+    return winogradConv(b, loc, samplesOf(b, loc, in, n, part), u, bias,
+                        partOf(out, part), window);
+  });
+}
+
 /// The convolution patterns: `bySample` says whether they may go sample by
 /// sample, or a few samples at a time (not for GPUs, which want the whole
 /// batch's GEMM).
@@ -463,6 +770,13 @@ struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
     Window w = convWindow(op.getWeight(), op.getStride(), op.getPadding());
     Value x = adaptor.getInput(), bias = adaptor.getBias();
     bool bf16 = bf16Products(op);
+    if (int64_t part =
+            bySampleAllowed ? winogradPart(tensorType(x), y, w, bf16) : 0) {
+      rewriter.replaceOp(
+          op, winogradConvByParts(rewriter, loc, x, adaptor.getWeight(), bias,
+                                  y, w, /*inputGradient=*/false, part));
+      return success();
+    }
     if (bySampleAllowed && shiftable(tensorType(x), y, w, bf16)) {
       rewriter.replaceOp(op, shiftedConvBySample(rewriter, loc, x,
                                                  adaptor.getWeight(), bias, y,
@@ -721,6 +1035,76 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
 }
 
+/// conv2d_grad_weight of a convolution that winogradPart takes, as the
+/// gradient of its Winograd form: with V the transformed input tiles
+/// (winogradInput) and dZ = (A (x) A) dy the transformed output gradient
+/// (of each tile's 2x2 outputs, zero outside),
+///   dU_p [K, M] = sum over the tiles of V_p^T dZ_p,
+///   dW[m, k, i, j] = sum over p of (G (x) G)[p, (i, j)] dU_p[k, m].
+/// The batch's parts of `part` samples go in up to 8 groups in parallel,
+/// each through its parts in order, adding into its own dU; the groups'
+/// sums are added after (the same sums in the same order on any number of
+/// threads).
+Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
+                         RankedTensorType dwType, const Window &w,
+                         int64_t part) {
+  MLIRContext *ctx = b.getContext();
+  RankedTensorType xt = tensorType(x), dy = tensorType(dyIn);
+  WinogradLayout l = winogradLayout(dy, w);
+  int64_t n = dy.getDimSize(0), m = dy.getDimSize(1), k = xt.getDimSize(1),
+          t = part * l.th * l.tw, parts = n / part, groups = 1;
+  for (int64_t g = std::min<int64_t>(8, parts); g >= 2; --g)
+    if (parts % g == 0) {
+      groups = g;
+      break;
+    }
+  Type elt = dy.getElementType();
+  auto type = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, elt);
+  };
+  int64_t perGroup = parts / groups;
+  Value sums = accumulateBySample(
+      b, loc, groups, perGroup * part, perGroup, type({16, k, m}),
+      [&](Value first, Value i, Value acc) -> Value {
+        Value s = b.create<arith::AddIOp>(
+            loc, first,
+            b.create<arith::MulIOp>(loc, i, indexConstant(b, loc, part)));
+        Value v = winogradInput(b, loc, samplesOf(b, loc, x, s, part),
+                                partOf(dy, part), w);
+        Value vt = b.create<linalg::TransposeOp>(
+                        loc, v, emptyLike(b, loc, type({16, k, t})),
+                        ArrayRef<int64_t>{0, 2, 1})
+                       ->getResult(0);
+        Value dyh = channelsLastPadded(b, loc, samplesOf(b, loc, dyIn, s, part),
+                                       2 * l.th, 2 * l.tw, 0, 0);
+        Value dz = transformTiles(b, loc, dyh, kWinogradA, 2, l.th, l.tw);
+        dz = b.create<tensor::CollapseShapeOp>(
+            loc, dz, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
+        return gemm<linalg::BatchMatmulOp>(b, loc, vt, dz, acc, false);
+      });
+  // dU: the groups' sums added.
+  AffineExpr d0, d1, d2, d3;
+  bindDims(ctx, d0, d1, d2, d3);
+  Value du =
+      b.create<linalg::GenericOp>(
+           loc, TypeRange{type({16, k, m})}, ValueRange{sums},
+           ValueRange{filled(b, loc, type({16, k, m}), 0.0)},
+           ArrayRef<AffineMap>{AffineMap::get(4, 0, {d0, d1, d2, d3}, ctx),
+                               AffineMap::get(4, 0, {d1, d2, d3}, ctx)},
+           SmallVector<utils::IteratorType>{
+               utils::IteratorType::reduction, utils::IteratorType::parallel,
+               utils::IteratorType::parallel, utils::IteratorType::parallel},
+           [](OpBuilder &nb, Location nl, ValueRange a) {
+             nb.create<linalg::YieldOp>(
+                 nl, nb.create<arith::AddFOp>(nl, a[1], a[0]).getResult());
+           })
+          .getResult(0);
+  // D [9, K M] = (G (x) G)^T x dU, then dW[m, k, i, j] = D[3 i + j, k, m].
+  Value d = timesGG(b, loc, du, /*flipped=*/false, /*transposed=*/true);
+  AffineMap read = AffineMap::get(4, 0, {d2 * 3 + d3, d1 * m + d0}, ctx);
+  return generic(b, loc, d, read, emptyLike(b, loc, dwType), copyElement)[0];
+}
+
 /// conv2d_grad_weight: dW^T [C kh kw, F] = im2col(xpad) x dy_nhwc, with
 /// dy_nhwc [N OH OW, F] the gradient transposed to channels-last, then dW
 /// transposed back. This orientation reads the large col matrix in place,
@@ -748,6 +1132,12 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
     Value x = adaptor.getInput();
     bool bf16 = bf16Products(op);
     auto tType = RankedTensorType::get({k, f}, elt);
+    if (int64_t part = bySampleAllowed ? winogradPart(xt, dy, w, bf16) : 0) {
+      rewriter.replaceOp(op,
+                         winogradWeightGrad(rewriter, loc, x, adaptor.getGrad(),
+                                            dwType, w, part));
+      return success();
+    }
     int64_t shiftGroups = shiftedChannelGroups(c);
     if (bySampleAllowed && shiftGroups != 0 && shiftable(xt, dy, w, bf16)) {
       rewriter.replaceOp(op,
@@ -854,6 +1244,15 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
                    w.kw - 1 - w.left,
                    w.kh - 1 - w.bottom,
                    w.kw - 1 - w.right};
+    if (int64_t part = bySampleAllowed && w.sh == 1 && w.sw == 1
+                           ? winogradPart(dy, x, full, bf16)
+                           : 0) {
+      rewriter.replaceOp(op, winogradConvByParts(rewriter, loc, g,
+                                                 adaptor.getWeight(), Value(),
+                                                 x, full,
+                                                 /*inputGradient=*/true, part));
+      return success();
+    }
     if (bySampleAllowed && w.sh == 1 && w.sw == 1 &&
         shiftable(dy, x, full, bf16)) {
       rewriter.replaceOp(op, shiftedConvBySample(rewriter, loc, g,
@@ -923,22 +1322,27 @@ void nnc::fuseConvReluMaxPool(Operation *root) {
                      pooled = tensorType(pool.getResult());
     Window w =
         convWindow(conv.getWeight(), conv.getStride(), conv.getPadding());
-    int64_t part = samplesPerPart(x, y, w, /*wholeVectors=*/true);
-    if (!all || part == 0 || shiftable(x, y, w, /*bf16=*/false))
+    int64_t winograd = winogradPart(x, y, w, /*bf16=*/false);
+    int64_t part =
+        winograd ? winograd : samplesPerPart(x, y, w, /*wholeVectors=*/true);
+    if (!all || part == 0 || (!winograd && shiftable(x, y, w, /*bf16=*/false)))
       continue;
     OpBuilder b(relu);
     Location loc = b.getFusedLoc({conv.getLoc(), relu.getLoc(), pool.getLoc()});
     bool withIndex = !grads.empty();
-    Value wm = filterMatrix(b, loc, conv.getWeight());
+    Value filters = winograd ? winogradFilters(b, loc, conv.getWeight(), false)
+                             : filterMatrix(b, loc, conv.getWeight());
     SmallVector<RankedTensorType> outs{pooled};
     if (withIndex)
       outs.push_back(pooled);
     SmallVector<Value> results =
         forEachPart(b, loc, outs, part, [&](Value first) {
           RankedTensorType yp = partOf(y, part);
-          Value z =
-              convGemm(b, loc, samplesOf(b, loc, conv.getInput(), first, part),
-                       wm, conv.getBias(), yp, w, /*bf16=*/false);
+          Value xs = samplesOf(b, loc, conv.getInput(), first, part);
+          Value z = winograd ? winogradConv(b, loc, xs, filters, conv.getBias(),
+                                            yp, w)
+                             : convGemm(b, loc, xs, filters, conv.getBias(), yp,
+                                        w, /*bf16=*/false);
           Value rp = elementwise(b, loc, yp, z, reluElement);
           return windowMax(b, loc, rp, partOf(pooled, part), pw, withIndex);
         });

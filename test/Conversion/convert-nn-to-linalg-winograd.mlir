@@ -1,0 +1,83 @@
+// RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg -cse | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg=by-sample-convolutions=false -cse | FileCheck %s --check-prefix=BATCH
+
+// 3x3 stride-1 convolutions of at least 32 channels in and out and 64 on
+// one side (here 64 and 64) go by
+// Winograd F(2x2, 3x3), 2 samples at a time: the filters transformed once
+// ((G (x) G) [16, 9] times the filters as [9, C F]), each part's input
+// channels-last and padded to whole 4x4 tiles at stride 2 (11x11 outputs:
+// 6x6 tiles, the input 14x14), its 16 GEMMs one batch matmul over its 72
+// tiles, its output channels-last then NCHW. The input gradient is the
+// convolution of dy padded by 2 (7x7 tiles of 13x13: 16x16) with the filters
+// rotated ((G (x) G)'s columns reversed) and transposed.
+// CHECK-LABEL: func.func @winograd(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<4x64x13x13xf32>, %[[W:[^:]+]]: tensor<64x64x3x3xf32>, %[[B:[^:]+]]: tensor<64xf32>, %[[DY:[^:]+]]: tensor<4x64x11x11xf32>
+// CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 1, 0]
+// CHECK:         %[[GG:.+]] = arith.constant dense<"0x0000803F0000000000000000{{.*}}"> : tensor<16x9xf32>
+// CHECK:         %[[U:.+]] = linalg.matmul ins(%[[GG]], %{{.+}} : tensor<16x9xf32>, tensor<9x4096xf32>)
+// CHECK:         %[[UE:.+]] = tensor.expand_shape %[[U]] {{.*}} into tensor<16x64x64xf32>
+// CHECK:         %[[Y:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x11x11xf32>)
+// CHECK:           linalg.transpose ins(%{{.+}} : tensor<2x64x13x13xf32>) outs(%{{.+}} : tensor<2x13x13x64xf32>) permutation = [0, 2, 3, 1]
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %[[UE]] : tensor<16x72x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x72x64xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %{{.+}}, %[[B]] : tensor<2x6x6x64xf32>, tensor<2x6x6x64xf32>, tensor<2x6x6x64xf32>, tensor<64xf32>)
+// CHECK:           linalg.transpose ins(%{{.+}} : tensor<2x11x11x64xf32>) outs(%{{.+}} : tensor<2x64x11x11xf32>) permutation = [0, 3, 1, 2]
+// CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 0, 1]
+// CHECK:         %[[GGR:.+]] = arith.constant dense<"0x00000000000000000000000000000000000000000000000000000000000000000000803F{{.*}}"> : tensor<16x9xf32>
+// CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<16x9xf32>, tensor<9x4096xf32>)
+// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x16x16x64xf32>
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<16x98x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x98x64xf32>)
+// CHECK:         return %[[Y]], %[[DX]]
+
+// The whole batch's GEMM (--target cuda): im2col, no Winograd.
+// BATCH-LABEL: func.func @winograd(
+// BATCH-NOT:     linalg.batch_matmul
+// BATCH:         linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<64x576xf32>, tensor<576x484xf32>)
+// BATCH-NOT:     linalg.batch_matmul
+func.func @winograd(%x: tensor<4x64x13x13xf32>, %w: tensor<64x64x3x3xf32>, %b: tensor<64xf32>, %dy: tensor<4x64x11x11xf32>) -> (tensor<4x64x11x11xf32>, tensor<4x64x13x13xf32>) {
+  %y = nn.conv2d %x, %w, %b {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x13x13xf32>, tensor<64x64x3x3xf32>, tensor<64xf32>) -> tensor<4x64x11x11xf32>
+  %dx = nn.conv2d_grad_input %dy, %w {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x11x11xf32>, tensor<64x64x3x3xf32>) -> tensor<4x64x13x13xf32>
+  return %y, %dx : tensor<4x64x11x11xf32>, tensor<4x64x13x13xf32>
+}
+
+// -----
+
+// The weight gradient of such a convolution, as the gradient of its
+// Winograd form: dU_p [C, F] = sum over the tiles of V_p^T dZ_p (V the
+// transformed input tiles, dZ = (A (x) A) dy the transformed output
+// gradient, dy channels-last padded to whole 2x2 blocks, 12x12), one batch
+// matmul per part of 2 samples adding into its group's dU; the batch's two
+// parts in two groups in parallel, their sums added, then
+// dW = (G (x) G)^T [9, 16] x dU.
+// CHECK-LABEL: func.func @winograd_grad_weight(
+// CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x64x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<16x64x64xf32>)
+// CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
+// CHECK:             %[[VT:.+]] = linalg.transpose ins(%{{.+}} : tensor<16x72x64xf32>) outs(%{{.+}} : tensor<16x64x72xf32>) permutation = [0, 2, 1]
+// CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x12x12x64xf32>
+// CHECK:             linalg.batch_matmul ins(%[[VT]], %{{.+}} : tensor<16x64x72xf32>, tensor<16x72x64xf32>) outs(%[[ACC]] : tensor<16x64x64xf32>)
+// CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x16x64x64xf32>)
+// CHECK:         %[[D:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<9x16xf32>, tensor<16x4096xf32>)
+// CHECK:         %[[DW:.+]] = linalg.generic {{.*}} ins(%[[D]] : tensor<9x4096xf32>) outs(%{{.+}} : tensor<64x64x3x3xf32>)
+// CHECK:         return %[[DW]]
+func.func @winograd_grad_weight(%x: tensor<4x64x13x13xf32>, %dy: tensor<4x64x11x11xf32>) -> tensor<64x64x3x3xf32> {
+  %dw = nn.conv2d_grad_weight %dy, %x {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x11x11xf32>, tensor<4x64x13x13xf32>) -> tensor<64x64x3x3xf32>
+  return %dw : tensor<64x64x3x3xf32>
+}
+
+// -----
+
+// 16 input channels, or 32 in and out (the transforms would be too large a
+// share of the work), a stride of 2, a 5x5 kernel: im2col and one GEMM per
+// part.
+// CHECK-LABEL: func.func @not_winograd(
+// CHECK-NOT:     linalg.batch_matmul
+// CHECK:         return
+func.func @not_winograd(%x: tensor<4x16x13x13xf32>, %w: tensor<64x16x3x3xf32>, %x32: tensor<4x32x13x13xf32>, %w32: tensor<32x32x3x3xf32>, %x2: tensor<4x64x13x13xf32>, %w2: tensor<64x64x3x3xf32>, %w5: tensor<64x64x5x5xf32>) -> (tensor<4x64x11x11xf32>, tensor<4x32x11x11xf32>, tensor<4x64x6x6xf32>, tensor<4x64x9x9xf32>) {
+  %y = nn.conv2d %x, %w {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x16x13x13xf32>, tensor<64x16x3x3xf32>) -> tensor<4x64x11x11xf32>
+  %y32 = nn.conv2d %x32, %w32 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x32x13x13xf32>, tensor<32x32x3x3xf32>) -> tensor<4x32x11x11xf32>
+  %s = nn.conv2d %x2, %w2 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<4x64x13x13xf32>, tensor<64x64x3x3xf32>) -> tensor<4x64x6x6xf32>
+  %k = nn.conv2d %x2, %w5 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x13x13xf32>, tensor<64x64x5x5xf32>) -> tensor<4x64x9x9xf32>
+  return %y, %y32, %s, %k : tensor<4x64x11x11xf32>, tensor<4x32x11x11xf32>, tensor<4x64x6x6xf32>, tensor<4x64x9x9xf32>
+}
