@@ -1,8 +1,7 @@
 // RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg -cse | FileCheck %s
 // RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg=by-sample-convolutions=false -cse | FileCheck %s --check-prefix=BATCH
 
-// 3x3 stride-1 convolutions of at least 32 channels in and out and 64 on
-// one side (here 64 and 64) go by
+// 3x3 stride-1 convolutions of at least 64 channels in and out go by
 // Winograd F(2x2, 3x3), 2 samples at a time: the filters transformed once
 // ((G (x) G) [16, 9] times the filters as [9, C F]), each part's input
 // channels-last and padded to whole 4x4 tiles at stride 2 (11x11 outputs:
@@ -68,7 +67,7 @@ func.func @winograd_grad_weight(%x: tensor<4x64x13x13xf32>, %dy: tensor<4x64x11x
 
 // -----
 
-// 16 input channels, or 32 in and out (the transforms would be too large a
+// 16 input channels, 32 in and out (the transforms would be too large a
 // share of the work), a stride of 2, a 5x5 kernel: im2col and one GEMM per
 // part.
 // CHECK-LABEL: func.func @not_winograd(

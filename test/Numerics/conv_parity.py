@@ -119,9 +119,10 @@ def conv_cases():
         # channels above; here 2 groups, a 5x5 kernel (rows of 36, 4
         # wrapped columns) and dy of 16 filters.
         conv_case("conv_shifted_c16_k5_pad2", r, 2, 16, 32, 32, 16, 5, 5, [1, 1], [2, 2, 2, 2], True, scaled=True),
-        # 3x3 stride 1 with at least 32 channels in and out and 64 on one
-        # side: the forward pass and the input gradient by Winograd
-        # F(2x2, 3x3), a few samples at a time (winogradConv). 11x11 outputs: the tiles' last row and
+        # 3x3 stride 1 with at least 64 channels in and out: the forward
+        # pass, the input gradient and the weight gradient by Winograd
+        # F(2x2, 3x3), a few samples at a time (winogradConv,
+        # winogradWeightGrad). 11x11 outputs: the tiles' last row and
         # column half outside (6x6 tiles, parts of 2 samples); the input
         # gradient's dy padded by 2 (7x7 tiles of 13x13, 49 per sample).
         conv_case("conv_winograd_c64_f64_valid_11x11", r, 4, 64, 13, 13, 64, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
@@ -131,9 +132,9 @@ def conv_cases():
         conv_case("conv_winograd_c64_f80_pad1_6x9", r, 4, 64, 6, 9, 80, 3, 3, [1, 1], [1, 1, 1, 1], False, scaled=True),
         # "same" padding on 8x8 (4x4 tiles, 16 per sample: parts of 1).
         conv_case("conv_winograd_c96_f64_same_8x8", r, 2, 96, 8, 8, 64, 3, 3, [1, 1], same_pads(3, 3), True, scaled=True),
-        # SPEC 2.3's CNN's second convolution (32 -> 64 at 14x14, "same"):
-        # 7x7 tiles, the last row and column of tiles half outside.
-        conv_case("conv_winograd_c32_f64_same_14x14", r, 2, 32, 14, 14, 64, 3, 3, [1, 1], same_pads(3, 3), True, scaled=True),
+        # 14x14 "same": 7x7 tiles, the last row and column of tiles half
+        # outside; parts of 1 sample, the weight gradient in 2 groups.
+        conv_case("conv_winograd_c64_f64_same_14x14", r, 2, 64, 14, 14, 64, 3, 3, [1, 1], same_pads(3, 3), True, scaled=True),
     ]
 
 

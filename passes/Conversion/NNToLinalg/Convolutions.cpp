@@ -492,16 +492,6 @@ WindowView viewOf(OpBuilder &b, RankedTensorType t, ArrayRef<int64_t> offsets,
           RankedTensorType::get(shape, t.getElementType())};
 }
 
-/// The view of `t` [P, ...] at its first index `p`, of rank t's - 1.
-WindowView slotOf(OpBuilder &b, RankedTensorType t, int64_t p) {
-  ArrayRef<int64_t> rest = t.getShape().drop_front();
-  SmallVector<int64_t> offsets(t.getRank(), 0), sizes = {1},
-                                                strides(t.getRank(), 1);
-  offsets[0] = p;
-  llvm::append_range(sizes, rest);
-  return viewOf(b, t, offsets, sizes, strides, rest);
-}
-
 /// The tiles of winogradConv for an input [N, K, H, W] and output [N, M,
 /// OH, OW]: TH x TW tiles of 2x2 outputs, read as the 4x4 windows at stride
 /// 2 of the input padded to 2 TH + 2 rows and 2 TW + 2 columns.
@@ -516,18 +506,19 @@ WinogradLayout winogradLayout(RankedTensorType y, const Window &w) {
 
 /// How many samples winogradConv takes at a time for the stride-1 3x3
 /// convolution of `x` [N, K, H, W] into `y` [N, M, OH, OW], 0 where it does
-/// not apply: f32, at least 32 input and output channels and 64 on one side
-/// (fewer leave the transforms a large share of the work: resnet_mini's
-/// 32 -> 32 convolutions trained 7% slower by Winograd, SPEC 2.3's CNN's
-/// 32 -> 64 one 15% faster), and each of a part's buffers within
-/// kBodyBytes. The fewest samples whose g T tiles are whole register
-/// tiles of 8 rows, else the most that fit.
+/// not apply: f32, at least 64 input and output channels, and each of a
+/// part's buffers within kBodyBytes. The fewest samples whose g T tiles are
+/// whole register tiles of 8 rows, else the most that fit. Fewer channels
+/// leave the transforms a large share of the work (resnet_mini's 32 -> 32
+/// convolutions trained 7% slower by Winograd) or cost more compile time
+/// than they save: SPEC 2.3's CNN's 32 -> 64 convolution at 14x14 trained
+/// 15% faster by Winograd, but its kernels (the channels-last transposes of
+/// 14x14 images as 224-lane shuffles above all) took 35% more compile CPU.
 int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
                      bool bf16) {
   int64_t n = y.getDimSize(0), k = x.getDimSize(1), m = y.getDimSize(1);
   if (bf16 || w.kh != 3 || w.kw != 3 || w.sh != 1 || w.sw != 1 || w.top < 0 ||
-      w.left < 0 || w.bottom < 0 || w.right < 0 || std::min(k, m) < 32 ||
-      k * m < 2048)
+      w.left < 0 || w.bottom < 0 || w.right < 0 || k < 64 || m < 64)
     return 0;
   WinogradLayout l = winogradLayout(y, w);
   int64_t tiles = l.th * l.tw;
@@ -606,13 +597,85 @@ Value channelsLastPadded(OpBuilder &b, Location loc, Value xs, int64_t rows,
   return insert(b, loc, moved, xh, in);
 }
 
+/// out[o] = sum over t < terms of sign(o, t) source(o, index(o, t)) for
+/// each o of out's first dimension (out of type `outType`), as one scf.for
+/// over o (one loop nest's code for all of them, not one per o): `coef(o,
+/// t)` gives (index, sign) for the tables the loop reads; an unused term
+/// has sign 0.
+Value signedSumLoop(
+    OpBuilder &b, Location loc, RankedTensorType outType, int64_t terms,
+    function_ref<std::pair<int64_t, float>(int64_t o, int64_t t)> coef,
+    function_ref<Value(Value o, Value index)> source) {
+  int64_t count = outType.getDimSize(0);
+  SmallVector<int64_t> index;
+  SmallVector<float> sign;
+  for (int64_t o = 0; o < count; ++o)
+    for (int64_t t = 0; t < terms; ++t) {
+      auto [i, s] = coef(o, t);
+      index.push_back(i);
+      sign.push_back(s);
+    }
+  auto tableType = [&](Type elt) {
+    return RankedTensorType::get({count, terms}, elt);
+  };
+  Value indexTable = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(tableType(b.getI64Type()),
+                                  ArrayRef<int64_t>(index)));
+  Value signTable = b.create<arith::ConstantOp>(
+      loc,
+      DenseElementsAttr::get(tableType(b.getF32Type()), ArrayRef<float>(sign)));
+  auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
+  auto loop = b.create<scf::ForOp>(loc, idx(0), idx(count), idx(1),
+                                   ValueRange{emptyLike(b, loc, outType)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value o = loop.getInductionVar(), acc = loop.getRegionIterArgs()[0];
+  SmallVector<Value> ins, signs;
+  for (int64_t t = 0; t < terms; ++t) {
+    Value at[2] = {o, idx(t)};
+    Value i = b.create<arith::IndexCastOp>(
+        loc, b.getIndexType(),
+        b.create<tensor::ExtractOp>(loc, indexTable, at));
+    ins.push_back(source(o, i));
+    signs.push_back(b.create<tensor::ExtractOp>(loc, signTable, at));
+  }
+  ArrayRef<int64_t> rest = outType.getShape().drop_front();
+  SmallVector<OpFoldResult> offsets(outType.getRank(), b.getIndexAttr(0)),
+      sizes = indices(b, {1}), strides(outType.getRank(), b.getIndexAttr(1));
+  offsets[0] = o;
+  llvm::append_range(sizes, indices(b, rest));
+  WindowView dst = {offsets, sizes, strides,
+                    RankedTensorType::get(rest, outType.getElementType())};
+  SmallVector<AffineMap> maps(ins.size(),
+                              b.getMultiDimIdentityMap(rest.size()));
+  Value part =
+      generic(b, loc, ins, maps, extract(b, loc, acc, dst),
+              [&](OpBuilder &nb, Location l, ValueRange a) {
+                Value r = nb.create<arith::MulFOp>(l, a[0], signs[0]);
+                for (int64_t t = 1; t < terms; ++t)
+                  r = nb.create<arith::AddFOp>(
+                      l, r, nb.create<arith::MulFOp>(l, a[t], signs[t]));
+                return SmallVector<Value>{r};
+              })[0];
+  b.create<scf::YieldOp>(loc, insert(b, loc, part, acc, dst));
+  return loop.getResult(0);
+}
+
+/// The (index, sign) of term t of row `row` of `table`; (0, 0) past its
+/// terms.
+std::pair<int64_t, float> termOf(const SignedSum &row, int64_t t) {
+  if (t >= row.terms)
+    return {0, 0.0f};
+  return {row.index[t], row.sign[t]};
+}
+
 /// The tiles of the channels-last `xh` [g, rows, cols, K] transformed on
-/// both sides by the 4 x `taps` matrix `rowsOf` (rows sums of `taps` rows):
-/// tile (ty, tx) reads rows 2 ty .. 2 ty + taps - 1 and as many columns
-/// from 2 tx. First on the rows, R_a [g, TH, cols, K], then on the columns,
-/// into [16, g, TH, TW, K] (position 4 a + c).
+/// both sides by the 4 x `taps` matrix `rowsOf` (sums of `terms` of the
+/// `taps` rows): tile (ty, tx) reads rows 2 ty .. 2 ty + taps - 1 and as
+/// many columns from 2 tx. First on the rows, R_a [g, TH, cols, K], then on
+/// the columns, into [16, g, TH, TW, K] (position 4 a + c).
 Value transformTiles(OpBuilder &b, Location loc, Value xh,
-                     const SignedSum (&rowsOf)[4], int64_t taps, int64_t th,
+                     const SignedSum (&rowsOf)[4], int64_t terms, int64_t th,
                      int64_t tw) {
   RankedTensorType xt = tensorType(xh);
   int64_t g = xt.getDimSize(0), cols = xt.getDimSize(2), k = xt.getDimSize(3);
@@ -620,30 +683,29 @@ Value transformTiles(OpBuilder &b, Location loc, Value xh,
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
   };
-  RankedTensorType rType = type({4, g, th, cols, k});
-  SmallVector<Value> tileRows;
-  for (int64_t i = 0; i < taps; ++i)
-    tileRows.push_back(extract(b, loc, xh,
-                               viewOf(b, xt, {0, i, 0, 0}, {g, th, cols, k},
-                                      {1, 2, 1, 1}, {g, th, cols, k})));
-  Value r = emptyLike(b, loc, rType);
-  for (int64_t a = 0; a < 4; ++a)
-    r = signedSumInto(b, loc, tileRows, rowsOf[a], Value(), r,
-                      slotOf(b, rType, a));
-  RankedTensorType vType = type({16, g, th, tw, k});
-  Value v = emptyLike(b, loc, vType);
-  for (int64_t a = 0; a < 4; ++a) {
-    SmallVector<Value> tileCols;
-    for (int64_t j = 0; j < taps; ++j)
-      tileCols.push_back(
-          extract(b, loc, r,
-                  viewOf(b, rType, {a, 0, 0, j, 0}, {1, g, th, tw, k},
-                         {1, 1, 1, 2, 1}, {g, th, tw, k})));
-    for (int64_t c = 0; c < 4; ++c)
-      v = signedSumInto(b, loc, tileCols, rowsOf[c], Value(), v,
-                        slotOf(b, vType, 4 * a + c));
-  }
-  return v;
+  auto zero = b.getIndexAttr(0), one = b.getIndexAttr(1),
+       two = b.getIndexAttr(2);
+  Value r = signedSumLoop(
+      b, loc, type({4, g, th, cols, k}), terms,
+      [&](int64_t a, int64_t t) { return termOf(rowsOf[a], t); },
+      [&](Value, Value i) -> Value {
+        return b.create<tensor::ExtractSliceOp>(
+            loc, type({g, th, cols, k}), xh,
+            ArrayRef<OpFoldResult>{zero, i, zero, zero},
+            indices(b, {g, th, cols, k}),
+            ArrayRef<OpFoldResult>{one, two, one, one});
+      });
+  return signedSumLoop(
+      b, loc, type({16, g, th, tw, k}), terms,
+      [&](int64_t p, int64_t t) { return termOf(rowsOf[p % 4], t); },
+      [&](Value p, Value j) -> Value {
+        Value a = b.create<arith::DivUIOp>(loc, p, indexConstant(b, loc, 4));
+        return b.create<tensor::ExtractSliceOp>(
+            loc, type({g, th, tw, k}), r,
+            ArrayRef<OpFoldResult>{a, zero, zero, j, zero},
+            indices(b, {1, g, th, tw, k}),
+            ArrayRef<OpFoldResult>{one, one, one, two, one});
+      });
 }
 
 /// The input tiles of the samples `xs` [g, K, H, W] for a convolution into
@@ -652,7 +714,7 @@ Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
                     const Window &w) {
   WinogradLayout l = winogradLayout(y, w);
   Value xh = channelsLastPadded(b, loc, xs, l.rows, l.cols, l.top, l.left);
-  Value v = transformTiles(b, loc, xh, kWinogradBT, 4, l.th, l.tw);
+  Value v = transformTiles(b, loc, xh, kWinogradBT, 2, l.th, l.tw);
   return b.create<tensor::CollapseShapeOp>(
       loc, v, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
 }
@@ -680,17 +742,21 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
   RankedTensorType mType = type({16, g, th, tw, m});
   mt = b.create<tensor::ExpandShapeOp>(
       loc, mType, mt, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
-  // Q[i][c] = sum over A^T's row i of Mt[4 a + c].
+  // Q[4 i + c] = sum over A^T's row i of Mt[4 a + c].
   RankedTensorType qType = type({8, g, th, tw, m});
-  Value q = emptyLike(b, loc, qType);
-  for (int64_t c = 0; c < 4; ++c) {
-    SmallVector<Value> rowsOfM;
-    for (int64_t a = 0; a < 4; ++a)
-      rowsOfM.push_back(extract(b, loc, mt, slotOf(b, mType, 4 * a + c)));
-    for (int64_t i = 0; i < 2; ++i)
-      q = signedSumInto(b, loc, rowsOfM, kWinogradAT[i], Value(), q,
-                        slotOf(b, qType, 4 * i + c));
-  }
+  Value q = signedSumLoop(
+      b, loc, qType, 3,
+      [&](int64_t o, int64_t t) {
+        auto [a, sign] = termOf(kWinogradAT[o / 4], t);
+        return std::make_pair(4 * a + o % 4, sign);
+      },
+      [&](Value, Value p) -> Value {
+        auto zero = b.getIndexAttr(0);
+        return b.create<tensor::ExtractSliceOp>(
+            loc, type({g, th, tw, m}), mt,
+            ArrayRef<OpFoldResult>{p, zero, zero, zero, zero},
+            indices(b, {1, g, th, tw, m}), indices(b, {1, 1, 1, 1, 1}));
+      });
   // y channels-last at rows 2 ty + i < OH, columns 2 tx + j < OW.
   RankedTensorType yhType = type({g, oh, ow, m});
   Value yh = emptyLike(b, loc, yhType);
