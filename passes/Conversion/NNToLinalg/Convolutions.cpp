@@ -428,9 +428,10 @@ Value shiftedConvBySample(OpBuilder &b, Location loc, Value in, Value w,
 /// the 16 positions p of a transformed tile, a GEMM over the tiles,
 ///   M_p [T, M] = V_p [T, K] x U_p [K, M],
 /// channels-last (the transforms then move whole vectors of channels).
-/// B^T and A^T have entries 0 and +-1: their transforms are sums of two or
-/// three rows (kWinogradBT, kWinogradAT), applied to the rows of a tile and
-/// then to its columns; G's is a GEMM on the filters, once per step.
+/// B^T and A^T (and A, for the weight gradient's dy) have entries 0 and
+/// +-1: their transforms are sums of two or three rows (kWinogradBT,
+/// kWinogradAT, kWinogradA), applied to the rows of a tile and then to its
+/// columns; G's is a GEMM on the filters, once per step.
 struct SignedSum {
   int64_t terms;
   int64_t index[3];
@@ -483,8 +484,8 @@ Value signedSumInto(OpBuilder &b, Location loc, ArrayRef<Value> rows,
   return insert(b, loc, part, into, dst);
 }
 
-/// A view of `t` at `offsets` of `sizes` with `strides`, of rank
-/// sizes.size() (dropping t's leading unit dimensions).
+/// A view of a tensor of `t`'s element type at `offsets` of `sizes` with
+/// `strides`, of type `shape` (sizes without the unit dimensions dropped).
 WindowView viewOf(OpBuilder &b, RankedTensorType t, ArrayRef<int64_t> offsets,
                   ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides,
                   ArrayRef<int64_t> shape) {
@@ -670,10 +671,10 @@ std::pair<int64_t, float> termOf(const SignedSum &row, int64_t t) {
 }
 
 /// The tiles of the channels-last `xh` [g, rows, cols, K] transformed on
-/// both sides by the 4 x `taps` matrix `rowsOf` (sums of `terms` of the
-/// `taps` rows): tile (ty, tx) reads rows 2 ty .. 2 ty + taps - 1 and as
-/// many columns from 2 tx. First on the rows, R_a [g, TH, cols, K], then on
-/// the columns, into [16, g, TH, TW, K] (position 4 a + c).
+/// both sides by the matrix of 4 rows `rowsOf` (each a signed sum of at most
+/// `terms` of a tile's rows; tile (ty, tx) starts at row 2 ty and column
+/// 2 tx): first on the rows, R_a [g, TH, cols, K], then on the columns, into
+/// [16, g, TH, TW, K] (position 4 a + c).
 Value transformTiles(OpBuilder &b, Location loc, Value xh,
                      const SignedSum (&rowsOf)[4], int64_t terms, int64_t th,
                      int64_t tw) {
