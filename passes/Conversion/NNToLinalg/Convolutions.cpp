@@ -451,8 +451,9 @@ constexpr SignedSum kWinogradA[4] = {
 constexpr float kWinogradG[4][3] = {
     {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
 
-/// The signed sum `sum` of the tensors `rows` plus `bias` along the last
-/// dimension when given, written into the view `dst` of `into`.
+/// The signed sum `sum` (whose first term is added: A^T's rows) of the
+/// tensors `rows` plus `bias` along the last dimension when given, written
+/// into the view `dst` of `into`.
 Value signedSumInto(OpBuilder &b, Location loc, ArrayRef<Value> rows,
                     const SignedSum &sum, Value bias, Value into,
                     const WindowView &dst) {
@@ -471,8 +472,6 @@ Value signedSumInto(OpBuilder &b, Location loc, ArrayRef<Value> rows,
       generic(b, loc, ins, maps, extract(b, loc, into, dst),
               [&](OpBuilder &nb, Location l, ValueRange a) {
                 Value r = a[0];
-                if (sum.sign[0] < 0)
-                  r = nb.create<arith::NegFOp>(l, r);
                 for (int64_t i = 1; i < sum.terms; ++i)
                   r = sum.sign[i] > 0
                           ? nb.create<arith::AddFOp>(l, r, a[i]).getResult()
@@ -546,7 +545,7 @@ int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
 Value timesGG(OpBuilder &b, Location loc, Value t, bool flipped,
               bool transposed) {
   RankedTensorType tt = tensorType(t);
-  int64_t rows = transposed ? 9 : 16, cols = 25 - rows,
+  int64_t rows = transposed ? 9 : 16, cols = transposed ? 16 : 9,
           n = tt.getDimSize(1) * tt.getDimSize(2);
   SmallVector<float> gg;
   for (int64_t r = 0; r < rows; ++r)
@@ -780,16 +779,16 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
       ->getResult(0);
 }
 
-/// The stride-1 3x3 convolution of `in` [N, K, H, W] into `out` [N, M, OH,
-/// OW] by winogradConv in parts of `part` samples (in parallel): the forward
-/// pass, or with `inputGradient` the input gradient (as shiftedConvBySample).
-Value winogradConvByParts(OpBuilder &b, Location loc, Value in, Value w,
-                          Value bias, RankedTensorType out,
-                          const Window &window, bool inputGradient,
-                          int64_t part) {
-  Value u = winogradFilters(b, loc, w, inputGradient);
+/// The input gradient `out` [N, C, H, W] of a convolution by `w` [F, C, 3,
+/// 3] as the stride-1 convolution of dy `in` [N, F, OH, OW] (padded by
+/// `window`, see Conv2dGradInputLowering) with the filters rotated and
+/// transposed, by winogradConv in parts of `part` samples (in parallel).
+Value winogradInputGrad(OpBuilder &b, Location loc, Value in, Value w,
+                        RankedTensorType out, const Window &window,
+                        int64_t part) {
+  Value u = winogradFilters(b, loc, w, /*inputGradient=*/true);
   return forEachPart(b, loc, out, part, [&](Value n) {
-    return winogradConv(b, loc, samplesOf(b, loc, in, n, part), u, bias,
+    return winogradConv(b, loc, samplesOf(b, loc, in, n, part), u, Value(),
                         partOf(out, part), window);
   });
 }
@@ -821,12 +820,50 @@ Value convGemm(OpBuilder &b, Location loc, Value x, Value wm, Value bias,
   return gemmResultToNCHW(b, loc, z, y, bias);
 }
 
+/// How a forward convolution of `x` into `y` goes where its samples may go
+/// a few at a time (see ConvPattern): by Winograd in parts (winogradPart),
+/// as shifted GEMMs sample by sample (shiftable), by im2col + one GEMM in
+/// parts (samplesPerPart), or by the whole batch's GEMM.
+struct ConvPlan {
+  enum Kind { Whole, Parts, Winograd, Shifted } kind;
+  int64_t size; ///< samples per part
+};
+
+ConvPlan convPlan(RankedTensorType x, RankedTensorType y, const Window &w,
+                  bool bf16) {
+  if (int64_t g = winogradPart(x, y, w, bf16))
+    return {ConvPlan::Winograd, g};
+  if (shiftable(x, y, w, bf16))
+    return {ConvPlan::Shifted, 1};
+  int64_t g = samplesPerPart(x, y, w, /*wholeVectors=*/true);
+  return {g != 0 ? ConvPlan::Parts : ConvPlan::Whole, g};
+}
+
+/// The filters `w` as a plan's GEMMs take them: transformed for Winograd,
+/// else the matrix [F, C kh kw].
+Value planFilters(OpBuilder &b, Location loc, Value w, const ConvPlan &plan) {
+  return plan.kind == ConvPlan::Winograd
+             ? winogradFilters(b, loc, w, /*inputGradient=*/false)
+             : filterMatrix(b, loc, w);
+}
+
+/// The convolution of the samples `xs` (a part, or with ConvPlan::Whole the
+/// batch) into `y` by `filters` (planFilters) plus `bias` when given.
+Value convByPlan(OpBuilder &b, Location loc, Value xs, Value filters,
+                 Value bias, RankedTensorType y, const Window &w,
+                 const ConvPlan &plan, bool bf16) {
+  return plan.kind == ConvPlan::Winograd
+             ? winogradConv(b, loc, xs, filters, bias, y, w)
+             : convGemm(b, loc, xs, filters, bias, y, w, bf16);
+}
+
 /// conv2d: y^T = W x im2col(xpad) as one linalg.matmul, then y^T
 /// [F, N, OH, OW] transposed to NCHW with the bias added. Small samples go
 /// one or a few at a time (samplesPerPart, parts in parallel): each part's
 /// padded input, im2col matrix and GEMM result then stay in the core's
 /// caches, where the whole batch's im2col matrix (C kh kw times the input)
-/// would stream through memory.
+/// would stream through memory. Wide 3x3 convolutions go by Winograd, and
+/// some stride-1 ones as shifted GEMMs (convPlan).
 struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
   using ConvPattern::ConvPattern;
   LogicalResult
@@ -837,30 +874,26 @@ struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
     Window w = convWindow(op.getWeight(), op.getStride(), op.getPadding());
     Value x = adaptor.getInput(), bias = adaptor.getBias();
     bool bf16 = bf16Products(op);
-    if (int64_t part =
-            bySampleAllowed ? winogradPart(tensorType(x), y, w, bf16) : 0) {
-      rewriter.replaceOp(
-          op, winogradConvByParts(rewriter, loc, x, adaptor.getWeight(), bias,
-                                  y, w, /*inputGradient=*/false, part));
-      return success();
-    }
-    if (bySampleAllowed && shiftable(tensorType(x), y, w, bf16)) {
+    ConvPlan plan = bySampleAllowed ? convPlan(tensorType(x), y, w, bf16)
+                                    : ConvPlan{ConvPlan::Whole, 0};
+    if (plan.kind == ConvPlan::Shifted) {
       rewriter.replaceOp(op, shiftedConvBySample(rewriter, loc, x,
                                                  adaptor.getWeight(), bias, y,
                                                  w, /*inputGradient=*/false));
       return success();
     }
-    Value wm = filterMatrix(rewriter, loc, adaptor.getWeight());
-    int64_t part = partSize(tensorType(x), y, w);
-    if (part == 0) {
-      rewriter.replaceOp(op, convGemm(rewriter, loc, x, wm, bias, y, w, bf16));
+    Value filters = planFilters(rewriter, loc, adaptor.getWeight(), plan);
+    if (plan.kind == ConvPlan::Whole) {
+      rewriter.replaceOp(
+          op, convByPlan(rewriter, loc, x, filters, bias, y, w, plan, bf16));
       return success();
     }
-    rewriter.replaceOp(op, forEachPart(rewriter, loc, y, part, [&](Value n) {
-                         return convGemm(rewriter, loc,
-                                         samplesOf(rewriter, loc, x, n, part),
-                                         wm, bias, partOf(y, part), w, bf16);
-                       }));
+    rewriter.replaceOp(
+        op, forEachPart(rewriter, loc, y, plan.size, [&](Value n) {
+          return convByPlan(rewriter, loc,
+                            samplesOf(rewriter, loc, x, n, plan.size), filters,
+                            bias, partOf(y, plan.size), w, plan, bf16);
+        }));
     return success();
   }
 };
@@ -1108,6 +1141,8 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
 /// (of each tile's 2x2 outputs, zero outside),
 ///   dU_p [K, M] = sum over the tiles of V_p^T dZ_p,
 ///   dW[m, k, i, j] = sum over p of (G (x) G)[p, (i, j)] dU_p[k, m].
+/// V is computed again from x (the forward pass's, kept for the whole
+/// batch, would take 16 T K floats per sample: 19 MB for the wide CNN).
 /// The batch's parts of `part` samples go in up to 8 groups in parallel,
 /// each through its parts in order, adding into its own dU; the groups'
 /// sums are added after (the same sums in the same order on any number of
@@ -1314,10 +1349,9 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
     if (int64_t part = bySampleAllowed && w.sh == 1 && w.sw == 1
                            ? winogradPart(dy, x, full, bf16)
                            : 0) {
-      rewriter.replaceOp(op, winogradConvByParts(rewriter, loc, g,
-                                                 adaptor.getWeight(), Value(),
-                                                 x, full,
-                                                 /*inputGradient=*/true, part));
+      rewriter.replaceOp(op,
+                         winogradInputGrad(rewriter, loc, g,
+                                           adaptor.getWeight(), x, full, part));
       return success();
     }
     if (bySampleAllowed && w.sh == 1 && w.sw == 1 &&
@@ -1389,16 +1423,14 @@ void nnc::fuseConvReluMaxPool(Operation *root) {
                      pooled = tensorType(pool.getResult());
     Window w =
         convWindow(conv.getWeight(), conv.getStride(), conv.getPadding());
-    int64_t winograd = winogradPart(x, y, w, /*bf16=*/false);
-    int64_t part =
-        winograd ? winograd : samplesPerPart(x, y, w, /*wholeVectors=*/true);
-    if (!all || part == 0 || (!winograd && shiftable(x, y, w, /*bf16=*/false)))
+    ConvPlan plan = convPlan(x, y, w, /*bf16=*/false);
+    if (!all || plan.kind == ConvPlan::Whole || plan.kind == ConvPlan::Shifted)
       continue;
+    int64_t part = plan.size;
     OpBuilder b(relu);
     Location loc = b.getFusedLoc({conv.getLoc(), relu.getLoc(), pool.getLoc()});
     bool withIndex = !grads.empty();
-    Value filters = winograd ? winogradFilters(b, loc, conv.getWeight(), false)
-                             : filterMatrix(b, loc, conv.getWeight());
+    Value filters = planFilters(b, loc, conv.getWeight(), plan);
     SmallVector<RankedTensorType> outs{pooled};
     if (withIndex)
       outs.push_back(pooled);
@@ -1406,10 +1438,8 @@ void nnc::fuseConvReluMaxPool(Operation *root) {
         forEachPart(b, loc, outs, part, [&](Value first) {
           RankedTensorType yp = partOf(y, part);
           Value xs = samplesOf(b, loc, conv.getInput(), first, part);
-          Value z = winograd ? winogradConv(b, loc, xs, filters, conv.getBias(),
-                                            yp, w)
-                             : convGemm(b, loc, xs, filters, conv.getBias(), yp,
-                                        w, /*bf16=*/false);
+          Value z = convByPlan(b, loc, xs, filters, conv.getBias(), yp, w, plan,
+                               /*bf16=*/false);
           Value rp = elementwise(b, loc, yp, z, reluElement);
           return windowMax(b, loc, rp, partOf(pooled, part), pw, withIndex);
         });

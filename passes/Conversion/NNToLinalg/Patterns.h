@@ -28,7 +28,8 @@ void populateNNPoolingPatterns(mlir::RewritePatternSet &patterns);
 void maskMaxPoolGradients(mlir::Operation *root);
 /// Before lowering, after maskMaxPoolGradients: maxpool2d(relu(conv2d(x)))
 /// with windows that do not overlap, where the convolution goes a few
-/// samples at a time (im2col and one GEMM per part, not shifted) and relu's
+/// samples at a time (im2col and one GEMM per part, or Winograd; not
+/// shifted) and relu's
 /// result is used only by the pooling and the pooling's gradient: each
 /// part's convolution, relu and window maximum (with its offsets when the
 /// gradient is taken) in the same parallel loop, the part's activations in
