@@ -238,14 +238,14 @@ func.func @forward_wide_whole_batch(%x: tensor<8x1x6x6xf32>, %w: tensor<4096x1x3
 // -----
 
 // The wide CNN's 3x3 convolution of 128 channels at 13x13 goes by Winograd
-// (see convert-nn-to-linalg-winograd.mlir) in parts of two samples, 72
-// tiles (whole register tiles of 8 rows), whose GEMM results [16, 72, 256]
-// take 1.13 MiB (within 1.25), not the whole batch's 35.7 MB im2col matrix
-// (at batch 64).
+// F(4x4, 3x3) (see convert-nn-to-linalg-winograd.mlir) in parts of two
+// samples, 18 tiles, whose GEMM results [36, 18, 256] take 0.63 MiB (within
+// 1.25; parts of four would take 1.27 MiB), not the whole batch's 35.7 MB
+// im2col matrix (at batch 64).
 // CHECK-LABEL: func.func @forward_parts_of_two_wide(
 // CHECK:         scf.forall (%{{.+}}) in (2)
 // CHECK:           tensor.extract_slice %{{.+}}[%{{.+}}, 0, 0, 0] [2, 128, 13, 13] [1, 1, 1, 1]
-// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<16x72x128xf32>, tensor<16x128x256xf32>) outs(%{{.+}} : tensor<16x72x256xf32>)
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x18x128xf32>, tensor<36x128x256xf32>) outs(%{{.+}} : tensor<36x18x256xf32>)
 func.func @forward_parts_of_two_wide(%x: tensor<4x128x13x13xf32>, %w: tensor<256x128x3x3xf32>) -> tensor<4x256x11x11xf32> {
   %y = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<4x128x13x13xf32>, tensor<256x128x3x3xf32>) -> tensor<4x256x11x11xf32>
   return %y : tensor<4x256x11x11xf32>

@@ -2,31 +2,42 @@
 // RUN: nnc-opt %s -split-input-file -convert-nn-to-linalg=by-sample-convolutions=false -cse | FileCheck %s --check-prefix=BATCH
 
 // 3x3 stride-1 convolutions of at least 64 channels in and out go by
-// Winograd F(2x2, 3x3), 2 samples at a time: the filters transformed once
-// ((G (x) G) [16, 9] times the filters as [9, C F]), each part's input
-// channels-last and padded to whole 4x4 tiles at stride 2 (11x11 outputs:
-// 6x6 tiles, the input 14x14), its 16 GEMMs one batch matmul over its 72
-// tiles, its output channels-last then NCHW. The input gradient is the
-// convolution of dy padded by 2 (7x7 tiles of 13x13: 16x16) with the filters
-// rotated ((G (x) G)'s columns reversed) and transposed.
+// Winograd, here F(4x4, 3x3) (11x11 outputs: 3x3 tiles of 4x4, 36 products
+// each, against 6x6 tiles of 16 for F(2x2, 3x3)), 2 samples at a time: the
+// filters transformed once ((G (x) G) [36, 9] times the filters as [9, C
+// F]), each part's input channels-last and padded to whole 6x6 tiles at
+// stride 4 (the input 14x14), the rows of its tiles transformed (one loop
+// over the 6 rows of B^T), then their columns (one loop over the 36
+// positions), its 36 GEMMs one batch matmul over its 18 tiles, A^T on the
+// columns (24 = 4 x 6) and on the rows (16 outputs, each written at its
+// place of the 12x12 tile grid), the 11x11 outputs cropped, then NCHW with
+// the bias. The input gradient is the convolution of dy padded by 2 (4x4
+// tiles of 13x13: 18x18) with the filters rotated ((G (x) G)'s columns
+// reversed) and transposed, one sample at a time (16 tiles).
 // CHECK-LABEL: func.func @winograd(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<4x64x13x13xf32>, %[[W:[^:]+]]: tensor<64x64x3x3xf32>, %[[B:[^:]+]]: tensor<64xf32>, %[[DY:[^:]+]]: tensor<4x64x11x11xf32>
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 1, 0]
-// CHECK:         %[[GG:.+]] = arith.constant dense<"0x0000803F0000000000000000{{.*}}"> : tensor<16x9xf32>
-// CHECK:         %[[U:.+]] = linalg.matmul ins(%[[GG]], %{{.+}} : tensor<16x9xf32>, tensor<9x4096xf32>)
-// CHECK:         %[[UE:.+]] = tensor.expand_shape %[[U]] {{.*}} into tensor<16x64x64xf32>
+// CHECK:         %[[GG:.+]] = arith.constant dense<"0x0000803F0000000000000000{{.*}}"> : tensor<36x9xf32>
+// CHECK:         %[[U:.+]] = linalg.matmul ins(%[[GG]], %{{.+}} : tensor<36x9xf32>, tensor<9x4096xf32>)
+// CHECK:         %[[UE:.+]] = tensor.expand_shape %[[U]] {{.*}} into tensor<36x64x64xf32>
 // CHECK:         %[[Y:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x11x11xf32>)
 // CHECK:           linalg.transpose ins(%{{.+}} : tensor<2x64x13x13xf32>) outs(%{{.+}} : tensor<2x13x13x64xf32>) permutation = [0, 2, 3, 1]
 // CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
-// CHECK:           linalg.batch_matmul ins(%{{.+}}, %[[UE]] : tensor<16x72x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x72x64xf32>)
-// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %{{.+}}, %[[B]] : tensor<2x6x6x64xf32>, tensor<2x6x6x64xf32>, tensor<2x6x6x64xf32>, tensor<64xf32>)
-// CHECK:           linalg.transpose ins(%{{.+}} : tensor<2x11x11x64xf32>) outs(%{{.+}} : tensor<2x64x11x11xf32>) permutation = [0, 3, 1, 2]
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<6x2x3x14x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x2x3x3x64xf32>)
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %[[UE]] : tensor<36x18x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x18x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<24x2x3x3x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<2x3x4x3x4x64xf32>)
+// CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, %{{.+}}, 0, %{{.+}}, 0] [2, 3, 1, 3, 1, 64] [1, 1, 1, 1, 1, 1] : tensor<2x3x3x64xf32> into tensor<2x3x4x3x4x64xf32>
+// CHECK:           linalg.copy ins(%{{.+}} : tensor<2x11x11x64xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[B]] : tensor<2x11x11x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<2x64x11x11xf32>)
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 0, 1]
-// CHECK:         %[[GGR:.+]] = arith.constant dense<"0x00000000000000000000000000000000000000000000000000000000000000000000803F{{.*}}"> : tensor<16x9xf32>
-// CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<16x9xf32>, tensor<9x4096xf32>)
-// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
-// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x16x16x64xf32>
-// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<16x98x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x98x64xf32>)
+// CHECK:         %[[GGR:.+]] = arith.constant dense<"0x00000000000000000000000000000000000000000000000000000000000000000000803F{{.*}}"> : tensor<36x9xf32>
+// CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<36x9xf32>, tensor<9x4096xf32>)
+// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [1, 11, 11, 64] [1, 1, 1, 1] : tensor<1x11x11x64xf32> into tensor<1x18x18x64xf32>
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x16x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x16x64xf32>)
+// CHECK:           linalg.copy ins(%{{.+}} : tensor<1x13x13x64xf32>)
 // CHECK:         return %[[Y]], %[[DX]]
 
 // The whole batch's GEMM (--target cuda): im2col, no Winograd.
@@ -42,22 +53,45 @@ func.func @winograd(%x: tensor<4x64x13x13xf32>, %w: tensor<64x64x3x3xf32>, %b: t
 
 // -----
 
+// F(2x2, 3x3) where F(4x4, 3x3) would not save a quarter of the products:
+// 5x5 outputs take 3x3 tiles of either (16 x 9 = 36 x 4 products). 4x4
+// tiles of the input padded to 8x8 at stride 2, 16 GEMMs over 18 tiles; the
+// 2x2 outputs of each tile at their places of the 6x6 tile grid, cropped to
+// 5x5.
+// CHECK-LABEL: func.func @winograd_small(
+// CHECK:         %[[GG:.+]] = arith.constant dense<"0x0000803F00000000000000000{{.*}}"> : tensor<16x9xf32>
+// CHECK:         %[[U:.+]] = linalg.matmul ins(%[[GG]], %{{.+}} : tensor<16x9xf32>, tensor<9x4096xf32>)
+// CHECK:         scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x5x5xf32>)
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 7, 7, 64] [1, 1, 1, 1] : tensor<2x7x7x64xf32> into tensor<2x8x8x64xf32>
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<4x2x3x8x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<16x2x3x3x64xf32>)
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<16x18x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x18x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<8x2x3x3x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<2x3x2x3x2x64xf32>)
+// CHECK:           linalg.copy ins(%{{.+}} : tensor<2x5x5x64xf32>)
+func.func @winograd_small(%x: tensor<4x64x7x7xf32>, %w: tensor<64x64x3x3xf32>) -> tensor<4x64x5x5xf32> {
+  %y = nn.conv2d %x, %w {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x7x7xf32>, tensor<64x64x3x3xf32>) -> tensor<4x64x5x5xf32>
+  return %y : tensor<4x64x5x5xf32>
+}
+
+// -----
+
 // The weight gradient of such a convolution, as the gradient of its
-// Winograd form: dU_p [C, F] = sum over the tiles of V_p^T dZ_p (V the
-// transformed input tiles, dZ = (A (x) A) dy the transformed output
-// gradient, dy channels-last padded to whole 2x2 blocks, 12x12), one batch
-// matmul per part of 2 samples adding into its group's dU; the batch's two
-// parts in two groups in parallel, their sums added, then
-// dW = (G (x) G)^T [9, 16] x dU.
+// Winograd form (F(4x4, 3x3) for 11x11 outputs): dU_p [C, F] = sum over the
+// tiles of V_p^T dZ_p (V the transformed input tiles, dZ = (A (x) A) dy the
+// transformed output gradient, dy channels-last padded to whole 4x4 blocks,
+// 12x12), one batch matmul per part of 2 samples adding into its group's
+// dU; the batch's two parts in two groups in parallel, their sums added,
+// then dW = (G (x) G)^T [9, 36] x dU.
 // CHECK-LABEL: func.func @winograd_grad_weight(
-// CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x64x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<16x64x64xf32>)
+// CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x36x64x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<36x64x64xf32>)
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
-// CHECK:             %[[VT:.+]] = linalg.transpose ins(%{{.+}} : tensor<16x72x64xf32>) outs(%{{.+}} : tensor<16x64x72xf32>) permutation = [0, 2, 1]
+// CHECK:             %[[VT:.+]] = linalg.transpose ins(%{{.+}} : tensor<36x18x64xf32>) outs(%{{.+}} : tensor<36x64x18xf32>) permutation = [0, 2, 1]
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x12x12x64xf32>
-// CHECK:             linalg.batch_matmul ins(%[[VT]], %{{.+}} : tensor<16x64x72xf32>, tensor<16x72x64xf32>) outs(%[[ACC]] : tensor<16x64x64xf32>)
-// CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x16x64x64xf32>)
-// CHECK:         %[[D:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<9x16xf32>, tensor<16x4096xf32>)
+// CHECK:             linalg.batch_matmul ins(%[[VT]], %{{.+}} : tensor<36x64x18xf32>, tensor<36x18x64xf32>) outs(%[[ACC]] : tensor<36x64x64xf32>)
+// CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x36x64x64xf32>)
+// CHECK:         %[[D:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<9x36xf32>, tensor<36x4096xf32>)
 // CHECK:         %[[DW:.+]] = linalg.generic {{.*}} ins(%[[D]] : tensor<9x4096xf32>) outs(%{{.+}} : tensor<64x64x3x3xf32>)
 // CHECK:         return %[[DW]]
 func.func @winograd_grad_weight(%x: tensor<4x64x13x13xf32>, %dy: tensor<4x64x11x11xf32>) -> tensor<64x64x3x3xf32> {

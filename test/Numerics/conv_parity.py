@@ -146,7 +146,7 @@ def conv_relu_pool_case(name, r, n, c, h, w, f, pads, first_layer=False,
     and window maximum (with the offsets the gradient takes) in one loop
     (see fuseConvReluMaxPool). `first_layer`: no input gradient, as for a
     network's first layer. `scaled`: the filters scaled by 1 / sqrt(c 3 3)
-    (see conv_case)."""
+    and dy by 1 / sqrt(n oh ow), as in conv_case."""
     x, wt, b = randn(r, n, c, h, w), randn(r, f, c, 3, 3), randn(r, f)
     if scaled:
         wt = (wt / np.sqrt(c * 9)).astype(np.float32)
@@ -154,6 +154,8 @@ def conv_relu_pool_case(name, r, n, c, h, w, f, pads, first_layer=False,
     z = F.conv2d(torch_pad(tx, pads), tw, tb)
     y = F.max_pool2d(F.relu(z), [2, 2], [2, 2])
     dy = randn(r, *y.shape)
+    if scaled:
+        dy = (dy / np.sqrt(y.shape[0] * y.shape[2] * y.shape[3])).astype(np.float32)
     wrt = (tw, tb) if first_layer else (tx, tw, tb)
     grads = torch.autograd.grad(y, wrt, t(dy))
     zt = "tensor<" + "x".join(str(d) for d in z.shape) + "xf32>"
@@ -188,7 +190,7 @@ def conv_relu_pool_cases():
         conv_relu_pool_case("conv_relu_pool_first_layer_f32", r, 4, 1, 15, 15, 32, [0, 0, 0, 0],
                             first_layer=True),
         # 64 channels in and out: each part's convolution by Winograd
-        # F(2x2, 3x3) (winogradConv) in the fused loop, 2 samples at a time.
+        # F(4x4, 3x3) (winogradConv) in the fused loop, 2 samples at a time.
         conv_relu_pool_case("conv_relu_pool_winograd_c64", r, 4, 64, 13, 13, 64, [0, 0, 0, 0],
                             scaled=True),
     ]

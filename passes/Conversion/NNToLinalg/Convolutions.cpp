@@ -420,68 +420,87 @@ Value shiftedConvBySample(OpBuilder &b, Location loc, Value in, Value w,
   });
 }
 
-/// Winograd F(2x2, 3x3) (Lavin and Gray, 2016): each 2x2 block of outputs
-/// of a 3x3 stride-1 convolution from its 4x4 input tile d with 16 products
-/// per channel pair instead of 36,
+/// Winograd F(m x m, 3x3) (Lavin and Gray, 2016): each m x m block of
+/// outputs of a 3x3 stride-1 convolution from its alpha x alpha input tile
+/// d (alpha = m + 2) with alpha^2 products per channel pair instead of 9
+/// m^2,
 ///   y = A^T [ (G g G^T) (.) (B^T d B) ] A,
 /// the elementwise product (.) summed over the input channels: for each of
-/// the 16 positions p of a transformed tile, a GEMM over the tiles,
+/// the alpha^2 positions p of a transformed tile, a GEMM over the tiles,
 ///   M_p [T, M] = V_p [T, K] x U_p [K, M],
 /// channels-last (the transforms then move whole vectors of channels).
-/// B^T and A^T (and A, for the weight gradient's dy) have entries 0 and
-/// +-1: their transforms are sums of two or three rows (kWinogradBT,
-/// kWinogradAT, kWinogradA), applied to the rows of a tile and then to its
-/// columns; G's is a GEMM on the filters, once per step.
-struct SignedSum {
+/// B^T, A^T (and A, for the weight gradient's dy) are small integer
+/// matrices: their transforms are sums of two to five rows (LinearSum),
+/// applied to the rows of a tile and then to its columns; G's is a GEMM on
+/// the filters, once per step. F(2x2, 3x3) (16 products per 4 outputs) has
+/// entries 0 and +-1; F(4x4, 3x3) (36 per 16: 1.78x fewer) has entries up
+/// to 8 and errors a few times larger (2e-6 of the output's magnitude for
+/// 256 channels in float32, within PyTorch parity).
+struct LinearSum {
   int64_t terms;
-  int64_t index[3];
-  float sign[3];
+  int64_t index[5];
+  float coef[5];
 };
 /// The rows of B^T (B^T d: on the rows of a 4x4 input tile).
-constexpr SignedSum kWinogradBT[4] = {{2, {0, 2}, {1, -1}},
-                                      {2, {1, 2}, {1, 1}},
-                                      {2, {2, 1}, {1, -1}},
-                                      {2, {1, 3}, {1, -1}}};
+constexpr LinearSum kWinograd2BT[4] = {{2, {0, 2}, {1, -1}},
+                                       {2, {1, 2}, {1, 1}},
+                                       {2, {2, 1}, {1, -1}},
+                                       {2, {1, 3}, {1, -1}}};
 /// The rows of A^T (A^T m: a 4x4 product tile to its 2x2 outputs).
-constexpr SignedSum kWinogradAT[2] = {{3, {0, 1, 2}, {1, 1, 1}},
-                                      {3, {1, 2, 3}, {1, -1, -1}}};
+constexpr LinearSum kWinograd2AT[2] = {{3, {0, 1, 2}, {1, 1, 1}},
+                                       {3, {1, 2, 3}, {1, -1, -1}}};
 /// The rows of A (A dy: a 2x2 output gradient to its 4x4 tile's).
-constexpr SignedSum kWinogradA[4] = {
+constexpr LinearSum kWinograd2A[4] = {
     {1, {0}, {1}}, {2, {0, 1}, {1, 1}}, {2, {0, 1}, {1, -1}}, {1, {1}, {-1}}};
-constexpr float kWinogradG[4][3] = {
-    {1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+constexpr float kWinograd2G[4 * 3] = {1,   0,    0,   0.5, 0.5, 0.5,
+                                      0.5, -0.5, 0.5, 0,   0,   1};
+/// The same for F(4x4, 3x3): 6x6 input tiles, 4x4 outputs, from the points
+/// 0, 1, -1, 2, -1/2 and infinity (Barabasz et al., 2020): the usual 0,
+/// +-1, +-2 (B^T's entries up to 5, A^T's up to 8) gave errors twice as
+/// large in float32 (a worst case of 2.3e-5 against 1.2e-5 for outputs of
+/// order 1 summed over 64 channels; F(2x2, 3x3): 1.4e-6).
+constexpr LinearSum kWinograd4BT[6] = {
+    {5, {0, 1, 2, 3, 4}, {1, 1.5, -2, -1.5, 1}},
+    {4, {1, 2, 3, 4}, {-1, -2.5, -0.5, 1}},
+    {4, {1, 2, 3, 4}, {1, 0.5, -2.5, 1}},
+    {4, {1, 2, 3, 4}, {-0.5, -1, 0.5, 1}},
+    {4, {1, 2, 3, 4}, {2, -1, -2, 1}},
+    {5, {1, 2, 3, 4, 5}, {1, 1.5, -2, -1.5, 1}}};
+constexpr LinearSum kWinograd4AT[4] = {
+    {5, {0, 1, 2, 3, 4}, {1, 1, 1, 1, 1}},
+    {4, {1, 2, 3, 4}, {1, -1, 2, -0.5}},
+    {4, {1, 2, 3, 4}, {1, 1, 4, 0.25}},
+    {5, {1, 2, 3, 4, 5}, {1, -1, 8, -0.125, 1}}};
+constexpr LinearSum kWinograd4A[6] = {
+    {1, {0}, {1}},
+    {4, {0, 1, 2, 3}, {1, 1, 1, 1}},
+    {4, {0, 1, 2, 3}, {1, -1, 1, -1}},
+    {4, {0, 1, 2, 3}, {1, 2, 4, 8}},
+    {4, {0, 1, 2, 3}, {1, -0.5, 0.25, -0.125}},
+    {1, {3}, {1}}};
+constexpr float kWinograd4G[6 * 3] = {
+    1,           0,         0,          -1.0f / 3, -1.0f / 3, -1.0f / 3,
+    1.0f / 3,    -1.0f / 3, 1.0f / 3,   1.0f / 15, 2.0f / 15, 4.0f / 15,
+    -16.0f / 15, 8.0f / 15, -4.0f / 15, 0,         0,         1};
 
-/// The signed sum `sum` (whose first term is added: A^T's rows) of the
-/// tensors `rows` plus `bias` along the last dimension when given, written
-/// into the view `dst` of `into`.
-Value signedSumInto(OpBuilder &b, Location loc, ArrayRef<Value> rows,
-                    const SignedSum &sum, Value bias, Value into,
-                    const WindowView &dst) {
-  MLIRContext *ctx = b.getContext();
-  unsigned rank = dst.type.getRank();
-  SmallVector<Value> ins;
-  for (int64_t i = 0; i < sum.terms; ++i)
-    ins.push_back(rows[sum.index[i]]);
-  SmallVector<AffineMap> maps(ins.size(),
-                              AffineMap::getMultiDimIdentityMap(rank, ctx));
-  if (bias) {
-    ins.push_back(bias);
-    maps.push_back(AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx)));
+/// One of the two forms: m outputs per tile side, alpha = m + 2 inputs, the
+/// rows of B^T (alpha), A^T (m) and A (alpha), and G [alpha, 3].
+struct WinogradForm {
+  int64_t m, alpha;
+  ArrayRef<LinearSum> bt, at, a;
+  const float *g;
+  /// The most terms of a row of `rows`.
+  static int64_t terms(ArrayRef<LinearSum> rows) {
+    int64_t most = 0;
+    for (const LinearSum &r : rows)
+      most = std::max(most, r.terms);
+    return most;
   }
-  Value part =
-      generic(b, loc, ins, maps, extract(b, loc, into, dst),
-              [&](OpBuilder &nb, Location l, ValueRange a) {
-                Value r = a[0];
-                for (int64_t i = 1; i < sum.terms; ++i)
-                  r = sum.sign[i] > 0
-                          ? nb.create<arith::AddFOp>(l, r, a[i]).getResult()
-                          : nb.create<arith::SubFOp>(l, r, a[i]).getResult();
-                if (bias)
-                  r = nb.create<arith::AddFOp>(l, r, a[sum.terms]);
-                return SmallVector<Value>{r};
-              })[0];
-  return insert(b, loc, part, into, dst);
-}
+};
+const WinogradForm kWinograd2 = {
+    2, 4, kWinograd2BT, kWinograd2AT, kWinograd2A, kWinograd2G};
+const WinogradForm kWinograd4 = {
+    4, 6, kWinograd4BT, kWinograd4AT, kWinograd4A, kWinograd4G};
 
 /// A view of a tensor of `t`'s element type at `offsets` of `sizes` with
 /// `strides`, of type `shape` (sizes without the unit dimensions dropped).
@@ -493,22 +512,40 @@ WindowView viewOf(OpBuilder &b, RankedTensorType t, ArrayRef<int64_t> offsets,
 }
 
 /// The tiles of winogradConv for an input [N, K, H, W] and output [N, M,
-/// OH, OW]: TH x TW tiles of 2x2 outputs, read as the 4x4 windows at stride
-/// 2 of the input padded to 2 TH + 2 rows and 2 TW + 2 columns.
+/// OH, OW]: TH x TW tiles of m x m outputs, read as the alpha x alpha
+/// windows at stride m of the input padded to m TH + 2 rows and m TW + 2
+/// columns.
 struct WinogradLayout {
+  const WinogradForm *form;
   int64_t th, tw, top, left, rows, cols;
+  /// The positions of a transformed tile (alpha^2).
+  int64_t positions() const { return form->alpha * form->alpha; }
 };
 
+/// The form with fewer products for OH x OW outputs: F(4x4, 3x3) where its
+/// products are at most 3/4 of F(2x2, 3x3)'s (its transforms cost more per
+/// tile; partial tiles waste more of its products: 5x5 outputs take as many
+/// in both), else F(2x2, 3x3).
 WinogradLayout winogradLayout(RankedTensorType y, const Window &w) {
-  int64_t th = (y.getDimSize(2) + 1) / 2, tw = (y.getDimSize(3) + 1) / 2;
-  return {th, tw, w.top, w.left, 2 * th + 2, 2 * tw + 2};
+  int64_t oh = y.getDimSize(2), ow = y.getDimSize(3);
+  auto products = [&](const WinogradForm &f) {
+    return f.alpha * f.alpha * llvm::divideCeil(oh, f.m) *
+           llvm::divideCeil(ow, f.m);
+  };
+  const WinogradForm &f = 4 * products(kWinograd4) <= 3 * products(kWinograd2)
+                              ? kWinograd4
+                              : kWinograd2;
+  int64_t th = llvm::divideCeil(oh, f.m), tw = llvm::divideCeil(ow, f.m);
+  return {&f, th, tw, w.top, w.left, f.m * th + 2, f.m * tw + 2};
 }
 
 /// How many samples winogradConv takes at a time for the stride-1 3x3
 /// convolution of `x` [N, K, H, W] into `y` [N, M, OH, OW], 0 where it does
 /// not apply: f32, at least 64 input and output channels, and each of a
-/// part's buffers within kBodyBytes. The fewest samples whose g T tiles are
-/// whole register tiles of 8 rows, else the most that fit. Fewer channels
+/// part's buffers within kBodyBytes (for the form of winogradLayout). The
+/// fewest samples whose g T tiles are whole register tiles of 8 rows, else
+/// the most that fit (the most that fit, with or without whole tiles,
+/// measured the same for the wide CNN's F(4x4, 3x3)). Fewer channels
 /// leave the transforms a large share of the work (resnet_mini's 32 -> 32
 /// convolutions trained 7% slower by Winograd) or cost more compile time
 /// than they save: SPEC 2.3's CNN's 32 -> 64 convolution at 14x14 trained
@@ -521,13 +558,14 @@ int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
       w.left < 0 || w.bottom < 0 || w.right < 0 || k < 64 || m < 64)
     return 0;
   WinogradLayout l = winogradLayout(y, w);
-  int64_t tiles = l.th * l.tw;
+  int64_t tiles = l.th * l.tw, p = l.positions();
   int64_t most = 0;
   for (int64_t g = 1; 2 * g <= n; ++g) {
     if (n % g != 0)
       continue;
-    if (std::max({g * l.rows * l.cols * k, 4 * g * l.th * l.cols * k,
-                  16 * g * tiles * k, 16 * g * tiles * m}) *
+    if (std::max({g * l.rows * l.cols * k,
+                  l.form->alpha * g * l.th * l.cols * k, p * g * tiles * k,
+                  p * g * tiles * m}) *
             4 >
         kBodyBytes)
       break;
@@ -538,21 +576,22 @@ int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
   return most;
 }
 
-/// (G (x) G) [16, 9] x `t` [9, a, b] as [16, a b], (G (x) G)[(p, q), (i, j)]
-/// = G[p][i] G[q][j], with `flipped` its columns reversed (the filters
-/// rotated by 180 degrees); with `transposed` (G (x) G)^T [9, 16] x `t` [16,
-/// a, b] as [9, a b].
-Value timesGG(OpBuilder &b, Location loc, Value t, bool flipped,
-              bool transposed) {
+/// (G (x) G) [P, 9] x `t` [9, a, b] as [P, a b] for the form `f` (P =
+/// alpha^2 positions), (G (x) G)[(p, q), (i, j)] = G[p][i] G[q][j], with
+/// `flipped` its columns reversed (the filters rotated by 180 degrees); with
+/// `transposed` (G (x) G)^T [9, P] x `t` [P, a, b] as [9, a b].
+Value timesGG(OpBuilder &b, Location loc, const WinogradForm &f, Value t,
+              bool flipped, bool transposed) {
   RankedTensorType tt = tensorType(t);
-  int64_t rows = transposed ? 9 : 16, cols = transposed ? 16 : 9,
+  int64_t positions = f.alpha * f.alpha;
+  int64_t rows = transposed ? 9 : positions, cols = transposed ? positions : 9,
           n = tt.getDimSize(1) * tt.getDimSize(2);
   SmallVector<float> gg;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) {
       int64_t p = transposed ? c : r, s = transposed ? r : c,
               q = flipped ? 8 - s : s;
-      gg.push_back(kWinogradG[p / 4][q / 3] * kWinogradG[p % 4][q % 3]);
+      gg.push_back(f.g[p / f.alpha * 3 + q / 3] * f.g[p % f.alpha * 3 + q % 3]);
     }
   auto ggType = RankedTensorType::get({rows, cols}, b.getF32Type());
   Value ggm = b.create<arith::ConstantOp>(
@@ -566,17 +605,19 @@ Value timesGG(OpBuilder &b, Location loc, Value t, bool flipped,
       false);
 }
 
-/// The filters `w` [F, C, 3, 3] transformed, U [16, C, F] (or with
-/// `inputGradient` rotated by 180 degrees, [16, F, C], for the input
-/// gradient as a convolution of dy: see Conv2dGradInputLowering).
-Value winogradFilters(OpBuilder &b, Location loc, Value w, bool inputGradient) {
-  Value f = offsetFilters(b, loc, w, /*transposed=*/!inputGradient);
-  RankedTensorType ft = tensorType(f);
+/// The filters `w` [F, C, 3, 3] transformed for the form `f`, U [P, C, F]
+/// (or with `inputGradient` rotated by 180 degrees, [P, F, C], for the
+/// input gradient as a convolution of dy: see Conv2dGradInputLowering).
+Value winogradFilters(OpBuilder &b, Location loc, const WinogradForm &f,
+                      Value w, bool inputGradient) {
+  Value filters = offsetFilters(b, loc, w, /*transposed=*/!inputGradient);
+  RankedTensorType ft = tensorType(filters);
   int64_t rows = ft.getDimSize(1), cols = ft.getDimSize(2);
   Type elt = ft.getElementType();
-  Value u = timesGG(b, loc, f, /*flipped=*/inputGradient, /*transposed=*/false);
+  Value u = timesGG(b, loc, f, filters, /*flipped=*/inputGradient,
+                    /*transposed=*/false);
   return b.create<tensor::ExpandShapeOp>(
-      loc, RankedTensorType::get({16, rows, cols}, elt), u,
+      loc, RankedTensorType::get({f.alpha * f.alpha, rows, cols}, elt), u,
       SmallVector<ReassociationIndices>{{0}, {1, 2}});
 }
 
@@ -597,23 +638,26 @@ Value channelsLastPadded(OpBuilder &b, Location loc, Value xs, int64_t rows,
   return insert(b, loc, moved, xh, in);
 }
 
-/// out[o] = sum over t < terms of sign(o, t) source(o, index(o, t)) for
-/// each o of out's first dimension (out of type `outType`), as one scf.for
-/// over o (one loop nest's code for all of them, not one per o): `coef(o,
-/// t)` gives (index, sign) for the tables the loop reads; an unused term
-/// has sign 0.
-Value signedSumLoop(
+/// out[o] = sum over t < terms of c(o, t) source(o, index(o, t)) for each
+/// o < count (out of type `outType`), as one scf.for over o (one loop
+/// nest's code for all of them, not one per o): `coef(o, t)` gives (index,
+/// c) for the tables the loop reads; an unused term has c = 0. out[o] is
+/// the slice `destOf(o)` of out, by default its row o of the first
+/// dimension (then `count` is that dimension).
+Value linearSumLoop(
     OpBuilder &b, Location loc, RankedTensorType outType, int64_t terms,
     function_ref<std::pair<int64_t, float>(int64_t o, int64_t t)> coef,
-    function_ref<Value(Value o, Value index)> source) {
-  int64_t count = outType.getDimSize(0);
+    function_ref<Value(Value o, Value index)> source, int64_t count = 0,
+    function_ref<WindowView(Value o)> destOf = nullptr) {
+  if (count == 0)
+    count = outType.getDimSize(0);
   SmallVector<int64_t> index;
-  SmallVector<float> sign;
+  SmallVector<float> weights;
   for (int64_t o = 0; o < count; ++o)
     for (int64_t t = 0; t < terms; ++t) {
       auto [i, s] = coef(o, t);
       index.push_back(i);
-      sign.push_back(s);
+      weights.push_back(s);
     }
   auto tableType = [&](Type elt) {
     return RankedTensorType::get({count, terms}, elt);
@@ -621,162 +665,198 @@ Value signedSumLoop(
   Value indexTable = b.create<arith::ConstantOp>(
       loc, DenseElementsAttr::get(tableType(b.getI64Type()),
                                   ArrayRef<int64_t>(index)));
-  Value signTable = b.create<arith::ConstantOp>(
-      loc,
-      DenseElementsAttr::get(tableType(b.getF32Type()), ArrayRef<float>(sign)));
+  Value coefTable = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(tableType(b.getF32Type()),
+                                  ArrayRef<float>(weights)));
   auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
   auto loop = b.create<scf::ForOp>(loc, idx(0), idx(count), idx(1),
                                    ValueRange{emptyLike(b, loc, outType)});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value o = loop.getInductionVar(), acc = loop.getRegionIterArgs()[0];
-  SmallVector<Value> ins, signs;
+  SmallVector<Value> ins, coefs;
   for (int64_t t = 0; t < terms; ++t) {
     Value at[2] = {o, idx(t)};
     Value i = b.create<arith::IndexCastOp>(
         loc, b.getIndexType(),
         b.create<tensor::ExtractOp>(loc, indexTable, at));
     ins.push_back(source(o, i));
-    signs.push_back(b.create<tensor::ExtractOp>(loc, signTable, at));
+    coefs.push_back(b.create<tensor::ExtractOp>(loc, coefTable, at));
   }
-  ArrayRef<int64_t> rest = outType.getShape().drop_front();
-  SmallVector<OpFoldResult> offsets(outType.getRank(), b.getIndexAttr(0)),
-      sizes = indices(b, {1}), strides(outType.getRank(), b.getIndexAttr(1));
-  offsets[0] = o;
-  llvm::append_range(sizes, indices(b, rest));
-  WindowView dst = {offsets, sizes, strides,
-                    RankedTensorType::get(rest, outType.getElementType())};
+  WindowView dst;
+  if (destOf) {
+    dst = destOf(o);
+  } else {
+    ArrayRef<int64_t> rest = outType.getShape().drop_front();
+    SmallVector<OpFoldResult> offsets(outType.getRank(), b.getIndexAttr(0)),
+        sizes = indices(b, {1}), strides(outType.getRank(), b.getIndexAttr(1));
+    offsets[0] = o;
+    llvm::append_range(sizes, indices(b, rest));
+    dst = {offsets, sizes, strides,
+           RankedTensorType::get(rest, outType.getElementType())};
+  }
   SmallVector<AffineMap> maps(ins.size(),
-                              b.getMultiDimIdentityMap(rest.size()));
+                              b.getMultiDimIdentityMap(dst.type.getRank()));
   Value part =
       generic(b, loc, ins, maps, extract(b, loc, acc, dst),
               [&](OpBuilder &nb, Location l, ValueRange a) {
-                Value r = nb.create<arith::MulFOp>(l, a[0], signs[0]);
+                Value r = nb.create<arith::MulFOp>(l, a[0], coefs[0]);
                 for (int64_t t = 1; t < terms; ++t)
                   r = nb.create<arith::AddFOp>(
-                      l, r, nb.create<arith::MulFOp>(l, a[t], signs[t]));
+                      l, r, nb.create<arith::MulFOp>(l, a[t], coefs[t]));
                 return SmallVector<Value>{r};
               })[0];
   b.create<scf::YieldOp>(loc, insert(b, loc, part, acc, dst));
   return loop.getResult(0);
 }
 
-/// The (index, sign) of term t of row `row` of `table`; (0, 0) past its
-/// terms.
-std::pair<int64_t, float> termOf(const SignedSum &row, int64_t t) {
+/// The (index, coefficient) of term t of row `row` of `table`; (0, 0) past
+/// its terms.
+std::pair<int64_t, float> termOf(const LinearSum &row, int64_t t) {
   if (t >= row.terms)
     return {0, 0.0f};
-  return {row.index[t], row.sign[t]};
+  return {row.index[t], row.coef[t]};
 }
 
 /// The tiles of the channels-last `xh` [g, rows, cols, K] transformed on
-/// both sides by the matrix of 4 rows `rowsOf` (each a signed sum of at most
-/// `terms` of a tile's rows; tile (ty, tx) starts at row 2 ty and column
-/// 2 tx): first on the rows, R_a [g, TH, cols, K], then on the columns, into
-/// [16, g, TH, TW, K] (position 4 a + c).
+/// both sides by the matrix `rowsOf` of n rows (each a linear combination
+/// of a tile's rows; tile (ty, tx) starts at row `stride` ty and column
+/// `stride` tx): first on the rows, R_a [g, TH, cols, K], then on the
+/// columns, into [n^2, g, TH, TW, K] (position n a + c).
 Value transformTiles(OpBuilder &b, Location loc, Value xh,
-                     const SignedSum (&rowsOf)[4], int64_t terms, int64_t th,
+                     ArrayRef<LinearSum> rowsOf, int64_t stride, int64_t th,
                      int64_t tw) {
   RankedTensorType xt = tensorType(xh);
-  int64_t g = xt.getDimSize(0), cols = xt.getDimSize(2), k = xt.getDimSize(3);
+  int64_t g = xt.getDimSize(0), cols = xt.getDimSize(2), k = xt.getDimSize(3),
+          n = rowsOf.size(), terms = WinogradForm::terms(rowsOf);
   Type elt = xt.getElementType();
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
   };
   auto zero = b.getIndexAttr(0), one = b.getIndexAttr(1),
-       two = b.getIndexAttr(2);
-  Value r = signedSumLoop(
-      b, loc, type({4, g, th, cols, k}), terms,
+       step = b.getIndexAttr(stride);
+  Value r = linearSumLoop(
+      b, loc, type({n, g, th, cols, k}), terms,
       [&](int64_t a, int64_t t) { return termOf(rowsOf[a], t); },
       [&](Value, Value i) -> Value {
         return b.create<tensor::ExtractSliceOp>(
             loc, type({g, th, cols, k}), xh,
             ArrayRef<OpFoldResult>{zero, i, zero, zero},
             indices(b, {g, th, cols, k}),
-            ArrayRef<OpFoldResult>{one, two, one, one});
+            ArrayRef<OpFoldResult>{one, step, one, one});
       });
-  return signedSumLoop(
-      b, loc, type({16, g, th, tw, k}), terms,
-      [&](int64_t p, int64_t t) { return termOf(rowsOf[p % 4], t); },
+  return linearSumLoop(
+      b, loc, type({n * n, g, th, tw, k}), terms,
+      [&](int64_t p, int64_t t) { return termOf(rowsOf[p % n], t); },
       [&](Value p, Value j) -> Value {
-        Value a = b.create<arith::DivUIOp>(loc, p, indexConstant(b, loc, 4));
+        Value a = b.create<arith::DivUIOp>(loc, p, indexConstant(b, loc, n));
         return b.create<tensor::ExtractSliceOp>(
             loc, type({g, th, tw, k}), r,
             ArrayRef<OpFoldResult>{a, zero, zero, j, zero},
             indices(b, {1, g, th, tw, k}),
-            ArrayRef<OpFoldResult>{one, one, one, two, one});
+            ArrayRef<OpFoldResult>{one, one, one, step, one});
       });
 }
 
 /// The input tiles of the samples `xs` [g, K, H, W] for a convolution into
-/// `y` [g, M, OH, OW], transformed: V = (B^T (x) B^T) d as [16, g T, K].
+/// `y` [g, M, OH, OW], transformed: V = (B^T (x) B^T) d as [P, g T, K].
 Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
                     const Window &w) {
   WinogradLayout l = winogradLayout(y, w);
   Value xh = channelsLastPadded(b, loc, xs, l.rows, l.cols, l.top, l.left);
-  Value v = transformTiles(b, loc, xh, kWinogradBT, 2, l.th, l.tw);
+  Value v = transformTiles(b, loc, xh, l.form->bt, l.form->m, l.th, l.tw);
   return b.create<tensor::CollapseShapeOp>(
       loc, v, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
 }
 
 /// The stride-1 3x3 convolution of the samples `xs` [g, K, H, W] into `y`
-/// [g, M, OH, OW] by the transformed filters `u` [16, K, M]
+/// [g, M, OH, OW] by the transformed filters `u` [P, K, M]
 /// (winogradFilters) plus `bias[m]` when given. The input goes
-/// channels-last and padded, xh [g, 2 TH + 2, 2 TW + 2, K]; B^T on the rows
-/// of each tile, then on its columns, V [16, g T, K] (winogradInput); the 16
-/// GEMMs as one batch matmul, Mt [16, g T, M]; A^T on the columns, Q [2, 4,
-/// g T, M], then on the rows into y channels-last at its strided 2x2
-/// positions, with the bias; then y transposed to NCHW.
+/// channels-last and padded, xh [g, m TH + 2, m TW + 2, K]; B^T on the rows
+/// of each tile, then on its columns, V [P, g T, K] (winogradInput); the P
+/// GEMMs as one batch matmul, Mt [P, g T, M]; A^T on the columns, Q [m,
+/// alpha, g T, M], then on the rows into the tiles' outputs channels-last,
+/// Y [g, TH, m, TW, m, M] = [g, m TH, m TW, M]; then y = Y's first OH x OW
+/// transposed to NCHW, plus the bias.
 Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
                    RankedTensorType y, const Window &w) {
   WinogradLayout l = winogradLayout(y, w);
+  const WinogradForm &f = *l.form;
   int64_t g = y.getDimSize(0), m = y.getDimSize(1), oh = y.getDimSize(2),
-          ow = y.getDimSize(3), th = l.th, tw = l.tw, t = g * th * tw;
+          ow = y.getDimSize(3), th = l.th, tw = l.tw, t = g * th * tw,
+          alpha = f.alpha, terms = WinogradForm::terms(f.at);
   Type elt = y.getElementType();
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
   };
   Value v = winogradInput(b, loc, xs, y, w);
   Value mt = gemm<linalg::BatchMatmulOp>(
-      b, loc, v, u, filled(b, loc, type({16, t, m}), 0.0), false);
-  RankedTensorType mType = type({16, g, th, tw, m});
+      b, loc, v, u, filled(b, loc, type({l.positions(), t, m}), 0.0), false);
   mt = b.create<tensor::ExpandShapeOp>(
-      loc, mType, mt, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
-  // Q[4 i + c] = sum over A^T's row i of Mt[4 a + c].
-  RankedTensorType qType = type({8, g, th, tw, m});
-  Value q = signedSumLoop(
-      b, loc, qType, 3,
+      loc, type({l.positions(), g, th, tw, m}), mt,
+      SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
+  auto zero = b.getIndexAttr(0);
+  auto positionOf = [&](Value from, Value p) -> Value {
+    return b.create<tensor::ExtractSliceOp>(
+        loc, type({g, th, tw, m}), from,
+        ArrayRef<OpFoldResult>{p, zero, zero, zero, zero},
+        indices(b, {1, g, th, tw, m}), indices(b, {1, 1, 1, 1, 1}));
+  };
+  // Q[alpha i + c] = sum over A^T's row i of Mt[alpha a + c].
+  Value q = linearSumLoop(
+      b, loc, type({f.m * alpha, g, th, tw, m}), terms,
       [&](int64_t o, int64_t t) {
-        auto [a, sign] = termOf(kWinogradAT[o / 4], t);
-        return std::make_pair(4 * a + o % 4, sign);
+        auto [a, c] = termOf(f.at[o / alpha], t);
+        return std::make_pair(alpha * a + o % alpha, c);
       },
-      [&](Value, Value p) -> Value {
-        auto zero = b.getIndexAttr(0);
-        return b.create<tensor::ExtractSliceOp>(
-            loc, type({g, th, tw, m}), mt,
-            ArrayRef<OpFoldResult>{p, zero, zero, zero, zero},
-            indices(b, {1, g, th, tw, m}), indices(b, {1, 1, 1, 1, 1}));
+      [&](Value, Value p) { return positionOf(mt, p); });
+  // Y[:, :, i, :, j] = sum over A^T's row j of Q[alpha i + c].
+  RankedTensorType tilesType = type({g, th, f.m, tw, f.m, m});
+  Value tiles = linearSumLoop(
+      b, loc, tilesType, terms,
+      [&](int64_t o, int64_t t) {
+        auto [c, coef] = termOf(f.at[o % f.m], t);
+        return std::make_pair(alpha * (o / f.m) + c, coef);
+      },
+      [&](Value, Value p) { return positionOf(q, p); }, f.m * f.m,
+      [&](Value o) -> WindowView {
+        Value mc = indexConstant(b, loc, f.m);
+        Value i = b.create<arith::DivUIOp>(loc, o, mc),
+              j = b.create<arith::RemUIOp>(loc, o, mc);
+        return {{zero, zero, i, zero, j, zero},
+                indices(b, {g, th, 1, tw, 1, m}),
+                indices(b, {1, 1, 1, 1, 1, 1}),
+                type({g, th, tw, m})};
       });
-  // y channels-last at rows 2 ty + i < OH, columns 2 tx + j < OW.
-  RankedTensorType yhType = type({g, oh, ow, m});
-  Value yh = emptyLike(b, loc, yhType);
-  for (int64_t i = 0; i < 2; ++i)
-    for (int64_t j = 0; j < 2; ++j) {
-      int64_t rows = (oh - i + 1) / 2, cols = (ow - j + 1) / 2;
-      SmallVector<Value> colsOfQ;
-      for (int64_t c = 0; c < 4; ++c)
-        colsOfQ.push_back(extract(b, loc, q,
-                                  viewOf(b, qType, {4 * i + c, 0, 0, 0, 0},
-                                         {1, g, rows, cols, m}, {1, 1, 1, 1, 1},
-                                         {g, rows, cols, m})));
-      yh = signedSumInto(b, loc, colsOfQ, kWinogradAT[j], bias, yh,
-                         viewOf(b, yhType, {0, i, j, 0}, {g, rows, cols, m},
-                                {1, 2, 2, 1}, {g, rows, cols, m}));
-    }
-  return b
-      .create<linalg::TransposeOp>(loc, yh, emptyLike(b, loc, y),
-                                   ArrayRef<int64_t>{0, 3, 1, 2})
-      ->getResult(0);
+  Value yh = b.create<tensor::CollapseShapeOp>(
+      loc, tiles, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4}, {5}});
+  // Cropped into a tensor of its own: the transpose below then reads
+  // contiguous rows (see nn-tile-and-vectorize's collapseTransposedRun),
+  // not a strided view (gathers).
+  if (oh != f.m * th || ow != f.m * tw)
+    yh = b.create<linalg::CopyOp>(
+              loc,
+              extract(b, loc, yh,
+                      viewOf(b, tensorType(yh), {0, 0, 0, 0}, {g, oh, ow, m},
+                             {1, 1, 1, 1}, {g, oh, ow, m})),
+              emptyLike(b, loc, type({g, oh, ow, m})))
+             ->getResult(0);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, d1, d2, d3;
+  bindDims(ctx, d0, d1, d2, d3);
+  SmallVector<Value> ins{yh};
+  SmallVector<AffineMap> maps{AffineMap::get(4, 0, {d0, d2, d3, d1}, ctx)};
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back(AffineMap::get(4, 0, d1));
+  }
+  return generic(b, loc, ins, maps, emptyLike(b, loc, y),
+                 [&](OpBuilder &nb, Location nl, ValueRange a) {
+                   Value r = a[0];
+                   if (bias)
+                     r = nb.create<arith::AddFOp>(nl, r, a[1]);
+                   return SmallVector<Value>{r};
+                 })[0];
 }
 
 /// The input gradient `out` [N, C, H, W] of a convolution by `w` [F, C, 3,
@@ -786,7 +866,8 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
 Value winogradInputGrad(OpBuilder &b, Location loc, Value in, Value w,
                         RankedTensorType out, const Window &window,
                         int64_t part) {
-  Value u = winogradFilters(b, loc, w, /*inputGradient=*/true);
+  Value u = winogradFilters(b, loc, *winogradLayout(out, window).form, w,
+                            /*inputGradient=*/true);
   return forEachPart(b, loc, out, part, [&](Value n) {
     return winogradConv(b, loc, samplesOf(b, loc, in, n, part), u, Value(),
                         partOf(out, part), window);
@@ -826,13 +907,14 @@ Value convGemm(OpBuilder &b, Location loc, Value x, Value wm, Value bias,
 /// parts (samplesPerPart), or by the whole batch's GEMM.
 struct ConvPlan {
   enum Kind { Whole, Parts, Winograd, Shifted } kind;
-  int64_t size; ///< samples per part
+  int64_t size;                       ///< samples per part
+  const WinogradForm *form = nullptr; ///< with Winograd
 };
 
 ConvPlan convPlan(RankedTensorType x, RankedTensorType y, const Window &w,
                   bool bf16) {
   if (int64_t g = winogradPart(x, y, w, bf16))
-    return {ConvPlan::Winograd, g};
+    return {ConvPlan::Winograd, g, winogradLayout(y, w).form};
   if (shiftable(x, y, w, bf16))
     return {ConvPlan::Shifted, 1};
   int64_t g = samplesPerPart(x, y, w, /*wholeVectors=*/true);
@@ -843,7 +925,7 @@ ConvPlan convPlan(RankedTensorType x, RankedTensorType y, const Window &w,
 /// else the matrix [F, C kh kw].
 Value planFilters(OpBuilder &b, Location loc, Value w, const ConvPlan &plan) {
   return plan.kind == ConvPlan::Winograd
-             ? winogradFilters(b, loc, w, /*inputGradient=*/false)
+             ? winogradFilters(b, loc, *plan.form, w, /*inputGradient=*/false)
              : filterMatrix(b, loc, w);
 }
 
@@ -1138,11 +1220,11 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
 /// conv2d_grad_weight of a convolution that winogradPart takes, as the
 /// gradient of its Winograd form: with V the transformed input tiles
 /// (winogradInput) and dZ = (A (x) A) dy the transformed output gradient
-/// (of each tile's 2x2 outputs, zero outside),
+/// (of each tile's m x m outputs, zero outside),
 ///   dU_p [K, M] = sum over the tiles of V_p^T dZ_p,
 ///   dW[m, k, i, j] = sum over p of (G (x) G)[p, (i, j)] dU_p[k, m].
 /// V is computed again from x (the forward pass's, kept for the whole
-/// batch, would take 16 T K floats per sample: 19 MB for the wide CNN).
+/// batch, would take P T K floats per sample: 11 MB for the wide CNN).
 /// The batch's parts of `part` samples go in up to 8 groups in parallel,
 /// each through its parts in order, adding into its own dU; the groups'
 /// sums are added after (the same sums in the same order on any number of
@@ -1153,8 +1235,10 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
   MLIRContext *ctx = b.getContext();
   RankedTensorType xt = tensorType(x), dy = tensorType(dyIn);
   WinogradLayout l = winogradLayout(dy, w);
+  const WinogradForm &f = *l.form;
   int64_t n = dy.getDimSize(0), m = dy.getDimSize(1), k = xt.getDimSize(1),
-          t = part * l.th * l.tw, parts = n / part, groups = 1;
+          t = part * l.th * l.tw, parts = n / part, groups = 1,
+          positions = l.positions();
   for (int64_t g = std::min<int64_t>(8, parts); g >= 2; --g)
     if (parts % g == 0) {
       groups = g;
@@ -1166,7 +1250,7 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
   };
   int64_t perGroup = parts / groups;
   Value sums = accumulateBySample(
-      b, loc, groups, perGroup * part, perGroup, type({16, k, m}),
+      b, loc, groups, perGroup * part, perGroup, type({positions, k, m}),
       [&](Value first, Value i, Value acc) -> Value {
         Value s = b.create<arith::AddIOp>(
             loc, first,
@@ -1174,12 +1258,12 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
         Value v = winogradInput(b, loc, samplesOf(b, loc, x, s, part),
                                 partOf(dy, part), w);
         Value vt = b.create<linalg::TransposeOp>(
-                        loc, v, emptyLike(b, loc, type({16, k, t})),
+                        loc, v, emptyLike(b, loc, type({positions, k, t})),
                         ArrayRef<int64_t>{0, 2, 1})
                        ->getResult(0);
         Value dyh = channelsLastPadded(b, loc, samplesOf(b, loc, dyIn, s, part),
-                                       2 * l.th, 2 * l.tw, 0, 0);
-        Value dz = transformTiles(b, loc, dyh, kWinogradA, 2, l.th, l.tw);
+                                       f.m * l.th, f.m * l.tw, 0, 0);
+        Value dz = transformTiles(b, loc, dyh, f.a, f.m, l.th, l.tw);
         dz = b.create<tensor::CollapseShapeOp>(
             loc, dz, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
         return gemm<linalg::BatchMatmulOp>(b, loc, vt, dz, acc, false);
@@ -1189,8 +1273,8 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
   bindDims(ctx, d0, d1, d2, d3);
   Value du =
       b.create<linalg::GenericOp>(
-           loc, TypeRange{type({16, k, m})}, ValueRange{sums},
-           ValueRange{filled(b, loc, type({16, k, m}), 0.0)},
+           loc, TypeRange{type({positions, k, m})}, ValueRange{sums},
+           ValueRange{filled(b, loc, type({positions, k, m}), 0.0)},
            ArrayRef<AffineMap>{AffineMap::get(4, 0, {d0, d1, d2, d3}, ctx),
                                AffineMap::get(4, 0, {d1, d2, d3}, ctx)},
            SmallVector<utils::IteratorType>{
@@ -1202,7 +1286,7 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
            })
           .getResult(0);
   // D [9, K M] = (G (x) G)^T x dU, then dW[m, k, i, j] = D[3 i + j, k, m].
-  Value d = timesGG(b, loc, du, /*flipped=*/false, /*transposed=*/true);
+  Value d = timesGG(b, loc, f, du, /*flipped=*/false, /*transposed=*/true);
   AffineMap read = AffineMap::get(4, 0, {d2 * 3 + d3, d1 * m + d0}, ctx);
   return generic(b, loc, d, read, emptyLike(b, loc, dwType), copyElement)[0];
 }
