@@ -11,9 +11,10 @@
 // positions), its 36 GEMMs one batch matmul over its 18 tiles, A^T on the
 // columns (24 = 4 x 6) and on the rows (16 outputs, each written at its
 // place of the 12x12 tile grid), the 11x11 outputs cropped, then NCHW with
-// the bias. The input gradient is the convolution of dy padded by 2 (4x4
-// tiles of 13x13: 18x18) with the filters rotated ((G (x) G)'s columns
-// reversed) and transposed, one sample at a time (16 tiles).
+// the bias. The input gradient (by F(2x2, 3x3), as gradients are) is the
+// convolution of dy padded by 2 (7x7 tiles of 13x13: 16x16) with the
+// filters rotated ((G (x) G)'s columns reversed) and transposed, 16 GEMMs
+// over the 98 tiles of 2 samples.
 // CHECK-LABEL: func.func @winograd(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<4x64x13x13xf32>, %[[W:[^:]+]]: tensor<64x64x3x3xf32>, %[[B:[^:]+]]: tensor<64xf32>, %[[DY:[^:]+]]: tensor<4x64x11x11xf32>
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 1, 0]
@@ -32,12 +33,15 @@
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<2x11x11x64xf32>)
 // CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[B]] : tensor<2x11x11x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<2x64x11x11xf32>)
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 0, 1]
-// CHECK:         %[[GGR:.+]] = arith.constant dense<"0x00000000000000000000000000000000000000000000000000000000000000000000803F{{.*}}"> : tensor<36x9xf32>
-// CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<36x9xf32>, tensor<9x4096xf32>)
-// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
-// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [1, 11, 11, 64] [1, 1, 1, 1] : tensor<1x11x11x64xf32> into tensor<1x18x18x64xf32>
-// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x16x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x16x64xf32>)
-// CHECK:           linalg.copy ins(%{{.+}} : tensor<1x13x13x64xf32>)
+// CHECK:         %[[GGR:.+]] = arith.constant dense<"0x00000000000000000000000000000000000000000000000000000000000000000000803F{{.*}}"> : tensor<16x9xf32>
+// CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<16x9xf32>, tensor<9x4096xf32>)
+// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x16x16x64xf32>
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<4x2x7x16x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<16x2x7x7x64xf32>)
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<16x98x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x98x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<8x2x7x7x64xf32>)
+// CHECK:           linalg.copy ins(%{{.+}} : tensor<2x13x13x64xf32>)
 // CHECK:         return %[[Y]], %[[DX]]
 
 // The whole batch's GEMM (--target cuda): im2col, no Winograd.
@@ -77,21 +81,21 @@ func.func @winograd_small(%x: tensor<4x64x7x7xf32>, %w: tensor<64x64x3x3xf32>) -
 // -----
 
 // The weight gradient of such a convolution, as the gradient of its
-// Winograd form (F(4x4, 3x3) for 11x11 outputs): dU_p [C, F] = sum over the
-// tiles of V_p^T dZ_p (V the transformed input tiles, dZ = (A (x) A) dy the
-// transformed output gradient, dy channels-last padded to whole 4x4 blocks,
-// 12x12), one batch matmul per part of 2 samples adding into its group's
-// dU; the batch's two parts in two groups in parallel, their sums added,
-// then dW = (G (x) G)^T [9, 36] x dU.
+// Winograd form (F(2x2, 3x3)): dU_p [C, F] = sum over the tiles of V_p^T
+// dZ_p (V the transformed input tiles, dZ = (A (x) A) dy the transformed
+// output gradient, dy channels-last padded to whole 2x2 blocks, 12x12), one
+// batch matmul per part of 2 samples adding into its group's dU; the
+// batch's two parts in two groups in parallel, their sums added, then
+// dW = (G (x) G)^T [9, 16] x dU.
 // CHECK-LABEL: func.func @winograd_grad_weight(
-// CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x36x64x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<36x64x64xf32>)
+// CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x64x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<16x64x64xf32>)
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
-// CHECK:             %[[VT:.+]] = linalg.transpose ins(%{{.+}} : tensor<36x18x64xf32>) outs(%{{.+}} : tensor<36x64x18xf32>) permutation = [0, 2, 1]
+// CHECK:             %[[VT:.+]] = linalg.transpose ins(%{{.+}} : tensor<16x72x64xf32>) outs(%{{.+}} : tensor<16x64x72xf32>) permutation = [0, 2, 1]
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x12x12x64xf32>
-// CHECK:             linalg.batch_matmul ins(%[[VT]], %{{.+}} : tensor<36x64x18xf32>, tensor<36x18x64xf32>) outs(%[[ACC]] : tensor<36x64x64xf32>)
-// CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x36x64x64xf32>)
-// CHECK:         %[[D:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<9x36xf32>, tensor<36x4096xf32>)
+// CHECK:             linalg.batch_matmul ins(%[[VT]], %{{.+}} : tensor<16x64x72xf32>, tensor<16x72x64xf32>) outs(%[[ACC]] : tensor<16x64x64xf32>)
+// CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x16x64x64xf32>)
+// CHECK:         %[[D:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<9x16xf32>, tensor<16x4096xf32>)
 // CHECK:         %[[DW:.+]] = linalg.generic {{.*}} ins(%[[D]] : tensor<9x4096xf32>) outs(%{{.+}} : tensor<64x64x3x3xf32>)
 // CHECK:         return %[[DW]]
 func.func @winograd_grad_weight(%x: tensor<4x64x13x13xf32>, %dy: tensor<4x64x11x11xf32>) -> tensor<64x64x3x3xf32> {

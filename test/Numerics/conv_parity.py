@@ -120,11 +120,13 @@ def conv_cases():
         # wrapped columns) and dy of 16 filters.
         conv_case("conv_shifted_c16_k5_pad2", r, 2, 16, 32, 32, 16, 5, 5, [1, 1], [2, 2, 2, 2], True, scaled=True),
         # 3x3 stride 1 with at least 64 channels in and out: the forward
-        # pass, the input gradient and the weight gradient by Winograd
-        # F(2x2, 3x3), a few samples at a time (winogradConv,
+        # pass by Winograd F(4x4, 3x3) where it saves a quarter of the
+        # products (all but the 6x9 case), the input gradient and the weight
+        # gradient by F(2x2, 3x3), a few samples at a time (winogradConv,
         # winogradWeightGrad). 11x11 outputs: the tiles' last row and
-        # column half outside (6x6 tiles, parts of 2 samples); the input
-        # gradient's dy padded by 2 (7x7 tiles of 13x13, 49 per sample).
+        # column outside (3x3 tiles of 4x4 forward; 6x6 tiles of 2x2 for the
+        # weight gradient); the input gradient's dy padded by 2 (7x7 tiles
+        # of 13x13, 49 per sample).
         conv_case("conv_winograd_c64_f64_valid_11x11", r, 4, 64, 13, 13, 64, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
         # Padding 1, a rectangular 6x9 image (3x5 tiles, the last column of
         # tiles half outside), 80 filters; the input gradient's 80 channels
@@ -146,7 +148,7 @@ def conv_relu_pool_case(name, r, n, c, h, w, f, pads, first_layer=False,
     and window maximum (with the offsets the gradient takes) in one loop
     (see fuseConvReluMaxPool). `first_layer`: no input gradient, as for a
     network's first layer. `scaled`: the filters scaled by 1 / sqrt(c 3 3)
-    and dy by 1 / sqrt(n oh ow), as in conv_case."""
+    (see conv_case)."""
     x, wt, b = randn(r, n, c, h, w), randn(r, f, c, 3, 3), randn(r, f)
     if scaled:
         wt = (wt / np.sqrt(c * 9)).astype(np.float32)
@@ -154,8 +156,6 @@ def conv_relu_pool_case(name, r, n, c, h, w, f, pads, first_layer=False,
     z = F.conv2d(torch_pad(tx, pads), tw, tb)
     y = F.max_pool2d(F.relu(z), [2, 2], [2, 2])
     dy = randn(r, *y.shape)
-    if scaled:
-        dy = (dy / np.sqrt(y.shape[0] * y.shape[2] * y.shape[3])).astype(np.float32)
     wrt = (tw, tb) if first_layer else (tx, tw, tb)
     grads = torch.autograd.grad(y, wrt, t(dy))
     zt = "tensor<" + "x".join(str(d) for d in z.shape) + "xf32>"

@@ -522,19 +522,26 @@ struct WinogradLayout {
   int64_t positions() const { return form->alpha * form->alpha; }
 };
 
-/// The form with fewer products for OH x OW outputs: F(4x4, 3x3) where its
-/// products are at most 3/4 of F(2x2, 3x3)'s (its transforms cost more per
-/// tile; partial tiles waste more of its products: 5x5 outputs take as many
-/// in both), else F(2x2, 3x3).
-WinogradLayout winogradLayout(RankedTensorType y, const Window &w) {
+/// For a `forward` pass, the form with fewer products for OH x OW outputs:
+/// F(4x4, 3x3) where its products are at most 3/4 of F(2x2, 3x3)'s (its
+/// transforms cost more per tile; partial tiles waste more of its products:
+/// 5x5 outputs take as many in both), else F(2x2, 3x3). The gradients keep
+/// F(2x2, 3x3): with F(4x4, 3x3) the wide CNN's forward pass ran 1.3-1.5x
+/// faster on one core, but its input and weight gradients no faster (the
+/// transformed filters and dU, 36 [K, M] matrices instead of 16, read per
+/// part of a few samples, outweighed the fewer products), and training 2%
+/// faster.
+WinogradLayout winogradLayout(RankedTensorType y, const Window &w,
+                              bool forward) {
   int64_t oh = y.getDimSize(2), ow = y.getDimSize(3);
   auto products = [&](const WinogradForm &f) {
     return f.alpha * f.alpha * llvm::divideCeil(oh, f.m) *
            llvm::divideCeil(ow, f.m);
   };
-  const WinogradForm &f = 4 * products(kWinograd4) <= 3 * products(kWinograd2)
-                              ? kWinograd4
-                              : kWinograd2;
+  const WinogradForm &f =
+      forward && 4 * products(kWinograd4) <= 3 * products(kWinograd2)
+          ? kWinograd4
+          : kWinograd2;
   int64_t th = llvm::divideCeil(oh, f.m), tw = llvm::divideCeil(ow, f.m);
   return {&f, th, tw, w.top, w.left, f.m * th + 2, f.m * tw + 2};
 }
@@ -552,12 +559,12 @@ WinogradLayout winogradLayout(RankedTensorType y, const Window &w) {
 /// 15% faster by Winograd, but its kernels (the channels-last transposes of
 /// 14x14 images as 224-lane shuffles above all) took 35% more compile CPU.
 int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
-                     bool bf16) {
+                     bool bf16, bool forward) {
   int64_t n = y.getDimSize(0), k = x.getDimSize(1), m = y.getDimSize(1);
   if (bf16 || w.kh != 3 || w.kw != 3 || w.sh != 1 || w.sw != 1 || w.top < 0 ||
       w.left < 0 || w.bottom < 0 || w.right < 0 || k < 64 || m < 64)
     return 0;
-  WinogradLayout l = winogradLayout(y, w);
+  WinogradLayout l = winogradLayout(y, w, forward);
   int64_t tiles = l.th * l.tw, p = l.positions();
   int64_t most = 0;
   for (int64_t g = 1; 2 * g <= n; ++g) {
@@ -759,10 +766,11 @@ Value transformTiles(OpBuilder &b, Location loc, Value xh,
 }
 
 /// The input tiles of the samples `xs` [g, K, H, W] for a convolution into
-/// `y` [g, M, OH, OW], transformed: V = (B^T (x) B^T) d as [P, g T, K].
+/// `y` [g, M, OH, OW], transformed: V = (B^T (x) B^T) d as [P, g T, K]
+/// (`forward`: see winogradLayout).
 Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
-                    const Window &w) {
-  WinogradLayout l = winogradLayout(y, w);
+                    const Window &w, bool forward) {
+  WinogradLayout l = winogradLayout(y, w, forward);
   Value xh = channelsLastPadded(b, loc, xs, l.rows, l.cols, l.top, l.left);
   Value v = transformTiles(b, loc, xh, l.form->bt, l.form->m, l.th, l.tw);
   return b.create<tensor::CollapseShapeOp>(
@@ -777,10 +785,10 @@ Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
 /// GEMMs as one batch matmul, Mt [P, g T, M]; A^T on the columns, Q [m,
 /// alpha, g T, M], then on the rows into the tiles' outputs channels-last,
 /// Y [g, TH, m, TW, m, M] = [g, m TH, m TW, M]; then y = Y's first OH x OW
-/// transposed to NCHW, plus the bias.
+/// transposed to NCHW, plus the bias. `forward`: see winogradLayout.
 Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
-                   RankedTensorType y, const Window &w) {
-  WinogradLayout l = winogradLayout(y, w);
+                   RankedTensorType y, const Window &w, bool forward) {
+  WinogradLayout l = winogradLayout(y, w, forward);
   const WinogradForm &f = *l.form;
   int64_t g = y.getDimSize(0), m = y.getDimSize(1), oh = y.getDimSize(2),
           ow = y.getDimSize(3), th = l.th, tw = l.tw, t = g * th * tw,
@@ -789,7 +797,7 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
   };
-  Value v = winogradInput(b, loc, xs, y, w);
+  Value v = winogradInput(b, loc, xs, y, w, forward);
   Value mt = gemm<linalg::BatchMatmulOp>(
       b, loc, v, u, filled(b, loc, type({l.positions(), t, m}), 0.0), false);
   mt = b.create<tensor::ExpandShapeOp>(
@@ -866,11 +874,12 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
 Value winogradInputGrad(OpBuilder &b, Location loc, Value in, Value w,
                         RankedTensorType out, const Window &window,
                         int64_t part) {
-  Value u = winogradFilters(b, loc, *winogradLayout(out, window).form, w,
-                            /*inputGradient=*/true);
+  Value u = winogradFilters(
+      b, loc, *winogradLayout(out, window, /*forward=*/false).form, w,
+      /*inputGradient=*/true);
   return forEachPart(b, loc, out, part, [&](Value n) {
     return winogradConv(b, loc, samplesOf(b, loc, in, n, part), u, Value(),
-                        partOf(out, part), window);
+                        partOf(out, part), window, /*forward=*/false);
   });
 }
 
@@ -913,8 +922,8 @@ struct ConvPlan {
 
 ConvPlan convPlan(RankedTensorType x, RankedTensorType y, const Window &w,
                   bool bf16) {
-  if (int64_t g = winogradPart(x, y, w, bf16))
-    return {ConvPlan::Winograd, g, winogradLayout(y, w).form};
+  if (int64_t g = winogradPart(x, y, w, bf16, /*forward=*/true))
+    return {ConvPlan::Winograd, g, winogradLayout(y, w, /*forward=*/true).form};
   if (shiftable(x, y, w, bf16))
     return {ConvPlan::Shifted, 1};
   int64_t g = samplesPerPart(x, y, w, /*wholeVectors=*/true);
@@ -935,7 +944,7 @@ Value convByPlan(OpBuilder &b, Location loc, Value xs, Value filters,
                  Value bias, RankedTensorType y, const Window &w,
                  const ConvPlan &plan, bool bf16) {
   return plan.kind == ConvPlan::Winograd
-             ? winogradConv(b, loc, xs, filters, bias, y, w)
+             ? winogradConv(b, loc, xs, filters, bias, y, w, /*forward=*/true)
              : convGemm(b, loc, xs, filters, bias, y, w, bf16);
 }
 
@@ -1234,7 +1243,7 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
                          int64_t part) {
   MLIRContext *ctx = b.getContext();
   RankedTensorType xt = tensorType(x), dy = tensorType(dyIn);
-  WinogradLayout l = winogradLayout(dy, w);
+  WinogradLayout l = winogradLayout(dy, w, /*forward=*/false);
   const WinogradForm &f = *l.form;
   int64_t n = dy.getDimSize(0), m = dy.getDimSize(1), k = xt.getDimSize(1),
           t = part * l.th * l.tw, parts = n / part, groups = 1,
@@ -1256,7 +1265,7 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
             loc, first,
             b.create<arith::MulIOp>(loc, i, indexConstant(b, loc, part)));
         Value v = winogradInput(b, loc, samplesOf(b, loc, x, s, part),
-                                partOf(dy, part), w);
+                                partOf(dy, part), w, /*forward=*/false);
         Value vt = b.create<linalg::TransposeOp>(
                         loc, v, emptyLike(b, loc, type({positions, k, t})),
                         ArrayRef<int64_t>{0, 2, 1})
@@ -1318,7 +1327,9 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
     Value x = adaptor.getInput();
     bool bf16 = bf16Products(op);
     auto tType = RankedTensorType::get({k, f}, elt);
-    if (int64_t part = bySampleAllowed ? winogradPart(xt, dy, w, bf16) : 0) {
+    if (int64_t part = bySampleAllowed ? winogradPart(xt, dy, w, bf16,
+                                                      /*forward=*/false)
+                                       : 0) {
       rewriter.replaceOp(op,
                          winogradWeightGrad(rewriter, loc, x, adaptor.getGrad(),
                                             dwType, w, part));
@@ -1431,7 +1442,7 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
                    w.kh - 1 - w.bottom,
                    w.kw - 1 - w.right};
     if (int64_t part = bySampleAllowed && w.sh == 1 && w.sw == 1
-                           ? winogradPart(dy, x, full, bf16)
+                           ? winogradPart(dy, x, full, bf16, /*forward=*/false)
                            : 0) {
       rewriter.replaceOp(op,
                          winogradInputGrad(rewriter, loc, g,
