@@ -429,13 +429,14 @@ Value shiftedConvBySample(OpBuilder &b, Location loc, Value in, Value w,
 /// the alpha^2 positions p of a transformed tile, a GEMM over the tiles,
 ///   M_p [T, M] = V_p [T, K] x U_p [K, M],
 /// channels-last (the transforms then move whole vectors of channels).
-/// B^T, A^T (and A, for the weight gradient's dy) are small integer
-/// matrices: their transforms are sums of two to five rows (LinearSum),
-/// applied to the rows of a tile and then to its columns; G's is a GEMM on
-/// the filters, once per step. F(2x2, 3x3) (16 products per 4 outputs) has
-/// entries 0 and +-1; F(4x4, 3x3) (36 per 16: 1.78x fewer) has entries up
-/// to 8 and errors a few times larger (2e-6 of the output's magnitude for
-/// 256 channels in float32, within PyTorch parity).
+/// B^T, A^T (and A, for the weight gradient's dy) are small matrices of
+/// simple entries: their transforms are sums of one to five rows
+/// (LinearSum), applied to the rows of a tile and then to its columns; G's
+/// is a GEMM on the filters, once per step. F(2x2, 3x3) (16 products per 4
+/// outputs) has entries 0 and +-1; F(4x4, 3x3) (36 per 16: 1.78x fewer)
+/// entries up to 8 and float32 errors several times larger (a worst case
+/// of 1.2e-5 for outputs of order 1 over 64 channels, against 1.4e-6;
+/// within PyTorch parity), for forward passes only (see winogradLayout).
 struct LinearSum {
   int64_t terms;
   int64_t index[5];
@@ -529,8 +530,9 @@ struct WinogradLayout {
 /// F(2x2, 3x3): with F(4x4, 3x3) the wide CNN's forward pass ran 1.3-1.5x
 /// faster on one core, but its input and weight gradients no faster (the
 /// transformed filters and dU, 36 [K, M] matrices instead of 16, read per
-/// part of a few samples, outweighed the fewer products), and training 2%
-/// faster.
+/// part of a few samples, outweighed the fewer products): training took
+/// 0.978x the time with F(4x4, 3x3) everywhere, 0.942x with it for the
+/// forward pass only.
 WinogradLayout winogradLayout(RankedTensorType y, const Window &w,
                               bool forward) {
   int64_t oh = y.getDimSize(2), ow = y.getDimSize(3);
