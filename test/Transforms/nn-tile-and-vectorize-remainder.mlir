@@ -58,3 +58,26 @@ func.func @narrow_columns(%a: tensor<9x784xf32>, %b: tensor<784x16xf32>, %c: ten
   %y = linalg.matmul ins(%a, %b : tensor<9x784xf32>, tensor<784x16xf32>) outs(%c : tensor<9x16xf32>) -> tensor<9x16xf32>
   return %y : tensor<9x16xf32>
 }
+
+// -----
+
+// 152 columns: 128 in 32-column register tiles, and the 24 left split again
+// into 16 (whole vectors) and 8, each part from the fill's value
+// (accumulator init). The 8 columns' write must land in the tensor that
+// already holds the 16 columns' result: LLVM 19's folding of insert_slice
+// into transfer_write wrote it into the tensor before them, dropping
+// columns 128-143 (see InsertSliceOfPartialWrite).
+// CHECK-LABEL: func.func @split_twice(
+// CHECK:         %[[MAIN:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0] [16, 128] [1, 1]
+// CHECK:         %[[MID:.+]] = vector.contract {{.*}} : vector<16x1xf32>, vector<1x16xf32> into vector<16x16xf32>
+// CHECK:         %[[LAST:.+]] = vector.contract {{.*}} : vector<16x1xf32>, vector<1x8xf32> into vector<16x8xf32>
+// CHECK:         %[[W16:.+]] = vector.transfer_write %[[MID]], %[[MAIN]][%{{.+}}, %{{.+}}] {{.*}} : vector<16x16xf32>, tensor<16x152xf32>
+// CHECK:         %[[W8:.+]] = vector.transfer_write %[[LAST]], %[[W16]][%{{.+}}, %{{.+}}] {{.*}} : vector<16x8xf32>, tensor<16x152xf32>
+// CHECK:         return %[[W8]]
+func.func @split_twice(%a: tensor<16x1xf32>, %b: tensor<1x152xf32>) -> tensor<16x152xf32> {
+  %0 = tensor.empty() : tensor<16x152xf32>
+  %cst = arith.constant 0.000000e+00 : f32
+  %1 = linalg.fill ins(%cst : f32) outs(%0 : tensor<16x152xf32>) -> tensor<16x152xf32>
+  %2 = linalg.matmul ins(%a, %b : tensor<16x1xf32>, tensor<1x152xf32>) outs(%1 : tensor<16x152xf32>) -> tensor<16x152xf32>
+  return %2 : tensor<16x152xf32>
+}
