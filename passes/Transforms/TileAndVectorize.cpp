@@ -918,9 +918,8 @@ struct InsertSliceOfPartialWrite : OpRewritePattern<tensor::InsertSliceOp> {
     Value whole = rewriter.create<tensor::InsertSliceOp>(
         loc, write.getSource(), insert.getDest(), insert.getMixedOffsets(),
         insert.getMixedSizes(), insert.getMixedStrides());
-    SmallVector<Value> indices;
-    for (auto [d, offset] : llvm::enumerate(insert.getMixedOffsets()))
-      indices.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, offset));
+    SmallVector<Value> indices = getValueOrCreateConstantIndexOp(
+        rewriter, loc, insert.getMixedOffsets());
     for (auto [i, d] : llvm::enumerate(kept))
       indices[d] = rewriter.create<arith::AddIOp>(loc, indices[d],
                                                   write.getIndices()[i]);

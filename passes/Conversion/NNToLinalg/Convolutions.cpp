@@ -523,35 +523,36 @@ struct WinogradLayout {
   int64_t positions() const { return form->alpha * form->alpha; }
 };
 
-/// For a `forward` pass, the form with fewer products for OH x OW outputs:
-/// F(4x4, 3x3) where its products are at most 3/4 of F(2x2, 3x3)'s (its
-/// transforms cost more per tile; partial tiles waste more of its products:
-/// 5x5 outputs take as many in both), else F(2x2, 3x3). The gradients keep
-/// F(2x2, 3x3): with F(4x4, 3x3) the wide CNN's forward pass ran 1.3-1.5x
+WinogradLayout winogradLayout(RankedTensorType y, const Window &w,
+                              const WinogradForm &f) {
+  int64_t th = llvm::divideCeil(y.getDimSize(2), f.m),
+          tw = llvm::divideCeil(y.getDimSize(3), f.m);
+  return {&f, th, tw, w.top, w.left, f.m * th + 2, f.m * tw + 2};
+}
+
+/// The form of a forward pass into `y` [N, M, OH, OW]: F(4x4, 3x3) where
+/// its products are at most 3/4 of F(2x2, 3x3)'s (its transforms cost more
+/// per tile; partial tiles waste more of its products: 5x5 outputs take as
+/// many in both), else F(2x2, 3x3). The gradients keep F(2x2, 3x3)
+/// (kWinograd2): with F(4x4, 3x3) the wide CNN's forward pass ran 1.3-1.5x
 /// faster on one core, but its input and weight gradients no faster (the
 /// transformed filters and dU, 36 [K, M] matrices instead of 16, read per
 /// part of a few samples, outweighed the fewer products): training took
 /// 0.978x the time with F(4x4, 3x3) everywhere, 0.942x with it for the
 /// forward pass only.
-WinogradLayout winogradLayout(RankedTensorType y, const Window &w,
-                              bool forward) {
-  int64_t oh = y.getDimSize(2), ow = y.getDimSize(3);
+const WinogradForm &forwardForm(RankedTensorType y) {
   auto products = [&](const WinogradForm &f) {
-    return f.alpha * f.alpha * llvm::divideCeil(oh, f.m) *
-           llvm::divideCeil(ow, f.m);
+    return f.alpha * f.alpha * llvm::divideCeil(y.getDimSize(2), f.m) *
+           llvm::divideCeil(y.getDimSize(3), f.m);
   };
-  const WinogradForm &f =
-      forward && 4 * products(kWinograd4) <= 3 * products(kWinograd2)
-          ? kWinograd4
-          : kWinograd2;
-  int64_t th = llvm::divideCeil(oh, f.m), tw = llvm::divideCeil(ow, f.m);
-  return {&f, th, tw, w.top, w.left, f.m * th + 2, f.m * tw + 2};
+  return 4 * products(kWinograd4) <= 3 * products(kWinograd2) ? kWinograd4
+                                                              : kWinograd2;
 }
 
 /// How many samples winogradConv takes at a time for the stride-1 3x3
 /// convolution of `x` [N, K, H, W] into `y` [N, M, OH, OW], 0 where it does
 /// not apply: f32, at least 64 input and output channels, and each of a
-/// part's buffers within kBodyBytes (for the form of winogradLayout). The
+/// part's buffers within kBodyBytes (for the form `f`). The
 /// fewest samples whose g T tiles are whole register tiles of 8 rows, else
 /// the most that fit (the most that fit, with or without whole tiles,
 /// measured the same for the wide CNN's F(4x4, 3x3)). Fewer channels
@@ -561,20 +562,19 @@ WinogradLayout winogradLayout(RankedTensorType y, const Window &w,
 /// 15% faster by Winograd, but its kernels (the channels-last transposes of
 /// 14x14 images as 224-lane shuffles above all) took 35% more compile CPU.
 int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
-                     bool bf16, bool forward) {
+                     bool bf16, const WinogradForm &f) {
   int64_t n = y.getDimSize(0), k = x.getDimSize(1), m = y.getDimSize(1);
   if (bf16 || w.kh != 3 || w.kw != 3 || w.sh != 1 || w.sw != 1 || w.top < 0 ||
       w.left < 0 || w.bottom < 0 || w.right < 0 || k < 64 || m < 64)
     return 0;
-  WinogradLayout l = winogradLayout(y, w, forward);
+  WinogradLayout l = winogradLayout(y, w, f);
   int64_t tiles = l.th * l.tw, p = l.positions();
   int64_t most = 0;
   for (int64_t g = 1; 2 * g <= n; ++g) {
     if (n % g != 0)
       continue;
-    if (std::max({g * l.rows * l.cols * k,
-                  l.form->alpha * g * l.th * l.cols * k, p * g * tiles * k,
-                  p * g * tiles * m}) *
+    if (std::max({g * l.rows * l.cols * k, f.alpha * g * l.th * l.cols * k,
+                  p * g * tiles * k, p * g * tiles * m}) *
             4 >
         kBodyBytes)
       break;
@@ -731,7 +731,7 @@ std::pair<int64_t, float> termOf(const LinearSum &row, int64_t t) {
 /// both sides by the matrix `rowsOf` of n rows (each a linear combination
 /// of a tile's rows; tile (ty, tx) starts at row `stride` ty and column
 /// `stride` tx): first on the rows, R_a [g, TH, cols, K], then on the
-/// columns, into [n^2, g, TH, TW, K] (position n a + c).
+/// columns, into [n^2, g TH TW, K] (position n a + c).
 Value transformTiles(OpBuilder &b, Location loc, Value xh,
                      ArrayRef<LinearSum> rowsOf, int64_t stride, int64_t th,
                      int64_t tw) {
@@ -754,7 +754,7 @@ Value transformTiles(OpBuilder &b, Location loc, Value xh,
             indices(b, {g, th, cols, k}),
             ArrayRef<OpFoldResult>{one, step, one, one});
       });
-  return linearSumLoop(
+  Value v = linearSumLoop(
       b, loc, type({n * n, g, th, tw, k}), terms,
       [&](int64_t p, int64_t t) { return termOf(rowsOf[p % n], t); },
       [&](Value p, Value j) -> Value {
@@ -765,18 +765,18 @@ Value transformTiles(OpBuilder &b, Location loc, Value xh,
             indices(b, {1, g, th, tw, k}),
             ArrayRef<OpFoldResult>{one, one, one, step, one});
       });
+  return b.create<tensor::CollapseShapeOp>(
+      loc, v, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
 }
 
 /// The input tiles of the samples `xs` [g, K, H, W] for a convolution into
-/// `y` [g, M, OH, OW], transformed: V = (B^T (x) B^T) d as [P, g T, K]
-/// (`forward`: see winogradLayout).
+/// `y` [g, M, OH, OW] by the form `f`, transformed: V = (B^T (x) B^T) d as
+/// [P, g T, K].
 Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
-                    const Window &w, bool forward) {
-  WinogradLayout l = winogradLayout(y, w, forward);
+                    const Window &w, const WinogradForm &f) {
+  WinogradLayout l = winogradLayout(y, w, f);
   Value xh = channelsLastPadded(b, loc, xs, l.rows, l.cols, l.top, l.left);
-  Value v = transformTiles(b, loc, xh, l.form->bt, l.form->m, l.th, l.tw);
-  return b.create<tensor::CollapseShapeOp>(
-      loc, v, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
+  return transformTiles(b, loc, xh, f.bt, f.m, l.th, l.tw);
 }
 
 /// The stride-1 3x3 convolution of the samples `xs` [g, K, H, W] into `y`
@@ -787,11 +787,10 @@ Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
 /// GEMMs as one batch matmul, Mt [P, g T, M]; A^T on the columns, Q [m,
 /// alpha, g T, M], then on the rows into the tiles' outputs channels-last,
 /// Y [g, TH, m, TW, m, M] = [g, m TH, m TW, M]; then y = Y's first OH x OW
-/// transposed to NCHW, plus the bias. `forward`: see winogradLayout.
+/// transposed to NCHW, plus the bias. By the form `f` (that of `u`).
 Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
-                   RankedTensorType y, const Window &w, bool forward) {
-  WinogradLayout l = winogradLayout(y, w, forward);
-  const WinogradForm &f = *l.form;
+                   RankedTensorType y, const Window &w, const WinogradForm &f) {
+  WinogradLayout l = winogradLayout(y, w, f);
   int64_t g = y.getDimSize(0), m = y.getDimSize(1), oh = y.getDimSize(2),
           ow = y.getDimSize(3), th = l.th, tw = l.tw, t = g * th * tw,
           alpha = f.alpha, terms = WinogradForm::terms(f.at);
@@ -799,7 +798,7 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
   };
-  Value v = winogradInput(b, loc, xs, y, w, forward);
+  Value v = winogradInput(b, loc, xs, y, w, f);
   Value mt = gemm<linalg::BatchMatmulOp>(
       b, loc, v, u, filled(b, loc, type({l.positions(), t, m}), 0.0), false);
   mt = b.create<tensor::ExpandShapeOp>(
@@ -872,16 +871,15 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
 /// The input gradient `out` [N, C, H, W] of a convolution by `w` [F, C, 3,
 /// 3] as the stride-1 convolution of dy `in` [N, F, OH, OW] (padded by
 /// `window`, see Conv2dGradInputLowering) with the filters rotated and
-/// transposed, by winogradConv in parts of `part` samples (in parallel).
+/// transposed, by winogradConv (F(2x2, 3x3), as gradients go: see
+/// forwardForm) in parts of `part` samples (in parallel).
 Value winogradInputGrad(OpBuilder &b, Location loc, Value in, Value w,
                         RankedTensorType out, const Window &window,
                         int64_t part) {
-  Value u = winogradFilters(
-      b, loc, *winogradLayout(out, window, /*forward=*/false).form, w,
-      /*inputGradient=*/true);
+  Value u = winogradFilters(b, loc, kWinograd2, w, /*inputGradient=*/true);
   return forEachPart(b, loc, out, part, [&](Value n) {
     return winogradConv(b, loc, samplesOf(b, loc, in, n, part), u, Value(),
-                        partOf(out, part), window, /*forward=*/false);
+                        partOf(out, part), window, kWinograd2);
   });
 }
 
@@ -924,8 +922,9 @@ struct ConvPlan {
 
 ConvPlan convPlan(RankedTensorType x, RankedTensorType y, const Window &w,
                   bool bf16) {
-  if (int64_t g = winogradPart(x, y, w, bf16, /*forward=*/true))
-    return {ConvPlan::Winograd, g, winogradLayout(y, w, /*forward=*/true).form};
+  const WinogradForm &f = forwardForm(y);
+  if (int64_t g = winogradPart(x, y, w, bf16, f))
+    return {ConvPlan::Winograd, g, &f};
   if (shiftable(x, y, w, bf16))
     return {ConvPlan::Shifted, 1};
   int64_t g = samplesPerPart(x, y, w, /*wholeVectors=*/true);
@@ -946,7 +945,7 @@ Value convByPlan(OpBuilder &b, Location loc, Value xs, Value filters,
                  Value bias, RankedTensorType y, const Window &w,
                  const ConvPlan &plan, bool bf16) {
   return plan.kind == ConvPlan::Winograd
-             ? winogradConv(b, loc, xs, filters, bias, y, w, /*forward=*/true)
+             ? winogradConv(b, loc, xs, filters, bias, y, w, *plan.form)
              : convGemm(b, loc, xs, filters, bias, y, w, bf16);
 }
 
@@ -1234,8 +1233,9 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
 /// (of each tile's m x m outputs, zero outside),
 ///   dU_p [K, M] = sum over the tiles of V_p^T dZ_p,
 ///   dW[m, k, i, j] = sum over p of (G (x) G)[p, (i, j)] dU_p[k, m].
-/// V is computed again from x (the forward pass's, kept for the whole
-/// batch, would take P T K floats per sample: 11 MB for the wide CNN).
+/// By F(2x2, 3x3), as gradients go (see forwardForm). V is computed again
+/// from x (the forward pass's, kept for the whole batch, would take P T K
+/// floats per sample: 19 MB for the wide CNN).
 /// The batch's parts of `part` samples go in up to 8 groups in parallel,
 /// each through its parts in order, adding into its own dU; the groups'
 /// sums are added after (the same sums in the same order on any number of
@@ -1245,8 +1245,8 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
                          int64_t part) {
   MLIRContext *ctx = b.getContext();
   RankedTensorType xt = tensorType(x), dy = tensorType(dyIn);
-  WinogradLayout l = winogradLayout(dy, w, /*forward=*/false);
-  const WinogradForm &f = *l.form;
+  const WinogradForm &f = kWinograd2;
+  WinogradLayout l = winogradLayout(dy, w, f);
   int64_t n = dy.getDimSize(0), m = dy.getDimSize(1), k = xt.getDimSize(1),
           t = part * l.th * l.tw, parts = n / part, groups = 1,
           positions = l.positions();
@@ -1267,7 +1267,7 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
             loc, first,
             b.create<arith::MulIOp>(loc, i, indexConstant(b, loc, part)));
         Value v = winogradInput(b, loc, samplesOf(b, loc, x, s, part),
-                                partOf(dy, part), w, /*forward=*/false);
+                                partOf(dy, part), w, f);
         Value vt = b.create<linalg::TransposeOp>(
                         loc, v, emptyLike(b, loc, type({positions, k, t})),
                         ArrayRef<int64_t>{0, 2, 1})
@@ -1275,8 +1275,6 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
         Value dyh = channelsLastPadded(b, loc, samplesOf(b, loc, dyIn, s, part),
                                        f.m * l.th, f.m * l.tw, 0, 0);
         Value dz = transformTiles(b, loc, dyh, f.a, f.m, l.th, l.tw);
-        dz = b.create<tensor::CollapseShapeOp>(
-            loc, dz, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
         return gemm<linalg::BatchMatmulOp>(b, loc, vt, dz, acc, false);
       });
   // dU: the groups' sums added.
@@ -1329,9 +1327,8 @@ struct Conv2dGradWeightLowering : ConvPattern<nn::Conv2dGradWeightOp> {
     Value x = adaptor.getInput();
     bool bf16 = bf16Products(op);
     auto tType = RankedTensorType::get({k, f}, elt);
-    if (int64_t part = bySampleAllowed ? winogradPart(xt, dy, w, bf16,
-                                                      /*forward=*/false)
-                                       : 0) {
+    if (int64_t part =
+            bySampleAllowed ? winogradPart(xt, dy, w, bf16, kWinograd2) : 0) {
       rewriter.replaceOp(op,
                          winogradWeightGrad(rewriter, loc, x, adaptor.getGrad(),
                                             dwType, w, part));
@@ -1444,7 +1441,7 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
                    w.kh - 1 - w.bottom,
                    w.kw - 1 - w.right};
     if (int64_t part = bySampleAllowed && w.sh == 1 && w.sw == 1
-                           ? winogradPart(dy, x, full, bf16, /*forward=*/false)
+                           ? winogradPart(dy, x, full, bf16, kWinograd2)
                            : 0) {
       rewriter.replaceOp(op,
                          winogradInputGrad(rewriter, loc, g,
