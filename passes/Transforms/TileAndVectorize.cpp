@@ -675,7 +675,8 @@ static bool sumInnermostByLanes(RewriterBase &rewriter, linalg::GenericOp op,
 
 static bool isMatmulLike(Operation *op) {
   return isa<linalg::MatmulOp, linalg::MatmulTransposeAOp,
-             linalg::MatmulTransposeBOp, linalg::BatchMatmulOp>(op);
+             linalg::MatmulTransposeBOp, linalg::BatchMatmulOp,
+             linalg::BatchMatmulTransposeAOp>(op);
 }
 
 /// Matmuls with a longer k are cache-blocked along k (by up to 256).

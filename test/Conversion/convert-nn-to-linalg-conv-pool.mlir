@@ -81,3 +81,34 @@ func.func @overlapping_windows(%x: tensor<8x1x28x28xf32>, %w: tensor<32x1x3x3xf3
   %y = nn.maxpool2d %r {kernel = array<i64: 3, 3>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : tensor<8x32x26x26xf32> -> tensor<8x32x12x12xf32>
   return %y : tensor<8x32x12x12xf32>
 }
+
+// -----
+
+// By Winograd (64 -> 128 channels, 11x11 outputs: F(4x4, 3x3), parts of 2
+// samples): the bias, relu and window maximum with its offsets read the
+// transformed outputs channels-last ([2, 12, 12, 128], the 2x2 windows as
+// strided views of whole vectors of channels), and only the pooled results
+// are transposed to NCHW; y [2, 128, 11, 11] is never built.
+// CHECK-LABEL: func.func @winograd_relu_pool(
+// CHECK:         %[[F:.+]]:2 = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<4x128x5x5xf32>, tensor<4x128x5x5xf32>)
+// CHECK-NOT:       tensor<2x128x11x11xf32>
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x18x64xf32>, tensor<36x64x128xf32>)
+// CHECK:           %[[Y:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2], [3, 4], [5]] : tensor<2x3x4x3x4x128xf32> into tensor<2x12x12x128xf32>
+// CHECK:           %[[V:.+]] = tensor.extract_slice %[[Y]][0, 0, 0, 0] [2, 5, 5, 128] [1, 2, 2, 1]
+// CHECK:           %[[M:.+]]:2 = linalg.generic {{.*}} ins(%[[V]], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<2x5x5x128xf32>, tensor<2x5x5x128xf32>, tensor<2x5x5x128xf32>, tensor<2x5x5x128xf32>, tensor<128xf32>) outs(%{{.+}}, %{{.+}} : tensor<2x5x5x128xf32>, tensor<2x5x5x128xf32>)
+// CHECK:             arith.addf
+// CHECK:             arith.maximumf
+// CHECK:           %[[P:.+]] = linalg.transpose ins(%[[M]]#0 : tensor<2x5x5x128xf32>) outs(%{{.+}} : tensor<2x128x5x5xf32>) permutation = [0, 3, 1, 2]
+// CHECK:           %[[I:.+]] = linalg.transpose ins(%[[M]]#1 : tensor<2x5x5x128xf32>) outs(%{{.+}} : tensor<2x128x5x5xf32>) permutation = [0, 3, 1, 2]
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %[[P]]
+// CHECK-NEXT:        tensor.parallel_insert_slice %[[I]]
+// CHECK:         return %[[F]]#0,
+func.func @winograd_relu_pool(%x: tensor<4x64x13x13xf32>, %w: tensor<128x64x3x3xf32>, %b: tensor<128xf32>, %dy: tensor<4x128x5x5xf32>) -> (tensor<4x128x5x5xf32>, tensor<4x128x11x11xf32>) {
+  %z = nn.conv2d %x, %w, %b {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x13x13xf32>, tensor<128x64x3x3xf32>, tensor<128xf32>) -> tensor<4x128x11x11xf32>
+  %r = nn.relu %z : tensor<4x128x11x11xf32>
+  %y = nn.maxpool2d %r {kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : tensor<4x128x11x11xf32> -> tensor<4x128x5x5xf32>
+  %g = nn.maxpool2d_grad %dy, %r {kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : tensor<4x128x5x5xf32>, tensor<4x128x11x11xf32>
+  %dz = nn.relu_grad %g, %r : tensor<4x128x11x11xf32>
+  return %y, %dz : tensor<4x128x5x5xf32>, tensor<4x128x11x11xf32>
+}

@@ -84,16 +84,17 @@ func.func @winograd_small(%x: tensor<4x64x7x7xf32>, %w: tensor<64x64x3x3xf32>) -
 // Winograd form (F(2x2, 3x3)): dU_p [C, F] = sum over the tiles of V_p^T
 // dZ_p (V the transformed input tiles, dZ = (A (x) A) dy the transformed
 // output gradient, dy channels-last padded to whole 2x2 blocks, 12x12), one
-// batch matmul per part of 2 samples adding into its group's dU; the
+// batch matmul per part of 2 samples adding into its group's dU, V^T read
+// from V [16, 72, 64] as it is (batch_matmul_transpose_a, no transpose); the
 // batch's two parts in two groups in parallel, their sums added, then
 // dW = (G (x) G)^T [9, 16] x dU.
 // CHECK-LABEL: func.func @winograd_grad_weight(
 // CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x64x64xf32>)
 // CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<16x64x64xf32>)
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
-// CHECK:             %[[VT:.+]] = linalg.transpose ins(%{{.+}} : tensor<16x72x64xf32>) outs(%{{.+}} : tensor<16x64x72xf32>) permutation = [0, 2, 1]
+// CHECK:             %[[V:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3], [4]] : tensor<16x2x6x6x64xf32> into tensor<16x72x64xf32>
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x12x12x64xf32>
-// CHECK:             linalg.batch_matmul ins(%[[VT]], %{{.+}} : tensor<16x64x72xf32>, tensor<16x72x64xf32>) outs(%[[ACC]] : tensor<16x64x64xf32>)
+// CHECK:             linalg.batch_matmul_transpose_a ins(%[[V]], %{{.+}} : tensor<16x72x64xf32>, tensor<16x72x64xf32>) outs(%[[ACC]] : tensor<16x64x64xf32>)
 // CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x16x64x64xf32>)
 // CHECK:         %[[D:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<9x16xf32>, tensor<16x4096xf32>)
 // CHECK:         %[[DW:.+]] = linalg.generic {{.*}} ins(%[[D]] : tensor<9x4096xf32>) outs(%{{.+}} : tensor<64x64x3x3xf32>)

@@ -72,3 +72,25 @@ func.func @remainder_columns(%a: tensor<16x64xf32>, %b: tensor<64x784xf32>) -> t
   %y = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x784xf32>) outs(%acc : tensor<16x784xf32>) -> tensor<16x784xf32>
   return %y : tensor<16x784xf32>
 }
+
+// -----
+
+// A batch matmul with A transposed (the Winograd weight gradient's V_p^T
+// dZ_p, V_p [t, K] as it is), adding into its accumulator: the batch by 1,
+// 8x32 register tiles; A^T's 8 rows of a k step are 8 contiguous elements
+// of A's row k (a [4, 8] read of A per 4 k steps, no transposed copy).
+// CHECK-LABEL: func.func @batch_transpose_a(
+// CHECK-SAME:    %[[A:[^:]+]]: tensor<4x72x64xf32>
+// CHECK-NOT:     linalg.batch_matmul_transpose_a
+// CHECK:         scf.for %[[P:[^ ]+]] = {{.*}} -> (tensor<4x64x64xf32>)
+// CHECK:           scf.for %[[M:[^ ]+]] = {{.*}} -> (tensor<4x64x64xf32>)
+// CHECK:             scf.for %[[N:[^ ]+]] = {{.*}} -> (tensor<4x64x64xf32>)
+// CHECK:               vector.transfer_read %{{.+}}[%[[P]], %[[M]], %[[N]]]{{.*}} : tensor<4x64x64xf32>, vector<1x8x32xf32>
+// CHECK:               scf.for %[[K:[^ ]+]] = {{.*}} -> (vector<1x8x32xf32>)
+// CHECK:                 vector.transfer_read %[[A]][%[[P]], %[[K]], %[[M]]]{{.*}} : tensor<4x72x64xf32>, vector<1x4x8xf32>
+// CHECK:                 vector.contract
+// CHECK-SAME:              vector<1x4x8xf32>, vector<1x4x32xf32> into vector<1x8x32xf32>
+func.func @batch_transpose_a(%a: tensor<4x72x64xf32>, %b: tensor<4x72x64xf32>, %c: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {
+  %y = linalg.batch_matmul_transpose_a ins(%a, %b : tensor<4x72x64xf32>, tensor<4x72x64xf32>) outs(%c : tensor<4x64x64xf32>) -> tensor<4x64x64xf32>
+  return %y : tensor<4x64x64xf32>
+}

@@ -781,19 +781,19 @@ Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
 
 /// The stride-1 3x3 convolution of the samples `xs` [g, K, H, W] into `y`
 /// [g, M, OH, OW] by the transformed filters `u` [P, K, M]
-/// (winogradFilters) plus `bias[m]` when given. The input goes
-/// channels-last and padded, xh [g, m TH + 2, m TW + 2, K]; B^T on the rows
-/// of each tile, then on its columns, V [P, g T, K] (winogradInput); the P
-/// GEMMs as one batch matmul, Mt [P, g T, M]; A^T on the columns, Q [m,
-/// alpha, g T, M], then on the rows into the tiles' outputs channels-last,
-/// Y [g, TH, m, TW, m, M] = [g, m TH, m TW, M]; then y = Y's first OH x OW
-/// transposed to NCHW, plus the bias. By the form `f` (that of `u`).
-Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
-                   RankedTensorType y, const Window &w, const WinogradForm &f) {
+/// (winogradFilters), channels-last and without the bias: Y [g, m TH, m TW,
+/// M], whose first OH x OW are y's. The input goes channels-last and
+/// padded, xh [g, m TH + 2, m TW + 2, K]; B^T on the rows of each tile, then
+/// on its columns, V [P, g T, K] (winogradInput); the P GEMMs as one batch
+/// matmul, Mt [P, g T, M]; A^T on the columns, Q [m, alpha, g T, M], then on
+/// the rows into the tiles' outputs, Y [g, TH, m, TW, m, M]. By the form `f`
+/// (that of `u`).
+Value winogradTiles(OpBuilder &b, Location loc, Value xs, Value u,
+                    RankedTensorType y, const Window &w,
+                    const WinogradForm &f) {
   WinogradLayout l = winogradLayout(y, w, f);
-  int64_t g = y.getDimSize(0), m = y.getDimSize(1), oh = y.getDimSize(2),
-          ow = y.getDimSize(3), th = l.th, tw = l.tw, t = g * th * tw,
-          alpha = f.alpha, terms = WinogradForm::terms(f.at);
+  int64_t g = y.getDimSize(0), m = y.getDimSize(1), th = l.th, tw = l.tw,
+          t = g * th * tw, alpha = f.alpha, terms = WinogradForm::terms(f.at);
   Type elt = y.getElementType();
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
@@ -837,12 +837,25 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
                 indices(b, {1, 1, 1, 1, 1, 1}),
                 type({g, th, tw, m})};
       });
-  Value yh = b.create<tensor::CollapseShapeOp>(
+  return b.create<tensor::CollapseShapeOp>(
       loc, tiles, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4}, {5}});
+}
+
+/// winogradTiles' Y [g, m TH, m TW, M] for `y` [g, M, OH, OW]: its first OH
+/// x OW transposed to NCHW, plus `bias[m]` when given.
+Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
+                   RankedTensorType y, const Window &w, const WinogradForm &f) {
+  WinogradLayout l = winogradLayout(y, w, f);
+  int64_t g = y.getDimSize(0), m = y.getDimSize(1), oh = y.getDimSize(2),
+          ow = y.getDimSize(3);
+  auto type = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, y.getElementType());
+  };
+  Value yh = winogradTiles(b, loc, xs, u, y, w, f);
   // Cropped into a tensor of its own: the transpose below then reads
   // contiguous rows (see nn-tile-and-vectorize's collapseTransposedRun),
   // not a strided view (gathers).
-  if (oh != f.m * th || ow != f.m * tw)
+  if (oh != f.m * l.th || ow != f.m * l.tw)
     yh = b.create<linalg::CopyOp>(
               loc,
               extract(b, loc, yh,
@@ -1235,7 +1248,10 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
 ///   dW[m, k, i, j] = sum over p of (G (x) G)[p, (i, j)] dU_p[k, m].
 /// By F(2x2, 3x3), as gradients go (see forwardForm). V is computed again
 /// from x (the forward pass's, kept for the whole batch, would take P T K
-/// floats per sample: 19 MB for the wide CNN).
+/// floats per sample: 19 MB for the wide CNN). V^T dZ is
+/// linalg.batch_matmul_transpose_a of V [P, T, K] as it is (its rows, K
+/// channels of a tile, are the outer-product kernel's columns of V^T): a
+/// transposed copy of V per part took 9% of the wide CNN's weight gradient.
 /// The batch's parts of `part` samples go in up to 8 groups in parallel,
 /// each through its parts in order, adding into its own dU; the groups'
 /// sums are added after (the same sums in the same order on any number of
@@ -1248,8 +1264,7 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
   const WinogradForm &f = kWinograd2;
   WinogradLayout l = winogradLayout(dy, w, f);
   int64_t n = dy.getDimSize(0), m = dy.getDimSize(1), k = xt.getDimSize(1),
-          t = part * l.th * l.tw, parts = n / part, groups = 1,
-          positions = l.positions();
+          parts = n / part, groups = 1, positions = l.positions();
   for (int64_t g = std::min<int64_t>(8, parts); g >= 2; --g)
     if (parts % g == 0) {
       groups = g;
@@ -1268,14 +1283,10 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
             b.create<arith::MulIOp>(loc, i, indexConstant(b, loc, part)));
         Value v = winogradInput(b, loc, samplesOf(b, loc, x, s, part),
                                 partOf(dy, part), w, f);
-        Value vt = b.create<linalg::TransposeOp>(
-                        loc, v, emptyLike(b, loc, type({positions, k, t})),
-                        ArrayRef<int64_t>{0, 2, 1})
-                       ->getResult(0);
         Value dyh = channelsLastPadded(b, loc, samplesOf(b, loc, dyIn, s, part),
                                        f.m * l.th, f.m * l.tw, 0, 0);
         Value dz = transformTiles(b, loc, dyh, f.a, f.m, l.th, l.tw);
-        return gemm<linalg::BatchMatmulOp>(b, loc, vt, dz, acc, false);
+        return gemm<linalg::BatchMatmulTransposeAOp>(b, loc, v, dz, acc, false);
       });
   // dU: the groups' sums added.
   AffineExpr d0, d1, d2, d3;
@@ -1481,6 +1492,54 @@ void nnc::populateNNConvPatterns(RewritePatternSet &patterns, bool bySample) {
           patterns.getContext(), bySample);
 }
 
+namespace {
+/// relu(y + bias) max-pooled by the windows `pw` (unpadded, stride =
+/// kernel) into `pooled` [g, M, PH, PW], and with `withIndex` the windows'
+/// offsets of the maxima (windowMax's), from winogradTiles' channels-last
+/// `yh` [g, >= OH, >= OW, M]: one pass over the kh kw strided views of yh,
+/// vectorized over the channels, then the pooled results (a quarter of y's
+/// size for 2x2 windows) transposed to NCHW. Through NCHW, the bias and relu
+/// would go over rows of OW (11 for the wide CNN's second convolution:
+/// scalar code, a fifth of that convolution's time) and the pooling over
+/// windows of such rows.
+SmallVector<Value> reluMaxPoolChannelsLast(OpBuilder &b, Location loc, Value yh,
+                                           Value bias, RankedTensorType pooled,
+                                           const Window &pw, bool withIndex) {
+  int64_t g = pooled.getDimSize(0), m = pooled.getDimSize(1),
+          ph = pooled.getDimSize(2), pwid = pooled.getDimSize(3);
+  RankedTensorType yt = tensorType(yh);
+  SmallVector<Value> ins;
+  for (int64_t i = 0; i < pw.kh; ++i)
+    for (int64_t j = 0; j < pw.kw; ++j)
+      ins.push_back(extract(b, loc, yh,
+                            viewOf(b, yt, {0, i, j, 0}, {g, ph, pwid, m},
+                                   {1, pw.sh, pw.sw, 1}, {g, ph, pwid, m})));
+  size_t k = ins.size();
+  SmallVector<AffineMap> maps(k, b.getMultiDimIdentityMap(4));
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back(AffineMap::get(4, 0, b.getAffineDimExpr(3)));
+  }
+  auto nhwc = RankedTensorType::get({g, ph, pwid, m}, yt.getElementType());
+  SmallVector<Value> outs{emptyLike(b, loc, nhwc)};
+  if (withIndex)
+    outs.push_back(emptyLike(b, loc, nhwc));
+  SmallVector<Value> results = generic(
+      b, loc, ins, maps, outs, [&](OpBuilder &nb, Location l, ValueRange a) {
+        SmallVector<Value> v;
+        for (size_t t = 0; t < k; ++t)
+          v.push_back(reluElement(
+              nb, l, bias ? nb.create<arith::AddFOp>(l, a[t], a[k]) : a[t]));
+        return maxOf(nb, l, v, withIndex);
+      });
+  for (Value &r : results)
+    r = b.create<linalg::TransposeOp>(loc, r, emptyLike(b, loc, pooled),
+                                      ArrayRef<int64_t>{0, 3, 1, 2})
+            ->getResult(0);
+  return results;
+}
+} // namespace
+
 void nnc::fuseConvReluMaxPool(Operation *root) {
   SmallVector<nn::MaxPool2dOp> pools;
   root->walk([&](nn::MaxPool2dOp op) { pools.push_back(op); });
@@ -1532,6 +1591,10 @@ void nnc::fuseConvReluMaxPool(Operation *root) {
         forEachPart(b, loc, outs, part, [&](Value first) {
           RankedTensorType yp = partOf(y, part);
           Value xs = samplesOf(b, loc, conv.getInput(), first, part);
+          if (plan.kind == ConvPlan::Winograd)
+            return reluMaxPoolChannelsLast(
+                b, loc, winogradTiles(b, loc, xs, filters, yp, w, *plan.form),
+                conv.getBias(), partOf(pooled, part), pw, withIndex);
           Value z = convByPlan(b, loc, xs, filters, conv.getBias(), yp, w, plan,
                                /*bf16=*/false);
           Value rp = elementwise(b, loc, yp, z, reluElement);

@@ -39,25 +39,28 @@ SmallVector<Value> nnc::lowering::windowMax(OpBuilder &b, Location loc,
   if (withIndex)
     outs.push_back(emptyLike(b, loc, y));
   size_t k = views.size();
-  return generic(
-      b, loc, views, maps, outs, [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value m = a[0], index = f32(nb, l, 0.0);
-        for (size_t t = 1; t < k; ++t) {
-          Value greater = nb.create<arith::OrIOp>(
-              l,
-              nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[t], m),
-              nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, a[t],
-                                       a[t]));
-          m = nb.create<arith::SelectOp>(l, greater, a[t], m);
-          if (withIndex)
-            index = nb.create<arith::SelectOp>(
-                l, greater, f32(nb, l, static_cast<double>(t)), index);
-        }
-        SmallVector<Value> r{m};
-        if (withIndex)
-          r.push_back(index);
-        return r;
-      });
+  return generic(b, loc, views, maps, outs,
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   return maxOf(nb, l, a.take_front(k), withIndex);
+                 });
+}
+
+SmallVector<Value> nnc::lowering::maxOf(OpBuilder &b, Location loc,
+                                        ValueRange v, bool withIndex) {
+  Value m = v[0], index = f32(b, loc, 0.0);
+  for (size_t t = 1; t < v.size(); ++t) {
+    Value greater = b.create<arith::OrIOp>(
+        loc, b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, v[t], m),
+        b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, v[t], v[t]));
+    m = b.create<arith::SelectOp>(loc, greater, v[t], m);
+    if (withIndex)
+      index = b.create<arith::SelectOp>(
+          loc, greater, f32(b, loc, static_cast<double>(t)), index);
+  }
+  SmallVector<Value> r{m};
+  if (withIndex)
+    r.push_back(index);
+  return r;
 }
 
 namespace {

@@ -107,6 +107,12 @@ llvm::SmallVector<mlir::Value> windowMax(mlir::OpBuilder &b, mlir::Location loc,
                                          mlir::RankedTensorType y,
                                          const Window &w, bool withIndex);
 
+/// The maximum of the window elements `v` (in scan order) and, with
+/// `withIndex`, the position of the first holding it, as f32: an element
+/// replaces the maximum when it is greater or NaN (Pooling.cpp).
+llvm::SmallVector<mlir::Value> maxOf(mlir::OpBuilder &b, mlir::Location loc,
+                                     mlir::ValueRange v, bool withIndex);
+
 /// The gradient dxp (of type `xpType`) of a max pooling whose windows do not
 /// overlap (stride = kernel), from the offsets `argmax` of windowMax and the
 /// pooled gradient `dy` (Pooling.cpp).
