@@ -284,6 +284,12 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     tile's rows are interleaved by one vector.shuffle and written in the
     tensor's order, one contiguous run, instead of a strided write per kw.
 
+    An elementwise generic whose results are only written into slots of
+    the state arena (bufferization.materialize_in_destination: the
+    optimizer updates) is first collapsed to one loop, and its writes go
+    into the collapsed slots: the update of a 3x3 convolution's filters
+    [F, C, 3, 3] then runs on whole vectors, not on rows of 3.
+
     With `parallel-chunks` N > 1, an op with at least `parallel-min-work`
     iterations in its loop nest (an innermost loop shorter than a vector
     counting as one: each row costs a vector and a cache line) is first split into an `scf.forall` over

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
@@ -936,6 +937,76 @@ struct InsertSliceOfPartialWrite : OpRewritePattern<tensor::InsertSliceOp> {
   }
 };
 
+/// An elementwise generic (parallel loops, identity maps) whose every
+/// result is only written into a slot of the state arena
+/// (materialize_in_destination: the optimizer updates) goes over one loop:
+/// a parameter's innermost dimension may be short (3 for a 3x3
+/// convolution's filters), which would leave its update scalar code. The
+/// writes go from the one-dimensional results into the collapsed slots,
+/// defined where the slots are, so that empty-tensor elimination still has
+/// the update write in place.
+void flattenStateUpdates(func::FuncOp func, RewriterBase &rewriter) {
+  // The slots are memrefs of the memref dialect's views; without it loaded
+  // there is nothing to flatten (and no memref.collapse_shape to build).
+  if (!func->getContext()->getLoadedDialect<memref::MemRefDialect>())
+    return;
+  auto flattenable = [](linalg::GenericOp op) {
+    if (!op.hasPureTensorSemantics() || op.getNumLoops() < 2 ||
+        op.getNumReductionLoops() != 0 || op->getNumResults() == 0 ||
+        !llvm::all_of(op.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isIdentity(); }))
+      return false;
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!type || !type.hasStaticShape())
+        return false;
+    }
+    return llvm::all_of(op->getResults(), [](Value r) {
+      return !r.use_empty() && llvm::all_of(r.getUsers(), [](Operation *user) {
+        auto write = dyn_cast<bufferization::MaterializeInDestinationOp>(user);
+        auto dest = write ? dyn_cast<TypedValue<MemRefType>>(write.getDest())
+                          : TypedValue<MemRefType>();
+        return dest && memref::CollapseShapeOp::isGuaranteedCollapsible(
+                           dest.getType(), {llvm::to_vector(llvm::seq<int64_t>(
+                                               0, dest.getType().getRank()))});
+      });
+    });
+  };
+  SmallVector<linalg::GenericOp> ops;
+  func.walk([&](linalg::GenericOp op) {
+    if (flattenable(op))
+      ops.push_back(op);
+  });
+  for (linalg::GenericOp op : ops) {
+    ReassociationIndices all =
+        llvm::to_vector(llvm::seq<int64_t>(0, op.getNumLoops()));
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::CollapseResult> collapsed =
+        linalg::collapseOpIterationDims(cast<linalg::LinalgOp>(*op), {all},
+                                        rewriter);
+    if (failed(collapsed))
+      continue;
+    for (auto [i, result] : llvm::enumerate(op->getResults())) {
+      Value flat = collapsed->collapsedOp->getResult(i);
+      for (Operation *user : llvm::make_early_inc_range(result.getUsers())) {
+        auto write = cast<bufferization::MaterializeInDestinationOp>(user);
+        Value dest = write.getDest();
+        if (Operation *def = dest.getDefiningOp())
+          rewriter.setInsertionPointAfter(def);
+        else
+          rewriter.setInsertionPointToStart(dest.getParentBlock());
+        Value flatDest = rewriter.create<memref::CollapseShapeOp>(
+            write.getLoc(), dest, ArrayRef<ReassociationIndices>{all});
+        rewriter.modifyOpInPlace(write, [&] {
+          write.getSourceMutable().assign(flat);
+          write.getDestMutable().assign(flatDest);
+        });
+      }
+    }
+    rewriter.replaceOp(op, collapsed->results);
+  }
+}
+
 struct NNTileAndVectorizePass
     : nnc::impl::NNTileAndVectorizePassBase<NNTileAndVectorizePass> {
   using Base::Base;
@@ -1208,6 +1279,8 @@ struct NNTileAndVectorizePass
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
+
+    flattenStateUpdates(func, rewriter);
 
     SmallVector<int64_t> mmTiles(matmulTileSizes.begin(),
                                  matmulTileSizes.end());

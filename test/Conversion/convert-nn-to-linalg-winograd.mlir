@@ -11,10 +11,10 @@
 // positions), its 36 GEMMs one batch matmul over its 18 tiles, A^T on the
 // columns (24 = 4 x 6) and on the rows (16 outputs, each written at its
 // place of the 12x12 tile grid), the 11x11 outputs cropped, then NCHW with
-// the bias. The input gradient (by F(2x2, 3x3), as gradients are) is the
-// convolution of dy padded by 2 (7x7 tiles of 13x13: 16x16) with the
-// filters rotated ((G (x) G)'s columns reversed) and transposed, 16 GEMMs
-// over the 98 tiles of 2 samples.
+// the bias. The input gradient (13x13 outputs: F(4x4, 3x3) too, 576
+// products against 784) is the convolution of dy padded by 2 (4x4 tiles of
+// 13x13: 18x18) with the filters rotated ((G (x) G)'s columns reversed) and
+// transposed, 36 GEMMs over the 16 tiles of 1 sample.
 // CHECK-LABEL: func.func @winograd(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<4x64x13x13xf32>, %[[W:[^:]+]]: tensor<64x64x3x3xf32>, %[[B:[^:]+]]: tensor<64xf32>, %[[DY:[^:]+]]: tensor<4x64x11x11xf32>
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 1, 0]
@@ -33,15 +33,15 @@
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<2x11x11x64xf32>)
 // CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[B]] : tensor<2x11x11x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<2x64x11x11xf32>)
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 0, 1]
-// CHECK:         %[[GGR:.+]] = arith.constant dense<"0x00000000000000000000000000000000000000000000000000000000000000000000803F{{.*}}"> : tensor<16x9xf32>
-// CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<16x9xf32>, tensor<9x4096xf32>)
-// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
-// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x16x16x64xf32>
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<4x2x7x16x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<16x2x7x7x64xf32>)
-// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<16x98x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x98x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<8x2x7x7x64xf32>)
-// CHECK:           linalg.copy ins(%{{.+}} : tensor<2x13x13x64xf32>)
+// CHECK:         %[[GGR:.+]] = arith.constant dense<"0x00000000000000000000000000000000000000000000000000000000000000000000803F{{.*}}"> : tensor<36x9xf32>
+// CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<36x9xf32>, tensor<9x4096xf32>)
+// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [1, 11, 11, 64] [1, 1, 1, 1] : tensor<1x11x11x64xf32> into tensor<1x18x18x64xf32>
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<6x1x4x18x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x1x4x4x64xf32>)
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x16x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x16x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<24x1x4x4x64xf32>)
+// CHECK:           linalg.copy ins(%{{.+}} : tensor<1x13x13x64xf32>)
 // CHECK:         return %[[Y]], %[[DX]]
 
 // The whole batch's GEMM (--target cuda): im2col, no Winograd.
@@ -80,28 +80,31 @@ func.func @winograd_small(%x: tensor<4x64x7x7xf32>, %w: tensor<64x64x3x3xf32>) -
 
 // -----
 
-// The weight gradient of such a convolution, as the gradient of its
-// Winograd form (F(2x2, 3x3)): dU_p [C, F] = sum over the tiles of V_p^T
-// dZ_p (V the transformed input tiles, dZ = (A (x) A) dy the transformed
-// output gradient, dy channels-last padded to whole 2x2 blocks, 12x12), one
-// batch matmul per part of 2 samples adding into its group's dU, V^T read
-// from V [16, 72, 64] as it is (batch_matmul_transpose_a, no transpose); the
-// batch's two parts in two groups in parallel, their sums added, then
-// dW = (G (x) G)^T [9, 16] x dU.
+// The weight gradient of such a convolution (64 -> 80 channels), as the
+// gradient of its Winograd form (F(2x2, 3x3)): dU_p [F, C] = sum over the
+// tiles of dZ_p^T V_p (V the transformed input tiles, dZ = (A (x) A) dy the
+// transformed output gradient, dy channels-last padded to whole 2x2
+// blocks, 12x12), one batch matmul per part of 2 samples adding into its
+// group's dU, dZ^T read from dZ [16, 72, 80] as it is
+// (batch_matmul_transpose_a); the batch's two parts in two groups in
+// parallel, their sums added, then dW [F C, 9] = dU^T [F C, 16] x (G (x) G)
+// [16, 9] (matmul_transpose_a), dW in its own layout: no transposes.
 // CHECK-LABEL: func.func @winograd_grad_weight(
-// CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x64x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<16x64x64xf32>)
+// CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x80x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<16x80x64xf32>)
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
 // CHECK:             %[[V:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3], [4]] : tensor<16x2x6x6x64xf32> into tensor<16x72x64xf32>
-// CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x12x12x64xf32>
-// CHECK:             linalg.batch_matmul_transpose_a ins(%[[V]], %{{.+}} : tensor<16x72x64xf32>, tensor<16x72x64xf32>) outs(%[[ACC]] : tensor<16x64x64xf32>)
-// CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x16x64x64xf32>)
-// CHECK:         %[[D:.+]] = linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<9x16xf32>, tensor<16x4096xf32>)
-// CHECK:         %[[DW:.+]] = linalg.generic {{.*}} ins(%[[D]] : tensor<9x4096xf32>) outs(%{{.+}} : tensor<64x64x3x3xf32>)
+// CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 11, 11, 80] [1, 1, 1, 1] : tensor<2x11x11x80xf32> into tensor<2x12x12x80xf32>
+// CHECK:             %[[DZ:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3], [4]] : tensor<16x2x6x6x80xf32> into tensor<16x72x80xf32>
+// CHECK:             linalg.batch_matmul_transpose_a ins(%[[DZ]], %[[V]] : tensor<16x72x80xf32>, tensor<16x72x64xf32>) outs(%[[ACC]] : tensor<16x80x64xf32>)
+// CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x16x80x64xf32>)
+// CHECK:         %[[DUF:.+]] = tensor.collapse_shape %[[DU]] {{\[}}[0], [1, 2]] : tensor<16x80x64xf32> into tensor<16x5120xf32>
+// CHECK:         %[[D:.+]] = linalg.matmul_transpose_a ins(%[[DUF]], %{{.+}} : tensor<16x5120xf32>, tensor<16x9xf32>) outs(%{{.+}} : tensor<5120x9xf32>)
+// CHECK:         %[[DW:.+]] = tensor.expand_shape %[[D]] {{\[}}[0, 1], [2, 3]] output_shape [80, 64, 3, 3] : tensor<5120x9xf32> into tensor<80x64x3x3xf32>
 // CHECK:         return %[[DW]]
-func.func @winograd_grad_weight(%x: tensor<4x64x13x13xf32>, %dy: tensor<4x64x11x11xf32>) -> tensor<64x64x3x3xf32> {
-  %dw = nn.conv2d_grad_weight %dy, %x {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x11x11xf32>, tensor<4x64x13x13xf32>) -> tensor<64x64x3x3xf32>
-  return %dw : tensor<64x64x3x3xf32>
+func.func @winograd_grad_weight(%x: tensor<4x64x13x13xf32>, %dy: tensor<4x80x11x11xf32>) -> tensor<80x64x3x3xf32> {
+  %dw = nn.conv2d_grad_weight %dy, %x {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x80x11x11xf32>, tensor<4x64x13x13xf32>) -> tensor<80x64x3x3xf32>
+  return %dw : tensor<80x64x3x3xf32>
 }
 
 // -----

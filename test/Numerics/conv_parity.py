@@ -120,17 +120,17 @@ def conv_cases():
         # wrapped columns) and dy of 16 filters.
         conv_case("conv_shifted_c16_k5_pad2", r, 2, 16, 32, 32, 16, 5, 5, [1, 1], [2, 2, 2, 2], True, scaled=True),
         # 3x3 stride 1 with at least 64 channels in and out: the forward
-        # pass by Winograd F(4x4, 3x3) where it saves a quarter of the
-        # products (all but the 6x9 case), the input gradient and the weight
+        # pass and the input gradient by Winograd F(4x4, 3x3) where it saves
+        # a quarter of the products (all but the 6x9 case), the weight
         # gradient by F(2x2, 3x3), a few samples at a time (winogradConv,
         # winogradWeightGrad). 11x11 outputs: the tiles' last row and
         # column outside (3x3 tiles of 4x4 forward; 6x6 tiles of 2x2 for the
-        # weight gradient); the input gradient's dy padded by 2 (7x7 tiles
-        # of 13x13, 49 per sample).
+        # weight gradient); the input gradient's dy padded by 2 (4x4 tiles
+        # of 4x4 for 13x13, 16 per sample: parts of 1).
         conv_case("conv_winograd_c64_f64_valid_11x11", r, 4, 64, 13, 13, 64, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
         # Padding 1, a rectangular 6x9 image (3x5 tiles, the last column of
         # tiles half outside), 80 filters; the input gradient's 80 channels
-        # in, 64 out.
+        # in, 64 out (by F(2x2, 3x3) in both directions).
         conv_case("conv_winograd_c64_f80_pad1_6x9", r, 4, 64, 6, 9, 80, 3, 3, [1, 1], [1, 1, 1, 1], False, scaled=True),
         # "same" padding on 8x8 (4x4 tiles, 16 per sample: parts of 1).
         conv_case("conv_winograd_c96_f64_same_8x8", r, 2, 96, 8, 8, 64, 3, 3, [1, 1], same_pads(3, 3), True, scaled=True),

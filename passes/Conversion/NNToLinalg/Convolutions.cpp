@@ -530,17 +530,19 @@ WinogradLayout winogradLayout(RankedTensorType y, const Window &w,
   return {&f, th, tw, w.top, w.left, f.m * th + 2, f.m * tw + 2};
 }
 
-/// The form of a forward pass into `y` [N, M, OH, OW]: F(4x4, 3x3) where
-/// its products are at most 3/4 of F(2x2, 3x3)'s (its transforms cost more
-/// per tile; partial tiles waste more of its products: 5x5 outputs take as
-/// many in both), else F(2x2, 3x3). The gradients keep F(2x2, 3x3)
-/// (kWinograd2): with F(4x4, 3x3) the wide CNN's forward pass ran 1.3-1.5x
-/// faster on one core, but its input and weight gradients no faster (the
-/// transformed filters and dU, 36 [K, M] matrices instead of 16, read per
-/// part of a few samples, outweighed the fewer products): training took
-/// 0.978x the time with F(4x4, 3x3) everywhere, 0.942x with it for the
-/// forward pass only.
-const WinogradForm &forwardForm(RankedTensorType y) {
+/// The form of a convolution into `y` [N, M, OH, OW] (a forward pass, or
+/// an input gradient as the convolution of dy): F(4x4, 3x3) where its
+/// products are at most 3/4 of F(2x2, 3x3)'s (its transforms cost more per
+/// tile; partial tiles waste more of its products: 5x5 outputs take as many
+/// in both), else F(2x2, 3x3). Weight gradients keep F(2x2, 3x3)
+/// (kWinograd2): with F(4x4, 3x3) dU is 36 [K, M] matrices instead of 16,
+/// read and written per part of a few samples, and its float32 errors grew
+/// tenfold. On one core, the wide CNN's forward pass ran 1.3-1.5x faster by
+/// F(4x4, 3x3), its input gradient (13x13 outputs: 576 products per
+/// channel pair against 784) 1.1-1.2x once the weight gradient's
+/// transposes were gone (before, no faster: training took 0.978x the time
+/// with F(4x4, 3x3) everywhere, 0.942x with it for the forward pass only).
+const WinogradForm &convForm(RankedTensorType y) {
   auto products = [&](const WinogradForm &f) {
     return f.alpha * f.alpha * llvm::divideCeil(y.getDimSize(2), f.m) *
            llvm::divideCeil(y.getDimSize(3), f.m);
@@ -585,31 +587,34 @@ int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
   return most;
 }
 
-/// (G (x) G) [P, 9] x `t` [9, a, b] as [P, a b] for the form `f` (P =
-/// alpha^2 positions), (G (x) G)[(p, q), (i, j)] = G[p][i] G[q][j], with
-/// `flipped` its columns reversed (the filters rotated by 180 degrees); with
-/// `transposed` (G (x) G)^T [9, P] x `t` [P, a, b] as [9, a b].
-Value timesGG(OpBuilder &b, Location loc, const WinogradForm &f, Value t,
-              bool flipped, bool transposed) {
-  RankedTensorType tt = tensorType(t);
+/// (G (x) G) [P, 9] for the form `f` (P = alpha^2 positions), (G (x)
+/// G)[(p, q), (i, j)] = G[p][i] G[q][j], with `flipped` its columns
+/// reversed (the filters rotated by 180 degrees).
+Value ggMatrix(OpBuilder &b, Location loc, const WinogradForm &f,
+               bool flipped) {
   int64_t positions = f.alpha * f.alpha;
-  int64_t rows = transposed ? 9 : positions, cols = transposed ? positions : 9,
-          n = tt.getDimSize(1) * tt.getDimSize(2);
   SmallVector<float> gg;
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) {
-      int64_t p = transposed ? c : r, s = transposed ? r : c,
-              q = flipped ? 8 - s : s;
+  for (int64_t p = 0; p < positions; ++p)
+    for (int64_t s = 0; s < 9; ++s) {
+      int64_t q = flipped ? 8 - s : s;
       gg.push_back(f.g[p / f.alpha * 3 + q / 3] * f.g[p % f.alpha * 3 + q % 3]);
     }
-  auto ggType = RankedTensorType::get({rows, cols}, b.getF32Type());
-  Value ggm = b.create<arith::ConstantOp>(
+  auto ggType = RankedTensorType::get({positions, 9}, b.getF32Type());
+  return b.create<arith::ConstantOp>(
       loc, DenseElementsAttr::get(ggType, ArrayRef<float>(gg)));
+}
+
+/// ggMatrix [P, 9] x `t` [9, a, b] as [P, a b].
+Value timesGG(OpBuilder &b, Location loc, const WinogradForm &f, Value t,
+              bool flipped) {
+  RankedTensorType tt = tensorType(t);
+  int64_t n = tt.getDimSize(1) * tt.getDimSize(2);
   Value flat = b.create<tensor::CollapseShapeOp>(
       loc, t, SmallVector<ReassociationIndices>{{0}, {1, 2}});
   return gemm<linalg::MatmulOp>(
-      b, loc, ggm, flat,
-      filled(b, loc, RankedTensorType::get({rows, n}, tt.getElementType()),
+      b, loc, ggMatrix(b, loc, f, flipped), flat,
+      filled(b, loc,
+             RankedTensorType::get({f.alpha * f.alpha, n}, tt.getElementType()),
              0.0),
       false);
 }
@@ -623,8 +628,7 @@ Value winogradFilters(OpBuilder &b, Location loc, const WinogradForm &f,
   RankedTensorType ft = tensorType(filters);
   int64_t rows = ft.getDimSize(1), cols = ft.getDimSize(2);
   Type elt = ft.getElementType();
-  Value u = timesGG(b, loc, f, filters, /*flipped=*/inputGradient,
-                    /*transposed=*/false);
+  Value u = timesGG(b, loc, f, filters, /*flipped=*/inputGradient);
   return b.create<tensor::ExpandShapeOp>(
       loc, RankedTensorType::get({f.alpha * f.alpha, rows, cols}, elt), u,
       SmallVector<ReassociationIndices>{{0}, {1, 2}});
@@ -884,15 +888,15 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
 /// The input gradient `out` [N, C, H, W] of a convolution by `w` [F, C, 3,
 /// 3] as the stride-1 convolution of dy `in` [N, F, OH, OW] (padded by
 /// `window`, see Conv2dGradInputLowering) with the filters rotated and
-/// transposed, by winogradConv (F(2x2, 3x3), as gradients go: see
-/// forwardForm) in parts of `part` samples (in parallel).
+/// transposed, by winogradConv in the form `f` (convForm(out)) in parts of
+/// `part` samples (in parallel).
 Value winogradInputGrad(OpBuilder &b, Location loc, Value in, Value w,
                         RankedTensorType out, const Window &window,
-                        int64_t part) {
-  Value u = winogradFilters(b, loc, kWinograd2, w, /*inputGradient=*/true);
+                        const WinogradForm &f, int64_t part) {
+  Value u = winogradFilters(b, loc, f, w, /*inputGradient=*/true);
   return forEachPart(b, loc, out, part, [&](Value n) {
     return winogradConv(b, loc, samplesOf(b, loc, in, n, part), u, Value(),
-                        partOf(out, part), window, kWinograd2);
+                        partOf(out, part), window, f);
   });
 }
 
@@ -935,7 +939,7 @@ struct ConvPlan {
 
 ConvPlan convPlan(RankedTensorType x, RankedTensorType y, const Window &w,
                   bool bf16) {
-  const WinogradForm &f = forwardForm(y);
+  const WinogradForm &f = convForm(y);
   if (int64_t g = winogradPart(x, y, w, bf16, f))
     return {ConvPlan::Winograd, g, &f};
   if (shiftable(x, y, w, bf16))
@@ -1244,14 +1248,18 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
 /// gradient of its Winograd form: with V the transformed input tiles
 /// (winogradInput) and dZ = (A (x) A) dy the transformed output gradient
 /// (of each tile's m x m outputs, zero outside),
-///   dU_p [K, M] = sum over the tiles of V_p^T dZ_p,
-///   dW[m, k, i, j] = sum over p of (G (x) G)[p, (i, j)] dU_p[k, m].
-/// By F(2x2, 3x3), as gradients go (see forwardForm). V is computed again
+///   dU_p [M, K] = sum over the tiles of dZ_p^T V_p,
+///   dW[m, k, i, j] = sum over p of dU_p[m, k] (G (x) G)[p, (i, j)].
+/// By F(2x2, 3x3), as weight gradients go (see convForm). V is computed again
 /// from x (the forward pass's, kept for the whole batch, would take P T K
-/// floats per sample: 19 MB for the wide CNN). V^T dZ is
-/// linalg.batch_matmul_transpose_a of V [P, T, K] as it is (its rows, K
-/// channels of a tile, are the outer-product kernel's columns of V^T): a
-/// transposed copy of V per part took 9% of the wide CNN's weight gradient.
+/// floats per sample: 19 MB for the wide CNN). dZ^T V is
+/// linalg.batch_matmul_transpose_a of dZ [P, T, M] as it is (its rows, M
+/// channels of a tile, are the outer-product kernel's columns of dZ^T), and
+/// dW = dU^T (G (x) G) a matmul_transpose_a of dU [P, M K], whose result
+/// [M K, 9] is dW in its layout: no transposed copies (V's per part took
+/// 9% of the wide CNN's weight gradient), and the optimizer's update of the
+/// filters reads the gradient in their own order (through a transposed
+/// read, Adam ran as scalar code).
 /// The batch's parts of `part` samples go in up to 8 groups in parallel,
 /// each through its parts in order, adding into its own dU; the groups'
 /// sums are added after (the same sums in the same order on any number of
@@ -1276,7 +1284,7 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
   };
   int64_t perGroup = parts / groups;
   Value sums = accumulateBySample(
-      b, loc, groups, perGroup * part, perGroup, type({positions, k, m}),
+      b, loc, groups, perGroup * part, perGroup, type({positions, m, k}),
       [&](Value first, Value i, Value acc) -> Value {
         Value s = b.create<arith::AddIOp>(
             loc, first,
@@ -1286,15 +1294,15 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
         Value dyh = channelsLastPadded(b, loc, samplesOf(b, loc, dyIn, s, part),
                                        f.m * l.th, f.m * l.tw, 0, 0);
         Value dz = transformTiles(b, loc, dyh, f.a, f.m, l.th, l.tw);
-        return gemm<linalg::BatchMatmulTransposeAOp>(b, loc, v, dz, acc, false);
+        return gemm<linalg::BatchMatmulTransposeAOp>(b, loc, dz, v, acc, false);
       });
   // dU: the groups' sums added.
   AffineExpr d0, d1, d2, d3;
   bindDims(ctx, d0, d1, d2, d3);
   Value du =
       b.create<linalg::GenericOp>(
-           loc, TypeRange{type({positions, k, m})}, ValueRange{sums},
-           ValueRange{filled(b, loc, type({positions, k, m}), 0.0)},
+           loc, TypeRange{type({positions, m, k})}, ValueRange{sums},
+           ValueRange{filled(b, loc, type({positions, m, k}), 0.0)},
            ArrayRef<AffineMap>{AffineMap::get(4, 0, {d0, d1, d2, d3}, ctx),
                                AffineMap::get(4, 0, {d1, d2, d3}, ctx)},
            SmallVector<utils::IteratorType>{
@@ -1305,10 +1313,15 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
                  nl, nb.create<arith::AddFOp>(nl, a[1], a[0]).getResult());
            })
           .getResult(0);
-  // D [9, K M] = (G (x) G)^T x dU, then dW[m, k, i, j] = D[3 i + j, k, m].
-  Value d = timesGG(b, loc, f, du, /*flipped=*/false, /*transposed=*/true);
-  AffineMap read = AffineMap::get(4, 0, {d2 * 3 + d3, d1 * m + d0}, ctx);
-  return generic(b, loc, d, read, emptyLike(b, loc, dwType), copyElement)[0];
+  // dW [M K, 9] = dU^T [M K, P] x (G (x) G) [P, 9], already in dW's
+  // layout [M, K, 3, 3].
+  Value duFlat = b.create<tensor::CollapseShapeOp>(
+      loc, du, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  Value d = gemm<linalg::MatmulTransposeAOp>(
+      b, loc, duFlat, ggMatrix(b, loc, f, /*flipped=*/false),
+      filled(b, loc, type({m * k, 9}), 0.0), false);
+  return b.create<tensor::ExpandShapeOp>(
+      loc, dwType, d, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
 }
 
 /// conv2d_grad_weight: dW^T [C kh kw, F] = im2col(xpad) x dy_nhwc, with
@@ -1451,12 +1464,13 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
                    w.kw - 1 - w.left,
                    w.kh - 1 - w.bottom,
                    w.kw - 1 - w.right};
+    const WinogradForm &form = convForm(x);
     if (int64_t part = bySampleAllowed && w.sh == 1 && w.sw == 1
-                           ? winogradPart(dy, x, full, bf16, kWinograd2)
+                           ? winogradPart(dy, x, full, bf16, form)
                            : 0) {
-      rewriter.replaceOp(op,
-                         winogradInputGrad(rewriter, loc, g,
-                                           adaptor.getWeight(), x, full, part));
+      rewriter.replaceOp(op, winogradInputGrad(rewriter, loc, g,
+                                               adaptor.getWeight(), x, full,
+                                               form, part));
       return success();
     }
     if (bySampleAllowed && w.sh == 1 && w.sw == 1 &&
