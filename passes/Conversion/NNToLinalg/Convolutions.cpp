@@ -436,7 +436,8 @@ Value shiftedConvBySample(OpBuilder &b, Location loc, Value in, Value w,
 /// outputs) has entries 0 and +-1; F(4x4, 3x3) (36 per 16: 1.78x fewer)
 /// entries up to 8 and float32 errors several times larger (a worst case
 /// of 1.2e-5 for outputs of order 1 over 64 channels, against 1.4e-6;
-/// within PyTorch parity), for forward passes only (see winogradLayout).
+/// within PyTorch parity), for forward passes and input gradients (see
+/// convForm).
 struct LinearSum {
   int64_t terms;
   int64_t index[5];
