@@ -1048,15 +1048,24 @@ Value channelsLastGrad(OpBuilder &b, Location loc, Value dyIn,
       loc, dyN, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
 }
 
+/// The most groups g in [2, most] into which `n` splits evenly with
+/// `fits(n / g)`; 0 when none does.
+int64_t mostGroups(int64_t n, int64_t most,
+                   function_ref<bool(int64_t perGroup)> fits) {
+  for (int64_t g = std::min(most, n); g >= 2; --g)
+    if (n % g == 0 && fits(n / g))
+      return g;
+  return 0;
+}
+
 /// The channel groups of a weight gradient computed sample by sample: the
 /// most groups up to 8 (parallel iterations) into which the C input
 /// channels split with whole register tiles of 8 rows of dW^T per group
 /// (C / groups kh kw rows); 1 when none does.
 int64_t channelGroups(int64_t c, const Window &w) {
-  for (int64_t g = std::min<int64_t>(8, c); g >= 2; --g)
-    if (c % g == 0 && (c / g * w.kh * w.kw) % 8 == 0)
-      return g;
-  return 1;
+  int64_t g =
+      mostGroups(c, 8, [&](int64_t cg) { return cg * w.kh * w.kw % 8 == 0; });
+  return g != 0 ? g : 1;
 }
 
 /// dW [F, C, kh, kw] from dW^T [C kh kw, F]: dW[f, c, i, j] = dW^T[(c kh +
@@ -1172,10 +1181,7 @@ Value weightGradByFilterGroups(OpBuilder &b, Location loc, Value x, Value dyIn,
 /// the most, 2 to 8, with whole register tiles of 8 rows of dW_s^T each;
 /// 0 when none.
 int64_t shiftedChannelGroups(int64_t c) {
-  for (int64_t g = std::min<int64_t>(8, c / 8); g >= 2; --g)
-    if (c % g == 0 && (c / g) % 8 == 0)
-      return g;
-  return 0;
+  return mostGroups(c, 8, [](int64_t cg) { return cg % 8 == 0; });
 }
 
 /// conv2d_grad_weight of a convolution that shiftable takes, without
@@ -1275,12 +1281,10 @@ Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
   const WinogradForm &f = kWinograd2;
   WinogradLayout l = winogradLayout(dy, w, f);
   int64_t n = dy.getDimSize(0), m = dy.getDimSize(1), k = xt.getDimSize(1),
-          parts = n / part, groups = 1, positions = l.positions();
-  for (int64_t g = std::min<int64_t>(4, parts); g >= 2; --g)
-    if (parts % g == 0) {
-      groups = g;
-      break;
-    }
+          parts = n / part,
+          groups = std::max<int64_t>(
+              1, mostGroups(parts, 4, [](int64_t) { return true; })),
+          positions = l.positions();
   Type elt = dy.getElementType();
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
