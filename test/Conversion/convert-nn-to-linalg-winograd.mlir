@@ -6,15 +6,19 @@
 // each, against 6x6 tiles of 16 for F(2x2, 3x3)), 2 samples at a time: the
 // filters transformed once ((G (x) G) [36, 9] times the filters as [9, C
 // F]), each part's input channels-last and padded to whole 6x6 tiles at
-// stride 4 (the input 14x14), the rows of its tiles transformed (one loop
-// over the 6 rows of B^T), then their columns (one loop over the 36
-// positions), its 36 GEMMs one batch matmul over its 18 tiles, A^T on the
-// columns (24 = 4 x 6) and on the rows (16 outputs, each written at its
-// place of the 12x12 tile grid), the 11x11 outputs cropped, then NCHW with
-// the bias. The input gradient (13x13 outputs: F(4x4, 3x3) too, 576
-// products against 784) is the convolution of dy padded by 2 (4x4 tiles of
-// 13x13: 18x18) with the filters rotated ((G (x) G)'s columns reversed) and
-// transposed, 36 GEMMs over the 16 tiles of 1 sample.
+// stride 4 (the input 14x14), each tile transformed in one loop nest over
+// the samples, tile rows, tile columns and vectors of 16 channels: B^T on
+// the tile's columns, a column of 6 vectors at a time (a loop of 6, into a
+// 6x6x16 scratch tensor), then on the rows of that (a loop of 6, 6
+// positions each), as adds, subtracts and FMAs (B^T's first row: d0 + 1.5
+// d1 - 2 d2 - 1.5 d3 + d4); its 36 GEMMs one batch matmul over its 18
+// tiles, A^T the same way (6 columns into 4x6x16, then 4 rows of 4
+// outputs, each written at its place of the 12x12 tile grid), the 11x11
+// outputs cropped, then NCHW with the bias. The input gradient (13x13
+// outputs: F(4x4, 3x3) too, 576 products against 784) is the convolution
+// of dy padded by 2 (4x4 tiles of 13x13: 18x18) with the filters rotated
+// ((G (x) G)'s columns reversed) and transposed, 36 GEMMs over the 16
+// tiles of 1 sample.
 // CHECK-LABEL: func.func @winograd(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<4x64x13x13xf32>, %[[W:[^:]+]]: tensor<64x64x3x3xf32>, %[[B:[^:]+]]: tensor<64xf32>, %[[DY:[^:]+]]: tensor<4x64x11x11xf32>
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 1, 0]
@@ -24,12 +28,36 @@
 // CHECK:         %[[Y:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x11x11xf32>)
 // CHECK:           linalg.transpose ins(%{{.+}} : tensor<2x64x13x13xf32>) outs(%{{.+}} : tensor<2x13x13x64xf32>) permutation = [0, 2, 3, 1]
 // CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<6x2x3x14x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x2x3x3x64xf32>)
-// CHECK:           linalg.batch_matmul ins(%{{.+}}, %[[UE]] : tensor<36x18x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x18x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<24x2x3x3x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x18x64xf32>)
+// CHECK:             scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x18x64xf32>)
+// CHECK:               scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x18x64xf32>)
+// CHECK:                 scf.for %{{.+}} = %{{.+}} to %[[C64:.+]] step %[[C16:.+]] iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x18x64xf32>)
+// CHECK:                   %[[R0:.+]] = tensor.empty() : tensor<6x6x16xf32>
+// CHECK:                   %[[R:.+]] = scf.for %[[J:.+]] = %{{.+}} to %[[C6:.+]] step %{{.+}} iter_args(%{{.+}} = %[[R0]]) -> (tensor<6x6x16xf32>)
+// CHECK:                     %[[D0:.+]] = vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<2x14x14x64xf32>, vector<16xf32>
+// CHECK:                     %[[D1:.+]] = vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<2x14x14x64xf32>, vector<16xf32>
+// CHECK:                     %[[D2:.+]] = vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<2x14x14x64xf32>, vector<16xf32>
+// CHECK:                     %[[D3:.+]] = vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<2x14x14x64xf32>, vector<16xf32>
+// CHECK:                     %[[D4:.+]] = vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<2x14x14x64xf32>, vector<16xf32>
+// CHECK:                     vector.transfer_read %{{.+}} {in_bounds = [true]} : tensor<2x14x14x64xf32>, vector<16xf32>
+// CHECK:                     %[[T1:.+]] = vector.fma %{{.+}}, %[[D1]], %[[D0]] : vector<16xf32>
+// CHECK:                     %[[T2:.+]] = vector.fma %{{.+}}, %[[D2]], %[[T1]] : vector<16xf32>
+// CHECK:                     %[[T3:.+]] = vector.fma %{{.+}}, %[[D3]], %[[T2]] : vector<16xf32>
+// CHECK:                     %[[T4:.+]] = arith.addf %[[T3]], %[[D4]] : vector<16xf32>
+// CHECK:                     vector.transfer_write %[[T4]], %{{.+}}[%{{.+}}, %[[J]], %{{.+}}] {in_bounds = [true]} : vector<16xf32>, tensor<6x6x16xf32>
+// CHECK-COUNT-5:             vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<16xf32>, tensor<6x6x16xf32>
+// CHECK:                   scf.for %{{.+}} = %{{.+}} to %[[C6]] step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x18x64xf32>)
+// CHECK-COUNT-6:             vector.transfer_read %[[R]]{{.+}} : tensor<6x6x16xf32>, vector<16xf32>
+// CHECK-COUNT-6:             vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<16xf32>, tensor<36x18x64xf32>
+// CHECK:           %[[M:.+]] = linalg.batch_matmul ins(%{{.+}}, %[[UE]] : tensor<36x18x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x18x64xf32>)
 // CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<2x3x4x3x4x64xf32>)
-// CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, %{{.+}}, 0, %{{.+}}, 0] [2, 3, 1, 3, 1, 64] [1, 1, 1, 1, 1, 1] : tensor<2x3x3x64xf32> into tensor<2x3x4x3x4x64xf32>
+// CHECK:                   tensor.empty() : tensor<4x6x16xf32>
+// CHECK:                   scf.for {{.+}} -> (tensor<4x6x16xf32>)
+// CHECK-COUNT-6:             vector.transfer_read %[[M]]{{.+}} : tensor<36x18x64xf32>, vector<16xf32>
+// CHECK-COUNT-4:             vector.transfer_write %{{.+}} : vector<16xf32>, tensor<4x6x16xf32>
+// CHECK:                   scf.for {{.+}} -> (tensor<2x3x4x3x4x64xf32>)
+// CHECK-COUNT-6:             vector.transfer_read {{.+}} : tensor<4x6x16xf32>, vector<16xf32>
+// CHECK-COUNT-4:             vector.transfer_write {{.+}} : vector<16xf32>, tensor<2x3x4x3x4x64xf32>
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<2x11x11x64xf32>)
 // CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[B]] : tensor<2x11x11x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<2x64x11x11xf32>)
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 0, 1]
@@ -37,10 +65,11 @@
 // CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<36x9xf32>, tensor<9x4096xf32>)
 // CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
 // CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [1, 11, 11, 64] [1, 1, 1, 1] : tensor<1x11x11x64xf32> into tensor<1x18x18x64xf32>
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<6x1x4x18x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<36x1x4x4x64xf32>)
+// CHECK:           scf.for {{.+}} -> (tensor<36x16x64xf32>)
+// CHECK:                   scf.for {{.+}} -> (tensor<6x6x16xf32>)
+// CHECK-COUNT-6:             vector.transfer_read {{.+}} : tensor<1x18x18x64xf32>, vector<16xf32>
 // CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x16x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x16x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<24x1x4x4x64xf32>)
+// CHECK:           scf.for {{.+}} -> (tensor<1x4x4x4x4x64xf32>)
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<1x13x13x64xf32>)
 // CHECK:         return %[[Y]], %[[DX]]
 
@@ -67,11 +96,13 @@ func.func @winograd(%x: tensor<4x64x13x13xf32>, %w: tensor<64x64x3x3xf32>, %b: t
 // CHECK:         %[[U:.+]] = linalg.matmul ins(%[[GG]], %{{.+}} : tensor<16x9xf32>, tensor<9x4096xf32>)
 // CHECK:         scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x5x5xf32>)
 // CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 7, 7, 64] [1, 1, 1, 1] : tensor<2x7x7x64xf32> into tensor<2x8x8x64xf32>
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<4x2x3x8x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<16x2x3x3x64xf32>)
+// CHECK:           scf.for {{.+}} -> (tensor<16x18x64xf32>)
+// CHECK:                   scf.for {{.+}} -> (tensor<4x4x16xf32>)
+// CHECK-COUNT-4:             vector.transfer_read {{.+}} : tensor<2x8x8x64xf32>, vector<16xf32>
 // CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<16x18x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x18x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<8x2x3x3x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<2x3x2x3x2x64xf32>)
+// CHECK:           scf.for {{.+}} -> (tensor<2x3x2x3x2x64xf32>)
+// CHECK:                   scf.for {{.+}} -> (tensor<2x4x16xf32>)
+// CHECK-COUNT-4:             vector.transfer_read {{.+}} : tensor<16x18x64xf32>, vector<16xf32>
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<2x5x5x64xf32>)
 func.func @winograd_small(%x: tensor<4x64x7x7xf32>, %w: tensor<64x64x3x3xf32>) -> tensor<4x64x5x5xf32> {
   %y = nn.conv2d %x, %w {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x7x7xf32>, tensor<64x64x3x3xf32>) -> tensor<4x64x5x5xf32>
@@ -93,9 +124,12 @@ func.func @winograd_small(%x: tensor<4x64x7x7xf32>, %w: tensor<64x64x3x3xf32>) -
 // CHECK:         %[[S:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x80x64xf32>)
 // CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<16x80x64xf32>)
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x13x13x64xf32> into tensor<2x14x14x64xf32>
-// CHECK:             %[[V:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3], [4]] : tensor<16x2x6x6x64xf32> into tensor<16x72x64xf32>
+// CHECK:             %[[V:.+]] = scf.for {{.+}} -> (tensor<16x72x64xf32>)
+// CHECK:                     scf.for {{.+}} -> (tensor<4x4x16xf32>)
 // CHECK:             tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 11, 11, 80] [1, 1, 1, 1] : tensor<2x11x11x80xf32> into tensor<2x12x12x80xf32>
-// CHECK:             %[[DZ:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1, 2, 3], [4]] : tensor<16x2x6x6x80xf32> into tensor<16x72x80xf32>
+// CHECK:             %[[DZ:.+]] = scf.for {{.+}} -> (tensor<16x72x80xf32>)
+// CHECK:                     scf.for {{.+}} -> (tensor<4x2x16xf32>)
+// CHECK-COUNT-2:               vector.transfer_read {{.+}} : tensor<2x12x12x80xf32>, vector<16xf32>
 // CHECK:             linalg.batch_matmul_transpose_a ins(%[[DZ]], %[[V]] : tensor<16x72x80xf32>, tensor<16x72x64xf32>) outs(%[[ACC]] : tensor<16x80x64xf32>)
 // CHECK:         %[[DU:.+]] = linalg.generic {{.*}}iterator_types = ["reduction", "parallel", "parallel", "parallel"]} ins(%[[S]] : tensor<2x16x80x64xf32>)
 // CHECK:         %[[DUF:.+]] = tensor.collapse_shape %[[DU]] {{\[}}[0], [1, 2]] : tensor<16x80x64xf32> into tensor<16x5120xf32>
@@ -109,16 +143,32 @@ func.func @winograd_grad_weight(%x: tensor<4x64x13x13xf32>, %dy: tensor<4x80x11x
 
 // -----
 
-// 16 input channels, 32 in and out (the transforms would be too large a
-// share of the work), a stride of 2, a 5x5 kernel: im2col and one GEMM per
-// part.
+// 16 input channels, 16 output channels (the transforms would be too large
+// a share of the work), a stride of 2, a 5x5 kernel: im2col and one GEMM
+// per part.
 // CHECK-LABEL: func.func @not_winograd(
 // CHECK-NOT:     linalg.batch_matmul
 // CHECK:         return
-func.func @not_winograd(%x: tensor<4x16x13x13xf32>, %w: tensor<64x16x3x3xf32>, %x32: tensor<4x32x13x13xf32>, %w32: tensor<32x32x3x3xf32>, %x2: tensor<4x64x13x13xf32>, %w2: tensor<64x64x3x3xf32>, %w5: tensor<64x64x5x5xf32>) -> (tensor<4x64x11x11xf32>, tensor<4x32x11x11xf32>, tensor<4x64x6x6xf32>, tensor<4x64x9x9xf32>) {
+func.func @not_winograd(%x: tensor<4x16x13x13xf32>, %w: tensor<64x16x3x3xf32>, %x32: tensor<4x32x13x13xf32>, %w32: tensor<16x32x3x3xf32>, %x2: tensor<4x64x13x13xf32>, %w2: tensor<64x64x3x3xf32>, %w5: tensor<64x64x5x5xf32>) -> (tensor<4x64x11x11xf32>, tensor<4x16x11x11xf32>, tensor<4x64x6x6xf32>, tensor<4x64x9x9xf32>) {
   %y = nn.conv2d %x, %w {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x16x13x13xf32>, tensor<64x16x3x3xf32>) -> tensor<4x64x11x11xf32>
-  %y32 = nn.conv2d %x32, %w32 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x32x13x13xf32>, tensor<32x32x3x3xf32>) -> tensor<4x32x11x11xf32>
+  %y32 = nn.conv2d %x32, %w32 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x32x13x13xf32>, tensor<16x32x3x3xf32>) -> tensor<4x16x11x11xf32>
   %s = nn.conv2d %x2, %w2 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<4x64x13x13xf32>, tensor<64x64x3x3xf32>) -> tensor<4x64x6x6xf32>
   %k = nn.conv2d %x2, %w5 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x64x13x13xf32>, tensor<64x64x5x5xf32>) -> tensor<4x64x9x9xf32>
-  return %y, %y32, %s, %k : tensor<4x64x11x11xf32>, tensor<4x32x11x11xf32>, tensor<4x64x6x6xf32>, tensor<4x64x9x9xf32>
+  return %y, %y32, %s, %k : tensor<4x64x11x11xf32>, tensor<4x16x11x11xf32>, tensor<4x64x6x6xf32>, tensor<4x64x9x9xf32>
+}
+
+// -----
+
+// 32 channels go by Winograd too (the transforms as loops read each element
+// of a tile once). 36 channels, not a multiple of 16 or 8: the transforms'
+// vectors are 4 channels.
+// CHECK-LABEL: func.func @winograd_32(
+// CHECK:         linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x18x32xf32>, tensor<36x32x32xf32>)
+// CHECK:         vector.transfer_read {{.+}} : tensor<2x14x14x36xf32>, vector<4xf32>
+// CHECK:         linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x18x36xf32>, tensor<36x36x36xf32>)
+// CHECK:         vector.transfer_read {{.+}} : tensor<36x18x36xf32>, vector<4xf32>
+func.func @winograd_32(%x: tensor<4x32x13x13xf32>, %w: tensor<32x32x3x3xf32>, %x36: tensor<4x36x13x13xf32>, %w36: tensor<36x36x3x3xf32>) -> (tensor<4x32x11x11xf32>, tensor<4x36x11x11xf32>) {
+  %y = nn.conv2d %x, %w {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x32x13x13xf32>, tensor<32x32x3x3xf32>) -> tensor<4x32x11x11xf32>
+  %y36 = nn.conv2d %x36, %w36 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x36x13x13xf32>, tensor<36x36x3x3xf32>) -> tensor<4x36x11x11xf32>
+  return %y, %y36 : tensor<4x32x11x11xf32>, tensor<4x36x11x11xf32>
 }

@@ -106,16 +106,17 @@ def conv_cases():
         conv_case("conv_filter_groups_c1_f32", r, 4, 1, 12, 12, 32, 3, 3, [1, 1], same_pads(3, 3), True),
         # 11x11 = 121 pixels: 4 samples, 484 columns, a remainder of 4.
         conv_case("conv_by_parts_remainder_11x11", r, 8, 2, 13, 13, 3, 3, 3, [1, 1], [0, 0, 0, 0], True),
-        # Stride 1 with 32 channels in and out and >= 512 columns per sample:
-        # the forward and input-gradient convolutions as shifted GEMMs per
-        # sample (implicit GEMM: rows of 26, 25 and 28 columns, of which the
-        # last 2, 1 and 2 are dropped; the input gradient's dy padded by
-        # kh - 1 - top: 1, 1 / 0 and 2).
-        conv_case("conv_shifted_c32_k3_pad1", r, 2, 32, 24, 24, 32, 3, 3, [1, 1], [1, 1, 1, 1], True, scaled=True),
+        # Stride 1 with 16 to 31 channels in (3x3; 32 and more go by
+        # Winograd) or 32 (2x2) and >= 512 columns per sample: the forward
+        # and input-gradient convolutions as shifted GEMMs per sample
+        # (implicit GEMM: rows of 26, 25 and 28 columns, of which the last 2,
+        # 1 and 2 are dropped; the input gradient's dy padded by kh - 1 -
+        # top: 1, 1 / 0 and 2).
+        conv_case("conv_shifted_c24_k3_pad1", r, 2, 24, 24, 24, 24, 3, 3, [1, 1], [1, 1, 1, 1], True, scaled=True),
         conv_case("conv_shifted_c32_k2_same_even", r, 2, 32, 24, 24, 32, 2, 2, [1, 1], same_pads(2, 2), False, scaled=True),
-        conv_case("conv_shifted_c32_k3_valid_f40", r, 2, 32, 26, 26, 40, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
+        conv_case("conv_shifted_c24_k3_valid_f20", r, 2, 24, 26, 26, 20, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
         # The weight gradients of these go by shifted windows too (dy
-        # channels-last in rows of the padded width): 4 groups of 8 input
+        # channels-last in rows of the padded width): in groups of input
         # channels above; here 2 groups, a 5x5 kernel (rows of 36, 4
         # wrapped columns) and dy of 16 filters.
         conv_case("conv_shifted_c16_k5_pad2", r, 2, 16, 32, 32, 16, 5, 5, [1, 1], [2, 2, 2, 2], True, scaled=True),
@@ -137,6 +138,12 @@ def conv_cases():
         # 14x14 "same": 7x7 tiles, the last row and column of tiles half
         # outside; parts of 1 sample, the weight gradient in 2 groups.
         conv_case("conv_winograd_c64_f64_same_14x14", r, 2, 64, 14, 14, 64, 3, 3, [1, 1], same_pads(3, 3), True, scaled=True),
+        # 32 channels in and out (resnet_mini's), padding 1 on 24x24: 6x6
+        # tiles of 4x4 forward; 32 -> 40 at 26x26 "valid". 36 channels: the
+        # transforms on vectors of 4 channels.
+        conv_case("conv_winograd_c32_f32_pad1_24x24", r, 2, 32, 24, 24, 32, 3, 3, [1, 1], [1, 1, 1, 1], True, scaled=True),
+        conv_case("conv_winograd_c32_f40_valid_26x26", r, 2, 32, 26, 26, 40, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
+        conv_case("conv_winograd_c36_f36_same_12x12", r, 2, 36, 12, 12, 36, 3, 3, [1, 1], same_pads(3, 3), True, scaled=True),
     ]
 
 

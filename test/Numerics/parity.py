@@ -7,6 +7,7 @@ hex-encoded dense constants) and prints every result as the bit patterns of
 its f32 elements (printMemrefI32 over an arith.bitcast), so nothing is lost to
 decimal printing. The module is lowered with `nnc-opt -convert-nn-to-linalg`,
 then with a plain reference lowering by mlir-opt (one-shot bufferization,
+the vector ops of Winograd transforms unrolled,
 loops, libm, LLVM), run with mlir-cpu-runner, and every result is compared
 with PyTorch (torch.autograd for gradients, torch.optim for updates,
 torch.optim.lr_scheduler and the documented formulas for schedules).
@@ -37,10 +38,12 @@ REFERENCE_LOWERING = [
     "--one-shot-bufferize=bufferize-function-boundaries allow-return-allocs-from-loops",
     "--scf-forall-to-for",
     "--convert-linalg-to-loops",
+    "--convert-vector-to-scf=full-unroll=true target-rank=1",
     "--convert-scf-to-cf",
     "--expand-strided-metadata",
     "--lower-affine",
     "--convert-math-to-libm",
+    "--convert-vector-to-llvm",
     "--finalize-memref-to-llvm",
     "--convert-to-llvm",
     "--reconcile-unrealized-casts",

@@ -27,8 +27,12 @@
 #include "passes/Conversion/NNToLinalg/Windows.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/SmallPtrSet.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace nnc;
@@ -491,13 +495,6 @@ struct WinogradForm {
   int64_t m, alpha;
   ArrayRef<LinearSum> bt, at, a;
   const float *g;
-  /// The most terms of a row of `rows`.
-  static int64_t terms(ArrayRef<LinearSum> rows) {
-    int64_t most = 0;
-    for (const LinearSum &r : rows)
-      most = std::max(most, r.terms);
-    return most;
-  }
 };
 const WinogradForm kWinograd2 = {
     2, 4, kWinograd2BT, kWinograd2AT, kWinograd2A, kWinograd2G};
@@ -554,21 +551,23 @@ const WinogradForm &convForm(RankedTensorType y) {
 
 /// How many samples winogradConv takes at a time for the stride-1 3x3
 /// convolution of `x` [N, K, H, W] into `y` [N, M, OH, OW], 0 where it does
-/// not apply: f32, at least 64 input and output channels, and each of a
+/// not apply: f32, at least 32 input and output channels, and each of a
 /// part's buffers within kBodyBytes (for the form `f`). The
 /// fewest samples whose g T tiles are whole register tiles of 8 rows, else
 /// the most that fit (the most that fit, with or without whole tiles,
-/// measured the same for the wide CNN's F(4x4, 3x3)). Fewer channels
-/// leave the transforms a large share of the work (resnet_mini's 32 -> 32
-/// convolutions trained 7% slower by Winograd) or cost more compile time
-/// than they save: SPEC 2.3's CNN's 32 -> 64 convolution at 14x14 trained
-/// 15% faster by Winograd, but its kernels (the channels-last transposes of
-/// 14x14 images as 224-lane shuffles above all) took 35% more compile CPU.
+/// measured the same for the wide CNN's F(4x4, 3x3)). With the transforms
+/// as transformLoop's loops, 32 channels train faster by Winograd:
+/// resnet_mini's 32 -> 32 convolutions 1.3-1.4x the whole step, SPEC 2.3's
+/// CNN and the plain CNN (32 -> 64) 1.2x (as linalg ops, the transforms
+/// made resnet_mini 7% slower); they cost compile time (SPEC 2.3's CNN
+/// ~0.5 s of CPU, resnet_mini ~0.9 s: more kernels, the channels-last
+/// transposes above all). 16 channels (resnet_mini's inception block) gained
+/// within the noise.
 int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
                      bool bf16, const WinogradForm &f) {
   int64_t n = y.getDimSize(0), k = x.getDimSize(1), m = y.getDimSize(1);
   if (bf16 || w.kh != 3 || w.kw != 3 || w.sh != 1 || w.sw != 1 || w.top < 0 ||
-      w.left < 0 || w.bottom < 0 || w.right < 0 || k < 64 || m < 64)
+      w.left < 0 || w.bottom < 0 || w.right < 0 || k < 32 || m < 32)
     return 0;
   WinogradLayout l = winogradLayout(y, w, f);
   int64_t tiles = l.th * l.tw, p = l.positions();
@@ -652,126 +651,175 @@ Value channelsLastPadded(OpBuilder &b, Location loc, Value xs, int64_t rows,
   return insert(b, loc, moved, xh, in);
 }
 
-/// out[o] = sum over t < terms of c(o, t) source(o, index(o, t)) for each
-/// o < count (out of type `outType`), as one scf.for over o (one loop
-/// nest's code for all of them, not one per o): `coef(o, t)` gives (index,
-/// c) for the tables the loop reads; an unused term has c = 0. out[o] is
-/// the slice `destOf(o)` of out, by default its row o of the first
-/// dimension (then `count` is that dimension).
-Value linearSumLoop(
-    OpBuilder &b, Location loc, RankedTensorType outType, int64_t terms,
-    function_ref<std::pair<int64_t, float>(int64_t o, int64_t t)> coef,
-    function_ref<Value(Value o, Value index)> source, int64_t count = 0,
-    function_ref<WindowView(Value o)> destOf = nullptr) {
-  if (count == 0)
-    count = outType.getDimSize(0);
-  SmallVector<int64_t> index;
-  SmallVector<float> weights;
-  for (int64_t o = 0; o < count; ++o)
-    for (int64_t t = 0; t < terms; ++t) {
-      auto [i, s] = coef(o, t);
-      index.push_back(i);
-      weights.push_back(s);
-    }
-  auto tableType = [&](Type elt) {
-    return RankedTensorType::get({count, terms}, elt);
-  };
-  Value indexTable = b.create<arith::ConstantOp>(
-      loc, DenseElementsAttr::get(tableType(b.getI64Type()),
-                                  ArrayRef<int64_t>(index)));
-  Value coefTable = b.create<arith::ConstantOp>(
-      loc, DenseElementsAttr::get(tableType(b.getF32Type()),
-                                  ArrayRef<float>(weights)));
-  auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
-  auto loop = b.create<scf::ForOp>(loc, idx(0), idx(count), idx(1),
-                                   ValueRange{emptyLike(b, loc, outType)});
+/// `row` applied to the values term(i) (i < the tile's side): sum over its
+/// terms of coef * term(index), as adds and subtracts for the coefficients
+/// +-1 and FMAs for the rest (starting from a +1 term where there is one).
+Value linearSum(OpBuilder &b, Location loc, const LinearSum &row,
+                function_ref<Value(int64_t)> term) {
+  SmallVector<int64_t> order;
+  for (int64_t t = 0; t < row.terms; ++t)
+    order.push_back(t);
+  auto first =
+      llvm::find_if(order, [&](int64_t t) { return row.coef[t] == 1; });
+  if (first != order.end())
+    std::rotate(order.begin(), first, first + 1);
+  Value r;
+  for (int64_t t : order) {
+    Value v = term(row.index[t]);
+    float c = row.coef[t];
+    auto splat = [&]() -> Value {
+      return b.create<arith::ConstantOp>(
+          loc,
+          DenseElementsAttr::get(cast<ShapedType>(v.getType()),
+                                 b.getFloatAttr(getElementTypeOrSelf(v), c)));
+    };
+    if (!r)
+      r = c == 1    ? v
+          : c == -1 ? b.create<arith::NegFOp>(loc, v).getResult()
+                    : b.create<arith::MulFOp>(loc, splat(), v).getResult();
+    else if (c == 1)
+      r = b.create<arith::AddFOp>(loc, r, v);
+    else if (c == -1)
+      r = b.create<arith::SubFOp>(loc, r, v);
+    else
+      r = b.create<vector::FMAOp>(loc, splat(), v, r);
+  }
+  return r;
+}
+
+/// The side of the tiles that `rowsOf` transforms (the inputs its rows
+/// combine).
+int64_t tileSide(ArrayRef<LinearSum> rowsOf) {
+  int64_t side = 0;
+  for (const LinearSum &r : rowsOf)
+    for (int64_t t = 0; t < r.terms; ++t)
+      side = std::max(side, r.index[t] + 1);
+  return side;
+}
+
+/// A loop over [0, n) whose body builds the next value of `init` from the
+/// induction variable and the current one.
+Value foldLoop(OpBuilder &b, Location loc, int64_t n, Value init,
+               function_ref<Value(Value i, Value acc)> body) {
+  auto loop = b.create<scf::ForOp>(loc, indexConstant(b, loc, 0),
+                                   indexConstant(b, loc, n),
+                                   indexConstant(b, loc, 1), ValueRange{init});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
-  Value o = loop.getInductionVar(), acc = loop.getRegionIterArgs()[0];
-  SmallVector<Value> ins, coefs;
-  for (int64_t t = 0; t < terms; ++t) {
-    Value at[2] = {o, idx(t)};
-    Value i = b.create<arith::IndexCastOp>(
-        loc, b.getIndexType(),
-        b.create<tensor::ExtractOp>(loc, indexTable, at));
-    ins.push_back(source(o, i));
-    coefs.push_back(b.create<tensor::ExtractOp>(loc, coefTable, at));
-  }
-  WindowView dst;
-  if (destOf) {
-    dst = destOf(o);
-  } else {
-    ArrayRef<int64_t> rest = outType.getShape().drop_front();
-    SmallVector<OpFoldResult> offsets(outType.getRank(), b.getIndexAttr(0)),
-        sizes = indices(b, {1}), strides(outType.getRank(), b.getIndexAttr(1));
-    offsets[0] = o;
-    llvm::append_range(sizes, indices(b, rest));
-    dst = {offsets, sizes, strides,
-           RankedTensorType::get(rest, outType.getElementType())};
-  }
-  SmallVector<AffineMap> maps(ins.size(),
-                              b.getMultiDimIdentityMap(dst.type.getRank()));
-  Value part =
-      generic(b, loc, ins, maps, extract(b, loc, acc, dst),
-              [&](OpBuilder &nb, Location l, ValueRange a) {
-                Value r = nb.create<arith::MulFOp>(l, a[0], coefs[0]);
-                for (int64_t t = 1; t < terms; ++t)
-                  r = nb.create<arith::AddFOp>(
-                      l, r, nb.create<arith::MulFOp>(l, a[t], coefs[t]));
-                return SmallVector<Value>{r};
-              })[0];
-  b.create<scf::YieldOp>(loc, insert(b, loc, part, acc, dst));
+  b.create<scf::YieldOp>(
+      loc, body(loop.getInductionVar(), loop.getRegionIterArgs()[0]));
   return loop.getResult(0);
 }
 
-/// The (index, coefficient) of term t of row `row` of `table`; (0, 0) past
-/// its terms.
-std::pair<int64_t, float> termOf(const LinearSum &row, int64_t t) {
-  if (t >= row.terms)
-    return {0, 0.0f};
-  return {row.index[t], row.coef[t]};
+/// X = R d R^T for each tile d of s x s vectors of channels, R the n rows
+/// `rowsOf`: a loop nest over `bounds` (g, TH, TW, then the channels, in
+/// vectors of `lanes`) whose body reads d (`load` of (i, j) < s) column by
+/// column, applies R to each (the n x s result in a scratch tensor of a few
+/// KB), then R to the rows of that, row by row, and writes the n x n
+/// vectors of X (`store`, into the loop's tensor starting from `init`).
+/// Each element of a tile is read once: as linalg ops, one per row of R and
+/// stage, the transforms read each element as often as the rows use it
+/// (4.3 times per stage for F(4x4, 3x3)'s B^T) and wrote the first stage's
+/// result to memory (for 32 channels they took more time than the GEMMs
+/// between them). A column or row at a time: the whole tile unrolled ran
+/// no faster and took 2-3 times the compile time.
+Value transformLoop(
+    OpBuilder &b, Location loc, Value init, ArrayRef<int64_t> bounds,
+    int64_t lanes, ArrayRef<LinearSum> rowsOf,
+    function_ref<Value(ValueRange ivs, Value i, Value j, VectorType)> load,
+    function_ref<Value(ValueRange ivs, Value a, Value c, Value x, Value into)>
+        store) {
+  auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
+  SmallVector<Value> lbs(bounds.size(), idx(0)), ubs,
+      steps(bounds.size(), idx(1));
+  for (int64_t bound : bounds)
+    ubs.push_back(idx(bound));
+  steps.back() = idx(lanes);
+  Type elt = tensorType(init).getElementType();
+  auto vt = VectorType::get({lanes}, elt);
+  int64_t side = tileSide(rowsOf), n = rowsOf.size();
+  const bool inBounds[1] = {true};
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{init},
+      [&](OpBuilder &, Location, ValueRange ivs,
+          ValueRange acc) -> scf::ValueVector {
+        // r[a][j] = sum over R's row a of d[i][j], by columns j.
+        Value scratch = b.create<tensor::EmptyOp>(
+            loc, ArrayRef<int64_t>{n, side, lanes}, elt);
+        Value r = foldLoop(b, loc, side, scratch, [&](Value j, Value into) {
+          SmallVector<Value> column;
+          for (int64_t i = 0; i < side; ++i)
+            column.push_back(load(ivs, idx(i), j, vt));
+          for (int64_t a = 0; a < n; ++a) {
+            Value x = linearSum(b, loc, rowsOf[a],
+                                [&](int64_t i) { return column[i]; });
+            Value at[3] = {idx(a), j, idx(0)};
+            into = b.create<vector::TransferWriteOp>(loc, x, into, at, inBounds)
+                       .getResult();
+          }
+          return into;
+        });
+        // X[a][c] = sum over R's row c of r[a][j], by rows a.
+        return {foldLoop(b, loc, n, acc[0], [&](Value a, Value into) {
+          SmallVector<Value> row;
+          for (int64_t j = 0; j < side; ++j) {
+            Value at[3] = {a, idx(j), idx(0)};
+            row.push_back(
+                b.create<vector::TransferReadOp>(loc, vt, r, at, inBounds));
+          }
+          for (int64_t c = 0; c < n; ++c)
+            into = store(
+                ivs, a, idx(c),
+                linearSum(b, loc, rowsOf[c], [&](int64_t j) { return row[j]; }),
+                into);
+          return into;
+        })};
+      });
+  return nest.results[0];
+}
+
+/// The channels of a vector in transformLoop: up to 16 (a 512-bit register
+/// of f32), dividing `k`.
+int64_t transformLanes(int64_t k) { return std::gcd<int64_t>(k, 16); }
+
+/// i0 a + b as an index.
+Value timesPlus(OpBuilder &b, Location loc, Value i, int64_t a, Value c) {
+  return b.create<arith::AddIOp>(
+      loc, b.create<arith::MulIOp>(loc, i, indexConstant(b, loc, a)), c);
 }
 
 /// The tiles of the channels-last `xh` [g, rows, cols, K] transformed on
 /// both sides by the matrix `rowsOf` of n rows (each a linear combination
 /// of a tile's rows; tile (ty, tx) starts at row `stride` ty and column
-/// `stride` tx): first on the rows, R_a [g, TH, cols, K], then on the
-/// columns, into [n^2, g TH TW, K] (position n a + c).
+/// `stride` tx) into [n^2, g TH TW, K] (position n a + c), by
+/// transformLoop.
 Value transformTiles(OpBuilder &b, Location loc, Value xh,
                      ArrayRef<LinearSum> rowsOf, int64_t stride, int64_t th,
                      int64_t tw) {
   RankedTensorType xt = tensorType(xh);
-  int64_t g = xt.getDimSize(0), cols = xt.getDimSize(2), k = xt.getDimSize(3),
-          n = rowsOf.size(), terms = WinogradForm::terms(rowsOf);
-  Type elt = xt.getElementType();
-  auto type = [&](ArrayRef<int64_t> shape) {
-    return RankedTensorType::get(shape, elt);
+  int64_t g = xt.getDimSize(0), k = xt.getDimSize(3), n = rowsOf.size();
+  auto type =
+      RankedTensorType::get({n * n, g * th * tw, k}, xt.getElementType());
+  auto offset = [&](Value tile, Value i) {
+    return timesPlus(b, loc, tile, stride, i);
   };
-  auto zero = b.getIndexAttr(0), one = b.getIndexAttr(1),
-       step = b.getIndexAttr(stride);
-  Value r = linearSumLoop(
-      b, loc, type({n, g, th, cols, k}), terms,
-      [&](int64_t a, int64_t t) { return termOf(rowsOf[a], t); },
-      [&](Value, Value i) -> Value {
-        return b.create<tensor::ExtractSliceOp>(
-            loc, type({g, th, cols, k}), xh,
-            ArrayRef<OpFoldResult>{zero, i, zero, zero},
-            indices(b, {g, th, cols, k}),
-            ArrayRef<OpFoldResult>{one, step, one, one});
+  return transformLoop(
+      b, loc, emptyLike(b, loc, type), {g, th, tw, k}, transformLanes(k),
+      rowsOf,
+      [&](ValueRange ivs, Value i, Value j, VectorType vt) -> Value {
+        Value at[4] = {ivs[0], offset(ivs[1], i), offset(ivs[2], j), ivs[3]};
+        return b.create<vector::TransferReadOp>(loc, vt, xh, at,
+                                                ArrayRef<bool>{true});
+      },
+      [&](ValueRange ivs, Value a, Value c, Value x, Value into) -> Value {
+        Value tile = timesPlus(b, loc, timesPlus(b, loc, ivs[0], th, ivs[1]),
+                               tw, ivs[2]);
+        Value at[3] = {timesPlus(b, loc, a, n, c), tile, ivs[3]};
+        return b
+            .create<vector::TransferWriteOp>(loc, x, into, at,
+                                             ArrayRef<bool>{true})
+            .getResult();
       });
-  Value v = linearSumLoop(
-      b, loc, type({n * n, g, th, tw, k}), terms,
-      [&](int64_t p, int64_t t) { return termOf(rowsOf[p % n], t); },
-      [&](Value p, Value j) -> Value {
-        Value a = b.create<arith::DivUIOp>(loc, p, indexConstant(b, loc, n));
-        return b.create<tensor::ExtractSliceOp>(
-            loc, type({g, th, tw, k}), r,
-            ArrayRef<OpFoldResult>{a, zero, zero, j, zero},
-            indices(b, {1, g, th, tw, k}),
-            ArrayRef<OpFoldResult>{one, one, one, step, one});
-      });
-  return b.create<tensor::CollapseShapeOp>(
-      loc, v, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
 }
 
 /// The input tiles of the samples `xs` [g, K, H, W] for a convolution into
@@ -798,7 +846,7 @@ Value winogradTiles(OpBuilder &b, Location loc, Value xs, Value u,
                     const WinogradForm &f) {
   WinogradLayout l = winogradLayout(y, w, f);
   int64_t g = y.getDimSize(0), m = y.getDimSize(1), th = l.th, tw = l.tw,
-          t = g * th * tw, alpha = f.alpha, terms = WinogradForm::terms(f.at);
+          t = g * th * tw, alpha = f.alpha;
   Type elt = y.getElementType();
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
@@ -806,41 +854,25 @@ Value winogradTiles(OpBuilder &b, Location loc, Value xs, Value u,
   Value v = winogradInput(b, loc, xs, y, w, f);
   Value mt = gemm<linalg::BatchMatmulOp>(
       b, loc, v, u, filled(b, loc, type({l.positions(), t, m}), 0.0), false);
-  mt = b.create<tensor::ExpandShapeOp>(
-      loc, type({l.positions(), g, th, tw, m}), mt,
-      SmallVector<ReassociationIndices>{{0}, {1, 2, 3}, {4}});
-  auto zero = b.getIndexAttr(0);
-  auto positionOf = [&](Value from, Value p) -> Value {
-    return b.create<tensor::ExtractSliceOp>(
-        loc, type({g, th, tw, m}), from,
-        ArrayRef<OpFoldResult>{p, zero, zero, zero, zero},
-        indices(b, {1, g, th, tw, m}), indices(b, {1, 1, 1, 1, 1}));
-  };
-  // Q[alpha i + c] = sum over A^T's row i of Mt[alpha a + c].
-  Value q = linearSumLoop(
-      b, loc, type({f.m * alpha, g, th, tw, m}), terms,
-      [&](int64_t o, int64_t t) {
-        auto [a, c] = termOf(f.at[o / alpha], t);
-        return std::make_pair(alpha * a + o % alpha, c);
-      },
-      [&](Value, Value p) { return positionOf(mt, p); });
-  // Y[:, :, i, :, j] = sum over A^T's row j of Q[alpha i + c].
+  // Y[:, :, i, :, j] = (A^T Mt A)[i][j] per tile, Mt's positions alpha a +
+  // c of the tile (ty, tx) read at its row (of Mt [P, g T, M]).
   RankedTensorType tilesType = type({g, th, f.m, tw, f.m, m});
-  Value tiles = linearSumLoop(
-      b, loc, tilesType, terms,
-      [&](int64_t o, int64_t t) {
-        auto [c, coef] = termOf(f.at[o % f.m], t);
-        return std::make_pair(alpha * (o / f.m) + c, coef);
+  Value tiles = transformLoop(
+      b, loc, emptyLike(b, loc, tilesType), {g, th, tw, m}, transformLanes(m),
+      f.at,
+      [&](ValueRange ivs, Value a, Value c, VectorType vt) -> Value {
+        Value tile = timesPlus(b, loc, timesPlus(b, loc, ivs[0], th, ivs[1]),
+                               tw, ivs[2]);
+        Value at[3] = {timesPlus(b, loc, a, alpha, c), tile, ivs[3]};
+        return b.create<vector::TransferReadOp>(loc, vt, mt, at,
+                                                ArrayRef<bool>{true});
       },
-      [&](Value, Value p) { return positionOf(q, p); }, f.m * f.m,
-      [&](Value o) -> WindowView {
-        Value mc = indexConstant(b, loc, f.m);
-        Value i = b.create<arith::DivUIOp>(loc, o, mc),
-              j = b.create<arith::RemUIOp>(loc, o, mc);
-        return {{zero, zero, i, zero, j, zero},
-                indices(b, {g, th, 1, tw, 1, m}),
-                indices(b, {1, 1, 1, 1, 1, 1}),
-                type({g, th, tw, m})};
+      [&](ValueRange ivs, Value i, Value j, Value x, Value into) -> Value {
+        Value at[6] = {ivs[0], ivs[1], i, ivs[2], j, ivs[3]};
+        return b
+            .create<vector::TransferWriteOp>(loc, x, into, at,
+                                             ArrayRef<bool>{true})
+            .getResult();
       });
   return b.create<tensor::CollapseShapeOp>(
       loc, tiles, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4}, {5}});

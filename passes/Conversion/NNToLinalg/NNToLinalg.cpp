@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace nnc {
@@ -35,7 +36,8 @@ struct ConvertNNToLinalgPass
     target.addLegalDialect<
         linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
         math::MathDialect, scf::SCFDialect, func::FuncDialect,
-        memref::MemRefDialect, bufferization::BufferizationDialect>();
+        memref::MemRefDialect, bufferization::BufferizationDialect,
+        vector::VectorDialect>();
     maskMaxPoolGradients(getOperation());
     if (bySampleConvolutions)
       fuseConvReluMaxPool(getOperation());
