@@ -13,8 +13,8 @@
 // positions each), as adds, subtracts and FMAs (B^T's first row: d0 + 1.5
 // d1 - 2 d2 - 1.5 d3 + d4); its 36 GEMMs one batch matmul over its 18
 // tiles, A^T the same way (6 columns into 4x6x16, then 4 rows of 4
-// outputs, each written at its place of the 12x12 tile grid), the 11x11
-// outputs cropped, then NCHW with the bias. The input gradient (13x13
+// outputs, each written at its place of the 12x12 outputs of the tiles),
+// the 11x11 outputs cropped, then NCHW with the bias. The input gradient (13x13
 // outputs: F(4x4, 3x3) too, 576 products against 784) is the convolution
 // of dy padded by 2 (4x4 tiles of 13x13: 18x18) with the filters rotated
 // ((G (x) G)'s columns reversed) and transposed, 36 GEMMs over the 16
@@ -50,14 +50,14 @@
 // CHECK-COUNT-6:             vector.transfer_read %[[R]]{{.+}} : tensor<6x6x16xf32>, vector<16xf32>
 // CHECK-COUNT-6:             vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<16xf32>, tensor<36x18x64xf32>
 // CHECK:           %[[M:.+]] = linalg.batch_matmul ins(%{{.+}}, %[[UE]] : tensor<36x18x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x18x64xf32>)
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<2x3x4x3x4x64xf32>)
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (tensor<2x12x12x64xf32>)
 // CHECK:                   tensor.empty() : tensor<4x6x16xf32>
 // CHECK:                   scf.for {{.+}} -> (tensor<4x6x16xf32>)
 // CHECK-COUNT-6:             vector.transfer_read %[[M]]{{.+}} : tensor<36x18x64xf32>, vector<16xf32>
 // CHECK-COUNT-4:             vector.transfer_write %{{.+}} : vector<16xf32>, tensor<4x6x16xf32>
-// CHECK:                   scf.for {{.+}} -> (tensor<2x3x4x3x4x64xf32>)
+// CHECK:                   scf.for {{.+}} -> (tensor<2x12x12x64xf32>)
 // CHECK-COUNT-6:             vector.transfer_read {{.+}} : tensor<4x6x16xf32>, vector<16xf32>
-// CHECK-COUNT-4:             vector.transfer_write {{.+}} : vector<16xf32>, tensor<2x3x4x3x4x64xf32>
+// CHECK-COUNT-4:             vector.transfer_write {{.+}} : vector<16xf32>, tensor<2x12x12x64xf32>
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<2x11x11x64xf32>)
 // CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[B]] : tensor<2x11x11x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<2x64x11x11xf32>)
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 0, 1]
@@ -69,7 +69,7 @@
 // CHECK:                   scf.for {{.+}} -> (tensor<6x6x16xf32>)
 // CHECK-COUNT-6:             vector.transfer_read {{.+}} : tensor<1x18x18x64xf32>, vector<16xf32>
 // CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x16x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x16x64xf32>)
-// CHECK:           scf.for {{.+}} -> (tensor<1x4x4x4x4x64xf32>)
+// CHECK:           scf.for {{.+}} -> (tensor<1x16x16x64xf32>)
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<1x13x13x64xf32>)
 // CHECK:         return %[[Y]], %[[DX]]
 
@@ -100,7 +100,7 @@ func.func @winograd(%x: tensor<4x64x13x13xf32>, %w: tensor<64x64x3x3xf32>, %b: t
 // CHECK:                   scf.for {{.+}} -> (tensor<4x4x16xf32>)
 // CHECK-COUNT-4:             vector.transfer_read {{.+}} : tensor<2x8x8x64xf32>, vector<16xf32>
 // CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<16x18x64xf32>, tensor<16x64x64xf32>) outs(%{{.+}} : tensor<16x18x64xf32>)
-// CHECK:           scf.for {{.+}} -> (tensor<2x3x2x3x2x64xf32>)
+// CHECK:           scf.for {{.+}} -> (tensor<2x6x6x64xf32>)
 // CHECK:                   scf.for {{.+}} -> (tensor<2x4x16xf32>)
 // CHECK-COUNT-4:             vector.transfer_read {{.+}} : tensor<16x18x64xf32>, vector<16xf32>
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<2x5x5x64xf32>)
@@ -161,14 +161,40 @@ func.func @not_winograd(%x: tensor<4x16x13x13xf32>, %w: tensor<64x16x3x3xf32>, %
 
 // 32 channels go by Winograd too (the transforms as loops read each element
 // of a tile once). 36 channels, not a multiple of 16 or 8: the transforms'
-// vectors are 4 channels.
+// vectors are 4 channels. 12x12 outputs (3x3 tiles of 4x4 cover them
+// exactly): the output transform writes y in NCHW itself, each row of 4
+// outputs of 16 channels plus the bias transposed by shuffles into 16 rows
+// of 4 values, one per channel; no channels-last result, no transpose op.
 // CHECK-LABEL: func.func @winograd_32(
 // CHECK:         linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x18x32xf32>, tensor<36x32x32xf32>)
 // CHECK:         vector.transfer_read {{.+}} : tensor<2x14x14x36xf32>, vector<4xf32>
 // CHECK:         linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x18x36xf32>, tensor<36x36x36xf32>)
 // CHECK:         vector.transfer_read {{.+}} : tensor<36x18x36xf32>, vector<4xf32>
+// CHECK-LABEL: func.func @winograd_nchw(
+// CHECK-SAME:    %{{[^:]+}}: tensor<4x32x12x12xf32>, %{{[^:]+}}: tensor<32x32x3x3xf32>, %[[B:[^:]+]]: tensor<32xf32>
+// CHECK:         scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x32x12x12xf32>)
+// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x18x32xf32>, tensor<36x32x32xf32>)
+// CHECK-NOT:       linalg.transpose
+// CHECK:           scf.for {{.+}} -> (tensor<2x32x12x12xf32>)
+// CHECK:                   scf.for {{.+}} -> (tensor<2x32x12x12xf32>)
+// CHECK:                     %[[BV:.+]] = vector.transfer_read %[[B]]{{.+}} : tensor<32xf32>, vector<16xf32>
+// CHECK-COUNT-4:             arith.addf %{{.+}}, %[[BV]] : vector<16xf32>
+// CHECK:                     vector.shuffle {{.+}} : vector<16xf32>, vector<16xf32>
+// CHECK:                     vector.shuffle {{.+}} : vector<16xf32>, vector<16xf32>
+// CHECK:                     vector.shuffle {{.+}} : vector<32xf32>, vector<32xf32>
+// CHECK:                     %[[T:.+]] = vector.shuffle %{{.+}}, %{{.+}} [0, 16, 32, 48, 1, 17, 33, 49,{{.+}}] : vector<64xf32>, vector<64xf32>
+// CHECK:                     %[[C0:.+]] = vector.shuffle %[[T]], %[[T]] [0, 1, 2, 3] : vector<64xf32>, vector<64xf32>
+// CHECK:                     vector.transfer_write %[[C0]], %{{.+}} {in_bounds = [true]} : vector<4xf32>, tensor<2x32x12x12xf32>
+// CHECK-COUNT-15:            vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<4xf32>, tensor<2x32x12x12xf32>
+// CHECK-NOT:       linalg.generic
+// CHECK:           scf.forall.in_parallel
 func.func @winograd_32(%x: tensor<4x32x13x13xf32>, %w: tensor<32x32x3x3xf32>, %x36: tensor<4x36x13x13xf32>, %w36: tensor<36x36x3x3xf32>) -> (tensor<4x32x11x11xf32>, tensor<4x36x11x11xf32>) {
   %y = nn.conv2d %x, %w {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x32x13x13xf32>, tensor<32x32x3x3xf32>) -> tensor<4x32x11x11xf32>
   %y36 = nn.conv2d %x36, %w36 {padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<4x36x13x13xf32>, tensor<36x36x3x3xf32>) -> tensor<4x36x11x11xf32>
   return %y, %y36 : tensor<4x32x11x11xf32>, tensor<4x36x11x11xf32>
+}
+
+func.func @winograd_nchw(%x: tensor<4x32x12x12xf32>, %w: tensor<32x32x3x3xf32>, %b: tensor<32xf32>) -> tensor<4x32x12x12xf32> {
+  %y = nn.conv2d %x, %w, %b {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<4x32x12x12xf32>, tensor<32x32x3x3xf32>, tensor<32xf32>) -> tensor<4x32x12x12xf32>
+  return %y : tensor<4x32x12x12xf32>
 }

@@ -727,8 +727,9 @@ Value transformLoop(
     OpBuilder &b, Location loc, Value init, ArrayRef<int64_t> bounds,
     int64_t lanes, ArrayRef<LinearSum> rowsOf,
     function_ref<Value(ValueRange ivs, Value i, Value j, VectorType)> load,
-    function_ref<Value(ValueRange ivs, Value a, Value c, Value x, Value into)>
-        store) {
+    function_ref<Value(ValueRange ivs, Value a, ArrayRef<Value> row,
+                       Value into)>
+        storeRow) {
   auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
   SmallVector<Value> lbs(bounds.size(), idx(0)), ubs,
       steps(bounds.size(), idx(1));
@@ -767,12 +768,11 @@ Value transformLoop(
             row.push_back(
                 b.create<vector::TransferReadOp>(loc, vt, r, at, inBounds));
           }
+          SmallVector<Value> x;
           for (int64_t c = 0; c < n; ++c)
-            into = store(
-                ivs, a, idx(c),
-                linearSum(b, loc, rowsOf[c], [&](int64_t j) { return row[j]; }),
-                into);
-          return into;
+            x.push_back(linearSum(b, loc, rowsOf[c],
+                                  [&](int64_t j) { return row[j]; }));
+          return storeRow(ivs, a, x, into);
         })};
       });
   return nest.results[0];
@@ -811,14 +811,17 @@ Value transformTiles(OpBuilder &b, Location loc, Value xh,
         return b.create<vector::TransferReadOp>(loc, vt, xh, at,
                                                 ArrayRef<bool>{true});
       },
-      [&](ValueRange ivs, Value a, Value c, Value x, Value into) -> Value {
+      [&](ValueRange ivs, Value a, ArrayRef<Value> row, Value into) -> Value {
         Value tile = timesPlus(b, loc, timesPlus(b, loc, ivs[0], th, ivs[1]),
                                tw, ivs[2]);
-        Value at[3] = {timesPlus(b, loc, a, n, c), tile, ivs[3]};
-        return b
-            .create<vector::TransferWriteOp>(loc, x, into, at,
-                                             ArrayRef<bool>{true})
-            .getResult();
+        for (auto [c, x] : llvm::enumerate(row)) {
+          Value at[3] = {timesPlus(b, loc, a, n, indexConstant(b, loc, c)),
+                         tile, ivs[3]};
+          into = b.create<vector::TransferWriteOp>(loc, x, into, at,
+                                                   ArrayRef<bool>{true})
+                     .getResult();
+        }
+        return into;
       });
 }
 
@@ -832,21 +835,53 @@ Value winogradInput(OpBuilder &b, Location loc, Value xs, RankedTensorType y,
   return transformTiles(b, loc, xh, f.bt, f.m, l.th, l.tw);
 }
 
+/// The n vectors of `row` (n a power of 2) of L lanes as L vectors of n,
+/// the i-th of lane i of each: shuffles, concatenating the row and then
+/// picking n lanes at a stride of L.
+SmallVector<Value> transposeRow(OpBuilder &b, Location loc,
+                                ArrayRef<Value> row) {
+  int64_t n = row.size(),
+          lanes = cast<VectorType>(row[0].getType()).getDimSize(0);
+  SmallVector<Value> parts(row);
+  while (parts.size() > 1) {
+    SmallVector<Value> joined;
+    for (size_t i = 0; i < parts.size(); i += 2) {
+      int64_t len = cast<VectorType>(parts[i].getType()).getDimSize(0);
+      joined.push_back(b.create<vector::ShuffleOp>(
+          loc, parts[i], parts[i + 1],
+          llvm::to_vector(llvm::seq<int64_t>(0, 2 * len))));
+    }
+    parts = std::move(joined);
+  }
+  SmallVector<int64_t> mask;
+  for (int64_t c = 0; c < lanes; ++c)
+    for (int64_t j = 0; j < n; ++j)
+      mask.push_back(j * lanes + c);
+  Value all = b.create<vector::ShuffleOp>(loc, parts[0], parts[0], mask);
+  SmallVector<Value> lanesOf;
+  for (int64_t c = 0; c < lanes; ++c)
+    lanesOf.push_back(b.create<vector::ShuffleOp>(
+        loc, all, all, llvm::to_vector(llvm::seq<int64_t>(c * n, c * n + n))));
+  return lanesOf;
+}
+
 /// The stride-1 3x3 convolution of the samples `xs` [g, K, H, W] into `y`
 /// [g, M, OH, OW] by the transformed filters `u` [P, K, M]
 /// (winogradFilters), channels-last and without the bias: Y [g, m TH, m TW,
-/// M], whose first OH x OW are y's. The input goes channels-last and
-/// padded, xh [g, m TH + 2, m TW + 2, K]; B^T on the rows of each tile, then
-/// on its columns, V [P, g T, K] (winogradInput); the P GEMMs as one batch
-/// matmul, Mt [P, g T, M]; A^T on the columns, Q [m, alpha, g T, M], then on
-/// the rows into the tiles' outputs, Y [g, TH, m, TW, m, M]. By the form `f`
-/// (that of `u`).
+/// M], whose first OH x OW are y's; or with `nchw` (where the tiles cover
+/// y exactly) y itself, plus `bias[m]` when given. The input goes
+/// channels-last and padded, xh [g, m TH + 2, m TW + 2, K]; B^T d B for each
+/// tile, V [P, g T, K] (winogradInput); the P GEMMs as one batch matmul, Mt
+/// [P, g T, M]; A^T Mt A for each tile into its m x m outputs
+/// (transformLoop), for NCHW each output row of a vector of channels
+/// transposed in registers (transposeRow) and written as a row of m values
+/// per channel. By the form `f` (that of `u`).
 Value winogradTiles(OpBuilder &b, Location loc, Value xs, Value u,
-                    RankedTensorType y, const Window &w,
-                    const WinogradForm &f) {
+                    RankedTensorType y, const Window &w, const WinogradForm &f,
+                    bool nchw = false, Value bias = Value()) {
   WinogradLayout l = winogradLayout(y, w, f);
   int64_t g = y.getDimSize(0), m = y.getDimSize(1), th = l.th, tw = l.tw,
-          t = g * th * tw, alpha = f.alpha;
+          t = g * th * tw, alpha = f.alpha, lanes = transformLanes(m);
   Type elt = y.getElementType();
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elt);
@@ -854,12 +889,22 @@ Value winogradTiles(OpBuilder &b, Location loc, Value xs, Value u,
   Value v = winogradInput(b, loc, xs, y, w, f);
   Value mt = gemm<linalg::BatchMatmulOp>(
       b, loc, v, u, filled(b, loc, type({l.positions(), t, m}), 0.0), false);
-  // Y[:, :, i, :, j] = (A^T Mt A)[i][j] per tile, Mt's positions alpha a +
-  // c of the tile (ty, tx) read at its row (of Mt [P, g T, M]).
-  RankedTensorType tilesType = type({g, th, f.m, tw, f.m, m});
-  Value tiles = transformLoop(
-      b, loc, emptyLike(b, loc, tilesType), {g, th, tw, m}, transformLanes(m),
-      f.at,
+  // Y[:, m ty + i, m tx + j] = (A^T Mt A)[i][j] of the tile (ty, tx), Mt's
+  // positions alpha a + c read at its row (of Mt [P, g T, M]). Written at
+  // its place in Y, not in a [g, TH, m, TW, m, M] tensor collapsed after:
+  // where no crop followed, elementwise fusion carried that expansion into
+  // the NCHW transpose, whose result then went through a copy.
+  auto write = [&](Value x, Value into, ArrayRef<Value> at) -> Value {
+    return b
+        .create<vector::TransferWriteOp>(loc, x, into, at, ArrayRef<bool>{true})
+        .getResult();
+  };
+  auto offset = [&](Value tile, Value i) {
+    return timesPlus(b, loc, tile, f.m, i);
+  };
+  return transformLoop(
+      b, loc, emptyLike(b, loc, nchw ? y : type({g, f.m * th, f.m * tw, m})),
+      {g, th, tw, m}, lanes, f.at,
       [&](ValueRange ivs, Value a, Value c, VectorType vt) -> Value {
         Value tile = timesPlus(b, loc, timesPlus(b, loc, ivs[0], th, ivs[1]),
                                tw, ivs[2]);
@@ -867,24 +912,48 @@ Value winogradTiles(OpBuilder &b, Location loc, Value xs, Value u,
         return b.create<vector::TransferReadOp>(loc, vt, mt, at,
                                                 ArrayRef<bool>{true});
       },
-      [&](ValueRange ivs, Value i, Value j, Value x, Value into) -> Value {
-        Value at[6] = {ivs[0], ivs[1], i, ivs[2], j, ivs[3]};
-        return b
-            .create<vector::TransferWriteOp>(loc, x, into, at,
-                                             ArrayRef<bool>{true})
-            .getResult();
+      [&](ValueRange ivs, Value i, ArrayRef<Value> row, Value into) -> Value {
+        if (!nchw) {
+          for (auto [j, x] : llvm::enumerate(row))
+            into = write(x, into,
+                         {ivs[0], offset(ivs[1], i),
+                          offset(ivs[2], indexConstant(b, loc, j)), ivs[3]});
+          return into;
+        }
+        SmallVector<Value> biased(row);
+        if (bias) {
+          Value at[1] = {ivs[3]};
+          Value bv = b.create<vector::TransferReadOp>(
+              loc, cast<VectorType>(row[0].getType()), bias, at,
+              ArrayRef<bool>{true});
+          for (Value &x : biased)
+            x = b.create<arith::AddFOp>(loc, x, bv);
+        }
+        Value r = offset(ivs[1], i),
+              col = offset(ivs[2], indexConstant(b, loc, 0));
+        for (auto [c, x] : llvm::enumerate(transposeRow(b, loc, biased)))
+          into = write(
+              x, into,
+              {ivs[0],
+               b.create<arith::AddIOp>(loc, ivs[3], indexConstant(b, loc, c)),
+               r, col});
+        return into;
       });
-  return b.create<tensor::CollapseShapeOp>(
-      loc, tiles, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4}, {5}});
 }
 
-/// winogradTiles' Y [g, m TH, m TW, M] for `y` [g, M, OH, OW]: its first OH
-/// x OW transposed to NCHW, plus `bias[m]` when given.
+/// The convolution of winogradTiles for `y` [g, M, OH, OW], plus `bias[m]`
+/// when given: written in NCHW by its output transform where the tiles
+/// cover y exactly (resnet_mini's 28x28 outputs by F(4x4, 3x3); the
+/// channels-last result's transpose took a quarter of its forward kernel,
+/// as gathers of pairs of floats), else its Y's first OH x OW transposed to
+/// NCHW.
 Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
                    RankedTensorType y, const Window &w, const WinogradForm &f) {
   WinogradLayout l = winogradLayout(y, w, f);
   int64_t g = y.getDimSize(0), m = y.getDimSize(1), oh = y.getDimSize(2),
           ow = y.getDimSize(3);
+  if (oh == f.m * l.th && ow == f.m * l.tw)
+    return winogradTiles(b, loc, xs, u, y, w, f, /*nchw=*/true, bias);
   auto type = [&](ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, y.getElementType());
   };
@@ -892,14 +961,13 @@ Value winogradConv(OpBuilder &b, Location loc, Value xs, Value u, Value bias,
   // Cropped into a tensor of its own: the transpose below then reads
   // contiguous rows (see nn-tile-and-vectorize's collapseTransposedRun),
   // not a strided view (gathers).
-  if (oh != f.m * l.th || ow != f.m * l.tw)
-    yh = b.create<linalg::CopyOp>(
-              loc,
-              extract(b, loc, yh,
-                      viewOf(b, tensorType(yh), {0, 0, 0, 0}, {g, oh, ow, m},
-                             {1, 1, 1, 1}, {g, oh, ow, m})),
-              emptyLike(b, loc, type({g, oh, ow, m})))
-             ->getResult(0);
+  yh = b.create<linalg::CopyOp>(
+            loc,
+            extract(b, loc, yh,
+                    viewOf(b, tensorType(yh), {0, 0, 0, 0}, {g, oh, ow, m},
+                           {1, 1, 1, 1}, {g, oh, ow, m})),
+            emptyLike(b, loc, type({g, oh, ow, m})))
+           ->getResult(0);
   MLIRContext *ctx = b.getContext();
   AffineExpr d0, d1, d2, d3;
   bindDims(ctx, d0, d1, d2, d3);
