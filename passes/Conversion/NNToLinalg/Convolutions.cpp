@@ -575,8 +575,8 @@ int64_t winogradPart(RankedTensorType x, RankedTensorType y, const Window &w,
   for (int64_t g = 1; 2 * g <= n; ++g) {
     if (n % g != 0)
       continue;
-    if (std::max({g * l.rows * l.cols * k, f.alpha * g * l.th * l.cols * k,
-                  p * g * tiles * k, p * g * tiles * m}) *
+    if (std::max(
+            {g * l.rows * l.cols * k, p * g * tiles * k, p * g * tiles * m}) *
             4 >
         kBodyBytes)
       break;
