@@ -716,7 +716,8 @@ Value foldLoop(OpBuilder &b, Location loc, int64_t n, Value init,
 /// vectors of `lanes`) whose body reads d (`load` of (i, j) < s) column by
 /// column, applies R to each (the n x s result in a scratch tensor of a few
 /// KB), then R to the rows of that, row by row, and writes the n x n
-/// vectors of X (`store`, into the loop's tensor starting from `init`).
+/// vectors of X a row of n at a time (`storeRow`, into the loop's tensor
+/// starting from `init`).
 /// Each element of a tile is read once: as linalg ops, one per row of R and
 /// stage, the transforms read each element as often as the rows use it
 /// (4.3 times per stage for F(4x4, 3x3)'s B^T) and wrote the first stage's
@@ -782,7 +783,7 @@ Value transformLoop(
 /// of f32), dividing `k`.
 int64_t transformLanes(int64_t k) { return std::gcd<int64_t>(k, 16); }
 
-/// i0 a + b as an index.
+/// i a + c (indices).
 Value timesPlus(OpBuilder &b, Location loc, Value i, int64_t a, Value c) {
   return b.create<arith::AddIOp>(
       loc, b.create<arith::MulIOp>(loc, i, indexConstant(b, loc, a)), c);
@@ -842,6 +843,7 @@ SmallVector<Value> transposeRow(OpBuilder &b, Location loc,
                                 ArrayRef<Value> row) {
   int64_t n = row.size(),
           lanes = cast<VectorType>(row[0].getType()).getDimSize(0);
+  assert(llvm::isPowerOf2_64(n) && "rows of 2 or 4 outputs");
   SmallVector<Value> parts(row);
   while (parts.size() > 1) {
     SmallVector<Value> joined;
