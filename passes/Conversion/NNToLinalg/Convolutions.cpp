@@ -651,6 +651,21 @@ Value channelsLastPadded(OpBuilder &b, Location loc, Value xs, int64_t rows,
   return insert(b, loc, moved, xh, in);
 }
 
+/// The vector of type `vt` at `at` of the tensor `from` (whole: in bounds).
+Value readVector(OpBuilder &b, Location loc, VectorType vt, Value from,
+                 ArrayRef<Value> at) {
+  return b.create<vector::TransferReadOp>(loc, vt, from, at,
+                                          ArrayRef<bool>{true});
+}
+
+/// `into` with the vector `x` written at `at` (whole: in bounds).
+Value writeVector(OpBuilder &b, Location loc, Value x, Value into,
+                  ArrayRef<Value> at) {
+  return b
+      .create<vector::TransferWriteOp>(loc, x, into, at, ArrayRef<bool>{true})
+      .getResult();
+}
+
 /// `row` applied to the values term(i) (i < the tile's side): sum over its
 /// terms of coef * term(index), as adds and subtracts for the coefficients
 /// +-1 and FMAs for the rest (starting from a +1 term where there is one).
@@ -740,7 +755,6 @@ Value transformLoop(
   Type elt = tensorType(init).getElementType();
   auto vt = VectorType::get({lanes}, elt);
   int64_t side = tileSide(rowsOf), n = rowsOf.size();
-  const bool inBounds[1] = {true};
   scf::LoopNest nest = scf::buildLoopNest(
       b, loc, lbs, ubs, steps, ValueRange{init},
       [&](OpBuilder &, Location, ValueRange ivs,
@@ -755,9 +769,7 @@ Value transformLoop(
           for (int64_t a = 0; a < n; ++a) {
             Value x = linearSum(b, loc, rowsOf[a],
                                 [&](int64_t i) { return column[i]; });
-            Value at[3] = {idx(a), j, idx(0)};
-            into = b.create<vector::TransferWriteOp>(loc, x, into, at, inBounds)
-                       .getResult();
+            into = writeVector(b, loc, x, into, {idx(a), j, idx(0)});
           }
           return into;
         });
@@ -765,9 +777,7 @@ Value transformLoop(
         return {foldLoop(b, loc, n, acc[0], [&](Value a, Value into) {
           SmallVector<Value> row;
           for (int64_t j = 0; j < side; ++j) {
-            Value at[3] = {a, idx(j), idx(0)};
-            row.push_back(
-                b.create<vector::TransferReadOp>(loc, vt, r, at, inBounds));
+            row.push_back(readVector(b, loc, vt, r, {a, idx(j), idx(0)}));
           }
           SmallVector<Value> x;
           for (int64_t c = 0; c < n; ++c)
@@ -789,6 +799,13 @@ Value timesPlus(OpBuilder &b, Location loc, Value i, int64_t a, Value c) {
       loc, b.create<arith::MulIOp>(loc, i, indexConstant(b, loc, a)), c);
 }
 
+/// The row of tile (ty, tx) of sample s, (s TH + ty) TW + tx, from
+/// transformLoop's induction variables (s, ty, tx, ...).
+Value tileIndex(OpBuilder &b, Location loc, ValueRange ivs, int64_t th,
+                int64_t tw) {
+  return timesPlus(b, loc, timesPlus(b, loc, ivs[0], th, ivs[1]), tw, ivs[2]);
+}
+
 /// The tiles of the channels-last `xh` [g, rows, cols, K] transformed on
 /// both sides by the matrix `rowsOf` of n rows (each a linear combination
 /// of a tile's rows; tile (ty, tx) starts at row `stride` ty and column
@@ -808,20 +825,16 @@ Value transformTiles(OpBuilder &b, Location loc, Value xh,
       b, loc, emptyLike(b, loc, type), {g, th, tw, k}, transformLanes(k),
       rowsOf,
       [&](ValueRange ivs, Value i, Value j, VectorType vt) -> Value {
-        Value at[4] = {ivs[0], offset(ivs[1], i), offset(ivs[2], j), ivs[3]};
-        return b.create<vector::TransferReadOp>(loc, vt, xh, at,
-                                                ArrayRef<bool>{true});
+        return readVector(
+            b, loc, vt, xh,
+            {ivs[0], offset(ivs[1], i), offset(ivs[2], j), ivs[3]});
       },
       [&](ValueRange ivs, Value a, ArrayRef<Value> row, Value into) -> Value {
-        Value tile = timesPlus(b, loc, timesPlus(b, loc, ivs[0], th, ivs[1]),
-                               tw, ivs[2]);
-        for (auto [c, x] : llvm::enumerate(row)) {
-          Value at[3] = {timesPlus(b, loc, a, n, indexConstant(b, loc, c)),
-                         tile, ivs[3]};
-          into = b.create<vector::TransferWriteOp>(loc, x, into, at,
-                                                   ArrayRef<bool>{true})
-                     .getResult();
-        }
+        Value tile = tileIndex(b, loc, ivs, th, tw);
+        for (auto [c, x] : llvm::enumerate(row))
+          into = writeVector(b, loc, x, into,
+                             {timesPlus(b, loc, a, n, indexConstant(b, loc, c)),
+                              tile, ivs[3]});
         return into;
       });
 }
@@ -896,11 +909,6 @@ Value winogradTiles(OpBuilder &b, Location loc, Value xs, Value u,
   // its place in Y, not in a [g, TH, m, TW, m, M] tensor collapsed after:
   // where no crop followed, elementwise fusion carried that expansion into
   // the NCHW transpose, whose result then went through a copy.
-  auto write = [&](Value x, Value into, ArrayRef<Value> at) -> Value {
-    return b
-        .create<vector::TransferWriteOp>(loc, x, into, at, ArrayRef<bool>{true})
-        .getResult();
-  };
   auto offset = [&](Value tile, Value i) {
     return timesPlus(b, loc, tile, f.m, i);
   };
@@ -908,34 +916,31 @@ Value winogradTiles(OpBuilder &b, Location loc, Value xs, Value u,
       b, loc, emptyLike(b, loc, nchw ? y : type({g, f.m * th, f.m * tw, m})),
       {g, th, tw, m}, lanes, f.at,
       [&](ValueRange ivs, Value a, Value c, VectorType vt) -> Value {
-        Value tile = timesPlus(b, loc, timesPlus(b, loc, ivs[0], th, ivs[1]),
-                               tw, ivs[2]);
-        Value at[3] = {timesPlus(b, loc, a, alpha, c), tile, ivs[3]};
-        return b.create<vector::TransferReadOp>(loc, vt, mt, at,
-                                                ArrayRef<bool>{true});
+        return readVector(b, loc, vt, mt,
+                          {timesPlus(b, loc, a, alpha, c),
+                           tileIndex(b, loc, ivs, th, tw), ivs[3]});
       },
       [&](ValueRange ivs, Value i, ArrayRef<Value> row, Value into) -> Value {
         if (!nchw) {
           for (auto [j, x] : llvm::enumerate(row))
-            into = write(x, into,
-                         {ivs[0], offset(ivs[1], i),
-                          offset(ivs[2], indexConstant(b, loc, j)), ivs[3]});
+            into =
+                writeVector(b, loc, x, into,
+                            {ivs[0], offset(ivs[1], i),
+                             offset(ivs[2], indexConstant(b, loc, j)), ivs[3]});
           return into;
         }
         SmallVector<Value> biased(row);
         if (bias) {
-          Value at[1] = {ivs[3]};
-          Value bv = b.create<vector::TransferReadOp>(
-              loc, cast<VectorType>(row[0].getType()), bias, at,
-              ArrayRef<bool>{true});
+          Value bv = readVector(b, loc, cast<VectorType>(row[0].getType()),
+                                bias, {ivs[3]});
           for (Value &x : biased)
             x = b.create<arith::AddFOp>(loc, x, bv);
         }
         Value r = offset(ivs[1], i),
               col = offset(ivs[2], indexConstant(b, loc, 0));
         for (auto [c, x] : llvm::enumerate(transposeRow(b, loc, biased)))
-          into = write(
-              x, into,
+          into = writeVector(
+              b, loc, x, into,
               {ivs[0],
                b.create<arith::AddIOp>(loc, ivs[3], indexConstant(b, loc, c)),
                r, col});
