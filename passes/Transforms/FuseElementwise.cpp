@@ -419,11 +419,17 @@ struct NNFuseElementwisePass
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
-    // Fuse a producer into its only consumer (upstream's default).
+    // Fuse a producer into its only consumer (upstream's default), unless
+    // the consumer broadcasts it: a per-channel value (batchnorm's 1 / sqrt,
+    // its gradient's sums over M) fused into an op over [N, C, H, W] would be
+    // computed again for every element, or every vector of them.
     // nn-quantize's int8 GEMMs keep their form for nn-lower-int8-gemm.
     linalg::ControlFusionFn singleUse = [ctx](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      return producer && producer->hasOneUse() &&
+      auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+      return producer && producer->hasOneUse() && consumer &&
+             consumer.getMatchingIndexingMap(fused).getNumResults() ==
+                 consumer.getNumLoops() &&
              !nnc::nn::NNDialect::Int8GemmAttrHelper(ctx).isAttrPresent(
                  fused->getOwner());
     };

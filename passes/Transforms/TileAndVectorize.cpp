@@ -93,14 +93,14 @@ static bool contiguousDims(MemRefType type, ArrayRef<int64_t> dims) {
 /// Whether dimensions `dims` (consecutive, in order) of a slice of a
 /// tensor that is one run of memory are one run too: unit strides, and
 /// whole dimensions after the first one of more than one element.
-static bool sliceRunContiguous(tensor::ExtractSliceOp slice,
+static bool sliceRunContiguous(OffsetSizeAndStrideOpInterface slice,
+                               RankedTensorType whole,
                                ArrayRef<int64_t> dims) {
   ArrayRef<int64_t> strides = slice.getStaticStrides();
   ArrayRef<int64_t> sizes = slice.getStaticSizes();
   bool inner = false; // past the first dimension not of size 1
   for (int64_t d : dims) {
-    if (strides[d] != 1 ||
-        (inner && sizes[d] != slice.getSourceType().getDimSize(d)))
+    if (strides[d] != 1 || (inner && sizes[d] != whole.getDimSize(d)))
       return false;
     inner |= sizes[d] != 1;
   }
@@ -141,8 +141,26 @@ static bool contiguousDims(Value value, ArrayRef<int64_t> dims) {
     return isDense(def->getOperand(0));
   if (auto slice = dyn_cast<tensor::ExtractSliceOp>(def))
     return slice.getSourceType().getRank() == slice.getType().getRank() &&
-           isDense(slice.getSource()) && sliceRunContiguous(slice, dims);
+           isDense(slice.getSource()) &&
+           sliceRunContiguous(slice, slice.getSourceType(), dims);
   return !isa<ViewLikeOpInterface>(def);
+}
+
+/// Whether the dimensions `dims` of `result` stay one run where it is
+/// written: a result whose only use inserts it into a slice of a larger
+/// tensor (a transpose into the interior of a zero-padded buffer) is
+/// written there in place once empty-tensor elimination has run, so its
+/// dimensions are that slice's. Collapsing them otherwise bufferizes to a
+/// buffer of its own and a copy into the slice (row by row).
+static bool landsContiguous(Value result, ArrayRef<int64_t> dims) {
+  if (!result.hasOneUse())
+    return true;
+  auto insert = dyn_cast<tensor::InsertSliceOp>(*result.user_begin());
+  if (!insert || insert.getSource() != result)
+    return true;
+  return insert.getSourceType().getRank() == insert.getDestType().getRank() &&
+         isDense(insert.getDest()) &&
+         sliceRunContiguous(insert, insert.getDestType(), dims);
 }
 
 /// The run of consecutive loops [a, b] that `e` enumerates in row-major
@@ -387,6 +405,9 @@ static bool collapseTransposedRun(RewriterBase &rewriter, linalg::GenericOp op,
       SmallVector<int64_t> dims =
           llvm::to_vector(llvm::seq<int64_t>(*pos, *pos + (b - a) + 1));
       if (!contiguousDims(op->getOperand(i), dims))
+        return false;
+      if (i >= op.getNumDpsInputs() &&
+          !landsContiguous(op->getResult(i - op.getNumDpsInputs()), dims))
         return false;
     }
     return true;

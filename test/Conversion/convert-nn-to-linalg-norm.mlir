@@ -3,7 +3,10 @@
 // PyTorch in test/Numerics/norm.test.
 
 // Batchnorm: the real-row count from the mask, per-channel masked sums (the
-// channel loop parallel, the others reductions), the normalization.
+// channel loop parallel, the others reductions), the normalization as
+// torch's CPU kernel computes it: alpha = istd w and beta = b - mean alpha
+// per channel, then y = x alpha + beta (one multiply and one add an
+// element, no division or square root).
 // CHECK-LABEL: func @batchnorm
 // CHECK: linalg.reduce
 // CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
@@ -11,11 +14,52 @@
 // CHECK: arith.divf
 // CHECK: linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
 // CHECK: math.sqrt
-// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: %[[ALPHA:.+]] = linalg.generic {{.+}} iterator_types = ["parallel"]} ins(%[[ISTD:[^,]+]], %arg1 : tensor<3xf32>, tensor<3xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf
+// CHECK: %[[BETA:.+]] = linalg.generic {{.+}} iterator_types = ["parallel"]} ins(%arg1, %{{.+}}, %[[ALPHA]] : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
+// CHECK-NEXT: ^bb0(%[[B:.+]]: f32, %[[MEAN:.+]]: f32, %[[A:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[MA:.+]] = arith.mulf %[[MEAN]], %[[A]]
+// CHECK-NEXT: arith.subf %[[B]], %[[MA]]
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%arg0, %[[ALPHA]], %[[BETA]] :
+// CHECK-NEXT: ^bb0(%[[X:.+]]: f32, %[[A2:.+]]: f32, %[[B2:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[XA:.+]] = arith.mulf %[[X]], %[[A2]]
+// CHECK-NEXT: %[[Y:.+]] = arith.addf %[[XA]], %[[B2]]
+// CHECK-NEXT: linalg.yield %[[Y]]
 // CHECK-NOT: nn.
 func.func @batchnorm(%x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
   %y, %mean, %var = nn.batchnorm %x, %w, %w, %m : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
   return %y, %mean, %var : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
+}
+
+// -----
+
+// Its gradient as torch's batch_norm_cpu_backward_template: db = sum dy,
+// dotp = sum dy (x - mean), dw = dotp istd; per channel the mean gradient
+// db / M, k = dw istd / M and istd w; then an element is
+// (dy - db / M - (x - mean) k) istd w: no division an element.
+// CHECK-LABEL: func @batchnorm_grad
+// CHECK: %[[DB:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %arg3 :
+// CHECK: %[[DOTP:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %arg1, %arg3, %{{.+}} :
+// CHECK-NEXT: ^bb0(%[[DY:.+]]: f32, %[[X:.+]]: f32, %{{.+}}: f32, %[[MEAN:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[C:.+]] = arith.subf %[[X]], %[[MEAN]]
+// CHECK-NEXT: arith.mulf %[[DY]], %[[C]]
+// CHECK: %[[DW:.+]] = linalg.generic {{.+}} ins(%[[DOTP]], %[[ISTD:[^ ]+]] : tensor<3xf32>, tensor<3xf32>)
+// CHECK: %[[GM:.+]] = linalg.generic {{.+}} ins(%[[DB]] : tensor<3xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.divf
+// CHECK: %[[K:.+]] = linalg.generic {{.+}} ins(%[[DW]], %[[ISTD]] : tensor<3xf32>, tensor<3xf32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.divf
+// CHECK: %[[S:.+]] = linalg.generic {{.+}} ins(%[[ISTD]], %arg2 : tensor<3xf32>, tensor<3xf32>)
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%arg0, %arg1, %arg3, %{{.+}}, %[[GM]], %[[K]], %[[S]] :
+// CHECK-NOT: arith.divf
+// CHECK: linalg.yield
+// CHECK: return %{{.+}}, %[[DW]], %[[DB]]
+func.func @batchnorm_grad(%dy: tensor<4x3x2x2xf32>, %x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %m : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  return %dx, %dw, %db : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
 }
 
 // -----
@@ -51,7 +95,8 @@ func.func @batchnorm(%x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf3
 // CHECK-LABEL: func @batchnorm_grad_sync
 // CHECK-COUNT-3: call @nnrt_allreduce_f32
 // CHECK: %[[DB:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
-// CHECK: %[[DW:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+// CHECK: %[[DOTP:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
+// CHECK: %[[DW:.+]] = linalg.generic {{.+}} ins(%[[DOTP]], %{{.+}} : tensor<3xf32>, tensor<3xf32>)
 // CHECK: linalg.generic {{.+}} ins(%[[DB]] : tensor<3xf32>)
 // CHECK: arith.mulf
 // CHECK: call @nnrt_allreduce_f32

@@ -437,3 +437,45 @@ func.func @keep_whole_transpose(%dy: tensor<64x16x32x32xf32>, %x: tensor<64x16x3
   %nhwc = linalg.transpose ins(%g : tensor<64x16x32x32xf32>) outs(%t : tensor<64x32x32x16xf32>) permutation = [0, 2, 3, 1]
   return %bias, %nhwc : tensor<16xf32>, tensor<64x32x32x16xf32>
 }
+
+// -----
+
+// A per-channel producer (batchnorm's 1 / sqrt(var + eps)) that an op over
+// [N, C, H, W] broadcasts is not fused into it, though it has one use: it
+// would be computed again for every element. A same-shape producer is.
+// CHECK-LABEL: func.func @broadcast_producer(
+// CHECK:         %[[ISTD:.+]] = linalg.generic {{.*}} iterator_types = ["parallel"]
+// CHECK:           math.sqrt
+// CHECK:         linalg.generic {{.*}} ins(%{{.+}}, %[[ISTD]] : tensor<2x3x4x4xf32>, tensor<3xf32>)
+// CHECK-NOT:       math.sqrt
+// CHECK:           arith.subf
+// CHECK:           arith.mulf
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+#c1 = affine_map<(d0) -> (d0)>
+#x4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch4 = affine_map<(d0, d1, d2, d3) -> (d1)>
+func.func @broadcast_producer(%x: tensor<2x3x4x4xf32>, %var: tensor<3xf32>) -> tensor<2x3x4x4xf32> {
+  %c = tensor.empty() : tensor<3xf32>
+  %istd = linalg.generic {indexing_maps = [#c1, #c1], iterator_types = ["parallel"]}
+      ins(%var : tensor<3xf32>) outs(%c : tensor<3xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = math.sqrt %v : f32
+    linalg.yield %s : f32
+  } -> tensor<3xf32>
+  %e = tensor.empty() : tensor<2x3x4x4xf32>
+  %shifted = linalg.generic {indexing_maps = [#x4, #x4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<2x3x4x4xf32>) outs(%e : tensor<2x3x4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %one = arith.constant 1.0 : f32
+    %d = arith.subf %a, %one : f32
+    linalg.yield %d : f32
+  } -> tensor<2x3x4x4xf32>
+  %y = linalg.generic {indexing_maps = [#x4, #ch4, #x4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%shifted, %istd : tensor<2x3x4x4xf32>, tensor<3xf32>) outs(%e : tensor<2x3x4x4xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %m = arith.mulf %a, %s : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x4x4xf32>
+  return %y : tensor<2x3x4x4xf32>
+}

@@ -21,7 +21,12 @@ func.func @nchw_to_nhwc_28(%x: tensor<64x32x28x28xf32>) -> tensor<64x28x28x32xf3
 
 // Not when h w is not whole vectors (11 x 11 = 121: its 11 x 16 tiles stay),
 // nor when the channels are not (8), nor when an operand's h and w are not
-// one run in memory (a strided slice: collapsing it would copy it).
+// one run in memory (a strided slice: collapsing it would copy it), nor
+// when the result goes into the interior of a zero-padded buffer (the
+// channels-last input of a Winograd convolution, 1 row and column of zeros
+// around): empty-tensor elimination writes it there in place, where its
+// rows of 28 x 32 are not one run; collapsed, it went through a buffer of
+// its own and a copy of each row.
 // CHECK-LABEL: func.func @nchw_to_nhwc_11(
 // CHECK-NOT:     tensor.collapse_shape
 // CHECK:         vector<1x16x1x11xf32>
@@ -30,6 +35,12 @@ func.func @nchw_to_nhwc_28(%x: tensor<64x32x28x28xf32>) -> tensor<64x28x28x32xf3
 // CHECK-LABEL: func.func @strided_rows(
 // CHECK-NOT:     tensor.collapse_shape
 // CHECK:         return
+// CHECK-LABEL: func.func @into_padded(
+// CHECK-NOT:     tensor.collapse_shape
+// CHECK:         vector<1x1x14x16xf32>
+// CHECK:         tensor.insert_slice %{{.+}}[0, 1, 1, 0] [4, 28, 28, 32] [1, 1, 1, 1]
+// CHECK-LABEL: func.func @into_whole(
+// CHECK:         tensor.collapse_shape
 func.func @nchw_to_nhwc_11(%x: tensor<64x64x11x11xf32>) -> tensor<64x11x11x64xf32> {
   %e = tensor.empty() : tensor<64x11x11x64xf32>
   %t = linalg.transpose ins(%x : tensor<64x64x11x11xf32>) outs(%e : tensor<64x11x11x64xf32>) permutation = [0, 2, 3, 1]
@@ -45,4 +56,16 @@ func.func @strided_rows(%big: tensor<64x32x28x56xf32>) -> tensor<64x28x28x32xf32
   %e = tensor.empty() : tensor<64x28x28x32xf32>
   %t = linalg.transpose ins(%x : tensor<64x32x28x28xf32>) outs(%e : tensor<64x28x28x32xf32>) permutation = [0, 2, 3, 1]
   return %t : tensor<64x28x28x32xf32>
+}
+func.func @into_padded(%x: tensor<4x32x28x28xf32>, %pad: tensor<4x30x30x32xf32>) -> tensor<4x30x30x32xf32> {
+  %e = tensor.empty() : tensor<4x28x28x32xf32>
+  %t = linalg.transpose ins(%x : tensor<4x32x28x28xf32>) outs(%e : tensor<4x28x28x32xf32>) permutation = [0, 2, 3, 1]
+  %r = tensor.insert_slice %t into %pad[0, 1, 1, 0] [4, 28, 28, 32] [1, 1, 1, 1] : tensor<4x28x28x32xf32> into tensor<4x30x30x32xf32>
+  return %r : tensor<4x30x30x32xf32>
+}
+func.func @into_whole(%x: tensor<4x32x28x28xf32>, %big: tensor<8x28x28x32xf32>) -> tensor<8x28x28x32xf32> {
+  %e = tensor.empty() : tensor<4x28x28x32xf32>
+  %t = linalg.transpose ins(%x : tensor<4x32x28x28xf32>) outs(%e : tensor<4x28x28x32xf32>) permutation = [0, 2, 3, 1]
+  %r = tensor.insert_slice %t into %big[4, 0, 0, 0] [4, 28, 28, 32] [1, 1, 1, 1] : tensor<4x28x28x32xf32> into tensor<8x28x28x32xf32>
+  return %r : tensor<8x28x28x32xf32>
 }

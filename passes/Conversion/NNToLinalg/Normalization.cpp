@@ -170,7 +170,35 @@ static Value invStd(OpBuilder &b, Location loc, Value sqdev, Value count,
                      });
 }
 
-/// batchnorm: y = (x - mean) istd w + b; mean; unbiased var.
+/// y = x alpha + beta per channel of x [N, C, ...], with alpha = istd w and
+/// beta = b - mean alpha ([C] each, computed once): torch's CPU batchnorm
+/// (batch_norm_cpu_collect_linear_and_constant_terms), one multiply-add an
+/// element instead of (x - mean) istd w + b.
+static Value channelAffine(OpBuilder &b, Location loc, Value x, Value mean,
+                           Value istd, Value w, Value bias) {
+  RankedTensorType chType = tensorType(istd);
+  Value alpha = elementwise(b, loc, chType, {istd, w},
+                            [](OpBuilder &nb, Location l, ValueRange v) {
+                              return mulF(nb, l, v[0], v[1]);
+                            });
+  Value beta = elementwise(b, loc, chType, {bias, mean, alpha},
+                           [](OpBuilder &nb, Location l, ValueRange v) {
+                             return subF(nb, l, v[0], mulF(nb, l, v[1], v[2]));
+                           });
+  RankedTensorType type = tensorType(x);
+  unsigned rank = type.getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank),
+            ch = AffineMap::get(rank, 0, getAffineDimExpr(1, b.getContext()));
+  return elementwise(
+      b, loc, type, {x, alpha, beta},
+      [](OpBuilder &nb, Location l, ValueRange v) {
+        return addF(nb, l, mulF(nb, l, v[0], v[1]), v[2]);
+      },
+      {id, ch, ch});
+}
+
+/// batchnorm: y = (x - mean) istd w + b (as x alpha + beta, channelAffine);
+/// mean; unbiased var.
 struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -182,14 +210,8 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
         channelStats(rewriter, loc, x, adaptor.getMask(), op.getSync());
     double eps = decimal(op.getEpsAttr().getValue());
     Value istd = invStd(rewriter, loc, s.sqdev, s.count, eps);
-    Value y =
-        elementwise(rewriter, loc, tensorType(x),
-                    {x, s.mean, istd, adaptor.getWeight(), adaptor.getBias()},
-                    [](OpBuilder &b, Location l, ValueRange v) -> Value {
-                      Value xhat = mulF(b, l, subF(b, l, v[0], v[1]), v[2]);
-                      return addF(b, l, mulF(b, l, xhat, v[3]), v[4]);
-                    },
-                    {s.id, s.channel, s.channel, s.channel, s.channel});
+    Value y = channelAffine(rewriter, loc, x, s.mean, istd,
+                            adaptor.getWeight(), adaptor.getBias());
     // Unbiased: sqdev / (M - 1), M - 1 guarded like a count.
     Value countM1 = guardedCount(
         rewriter, loc, subF(rewriter, loc, s.count, f32(rewriter, loc, 1.0)));
@@ -221,13 +243,21 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
                   s.iters, [](OpBuilder &b, Location l, ValueRange v) {
                     return masked(b, l, v[1], v[0]);
                   });
-    Value dw = reduceSum(rewriter, loc, chType, {dy, x, mask, s.mean, istd},
-                         {s.id, s.id, s.row, s.channel, s.channel}, s.channel,
-                         s.iters, [](OpBuilder &b, Location l, ValueRange v) {
-                           Value xhat =
-                               mulF(b, l, subF(b, l, v[1], v[3]), v[4]);
-                           return masked(b, l, v[2], mulF(b, l, v[0], xhat));
-                         });
+    // torch's batch_norm_cpu_backward_template: dotp = sum dy (x - mean),
+    // dw = dotp istd, and per channel k = dw istd / M and the mean gradient
+    // db / M, so that an element costs no division:
+    //   dx = (dy - db / M - (x - mean) k) istd w.
+    Value dotp =
+        reduceSum(rewriter, loc, chType, {dy, x, mask, s.mean},
+                  {s.id, s.id, s.row, s.channel}, s.channel, s.iters,
+                  [](OpBuilder &b, Location l, ValueRange v) {
+                    return masked(b, l, v[2],
+                                  mulF(b, l, v[0], subF(b, l, v[1], v[3])));
+                  });
+    Value dw = elementwise(rewriter, loc, chType, {dotp, istd},
+                           [](OpBuilder &b, Location l, ValueRange v) {
+                             return mulF(b, l, v[0], v[1]);
+                           });
     // Synchronized: the sums in dx are every rank's, each rank's dy (of its
     // own mean loss) weighted by its rows, over this rank's rows.
     Value dbAll = db, dwAll = dw;
@@ -249,24 +279,34 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
       dwAll = weighted(dw);
     }
     Value count = s.count;
+    Value meanGrad = elementwise(rewriter, loc, chType, {dbAll},
+                                 [&](OpBuilder &b, Location l, ValueRange v) {
+                                   return divF(b, l, v[0], count);
+                                 });
+    Value k = elementwise(
+        rewriter, loc, chType, {dwAll, istd},
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          return divF(b, l, mulF(b, l, v[0], v[1]), count);
+        });
+    Value scale = elementwise(rewriter, loc, chType, {istd, adaptor.getWeight()},
+                              [](OpBuilder &b, Location l, ValueRange v) {
+                                return mulF(b, l, v[0], v[1]);
+                              });
     Value dx = elementwise(
         rewriter, loc, tensorType(x),
-        {dy, x, mask, s.mean, istd, adaptor.getWeight(), dbAll, dwAll},
+        {dy, x, mask, s.mean, meanGrad, k, scale},
         [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-          Value xhat = mulF(b, l, subF(b, l, v[1], v[3]), v[4]);
-          Value t = subF(b, l, v[0], divF(b, l, v[6], count));
-          t = subF(b, l, t, divF(b, l, mulF(b, l, xhat, v[7]), count));
-          Value g = mulF(b, l, mulF(b, l, v[5], v[4]), t);
-          return masked(b, l, v[2], g);
+          Value t = subF(b, l, v[0], v[4]);
+          t = subF(b, l, t, mulF(b, l, subF(b, l, v[1], v[3]), v[5]));
+          return masked(b, l, v[2], mulF(b, l, t, v[6]));
         },
-        {s.id, s.id, s.row, s.channel, s.channel, s.channel, s.channel,
-         s.channel});
+        {s.id, s.id, s.row, s.channel, s.channel, s.channel, s.channel});
     rewriter.replaceOp(op, {dx, dw, db});
     return success();
   }
 };
 
-/// batchnorm_inference: (x - rm) / sqrt(rv + eps) w + b.
+/// batchnorm_inference: (x - rm) / sqrt(rv + eps) w + b (channelAffine).
 struct BatchNormInferenceLowering
     : OpConversionPattern<nn::BatchNormInferenceOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -275,24 +315,16 @@ struct BatchNormInferenceLowering
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = adaptor.getInput();
-    RankedTensorType type = tensorType(x);
-    if (type.getRank() < 2)
+    if (tensorType(x).getRank() < 2)
       return rewriter.notifyMatchFailure(op, "expects [N, C, ...]");
-    unsigned rank = type.getRank();
-    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap ch =
-        AffineMap::get(rank, 0, getAffineDimExpr(1, rewriter.getContext()));
     double eps = decimal(op.getEpsAttr().getValue());
-    Value y = elementwise(rewriter, loc, type,
-                          {x, adaptor.getWeight(), adaptor.getBias(),
-                           adaptor.getRunningMean(), adaptor.getRunningVar()},
-                          [&](OpBuilder &b, Location l, ValueRange v) -> Value {
-                            Value istd = invSqrt(b, l, v[4], eps);
-                            Value xhat =
-                                mulF(b, l, subF(b, l, v[0], v[3]), istd);
-                            return addF(b, l, mulF(b, l, xhat, v[1]), v[2]);
-                          },
-                          {id, ch, ch, ch, ch});
+    Value istd = elementwise(
+        rewriter, loc, tensorType(adaptor.getRunningVar()),
+        {adaptor.getRunningVar()}, [&](OpBuilder &b, Location l, ValueRange v) {
+          return invSqrt(b, l, v[0], eps);
+        });
+    Value y = channelAffine(rewriter, loc, x, adaptor.getRunningMean(), istd,
+                            adaptor.getWeight(), adaptor.getBias());
     rewriter.replaceOp(op, y);
     return success();
   }
