@@ -198,3 +198,53 @@ func.func @winograd_nchw(%x: tensor<4x32x12x12xf32>, %w: tensor<32x32x3x3xf32>, 
   %y = nn.conv2d %x, %w, %b {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<4x32x12x12xf32>, tensor<32x32x3x3xf32>, tensor<32xf32>) -> tensor<4x32x12x12xf32>
   return %y : tensor<4x32x12x12xf32>
 }
+
+// -----
+
+// Both gradients of one convolution (the same dy, 32 -> 32 channels, 24x24,
+// padding 1), in one pass over dy, one sample at a time: dy goes
+// channels-last into a zero-padded [1, 26, 26, 32] buffer once (its border
+// zeroed after, not all of it before); the input gradient's F(4x4, 3x3)
+// tiles read it, and the weight gradient's F(2x2, 3x3) output-gradient
+// transform reads its interior [1, 24, 24, 32] at row and column 1 instead
+// of transposing dy again. The two samples in two groups in parallel, each
+// carrying its dU and its samples of dx; then dx collapsed to [2, 32, 24,
+// 24], dU summed, dW = dU^T (G (x) G). With 12x12 outputs (9 tiles of 4x4
+// a sample: GEMMs of too few rows for parts of one sample) the two
+// gradients go apart.
+// CHECK-LABEL: func.func @winograd_grads(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<2x32x24x24xf32>, %[[W:[^:]+]]: tensor<32x32x3x3xf32>, %[[DY:[^:]+]]: tensor<2x32x24x24xf32>
+// CHECK:         %[[G:.+]]:2 = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<2x16x32x32xf32>, tensor<2x1x32x24x24xf32>)
+// CHECK:           %[[L:.+]]:2 = scf.for %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<16x32x32xf32>, tensor<1x32x24x24xf32>)
+// CHECK:             %[[DYS:.+]] = tensor.extract_slice %[[DY]]
+// CHECK:             %[[T:.+]] = linalg.transpose ins(%[[DYS]] : tensor<1x32x24x24xf32>) outs(%{{.+}} : tensor<1x24x24x32xf32>) permutation = [0, 2, 3, 1]
+// CHECK:             tensor.insert_slice %[[T]] into %{{.+}}[0, 1, 1, 0] [1, 24, 24, 32] [1, 1, 1, 1] : tensor<1x24x24x32xf32> into tensor<1x26x26x32xf32>
+// CHECK:             linalg.fill {{.+}} -> tensor<1x1x26x32xf32>
+// CHECK:             %[[PAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 1, 25, 0] [1, 24, 1, 32] [1, 1, 1, 1] : tensor<1x24x1x32xf32> into tensor<1x26x26x32xf32>
+// CHECK:             vector.transfer_read %[[PAD]]
+// CHECK:             linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x36x32xf32>, tensor<36x32x32xf32>)
+// CHECK:             linalg.transpose ins(%{{.+}} : tensor<1x32x24x24xf32>) outs(%{{.+}} : tensor<1x24x24x32xf32>) permutation = [0, 2, 3, 1]
+// CHECK-NOT:         linalg.transpose
+// CHECK:             %[[IN:.+]] = tensor.extract_slice %[[PAD]][0, 1, 1, 0] [1, 24, 24, 32] [1, 1, 1, 1] : tensor<1x26x26x32xf32> to tensor<1x24x24x32xf32>
+// CHECK:             vector.transfer_read %[[IN]]
+// CHECK:             linalg.batch_matmul_transpose_a ins(%{{.+}}, %{{.+}} : tensor<16x144x32xf32>, tensor<16x144x32xf32>) outs(%{{.+}} : tensor<16x32x32xf32>)
+// CHECK:             tensor.insert_slice %{{.+}} : tensor<1x32x24x24xf32> into tensor<1x32x24x24xf32>
+// CHECK:           scf.forall.in_parallel
+// CHECK:         %[[DX:.+]] = tensor.collapse_shape %[[G]]#1 {{.+}} : tensor<2x1x32x24x24xf32> into tensor<2x32x24x24xf32>
+// CHECK:         linalg.generic {{.+}} ins(%[[G]]#0 : tensor<2x16x32x32xf32>)
+// CHECK:         linalg.matmul_transpose_a
+// CHECK-NOT:     linalg.transpose
+// CHECK:         return %[[DX]], %{{.+}} : tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>
+// CHECK-LABEL: func.func @winograd_grads_apart(
+// CHECK:         scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x32x12x12xf32>)
+// CHECK:         scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x32x32xf32>)
+func.func @winograd_grads(%x: tensor<2x32x24x24xf32>, %w: tensor<32x32x3x3xf32>, %dy: tensor<2x32x24x24xf32>) -> (tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>) {
+  %dx = nn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>) -> tensor<2x32x24x24xf32>
+  %dw = nn.conv2d_grad_weight %dy, %x {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x32x24x24xf32>, tensor<2x32x24x24xf32>) -> tensor<32x32x3x3xf32>
+  return %dx, %dw : tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>
+}
+func.func @winograd_grads_apart(%x: tensor<4x32x12x12xf32>, %w: tensor<32x32x3x3xf32>, %dy: tensor<4x32x12x12xf32>) -> (tensor<4x32x12x12xf32>, tensor<32x32x3x3xf32>) {
+  %dx = nn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<4x32x12x12xf32>, tensor<32x32x3x3xf32>) -> tensor<4x32x12x12xf32>
+  %dw = nn.conv2d_grad_weight %dy, %x {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<4x32x12x12xf32>, tensor<4x32x12x12xf32>) -> tensor<32x32x3x3xf32>
+  return %dx, %dw : tensor<4x32x12x12xf32>, tensor<32x32x3x3xf32>
+}
