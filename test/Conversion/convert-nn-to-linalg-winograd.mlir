@@ -211,7 +211,8 @@ func.func @winograd_nchw(%x: tensor<4x32x12x12xf32>, %w: tensor<32x32x3x3xf32>, 
 // carrying its dU and its samples of dx; then dx collapsed to [2, 32, 24,
 // 24], dU summed, dW = dU^T (G (x) G). With 12x12 outputs (9 tiles of 4x4
 // a sample: GEMMs of too few rows for parts of one sample) the two
-// gradients go apart.
+// gradients go apart, and so they do where the weight gradient's x is
+// computed between them (both are lowered before the first).
 // CHECK-LABEL: func.func @winograd_grads(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<2x32x24x24xf32>, %[[W:[^:]+]]: tensor<32x32x3x3xf32>, %[[DY:[^:]+]]: tensor<2x32x24x24xf32>
 // CHECK:         %[[G:.+]]:2 = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<2x16x32x32xf32>, tensor<2x1x32x24x24xf32>)
@@ -238,6 +239,9 @@ func.func @winograd_nchw(%x: tensor<4x32x12x12xf32>, %w: tensor<32x32x3x3xf32>, 
 // CHECK-LABEL: func.func @winograd_grads_apart(
 // CHECK:         scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x32x12x12xf32>)
 // CHECK:         scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<2x16x32x32xf32>)
+// CHECK-LABEL: func.func @winograd_grads_late_x(
+// CHECK-NOT:     scf.forall {{.+}} -> (tensor<2x16x32x32xf32>, tensor<2x1x32x24x24xf32>)
+// CHECK:         return
 func.func @winograd_grads(%x: tensor<2x32x24x24xf32>, %w: tensor<32x32x3x3xf32>, %dy: tensor<2x32x24x24xf32>) -> (tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>) {
   %dx = nn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>) -> tensor<2x32x24x24xf32>
   %dw = nn.conv2d_grad_weight %dy, %x {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x32x24x24xf32>, tensor<2x32x24x24xf32>) -> tensor<32x32x3x3xf32>
@@ -247,4 +251,10 @@ func.func @winograd_grads_apart(%x: tensor<4x32x12x12xf32>, %w: tensor<32x32x3x3
   %dx = nn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<4x32x12x12xf32>, tensor<32x32x3x3xf32>) -> tensor<4x32x12x12xf32>
   %dw = nn.conv2d_grad_weight %dy, %x {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<4x32x12x12xf32>, tensor<4x32x12x12xf32>) -> tensor<32x32x3x3xf32>
   return %dx, %dw : tensor<4x32x12x12xf32>, tensor<32x32x3x3xf32>
+}
+func.func @winograd_grads_late_x(%x0: tensor<2x32x24x24xf32>, %w: tensor<32x32x3x3xf32>, %dy: tensor<2x32x24x24xf32>) -> (tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>) {
+  %dx = nn.conv2d_grad_input %dy, %w {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>) -> tensor<2x32x24x24xf32>
+  %x = nn.relu %x0 : tensor<2x32x24x24xf32>
+  %dw = nn.conv2d_grad_weight %dy, %x {padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x32x24x24xf32>, tensor<2x32x24x24xf32>) -> tensor<32x32x3x3xf32>
+  return %dx, %dw : tensor<2x32x24x24xf32>, tensor<32x32x3x3xf32>
 }

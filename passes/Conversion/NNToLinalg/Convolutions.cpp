@@ -1385,28 +1385,6 @@ Value shiftedWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
 }
 
-/// conv2d_grad_weight of a convolution that winogradPart takes, as the
-/// gradient of its Winograd form: with V the transformed input tiles
-/// (winogradInput) and dZ = (A (x) A) dy the transformed output gradient
-/// (of each tile's m x m outputs, zero outside),
-///   dU_p [M, K] = sum over the tiles of dZ_p^T V_p,
-///   dW[m, k, i, j] = sum over p of dU_p[m, k] (G (x) G)[p, (i, j)].
-/// By F(2x2, 3x3), as weight gradients go (see convForm). V is computed again
-/// from x (the forward pass's, kept for the whole batch, would take P T K
-/// floats per sample: 19 MB for the wide CNN). dZ^T V is
-/// linalg.batch_matmul_transpose_a of dZ [P, T, M] as it is (its rows, M
-/// channels of a tile, are the outer-product kernel's columns of dZ^T), and
-/// dW = dU^T (G (x) G) a matmul_transpose_a of dU [P, M K], whose result
-/// [M K, 9] is dW in its layout: no transposed copies (V's per part took
-/// 9% of the wide CNN's weight gradient), and the optimizer's update of the
-/// filters reads the gradient in their own order (through a transposed
-/// read, Adam ran as scalar code).
-/// The batch's parts of `part` samples go in up to 4 groups in parallel,
-/// each through its parts in order, adding into its own dU; the groups'
-/// sums are added after (the same sums in the same order on any number of
-/// threads). Each group zeroes its dU and the sum reads them all (2 MB each
-/// for the wide CNN): 8 groups trained 2-3% slower on one core than 4, and
-/// no faster on two.
 /// The groups of winogradWeightGrad for `parts` parts: up to 4.
 int64_t weightGradGroups(int64_t parts) {
   return std::max<int64_t>(1,
@@ -1467,6 +1445,28 @@ Value winogradWeightSum(OpBuilder &b, Location loc, Value sums,
       loc, dwType, d, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
 }
 
+/// conv2d_grad_weight of a convolution that winogradPart takes, as the
+/// gradient of its Winograd form: with V the transformed input tiles
+/// (winogradInput) and dZ = (A (x) A) dy the transformed output gradient
+/// (of each tile's m x m outputs, zero outside),
+///   dU_p [M, K] = sum over the tiles of dZ_p^T V_p,
+///   dW[m, k, i, j] = sum over p of dU_p[m, k] (G (x) G)[p, (i, j)].
+/// By F(2x2, 3x3), as weight gradients go (see convForm). V is computed again
+/// from x (the forward pass's, kept for the whole batch, would take P T K
+/// floats per sample: 19 MB for the wide CNN). dZ^T V is
+/// linalg.batch_matmul_transpose_a of dZ [P, T, M] as it is (its rows, M
+/// channels of a tile, are the outer-product kernel's columns of dZ^T), and
+/// dW = dU^T (G (x) G) a matmul_transpose_a of dU [P, M K], whose result
+/// [M K, 9] is dW in its layout: no transposed copies (V's per part took
+/// 9% of the wide CNN's weight gradient), and the optimizer's update of the
+/// filters reads the gradient in their own order (through a transposed
+/// read, Adam ran as scalar code).
+/// The batch's parts of `part` samples go in up to 4 groups in parallel,
+/// each through its parts in order, adding into its own dU; the groups'
+/// sums are added after (the same sums in the same order on any number of
+/// threads). Each group zeroes its dU and the sum reads them all (2 MB each
+/// for the wide CNN): 8 groups trained 2-3% slower on one core than 4, and
+/// no faster on two.
 Value winogradWeightGrad(OpBuilder &b, Location loc, Value x, Value dyIn,
                          RankedTensorType dwType, const Window &w,
                          int64_t part) {
@@ -1621,8 +1621,18 @@ std::optional<WinogradPair> winogradPair(nn::Conv2dGradInputOp input,
       input.getPadding() != weight.getPadding() ||
       input.getType() != weight.getInput().getType() ||
       input.getWeight().getType() != weight.getType() || bf16Products(input) ||
-      bf16Products(weight))
+      bf16Products(weight) || input->getBlock() != weight->getBlock())
     return std::nullopt;
+  // Both are lowered before the first of them: their operands must be
+  // defined before it.
+  Operation *first =
+      weight->isBeforeInBlock(input) ? weight.getOperation() : input;
+  for (Operation *op : {input.getOperation(), weight.getOperation()})
+    for (Value v : op->getOperands())
+      if (Operation *def = v.getDefiningOp();
+          def && def->getBlock() == first->getBlock() &&
+          !def->isBeforeInBlock(first))
+        return std::nullopt;
   RankedTensorType dx = tensorType(input.getResult()),
                    dy = tensorType(input.getGrad());
   WinogradPair pair;
@@ -1657,8 +1667,8 @@ std::optional<WinogradPair> winogradPair(nn::Conv2dGradInputOp input,
 }
 
 /// Lowers `pair` by winogradGrads in place of both ops, before whichever
-/// comes first (their operands, x, dy and the filters, are defined before
-/// either).
+/// comes first (winogradPair checked that their operands, x, dy and the
+/// filters, are defined before it).
 void lowerWinogradPair(ConversionPatternRewriter &rewriter, WinogradPair pair) {
   Operation *first = pair.input;
   if (pair.weight->isBeforeInBlock(pair.input))
@@ -1682,7 +1692,7 @@ template <typename Other, typename Op>
 std::optional<WinogradPair> siblingPair(Op op) {
   for (Operation *user : op.getGrad().getUsers()) {
     auto other = dyn_cast<Other>(user);
-    if (!other || other->getBlock() != op->getBlock())
+    if (!other)
       continue;
     std::optional<WinogradPair> pair;
     if constexpr (std::is_same_v<Op, nn::Conv2dGradInputOp>)
