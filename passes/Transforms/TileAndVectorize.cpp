@@ -406,7 +406,7 @@ static bool collapseTransposedRun(RewriterBase &rewriter, linalg::GenericOp op,
           llvm::to_vector(llvm::seq<int64_t>(*pos, *pos + (b - a) + 1));
       if (!contiguousDims(op->getOperand(i), dims))
         return false;
-      if (i >= op.getNumDpsInputs() &&
+      if (int64_t(i) >= op.getNumDpsInputs() &&
           !landsContiguous(op->getResult(i - op.getNumDpsInputs()), dims))
         return false;
     }
@@ -431,6 +431,85 @@ static bool collapseTransposedRun(RewriterBase &rewriter, linalg::GenericOp op,
       return true;
     }
   return false;
+}
+
+/// A transpose (an all-parallel generic reading an operand across its
+/// innermost loop) whose transposed rows are longer than a vector but not
+/// whole vectors, and which collapseTransposedRun left (NCHW to channels-last
+/// of 28x28 images into the interior of a zero-padded buffer, whose rows
+/// are not one run): tiled by a divisor of the row, 14 x 16, each tile
+/// transposed by 1-D shuffles (`vpermt2ps`), about twice the shuffles per
+/// element of a 16 x 16 tile. The op is split into ops over runs of whole
+/// vectors of that loop, the last run ending with the row (0-15 and 12-27):
+/// the elements where the runs overlap are computed twice from the same
+/// operands by the same operations. Only for ops that do not read their
+/// result's initial value. Returns whether it rewrote.
+static bool splitTransposedRows(RewriterBase &rewriter, linalg::GenericOp op,
+                                int64_t vectorWidth) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t n = ranges.size(), last = n - 1;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (n < 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != op.getNumParallelLoops() ||
+      !op.hasPureTensorSemantics() ||
+      !op.getBody()->getOps<linalg::IndexOp>().empty() ||
+      op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)) ||
+      llvm::any_of(ranges, ShapedType::isDynamic) ||
+      ranges[last] % vectorWidth != 0 || !maps.back().isIdentity() ||
+      !llvm::all_of(maps, [](AffineMap m) {
+        return m.isProjectedPermutation(/*allowZeroInResults=*/false);
+      }))
+    return false;
+  // The loop along which a transposed operand's rows run (its last
+  // dimension).
+  std::optional<unsigned> row;
+  for (AffineMap m : ArrayRef<AffineMap>(maps).drop_back())
+    if (m.getNumResults() > 0 && m.isFunctionOfDim(last) &&
+        m.getResults().back() != getAffineDimExpr(last, op.getContext()))
+      row = cast<AffineDimExpr>(m.getResults().back()).getPosition();
+  if (!row || ranges[*row] <= vectorWidth || ranges[*row] % vectorWidth == 0)
+    return false;
+  int64_t extent = ranges[*row];
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  // `v` (read through `m`) at the run from `at` of loop `row`.
+  auto runOf = [&](Value v, AffineMap m, int64_t at) -> Value {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0)),
+        sizes = getAsIndexOpFoldResult(op.getContext(), type.getShape()),
+        strides(type.getRank(), rewriter.getIndexAttr(1));
+    std::optional<unsigned> pos =
+        m.getResultPosition(getAffineDimExpr(*row, op.getContext()));
+    if (!pos)
+      return v;
+    offsets[*pos] = rewriter.getIndexAttr(at);
+    sizes[*pos] = rewriter.getIndexAttr(vectorWidth);
+    return rewriter.create<tensor::ExtractSliceOp>(loc, v, offsets, sizes,
+                                                   strides);
+  };
+  Value result = op.getDpsInitOperand(0)->get();
+  for (int64_t start = 0; start < extent; start += vectorWidth) {
+    int64_t at = std::min(start, extent - vectorWidth);
+    SmallVector<Value> inputs;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value v = input->get();
+      inputs.push_back(isa<RankedTensorType>(v.getType())
+                           ? runOf(v, op.getMatchingIndexingMap(input), at)
+                           : v);
+    }
+    Value init = runOf(result, maps.back(), at);
+    auto part = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+        op.getIteratorTypesArray());
+    rewriter.cloneRegionBefore(op.getRegion(), part.getRegion(),
+                               part.getRegion().begin());
+    auto slice = init.getDefiningOp<tensor::ExtractSliceOp>();
+    result = rewriter.create<tensor::InsertSliceOp>(
+        loc, part.getResult(0), result, slice.getMixedOffsets(),
+        slice.getMixedSizes(), slice.getMixedStrides());
+  }
+  rewriter.replaceOp(op, result);
+  return true;
 }
 
 /// Partial sums of at most this many floats (1 MiB).
@@ -1398,6 +1477,11 @@ struct NNTileAndVectorizePass
     // collapseTransposedRun.
     eachGeneric([&](linalg::GenericOp op) {
       (void)collapseTransposedRun(rewriter, op, vectorWidth);
+    });
+    // Transposed rows longer than a vector, not whole vectors: see
+    // splitTransposedRows.
+    eachGeneric([&](linalg::GenericOp op) {
+      (void)splitTransposedRows(rewriter, op, vectorWidth);
     });
     // Elementwise ops reading across a short innermost loop: see
     // collapseShortTransposed.

@@ -26,7 +26,10 @@ func.func @nchw_to_nhwc_28(%x: tensor<64x32x28x28xf32>) -> tensor<64x28x28x32xf3
 // channels-last input of a Winograd convolution, 1 row and column of zeros
 // around): empty-tensor elimination writes it there in place, where its
 // rows of 28 x 32 are not one run; collapsed, it went through a buffer of
-// its own and a copy of each row.
+// its own and a copy of each row. Its rows of 28 go as two overlapping runs
+// of 16 (0-15, 12-27; splitTransposedRows), each in 16 x 16 tiles, not in
+// 14 x 16 tiles (1-D shuffles, about twice as many per element); the four
+// elements of a row where they overlap are transposed twice.
 // CHECK-LABEL: func.func @nchw_to_nhwc_11(
 // CHECK-NOT:     tensor.collapse_shape
 // CHECK:         vector<1x16x1x11xf32>
@@ -37,8 +40,15 @@ func.func @nchw_to_nhwc_28(%x: tensor<64x32x28x28xf32>) -> tensor<64x28x28x32xf3
 // CHECK:         return
 // CHECK-LABEL: func.func @into_padded(
 // CHECK-NOT:     tensor.collapse_shape
-// CHECK:         vector<1x1x14x16xf32>
-// CHECK:         tensor.insert_slice %{{.+}}[0, 1, 1, 0] [4, 28, 28, 32] [1, 1, 1, 1]
+// CHECK:         %[[R0:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, 0] [4, 28, 16, 32] [1, 1, 1, 1] : tensor<4x28x28x32xf32> to tensor<4x28x16x32xf32>
+// CHECK:         vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %c0], %{{.+}} : tensor<4x32x28x28xf32>, vector<1x16x1x16xf32>
+// CHECK:         vector.transpose %{{.+}}, [0, 2, 3, 1] : vector<1x16x1x16xf32> to vector<1x1x16x16xf32>
+// CHECK:         %[[I0:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [4, 28, 16, 32]
+// CHECK:         tensor.extract_slice %[[I0]][0, 0, 12, 0] [4, 28, 16, 32] [1, 1, 1, 1]
+// CHECK:         vector.transfer_read %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %c12], %{{.+}} : tensor<4x32x28x28xf32>, vector<1x16x1x16xf32>
+// CHECK:         vector.transpose %{{.+}}, [0, 2, 3, 1] : vector<1x16x1x16xf32> to vector<1x1x16x16xf32>
+// CHECK:         %[[I1:.+]] = tensor.insert_slice %{{.+}} into %[[I0]][0, 0, 12, 0] [4, 28, 16, 32]
+// CHECK:         tensor.insert_slice %[[I1]] into %{{.+}}[0, 1, 1, 0] [4, 28, 28, 32] [1, 1, 1, 1]
 // CHECK-LABEL: func.func @into_whole(
 // CHECK:         tensor.collapse_shape
 func.func @nchw_to_nhwc_11(%x: tensor<64x64x11x11xf32>) -> tensor<64x11x11x64xf32> {
