@@ -214,6 +214,25 @@ static bool readsAcrossInnermost(ArrayRef<AffineMap> maps, int64_t last) {
   });
 }
 
+/// A transpose of whole vectors: an all-parallel generic on tensors of
+/// static shapes, without linalg.index, its operands read at projected
+/// permutations, one of them across the innermost loop, whose extent is a
+/// multiple of `vectorWidth` (what collapseTransposedRun and
+/// splitTransposedRows rewrite).
+static bool isVectorTranspose(linalg::GenericOp op, int64_t vectorWidth) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  int64_t last = int64_t(ranges.size()) - 1;
+  return last >= 1 && op.getNumLoops() == op.getNumParallelLoops() &&
+         op.hasPureTensorSemantics() &&
+         op.getBody()->getOps<linalg::IndexOp>().empty() &&
+         llvm::none_of(ranges, ShapedType::isDynamic) &&
+         ranges[last] % vectorWidth == 0 &&
+         llvm::all_of(maps,
+                      [](AffineMap m) { return m.isProjectedPermutation(); }) &&
+         readsAcrossInnermost(maps, last);
+}
+
 /// An elementwise generic whose innermost loop is shorter than a vector
 /// and which reads an operand across it (an optimizer's update of a
 /// [F, C, 3, 3] convolution weight from its gradient in [C 3 3, F] order):
@@ -381,15 +400,7 @@ static bool collapseTransposedRun(RewriterBase &rewriter, linalg::GenericOp op,
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t n = ranges.size(), last = n - 1;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (n < 3 || op.getNumLoops() != op.getNumParallelLoops() ||
-      !op.hasPureTensorSemantics() ||
-      !op.getBody()->getOps<linalg::IndexOp>().empty() ||
-      llvm::any_of(ranges, ShapedType::isDynamic) ||
-      ranges[last] % vectorWidth != 0 || !llvm::all_of(maps, [](AffineMap m) {
-        return m.isProjectedPermutation();
-      }))
-    return false;
-  if (!readsAcrossInnermost(maps, last))
+  if (n < 3 || !isVectorTranspose(op, vectorWidth))
     return false;
   // Whether loops [a, b] run contiguously through every operand that
   // indexes them.
@@ -447,18 +458,11 @@ static bool collapseTransposedRun(RewriterBase &rewriter, linalg::GenericOp op,
 static bool splitTransposedRows(RewriterBase &rewriter, linalg::GenericOp op,
                                 int64_t vectorWidth) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t n = ranges.size(), last = n - 1;
+  int64_t last = int64_t(ranges.size()) - 1;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (n < 2 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() != op.getNumParallelLoops() ||
-      !op.hasPureTensorSemantics() ||
-      !op.getBody()->getOps<linalg::IndexOp>().empty() ||
+  if (!isVectorTranspose(op, vectorWidth) || op.getNumDpsInits() != 1 ||
       op.payloadUsesValueFromOperand(op.getDpsInitOperand(0)) ||
-      llvm::any_of(ranges, ShapedType::isDynamic) ||
-      ranges[last] % vectorWidth != 0 || !maps.back().isIdentity() ||
-      !llvm::all_of(maps, [](AffineMap m) {
-        return m.isProjectedPermutation(/*allowZeroInResults=*/false);
-      }))
+      !maps.back().isIdentity())
     return false;
   // The loop along which a transposed operand's rows run (its last
   // dimension).
@@ -1473,15 +1477,13 @@ struct NNTileAndVectorizePass
     eachGeneric([&](linalg::GenericOp op) {
       (void)sumInnermostByLanes(rewriter, op, vectorWidth);
     });
-    // Transposes of rows that are not whole vectors: see
-    // collapseTransposedRun.
+    // Transposes of rows that are not whole vectors: a run of loops
+    // collapsed into whole vectors where it is contiguous
+    // (collapseTransposedRun), else rows longer than a vector in
+    // overlapping runs of whole vectors (splitTransposedRows).
     eachGeneric([&](linalg::GenericOp op) {
-      (void)collapseTransposedRun(rewriter, op, vectorWidth);
-    });
-    // Transposed rows longer than a vector, not whole vectors: see
-    // splitTransposedRows.
-    eachGeneric([&](linalg::GenericOp op) {
-      (void)splitTransposedRows(rewriter, op, vectorWidth);
+      if (!collapseTransposedRun(rewriter, op, vectorWidth))
+        (void)splitTransposedRows(rewriter, op, vectorWidth);
     });
     // Elementwise ops reading across a short innermost loop: see
     // collapseShortTransposed.

@@ -1216,6 +1216,18 @@ Value weightsFromTransposed(OpBuilder &b, Location loc, Value dwT,
   return generic(b, loc, dwT, read, emptyLike(b, loc, dwType), copyElement)[0];
 }
 
+/// `v` [d0, ...] as [1, d0, ...] (a group's result of forEachPart).
+Value withLeadingUnit(OpBuilder &b, Location loc, Value v) {
+  RankedTensorType t = tensorType(v);
+  SmallVector<int64_t> shape = {1};
+  llvm::append_range(shape, t.getShape());
+  SmallVector<ReassociationIndices> dims = {{0, 1}};
+  for (int64_t d = 2; d <= t.getRank(); ++d)
+    dims.push_back({d});
+  return b.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get(shape, t.getElementType()), v, dims);
+}
+
 /// The parts of a weight gradient computed in parallel (by groups of input
 /// channels or of filters), each going through the n samples in order:
 /// `step(first, sample, acc)` adds the sample's products for the part
@@ -1241,12 +1253,7 @@ Value accumulateBySample(
         b.create<scf::YieldOp>(loc, step(first, loop.getInductionVar(),
                                          loop.getRegionIterArgs()[0]));
         b.setInsertionPointAfter(loop);
-        shape[0] = 1;
-        SmallVector<ReassociationIndices> dims = {{0, 1}};
-        for (int64_t d = 2; d <= partType.getRank(); ++d)
-          dims.push_back({d});
-        return b.create<tensor::ExpandShapeOp>(
-            loc, RankedTensorType::get(shape, elt), loop.getResult(0), dims);
+        return withLeadingUnit(b, loc, loop.getResult(0));
       });
 }
 
@@ -1565,17 +1572,8 @@ winogradGrads(OpBuilder &b, Location loc, Value x, Value dyIn, Value filters,
               loc, dx, loop.getRegionIterArgs()[1], offsets, sizes, strides);
           b.create<scf::YieldOp>(loc, ValueRange{acc, dxs});
         }
-        auto expand = [&](Value v) {
-          RankedTensorType t = tensorType(v);
-          SmallVector<int64_t> shape = {1};
-          llvm::append_range(shape, t.getShape());
-          SmallVector<ReassociationIndices> dims = {{0, 1}};
-          for (int64_t d = 2; d <= t.getRank(); ++d)
-            dims.push_back({d});
-          return b.create<tensor::ExpandShapeOp>(loc, type(shape), v, dims)
-              .getResult();
-        };
-        return {expand(loop.getResult(0)), expand(loop.getResult(1))};
+        return {withLeadingUnit(b, loc, loop.getResult(0)),
+                withLeadingUnit(b, loc, loop.getResult(1))};
       });
   SmallVector<ReassociationIndices> batch = {{0, 1}};
   for (int64_t d = 2; d <= dxType.getRank(); ++d)
