@@ -8,6 +8,9 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -117,7 +120,9 @@ struct Span {
   Value view;             ///< the stride-1 view
   SmallVector<Value> at;  ///< the first lane's indices in it
   AffineMap map;          ///< the 1-D access along the view's last dimension
-  Value values;           ///< vector<(lanes - 1) stride + 1>
+  int64_t size = 0;       ///< (lanes - 1) stride + 1 elements
+  Value values;           ///< vector<size>, or vector<padded> (see below)
+  Value mask;             ///< the first `size` lanes of vector<padded>, or null
 };
 
 static std::optional<Span> readSpan(VectorTransferOpInterface op,
@@ -129,12 +134,31 @@ static std::optional<Span> readSpan(VectorTransferOpInterface op,
   auto [view, at] =
       contiguousView(rewriter, loc, op.getSource(), op.getIndices(), *row);
   int64_t size = (row->lanes - 1) * row->stride + 1;
-  auto type = VectorType::get({size}, row->type.getElementType());
   AffineMap map = AffineMap::getMinorIdentityMap(row->dim + 1, 1,
                                                  rewriter.getContext());
-  Value values = rewriter.create<vector::TransferReadOp>(
-      loc, type, view, at, map, ArrayRef<bool>{true});
-  return Span{*row, view, at, map, values};
+  // A span that is not whole vectors (14 lanes of stride 2: 27 elements)
+  // is read as the next whole vectors (32) under a constant mask: LLVM
+  // splits a load of vector<27> into pieces of 16, 8, 2 and 1 and inserts
+  // (a kernel of them took 3x the code generation time), a masked one of
+  // vector<32> into a load and a masked load that cannot fault.
+  int64_t padded =
+      size <= 16 ? int64_t(llvm::PowerOf2Ceil(size)) : llvm::alignTo(size, 16);
+  Type elem = row->type.getElementType();
+  if (padded == size) {
+    Value values = rewriter.create<vector::TransferReadOp>(
+        loc, VectorType::get({size}, elem), view, at, map,
+        ArrayRef<bool>{true});
+    return Span{*row, view, at, map, size, values, Value()};
+  }
+  Value mask = rewriter.create<vector::ConstantMaskOp>(
+      loc, VectorType::get({padded}, rewriter.getI1Type()),
+      rewriter.getI64ArrayAttr({size}));
+  auto type = VectorType::get({padded}, elem);
+  Value zeros =
+      rewriter.create<arith::ConstantOp>(loc, type, rewriter.getZeroAttr(type));
+  Value values =
+      rewriter.create<vector::MaskedLoadOp>(loc, type, view, at, mask, zeros);
+  return Span{*row, view, at, map, size, values, mask};
 }
 
 struct ContiguousStridedRead : OpRewritePattern<vector::TransferReadOp> {
@@ -209,15 +233,119 @@ struct ContiguousStridedWrite : OpRewritePattern<vector::TransferWriteOp> {
     const StridedRow &row = span->row;
     Value lanes = oneDimensional(rewriter, loc, op.getVector(), row.lanes);
     // Lane l of the span: the new value where it is a transfer lane, else
-    // what the memory holds.
-    int64_t size = cast<VectorType>(span->values.getType()).getDimSize(0);
+    // what the memory holds (or held: the padding, stored under the mask).
+    int64_t padded = cast<VectorType>(span->values.getType()).getDimSize(0);
     SmallVector<int64_t> mask;
-    for (int64_t l = 0; l < size; ++l)
-      mask.push_back(l % row.stride == 0 ? size + l / row.stride : l);
+    for (int64_t l = 0; l < padded; ++l)
+      mask.push_back(
+          l < span->size && l % row.stride == 0 ? padded + l / row.stride : l);
     Value merged =
         rewriter.create<vector::ShuffleOp>(loc, span->values, lanes, mask);
-    rewriter.create<vector::TransferWriteOp>(loc, merged, span->view, span->at,
-                                             span->map, ArrayRef<bool>{true});
+    if (span->mask)
+      rewriter.create<vector::MaskedStoreOp>(loc, span->view, span->at,
+                                             span->mask, merged);
+    else
+      rewriter.create<vector::TransferWriteOp>(
+          loc, merged, span->view, span->at, span->map, ArrayRef<bool>{true});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// The rows of a transfer of a vector with more than one non-unit
+/// dimension whose innermost one runs along a memref dimension of a small
+/// stride (batchnorm, relu and a 2x2 max pool fused into the transpose that
+/// puts the pooled image channels-last: vector<1x16x1x14> read with stride
+/// 2): one 1-D transfer per row at the row's indices, which the patterns
+/// above then make a contiguous span and a shuffle. ConvertVectorToSCF
+/// would read or write the whole tile one element at a time.
+static std::optional<SmallVector<SmallVector<int64_t>>>
+stridedRows(VectorTransferOpInterface op) {
+  auto type = dyn_cast<MemRefType>(op.getSource().getType());
+  VectorType vec = op.getVectorType();
+  if (!type || op.getMask() || vec.getRank() < 2 || vec.isScalable() ||
+      !op.getPermutationMap().isMinorIdentity() || vec.getShape().back() < 2 ||
+      llvm::count_if(vec.getShape(), [](int64_t d) { return d != 1; }) < 2)
+    return std::nullopt;
+  for (unsigned i = 0; i < vec.getRank(); ++i)
+    if (!op.isDimInBounds(i))
+      return std::nullopt;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(type, strides, offset)) ||
+      strides.back() <= 1 || strides.back() > kMaxStride)
+    return std::nullopt;
+  ArrayRef<int64_t> outer = vec.getShape().drop_back();
+  int64_t rows = ShapedType::getNumElements(outer);
+  if (rows > 64)
+    return std::nullopt;
+  SmallVector<int64_t> suffix = computeSuffixProduct(outer);
+  SmallVector<SmallVector<int64_t>> positions;
+  for (int64_t r = 0; r < rows; ++r)
+    positions.push_back(delinearize(r, suffix));
+  return positions;
+}
+
+/// The memref indices of the row at `at` (positions in the vector's outer
+/// dimensions) of `op`.
+static SmallVector<Value> rowIndices(PatternRewriter &rewriter,
+                                     VectorTransferOpInterface op,
+                                     ArrayRef<int64_t> at) {
+  SmallVector<Value> indices(op.getIndices());
+  unsigned first = indices.size() - op.getVectorType().getRank();
+  for (auto [k, p] : llvm::enumerate(at))
+    if (p != 0)
+      indices[first + k] = rewriter.create<arith::AddIOp>(
+          op.getLoc(), indices[first + k],
+          rewriter.create<arith::ConstantIndexOp>(op.getLoc(), p));
+  return indices;
+}
+
+/// The minor identity map of a 1-D transfer along the last dimension of
+/// `op`'s memref.
+static AffineMap rowMap(VectorTransferOpInterface op) {
+  return AffineMap::getMinorIdentityMap(
+      cast<MemRefType>(op.getSource().getType()).getRank(), 1, op.getContext());
+}
+
+struct StridedReadRows : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferReadOp op,
+                                PatternRewriter &rewriter) const override {
+    auto positions = stridedRows(op);
+    if (!positions)
+      return failure();
+    Location loc = op.getLoc();
+    VectorType type = op.getVectorType();
+    auto rowType =
+        VectorType::get({type.getShape().back()}, type.getElementType());
+    Value result = rewriter.create<arith::ConstantOp>(
+        loc, type, rewriter.getZeroAttr(type));
+    for (ArrayRef<int64_t> at : *positions) {
+      Value row = rewriter.create<vector::TransferReadOp>(
+          loc, rowType, op.getSource(), rowIndices(rewriter, op, at),
+          rowMap(op), ArrayRef<bool>{true});
+      result = rewriter.create<vector::InsertOp>(loc, row, result, at);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct StridedWriteRows : OpRewritePattern<vector::TransferWriteOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(vector::TransferWriteOp op,
+                                PatternRewriter &rewriter) const override {
+    auto positions = stridedRows(op);
+    if (!positions || !op->getResults().empty())
+      return failure();
+    Location loc = op.getLoc();
+    for (ArrayRef<int64_t> at : *positions) {
+      Value row = rewriter.create<vector::ExtractOp>(loc, op.getVector(), at);
+      rewriter.create<vector::TransferWriteOp>(
+          loc, row, op.getSource(), rowIndices(rewriter, op, at), rowMap(op),
+          ArrayRef<bool>{true});
+    }
     rewriter.eraseOp(op);
     return success();
   }
@@ -228,7 +356,8 @@ struct NNContiguousStridedTransfersPass
           NNContiguousStridedTransfersPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ContiguousStridedRead, ContiguousStridedWrite>(&getContext());
+    patterns.add<ContiguousStridedRead, ContiguousStridedWrite, StridedReadRows,
+                 StridedWriteRows>(&getContext());
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

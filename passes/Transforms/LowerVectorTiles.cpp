@@ -219,6 +219,84 @@ struct UniformTranspose : OpRewritePattern<vector::TransposeOp> {
   }
 };
 
+/// A transpose of an r x c tile of 32-bit elements (unit dimensions around
+/// it) with 8 <= r, c <= 16, not 16 x 16: the transposed rows of 14x14
+/// images (a convolution's output put back in NCHW, an input put
+/// channels-last). MLIR lowers it through one flat vector of r * c lanes
+/// (Shuffle1D), which LLVM breaks into per-element inserts and extracts
+/// (a 14 x 16 tile: ~260 instructions, and the largest kernels' code
+/// generation time). Instead the rows are widened to 16 lanes and the
+/// tile padded to 16 x 16 with copies of its first row, transposed with
+/// Shuffle16x16 (64 two-source shuffles), and the first c rows' first r
+/// lanes taken: the padding lands only in lanes and rows that are dropped.
+/// The tile's rows must be its innermost dimension, and the result's too.
+struct PaddedTranspose : OpRewritePattern<vector::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  static constexpr int64_t kTile = 16;
+  LogicalResult matchAndRewrite(vector::TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorType src = op.getSourceVectorType(), dst = op.getResultVectorType();
+    int64_t rank = src.getRank();
+    if (src.isScalable() || rank < 2 ||
+        src.getElementType().getIntOrFloatBitWidth() != 32)
+      return failure();
+    // The two non-unit dimensions: i (rows) before j (columns) in the
+    // source; j and, in the result, i's new place must be innermost.
+    SmallVector<int64_t> big;
+    for (int64_t d = 0; d < rank; ++d)
+      if (src.getDimSize(d) != 1)
+        big.push_back(d);
+    ArrayRef<int64_t> perm = op.getPermutation();
+    if (big.size() != 2 || big[1] != rank - 1 || perm[rank - 1] != big[0])
+      return failure();
+    int64_t r = src.getDimSize(big[0]), c = src.getDimSize(big[1]);
+    if (r < 8 || c < 8 || r > kTile || c > kTile || (r == kTile && c == kTile))
+      return failure();
+    // Where the source's column dimension lands in the result.
+    int64_t cAt = llvm::find(perm, big[1]) - perm.begin();
+    Location loc = op.getLoc();
+    Type elem = src.getElementType();
+    SmallVector<int64_t> widen(kTile, 0);
+    for (int64_t k = 0; k < c; ++k)
+      widen[k] = k;
+    Value tile = rewriter.create<arith::ConstantOp>(
+        loc, VectorType::get({kTile, kTile}, elem),
+        rewriter.getZeroAttr(VectorType::get({kTile, kTile}, elem)));
+    Value first;
+    for (int64_t a = 0; a < kTile; ++a) {
+      Value row = first;
+      if (a < r) {
+        SmallVector<int64_t> at(rank - 1, 0);
+        at[big[0]] = a;
+        row = rewriter.create<vector::ExtractOp>(loc, op.getVector(), at);
+        if (c < kTile)
+          row = rewriter.create<vector::ShuffleOp>(loc, row, row, widen);
+        if (a == 0)
+          first = row;
+      }
+      tile = rewriter.create<vector::InsertOp>(loc, row, tile,
+                                               ArrayRef<int64_t>{a});
+    }
+    Value transposed = rewriter.create<vector::TransposeOp>(
+        loc, tile, ArrayRef<int64_t>{1, 0});
+    Value result =
+        rewriter.create<arith::ConstantOp>(loc, dst, rewriter.getZeroAttr(dst));
+    for (int64_t b = 0; b < c; ++b) {
+      Value row = rewriter.create<vector::ExtractOp>(loc, transposed,
+                                                     ArrayRef<int64_t>{b});
+      if (r < kTile)
+        row = rewriter.create<vector::ExtractStridedSliceOp>(
+            loc, row, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{r},
+            ArrayRef<int64_t>{1});
+      SmallVector<int64_t> at(rank - 1, 0);
+      at[cAt] = b;
+      result = rewriter.create<vector::InsertOp>(loc, row, result, at);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 struct NNLowerVectorTilesPass
     : nnc::impl::NNLowerVectorTilesPassBase<NNLowerVectorTilesPass> {
   void runOnOperation() override {
@@ -231,7 +309,8 @@ struct NNLowerVectorTilesPass
         return signalPassFailure();
     }
     RewritePatternSet patterns(ctx);
-    patterns.add<UniformTranspose>(ctx, /*benefit=*/2);
+    patterns.add<UniformTranspose>(ctx, /*benefit=*/3);
+    patterns.add<PaddedTranspose>(ctx, /*benefit=*/2);
     vector::VectorTransformsOptions vopts;
     vopts.setVectorTransformsOptions(
         vector::VectorContractLowering::OuterProduct);

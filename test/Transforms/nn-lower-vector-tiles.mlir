@@ -3,26 +3,74 @@
 
 // nn-tile-and-vectorize leaves one vector.transpose per tile
 // TILES-LABEL: func.func @transpose_nchw_to_nhwc(
-// TILES:         vector.transpose %{{.+}}, [0, 2, 3, 1] : vector<1x16x1x11xf32> to vector<1x1x11x16xf32>
+// TILES:         vector.transpose %{{.+}}, [0, 2, 3, 1] : vector<1x16x1x7xf32> to vector<1x1x7x16xf32>
 // TILES-NOT:     vector.shuffle
 
 // The conv weight gradient's dy transpose [N, F, OH, OW] -> [N, OH, OW, F]
-// with OW = 11: its 11x16 tiles are not 16x16, so the transpose becomes one
-// 1-D shuffle, and the shape_casts around it (the tile has unit dimensions:
-// vector<1x16x1x11>) move whole rows: extract + insert_strided_slice in,
-// extract_strided_slice + insert out, never one element at a time.
+// with OW = 7: its 7x16 tiles are not 16x16 (and too thin to pad, see
+// @transpose_padded), so the transpose becomes one 1-D shuffle, and the
+// shape_casts around it (the tile has unit dimensions: vector<1x16x1x7>)
+// move whole rows: extract + insert_strided_slice in, extract_strided_slice
+// + insert out, never one element at a time.
 // CHECK-LABEL: func.func @transpose_nchw_to_nhwc(
-// CHECK: vector.transfer_read {{.*}} vector<1x16x1x11xf32>
-// CHECK-COUNT-16: vector.insert_strided_slice {{.*}} : vector<11xf32> into vector<176xf32>
-// CHECK: vector.shuffle {{.*}} : vector<176xf32>, vector<176xf32>
-// CHECK-COUNT-11: vector.extract_strided_slice {{.*}} {offsets = [{{[0-9]+}}], sizes = [16], strides = [1]} : vector<176xf32> to vector<16xf32>
+// CHECK: vector.transfer_read {{.*}} vector<1x16x1x7xf32>
+// CHECK-COUNT-16: vector.insert_strided_slice {{.*}} : vector<7xf32> into vector<112xf32>
+// CHECK: vector.shuffle {{.*}} : vector<112xf32>, vector<112xf32>
+// CHECK-COUNT-7: vector.extract_strided_slice {{.*}} {offsets = [{{[0-9]+}}], sizes = [16], strides = [1]} : vector<112xf32> to vector<16xf32>
 // CHECK-NOT: vector.shape_cast
 // CHECK-NOT: vector.extract {{.*}} : f32 from
+// CHECK: vector.transfer_write {{.*}} vector<1x1x7x16xf32>
+func.func @transpose_nchw_to_nhwc(%dy: tensor<64x64x7x7xf32>) -> tensor<64x7x7x64xf32> {
+  %e = tensor.empty() : tensor<64x7x7x64xf32>
+  %t = linalg.transpose ins(%dy : tensor<64x64x7x7xf32>) outs(%e : tensor<64x7x7x64xf32>) permutation = [0, 2, 3, 1]
+  return %t : tensor<64x7x7x64xf32>
+}
+
+// -----
+
+// The same with OW = 11 (tiles of 11x16): rows of 8 to 16 lanes are
+// widened to 16 (a shuffle each), the tile transposed as 16 x 16 (64
+// two-source shuffles of vector<16>, 59 once the 5 last-stage shuffles of
+// dropped rows die), and the first 11 rows of the result kept; no vector of
+// 176 lanes, no element extracted.
+// TILES-LABEL: func.func @transpose_padded(
+// TILES:         vector.transpose %{{.+}}, [0, 2, 3, 1] : vector<1x16x1x11xf32> to vector<1x1x11x16xf32>
+// CHECK-LABEL: func.func @transpose_padded(
+// CHECK: vector.transfer_read {{.*}} vector<1x16x1x11xf32>
+// CHECK-COUNT-16: vector.shuffle {{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0, 0, 0, 0] : vector<11xf32>, vector<11xf32>
+// CHECK-COUNT-59: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK-NOT: vector.shuffle
+// CHECK-COUNT-11: vector.insert {{.*}} : vector<16xf32> into vector<1x1x11x16xf32>
+// CHECK-NOT: vector<176xf32>
+// CHECK-NOT: vector.extract {{.*}} : f32 from
 // CHECK: vector.transfer_write {{.*}} vector<1x1x11x16xf32>
-func.func @transpose_nchw_to_nhwc(%dy: tensor<64x64x11x11xf32>) -> tensor<64x11x11x64xf32> {
+func.func @transpose_padded(%dy: tensor<64x64x11x11xf32>) -> tensor<64x11x11x64xf32> {
   %e = tensor.empty() : tensor<64x11x11x64xf32>
   %t = linalg.transpose ins(%dy : tensor<64x64x11x11xf32>) outs(%e : tensor<64x11x11x64xf32>) permutation = [0, 2, 3, 1]
   return %t : tensor<64x11x11x64xf32>
+}
+
+// -----
+
+// The other way, channels-last back to NCHW in 14x16 tiles (a 14x14
+// convolution's output, h w collapsed to 196 = 14 x 14): 14 rows of 16
+// lanes padded to 16 rows (copies of the first), transposed as 16 x 16, and
+// each of the 16 result rows cut to its first 14 lanes.
+// CHECK-LABEL: func.func @transpose_padded_rows(
+// CHECK: vector.transfer_read {{.*}} vector<14x16xf32>
+// CHECK-NOT: vector<224xf32>
+// CHECK-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK-COUNT-16: vector.extract_strided_slice {{.*}} {offsets = [0], sizes = [14], strides = [1]} : vector<16xf32> to vector<14xf32>
+// CHECK-NOT: vector<224xf32>
+// CHECK-NOT: vector.extract {{.*}} : f32 from
+// CHECK: vector.transfer_write {{.*}} : vector<16x14xf32>
+func.func @transpose_padded_rows(%x: memref<196x64xf32>, %y: memref<64x196xf32>) {
+  %c0 = arith.constant 0 : index
+  %z = arith.constant 0.0 : f32
+  %v = vector.transfer_read %x[%c0, %c0], %z {in_bounds = [true, true]} : memref<196x64xf32>, vector<14x16xf32>
+  %t = vector.transpose %v, [1, 0] : vector<14x16xf32> to vector<16x14xf32>
+  vector.transfer_write %t, %y[%c0, %c0] {in_bounds = [true, true]} : vector<16x14xf32>, memref<64x196xf32>
+  return
 }
 
 // -----
