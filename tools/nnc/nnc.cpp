@@ -16,6 +16,8 @@
 #include "tools/nnc/Codegen.h"
 
 #include <CLI/CLI.hpp>
+#include <llvm/Support/CommandLine.h>
+#include <llvm/Support/raw_ostream.h>
 
 #include <csignal>
 #include <cstring>
@@ -58,6 +60,9 @@ struct Options {
   /// Hidden, for tests of the internal-error path: "exception" throws,
   /// "crash" raises SIGSEGV, "pass" fails a compiler pass.
   std::string internalErrorTest;
+  /// Hidden: options for LLVM's code generator, as clang's -mllvm (for
+  /// experiments: `--mllvm -disable-lsr`).
+  std::vector<std::string> llvmArgs;
 };
 
 /// What every internal error ends with: it is nnc's fault, not the user's.
@@ -225,6 +230,9 @@ int main(int argc, char **argv) {
   app.add_option("--internal-error-test", opts.internalErrorTest)
       ->check(CLI::IsMember({"exception", "crash", "pass"}))
       ->group(""); // hidden: tests of exit status 3
+  app.add_option("--mllvm", opts.llvmArgs)
+      ->allow_extra_args(false)
+      ->group(""); // hidden: see Options::llvmArgs
 
   try {
     app.parse(argc, argv);
@@ -240,6 +248,14 @@ int main(int argc, char **argv) {
     return UsageError;
   }
 
+  if (!opts.llvmArgs.empty()) {
+    std::vector<const char *> args{"nnc"};
+    for (const std::string &arg : opts.llvmArgs)
+      args.push_back(arg.c_str());
+    if (!llvm::cl::ParseCommandLineOptions(int(args.size()), args.data(), "",
+                                           &llvm::errs()))
+      return UsageError;
+  }
   installCrashHandlers();
   try {
     int status = run(opts);
