@@ -237,7 +237,7 @@ struct PaddedTranspose : OpRewritePattern<vector::TransposeOp> {
                                 PatternRewriter &rewriter) const override {
     VectorType src = op.getSourceVectorType(), dst = op.getResultVectorType();
     int64_t rank = src.getRank();
-    if (src.isScalable() || rank < 2 ||
+    if (src.isScalable() || rank < 2 || !src.getElementType().isIntOrFloat() ||
         src.getElementType().getIntOrFloatBitWidth() != 32)
       return failure();
     // The two non-unit dimensions: i (rows) before j (columns) in the

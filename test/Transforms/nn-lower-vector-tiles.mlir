@@ -75,6 +75,19 @@ func.func @transpose_padded_rows(%x: memref<196x64xf32>, %y: memref<64x196xf32>)
 
 // -----
 
+// Only tiles of 32-bit elements are padded: an index tile (and an i1 mask)
+// keeps MLIR's lowering.
+// CHECK-LABEL: func.func @transpose_not_padded(
+// CHECK-NOT: vector<16x16x
+// CHECK: return
+func.func @transpose_not_padded(%v: vector<14x16xindex>, %m: vector<14x16xi1>) -> (vector<16x14xindex>, vector<16x14xi1>) {
+  %t = vector.transpose %v, [1, 0] : vector<14x16xindex> to vector<16x14xindex>
+  %u = vector.transpose %m, [1, 0] : vector<14x16xi1> to vector<16x14xi1>
+  return %t, %u : vector<16x14xindex>, vector<16x14xi1>
+}
+
+// -----
+
 // A matmul register tile after bufferization (as the kernels have it): one
 // 8x16 x 16x32 vector.contract becomes 16 outer products, i.e. 8 broadcast +
 // FMA rows each, 128 FMAs of vector<32xf32> in all, and no contract is left.
