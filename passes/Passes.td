@@ -476,7 +476,11 @@ def NNContiguousStridedTransfersPass
     with static shapes and strides (a chunk's dynamic offset is allowed)
     whose vector has a single non-unit dimension are rewritten; unit
     dimensions after it (a pooling gradient's window column, written along
-    its row of windows) are folded into the span's index.
+    its row of windows) are folded into the span's index. A transfer of a
+    tile of such rows (up to 64: a max pool fused into a channels-last
+    transpose reads vector<1x16x1x14> at stride 2) first becomes one 1-D
+    transfer per row. A span that is not whole vectors (27 elements) is read
+    as whole vectors (32) under a constant mask and written back under it.
   }];
   let dependentDialects = [
     "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect"

@@ -284,6 +284,26 @@ func.func @grad_input(%dy: tensor<4x3x8x8xf32>, %w: tensor<3x2x3x3xf32>) -> tens
 
 // -----
 
+// A 1x1 kernel at stride 1 without padding (an inception block's): col2im is
+// dcol itself, copied into NCHW order by row blocks (as a forward pass's
+// GEMM result), with no zero-filled dx and no add.
+// CHECK-LABEL: func.func @grad_input_1x1(
+// CHECK:         scf.forall
+// CHECK:           linalg.matmul_transpose_a ins(%{{.+}}, %{{.+}} : tensor<16x32xf32>, tensor<16x64xf32>) outs(%{{.+}} : tensor<32x64xf32>)
+// CHECK-NOT:       linalg.fill
+// CHECK-NOT:       arith.addf
+// CHECK:           tensor.parallel_insert_slice %{{.+}} [1, 32, 8, 8]
+// BATCH-LABEL: func.func @grad_input_1x1(
+// BATCH:         linalg.matmul_transpose_a ins(%{{.+}}, %{{.+}} : tensor<16x32xf32>, tensor<16x256xf32>) outs(%{{.+}} : tensor<32x256xf32>)
+// BATCH-NOT:     arith.addf
+// BATCH:         return
+func.func @grad_input_1x1(%dy: tensor<4x16x8x8xf32>, %w: tensor<16x32x1x1xf32>) -> tensor<4x32x8x8xf32> {
+  %dx = nn.conv2d_grad_input %dy, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<4x16x8x8xf32>, tensor<16x32x1x1xf32>) -> tensor<4x32x8x8xf32>
+  return %dx : tensor<4x32x8x8xf32>
+}
+
+// -----
+
 // The weight gradient: dW^T [C kh kw, F] = im2col x dy_nhwc. Its rows split
 // by input channels into 2 groups (16 channels: the most groups up to 8
 // with whole 8-row register tiles, 8 x 9 = 72 rows each), computed in

@@ -1797,6 +1797,11 @@ Value convGradInputGemm(OpBuilder &b, Location loc, Value dyIn, Value wm,
   auto mType = RankedTensorType::get({k, n * oh * ow}, x.getElementType());
   Value dcol = gemm<linalg::MatmulTransposeAOp>(
       b, loc, wm, dyT, filled(b, loc, mType, 0.0), bf16);
+  // A 1x1 kernel at stride 1 without padding (an inception block's 1x1
+  // convolutions): col2im is dcol itself in NCHW order, one copy, not a
+  // zero-filled dx plus an add of dcol into it.
+  if (w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && !w.padded())
+    return gemmResultToNCHW(b, loc, dcol, x, Value());
   // The rows (c, i, j) of dcol for one kernel offset: a strided row slice
   // of the 2-d GEMM result, expanded to [C, N, OH, OW] (an expand_shape of
   // the GEMM itself would be folded into it, see gemmResultToNCHW).
