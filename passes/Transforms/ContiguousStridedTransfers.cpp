@@ -37,36 +37,53 @@ struct StridedRow {
   SmallVector<int64_t> strides;
 };
 
-/// A transfer of a vector with one non-unit dimension (leading and trailing
-/// unit dimensions allowed), in bounds, unmasked, along a dimension of a
-/// memref of static shape and strides (the offset may be dynamic) whose
-/// stride is greater than 1.
-static std::optional<StridedRow> stridedRow(VectorTransferOpInterface op) {
+/// Whether `op` is an in-bounds, unmasked, minor-identity transfer of a
+/// fixed-size vector from a memref of static shape and strides (the offset
+/// may be dynamic), whose strides and offset it returns.
+static std::optional<std::pair<SmallVector<int64_t>, int64_t>>
+staticTransfer(VectorTransferOpInterface op) {
   auto type = dyn_cast<MemRefType>(op.getSource().getType());
   VectorType vec = op.getVectorType();
   if (!type || op.getMask() || vec.getRank() == 0 || vec.isScalable() ||
-      !op.getPermutationMap().isMinorIdentity() ||
-      llvm::count_if(vec.getShape(), [](int64_t d) { return d != 1; }) != 1)
+      !op.getPermutationMap().isMinorIdentity() || !type.hasStaticShape())
     return std::nullopt;
   for (unsigned i = 0; i < vec.getRank(); ++i)
     if (!op.isDimInBounds(i))
       return std::nullopt;
-  StridedRow row;
-  row.type = type;
-  if (failed(getStridesAndOffset(type, row.strides, row.offset)) ||
-      llvm::any_of(row.strides, ShapedType::isDynamic) ||
-      !type.hasStaticShape())
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(type, strides, offset)) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
     return std::nullopt;
+  return std::make_pair(strides, offset);
+}
+
+/// Spans of small strides only (pooling's 2 and 3): a transposing copy's
+/// rows (stride H W) would read thousands of elements for a few lanes, and
+/// LLVM's instruction selection takes seconds over such shuffles.
+static bool spannable(int64_t stride) {
+  return stride > 1 && stride <= kMaxStride;
+}
+
+/// A transfer of a vector with one non-unit dimension (leading and trailing
+/// unit dimensions allowed) along a memref dimension of a spannable stride
+/// (see staticTransfer).
+static std::optional<StridedRow> stridedRow(VectorTransferOpInterface op) {
+  VectorType vec = op.getVectorType();
+  auto layout = staticTransfer(op);
+  if (!layout ||
+      llvm::count_if(vec.getShape(), [](int64_t d) { return d != 1; }) != 1)
+    return std::nullopt;
+  StridedRow row;
+  row.type = cast<MemRefType>(op.getSource().getType());
+  std::tie(row.strides, row.offset) = *layout;
   unsigned lanesDim =
       llvm::find_if(vec.getShape(), [](int64_t d) { return d != 1; }) -
       vec.getShape().begin();
-  row.dim = type.getRank() - vec.getRank() + lanesDim;
+  row.dim = row.type.getRank() - vec.getRank() + lanesDim;
   row.stride = row.strides[row.dim];
   row.lanes = vec.getShape()[lanesDim];
-  // Spans of small strides only (pooling's 2 and 3): a transposing copy's
-  // rows (stride H W) would read thousands of elements for a few lanes,
-  // and LLVM's instruction selection takes seconds over such shuffles.
-  if (row.stride <= 1 || row.stride > kMaxStride)
+  if (!spannable(row.stride))
     return std::nullopt;
   return row;
 }
@@ -261,19 +278,11 @@ struct ContiguousStridedWrite : OpRewritePattern<vector::TransferWriteOp> {
 /// would read or write the whole tile one element at a time.
 static std::optional<SmallVector<SmallVector<int64_t>>>
 stridedRows(VectorTransferOpInterface op) {
-  auto type = dyn_cast<MemRefType>(op.getSource().getType());
   VectorType vec = op.getVectorType();
-  if (!type || op.getMask() || vec.getRank() < 2 || vec.isScalable() ||
-      !op.getPermutationMap().isMinorIdentity() || vec.getShape().back() < 2 ||
-      llvm::count_if(vec.getShape(), [](int64_t d) { return d != 1; }) < 2)
-    return std::nullopt;
-  for (unsigned i = 0; i < vec.getRank(); ++i)
-    if (!op.isDimInBounds(i))
-      return std::nullopt;
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(getStridesAndOffset(type, strides, offset)) ||
-      strides.back() <= 1 || strides.back() > kMaxStride)
+  auto layout = staticTransfer(op);
+  if (!layout || vec.getRank() < 2 || vec.getShape().back() < 2 ||
+      llvm::count_if(vec.getShape(), [](int64_t d) { return d != 1; }) < 2 ||
+      !spannable(layout->first.back()))
     return std::nullopt;
   ArrayRef<int64_t> outer = vec.getShape().drop_back();
   int64_t rows = ShapedType::getNumElements(outer);
