@@ -10,6 +10,8 @@ PACKAGES=(
   # lld's libraries, with which nnc links programs in process
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools liblld-19-dev
   antlr4 libantlr4-runtime-dev uuid-dev
+  # nnc's allocator (glibc's malloc without it: a slower compile)
+  libjemalloc-dev
   # runtime and tools
   libtbb-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libgtest-dev
   libstb-dev libutf8proc-dev libsentencepiece-dev
