@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "backend/Backend.h"
+#include "backend/ObjectCache.h"
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -70,6 +71,10 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// x86-64's medium code model: data past this size goes in .lbss (see
+/// createTargetMachine).
+static constexpr uint64_t kLargeDataThreshold = 64 * 1024;
+
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 nnc::createTargetMachine(const BackendOptions &opts) {
   initializeNativeTarget();
@@ -103,7 +108,7 @@ nnc::createTargetMachine(const BackendOptions &opts) {
     return makeError("could not create a target machine for '" + triple +
                      "' (cpu " + cpu + ")");
   if (x86_64)
-    machine->setLargeDataThreshold(64 * 1024);
+    machine->setLargeDataThreshold(kLargeDataThreshold);
   return machine;
 }
 
@@ -224,6 +229,24 @@ static llvm::Error generateCode(llvm::Module &module,
   return llvm::Error::success();
 }
 
+/// What decides an object besides its LLVM IR: the target machine and the
+/// optimization level (ObjectCache keys).
+static std::string machineIdentity(const llvm::TargetMachine &machine,
+                                   unsigned optLevel) {
+  return (machine.getTargetTriple().str() + " " + machine.getTargetCPU().str() +
+          " " + machine.getTargetFeatureString().str() + " -O" +
+          std::to_string(optLevel) + " pic " +
+          std::to_string(machine.getCodeModel()) + " " +
+          std::to_string(kLargeDataThreshold));
+}
+
+static std::string bitcodeOf(const llvm::Module &module) {
+  std::string buffer;
+  llvm::raw_string_ostream os(buffer);
+  llvm::WriteBitcodeToFile(module, os);
+  return buffer;
+}
+
 static llvm::Error emitFile(mlir::ModuleOp module, const BackendOptions &opts,
                             llvm::raw_pwrite_stream &os,
                             llvm::CodeGenFileType fileType) {
@@ -233,11 +256,35 @@ static llvm::Error emitFile(mlir::ModuleOp module, const BackendOptions &opts,
   llvm::LLVMContext llvmContext;
   if (opts.timing)
     llvm::TimePassesIsEnabled = true; // the legacy (codegen) pass manager
-  auto llvmModule = translate(module, llvmContext, **machine, opts);
+  auto llvmModule = translateOnly(module, llvmContext, **machine, opts);
   if (!llvmModule)
     return llvmModule.takeError();
+  // Objects come from the cache when their module's IR was compiled before.
+  std::string key;
+  if (opts.cache && fileType == llvm::CodeGenFileType::ObjectFile) {
+    mlir::TimingScope lookupTimer = phase(opts, "object cache");
+    key = opts.cache->key(bitcodeOf(**llvmModule),
+                          machineIdentity(**machine, opts.optLevel));
+    if (std::optional<std::string> object = opts.cache->lookup(key)) {
+      os << *object;
+      return llvm::Error::success();
+    }
+  }
+  {
+    mlir::TimingScope optimization = phase(opts, "LLVM -O pipeline");
+    optimize(**llvmModule, **machine, opts.optLevel, opts.timing != nullptr);
+  }
   mlir::TimingScope codegenTimer = phase(opts, "LLVM code generation");
-  return generateCode(**llvmModule, **machine, os, fileType);
+  if (key.empty())
+    return generateCode(**llvmModule, **machine, os, fileType);
+  llvm::SmallString<0> object;
+  llvm::raw_svector_ostream objectStream(object);
+  if (llvm::Error error =
+          generateCode(**llvmModule, **machine, objectStream, fileType))
+    return error;
+  opts.cache->store(key, object);
+  os << object;
+  return llvm::Error::success();
 }
 
 llvm::Error nnc::emitObject(mlir::ModuleOp module, const BackendOptions &opts,
@@ -296,7 +343,18 @@ nnc::emitObjects(mlir::ModuleOp module, const BackendOptions &opts,
   mlir::TimingScope compileTimer =
       phase(opts, "LLVM -O pipeline + code generation (parallel)");
   std::vector<std::string> objects(bitcode.size()), errors(bitcode.size());
+  std::string identity = machineIdentity(**machine, opts.optLevel);
   auto compilePart = [&](size_t i) {
+    // A partition whose IR was compiled before (the same kernels, the same
+    // machine) is taken from the cache.
+    std::string key;
+    if (opts.cache) {
+      key = opts.cache->key(bitcode[i], identity);
+      if (std::optional<std::string> object = opts.cache->lookup(key)) {
+        objects[i] = std::move(*object);
+        return;
+      }
+    }
     llvm::LLVMContext context;
     auto part = llvm::parseBitcodeFile(
         llvm::MemoryBufferRef(bitcode[i].str(), "nnc-part"), context);
@@ -319,6 +377,8 @@ nnc::emitObjects(mlir::ModuleOp module, const BackendOptions &opts,
       return;
     }
     objects[i] = std::string(object.str());
+    if (opts.cache)
+      opts.cache->store(key, objects[i]);
   };
   // Largest first, each thread taking the next part when it is done.
   std::vector<size_t> order(bitcode.size());

@@ -27,6 +27,8 @@ class TargetMachine;
 
 namespace nnc {
 
+class ObjectCache;
+
 struct BackendOptions {
   /// LLVM optimization level, 0..3.
   unsigned optLevel = 3;
@@ -39,6 +41,9 @@ struct BackendOptions {
   /// When set, the phases (translation, LLVM -O pipeline, code generation)
   /// are timed under this scope and LLVM's own per-pass timers are enabled.
   mlir::TimingScope *timing = nullptr;
+  /// When set, objects (emitObject, emitObjects' partitions) are taken from
+  /// and stored in this cache (see ObjectCache.h).
+  ObjectCache *cache = nullptr;
 };
 
 /// A timer for one compiler phase nested under `parent` (a no-op when

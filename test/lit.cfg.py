@@ -14,6 +14,10 @@ config.test_exec_root = os.path.join(config.nnc_obj_root, "test")
 path = os.pathsep.join([config.nnc_tools_dir, config.llvm_tools_dir,
                         config.environment.get("PATH", os.environ.get("PATH", ""))])
 config.environment["PATH"] = path
+# Every compile of the suite goes through the object cache
+# (backend/ObjectCache.h), one of this build's own: the same examples compiled
+# by many tests link the same objects, taken from it after the first.
+config.environment["NNC_CACHE_DIR"] = os.path.join(config.nnc_obj_root, "test", "object-cache")
 config.substitutions.append(("%examples", os.path.join(config.nnc_src_root, "examples")))
 config.substitutions.append(("%python", config.python_executable))
 # nnc by its path, for tests that run it with another PATH.

@@ -3,6 +3,7 @@
 #include "RuntimeLink.h"
 
 #include "backend/Backend.h"
+#include "backend/ObjectCache.h"
 #include "frontend/MLIRGen.h"
 #include "frontend/RunConfig.h"
 #include "ir/NNDialect.h"
@@ -41,6 +42,10 @@ using namespace mlir;
 
 namespace nnc {
 namespace {
+
+/// The object cache's limit: ~1,000 compiles of SPEC 2.3's CNN (~0.5 MB of
+/// objects each), least recently used first out.
+constexpr uint64_t kObjectCacheBytes = uint64_t(512) << 20;
 
 enum ExitCode { Ok = 0, InputError = 1, UsageError = 2, InternalError = 3 };
 
@@ -456,7 +461,8 @@ void buildInferenceLibrary(const sema::Program &program,
                            const sema::TrainRun &run, const SourceManager &sm,
                            const CodegenRequest &req, int64_t compiledBatch,
                            std::shared_future<int64_t> layerMinOps,
-                           TimingScope &exportTimer, InferenceLibrary &out) {
+                           ObjectCache *cache, TimingScope &exportTimer,
+                           InferenceLibrary &out) {
   MLIRContext context(codegenRegistry(), MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
   llvm::raw_string_ostream errors(out.errors);
@@ -467,6 +473,7 @@ void buildInferenceLibrary(const sema::Program &program,
   });
   BackendOptions beOpts;
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);
+  beOpts.cache = cache;
   bool vnni = beOpts.features == "host" &&
               llvm::sys::getHostCPUFeatures().lookup("avx512vnni");
   const sema::Model &model = program.models[run.model];
@@ -616,6 +623,20 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     diags.printSummary();
     return InputError;
   }
+  // Objects compiled before come from the cache (executables only: --emit
+  // writes what it compiles).
+  std::unique_ptr<ObjectCache> cache;
+  if (req.emit.empty() && !req.cacheDir.empty())
+    cache = ObjectCache::open(req.cacheDir, req.cacheSalt, kObjectCacheBytes);
+  auto reportCache = llvm::make_scope_exit([&] {
+    if (!cache)
+      return;
+    cache->trim();
+    if (req.timePasses)
+      std::cerr << "nnc: object cache: " << cache->hits() << " of "
+                << cache->lookups() << " objects reused (" << cache->directory()
+                << ")\n";
+  });
   // The inference library compiles on a thread of its own from here
   // (joined after the program's backend, or at any return).
   InferenceLibrary library;
@@ -640,7 +661,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     libraryThread = std::thread([&, batch = batchSizeOf(program, *run),
                                  decision = layerMinOps.get_future().share()] {
       buildInferenceLibrary(program, *run, sm, req, batch, decision,
-                            libraryTimer, library);
+                            cache.get(), libraryTimer, library);
     });
   }
 
@@ -724,12 +745,18 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
 
   BackendOptions beOpts;
   beOpts.optLevel = static_cast<unsigned>(req.optLevel);
+  beOpts.cache = cache.get();
   const sema::Model &model = program.models[run->model];
   if (!libraryThread.joinable() && req.int8 && req.emit.empty())
     std::cerr << "nnc: warning: --int8: model '" << model.name
               << "' takes token ids; the inference library covers models of "
                  "float features\n";
-  embedConfig(*module, buildRunConfig(config));
+  // An executable's configuration goes into its data object (below), apart
+  // from the code: a hyperparameter or a path then changes no partition of
+  // the code, whose objects the cache keeps.
+  std::string runConfig = buildRunConfig(config);
+  if (!req.emit.empty())
+    embedConfig(*module, runConfig);
   if (req.emit == "llvm-mlir")
     return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
 
@@ -777,7 +804,10 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   // thread since the program's MLIRGen, joins only now: its objects go into
   // the program as data in an object of their own (or are linked), so that
   // the program's backend above did not wait for the library's last one.
+  // That data object also holds the program's configuration.
   std::vector<std::string> linkedObjects;
+  OwningOpRef<ModuleOp> data = ModuleOp::create(module->getLoc());
+  embedConfig(*data, runConfig);
   if (libraryThread.joinable()) {
     libraryThread.join();
     libraryTimer.stop();
@@ -785,7 +815,6 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
       std::cerr << library.errors;
     if (!library.ok)
       return InternalError;
-    OwningOpRef<ModuleOp> data = ModuleOp::create(module->getLoc());
     for (auto &[global, object] : library.embedded)
       embedBytes(*data, global, object);
     linkedObjects = std::move(library.linked);
@@ -795,15 +824,15 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
       std::cerr << "nnc: warning: --int8: model '" << model.name
                 << "' has no dense or conv2d layer to quantize; the program "
                    "has no int8 library\n";
-    llvm::SmallString<0> dataObject;
-    llvm::raw_svector_ostream os(dataObject);
-    if (llvm::Error e = emitObject(*data, BackendOptions{}, os)) {
-      std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
-                << "\n";
-      return InternalError;
-    }
-    objects->push_back(std::string(dataObject.str()));
   }
+  llvm::SmallString<0> dataObject;
+  llvm::raw_svector_ostream dataStream(dataObject);
+  if (llvm::Error e = emitObject(*data, BackendOptions{}, dataStream)) {
+    std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
+              << "\n";
+    return InternalError;
+  }
+  objects->push_back(std::string(dataObject.str()));
   std::vector<std::string> objPaths;
   auto removeObjects = llvm::make_scope_exit([&] {
     for (const std::string &path : objPaths)

@@ -48,6 +48,11 @@ struct CodegenRequest {
   bool int8 = false;
   /// nnc --internal-error-test=pass: fail as a compiler pass would.
   bool failPassForTest = false;
+  /// The object cache's directory (backend/ObjectCache.h; empty: none,
+  /// --no-cache) and what, besides an object's IR and target, decides it:
+  /// the compiler's identity and its --mllvm options.
+  std::string cacheDir;
+  std::string cacheSalt;
 };
 
 /// Returns the process exit status (0, 1 input errors, 2 usage, 3 internal).

@@ -10,6 +10,7 @@
 // Exit status: 0 ok, 1 errors in the input, 2 usage errors, 3 internal errors.
 //
 //===----------------------------------------------------------------------===//
+#include "backend/ObjectCache.h"
 #include "frontend/Frontend.h"
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
@@ -17,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 #include <llvm/Support/CommandLine.h>
+#include <llvm/Support/FileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <csignal>
@@ -63,6 +65,8 @@ struct Options {
   /// Hidden: options for LLVM's code generator, as clang's -mllvm (for
   /// experiments: `--mllvm -disable-lsr`).
   std::vector<std::string> llvmArgs;
+  /// --no-cache: no object cache (backend/ObjectCache.h).
+  bool noCache = false;
 };
 
 /// What every internal error ends with: it is nnc's fault, not the user's.
@@ -111,6 +115,26 @@ int withOutput(const std::string &path,
     return InputError;
   }
   return Ok;
+}
+
+/// What decides the code of an object besides its IR and its target (the
+/// object cache's salt): this compiler binary (its version, its LLVM, its
+/// size and time of build: a rebuilt nnc compiles anew) and the LLVM
+/// options given with --mllvm.
+std::string compilerIdentity(const std::vector<std::string> &llvmArgs) {
+  std::string identity =
+      std::string("nnc ") + NNC_VERSION + " LLVM " + NNC_LLVM_VERSION;
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      "nnc", reinterpret_cast<void *>(&compilerIdentity));
+  llvm::sys::fs::file_status status;
+  if (!exe.empty() && !llvm::sys::fs::status(exe, status))
+    identity +=
+        " " + exe + " " + std::to_string(status.getSize()) + " " +
+        std::to_string(
+            status.getLastModificationTime().time_since_epoch().count());
+  for (const std::string &arg : llvmArgs)
+    identity += " --mllvm " + arg;
+  return identity;
 }
 
 int run(const Options &opts) {
@@ -174,6 +198,10 @@ int run(const Options &opts) {
   req.layerFunctionsMinOps = opts.layerFunctionsMinOps;
   req.verifyEach = opts.verifyEach;
   req.failPassForTest = opts.internalErrorTest == "pass";
+  if (!opts.noCache) {
+    req.cacheDir = defaultObjectCacheDir();
+    req.cacheSalt = compilerIdentity(opts.llvmArgs);
+  }
   return runCodegen(*fe.program, sm, diags, req);
 }
 
@@ -215,6 +243,9 @@ int main(int argc, char **argv) {
                "also build the int8 inference library that './PROGRAM export "
                "--int8' calibrates and writes");
   app.add_option("-I", opts.includeDirs, "add a directory to search for imports");
+  app.add_flag("--no-cache", opts.noCache,
+               "compile every object anew: neither read nor write the cache "
+               "of compiled objects ($NNC_CACHE_DIR, else ~/.cache/nnc)");
   app.add_flag("--time-passes", opts.timePasses,
                "report the time of every compiler pass and phase on stderr");
   app.add_option("--parallel-chunks", opts.parallelChunks,
