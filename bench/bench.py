@@ -205,8 +205,9 @@ class Nnc:
         src = self.workdir / f"{name}.nn"
         src.write_text(text)
         binary = self.workdir / name
-        _, seconds, _ = run_child([self.nnc, src, "-I", ROOT / "examples", "-o", binary],
-                                  self.workdir)
+        # A first compile: the object cache is not read (nor written).
+        _, seconds, _ = run_child([self.nnc, src, "-I", ROOT / "examples", "-o", binary,
+                                   "--no-cache"], self.workdir)
         return binary, seconds
 
     def forward_flops(self, binary):

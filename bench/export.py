@@ -136,10 +136,12 @@ def measure(args, name, work):
     d.mkdir()
     exe = d / "model"
     compile_s = statistics.median(
-        timed([args.nnc, MODELS[name], "-I", ROOT / "examples", "-o", d / "plain"], d)
+        timed([args.nnc, MODELS[name], "-I", ROOT / "examples", "-o", d / "plain",
+               "--no-cache"], d)
         for _ in range(args.runs))
     compile_int8_s = statistics.median(
-        timed([args.nnc, MODELS[name], "-I", ROOT / "examples", "-o", exe, "--int8"], d)
+        timed([args.nnc, MODELS[name], "-I", ROOT / "examples", "-o", exe, "--int8",
+               "--no-cache"], d)
         for _ in range(args.runs))
     run([exe, "train", "--epochs", 1, "--steps", args.steps, "--quiet",
          "--checkpoint-dir", d / "ck"], d)

@@ -145,7 +145,7 @@ def child(cmd, cwd, env=None):
 def nnc_run(nnc, d, source, steps, threads):
     with open(os.path.join(d, "m.nn"), "w") as f:
         f.write(source)
-    _, _, compile_s = child([nnc, "m.nn", "-o", "m"], d)
+    _, _, compile_s = child([nnc, "m.nn", "-o", "m", "--no-cache"], d)
     # ru_maxrss of children is the maximum over all of them: measure the
     # training process alone with /usr/bin/time.
     out = subprocess.run(["/usr/bin/time", "-f", "%M", "./m", "train", "--quiet", "--steps",

@@ -13,7 +13,7 @@ for n in $sizes; do
   dir=$(mktemp -d)
   python3 "$here/gen_deep.py" "$kind" "$n" "$dir"
   ( cd "$dir" && ulimit -v "$vmem" && /usr/bin/time -v timeout "$limit" \
-      "$nnc" m.nn -o m --time-passes >out.txt 2>err.txt; echo $? >rc )
+      "$nnc" m.nn -o m --no-cache --time-passes >out.txt 2>err.txt; echo $? >rc )
   rc=$(cat "$dir/rc")
   wall=$(grep 'Elapsed (wall' "$dir/err.txt" | awk '{print $NF}')
   cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$dir/err.txt")
