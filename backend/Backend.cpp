@@ -240,6 +240,15 @@ static std::string machineIdentity(const llvm::TargetMachine &machine,
           std::to_string(kLargeDataThreshold));
 }
 
+std::string nnc::targetIdentity(const BackendOptions &opts) {
+  auto machine = createTargetMachine(opts);
+  if (!machine) {
+    std::string message = llvm::toString(machine.takeError());
+    return "no target: " + message;
+  }
+  return machineIdentity(**machine, opts.optLevel);
+}
+
 static std::string bitcodeOf(const llvm::Module &module) {
   std::string buffer;
   llvm::raw_string_ostream os(buffer);

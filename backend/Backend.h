@@ -62,6 +62,11 @@ void registerBackendTranslations(mlir::DialectRegistry &registry);
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const BackendOptions &opts);
 
+/// What decides an object besides its LLVM IR: the target (triple, CPU,
+/// features, code model) and the optimization level of `opts`, as one string
+/// (the object cache's keys).
+std::string targetIdentity(const BackendOptions &opts);
+
 /// Translates `module` (LLVM dialect only) to LLVM IR and optimizes it at
 /// opts.optLevel for the target of opts.
 llvm::Expected<std::unique_ptr<llvm::Module>>

@@ -491,6 +491,33 @@ void buildInferenceLibrary(const sema::Program &program,
     OwningOpRef<ModuleOp> lib = mlirGen(context, program, sized, sm, quiet);
     if (!lib)
       return false;
+    // A library whose module and options were compiled before is taken
+    // whole from the cache, without its passes: its object is determined by
+    // its module before them (printed without locations: the library's
+    // diagnostics are internal errors), the options below and the target
+    // and compiler in the cache's key. Not the calibrated int8 library,
+    // whose quantization layout the passes compute.
+    std::string key;
+    if (cache && quant != Quantization::Int8WithCalibration) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      lib->print(os, OpPrintingFlags().enableDebugInfo(false));
+      os << "\nlibrary " << entry << " " << static_cast<int>(quant) << " "
+         << batch << " " << layerMinOps.get() << " " << vnni << " "
+         << model.inputType.numElements() << " "
+         << model.outputType.numElements() << " "
+         << (predict ? predict->whole + " " + predict->single : "");
+      if (predict)
+        for (StringRef name : predict->data)
+          os << " " << name;
+      key = cache->key(text, targetIdentity(beOpts));
+      if (std::optional<std::string> object = cache->lookup(key)) {
+        out.embedded.emplace_back(global.str(), *object);
+        if (linked)
+          out.linked.push_back(std::move(*object));
+        return true;
+      }
+    }
     PassManager linalgPM(&context);
     linalgPM.enableTiming(libTimer);
     buildNNInferencePipeline(linalgPM, entry, quant);
@@ -536,6 +563,8 @@ void buildInferenceLibrary(const sema::Program &program,
       errors << "nnc: internal error: " << llvm::toString(std::move(e)) << "\n";
       return false;
     }
+    if (!key.empty())
+      cache->store(key, object);
     out.embedded.emplace_back(global.str(), std::string(object.str()));
     if (linked)
       out.linked.push_back(std::string(object.str()));
