@@ -67,12 +67,12 @@ ObjectCache::open(llvm::StringRef dir, std::string salt, uint64_t maxBytes) {
       new ObjectCache(dir.str(), std::move(salt), maxBytes));
 }
 
-std::string ObjectCache::key(llvm::StringRef bitcode,
+std::string ObjectCache::key(llvm::StringRef content,
                              llvm::StringRef machine) const {
   llvm::BLAKE3 hasher;
-  // Lengths first: no two (salt, machine, bitcode) triples hash the same
+  // Lengths first: no two (salt, machine, content) triples hash the same
   // bytes.
-  for (llvm::StringRef part : {llvm::StringRef(salt), machine, bitcode}) {
+  for (llvm::StringRef part : {llvm::StringRef(salt), machine, content}) {
     uint64_t size = part.size();
     hasher.update(llvm::ArrayRef<uint8_t>(
         reinterpret_cast<const uint8_t *>(&size), sizeof(size)));

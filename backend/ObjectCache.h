@@ -7,13 +7,14 @@
 // objects of partitions whose LLVM IR is unchanged are taken from a cache
 // directory, as ccache and torch.compile's persistent caches do.
 //
-// An entry is keyed by BLAKE3 of the partition's bitcode and of everything
-// else that decides its code (the target machine and optimization level,
-// LLVM's --mllvm options, the compiler binary itself: see the salt). Entries
-// carry a checksum: a damaged one is removed and compiled again. Writes go
-// to a temporary file renamed into place, so that compiles running at the
-// same time share the directory. Past its size limit the least recently used
-// entries are removed.
+// An entry is keyed by BLAKE3 of the partition's bitcode (an inference
+// library's: of its module before the passes, which a hit then skips too)
+// and of everything else that decides its code (the target machine and
+// optimization level, LLVM's --mllvm options, the compiler binary itself:
+// see the salt). Entries carry a checksum: a damaged one is removed and
+// compiled again. Writes go to a temporary file renamed into place, so that
+// compiles running at the same time share the directory. Past its size limit
+// the least recently used entries are removed.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_BACKEND_OBJECTCACHE_H
@@ -38,9 +39,11 @@ public:
   static std::unique_ptr<ObjectCache> open(llvm::StringRef dir,
                                            std::string salt, uint64_t maxBytes);
 
-  /// The key of a module's bitcode compiled for `machine` (its triple, CPU,
-  /// features and optimization level, as one string).
-  std::string key(llvm::StringRef bitcode, llvm::StringRef machine) const;
+  /// The key of what an object is compiled from (a module's bitcode, or an
+  /// inference library's module before its passes and its options) for
+  /// `machine` (the target's triple, CPU, features and optimization level,
+  /// as one string: targetIdentity in Backend.h).
+  std::string key(llvm::StringRef content, llvm::StringRef machine) const;
   /// The object stored under `key`, or nothing (missing or damaged).
   std::optional<std::string> lookup(llvm::StringRef key);
   /// Stores `object` under `key`; failures are ignored (a cache is
