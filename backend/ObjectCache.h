@@ -7,14 +7,14 @@
 // objects of partitions whose LLVM IR is unchanged are taken from a cache
 // directory, as ccache and torch.compile's persistent caches do.
 //
-// An entry is keyed by BLAKE3 of the partition's bitcode (an inference
-// library's: of its module before the passes, which a hit then skips too)
-// and of everything else that decides its code (the target machine and
-// optimization level, LLVM's --mllvm options, the compiler binary itself:
-// see the salt). Entries carry a checksum: a damaged one is removed and
-// compiled again. Writes go to a temporary file renamed into place, so that
-// compiles running at the same time share the directory. Past its size limit
-// the least recently used entries are removed.
+// An entry is keyed by BLAKE3 of the partition's bitcode (a whole program's
+// or inference library's: of its module before the passes, which a hit then
+// skips too; see runCodegen) and of everything else that decides its code (the
+// target machine and optimization level, LLVM's --mllvm options, the compiler
+// binary itself: see the salt). Entries carry a checksum: a damaged one is
+// removed and compiled again. Writes go to a temporary file renamed into place,
+// so that compiles running at the same time share the directory. Past its size
+// limit the least recently used entries are removed.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_BACKEND_OBJECTCACHE_H

@@ -137,6 +137,91 @@ bool readStateLayout(ModuleOp module, RunConfigInputs &in) {
   return true;
 }
 
+/// A program in the object cache, whole (see runCodegen): a header of lines
+/// (the layer-function decision, the state layout, the warnings' length),
+/// the warnings, then each object as its length on a line and its bytes.
+std::string packProgram(const RunConfigInputs &config, int64_t layerFunctions,
+                        const std::string &warnings,
+                        const std::vector<std::string> &objects) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "nnc-program 1\n"
+     << layerFunctions << " " << config.stateSize << " " << config.decodeCache
+     << " " << config.gradsSize << " " << config.state.size() << "\n";
+  for (const StateSlot &slot : config.state)
+    os << slot.offset << " " << slot.size << " " << slot.name << "\n";
+  os << warnings.size() << "\n" << warnings << objects.size() << "\n";
+  for (const std::string &object : objects)
+    os << object.size() << "\n" << object;
+  return out;
+}
+
+/// The inverse of packProgram; false when `bundle` is not one.
+bool unpackProgram(StringRef bundle, RunConfigInputs &config,
+                   int64_t &layerFunctions, std::string &warnings,
+                   std::vector<std::string> &objects) {
+  auto line = [&]() -> std::optional<StringRef> {
+    size_t end = bundle.find('\n');
+    if (end == StringRef::npos)
+      return std::nullopt;
+    StringRef text = bundle.take_front(end);
+    bundle = bundle.drop_front(end + 1);
+    return text;
+  };
+  auto integers = [&](size_t count) -> std::optional<SmallVector<int64_t>> {
+    std::optional<StringRef> text = line();
+    if (!text)
+      return std::nullopt;
+    SmallVector<StringRef> fields;
+    text->split(fields, ' ');
+    if (fields.size() != count)
+      return std::nullopt;
+    SmallVector<int64_t> values;
+    for (StringRef field : fields)
+      if (field.getAsInteger(10, values.emplace_back()))
+        return std::nullopt;
+    return values;
+  };
+  auto bytes = [&](std::string &out) {
+    std::optional<SmallVector<int64_t>> size = integers(1);
+    if (!size || (*size)[0] < 0 || uint64_t((*size)[0]) > bundle.size())
+      return false;
+    out = bundle.take_front((*size)[0]).str();
+    bundle = bundle.drop_front((*size)[0]);
+    return true;
+  };
+  if (line() != StringRef("nnc-program 1"))
+    return false;
+  std::optional<SmallVector<int64_t>> header = integers(5);
+  if (!header || (*header)[4] < 0)
+    return false;
+  layerFunctions = (*header)[0];
+  config.stateSize = (*header)[1];
+  config.decodeCache = (*header)[2];
+  config.gradsSize = (*header)[3];
+  config.state.clear();
+  for (int64_t i = 0; i < (*header)[4]; ++i) {
+    std::optional<StringRef> text = line();
+    if (!text)
+      return false;
+    auto [offset, rest] = text->split(' ');
+    auto [size, name] = rest.split(' ');
+    StateSlot slot{name.str(), 0, 0};
+    if (offset.getAsInteger(10, slot.offset) ||
+        size.getAsInteger(10, slot.size))
+      return false;
+    config.state.push_back(std::move(slot));
+  }
+  std::optional<SmallVector<int64_t>> count;
+  if (!bytes(warnings) || !(count = integers(1)) || (*count)[0] < 0)
+    return false;
+  objects.assign((*count)[0], std::string());
+  for (std::string &object : objects)
+    if (!bytes(object))
+      return false;
+  return bundle.empty();
+}
+
 /// Embeds the run configuration as the NUL-terminated global `nnc_config`.
 void embedConfig(ModuleOp module, const std::string &config) {
   OpBuilder b(module.getContext());
@@ -559,7 +644,11 @@ void buildInferenceLibrary(const sema::Program &program,
     llvm::SmallString<0> object;
     llvm::raw_svector_ostream os(object);
     TimingScope backendTimer = nestedPhase(libTimer, "backend");
-    if (llvm::Error e = emitObject(*lib, beOpts, os)) {
+    // Kept whole under `key` (below), not also as an object of its IR.
+    BackendOptions libOpts = beOpts;
+    if (!key.empty())
+      libOpts.cache = nullptr;
+    if (llvm::Error e = emitObject(*lib, libOpts, os)) {
       errors << "nnc: internal error: " << llvm::toString(std::move(e)) << "\n";
       return false;
     }
@@ -603,6 +692,9 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   // to know about, not a bug (the first such error, as file:line:col).
   bool inGpuPipeline = false;
   std::string gpuUnsupported;
+  // Where the program's passes' warnings are also kept (see the cache).
+  std::string programWarnings;
+  std::string *capturedWarnings = nullptr;
   ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
     if (d.getSeverity() == DiagnosticSeverity::Error)
       failedPass = true;
@@ -631,11 +723,13 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     }
     std::string text;
     llvm::raw_string_ostream os(text);
-    os << d.getLocation() << ": " << d;
-    std::cerr << "nnc: " << (d.getSeverity() == DiagnosticSeverity::Error
-                                 ? "internal error: "
-                                 : "")
-              << os.str() << "\n";
+    os << "nnc: "
+       << (d.getSeverity() == DiagnosticSeverity::Error ? "internal error: "
+                                                        : "")
+       << d.getLocation() << ": " << d << "\n";
+    std::cerr << os.str();
+    if (capturedWarnings && d.getSeverity() == DiagnosticSeverity::Warning)
+      *capturedWarnings += os.str();
     return success();
   });
 
@@ -694,24 +788,14 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     });
   }
 
-  PassManager nnPM(&context);
-  TimingScope nnTimer = nestedPhase(root, "nn passes");
-  nnPM.enableTiming(nnTimer);
-  buildNNTrainingPipeline(nnPM);
-  if (failed(runPipeline(nnPM, *module, req.verifyEach)))
-    return InternalError;
-  int64_t layerFunctions = layerFunctionsFor(*module, req.layerFunctionsMinOps);
-  decideLayers(layerFunctions);
-  if (req.failPassForTest) {
-    emitError(module->getLoc(), "forced by --internal-error-test");
-    return InternalError;
-  }
-  if (req.emit == "nn")
-    return writeText(req.output, [&](llvm::raw_ostream &os) {
-      // With locations in their parseable form: nnc-opt takes it as input.
-      module->print(os, OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
-    });
-
+  const sema::Model &model = program.models[run->model];
+  if (!libraryThread.joinable() && req.int8 && req.emit.empty())
+    std::cerr << "nnc: warning: --int8: model '" << model.name
+              << "' takes token ids; the inference library covers models of "
+                 "float features\n";
+  BackendOptions beOpts;
+  beOpts.optLevel = static_cast<unsigned>(req.optLevel);
+  beOpts.cache = cache.get();
   RunConfigInputs config;
   config.program = &program;
   config.run = run;
@@ -723,112 +807,165 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   llvm::sys::path::remove_dots(sourceDir, /*remove_dot_dot=*/true);
   config.sourceDir = std::string(sourceDir);
   config.compilerVersion = req.version;
-  if (!readStateLayout(*module, config)) {
-    std::cerr << "nnc: internal error: no state layout after nn-export-abi\n";
-    return InternalError;
-  }
 
-  nnTimer.stop();
-  PassManager linalgPM(&context);
-  TimingScope linalgTimer = nestedPhase(root, "nn -> linalg passes");
-  linalgPM.enableTiming(linalgTimer);
-  buildNNToLinalgPipeline(linalgPM,
-                          /*bySampleConvolutions=*/req.target != "cuda");
-  if (failed(runPipeline(linalgPM, *module, req.verifyEach)))
-    return InternalError;
-  linalgTimer.stop();
-  if (req.emit == "linalg")
-    return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
-
-  bool cuda = req.target == "cuda";
-  PassManager llvmPM(&context);
-  TimingScope codegenTimer = nestedPhase(root, cuda ? "nnc-gpu-codegen passes"
-                                                    : "nnc-cpu-codegen passes");
-  llvmPM.enableTiming(codegenTimer);
-  if (cuda) {
-    // The step's kernels as PTX, the host code launching them (issue 15).
-    GPUCodegenOptions gpuOpts;
-    gpuOpts.chip = req.cudaArch;
-    gpuOpts.features = req.cudaArch == "sm_80" ? "+ptx70" : "+ptx80";
-    buildGPUCodegenPipeline(llvmPM, gpuOpts);
-    inGpuPipeline = true;
-  } else {
-    CPUCodegenOptions cgOpts;
-    cgOpts.parallelChunks = req.parallelChunks;
-    cgOpts.layerMinOps = layerFunctions;
-    buildCPUCodegenPipeline(llvmPM, cgOpts);
-  }
-  if (failed(runPipeline(llvmPM, *module, req.verifyEach))) {
-    if (!gpuUnsupported.empty()) {
-      std::cerr << gpuUnsupported << "\n"
-                << "hint: the GPU target cannot compile this model yet; "
-                   "build it for the CPU (--target cpu)\n";
-      return UsageError;
+  // A program compiled before (the same module out of MLIRGen, the same
+  // options, target and compiler) is taken from the cache whole: its
+  // objects, its state layout, its layer-function decision and the warnings
+  // its passes printed. Not with --verify-each or --internal-error-test,
+  // which are about the passes.
+  std::vector<std::string> objects;
+  std::string programKey;
+  bool cachedProgram = false;
+  if (cache && req.target == "cpu" && !req.verifyEach && !req.failPassForTest) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(
+        os, OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
+    os << "\nprogram " << req.parallelChunks << " " << req.layerFunctionsMinOps;
+    programKey = cache->key(text, targetIdentity(beOpts));
+    if (std::optional<std::string> bundle = cache->lookup(programKey)) {
+      int64_t decision = -1;
+      std::string warnings;
+      cachedProgram =
+          unpackProgram(*bundle, config, decision, warnings, objects);
+      if (cachedProgram) {
+        decideLayers(decision);
+        std::cerr << warnings;
+      } else {
+        objects.clear();
+      }
     }
-    return InternalError;
   }
-  inGpuPipeline = false;
-  codegenTimer.stop();
-  if (cuda)
-    markCudaProgram(*module, req.cudaArch);
+  // What the program's passes warn about, kept with it in the cache.
+  capturedWarnings = &programWarnings;
 
-  BackendOptions beOpts;
-  beOpts.optLevel = static_cast<unsigned>(req.optLevel);
-  beOpts.cache = cache.get();
-  const sema::Model &model = program.models[run->model];
-  if (!libraryThread.joinable() && req.int8 && req.emit.empty())
-    std::cerr << "nnc: warning: --int8: model '" << model.name
-              << "' takes token ids; the inference library covers models of "
-                 "float features\n";
-  // An executable's configuration goes into its data object (below), apart
-  // from the code: a hyperparameter or a path then changes no partition of
-  // the code, whose objects the cache keeps.
-  std::string runConfig = buildRunConfig(config);
-  if (!req.emit.empty())
-    embedConfig(*module, runConfig);
-  if (req.emit == "llvm-mlir")
-    return writeText(req.output, [&](llvm::raw_ostream &os) { module->print(os); });
-
-  TimingScope backendTimer = nestedPhase(root, "backend");
-  if (req.timePasses)
-    beOpts.timing = &backendTimer;
-  auto emitTo = [&](const std::string &path, auto emitFn) -> int {
-    std::string error;
-    auto out = mlir::openOutputFile(path.empty() ? "-" : path, &error);
-    if (!out) {
-      std::cerr << "nnc: error: " << error << "\n";
-      return InputError;
-    }
-    if (llvm::Error e = emitFn(*module, beOpts, out->os())) {
-      std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
-                << "\n";
+  if (!cachedProgram) {
+    PassManager nnPM(&context);
+    TimingScope nnTimer = nestedPhase(root, "nn passes");
+    nnPM.enableTiming(nnTimer);
+    buildNNTrainingPipeline(nnPM);
+    if (failed(runPipeline(nnPM, *module, req.verifyEach)))
+      return InternalError;
+    int64_t layerFunctions =
+        layerFunctionsFor(*module, req.layerFunctionsMinOps);
+    decideLayers(layerFunctions);
+    if (req.failPassForTest) {
+      emitError(module->getLoc(), "forced by --internal-error-test");
       return InternalError;
     }
-    out->keep();
-    return Ok;
-  };
-  if (req.emit == "llvm")
-    return emitTo(req.output, emitLLVMIR);
-  if (req.emit == "asm")
-    return emitTo(req.output, emitAssembly);
-  if (req.emit == "obj") {
-    if (req.output.empty() || req.output == "-") {
-      std::cerr << "nnc: error: --emit obj needs -o FILE\n";
-      return UsageError;
-    }
-    return emitTo(req.output, emitObject);
-  }
+    if (req.emit == "nn")
+      return writeText(req.output, [&](llvm::raw_ostream &os) {
+        // With locations in their parseable form: nnc-opt takes it as input.
+        module->print(
+            os, OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
+      });
 
-  // An executable: objects (three per backend thread) in temporary files,
-  // then the link with nnrt.
-  unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-  auto objects = emitObjects(*module, beOpts, threads);
-  backendTimer.stop();
-  if (!objects) {
-    std::cerr << "nnc: internal error: "
-              << llvm::toString(objects.takeError()) << "\n";
-    return InternalError;
+    if (!readStateLayout(*module, config)) {
+      std::cerr << "nnc: internal error: no state layout after nn-export-abi\n";
+      return InternalError;
+    }
+
+    nnTimer.stop();
+    PassManager linalgPM(&context);
+    TimingScope linalgTimer = nestedPhase(root, "nn -> linalg passes");
+    linalgPM.enableTiming(linalgTimer);
+    buildNNToLinalgPipeline(linalgPM,
+                            /*bySampleConvolutions=*/req.target != "cuda");
+    if (failed(runPipeline(linalgPM, *module, req.verifyEach)))
+      return InternalError;
+    linalgTimer.stop();
+    if (req.emit == "linalg")
+      return writeText(req.output,
+                       [&](llvm::raw_ostream &os) { module->print(os); });
+
+    bool cuda = req.target == "cuda";
+    PassManager llvmPM(&context);
+    TimingScope codegenTimer = nestedPhase(
+        root, cuda ? "nnc-gpu-codegen passes" : "nnc-cpu-codegen passes");
+    llvmPM.enableTiming(codegenTimer);
+    if (cuda) {
+      // The step's kernels as PTX, the host code launching them (issue 15).
+      GPUCodegenOptions gpuOpts;
+      gpuOpts.chip = req.cudaArch;
+      gpuOpts.features = req.cudaArch == "sm_80" ? "+ptx70" : "+ptx80";
+      buildGPUCodegenPipeline(llvmPM, gpuOpts);
+      inGpuPipeline = true;
+    } else {
+      CPUCodegenOptions cgOpts;
+      cgOpts.parallelChunks = req.parallelChunks;
+      cgOpts.layerMinOps = layerFunctions;
+      buildCPUCodegenPipeline(llvmPM, cgOpts);
+    }
+    if (failed(runPipeline(llvmPM, *module, req.verifyEach))) {
+      if (!gpuUnsupported.empty()) {
+        std::cerr << gpuUnsupported << "\n"
+                  << "hint: the GPU target cannot compile this model yet; "
+                     "build it for the CPU (--target cpu)\n";
+        return UsageError;
+      }
+      return InternalError;
+    }
+    inGpuPipeline = false;
+    codegenTimer.stop();
+    if (cuda)
+      markCudaProgram(*module, req.cudaArch);
+
+    // An executable's configuration goes into its data object (below), apart
+    // from the code: a hyperparameter or a path then changes no partition of
+    // the code, whose objects the cache keeps.
+    if (!req.emit.empty())
+      embedConfig(*module, buildRunConfig(config));
+    if (req.emit == "llvm-mlir")
+      return writeText(req.output,
+                       [&](llvm::raw_ostream &os) { module->print(os); });
+
+    TimingScope backendTimer = nestedPhase(root, "backend");
+    if (req.timePasses)
+      beOpts.timing = &backendTimer;
+    auto emitTo = [&](const std::string &path, auto emitFn) -> int {
+      std::string error;
+      auto out = mlir::openOutputFile(path.empty() ? "-" : path, &error);
+      if (!out) {
+        std::cerr << "nnc: error: " << error << "\n";
+        return InputError;
+      }
+      if (llvm::Error e = emitFn(*module, beOpts, out->os())) {
+        std::cerr << "nnc: internal error: " << llvm::toString(std::move(e))
+                  << "\n";
+        return InternalError;
+      }
+      out->keep();
+      return Ok;
+    };
+    if (req.emit == "llvm")
+      return emitTo(req.output, emitLLVMIR);
+    if (req.emit == "asm")
+      return emitTo(req.output, emitAssembly);
+    if (req.emit == "obj") {
+      if (req.output.empty() || req.output == "-") {
+        std::cerr << "nnc: error: --emit obj needs -o FILE\n";
+        return UsageError;
+      }
+      return emitTo(req.output, emitObject);
+    }
+
+    // An executable: objects (three per backend thread) in temporary files,
+    // then the link with nnrt.
+    unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    auto compiled = emitObjects(*module, beOpts, threads);
+    backendTimer.stop();
+    if (!compiled) {
+      std::cerr << "nnc: internal error: "
+                << llvm::toString(compiled.takeError()) << "\n";
+      return InternalError;
+    }
+    objects = std::move(*compiled);
+    if (!programKey.empty())
+      cache->store(programKey, packProgram(config, layerFunctions,
+                                           programWarnings, objects));
   }
+  capturedWarnings = nullptr;
+  std::string runConfig = buildRunConfig(config);
   // The inference library (see buildInferenceLibrary), built on its own
   // thread since the program's MLIRGen, joins only now: its objects go into
   // the program as data in an object of their own (or are linked), so that
@@ -861,14 +998,14 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
               << "\n";
     return InternalError;
   }
-  objects->push_back(std::string(dataObject.str()));
+  objects.push_back(std::string(dataObject.str()));
   std::vector<std::string> objPaths;
   auto removeObjects = llvm::make_scope_exit([&] {
     for (const std::string &path : objPaths)
       llvm::sys::fs::remove(path);
   });
   for (const std::string &object :
-       llvm::concat<const std::string>(*objects, linkedObjects)) {
+       llvm::concat<const std::string>(objects, linkedObjects)) {
     llvm::SmallString<128> objPath;
     int fd;
     if (llvm::sys::fs::createTemporaryFile("nnc", "o", fd, objPath)) {
