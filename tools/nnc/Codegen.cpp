@@ -138,10 +138,9 @@ bool readStateLayout(ModuleOp module, RunConfigInputs &in) {
 }
 
 /// A program in the object cache, whole (see runCodegen): a header of lines
-/// (the layer-function decision, the state layout, the warnings' length),
-/// the warnings, then each object as its length on a line and its bytes.
+/// (the layer-function decision, the state layout), then each object as its
+/// length on a line and its bytes.
 std::string packProgram(const RunConfigInputs &config, int64_t layerFunctions,
-                        const std::string &warnings,
                         const std::vector<std::string> &objects) {
   std::string out;
   llvm::raw_string_ostream os(out);
@@ -150,7 +149,7 @@ std::string packProgram(const RunConfigInputs &config, int64_t layerFunctions,
      << " " << config.gradsSize << " " << config.state.size() << "\n";
   for (const StateSlot &slot : config.state)
     os << slot.offset << " " << slot.size << " " << slot.name << "\n";
-  os << warnings.size() << "\n" << warnings << objects.size() << "\n";
+  os << objects.size() << "\n";
   for (const std::string &object : objects)
     os << object.size() << "\n" << object;
   return out;
@@ -158,8 +157,7 @@ std::string packProgram(const RunConfigInputs &config, int64_t layerFunctions,
 
 /// The inverse of packProgram; false when `bundle` is not one.
 bool unpackProgram(StringRef bundle, RunConfigInputs &config,
-                   int64_t &layerFunctions, std::string &warnings,
-                   std::vector<std::string> &objects) {
+                   int64_t &layerFunctions, std::vector<std::string> &objects) {
   auto line = [&]() -> std::optional<StringRef> {
     size_t end = bundle.find('\n');
     if (end == StringRef::npos)
@@ -213,7 +211,7 @@ bool unpackProgram(StringRef bundle, RunConfigInputs &config,
     config.state.push_back(std::move(slot));
   }
   std::optional<SmallVector<int64_t>> count;
-  if (!bytes(warnings) || !(count = integers(1)) || (*count)[0] < 0)
+  if (!(count = integers(1)) || (*count)[0] < 0)
     return false;
   objects.assign((*count)[0], std::string());
   for (std::string &object : objects)
@@ -692,9 +690,8 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   // to know about, not a bug (the first such error, as file:line:col).
   bool inGpuPipeline = false;
   std::string gpuUnsupported;
-  // Where the program's passes' warnings are also kept (see the cache).
-  std::string programWarnings;
-  std::string *capturedWarnings = nullptr;
+  // Whether the program's passes warned (see the cache below).
+  bool passesWarned = false;
   ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
     if (d.getSeverity() == DiagnosticSeverity::Error)
       failedPass = true;
@@ -728,8 +725,8 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
                                                         : "")
        << d.getLocation() << ": " << d << "\n";
     std::cerr << os.str();
-    if (capturedWarnings && d.getSeverity() == DiagnosticSeverity::Warning)
-      *capturedWarnings += os.str();
+    if (d.getSeverity() == DiagnosticSeverity::Warning)
+      passesWarned = true;
     return success();
   });
 
@@ -810,34 +807,31 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
 
   // A program compiled before (the same module out of MLIRGen, the same
   // options, target and compiler) is taken from the cache whole: its
-  // objects, its state layout, its layer-function decision and the warnings
-  // its passes printed. Not with --verify-each or --internal-error-test,
-  // which are about the passes.
+  // objects, its state layout and its layer-function decision. The module
+  // is keyed without its locations, which only diagnostics read: a program
+  // moved to another folder, or with lines added above a model, is the same
+  // program. One whose passes warned is not kept (a hit would not warn
+  // again). Not with --verify-each or --internal-error-test, which are
+  // about the passes.
   std::vector<std::string> objects;
   std::string programKey;
   bool cachedProgram = false;
   if (cache && req.target == "cpu" && !req.verifyEach && !req.failPassForTest) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    module->print(
-        os, OpPrintingFlags().enableDebugInfo(true, /*prettyForm=*/false));
+    module->print(os, OpPrintingFlags().enableDebugInfo(false));
     os << "\nprogram " << req.parallelChunks << " " << req.layerFunctionsMinOps;
     programKey = cache->key(text, targetIdentity(beOpts));
     if (std::optional<std::string> bundle = cache->lookup(programKey)) {
       int64_t decision = -1;
-      std::string warnings;
-      cachedProgram =
-          unpackProgram(*bundle, config, decision, warnings, objects);
+      cachedProgram = unpackProgram(*bundle, config, decision, objects);
       if (cachedProgram) {
         decideLayers(decision);
-        std::cerr << warnings;
       } else {
         objects.clear();
       }
     }
   }
-  // What the program's passes warn about, kept with it in the cache.
-  capturedWarnings = &programWarnings;
 
   if (!cachedProgram) {
     PassManager nnPM(&context);
@@ -960,11 +954,9 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
       return InternalError;
     }
     objects = std::move(*compiled);
-    if (!programKey.empty())
-      cache->store(programKey, packProgram(config, layerFunctions,
-                                           programWarnings, objects));
+    if (!programKey.empty() && !passesWarned)
+      cache->store(programKey, packProgram(config, layerFunctions, objects));
   }
-  capturedWarnings = nullptr;
   std::string runConfig = buildRunConfig(config);
   // The inference library (see buildInferenceLibrary), built on its own
   // thread since the program's MLIRGen, joins only now: its objects go into
