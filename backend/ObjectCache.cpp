@@ -56,6 +56,26 @@ std::string nnc::defaultObjectCacheDir() {
   return std::string(dir);
 }
 
+std::optional<uint64_t> nnc::defaultObjectCacheSize() {
+  std::optional<std::string> text =
+      llvm::sys::Process::GetEnv("NNC_CACHE_MAXSIZE");
+  if (!text)
+    return uint64_t(512) << 20;
+  llvm::StringRef digits(*text);
+  unsigned shift = 0;
+  if (digits.consume_back("k") || digits.consume_back("K"))
+    shift = 10;
+  else if (digits.consume_back("M"))
+    shift = 20;
+  else if (digits.consume_back("G"))
+    shift = 30;
+  uint64_t size;
+  if (digits.empty() || digits.getAsInteger(10, size) ||
+      size > (UINT64_MAX >> shift))
+    return std::nullopt;
+  return size << shift;
+}
+
 std::unique_ptr<ObjectCache>
 ObjectCache::open(llvm::StringRef dir, std::string salt, uint64_t maxBytes) {
   if (dir.empty() || llvm::sys::fs::create_directories(dir))

@@ -67,6 +67,10 @@ private:
   std::atomic<unsigned> hitCount{0}, lookupCount{0}, storeCount{0};
 };
 
+/// The cache's size limit: $NNC_CACHE_MAXSIZE (bytes, or with a k, M or G
+/// suffix: 1024-based), else 512 MiB; nothing when it is set but not a size.
+std::optional<uint64_t> defaultObjectCacheSize();
+
 /// The default cache directory: $NNC_CACHE_DIR, else $XDG_CACHE_HOME/nnc,
 /// else $HOME/.cache/nnc; empty (no cache) when NNC_CACHE_DIR is set empty or
 /// no home is known.

@@ -43,10 +43,6 @@ using namespace mlir;
 namespace nnc {
 namespace {
 
-/// The object cache's limit: ~1,000 compiles of SPEC 2.3's CNN (~0.5 MB of
-/// objects each), least recently used first out.
-constexpr uint64_t kObjectCacheBytes = uint64_t(512) << 20;
-
 enum ExitCode { Ok = 0, InputError = 1, UsageError = 2, InternalError = 3 };
 
 /// Runs the pipeline `pm` on `module` and verifies the result once. MLIR's
@@ -747,7 +743,7 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   // writes what it compiles).
   std::unique_ptr<ObjectCache> cache;
   if (req.emit.empty() && !req.cacheDir.empty())
-    cache = ObjectCache::open(req.cacheDir, req.cacheSalt, kObjectCacheBytes);
+    cache = ObjectCache::open(req.cacheDir, req.cacheSalt, req.cacheBytes);
   auto reportCache = llvm::make_scope_exit([&] {
     if (!cache)
       return;

@@ -53,6 +53,8 @@ struct CodegenRequest {
   /// the compiler's identity and its --mllvm options.
   std::string cacheDir;
   std::string cacheSalt;
+  /// Its size limit (least recently used entries go past it).
+  uint64_t cacheBytes = uint64_t(512) << 20;
 };
 
 /// Returns the process exit status (0, 1 input errors, 2 usage, 3 internal).
