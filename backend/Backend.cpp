@@ -331,7 +331,7 @@ nnc::emitObjects(mlir::ModuleOp module, const BackendOptions &opts,
   // shared between threads. Local symbols (the kernels) are made external so
   // that a kernel and its callers may land in different partitions.
   mlir::TimingScope splitTimer = phase(opts, "split into partitions");
-  std::vector<llvm::SmallString<0>> bitcode;
+  std::vector<std::string> bitcode;
   // Three partitions per thread, compiled largest first by whichever thread
   // is free: SplitModule's partitions differ in compile time by up to 1.7x
   // (SPEC 2.3's CNN in two: 0.33 and 0.56 s), and one per thread left one
@@ -341,10 +341,7 @@ nnc::emitObjects(mlir::ModuleOp module, const BackendOptions &opts,
   unsigned parts = 3 * threads;
   llvm::SplitModule(**llvmModule, parts,
                     [&](std::unique_ptr<llvm::Module> part) {
-                      llvm::SmallString<0> buffer;
-                      llvm::raw_svector_ostream os(buffer);
-                      llvm::WriteBitcodeToFile(*part, os);
-                      bitcode.push_back(std::move(buffer));
+                      bitcode.push_back(bitcodeOf(*part));
                     });
   llvmModule->reset();
   splitTimer.stop();
@@ -366,7 +363,7 @@ nnc::emitObjects(mlir::ModuleOp module, const BackendOptions &opts,
     }
     llvm::LLVMContext context;
     auto part = llvm::parseBitcodeFile(
-        llvm::MemoryBufferRef(bitcode[i].str(), "nnc-part"), context);
+        llvm::MemoryBufferRef(bitcode[i], "nnc-part"), context);
     if (!part) {
       errors[i] = llvm::toString(part.takeError());
       return;

@@ -60,7 +60,7 @@ std::optional<uint64_t> nnc::defaultObjectCacheSize() {
   std::optional<std::string> text =
       llvm::sys::Process::GetEnv("NNC_CACHE_MAXSIZE");
   if (!text)
-    return uint64_t(512) << 20;
+    return kDefaultObjectCacheBytes;
   llvm::StringRef digits(*text);
   unsigned shift = 0;
   if (digits.consume_back("k") || digits.consume_back("K"))

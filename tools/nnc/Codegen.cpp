@@ -558,6 +558,8 @@ void buildInferenceLibrary(const sema::Program &program,
   const sema::Model &model = program.models[run.model];
   // False on failure; out.quantSizes empty when an int8 module has no
   // layer to quantize.
+  // The target in the cache's keys, the same for every library.
+  std::string target = cache ? targetIdentity(beOpts) : std::string();
   auto library = [&](int64_t batch, StringRef entry, StringRef global,
                      Quantization quant, const LibraryEntries *predict,
                      bool linked) -> bool {
@@ -589,7 +591,7 @@ void buildInferenceLibrary(const sema::Program &program,
       if (predict)
         for (StringRef name : predict->data)
           os << " " << name;
-      key = cache->key(text, targetIdentity(beOpts));
+      key = cache->key(text, target);
       if (std::optional<std::string> object = cache->lookup(key)) {
         out.embedded.emplace_back(global.str(), *object);
         if (linked)

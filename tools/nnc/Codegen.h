@@ -9,6 +9,7 @@
 #ifndef NNC_TOOLS_NNC_CODEGEN_H
 #define NNC_TOOLS_NNC_CODEGEN_H
 
+#include "backend/ObjectCache.h"
 #include "frontend/Diagnostics.h"
 #include "frontend/Program.h"
 
@@ -54,7 +55,7 @@ struct CodegenRequest {
   std::string cacheDir;
   std::string cacheSalt;
   /// Its size limit (least recently used entries go past it).
-  uint64_t cacheBytes = uint64_t(512) << 20;
+  uint64_t cacheBytes = kDefaultObjectCacheBytes;
 };
 
 /// Returns the process exit status (0, 1 input errors, 2 usage, 3 internal).

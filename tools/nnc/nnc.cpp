@@ -201,12 +201,12 @@ int run(const Options &opts) {
   if (!opts.noCache) {
     req.cacheDir = defaultObjectCacheDir();
     req.cacheSalt = compilerIdentity(opts.llvmArgs);
-    // 512 MiB by default: over 1,000 compiles of SPEC 2.3's CNN.
     if (std::optional<uint64_t> bytes = defaultObjectCacheSize())
       req.cacheBytes = *bytes;
     else
       std::cerr << "nnc: warning: NNC_CACHE_MAXSIZE is not a size (bytes, "
-                   "or a number with k, M or G); the cache keeps 512M\n";
+                   "or a number with k, M or G); the cache keeps "
+                << (kDefaultObjectCacheBytes >> 20) << "M\n";
   }
   return runCodegen(*fe.program, sm, diags, req);
 }
