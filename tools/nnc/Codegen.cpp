@@ -151,9 +151,12 @@ std::string packProgram(const RunConfigInputs &config, int64_t layerFunctions,
   return out;
 }
 
-/// The inverse of packProgram; false when `bundle` is not one.
+/// The inverse of packProgram; false when `bundle` is not one, and then
+/// `config`, `layerFunctions` and `objects` are as they were.
 bool unpackProgram(StringRef bundle, RunConfigInputs &config,
                    int64_t &layerFunctions, std::vector<std::string> &objects) {
+  RunConfigInputs parsed = config;
+  std::vector<std::string> parsedObjects;
   auto line = [&]() -> std::optional<StringRef> {
     size_t end = bundle.find('\n');
     if (end == StringRef::npos)
@@ -189,11 +192,10 @@ bool unpackProgram(StringRef bundle, RunConfigInputs &config,
   std::optional<SmallVector<int64_t>> header = integers(5);
   if (!header || (*header)[4] < 0)
     return false;
-  layerFunctions = (*header)[0];
-  config.stateSize = (*header)[1];
-  config.decodeCache = (*header)[2];
-  config.gradsSize = (*header)[3];
-  config.state.clear();
+  parsed.stateSize = (*header)[1];
+  parsed.decodeCache = (*header)[2];
+  parsed.gradsSize = (*header)[3];
+  parsed.state.clear();
   for (int64_t i = 0; i < (*header)[4]; ++i) {
     std::optional<StringRef> text = line();
     if (!text)
@@ -204,16 +206,30 @@ bool unpackProgram(StringRef bundle, RunConfigInputs &config,
     if (offset.getAsInteger(10, slot.offset) ||
         size.getAsInteger(10, slot.size))
       return false;
-    config.state.push_back(std::move(slot));
+    parsed.state.push_back(std::move(slot));
   }
   std::optional<SmallVector<int64_t>> count;
   if (!(count = integers(1)) || (*count)[0] < 0)
     return false;
-  objects.assign((*count)[0], std::string());
-  for (std::string &object : objects)
+  parsedObjects.assign((*count)[0], std::string());
+  for (std::string &object : parsedObjects)
     if (!bytes(object))
       return false;
-  return bundle.empty();
+  if (!bundle.empty())
+    return false;
+  layerFunctions = (*header)[0];
+  config = std::move(parsed);
+  objects = std::move(parsedObjects);
+  return true;
+}
+
+/// `module` printed without its locations, which only diagnostics read: what
+/// the cache keys a whole program or library by (with its options).
+std::string withoutLocations(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os, OpPrintingFlags().enableDebugInfo(false));
+  return text;
 }
 
 /// Embeds the run configuration as the NUL-terminated global `nnc_config`.
@@ -580,9 +596,8 @@ void buildInferenceLibrary(const sema::Program &program,
     // whose quantization layout the passes compute.
     std::string key;
     if (cache && quant != Quantization::Int8WithCalibration) {
-      std::string text;
+      std::string text = withoutLocations(*lib);
       llvm::raw_string_ostream os(text);
-      lib->print(os, OpPrintingFlags().enableDebugInfo(false));
       os << "\nlibrary " << entry << " " << static_cast<int>(quant) << " "
          << batch << " " << layerMinOps.get() << " " << vnni << " "
          << model.inputType.numElements() << " "
@@ -773,8 +788,8 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     if (libraryThread.joinable())
       libraryThread.join();
   });
-  const sema::Model &runModel = program.models[run->model];
-  if (req.emit.empty() && runModel.inputType.elem == sema::ElemType::F32) {
+  const sema::Model &model = program.models[run->model];
+  if (req.emit.empty() && model.inputType.elem == sema::ElemType::F32) {
     libraryTimer = nestedPhase(root, "inference library (own thread)");
     libraryThread = std::thread([&, batch = batchSizeOf(program, *run),
                                  decision = layerMinOps.get_future().share()] {
@@ -783,7 +798,6 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
     });
   }
 
-  const sema::Model &model = program.models[run->model];
   if (!libraryThread.joinable() && req.int8 && req.emit.empty())
     std::cerr << "nnc: warning: --int8: model '" << model.name
               << "' takes token ids; the inference library covers models of "
@@ -815,20 +829,15 @@ int runCodegen(const sema::Program &program, const SourceManager &sm,
   std::string programKey;
   bool cachedProgram = false;
   if (cache && req.target == "cpu" && !req.verifyEach && !req.failPassForTest) {
-    std::string text;
+    std::string text = withoutLocations(*module);
     llvm::raw_string_ostream os(text);
-    module->print(os, OpPrintingFlags().enableDebugInfo(false));
     os << "\nprogram " << req.parallelChunks << " " << req.layerFunctionsMinOps;
     programKey = cache->key(text, targetIdentity(beOpts));
-    if (std::optional<std::string> bundle = cache->lookup(programKey)) {
-      int64_t decision = -1;
-      cachedProgram = unpackProgram(*bundle, config, decision, objects);
-      if (cachedProgram) {
-        decideLayers(decision);
-      } else {
-        objects.clear();
-      }
-    }
+    int64_t decision = -1;
+    std::optional<std::string> bundle = cache->lookup(programKey);
+    cachedProgram = bundle && unpackProgram(*bundle, config, decision, objects);
+    if (cachedProgram)
+      decideLayers(decision);
   }
 
   if (!cachedProgram) {
