@@ -87,15 +87,19 @@ def NNFoldBatchNormPass : Pass<"nn-fold-batchnorm", "::mlir::ModuleOp"> {
   let summary = "folds evaluation-mode batchnorm into the dense/conv2d before it";
   let description = [{
     A `nn.batchnorm_inference` whose input is a `nn.dense` or `nn.conv2d`
-    used only by it, in the `nn.predict` function, is an affine map per
-    output channel: with `s = gamma / sqrt(running_var + eps)`, the layer
-    with weight `W s` and bias `(b - running_mean) s + beta` computes the
-    same. Without `export`: adds `fold` (`nn.fold`), the function of the
+    used only by it, in the `nn.predict` or `nn.eval_loss` function, is an
+    affine map per output channel: with `s = gamma / sqrt(running_var +
+    eps)`, the layer with weight `W s` and bias `(b - running_mean) s +
+    beta` computes the same. Without `export`: adds `fold` (`nn.fold`), the function of the
     parameters and buffers returning those folded weights and biases, each
     named by `nn.param` (the layer's weight, the batchnorm's bias), which
-    nn-export-abi makes `nnc_fold(state)`. With `export` (the inference
-    library of `./model export`): rewrites `nn.predict` for folded
-    parameters, each layer taking its batchnorm's bias, the batchnorm gone.
+    nn-export-abi makes `nnc_fold(state)`; and `nn.predict` and
+    `nn.eval_loss` compute the folded weight and bias from their own
+    arguments on each call, the layer taking them, the batchnorm gone (a
+    pass over the weights instead of one over the activations). With
+    `export` (the inference library of `./model export`): rewrites
+    `nn.predict` for folded parameters, each layer taking its batchnorm's
+    bias, the batchnorm gone.
   }];
   let options = [
     Option<"exportMode", "export", "bool", "false",

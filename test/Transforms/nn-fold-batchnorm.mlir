@@ -4,12 +4,25 @@
 // pass adds `fold`: per pair the layer's weight times s = gamma /
 // sqrt(var + eps) per output channel, and the batchnorm's bias replaced by
 // (b - mean) s + beta (b = 0 for a layer without bias), each named by
-// nn.param; `predict` is left alone. With export=true `predict` takes the
-// folded parameters: the layer gets the batchnorm's bias, the batchnorm goes.
+// nn.param; and `predict` and `eval_loss` compute the same W' and b' from
+// their own arguments, the layer takes them and the batchnorm goes. With
+// export=true `predict` takes the folded parameters: the layer gets the
+// batchnorm's bias, the batchnorm goes.
 
 // CHECK-LABEL: func.func @predict(
-// CHECK: nn.batchnorm_inference
-// CHECK: nn.batchnorm_inference
+// CHECK-NOT: nn.batchnorm_inference
+// CHECK: %[[S0:.+]] = linalg.generic {{.+}} ins(%arg1, %arg6 : tensor<4xf32>, tensor<4xf32>)
+// CHECK: math.sqrt
+// CHECK: %[[W0:.+]] = linalg.generic {{.+}} ins(%arg0, %[[S0]] : tensor<4x1x3x3xf32>, tensor<4xf32>)
+// CHECK: %[[B0:.+]] = linalg.generic {{.+}} ins(%arg2, %arg5, %[[S0]] : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK: %[[C0:.+]] = nn.conv2d %arg13, %[[W0]], %[[B0]] {
+// CHECK-NEXT: nn.relu %[[C0]]
+// CHECK: %[[S1:.+]] = linalg.generic {{.+}} ins(%arg8, %arg11 : tensor<2xf32>, tensor<2xf32>)
+// CHECK: %[[W1:.+]] = linalg.generic {{.+}} ins(%arg3, %[[S1]] : tensor<2x36xf32>, tensor<2xf32>)
+// CHECK: %[[B1:.+]] = linalg.generic {{.+}} ins(%arg9, %arg10, %[[S1]], %arg7 : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
+// CHECK: %[[D:.+]] = nn.dense %{{.+}}, %[[W1]], %[[B1]] :
+// CHECK-NOT: nn.batchnorm_inference
+// CHECK: return %[[D]]
 // CHECK-LABEL: func.func @fold(
 // CHECK-SAME: %[[W:arg0]]: tensor<4x1x3x3xf32> {nn.param = "c.weight"}
 // CHECK-SAME: %[[G:arg1]]: tensor<4xf32> {nn.param = "bn.weight"}
@@ -56,6 +69,7 @@ module {
 
 // Not folded: the layer's result has another user, or its weight is shared.
 // CHECK-LABEL: func.func @predict(
+// CHECK-COUNT-2: nn.batchnorm_inference
 // CHECK-NOT: @fold
 // EXPORT-LABEL: func.func @predict(
 // EXPORT-COUNT-2: nn.batchnorm_inference
@@ -66,5 +80,29 @@ module {
     %e = nn.dense %n, %w : (tensor<2x3xf32>, tensor<3x3xf32>) -> tensor<2x3xf32>
     %n2 = nn.batchnorm_inference %e, %g2, %b2, %m2, %v2 : tensor<2x3xf32>, tensor<3xf32>
     return %n2, %d : tensor<2x3xf32>, tensor<2x3xf32>
+  }
+}
+
+// -----
+
+// `eval_loss` folds per call as `predict` does; `fold` comes from `predict`
+// alone (absent here).
+// CHECK-LABEL: func.func @eval_loss(
+// CHECK-NOT: nn.batchnorm_inference
+// CHECK: %[[S:.+]] = linalg.generic {{.+}} ins(%arg1, %arg4 : tensor<3xf32>, tensor<3xf32>)
+// CHECK: %[[W:.+]] = linalg.generic {{.+}} ins(%arg0, %[[S]] : tensor<3x5xf32>, tensor<3xf32>)
+// CHECK: %[[B:.+]] = linalg.generic {{.+}} ins(%arg2, %arg3, %[[S]] : tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
+// CHECK: arith.constant 0.000000e+00 : f32
+// CHECK: %[[D:.+]] = nn.dense %arg5, %[[W]], %[[B]] :
+// CHECK-NEXT: nn.mse_loss %[[D]]
+// CHECK-NOT: @fold
+// EXPORT-LABEL: func.func @eval_loss(
+// EXPORT: nn.batchnorm_inference
+module {
+  func.func @eval_loss(%w: tensor<3x5xf32> {nn.param = "fc.weight"}, %g: tensor<3xf32> {nn.param = "bn.weight"}, %b: tensor<3xf32> {nn.param = "bn.bias"}, %m: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %v: tensor<3xf32> {nn.buffer = "bn.running_var"}, %x: tensor<2x5xf32>, %y: tensor<2x3xf32>, %mask: tensor<2xf32>) -> tensor<f32> attributes {nn.eval_loss} {
+    %d = nn.dense %x, %w : (tensor<2x5xf32>, tensor<3x5xf32>) -> tensor<2x3xf32>
+    %n = nn.batchnorm_inference %d, %g, %b, %m, %v : tensor<2x3xf32>, tensor<3xf32>
+    %l = nn.mse_loss %n, %y, %mask : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2xf32> -> tensor<f32>
+    return %l : tensor<f32>
   }
 }
