@@ -90,10 +90,10 @@ def NNFoldBatchNormPass : Pass<"nn-fold-batchnorm", "::mlir::ModuleOp"> {
     used only by it, in the `nn.predict` or `nn.eval_loss` function, is an
     affine map per output channel: with `s = gamma / sqrt(running_var +
     eps)`, the layer with weight `W s` and bias `(b - running_mean) s +
-    beta` computes the same. Without `export`: adds `fold` (`nn.fold`), the function of the
-    parameters and buffers returning those folded weights and biases, each
-    named by `nn.param` (the layer's weight, the batchnorm's bias), which
-    nn-export-abi makes `nnc_fold(state)`; and `nn.predict` and
+    beta` computes the same. Without `export`: adds `fold` (`nn.fold`), the
+    function of the parameters and buffers returning those folded weights
+    and biases, each named by `nn.param` (the layer's weight, the
+    batchnorm's bias), which nn-export-abi makes `nnc_fold(state)`; and `nn.predict` and
     `nn.eval_loss` compute the folded weight and bias from their own
     arguments on each call, the layer taking them, the batchnorm gone (a
     pass over the weights instead of one over the activations). With
