@@ -8,7 +8,8 @@ no oneTBB: the link would fail otherwise), feeds it the raw features that
 `./model predict` reads, and compares its outputs with predict's to float32
 tolerance (and one sample at a time, through the batch-1 code, as all at
 once); the library defines only model_predict, its two entry points and the
-weights:
+weights, and its internal functions are named after their object's entry
+point (no two alike):
 - cnn: conv2d (no bias) + batchnorm, dense + batchnorm, both folded; images
   scaled and normalized inside; 37 images (batches of 16: a padded tail).
 - tabular: the breast-cancer MLP with standardize (per-feature statistics)
@@ -81,6 +82,15 @@ def export_and_compare(case, d, exe, raw, predictions, columns):
                if len(line.split()) == 3}
     if symbols != {"model_predict", "nnc_infer", "nnc_infer_1", "nnc_model_weights"}:
         sys.exit(f"FAIL {case}: libmodel.a defines {sorted(symbols)}")
+    # Its objects' internal functions (kernels) are named apart, each after
+    # its object's entry point, so that a profile of the user's program
+    # tells them apart.
+    local = [line.split()[-1] for line in
+             run(["nm", "--defined-only", lib]).stdout.splitlines()
+             if len(line.split()) == 3 and line.split()[1] == "t"]
+    if not local or len(set(local)) != len(local) or not all(
+            name.startswith(("nnc_infer.", "nnc_infer_1.")) for name in local):
+        sys.exit(f"FAIL {case}: libmodel.a's internal functions: {sorted(local)}")
     with open(os.path.join(d, "main.c"), "w") as f:
         f.write(MAIN_C)
     run(["cc", "-O2", "-o", os.path.join(d, "main"), os.path.join(d, "main.c"),

@@ -533,6 +533,34 @@ int64_t layerFunctionsFor(ModuleOp module, int64_t minOps) {
   return largest >= minOps ? 0 : -1;
 }
 
+/// The internal functions of a library object named after its entry point
+/// (`nnc_infer_1.__nnc_kernel_3`): every object of the exported library is
+/// linked into the user's program, where profilers and debuggers tell
+/// functions apart by name. One walk renames the calls and addresses.
+void nameKernelsApart(ModuleOp lib, StringRef entry) {
+  llvm::StringMap<FlatSymbolRefAttr> renamed;
+  for (auto fn : lib.getOps<LLVM::LLVMFuncOp>())
+    if (!fn.isExternal() && fn.getLinkage() == LLVM::Linkage::Internal)
+      renamed[fn.getName()] = FlatSymbolRefAttr::get(
+          lib.getContext(), (entry + "." + fn.getName()).str());
+  auto newName = [&](std::optional<StringRef> name) -> FlatSymbolRefAttr {
+    auto it = name ? renamed.find(*name) : renamed.end();
+    return it == renamed.end() ? FlatSymbolRefAttr() : it->second;
+  };
+  lib.walk([&](Operation *op) {
+    if (auto call = dyn_cast<LLVM::CallOp>(op)) {
+      if (FlatSymbolRefAttr to = newName(call.getCallee()))
+        call.setCalleeAttr(to);
+    } else if (auto address = dyn_cast<LLVM::AddressOfOp>(op)) {
+      if (FlatSymbolRefAttr to = newName(address.getGlobalName()))
+        address.setGlobalNameAttr(to);
+    } else if (auto fn = dyn_cast<LLVM::LLVMFuncOp>(op)) {
+      if (FlatSymbolRefAttr to = newName(fn.getName()))
+        fn.setSymName(to.getValue());
+    }
+  });
+}
+
 /// The inference library of `./model export`, for models of f32 inputs:
 /// the evaluation-mode forward pass on folded batchnorm for the compiled
 /// batch, serial (no runtime, no oneTBB), with model_predict around it, as
@@ -649,6 +677,7 @@ void buildInferenceLibrary(const sema::Program &program,
       if (!fn.isExternal() && fn.getName() != entry &&
           fn.getName() != "nnc_observe" && fn.getName() != "nnc_quantize")
         fn.setLinkage(LLVM::Linkage::Internal);
+    nameKernelsApart(*lib, entry);
     if (predict)
       addModelPredict(*lib, batch, model.inputType.numElements(),
                       model.outputType.numElements(), *predict);
