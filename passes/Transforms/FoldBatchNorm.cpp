@@ -215,18 +215,20 @@ struct NNFoldBatchNormPass
         inference.push_back(fn);
     auto first = llvm::find_if(
         inference, [&](func::FuncOp fn) { return predict.isAttrPresent(fn); });
-    if (first != inference.end()) {
-      SmallVector<Pair> pairs = findPairs(*first);
-      if (exportMode)
-        return rewritePredict(pairs);
-      if (!pairs.empty()) // the inference library's, folded once
-        buildFold(*first, pairs);
-    }
-    if (exportMode)
+    if (exportMode) {
+      if (first != inference.end())
+        rewritePredict(findPairs(*first));
       return;
-    // The program's own evaluation and prediction, folded per call.
-    for (func::FuncOp fn : inference)
-      foldInPlace(findPairs(fn));
+    }
+    for (func::FuncOp fn : inference) {
+      SmallVector<Pair> pairs = findPairs(fn);
+      // The inference library's parameters, folded once (from the first
+      // predict function), before the function itself changes.
+      if (first != inference.end() && fn == *first && !pairs.empty())
+        buildFold(fn, pairs);
+      // The program's own evaluation and prediction, folded per call.
+      foldInPlace(pairs);
+    }
   }
 };
 
