@@ -101,6 +101,13 @@ nnc::createTargetMachine(const BackendOptions &opts) {
   std::optional<llvm::CodeModel::Model> codeModel;
   if (x86_64)
     codeModel = llvm::CodeModel::Medium;
+  // Loops start on 32-byte boundaries (x86's default is 16): short inner
+  // loops (a kernel's byte copy) ran 20% slower or not depending on where
+  // the code before them happened to end (the int8 library's batch of 64:
+  // 3.70 ms aligned to 32 or 64 bytes, 3.70 or 4.44 ms at 16 for the same
+  // code). A few bytes of padding per loop.
+  if (x86_64)
+    targetOptions.LoopAlignment = 32;
   std::unique_ptr<llvm::TargetMachine> machine(
       target->createTargetMachine(triple, cpu, features, targetOptions,
                                   llvm::Reloc::PIC_, codeModel, level));
@@ -112,8 +119,42 @@ nnc::createTargetMachine(const BackendOptions &opts) {
   return machine;
 }
 
-/// Runs one of LLVM's standard module pipelines for nnc's -O<n> (see
-/// below), tuned by `machine`'s cost model (vector widths, FMA, ...).
+/// nnc's -O2 (the default): the passes of LLVM's -O1 pipeline that still
+/// find work in the kernels as nnc-cpu-codegen leaves them (tiled,
+/// vectorized, their loop invariants hoisted), each once: InstCombine three
+/// times instead of eight, without -O1's second loop-rotation round, loop
+/// distribution, loop-load elimination, SCCP/BDCE/ADCE and its coroutine
+/// and OpenMP passes. The loop vectorizer stays for the loops that nnc left
+/// scalar (a GPT kernel ran 8-10x slower without it), SLP for the
+/// `<1 x float>` chains some kernels build (resnet_mini's 3x3 weight
+/// transform was scalar without it). Made by removing -O1's passes one at
+/// a time and comparing every function's code: the same as -O1's for SPEC
+/// 2.3's CNN, resnet_mini and the batch-1 library but for a few bytes of
+/// glue, in 30-40% less time (SPEC 2.3's CNN's program on one thread 0.66
+/// -> 0.46 s, resnet_mini's 1.17 -> 0.78), the same training and
+/// inference speed (bench/results/compile_time_experiments.md, section 6).
+static constexpr const char *kKernelPipeline =
+    // Kernel arguments that every call passes alike (the workspace's
+    // address) become the global itself, the arguments go, and
+    // alias analysis knows the workspace apart from the other pointers.
+    "ipsccp,deadargelim,cgscc(inline,function-attrs),"
+    "require<globals-aa>,function(invalidate<aa>),"
+    "function("
+    // InstCombine before SROA and CSE: after them it hoisted each constant
+    // offset from a tile's base as a pointer of its own (spilled).
+    "instcombine<max-iterations=1;no-verify-fixpoint>,simplifycfg,"
+    "sroa,early-cse<memssa>,reassociate,"
+    "loop-mssa(licm<no-allowspeculation>,loop-rotate,licm),"
+    "loop(loop-idiom,indvars,loop-deletion),memcpyopt,"
+    "loop-vectorize,infer-alignment,slp-vectorizer,vector-combine,"
+    "instcombine<max-iterations=1;no-verify-fixpoint>,simplifycfg,sroa,"
+    "instcombine<max-iterations=1;no-verify-fixpoint>,"
+    "loop-mssa(licm),loop-sink,instsimplify,tailcallelim),"
+    "globaldce";
+
+/// Runs the -O pipeline of nnc's -O<n> (kKernelPipeline at -O2, LLVM's
+/// own at the others), tuned by `machine`'s cost model (vector widths, FMA,
+/// ...).
 static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
                      unsigned optLevel, bool timePasses) {
   llvm::LoopAnalysisManager lam;
@@ -143,24 +184,15 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   builder.registerLoopAnalyses(lam);
   builder.crossRegisterProxies(lam, fam, cgam, mam);
 
-  // nnc's -O2 runs LLVM's -O1 module pipeline with the loop and SLP
-  // vectorizers on (`tuning` above): the kernels arrive tiled, vectorized
-  // and with their loops invariant-hoisted from nnc-cpu-codegen, and what
-  // -O2 adds over -O1 (GVN, jump threading, the aggressive inliner, ...)
-  // found nothing more to do in them. Measured interleaved on every
-  // example: the same training speed (SPEC 2.3's CNN, the plain CNN,
-  // resnet_mini, the MLP and the GRU within noise, the GPT ~5% faster);
-  // the -O pipeline 10-20% faster (opt on SPEC 2.3's CNN: 0.50 against
-  // 0.57-0.62 s), 2-10% of a whole compile (medians of 6-7 pairs:
-  // resnet_mini 2.83 -> 2.68 s, the GPT 2.19 -> 1.98). Without the
-  // vectorizers -O1 left one of the GPT's kernels scalar, 8-10x slower. -O3
-  // stays LLVM's -O3.
+  // -O3 is LLVM's -O3, -O1 LLVM's -O1 (no vectorizers), -O0 LLVM's -O0.
   llvm::ModulePassManager mpm;
-  if (optLevel == 0)
+  if (optLevel == 2)
+    llvm::cantFail(builder.parsePassPipeline(mpm, kKernelPipeline));
+  else if (optLevel == 0)
     mpm = builder.buildO0DefaultPipeline(llvm::OptimizationLevel::O0);
   else
     mpm = builder.buildPerModuleDefaultPipeline(
-        optLevel <= 2 ? llvm::OptimizationLevel::O1
+        optLevel == 1 ? llvm::OptimizationLevel::O1
                       : llvm::OptimizationLevel::O3);
   mpm.run(module, mam);
 }
@@ -237,7 +269,8 @@ static std::string machineIdentity(const llvm::TargetMachine &machine,
           " " + machine.getTargetFeatureString().str() + " -O" +
           std::to_string(optLevel) + " pic " +
           std::to_string(machine.getCodeModel()) + " " +
-          std::to_string(kLargeDataThreshold));
+          std::to_string(kLargeDataThreshold) + " loops " +
+          std::to_string(machine.Options.LoopAlignment));
 }
 
 std::string nnc::targetIdentity(const BackendOptions &opts) {
