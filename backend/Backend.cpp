@@ -103,9 +103,9 @@ nnc::createTargetMachine(const BackendOptions &opts) {
     codeModel = llvm::CodeModel::Medium;
   // Loops start on 32-byte boundaries (x86's default is 16): short inner
   // loops (a kernel's byte copy) ran 20% slower or not depending on where
-  // the code before them happened to end (the int8 library's batch of 64:
-  // 3.70 ms aligned to 32 or 64 bytes, 3.70 or 4.44 ms at 16 for the same
-  // code). A few bytes of padding per loop.
+  // the code before them happened to end. The int8 library's batch of 64,
+  // the same code in two placements: 3.70 ms both when aligned to 32 or 64
+  // bytes; 3.70 and 4.44 ms at 16. A few bytes of padding per loop.
   if (x86_64)
     targetOptions.LoopAlignment = 32;
   std::unique_ptr<llvm::TargetMachine> machine(
