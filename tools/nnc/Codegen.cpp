@@ -533,16 +533,23 @@ int64_t layerFunctionsFor(ModuleOp module, int64_t minOps) {
   return largest >= minOps ? 0 : -1;
 }
 
-/// The internal functions of a library object named after its entry point
+/// Only the entry points (`entry`, and `nnc_observe`/`nnc_quantize` of the
+/// int8 library) stay a library object's symbols: its kernels and helpers
+/// become internal, so that they clash neither with each other's nor with
+/// the user's, and are named after the entry point
 /// (`nnc_infer_1.__nnc_kernel_3`): every object of the exported library is
 /// linked into the user's program, where profilers and debuggers tell
 /// functions apart by name. One walk renames the calls and addresses.
-void nameKernelsApart(ModuleOp lib, StringRef entry) {
+void internalizeKernels(ModuleOp lib, StringRef entry) {
   llvm::StringMap<FlatSymbolRefAttr> renamed;
-  for (auto fn : lib.getOps<LLVM::LLVMFuncOp>())
-    if (!fn.isExternal() && fn.getLinkage() == LLVM::Linkage::Internal)
-      renamed[fn.getName()] = FlatSymbolRefAttr::get(
-          lib.getContext(), (entry + "." + fn.getName()).str());
+  for (auto fn : lib.getOps<LLVM::LLVMFuncOp>()) {
+    if (fn.isExternal() || fn.getName() == entry ||
+        fn.getName() == "nnc_observe" || fn.getName() == "nnc_quantize")
+      continue;
+    fn.setLinkage(LLVM::Linkage::Internal);
+    renamed[fn.getName()] = FlatSymbolRefAttr::get(
+        lib.getContext(), (entry + "." + fn.getName()).str());
+  }
   auto newName = [&](std::optional<StringRef> name) -> FlatSymbolRefAttr {
     auto it = name ? renamed.find(*name) : renamed.end();
     return it == renamed.end() ? FlatSymbolRefAttr() : it->second;
@@ -671,13 +678,7 @@ void buildInferenceLibrary(const sema::Program &program,
       out.inferSlots.assign({int64_t(kept.size())});
       out.inferSlots.append(kept.asArrayRef().begin(), kept.asArrayRef().end());
     }
-    // Only the entry points are the library's symbols: its kernels and
-    // helpers must not clash with each other's or the user's.
-    for (auto fn : lib->getOps<LLVM::LLVMFuncOp>())
-      if (!fn.isExternal() && fn.getName() != entry &&
-          fn.getName() != "nnc_observe" && fn.getName() != "nnc_quantize")
-        fn.setLinkage(LLVM::Linkage::Internal);
-    nameKernelsApart(*lib, entry);
+    internalizeKernels(*lib, entry);
     if (predict)
       addModelPredict(*lib, batch, model.inputType.numElements(),
                       model.outputType.numElements(), *predict);
