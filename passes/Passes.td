@@ -491,6 +491,26 @@ def NNContiguousStridedTransfersPass
   ];
 }
 
+def NNFenceShufflesPass : Pass<"nn-fence-shuffles", "::mlir::func::FuncOp"> {
+  let summary = "fences each stage of a shuffle network against LLVM's "
+                "x86 shuffle combining";
+  let description = [{
+    Input: a kernel in the LLVM dialect (after convert-vector-to-llvm).
+    Output: every `llvm.shufflevector` of two distinct values (neither
+    poison, undef nor a constant) of a floating-point vector type into as
+    many lanes, that takes an operand from another shufflevector or gives
+    its result to one, has its uses replaced by
+    `llvm.call_intrinsic "llvm.arithmetic.fence"` of its result. The fence
+    is a no-op for values and compiles to no instruction; LLVM's x86
+    instruction selection does not combine shuffles across it, so a
+    transpose network (nn-lower-vector-tiles) is selected stage by stage
+    instead of searched recursively for merges (two thirds of the
+    instruction selection time of a kernel with 16 x 16 transposes, and
+    more instructions than the stages as written).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def NNOutlineLayersPass : Pass<"nn-outline-layers", "::mlir::ModuleOp"> {
   let summary = "makes each layer a function over tensors, one per distinct layer";
   let description = [{

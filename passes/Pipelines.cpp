@@ -245,6 +245,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
     vl.reassociateFPReductions = true;
     kernels.addPass(createConvertVectorToLLVMPass(vl));
   }
+  // Transposes' shuffle networks selected stage by stage (see the pass).
+  kernels.addPass(createNNFenceShufflesPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   OpPassManager &scalars = pm.nest<func::FuncOp>();
   scalars.addPass(createConvertMathToLLVMPass());
