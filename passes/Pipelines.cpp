@@ -340,7 +340,10 @@ void buildNNInferencePipeline(OpPassManager &pm, llvm::StringRef entry,
 void buildNNToLinalgPipeline(OpPassManager &pm, bool bySampleConvolutions) {
   pm.addPass(createConvertNNToLinalgPass(
       ConvertNNToLinalgPassOptions{bySampleConvolutions}));
-  pm.addPass(createInlinerPass());
+  // Everything is inlined into the entry points; the canonicalizer below
+  // simplifies the result once (the inliner's default pipeline canonicalized
+  // every function before inlining it too, for the same IR).
+  pm.addPass(createInlinerPass({}, [](OpPassManager &) {}));
   pm.addPass(createSymbolDCEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
