@@ -143,3 +143,41 @@ func.func @read_stride784(%x: memref<64xf32, strided<[784]>>) -> vector<64xf32> 
   %v = vector.transfer_read %x[%c0], %pad {in_bounds = [true]} : memref<64xf32, strided<[784]>>, vector<64xf32>
   return %v : vector<64xf32>
 }
+
+// -----
+
+// A transposing copy's read along a memref dimension of stride 288 (a
+// [64, 32, 3, 3] weight's output channels), cast for a write along a
+// contiguous row: one gather of the 64 lanes at offsets 0, 288, 576, ...
+// from the first lane's element, broadcast to the cast's type.
+// CHECK-LABEL: func.func @gather_stride288(
+// CHECK-SAME: %[[W:.*]]: memref<64x32x3x3xf32>, %[[C:.*]]: index, %[[K:.*]]: index
+// CHECK-DAG: %[[I:.*]] = arith.constant dense<[0, 288, 576, 864, 1152, {{.*}}, 18144]> : vector<64xi32>
+// CHECK-DAG: %[[M:.*]] = vector.constant_mask [64] : vector<64xi1>
+// CHECK: %[[G:.*]] = vector.gather %[[W]][%c0, %[[C]], %[[K]], %[[K]]] [%[[I]]], %[[M]], %{{.*}} : memref<64x32x3x3xf32>, vector<64xi32>, vector<64xi1>, vector<64xf32> into vector<64xf32>
+// CHECK: %[[B:.*]] = vector.broadcast %[[G]] : vector<64xf32> to vector<1x1x1x64xf32>
+// CHECK: return %[[B]]
+func.func @gather_stride288(%w: memref<64x32x3x3xf32>, %c: index, %k: index) -> vector<1x1x1x64xf32> {
+  %c0 = arith.constant 0 : index
+  %pad = arith.constant 0.0 : f32
+  %v = vector.transfer_read %w[%c0, %c, %k, %k], %pad {in_bounds = [true, true, true, true]} : memref<64x32x3x3xf32>, vector<64x1x1x1xf32>
+  %r = vector.shape_cast %v : vector<64x1x1x1xf32> to vector<1x1x1x64xf32>
+  return %r : vector<1x1x1x64xf32>
+}
+
+// -----
+
+// Not gathered: a read used other than by a shape_cast to a row (its
+// lanes stay where they are), and one of a memref whose last dimension is
+// strided (vector.gather's lowering wants it contiguous).
+// CHECK-LABEL: func.func @not_gathered(
+// CHECK-NOT: vector.gather
+// CHECK: return
+func.func @not_gathered(%w: memref<64x32x3x3xf32>, %s: memref<64x9xf32, strided<[288, 2]>>) -> (vector<64x1x1x1xf32>, vector<1x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %pad = arith.constant 0.0 : f32
+  %v = vector.transfer_read %w[%c0, %c0, %c0, %c0], %pad {in_bounds = [true, true, true, true]} : memref<64x32x3x3xf32>, vector<64x1x1x1xf32>
+  %u = vector.transfer_read %s[%c0, %c0], %pad {in_bounds = [true, true]} : memref<64x9xf32, strided<[288, 2]>>, vector<64x1xf32>
+  %r = vector.shape_cast %u : vector<64x1xf32> to vector<1x64xf32>
+  return %v, %r : vector<64x1x1x1xf32>, vector<1x64xf32>
+}
