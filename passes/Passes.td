@@ -383,6 +383,26 @@ def NNUnshareEmptyTensorsPass : Pass<"nn-unshare-empty-tensors", "::mlir::func::
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def NNVectorizeCopiesPass : Pass<"nn-vectorize-copies", "::mlir::func::FuncOp"> {
+  let summary = "copies between memrefs as loops over rows of vector loads "
+                "and stores";
+  let description = [{
+    Input: linalg.copy on memrefs (what bufferization leaves). Output: each
+    copy between memrefs of static shapes and strides (the offsets may be
+    dynamic) whose last dimension has stride 1 on both sides becomes an
+    scf.for nest over its rows (one loop per outer dimension of more than one
+    element; trailing dimensions contiguous on both sides are collapsed into
+    the row first) whose body copies the row as vector.load/vector.store of
+    256-byte chunks (a loop of them when there are several) and one vector
+    of the rest. Other copies (a transposing one, dynamic shapes) are left
+    to convert-linalg-to-loops.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
 def NNApproximateMathPass : Pass<"nn-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "replaces transcendental math ops by polynomial approximations";
   let description = [{

@@ -214,9 +214,11 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
 
   // 4. What is left of linalg (untiled ops, copies) becomes scalar loops;
   //    transcendental functions become polynomials.
-  //    nn-quantize's int8 GEMMs first get their VNNI kernels.
+  //    nn-quantize's int8 GEMMs first get their VNNI kernels, and copies
+  //    along contiguous rows become vector loads and stores.
   pm.addNestedPass<func::FuncOp>(
       createNNLowerInt8GemmPass(NNLowerInt8GemmPassOptions{opts.int8Vnni}));
+  pm.addNestedPass<func::FuncOp>(createNNVectorizeCopiesPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createNNApproximateMathPass());
 
