@@ -372,9 +372,16 @@ nnc::emitObjects(mlir::ModuleOp module, const BackendOptions &opts,
   // with three per thread, 1.69-1.76 with one; four is slower again).
   threads = std::max(threads, 1u);
   unsigned parts = 3 * threads;
+  // A small program has fewer functions than partitions: the empty ones
+  // (nothing defined) are not compiled.
   llvm::SplitModule(**llvmModule, parts,
                     [&](std::unique_ptr<llvm::Module> part) {
-                      bitcode.push_back(bitcodeOf(*part));
+                      auto defined = [](const llvm::GlobalValue &value) {
+                        return !value.isDeclaration();
+                      };
+                      if (llvm::any_of(part->functions(), defined) ||
+                          llvm::any_of(part->globals(), defined))
+                        bitcode.push_back(bitcodeOf(*part));
                     });
   llvmModule->reset();
   splitTimer.stop();
