@@ -75,6 +75,27 @@ func.func @transpose_padded_rows(%x: memref<196x64xf32>, %y: memref<64x196xf32>)
 
 // -----
 
+// 7x16 tiles (a 7x7 image channels-last back to NCHW, h w collapsed to 49)
+// are padded the same way: 64 shuffles of vector<16>, no shuffle of 112
+// lanes (which x86's instruction selection lowers in more code).
+// CHECK-LABEL: func.func @transpose_padded_7_rows(
+// CHECK: vector.transfer_read {{.*}} vector<7x16xf32>
+// CHECK-NOT: vector<112xf32>
+// CHECK-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK-COUNT-16: vector.extract_strided_slice {{.*}} {offsets = [0], sizes = [7], strides = [1]} : vector<16xf32> to vector<7xf32>
+// CHECK-NOT: vector<112xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<16x7xf32>
+func.func @transpose_padded_7_rows(%x: memref<49x64xf32>, %y: memref<64x49xf32>) {
+  %c0 = arith.constant 0 : index
+  %z = arith.constant 0.0 : f32
+  %v = vector.transfer_read %x[%c0, %c0], %z {in_bounds = [true, true]} : memref<49x64xf32>, vector<7x16xf32>
+  %t = vector.transpose %v, [1, 0] : vector<7x16xf32> to vector<16x7xf32>
+  vector.transfer_write %t, %y[%c0, %c0] {in_bounds = [true, true]} : vector<16x7xf32>, memref<64x49xf32>
+  return
+}
+
+// -----
+
 // Only tiles of 32-bit elements are padded: an index tile (and an i1 mask)
 // keeps MLIR's lowering.
 // CHECK-LABEL: func.func @transpose_not_padded(
