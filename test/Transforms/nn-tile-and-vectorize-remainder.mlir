@@ -81,3 +81,24 @@ func.func @split_twice(%a: tensor<16x1xf32>, %b: tensor<1x152xf32>) -> tensor<16
   %2 = linalg.matmul ins(%a, %b : tensor<16x1xf32>, tensor<1x152xf32>) outs(%1 : tensor<16x152xf32>) -> tensor<16x152xf32>
   return %2 : tensor<16x152xf32>
 }
+
+// -----
+
+// An elementwise op over 288 elements (an AdamW update of a [32, 1, 3, 3]
+// weight): tiles of two vectors (9 x vector<32>), not of three (6 x
+// vector<48>, which LLVM widens to four registers and splits, in 4x the
+// code).
+// CHECK-LABEL: func.func @tiles_of_whole_vector_pairs(
+// CHECK: scf.for %{{.*}} = %c0 to %c288 step %c32
+// CHECK: vector.transfer_read {{.*}} vector<32xf32>
+// CHECK-NOT: vector<48xf32>
+func.func @tiles_of_whole_vector_pairs(%a: tensor<288xf32>, %b: tensor<288xf32>) -> tensor<288xf32> {
+  %e = tensor.empty() : tensor<288xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%a, %b : tensor<288xf32>, tensor<288xf32>) outs(%e : tensor<288xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<288xf32>
+  return %r : tensor<288xf32>
+}
