@@ -403,6 +403,21 @@ def NNVectorizeCopiesPass : Pass<"nn-vectorize-copies", "::mlir::func::FuncOp"> 
   ];
 }
 
+def NNHoistAccumulatorsPass
+    : Pass<"nn-hoist-accumulators", "::mlir::func::FuncOp"> {
+  let summary = "hoists register tiles' accumulators out of their loops";
+  let description = [{
+    Input: tiled and vectorized code on tensors. Output: MLIR's
+    loop-invariant subset hoisting (hoistLoopInvariantSubsets, innermost
+    loops first) applied to the loops (scf.for, scf.forall) that have an
+    iter_arg which a vector.transfer_read or vector.transfer_write uses
+    directly: a matmul's k loop, whose accumulator's read and write pair
+    moves out of the loop. Other loops are not examined (the upstream pass
+    examines them all, with ValueBoundsConstraintSet's questions about every
+    pair of slices at loop-dependent offsets).
+  }];
+}
+
 def NNApproximateMathPass : Pass<"nn-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "replaces transcendental math ops by polynomial approximations";
   let description = [{

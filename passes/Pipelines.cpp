@@ -156,7 +156,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
   // The matmul accumulator (transfer_read/_write of C in the k loop) moves
   // out of the loop and stays in registers. The canonicalization after it is
   // needed: without it strided copies remain (slower, and memrefCopy calls).
-  pm.addNestedPass<func::FuncOp>(createLoopInvariantSubsetHoistingPass());
+  pm.addNestedPass<func::FuncOp>(createNNHoistAccumulatorsPass());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
 
   // 2. Bufferization. Function boundaries get identity layouts so that the
