@@ -64,92 +64,89 @@ unsigned contiguousTail(ArrayRef<int64_t> shape, ArrayRef<int64_t> a,
 /// Rewrites `op` (see the file's comment); fails, changing nothing, on a
 /// copy it does not apply to.
 LogicalResult vectorizeCopy(RewriterBase &rewriter, linalg::CopyOp op) {
-  {
-    if (!op.hasPureBufferSemantics())
-      return failure();
-    Value from = op.getInputs()[0], to = op.getOutputs()[0];
-    auto fromType = dyn_cast<MemRefType>(from.getType());
-    auto toType = dyn_cast<MemRefType>(to.getType());
-    if (!fromType || !toType || fromType.getRank() == 0 ||
-        fromType.getShape() != toType.getShape() ||
-        fromType.getElementType() != toType.getElementType() ||
-        !fromType.getElementType().isIntOrFloat() ||
-        fromType.getElementTypeBitWidth() % 8 != 0)
-      return failure();
-    auto fromStrides = staticStrides(fromType);
-    auto toStrides = staticStrides(toType);
-    if (!fromStrides || !toStrides)
-      return failure();
-    ArrayRef<int64_t> shape = fromType.getShape();
-    unsigned tail = contiguousTail(shape, *fromStrides, *toStrides);
-    if (tail == 0)
-      return failure();
-    unsigned rank = shape.size();
-    int64_t row = 1;
-    for (unsigned d = rank - tail; d < rank; ++d)
-      row *= shape[d];
-    if (row < 2 || ShapedType::getNumElements(shape) == 0)
-      return failure();
+  if (!op.hasPureBufferSemantics())
+    return failure();
+  Value from = op.getInputs()[0], to = op.getOutputs()[0];
+  auto fromType = dyn_cast<MemRefType>(from.getType());
+  auto toType = dyn_cast<MemRefType>(to.getType());
+  if (!fromType || !toType || fromType.getRank() == 0 ||
+      fromType.getShape() != toType.getShape() ||
+      fromType.getElementType() != toType.getElementType() ||
+      !fromType.getElementType().isIntOrFloat() ||
+      fromType.getElementTypeBitWidth() % 8 != 0)
+    return failure();
+  auto fromStrides = staticStrides(fromType);
+  auto toStrides = staticStrides(toType);
+  if (!fromStrides || !toStrides)
+    return failure();
+  ArrayRef<int64_t> shape = fromType.getShape();
+  unsigned tail = contiguousTail(shape, *fromStrides, *toStrides);
+  if (tail == 0)
+    return failure();
+  unsigned rank = shape.size();
+  int64_t row = 1;
+  for (unsigned d = rank - tail; d < rank; ++d)
+    row *= shape[d];
+  if (row < 2 || ShapedType::getNumElements(shape) == 0)
+    return failure();
 
-    // Both sides with the contiguous tail collapsed into one dimension.
-    Location loc = op.getLoc();
-    SmallVector<ReassociationIndices> groups;
-    for (unsigned d = 0; d < rank - tail; ++d)
-      groups.push_back({int64_t(d)});
-    ReassociationIndices last;
-    for (unsigned d = rank - tail; d < rank; ++d)
-      last.push_back(d);
-    groups.push_back(last);
-    if (tail > 1) {
-      from = rewriter.create<memref::CollapseShapeOp>(loc, from, groups);
-      to = rewriter.create<memref::CollapseShapeOp>(loc, to, groups);
-    }
-
-    // A loop per outer dimension of more than one element.
-    SmallVector<Value> indices;
-    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
-    Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
-    OpBuilder::InsertionGuard guard(rewriter);
-    for (unsigned d = 0; d < rank - tail; ++d) {
-      if (shape[d] == 1) {
-        indices.push_back(zero);
-        continue;
-      }
-      auto loop = rewriter.create<scf::ForOp>(
-          loc, zero, rewriter.create<arith::ConstantIndexOp>(loc, shape[d]),
-          one);
-      rewriter.setInsertionPointToStart(loop.getBody());
-      indices.push_back(loop.getInductionVar());
-    }
-
-    // The row: whole chunks in a loop, then what is left as one vector.
-    Type elem = fromType.getElementType();
-    int64_t chunk = std::max<int64_t>(
-        1, kChunkBytes / (fromType.getElementTypeBitWidth() / 8));
-    auto copyAt = [&](Value column, int64_t lanes) {
-      SmallVector<Value> at(indices);
-      at.push_back(column);
-      auto type = VectorType::get({lanes}, elem);
-      Value v = rewriter.create<vector::LoadOp>(loc, type, from, at);
-      rewriter.create<vector::StoreOp>(loc, v, to, at);
-    };
-    int64_t whole = row / chunk * chunk;
-    Value end =
-        whole == 0 ? zero : rewriter.create<arith::ConstantIndexOp>(loc, whole);
-    if (whole == chunk) {
-      copyAt(zero, chunk);
-    } else if (whole > chunk) {
-      auto loop = rewriter.create<scf::ForOp>(
-          loc, zero, end, rewriter.create<arith::ConstantIndexOp>(loc, chunk));
-      OpBuilder::InsertionGuard inner(rewriter);
-      rewriter.setInsertionPointToStart(loop.getBody());
-      copyAt(loop.getInductionVar(), chunk);
-    }
-    if (row > whole)
-      copyAt(end, row - whole);
-    rewriter.eraseOp(op);
-    return success();
+  // Both sides with the contiguous tail collapsed into one dimension.
+  Location loc = op.getLoc();
+  SmallVector<ReassociationIndices> groups;
+  for (unsigned d = 0; d < rank - tail; ++d)
+    groups.push_back({int64_t(d)});
+  ReassociationIndices last;
+  for (unsigned d = rank - tail; d < rank; ++d)
+    last.push_back(d);
+  groups.push_back(last);
+  if (tail > 1) {
+    from = rewriter.create<memref::CollapseShapeOp>(loc, from, groups);
+    to = rewriter.create<memref::CollapseShapeOp>(loc, to, groups);
   }
+
+  // A loop per outer dimension of more than one element.
+  SmallVector<Value> indices;
+  Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+  Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+  OpBuilder::InsertionGuard guard(rewriter);
+  for (unsigned d = 0; d < rank - tail; ++d) {
+    if (shape[d] == 1) {
+      indices.push_back(zero);
+      continue;
+    }
+    auto loop = rewriter.create<scf::ForOp>(
+        loc, zero, rewriter.create<arith::ConstantIndexOp>(loc, shape[d]), one);
+    rewriter.setInsertionPointToStart(loop.getBody());
+    indices.push_back(loop.getInductionVar());
+  }
+
+  // The row: whole chunks in a loop, then what is left as one vector.
+  Type elem = fromType.getElementType();
+  int64_t chunk = std::max<int64_t>(
+      1, kChunkBytes / (fromType.getElementTypeBitWidth() / 8));
+  auto copyAt = [&](Value column, int64_t lanes) {
+    SmallVector<Value> at(indices);
+    at.push_back(column);
+    auto type = VectorType::get({lanes}, elem);
+    Value v = rewriter.create<vector::LoadOp>(loc, type, from, at);
+    rewriter.create<vector::StoreOp>(loc, v, to, at);
+  };
+  int64_t whole = row / chunk * chunk;
+  Value end =
+      whole == 0 ? zero : rewriter.create<arith::ConstantIndexOp>(loc, whole);
+  if (whole == chunk) {
+    copyAt(zero, chunk);
+  } else if (whole > chunk) {
+    auto loop = rewriter.create<scf::ForOp>(
+        loc, zero, end, rewriter.create<arith::ConstantIndexOp>(loc, chunk));
+    OpBuilder::InsertionGuard inner(rewriter);
+    rewriter.setInsertionPointToStart(loop.getBody());
+    copyAt(loop.getInductionVar(), chunk);
+  }
+  if (row > whole)
+    copyAt(end, row - whole);
+  rewriter.eraseOp(op);
+  return success();
 }
 
 struct NNVectorizeCopiesPass
