@@ -520,9 +520,16 @@ def NNContiguousStridedTransfersPass
     transpose reads vector<1x16x1x14> at stride 2) first becomes one 1-D
     transfer per row. A span that is not whole vectors (27 elements) is read
     as whole vectors (32) under a constant mask and written back under it.
+    A read along a larger stride, of a memref whose last dimension has
+    stride 1, whose every user is a vector.shape_cast to a vector with only
+    its last dimension non-unit (a transposing copy's: a [F, C, 3, 3]
+    weight read along F as vector<64x1x1x1>), becomes one vector.gather at
+    offsets 0, s, 2s, ... from the first lane's element, broadcast to each
+    cast's type.
   }];
   let dependentDialects = [
-    "::mlir::memref::MemRefDialect", "::mlir::vector::VectorDialect"
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 
