@@ -61,8 +61,8 @@ struct NNFenceShufflesPass
           llvm::any_of(op->getUsers(), isShuffle))
         stages.push_back(op);
     });
+    OpBuilder builder(&getContext());
     for (LLVM::ShuffleVectorOp op : stages) {
-      OpBuilder builder(op->getContext());
       builder.setInsertionPointAfter(op);
       auto fence = builder.create<LLVM::CallIntrinsicOp>(
           op.getLoc(), op.getType(), "llvm.arithmetic.fence",

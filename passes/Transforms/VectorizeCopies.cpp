@@ -31,33 +31,24 @@ namespace {
 /// registers): a row of at most this many bytes is copied by one vector.
 constexpr int64_t kChunkBytes = 256;
 
-/// The static strides of a memref of static shape (its offset may be
-/// dynamic), or nothing.
-std::optional<SmallVector<int64_t>> staticStrides(MemRefType type) {
+/// Whether a memref has a static shape and static strides (its offset may
+/// be dynamic).
+bool staticLayout(MemRefType type) {
   SmallVector<int64_t> strides;
   int64_t offset;
-  if (!type.hasStaticShape() ||
-      failed(getStridesAndOffset(type, strides, offset)) ||
-      llvm::any_of(strides, ShapedType::isDynamic))
-    return std::nullopt;
-  return strides;
+  return type.hasStaticShape() &&
+         succeeded(getStridesAndOffset(type, strides, offset)) &&
+         llvm::none_of(strides, ShapedType::isDynamic);
 }
 
-/// How many trailing dimensions of a copy between memrefs of these shapes
-/// and strides form one contiguous row on both sides (at least the last,
-/// whose stride must be 1).
-unsigned contiguousTail(ArrayRef<int64_t> shape, ArrayRef<int64_t> a,
-                        ArrayRef<int64_t> b) {
-  unsigned rank = shape.size();
-  if (a.back() != 1 || b.back() != 1)
-    return 0;
-  unsigned tail = 1;
-  while (tail < rank) {
-    unsigned d = rank - 1 - tail;
-    if (a[d] != a[d + 1] * shape[d + 1] || b[d] != b[d + 1] * shape[d + 1])
-      break;
+/// How many trailing dimensions of a copy between memrefs of these types
+/// form one contiguous row on both sides (0 when the last dimension's
+/// stride is not 1 on one of them).
+int64_t contiguousTail(MemRefType a, MemRefType b) {
+  int64_t tail = 0;
+  while (tail < a.getRank() && trailingNDimsContiguous(a, tail + 1) &&
+         trailingNDimsContiguous(b, tail + 1))
     ++tail;
-  }
   return tail;
 }
 
@@ -75,17 +66,15 @@ LogicalResult vectorizeCopy(RewriterBase &rewriter, linalg::CopyOp op) {
       !fromType.getElementType().isIntOrFloat() ||
       fromType.getElementTypeBitWidth() % 8 != 0)
     return failure();
-  auto fromStrides = staticStrides(fromType);
-  auto toStrides = staticStrides(toType);
-  if (!fromStrides || !toStrides)
+  if (!staticLayout(fromType) || !staticLayout(toType))
     return failure();
   ArrayRef<int64_t> shape = fromType.getShape();
-  unsigned tail = contiguousTail(shape, *fromStrides, *toStrides);
+  int64_t tail = contiguousTail(fromType, toType);
   if (tail == 0)
     return failure();
-  unsigned rank = shape.size();
+  int64_t rank = shape.size();
   int64_t row = 1;
-  for (unsigned d = rank - tail; d < rank; ++d)
+  for (int64_t d = rank - tail; d < rank; ++d)
     row *= shape[d];
   if (row < 2 || ShapedType::getNumElements(shape) == 0)
     return failure();
@@ -93,10 +82,10 @@ LogicalResult vectorizeCopy(RewriterBase &rewriter, linalg::CopyOp op) {
   // Both sides with the contiguous tail collapsed into one dimension.
   Location loc = op.getLoc();
   SmallVector<ReassociationIndices> groups;
-  for (unsigned d = 0; d < rank - tail; ++d)
-    groups.push_back({int64_t(d)});
+  for (int64_t d = 0; d < rank - tail; ++d)
+    groups.push_back({d});
   ReassociationIndices last;
-  for (unsigned d = rank - tail; d < rank; ++d)
+  for (int64_t d = rank - tail; d < rank; ++d)
     last.push_back(d);
   groups.push_back(last);
   if (tail > 1) {
@@ -109,7 +98,7 @@ LogicalResult vectorizeCopy(RewriterBase &rewriter, linalg::CopyOp op) {
   Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
   Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
   OpBuilder::InsertionGuard guard(rewriter);
-  for (unsigned d = 0; d < rank - tail; ++d) {
+  for (int64_t d = 0; d < rank - tail; ++d) {
     if (shape[d] == 1) {
       indices.push_back(zero);
       continue;
