@@ -39,3 +39,38 @@ func.func @no_forward_pool(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x2x2x2xf32>) ->
   %dx = nn.relu_grad %g, %x : tensor<1x2x4x4xf32>
   return %y, %dx : tensor<1x2x3x3xf32>, tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Overlapping windows at stride 1 (3x3, padding 1: an inception block's
+// pool): dx is gathered in one op, not 9 passes adding into a padded dxp.
+// The window offsets (-1: no window) and dy are padded by kh - 1 = 2 rows
+// and columns above and left, and by H + top - OH = 1 below and right (the
+// shifted views of the last input row and column stay inside); each of the
+// 9 kernel offsets reads both at its shift, the last offset (8) first, as
+// PyTorch's backward adds the windows' gradients into an element.
+// CHECK-LABEL: func.func @stride1_overlapping(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<1x2x4x4xf32>, %[[DY:[^:]+]]: tensor<1x2x4x4xf32>
+// CHECK:         %[[MAX:.+]]:2 = linalg.generic
+// CHECK:         %[[NONE:.+]] = arith.constant -1.000000e+00 : f32
+// CHECK:         %[[OFFS:.+]] = linalg.fill ins(%[[NONE]] : f32) outs(%{{.+}} : tensor<1x2x7x7xf32>)
+// CHECK:         tensor.extract_slice %[[OFFS]][0, 0, 2, 2] [1, 2, 4, 4]
+// CHECK:         linalg.generic {{.*}} ins(%[[MAX]]#1 : tensor<1x2x4x4xf32>)
+// CHECK:         %[[OFFSP:.+]] = tensor.insert_slice
+// CHECK:         linalg.generic {{.*}} ins(%[[DY]] : tensor<1x2x4x4xf32>)
+// CHECK:         %[[DYP:.+]] = tensor.insert_slice
+// CHECK:         %[[O8:.+]] = tensor.extract_slice %[[OFFSP]][0, 0, 1, 1] [1, 2, 4, 4]
+// CHECK:         %[[D8:.+]] = tensor.extract_slice %[[DYP]][0, 0, 1, 1] [1, 2, 4, 4]
+// CHECK:         %[[O0:.+]] = tensor.extract_slice %[[OFFSP]][0, 0, 3, 3] [1, 2, 4, 4]
+// CHECK:         %[[D0:.+]] = tensor.extract_slice %[[DYP]][0, 0, 3, 3] [1, 2, 4, 4]
+// CHECK:         %[[DX:.+]] = linalg.generic {{.*}} ins(%[[O8]], %[[D8]], {{.*}}, %[[O0]], %[[D0]] : {{.*}}) outs(%{{.+}} : tensor<1x2x4x4xf32>)
+// CHECK:           arith.constant 8.000000e+00 : f32
+// CHECK:           arith.cmpf oeq
+// CHECK:           arith.select
+// CHECK:           arith.addf
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[DX]]
+func.func @stride1_overlapping(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %g = nn.maxpool2d_grad %dy, %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+  return %g : tensor<1x2x4x4xf32>
+}
