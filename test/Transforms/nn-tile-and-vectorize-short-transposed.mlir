@@ -6,12 +6,16 @@
 // it, so its tiles were scalar code. The loops (32, 3, 3) become one loop
 // of 288: a [64, 288] transpose in 16 x 16 tiles of vectors; the weight and
 // the results collapse to [64, 288] (views of the same memory) and the
-// results expand back.
+// results expand back. The tiles go down the gradient's rows, 16 at a time
+// (the tile loop of the innermost loop, k, outermost): each row of G is
+// read from start to end while 16 are read abreast.
 // CHECK-LABEL: func.func @row_major_gradient(
 // CHECK-SAME:    %[[G:[^:]+]]: tensor<288x64xf32>, %[[W:[^:]+]]: tensor<64x32x3x3xf32>
+// CHECK-DAG:     %[[C64:.+]] = arith.constant 64 : index
+// CHECK-DAG:     %[[C288:.+]] = arith.constant 288 : index
 // CHECK-DAG:     %[[WC:.+]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3]] : tensor<64x32x3x3xf32> into tensor<64x288xf32>
-// CHECK:         scf.for %[[F:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
-// CHECK:           scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args
+// CHECK:         scf.for %[[K:.+]] = %{{.+}} to %[[C288]] step %{{.+}} iter_args
+// CHECK:           scf.for %[[F:.+]] = %{{.+}} to %[[C64]] step %{{.+}} iter_args
 // CHECK:             %[[GT:.+]] = vector.transfer_read %[[G]][%[[K]], %[[F]]]{{.*}} : tensor<288x64xf32>, vector<16x16xf32>
 // CHECK:             vector.transpose %[[GT]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
 // CHECK:             vector.transfer_read %[[WC]][%[[F]], %[[K]]]{{.*}} : tensor<64x288xf32>, vector<16x16xf32>
