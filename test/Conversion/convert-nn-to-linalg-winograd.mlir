@@ -208,15 +208,17 @@ func.func @winograd_nchw(%x: tensor<4x32x12x12xf32>, %w: tensor<32x32x3x3xf32>, 
 // tiles read it, and the weight gradient's F(2x2, 3x3) output-gradient
 // transform reads its interior [1, 24, 24, 32] at row and column 1 instead
 // of transposing dy again. The two samples in two groups in parallel, each
-// carrying its dU and its samples of dx; then dx collapsed to [2, 32, 24,
-// 24], dU summed, dW = dU^T (G (x) G). With 12x12 outputs (9 tiles of 4x4
+// carrying its dU and its samples of dx, built in the group's part of the
+// loop's result (bufferized in place, not copied there after); then dx
+// collapsed to [2, 32, 24, 24], dU summed, dW = dU^T (G (x) G). With 12x12 outputs (9 tiles of 4x4
 // a sample: GEMMs of too few rows for parts of one sample) the two
 // gradients go apart, and so they do where the weight gradient's x is
 // computed between them (both are lowered before the first).
 // CHECK-LABEL: func.func @winograd_grads(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<2x32x24x24xf32>, %[[W:[^:]+]]: tensor<32x32x3x3xf32>, %[[DY:[^:]+]]: tensor<2x32x24x24xf32>
-// CHECK:         %[[G:.+]]:2 = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<2x16x32x32xf32>, tensor<2x1x32x24x24xf32>)
-// CHECK:           %[[L:.+]]:2 = scf.for %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<16x32x32xf32>, tensor<1x32x24x24xf32>)
+// CHECK:         %[[G:.+]]:2 = scf.forall (%[[GROUP:.+]]) in (2) shared_outs(%{{.+}} = %{{.+}}, %[[DXS:.+]] = %{{.+}}) -> (tensor<2x16x32x32xf32>, tensor<2x1x32x24x24xf32>)
+// CHECK:           %[[DXG:.+]] = tensor.extract_slice %[[DXS]][%[[GROUP]], 0, 0, 0, 0] [1, 1, 32, 24, 24] [1, 1, 1, 1, 1] : tensor<2x1x32x24x24xf32> to tensor<1x32x24x24xf32>
+// CHECK:           %[[L:.+]]:2 = scf.for %{{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %[[DXG]]) -> (tensor<16x32x32xf32>, tensor<1x32x24x24xf32>)
 // CHECK:             %[[DYS:.+]] = tensor.extract_slice %[[DY]]
 // CHECK:             %[[T:.+]] = linalg.transpose ins(%[[DYS]] : tensor<1x32x24x24xf32>) outs(%{{.+}} : tensor<1x24x24x32xf32>) permutation = [0, 2, 3, 1]
 // CHECK:             tensor.insert_slice %[[T]] into %{{.+}}[0, 1, 1, 0] [1, 24, 24, 32] [1, 1, 1, 1] : tensor<1x24x24x32xf32> into tensor<1x26x26x32xf32>

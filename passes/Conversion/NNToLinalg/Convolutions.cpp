@@ -181,12 +181,25 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
   return b.create<arith::ConstantIndexOp>(loc, v);
 }
 
+/// The type of `size` samples [size, ...] of a batch of type `t` [N, ...].
+RankedTensorType partOf(RankedTensorType t, int64_t size = 1) {
+  SmallVector<int64_t> shape(t.getShape());
+  shape[0] = size;
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
 /// An scf.forall over the first dimension of the `outs` types [N, ...] (the
 /// samples, or groups) in parts of `size`: `body` gets the index of the
 /// part's first sample and returns its [size, ...] part of each result.
-SmallVector<Value> forEachPart(OpBuilder &b, Location loc,
-                               ArrayRef<RankedTensorType> outs, int64_t size,
-                               function_ref<SmallVector<Value>(Value)> body) {
+/// With `intoParts`, the body also gets each result's part of the loop's
+/// shared outputs ([size, ...], rank-reduced to [...] for size 1: a
+/// destination to build its part in, so that bufferization writes the part
+/// in place instead of copying a part built in a buffer of its own); its
+/// parts may then be [...] for size 1.
+SmallVector<Value>
+forEachPart(OpBuilder &b, Location loc, ArrayRef<RankedTensorType> outs,
+            int64_t size,
+            function_ref<SmallVector<Value>(Value, ValueRange)> intoParts) {
   SmallVector<Value> inits;
   for (RankedTensorType out : outs)
     inits.push_back(emptyLike(b, loc, out));
@@ -199,20 +212,42 @@ SmallVector<Value> forEachPart(OpBuilder &b, Location loc,
   Value first = forall.getInductionVars()[0];
   if (size != 1)
     first = b.create<arith::MulIOp>(loc, first, indexConstant(b, loc, size));
-  SmallVector<Value> parts = body(first);
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  for (auto [part, out, into] :
-       llvm::zip_equal(parts, outs, forall.getRegionIterArgs())) {
+  // Each result's part: offsets, sizes and strides in the shared output.
+  auto partOfOut = [&](RankedTensorType out) {
     int64_t rank = out.getRank();
     SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
         sizes = getAsIndexOpFoldResult(b.getContext(), out.getShape()),
         strides(rank, b.getIndexAttr(1));
     offsets[0] = first;
     sizes[0] = b.getIndexAttr(size);
+    return std::make_tuple(offsets, sizes, strides);
+  };
+  SmallVector<Value> destinations;
+  for (auto [out, into] : llvm::zip_equal(outs, forall.getRegionIterArgs())) {
+    auto [offsets, sizes, strides] = partOfOut(out);
+    RankedTensorType type = partOf(out, size);
+    if (size == 1)
+      type = RankedTensorType::get(out.getShape().drop_front(),
+                                   out.getElementType());
+    destinations.push_back(b.create<tensor::ExtractSliceOp>(
+        loc, type, into, offsets, sizes, strides));
+  }
+  SmallVector<Value> parts = intoParts(first, destinations);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [part, out, into] :
+       llvm::zip_equal(parts, outs, forall.getRegionIterArgs())) {
+    auto [offsets, sizes, strides] = partOfOut(out);
     b.create<tensor::ParallelInsertSliceOp>(loc, part, into, offsets, sizes,
                                             strides);
   }
   return forall.getResults();
+}
+
+SmallVector<Value> forEachPart(OpBuilder &b, Location loc,
+                               ArrayRef<RankedTensorType> outs, int64_t size,
+                               function_ref<SmallVector<Value>(Value)> body) {
+  return forEachPart(b, loc, outs, size,
+                     [&](Value first, ValueRange) { return body(first); });
 }
 
 Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
@@ -220,13 +255,6 @@ Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
   return forEachPart(
       b, loc, ArrayRef<RankedTensorType>{out}, size,
       [&](Value first) { return SmallVector<Value>{body(first)}; })[0];
-}
-
-/// The type of `size` samples [size, ...] of a batch of type `t` [N, ...].
-RankedTensorType partOf(RankedTensorType t, int64_t size = 1) {
-  SmallVector<int64_t> shape(t.getShape());
-  shape[0] = size;
-  return RankedTensorType::get(shape, t.getElementType());
 }
 
 /// The `size` samples of the NCHW tensor `x` from sample `first` on as a
@@ -1534,14 +1562,13 @@ winogradGrads(OpBuilder &b, Location loc, Value x, Value dyIn, Value filters,
   Value u = winogradFilters(b, loc, f, filters, /*inputGradient=*/true);
   SmallVector<Value> results = forEachPart(
       b, loc, {type(sumsShape), type(grouped)}, 1,
-      [&](Value group) -> SmallVector<Value> {
+      [&](Value group, ValueRange into) -> SmallVector<Value> {
         auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
         Value first = b.create<arith::MulIOp>(loc, group, idx(samples));
-        RankedTensorType dxGroup = partOf(dxType, samples);
-        auto loop =
-            b.create<scf::ForOp>(loc, idx(0), idx(perGroup), idx(1),
-                                 ValueRange{filled(b, loc, accType, 0.0),
-                                            emptyLike(b, loc, dxGroup)});
+        // The group's dx is built in its part of the result (into[1]).
+        auto loop = b.create<scf::ForOp>(
+            loc, idx(0), idx(perGroup), idx(1),
+            ValueRange{filled(b, loc, accType, 0.0), into[1]});
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(loop.getBody());
@@ -1572,8 +1599,7 @@ winogradGrads(OpBuilder &b, Location loc, Value x, Value dyIn, Value filters,
               loc, dx, loop.getRegionIterArgs()[1], offsets, sizes, strides);
           b.create<scf::YieldOp>(loc, ValueRange{acc, dxs});
         }
-        return {withLeadingUnit(b, loc, loop.getResult(0)),
-                withLeadingUnit(b, loc, loop.getResult(1))};
+        return {withLeadingUnit(b, loc, loop.getResult(0)), loop.getResult(1)};
       });
   SmallVector<ReassociationIndices> batch = {{0, 1}};
   for (int64_t d = 2; d <= dxType.getRank(); ++d)
