@@ -188,8 +188,8 @@ static Value gatheredWindowsGrad(OpBuilder &b, Location loc, Value argmax,
   RankedTensorType y = tensorType(dy);
   int64_t oh = y.getDimSize(2), ow = y.getDimSize(3), h = x.getDimSize(2),
           wd = x.getDimSize(3);
-  // Rows and columns below and right of the outputs reach the last padded
-  // input rows (h + top) and columns.
+  // Below and right, h + top - oh rows (and columns) when positive: the
+  // views of dx's last row and column stay inside.
   Window around = {w.kh,
                    w.kw,
                    1,
