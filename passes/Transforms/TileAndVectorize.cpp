@@ -1125,14 +1125,16 @@ void flattenStateUpdates(func::FuncOp func, RewriterBase &rewriter) {
   }
 }
 
-/// Whether an operand of `op` is read across its innermost loop (a
-/// transpose, tiled in square tiles of vectors). Not when the operand's
-/// last dimension is a short loop (the kernel columns of a pooling
-/// gradient's windows): the innermost loop accesses it with a small stride,
-/// which nn-contiguous-strided-transfers makes contiguous.
-static bool readsAcrossInnermost(linalg::LinalgOp op) {
+/// Whether `op` (of at least two loops) goes in square tiles of vectors, as
+/// a transpose: an operand read across its innermost loop (see
+/// readsAcrossInnermost; here an operand whose last index involves that
+/// loop in any way is read along it). Not when the operand's last
+/// dimension is a short loop (the kernel columns of a pooling gradient's
+/// windows): the innermost loop accesses it with a small stride, which
+/// nn-contiguous-strided-transfers makes contiguous.
+static bool tiledAsTranspose(linalg::LinalgOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (ranges.empty())
+  if (ranges.size() < 2)
     return false;
   unsigned last = ranges.size() - 1;
   return llvm::any_of(op.getIndexingMapsArray(), [&](AffineMap m) {
@@ -1195,7 +1197,7 @@ struct NNTileAndVectorizePass
     // An operand read across the innermost loop (a transpose): square
     // vectorWidth x vectorWidth tiles, transposed in registers by
     // shuffles, instead of one gathered element per lane.
-    if (readsAcrossInnermost(op) && ranges.size() >= 2) {
+    if (tiledAsTranspose(op)) {
       preferred[last - 1] = vectorWidth;
       preferred[last] = vectorWidth;
     }
@@ -1618,7 +1620,7 @@ struct NNTileAndVectorizePass
       // activations, the transposing loops took 35-40% fewer perf samples
       // (the forward kernel 5% fewer, the gradients' 1-2%); whole steps
       // measured the same within the host's noise.
-      if (!isMatmulLike(op) && ranges.size() >= 2 && readsAcrossInnermost(op)) {
+      if (!isMatmulLike(op) && tiledAsTranspose(op)) {
         SmallVector<int64_t> order{int64_t(ranges.size()) - 1};
         llvm::append_range(order, llvm::seq<int64_t>(0, ranges.size() - 1));
         options.setInterchange(order);

@@ -191,15 +191,15 @@ RankedTensorType partOf(RankedTensorType t, int64_t size = 1) {
 /// An scf.forall over the first dimension of the `outs` types [N, ...] (the
 /// samples, or groups) in parts of `size`: `body` gets the index of the
 /// part's first sample and returns its [size, ...] part of each result.
-/// With `intoParts`, the body also gets each result's part of the loop's
-/// shared outputs ([size, ...], rank-reduced to [...] for size 1: a
-/// destination to build its part in, so that bufferization writes the part
-/// in place instead of copying a part built in a buffer of its own); its
-/// parts may then be [...] for size 1.
-SmallVector<Value>
-forEachPart(OpBuilder &b, Location loc, ArrayRef<RankedTensorType> outs,
-            int64_t size,
-            function_ref<SmallVector<Value>(Value, ValueRange)> intoParts) {
+/// With `intoParts`, the body also gets `into(i)`: result i's part of the
+/// loop's shared output ([size, ...], rank-reduced to [...] for size 1), a
+/// destination to build the part in, so that bufferization writes it in
+/// place instead of copying a part built in a buffer of its own (the part
+/// returned may then be [...] for size 1).
+SmallVector<Value> forEachPart(
+    OpBuilder &b, Location loc, ArrayRef<RankedTensorType> outs, int64_t size,
+    function_ref<SmallVector<Value>(Value, function_ref<Value(unsigned)>)>
+        intoParts) {
   SmallVector<Value> inits;
   for (RankedTensorType out : outs)
     inits.push_back(emptyLike(b, loc, out));
@@ -212,42 +212,45 @@ forEachPart(OpBuilder &b, Location loc, ArrayRef<RankedTensorType> outs,
   Value first = forall.getInductionVars()[0];
   if (size != 1)
     first = b.create<arith::MulIOp>(loc, first, indexConstant(b, loc, size));
-  // Each result's part: offsets, sizes and strides in the shared output.
-  auto partOfOut = [&](RankedTensorType out) {
-    int64_t rank = out.getRank();
-    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
-        sizes = getAsIndexOpFoldResult(b.getContext(), out.getShape()),
-        strides(rank, b.getIndexAttr(1));
-    offsets[0] = first;
-    sizes[0] = b.getIndexAttr(size);
-    return std::make_tuple(offsets, sizes, strides);
+  // Each result's part of its shared output: offsets, sizes, strides.
+  struct Part {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
   };
-  SmallVector<Value> destinations;
-  for (auto [out, into] : llvm::zip_equal(outs, forall.getRegionIterArgs())) {
-    auto [offsets, sizes, strides] = partOfOut(out);
-    RankedTensorType type = partOf(out, size);
-    if (size == 1)
-      type = RankedTensorType::get(out.getShape().drop_front(),
-                                   out.getElementType());
-    destinations.push_back(b.create<tensor::ExtractSliceOp>(
-        loc, type, into, offsets, sizes, strides));
+  SmallVector<Part> slices;
+  for (RankedTensorType out : outs) {
+    int64_t rank = out.getRank();
+    Part part{SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
+              getAsIndexOpFoldResult(b.getContext(), out.getShape()),
+              SmallVector<OpFoldResult>(rank, b.getIndexAttr(1))};
+    part.offsets[0] = first;
+    part.sizes[0] = b.getIndexAttr(size);
+    slices.push_back(std::move(part));
   }
-  SmallVector<Value> parts = intoParts(first, destinations);
+  auto into = [&](unsigned i) -> Value {
+    RankedTensorType out = outs[i];
+    RankedTensorType type =
+        size == 1 ? RankedTensorType::get(out.getShape().drop_front(),
+                                          out.getElementType())
+                  : partOf(out, size);
+    return b.create<tensor::ExtractSliceOp>(
+        loc, type, forall.getRegionIterArgs()[i], slices[i].offsets,
+        slices[i].sizes, slices[i].strides);
+  };
+  SmallVector<Value> parts = intoParts(first, into);
   b.setInsertionPointToStart(forall.getTerminator().getBody());
-  for (auto [part, out, into] :
-       llvm::zip_equal(parts, outs, forall.getRegionIterArgs())) {
-    auto [offsets, sizes, strides] = partOfOut(out);
-    b.create<tensor::ParallelInsertSliceOp>(loc, part, into, offsets, sizes,
-                                            strides);
-  }
+  for (auto [part, slice, shared] :
+       llvm::zip_equal(parts, slices, forall.getRegionIterArgs()))
+    b.create<tensor::ParallelInsertSliceOp>(loc, part, shared, slice.offsets,
+                                            slice.sizes, slice.strides);
   return forall.getResults();
 }
 
 SmallVector<Value> forEachPart(OpBuilder &b, Location loc,
                                ArrayRef<RankedTensorType> outs, int64_t size,
                                function_ref<SmallVector<Value>(Value)> body) {
-  return forEachPart(b, loc, outs, size,
-                     [&](Value first, ValueRange) { return body(first); });
+  return forEachPart(
+      b, loc, outs, size,
+      [&](Value first, function_ref<Value(unsigned)>) { return body(first); });
 }
 
 Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
@@ -1562,13 +1565,14 @@ winogradGrads(OpBuilder &b, Location loc, Value x, Value dyIn, Value filters,
   Value u = winogradFilters(b, loc, f, filters, /*inputGradient=*/true);
   SmallVector<Value> results = forEachPart(
       b, loc, {type(sumsShape), type(grouped)}, 1,
-      [&](Value group, ValueRange into) -> SmallVector<Value> {
+      [&](Value group,
+          function_ref<Value(unsigned)> into) -> SmallVector<Value> {
         auto idx = [&](int64_t v) { return indexConstant(b, loc, v); };
         Value first = b.create<arith::MulIOp>(loc, group, idx(samples));
-        // The group's dx is built in its part of the result (into[1]).
+        // The group's dx is built in its part of the result (into(1)).
         auto loop = b.create<scf::ForOp>(
             loc, idx(0), idx(perGroup), idx(1),
-            ValueRange{filled(b, loc, accType, 0.0), into[1]});
+            ValueRange{filled(b, loc, accType, 0.0), into(1)});
         {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(loop.getBody());
