@@ -87,6 +87,7 @@ void buildGPUCodegenPipeline(OpPassManager &pm, const GPUCodegenOptions &opts) {
     };
     pm.addPass(bufferization::createOneShotBufferizePass(bo));
   }
+  pm.addPass(createNNOrderConstantsPass()); // see Pipelines.cpp
   pm.addPass(createCanonicalizerPass());
   // Allocations out of loops, so that nn-plan-buffers can place them.
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferHoistingPass());

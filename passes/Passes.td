@@ -353,6 +353,23 @@ def NNPlanBuffersPass : Pass<"nn-plan-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 
+def NNOrderConstantsPass : Pass<"nn-order-constants", "::mlir::ModuleOp"> {
+  let summary = "names and orders bufferization's constant globals by first use";
+  let description = [{
+    One-shot bufferization makes every tensor constant a private constant
+    `memref.global` named `__constant_<type>` (further constants of one type
+    `__constant_<type>_0`, `_1`, ...) as it bufferizes the functions, in an
+    order that depends on the functions' addresses: two compiles of one
+    program could give two constants of one type each other's name and
+    place, and differ in bytes. This pass renames those globals by the order
+    of their first `memref.get_global` in the module (the first of a type
+    the bare name, then `_0`, `_1`, ...) and moves them, in that order, to
+    the start of the module, so that a program's code depends only on its
+    source. Run right after bufferization, when `memref.get_global` is their
+    only reader. Unread ones are erased.
+  }];
+}
+
 def NNUnshareEmptyTensorsPass : Pass<"nn-unshare-empty-tensors", "::mlir::func::FuncOp"> {
   let summary = "gives every use of a tensor.empty its own tensor.empty";
   let description = [{

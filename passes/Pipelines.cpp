@@ -169,6 +169,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const CPUCodegenOptions &opts) {
     bo.memCpyFn = linalgCopyFn(opts.parallelChunks, opts.parallelMinWork);
     pm.addPass(bufferization::createOneShotBufferizePass(bo));
   }
+  // Bufferization names its constants in an order that varies between
+  // runs; they get names and places by first use.
+  pm.addPass(createNNOrderConstantsPass());
   // canonicalize must precede drop-equivalent-buffer-results, or a stray
   // bufferization.clone survives.
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
