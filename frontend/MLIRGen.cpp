@@ -310,8 +310,8 @@ private:
           break;
         }
         auto bn = b.create<nn::BatchNormOp>(
-            l, type, w.getType(), w.getType(), in(0), w, bias, fs.mask,
-            b.getF32FloatAttr(eps),
+            l, type, w.getType(), w.getType(), w.getType(), in(0), w, bias,
+            fs.mask, b.getF32FloatAttr(eps),
             run.syncBatchnorm ? b.getUnitAttr() : UnitAttr());
         values[n.id] = bn.getResult();
         FloatAttr momentum =

@@ -19,7 +19,7 @@ LogicalResult BatchNormOp::verify() {
   if (x.getRank() != 2 && x.getRank() != 4)
     return emitOpError() << "expects a [N, C] or [N, C, H, W] input, got " << x;
   auto channels = RankedTensorType::get({x.getDimSize(1)}, x.getElementType());
-  for (Value v : {getWeight(), getBias(), getMean(), getVar()})
+  for (Value v : {getWeight(), getBias(), getMean(), getVar(), getInvstd()})
     if (v.getType() != channels)
       return emitOpError() << "weight, bias and statistics must be " << channels
                            << ", got " << v.getType();
@@ -89,21 +89,22 @@ LogicalResult SliceOp::verify() {
 // Gradient rules
 //===----------------------------------------------------------------------===//
 
-// y = (x - mean) / sqrt(var + eps) w + b, statistics over the real rows
-//   =>  dx = m w / sqrt(var + eps)
-//              (dy - sum(m dy) / M - xhat sum(m dy xhat) / M),
+// y = (x - mean) invstd w + b, invstd = 1 / sqrt(var + eps), statistics
+// over the real rows
+//   =>  dx = m w invstd (dy - sum(m dy) / M - xhat sum(m dy xhat) / M),
 //       dw = sum(m dy xhat), db = sum(m dy)
-// The mean and variance results feed only the running statistics, which are
-// buffers: their gradients are ignored.
+// with the forward pass's mean and invstd (torch's save_mean, save_invstd).
+// The statistics results feed only the running statistics, which are
+// buffers, and this rule: their gradients are ignored.
 LogicalResult BatchNormOp::buildGradient(OpBuilder &b,
                                          ArrayRef<Value> resultGrads,
                                          SmallVectorImpl<Value> &operandGrads) {
   if (noGradient(resultGrads, *this, operandGrads))
     return success();
   Type xType = getInput().getType(), wType = getWeight().getType();
-  auto g = b.create<BatchNormGradOp>(getLoc(), xType, wType, wType,
-                                     resultGrads[0], getInput(), getWeight(),
-                                     getMask(), getEpsAttr(), getSyncAttr());
+  auto g = b.create<BatchNormGradOp>(
+      getLoc(), xType, wType, wType, resultGrads[0], getInput(), getWeight(),
+      getMean(), getInvstd(), getMask(), getSyncAttr());
   operandGrads.append(
       {g.getInputGrad(), g.getWeightGrad(), g.getBiasGrad(), Value()});
   return success();

@@ -15,7 +15,7 @@
 
 def NN_BatchNormOp : NN_Op<"batchnorm",
     [Pure, AllTypesMatch<["input", "result"]>,
-     AllTypesMatch<["weight", "bias", "mean", "var"]>,
+     AllTypesMatch<["weight", "bias", "mean", "var", "invstd"]>,
      DeclareOpInterfaceMethods<NN_GradientOpInterface>]> {
   let summary = "batch normalization with batch statistics (training mode)";
   let description = [{
@@ -25,7 +25,11 @@ def NN_BatchNormOp : NN_Op<"batchnorm",
     nothing): `y = (x - mean) / sqrt(var + eps) weight + bias` with the
     biased variance, as torch.nn.BatchNorm1d/2d in training mode. The other
     results are the batch mean and the UNBIASED batch variance, what the
-    running statistics track (see `nn.running_average`).
+    running statistics track (see `nn.running_average`), and
+    `invstd = 1 / sqrt(var + eps)` of the biased variance: with the mean,
+    what torch saves for the backward pass (`save_mean`, `save_invstd`) and
+    `nn.batchnorm_grad` takes, so that the gradient does not read the input
+    twice more to recompute them.
 
     `sync` (`sync_batchnorm = true`, data-parallel training): the statistics
     are those of every rank's batch together, as torch.nn.SyncBatchNorm's:
@@ -35,7 +39,7 @@ def NN_BatchNormOp : NN_Op<"batchnorm",
     ranks in lockstep normalize and track exactly what one process with
     the global batch would.
     ```mlir
-    %y, %mean, %var = nn.batchnorm %x, %w, %b, %m {eps = 1.0e-05 : f32} : tensor<32x16xf32>, tensor<16xf32>, tensor<32xf32>
+    %y, %mean, %var, %invstd = nn.batchnorm %x, %w, %b, %m {eps = 1.0e-05 : f32} : tensor<32x16xf32>, tensor<16xf32>, tensor<32xf32>
     ```
   }];
   let arguments = (ins NN_F32Tensor:$input, NN_F32Tensor:$weight,
@@ -43,7 +47,7 @@ def NN_BatchNormOp : NN_Op<"batchnorm",
                        DefaultValuedAttr<F32Attr, "1.0e-5">:$eps,
                        UnitAttr:$sync);
   let results = (outs NN_F32Tensor:$result, NN_F32Tensor:$mean,
-                      NN_F32Tensor:$var);
+                      NN_F32Tensor:$var, NN_F32Tensor:$invstd);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias `,` $mask attr-dict `:` type($input) `,`
     type($weight) `,` type($mask)
@@ -53,35 +57,37 @@ def NN_BatchNormOp : NN_Op<"batchnorm",
 
 def NN_BatchNormGradOp : NN_Op<"batchnorm_grad",
     [Pure, AllTypesMatch<["grad", "input", "input_grad"]>,
-     AllTypesMatch<["weight", "weight_grad", "bias_grad"]>]> {
+     AllTypesMatch<["weight", "weight_grad", "bias_grad", "mean",
+                    "invstd"]>]> {
   let summary = "batch normalization backward (batch statistics)";
   let description = [{
-    Recomputes the masked statistics of `input` and returns, with
-    `xhat = (x - mean) / sqrt(var + eps)` and M the number of real elements
-    per channel:
-    `dx = m weight / sqrt(var + eps) (dy - sum(m dy) / M - xhat sum(m dy xhat) / M)`,
+    With the forward pass's statistics of `input` (`nn.batchnorm`'s `mean`
+    and `invstd = 1 / sqrt(var + eps)`, as torch's backward takes
+    `save_mean` and `save_invstd`), `xhat = (x - mean) invstd` and M the
+    number of real elements per channel, returns
+    `dx = m weight invstd (dy - sum(m dy) / M - xhat sum(m dy xhat) / M)`,
     `dweight = sum(m dy xhat)`, `dbias = sum(m dy)`.
 
-    `sync`: the statistics, M and the two sums in `dx` are every rank's
-    together (see `nn.batchnorm`); `dweight` and `dbias` stay this rank's,
+    `sync`: M and the two sums in `dx` are every rank's together, as the
+    statistics are (see `nn.batchnorm`); `dweight` and `dbias` stay this rank's,
     being parameter gradients that the runtime sums. Each rank's `dy` is
     that of its own mean loss (over its R real rows), so the sums in `dx`
     are all-reduced weighted by R and divided by this rank's R: the
     gradient that, weighted by R like every rank's, sums to the global
     batch's.
     ```mlir
-    %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %m {eps = 1.0e-05 : f32} : tensor<32x16xf32>, tensor<16xf32>, tensor<32xf32>
+    %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %mean, %invstd, %m : tensor<32x16xf32>, tensor<16xf32>, tensor<32xf32>
     ```
   }];
   let arguments = (ins NN_F32Tensor:$grad, NN_F32Tensor:$input,
-                       NN_F32Tensor:$weight, NN_F32Tensor:$mask,
-                       DefaultValuedAttr<F32Attr, "1.0e-5">:$eps,
+                       NN_F32Tensor:$weight, NN_F32Tensor:$mean,
+                       NN_F32Tensor:$invstd, NN_F32Tensor:$mask,
                        UnitAttr:$sync);
   let results = (outs NN_F32Tensor:$input_grad, NN_F32Tensor:$weight_grad,
                       NN_F32Tensor:$bias_grad);
   let assemblyFormat = [{
-    $grad `,` $input `,` $weight `,` $mask attr-dict `:` type($input) `,`
-    type($weight) `,` type($mask)
+    $grad `,` $input `,` $weight `,` $mean `,` $invstd `,` $mask attr-dict `:`
+    type($input) `,` type($weight) `,` type($mask)
   }];
 }
 

@@ -28,37 +28,41 @@
 // CHECK-NEXT: linalg.yield %[[Y]]
 // CHECK-NOT: nn.
 func.func @batchnorm(%x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
-  %y, %mean, %var = nn.batchnorm %x, %w, %w, %m : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  %y, %mean, %var, %istd = nn.batchnorm %x, %w, %w, %m : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
   return %y, %mean, %var : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
 }
 
 // -----
 
-// Its gradient as torch's batch_norm_cpu_backward_template: db = sum dy,
-// dotp = sum dy (x - mean), dw = dotp istd; per channel the mean gradient
-// db / M, k = dw istd / M and istd w; then an element is
+// Its gradient as torch's batch_norm_cpu_backward_template, with the
+// forward pass's mean and invstd (%arg4, %arg5; torch's save_mean and
+// save_invstd): x is read by no statistics pass, only by dotp and dx.
+// db = sum dy, dotp = sum dy (x - mean), dw = dotp istd; per channel the
+// mean gradient db / M, k = dw istd / M and istd w; then an element is
 // (dy - db / M - (x - mean) k) istd w: no division an element.
 // CHECK-LABEL: func @batchnorm_grad
+// CHECK: linalg.reduce ins(%arg3 : tensor<4xf32>)
+// CHECK-NOT: math.sqrt
 // CHECK: %[[DB:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %arg3 :
-// CHECK: %[[DOTP:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %arg1, %arg3, %{{.+}} :
+// CHECK: %[[DOTP:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%arg0, %arg1, %arg3, %arg4 :
 // CHECK-NEXT: ^bb0(%[[DY:.+]]: f32, %[[X:.+]]: f32, %{{.+}}: f32, %[[MEAN:.+]]: f32, %{{.+}}: f32):
 // CHECK-NEXT: %[[C:.+]] = arith.subf %[[X]], %[[MEAN]]
 // CHECK-NEXT: arith.mulf %[[DY]], %[[C]]
-// CHECK: %[[DW:.+]] = linalg.generic {{.+}} ins(%[[DOTP]], %[[ISTD:[^ ]+]] : tensor<3xf32>, tensor<3xf32>)
+// CHECK: %[[DW:.+]] = linalg.generic {{.+}} ins(%[[DOTP]], %arg5 : tensor<3xf32>, tensor<3xf32>)
 // CHECK: %[[GM:.+]] = linalg.generic {{.+}} ins(%[[DB]] : tensor<3xf32>)
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.divf
-// CHECK: %[[K:.+]] = linalg.generic {{.+}} ins(%[[DW]], %[[ISTD]] : tensor<3xf32>, tensor<3xf32>)
+// CHECK: %[[K:.+]] = linalg.generic {{.+}} ins(%[[DW]], %arg5 : tensor<3xf32>, tensor<3xf32>)
 // CHECK-NEXT: ^bb0
 // CHECK-NEXT: arith.mulf
 // CHECK-NEXT: arith.divf
-// CHECK: %[[S:.+]] = linalg.generic {{.+}} ins(%[[ISTD]], %arg2 : tensor<3xf32>, tensor<3xf32>)
-// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%arg0, %arg1, %arg3, %{{.+}}, %[[GM]], %[[K]], %[[S]] :
+// CHECK: %[[S:.+]] = linalg.generic {{.+}} ins(%arg5, %arg2 : tensor<3xf32>, tensor<3xf32>)
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%arg0, %arg1, %arg3, %arg4, %[[GM]], %[[K]], %[[S]] :
 // CHECK-NOT: arith.divf
 // CHECK: linalg.yield
 // CHECK: return %{{.+}}, %[[DW]], %[[DB]]
-func.func @batchnorm_grad(%dy: tensor<4x3x2x2xf32>, %x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
-  %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %m : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+func.func @batchnorm_grad(%dy: tensor<4x3x2x2xf32>, %x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>, %mean: tensor<3xf32>, %istd: tensor<3xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %mean, %istd, %m : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
   return %dx, %dw, %db : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
 }
 
@@ -89,11 +93,13 @@ func.func @batchnorm_grad(%dy: tensor<4x3x2x2xf32>, %x: tensor<4x3x2x2xf32>, %w:
 // CHECK: call @nnrt_allreduce_f32
 // CHECK: math.sqrt
 // CHECK-NOT: nn.
-// The gradient: the same three sums for its statistics, then dbias' and
-// dweight's sums weighted by the rows (all-reduced, over this rank's rows)
-// for dx; the returned dweight and dbias stay this rank's.
+// The gradient: the real rows summed (its statistics are the forward
+// pass's, already every rank's), then dbias' and dweight's sums weighted by
+// the rows (all-reduced, over this rank's rows) for dx; the returned dweight
+// and dbias stay this rank's.
 // CHECK-LABEL: func @batchnorm_grad_sync
-// CHECK-COUNT-3: call @nnrt_allreduce_f32
+// CHECK: call @nnrt_allreduce_f32
+// CHECK-NOT: call @nnrt_allreduce_f32
 // CHECK: %[[DB:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
 // CHECK: %[[DOTP:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]
 // CHECK: %[[DW:.+]] = linalg.generic {{.+}} ins(%[[DOTP]], %{{.+}} : tensor<3xf32>, tensor<3xf32>)
@@ -105,11 +111,11 @@ func.func @batchnorm_grad(%dy: tensor<4x3x2x2xf32>, %x: tensor<4x3x2x2xf32>, %w:
 // CHECK-NOT: call @nnrt_allreduce_f32
 // CHECK: return %{{.+}}, %[[DW]], %[[DB]]
 func.func @batchnorm_sync(%x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
-  %y, %mean, %var = nn.batchnorm %x, %w, %w, %m {sync} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  %y, %mean, %var, %istd = nn.batchnorm %x, %w, %w, %m {sync} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
   return %y, %mean, %var : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
 }
-func.func @batchnorm_grad_sync(%dy: tensor<4x3x2x2xf32>, %x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
-  %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %m {sync} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+func.func @batchnorm_grad_sync(%dy: tensor<4x3x2x2xf32>, %x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>, %mean: tensor<3xf32>, %istd: tensor<3xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %mean, %istd, %m {sync} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
   return %dx, %dw, %db : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
 }
 

@@ -3,7 +3,7 @@
 
 func.func @batchnorm_rank(%x: tensor<4x3x2xf32>, %w: tensor<3xf32>, %m: tensor<4xf32>) {
   // expected-error @+1 {{'nn.batchnorm' op expects a [N, C] or [N, C, H, W] input, got 'tensor<4x3x2xf32>'}}
-  %y, %mean, %var = nn.batchnorm %x, %w, %w, %m : tensor<4x3x2xf32>, tensor<3xf32>, tensor<4xf32>
+  %y, %mean, %var, %istd = nn.batchnorm %x, %w, %w, %m : tensor<4x3x2xf32>, tensor<3xf32>, tensor<4xf32>
   return
 }
 
@@ -11,7 +11,7 @@ func.func @batchnorm_rank(%x: tensor<4x3x2xf32>, %w: tensor<3xf32>, %m: tensor<4
 
 func.func @batchnorm_channels(%x: tensor<4x3xf32>, %w: tensor<5xf32>, %m: tensor<4xf32>) {
   // expected-error @+1 {{'nn.batchnorm' op weight, bias and statistics must be 'tensor<3xf32>', got 'tensor<5xf32>'}}
-  %y, %mean, %var = nn.batchnorm %x, %w, %w, %m : tensor<4x3xf32>, tensor<5xf32>, tensor<4xf32>
+  %y, %mean, %var, %istd = nn.batchnorm %x, %w, %w, %m : tensor<4x3xf32>, tensor<5xf32>, tensor<4xf32>
   return
 }
 
@@ -19,7 +19,7 @@ func.func @batchnorm_channels(%x: tensor<4x3xf32>, %w: tensor<5xf32>, %m: tensor
 
 func.func @batchnorm_mask(%x: tensor<4x3xf32>, %w: tensor<3xf32>, %m: tensor<8xf32>) {
   // expected-error @+1 {{'nn.batchnorm' op mask must be 'tensor<4xf32>', got 'tensor<8xf32>'}}
-  %y, %mean, %var = nn.batchnorm %x, %w, %w, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<8xf32>
+  %y, %mean, %var, %istd = nn.batchnorm %x, %w, %w, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<8xf32>
   return
 }
 

@@ -4,10 +4,10 @@
 
 // CHECK-LABEL: func @norm
 func.func @norm(%x: tensor<4x3x2x2xf32>, %w: tensor<3xf32>, %b: tensor<3xf32>, %m: tensor<4xf32>, %dy: tensor<4x3x2x2xf32>) {
-  // CHECK: %{{.+}}, %[[MEAN:.+]], %[[VAR:.+]] = nn.batchnorm %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {eps = 1.000000e-03 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
-  %y, %mean, %var = nn.batchnorm %x, %w, %b, %m {eps = 1.0e-3 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
-  // CHECK: nn.batchnorm_grad %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
-  %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %m : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  // CHECK: %{{.+}}, %[[MEAN:.+]], %[[VAR:.+]], %[[ISTD:.+]] = nn.batchnorm %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {eps = 1.000000e-03 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  %y, %mean, %var, %istd = nn.batchnorm %x, %w, %b, %m {eps = 1.0e-3 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  // CHECK: nn.batchnorm_grad %{{.+}}, %{{.+}}, %{{.+}}, %[[MEAN]], %[[ISTD]], %{{.+}} : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
+  %dx, %dw, %db = nn.batchnorm_grad %dy, %x, %w, %mean, %istd, %m : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<4xf32>
   // CHECK: nn.running_average %{{.+}}, %[[MEAN]] {momentum = 2.000000e-01 : f32} : tensor<3xf32>
   %rm = nn.running_average %w, %mean {momentum = 0.2 : f32} : tensor<3xf32>
   // CHECK: nn.batchnorm_inference %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[VAR]] : tensor<4x3x2x2xf32>, tensor<3xf32>

@@ -658,6 +658,10 @@ def norm_cases():
         # (the variance unbiased, as torch tracks it).
         y = F.batch_norm(tx, rm, rv, tw, tb, training=True, momentum=1.0, eps=eps)
         dx, dw, db = torch.autograd.grad(y, (tx, tw, tb), t(dy[:real]))
+        # What torch saves for the backward pass (save_invstd): the gradient
+        # takes nn.batchnorm's invstd.
+        _, _, invstd = torch.native_batch_norm(t(x[:real]), t(w), t(b), None, None,
+                                               True, 0.0, eps)
         mean = x[:real].astype(np.float64).mean(axis=tuple(i for i in range(len(shape)) if i != 1))
         var = x[:real].astype(np.float64).var(axis=tuple(i for i in range(len(shape)) if i != 1))
         bshape = [1, C] + [1] * (len(shape) - 2)
@@ -667,17 +671,17 @@ def norm_cases():
         dx_all = np.zeros(shape, np.float32)
         dx_all[:real] = dx.numpy()
         cases.append(Case(name,
-            "  %y, %mean, %var = nn.batchnorm %a0, %a1, %a2, %a3 : {t0}, {t1}, {t3}\n"
-            "  %dx, %dw, %db = nn.batchnorm_grad %a4, %a0, %a1, %a3 : {t0}, {t1}, {t3}",
-            [x, w, b, mask, dy_pad], ["%y", "%mean", "%var", "%dx", "%dw", "%db"],
-            [y_all, rm, rv, dx_all, dw, db], rtol=2e-5, atol=2e-5))
+            "  %y, %mean, %var, %istd = nn.batchnorm %a0, %a1, %a2, %a3 : {t0}, {t1}, {t3}\n"
+            "  %dx, %dw, %db = nn.batchnorm_grad %a4, %a0, %a1, %mean, %istd, %a3 : {t0}, {t1}, {t3}",
+            [x, w, b, mask, dy_pad], ["%y", "%mean", "%var", "%istd", "%dx", "%dw", "%db"],
+            [y_all, rm, rv, invstd, dx_all, dw, db], rtol=2e-5, atol=2e-5))
         # Running statistics (momentum 0.1) and evaluation mode, against torch.
         rm0, rv0 = randn(r, C), f32(np.abs(randn(r, C)) + 0.5)
         trm, trv = t(rm0).clone(), t(rv0).clone()
         F.batch_norm(t(x[:real]), trm, trv, t(w), t(b), training=True, momentum=0.1, eps=eps)
         ye = F.batch_norm(t(x), trm, trv, t(w), t(b), training=False, eps=eps)
         cases.append(Case(name + "_running",
-            "  %y, %mean, %var = nn.batchnorm %a0, %a1, %a2, %a3 : {t0}, {t1}, {t3}\n"
+            "  %y, %mean, %var, %istd = nn.batchnorm %a0, %a1, %a2, %a3 : {t0}, {t1}, {t3}\n"
             "  %rm = nn.running_average %a4, %mean {{momentum = 1.000000e-01 : f32}} : {t1}\n"
             "  %rv = nn.running_average %a5, %var {{momentum = 1.000000e-01 : f32}} : {t1}\n"
             "  %ye = nn.batchnorm_inference %a0, %a1, %a2, %rm, %rv : {t0}, {t1}",

@@ -60,25 +60,26 @@ func.func @unused(%w: tensor<1x1xf32> {nn.param = "w"}, %u: tensor<3xf32> {nn.pa
 
 // Buffers are not differentiated: the gradient function returns the loss's
 // results (loss, predictions, new buffers) and then one gradient per
-// parameter only; the batch statistics feed the running averages without a
-// gradient, and dropout's gradient is the same mask (same seed) on dy.
+// parameter only; the batch statistics feed the running averages and the
+// batchnorm gradient (torch's saved mean and invstd) without a gradient,
+// and dropout's gradient is the same mask (same seed) on dy.
 // CHECK-LABEL: func.func @bn_grad
 // CHECK-SAME: (%[[W:.+]]: tensor<3x2xf32> {nn.param = "w"}, %[[G:.+]]: tensor<3xf32> {nn.param = "bn.weight"}, %[[B:.+]]: tensor<3xf32> {nn.param = "bn.bias"}, %[[RM:.+]]: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %[[X:.+]]: tensor<4x2xf32>, %[[Y:.+]]: tensor<4xi32>, %[[M:.+]]: tensor<4xf32>, %[[SEED:.+]]: tensor<i64> {nn.seed})
 // CHECK-SAME: -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>)
 // CHECK-SAME: nn.buffer_results = ["bn.running_mean"], nn.grad
 // CHECK: %[[Z:.+]] = nn.dense %[[X]], %[[W]]
-// CHECK: %[[H:.+]], %[[MEAN:.+]], %{{.+}} = nn.batchnorm %[[Z]], %[[G]], %[[B]], %[[M]]
+// CHECK: %[[H:.+]], %[[MEAN:.+]], %{{.+}}, %[[ISTD:.+]] = nn.batchnorm %[[Z]], %[[G]], %[[B]], %[[M]]
 // CHECK: %[[D:.+]] = nn.dropout %[[H]], %[[SEED]] {p = 2.500000e-01 : f32}
 // CHECK: %[[RM2:.+]] = nn.running_average %[[RM]], %[[MEAN]]
 // CHECK: %[[L:.+]] = nn.cross_entropy_loss %[[D]]
 // CHECK: %[[DZ:.+]] = nn.cross_entropy_loss_grad
 // CHECK: %[[DH:.+]] = nn.dropout %[[DZ]], %[[SEED]] {p = 2.500000e-01 : f32}
-// CHECK: %[[DX:.+]], %[[DG:.+]], %[[DB:.+]] = nn.batchnorm_grad %[[DH]], %[[Z]], %[[G]], %[[M]]
+// CHECK: %[[DX:.+]], %[[DG:.+]], %[[DB:.+]] = nn.batchnorm_grad %[[DH]], %[[Z]], %[[G]], %[[MEAN]], %[[ISTD]], %[[M]]
 // CHECK: %[[DW:.+]] = nn.matmul %[[DX]], %[[X]] {transpose_lhs}
 // CHECK: return %[[L]], %[[D]], %[[RM2]], %[[DW]], %[[DG]], %[[DB]]
 func.func @bn(%w: tensor<3x2xf32> {nn.param = "w"}, %g: tensor<3xf32> {nn.param = "bn.weight"}, %b: tensor<3xf32> {nn.param = "bn.bias"}, %rm: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>, %seed: tensor<i64> {nn.seed}) -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>) attributes {nn.loss, nn.buffer_results = ["bn.running_mean"]} {
   %z = nn.dense %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
-  %h, %mean, %var = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>
+  %h, %mean, %var, %istd = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>
   %d = nn.dropout %h, %seed {p = 2.500000e-01 : f32} : tensor<4x3xf32>
   %rm2 = nn.running_average %rm, %mean : tensor<3xf32>
   %l = nn.cross_entropy_loss %d, %y, %m : tensor<4x3xf32>, tensor<4xi32>, tensor<4xf32> -> tensor<f32>

@@ -57,7 +57,7 @@ module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.01, schedule 
 // CHECK: %[[RS:.+]] = arith.muli %[[R]], %[[RK]] : i64
 // CHECK: %[[SEEDV:.+]] = arith.addi %[[SK]], %[[RS]] : i64
 // CHECK: %[[SEED:.+]] = tensor.from_elements %[[SEEDV]] : tensor<i64>
-// CHECK: %[[Y0:.+]], %[[MEAN:.+]], %[[VAR:.+]] = nn.batchnorm %{{.+}}, %[[G]], %[[B]], %[[MASK]]
+// CHECK: %[[Y0:.+]], %[[MEAN:.+]], %[[VAR:.+]], %{{.+}} = nn.batchnorm %{{.+}}, %[[G]], %[[B]], %[[MASK]]
 // CHECK: nn.dropout %[[Y0]], %[[SEED]]
 // CHECK: %[[RM2:.+]] = nn.running_average %[[RM]], %[[MEAN]]
 // CHECK: %[[RV2:.+]] = nn.running_average %[[RV]], %[[VAR]]
@@ -71,7 +71,7 @@ module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.01, schedule 
 module attributes {nn.optimizer = #nn.optimizer<kind = sgd, lr = 0.1, momentum = 0.9, schedule = <kind = constant>>} {
   func.func @loss(%w: tensor<3x2xf32> {nn.param = "w"}, %g: tensor<3xf32> {nn.param = "bn.weight"}, %b: tensor<3xf32> {nn.param = "bn.bias"}, %rm: tensor<3xf32> {nn.buffer = "bn.running_mean"}, %rv: tensor<3xf32> {nn.buffer = "bn.running_var"}, %n: tensor<f32> {nn.buffer = "bn.num_batches_tracked"}, %x: tensor<4x2xf32>, %y: tensor<4xi32>, %m: tensor<4xf32>, %seed: tensor<i64> {nn.seed}) -> (tensor<f32>, tensor<4x3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<f32>) attributes {nn.loss, nn.buffer_results = ["bn.running_mean", "bn.running_var", "bn.num_batches_tracked"]} {
     %z = nn.dense %x, %w : (tensor<4x2xf32>, tensor<3x2xf32>) -> tensor<4x3xf32>
-    %h, %mean, %var = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>
+    %h, %mean, %var, %istd = nn.batchnorm %z, %g, %b, %m : tensor<4x3xf32>, tensor<3xf32>, tensor<4xf32>
     %d = nn.dropout %h, %seed {p = 2.500000e-01 : f32} : tensor<4x3xf32>
     %rm2 = nn.running_average %rm, %mean : tensor<3xf32>
     %rv2 = nn.running_average %rv, %var : tensor<3xf32>

@@ -107,15 +107,17 @@ static Value allReduce(OpBuilder &b, Location loc, Value t) {
 /// Per-channel statistics of x ([N, C] or [N, C, H, W]) over the real rows.
 struct ChannelStats {
   Value count; ///< M = (number of real rows) * H * W, f32, >= 1
-  Value mean;  ///< [C]
-  Value sqdev; ///< [C]: sum of m (x - mean)^2
+  Value mean;  ///< [C] (channelStats only)
+  Value sqdev; ///< [C]: sum of m (x - mean)^2 (channelStats only)
   Value rows;  ///< this rank's real rows, f32 (0 for an empty share)
   AffineMap id, channel, row;
   SmallVector<utils::IteratorType> iters; ///< parallel over C only
 };
 
-/// `sync`: the rows and both sums are every data-parallel rank's together.
-static ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
+/// The number of real elements per channel of x and the maps of its
+/// per-channel reductions; `sync`: the rows are every data-parallel rank's
+/// together.
+static ChannelStats channelCount(OpBuilder &b, Location loc, Value x,
                                  Value mask, bool sync) {
   ChannelStats s;
   RankedTensorType type = tensorType(x);
@@ -138,6 +140,15 @@ static ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
   }
   s.count = guardedCount(
       b, loc, mulF(b, loc, rows, f32(b, loc, static_cast<double>(spatial))));
+  return s;
+}
+
+/// The count, mean and squared deviations of x per channel; `sync`: every
+/// data-parallel rank's together.
+static ChannelStats channelStats(OpBuilder &b, Location loc, Value x,
+                                 Value mask, bool sync) {
+  ChannelStats s = channelCount(b, loc, x, mask, sync);
+  RankedTensorType type = tensorType(x);
   auto chType = RankedTensorType::get({type.getDimSize(1)}, b.getF32Type());
   Value sum = reduceSum(b, loc, chType, {x, mask}, {s.id, s.row}, s.channel,
                         s.iters, [](OpBuilder &nb, Location l, ValueRange v) {
@@ -198,7 +209,7 @@ static Value channelAffine(OpBuilder &b, Location loc, Value x, Value mean,
 }
 
 /// batchnorm: y = (x - mean) istd w + b (as x alpha + beta, channelAffine);
-/// mean; unbiased var.
+/// mean; unbiased var; istd.
 struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -219,12 +230,12 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
                             [&](OpBuilder &b, Location l, ValueRange v) {
                               return divF(b, l, v[0], countM1);
                             });
-    rewriter.replaceOp(op, {y, s.mean, var});
+    rewriter.replaceOp(op, {y, s.mean, var, istd});
     return success();
   }
 };
 
-/// batchnorm_grad: dx, dweight, dbias from recomputed statistics.
+/// batchnorm_grad: dx, dweight, dbias from the forward pass's statistics.
 struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -234,9 +245,9 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
     Value x = adaptor.getInput(), dy = adaptor.getGrad(),
           mask = adaptor.getMask();
     bool sync = op.getSync();
-    ChannelStats s = channelStats(rewriter, loc, x, mask, sync);
-    double eps = decimal(op.getEpsAttr().getValue());
-    Value istd = invStd(rewriter, loc, s.sqdev, s.count, eps);
+    ChannelStats s = channelCount(rewriter, loc, x, mask, sync);
+    s.mean = adaptor.getMean();
+    Value istd = adaptor.getInvstd();
     RankedTensorType chType = tensorType(s.mean);
     Value db =
         reduceSum(rewriter, loc, chType, {dy, mask}, {s.id, s.row}, s.channel,
