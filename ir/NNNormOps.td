@@ -69,8 +69,8 @@ def NN_BatchNormGradOp : NN_Op<"batchnorm_grad",
     `dweight = sum(m dy xhat)`, `dbias = sum(m dy)`.
 
     `sync`: M and the two sums in `dx` are every rank's together, as the
-    statistics are (see `nn.batchnorm`); `dweight` and `dbias` stay this rank's,
-    being parameter gradients that the runtime sums. Each rank's `dy` is
+    statistics are (see `nn.batchnorm`); `dweight` and `dbias` stay this
+    rank's, being parameter gradients that the runtime sums. Each rank's `dy` is
     that of its own mean loss (over its R real rows), so the sums in `dx`
     are all-reduced weighted by R and divided by this rank's R: the
     gradient that, weighted by R like every rank's, sums to the global
