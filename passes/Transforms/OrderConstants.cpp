@@ -51,9 +51,12 @@ struct OrderConstants
     if (constants.empty())
       return;
 
-    // The constants in the order of their first use, with their readers.
+    // The constants in the order of their first use, with their readers
+    // (those whose symbols resolve in this module, not in a nested one).
     llvm::MapVector<memref::GlobalOp, SmallVector<memref::GetGlobalOp>> uses;
     module.walk([&](memref::GetGlobalOp get) {
+      if (get->getParentWithTrait<OpTrait::SymbolTable>() != module)
+        return;
       auto it = constants.find(get.getName());
       if (it != constants.end())
         uses[it->second].push_back(get);

@@ -1,4 +1,4 @@
-// RUN: nnc-opt %s -nn-order-constants | FileCheck %s
+// RUN: nnc-opt %s -split-input-file -nn-order-constants | FileCheck %s
 
 // Bufferization named these constants in the order it visited the functions
 // (which varies between runs): @late's first, @early's second. They are
@@ -34,5 +34,32 @@ module {
     %0 = memref.get_global @__constant_2xf32 : memref<2xf32>
     %1 = memref.get_global @__constant_2xf32_0 : memref<2xf32>
     return %0, %1 : memref<2xf32>, memref<2xf32>
+  }
+}
+
+// -----
+
+// A nested symbol table's constants and readers are its own: the outer
+// module's constant is renamed by its outer reader only, the inner ones keep
+// their names.
+// CHECK-LABEL: module {
+// CHECK-NEXT:    memref.global "private" constant @__constant_2xf32 : memref<2xf32> = dense<[7.000000e+00, 8.000000e+00]>
+// CHECK:         module @inner {
+// CHECK-NEXT:      memref.global "private" constant @__constant_2xf32_0 : memref<2xf32> = dense<[9.000000e+00, 1.000000e+01]>
+// CHECK:           memref.get_global @__constant_2xf32_0 : memref<2xf32>
+// CHECK-LABEL:   func.func @outer(
+// CHECK:           memref.get_global @__constant_2xf32 : memref<2xf32>
+module {
+  module @inner {
+    memref.global "private" constant @__constant_2xf32_0 : memref<2xf32> = dense<[9.0, 10.0]>
+    func.func @reader() -> memref<2xf32> {
+      %0 = memref.get_global @__constant_2xf32_0 : memref<2xf32>
+      return %0 : memref<2xf32>
+    }
+  }
+  memref.global "private" constant @__constant_2xf32_0 : memref<2xf32> = dense<[7.0, 8.0]>
+  func.func @outer() -> memref<2xf32> {
+    %0 = memref.get_global @__constant_2xf32_0 : memref<2xf32>
+    return %0 : memref<2xf32>
   }
 }
