@@ -246,9 +246,8 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
           mask = adaptor.getMask();
     bool sync = op.getSync();
     ChannelStats s = channelCount(rewriter, loc, x, mask, sync);
-    s.mean = adaptor.getMean();
-    Value istd = adaptor.getInvstd();
-    RankedTensorType chType = tensorType(s.mean);
+    Value mean = adaptor.getMean(), istd = adaptor.getInvstd();
+    RankedTensorType chType = tensorType(mean);
     Value db =
         reduceSum(rewriter, loc, chType, {dy, mask}, {s.id, s.row}, s.channel,
                   s.iters, [](OpBuilder &b, Location l, ValueRange v) {
@@ -259,7 +258,7 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
     // db / M, so that an element costs no division:
     //   dx = (dy - db / M - (x - mean) k) istd w.
     Value dotp =
-        reduceSum(rewriter, loc, chType, {dy, x, mask, s.mean},
+        reduceSum(rewriter, loc, chType, {dy, x, mask, mean},
                   {s.id, s.id, s.row, s.channel}, s.channel, s.iters,
                   [](OpBuilder &b, Location l, ValueRange v) {
                     return masked(b, l, v[2],
@@ -304,8 +303,7 @@ struct BatchNormGradLowering : OpConversionPattern<nn::BatchNormGradOp> {
                                 return mulF(b, l, v[0], v[1]);
                               });
     Value dx = elementwise(
-        rewriter, loc, tensorType(x),
-        {dy, x, mask, s.mean, meanGrad, k, scale},
+        rewriter, loc, tensorType(x), {dy, x, mask, mean, meanGrad, k, scale},
         [&](OpBuilder &b, Location l, ValueRange v) -> Value {
           Value t = subF(b, l, v[0], v[4]);
           t = subF(b, l, t, mulF(b, l, subF(b, l, v[1], v[3]), v[5]));

@@ -218,7 +218,7 @@ static Value gatheredWindowsGrad(OpBuilder &b, Location loc, Value argmax,
   SmallVector<AffineMap> maps(views.size(), b.getMultiDimIdentityMap(4));
   return generic(b, loc, views, maps, ValueRange{emptyLike(b, loc, x)},
                  [&](OpBuilder &nb, Location l, ValueRange a) {
-                   Value sum = f32(nb, l, 0.0);
+                   Value zero = f32(nb, l, 0.0), sum = zero;
                    for (size_t t = 0; t < offsets.size(); ++t) {
                      Value hit = nb.create<arith::CmpFOp>(
                          l, arith::CmpFPredicate::OEQ, a[2 * t],
@@ -226,7 +226,7 @@ static Value gatheredWindowsGrad(OpBuilder &b, Location loc, Value argmax,
                      sum = nb.create<arith::AddFOp>(
                          l, sum,
                          nb.create<arith::SelectOp>(l, hit, a[2 * t + 1],
-                                                    f32(nb, l, 0.0)));
+                                                    zero));
                    }
                    return SmallVector<Value>{sum};
                  })[0];
