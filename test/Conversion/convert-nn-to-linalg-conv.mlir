@@ -15,16 +15,20 @@
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<4x2x8x8xf32>, %[[W:[^:]+]]: tensor<3x2x3x3xf32>, %[[B:[^:]+]]: tensor<3xf32>)
 // CHECK:         %[[WM:.+]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3]] : tensor<3x2x3x3xf32> into tensor<3x18xf32>
 // CHECK:         %[[Y:.+]] = scf.forall (%[[N:.+]]) in (4) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<4x3x8x8xf32>)
+// The GEMM accumulates in the sample's part of the output (ON), the bias added there.
+// CHECK:           %[[ON:.+]] = tensor.extract_slice %[[O]][%[[N]], 0, 0, 0] [1, 3, 8, 8] [1, 1, 1, 1] : tensor<4x3x8x8xf32> to tensor<3x8x8xf32>
 // CHECK:           %[[XN:.+]] = tensor.extract_slice %[[X]][%[[N]], 0, 0, 0] [1, 2, 8, 8] [1, 1, 1, 1] : tensor<4x2x8x8xf32> to tensor<1x2x8x8xf32>
 // CHECK:           linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1x2x10x10xf32>)
 // CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 1, 1] [1, 2, 8, 8] [1, 1, 1, 1] : tensor<1x2x8x8xf32> into tensor<1x2x10x10xf32>
 // CHECK:           %[[COL:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x3x3x1x8x8xf32> into tensor<18x64xf32>
-// CHECK:           %[[Z:.+]] = linalg.matmul ins(%[[WM]], %[[COL]] : tensor<3x18xf32>, tensor<18x64xf32>) outs(%{{.+}} : tensor<3x64xf32>)
-// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<1x1x8x8xf32>, tensor<1xf32>)
+// CHECK:           %[[OM:.+]] = tensor.collapse_shape %[[ON]] {{\[}}[0], [1, 2]] : tensor<3x8x8xf32> into tensor<3x64xf32>
+// CHECK:           %[[Z0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[OM]] : tensor<3x64xf32>)
+// CHECK:           %[[Z:.+]] = linalg.matmul ins(%[[WM]], %[[COL]] : tensor<3x18xf32>, tensor<18x64xf32>) outs(%[[Z0]] : tensor<3x64xf32>)
+// CHECK:           %[[Z3:.+]] = tensor.expand_shape %[[Z]] {{\[}}[0], [1, 2]] output_shape [3, 8, 8] : tensor<3x64xf32> into tensor<3x8x8xf32>
+// CHECK:           %[[YN:.+]] = linalg.generic {{.*}} ins(%[[B]] : tensor<3xf32>) outs(%[[Z3]] : tensor<3x8x8xf32>)
 // CHECK:             arith.addf
-// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<1x1x8x8xf32>, tensor<1xf32>)
 // CHECK:           scf.forall.in_parallel
-// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %[[O]][%[[N]], 0, 0, 0] [1, 3, 8, 8] [1, 1, 1, 1] : tensor<1x3x8x8xf32> into tensor<4x3x8x8xf32>
+// CHECK-NEXT:        tensor.parallel_insert_slice %[[YN]] into %[[O]][%[[N]], 0, 0, 0] [1, 3, 8, 8] [1, 1, 1, 1] : tensor<3x8x8xf32> into tensor<4x3x8x8xf32>
 // CHECK:         return %[[Y]]
 // BATCH-LABEL: func.func @forward(
 // BATCH-NOT:     scf.forall
@@ -382,4 +386,55 @@ func.func @grad_weight_whole_batch(%dy: tensor<4x3x8x8xf32>, %x: tensor<4x2x8x8x
 func.func @grad_weight_filter_groups(%dy: tensor<4x32x8x8xf32>, %x: tensor<4x1x8x8xf32>) -> tensor<32x1x3x3xf32> {
   %dw = nn.conv2d_grad_weight %dy, %x {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>} : (tensor<4x32x8x8xf32>, tensor<4x1x8x8xf32>) -> tensor<32x1x3x3xf32>
   return %dw : tensor<32x1x3x3xf32>
+}
+
+// -----
+
+// A 1x1 convolution at stride 1, one sample at a time: the sample's im2col
+// matrix is the sample itself ([C, H W], a rank-reducing slice and a
+// reshape, no copy) and the GEMM builds its [F, H W] result in the sample's
+// part of the output.
+// CHECK-LABEL: func.func @pointwise(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<4x8x8x8xf32>, %[[W:[^:]+]]: tensor<4x8x1x1xf32>, %[[B:[^:]+]]: tensor<4xf32>)
+// CHECK:         %[[WM:.+]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3]] : tensor<4x8x1x1xf32> into tensor<4x8xf32>
+// CHECK:         scf.forall (%[[N:.+]]) in (4) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<4x4x8x8xf32>)
+// CHECK:           %[[ON:.+]] = tensor.extract_slice %[[O]][%[[N]], 0, 0, 0] [1, 4, 8, 8] [1, 1, 1, 1] : tensor<4x4x8x8xf32> to tensor<4x8x8xf32>
+// CHECK:           %[[XN:.+]] = tensor.extract_slice %[[X]][%[[N]], 0, 0, 0] [1, 8, 8, 8] [1, 1, 1, 1] : tensor<4x8x8x8xf32> to tensor<1x8x8x8xf32>
+// CHECK:           %[[XS:.+]] = tensor.extract_slice %[[XN]][0, 0, 0, 0] [1, 8, 8, 8] [1, 1, 1, 1] : tensor<1x8x8x8xf32> to tensor<8x8x8xf32>
+// CHECK:           %[[COL:.+]] = tensor.collapse_shape %[[XS]] {{\[}}[0], [1, 2]] : tensor<8x8x8xf32> into tensor<8x64xf32>
+// CHECK-NOT:       linalg.generic
+// CHECK:           %[[OM:.+]] = tensor.collapse_shape %[[ON]] {{\[}}[0], [1, 2]] : tensor<4x8x8xf32> into tensor<4x64xf32>
+// CHECK:           %[[Z0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[OM]] : tensor<4x64xf32>)
+// CHECK:           %[[Z:.+]] = linalg.matmul ins(%[[WM]], %[[COL]] : tensor<4x8xf32>, tensor<8x64xf32>) outs(%[[Z0]] : tensor<4x64xf32>)
+// CHECK:           %[[Z3:.+]] = tensor.expand_shape %[[Z]] {{\[}}[0], [1, 2]] output_shape [4, 8, 8] : tensor<4x64xf32> into tensor<4x8x8xf32>
+// CHECK:           %[[YN:.+]] = linalg.generic {{.*}} ins(%[[B]] : tensor<4xf32>) outs(%[[Z3]] : tensor<4x8x8xf32>)
+// CHECK:             arith.addf
+// CHECK:           tensor.parallel_insert_slice %[[YN]] into %[[O]][%[[N]], 0, 0, 0] [1, 4, 8, 8] [1, 1, 1, 1] : tensor<4x8x8xf32> into tensor<4x4x8x8xf32>
+func.func @pointwise(%x: tensor<4x8x8x8xf32>, %w: tensor<4x8x1x1xf32>, %b: tensor<4xf32>) -> tensor<4x4x8x8xf32> {
+  %y = nn.conv2d %x, %w, %b {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<4x8x8x8xf32>, tensor<4x8x1x1xf32>, tensor<4xf32>) -> tensor<4x4x8x8xf32>
+  return %y : tensor<4x4x8x8xf32>
+}
+
+// -----
+
+// Its input gradient, one sample at a time: dy^T is the sample's gradient
+// [F, H W] itself, and dx's part the GEMM W^T x dy^T (no col2im), built in
+// place.
+// CHECK-LABEL: func.func @pointwise_grad_input(
+// CHECK-SAME:    %[[DY:[^:]+]]: tensor<4x4x8x8xf32>, %[[W:[^:]+]]: tensor<4x8x1x1xf32>)
+// CHECK:         %[[WM:.+]] = tensor.collapse_shape %[[W]] {{\[}}[0], [1, 2, 3]] : tensor<4x8x1x1xf32> into tensor<4x8xf32>
+// CHECK:         scf.forall (%[[N:.+]]) in (4) shared_outs(%[[O:.+]] = %{{.+}}) -> (tensor<4x8x8x8xf32>)
+// CHECK:           %[[ON:.+]] = tensor.extract_slice %[[O]][%[[N]], 0, 0, 0] [1, 8, 8, 8] [1, 1, 1, 1] : tensor<4x8x8x8xf32> to tensor<8x8x8xf32>
+// CHECK:           %[[GN:.+]] = tensor.extract_slice %[[DY]][%[[N]], 0, 0, 0] [1, 4, 8, 8] [1, 1, 1, 1] : tensor<4x4x8x8xf32> to tensor<1x4x8x8xf32>
+// CHECK:           %[[GS:.+]] = tensor.extract_slice %[[GN]][0, 0, 0, 0] [1, 4, 8, 8] [1, 1, 1, 1] : tensor<1x4x8x8xf32> to tensor<4x8x8xf32>
+// CHECK:           %[[DYT:.+]] = tensor.collapse_shape %[[GS]] {{\[}}[0], [1, 2]] : tensor<4x8x8xf32> into tensor<4x64xf32>
+// CHECK:           %[[OM:.+]] = tensor.collapse_shape %[[ON]] {{\[}}[0], [1, 2]] : tensor<8x8x8xf32> into tensor<8x64xf32>
+// CHECK:           %[[Z0:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[OM]] : tensor<8x64xf32>)
+// CHECK:           %[[Z:.+]] = linalg.matmul_transpose_a ins(%[[WM]], %[[DYT]] : tensor<4x8xf32>, tensor<4x64xf32>) outs(%[[Z0]] : tensor<8x64xf32>)
+// CHECK:           %[[DX:.+]] = tensor.expand_shape %[[Z]] {{\[}}[0], [1, 2]] output_shape [8, 8, 8] : tensor<8x64xf32> into tensor<8x8x8xf32>
+// CHECK-NEXT:      scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %[[DX]] into %[[O]][%[[N]], 0, 0, 0] [1, 8, 8, 8] [1, 1, 1, 1] : tensor<8x8x8xf32> into tensor<4x8x8x8xf32>
+func.func @pointwise_grad_input(%dy: tensor<4x4x8x8xf32>, %w: tensor<4x8x1x1xf32>) -> tensor<4x8x8x8xf32> {
+  %dx = nn.conv2d_grad_input %dy, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<4x4x8x8xf32>, tensor<4x8x1x1xf32>) -> tensor<4x8x8x8xf32>
+  return %dx : tensor<4x8x8x8xf32>
 }

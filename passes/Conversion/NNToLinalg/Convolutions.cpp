@@ -40,9 +40,12 @@ using namespace nnc::lowering;
 
 namespace {
 
-/// dy [N, F, OH, OW] as the matrix dy^T [F, N OH OW].
+/// dy [N, F, OH, OW] as the matrix dy^T [F, N OH OW] (of one sample, a
+/// reshape of dy).
 Value transposedGrad(OpBuilder &b, Location loc, Value dy) {
   RankedTensorType t = tensorType(dy);
+  if (t.getDimSize(0) == 1)
+    return sampleMatrix(b, loc, dy);
   auto tt = RankedTensorType::get(
       {t.getDimSize(1), t.getDimSize(0), t.getDimSize(2), t.getDimSize(3)},
       t.getElementType());
@@ -1093,6 +1096,35 @@ Value convGemm(OpBuilder &b, Location loc, Value x, Value wm, Value bias,
   return gemmResultToNCHW(b, loc, z, y, bias);
 }
 
+/// The GEMM `lhs` x `rhs` (MatmulOp's form) of one sample's [A, H W] result
+/// built in `into` ([A, H, W], the sample's part of the loop's output): it
+/// accumulates there (from zero, in registers) instead of in a result of its
+/// own copied in afterwards.
+template <typename MatmulOp>
+Value gemmInto(OpBuilder &b, Location loc, Value lhs, Value rhs, Value into,
+               bool bf16) {
+  SmallVector<ReassociationIndices> planes{{0}, {1, 2}};
+  Value z = b.create<tensor::CollapseShapeOp>(loc, into, planes);
+  z = b.create<linalg::FillOp>(loc, f32(b, loc, 0.0), z)->getResult(0);
+  z = gemm<MatmulOp>(b, loc, lhs, rhs, z, bf16);
+  return b.create<tensor::ExpandShapeOp>(loc, tensorType(into), z, planes);
+}
+
+/// convGemm of one sample `xs` built in `into` ([F, OH, OW], the sample's
+/// part of the output; gemmInto), the bias added there.
+Value convGemmInto(OpBuilder &b, Location loc, Value xs, Value wm, Value bias,
+                   RankedTensorType y, const Window &w, bool bf16, Value into) {
+  Value col = im2col(b, loc, pad(b, loc, xs, w, 0.0), y, w);
+  Value out = gemmInto<linalg::MatmulOp>(b, loc, wm, col, into, bf16);
+  if (!bias)
+    return out;
+  AffineMap channel = AffineMap::get(3, 0, b.getAffineDimExpr(0));
+  return generic(
+      b, loc, bias, channel, out, [](OpBuilder &nb, Location l, ValueRange a) {
+        return SmallVector<Value>{nb.create<arith::AddFOp>(l, a[1], a[0])};
+      })[0];
+}
+
 /// How a forward convolution of `x` into `y` goes where its samples may go
 /// a few at a time (see ConvPattern): by Winograd in parts (winogradPart),
 /// as shifted GEMMs sample by sample (shiftable), by im2col + one GEMM in
@@ -1161,6 +1193,17 @@ struct Conv2dLowering : ConvPattern<nn::Conv2dOp> {
     if (plan.kind == ConvPlan::Whole) {
       rewriter.replaceOp(
           op, convByPlan(rewriter, loc, x, filters, bias, y, w, plan, bf16));
+      return success();
+    }
+    if (plan.kind == ConvPlan::Parts && plan.size == 1) {
+      rewriter.replaceOp(
+          op, forEachPart(rewriter, loc, {y}, 1,
+                          [&](Value n, function_ref<Value(unsigned)> into) {
+                            Value part = into(0);
+                            return SmallVector<Value>{convGemmInto(
+                                rewriter, loc, samplesOf(rewriter, loc, x, n),
+                                filters, bias, partOf(y), w, bf16, part)};
+                          }));
       return success();
     }
     rewriter.replaceOp(
@@ -1904,6 +1947,22 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
     if (part == 0) {
       rewriter.replaceOp(
           op, convGradInputGemm(rewriter, loc, g, wm, x, c, w, bf16));
+      return success();
+    }
+    // One sample through a 1x1 window at stride 1: dx's part is the GEMM
+    // W^T x dy^T itself (no col2im), built in place.
+    if (part == 1 && w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 &&
+        !w.padded()) {
+      rewriter.replaceOp(
+          op, forEachPart(rewriter, loc, {x}, 1,
+                          [&](Value n, function_ref<Value(unsigned)> into) {
+                            Value part = into(0);
+                            Value dyT = transposedGrad(
+                                rewriter, loc, samplesOf(rewriter, loc, g, n));
+                            return SmallVector<Value>{
+                                gemmInto<linalg::MatmulTransposeAOp>(
+                                    rewriter, loc, wm, dyT, part, bf16)};
+                          }));
       return success();
     }
     rewriter.replaceOp(op, forEachPart(rewriter, loc, x, part, [&](Value n) {

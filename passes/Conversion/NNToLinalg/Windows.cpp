@@ -108,11 +108,28 @@ AffineMap lowering::swapNC(MLIRContext *ctx) {
   return AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0, 2, 3}, ctx);
 }
 
+Value lowering::sampleMatrix(OpBuilder &b, Location loc, Value v) {
+  RankedTensorType t = tensorType(v);
+  auto planes = RankedTensorType::get(
+      {t.getDimSize(1), t.getDimSize(2), t.getDimSize(3)}, t.getElementType());
+  Value sample = b.create<tensor::ExtractSliceOp>(
+      loc, planes, v, indices(b, {0, 0, 0, 0}),
+      indices(b, {1, t.getDimSize(1), t.getDimSize(2), t.getDimSize(3)}),
+      indices(b, {1, 1, 1, 1}));
+  return b.create<tensor::CollapseShapeOp>(
+      loc, sample, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+}
+
 Value lowering::im2col(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
                        const Window &w) {
   RankedTensorType xt = tensorType(xp);
   int64_t n = xt.getDimSize(0), c = xt.getDimSize(1), oh = y.getDimSize(2),
           ow = y.getDimSize(3);
+  // One sample through a 1x1 window at stride 1: col is the sample's
+  // [C, H W] itself (a reshape, not a copy).
+  if (n == 1 && w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 &&
+      xt.getDimSize(2) == oh && xt.getDimSize(3) == ow)
+    return sampleMatrix(b, loc, xp);
   auto colType =
       RankedTensorType::get({c, w.kh, w.kw, n, oh, ow}, xt.getElementType());
   Value col = emptyLike(b, loc, colType);

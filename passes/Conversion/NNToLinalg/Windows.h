@@ -77,6 +77,12 @@ WindowView colView(mlir::OpBuilder &b, mlir::RankedTensorType col, int64_t i,
 /// (c, n, oh, ow) -> (n, c, oh, ow): NCHW read in the loops of a CNHW tensor.
 mlir::AffineMap swapNC(mlir::MLIRContext *ctx);
 
+/// One sample `v` [1, A, H, W] as the matrix [A, H W]: a rank-reducing
+/// slice and a reshape, which bufferize to views of v's buffer also where v
+/// is a strided view (a channel range of a concatenation), where a reshape
+/// of [1, A, H, W] itself would be copied.
+mlir::Value sampleMatrix(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+
 /// im2col of the padded `xp` for an output of type `y`: col[(c, i, j),
 /// (n, oh, ow)] = xp[n, c, oh sh + i, ow sw + j], as a [C kh kw, N OH OW]
 /// matrix of xp's element type (f32 convolutions, nn-quantize's u8 ones).
