@@ -395,7 +395,11 @@ def NNUnshareEmptyTensorsPass : Pass<"nn-unshare-empty-tensors", "::mlir::func::
     outputs), collapse_shape'd and inserted into a larger tensor (a pooling
     gradient's windows view into the padded gradient) gets the expand_shape
     of the destination's slice instead of the tensor.empty, so that it is
-    computed in place.
+    computed in place. And a concatenation built by insert_slices after its
+    parts (an inception block's branches) has its tensor.empty and the
+    parts inserted before a part moved before that part's computation, so
+    that empty-tensor elimination, which needs the destination to dominate
+    the part's tensor.empty, computes each part in its slice.
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }

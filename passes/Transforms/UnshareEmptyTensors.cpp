@@ -108,6 +108,56 @@ static void computeInsertedReshapesInPlace(func::FuncOp func) {
   }
 }
 
+/// Moves the op defining `v` (and, recursively, those defining its
+/// operands) before `user` where that is all it takes for `v` to dominate
+/// `user`: a tensor.empty, or an insert_slice into one (the parts of a
+/// concatenation inserted one after another), in `user`'s block. True when
+/// `v` then dominates `user`.
+static bool hoistToDominate(Value v, Operation *user,
+                            DominanceInfo &dominance) {
+  if (dominance.properlyDominates(v, user))
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def || def->getBlock() != user->getBlock() ||
+      !isa<tensor::EmptyOp, tensor::InsertSliceOp>(def))
+    return false;
+  for (Value operand : def->getOperands())
+    if (!hoistToDominate(operand, user, dominance))
+      return false;
+  def->moveBefore(user);
+  return true;
+}
+
+/// A concatenation's parts computed in place: each part computed into a
+/// tensor.empty of its own and inserted into the concatenation (built by
+/// insert_slices into a tensor.empty after all its parts) gets the
+/// concatenation, and the parts inserted before it, moved before the
+/// part's computation, so that empty-tensor elimination can compute the
+/// part in its slice (it needs the destination to dominate the part's
+/// tensor.empty) instead of copying it in afterwards.
+static void hoistConcatenations(func::FuncOp func) {
+  SmallVector<tensor::InsertSliceOp> inserts;
+  func.walk([&](tensor::InsertSliceOp op) { inserts.push_back(op); });
+  DominanceInfo dominance(func);
+  for (tensor::InsertSliceOp insert : inserts) {
+    tensor::EmptyOp empty = emptyDestination(insert.getSource());
+    if (!empty || !empty->hasOneUse())
+      continue;
+    Operation *user = *empty->user_begin();
+    // Only a destination whose chain starts at a tensor.empty: nothing
+    // computed is moved.
+    Value dest = insert.getDest();
+    while (auto prev = dest.getDefiningOp<tensor::InsertSliceOp>())
+      dest = prev.getDest();
+    if (!dest.getDefiningOp<tensor::EmptyOp>() ||
+        user->getBlock() != insert->getBlock())
+      continue;
+    (void)llvm::all_of(insert->getOperands().drop_front(), [&](Value v) {
+      return hoistToDominate(v, user, dominance);
+    });
+  }
+}
+
 struct NNUnshareEmptyTensorsPass
     : nnc::impl::NNUnshareEmptyTensorsPassBase<NNUnshareEmptyTensorsPass> {
   void runOnOperation() override {
@@ -160,6 +210,7 @@ struct NNUnshareEmptyTensorsPass
         use->set(value);
     }
     computeInsertedReshapesInPlace(getOperation());
+    hoistConcatenations(getOperation());
   }
 };
 

@@ -157,3 +157,53 @@ func.func @serial_windows(%dy: tensor<1x2x2x2x2x2xf32>, %strip: tensor<1x2x1x5xf
   %out = tensor.insert_slice %c into %d[0, 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<1x2x4x4xf32> into tensor<1x2x5x5xf32>
   return %out : tensor<1x2x5x5xf32>
 }
+
+// -----
+
+// A concatenation built after its parts (an inception block's branches):
+// its tensor.empty and the parts inserted before a part move before that
+// part's computation, so that empty-tensor elimination computes each part
+// in its slice of the concatenation (without it, each part has a buffer of
+// its own, copied in: SHARED).
+// CHECK-LABEL: func.func @concatenation(
+// CHECK:         %[[EA:.+]] = tensor.empty() {{.*}} : tensor<4x2xf32>
+// CHECK:         %[[C:.+]] = tensor.empty() {{.*}} : tensor<4x5xf32>
+// CHECK:         %[[PA:.+]] = linalg.generic {{.*}} outs(%[[EA]] : tensor<4x2xf32>)
+// CHECK:         %[[EB:.+]] = tensor.empty() {{.*}} : tensor<4x3xf32>
+// CHECK:         %[[C1:.+]] = tensor.insert_slice %[[PA]] into %[[C]][0, 0] [4, 2] [1, 1]
+// CHECK:         %[[PB:.+]] = linalg.generic {{.*}} outs(%[[EB]] : tensor<4x3xf32>)
+// CHECK:         tensor.insert_slice %[[PB]] into %[[C1]][0, 2] [4, 3] [1, 1]
+// ETE-LABEL: func.func @concatenation(
+// ETE:         %[[C:.+]] = tensor.empty() {{.*}} : tensor<4x5xf32>
+// ETE-NOT:     tensor.empty
+// ETE:         %[[SA:.+]] = tensor.extract_slice %[[C]][0, 0] [4, 2] [1, 1]
+// ETE:         %[[PA:.+]] = linalg.generic {{.*}} outs(%[[SA]] : tensor<4x2xf32>)
+// ETE:         %[[C1:.+]] = tensor.insert_slice %[[PA]] into %[[C]][0, 0] [4, 2] [1, 1]
+// ETE:         %[[SB:.+]] = tensor.extract_slice %[[C1]][0, 2] [4, 3] [1, 1]
+// ETE:         %[[PB:.+]] = linalg.generic {{.*}} outs(%[[SB]] : tensor<4x3xf32>)
+// ETE:         tensor.insert_slice %[[PB]] into %[[C1]][0, 2] [4, 3] [1, 1]
+// SHARED-LABEL: func.func @concatenation(
+// SHARED:         tensor.empty() : tensor<4x2xf32>
+// SHARED:         tensor.empty() : tensor<4x3xf32>
+// SHARED:         tensor.empty() : tensor<4x5xf32>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @concatenation(%a: tensor<4x2xf32>, %b: tensor<4x3xf32>) -> tensor<4x5xf32> {
+  %ea = tensor.empty() : tensor<4x2xf32>
+  %pa = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x2xf32>) outs(%ea : tensor<4x2xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  } -> tensor<4x2xf32>
+  %eb = tensor.empty() : tensor<4x3xf32>
+  %pb = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%b : tensor<4x3xf32>) outs(%eb : tensor<4x3xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  } -> tensor<4x3xf32>
+  %c = tensor.empty() : tensor<4x5xf32>
+  %c1 = tensor.insert_slice %pa into %c[0, 0] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x5xf32>
+  %c2 = tensor.insert_slice %pb into %c1[0, 2] [4, 3] [1, 1] : tensor<4x3xf32> into tensor<4x5xf32>
+  return %c2 : tensor<4x5xf32>
+}
