@@ -1873,7 +1873,7 @@ Value convGradInputGemm(OpBuilder &b, Location loc, Value dyIn, Value wm,
   // A 1x1 kernel at stride 1 without padding (an inception block's 1x1
   // convolutions): col2im is dcol itself in NCHW order, one copy, not a
   // zero-filled dx plus an add of dcol into it.
-  if (w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && !w.padded())
+  if (w.unit() && !w.padded())
     return gemmResultToNCHW(b, loc, dcol, x, Value());
   // The rows (c, i, j) of dcol for one kernel offset: a strided row slice
   // of the 2-d GEMM result, expanded to [C, N, OH, OW] (an expand_shape of
@@ -1951,8 +1951,7 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
     }
     // One sample through a 1x1 window at stride 1: dx's part is the GEMM
     // W^T x dy^T itself (no col2im), built in place.
-    if (part == 1 && w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 &&
-        !w.padded()) {
+    if (part == 1 && w.unit() && !w.padded()) {
       rewriter.replaceOp(
           op, forEachPart(rewriter, loc, {x}, 1,
                           [&](Value n, function_ref<Value(unsigned)> into) {

@@ -127,8 +127,7 @@ Value lowering::im2col(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
           ow = y.getDimSize(3);
   // One sample through a 1x1 window at stride 1: col is the sample's
   // [C, H W] itself (a reshape, not a copy).
-  if (n == 1 && w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 &&
-      xt.getDimSize(2) == oh && xt.getDimSize(3) == ow)
+  if (n == 1 && w.unit() && xt.getDimSize(2) == oh && xt.getDimSize(3) == ow)
     return sampleMatrix(b, loc, xp);
   auto colType =
       RankedTensorType::get({c, w.kh, w.kw, n, oh, ow}, xt.getElementType());

@@ -19,6 +19,8 @@ namespace lowering {
 struct Window {
   int64_t kh, kw, sh, sw, top, left, bottom, right;
   bool padded() const { return top || left || bottom || right; }
+  /// 1x1 at stride 1: output pixel (i, j) reads input pixel (i, j) only.
+  bool unit() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1; }
 };
 
 Window window(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
