@@ -1,23 +1,25 @@
 // RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize | FileCheck %s
 // RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize -canonicalize -cse -loop-invariant-subset-hoisting | FileCheck %s --check-prefix=HOIST
+// RUN: nnc-opt %s -split-input-file -nn-tile-and-vectorize="parallel-chunks=8 parallel-min-work=1" | FileCheck %s --check-prefix=CHUNK
 
 // A convolution's bias gradient, [n, c, h, w] -> [c]: h and w run
 // contiguously through the input and collapse into one loop of 676 lanes:
-// 42 whole vectors, in 6 blocks of 7 x 16 lanes whose [32, 7, 16] partial
-// sums a register tile carries through the samples and blocks, and 4 lanes
-// left, added as rows of 4 into [32, 4] partial sums. Then each channel's
-// lanes are reduced once into the result, the blocks' then the rest's.
+// 42 whole vectors, in 6 blocks of 7 x 16 lanes, sample-major (the samples
+// are the input's outermost dimension: 4 chunks of one sample, [4, 32, 7,
+// 16] partial sums), and 4 lanes left, added as rows of 4 into
+// [32, 4] partial sums. Then each channel's lanes are reduced once into the
+// result, the blocks' then the rest's.
 // CHECK-LABEL: func.func @bias_grad(
 // CHECK:         %[[X:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3]] : tensor<4x32x26x26xf32> into tensor<4x32x676xf32>
 // CHECK:         %[[MAIN:.+]] = tensor.extract_slice %[[X]][0, 0, 0] [4, 32, 672] [1, 1, 1]
-// CHECK:         %[[BLOCKS:.+]] = tensor.expand_shape %[[MAIN]] {{\[}}[0], [1], [2, 3, 4]] output_shape [4, 32, 6, 7, 16]
-// CHECK:         tensor.empty() : tensor<32x7x16xf32>
-// CHECK:         vector.transfer_read %[[BLOCKS]]{{.*}} : tensor<4x32x6x7x16xf32>, vector<1x1x1x7x16xf32>
-// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x1x7x16xf32> to vector<1x7x16xf32>
+// CHECK:         %[[BLOCKS:.+]] = tensor.expand_shape %[[MAIN]] {{\[}}[0, 1], [2], [3, 4, 5]] output_shape [4, 1, 32, 6, 7, 16]
+// CHECK:         tensor.empty() : tensor<4x32x7x16xf32>
+// CHECK:         vector.transfer_read %[[BLOCKS]]{{.*}} : tensor<4x1x32x6x7x16xf32>, vector<1x1x1x1x7x16xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 3] : vector<1x1x1x1x7x16xf32> to vector<1x1x7x16xf32>
 // CHECK:         tensor.empty() : tensor<32x4xf32>
 // CHECK:         %[[ROW:.+]] = vector.transfer_read %[[X]][%{{.+}}, %{{.+}}, %c672]{{.*}} : tensor<4x32x676xf32>, vector<1x1x4xf32>
 // CHECK:         vector.multi_reduction <add>, %[[ROW]], %{{.+}} [0] : vector<1x1x4xf32> to vector<1x4xf32>
-// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x16xf32> to vector<1xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2, 3] : vector<1x1x1x16xf32> to vector<1xf32>
 // CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1] : vector<1x4xf32> to vector<1xf32>
 // CHECK-NOT:     vector<1x1x1x26xf32>
 
@@ -37,18 +39,18 @@ func.func @bias_grad(%x: tensor<4x32x26x26xf32>) -> tensor<32xf32> {
 
 // Batchnorm's backward sums (of dy and of dy (x - mean), one fused op with
 // two results, the mean broadcast per channel) over 14 x 14 = 196 lanes:
-// 12 vectors in 2 blocks of 6 x 16 ([8, 6, 16] partial sums each), then the
-// 4 lanes left ([8, 4] each); then the lanes of each sum reduced, blocks
-// first.
+// 12 vectors in 2 blocks of 6 x 16 ([4, 8, 6, 16] partial sums each,
+// sample-major), then the 4 lanes left ([8, 4] each); then the lanes of
+// each sum reduced, blocks first.
 // CHECK-LABEL: func.func @batchnorm_sums(
 // CHECK-COUNT-2: tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3]] : tensor<4x8x14x14xf32> into tensor<4x8x196xf32>
-// CHECK:         scf.for {{.*}} -> (tensor<8x6x16xf32>, tensor<8x6x16xf32>)
-// CHECK:           vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x1x6x16xf32> to vector<1x6x16xf32>
-// CHECK:           vector.contract {{.*}} : vector<1x1x1x6x16xf32>, vector<1x1x1x6x16xf32> into vector<1x6x16xf32>
+// CHECK:         scf.for {{.*}} -> (tensor<4x8x6x16xf32>, tensor<4x8x6x16xf32>)
+// CHECK:           vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 3] : vector<1x1x1x1x6x16xf32> to vector<1x1x6x16xf32>
+// CHECK:           vector.contract {{.*}} : vector<1x1x1x1x6x16xf32>, vector<1x1x1x1x6x16xf32> into vector<1x1x6x16xf32>
 // CHECK:         scf.for {{.*}} -> (tensor<8x4xf32>, tensor<8x4xf32>)
 // CHECK:           vector.multi_reduction <add>, %{{.+}}, %{{.+}} [0] : vector<1x1x4xf32> to vector<1x4xf32>
 // CHECK:           vector.contract {{.*}} : vector<1x1x4xf32>, vector<1x1x4xf32> into vector<1x4xf32>
-// CHECK-COUNT-2: vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1{{(, 2)?}}] : vector<1x{{(1x16|4)}}xf32> to vector<1xf32>
+// CHECK-COUNT-2: vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1{{(, 2, 3)?}}] : vector<1x{{(1x1x16|4)}}xf32> to vector<1xf32>
 
 #nchw = affine_map<(n, c, h, w) -> (n, c, h, w)>
 #chan = affine_map<(n, c, h, w) -> (c)>
@@ -139,38 +141,57 @@ func.func @channel_max(%x: tensor<4x32x26x26xf32>) -> tensor<32xf32> {
 // -----
 
 // Lanes of whole vectors (a 28x28 image: 784 lanes, 49 vectors) go in
-// blocks of 7 x 16: loops (c, n, block) around a [7, 16] tile, each
-// channel's partial sums [8, 7, 16]; then the 7 x 16 lanes of each channel
-// summed. The mask of the per-sample weight (a partial batch) as before.
+// blocks of 7 x 16, sample-major: loops (chunk, n, c, block) around a
+// [7, 16] tile, so that each sample's [c, h, w] is read as one stream; the
+// 16 samples in 8 chunks of 2 with partial sums of their own ([8, 8, 7, 16];
+// the same in serial code as in parallel chunks); then the chunks and 7 x 16
+// lanes of each channel summed. The mask of the per-sample weight (a partial
+// batch) as before, its samples split like the input's.
 // CHECK-LABEL: func.func @block_sums(
-// CHECK:         tensor.expand_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] output_shape [4, 8, 7, 7, 16] : tensor<4x8x784xf32> into tensor<4x8x7x7x16xf32>
-// CHECK:         scf.for %[[C:.+]] = %{{.+}} to %c8
-// CHECK:           scf.for %[[N:.+]] = %{{.+}} to %c4
-// CHECK:             scf.for %[[B:.+]] = %{{.+}} to %c7
-// CHECK:               vector.transfer_read %{{.+}}[%[[N]], %[[C]], %[[B]], %{{.+}}, %{{.+}}]{{.*}} : tensor<4x8x7x7x16xf32>, vector<1x1x1x7x16xf32>
-// CHECK:               arith.select
-// CHECK:               vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x1x7x16xf32> to vector<1x7x16xf32>
-// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2] : vector<1x1x16xf32> to vector<1xf32>
+// CHECK:         tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2], [3, 4, 5]] output_shape [8, 2, 8, 7, 7, 16] : tensor<16x8x784xf32> into tensor<8x2x8x7x7x16xf32>
+// CHECK:         tensor.expand_shape %{{.+}} {{\[}}[0, 1]] output_shape [8, 2] : tensor<16xf32> into tensor<8x2xf32>
+// CHECK:         scf.for %[[K:.+]] = %{{.+}} to %c8
+// CHECK:           scf.for %[[N:.+]] = %{{.+}} to %c2
+// CHECK:             scf.for %[[C:.+]] = %{{.+}} to %c8
+// CHECK:               scf.for %[[B:.+]] = %{{.+}} to %c7
+// CHECK:                 vector.transfer_read %{{.+}}[%[[K]], %[[N]], %[[C]], %[[B]], %{{.+}}, %{{.+}}]{{.*}} : tensor<8x2x8x7x7x16xf32>, vector<1x1x1x1x7x16xf32>
+// CHECK:                 arith.select
+// CHECK:                 vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 3] : vector<1x1x1x1x7x16xf32> to vector<1x1x7x16xf32>
+// CHECK:         vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2, 3] : vector<1x1x1x16xf32> to vector<1xf32>
 // Once the loop-invariant reads and writes of the tile are hoisted (as in
-// nnc-cpu-codegen), the tile is carried in registers through the samples
-// and the blocks: read and written once per channel.
+// nnc-cpu-codegen), the tile is carried in registers through the blocks:
+// read and written once per sample and channel (in L1).
 // HOIST-LABEL: func.func @block_sums(
-// HOIST:           vector.transfer_read {{.*}} : tensor<8x7x16xf32>, vector<1x7x16xf32>
-// HOIST-NEXT:      scf.for {{.*}} -> (tensor<8x7x16xf32>, vector<1x7x16xf32>)
-// HOIST:             scf.for {{.*}} -> (tensor<8x7x16xf32>, vector<1x7x16xf32>)
-// HOIST-NOT:           vector.transfer_write
-// HOIST:           vector.transfer_write {{.*}} : vector<1x7x16xf32>, tensor<8x7x16xf32>
+// HOIST:           vector.transfer_read {{.*}} : tensor<8x8x7x16xf32>, vector<1x1x7x16xf32>
+// HOIST-NEXT:      scf.for {{.*}} -> (tensor<8x8x7x16xf32>, vector<1x1x7x16xf32>)
+// HOIST-NOT:         vector.transfer_write
+// HOIST:           vector.transfer_write {{.*}} : vector<1x1x7x16xf32>, tensor<8x8x7x16xf32>
+// With parallel chunks, the chunks of samples are the tasks: each computes
+// its own partial sums; the chunks' sums are added after them, the same on
+// any number of threads.
+// CHUNK-LABEL: func.func @block_sums(
+// CHUNK:         tensor.expand_shape %{{.+}} output_shape [8, 2, 8, 7, 7, 16] : tensor<16x8x784xf32> into tensor<8x2x8x7x7x16xf32>
+// CHUNK:         tensor.empty() : tensor<8x8x7x16xf32>
+// CHUNK:         scf.forall (%{{.+}}) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<8x8x7x16xf32>)
+// CHUNK:         scf.forall (%[[K:.+]]) in (8) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<8x8x7x16xf32>)
+// CHUNK:           scf.for %[[N:.+]] = %{{.+}} to %c2
+// CHUNK:             scf.for %{{.+}} = %{{.+}} to %c8
+// CHUNK:               scf.for %{{.+}} = %{{.+}} to %c7
+// CHUNK:                 vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 3] : vector<1x1x1x1x7x16xf32> to vector<1x1x7x16xf32>
+// CHUNK:         scf.forall
+// CHUNK:               vector.transfer_read %{{.+}} : tensor<8x8x7x16xf32>, vector<1x1x1x16xf32>
+// CHUNK:               vector.multi_reduction <add>, %{{.+}}, %{{.+}} [1, 2, 3] : vector<1x1x1x16xf32> to vector<1xf32>
 
 #nchw = affine_map<(n, c, h, w) -> (n, c, h, w)>
 #sample = affine_map<(n, c, h, w) -> (n)>
 #chan = affine_map<(n, c, h, w) -> (c)>
-func.func @block_sums(%x: tensor<4x8x28x28xf32>, %weight: tensor<4xf32>) -> tensor<8xf32> {
+func.func @block_sums(%x: tensor<16x8x28x28xf32>, %weight: tensor<16xf32>) -> tensor<8xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<8xf32>
   %f = linalg.fill ins(%cst : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
   %s = linalg.generic {indexing_maps = [#nchw, #sample, #chan],
                        iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
-      ins(%x, %weight : tensor<4x8x28x28xf32>, tensor<4xf32>) outs(%f : tensor<8xf32>) {
+      ins(%x, %weight : tensor<16x8x28x28xf32>, tensor<16xf32>) outs(%f : tensor<8xf32>) {
   ^bb0(%v: f32, %w: f32, %sum: f32):
     %zero = arith.cmpf oeq, %w, %cst : f32
     %p = arith.mulf %w, %v : f32
