@@ -293,7 +293,16 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     the state arena (bufferization.materialize_in_destination: the
     optimizer updates) is first collapsed to one loop, and its writes go
     into the collapsed slots: the update of a 3x3 convolution's filters
-    [F, C, 3, 3] then runs on whole vectors, not on rows of 3.
+    [F, C, 3, 3] then runs on whole vectors, not on rows of 3. Its
+    destination is a tensor.empty of the collapsed shape, which
+    empty-tensor elimination replaces with the slot (the update written in
+    place, not copied there), where nothing reads the slot's old value after
+    the update.
+
+    Sums over the innermost loop and the samples ([n, c, h, w] -> [c]:
+    batchnorm's statistics, a bias gradient) go by lanes in blocks of
+    vectors, sample-major: the samples in 8 chunks of partial sums of their
+    own, each sample's [c, h, w] read as one stream.
 
     With `parallel-chunks` N > 1, an op with at least `parallel-min-work`
     iterations in its loop nest (an innermost loop shorter than a vector
