@@ -299,6 +299,10 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     place, not copied there), where nothing reads the slot's old value after
     the update.
 
+    C = A B^T becomes C = A (B^T) with B^T materialized, or, where B is
+    larger than A and C together (a dense layer's weight against a batch),
+    C^T = B (A^T) and C its transpose: the smaller operands are transposed.
+
     Sums over the innermost loop and the samples ([n, c, h, w] -> [c]:
     batchnorm's statistics, a bias gradient) go by lanes in blocks of
     vectors, sample-major: the samples in 8 chunks of partial sums of their

@@ -1592,11 +1592,54 @@ struct NNTileAndVectorizePass
       if (op.hasPureTensorSemantics())
         transposedB.push_back(op);
     });
+    // Where B is larger than A and C together (a dense layer's weight
+    // [2048, 784] against a batch of 64 inputs), C^T = B (A^T) instead, and
+    // C its transpose: B's rows are the rows the kernel wants, and the
+    // smaller A and C are transposed instead of B every step.
+    auto transpose = [&](Location loc, Value v, Value into) {
+      return rewriter
+          .create<linalg::TransposeOp>(loc, v, into, ArrayRef<int64_t>{1, 0})
+          ->getResult(0);
+    };
+    auto emptyLike = [&](Location loc, Value v, bool transposed) -> Value {
+      auto type = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> shape(type.getShape());
+      if (transposed)
+        std::swap(shape[0], shape[1]);
+      return rewriter.create<tensor::EmptyOp>(loc, shape,
+                                              type.getElementType());
+    };
     for (linalg::MatmulTransposeBOp op : transposedB) {
       Location loc = op.getLoc();
-      Value b = op.getDpsInputs()[1];
+      Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
+      Value c = op.getDpsInits()[0];
+      auto aType = cast<RankedTensorType>(a.getType());
       auto bType = cast<RankedTensorType>(b.getType());
       rewriter.setInsertionPoint(op);
+      if (aType.hasStaticShape() && bType.hasStaticShape() &&
+          bType.getNumElements() >
+              aType.getNumElements() +
+                  aType.getDimSize(0) * bType.getDimSize(0)) {
+        // C^T starts from the transpose of C's initial value (a constant
+        // fill stays a fill, which the kernel then starts its tiles from).
+        Value cT;
+        auto fill = c.getDefiningOp<linalg::FillOp>();
+        if (fill && fill.getDpsInputs()[0].getDefiningOp<arith::ConstantOp>())
+          cT = rewriter
+                   .create<linalg::FillOp>(loc, fill.getDpsInputs()[0],
+                                           emptyLike(loc, c, true))
+                   .getResult(0);
+        else
+          cT = transpose(loc, c, emptyLike(loc, c, true));
+        Value aT = transpose(loc, a, emptyLike(loc, a, true));
+        Value product = rewriter
+                            .create<linalg::MatmulOp>(loc, cT.getType(),
+                                                      ValueRange{b, aT}, cT)
+                            .getResult(0);
+        rewriter.replaceOp(op,
+                           transpose(loc, product, emptyLike(loc, c, false)));
+        continue;
+      }
       Value empty = rewriter.create<tensor::EmptyOp>(
           loc, ArrayRef<int64_t>{bType.getDimSize(1), bType.getDimSize(0)},
           bType.getElementType());
