@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
 #include "passes/Passes.h"
+#include "passes/Transforms/ArenaViews.h"
 #include "passes/Transforms/UniqueFunctions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -73,23 +74,12 @@ bool isTensorView(Operation *op) {
              tensor::ExtractSliceOp, tensor::CastOp>(op);
 }
 
-/// A view of an entry point's arena argument (parameters, gradients,
-/// optimizer state) at a static offset: `reinterpret_cast` of the argument
-/// with static offset, sizes and strides. Its layout has that offset, which
-/// a function boundary cannot take: a layer function takes the arena and
-/// the offset and makes the view itself, so that layers at different
-/// offsets share it.
-memref::ReinterpretCastOp arenaCast(Value v) {
-  auto cast = v.getDefiningOp<memref::ReinterpretCastOp>();
-  if (!cast || !isa<BlockArgument>(cast.getSource()) ||
-      !cast.getOffsets().empty() || !cast.getSizes().empty() ||
-      !cast.getStrides().empty())
-    return {};
-  auto source = dyn_cast<MemRefType>(cast.getSource().getType());
-  if (!source || !source.getLayout().isIdentity())
-    return {};
-  return cast;
-}
+// A view of an entry point's arena argument (parameters, gradients,
+// optimizer state) at a static offset (nnc::arenaCast) has that offset in
+// its layout, which a function boundary cannot take: a layer function takes
+// the arena and the offset and makes the view itself, so that layers at
+// different offsets share it.
+using nnc::arenaCast;
 
 /// `to_tensor` of an arena view: a parameter or state tensor.
 bufferization::ToTensorOp arenaTensor(Value v) {

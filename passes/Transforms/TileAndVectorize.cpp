@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "ir/NNDialect.h"
 #include "passes/Passes.h"
+#include "passes/Transforms/ArenaViews.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -1130,12 +1131,10 @@ struct InsertSliceOfPartialWrite : OpRewritePattern<tensor::InsertSliceOp> {
 };
 
 /// The elements [first, last] of its arena that a static view of it
-/// (memref.reinterpret_cast of a function argument) covers.
-static std::optional<std::pair<int64_t, int64_t>>
-arenaRange(memref::ReinterpretCastOp view) {
-  if (!view || !isa<BlockArgument>(view.getSource()) ||
-      !view.getOffsets().empty() || !view.getSizes().empty() ||
-      !view.getStrides().empty())
+/// (nnc::arenaCast) covers.
+static std::optional<std::pair<int64_t, int64_t>> arenaRange(Value v) {
+  memref::ReinterpretCastOp view = nnc::arenaCast(v);
+  if (!view)
     return std::nullopt;
   int64_t first = view.getStaticOffsets()[0], last = first;
   for (auto [size, stride] :
@@ -1150,19 +1149,20 @@ arenaRange(memref::ReinterpretCastOp view) {
 /// block, or is `op` itself: writing the slot in place at `op` then changes
 /// nothing read.
 static bool readsBefore(Value slot, Operation *op) {
-  auto view = slot.getDefiningOp<memref::ReinterpretCastOp>();
-  std::optional<std::pair<int64_t, int64_t>> range = arenaRange(view);
+  std::optional<std::pair<int64_t, int64_t>> range = arenaRange(slot);
   if (!range)
     return false;
   SmallVector<Value> pending;
-  for (Operation *user : view.getSource().getUsers()) {
-    auto other = dyn_cast<memref::ReinterpretCastOp>(user);
-    std::optional<std::pair<int64_t, int64_t>> r = arenaRange(other);
+  Value arena = slot.getDefiningOp<memref::ReinterpretCastOp>().getSource();
+  for (Operation *user : arena.getUsers()) {
+    std::optional<std::pair<int64_t, int64_t>> r =
+        user->getNumResults() == 1 ? arenaRange(user->getResult(0))
+                                   : std::nullopt;
     if (!r)
       return false;
     if (r->second < range->first || r->first > range->second)
       continue;
-    for (Operation *reader : other->getUsers()) {
+    for (Operation *reader : user->getUsers()) {
       if (isa<bufferization::MaterializeInDestinationOp>(reader))
         continue;
       if (!isa<bufferization::ToTensorOp>(reader))
@@ -1592,22 +1592,18 @@ struct NNTileAndVectorizePass
       if (op.hasPureTensorSemantics())
         transposedB.push_back(op);
     });
-    // Where B is larger than A and C together (a dense layer's weight
-    // [2048, 784] against a batch of 64 inputs), C^T = B (A^T) instead, and
-    // C its transpose: B's rows are the rows the kernel wants, and the
-    // smaller A and C are transposed instead of B every step.
-    auto transpose = [&](Location loc, Value v, Value into) {
-      return rewriter
-          .create<linalg::TransposeOp>(loc, v, into, ArrayRef<int64_t>{1, 0})
-          ->getResult(0);
-    };
-    auto emptyLike = [&](Location loc, Value v, bool transposed) -> Value {
+    // v [r, c] transposed into a new [c, r] tensor, and such a tensor.
+    auto transposedEmpty = [&](Location loc, Value v) -> Value {
       auto type = cast<RankedTensorType>(v.getType());
-      SmallVector<int64_t> shape(type.getShape());
-      if (transposed)
-        std::swap(shape[0], shape[1]);
-      return rewriter.create<tensor::EmptyOp>(loc, shape,
-                                              type.getElementType());
+      return rewriter.create<tensor::EmptyOp>(
+          loc, ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
+          type.getElementType());
+    };
+    auto transposed = [&](Location loc, Value v) {
+      return rewriter
+          .create<linalg::TransposeOp>(loc, v, transposedEmpty(loc, v),
+                                       ArrayRef<int64_t>{1, 0})
+          ->getResult(0);
     };
     for (linalg::MatmulTransposeBOp op : transposedB) {
       Location loc = op.getLoc();
@@ -1616,6 +1612,10 @@ struct NNTileAndVectorizePass
       auto aType = cast<RankedTensorType>(a.getType());
       auto bType = cast<RankedTensorType>(b.getType());
       rewriter.setInsertionPoint(op);
+      // Where B is larger than A and C together (a dense layer's weight
+      // [2048, 784] against a batch of 64 inputs), C^T = B (A^T) instead, and
+      // C its transpose: B's rows are the rows the kernel wants, and the
+      // smaller A and C are transposed instead of B every step.
       if (aType.hasStaticShape() && bType.hasStaticShape() &&
           bType.getNumElements() >
               aType.getNumElements() +
@@ -1627,28 +1627,20 @@ struct NNTileAndVectorizePass
         if (fill && fill.getDpsInputs()[0].getDefiningOp<arith::ConstantOp>())
           cT = rewriter
                    .create<linalg::FillOp>(loc, fill.getDpsInputs()[0],
-                                           emptyLike(loc, c, true))
+                                           transposedEmpty(loc, c))
                    .getResult(0);
         else
-          cT = transpose(loc, c, emptyLike(loc, c, true));
-        Value aT = transpose(loc, a, emptyLike(loc, a, true));
-        Value product = rewriter
-                            .create<linalg::MatmulOp>(loc, cT.getType(),
-                                                      ValueRange{b, aT}, cT)
-                            .getResult(0);
-        rewriter.replaceOp(op,
-                           transpose(loc, product, emptyLike(loc, c, false)));
+          cT = transposed(loc, c);
+        Value product =
+            rewriter
+                .create<linalg::MatmulOp>(loc, cT.getType(),
+                                          ValueRange{b, transposed(loc, a)}, cT)
+                .getResult(0);
+        rewriter.replaceOp(op, transposed(loc, product));
         continue;
       }
-      Value empty = rewriter.create<tensor::EmptyOp>(
-          loc, ArrayRef<int64_t>{bType.getDimSize(1), bType.getDimSize(0)},
-          bType.getElementType());
-      Value bT = rewriter
-                     .create<linalg::TransposeOp>(loc, b, empty,
-                                                  ArrayRef<int64_t>{1, 0})
-                     ->getResult(0);
       rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
-          op, op->getResultTypes(), ValueRange{op.getDpsInputs()[0], bT},
+          op, op->getResultTypes(), ValueRange{a, transposed(loc, b)},
           op.getDpsInits());
     }
 
