@@ -74,11 +74,16 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
   batch.index = index;
   batch.rows = rows;
   batch.count = count;
+  // Rows past `count` are padding (zeros); real rows are written whole
+  // below, so only the padding is cleared (the plain path writes each row
+  // once, instead of a zero fill of the batch and then its rows).
   if (tokens) {
-    batch.tokens.assign(rows * features, 0);
+    batch.tokens.resize(rows * features);
+    std::fill(batch.tokens.begin() + count * features, batch.tokens.end(), 0);
     batch.x.clear();
   } else {
-    batch.x.assign(rows * features, 0.0f);
+    batch.x.resize(rows * features);
+    std::fill(batch.x.begin() + count * features, batch.x.end(), 0.0f);
     batch.tokens.clear();
   }
   batch.mask.assign(rows, 0.0f);
@@ -105,6 +110,12 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
     if (!tokens && r + kAhead < count)
       data.prefetchFeatures(order[begin + r + kAhead]);
     float *x = tokens ? nullptr : batch.x.data() + r * features;
+    // Paths that may fill a row partly (a crop, clip features) start it
+    // from zeros, as the whole batch did.
+    bool plain = tokens || (!clipFeatures &&
+                            !(augmenter && !augmenter->empty()) && !evalCrop);
+    if (!plain)
+      std::fill_n(x, features, 0.0f);
     if (tokens) {
       data.copyTokens(sample, batch.tokens.data() + r * features);
     } else if (clipFeatures) {

@@ -3,6 +3,7 @@
 
 #include "runtime/Error.h"
 #include "runtime/Rng.h"
+#include "runtime/VectorLoops.h"
 
 #include <algorithm>
 #include <cmath>
@@ -40,9 +41,7 @@ void Dataset::copyFeatures(size_t i, float *out) const {
   size_t offset = static_cast<size_t>(indices[i]) * n;
   switch (storage->featureType) {
   case FeatureType::U8: {
-    const uint8_t *src = storage->u8.data() + offset;
-    for (size_t k = 0; k < n; ++k)
-      out[k] = static_cast<float>(src[k]);
+    widenBytes(storage->u8.data() + offset, n, out);
     return;
   }
   case FeatureType::F32:

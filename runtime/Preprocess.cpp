@@ -2,6 +2,7 @@
 #include "runtime/Preprocess.h"
 
 #include "runtime/Error.h"
+#include "runtime/VectorLoops.h"
 
 #include <fmt/format.h>
 
@@ -136,22 +137,18 @@ void Preprocessor::derive(Step &step) const {
 
 void Preprocessor::applyStep(const Step &step, float *sample) const {
   if (step.kind == Kind::Clip) {
-    for (size_t k = 0; k < featureSize; ++k)
-      sample[k] = std::clamp(sample[k], step.lo, step.hi);
+    clampValues(sample, featureSize, step.lo, step.hi);
     return;
   }
   size_t groups = step.shift.size();
   if (columns && (step.kind == Kind::Standardize || step.kind == Kind::MinMax)) {
-    for (size_t k = 0; k < featureSize; ++k)
-      sample[k] = (sample[k] - step.shift[k % columns]) * step.mul[k % columns];
+    shiftScaleColumns(sample, featureSize, step.shift.data(), step.mul.data(),
+                      columns);
     return;
   }
-  for (size_t g = 0; g < groups; ++g) {
-    float shift = step.shift[g], mul = step.mul[g];
-    float *p = sample + g * step.groupSize;
-    for (size_t k = 0; k < step.groupSize; ++k)
-      p[k] = (p[k] - shift) * mul;
-  }
+  for (size_t g = 0; g < groups; ++g)
+    shiftScale(sample + g * step.groupSize, step.groupSize, step.shift[g],
+               step.mul[g]);
 }
 
 void Preprocessor::fit(const Dataset &train) {

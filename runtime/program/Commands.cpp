@@ -253,7 +253,7 @@ int predict(const RunConfig &cfg, const std::string &weights,
   DeviceResident resident(state);
   for (size_t i = 0; i < loader.numBatches(); ++i) {
     loader.fillBatch(i, b);
-    buf.load(b, false);
+    buf.load(b, false, /*borrowInput=*/true);
     nnc_predict(state.data(), buf.input(), out.data());
     for (size_t r = 0; r < b.count; ++r, ++index) {
       const float *row = out.data() + r * width;

@@ -30,18 +30,28 @@ Buffers::Buffers(const RunConfig &cfg)
   result.assign(2 + rows * out, 0.0f);
 }
 
-void Buffers::load(const Batch &b, bool classTargets) {
+void Buffers::load(const Batch &b, bool classTargets, bool borrowInput) {
   // Rows past the batch's count are padding: zero, mask 0.
   size_t n = std::min<size_t>(b.count, rows);
   if (tokenInput != !b.tokens.empty() && b.count > 0)
     throw Error(std::string("internal: a batch of ") +
                 (tokenInput ? "features" : "token ids") + " for a model of " +
                 (tokenInput ? "token ids" : "features"));
-  if (tokenInput)
+  // The loader's batch is already B rows with zero padding: the entry
+  // point reads it where it is (a batch of 256 images: 0.8 MB a step not
+  // copied).
+  borrowed = nullptr;
+  if (borrowInput && b.rows == size_t(rows) && b.count > 0) {
+    if (tokenInput && b.tokens.size() == tokens.size())
+      borrowed = b.tokens.data();
+    else if (!tokenInput && b.x.size() == x.size())
+      borrowed = b.x.data();
+  }
+  if (!borrowed && tokenInput)
     std::fill(std::copy(b.tokens.begin(), b.tokens.begin() + n * in,
                         tokens.begin()),
               tokens.end(), 0);
-  else
+  else if (!borrowed)
     std::fill(std::copy(b.x.begin(), b.x.begin() + n * in, x.begin()),
               x.end(), 0.0f);
   std::fill(std::copy(b.mask.begin(), b.mask.begin() + n, mask.begin()),
@@ -152,7 +162,7 @@ Scores evaluate(const RunConfig &cfg, std::vector<float> &state,
   while (prefetch.next(batch)) {
     if (batch.count == 0) // this rank's share of a partial last batch
       continue;
-    buf.load(batch, cfg.classTargets);
+    buf.load(batch, cfg.classTargets, /*borrowInput=*/true);
     nnc_eval(state.data(), buf.input(), buf.y(cfg.classTargets),
              buf.mask.data(), buf.result.data());
     scores.add(cfg, buf, buf.result.data() + 1, buf.result[0], batch.count);

@@ -33,11 +33,18 @@ struct Buffers {
   bool tokenInput;
   std::vector<float> x, mask, targets, result;
   std::vector<int32_t> tokens, labels;
+  const void *borrowed = nullptr; ///< load's borrowed input, if any
 
   explicit Buffers(const RunConfig &cfg);
-  void load(const Batch &b, bool classTargets);
+  /// Copies `b` in. With `borrowInput`, a batch of exactly B rows (padded
+  /// by the loader) is not copied: input() then points at b's features or
+  /// token ids, which must outlive the entry point's call (x and tokens
+  /// keep their old contents).
+  void load(const Batch &b, bool classTargets, bool borrowInput = false);
   /// The entry points' x: float features or int32 token ids.
   const void *input() const {
+    if (borrowed)
+      return borrowed;
     return tokenInput ? static_cast<const void *>(tokens.data())
                       : static_cast<const void *>(x.data());
   }

@@ -423,7 +423,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
           // part in its sums (its loss and gradients are then zero).
           if (b.count == 0 && !cfg.syncBatchnorm)
             continue;
-          buf.load(b, cfg.classTargets);
+          buf.load(b, cfg.classTargets, /*borrowInput=*/true);
           nnc_grad(
               state.data(), grads.data(), buf.input(), buf.y(cfg.classTargets),
               buf.mask.data(),
@@ -458,7 +458,7 @@ int train(const RunConfig &cfg, const CommonOptions &common,
       } else {
         if (!stream.next(b, stepRun))
           break;
-        buf.load(b, cfg.classTargets);
+        buf.load(b, cfg.classTargets, /*borrowInput=*/true);
         nnc_train(state.data(), buf.input(), buf.y(cfg.classTargets),
                   buf.mask.data(), progress.step, stepsPerEpoch, scheduleEpochs,
                   static_cast<int64_t>(seed), lrFactor, buf.result.data());

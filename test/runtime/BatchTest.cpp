@@ -65,6 +65,33 @@ TEST(Batches, LastPartialBatchIsPaddedAndMasked) {
   EXPECT_EQ(last.samples, (std::vector<uint32_t>{8, 9}));
 }
 
+TEST(Batches, ReusedBatchGetsZeroPaddingOverOldRows) {
+  // The prefetcher refills the same Batch objects: a partial batch written
+  // over a full one must still have zeros past its count (only the padding
+  // is cleared; real rows are written whole). 37 bytes a sample: the
+  // widening and scaling loops' vector bodies and their remainders.
+  const size_t n = 37;
+  Dataset data = makeDataset(10, {int64_t(n)}, 4, FeatureType::U8);
+  Preprocessor pre = fitted(data);
+  BatchLoader loader(data, pre, LoaderOptions{4, false, false});
+  loader.beginEpoch();
+  Batch b;
+  loader.fillBatch(0, b);
+  ASSERT_EQ(b.count, 4u);
+  for (size_t k = 2 * n; k < 4 * n; ++k)
+    ASSERT_NE(b.x[k], 0.0f) << "rows 2 and 3 of the full batch are non-zero";
+  loader.fillBatch(2, b);
+  EXPECT_EQ(b.count, 2u);
+  ASSERT_EQ(b.x.size(), 4 * n);
+  for (size_t k = 0; k < 2 * n; ++k)
+    EXPECT_EQ(b.x[k], 2.0f * float((8 * n + k) % 251)) << "value " << k;
+  for (size_t k = 2 * n; k < 4 * n; ++k)
+    EXPECT_EQ(b.x[k], 0.0f) << "padding must be zeros, not the old rows";
+  Batch fresh;
+  loader.fillBatch(2, fresh);
+  expectSame(b, fresh);
+}
+
 TEST(Batches, DropLastSkipsThePartialBatch) {
   Dataset data = makeDataset(10, {3}, 4);
   Preprocessor pre = fitted(data);
