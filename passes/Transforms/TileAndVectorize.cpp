@@ -1536,8 +1536,16 @@ struct NNTileAndVectorizePass
       if (iterators[dim] != utils::IteratorType::parallel)
         continue;
       int64_t whole = tileOf(dim, ranges[dim]);
+      // A matmul's columns that no register tile divides (784: 49 vectors,
+      // split into 24 tiles of 32 and one of 16): chunks of whole vectors
+      // with a register tile (7 of 112), not chunks as ragged as the whole
+      // (16 of 49: 32 + 16 + a column of one, each k step of which
+      // broadcasts an element per row: the MLP's first weight gradient).
+      bool wholeVectors = isMatmulLike(op) && dim == lanesDim && whole < 0;
       int64_t count =
           nnc::parallelChunkCount(ranges[dim], target, [&](int64_t chunk) {
+            if (wholeVectors)
+              return chunk % vectorWidth == 0 && tileOf(dim, chunk) > 0;
             return tileOf(dim, chunk) == whole;
           });
       if (count > bestCount) {

@@ -30,6 +30,27 @@ func.func @matmul(%a: tensor<64x784xf32>, %b: tensor<784x128xf32>,
 
 // -----
 
+// The first weight gradient of an MLP on 28x28 images (dY^T X: [128, 784]
+// over 64 samples): the right operand (64 x 784) is the larger, so the chunks
+// are columns. No register tile divides 784 (49 vectors), so the chunks are
+// whole vectors with a tile (7 of 112 columns, 16 x 16 tiles), not chunks
+// as ragged as the whole (16 of 49: 32 + 16 + a column of one).
+// CHECK-LABEL: func.func @weight_gradient(
+// CHECK:         scf.forall (%[[J:.+]]) = (0) to (784) step (112)
+// CHECK-NOT:       vector<16x1xf32>
+// CHECK:           vector.contract {{.*}} into vector<16x16xf32>
+// CHECK-NOT:       vector<16x1xf32>
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[J]]] [128, 112] [1, 1]
+func.func @weight_gradient(%dy: tensor<64x128xf32>, %x: tensor<64x784xf32>,
+                           %c: tensor<128x784xf32>) -> tensor<128x784xf32> {
+  %r = linalg.matmul_transpose_a ins(%dy, %x : tensor<64x128xf32>, tensor<64x784xf32>)
+                                 outs(%c : tensor<128x784xf32>) -> tensor<128x784xf32>
+  return %r : tensor<128x784xf32>
+}
+
+// -----
+
 // Small: stays serial.
 // CHECK-LABEL: func.func @small(
 // CHECK-NOT:     scf.forall
