@@ -264,6 +264,11 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     outer products, i.e. one broadcast-FMA per row and k step, after
     bufferization). Columns kept whole that are not whole vectors (the 17
     left of a chunk of 49) are split into whole vectors and the rest.
+    Large matmuls are cache-blocked (n by up to 128; k by up to 256 where k
+    is over 512 and B's panel of k x 128 is over 512 KB or a register tile's
+    rows of A over 32 KB: 8 rows of k floats, or k lines of a transposed A);
+    a matmul accumulating into a constant fill with k not blocked starts
+    each register tile from the constant in registers instead.
     Every other linalg op is generalized,
     its outer loops tiled by 1 and its innermost loop by a multiple of
     `vector-width`, then vectorized. A tile size is always a divisor of its
@@ -315,8 +320,11 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     whose right operand is the larger one, n before m, since every chunk
     reads all of the operand that is not split), that has a divisor in
     [N/2, 4N] (else the one with the largest divisor below N/2) whose chunk
-    keeps the register tile of the whole loop; each chunk is then blocked, tiled and
-    vectorized as above, into the same code as the whole op. Reduction
+    keeps the register tile of the whole loop (a matmul's columns that no
+    register tile divides, 784 = 49 vectors: chunks of whole vectors with a
+    tile, 7 of 112, not 16 of 49 with a column of one); each chunk is then
+    blocked, tiled and vectorized as above, into the same code as the whole
+    op. Reduction
     loops are never split: chunks write disjoint parts of the result, so
     results do not depend on the number of threads. Ops already inside an
     `scf.forall` (fused attention's per-pair tiles) are not split again.

@@ -23,19 +23,52 @@ func.func @zero_init(%a: tensor<16x64xf32>, %b: tensor<64x64xf32>) -> tensor<16x
 
 // -----
 
-// Not for a k cache-blocked in steps of 256 (k = 1024: every C tile is
-// visited four times; the fill stays and C is read back), nor for a
-// non-constant init (a bias broadcast).
+// A long k whose panels stay in cache is not blocked either (k = 784, the
+// 2048-wide MLP's forward C^T = W X^T: B is 784 x 64, 196 KB; 8 rows of A
+// 25 KB): the accumulators start from the constant, C is never read.
+// CHECK-LABEL: func.func @long_k(
+// CHECK:         %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<8x32xf32>
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for {{.*}} iter_args(%[[C:.+]] = %{{.+}}) -> (tensor<2048x64xf32>)
+// CHECK:           scf.for {{.*}} iter_args(%[[C2:.+]] = %[[C]]) -> (tensor<2048x64xf32>)
+// CHECK:             %[[ACC:.+]] = scf.for {{.*}} iter_args(%{{.+}} = %[[ZERO]]) -> (vector<8x32xf32>)
+// CHECK-NOT:           vector.transfer_read %[[C2]]
+// CHECK:             vector.transfer_write %[[ACC]], %[[C2]]
+func.func @long_k(%w: tensor<2048x784xf32>, %xt: tensor<784x64xf32>) -> tensor<2048x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2048x64xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<2048x64xf32>) -> tensor<2048x64xf32>
+  %y = linalg.matmul ins(%w, %xt : tensor<2048x784xf32>, tensor<784x64xf32>) outs(%acc : tensor<2048x64xf32>) -> tensor<2048x64xf32>
+  return %y : tensor<2048x64xf32>
+}
+
+// -----
+
+// Not for a k cache-blocked in steps of 256 (k = 2048: 8 rows of A are 64 KB,
+// more than an L1; every C tile is visited eight times: the fill stays and C
+// is read back), nor for a transposed A whose k = 768 lines per register
+// tile are 48 KB (the GPT's weight gradients), nor for a non-constant init
+// (a bias broadcast).
 // CHECK-LABEL: func.func @blocked_k(
+// CHECK:         vector.transfer_write %{{.+}} : vector<{{.+}}>, tensor<16x64xf32>
+// CHECK:         vector.transfer_read %{{.+}} : tensor<16x64xf32>, vector<8x32xf32>
+// CHECK-LABEL: func.func @blocked_transposed_a(
 // CHECK:         vector.transfer_write %{{.+}} : vector<{{.+}}>, tensor<16x64xf32>
 // CHECK:         vector.transfer_read %{{.+}} : tensor<16x64xf32>, vector<8x32xf32>
 // CHECK-LABEL: func.func @bias_init(
 // CHECK:         vector.transfer_read %{{.+}} : tensor<16x64xf32>, vector<8x32xf32>
-func.func @blocked_k(%a: tensor<16x1024xf32>, %b: tensor<1024x64xf32>) -> tensor<16x64xf32> {
+func.func @blocked_k(%a: tensor<16x2048xf32>, %b: tensor<2048x64xf32>) -> tensor<16x64xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<16x64xf32>
   %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
-  %y = linalg.matmul ins(%a, %b : tensor<16x1024xf32>, tensor<1024x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %y = linalg.matmul ins(%a, %b : tensor<16x2048xf32>, tensor<2048x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %y : tensor<16x64xf32>
+}
+func.func @blocked_transposed_a(%a: tensor<768x16xf32>, %b: tensor<768x64xf32>) -> tensor<16x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x64xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %y = linalg.matmul_transpose_a ins(%a, %b : tensor<768x16xf32>, tensor<768x64xf32>) outs(%acc : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %y : tensor<16x64xf32>
 }
 func.func @bias_init(%a: tensor<16x64xf32>, %b: tensor<64x64xf32>, %bias: tensor<64xf32>) -> tensor<16x64xf32> {
