@@ -1577,7 +1577,9 @@ struct NNTileAndVectorizePass
         bestDim = dim;
       }
       // Half the chunks wanted still balance well: keep the loop preferred.
-      if (2 * count >= target)
+      // Not a loop of whole-vector chunks, whose count may be odd (7 chunks
+      // of 784 columns): another loop with as many chunks or more is taken.
+      if (2 * count >= target && !wholeVectors)
         break;
     }
     if (bestCount < 2)

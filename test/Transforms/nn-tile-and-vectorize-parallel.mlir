@@ -31,22 +31,40 @@ func.func @matmul(%a: tensor<64x784xf32>, %b: tensor<784x128xf32>,
 // -----
 
 // The first weight gradient of an MLP on 28x28 images (dY^T X: [128, 784]
-// over 64 samples): the right operand (64 x 784) is the larger, so the chunks
-// are columns. No register tile divides 784 (49 vectors), so the chunks are
-// whole vectors with a tile (7 of 112 columns, 16 x 16 tiles), not chunks
-// as ragged as the whole (16 of 49: 32 + 16 + a column of one).
+// over 64 samples). The right operand (64 x 784) is the larger, but no
+// register tile divides its 784 columns (49 vectors): column chunks would be
+// whole vectors with a tile (7 of 112; not 16 of 49, 32 + 16 + a column of
+// one) and 7 chunks balance on no even number of threads, so the rows go in
+// 8 chunks of 16 instead, each chunk's columns split into 768 (8 x 32 tiles)
+// and 16 (16 x 16).
 // CHECK-LABEL: func.func @weight_gradient(
-// CHECK:         scf.forall (%[[J:.+]]) = (0) to (784) step (112)
+// CHECK:         scf.forall (%[[I:.+]]) = (0) to (128) step (16)
+// CHECK-NOT:       vector<16x1xf32>
+// CHECK:           vector.contract {{.*}} into vector<8x32xf32>
 // CHECK-NOT:       vector<16x1xf32>
 // CHECK:           vector.contract {{.*}} into vector<16x16xf32>
 // CHECK-NOT:       vector<16x1xf32>
 // CHECK:           scf.forall.in_parallel
-// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[J]]] [128, 112] [1, 1]
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[I]], 0] [16, 784] [1, 1]
 func.func @weight_gradient(%dy: tensor<64x128xf32>, %x: tensor<64x784xf32>,
                            %c: tensor<128x784xf32>) -> tensor<128x784xf32> {
   %r = linalg.matmul_transpose_a ins(%dy, %x : tensor<64x128xf32>, tensor<64x784xf32>)
                                  outs(%c : tensor<128x784xf32>) -> tensor<128x784xf32>
   return %r : tensor<128x784xf32>
+}
+
+// Rows that cannot be split (8: one register tile): the 784 columns go in
+// 7 chunks of whole vectors (112), not 16 of 49 with a column of one.
+// CHECK-LABEL: func.func @weight_gradient_rows(
+// CHECK:         scf.forall (%[[J:.+]]) = (0) to (784) step (112)
+// CHECK-NOT:       vector<{{[0-9]+}}x1xf32>
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %{{.+}} into %{{.+}}[0, %[[J]]] [8, 112] [1, 1]
+func.func @weight_gradient_rows(%dy: tensor<64x8xf32>, %x: tensor<64x784xf32>,
+                                %c: tensor<8x784xf32>) -> tensor<8x784xf32> {
+  %r = linalg.matmul_transpose_a ins(%dy, %x : tensor<64x8xf32>, tensor<64x784xf32>)
+                                 outs(%c : tensor<8x784xf32>) -> tensor<8x784xf32>
+  return %r : tensor<8x784xf32>
 }
 
 // -----
