@@ -323,9 +323,9 @@ def NNTileAndVectorizePass : Pass<"nn-tile-and-vectorize", "::mlir::func::FuncOp
     keeps the register tile of the whole loop (a matmul's columns that no
     register tile divides, 784 = 49 vectors: chunks of whole vectors with a
     tile, 7 of 112, not 16 of 49 with a column of one, where no other loop
-    has as many chunks: 7 balance on no even number of threads); each chunk is then
-    blocked, tiled and vectorized as above, into the same code as the whole
-    op. Reduction
+    has as many chunks: 7 balance on no even number of threads); each chunk
+    is then blocked, tiled and vectorized as above, into the same code as
+    the whole op. Reduction
     loops are never split: chunks write disjoint parts of the result, so
     results do not depend on the number of threads. Ops already inside an
     `scf.forall` (fused attention's per-pair tiles) are not split again.
