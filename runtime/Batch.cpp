@@ -69,7 +69,8 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
   size_t width = targetWidth();
 
   bool tokens = data.isTokens();
-  if (tokens && augmenter && !augmenter->empty())
+  bool augmenting = augmenter && !augmenter->empty();
+  if (tokens && augmenting)
     throw Error("augmentation does not apply to token ids");
   batch.index = index;
   batch.rows = rows;
@@ -100,6 +101,9 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
 
   // Crops may change a sample's size: such samples go through `raw`.
   std::vector<float> raw;
+  // Paths that may fill a row partly (a crop, clip features) start it
+  // from zeros, as the whole batch did.
+  bool partialRows = !tokens && (clipFeatures || augmenting || evalCrop);
   // Two samples ahead: their features arrive while this one is prepared.
   constexpr size_t kAhead = 2;
   if (!tokens)
@@ -110,24 +114,20 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
     if (!tokens && r + kAhead < count)
       data.prefetchFeatures(order[begin + r + kAhead]);
     float *x = tokens ? nullptr : batch.x.data() + r * features;
-    // Paths that may fill a row partly (a crop, clip features) start it
-    // from zeros, as the whole batch did.
-    bool plain = tokens || (!clipFeatures &&
-                            !(augmenter && !augmenter->empty()) && !evalCrop);
-    if (!plain)
+    if (partialRows)
       std::fill_n(x, features, 0.0f);
     if (tokens) {
       data.copyTokens(sample, batch.tokens.data() + r * features);
     } else if (clipFeatures) {
       raw.resize(data.featureSize());
       data.copyFeatures(sample, raw.data());
-      if (augmenter && !augmenter->empty()) {
+      if (augmenting) {
         Rng stream = augmenter->stream(epoch, sample);
         augmenter->applyClip(raw.data(), stream);
       }
       clipFeatures->compute(raw.data(), x);
       preprocessor.apply(x);
-    } else if (augmenter && !augmenter->empty()) {
+    } else if (augmenting) {
       raw.resize(data.featureSize());
       data.copyFeatures(sample, raw.data());
       Rng stream = augmenter->stream(epoch, sample);

@@ -873,31 +873,34 @@ static bool isMatmulLike(Operation *op) {
              linalg::BatchMatmulTransposeAOp>(op);
 }
 
+/// Matmuls with more columns are cache-blocked along n (by up to 128).
+static constexpr int64_t kBlockedN = 128;
+
 /// Matmuls with a longer k are cache-blocked along k (by up to 256), unless
 /// both operands' panels stay in cache whole (see blockedAlongK).
 static constexpr int64_t kBlockedK = 512;
 
-/// Whether matmul `op` (static loop ranges (batch,) m, n, k) is
-/// cache-blocked along k: k is longer than kBlockedK and either its B panel
-/// (k x up to 128 columns, see the cache blocking below) is larger than 512
-/// KB (half of a Zen 4 L2), or its A panel of one register tile's rows is
-/// larger than 32 KB (an L1): 8 rows of k floats for a row-major A, k lines
-/// for a transposed one (matmul_transpose_a reads A[k, m..m+8], a line per
-/// k: the weight gradients' 768 x 384 A of the GPT ran 23% slower
-/// unblocked). Unblocked, every C tile is visited once: its accumulators
-/// start from a constant fill in registers and are stored once, instead of
-/// being stored and reloaded per block of k (the 2048-wide MLP's forward
-/// GEMM, C^T = W X^T with k = 784: +4%).
-static bool blockedAlongK(linalg::LinalgOp op) {
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+/// Whether matmul `op` (static loop ranges `ranges`: (batch,) m, n, k;
+/// register tiles of `mTile` rows) is cache-blocked along k: k is longer
+/// than kBlockedK and either its B panel (k x up to kBlockedN columns) is
+/// larger than 512 KB (half of a Zen 4 L2), or its A panel of one register
+/// tile's rows is larger than 32 KB (an L1): mTile rows of k floats for a
+/// row-major A, k lines for a transposed one (matmul_transpose_a reads
+/// A[k, m..m+mTile], a line per k: the weight gradients' 768 x 384 A of the
+/// GPT ran 23% slower unblocked). Unblocked, every C tile is visited once:
+/// its accumulators start from a constant fill in registers and are stored
+/// once, instead of being stored and reloaded per block of k (the 2048-wide
+/// MLP's forward GEMM, C^T = W X^T with k = 784: +4%).
+static bool blockedAlongK(linalg::LinalgOp op, ArrayRef<int64_t> ranges,
+                          int64_t mTile) {
   int64_t n = ranges[ranges.size() - 2], k = ranges.back();
   if (k <= kBlockedK)
     return false;
   constexpr int64_t bytes = sizeof(float);
-  int64_t aPanel =
-      isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ? 8 * k * bytes : k * 64;
-  return k * std::min<int64_t>(n, 128) * bytes > 512 * 1024 ||
-         aPanel > 32 * 1024;
+  int64_t aPanel = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op)
+                       ? mTile * k * bytes
+                       : k * 64;
+  return k * std::min(n, kBlockedN) * bytes > 512 * 1024 || aPanel > 32 * 1024;
 }
 
 /// On a matmul whose accumulator was a constant fill (removed): the value
@@ -1696,7 +1699,8 @@ struct NNTileAndVectorizePass
       FloatAttr value;
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       if (!fill || !init.hasOneUse() || ranges.empty() ||
-          llvm::any_of(ranges, ShapedType::isDynamic) || blockedAlongK(op) ||
+          llvm::any_of(ranges, ShapedType::isDynamic) ||
+          blockedAlongK(op, ranges, mmTiles[0]) ||
           !matchPattern(fill.getInputs()[0], m_Constant(&value)))
         continue;
       rewriter.modifyOpInPlace(op, [&] {
@@ -1818,9 +1822,9 @@ struct NNTileAndVectorizePass
       if (isMatmulLike(op) && vectorizable) {
         size_t n = ranges.size() - 2, k = ranges.size() - 1;
         SmallVector<int64_t> outer(ranges.size(), 0);
-        if (ranges[n] > 128)
-          outer[n] = blockSize(ranges[n], sizes[n], 128);
-        if (blockedAlongK(op))
+        if (ranges[n] > kBlockedN)
+          outer[n] = blockSize(ranges[n], sizes[n], kBlockedN);
+        if (blockedAlongK(op, ranges, mmTiles[0]))
           outer[k] = blockSize(ranges[k], sizes[k], 256);
         if (llvm::any_of(outer, [](int64_t s) { return s != 0; })) {
           scf::SCFTilingOptions blockOptions;
