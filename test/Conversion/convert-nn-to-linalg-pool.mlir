@@ -74,3 +74,30 @@ func.func @stride1_overlapping(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x2x4x4xf32>
   %g = nn.maxpool2d_grad %dy, %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
   return %g : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// The same gradient of a batch goes sample by sample (a sample's two padded
+// tensors fit a parallel loop's body): each sample's offsets and dy are
+// padded in a buffer of the loop's body and gathered there, where padding
+// the whole batch's wrote two padded tensors of its size to memory and read
+// them back. The window maximum and its offsets stay one op over the batch.
+// CHECK-LABEL: func.func @stride1_per_sample(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<2x2x4x4xf32>, %[[DY:[^:]+]]: tensor<2x2x4x4xf32>
+// CHECK:         %[[MAX:.+]]:2 = linalg.generic
+// CHECK:         } -> (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>)
+// CHECK:         %[[DX:.+]] = scf.forall (%[[N:.+]]) in (2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x2x4x4xf32>)
+// CHECK-DAG:       %[[A:.+]] = tensor.extract_slice %[[MAX]]#1[%[[N]], 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<2x2x4x4xf32> to tensor<1x2x4x4xf32>
+// CHECK-DAG:       %[[D:.+]] = tensor.extract_slice %[[DY]][%[[N]], 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<2x2x4x4xf32> to tensor<1x2x4x4xf32>
+// CHECK:           linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1x2x7x7xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%[[A]] : tensor<1x2x4x4xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%[[D]] : tensor<1x2x4x4xf32>)
+// CHECK:           %[[G:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<1x2x4x4xf32>)
+// CHECK:             arith.cmpf oeq
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %[[G]] into %[[OUT]][%[[N]], 0, 0, 0] [1, 2, 4, 4]
+// CHECK:         return %[[DX]]
+func.func @stride1_per_sample(%x: tensor<2x2x4x4xf32>, %dy: tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32> {
+  %g = nn.maxpool2d_grad %dy, %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>
+  return %g : tensor<2x2x4x4xf32>
+}

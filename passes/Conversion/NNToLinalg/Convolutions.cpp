@@ -133,10 +133,6 @@ Window convWindow(Value weight, ArrayRef<int64_t> stride,
   return window({w.getDimSize(2), w.getDimSize(3)}, stride, padding);
 }
 
-/// The bytes a buffer of a parallel loop's body may take: its chunks keep
-/// them on the stack (see PromoteBuffersToStack in nnc-cpu-codegen).
-constexpr int64_t kBodyBytes = int64_t(5) << 18; // 1.25 MiB
-
 /// How many samples a convolution's GEMMs take at a time (see forEachPart),
 /// 0 for the whole batch at once. A part's im2col matrix [C kh kw, g OH OW]
 /// must fit kBodyBytes (and its GEMM result [F, g OH OW] too, for g > 1),
@@ -177,103 +173,6 @@ int64_t samplesPerPart(RankedTensorType x, RankedTensorType y, const Window &w,
     most = g;
   }
   return most != 0 && (most * p % 16) * 64 <= most * p ? most : 0;
-}
-
-/// An index constant.
-Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
-  return b.create<arith::ConstantIndexOp>(loc, v);
-}
-
-/// The type of `size` samples [size, ...] of a batch of type `t` [N, ...].
-RankedTensorType partOf(RankedTensorType t, int64_t size = 1) {
-  SmallVector<int64_t> shape(t.getShape());
-  shape[0] = size;
-  return RankedTensorType::get(shape, t.getElementType());
-}
-
-/// An scf.forall over the first dimension of the `outs` types [N, ...] (the
-/// samples, or groups) in parts of `size`: `body` gets the index of the
-/// part's first sample and returns its [size, ...] part of each result.
-/// With `intoParts`, the body also gets `into(i)`: result i's part of the
-/// loop's shared output ([size, ...], rank-reduced to [...] for size 1), a
-/// destination to build the part in, so that bufferization writes it in
-/// place instead of copying a part built in a buffer of its own (the part
-/// returned may then be [...] for size 1).
-SmallVector<Value> forEachPart(
-    OpBuilder &b, Location loc, ArrayRef<RankedTensorType> outs, int64_t size,
-    function_ref<SmallVector<Value>(Value, function_ref<Value(unsigned)>)>
-        intoParts) {
-  SmallVector<Value> inits;
-  for (RankedTensorType out : outs)
-    inits.push_back(emptyLike(b, loc, out));
-  auto forall = b.create<scf::ForallOp>(
-      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(outs[0].getDimSize(0) / size)},
-      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, inits, std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(forall.getBody()->getTerminator());
-  Value first = forall.getInductionVars()[0];
-  if (size != 1)
-    first = b.create<arith::MulIOp>(loc, first, indexConstant(b, loc, size));
-  // Each result's part of its shared output: offsets, sizes, strides.
-  struct Part {
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-  };
-  SmallVector<Part> slices;
-  for (RankedTensorType out : outs) {
-    int64_t rank = out.getRank();
-    Part part{SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
-              getAsIndexOpFoldResult(b.getContext(), out.getShape()),
-              SmallVector<OpFoldResult>(rank, b.getIndexAttr(1))};
-    part.offsets[0] = first;
-    part.sizes[0] = b.getIndexAttr(size);
-    slices.push_back(std::move(part));
-  }
-  auto into = [&](unsigned i) -> Value {
-    RankedTensorType out = outs[i];
-    RankedTensorType type =
-        size == 1 ? RankedTensorType::get(out.getShape().drop_front(),
-                                          out.getElementType())
-                  : partOf(out, size);
-    return b.create<tensor::ExtractSliceOp>(
-        loc, type, forall.getRegionIterArgs()[i], slices[i].offsets,
-        slices[i].sizes, slices[i].strides);
-  };
-  SmallVector<Value> parts = intoParts(first, into);
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  for (auto [part, slice, shared] :
-       llvm::zip_equal(parts, slices, forall.getRegionIterArgs()))
-    b.create<tensor::ParallelInsertSliceOp>(loc, part, shared, slice.offsets,
-                                            slice.sizes, slice.strides);
-  return forall.getResults();
-}
-
-SmallVector<Value> forEachPart(OpBuilder &b, Location loc,
-                               ArrayRef<RankedTensorType> outs, int64_t size,
-                               function_ref<SmallVector<Value>(Value)> body) {
-  return forEachPart(
-      b, loc, outs, size,
-      [&](Value first, function_ref<Value(unsigned)>) { return body(first); });
-}
-
-Value forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
-                  int64_t size, function_ref<Value(Value)> body) {
-  return forEachPart(
-      b, loc, ArrayRef<RankedTensorType>{out}, size,
-      [&](Value first) { return SmallVector<Value>{body(first)}; })[0];
-}
-
-/// The `size` samples of the NCHW tensor `x` from sample `first` on as a
-/// [size, C, H, W] tensor.
-Value samplesOf(OpBuilder &b, Location loc, Value x, Value first,
-                int64_t size = 1) {
-  RankedTensorType part = partOf(tensorType(x), size);
-  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
-      sizes = getAsIndexOpFoldResult(b.getContext(), part.getShape()),
-      strides(4, b.getIndexAttr(1));
-  offsets[0] = first;
-  return b.create<tensor::ExtractSliceOp>(loc, part, x, offsets, sizes,
-                                          strides);
 }
 
 /// The `count` channels of sample `sample` of the NCHW tensor `x` from

@@ -169,6 +169,24 @@ Value nnc::lowering::disjointWindowsGrad(OpBuilder &b, Location loc,
   return insert(b, loc, region, dxp, covered);
 }
 
+/// The padding of argmax and dy for gatheredWindowsGrad: kh - 1 rows above
+/// and kw - 1 columns left; below and right, h + top - oh rows (and
+/// columns) when positive, so that the views of dx's last row and column
+/// stay inside.
+static Window gatheredWindow(RankedTensorType x, RankedTensorType y,
+                             const Window &w) {
+  int64_t oh = y.getDimSize(2), ow = y.getDimSize(3), h = x.getDimSize(2),
+          wd = x.getDimSize(3);
+  return {w.kh,
+          w.kw,
+          1,
+          1,
+          w.kh - 1,
+          w.kw - 1,
+          std::max<int64_t>(0, h + w.top - oh),
+          std::max<int64_t>(0, wd + w.left - ow)};
+}
+
 /// The gradient dx (of type `x`) of a stride-1 max pooling whose windows
 /// overlap, gathered: each element of dx sums, over the kh kw windows that
 /// hold it, dy of those whose maximum it is. With the offsets `argmax` and
@@ -182,22 +200,11 @@ Value nnc::lowering::disjointWindowsGrad(OpBuilder &b, Location loc,
 /// offsets go in decreasing order, so that an element gets its windows'
 /// gradients in PyTorch's order (its backward adds dy into dx[argmax]
 /// output by output): the same sums, bit for bit.
-static Value gatheredWindowsGrad(OpBuilder &b, Location loc, Value argmax,
-                                 Value dy, RankedTensorType x,
-                                 const Window &w) {
+static Value gatheredWindowsGradOf(OpBuilder &b, Location loc, Value argmax,
+                                   Value dy, RankedTensorType x,
+                                   const Window &w) {
   RankedTensorType y = tensorType(dy);
-  int64_t oh = y.getDimSize(2), ow = y.getDimSize(3), h = x.getDimSize(2),
-          wd = x.getDimSize(3);
-  // Below and right, h + top - oh rows (and columns) when positive: the
-  // views of dx's last row and column stay inside.
-  Window around = {w.kh,
-                   w.kw,
-                   1,
-                   1,
-                   w.kh - 1,
-                   w.kw - 1,
-                   std::max<int64_t>(0, h + w.top - oh),
-                   std::max<int64_t>(0, wd + w.left - ow)};
+  Window around = gatheredWindow(x, y, w);
   Value argmaxP = pad(b, loc, argmax, around, -1.0);
   Value dyP = pad(b, loc, dy, around, 0.0);
   RankedTensorType pt = tensorType(argmaxP);
@@ -230,6 +237,24 @@ static Value gatheredWindowsGrad(OpBuilder &b, Location loc, Value argmax,
                    }
                    return SmallVector<Value>{sum};
                  })[0];
+}
+
+/// gatheredWindowsGradOf, per sample where its padded tensors fit.
+static Value gatheredWindowsGrad(OpBuilder &b, Location loc, Value argmax,
+                                 Value dy, RankedTensorType x,
+                                 const Window &w) {
+  RankedTensorType y = tensorType(dy);
+  // Sample by sample when a sample's two padded tensors fit a parallel
+  // loop's body: they are then filled and copied in the core's cache, where
+  // padding the batch's wrote two tensors of the batch's size to memory and
+  // read them back (resnet_mini's inception block: ~30 MB a step).
+  RankedTensorType padded = paddedType(partOf(x), gatheredWindow(x, y, w));
+  if (x.getDimSize(0) > 1 && 2 * padded.getNumElements() * 4 <= kBodyBytes)
+    return forEachPart(b, loc, x, 1, [&](Value n) {
+      return gatheredWindowsGradOf(b, loc, samplesOf(b, loc, argmax, n),
+                                   samplesOf(b, loc, dy, n), partOf(x), w);
+    });
+  return gatheredWindowsGradOf(b, loc, argmax, dy, x, w);
 }
 
 namespace {

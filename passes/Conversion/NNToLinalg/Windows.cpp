@@ -2,6 +2,7 @@
 #include "passes/Conversion/NNToLinalg/Windows.h"
 #include "passes/Conversion/NNToLinalg/Utils.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
@@ -143,4 +144,89 @@ Value lowering::im2col(OpBuilder &b, Location loc, Value xp, RankedTensorType y,
     }
   return b.create<tensor::CollapseShapeOp>(
       loc, col, SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+}
+
+Value lowering::indexConstant(OpBuilder &b, Location loc, int64_t v) {
+  return b.create<arith::ConstantIndexOp>(loc, v);
+}
+
+RankedTensorType lowering::partOf(RankedTensorType t, int64_t size) {
+  SmallVector<int64_t> shape(t.getShape());
+  shape[0] = size;
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
+SmallVector<Value> lowering::forEachPart(
+    OpBuilder &b, Location loc, ArrayRef<RankedTensorType> outs, int64_t size,
+    function_ref<SmallVector<Value>(Value, function_ref<Value(unsigned)>)>
+        intoParts) {
+  SmallVector<Value> inits;
+  for (RankedTensorType out : outs)
+    inits.push_back(emptyLike(b, loc, out));
+  auto forall = b.create<scf::ForallOp>(
+      loc, ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(outs[0].getDimSize(0) / size)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)}, inits, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getBody()->getTerminator());
+  Value first = forall.getInductionVars()[0];
+  if (size != 1)
+    first = b.create<arith::MulIOp>(loc, first, indexConstant(b, loc, size));
+  // Each result's part of its shared output: offsets, sizes, strides.
+  struct Part {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+  };
+  SmallVector<Part> slices;
+  for (RankedTensorType out : outs) {
+    int64_t rank = out.getRank();
+    Part part{SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
+              getAsIndexOpFoldResult(b.getContext(), out.getShape()),
+              SmallVector<OpFoldResult>(rank, b.getIndexAttr(1))};
+    part.offsets[0] = first;
+    part.sizes[0] = b.getIndexAttr(size);
+    slices.push_back(std::move(part));
+  }
+  auto into = [&](unsigned i) -> Value {
+    RankedTensorType out = outs[i];
+    RankedTensorType type =
+        size == 1 ? RankedTensorType::get(out.getShape().drop_front(),
+                                          out.getElementType())
+                  : partOf(out, size);
+    return b.create<tensor::ExtractSliceOp>(
+        loc, type, forall.getRegionIterArgs()[i], slices[i].offsets,
+        slices[i].sizes, slices[i].strides);
+  };
+  SmallVector<Value> parts = intoParts(first, into);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [part, slice, shared] :
+       llvm::zip_equal(parts, slices, forall.getRegionIterArgs()))
+    b.create<tensor::ParallelInsertSliceOp>(loc, part, shared, slice.offsets,
+                                            slice.sizes, slice.strides);
+  return forall.getResults();
+}
+
+SmallVector<Value> lowering::forEachPart(OpBuilder &b, Location loc,
+                               ArrayRef<RankedTensorType> outs, int64_t size,
+                               function_ref<SmallVector<Value>(Value)> body) {
+  return forEachPart(
+      b, loc, outs, size,
+      [&](Value first, function_ref<Value(unsigned)>) { return body(first); });
+}
+
+Value lowering::forEachPart(OpBuilder &b, Location loc, RankedTensorType out,
+                  int64_t size, function_ref<Value(Value)> body) {
+  return forEachPart(
+      b, loc, ArrayRef<RankedTensorType>{out}, size,
+      [&](Value first) { return SmallVector<Value>{body(first)}; })[0];
+}
+
+Value lowering::samplesOf(OpBuilder &b, Location loc, Value x, Value first,
+                          int64_t size) {
+  RankedTensorType part = partOf(tensorType(x), size);
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)),
+      sizes = getAsIndexOpFoldResult(b.getContext(), part.getShape()),
+      strides(4, b.getIndexAttr(1));
+  offsets[0] = first;
+  return b.create<tensor::ExtractSliceOp>(loc, part, x, offsets, sizes,
+                                          strides);
 }

@@ -128,6 +128,44 @@ mlir::Value disjointWindowsGrad(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Value argmax, mlir::Value dy,
                                 mlir::RankedTensorType xpType, const Window &w);
 
+/// The bytes a buffer of a parallel loop's body may take: its chunks keep
+/// them on the stack (see PromoteBuffersToStack in nnc-cpu-codegen).
+constexpr int64_t kBodyBytes = int64_t(5) << 18; // 1.25 MiB
+
+/// An index constant.
+mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
+
+/// The type of `size` samples [size, ...] of a batch of type `t` [N, ...].
+mlir::RankedTensorType partOf(mlir::RankedTensorType t, int64_t size = 1);
+
+/// An scf.forall over the first dimension of the `outs` types [N, ...] (the
+/// samples, or groups) in parts of `size`: `body` gets the index of the
+/// part's first sample and returns its [size, ...] part of each result.
+/// With `intoParts`, the body also gets `into(i)`: result i's part of the
+/// loop's shared output ([size, ...], rank-reduced to [...] for size 1), a
+/// destination to build the part in, so that bufferization writes it in
+/// place instead of copying a part built in a buffer of its own (the part
+/// returned may then be [...] for size 1).
+llvm::SmallVector<mlir::Value> forEachPart(
+    mlir::OpBuilder &b, mlir::Location loc,
+    llvm::ArrayRef<mlir::RankedTensorType> outs, int64_t size,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(
+        mlir::Value, llvm::function_ref<mlir::Value(unsigned)>)>
+        intoParts);
+llvm::SmallVector<mlir::Value>
+forEachPart(mlir::OpBuilder &b, mlir::Location loc,
+            llvm::ArrayRef<mlir::RankedTensorType> outs, int64_t size,
+            llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value)>
+                body);
+mlir::Value forEachPart(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType out, int64_t size,
+                        llvm::function_ref<mlir::Value(mlir::Value)> body);
+
+/// The `size` samples of the NCHW tensor `x` from sample `first` on as a
+/// [size, C, H, W] tensor.
+mlir::Value samplesOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                      mlir::Value first, int64_t size = 1);
+
 } // namespace lowering
 } // namespace nnc
 
