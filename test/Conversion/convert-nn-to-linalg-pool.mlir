@@ -77,15 +77,22 @@ func.func @stride1_overlapping(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x2x4x4xf32>
 
 // -----
 
-// The same gradient of a batch goes sample by sample (a sample's two padded
-// tensors fit a parallel loop's body): each sample's offsets and dy are
-// padded in a buffer of the loop's body and gathered there, where padding
-// the whole batch's wrote two padded tensors of its size to memory and read
-// them back. The window maximum and its offsets stay one op over the batch.
+// The same gradient of a batch goes sample by sample (a padded sample fits
+// a parallel loop's body): the window maximum and its offsets in one
+// forall, each sample's input padded with -inf in a buffer of the loop's
+// body; the gather in another, each sample's offsets and dy padded there,
+// where padding the whole batch's wrote padded tensors of its size to
+// memory and read them back.
 // CHECK-LABEL: func.func @stride1_per_sample(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<2x2x4x4xf32>, %[[DY:[^:]+]]: tensor<2x2x4x4xf32>
-// CHECK:         %[[MAX:.+]]:2 = linalg.generic
-// CHECK:         } -> (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>)
+// CHECK:         %[[MAX:.+]]:2 = scf.forall (%[[M:.+]]) in (2) shared_outs({{.*}}) -> (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>)
+// CHECK:           tensor.extract_slice %[[X]][%[[M]], 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<2x2x4x4xf32> to tensor<1x2x4x4xf32>
+// CHECK:           linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1x2x6x6xf32>)
+// CHECK:           %[[W:.+]]:2 = linalg.generic
+// CHECK:           } -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>)
+// CHECK:           scf.forall.in_parallel
+// CHECK-NEXT:        tensor.parallel_insert_slice %[[W]]#0
+// CHECK-NEXT:        tensor.parallel_insert_slice %[[W]]#1
 // CHECK:         %[[DX:.+]] = scf.forall (%[[N:.+]]) in (2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<2x2x4x4xf32>)
 // CHECK-DAG:       %[[A:.+]] = tensor.extract_slice %[[MAX]]#1[%[[N]], 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<2x2x4x4xf32> to tensor<1x2x4x4xf32>
 // CHECK-DAG:       %[[D:.+]] = tensor.extract_slice %[[DY]][%[[N]], 0, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<2x2x4x4xf32> to tensor<1x2x4x4xf32>
@@ -100,4 +107,22 @@ func.func @stride1_overlapping(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x2x4x4xf32>
 func.func @stride1_per_sample(%x: tensor<2x2x4x4xf32>, %dy: tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32> {
   %g = nn.maxpool2d_grad %dy, %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>
   return %g : tensor<2x2x4x4xf32>
+}
+
+// -----
+
+// The forward pass's pooling in the same function builds the same forall
+// (with the offsets, as its gradient is taken), which CSE merges: one
+// window-maximum loop, whose maxima the function returns and whose offsets
+// the gradient gathers from.
+// CHECK-LABEL: func.func @stride1_forward_and_grad(
+// CHECK:         %[[MAX:.+]]:2 = scf.forall
+// CHECK-NOT:     scf.forall {{.*}} -> (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>)
+// CHECK:         %[[DX:.+]] = scf.forall
+// CHECK:           tensor.extract_slice %[[MAX]]#1
+// CHECK:         return %[[MAX]]#0, %[[DX]]
+func.func @stride1_forward_and_grad(%x: tensor<2x2x4x4xf32>, %dy: tensor<2x2x4x4xf32>) -> (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>) {
+  %y = nn.maxpool2d %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : tensor<2x2x4x4xf32> -> tensor<2x2x4x4xf32>
+  %g = nn.maxpool2d_grad %dy, %x {kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>
+  return %y, %g : tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>
 }

@@ -63,6 +63,30 @@ SmallVector<Value> nnc::lowering::maxOf(OpBuilder &b, Location loc,
   return r;
 }
 
+/// The window maxima of `x` for an output of type `y` (and with
+/// `withIndex` their offsets): windowMax over x padded with -inf; sample by
+/// sample where x is padded and a padded sample fits a parallel loop's
+/// body, so that the padding is written in the core's cache instead of to
+/// memory. The forward pass and the gradient build the same ops, which CSE
+/// merges.
+static SmallVector<Value> paddedWindowMax(OpBuilder &b, Location loc, Value x,
+                                          RankedTensorType y, const Window &w,
+                                          bool withIndex) {
+  auto max = [&](Value part, RankedTensorType partY) {
+    return windowMax(
+        b, loc, pad(b, loc, part, w, -std::numeric_limits<double>::infinity()),
+        partY, w, withIndex);
+  };
+  RankedTensorType xt = tensorType(x);
+  if (!w.padded() || xt.getDimSize(0) == 1 ||
+      paddedType(partOf(xt), w).getNumElements() * 4 > kBodyBytes)
+    return max(x, y);
+  SmallVector<RankedTensorType> outs(withIndex ? 2 : 1, y);
+  return forEachPart(b, loc, outs, 1, [&](Value n) {
+    return max(samplesOf(b, loc, x, n), partOf(y));
+  });
+}
+
 namespace {
 
 /// Whether the same window's gradient is taken of `x` (a training step).
@@ -84,11 +108,10 @@ struct MaxPool2dLowering : OpConversionPattern<nn::MaxPool2dOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Window w = poolWindow(op);
-    Value xp = pad(rewriter, loc, adaptor.getInput(), w,
-                   -std::numeric_limits<double>::infinity());
-    rewriter.replaceOp(op, windowMax(rewriter, loc, xp,
-                                     tensorType(op.getResult()), w,
-                                     /*withIndex=*/hasPoolGradient(op))[0]);
+    rewriter.replaceOp(op,
+                       paddedWindowMax(rewriter, loc, adaptor.getInput(),
+                                       tensorType(op.getResult()), w,
+                                       /*withIndex=*/hasPoolGradient(op))[0]);
     return success();
   }
 };
@@ -274,10 +297,9 @@ struct MaxPool2dGradLowering : OpConversionPattern<nn::MaxPool2dGradOp> {
     Window w = poolWindow(op);
     RankedTensorType x = tensorType(op.getInput()),
                      y = tensorType(op.getGrad());
-    Value xp = pad(rewriter, loc, adaptor.getInput(), w,
-                   -std::numeric_limits<double>::infinity());
-    Value argmax = windowMax(rewriter, loc, xp, y, w, /*withIndex=*/true)[1];
-    RankedTensorType xpType = tensorType(xp);
+    Value argmax = paddedWindowMax(rewriter, loc, adaptor.getInput(), y, w,
+                                   /*withIndex=*/true)[1];
+    RankedTensorType xpType = paddedType(x, w);
     if (w.sh == w.kh && w.sw == w.kw) {
       rewriter.replaceOp(op,
                          crop(rewriter, loc,
