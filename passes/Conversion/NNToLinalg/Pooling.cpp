@@ -270,7 +270,7 @@ static Value gatheredWindowsGrad(OpBuilder &b, Location loc, Value argmax,
   // Sample by sample when a sample's two padded tensors fit a parallel
   // loop's body: they are then filled and copied in the core's cache, where
   // padding the batch's wrote two tensors of the batch's size to memory and
-  // read them back (resnet_mini's inception block: ~30 MB a step).
+  // read them back (resnet_mini's inception block: ~40 MB a step).
   RankedTensorType padded = paddedType(partOf(x), gatheredWindow(x, y, w));
   if (x.getDimSize(0) > 1 && 2 * padded.getNumElements() * 4 <= kBodyBytes)
     return forEachPart(b, loc, x, 1, [&](Value n) {
