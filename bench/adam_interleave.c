@@ -62,6 +62,14 @@ static inline void adamVec(float *w, float *m, float *v, __m512 g) {
     }                                                                          \
   }
 
+// The tile's accumulators into dW (G).
+static inline void storeTile(__m512 acc[8][2], int i0, int j0) {
+  for (int r = 0; r < 8; ++r) {
+    _mm512_storeu_ps(G + (i0 + r) * N + j0, acc[r][0]);
+    _mm512_storeu_ps(G + (i0 + r) * N + j0 + 16, acc[r][1]);
+  }
+}
+
 static void separate(void) {
   for (int i0 = 0; i0 < M; i0 += 8)
     for (int j0 = 0; j0 < N; j0 += 32) {
@@ -70,10 +78,7 @@ static void separate(void) {
         acc[r][0] = acc[r][1] = _mm512_setzero_ps();
       for (int k = 0; k < B; ++k)
         TILE_K_STEP(k);
-      for (int r = 0; r < 8; ++r) {
-        _mm512_storeu_ps(G + (i0 + r) * N + j0, acc[r][0]);
-        _mm512_storeu_ps(G + (i0 + r) * N + j0 + 16, acc[r][1]);
-      }
+      storeTile(acc, i0, j0);
     }
   for (long e = 0; e < (long)M * N; e += 16)
     adamVec(W + e, Mm + e, V + e, _mm512_loadu_ps(G + e));
@@ -113,7 +118,6 @@ static void interleaved(void) {
   }
 }
 
-
 // Adam one row panel behind: while computing panel i0's tiles, update the
 // contiguous rows of panel i0 - 8 (its gradient stored in G), 16 vectors
 // per tile, one every 4 k steps.
@@ -134,10 +138,7 @@ static void interleaved2(void) {
           adamVec(W + e, Mm + e, V + e, _mm512_loadu_ps(G + e));
         }
       }
-      for (int r = 0; r < 8; ++r) {
-        _mm512_storeu_ps(G + (i0 + r) * N + j0, acc[r][0]);
-        _mm512_storeu_ps(G + (i0 + r) * N + j0 + 16, acc[r][1]);
-      }
+      storeTile(acc, i0, j0);
     }
   for (long e = (long)(M - 8) * N; e < (long)M * N; e += 16)
     adamVec(W + e, Mm + e, V + e, _mm512_loadu_ps(G + e));
