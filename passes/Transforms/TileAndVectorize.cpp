@@ -896,10 +896,10 @@ static bool blockedAlongK(linalg::LinalgOp op, ArrayRef<int64_t> ranges,
   int64_t n = ranges[ranges.size() - 2], k = ranges.back();
   if (k <= kBlockedK)
     return false;
-  constexpr int64_t bytes = sizeof(float);
+  constexpr int64_t bytes = sizeof(float), line = 64;
   int64_t aPanel = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op)
                        ? mTile * k * bytes
-                       : k * 64;
+                       : k * line;
   return k * std::min(n, kBlockedN) * bytes > 512 * 1024 || aPanel > 32 * 1024;
 }
 

@@ -63,6 +63,16 @@ SmallVector<Value> nnc::lowering::maxOf(OpBuilder &b, Location loc,
   return r;
 }
 
+/// Whether a pooling (or its gradient) over the batch `x` goes sample by
+/// sample: more than one sample, and `count` padded samples of
+/// `paddedSample` fit a parallel loop's body (padded in the core's cache
+/// instead of in memory).
+static bool bySample(RankedTensorType x, RankedTensorType paddedSample,
+                     int64_t count) {
+  return x.getDimSize(0) > 1 &&
+         count * paddedSample.getNumElements() * 4 <= kBodyBytes;
+}
+
 /// The window maxima of `x` for an output of type `y` (and with
 /// `withIndex` their offsets): windowMax over x padded with -inf; sample by
 /// sample where x is padded and a padded sample fits a parallel loop's
@@ -78,8 +88,7 @@ static SmallVector<Value> paddedWindowMax(OpBuilder &b, Location loc, Value x,
         partY, w, withIndex);
   };
   RankedTensorType xt = tensorType(x);
-  if (!w.padded() || xt.getDimSize(0) == 1 ||
-      paddedType(partOf(xt), w).getNumElements() * 4 > kBodyBytes)
+  if (!w.padded() || !bySample(xt, paddedType(partOf(xt), w), 1))
     return max(x, y);
   SmallVector<RankedTensorType> outs(withIndex ? 2 : 1, y);
   return forEachPart(b, loc, outs, 1, [&](Value n) {
@@ -271,8 +280,7 @@ static Value gatheredWindowsGrad(OpBuilder &b, Location loc, Value argmax,
   // loop's body: they are then filled and copied in the core's cache, where
   // padding the batch's wrote two tensors of the batch's size to memory and
   // read them back (resnet_mini's inception block: ~40 MB a step).
-  RankedTensorType padded = paddedType(partOf(x), gatheredWindow(x, y, w));
-  if (x.getDimSize(0) > 1 && 2 * padded.getNumElements() * 4 <= kBodyBytes)
+  if (bySample(x, paddedType(partOf(x), gatheredWindow(x, y, w)), 2))
     return forEachPart(b, loc, x, 1, [&](Value n) {
       return gatheredWindowsGradOf(b, loc, samplesOf(b, loc, argmax, n),
                                    samplesOf(b, loc, dy, n), partOf(x), w);
