@@ -48,8 +48,9 @@ TOOLCHAIN.md's 117 GFLOP/s per thread, 233 on two, if it cannot be built).
 --sweep adds how cost grows: the MLP's hidden width, the CNN's channels
 (first convolution C, second 2C) and the batch size, each point compiled from
 the example with that one number changed; time per step against FLOPs per
-step for nnc and PyTorch (train only, one run, a FLOP budget per point, one
-thread unless --sweep-threads says otherwise).
+step for nnc and PyTorch (train only, medians of --sweep-runs runs with the
+two sides alternating, a FLOP budget per point, one thread unless
+--sweep-threads says otherwise).
 """
 import argparse
 import json
@@ -360,22 +361,31 @@ def sweep(args, nnc, workdir):
         steps = args.sweep_steps or int(min(epoch_steps, max(
             20, args.sweep_gflop * 1e9 / step_flops)))
         t = args.sweep_threads
-        n = nnc.train(binary, steps, t)
+        # Medians of --sweep-runs runs, nnc and PyTorch alternating, so a slow
+        # phase of the shared host lands on both sides instead of one point.
+        nruns, pruns = [], []
+        for _ in range(args.sweep_runs):
+            nruns.append(nnc.train(binary, steps, t))
+            if args.pytorch:
+                pruns.append(pytorch(model, steps, t, workdir, nnc.quiet, batch, width,
+                                     channels, evaluate=False))
+        n_sps = median([r["samples_per_s"] for r in nruns])
         row = {"model": model, "width": width if model == "mlp" else None,
                "channels": [channels, 2 * channels] if model == "cnn" else None,
-               "batch": batch, "threads": t, "steps": n["steps"],
+               "batch": batch, "threads": t, "steps": nruns[0]["steps"],
                "forward_flops_per_sample": fwd, "train_gflop_per_step": step_flops / 1e9,
                "nnc": {"compile_s": compile_s,
-                       "ms_per_step": 1e3 * batch / n["samples_per_s"],
-                       "train_samples_per_s": n["samples_per_s"],
-                       "train_gflops": n["samples_per_s"] * 3 * fwd / 1e9}}
+                       "ms_per_step": 1e3 * batch / n_sps,
+                       "train_samples_per_s": n_sps,
+                       "train_gflops": n_sps * 3 * fwd / 1e9,
+                       "runs_samples_per_s": [r["samples_per_s"] for r in nruns]}}
         if args.pytorch:
-            j = pytorch(model, steps, t, workdir, nnc.quiet, batch, width, channels,
-                        evaluate=False)
-            row["pytorch"] = {"ms_per_step": 1e3 * batch / j["train_samples_per_s"],
-                              "train_samples_per_s": j["train_samples_per_s"],
-                              "train_gflops": j["train_samples_per_s"] * 3 * fwd / 1e9}
-            row["ratio"] = {"train": ratio(n["samples_per_s"], j["train_samples_per_s"])}
+            p_sps = median([j["train_samples_per_s"] for j in pruns])
+            row["pytorch"] = {"ms_per_step": 1e3 * batch / p_sps,
+                              "train_samples_per_s": p_sps,
+                              "train_gflops": p_sps * 3 * fwd / 1e9,
+                              "runs_samples_per_s": [j["train_samples_per_s"] for j in pruns]}
+            row["ratio"] = {"train": ratio(n_sps, p_sps)}
         size = f"width={width}" if model == "mlp" else f"channels={channels}/{2 * channels}"
         log(f"sweep {model} {size} batch={batch}: "
             f"nnc {row['nnc']['ms_per_step']:.2f} ms/step")
@@ -449,7 +459,10 @@ def markdown(result):
               "% ceiling: of the GEMM ceiling (105 GFLOP/s on 1 thread, 200 on 2)."
               + fma_note(result)]
     if result.get("sweep"):
-        lines += ["", "| model | width / channels | batch | GFLOP per step "
+        t = result["sweep"][0]["threads"]
+        lines += ["", f"Sweep: medians of {cfg['sweep_runs']} runs per point and side "
+                  f"(alternating), on {t} thread{'s' if t != 1 else ''}.",
+                  "", "| model | width / channels | batch | GFLOP per step "
                   "| nnc ms/step | nnc GFLOP/s | PyTorch ms/step | PyTorch GFLOP/s | nnc/PyTorch |",
                   "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in result["sweep"]:
@@ -504,6 +517,8 @@ def main():
     ap.add_argument("--sweep-gflop", type=float, default=150,
                     help="training GFLOP per sweep point (at least 20 steps, at most an epoch)")
     ap.add_argument("--sweep-steps", type=int, default=0, help="fixed steps per sweep point")
+    ap.add_argument("--sweep-runs", type=int, default=3,
+                    help="runs per sweep point and side (medians; default 3)")
     args = ap.parse_args()
     args.models = [m for m in args.models.split(",") if m]
     for m in args.models:
@@ -524,6 +539,7 @@ def main():
                     "load_after": os.getloadavg(),
                     "cpu_busy_before_runs": quiet.seen},
         "config": {"runs": args.runs, "threads": args.threads, "models": args.models,
+                   "sweep_runs": args.sweep_runs if args.sweep else None,
                    "steps": args.steps or {m: DEFAULT_STEPS[m] for m in args.models},
                    "batch": 64, "pytorch": args.pytorch, "pytorch_warmup_steps": 5,
                    "pytorch_env": PYTORCH_ENV,
