@@ -529,7 +529,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="nnc-bench-") as workdir:
         measure_fma_peak(list(args.threads) + [args.sweep_threads], workdir)
         quiet = Quiet(args.wait_idle)
-        nnc = Nnc(shutil.which(args.nnc) or os.path.abspath(args.nnc), workdir, quiet)
+        nnc = Nnc(os.path.abspath(shutil.which(args.nnc) or args.nnc), workdir, quiet)
         rows = main_rows(args, nnc, workdir)
         sweep_rows = sweep(args, nnc, workdir) if args.sweep else []
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
