@@ -104,13 +104,23 @@ void BatchLoader::fillBatch(size_t index, Batch &batch) const {
   // Paths that may fill a row partly (a crop, clip features) start it
   // from zeros, as the whole batch did.
   bool partialRows = !tokens && (clipFeatures || augmenting || evalCrop);
-  // Two samples ahead: their features arrive while this one is prepared.
-  constexpr size_t kAhead = 2;
-  if (!tokens)
+  // Samples kAhead ahead: their features arrive while this one is
+  // prepared; their view indices (which prefetchFeatures reads) kIndexAhead
+  // ahead, so that reading them does not wait for memory either. (The MLP
+  // at batch 256 on one core: the labels' copies, a miss each, took 2.5%
+  // of its time with only the features prefetched, two samples ahead; 0.5%
+  // now, and 1.5% more samples/s.)
+  constexpr size_t kAhead = 4, kIndexAhead = 16;
+  if (!tokens) {
+    for (size_t r = 0; r < std::min(kIndexAhead, count); ++r)
+      data.prefetchIndex(order[begin + r]);
     for (size_t r = 0; r < std::min(kAhead, count); ++r)
       data.prefetchFeatures(order[begin + r]);
+  }
   for (size_t r = 0; r < count; ++r) {
     size_t sample = order[begin + r];
+    if (!tokens && r + kIndexAhead < count)
+      data.prefetchIndex(order[begin + r + kIndexAhead]);
     if (!tokens && r + kAhead < count)
       data.prefetchFeatures(order[begin + r + kAhead]);
     float *x = tokens ? nullptr : batch.x.data() + r * features;

@@ -75,6 +75,16 @@ void Dataset::prefetchFeatures(size_t i) const {
   }
   for (size_t b = 0; b < bytes; b += 64)
     __builtin_prefetch(begin + b);
+  switch (storage->targetKind) {
+  case TargetKind::None:
+    break;
+  case TargetKind::ClassIndex:
+    __builtin_prefetch(labels(i));
+    break;
+  case TargetKind::Values:
+    __builtin_prefetch(target(i));
+    break;
+  }
 }
 
 void Dataset::copyTokens(size_t i, int32_t *out) const {

@@ -92,10 +92,15 @@ public:
   /// out[0 .. featureSize). Token ids (I32) and raw text have no float form:
   /// nnrt::Error.
   void copyFeatures(size_t i, float *out) const;
-  /// Asks the CPU to fetch sample i's features into cache ahead of
-  /// copyFeatures (the batches of a shuffled dataset read samples from all
-  /// over memory: each one's first line costs a miss otherwise).
+  /// Asks the CPU to fetch sample i's features and its labels or targets
+  /// into cache ahead of copyFeatures (the batches of a shuffled dataset
+  /// read samples from all over memory: each one's lines cost a miss
+  /// otherwise). It reads the view's index of sample i: see prefetchIndex.
   void prefetchFeatures(size_t i) const;
+  /// Asks the CPU to fetch the view's index of sample i, which
+  /// prefetchFeatures reads (a shuffled order reads the indices from all
+  /// over them too).
+  void prefetchIndex(size_t i) const { __builtin_prefetch(&indices[i]); }
   /// Writes sample i's token ids (I32 storage) into out[0 .. featureSize).
   void copyTokens(size_t i, int32_t *out) const;
   /// True when the samples are token ids (I32 storage).
