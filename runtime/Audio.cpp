@@ -3,6 +3,7 @@
 
 #include "runtime/ClassFolders.h"
 #include "runtime/Error.h"
+#include "runtime/HugePages.h"
 
 #include <samplerate.h>
 #include <sndfile.h>
@@ -36,6 +37,7 @@ void decodeAll(const std::vector<std::string> &paths,
   storage.featureShape = {int64_t(samples)};
   storage.featureSize = samples;
   storage.sampleRate = options.rate;
+  reserveHugePages(storage.f32, paths.size() * samples);
   storage.f32.assign(paths.size() * samples, 0.0f);
   storage.numSamples = paths.size();
   loadInParallel(paths.size(), [&](size_t i) {

@@ -3,6 +3,7 @@
 
 #include "runtime/ClassFolders.h"
 #include "runtime/Error.h"
+#include "runtime/HugePages.h"
 
 #include <fftw3.h>
 
@@ -186,6 +187,7 @@ AudioFeatures::computeAll(const DatasetStorage &clips) const {
   out->featureType = FeatureType::F32;
   out->featureShape = shape();
   out->featureSize = size();
+  reserveHugePages(out->f32, clips.numSamples * size());
   out->f32.assign(clips.numSamples * size(), 0.0f);
   loadInParallel(clips.numSamples, [&](size_t i) {
     compute(clips.f32.data() + i * numSamples, out->f32.data() + i * size());

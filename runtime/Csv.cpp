@@ -2,6 +2,7 @@
 #include "runtime/Csv.h"
 
 #include "runtime/Error.h"
+#include "runtime/HugePages.h"
 #include "runtime/Idx.h"
 #include "runtime/Utf8.h"
 
@@ -312,7 +313,7 @@ Dataset makeTabularDataset(const Table &table, const TargetSpec &spec) {
   if (tokens)
     storage->i32 = table.ids;
   else
-    storage->f32.reserve(table.numRows * table.numFeatures);
+    reserveHugePages(storage->f32, table.numRows * table.numFeatures);
   if (spec.kind == TargetKind::Values) {
     storage->targetWidth = numTargets;
     storage->targets.reserve(table.numRows * numTargets);

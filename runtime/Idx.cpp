@@ -2,6 +2,7 @@
 #include "runtime/Idx.h"
 
 #include "runtime/Error.h"
+#include "runtime/HugePages.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -189,8 +190,9 @@ IdxArray readIdx(const std::string &path, unsigned expectedRank) {
   // trailing data, and a gzip bomb behind a small header is never inflated.
   // Room for all of it up front (up to 256 MiB, so that a lying header
   // reserves no more), read in place: no reallocation or copy of a large
-  // file (Fashion-MNIST's 47 MB).
-  array.data.reserve(size_t(std::min<uint64_t>(expected + 1, 1u << 28)));
+  // file (Fashion-MNIST's 47 MB), on huge pages (see HugePages.h).
+  reserveHugePages(array.data,
+                   size_t(std::min<uint64_t>(expected + 1, 1u << 28)));
   uint64_t actual = appendFrom(in, array.data, expected + 1);
   if (expected != actual) {
     std::string dims;

@@ -3,6 +3,7 @@
 
 #include "runtime/ClassFolders.h"
 #include "runtime/Error.h"
+#include "runtime/HugePages.h"
 
 #include <stb_image.h>
 #include <stb_image_resize.h>
@@ -107,6 +108,7 @@ static void decodeAll(const std::vector<std::string> &paths,
   storage.featureShape = {size.channels, size.height, size.width};
   storage.featureSize = bytes;
   storage.featureType = FeatureType::U8;
+  reserveHugePages(storage.u8, paths.size() * bytes);
   storage.u8.assign(paths.size() * bytes, 0);
   storage.numSamples = paths.size();
   loadInParallel(paths.size(), [&](size_t i) {
