@@ -14,11 +14,16 @@
 // d1 - 2 d2 - 1.5 d3 + d4); its 36 GEMMs one batch matmul over its 18
 // tiles, A^T the same way (6 columns into 4x6x16, then 4 rows of 4
 // outputs, each written at its place of the 12x12 outputs of the tiles),
-// the 11x11 outputs cropped, then NCHW with the bias. The input gradient (13x13
-// outputs: F(4x4, 3x3) too, 576 products against 784) is the convolution
-// of dy padded by 2 (4x4 tiles of 13x13: 18x18) with the filters rotated
-// ((G (x) G)'s columns reversed) and transposed, 36 GEMMs over the 16
-// tiles of 1 sample.
+// the 11x11 outputs cropped, then NCHW with the bias. The input gradient
+// (13x13 outputs) is the gradient of the forward pass's form, which takes
+// its products (9 tiles of 36 a sample, where the convolution of dy padded
+// by 2 took 16): the filters transformed by the same (G (x) G) but not
+// transposed (U^T, [36, F, C]); in the forward pass's parts of 2 samples,
+// dy channels-last in whole 4x4 tiles (zeros past 11x11), A dY A^T of each
+// (4 vectors a column), the 36 GEMMs dV_p = dZ_p U_p^T, then B dV B^T of
+// each tile (B's rows are B^T's columns: its second, 1.5 d0 - d1 + d2 - 0.5
+// d3 + 2 d4 + d5) added into the gradient of the padded input (its 6x6
+// tiles overlap by 2 rows and columns), whose first 13x13 are dx.
 // CHECK-LABEL: func.func @winograd(
 // CHECK-SAME:    %[[X:[^:]+]]: tensor<4x64x13x13xf32>, %[[W:[^:]+]]: tensor<64x64x3x3xf32>, %[[B:[^:]+]]: tensor<64xf32>, %[[DY:[^:]+]]: tensor<4x64x11x11xf32>
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 1, 0]
@@ -61,16 +66,29 @@
 // CHECK:           linalg.copy ins(%{{.+}} : tensor<2x11x11x64xf32>)
 // CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[B]] : tensor<2x11x11x64xf32>, tensor<64xf32>) outs(%{{.+}} : tensor<2x64x11x11xf32>)
 // CHECK:         linalg.transpose ins(%[[W]] : tensor<64x64x3x3xf32>) outs(%{{.+}} : tensor<3x3x64x64xf32>) permutation = [2, 3, 0, 1]
-// CHECK:         %[[GGR:.+]] = arith.constant dense<"0x00000000000000000000000000000000000000000000000000000000000000000000803F{{.*}}"> : tensor<36x9xf32>
-// CHECK:         linalg.matmul ins(%[[GGR]], %{{.+}} : tensor<36x9xf32>, tensor<9x4096xf32>)
-// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
-// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 2, 2, 0] [1, 11, 11, 64] [1, 1, 1, 1] : tensor<1x11x11x64xf32> into tensor<1x18x18x64xf32>
-// CHECK:           scf.for {{.+}} -> (tensor<36x16x64xf32>)
+// CHECK:         %[[UT:.+]] = linalg.matmul ins(%[[GG]], %{{.+}} : tensor<36x9xf32>, tensor<9x4096xf32>)
+// CHECK:         %[[UTE:.+]] = tensor.expand_shape %[[UT]] {{.*}} into tensor<36x64x64xf32>
+// CHECK:         %[[DX:.+]] = scf.forall (%{{.+}}) in (2) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<4x64x13x13xf32>)
+// CHECK:           linalg.transpose ins(%{{.+}} : tensor<2x64x11x11xf32>) outs(%{{.+}} : tensor<2x11x11x64xf32>) permutation = [0, 2, 3, 1]
+// CHECK:           tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 0, 0] [2, 11, 11, 64] [1, 1, 1, 1] : tensor<2x11x11x64xf32> into tensor<2x12x12x64xf32>
+// CHECK:           scf.for {{.+}} -> (tensor<36x18x64xf32>)
+// CHECK:                   scf.for {{.+}} -> (tensor<6x4x16xf32>)
+// CHECK-COUNT-4:             vector.transfer_read {{.+}} : tensor<2x12x12x64xf32>, vector<16xf32>
+// CHECK:           %[[DV:.+]] = linalg.batch_matmul ins(%{{.+}}, %[[UTE]] : tensor<36x18x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x18x64xf32>)
+// CHECK:           %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x14x14x64xf32>)
+// CHECK:           scf.for {{.+}} iter_args(%{{.+}} = %[[Z]]) -> (tensor<2x14x14x64xf32>)
 // CHECK:                   scf.for {{.+}} -> (tensor<6x6x16xf32>)
-// CHECK-COUNT-6:             vector.transfer_read {{.+}} : tensor<1x18x18x64xf32>, vector<16xf32>
-// CHECK:           linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<36x16x64xf32>, tensor<36x64x64xf32>) outs(%{{.+}} : tensor<36x16x64xf32>)
-// CHECK:           scf.for {{.+}} -> (tensor<1x16x16x64xf32>)
-// CHECK:           linalg.copy ins(%{{.+}} : tensor<1x13x13x64xf32>)
+// CHECK-COUNT-6:             vector.transfer_read %[[DV]]{{.+}} : tensor<36x18x64xf32>, vector<16xf32>
+// CHECK:                     %[[B1:.+]] = vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
+// CHECK-NEXT:                %{{.+}} = arith.subf %[[B1]], %{{.+}} : vector<16xf32>
+// CHECK:                   scf.for {{.+}} -> (tensor<2x14x14x64xf32>)
+// CHECK-COUNT-6:             vector.transfer_read {{.+}} : tensor<6x6x16xf32>, vector<16xf32>
+// CHECK:                     %[[OLD:.+]] = vector.transfer_read %[[ACC:arg[0-9]+]][{{.+}} : tensor<2x14x14x64xf32>, vector<16xf32>
+// CHECK-NEXT:                %[[SUM:.+]] = arith.addf %[[OLD]], %{{.+}} : vector<16xf32>
+// CHECK-NEXT:                vector.transfer_write %[[SUM]], %[[ACC]][{{.+}} : vector<16xf32>, tensor<2x14x14x64xf32>
+// CHECK:           tensor.extract_slice %{{.+}}[0, 0, 0, 0] [2, 13, 13, 64] [1, 1, 1, 1] : tensor<2x14x14x64xf32> to tensor<2x13x13x64xf32>
+// CHECK:           linalg.copy ins(%{{.+}} : tensor<2x13x13x64xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%{{.+}} : tensor<2x13x13x64xf32>) outs(%{{.+}} : tensor<2x64x13x13xf32>)
 // CHECK:         return %[[Y]], %[[DX]]
 
 // The whole batch's GEMM (--target cuda): im2col, no Winograd.
