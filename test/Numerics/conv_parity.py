@@ -126,9 +126,15 @@ def conv_cases():
         # gradient by F(2x2, 3x3), a few samples at a time (winogradConv,
         # winogradWeightGrad). 11x11 outputs: the tiles' last row and
         # column outside (3x3 tiles of 4x4 forward; 6x6 tiles of 2x2 for the
-        # weight gradient); the input gradient's dy padded by 2 (4x4 tiles
-        # of 4x4 for 13x13, 16 per sample: parts of 1).
+        # weight gradient); the input gradient by the gradient of the
+        # forward pass's tiles (winogradAdjointGrad: 9 tiles, where dy
+        # padded by 2 took 16 for 13x13), their 6x6 input tiles overlapping.
         conv_case("conv_winograd_c64_f64_valid_11x11", r, 4, 64, 13, 13, 64, 3, 3, [1, 1], [0, 0, 0, 0], True, scaled=True),
+        # The same with padding above and left only (12x12 outputs: 3x3
+        # tiles exactly) and 40 input channels (the input gradient's
+        # transforms on vectors of 8): dx is the padded input's gradient
+        # cropped at row and column 1.
+        conv_case("conv_winograd_c40_f64_pad_tl_12x12", r, 2, 40, 13, 13, 64, 3, 3, [1, 1], [1, 1, 0, 0], False, scaled=True),
         # Padding 1, a rectangular 6x9 image (3x5 tiles, the last column of
         # tiles half outside), 80 filters; the input gradient's 80 channels
         # in, 64 out (by F(2x2, 3x3) in both directions).
