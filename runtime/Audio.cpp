@@ -37,8 +37,7 @@ void decodeAll(const std::vector<std::string> &paths,
   storage.featureShape = {int64_t(samples)};
   storage.featureSize = samples;
   storage.sampleRate = options.rate;
-  reserveHugePages(storage.f32, paths.size() * samples);
-  storage.f32.assign(paths.size() * samples, 0.0f);
+  zerosOnHugePages(storage.f32, paths.size() * samples);
   storage.numSamples = paths.size();
   loadInParallel(paths.size(), [&](size_t i) {
     readAudioClip(paths[i], options, storage.f32.data() + i * samples);

@@ -187,8 +187,7 @@ AudioFeatures::computeAll(const DatasetStorage &clips) const {
   out->featureType = FeatureType::F32;
   out->featureShape = shape();
   out->featureSize = size();
-  reserveHugePages(out->f32, clips.numSamples * size());
-  out->f32.assign(clips.numSamples * size(), 0.0f);
+  zerosOnHugePages(out->f32, clips.numSamples * size());
   loadInParallel(clips.numSamples, [&](size_t i) {
     compute(clips.f32.data() + i * numSamples, out->f32.data() + i * size());
   });

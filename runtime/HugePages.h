@@ -28,6 +28,13 @@ template <class T> void reserveHugePages(std::vector<T> &v, size_t n) {
   adviseHugePages(v.data(), n * sizeof(T));
 }
 
+/// `v` (empty) as `n` zeros on huge pages (reserveHugePages), for loaders
+/// that write the samples in place.
+template <class T> void zerosOnHugePages(std::vector<T> &v, size_t n) {
+  reserveHugePages(v, n);
+  v.assign(n, T());
+}
+
 } // namespace nnrt
 
 #endif // NNRT_HUGEPAGES_H

@@ -108,8 +108,7 @@ static void decodeAll(const std::vector<std::string> &paths,
   storage.featureShape = {size.channels, size.height, size.width};
   storage.featureSize = bytes;
   storage.featureType = FeatureType::U8;
-  reserveHugePages(storage.u8, paths.size() * bytes);
-  storage.u8.assign(paths.size() * bytes, 0);
+  zerosOnHugePages(storage.u8, paths.size() * bytes);
   storage.numSamples = paths.size();
   loadInParallel(paths.size(), [&](size_t i) {
     decodeImage(paths[i], size, storage.u8.data() + i * bytes);

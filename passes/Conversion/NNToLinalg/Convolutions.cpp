@@ -1068,11 +1068,12 @@ Value winogradAdjointGrad(OpBuilder &b, Location loc, Value dyIn, Value w,
 
 /// Whether the input gradient of the convolution of `x` into `y` by the
 /// window `w` takes fewer products by winogradAdjointGrad (the forward
-/// pass's form and tiles) than as the convolution of dy (the window
-/// `full`) in the form `f`.
+/// pass's form `forward` and tiles) than as the convolution of dy (the
+/// window `full`) in the form `f`.
 bool adjointIsCheaper(RankedTensorType x, RankedTensorType y, const Window &w,
-                      const Window &full, const WinogradForm &f) {
-  WinogradLayout forward = winogradLayout(y, w, convForm(y)),
+                      const WinogradForm &forwardForm, const Window &full,
+                      const WinogradForm &f) {
+  WinogradLayout forward = winogradLayout(y, w, forwardForm),
                  asConv = winogradLayout(x, full, f);
   return forward.th * forward.tw * forward.positions() <
          asConv.th * asConv.tw * asConv.positions();
@@ -1934,29 +1935,25 @@ struct Conv2dGradInputLowering : ConvPattern<nn::Conv2dGradInputOp> {
         return success();
       }
     }
-    const WinogradForm &form = convForm(x);
+    const WinogradForm &form = convForm(x), &forward = convForm(dy);
+    bool stride1 = bySampleAllowed && w.sh == 1 && w.sw == 1;
     // By the gradient of the forward pass's Winograd form where that takes
     // fewer products, in the forward pass's parts (its buffers have the
     // sizes of the forward pass's).
-    if (int64_t part = bySampleAllowed && w.sh == 1 && w.sw == 1
-                           ? winogradPart(x, dy, w, bf16, convForm(dy))
-                           : 0;
-        part && adjointIsCheaper(x, dy, w, full, form)) {
+    if (int64_t part = stride1 ? winogradPart(x, dy, w, bf16, forward) : 0;
+        part && adjointIsCheaper(x, dy, w, forward, full, form)) {
       rewriter.replaceOp(op, winogradAdjointGrad(rewriter, loc, g,
                                                  adaptor.getWeight(), x, w,
-                                                 convForm(dy), part));
+                                                 forward, part));
       return success();
     }
-    if (int64_t part = bySampleAllowed && w.sh == 1 && w.sw == 1
-                           ? winogradPart(dy, x, full, bf16, form)
-                           : 0) {
+    if (int64_t part = stride1 ? winogradPart(dy, x, full, bf16, form) : 0) {
       rewriter.replaceOp(op, winogradInputGrad(rewriter, loc, g,
                                                adaptor.getWeight(), x, full,
                                                form, part));
       return success();
     }
-    if (bySampleAllowed && w.sh == 1 && w.sw == 1 &&
-        shiftable(dy, x, full, bf16)) {
+    if (stride1 && shiftable(dy, x, full, bf16)) {
       rewriter.replaceOp(op, shiftedConvBySample(rewriter, loc, g,
                                                  adaptor.getWeight(), Value(),
                                                  x, full,
